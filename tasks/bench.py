@@ -1,0 +1,1 @@
+"""invoke tasks (bench)."""
