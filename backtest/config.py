@@ -204,7 +204,9 @@ def default_params(name: str, cfg: dict[str, Any] | None = None) -> dict[str, An
     """The symbol's parameter defaults (spec section 2), a fresh copy."""
     cfg = cfg or DEFAULTS
     symbol_spec(name, cfg)  # raises on an unknown symbol
-    return copy.deepcopy(cfg["symbols"][name]["params"])
+    params = dict(cfg["symbols"][name]["params"])
+    params["weekdays"] = list(params["weekdays"])  # the only mutable value
+    return params
 
 
 def period(name: str, cfg: dict[str, Any] | None = None) -> Period:

@@ -1,7 +1,15 @@
 """invoke tasks: everything local. `invoke --list` shows them; README describes each."""
+import sys
+from pathlib import Path
+
 from invoke import Collection
 
-from tasks import analysis, bench, data, run
+# invoke imports this package by path; make the repository importable too.
+_ROOT = str(Path(__file__).resolve().parent.parent)
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+from tasks import analysis, bench, data, run  # noqa: E402
 
 ns = Collection()
 for _module in (data, run, analysis, bench):

@@ -1,1 +1,149 @@
-"""invoke tasks (analysis)."""
+"""invoke tasks (analysis): merge result dirs, control-period check, make groups, charts."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from invoke import task
+from invoke.exceptions import Exit
+
+
+def _cfg(config: str | None) -> dict:
+    from backtest.config import ConfigError, load_config
+
+    try:
+        return load_config(config)
+    except ConfigError as exc:
+        raise Exit(str(exc), code=2) from None
+
+
+def _dirs(values: list[str]) -> list[Path]:
+    """``--dir a --dir b`` and ``--dir a,b`` both work."""
+    return [Path(part) for value in values for part in value.split(",") if part.strip()]
+
+
+@task(iterable=["dir"], help={
+    "dir": "a result directory to merge; repeat (--dir a --dir b) or comma-separate (--dir a,b)",
+    "output": "directory to write the merged results into (may be one of the inputs)",
+    "groups_file": "the sweep's groups file: lists groups missing from every directory",
+    "symbol": "symbol to merge (needed only when the directories hold several)",
+    "force": "merge even if data checksum, code version, period, dates or risk differ",
+    "config": "config YAML (default: $IBSWEEP_CONFIG or ./ibsweep.yaml)",
+})
+def merge(c, dir, output, groups_file=None, symbol=None, force=False, config=None):
+    """Merge result directories into one, re-rank, list missing/failed groups."""
+    from backtest.merge import MergeError, merge_dirs
+
+    cfg = _cfg(config)
+    try:
+        report = merge_dirs(_dirs(dir), Path(output), symbol=symbol,
+                            groups_file=Path(groups_file) if groups_file else None,
+                            force=force, cfg=cfg)
+        rerun = report.rerun_groups() if (report.missing or report.failed) else None
+    except (MergeError, ValueError) as exc:
+        raise Exit(str(exc), code=2) from None
+    print(f"{report.symbol}: {len(report.merged)} groups merged from {len(report.sources)} "
+          f"directories into {report.output_dir} ({report.duplicates} duplicates dropped)")
+    for reason in report.forced:
+        print(f"forced: {reason}")
+    if report.failed:
+        print(f"failed ({len(report.failed)}): {', '.join(report.failed)}")
+    if report.missing:
+        print(f"missing ({len(report.missing)}): {', '.join(report.missing)}")
+    if report.unexpected:
+        print(f"not in the groups file ({len(report.unexpected)}): {', '.join(report.unexpected)}")
+    if rerun:
+        print(f"re-run them with:\n  {rerun}")
+
+
+@task(help={
+    "from_": "the in-sample results directory (results_full_{SYMBOL}.json)",
+    "top": "share ('10%') or count ('25') of all in-sample combinations to re-run, by total_r",
+    "min_count": "re-run at least this many combinations (at most all)",
+    "output": "directory for control_vs_in_sample_{SYMBOL}.csv (default: the --from directory)",
+    "data_file": "control-period data file (default: the config's control data, else sample data)",
+    "news_file": "news CSV for combinations with news_filter (default: the in-sample run's)",
+    "symbol": "symbol (needed only when the directory holds several)",
+    "engine": "fast (default) or emulator",
+    "workers": "processes to spread the combinations over",
+    "config": "config YAML (default: $IBSWEEP_CONFIG or ./ibsweep.yaml)",
+})
+def control(c, from_, top="10%", min_count=10, output=None, data_file=None, news_file=None,
+            symbol=None, engine="fast", workers=1, config=None):
+    """Re-run the best in-sample combinations on the control period, side by side."""
+    import csv
+
+    from backtest.control import compare_control
+
+    cfg = _cfg(config)
+    try:
+        path = compare_control(Path(from_), top=top, min_count=min_count,
+                               output_dir=Path(output) if output else None, data_file=data_file,
+                               cfg=cfg, engine=engine, workers=workers, symbol=symbol,
+                               news_file=news_file)
+    except ValueError as exc:
+        raise Exit(str(exc), code=2) from None
+    with path.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    losing = sum(r["control_loses_money"] == "true" for r in rows)
+    breaking = sum(r["breaks_prop_limits"] == "true" for r in rows)
+    print(f"{len(rows)} combinations re-run on the control period: {losing} lose money, "
+          f"{breaking} break the prop limits -> {path}")
+
+
+@task(name="make-groups", help={
+    "symbol": "symbol of the groups (GER40, XAUUSD, ...)",
+    "grid": "grid YAML: params, grid (lists or {start, stop, step}), constraints",
+    "groups": "number of cost-balanced groups to cut the grid into",
+    "output": "groups file to write (default: groups_{SYMBOL}.json)",
+    "config": "config YAML (default: $IBSWEEP_CONFIG or ./ibsweep.yaml)",
+})
+def make_groups(c, symbol, grid, groups, output=None, config=None):
+    """Cut a parameter grid into N cost-balanced groups (a groups file)."""
+    from backtest.groups import write_groups_file
+    from backtest.make_groups import load_grid, plan_groups
+
+    cfg = _cfg(config)
+    try:
+        plan = plan_groups(symbol, load_grid(Path(grid)), int(groups), cfg, where=str(grid))
+    except ValueError as exc:
+        raise Exit(str(exc), code=2) from None
+    body = plan.groups_file()
+    path = Path(output or f"groups_{symbol}.json")
+    write_groups_file(path, body["symbol"], body["groups"])
+    costs = plan.group_costs
+    print(f"{plan.combinations} combinations in {len(costs)} groups "
+          f"({len(body['groups'])} groups-file entries) -> {path}")
+    print(f"estimated cost per group: min {min(costs):.1f}, max {max(costs):.1f} "
+          f"(largest unit {plan.largest_unit_cost:.1f})")
+
+
+@task(help={
+    "from_": "results directory whose results_full_{SYMBOL}.json holds trades (--save-trades)",
+    "symbol": "symbol (needed only when the directory holds several)",
+})
+def charts(c, from_, symbol=None):
+    """Redraw the per-group charts of a results directory into its charts/."""
+    from backtest.charts import best_index, write_group_charts
+    from backtest.merge import detect_symbol
+    from backtest.outputs import read_results
+
+    directory = Path(from_)
+    try:
+        symbol = detect_symbol([directory], symbol)
+        results = read_results(directory, symbol)
+    except ValueError as exc:
+        raise Exit(str(exc), code=2) from None
+    account = float(results["metadata"].get("account_size", 100000.0))
+    ok = [g for g in results["groups"] if g.get("status") == "ok" and g.get("combos")]
+    with_trades = [g for g in ok if "trades" in g["combos"][g.get("best", best_index(g["combos"]))]]
+    if not with_trades:
+        raise Exit(f"{directory}: no trades in results_full_{symbol}.json "
+                   "(run the backtest with --save-trades)", code=2)
+    for group in with_trades:
+        best = group["combos"][group.get("best", best_index(group["combos"]))]
+        write_group_charts(directory / "charts", group["group_id"], group["combos"],
+                           best["trades"], account, symbol)
+    print(f"charts of {len(with_trades)} groups -> {directory / 'charts'}")
+    if len(with_trades) < len(ok):
+        print(f"{len(ok) - len(with_trades)} groups without trades in the JSON were skipped")

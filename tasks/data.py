@@ -1,1 +1,67 @@
-"""invoke tasks (data)."""
+"""invoke tasks (data): built-in sample data and checking a user's data file."""
+from __future__ import annotations
+
+import pandas as pd
+from invoke import Exit, task
+
+from backtest.bars import Bars
+from backtest.config import ConfigError, load_config, symbol_names, symbol_spec
+from backtest.config import period as period_of
+from backtest.data import DataError, load_bars
+from backtest.sample_data import (ensure_sample, ensure_sample_news, news_sample_path,
+                                  sample_path)
+
+
+def _utc(ns: int) -> str:
+    return pd.Timestamp(int(ns), tz="UTC").strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _summary(bars: Bars) -> str:
+    return (f"{len(bars):,} bars, {_utc(bars.time_ns[0])} .. {_utc(bars.time_ns[-1])}, "
+            f"{len(bars.trading_days())} trading days")
+
+
+def _verb(path) -> str:
+    return "reused" if path.exists() else "wrote"
+
+
+@task(help={
+    "symbol": "symbol to generate (default: every configured symbol)",
+    "period": "configured period, in_sample or control (default: both)",
+    "seed": "random seed (default: run.sample_seed of the config, 42)",
+    "config": "YAML config file merged over the defaults",
+})
+def sample_data(c, symbol=None, period=None, seed=None, config=None):
+    """Write the built-in sample bars (Parquet) and sample news (CSV), or reuse them."""
+    try:
+        cfg = load_config(config)
+        seed = int(cfg["run"]["sample_seed"] if seed is None else seed)
+        for name_of_period in [period] if period else list(cfg["periods"]):
+            span = period_of(name_of_period, cfg)
+            for name in [symbol] if symbol else symbol_names(cfg):
+                verb = _verb(sample_path(name, span.start_date, span.end_date, seed, cfg))
+                path = ensure_sample(name, name_of_period, cfg, seed)
+                bars = load_bars(path, symbol_spec(name, cfg))
+                print(f"{name} {name_of_period}: {verb} {path} ({_summary(bars)})")
+            verb = _verb(news_sample_path(span.start_date, span.end_date, seed, cfg))
+            news = ensure_sample_news(name_of_period, cfg, seed)
+            print(f"news {name_of_period}: {verb} {news} ({len(pd.read_csv(news))} events)")
+    except (ConfigError, DataError, ValueError) as exc:
+        raise Exit(str(exc), code=2) from None
+
+
+@task(help={
+    "file": "data file to check (Parquet, CSV or MetaTrader 5 export)",
+    "symbol": "symbol of the data, e.g. GER40",
+    "server_tz": "broker server time zone of an MT5 export, e.g. Europe/Athens",
+    "drop_invalid": "drop invalid / duplicate rows and sort, instead of failing",
+    "config": "YAML config file merged over the defaults",
+})
+def check_data(c, file, symbol, server_tz=None, drop_invalid=False, config=None):
+    """Validate a market-data file and print a one-line summary."""
+    try:
+        cfg = load_config(config)
+        bars = load_bars(file, symbol_spec(symbol, cfg), server_tz, drop_invalid, log=print)
+    except (ConfigError, DataError) as exc:
+        raise Exit(str(exc), code=2) from None
+    print(f"{file}: OK, {symbol}, {_summary(bars)}, sha256 {bars.checksum[:12]}")

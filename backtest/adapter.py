@@ -1,0 +1,48 @@
+"""The emulator engine behind ``backtest.engine`` (``engine="emulator"``).
+
+One combination = a fresh :class:`MT5Emulator` over the period's bars and a
+fresh :class:`IBStrategy`; the emulator's deal history becomes raw trades.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from backtest.bars import Bars
+from backtest.emulator.mt5_emulator import (
+    DEAL_ENTRY_IN, DEAL_REASON_SL, DEAL_REASON_TP, DEAL_TYPE_BUY, MT5Emulator, TradeDeal,
+)
+from backtest.engine import RunSettings
+from backtest.params import compile_params
+from backtest.trades import empty_trades
+from strategies.ib_strategy import IBStrategy
+
+_REASON_CODES = {DEAL_REASON_SL: 0, DEAL_REASON_TP: 1}  # anything else: 2 (close)
+
+
+def run_combo(bars: Bars, params: dict[str, Any], settings: RunSettings) -> tuple[np.ndarray, int]:
+    """Replay one resolved combination over ``bars``: ``(trades, skipped)``."""
+    emulator = MT5Emulator(bars)
+    strategy = IBStrategy(emulator, compile_params(params, bars.symbol), bars.symbol,
+                          settings.risk, settings.news_ns)
+    emulator.run(strategy)
+    return trades_from_deals(emulator.history_deals_get()), strategy.skipped
+
+
+def trades_from_deals(deals: tuple[TradeDeal, ...]) -> np.ndarray:
+    """Pair each position's entry and exit deal into one :data:`backtest.trades.TRADE_DTYPE` row."""
+    entries = {d.position_id: d for d in deals if d.entry == DEAL_ENTRY_IN}
+    exits = [d for d in deals if d.entry != DEAL_ENTRY_IN]
+    trades = empty_trades(len(exits))
+    for row, out in zip(trades, exits):
+        inn = entries[out.position_id]
+        long = inn.type == DEAL_TYPE_BUY
+        row["entry_bar"], row["exit_bar"] = inn.bar, out.bar
+        row["direction"] = 1 if long else -1
+        row["entry"], row["exit"] = inn.price, out.price
+        row["sl"], row["tp"], row["has_tp"] = out.sl, out.tp, out.tp != 0
+        row["stop_points"] = abs(inn.price - out.sl)
+        row["lots"] = inn.volume
+        row["reason"] = _REASON_CODES.get(out.reason, 2)
+    return trades

@@ -1,0 +1,146 @@
+"""An append-only JSONL checkpoint of a run, so that an interrupted run resumes.
+
+``OUT/checkpoint.jsonl``: the first line is a header (symbol, period, dates,
+data checksum, code version, run settings, the groups' order); then one line
+per finished group, its record as in ``results_full`` (``group_id``, ``status``,
+...), written with
+flush + fsync the moment the group finishes. A run on the same ``OUT`` skips
+the groups already ``ok`` and retries failed ones. A header that does not match
+the new run (other data, code, dates or settings) or a finished group whose
+resolved parameters differ is refused with the reason: results computed under
+different conditions must not be mixed. A torn last line (the process was
+killed mid-write) is dropped, not fatal.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+CHECKPOINT_FILE = "checkpoint.jsonl"
+# Header keys that describe the run's order, not the conditions of its results.
+_NOT_COMPARED = ("kind", "group_ids")
+
+
+class ResumeError(ValueError):
+    """An existing checkpoint that this run must not continue."""
+
+
+def _differences(old: Any, new: Any, where: str) -> list[str]:
+    if isinstance(old, dict) and isinstance(new, dict):
+        out = []
+        for key in sorted(set(old) | set(new)):
+            out += _differences(old.get(key), new.get(key), f"{where}.{key}" if where else key)
+        return out
+    return [] if old == new else [f"{where} differs (checkpoint: {old!r}, now: {new!r})"]
+
+
+def _read_lines(path: Path, log: Callable[[str], None]) -> tuple[list[dict[str, Any]], int]:
+    """The parsed lines and the byte length of the good part (a torn last line dropped)."""
+    raw = path.read_bytes()
+    entries: list[dict[str, Any]] = []
+    pos = number = 0
+    while pos < len(raw):
+        number += 1
+        end = raw.find(b"\n", pos)
+        line = raw[pos:] if end == -1 else raw[pos:end]
+        last = end == -1 or end + 1 >= len(raw)
+        try:
+            entry = json.loads(line) if line.strip() else None
+            if end == -1 or not isinstance(entry, (dict, type(None))):
+                raise ValueError("incomplete line")
+        except ValueError as exc:
+            if last:
+                log(f"{path}: dropped a torn last line (the run was killed while writing it)")
+                break
+            raise ResumeError(f"{path}: line {number} is corrupt ({exc}); "
+                              "rerun with --fresh to start over") from None
+        if entry is not None:
+            entries.append(entry)
+        pos = end + 1
+    return entries, pos
+
+
+@dataclass
+class Checkpoint:
+    """The open checkpoint of a run: its header and the groups finished so far."""
+
+    path: Path
+    header: dict[str, Any]
+    finished: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, out_dir: Path, header: dict[str, Any], fresh: bool = False,
+             log: Callable[[str], None] = lambda _msg: None) -> "Checkpoint":
+        """Continue ``out_dir``'s checkpoint when it matches ``header``, else start one.
+
+        Raises :class:`ResumeError` naming every difference (unless ``fresh``,
+        which replaces an existing checkpoint).
+        """
+        path = Path(out_dir) / CHECKPOINT_FILE
+        header = {"kind": "header", **header}
+        if fresh or not path.exists():
+            return cls._create(path, header)
+        entries, good = _read_lines(path, log)
+        if not entries:
+            return cls._create(path, header)
+        old = entries[0]
+        if old.get("kind") != "header":
+            raise ResumeError(f"{path}: the first line is not a checkpoint header; "
+                              "rerun with --fresh to start over")
+        diffs = _differences({k: v for k, v in old.items() if k not in _NOT_COMPARED},
+                             {k: v for k, v in header.items() if k not in _NOT_COMPARED}, "")
+        if diffs:
+            raise ResumeError(f"{path}: cannot resume: {'; '.join(diffs)}; "
+                              "rerun with --fresh to start over")
+        finished = {}
+        for record in entries[1:]:
+            if isinstance(record.get("group_id"), str):
+                finished[record["group_id"]] = record
+        if good < path.stat().st_size:
+            with open(path, "r+b") as handle:
+                handle.truncate(good)
+        return cls(path, old, finished)
+
+    @classmethod
+    def _create(cls, path: Path, header: dict[str, Any]) -> "Checkpoint":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.unlink(missing_ok=True)
+        checkpoint = cls(path, header)
+        checkpoint._append(header)
+        return checkpoint
+
+    def done(self) -> dict[str, dict[str, Any]]:
+        """The finished ``ok`` group records by group id (failed ones are retried)."""
+        return {gid: rec for gid, rec in self.finished.items() if rec.get("status") == "ok"}
+
+    def verify_params(self, group_id: str, params: list[dict[str, Any]]) -> None:
+        """Refuse a finished group whose resolved combinations are not ``params``."""
+        record = self.done().get(group_id)
+        if record is None:
+            return
+        old = [combo["params"] for combo in record["combos"]]
+        if old != params:
+            raise ResumeError(f"{self.path}: cannot resume: group '{group_id}' has different "
+                              "resolved parameters than when it was run; "
+                              "rerun with --fresh to start over")
+
+    def order(self, group_ids: list[str]) -> list[str]:
+        """The checkpoint's group order, then ids it has not seen, in ``group_ids`` order."""
+        known = list(self.header.get("group_ids", []))
+        seen = set(known)
+        return known + [gid for gid in group_ids if gid not in seen]
+
+    def add(self, record: dict[str, Any]) -> None:
+        """Record a finished group (durably, before anything else happens)."""
+        self._append(record)
+        self.finished[record["group_id"]] = record
+
+    def _append(self, entry: dict[str, Any]) -> None:
+        line = json.dumps(entry, allow_nan=False) + "\n"
+        with open(self.path, "a", encoding="utf-8") as handle:
+            handle.write(line)
+            handle.flush()
+            os.fsync(handle.fileno())

@@ -1,0 +1,449 @@
+"""A small MetaTrader-5-like terminal that replays M1 bars (the readable reference engine).
+
+It speaks the MT5 Python API's shapes: ``order_send`` takes request dicts
+(``TRADE_ACTION_PENDING`` with ``ORDER_TYPE_BUY_STOP``/``ORDER_TYPE_SELL_STOP``,
+``TRADE_ACTION_REMOVE``, ``TRADE_ACTION_DEAL`` to close a position,
+``TRADE_ACTION_SLTP``) and answers with retcodes; ``positions_get``,
+``orders_get``, ``history_deals_get`` and ``copy_rates_*`` read its state.
+Prices are integer points of the bid (spec section 1); the spread is charged
+later, in the trade records, not in fills.
+
+Time advances bar by bar. Each bar is announced to a listener at its open
+(only its open price is visible), then walked along the MT5 "1 minute OHLC"
+path of spec section 4; pending stops, stop-losses and take-profits trigger at
+the first point of the path that reaches them: at the open when the open is
+already through, else at the level. The earliest trigger in path order wins,
+and after a fill the rest of the bar's path is walked for the new position.
+
+Where it deliberately differs from a live terminal (the backtest contract
+asks for it):
+
+- a stop order already through the market is accepted and fills at the next
+  point of the path (a bar's open), where MT5 would refuse it;
+- the volume of a pending order is checked when the order triggers: below
+  ``volume_min`` the order is rejected then (like a margin rejection on
+  activation), so that a strategy learns that its level was reached;
+- the listener hears when a trading day ends, after the walk of its last bar,
+  and a close requested then fills at that bar's close.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any, NamedTuple, Protocol
+
+import numpy as np
+
+from backtest.bars import Bars
+from backtest.config import SymbolSpec
+
+TRADE_ACTION_DEAL = 1
+TRADE_ACTION_PENDING = 5
+TRADE_ACTION_SLTP = 6
+TRADE_ACTION_REMOVE = 8
+
+ORDER_TYPE_BUY = 0
+ORDER_TYPE_SELL = 1
+ORDER_TYPE_BUY_STOP = 4
+ORDER_TYPE_SELL_STOP = 5
+
+ORDER_STATE_PLACED = 1
+ORDER_STATE_CANCELED = 2
+ORDER_STATE_FILLED = 4
+ORDER_STATE_REJECTED = 5
+
+POSITION_TYPE_BUY = 0
+POSITION_TYPE_SELL = 1
+
+DEAL_TYPE_BUY = 0
+DEAL_TYPE_SELL = 1
+DEAL_ENTRY_IN = 0
+DEAL_ENTRY_OUT = 1
+DEAL_REASON_EXPERT = 3
+DEAL_REASON_SL = 4
+DEAL_REASON_TP = 5
+
+TRADE_RETCODE_PLACED = 10008
+TRADE_RETCODE_DONE = 10009
+TRADE_RETCODE_INVALID = 10013
+TRADE_RETCODE_INVALID_VOLUME = 10014
+TRADE_RETCODE_INVALID_PRICE = 10015
+TRADE_RETCODE_INVALID_STOPS = 10016
+TRADE_RETCODE_INVALID_ORDER = 10035
+TRADE_RETCODE_POSITION_CLOSED = 10036
+
+RATE_DTYPE = np.dtype([
+    ("time", np.int64),     # bar open, UTC ns
+    ("open", np.int64),     # points
+    ("high", np.int64),
+    ("low", np.int64),
+    ("close", np.int64),
+    ("day", np.int32),      # local trading day (days since 1970-01-01)
+    ("minute", np.int16),   # local minute of the day
+    ("weekday", np.int8),   # 0 = Monday
+])
+
+
+class Bar(NamedTuple):
+    """The bar that is opening: what a strategy may know at its open."""
+
+    index: int
+    time: int  # UTC ns
+    day: int
+    minute: int
+    weekday: int
+    open: int
+
+
+@dataclass(frozen=True)
+class SymbolInfo:
+    name: str
+    point: float
+    digits: int
+    volume_min: float
+    volume_step: float
+    trade_tick_value: float  # money per point per 1.0 lot
+
+
+@dataclass(frozen=True)
+class TradeOrder:
+    ticket: int
+    time_setup: int
+    type: int
+    volume_initial: float
+    price_open: int
+    sl: int
+    tp: int  # 0 = none
+    state: int = ORDER_STATE_PLACED
+
+
+@dataclass(frozen=True)
+class TradePosition:
+    ticket: int
+    time: int
+    bar: int  # index of the entry bar
+    type: int
+    volume: float
+    price_open: int
+    sl: int
+    tp: int  # 0 = none
+
+
+@dataclass(frozen=True)
+class TradeDeal:
+    ticket: int
+    order: int
+    time: int
+    bar: int  # index of the bar where it happened
+    type: int
+    entry: int
+    position_id: int
+    volume: float
+    price: int
+    reason: int
+    sl: int
+    tp: int
+
+
+class OrderSendResult(NamedTuple):
+    retcode: int
+    deal: int = 0
+    order: int = 0
+    volume: float = 0.0
+    price: int = 0
+    comment: str = ""
+
+
+class Listener(Protocol):
+    """What the emulator tells while it replays (a strategy implements it)."""
+
+    def on_day_start(self, bar: Bar) -> None: ...
+    def on_bar_open(self, bar: Bar) -> None: ...
+    def on_deal(self, deal: TradeDeal) -> None: ...
+    def on_order_rejected(self, order: TradeOrder) -> None: ...
+    def on_day_end(self, bar: Bar) -> None: ...
+
+
+class _Trigger(NamedTuple):
+    level: int
+    upward: bool  # fires at the first point at or above the level (else at or below)
+    ticket: int   # an order or a position
+    reason: int   # DEAL_REASON_* for a position; 0 for an order
+
+
+class MT5Emulator:
+    """One replay of ``bars``; build a fresh one for every run."""
+
+    def __init__(self, bars: Bars):
+        self._bars = bars
+        self._spec: SymbolSpec = bars.symbol
+        self._index = -1          # the current bar
+        self._bar_complete = False
+        self._price = 0           # the current point of the current bar's path
+        self._next_ticket = 1
+        self._orders: dict[int, TradeOrder] = {}
+        self._positions: dict[int, TradePosition] = {}
+        self._deals: list[TradeDeal] = []
+        self._history_orders: list[TradeOrder] = []
+        self._wake_minute: int | None = None
+        self._listener: Listener | None = None
+
+    # ---- market information -------------------------------------------------
+    def symbol_info(self) -> SymbolInfo:
+        s = self._spec
+        return SymbolInfo(s.name, s.point, s.digits, s.volume_min, s.volume_step,
+                          s.value_per_point * s.point)
+
+    def price_current(self) -> int:
+        """The bid at the current point of the path (points)."""
+        return self._price
+
+    def copy_rates_from_pos(self, start_pos: int, count: int) -> np.ndarray:
+        """``count`` bars back from ``start_pos`` (0 = the current bar), oldest first.
+
+        The current bar shows only its open until its walk is over: no lookahead.
+        """
+        hi = self._index - start_pos + 1
+        return self._rates(max(0, hi - count), max(0, hi))
+
+    def copy_rates_range(self, time_from: int, time_to: int) -> np.ndarray:
+        """Bars seen so far that open in ``[time_from, time_to]`` (UTC ns)."""
+        t = self._bars.time_ns
+        lo = int(np.searchsorted(t, time_from, side="left"))
+        hi = min(int(np.searchsorted(t, time_to, side="right")), self._index + 1)
+        return self._rates(lo, max(lo, hi))
+
+    def _rates(self, lo: int, hi: int) -> np.ndarray:
+        b = self._bars
+        out = np.empty(hi - lo, dtype=RATE_DTYPE)
+        for name, col in (("time", b.time_ns), ("open", b.open), ("high", b.high),
+                          ("low", b.low), ("close", b.close), ("day", b.day),
+                          ("minute", b.minute), ("weekday", b.weekday)):
+            out[name] = col[lo:hi]
+        if hi == self._index + 1 and hi > lo and not self._bar_complete:
+            last = out[-1]
+            last["high"] = last["low"] = last["close"] = last["open"]
+        return out
+
+    # ---- trading state ------------------------------------------------------
+    def positions_get(self) -> tuple[TradePosition, ...]:
+        return tuple(self._positions.values())
+
+    def orders_get(self) -> tuple[TradeOrder, ...]:
+        return tuple(self._orders.values())
+
+    def history_deals_get(self) -> tuple[TradeDeal, ...]:
+        return tuple(self._deals)
+
+    def history_orders_get(self) -> tuple[TradeOrder, ...]:
+        return tuple(self._history_orders)
+
+    def order_send(self, request: dict[str, Any]) -> OrderSendResult:
+        """Place, remove or modify, or close at the current price, as MT5 does."""
+        action = request.get("action")
+        if action == TRADE_ACTION_PENDING:
+            return self._place(request)
+        if action == TRADE_ACTION_REMOVE:
+            return self._remove(request)
+        if action == TRADE_ACTION_SLTP:
+            return self._modify(request)
+        if action == TRADE_ACTION_DEAL:
+            return self._close(request)
+        return OrderSendResult(TRADE_RETCODE_INVALID, comment=f"unsupported action {action!r}")
+
+    def _place(self, req: dict[str, Any]) -> OrderSendResult:
+        kind, price = req.get("type"), int(req.get("price", 0))
+        sl, tp, volume = int(req.get("sl", 0)), int(req.get("tp", 0)), float(req.get("volume", 0.0))
+        if kind not in (ORDER_TYPE_BUY_STOP, ORDER_TYPE_SELL_STOP):
+            return OrderSendResult(TRADE_RETCODE_INVALID, comment="only stop orders are supported")
+        if price <= 0:
+            return OrderSendResult(TRADE_RETCODE_INVALID_PRICE)
+        if volume < 0:
+            return OrderSendResult(TRADE_RETCODE_INVALID_VOLUME)
+        if not _stops_valid(kind == ORDER_TYPE_BUY_STOP, price, sl, tp):
+            return OrderSendResult(TRADE_RETCODE_INVALID_STOPS)
+        ticket = self._ticket()
+        self._orders[ticket] = TradeOrder(ticket, self._now(), kind, volume, price, sl, tp)
+        return OrderSendResult(TRADE_RETCODE_DONE, order=ticket, volume=volume, price=price)
+
+    def _remove(self, req: dict[str, Any]) -> OrderSendResult:
+        order = self._orders.pop(req.get("order", 0), None)
+        if order is None:
+            return OrderSendResult(TRADE_RETCODE_INVALID_ORDER)
+        self._history_orders.append(replace(order, state=ORDER_STATE_CANCELED))
+        return OrderSendResult(TRADE_RETCODE_DONE, order=order.ticket)
+
+    def _modify(self, req: dict[str, Any]) -> OrderSendResult:
+        pos = self._positions.get(req.get("position", 0))
+        if pos is None:
+            return OrderSendResult(TRADE_RETCODE_POSITION_CLOSED)
+        sl, tp = int(req.get("sl", 0)), int(req.get("tp", 0))
+        if not _stops_valid(pos.type == POSITION_TYPE_BUY, self._price, sl, tp):
+            return OrderSendResult(TRADE_RETCODE_INVALID_STOPS)
+        self._positions[pos.ticket] = replace(pos, sl=sl, tp=tp)
+        return OrderSendResult(TRADE_RETCODE_DONE)
+
+    def _close(self, req: dict[str, Any]) -> OrderSendResult:
+        pos = self._positions.get(req.get("position", 0))
+        if pos is None:
+            return OrderSendResult(TRADE_RETCODE_POSITION_CLOSED)
+        closing = ORDER_TYPE_SELL if pos.type == POSITION_TYPE_BUY else ORDER_TYPE_BUY
+        if req.get("type") != closing or float(req.get("volume", 0.0)) != pos.volume:
+            return OrderSendResult(TRADE_RETCODE_INVALID, comment="close needs the opposite type and the full volume")
+        deal = self._exit(pos, self._price, DEAL_REASON_EXPERT)
+        return OrderSendResult(TRADE_RETCODE_DONE, deal=deal.ticket, volume=deal.volume, price=deal.price)
+
+    # ---- replay -------------------------------------------------------------
+    def sleep_until(self, minute: int | None = None) -> None:
+        """No bar events until this day's first bar at or after local ``minute``
+        (``None``: until the next trading day). Only while flat with no orders."""
+        self._wake_minute = 24 * 60 if minute is None else minute
+
+    def run(self, listener: Listener) -> None:
+        """Replay every bar once, telling ``listener`` what happens."""
+        self._listener = listener
+        day = self._bars.day
+        starts = np.flatnonzero(np.diff(day)) + 1
+        bounds = zip(np.r_[0, starts], np.r_[starts, len(day)]) if len(day) else ()
+        for lo, hi in bounds:
+            self._run_day(int(lo), int(hi))
+
+    def _run_day(self, lo: int, hi: int) -> None:
+        self._wake_minute = None
+        self._open(lo)
+        self._listener.on_day_start(self._bar(lo))
+        i = lo
+        while i < hi:
+            if self._wake_minute is not None:
+                if self._orders or self._positions:
+                    raise RuntimeError("sleep_until needs no open position and no pending order")
+                i = self._wake_index(i, hi)
+                if i == hi:
+                    break
+            self._open(i)
+            self._listener.on_bar_open(self._bar(i))
+            self._walk(i)
+            self._bar_complete = True
+            i += 1
+        last = hi - 1
+        self._index, self._bar_complete, self._price = last, True, int(self._bars.close[last])
+        self._listener.on_day_end(self._bar(last))
+
+    def _wake_index(self, i: int, hi: int) -> int:
+        target, self._wake_minute = self._wake_minute, None
+        later = np.flatnonzero(self._bars.minute[i:hi] >= target)
+        return i + int(later[0]) if len(later) else hi
+
+    def _open(self, i: int) -> None:
+        self._index, self._bar_complete, self._price = i, False, int(self._bars.open[i])
+
+    def _bar(self, i: int) -> Bar:
+        b = self._bars
+        return Bar(i, int(b.time_ns[i]), int(b.day[i]), int(b.minute[i]), int(b.weekday[i]),
+                   int(b.open[i]))
+
+    def _walk(self, i: int) -> None:
+        """Move bar ``i`` along its path, firing triggers in path order."""
+        if not self._orders and not self._positions:
+            return
+        b = self._bars
+        o, h, l, c = int(b.open[i]), int(b.high[i]), int(b.low[i]), int(b.close[i])
+        path = (o, h, l, c) if b.falling[i] else (o, l, h, c)
+        segment, self._price = 0, o
+        while True:
+            hit = _first_hit(self._triggers(), path, segment, self._price, l, h)
+            if hit is None:
+                return
+            trigger, segment, self._price = hit
+            self._fire(trigger)
+
+    def _triggers(self) -> list[_Trigger]:
+        out = [_Trigger(o.price_open, o.type == ORDER_TYPE_BUY_STOP, o.ticket, 0)
+               for o in self._orders.values()]
+        for p in self._positions.values():
+            long = p.type == POSITION_TYPE_BUY
+            out.append(_Trigger(p.sl, not long, p.ticket, DEAL_REASON_SL))
+            if p.tp:
+                out.append(_Trigger(p.tp, long, p.ticket, DEAL_REASON_TP))
+        return out
+
+    def _fire(self, trigger: _Trigger) -> None:
+        if trigger.reason:
+            self._exit(self._positions[trigger.ticket], self._price, trigger.reason)
+        else:
+            self._activate(self._orders.pop(trigger.ticket))
+
+    def _activate(self, order: TradeOrder) -> None:
+        if order.volume_initial < self._spec.volume_min - 1e-12:
+            rejected = replace(order, state=ORDER_STATE_REJECTED)
+            self._history_orders.append(rejected)
+            self._listener.on_order_rejected(rejected)
+            return
+        self._history_orders.append(replace(order, state=ORDER_STATE_FILLED))
+        long = order.type == ORDER_TYPE_BUY_STOP
+        pos = TradePosition(order.ticket, self._now(), self._index,
+                            POSITION_TYPE_BUY if long else POSITION_TYPE_SELL,
+                            order.volume_initial, self._price, order.sl, order.tp)
+        self._positions[pos.ticket] = pos
+        deal = self._deal(order.ticket, DEAL_TYPE_BUY if long else DEAL_TYPE_SELL, DEAL_ENTRY_IN,
+                          pos, self._price, DEAL_REASON_EXPERT)
+        self._listener.on_deal(deal)
+
+    def _exit(self, pos: TradePosition, price: int, reason: int) -> TradeDeal:
+        del self._positions[pos.ticket]
+        kind = DEAL_TYPE_SELL if pos.type == POSITION_TYPE_BUY else DEAL_TYPE_BUY
+        deal = self._deal(0, kind, DEAL_ENTRY_OUT, pos, price, reason)
+        self._listener.on_deal(deal)
+        return deal
+
+    def _deal(self, order: int, kind: int, entry: int, pos: TradePosition, price: int,
+              reason: int) -> TradeDeal:
+        deal = TradeDeal(self._ticket(), order, self._now(), self._index, kind, entry,
+                         pos.ticket, pos.volume, price, reason, pos.sl, pos.tp)
+        self._deals.append(deal)
+        return deal
+
+    def _ticket(self) -> int:
+        self._next_ticket += 1
+        return self._next_ticket - 1
+
+    def _now(self) -> int:
+        return int(self._bars.time_ns[self._index]) if self._index >= 0 else 0
+
+
+def _stops_valid(long: bool, price: int, sl: int, tp: int) -> bool:
+    """SL on the losing side of ``price`` (or 0), TP on the winning side (or 0)."""
+    if long:
+        return (sl == 0 or sl < price) and (tp == 0 or tp > price)
+    return (sl == 0 or sl > price) and (tp == 0 or tp < price)
+
+
+def _first_hit(triggers: list[_Trigger], path: tuple[int, int, int, int], segment: int,
+               price: int, low: int, high: int) -> tuple[_Trigger, int, int] | None:
+    """The trigger that the path reaches first from ``price`` on segment ``segment``.
+
+    Returns ``(trigger, segment, fill price)``: a level already passed at the
+    current point fires there, at the current price; otherwise at the level.
+    Triggers are scanned in order, so a tie goes to the first one listed.
+    """
+    live = [t for t in triggers if (t.level <= high if t.upward else t.level >= low)]
+    if not live:
+        return None
+    for t in live:
+        if (price >= t.level) if t.upward else (price <= t.level):
+            return t, segment, price
+    while segment < 3:
+        end = path[segment + 1]
+        best, best_distance = None, None
+        for t in live:
+            if t.upward and price < t.level <= end:
+                distance = t.level - price
+            elif not t.upward and end <= t.level < price:
+                distance = price - t.level
+            else:
+                continue
+            if best_distance is None or distance < best_distance:
+                best, best_distance = t, distance
+        if best is not None:
+            return best, segment, best.level
+        segment, price = segment + 1, end
+    return None

@@ -1,0 +1,317 @@
+"""Numba kernels of the fast sweep (plain arrays in, preallocated arrays out).
+
+The day tables (:func:`ib_window_nb`, :func:`day_schedule_nb`,
+:func:`entry_gate_nb`, :func:`sparse_table_nb`) are built once per data set and
+per distinct window, and shared by every combination; :func:`sweep_batch_nb`
+then walks a batch of combinations day by day with "first bar that touches a level"
+queries on a sparse table, resolving the intrabar path (spec section 4) only on
+the bar a query finds. Readings of the spec: docs/ARCHITECTURE.md.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+REASON_SL, REASON_TP, REASON_CLOSE = 0, 1, 2
+
+
+@njit(cache=True, nogil=True)
+def ib_window_nb(minute, high, low, day_start, day_end, ib_start, ib_end,
+                 walk_start, ib_high, ib_low, has_ib):
+    """Per day: ``walk_start`` (first bar with ``minute >= ib_end``, else the
+    day's end) and the IB high/low of the bars before it with ``minute >= ib_start``."""
+    for d in range(len(day_start)):
+        end = day_end[d]
+        ws = end
+        for i in range(day_start[d], end):
+            if minute[i] >= ib_end:
+                ws = i
+                break
+        walk_start[d] = ws
+        found = False
+        hi = 0
+        lo = 0
+        for i in range(day_start[d], ws):
+            if minute[i] >= ib_start:
+                if not found:
+                    hi = high[i]
+                    lo = low[i]
+                    found = True
+                else:
+                    if high[i] > hi:
+                        hi = high[i]
+                    if low[i] < lo:
+                        lo = low[i]
+        ib_high[d] = hi
+        ib_low[d] = lo
+        has_ib[d] = found
+
+
+@njit(cache=True, nogil=True)
+def day_schedule_nb(minute, day_end, walk_start, ib_end, trade_end, close_time,
+                    close_bar, entry_hi):
+    """Per day: ``close_bar`` (first bar from ``walk_start`` on with
+    ``minute >= close_time``, -1 when none) and ``entry_hi`` (one past the last
+    walked bar with ``ib_end <= minute < trade_end``; ``walk_start`` when none)."""
+    for d in range(len(walk_start)):
+        ws = walk_start[d]
+        end = day_end[d]
+        cb = -1
+        for i in range(ws, end):
+            if minute[i] >= close_time:
+                cb = i
+                break
+        close_bar[d] = cb
+        walk_end = cb if cb >= 0 else end
+        hi = ws
+        for i in range(walk_end - 1, ws - 1, -1):
+            if ib_end <= minute[i] < trade_end:
+                hi = i + 1
+                break
+        entry_hi[d] = hi
+
+
+@njit(cache=True, nogil=True)
+def entry_gate_nb(minute, blocked, ib_end, trade_end, ok, next_ok):
+    """``ok``: a bar may open an entry (in ``[ib_end, trade_end)``, not news
+    blocked); ``next_ok[i]``: the first ok bar after ``i`` (``n`` when none)."""
+    n = len(minute)
+    nxt = n
+    for i in range(n - 1, -1, -1):
+        next_ok[i] = nxt
+        good = (not blocked[i]) and ib_end <= minute[i] < trade_end
+        ok[i] = good
+        if good:
+            nxt = i
+
+
+@njit(cache=True, nogil=True)
+def sparse_table_nb(values, table, use_max):
+    """``table[k, i]`` = max (or min) of ``values[i : i + 2**k]`` (clipped at the end)."""
+    n = len(values)
+    for i in range(n):
+        table[0, i] = values[i]
+    for k in range(1, table.shape[0]):
+        half = 1 << (k - 1)
+        for i in range(n):
+            a = table[k - 1, i]
+            j = i + half
+            if j < n:
+                b = table[k - 1, j]
+                if use_max:
+                    if b > a:
+                        a = b
+                else:
+                    if b < a:
+                        a = b
+            table[k, i] = a
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _top_level(span):
+    k = 0
+    while (2 << k) <= span:
+        k += 1
+    return k
+
+
+@njit(cache=True, nogil=True)
+def first_at_or_above_nb(table, lo, hi, level):
+    """The first bar in ``[lo, hi)`` whose value (high) is ``>= level``; ``hi`` if none."""
+    if lo >= hi:
+        return hi
+    if table[0, lo] >= level:
+        return lo
+    p = lo
+    for k in range(min(_top_level(hi - lo), table.shape[0] - 1), -1, -1):
+        step = 1 << k
+        if p + step <= hi and table[k, p] < level:
+            p += step
+    return p
+
+
+@njit(cache=True, nogil=True)
+def first_at_or_below_nb(table, lo, hi, level):
+    """The first bar in ``[lo, hi)`` whose value (low) is ``<= level``; ``hi`` if none."""
+    if lo >= hi:
+        return hi
+    if table[0, lo] <= level:
+        return lo
+    p = lo
+    for k in range(min(_top_level(hi - lo), table.shape[0] - 1), -1, -1):
+        step = 1 << k
+        if p + step <= hi and table[k, p] > level:
+            p += step
+    return p
+
+
+@njit(cache=True, nogil=True)
+def _first_entry(table, ok, next_ok, lo, hi, level, above):
+    """The first ok bar in ``[lo, hi)`` that touches ``level``; ``hi`` if none."""
+    while lo < hi:
+        if above:
+            j = first_at_or_above_nb(table, lo, hi, level)
+        else:
+            j = first_at_or_below_nb(table, lo, hi, level)
+        if j >= hi or ok[j]:
+            return j
+        lo = next_ok[j]
+    return hi
+
+
+@njit(cache=True, nogil=True)
+def _walk_rest(p1, p2, p3, seg, cur, direction, sl, tp, has_tp):
+    """Walk a bar's path from price ``cur`` on segment ``seg`` (0: open→p1,
+    1: p1→p2, 2: p2→close) to its close; the first of SL/TP reached.
+
+    Returns (reason, price) with reason -1 when neither is reached. ``cur`` lies
+    strictly between SL and TP, so each straight segment can reach one of them.
+    """
+    for s in range(seg, 3):
+        nxt = p1 if s == 0 else (p2 if s == 1 else p3)
+        if direction > 0:
+            if nxt > cur and has_tp and nxt >= tp:
+                return REASON_TP, tp
+            if nxt < cur and nxt <= sl:
+                return REASON_SL, sl
+        else:
+            if nxt < cur and has_tp and nxt <= tp:
+                return REASON_TP, tp
+            if nxt > cur and nxt >= sl:
+                return REASON_SL, sl
+        cur = nxt
+    return -1, 0
+
+
+@njit(cache=True, nogil=True)
+def _walk_day_nb(open_, high, low, close, falling, high_table, low_table, ok, next_ok,
+                 day_end, walk_start, close_bar, entry_hi, long_level, short_level,
+                 stop, target, lots, allow_long, allow_short, has_tp, max_trades, out, n):
+    """One combination's day (spec section 3, reading 1): trades into ``out[n:]``.
+
+    Returns ``(n_trades_written, skipped)``; ``skipped`` is 1 when an entry level
+    is reached with lots below volume_min (``lots == 0``), which ends the day.
+    """
+    walk_end = close_bar if close_bar >= 0 else day_end
+    hi = entry_hi
+    lo = walk_start
+    taken = 0
+    while taken < max_trades and lo < hi:
+        jl = _first_entry(high_table, ok, next_ok, lo, hi, long_level, True) if allow_long else hi
+        js = _first_entry(low_table, ok, next_ok, lo, min(hi, jl + 1), short_level, False) \
+            if allow_short else hi
+        j = min(jl, js)
+        if j >= hi:
+            break
+        if lots <= 0.0:
+            return taken, 1
+        o = open_[j]
+        if jl == js:
+            go_long = o >= long_level or (o > short_level and falling[j])
+        else:
+            go_long = jl < js
+        p1 = high[j] if falling[j] else low[j]
+        p2 = low[j] if falling[j] else high[j]
+        if go_long:
+            direction = 1
+            fill = max(long_level, o)
+            seg = 0 if (o >= long_level or falling[j]) else 1
+            sl = fill - stop
+            tp = fill + target
+        else:
+            direction = -1
+            fill = min(short_level, o)
+            seg = 0 if (o <= short_level or not falling[j]) else 1
+            sl = fill + stop
+            tp = fill - target
+        reason, price = _walk_rest(p1, p2, close[j], seg, fill, direction, sl, tp, has_tp)
+        exit_bar = j
+        if reason < 0:
+            if direction > 0:
+                e = first_at_or_below_nb(low_table, j + 1, walk_end, sl)
+                if has_tp:
+                    e = min(e, first_at_or_above_nb(high_table, j + 1, min(walk_end, e + 1), tp))
+            else:
+                e = first_at_or_above_nb(high_table, j + 1, walk_end, sl)
+                if has_tp:
+                    e = min(e, first_at_or_below_nb(low_table, j + 1, min(walk_end, e + 1), tp))
+            if e < walk_end:
+                exit_bar = e
+                o = open_[e]
+                if direction * (o - sl) <= 0:
+                    reason, price = REASON_SL, o
+                elif has_tp and direction * (o - tp) >= 0:
+                    reason, price = REASON_TP, o
+                else:
+                    q1 = high[e] if falling[e] else low[e]
+                    q2 = low[e] if falling[e] else high[e]
+                    reason, price = _walk_rest(q1, q2, close[e], 0, o, direction, sl, tp, has_tp)
+            elif close_bar >= 0:
+                exit_bar = close_bar
+                reason, price = REASON_CLOSE, open_[close_bar]
+            else:
+                exit_bar = day_end - 1
+                reason, price = REASON_CLOSE, close[exit_bar]
+        row = out[n + taken]
+        row.entry_bar = j
+        row.exit_bar = exit_bar
+        row.direction = direction
+        row.entry = fill
+        row.exit = price
+        row.sl = sl
+        row.tp = tp if has_tp else 0
+        row.has_tp = has_tp
+        row.stop_points = stop
+        row.lots = lots
+        row.reason = reason
+        taken += 1
+        if reason == REASON_CLOSE:
+            break
+        lo = exit_bar + 1
+    return taken, 0
+
+
+@njit(cache=True, nogil=True)
+def sweep_batch_nb(open_, high, low, close, falling, high_table, low_table,
+                   gate_ok, gate_next, day_end, day_weekday,
+                   walk_start, ib_high, ib_low, has_ib, close_bar, entry_hi,
+                   combo_window, combo_schedule, combo_gate,
+                   stop_dist, tp_dist, buffer_dist, lots,
+                   weekday_mask, min_ib, max_ib, allow_long, allow_short, has_tp, max_trades,
+                   out, offsets, counts, skipped):
+    """Walk a batch of combinations day by day (the day's bars stay in cache).
+
+    Shared tables are indexed ``[row, day]`` (``walk_start``, IB, by window;
+    ``close_bar``, ``entry_hi`` by schedule) and ``[row, bar]`` (``gate_ok``,
+    ``gate_next`` by entry gate); each combination names its rows. Per-combination
+    day arrays are ``[day, combo]``: ``stop_dist`` = D, ``tp_dist`` = dist(tp_mult),
+    ``buffer_dist`` = dist(entry_buffer), ``lots`` (0.0 = below volume_min).
+    Combination ``c`` writes its trades (TRADE_DTYPE records) to
+    ``out[offsets[c]:]``, counts them in ``counts[c]`` and its lot skips in ``skipped[c]``.
+    """
+    n_combos = len(combo_window)
+    for c in range(n_combos):
+        counts[c] = 0
+        skipped[c] = 0
+    for d in range(len(day_end)):
+        wd = day_weekday[d]
+        for c in range(n_combos):
+            w = combo_window[c]
+            if not has_ib[w, d] or not weekday_mask[c, wd]:
+                continue
+            ib = ib_high[w, d] - ib_low[w, d]
+            if ib <= 0 or ib < min_ib[c] or (max_ib[c] > 0 and ib > max_ib[c]):
+                continue
+            stop = stop_dist[d, c]
+            if stop < 1:
+                continue
+            s = combo_schedule[c]
+            g = combo_gate[c]
+            taken, skip = _walk_day_nb(
+                open_, high, low, close, falling, high_table, low_table, gate_ok[g], gate_next[g],
+                day_end[d], walk_start[w, d], close_bar[s, d], entry_hi[s, d],
+                ib_high[w, d] + buffer_dist[d, c], ib_low[w, d] - buffer_dist[d, c],
+                stop, max(1, tp_dist[d, c]), lots[d, c], allow_long[c], allow_short[c], has_tp[c],
+                max_trades[c], out, offsets[c] + counts[c])
+            counts[c] += taken
+            skipped[c] += skip

@@ -1,0 +1,207 @@
+"""fab tasks: run the sweep on the SSH hosts of hosts.yaml (see docs/FARM.md).
+
+    fab setup | deploy | status | logs --host H | collect | stop | retry | trust --host H
+
+Every task takes --hosts-file (default: $IBSWEEP_HOSTS, else ./hosts.yaml). A host that
+fails never stops the others; the table at the end says what happened on each, and the
+exit code is non-zero when any host failed.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from invoke import Exit, task
+
+from farm import flows
+from farm.errors import FarmError, HostsFileError
+from farm.hosts import HOSTS_ENV, Farm, load_hosts
+from farm.report import FarmResult, outcome_rows, table
+
+HOSTS_HELP = f"hosts file (default: ${HOSTS_ENV}, else hosts.yaml)"
+HOST_HELP = "only these hosts (names or addresses, comma-separated)"
+SYMBOL_HELP = "only the hosts of this symbol"
+PERIOD_HELP = "in_sample or control (default: hosts.yaml period)"
+
+
+def _farm(hosts_file: str | None, need_groups: bool = False) -> Farm:
+    try:
+        farm = load_hosts(hosts_file, need_groups=need_groups)
+    except HostsFileError as exc:
+        raise Exit(f"error: {exc}", code=2)
+    for note in farm.notes:
+        print(f"warning: {note}", file=sys.stderr)
+    return farm
+
+
+def _hosts(farm: Farm, host: str | None = None, symbol: str | None = None, period: str | None = None):
+    if period not in (None, "in_sample", "control"):
+        raise Exit(f"error: --period must be in_sample or control, got {period!r}", code=2)
+    try:
+        return flows.select(farm, host, symbol, period)
+    except HostsFileError as exc:
+        raise Exit(f"error: {exc}", code=2)
+
+
+def _finish(result: FarmResult, what: str) -> None:
+    print(table(outcome_rows(result), ["host", "address", "symbol", "range", "result"]))
+    if result.failed:
+        raise Exit(f"{what}: {len(result.failed)} of {len(result.outcomes)} host(s) failed", code=1)
+
+
+def _print_plan(result: FarmResult) -> None:
+    for o in result.outcomes:
+        print(f"== {o.host.name} ({o.host.user or '(ssh config user)'}@{o.host.address}:{o.host.port}) "
+              f"{o.host.symbol} {o.host.range_text}")
+        plan = o.value[0] if isinstance(o.value, tuple) else o.value
+        for line in plan or []:
+            print(f"   {line}")
+    print("(dry run: nothing was connected to)")
+
+
+@task(help={"host": HOST_HELP, "symbol": SYMBOL_HELP, "hosts_file": HOSTS_HELP,
+            "dry_run": "print the commands without connecting"})
+def setup(c, host=None, symbol=None, hosts_file=None, dry_run=False):
+    """Make bare Ubuntu hosts ready: base dir, venv with requirements, Python >= 3.11 check."""
+    farm = _farm(hosts_file)
+    result = flows.setup_hosts(farm, _hosts(farm, host, symbol), dry_run=dry_run)
+    if dry_run:
+        return _print_plan(result)
+    _finish(result, "setup")
+
+
+@task(help={"host": HOST_HELP, "symbol": SYMBOL_HELP, "period": PERIOD_HELP, "hosts_file": HOSTS_HELP,
+            "restart": "stop a runner that is still alive and start again (resumes the same output dir)",
+            "dry_run": "print every command and transfer per host without connecting"})
+def deploy(c, symbol=None, host=None, period=None, dry_run=False, restart=False, hosts_file=None):
+    """Push code and groups, filter to each host's range, start the runner detached."""
+    farm = _farm(hosts_file, need_groups=True)
+    result = flows.deploy_hosts(farm, _hosts(farm, host, symbol, period), restart=restart, dry_run=dry_run)
+    if dry_run:
+        return _print_plan(result)
+    _finish(result, "deploy")
+
+
+@task(help={"host": HOST_HELP, "symbol": SYMBOL_HELP, "period": PERIOD_HELP, "hosts_file": HOSTS_HELP})
+def status(c, host=None, symbol=None, period=None, hosts_file=None):
+    """One table: runner state, groups done/total, last group, ETA, failed, load, free memory."""
+    farm = _farm(hosts_file)
+    result = flows.status_hosts(farm, _hosts(farm, host, symbol, period))
+    print(table(flows.status_rows(result),
+                ["host", "symbol", "range", "state", "done", "last", "eta", "failed", "load", "mem_free"]))
+    problems = flows.status_problems(result)
+    for line in problems:
+        print(line)
+    if problems:
+        raise Exit(code=1)
+
+
+@task(help={"host": "the host whose log to show (required)", "follow": "keep printing new lines (Ctrl-C ends)",
+            "lines": "how many last lines (default 50)", "period": PERIOD_HELP, "hosts_file": HOSTS_HELP})
+def logs(c, host, follow=False, lines=50, period=None, hosts_file=None):
+    """Print the last lines of a host's runner log (--follow to keep watching)."""
+    from farm import steps
+    from farm.report import run_one
+
+    farm = _farm(hosts_file)
+    chosen = _hosts(farm, host, None, period)
+    if len(chosen) != 1:
+        raise Exit("error: --host must name exactly one host", code=2)
+    outcome = run_one(chosen[0], lambda cn, h: steps.tail_log(cn, h, int(lines), follow), farm.path)
+    if not outcome.ok:
+        raise Exit(outcome.error, code=1)
+
+
+@task(help={"host": HOST_HELP, "symbol": SYMBOL_HELP, "period": PERIOD_HELP, "hosts_file": HOSTS_HELP,
+            "dest": "local directory (default backtest/output/farm)",
+            "force": "merge results made with different data checksums or code versions"})
+def collect(c, symbol=None, host=None, period=None, dest=None, force=False, hosts_file=None):
+    """Download each host's output (skipping unchanged files), merge per symbol, list what is left."""
+    from backtest.merge import MergeError
+
+    farm = _farm(hosts_file, need_groups=True)
+    hosts = _hosts(farm, host, symbol, period)
+    try:
+        reports = flows.collect(farm, hosts, Path(dest) if dest else flows.DEFAULT_DEST, force)
+    except MergeError as exc:
+        raise Exit(f"error: merge refused: {exc}", code=1)
+    failed = _print_collect(reports)
+    if failed:
+        raise Exit(code=1)
+
+
+def _print_collect(reports) -> bool:
+    failed = False
+    for r in reports:
+        rows = []
+        for o in r.downloads.outcomes:
+            v = o.value or {}
+            rows.append({"host": o.host.name, "symbol": r.symbol,
+                         "result": f"{len(v['fetched'])} fetched, {len(v['skipped'])} unchanged" if o.ok
+                         else "FAILED: " + (o.error or "")})
+        print(table(rows, ["host", "symbol", "result"]))
+        failed |= bool(r.downloads.failed)
+        for where, ids in r.salvaged.items():
+            print(f"{where}: runner did not finish; saved {len(ids)} finished groups from its checkpoint")
+        for note in r.notes:
+            print(note)
+            failed = True
+        if r.merge is None:
+            continue
+        m = r.merge
+        print(f"{r.symbol}: merged {len(m.merged) - len(m.failed)} ok groups into {m.output_dir}")
+        if m.missing:
+            print(f"{r.symbol}: {len(m.missing)} missing: {', '.join(m.missing)}")
+        if m.failed:
+            print(f"{r.symbol}: {len(m.failed)} failed: {', '.join(m.failed)}")
+        if r.rerun_command:
+            print(f"re-run them on the hosts: fab retry --symbol {r.symbol}")
+            print(f"or locally: {r.rerun_command}")
+            failed = True
+    return failed
+
+
+@task(help={"host": HOST_HELP, "symbol": SYMBOL_HELP, "period": PERIOD_HELP, "hosts_file": HOSTS_HELP})
+def stop(c, host=None, symbol=None, period=None, hosts_file=None):
+    """Stop runners gracefully (SIGTERM): they save the groups they finished, then exit."""
+    farm = _farm(hosts_file)
+    _finish(flows.stop_hosts(farm, _hosts(farm, host, symbol, period)), "stop")
+
+
+@task(help={"host": HOST_HELP, "symbol": SYMBOL_HELP, "period": PERIOD_HELP, "hosts_file": HOSTS_HELP,
+            "dest": "local directory (default backtest/output/farm)", "force": "as for collect",
+            "dry_run": "collect, then print the retry commands without starting them"})
+def retry(c, symbol=None, host=None, period=None, dest=None, force=False, dry_run=False, hosts_file=None):
+    """Collect, then run only the failed and missing groups, spread over the symbol's idle hosts."""
+    from backtest.merge import MergeError
+
+    farm = _farm(hosts_file, need_groups=True)
+    hosts = _hosts(farm, host, symbol, period)
+    try:
+        reports, result = flows.retry(farm, hosts, Path(dest) if dest else flows.DEFAULT_DEST, force, dry_run)
+    except MergeError as exc:
+        raise Exit(f"error: merge refused: {exc}", code=1)
+    _print_collect(reports)
+    if not any(r.left for r in reports):
+        print("nothing to retry: every group of the groups file has a result")
+        return
+    if dry_run:
+        return _print_plan(result)
+    _finish(result, "retry")
+
+
+@task(help={"host": "the host to trust (required)", "yes": "record without asking", "hosts_file": HOSTS_HELP})
+def trust(c, host, yes=False, hosts_file=None):
+    """Show a host's SSH key fingerprint and record it in the project known_hosts on request."""
+    farm = _farm(hosts_file)
+    try:
+        ask = input if sys.stdin.isatty() else None
+        ok = flows.trust(farm, host, yes, ask=ask)
+    except HostsFileError as exc:
+        raise Exit(f"error: {exc}", code=2)
+    except FarmError as exc:
+        raise Exit(str(exc), code=1)
+    except OSError as exc:
+        raise Exit(f"{host}: cannot reach it to read its key: {exc}", code=1)
+    if not ok:
+        raise Exit(code=1)

@@ -1,0 +1,142 @@
+"""Connections that verify host keys and refuse unsafe private keys.
+
+Fabric's ``Connection`` installs paramiko's ``AutoAddPolicy`` in its constructor and
+never reads known_hosts, i.e. it trusts any server. :func:`connection` undoes that:
+it loads ``~/.ssh/known_hosts`` and the project's known_hosts file (hosts.yaml
+``known_hosts``) and installs ``RejectPolicy``, so an unknown host or a changed key
+is refused before anything is sent.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import stat
+import subprocess
+from pathlib import Path
+
+import paramiko
+from fabric import Config, Connection
+from paramiko.hostkeys import HostKeys
+
+from farm.errors import HostKeyMismatchError, KeyFileError, UnknownHostError
+from farm.hosts import Host
+
+
+def user_known_hosts() -> Path:
+    return Path(os.path.expanduser("~/.ssh/known_hosts"))
+
+
+def host_key_name(host: Host) -> str:
+    """The known_hosts name of a host: ``addr`` on port 22, else ``[addr]:port``."""
+    return host.address if host.port == 22 else f"[{host.address}]:{host.port}"
+
+
+def fingerprint(key: paramiko.PKey) -> str:
+    """OpenSSH-style ``SHA256:...`` fingerprint of a public key."""
+    digest = hashlib.sha256(key.asbytes()).digest()
+    return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
+
+
+def trust_fix(host: Host, hosts_file: Path) -> str:
+    return (f"check the fingerprint with the VM's admin, then run "
+            f"`fab trust --host {host.name}` (records it in {host.known_hosts})")
+
+
+def check_key_file(path: Path, host: str) -> None:
+    """Refuse a private key readable by group/others or tracked by git, with the fix."""
+    if not path.exists():
+        raise KeyFileError(host, f"identity file {path} does not exist",
+                           "set identity_file in hosts.yaml to your private key")
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise KeyFileError(host, f"private key {path} has mode {mode:04o} (readable by others)",
+                           f"chmod 600 {path}")
+    tracked = subprocess.run(
+        ["git", "-C", str(path.parent), "ls-files", "--error-unmatch", path.name],
+        capture_output=True, text=True,
+    )
+    if tracked.returncode == 0:
+        raise KeyFileError(host, f"private key {path} is tracked by git",
+                           f"move it out of the repository (e.g. ~/.ssh/), `git rm --cached {path.name}`, "
+                           f"and rotate the key: it is in the history")
+
+
+def fab_config() -> Config:
+    """Fabric config for farm connections: no stdin forwarding (no task needs it)."""
+    return Config(overrides={"run": {"in_stream": False}})
+
+
+def connection(host: Host, config: Config | None = None) -> Connection:
+    """A Fabric Connection to ``host`` that verifies its key against known_hosts (RejectPolicy)."""
+    connect_kwargs: dict = {}
+    if host.identity_file is not None:
+        check_key_file(host.identity_file, host.name)
+        connect_kwargs["key_filename"] = [str(host.identity_file)]
+    conn = Connection(host.address, user=host.user, port=host.port, config=config or fab_config(),
+                      connect_timeout=host.connect_timeout, connect_kwargs=connect_kwargs)
+    client = conn.client
+    for known in (user_known_hosts(), host.known_hosts):
+        if known.exists():
+            client.load_host_keys(str(known))
+    client.set_missing_host_key_policy(paramiko.RejectPolicy())
+    return conn
+
+
+def key_description(host: Host, conn: Connection | None = None) -> str:
+    """Which key(s) authentication tried, for error messages."""
+    if host.identity_file is not None:
+        return str(host.identity_file)
+    files = (conn.connect_kwargs.get("key_filename") if conn else None) or []
+    if files:
+        return ", ".join(map(str, files)) + " (from ~/.ssh/config)"
+    return "ssh-agent and ~/.ssh/id_* (no identity_file in hosts.yaml)"
+
+
+def classify_host_key_error(host: Host, exc: BaseException, hosts_file: Path) -> BaseException:
+    """Re-raise paramiko's host key refusals as the farm's one-line errors."""
+    if isinstance(exc, paramiko.BadHostKeyException):
+        name = host_key_name(host)
+        return HostKeyMismatchError(
+            host.name,
+            f"host key {fingerprint(exc.key)} does not match known_hosts "
+            f"(expected {fingerprint(exc.expected_key)}); possible man-in-the-middle or a reinstalled VM",
+            f"if the VM was reinstalled: ssh-keygen -R '{name}' -f {host.known_hosts} "
+            f"(and ~/.ssh/known_hosts), then `fab trust --host {host.name}`")
+    if isinstance(exc, paramiko.SSHException) and "not found in known_hosts" in str(exc):
+        return UnknownHostError(host.name, f"unknown host {host_key_name(host)} (no key in known_hosts)",
+                                trust_fix(host, hosts_file))
+    return exc
+
+
+def fetch_host_key(host: Host) -> paramiko.PKey:
+    """The host's public key, read from its SSH handshake (no authentication)."""
+    import socket
+
+    sock = socket.create_connection((host.address, host.port), timeout=host.connect_timeout)
+    transport = paramiko.Transport(sock)
+    try:
+        transport.start_client(timeout=host.connect_timeout)
+        return transport.get_remote_server_key()
+    finally:
+        transport.close()
+
+
+def record_host_key(host: Host, key: paramiko.PKey) -> Path:
+    """Append the key to the project's known_hosts (created with mode 644 when missing)."""
+    path = host.known_hosts
+    path.parent.mkdir(parents=True, exist_ok=True)
+    keys = HostKeys(str(path)) if path.exists() else HostKeys()
+    keys.add(host_key_name(host), key.get_name(), key)
+    keys.save(str(path))
+    return path
+
+
+def known_key(host: Host) -> paramiko.PKey | None:
+    """The key recorded for the host in the files :func:`connection` loads, if any."""
+    keys = HostKeys()
+    for known in (user_known_hosts(), host.known_hosts):
+        if known.exists():
+            keys.load(str(known))
+    entry = keys.lookup(host_key_name(host))
+    return next(iter(entry.values())) if entry else None

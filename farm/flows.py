@@ -1,0 +1,240 @@
+"""What each fab task does, as library calls (fabfile.py only parses options and prints).
+
+Every flow runs its step on every selected host (one failing never stops the
+others) and returns the per-host outcomes; the caller prints the table and exits
+non-zero when a host failed.
+"""
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from farm import steps
+from farm.connect import fetch_host_key, fingerprint, known_key, record_host_key
+from farm.errors import FarmError, oom_fix
+from farm.hosts import Farm, Host, load_hosts
+from farm.report import FarmResult, HostOutcome, run_each
+from farm.salvage import needs_salvage, salvage
+
+DEFAULT_DEST = steps.REPO_ROOT / "backtest" / "output" / "farm"
+
+
+def select(farm: Farm, host: str | None = None, symbol: str | None = None,
+           period: str | None = None) -> list[Host]:
+    """The chosen hosts, with ``--period`` applied (it picks the run and its output dir)."""
+    hosts = farm.select(host, symbol)
+    return [dataclasses.replace(h, period=period) for h in hosts] if period else hosts
+
+
+# ---------------------------------------------------------------- setup / deploy / stop
+
+def setup_hosts(farm: Farm, hosts: list[Host], dry_run: bool = False) -> FarmResult:
+    return run_each(hosts, lambda c, h: steps.setup(c, h), farm.path, dry_run=dry_run)
+
+
+def deploy_hosts(farm: Farm, hosts: list[Host], *, restart: bool = False, dry_run: bool = False) -> FarmResult:
+    """Push code + groups and start each host's runner detached (see :func:`farm.steps.deploy`)."""
+    with tempfile.TemporaryDirectory(prefix="ibsweep-code-") as tmp:
+        archive = steps.build_code_archive(Path(tmp))
+        return run_each(hosts, lambda c, h: steps.deploy(c, h, farm.symbols[h.symbol], archive, restart=restart),
+                        farm.path, dry_run=dry_run)
+
+
+def stop_hosts(farm: Farm, hosts: list[Host]) -> FarmResult:
+    return run_each(hosts, lambda c, h: steps.stop_runner(c, h, steps.remote_status(c, h)), farm.path)
+
+
+# ---------------------------------------------------------------- status
+
+def status_hosts(farm: Farm, hosts: list[Host]) -> FarmResult:
+    return run_each(hosts, steps.remote_status, farm.path)
+
+
+def status_problem(host: Host, st: dict[str, Any]) -> str | None:
+    """The one-line problem of a host's status, if its runner died."""
+    if st.get("state") != "dead":
+        return None
+    if st.get("oom"):
+        return oom_fix(host.name, host.workers)
+    kernel = "no OOM kill in the kernel log" if st.get("oom") is False else "kernel log not readable"
+    return (f"{host.name}: runner died (exit {st.get('exit')}, {kernel}) after {st.get('done')}/{st.get('total')} "
+            f"groups; fix: fab logs --host {host.name}, then fab collect and fab retry")
+
+
+def status_rows(result: FarmResult) -> list[dict[str, Any]]:
+    rows = []
+    for o in result.outcomes:
+        h = o.host
+        row: dict[str, Any] = {"host": h.name, "symbol": h.symbol, "range": h.range_text}
+        if not o.ok:
+            row["state"] = "UNREACHABLE"
+        else:
+            st = o.value
+            load = st.get("load")
+            row.update({
+                "state": st.get("state"),
+                "done": f"{st['done']}/{st['total']}" if "done" in st else None,
+                "last": st.get("last_group"),
+                "eta": f"{st['eta_min']:.1f}min" if st.get("eta_min") is not None else None,
+                "failed": len(st["failed"]) if "failed" in st else None,
+                "load": f"{load[0]:.2f}/{st.get('cpus')}cpu" if load else None,
+                "mem_free": f"{st['mem_free_mb']}MB" if "mem_free_mb" in st else None,
+            })
+        rows.append(row)
+    return rows
+
+
+def status_problems(result: FarmResult) -> list[str]:
+    """Unreachable hosts and dead runners, one line each (non-empty → exit non-zero)."""
+    lines = [o.error or "" for o in result.failed.values()]
+    lines += [p for o in result.succeeded.values() if (p := status_problem(o.host, o.value))]
+    return lines
+
+
+# ---------------------------------------------------------------- collect / retry
+
+@dataclass
+class SymbolCollect:
+    """One symbol's collect: downloads per host, the merge and what is left to run."""
+
+    symbol: str
+    period: str
+    downloads: FarmResult
+    merged_dir: Path | None = None
+    merge: Any = None                      # backtest.merge.MergeReport
+    rerun_command: str | None = None
+    salvaged: dict[str, list[str]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def left(self) -> list[str]:
+        if self.merge is None:
+            return []
+        return self.merge.missing + [g for g in self.merge.failed if g not in self.merge.missing]
+
+
+def _run_dirs(root: Path) -> list[Path]:
+    if not root.is_dir():
+        return []
+    retries = sorted((p for p in root.glob("retry-*") if p.name[6:].isdigit()), key=lambda p: int(p.name[6:]))
+    return [root] + retries
+
+
+def merge_inputs(symbol: str, base: Path, hosts: list[Host]) -> tuple[list[Path], dict[str, list[str]]]:
+    """Result dirs to merge per host copy (salvaging checkpoints of runners that died)."""
+    dirs, salvaged = [], {}
+    for h in hosts:
+        root = base / "hosts" / h.name
+        for run in _run_dirs(root):
+            if needs_salvage(run, symbol):
+                target = base / "salvaged" / h.name / run.relative_to(root)
+                salvaged[f"{h.name}/{run.relative_to(root)}"] = salvage(run, target, symbol, h.name)
+                dirs.append(target)
+            elif (run / f"results_full_{symbol}.json").exists():
+                dirs.append(run)
+    return dirs, salvaged
+
+
+def collect(farm: Farm, hosts: list[Host], dest: Path = DEFAULT_DEST, force: bool = False) -> list[SymbolCollect]:
+    """Download every host's output, merge per symbol with backtest.merge, list what is left."""
+    from backtest.merge import merge_dirs
+
+    out = []
+    for symbol in dict.fromkeys(h.symbol for h in hosts):
+        mine = [h for h in hosts if h.symbol == symbol]
+        period = mine[0].period
+        base = Path(dest) / f"{symbol}_{period}"
+        downloads = run_each(mine, lambda c, h: steps.download(c, h, base / "hosts" / h.name), farm.path)
+        for o in downloads.outcomes:
+            if o.ok and o.value["bad"]:
+                o.error = f"{o.host.name}: files that do not parse: {'; '.join(o.value['bad'])}; fix: fab collect again"
+        report = SymbolCollect(symbol, period, downloads)
+        dirs, report.salvaged = merge_inputs(symbol, base, mine)
+        if not dirs:
+            report.notes.append(f"{symbol}: no results on any host yet")
+            out.append(report)
+            continue
+        report.merged_dir = base / "merged"
+        groups_file = farm.symbols[symbol].groups_file
+        report.merge = merge_dirs(dirs, report.merged_dir, symbol=symbol, groups_file=groups_file, force=force)
+        report.rerun_command = report.merge.rerun_groups() if report.left else None
+        out.append(report)
+    return out
+
+
+def retry(farm: Farm, hosts: list[Host], dest: Path = DEFAULT_DEST, force: bool = False,
+          dry_run: bool = False) -> tuple[list[SymbolCollect], FarmResult]:
+    """Collect, then run the missing and failed groups on the symbol's idle hosts, split evenly."""
+    collected = collect(farm, hosts, dest, force)
+    outcomes: list[HostOutcome] = []
+    with tempfile.TemporaryDirectory(prefix="ibsweep-retry-") as tmp:
+        archive = steps.build_code_archive(Path(tmp))
+        for sc in collected:
+            if not sc.left:
+                continue
+            mine = [h for h in hosts if h.symbol == sc.symbol]
+            states = status_hosts(farm, mine)
+            idle = [o.host for o in states.succeeded.values() if o.value.get("state") != "running"]
+            outcomes += [HostOutcome(o.host, error=o.error) for o in states.failed.values()]
+            outcomes += [HostOutcome(o.host, value=f"busy (runner {o.value.get('pid')} running), not used")
+                         for o in states.succeeded.values() if o.host not in idle]
+            if not idle:
+                continue
+            shares = dict(zip((h.name for h in idle), steps.split_evenly(sc.left, len(idle))))
+            files = {name: _share_file(Path(tmp), sc, name, ids) for name, ids in shares.items() if ids}
+            step = _retry_step(farm, archive, files, shares)
+            outcomes += run_each([h for h in idle if h.name in files], step, farm.path, dry_run=dry_run).outcomes
+    return collected, FarmResult(outcomes)
+
+
+def _share_file(tmp: Path, sc: SymbolCollect, host: str, ids: list[str]) -> Path:
+    from backtest.groups import write_groups_file
+
+    path = tmp / f"retry_{sc.symbol}_{host}.json"
+    write_groups_file(path, sc.symbol, [sc.merge.raw_groups[g] for g in ids])
+    return path
+
+
+def _retry_step(farm: Farm, archive: steps.CodeArchive, files: dict[str, Path],
+                shares: dict[str, list[str]]) -> Callable[[Any, Host], str]:
+    def step(c: Any, h: Host) -> str:
+        run_dir = steps.next_retry_dir(c, h)
+        started = steps.deploy(c, h, farm.symbols[h.symbol], archive, groups=files[h.name], run_dir=run_dir)
+        return f"{len(shares[h.name])} groups: {started}"
+    return step
+
+
+# ---------------------------------------------------------------- trust
+
+def trust(farm: Farm, name: str, yes: bool, say: Callable[[str], None] = print,
+          ask: Callable[[str], str] | None = None) -> bool:
+    """Show the host's key fingerprint and record it in the project known_hosts on request."""
+    (host,) = farm.select(name)
+    key = fetch_host_key(host)
+    fp = fingerprint(key)
+    say(f"{host.name} ({host.address}:{host.port}) presents {key.get_name()} key {fp}")
+    old = known_key(host)
+    if old is not None and old.asbytes() == key.asbytes():
+        say(f"{host.name}: already trusted (known_hosts has this key)")
+        return True
+    if old is not None:
+        say(f"WARNING: known_hosts has a DIFFERENT key for {host.name}: {fingerprint(old)}; "
+            f"only replace it if the VM was reinstalled")
+    if not yes:
+        if ask is None:
+            raise FarmError(host.name, "fingerprint not recorded",
+                            f"compare it with the VM's (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub on the VM), "
+                            f"then fab trust --host {host.name} --yes")
+        if ask(f"Record {fp} for {host.name} in {host.known_hosts}? [y/N] ").strip().lower() not in ("y", "yes"):
+            say("not recorded")
+            return False
+    path = record_host_key(host, key)
+    say(f"{host.name}: recorded {fp} in {path}")
+    return True
+
+
+__all__ = ["load_hosts", "select", "setup_hosts", "deploy_hosts", "stop_hosts", "status_hosts", "status_rows",
+           "status_problems", "collect", "retry", "trust"]

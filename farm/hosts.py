@@ -1,0 +1,321 @@
+"""hosts.yaml: which VM runs which slice of which groups file, checked before any connection.
+
+Format (see docs/FARM.md)::
+
+    defaults: {user, port, identity_file, known_hosts, base_dir, python, venv,
+               workers, period, output_dir, connect_timeout, command_timeout}
+    symbols:  {SYMBOL: {groups_file, data_file, start_date, end_date, allow_uncovered}}
+    hosts:    {NAME: {address, symbol, range: "0:30", <any default as override>}}
+
+Paths in the file are relative to the file's directory; ``~`` means the local home.
+Remote paths (base_dir, and venv/output_dir relative to it) must be absolute.
+"""
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from farm.errors import HostsFileError
+
+HOSTS_ENV = "IBSWEEP_HOSTS"
+DEFAULT_HOSTS_FILE = Path(__file__).resolve().parent.parent / "hosts.yaml"
+
+DEFAULT_KEYS: dict[str, Any] = {
+    "user": None,
+    "port": 22,
+    "identity_file": None,
+    "known_hosts": "known_hosts",
+    "base_dir": None,
+    "python": "python3",
+    "venv": "venv",
+    "workers": 1,
+    "period": "in_sample",
+    "output_dir": "output/{symbol}_{period}",
+    "connect_timeout": 10,
+    "command_timeout": 600,
+    "charts": False,
+    "env": {},
+}
+SYMBOL_KEYS = {"groups_file", "data_file", "start_date", "end_date", "allow_uncovered"}
+HOST_KEYS = {"address", "symbol", "range"} | set(DEFAULT_KEYS)
+TOP_KEYS = {"defaults", "symbols", "hosts"}
+PERIODS = ("in_sample", "control")
+
+_RANGE = re.compile(r"^\s*(-?\d*)\s*:\s*(-?\d*)\s*$")
+
+
+@dataclass(frozen=True)
+class Host:
+    """One VM and the slice of a symbol's groups file it runs."""
+
+    name: str
+    address: str
+    port: int
+    user: str | None
+    identity_file: Path | None
+    known_hosts: Path
+    symbol: str
+    range_text: str
+    start: int | None
+    stop: int | None
+    base_dir: str
+    python: str
+    venv: str
+    workers: int
+    period: str
+    output_dir: str
+    connect_timeout: int
+    command_timeout: int
+    charts: bool = False
+    env: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def range_slice(self) -> slice:
+        return slice(self.start, self.stop)
+
+    def indices(self, n_groups: int) -> range:
+        """The group indices this host runs, Python slice semantics over ``n_groups``."""
+        return range(*self.range_slice.indices(n_groups))
+
+    @property
+    def remote_out(self) -> str:
+        """Absolute remote output directory of this host's run."""
+        return remote_join(self.base_dir, self.output_dir.format(symbol=self.symbol, period=self.period))
+
+    @property
+    def remote_venv(self) -> str:
+        return remote_join(self.base_dir, self.venv)
+
+
+@dataclass(frozen=True)
+class SymbolSetup:
+    """Per-symbol inputs: the groups file every host slices, optional data and dates."""
+
+    name: str
+    groups_file: Path | None
+    data_file: Path | None
+    start_date: str | None
+    end_date: str | None
+    allow_uncovered: bool
+    n_groups: int | None
+
+
+@dataclass(frozen=True)
+class Farm:
+    """A validated hosts.yaml."""
+
+    path: Path
+    hosts: list[Host]
+    symbols: dict[str, SymbolSetup]
+    notes: list[str] = field(default_factory=list)
+
+    def select(self, host: str | None = None, symbol: str | None = None) -> list[Host]:
+        """The hosts matching ``--host`` (name or address) and ``--symbol``; unknown ones are errors."""
+        chosen = self.hosts
+        if host:
+            names = [h.strip() for h in host.split(",") if h.strip()]
+            for name in names:
+                if not any(name in (h.name, h.address) for h in self.hosts):
+                    known = ", ".join(h.name for h in self.hosts)
+                    raise HostsFileError(f"{self.path}: no host '{name}' (hosts: {known})")
+            chosen = [h for h in chosen if h.name in names or h.address in names]
+        if symbol:
+            if symbol not in {h.symbol for h in self.hosts}:
+                raise HostsFileError(f"{self.path}: no host runs symbol '{symbol}'")
+            chosen = [h for h in chosen if h.symbol == symbol]
+        return chosen
+
+
+def remote_join(base: str, path: str) -> str:
+    """``path`` under the remote ``base`` unless it is already absolute (POSIX paths)."""
+    return path if path.startswith("/") else base.rstrip("/") + "/" + path
+
+
+def hosts_file_path(path: str | os.PathLike | None = None) -> Path:
+    """The hosts file in force: explicit path, ``$IBSWEEP_HOSTS``, or the repository's hosts.yaml."""
+    return Path(path or os.environ.get(HOSTS_ENV) or DEFAULT_HOSTS_FILE)
+
+
+def parse_range(text: Any, where: str) -> tuple[int | None, int | None]:
+    """``"0:30"`` → ``(0, 30)``; ``":30"`` → ``(None, 30)``; anything else is an error."""
+    match = _RANGE.match(str(text)) if isinstance(text, (str, int)) else None
+    if not match:
+        raise HostsFileError(f"{where}: range must look like '0:30' (start:stop), got {text!r}")
+    start, stop = (int(v) if v not in ("", "-") else None for v in match.groups())
+    return start, stop
+
+
+def _local_path(value: Any, base: Path, where: str) -> Path | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise HostsFileError(f"{where}: must be a path string, got {value!r}")
+    path = Path(os.path.expanduser(value))
+    return path if path.is_absolute() else base / path
+
+
+def _check_unknown(raw: dict, known: set[str], where: str) -> None:
+    for key in raw:
+        if key not in known:
+            raise HostsFileError(f"{where}: unknown key '{key}' (known: {', '.join(sorted(known))})")
+
+
+def _int(value: Any, where: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise HostsFileError(f"{where}: must be an integer >= {minimum}, got {value!r}")
+    return value
+
+
+def _host(name: str, raw: Any, defaults: dict, base: Path, where: str) -> Host:
+    if not isinstance(raw, dict):
+        raise HostsFileError(f"{where}: must be a mapping")
+    _check_unknown(raw, HOST_KEYS, where)
+    for key in ("address", "symbol", "range"):
+        if key not in raw:
+            raise HostsFileError(f"{where}: missing '{key}'")
+    v = {**defaults, **raw}
+    address = str(v["address"])
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        if not re.match(r"^[A-Za-z0-9][A-Za-z0-9.-]*$", address):
+            raise HostsFileError(f"{where}.address: not an IP address or host name: {address!r}") from None
+    base_dir = v["base_dir"]
+    if not isinstance(base_dir, str) or not base_dir.startswith("/"):
+        raise HostsFileError(f"{where}.base_dir: must be an absolute remote path, got {base_dir!r}")
+    for key in ("venv", "output_dir", "python"):
+        if not isinstance(v[key], str) or not v[key]:
+            raise HostsFileError(f"{where}.{key}: must be a non-empty string")
+    if v["period"] not in PERIODS:
+        raise HostsFileError(f"{where}.period: must be one of {', '.join(PERIODS)}, got {v['period']!r}")
+    start, stop = parse_range(v["range"], f"{where}.range")
+    env = v["env"] or {}
+    if not isinstance(env, dict) or not all(re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", str(k)) for k in env):
+        raise HostsFileError(f"{where}.env: must map variable names to values")
+    known_hosts = _local_path(v["known_hosts"], base, f"{where}.known_hosts") or base / "known_hosts"
+    return Host(
+        name=name, address=address, port=_int(v["port"], f"{where}.port", 1),
+        user=None if v["user"] is None else str(v["user"]),
+        identity_file=_local_path(v["identity_file"], base, f"{where}.identity_file"),
+        known_hosts=known_hosts, symbol=str(v["symbol"]), range_text=str(v["range"]),
+        start=start, stop=stop, base_dir=base_dir, python=v["python"], venv=v["venv"],
+        workers=_int(v["workers"], f"{where}.workers", 1), period=v["period"],
+        output_dir=v["output_dir"],
+        connect_timeout=_int(v["connect_timeout"], f"{where}.connect_timeout", 1),
+        command_timeout=_int(v["command_timeout"], f"{where}.command_timeout", 1),
+        charts=bool(v["charts"]), env=tuple((str(k), str(val)) for k, val in env.items()),
+    )
+
+
+def _count_groups(path: Path, symbol: str, where: str) -> int:
+    from backtest.groups import GroupsError, load_groups_file
+
+    if not path.exists():
+        raise HostsFileError(f"{where}: groups file {path} not found (write it with invoke make-groups)")
+    try:
+        return len(load_groups_file(path, symbol=symbol).groups)
+    except GroupsError as exc:
+        raise HostsFileError(f"{where}: {exc}") from None
+
+
+def _check_ranges(path: Path, hosts: list[Host], setup: SymbolSetup) -> list[str]:
+    """Ranges inside the groups file, no overlaps; returns notes about uncovered groups."""
+    n = setup.n_groups
+    spans: list[tuple[int, float, Host]] = []
+    for h in (h for h in hosts if h.symbol == setup.name):
+        where = f"{path}: hosts.{h.name}.range"
+        if n is None:
+            if any(v is not None and v < 0 for v in (h.start, h.stop)):
+                raise HostsFileError(f"{where}: negative bounds need symbols.{h.symbol}.groups_file")
+            lo, hi = h.start or 0, float("inf") if h.stop is None else h.stop
+        else:
+            for bound in (h.start, h.stop):
+                if bound is not None and not -n <= bound <= n:
+                    raise HostsFileError(
+                        f"{where}: '{h.range_text}' is outside the groups file ({n} groups, {setup.groups_file})")
+            idx = h.indices(n)
+            lo, hi = idx.start, idx.stop
+        if hi <= lo:
+            raise HostsFileError(f"{where}: '{h.range_text}' selects no group")
+        spans.append((lo, hi, h))
+    spans.sort(key=lambda s: (s[0], s[1]))
+    for (lo_a, hi_a, a), (lo_b, _, b) in zip(spans, spans[1:]):
+        if lo_b < hi_a:
+            raise HostsFileError(
+                f"{path}: hosts.{b.name}.range: '{b.range_text}' overlaps host {a.name} ('{a.range_text}') "
+                f"at group index {lo_b}")
+    if n is None or setup.allow_uncovered:
+        return []
+    covered = {i for lo, hi, _ in spans for i in range(lo, int(hi))}
+    missing = [i for i in range(n) if i not in covered]
+    if not missing:
+        return []
+    return [f"{path}: symbols.{setup.name}: groups {_spans(missing)} of {setup.groups_file} are run by no host "
+            f"(set allow_uncovered: true to silence)"]
+
+
+def _spans(idx: list[int]) -> str:
+    spans, start = [], idx[0]
+    for a, b in zip(idx, idx[1:] + [None]):
+        if b != a + 1:
+            spans.append(f"{start}:{a + 1}")
+            start = b
+    return ", ".join(spans)
+
+
+def load_hosts(path: str | os.PathLike | None = None, *, need_groups: bool = False) -> Farm:
+    """Read and validate a hosts file; every error names the file and the field.
+
+    ``need_groups``: the symbols' groups files must exist (deploy, collect, retry).
+    """
+    file = hosts_file_path(path)
+    if not file.exists():
+        raise HostsFileError(f"{file}: hosts file not found (use --hosts-file or ${HOSTS_ENV})")
+    try:
+        raw = yaml.safe_load(file.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise HostsFileError(f"{file}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise HostsFileError(f"{file}: top level must be a mapping")
+    _check_unknown(raw, TOP_KEYS, str(file))
+    base = file.resolve().parent
+    defaults_raw = raw.get("defaults") or {}
+    if not isinstance(defaults_raw, dict):
+        raise HostsFileError(f"{file}: defaults must be a mapping")
+    _check_unknown(defaults_raw, set(DEFAULT_KEYS), f"{file}: defaults")
+    defaults = {**DEFAULT_KEYS, **defaults_raw}
+    hosts_raw = raw.get("hosts")
+    if not isinstance(hosts_raw, dict) or not hosts_raw:
+        raise HostsFileError(f"{file}: hosts must be a non-empty mapping of name -> host")
+    hosts = [_host(str(name), h, defaults, base, f"{file}: hosts.{name}") for name, h in hosts_raw.items()]
+    symbols_raw = raw.get("symbols") or {}
+    if not isinstance(symbols_raw, dict):
+        raise HostsFileError(f"{file}: symbols must be a mapping")
+    symbols: dict[str, SymbolSetup] = {}
+    notes: list[str] = []
+    for name in dict.fromkeys(h.symbol for h in hosts):
+        s = symbols_raw.get(name) or {}
+        where = f"{file}: symbols.{name}"
+        if not isinstance(s, dict):
+            raise HostsFileError(f"{where}: must be a mapping")
+        _check_unknown(s, SYMBOL_KEYS, where)
+        groups = _local_path(s.get("groups_file"), base, f"{where}.groups_file")
+        if need_groups and groups is None:
+            raise HostsFileError(f"{where}.groups_file: missing (the groups file the hosts' ranges slice)")
+        n = _count_groups(groups, name, f"{where}.groups_file") if groups and (need_groups or groups.exists()) else None
+        symbols[name] = SymbolSetup(
+            name=name, groups_file=groups,
+            data_file=_local_path(s.get("data_file"), base, f"{where}.data_file"),
+            start_date=s.get("start_date"), end_date=s.get("end_date"),
+            allow_uncovered=bool(s.get("allow_uncovered", False)), n_groups=n)
+        notes += _check_ranges(file, hosts, symbols[name])
+    for name in symbols_raw:
+        if name not in symbols:
+            notes.append(f"{file}: symbols.{name}: no host runs it")
+    return Farm(path=file, hosts=hosts, symbols=symbols, notes=notes)

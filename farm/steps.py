@@ -1,0 +1,388 @@
+"""Per-host steps. Like Fabric's own: each is a function taking a Connection (and the Host).
+
+Remote layout under ``base_dir``: ``venv/`` (fab setup), ``code-<id>/`` (one per code
+version, ``code`` links to the newest), ``data/`` (pushed data files), and the run's
+output directory (``output_dir``) holding ``groups_filtered.json``, ``runner.pid``,
+``runner.exit``, ``runner.out`` and the runner's own files; a retry runs in ``OUT/retry-N``.
+Every value put into a remote command goes through :func:`shlex.quote`.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shlex
+import tarfile
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from farm.errors import NotReadyError, RunnerBusyError
+from farm.hosts import Host, SymbolSetup, remote_join
+
+q = shlex.quote
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CODE_PARTS = ("backtest", "strategies", "requirements.txt", "ibsweep.yaml")
+EXCLUDE_DIRS = {"__pycache__", "output", ".pytest_cache"}
+EXCLUDE_PATHS = {"data/sample"}
+RUNNER_IMPORTS = ("numpy", "pandas", "pyarrow", "yaml", "numba", "matplotlib")
+MIN_PYTHON = (3, 11)
+
+
+class Remote(Protocol):
+    """What steps need from a Connection (a real one, or the dry-run printer)."""
+
+    def run(self, command: str, **kwargs: Any) -> Any: ...
+    def put(self, local: Any, remote: str | None = None, **kwargs: Any) -> Any: ...
+    def get(self, remote: str, local: Any = None, **kwargs: Any) -> Any: ...
+
+
+@dataclass
+class DryRun:
+    """Stands in for a Connection under ``--dry-run``: records every command and transfer."""
+
+    host: Host
+    plan: list[str] = field(default_factory=list)
+
+    def run(self, command: str, **kwargs: Any) -> Any:
+        self.plan.append(f"run  {command}")
+        return _Echo()
+
+    def put(self, local: Any, remote: str | None = None, **kwargs: Any) -> Any:
+        self.plan.append(f"put  {local} -> {remote}")
+
+    def get(self, remote: str, local: Any = None, **kwargs: Any) -> Any:
+        self.plan.append(f"get  {remote} -> {local}")
+
+
+class _Echo:
+    stdout = ""
+    stderr = ""
+    exited = 0
+    ok = True
+
+
+def _run(c: Remote, host: Host, command: str, **kwargs: Any) -> Any:
+    kwargs.setdefault("hide", True)
+    kwargs.setdefault("pty", False)
+    kwargs.setdefault("timeout", host.command_timeout)
+    return c.run(command, **kwargs)
+
+
+# ---------------------------------------------------------------- code archive
+
+@dataclass(frozen=True)
+class CodeArchive:
+    """One tar.gz of what the runner needs; ``code_id`` hashes its contents."""
+
+    path: Path
+    code_id: str
+
+
+def _code_files(root: Path) -> list[Path]:
+    files: list[Path] = []
+    for part in CODE_PARTS:
+        top = root / part
+        if top.is_file():
+            files.append(top)
+        elif top.is_dir():
+            for dirpath, dirnames, filenames in os.walk(top):
+                rel = Path(dirpath).relative_to(root)
+                dirnames[:] = sorted(d for d in dirnames
+                                     if d not in EXCLUDE_DIRS and str(rel / d) not in EXCLUDE_PATHS)
+                files += [Path(dirpath) / f for f in sorted(filenames) if not f.endswith(".pyc")]
+    return files
+
+
+def build_code_archive(dest_dir: Path, root: Path = REPO_ROOT) -> CodeArchive:
+    """Pack backtest/, strategies/, requirements.txt (no caches, outputs or sample data)."""
+    files = _code_files(root)
+    digest = hashlib.sha256()
+    for f in files:
+        digest.update(str(f.relative_to(root)).encode() + b"\0" + f.read_bytes() + b"\0")
+    code_id = digest.hexdigest()[:12]
+    path = dest_dir / f"code-{code_id}.tar.gz"
+    with tarfile.open(path, "w:gz") as tar:
+        for f in files:
+            info = tar.gettarinfo(str(f), arcname=str(f.relative_to(root)))
+            info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""
+            with f.open("rb") as fh:
+                tar.addfile(info, fh)
+    return CodeArchive(path, code_id)
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# ---------------------------------------------------------------- setup / readiness
+
+def python_version(c: Remote, host: Host, python: str) -> tuple[int, int] | None:
+    res = _run(c, host, f"{q(python)} -c 'import sys; print(*sys.version_info[:2])'", warn=True)
+    parts = (res.stdout or "").split()
+    return (int(parts[0]), int(parts[1])) if res.ok and len(parts) == 2 else None
+
+
+def setup(c: Remote, host: Host, requirements: Path = REPO_ROOT / "requirements.txt") -> str:
+    """Base dir, a virtualenv with the project's requirements, Python >= 3.11. Safe to repeat."""
+    version = python_version(c, host, host.python)
+    if version is not None and version < MIN_PYTHON and not isinstance(c, DryRun):
+        raise NotReadyError(host.name, f"{host.python} is Python {version[0]}.{version[1]}, need >= 3.11",
+                            "install python3.11 (apt install python3.11 python3.11-venv) and set python: in hosts.yaml")
+    if version is None and not isinstance(c, DryRun):
+        raise NotReadyError(host.name, f"no Python at '{host.python}'",
+                            "apt install python3 python3-venv, or set python: in hosts.yaml")
+    base, venv = host.base_dir, host.remote_venv
+    _run(c, host, f"mkdir -p {q(base)} {q(remote_join(base, 'data'))}")
+    created = _run(c, host, f"if [ -x {q(venv + '/bin/python')} ]; then echo exists; "
+                            f"else {q(host.python)} -m venv {q(venv)} && echo created; fi")
+    want = sha256_file(requirements)
+    stamp = remote_join(base, ".requirements.sha256")
+    have = _run(c, host, f"cat {q(stamp)} 2>/dev/null || true").stdout.strip()
+    if have == want and "created" not in created.stdout:
+        return f"ready ({'.'.join(map(str, version or ()))}, requirements up to date)"
+    remote_req = remote_join(base, "requirements.txt")
+    c.put(str(requirements), remote_req)
+    _run(c, host, f"{q(venv + '/bin/python')} -m pip install -q --disable-pip-version-check -r {q(remote_req)}"
+                  f" && echo {q(want)} > {q(stamp)}")
+    return f"ready ({'.'.join(map(str, version or ()))}, requirements installed)"
+
+
+def check_ready(c: Remote, host: Host) -> None:
+    """The venv's Python is >= 3.11 and imports what the runner needs, else point to fab setup."""
+    py = host.remote_venv + "/bin/python"
+    probe = f"import sys; assert sys.version_info >= {MIN_PYTHON!r}; import {', '.join(RUNNER_IMPORTS)}"
+    res = _run(c, host, f"{q(py)} -c {q(probe)}", warn=True)
+    if not res.ok:
+        lines = (res.stderr or "").strip().splitlines()
+        why = lines[-1] if lines else f"{py} missing"
+        raise NotReadyError(host.name, f"host not set up ({why})", f"fab setup --host {host.name}")
+
+
+# ---------------------------------------------------------------- status
+
+def remote_status(c: Remote, host: Host) -> dict:
+    """The newest run's state on the host, from one command (backtest.host_tools status)."""
+    out = host.remote_out
+    code = remote_join(host.base_dir, "code")
+    cmd = (f"if [ ! -d {q(out)} ] || [ ! -d {q(code)} ]; then echo '{{\"state\": \"not deployed\"}}'; "
+           f"else cd {q(code)} && {q(host.remote_venv + '/bin/python')} -m backtest.host_tools status --dir {q(out)}; fi")
+    res = _run(c, host, cmd)
+    text = (res.stdout or "").strip()
+    return json.loads(text.splitlines()[-1]) if text else {"state": "not deployed"}
+
+
+# ---------------------------------------------------------------- deploy
+
+def push_code(c: Remote, host: Host, archive: CodeArchive) -> str:
+    """Unpack the archive into ``code-<id>`` (skipped when present) and point ``code`` at it."""
+    base = host.base_dir
+    target = remote_join(base, f"code-{archive.code_id}")
+    link = remote_join(base, "code")
+    present = _run(c, host, f"test -d {q(target)} && echo yes || echo no").stdout.strip() == "yes"
+    if not present:
+        unique = f"{archive.code_id}.{uuid.uuid4().hex[:8]}"
+        remote_tar = remote_join(base, f".code-{unique}.tar.gz")
+        tmp = remote_join(base, f".code-{unique}.tmp")
+        _run(c, host, f"mkdir -p {q(base)}")
+        c.put(str(archive.path), remote_tar)
+        _run(c, host, f"mkdir -p {q(tmp)} && tar -xzf {q(remote_tar)} -C {q(tmp)} && rm -f {q(remote_tar)} "
+                      f"&& {{ [ -d {q(target)} ] || mv {q(tmp)} {q(target)}; }} && rm -rf {q(tmp)}")
+    _run(c, host, f"ln -sfn {q('code-' + archive.code_id)} {q(link)}")
+    return target
+
+
+def push_if_changed(c: Remote, host: Host, local: Path, remote: str) -> bool:
+    """Upload ``local`` unless the remote file has the same sha256; True when uploaded."""
+    have = _run(c, host, f"sha256sum {q(remote)} 2>/dev/null || true").stdout.split()
+    if have and have[0] == sha256_file(local):
+        return False
+    c.put(str(local), remote)
+    return True
+
+
+def runner_command(host: Host, setup_: SymbolSetup, run_dir: str, data_remote: str | None) -> str:
+    """The runner's command line, every value quoted."""
+    args = [host.remote_venv + "/bin/python", "-m", "backtest.run_parallel_backtest",
+            "--groups-file", remote_join(run_dir, "groups_filtered.json"),
+            "--period", host.period, "--workers", str(host.workers), "--output-dir", run_dir]
+    if data_remote:
+        args += ["--data-file", data_remote]
+    if setup_.start_date:
+        args += ["--start-date", str(setup_.start_date)]
+    if setup_.end_date:
+        args += ["--end-date", str(setup_.end_date)]
+    if not host.charts:
+        args.append("--skip-charts")
+    env = ["env"] + [f"{k}={v}" for k, v in host.env] if host.env else []
+    return " ".join(q(a) for a in env + args)
+
+
+def start_runner(c: Remote, host: Host, run_dir: str, command: str) -> int | None:
+    """Start the runner detached (nohup, all streams redirected, no pty); returns its pid.
+
+    A small ``sh`` wrapper records the runner's exit code in ``runner.exit`` so that
+    status can tell finished from dead; ``runner.pid`` is the runner itself, so that
+    ``fab stop`` signals it and not the wrapper.
+    """
+    pid_file, exit_file = remote_join(run_dir, "runner.pid"), remote_join(run_dir, "runner.exit")
+    inner = f"{command} & echo $! > {q(pid_file)}; wait $!; echo $? > {q(exit_file)}"
+    code = remote_join(host.base_dir, "code")
+    log = remote_join(run_dir, "runner.out")
+    cmd = (f"cd {q(code)} && rm -f {q(pid_file)} {q(exit_file)} {q(remote_join(run_dir, 'stop.requested'))} && "
+           f"{{ nohup sh -c {q(inner)} > {q(log)} 2>&1 < /dev/null & }} ; "
+           f"for i in $(seq 100); do [ -s {q(pid_file)} ] && break; sleep 0.1; done; cat {q(pid_file)}")
+    res = _run(c, host, cmd)
+    text = (res.stdout or "").strip()
+    return int(text) if text.isdigit() else None
+
+
+def stop_runner(c: Remote, host: Host, status: dict, wait_s: int = 120) -> str:
+    """SIGTERM the newest run's runner (it saves what finished) and wait until it exits."""
+    if status.get("state") != "running":
+        return f"not running ({status.get('state')})"
+    run, pid = status["run"], int(status["pid"])
+    marker, exit_file = remote_join(run, "stop.requested"), remote_join(run, "runner.exit")
+    cmd = (f"touch {q(marker)} && kill -TERM {pid} 2>/dev/null; n=0; "
+           f"while [ ! -e {q(exit_file)} ] && [ $n -lt {wait_s * 5} ]; do sleep 0.2; n=$((n+1)); done; "
+           f"cat {q(exit_file)} 2>/dev/null || echo timeout")
+    res = _run(c, host, cmd, timeout=wait_s + 30)
+    code = (res.stdout or "").strip()
+    if code == "timeout":
+        return f"pid {pid} still running after {wait_s}s"
+    return f"stopped pid {pid} (exit {code})"
+
+
+def deploy(c: Remote, host: Host, setup_: SymbolSetup, archive: CodeArchive, *, restart: bool = False,
+           groups: Path | None = None, run_dir: str | None = None) -> str:
+    """Push code, data and groups, filter to the host's range, start the runner detached.
+
+    ``groups``/``run_dir`` (retry): a ready groups file started in ``run_dir`` as is,
+    instead of the symbol's groups file filtered to ``host.range`` in the output dir.
+    """
+    check_ready(c, host)
+    status = remote_status(c, host)
+    if status.get("state") == "running":
+        if not restart:
+            raise RunnerBusyError(host.name, f"a runner (pid {status.get('pid')}) is still running in {status['run']}",
+                                  f"fab status / fab stop --host {host.name}, or fab deploy --restart --host {host.name}")
+        stop_runner(c, host, status)
+    push_code(c, host, archive)
+    data_remote = None
+    if setup_.data_file is not None:
+        data_remote = remote_join(host.base_dir, f"data/{setup_.data_file.name}")
+        _run(c, host, f"mkdir -p {q(remote_join(host.base_dir, 'data'))}")
+        push_if_changed(c, host, setup_.data_file, data_remote)
+    target = run_dir or host.remote_out
+    _run(c, host, f"mkdir -p {q(target)}")
+    filtered = remote_join(target, "groups_filtered.json")
+    if groups is not None:
+        c.put(str(groups), filtered)
+    else:
+        full = remote_join(target, "groups.json")
+        c.put(str(setup_.groups_file), full)
+        code = remote_join(host.base_dir, "code")
+        _run(c, host, f"cd {q(code)} && {q(host.remote_venv + '/bin/python')} -m backtest.host_tools filter "
+                      f"--groups {q(full)} --range {q(host.range_text)} --out {q(filtered)}")
+    pid = start_runner(c, host, target, runner_command(host, setup_, target, data_remote))
+    return f"started pid {pid} in {target}"
+
+
+def next_retry_dir(c: Remote, host: Host) -> str:
+    """``OUT/retry-N`` with N one more than the highest existing."""
+    out = host.remote_out
+    res = _run(c, host, f"mkdir -p {q(out)} && cd {q(out)} && ls -d retry-* 2>/dev/null || true")
+    nums = [int(n[6:]) for n in (res.stdout or "").split() if n[6:].isdigit()]
+    return remote_join(out, f"retry-{max(nums, default=0) + 1}")
+
+
+# ---------------------------------------------------------------- logs / collect
+
+def tail_log(c: Remote, host: Host, lines: int, follow: bool) -> None:
+    """Print (or follow) the newest run's log on stdout."""
+    status = remote_status(c, host)
+    if "log" not in status:
+        raise NotReadyError(host.name, "nothing deployed yet", f"fab deploy --host {host.name}")
+    flags = f"-n {int(lines)}" + (" -F" if follow else "")
+    c.run(f"tail {flags} -- {q(status['log'])}", pty=False, hide=False, timeout=None if follow else host.command_timeout)
+
+
+def list_remote_files(c: Remote, host: Host) -> list[tuple[str, int, int]]:
+    """(relative path, size, mtime) of every file under the host's output directory."""
+    out = host.remote_out
+    res = _run(c, host, f"if [ -d {q(out)} ]; then cd {q(out)} && find . -type f -printf '%P\\t%s\\t%T@\\n'; fi")
+    files = []
+    for line in (res.stdout or "").splitlines():
+        rel, size, mtime = line.rsplit("\t", 2)
+        files.append((rel, int(size), int(float(mtime))))
+    return files
+
+
+def check_parses(path: Path) -> None:
+    """Raise ValueError when a downloaded result file does not parse."""
+    suffix = path.suffix
+    if suffix == ".json":
+        json.loads(path.read_text())
+    elif suffix == ".jsonl":
+        for n, line in enumerate(path.read_text().splitlines(), 1):
+            if line.strip():
+                try:
+                    json.loads(line)
+                except ValueError as exc:
+                    raise ValueError(f"line {n}: {exc}") from None
+    elif suffix == ".csv":
+        import pandas as pd
+
+        pd.read_csv(path)
+    elif suffix == ".png" and path.read_bytes()[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError("not a PNG")
+
+
+def download(c: Remote, host: Host, local_dir: Path) -> dict:
+    """Fetch the output directory file by file, skipping files already here and unchanged."""
+    fetched, skipped, bad = [], [], []
+    for rel, size, mtime in list_remote_files(c, host):
+        if rel.endswith(".tmp") or "/.tmp" in rel or rel.startswith(".tmp"):
+            continue
+        local = local_dir / rel
+        if local.exists() and local.stat().st_size == size and int(local.stat().st_mtime) == mtime:
+            skipped.append(rel)
+            continue
+        local.parent.mkdir(parents=True, exist_ok=True)
+        c.get(remote_join(host.remote_out, rel), str(local))
+        os.utime(local, (mtime, mtime))
+        fetched.append(rel)
+        try:
+            check_parses(local)
+        except (ValueError, UnicodeDecodeError, OSError) as exc:
+            bad.append(f"{rel}: {exc}")
+    return {"fetched": fetched, "skipped": skipped, "bad": bad}
+
+
+def write_temp_groups(symbol: str, raw_groups: list[dict]) -> Path:
+    """A local temporary groups file (for a retry's share)."""
+    from backtest.groups import write_groups_file
+
+    fd, name = tempfile.mkstemp(prefix=f"retry_{symbol}_", suffix=".json")
+    os.close(fd)
+    write_groups_file(Path(name), symbol, raw_groups)
+    return Path(name)
+
+
+def split_evenly(items: list, parts: int) -> list[list]:
+    """``items`` in ``parts`` contiguous chunks whose sizes differ by at most one."""
+    size, extra = divmod(len(items), parts)
+    chunks, start = [], 0
+    for i in range(parts):
+        stop = start + size + (1 if i < extra else 0)
+        chunks.append(items[start:stop])
+        start = stop
+    return chunks
+
+

@@ -1,0 +1,38 @@
+"""Bars: integer points, local trading day across DST, period slicing."""
+import numpy as np
+import pandas as pd
+
+from backtest.bars import bars_from_frame, day_number
+from backtest.config import symbol_spec
+
+
+def _frame(times, prices):
+    return pd.DataFrame({"time": pd.to_datetime(times, utc=True),
+                         "open": prices, "high": prices, "low": prices, "close": prices})
+
+
+def test_prices_become_points_rounded_to_nearest_even():
+    bars = bars_from_frame(_frame(["2024-01-02 08:00"] * 1, [100.125]), symbol_spec("GER40"))
+
+    assert bars.open.tolist() == [10012]  # 10012.5 -> 10012 (ties to even)
+
+
+def test_local_day_and_minute_follow_daylight_saving():
+    # 2024-03-31: Berlin goes from UTC+1 to UTC+2. 08:00 UTC is 10:00 local that day,
+    # 09:00 local the day before.
+    bars = bars_from_frame(_frame(["2024-03-30 08:00", "2024-03-31 08:00", "2024-03-31 22:30"],
+                                  [1.0, 1.0, 1.0]), symbol_spec("GER40"))
+
+    assert bars.minute.tolist() == [540, 600, 30]
+    assert bars.day.tolist() == [day_number("2024-03-30"), day_number("2024-03-31"),
+                                 day_number("2024-04-01")]
+    assert bars.weekday.tolist() == [5, 6, 0]
+
+
+def test_between_is_inclusive_in_trading_days():
+    times = pd.date_range("2024-01-01 12:00", periods=5, freq="D", tz="UTC")
+    bars = bars_from_frame(_frame(times, np.ones(5)), symbol_spec("XAUUSD"))
+
+    sliced = bars.between("2024-01-02", "2024-01-04")
+
+    assert len(sliced) == 3 and sliced.day[0] == day_number("2024-01-02")

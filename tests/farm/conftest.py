@@ -1,0 +1,218 @@
+"""Real OpenSSH servers on loopback for the farm tests.
+
+Two ``/usr/sbin/sshd -D -e -f CONFIG`` processes listen on 127.0.0.2 and 127.0.0.3
+(distinct free ports) with temporary host keys and a temporary authorized client key
+(mode 600). The "remote" hosts are this machine, so the runner they start uses the
+already-provisioned project venv (hosts file ``venv:`` points at it). HOME is
+isolated (Fabric reads ~/.ssh/config and ~/.fabric.*). Nothing leaves 127.0.0.0/8.
+"""
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from backtest.sample_data import generate_bars, write_parquet
+
+REPO = Path(__file__).resolve().parents[2]
+SSHD = "/usr/sbin/sshd"
+FAB = str(Path(sys.executable).parent / "fab")
+DATES = ("2024-01-02", "2024-01-19")
+
+
+@dataclass
+class Server:
+    name: str
+    address: str
+    port: int
+    host_key: Path
+    process: subprocess.Popen
+
+
+@dataclass
+class SSHFarm:
+    root: Path
+    home: Path
+    client_key: Path
+    known_hosts: Path
+    servers: list[Server]
+    data_file: Path
+
+
+def free_port(address: str) -> int:
+    with socket.socket() as s:
+        s.bind((address, 0))
+        return s.getsockname()[1]
+
+
+def keygen(path: Path, comment: str) -> Path:
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", str(path)], check=True)
+    path.chmod(0o600)
+    return path
+
+
+def _wait_for_banner(address: str, port: int, process: subprocess.Popen, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"sshd on {address}:{port} exited: {process.stderr.read().decode()}")
+        try:
+            with socket.create_connection((address, port), timeout=1) as s:
+                if s.recv(64).startswith(b"SSH-2.0"):
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"sshd on {address}:{port} did not answer")
+
+
+def start_sshd(root: Path, name: str, address: str, authorized: Path) -> Server:
+    host_key = keygen(root / f"host_key_{name}", f"host-{name}")
+    port = free_port(address)
+    config = root / f"sshd_{name}.conf"
+    config.write_text("\n".join([
+        f"ListenAddress {address}", f"Port {port}", f"HostKey {host_key}",
+        f"AuthorizedKeysFile {authorized}", f"PidFile {root / f'sshd_{name}.pid'}",
+        "UsePAM no", "StrictModes no", "PermitRootLogin prohibit-password",
+        "PasswordAuthentication no", "KbdInteractiveAuthentication no", "PubkeyAuthentication yes",
+        "Subsystem sftp internal-sftp", "MaxStartups 100", "MaxSessions 50", "LogLevel ERROR", "",
+    ]))
+    process = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config)], stderr=subprocess.PIPE)
+    _wait_for_banner(address, port, process)
+    return Server(name, address, port, host_key, process)
+
+
+def known_hosts_line(server: Server, key: Path | None = None) -> str:
+    """``[addr]:port type base64`` for the server's host key (or another ``key``)."""
+    kind, blob = Path(str(key or server.host_key) + ".pub").read_text().split()[:2]
+    return f"[{server.address}]:{server.port} {kind} {blob}\n"
+
+
+@pytest.fixture(scope="session")
+def ssh_farm(tmp_path_factory) -> SSHFarm:
+    if not os.path.exists(SSHD):
+        pytest.skip(f"{SSHD} missing: scripts/setup.sh installs openssh-server")
+    Path("/run/sshd").mkdir(exist_ok=True)  # sshd's privilege-separation directory
+    root = tmp_path_factory.mktemp("sshfarm")
+    home = root / "home"
+    (home / ".ssh").mkdir(parents=True)
+    client_key = keygen(root / "client_key", "ibsweep-test")
+    authorized = root / "authorized_keys"
+    authorized.write_text((root / "client_key.pub").read_text())
+    servers = [start_sshd(root, "a", "127.0.0.2", authorized), start_sshd(root, "b", "127.0.0.3", authorized)]
+    known_hosts = root / "known_hosts"
+    known_hosts.write_text("".join(known_hosts_line(s) for s in servers))
+    data_file = root / "GER40_tiny.parquet"
+    write_parquet(generate_bars("GER40", *DATES, seed=11), data_file)
+    old_home = os.environ.get("HOME")
+    os.environ["HOME"] = str(home)
+    try:
+        yield SSHFarm(root, home, client_key, known_hosts, servers, data_file)
+    finally:
+        if old_home is not None:
+            os.environ["HOME"] = old_home
+        for s in servers:
+            s.process.terminate()
+        for s in servers:
+            try:
+                s.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                s.process.kill()
+
+
+def write_groups(path: Path, n: int, symbol: str = "GER40") -> Path:
+    """``n`` small groups (4 combinations each) of ``symbol``."""
+    groups = [{"group_id": f"group_{symbol}_{i:03d}",
+               "params": {"ib_start": "09:00", "ib_end": ["10:00", "10:30", "11:00"][i % 3],
+                          "direction": ["both", "long", "short"][(i // 3) % 3]},
+               "grid": {"sl_mult": [0.5, 1.0], "tp_mult": [1.0, 2.0]}} for i in range(n)]
+    path.write_text(json.dumps({"symbol": symbol, "groups": groups}, indent=1))
+    return path
+
+
+def write_hosts(farm: SSHFarm, path: Path, groups_file: Path, ranges: list[tuple[str, int, str]], *,
+                base_dir: Path, output_dir: str = "output/{symbol}_{period}", workers: int = 1,
+                env: dict | None = None, known_hosts: Path | None = None, identity: Path | None = None,
+                extra_hosts: dict | None = None) -> Path:
+    """A hosts file for the loopback servers: ``ranges`` = (address, port, "a:b") per host.
+
+    Every host gets its own ``base_dir/hN`` (they are all this machine).
+    """
+    hosts = {f"h{i + 1}": {"address": addr, "port": port, "symbol": "GER40", "range": rng,
+                           "base_dir": str(base_dir / f"h{i + 1}")}
+             for i, (addr, port, rng) in enumerate(ranges)}
+    hosts.update(extra_hosts or {})
+    doc = {
+        "defaults": {
+            "user": getpass.getuser(), "identity_file": str(identity or farm.client_key),
+            "known_hosts": str(known_hosts or farm.known_hosts), "base_dir": str(base_dir),
+            "python": sys.executable, "venv": str(Path(sys.executable).parent.parent),
+            "workers": workers, "output_dir": output_dir, "connect_timeout": 5, "command_timeout": 300,
+            "env": env or {},
+        },
+        "symbols": {"GER40": {"groups_file": str(groups_file), "data_file": str(farm.data_file),
+                              "start_date": DATES[0], "end_date": DATES[1]}},
+        "hosts": hosts,
+    }
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+def run_fab(farm: SSHFarm, hosts_file: Path, *args: str, timeout: float = 240) -> subprocess.CompletedProcess:
+    """The real ``fab`` CLI in the repository, HOME isolated, IBSWEEP_HOSTS pointing at ``hosts_file``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("IBSWEEP_", "SSH_AUTH_SOCK"))}
+    env.update({"HOME": str(farm.home), "IBSWEEP_HOSTS": str(hosts_file)})
+    return subprocess.run([FAB, *args], cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+def status_json(hosts_file: Path, name: str) -> dict:
+    """The host's status dict through the library (one remote command)."""
+    from farm.flows import status_hosts
+    from farm.hosts import load_hosts
+
+    farm = load_hosts(hosts_file)
+    result = status_hosts(farm, farm.select(name))
+    outcome = result.outcomes[0]
+    assert outcome.ok, outcome.error
+    return outcome.value
+
+
+def wait_status(hosts_file: Path, name: str, until, timeout: float = 120) -> dict:
+    """Poll the host's status until ``until(status)`` holds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        st = status_json(hosts_file, name)
+        if until(st):
+            return st
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{name}: status never reached the wanted state: {st}")
+        time.sleep(0.5)
+
+
+def kill_runner_tree(pid: int) -> None:
+    """SIGKILL the runner ``pid`` (started by this test) and its worker children, by pid."""
+    import signal
+
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            children.append(int(stat.parent.name))
+    os.kill(pid, signal.SIGKILL)
+    for child in children:
+        try:
+            os.kill(child, signal.SIGKILL)
+        except ProcessLookupError:
+            pass

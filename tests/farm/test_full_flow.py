@@ -1,0 +1,54 @@
+"""setup → deploy → status until finished → collect on two hosts; merged == a local run."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from tests.farm.conftest import DATES, REPO, run_fab, status_json, wait_status, write_groups, write_hosts
+
+
+def _records(path):
+    data = json.loads(path.read_text())
+    return {g["group_id"]: (g["status"], g["best"], [(c["params"], c["metrics"]) for c in g["combos"]])
+            for g in data["groups"]}
+
+
+def test_full_flow_two_hosts_equals_local_run(ssh_farm, tmp_path):
+    # Arrange: names with spaces and quotes on the remote side (quoting)
+    a, b = ssh_farm.servers
+    groups = write_groups(tmp_path / "groups.json", 6)
+    base = tmp_path / "remote base 'it''s' \"q\""
+    hosts = write_hosts(ssh_farm, tmp_path / "hosts.yaml", groups,
+                        [(a.address, a.port, "0:3"), (b.address, b.port, "3:6")],
+                        base_dir=base, output_dir="out dir 'x' $HOME `id`/{symbol}", workers=2)
+    dest = tmp_path / "collected"
+
+    # Act
+    setup1 = run_fab(ssh_farm, hosts, "setup")
+    setup2 = run_fab(ssh_farm, hosts, "setup")
+    deploy = run_fab(ssh_farm, hosts, "deploy")
+    done = [wait_status(hosts, h, lambda s: s["state"] != "running") for h in ("h1", "h2")]
+    status = run_fab(ssh_farm, hosts, "status")
+    collect = run_fab(ssh_farm, hosts, "collect", "--dest", str(dest))
+    collect_again = run_fab(ssh_farm, hosts, "collect", "--dest", str(dest))
+    local_out = tmp_path / "local"
+    local = subprocess.run([sys.executable, "-m", "backtest.run_parallel_backtest", "--groups-file", str(groups),
+                    "--data-file", str(ssh_farm.data_file), "--start-date", DATES[0], "--end-date", DATES[1],
+                    "--workers", "2", "--output-dir", str(local_out), "--skip-charts"],
+                   cwd=REPO, capture_output=True, text=True)
+
+    # Assert
+    assert local.returncode == 0, local.stderr
+    assert setup1.returncode == 0, setup1.stdout + setup1.stderr
+    assert setup2.returncode == 0 and "up to date" in setup2.stdout, setup2.stdout
+    assert deploy.returncode == 0, deploy.stdout + deploy.stderr
+    assert [d["state"] for d in done] == ["finished", "finished"]
+    assert [(d["done"], d["total"]) for d in done] == [(3, 3), (3, 3)]
+    assert status.returncode == 0 and status.stdout.count("finished") == 2, status.stdout
+    assert (base / "h1" / "out dir 'x' $HOME `id`" / "GER40" / "results_full_GER40.json").exists()
+    assert collect.returncode == 0, collect.stdout + collect.stderr
+    assert "0 fetched" in collect_again.stdout and "fetched" in collect.stdout
+    merged = dest / "GER40_in_sample" / "merged" / "results_full_GER40.json"
+    assert _records(merged) == _records(local_out / "results_full_GER40.json")
+    assert status_json(hosts, "h1")["failed"] == []

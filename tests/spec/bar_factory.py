@@ -1,0 +1,62 @@
+"""Tiny hand-made bar series for the spec tests, and one call to run them.
+
+Rows are ``(local time, open, high, low, close)`` in price units; the local
+time is ``"HH:MM"`` on ``day`` or a full ``"YYYY-MM-DD HH:MM"``, in the
+symbol's session time zone (use ``utc=True`` for UTC times).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from backtest.adapter import run_combo
+from backtest.bars import Bars, bars_from_frame
+from backtest.config import symbol_spec
+from backtest.engine import RunSettings
+from backtest.params import resolve_params
+from backtest.trades import trade_records
+
+DAY = "2024-03-05"  # a Tuesday, no DST change
+
+
+def make_bars(rows: list[tuple[str, float, float, float, float]], symbol: str = "GER40",
+              day: str = DAY, utc: bool = False, **spec_overrides: Any) -> Bars:
+    spec = symbol_spec(symbol)
+    if spec_overrides:
+        spec = type(spec)(**{**spec.__dict__, **spec_overrides})
+    stamps = [pd.Timestamp(t if len(t) > 5 else f"{day} {t}") for t, *_ in rows]
+    zone = "UTC" if utc else spec.timezone
+    times = [s.tz_localize(zone).tz_convert("UTC") for s in stamps]
+    frame = pd.DataFrame({
+        "time": pd.DatetimeIndex(times),
+        "open": [r[1] for r in rows], "high": [r[2] for r in rows],
+        "low": [r[3] for r in rows], "close": [r[4] for r in rows],
+    })
+    return bars_from_frame(frame, spec)
+
+
+def flat(start: str, count: int, price: float, day: str = DAY) -> list[tuple[str, float, float, float, float]]:
+    """``count`` doji bars at ``price``, one a minute from local ``start``."""
+    first = pd.Timestamp(f"{day} {start}")
+    return [((first + pd.Timedelta(minutes=k)).strftime("%Y-%m-%d %H:%M"), price, price, price, price)
+            for k in range(count)]
+
+
+def run(bars: Bars, news_ns: list[int] | None = None, risk: float = 1000.0,
+        **overrides: Any) -> tuple[list[dict[str, Any]], int, np.ndarray]:
+    """Run one combination (symbol defaults + ``overrides``): records, skipped, raw trades."""
+    params = resolve_params(bars.symbol.name, overrides)
+    settings = RunSettings(risk=risk, news_ns=np.asarray(sorted(news_ns or []), dtype=np.int64))
+    trades, skipped = run_combo(bars, params, settings)
+    return trade_records(trades, bars), skipped, trades
+
+
+def utc_ns(text: str) -> int:
+    """A UTC time as ns since the epoch."""
+    return pd.Timestamp(text, tz="UTC").value
+
+# The standard GER40 IB hour in one rising bar: IBH 110, IBL 90, IB = 20.00
+# (2000 points), so with the defaults L = 110, S = 90, D = T = 20.00, lots 50.
+IB_BAR = ("09:00", 100.0, 110.0, 90.0, 105.0)
