@@ -107,7 +107,7 @@ def logs(c, host, follow=False, lines=50, period=None, hosts_file=None):
     chosen = _hosts(farm, host, None, period)
     if len(chosen) != 1:
         raise Exit("error: --host must name exactly one host", code=2)
-    outcome = run_one(chosen[0], lambda cn, h: steps.tail_log(cn, h, int(lines), follow), farm.path)
+    outcome = run_one(chosen[0], lambda cn, h: steps.tail_log(cn, h, int(lines), follow))
     if not outcome.ok:
         raise Exit(outcome.error, code=1)
 

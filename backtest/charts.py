@@ -23,6 +23,9 @@ CHART_KINDS = ("equity", "heatmap")
 SIZE_IN = (12.0, 7.0)
 DPI = 100  # 1200 × 700 px
 ANNOTATE_MAX_CELLS = 120
+MAX_TICKS = 25
+# Fixed margins (fractions of 1200 × 700 px): constrained layout would double the draw time.
+MARGINS = {"left": 0.085, "right": 0.985, "top": 0.93, "bottom": 0.08}
 
 
 def chart_path(charts_dir: Path, group_id: str, kind: str) -> Path:
@@ -62,13 +65,14 @@ def _save(fig: Figure, path: Path) -> Path:
 def equity_chart(path: Path, group_id: str, symbol: str, metrics: dict[str, Any],
                  trades: list[dict[str, Any]], account_size: float) -> Path:
     """Cumulative R (top) and balance (bottom) by exit time, drawdowns shaded."""
-    fig = Figure(figsize=SIZE_IN, dpi=DPI, layout="constrained")
+    fig = Figure(figsize=SIZE_IN, dpi=DPI, layout=None)
     title = (f"{group_id} · {symbol} · best combination: total R {_fmt(metrics.get('total_r'))}, "
              f"trades {_fmt(metrics.get('trades'))}, win rate "
              f"{_fmt(100 * (metrics.get('winrate') or 0.0), 1)} %, PF "
              f"{_fmt(metrics.get('profit_factor'))}, max DD {_fmt(metrics.get('max_dd_r'))} R")
     fig.suptitle(title, fontsize=11)
     ax_r, ax_money = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
+    fig.subplots_adjust(**MARGINS, hspace=0.06)
     if not trades:
         ax_r.text(0.5, 0.5, "no trades", ha="center", va="center", transform=ax_r.transAxes)
     else:
@@ -83,7 +87,7 @@ def equity_chart(path: Path, group_id: str, symbol: str, metrics: dict[str, Any]
                                          (ax_money, balance, account_size, "tab:green")):
             peak = np.maximum.accumulate(np.concatenate([[start], curve]))[1:]
             ax.step(times, curve, where="post", color=colour, linewidth=1.2)
-            ax.fill_between(times, curve, peak, step="post", where=curve < peak,
+            ax.fill_between(times, curve, peak, step="post", linewidth=0,
                             color="tab:red", alpha=0.3, label="drawdown from running peak")
             ax.axhline(start, color="grey", linewidth=0.8)
         ax_r.legend(loc="upper left", fontsize=9)
@@ -124,9 +128,11 @@ def heatmap_chart(path: Path, group_id: str, symbol: str,
     if not varied:
         return None
     others = [name for name, _ in varied[2:]]
-    how = f" (max over {', '.join(others)})" if others else ""
-    fig = Figure(figsize=SIZE_IN, dpi=DPI, layout="constrained")
+    named = ", ".join(others) if len(others) <= 3 else f"{len(others)} other parameters"
+    how = f" (max over {named})" if others else ""
+    fig = Figure(figsize=SIZE_IN, dpi=DPI, layout=None)
     ax = fig.subplots()
+    fig.subplots_adjust(**MARGINS)
     totals = [float((c.get("metrics") or {}).get("total_r") or 0.0) for c in combos]
     if len(varied) == 1:
         name, values = varied[0]
@@ -156,8 +162,9 @@ def heatmap_chart(path: Path, group_id: str, symbol: str,
     norm = TwoSlopeNorm(vcenter=0.0, vmin=min(lo, -1e-9), vmax=max(hi, 1e-9))
     image = ax.imshow(cells, cmap="RdYlGn", norm=norm, aspect="auto", origin="lower")
     fig.colorbar(image, ax=ax, label="total R (R)")
-    ax.set_xticks(range(len(x_values)), [_label(v) for v in x_values])
-    ax.set_yticks(range(len(y_values)), [_label(v) for v in y_values])
+    for set_ticks, values in ((ax.set_xticks, x_values), (ax.set_yticks, y_values)):
+        every = max(1, math.ceil(len(values) / MAX_TICKS))  # thin out crowded labels
+        set_ticks(range(0, len(values), every), [_label(v) for v in values[::every]])
     ax.set_xlabel(x_name)
     ax.set_ylabel(y_name)
     ax.set_title(f"{group_id} · {symbol} · total R by {x_name} × {y_name}{how}")
@@ -165,7 +172,10 @@ def heatmap_chart(path: Path, group_id: str, symbol: str,
         for i in range(cells.shape[0]):
             for j in range(cells.shape[1]):
                 if cells.mask is np.ma.nomask or not cells.mask[i, j]:
-                    ax.text(j, i, f"{grid[i, j] + 0.0:.1f}".replace("-0.0", "0.0"), ha="center", va="center", fontsize=9)
+                    text = f"{grid[i, j]:.1f}".replace("-0.0", "0.0")
+                    dark = abs(float(norm(grid[i, j])) - 0.5) > 0.35  # white on deep colours
+                    ax.text(j, i, text, ha="center", va="center", fontsize=9,
+                            color="white" if dark else "black")
     return _save(fig, path)
 
 

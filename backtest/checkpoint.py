@@ -63,6 +63,19 @@ def _read_lines(path: Path, log: Callable[[str], None]) -> tuple[list[dict[str, 
     return entries, pos
 
 
+def _records(entries: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The last record per group id (a group retried on resume appears again)."""
+    return {e["group_id"]: e for e in entries if isinstance(e.get("group_id"), str)}
+
+
+def read_checkpoint(path: Path) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """(header, group records by id) of a checkpoint file, read-only; a torn last
+    line is dropped, a corrupt line before it raises :class:`ResumeError`."""
+    entries, _ = _read_lines(Path(path), lambda _msg: None)
+    header = entries[0] if entries and entries[0].get("kind") == "header" else {}
+    return header, _records(entries)
+
+
 @dataclass
 class Checkpoint:
     """The open checkpoint of a run: its header and the groups finished so far."""
@@ -95,10 +108,7 @@ class Checkpoint:
         if diffs:
             raise ResumeError(f"{path}: cannot resume: {'; '.join(diffs)}; "
                               "rerun with --fresh to start over")
-        finished = {}
-        for record in entries[1:]:
-            if isinstance(record.get("group_id"), str):
-                finished[record["group_id"]] = record
+        finished = _records(entries[1:])
         if good < path.stat().st_size:
             with open(path, "r+b") as handle:
                 handle.truncate(good)

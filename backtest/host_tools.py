@@ -45,9 +45,10 @@ def cmd_filter(groups: Path, range_text: str, out: Path) -> int:
 
 
 def current_run(out: Path) -> Path:
-    """The newest run in ``out``: the highest ``retry-N`` that was started, else ``out``."""
-    retries = [p for p in out.glob("retry-*") if p.name[6:].isdigit() and (p / "runner.pid").exists()]
-    return max(retries, key=lambda p: int(p.name[6:])) if retries else out
+    """The newest started run in ``out``: itself or a ``retry-N``, by the time its pid file was written."""
+    runs = [(0, out)] + [(int(p.name[6:]), p) for p in out.glob("retry-*") if p.name[6:].isdigit()]
+    started = [((p / "runner.pid").stat().st_mtime_ns, n, p) for n, p in runs if (p / "runner.pid").exists()]
+    return max(started)[2] if started else out
 
 
 def _read(path: Path) -> str | None:

@@ -8,7 +8,8 @@ which is what one groups-file entry can express. Two plans are made and the
 better balanced one is kept (fewer groups-file entries break near-ties):
 
 - LPT: units are halved until small, then spread over ``n_groups`` groups
-  (LPT greedy, then moves/swaps that even the loads out), so that
+  (LPT greedy, then moves/swaps that even the loads out, then equal-cost swaps
+  that let units of one group merge into fewer entries), so that
   ``max group cost - min group cost <= cost of the largest unit``;
 - guillotine (when there are no more units than groups): each unit gets a
   share of the groups by cost and is cut into that many cartesian blocks, one
@@ -31,7 +32,7 @@ from typing import Any
 
 import yaml
 
-from backtest.params import ParamError, check_names, parse_hhmm, resolve_params
+from backtest.params import TIME_PARAMS, ParamError, check_names, parse_hhmm, resolve_params
 
 MAX_COMBINATIONS = 2_000_000
 # Units are split until the largest is at most this share of the ideal group cost.
@@ -412,6 +413,16 @@ class GroupPlan:
         return {"symbol": self.symbol, "groups": out}
 
 
+def _check_times(named_values: list[tuple[str, list[Any]]]) -> None:
+    """YAML reads an unquoted 09:30 as the number 570: say so instead of a puzzle."""
+    for label, values in named_values:
+        if label.rsplit(".", 1)[-1] in TIME_PARAMS:
+            for value in values:
+                if isinstance(value, int) and not isinstance(value, bool):
+                    raise GridError(f"{label}: {value} is not a time HH:MM "
+                                    "(quote times in YAML: \"09:30\")")
+
+
 def load_grid(path: Path) -> dict[str, Any]:
     """Read a grid YAML file (a mapping); errors name the file."""
     path = Path(path)
@@ -450,6 +461,8 @@ def plan_groups(symbol: str, grid_spec: dict[str, Any], n_groups: int,
     if both:
         raise GridError(f"{where}: {sorted(both)} in both 'params' and 'grid'")
     axes = [(name, _axis_values(name, raw, f"{where}.grid")) for name, raw in raw_grid.items()]
+    _check_times([(f"{where}.params.{n}", [v]) for n, v in fixed.items()]
+                 + [(f"{where}.grid.{n}", values) for n, values in axes])
     total = math.prod(len(v) for _, v in axes)
     if total > MAX_COMBINATIONS:
         raise GridError(f"{where}: {total} combinations is more than {MAX_COMBINATIONS}")
@@ -511,7 +524,52 @@ def _lpt_plan(base: list[Block], unit_cost, n_groups: int,
         halves = _halve(units[big])
         units[big:big + 1] = halves
         costs[big:big + 1] = [unit_cost(h) for h in halves]
-    return units, costs, partition(costs, n_groups)
+    groups = partition(costs, n_groups)
+    return units, costs, defragment(units, costs, groups)
+
+
+def defragment(units: list[Block], costs: list[float],
+               groups: list[list[int]]) -> list[list[int]]:
+    """Swap units of equal cost between groups where that brings a unit next
+    to one it merges with (fewer entries; every group's load unchanged)."""
+    groups = [list(g) for g in groups]
+    group_of = {u: g for g, members in enumerate(groups) for u in members}
+    neighbours: dict[int, set[int]] = {u: set() for u in range(len(units))}
+    for axis in range(len(units[0]) if units else 0):
+        rest: dict[Block, list[int]] = {}
+        for u, block in enumerate(units):
+            rest.setdefault(block[:axis] + block[axis + 1:], []).append(u)
+        for members in rest.values():
+            for u in members:
+                neighbours[u].update(m for m in members if m != u)
+
+    def entries(group: list[int]) -> int:
+        return len(_merge_blocks([units[u] for u in group]))
+
+    count = [entries(g) for g in groups]
+    improved = True
+    while improved:
+        improved = False
+        for a in range(len(units)):
+            g1 = group_of[a]
+            for n in sorted(neighbours[a]):
+                g2 = group_of[n]
+                if g2 == g1:
+                    continue
+                swap = next((x for x in groups[g1] if x != a and not neighbours[x] & set(groups[g1])
+                             and math.isclose(costs[x], costs[n], rel_tol=1e-12, abs_tol=1e-12)),
+                            None)
+                if swap is None:
+                    continue
+                new1 = sorted([u for u in groups[g1] if u != swap] + [n])
+                new2 = sorted([u for u in groups[g2] if u != n] + [swap])
+                e1, e2 = entries(new1), entries(new2)
+                if e1 + e2 < count[g1] + count[g2]:
+                    groups[g1], groups[g2], count[g1], count[g2] = new1, new2, e1, e2
+                    group_of[n], group_of[swap] = g1, g2
+                    improved = True
+                    break
+    return groups
 
 
 def make_groups(symbol: str, grid_spec: dict[str, Any], n_groups: int,

@@ -211,13 +211,15 @@ def merge_dirs(dirs: list[Path], output_dir: Path, symbol: str | None = None,
             loaded = load_groups_file(Path(groups_file), cfg=cfg, symbol=symbol)
         except GroupsError as exc:
             raise MergeError(str(exc)) from None
-        expected = [g.group_id for g in loaded.groups]
+        expected = [g.group_id for g in loaded.groups if g.symbol == symbol]
         raw_groups.update({g.group_id: g.raw for g in loaded.groups})
 
-    order = (expected or []) + sorted(g for g in chosen if g not in set(expected or []))
+    named = set(expected or [])
+    order = (expected or []) + sorted(g for g in chosen if g not in named)
     records = [chosen[g][1] for g in order if g in chosen]
     failed = [r["group_id"] for r in records if r.get("status") != "ok"]
-    failed_raw = [raw_groups[g] for g in failed if g in raw_groups]
+    failed_raw = [{**raw_groups[r["group_id"]], "error": r.get("error") or "failed"}
+                  for r in records if r["group_id"] in failed and r["group_id"] in raw_groups]
     metadata = _merged_metadata(metas, forced)
     output_dir.mkdir(parents=True, exist_ok=True)
     paths = write_results(output_dir, symbol, metadata, records, failed_raw)
@@ -226,7 +228,7 @@ def merge_dirs(dirs: list[Path], output_dir: Path, symbol: str | None = None,
         output_dir=output_dir, symbol=symbol, sources=dirs,
         merged=[r["group_id"] for r in records], failed=failed,
         missing=[g for g in (expected or []) if g not in chosen],
-        unexpected=[g for g in chosen if expected is not None and g not in set(expected)],
+        unexpected=[g for g in order if expected is not None and g not in named],
         duplicates=duplicates, forced=forced, paths=paths, metadata=metadata,
         raw_groups=raw_groups)
 

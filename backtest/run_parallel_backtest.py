@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import logging
 import logging.handlers
 import math
@@ -43,7 +44,7 @@ from typing import Any, Callable
 import numpy as np
 
 from backtest import config as config_mod
-from backtest.bars import Bars
+from backtest.bars import Bars, day_date
 from backtest.checkpoint import Checkpoint, ResumeError
 from backtest.config import REPO_ROOT, ConfigError
 from backtest.engine import ENGINES, RunSettings, run_combos
@@ -123,6 +124,7 @@ class _Plan:
     combos: dict[str, list[dict[str, Any]]]
     bars: Bars
     settings: RunSettings
+    workers: int | str              # a count or "auto"
     out_dir: Path
     header: dict[str, Any]
 
@@ -205,8 +207,6 @@ def _news_ns(opts: RunOptions, groups_file: Path, combos: dict[str, list[dict[st
                            "but no --news-file was given")
         return np.zeros(0, dtype=np.int64), None
     events = event_times(load_news(opts.news_file), currencies)
-    import hashlib
-
     return events, hashlib.sha256(events.tobytes()).hexdigest()[:16]
 
 
@@ -220,7 +220,7 @@ def prepare(opts: RunOptions) -> _Plan:
         raise RunError(f"--period: {opts.period!r} is not one of {', '.join(PERIODS)}")
     if opts.engine not in ENGINES:
         raise RunError(f"--engine: {opts.engine!r} is not one of {', '.join(ENGINES)}")
-    opts.workers = _workers_option(opts.workers)
+    workers = _workers_option(opts.workers)
     span = config_mod.period(opts.period, cfg)
     start = _date(opts.start_date or span.start_date, "--start-date")
     end = _date(opts.end_date or span.end_date, "--end-date")
@@ -267,7 +267,7 @@ def prepare(opts: RunOptions) -> _Plan:
         "group_ids": list(groups),
     }
     return _Plan(opts, symbol, opts.period, start, end, groups_file, groups, combos, bars,
-                 settings, out_dir, header)
+                 settings, workers, out_dir, header)
 
 
 # --- one group, in a worker ---------------------------------------------------
@@ -291,8 +291,10 @@ def best_index(metrics: list[dict[str, Any]]) -> int:
 
 
 def run_group(bars: Bars, group_id: str, combos: list[dict[str, Any]], settings: RunSettings,
-              engine: str, save_trades: bool) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """A group's JSON-ready record and the best combination's trade records."""
+              engine: str, save_trades: bool,
+              best_trades: bool = True) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A group's JSON-ready record and the best combination's trade records (for its
+    charts; empty unless ``best_trades``)."""
     started = time.perf_counter()
     results = run_combos(bars, combos, settings, engine)
     entries = []
@@ -302,14 +304,16 @@ def run_group(bars: Bars, group_id: str, combos: list[dict[str, Any]], settings:
             entry["trades"] = trade_records(result.trades, bars)
         entries.append(entry)
     best = best_index([e["metrics"] for e in entries])
-    best_trades = entries[best]["trades"] if save_trades else trade_records(results[best].trades, bars)
     record = {"group_id": group_id, "status": "ok",
               "elapsed_s": round(time.perf_counter() - started, 3),
               "combos": entries, "best": best}
-    return record, best_trades
+    if not best_trades:
+        return record, []
+    return record, entries[best]["trades"] if save_trades else trade_records(results[best].trades, bars)
 
 
 def failed_record(group_id: str, error: str, elapsed_s: float) -> dict[str, Any]:
+    """The record of a group that did not finish (``error`` says why)."""
     return {"group_id": group_id, "status": "failed", "error": error,
             "elapsed_s": round(elapsed_s, 3), "combos": [], "best": None}
 
@@ -349,6 +353,7 @@ class _Job:
     settings: RunSettings
     engine: str
     save_trades: bool
+    charts: bool
     out_dir: Path
 
 
@@ -368,7 +373,7 @@ def _worker_loop(conn: Connection, job: _Job) -> None:
         try:
             _inject_fault(group_id, job.out_dir)
             record, best_trades = run_group(job.bars, group_id, combos, job.settings,
-                                            job.engine, job.save_trades)
+                                            job.engine, job.save_trades, job.charts)
         except Exception as exc:  # the group fails, the worker and the run go on
             message = f"{type(exc).__name__}: {exc}"
             record, best_trades = failed_record(group_id, message, time.perf_counter() - started), []
@@ -393,6 +398,9 @@ class _Supervisor:
         self.job = job
         self.ctx = mp.get_context("fork")
         self.slots: list[_Slot] = []
+        self.combos: dict[str, list[dict[str, Any]]] = {}
+        self.queue: deque[str] = deque()
+        self.attempts: dict[str, int] = {}
 
     def _spawn(self) -> _Slot:
         parent_end, child_end = self.ctx.Pipe(duplex=True)
@@ -408,63 +416,78 @@ class _Supervisor:
             on_done: Callable[[dict[str, Any], list[dict[str, Any]]], None],
             stopping: Callable[[], bool]) -> list[str]:
         """Run ``tasks``; call ``on_done`` per finished group; the ids left unfinished."""
-        queue = deque(tasks)
-        combos = dict(tasks)
-        attempts: dict[str, int] = {}
-        self.slots = [self._spawn() for _ in range(min(self.size, len(queue)))]
+        self.combos = dict(tasks)
+        self.queue = deque(self.combos)
+        self.attempts: dict[str, int] = {}
+        self.slots = [self._spawn() for _ in range(min(self.size, len(self.queue)))]
         try:
-            while not stopping() and (queue or any(s.group_id for s in self.slots)):
-                for slot in self.slots:
-                    if slot.group_id is None and queue:
-                        group_id = queue.popleft()[0]
-                        attempts[group_id] = attempts.get(group_id, 0) + 1
-                        slot.group_id, slot.started = group_id, time.perf_counter()
-                        try:
-                            slot.conn.send((group_id, combos[group_id]))
-                        except OSError:
-                            pass  # the worker is gone: its sentinel reports it below
-                busy = [s for s in self.slots if s.group_id]
+            while not stopping() and (self.queue or self._busy()):
+                self._dispatch()
+                busy = self._busy()
                 wait([s.conn for s in busy] + [s.proc.sentinel for s in busy], timeout=0.5)
-                for index, slot in enumerate(self.slots):
-                    if slot.group_id and not self._collect(slot, on_done):
-                        if not slot.proc.is_alive():
-                            self.slots[index] = self._replace(slot, queue, combos, attempts, on_done)
+                finished = self._harvest()
+                self._dispatch()  # the workers go on while the parent records results
+                for record, best_trades in finished:
+                    on_done(record, best_trades)
         finally:
-            for slot in self.slots:  # results that arrived while stopping are kept
-                if slot.group_id:
-                    self._collect(slot, on_done)
-            unfinished = [s.group_id for s in self.slots if s.group_id] + [gid for gid, _ in queue]
+            for record, best_trades in self._harvest(replace_dead=False):
+                on_done(record, best_trades)  # results that arrived while stopping are kept
+            unfinished = [s.group_id for s in self._busy()] + list(self.queue)
             self.shutdown(graceful=not unfinished)
         return unfinished
 
-    def _collect(self, slot: _Slot, on_done: Callable) -> bool:
-        """Hand on the slot's result if one is waiting."""
-        try:
-            if not slot.conn.poll():
-                return False
-            record, best_trades = slot.conn.recv()
-        except (EOFError, OSError):
-            slot.proc.join(timeout=5)
-            return False
-        slot.group_id = None
-        on_done(record, best_trades)
-        return True
+    def _busy(self) -> list[_Slot]:
+        return [s for s in self.slots if s.group_id]
 
-    def _replace(self, slot: _Slot, queue: deque, combos: dict, attempts: dict[str, int],
-                 on_done: Callable) -> _Slot:
-        """A worker died with a group: retry it once on a fresh worker, else fail it."""
+    def _dispatch(self) -> None:
+        for slot in self.slots:
+            if slot.group_id is None and self.queue:
+                group_id = self.queue.popleft()
+                self.attempts[group_id] = self.attempts.get(group_id, 0) + 1
+                slot.group_id, slot.started = group_id, time.perf_counter()
+                try:
+                    slot.conn.send((group_id, self.combos[group_id]))
+                except OSError:
+                    pass  # the worker is gone: _harvest sees it dead
+
+    def _harvest(self, replace_dead: bool = True) -> list[tuple[dict[str, Any], list]]:
+        """The results waiting on the pipes; a dead worker's group is retried once, then failed."""
+        finished = []
+        for index, slot in enumerate(self.slots):
+            if slot.group_id is None:
+                continue
+            result = self._receive(slot)
+            if result is not None:
+                slot.group_id = None
+                finished.append(result)
+            elif replace_dead and not slot.proc.is_alive():
+                failed = self._retry_or_fail(slot)
+                if failed is not None:
+                    finished.append((failed, []))
+                self.slots[index] = self._spawn()
+        return finished
+
+    @staticmethod
+    def _receive(slot: _Slot) -> tuple[dict[str, Any], list] | None:
+        try:
+            if slot.conn.poll():
+                return slot.conn.recv()
+        except (EOFError, OSError):
+            slot.proc.join(timeout=5)  # the worker died: let its exit code settle
+        return None
+
+    def _retry_or_fail(self, slot: _Slot) -> dict[str, Any] | None:
+        """Requeue the dead worker's group (first death) or its failed record."""
         slot.proc.join(timeout=5)
+        slot.conn.close()
         code = slot.proc.exitcode
         why = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
-        group_id = slot.group_id
-        slot.conn.close()
-        if attempts[group_id] < MAX_ATTEMPTS:
-            log.warning(f"{group_id}: worker died ({why}); retrying on a fresh worker")
-            queue.appendleft((group_id, combos[group_id]))
-        else:
-            on_done(failed_record(group_id, f"worker died ({why})",
-                                  time.perf_counter() - slot.started), [])
-        return self._spawn()
+        if self.attempts[slot.group_id] < MAX_ATTEMPTS:
+            log.warning(f"{slot.group_id}: worker died ({why}); retrying on a fresh worker")
+            self.queue.appendleft(slot.group_id)
+            return None
+        return failed_record(slot.group_id, f"worker died ({why})",
+                             time.perf_counter() - slot.started)
 
     def shutdown(self, graceful: bool) -> None:
         """Stop every worker: ask them (graceful) or terminate them."""
@@ -549,13 +572,23 @@ class _Signals:
 
 
 class _ConsoleHandler(logging.Handler):
-    """Log lines to stdout, printed around the tqdm bar when one is shown."""
+    """Log lines to stdout, printed around the tqdm bar when one is shown. When
+    stdout goes away (a closed pipe, a dropped ssh session) the run goes on:
+    the console is dropped and run.log keeps every line."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.closed_stream = False
 
     def emit(self, record: logging.LogRecord) -> None:
+        if self.closed_stream:
+            return
         try:
             from tqdm import tqdm
 
             tqdm.write(self.format(record), file=sys.stdout)
+        except OSError:
+            self.closed_stream = True
         except Exception:  # logging must never break the run
             self.handleError(record)
 
@@ -671,9 +704,11 @@ def _execute(plan: _Plan, checkpoint: Checkpoint) -> RunReport:
     if extra:
         log.info(f"{len(extra)} finished groups of the checkpoint are not in {plan.groups_file}; "
                  "they are kept in the results")
-    workers, why = resolve_workers(plan.options.workers, max(1, len(todo)), len(plan.bars))
+    workers, why = resolve_workers(plan.workers, max(1, len(todo)), len(plan.bars))
+    days = f"{day_date(plan.bars.day[0])}..{day_date(plan.bars.day[-1])}"
     log.info(f"{plan.symbol} {plan.period} {plan.start_date}..{plan.end_date}: {len(plan.bars)} bars "
-             f"from {plan.bars.source}; {len(todo)} groups to run, engine {plan.options.engine}")
+             f"({days}) from {plan.bars.source}; {len(todo)} groups to run, "
+             f"engine {plan.options.engine}")
     log.info(why)
 
     progress = _Progress(len(order), len(records), len(todo))
@@ -686,7 +721,7 @@ def _execute(plan: _Plan, checkpoint: Checkpoint) -> RunReport:
             _draw_charts(plan, record, best_trades)
 
     job = _Job(plan.bars, plan.settings, plan.options.engine, bool(plan.options.save_trades),
-               plan.out_dir)
+               not plan.options.skip_charts, plan.out_dir)
     supervisor = _Supervisor(workers, job)
     with _Signals(on_second=supervisor.kill_all) as signals:
         unfinished = supervisor.run([(gid, plan.combos[gid]) for gid in todo], on_done,
@@ -783,4 +818,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    _code = main()
+    # Skip the interpreter's teardown: pyarrow's Parquet thread pool can abort the
+    # process there ("terminate called without an active exception", apache/arrow#34314),
+    # which would turn exit code 0/1/2 into SIGABRT. Every file is closed by now.
+    for _stream in (sys.stdout, sys.stderr):
+        try:
+            _stream.flush()
+        except OSError:
+            pass
+    os._exit(_code)

@@ -5,8 +5,8 @@ data set (day bounds, sparse tables of highs and lows) or once per distinct
 window (``walk_start``, IB high/low per ``(ib_start, ib_end)``; ``close_bar`` and
 the entry range per ``(ib_end, trade_end, close_time)``; the entry gate per
 news window) and shared by all combinations; per-day distances and lots are
-cached per multiplier. :func:`backtest.kernel_nb.sweep_combo_nb` then walks each
-combination's days. The result is identical to the emulator's
+cached per multiplier. :func:`backtest.kernel_nb.sweep_batch_nb` then walks
+batches of combinations day by day. The result is identical to the emulator's
 ``backtest.adapter.run_combo`` (tests/kernel/test_differential.py).
 """
 from __future__ import annotations
@@ -25,9 +25,8 @@ from backtest.risk_manager import lot_size
 from backtest.trades import TRADE_DTYPE
 
 _INT32_LIMIT = 2**31 - 1
-
-
 BATCH = 128  # combinations walked together, day by day
+MAX_PER_DAY_CACHE = 4096  # cached per-day arrays (distances, lots) per data set
 
 
 class _Bank:
@@ -132,6 +131,8 @@ class SweepData:
     def _cached(self, key: tuple, build) -> np.ndarray:
         value = self._per_day.get(key)
         if value is None:
+            if len(self._per_day) >= MAX_PER_DAY_CACHE:
+                self._per_day.clear()
             value = self._per_day[key] = build()
         return value
 
@@ -162,6 +163,30 @@ def sweep_data(bars: Bars) -> SweepData:
     _DATA_CACHE[:] = [(r, d) for r, d in _DATA_CACHE[-1:] if r() is not None]
     _DATA_CACHE.append((weakref.ref(bars), data))
     return data
+
+
+def prepare_sweep(bars: Bars, combos: list[dict[str, Any]], settings: RunSettings) -> SweepData:
+    """Build every shared table the combinations will use (call before forking
+    workers, so that they share it copy-on-write instead of each building it)."""
+    data = sweep_data(bars)
+    news_key = _news_key(settings)
+    for params in combos:
+        cp = compile_params(params, bars.symbol)
+        window = data.window(cp)
+        data.schedule(cp)
+        data.gate(cp, settings.news_ns, news_key)
+        data.lots(window, cp.sl_mult, settings.risk)
+        data.distances(window, cp.tp_mult)
+        data.distances(window, cp.entry_buffer)
+    for bank in (data.windows, data.schedules, data.gates):
+        for field in bank.fields:
+            if bank.index:
+                bank.stacked(field)
+    return data
+
+
+def _news_key(settings: RunSettings) -> int:
+    return hash(np.asarray(settings.news_ns, dtype=np.int64).tobytes())
 
 
 def _run_batch(data: SweepData, combos: list[dict[str, Any]], settings: RunSettings,
@@ -211,8 +236,7 @@ def run_sweep(bars: Bars, combos: list[dict[str, Any]],
               settings: RunSettings) -> list[tuple[np.ndarray, int]]:
     """``(trades, skipped)`` per resolved combination, as ``adapter.run_combo`` gives."""
     data = sweep_data(bars)
-    news_ns = np.asarray(settings.news_ns, dtype=np.int64)
-    news_key = hash(news_ns.tobytes())
+    news_key = _news_key(settings)
     results: list[tuple[np.ndarray, int]] = []
     for at in range(0, len(combos), BATCH):
         results.extend(_run_batch(data, combos[at:at + BATCH], settings, news_key))

@@ -2,11 +2,12 @@
 
 As faithful as backtesting.py allows; it is here to time a general-purpose
 framework on the same work, not to check results. Known differences from
-docs/ib-strategy (our spec): backtesting.py has no intrabar path (it orders
+the spec (ib-strategy.md): backtesting.py has no intrabar path (it orders
 SL before TP when both are in one bar, and it evaluates a bar's orders only
-from the next bar on, so an entry and its exit cannot share a bar); sizes are
-whole units instead of lots from risk; the IB levels and the day's schedule are
-computed up front in ``init`` like any indicator.
+from the next bar on, so an entry and its exit cannot share a bar); SL and TP
+are set from the level, not from a fill that gapped through it; sizes are whole
+units instead of lots from risk; the day's schedule (the next bar's minute) is
+read from columns prepared up front, like any indicator.
 """
 from __future__ import annotations
 
@@ -49,8 +50,7 @@ if Strategy is not None:
             self.weekday = np.asarray(self.data.df["Weekday"])
             self.ib_high = self.ib_low = None
             self.current_day = None
-            self.entries = 0
-            self.was_in = False
+            self.day_base = 0
 
         def _next_minute(self, i: int) -> int:
             """Local minute of the next bar of the same day (-1: the day ends)."""
@@ -66,8 +66,9 @@ if Strategy is not None:
         def next(self) -> None:
             cp = self.cp
             i = len(self.data) - 1
+            opened = len(self.closed_trades) + len(self.trades)
             if self.day[i] != self.current_day:
-                self.current_day, self.entries = self.day[i], 0
+                self.current_day, self.day_base = self.day[i], opened
                 self.ib_high = self.ib_low = None
             minute = int(self.minute[i])
             if cp.ib_start <= minute < cp.ib_end:
@@ -75,17 +76,15 @@ if Strategy is not None:
                 self.ib_high = high if self.ib_high is None else max(self.ib_high, high)
                 self.ib_low = low if self.ib_low is None else min(self.ib_low, low)
             nxt = self._next_minute(i)
-            if self.position and not self.was_in:
-                self.entries += 1
-            self.was_in = bool(self.position)
             if self.position:
                 self._cancel_entries()
                 if nxt < 0 or nxt >= cp.close_time:
                     self.position.close()
                 return
-            if self.orders and (nxt < 0 or nxt >= cp.trade_end):
+            done = opened - self.day_base >= cp.max_trades_per_day
+            if self.orders and (done or nxt < 0 or nxt >= cp.trade_end):
                 self._cancel_entries()
-            if (self.orders or self.ib_high is None or self.entries >= cp.max_trades_per_day
+            if (self.orders or self.ib_high is None or done
                     or not cp.ib_end <= nxt < cp.trade_end or not cp.weekday_mask[self.weekday[i]]):
                 return
             ib = int(round((self.ib_high - self.ib_low) / self.point))

@@ -38,7 +38,7 @@ def fingerprint(key: paramiko.PKey) -> str:
     return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
 
 
-def trust_fix(host: Host, hosts_file: Path) -> str:
+def trust_fix(host: Host) -> str:
     return (f"check the fingerprint with the VM's admin, then run "
             f"`fab trust --host {host.name}` (records it in {host.known_hosts})")
 
@@ -69,7 +69,7 @@ def fab_config() -> Config:
 
 def connection(host: Host, config: Config | None = None) -> Connection:
     """A Fabric Connection to ``host`` that verifies its key against known_hosts (RejectPolicy)."""
-    connect_kwargs: dict = {}
+    connect_kwargs: dict = {"banner_timeout": host.connect_timeout, "auth_timeout": host.connect_timeout}
     if host.identity_file is not None:
         check_key_file(host.identity_file, host.name)
         connect_kwargs["key_filename"] = [str(host.identity_file)]
@@ -93,7 +93,7 @@ def key_description(host: Host, conn: Connection | None = None) -> str:
     return "ssh-agent and ~/.ssh/id_* (no identity_file in hosts.yaml)"
 
 
-def classify_host_key_error(host: Host, exc: BaseException, hosts_file: Path) -> BaseException:
+def classify_host_key_error(host: Host, exc: BaseException) -> BaseException:
     """Re-raise paramiko's host key refusals as the farm's one-line errors."""
     if isinstance(exc, paramiko.BadHostKeyException):
         name = host_key_name(host)
@@ -105,7 +105,7 @@ def classify_host_key_error(host: Host, exc: BaseException, hosts_file: Path) ->
             f"(and ~/.ssh/known_hosts), then `fab trust --host {host.name}`")
     if isinstance(exc, paramiko.SSHException) and "not found in known_hosts" in str(exc):
         return UnknownHostError(host.name, f"unknown host {host_key_name(host)} (no key in known_hosts)",
-                                trust_fix(host, hosts_file))
+                                trust_fix(host))
     return exc
 
 

@@ -13,6 +13,10 @@ from invoke.exceptions import CommandTimedOut, UnexpectedExit
 from paramiko.ssh_exception import NoValidConnectionsError
 
 
+# paramiko's words when the SSH handshake never completed within the timeout
+_HANDSHAKE_STALLED = ("Error reading SSH protocol banner", "No existing session")
+
+
 class HostsFileError(ValueError):
     """hosts.yaml (or a groups file it names) cannot be used; names file and field."""
 
@@ -71,7 +75,8 @@ def explain(host: str, address: str, port: int, exc: BaseException, key: str) ->
     if isinstance(exc, CommandTimedOut):
         return (f"{host}: command timed out after {exc.timeout}s; fix: check the host's load "
                 f"(fab status) and network, or raise command_timeout in hosts.yaml")
-    if isinstance(exc, (socket.timeout, TimeoutError)):
+    if isinstance(exc, (socket.timeout, TimeoutError)) or (
+            isinstance(exc, paramiko.SSHException) and any(m in str(exc) for m in _HANDSHAKE_STALLED)):
         return (f"{host}: timed out talking to {where}; fix: check the network/VPN to the VM, or "
                 f"raise connect_timeout in hosts.yaml for slow links")
     if isinstance(exc, UnexpectedExit):

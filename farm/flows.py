@@ -15,7 +15,7 @@ from typing import Any, Callable
 from farm import steps
 from farm.connect import fetch_host_key, fingerprint, known_key, record_host_key
 from farm.errors import FarmError, oom_fix
-from farm.hosts import Farm, Host, load_hosts
+from farm.hosts import Farm, Host
 from farm.report import FarmResult, HostOutcome, run_each
 from farm.salvage import needs_salvage, salvage
 
@@ -31,26 +31,28 @@ def select(farm: Farm, host: str | None = None, symbol: str | None = None,
 
 # ---------------------------------------------------------------- setup / deploy / stop
 
-def setup_hosts(farm: Farm, hosts: list[Host], dry_run: bool = False) -> FarmResult:
-    return run_each(hosts, lambda c, h: steps.setup(c, h), farm.path, dry_run=dry_run)
+def setup_hosts(farm: Farm, hosts: list[Host], dry_run: bool = False,
+                requirements: Path = steps.REPO_ROOT / "requirements.txt") -> FarmResult:
+    return run_each(hosts, lambda c, h: steps.setup(c, h, requirements), dry_run=dry_run)
 
 
 def deploy_hosts(farm: Farm, hosts: list[Host], *, restart: bool = False, dry_run: bool = False) -> FarmResult:
     """Push code + groups and start each host's runner detached (see :func:`farm.steps.deploy`)."""
     with tempfile.TemporaryDirectory(prefix="ibsweep-code-") as tmp:
         archive = steps.build_code_archive(Path(tmp))
-        return run_each(hosts, lambda c, h: steps.deploy(c, h, farm.symbols[h.symbol], archive, restart=restart),
-                        farm.path, dry_run=dry_run)
+        def step(c: Any, h: Host) -> str:
+            return steps.deploy(c, h, farm.symbols[h.symbol], archive, restart=restart)
+        return run_each(hosts, step, dry_run=dry_run)
 
 
 def stop_hosts(farm: Farm, hosts: list[Host]) -> FarmResult:
-    return run_each(hosts, lambda c, h: steps.stop_runner(c, h, steps.remote_status(c, h)), farm.path)
+    return run_each(hosts, lambda c, h: steps.stop_runner(c, h, steps.remote_status(c, h)))
 
 
 # ---------------------------------------------------------------- status
 
 def status_hosts(farm: Farm, hosts: list[Host]) -> FarmResult:
-    return run_each(hosts, steps.remote_status, farm.path)
+    return run_each(hosts, steps.remote_status)
 
 
 def status_problem(host: Host, st: dict[str, Any]) -> str | None:
@@ -130,8 +132,10 @@ def merge_inputs(symbol: str, base: Path, hosts: list[Host]) -> tuple[list[Path]
         root = base / "hosts" / h.name
         for run in _run_dirs(root):
             if needs_salvage(run, symbol):
-                target = base / "salvaged" / h.name / run.relative_to(root)
-                salvaged[f"{h.name}/{run.relative_to(root)}"] = salvage(run, target, symbol, h.name)
+                rel = run.relative_to(root)
+                target = base / "salvaged" / h.name / rel
+                label = h.name if run == root else f"{h.name}/{rel}"
+                salvaged[label] = salvage(run, target, symbol, h.name)
                 dirs.append(target)
             elif (run / f"results_full_{symbol}.json").exists():
                 dirs.append(run)
@@ -147,7 +151,7 @@ def collect(farm: Farm, hosts: list[Host], dest: Path = DEFAULT_DEST, force: boo
         mine = [h for h in hosts if h.symbol == symbol]
         period = mine[0].period
         base = Path(dest) / f"{symbol}_{period}"
-        downloads = run_each(mine, lambda c, h: steps.download(c, h, base / "hosts" / h.name), farm.path)
+        downloads = run_each(mine, lambda c, h: steps.download(c, h, base / "hosts" / h.name))
         for o in downloads.outcomes:
             if o.ok and o.value["bad"]:
                 o.error = f"{o.host.name}: files that do not parse: {'; '.join(o.value['bad'])}; fix: fab collect again"
@@ -186,7 +190,7 @@ def retry(farm: Farm, hosts: list[Host], dest: Path = DEFAULT_DEST, force: bool 
             shares = dict(zip((h.name for h in idle), steps.split_evenly(sc.left, len(idle))))
             files = {name: _share_file(Path(tmp), sc, name, ids) for name, ids in shares.items() if ids}
             step = _retry_step(farm, archive, files, shares)
-            outcomes += run_each([h for h in idle if h.name in files], step, farm.path, dry_run=dry_run).outcomes
+            outcomes += run_each([h for h in idle if h.name in files], step, dry_run=dry_run).outcomes
     return collected, FarmResult(outcomes)
 
 
@@ -236,5 +240,5 @@ def trust(farm: Farm, name: str, yes: bool, say: Callable[[str], None] = print,
     return True
 
 
-__all__ = ["load_hosts", "select", "setup_hosts", "deploy_hosts", "stop_hosts", "status_hosts", "status_rows",
+__all__ = ["select", "setup_hosts", "deploy_hosts", "stop_hosts", "status_hosts", "status_rows",
            "status_problems", "collect", "retry", "trust"]

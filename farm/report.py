@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Callable
 
 from farm.connect import classify_host_key_error, connection, key_description
@@ -57,7 +56,7 @@ class FarmResult:
 Step = Callable[[Any, Host], Any]
 
 
-def run_one(host: Host, step: Step, hosts_file: Path, dry_run: bool = False) -> HostOutcome:
+def run_one(host: Host, step: Step, dry_run: bool = False) -> HostOutcome:
     """``step(conn, host)`` with a verified connection; any exception becomes a one-line error."""
     if dry_run:
         conn = DryRun(host)
@@ -68,7 +67,7 @@ def run_one(host: Host, step: Step, hosts_file: Path, dry_run: bool = False) -> 
         conn = connection(host)
         return HostOutcome(host, step(conn, host))
     except Exception as exc:  # every failure is reported per host, never stops the others
-        exc = classify_host_key_error(host, exc, hosts_file)
+        exc = classify_host_key_error(host, exc)
         return HostOutcome(host, error=explain(host.name, host.address, host.port, exc,
                                                key_description(host, conn)))
     finally:
@@ -76,12 +75,12 @@ def run_one(host: Host, step: Step, hosts_file: Path, dry_run: bool = False) -> 
             conn.close()
 
 
-def run_each(hosts: list[Host], step: Step, hosts_file: Path, *, dry_run: bool = False) -> FarmResult:
+def run_each(hosts: list[Host], step: Step, *, dry_run: bool = False) -> FarmResult:
     """Run ``step`` on every host in parallel; outcomes in the hosts' order."""
     if not hosts:
         return FarmResult([])
     with ThreadPoolExecutor(max_workers=len(hosts)) as pool:
-        futures = [pool.submit(run_one, h, step, hosts_file, dry_run) for h in hosts]
+        futures = [pool.submit(run_one, h, step, dry_run) for h in hosts]
         return FarmResult([f.result() for f in futures])
 
 

@@ -155,9 +155,11 @@ def setup(c: Remote, host: Host, requirements: Path = REPO_ROOT / "requirements.
 
 
 def check_ready(c: Remote, host: Host) -> None:
-    """The venv's Python is >= 3.11 and imports what the runner needs, else point to fab setup."""
+    """The venv's Python is >= 3.11 and has what the runner needs, else point to fab setup."""
     py = host.remote_venv + "/bin/python"
-    probe = f"import sys; assert sys.version_info >= {MIN_PYTHON!r}; import {', '.join(RUNNER_IMPORTS)}"
+    probe = (f"import sys, importlib.util as u; assert sys.version_info >= {MIN_PYTHON!r}, 'Python < 3.11'; "
+             f"missing = [m for m in {RUNNER_IMPORTS!r} if u.find_spec(m) is None]; "
+             f"assert not missing, 'missing packages: ' + ', '.join(missing)")
     res = _run(c, host, f"{q(py)} -c {q(probe)}", warn=True)
     if not res.ok:
         lines = (res.stderr or "").strip().splitlines()
@@ -185,12 +187,12 @@ def push_code(c: Remote, host: Host, archive: CodeArchive) -> str:
     base = host.base_dir
     target = remote_join(base, f"code-{archive.code_id}")
     link = remote_join(base, "code")
-    present = _run(c, host, f"test -d {q(target)} && echo yes || echo no").stdout.strip() == "yes"
+    present = _run(c, host, f"mkdir -p {q(base)} && if [ -d {q(target)} ]; then echo yes; else echo no; fi"
+                   ).stdout.strip() == "yes"
     if not present:
         unique = f"{archive.code_id}.{uuid.uuid4().hex[:8]}"
         remote_tar = remote_join(base, f".code-{unique}.tar.gz")
         tmp = remote_join(base, f".code-{unique}.tmp")
-        _run(c, host, f"mkdir -p {q(base)}")
         c.put(str(archive.path), remote_tar)
         _run(c, host, f"mkdir -p {q(tmp)} && tar -xzf {q(remote_tar)} -C {q(tmp)} && rm -f {q(remote_tar)} "
                       f"&& {{ [ -d {q(target)} ] || mv {q(tmp)} {q(target)}; }} && rm -rf {q(tmp)}")
@@ -274,13 +276,12 @@ def deploy(c: Remote, host: Host, setup_: SymbolSetup, archive: CodeArchive, *, 
                                   f"fab status / fab stop --host {host.name}, or fab deploy --restart --host {host.name}")
         stop_runner(c, host, status)
     push_code(c, host, archive)
+    target = run_dir or host.remote_out
+    _run(c, host, f"mkdir -p {q(target)} {q(remote_join(host.base_dir, 'data'))}")
     data_remote = None
     if setup_.data_file is not None:
         data_remote = remote_join(host.base_dir, f"data/{setup_.data_file.name}")
-        _run(c, host, f"mkdir -p {q(remote_join(host.base_dir, 'data'))}")
         push_if_changed(c, host, setup_.data_file, data_remote)
-    target = run_dir or host.remote_out
-    _run(c, host, f"mkdir -p {q(target)}")
     filtered = remote_join(target, "groups_filtered.json")
     if groups is not None:
         c.put(str(groups), filtered)
@@ -329,13 +330,15 @@ def check_parses(path: Path) -> None:
     suffix = path.suffix
     if suffix == ".json":
         json.loads(path.read_text())
-    elif suffix == ".jsonl":
-        for n, line in enumerate(path.read_text().splitlines(), 1):
+    elif suffix == ".jsonl":  # append-only: a torn last line (written right now) is expected
+        lines = path.read_text().splitlines()
+        for n, line in enumerate(lines, 1):
             if line.strip():
                 try:
                     json.loads(line)
                 except ValueError as exc:
-                    raise ValueError(f"line {n}: {exc}") from None
+                    if n < len(lines):
+                        raise ValueError(f"line {n}: {exc}") from None
     elif suffix == ".csv":
         import pandas as pd
 

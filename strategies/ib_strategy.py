@@ -46,6 +46,7 @@ class IBStrategy(Strategy):
 
     # ---- hooks ----------------------------------------------------------------
     def on_day_start(self, bar: Bar) -> None:
+        """Weekday filter; otherwise sleep until the walk start (first bar at/after ib_end)."""
         self._reset_day(bar.time)
         if self.p.weekday_mask[bar.weekday]:
             self.sleep_until(self.p.ib_end)
@@ -53,6 +54,8 @@ class IBStrategy(Strategy):
             self.sleep_until()
 
     def on_bar_open(self, bar: Bar) -> None:
+        """Walk start: measure the IB. Close bar: close, done. Flat: orders only on
+        bars that may open an entry (spec 3.3)."""
         if not self._ready:
             self._ready = True
             if not self._measure_ib(bar):
@@ -73,6 +76,7 @@ class IBStrategy(Strategy):
                 self.sleep_until()
 
     def on_fill(self, position: TradePosition) -> None:
+        """One order filled: drop the other side, anchor SL/TP on the fill (spec 3.3)."""
         self._entries += 1
         self.cancel_all()
         sl, tp = self._stops(position.type == POSITION_TYPE_BUY, position.price_open)
@@ -85,11 +89,12 @@ class IBStrategy(Strategy):
         """Nothing to do: orders come back on the next bar that may open an entry."""
 
     def on_reject(self, order: TradeOrder) -> None:
+        """A level was reached with lots below volume_min: count the day, stop it."""
         self.skipped += 1
-        self._done = True
         self._stop_for_today()
 
     def on_day_end(self, bar: Bar) -> None:
+        """No bar at/after close_time today: close at the last bar's close."""
         if self.position is not None:
             self.close()
         self.cancel_all()

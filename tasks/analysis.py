@@ -1,7 +1,6 @@
 """invoke tasks (analysis): merge result dirs, control-period check, make groups, charts."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from invoke import task
@@ -73,6 +72,7 @@ def control(c, from_, top="10%", min_count=10, output=None, data_file=None, news
     """Re-run the best in-sample combinations on the control period, side by side."""
     import csv
 
+    from backtest.config import period
     from backtest.control import compare_control
 
     cfg = _cfg(config)
@@ -87,25 +87,32 @@ def control(c, from_, top="10%", min_count=10, output=None, data_file=None, news
         rows = list(csv.DictReader(handle))
     losing = sum(r["control_loses_money"] == "true" for r in rows)
     breaking = sum(r["breaks_prop_limits"] == "true" for r in rows)
-    print(f"{len(rows)} combinations re-run on the control period: {losing} lose money, "
-          f"{breaking} break the prop limits -> {path}")
+    span = period("control", cfg)
+    print(f"{len(rows)} combinations re-run on the control period {span.start_date}.."
+          f"{span.end_date}: {losing} lose money, {breaking} break the prop limits -> {path}")
 
 
 @task(name="make-groups", help={
-    "symbol": "symbol of the groups (GER40, XAUUSD, ...)",
+    "symbol": "symbol of the groups (GER40, XAUUSD, ...); default: the grid's 'symbol'",
     "grid": "grid YAML: params, grid (lists or {start, stop, step}), constraints",
     "groups": "number of cost-balanced groups to cut the grid into",
     "output": "groups file to write (default: groups_{SYMBOL}.json)",
     "config": "config YAML (default: $IBSWEEP_CONFIG or ./ibsweep.yaml)",
 })
-def make_groups(c, symbol, grid, groups, output=None, config=None):
+def make_groups(c, grid, groups, symbol=None, output=None, config=None):
     """Cut a parameter grid into N cost-balanced groups (a groups file)."""
     from backtest.groups import write_groups_file
     from backtest.make_groups import load_grid, plan_groups
 
     cfg = _cfg(config)
+    if not str(groups).isdigit():
+        raise Exit(f"--groups: {groups!r} is not a whole number", code=2)
     try:
-        plan = plan_groups(symbol, load_grid(Path(grid)), int(groups), cfg, where=str(grid))
+        spec = load_grid(Path(grid))
+        symbol = symbol or spec.get("symbol")
+        if not symbol:
+            raise Exit(f"{grid}: no symbol: pass --symbol or set 'symbol' in the grid", code=2)
+        plan = plan_groups(symbol, spec, int(groups), cfg, where=str(grid))
     except ValueError as exc:
         raise Exit(str(exc), code=2) from None
     body = plan.groups_file()

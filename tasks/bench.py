@@ -1,1 +1,26 @@
-"""invoke tasks (bench)."""
+"""invoke tasks (bench): the fast sweep's benchmark."""
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+
+from invoke import Exit, task
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@task(auto_shortflags=False, help={
+    "quick": "a short run: 128 combinations, a 1-month reference slice, no cold compile",
+    "workers": "workers of the all-cores row (default: every core)",
+})
+def bench(c, quick=False, workers=None):
+    """Time the fast sweep (1 worker / all cores, with and without metrics), its compile,
+    and the emulator and backtesting.py on the same strategy; prints markdown tables."""
+    args = [sys.executable, "-m", "bench.bench"] + (["--quick"] if quick else [])
+    if workers is not None:
+        args += ["--workers", str(workers)]
+    with c.cd(str(REPO)):
+        result = c.run(shlex.join(args), warn=True, pty=False)
+    if result.exited != 0:
+        raise Exit("error: the benchmark failed (see above)", code=2)

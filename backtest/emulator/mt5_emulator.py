@@ -176,6 +176,13 @@ class MT5Emulator:
     def __init__(self, bars: Bars):
         self._bars = bars
         self._spec: SymbolSpec = bars.symbol
+        # Plain lists: reading one bar from them is much cheaper than from numpy.
+        self._time, self._day = bars.time_ns.tolist(), bars.day.tolist()
+        self._minute, self._weekday = bars.minute.tolist(), bars.weekday.tolist()
+        self._o, self._h = bars.open.tolist(), bars.high.tolist()
+        self._l, self._c = bars.low.tolist(), bars.close.tolist()
+        self._falling = bars.falling.tolist()
+        self._trigger_list: list[_Trigger] | None = None  # rebuilt after a change
         self._index = -1          # the current bar
         self._bar_complete = False
         self._price = 0           # the current point of the current bar's path
@@ -263,12 +270,14 @@ class MT5Emulator:
             return OrderSendResult(TRADE_RETCODE_INVALID_STOPS)
         ticket = self._ticket()
         self._orders[ticket] = TradeOrder(ticket, self._now(), kind, volume, price, sl, tp)
+        self._trigger_list = None
         return OrderSendResult(TRADE_RETCODE_DONE, order=ticket, volume=volume, price=price)
 
     def _remove(self, req: dict[str, Any]) -> OrderSendResult:
         order = self._orders.pop(req.get("order", 0), None)
         if order is None:
             return OrderSendResult(TRADE_RETCODE_INVALID_ORDER)
+        self._trigger_list = None
         self._history_orders.append(replace(order, state=ORDER_STATE_CANCELED))
         return OrderSendResult(TRADE_RETCODE_DONE, order=order.ticket)
 
@@ -280,6 +289,7 @@ class MT5Emulator:
         if not _stops_valid(pos.type == POSITION_TYPE_BUY, self._price, sl, tp):
             return OrderSendResult(TRADE_RETCODE_INVALID_STOPS)
         self._positions[pos.ticket] = replace(pos, sl=sl, tp=tp)
+        self._trigger_list = None
         return OrderSendResult(TRADE_RETCODE_DONE)
 
     def _close(self, req: dict[str, Any]) -> OrderSendResult:
@@ -288,9 +298,11 @@ class MT5Emulator:
             return OrderSendResult(TRADE_RETCODE_POSITION_CLOSED)
         closing = ORDER_TYPE_SELL if pos.type == POSITION_TYPE_BUY else ORDER_TYPE_BUY
         if req.get("type") != closing or float(req.get("volume", 0.0)) != pos.volume:
-            return OrderSendResult(TRADE_RETCODE_INVALID, comment="close needs the opposite type and the full volume")
+            return OrderSendResult(TRADE_RETCODE_INVALID,
+                                   comment="a close needs the opposite type and the full volume")
         deal = self._exit(pos, self._price, DEAL_REASON_EXPERT)
-        return OrderSendResult(TRADE_RETCODE_DONE, deal=deal.ticket, volume=deal.volume, price=deal.price)
+        return OrderSendResult(TRADE_RETCODE_DONE, deal=deal.ticket, volume=deal.volume,
+                               price=deal.price)
 
     # ---- replay -------------------------------------------------------------
     def sleep_until(self, minute: int | None = None) -> None:
@@ -322,10 +334,10 @@ class MT5Emulator:
             self._open(i)
             self._listener.on_bar_open(self._bar(i))
             self._walk(i)
-            self._bar_complete = True
+            self._bar_complete, self._price = True, self._c[i]
             i += 1
         last = hi - 1
-        self._index, self._bar_complete, self._price = last, True, int(self._bars.close[last])
+        self._index, self._bar_complete, self._price = last, True, self._c[last]
         self._listener.on_day_end(self._bar(last))
 
     def _wake_index(self, i: int, hi: int) -> int:
@@ -334,20 +346,17 @@ class MT5Emulator:
         return i + int(later[0]) if len(later) else hi
 
     def _open(self, i: int) -> None:
-        self._index, self._bar_complete, self._price = i, False, int(self._bars.open[i])
+        self._index, self._bar_complete, self._price = i, False, self._o[i]
 
     def _bar(self, i: int) -> Bar:
-        b = self._bars
-        return Bar(i, int(b.time_ns[i]), int(b.day[i]), int(b.minute[i]), int(b.weekday[i]),
-                   int(b.open[i]))
+        return Bar(i, self._time[i], self._day[i], self._minute[i], self._weekday[i], self._o[i])
 
     def _walk(self, i: int) -> None:
         """Move bar ``i`` along its path, firing triggers in path order."""
         if not self._orders and not self._positions:
             return
-        b = self._bars
-        o, h, l, c = int(b.open[i]), int(b.high[i]), int(b.low[i]), int(b.close[i])
-        path = (o, h, l, c) if b.falling[i] else (o, l, h, c)
+        o, h, l, c = self._o[i], self._h[i], self._l[i], self._c[i]
+        path = (o, h, l, c) if self._falling[i] else (o, l, h, c)
         segment, self._price = 0, o
         while True:
             hit = _first_hit(self._triggers(), path, segment, self._price, l, h)
@@ -357,6 +366,12 @@ class MT5Emulator:
             self._fire(trigger)
 
     def _triggers(self) -> list[_Trigger]:
+        """Every level that can fire: pending orders, then the positions' SL and TP."""
+        if self._trigger_list is None:
+            self._trigger_list = self._build_triggers()
+        return self._trigger_list
+
+    def _build_triggers(self) -> list[_Trigger]:
         out = [_Trigger(o.price_open, o.type == ORDER_TYPE_BUY_STOP, o.ticket, 0)
                for o in self._orders.values()]
         for p in self._positions.values():
@@ -370,6 +385,7 @@ class MT5Emulator:
         if trigger.reason:
             self._exit(self._positions[trigger.ticket], self._price, trigger.reason)
         else:
+            self._trigger_list = None
             self._activate(self._orders.pop(trigger.ticket))
 
     def _activate(self, order: TradeOrder) -> None:
@@ -384,12 +400,14 @@ class MT5Emulator:
                             POSITION_TYPE_BUY if long else POSITION_TYPE_SELL,
                             order.volume_initial, self._price, order.sl, order.tp)
         self._positions[pos.ticket] = pos
+        self._trigger_list = None
         deal = self._deal(order.ticket, DEAL_TYPE_BUY if long else DEAL_TYPE_SELL, DEAL_ENTRY_IN,
                           pos, self._price, DEAL_REASON_EXPERT)
         self._listener.on_deal(deal)
 
     def _exit(self, pos: TradePosition, price: int, reason: int) -> TradeDeal:
         del self._positions[pos.ticket]
+        self._trigger_list = None
         kind = DEAL_TYPE_SELL if pos.type == POSITION_TYPE_BUY else DEAL_TYPE_BUY
         deal = self._deal(0, kind, DEAL_ENTRY_OUT, pos, price, reason)
         self._listener.on_deal(deal)
@@ -407,7 +425,7 @@ class MT5Emulator:
         return self._next_ticket - 1
 
     def _now(self) -> int:
-        return int(self._bars.time_ns[self._index]) if self._index >= 0 else 0
+        return self._time[self._index] if self._index >= 0 else 0
 
 
 def _stops_valid(long: bool, price: int, sl: int, tp: int) -> bool:

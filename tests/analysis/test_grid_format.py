@@ -45,3 +45,11 @@ def test_example_grid_loads_and_plans():
 
     assert len(plan.groups) == 20
     assert plan.combinations == 864
+
+
+def test_unquoted_yaml_time_gets_a_hint(tmp_path):
+    path = tmp_path / "grid.yaml"
+    path.write_text("grid:\n  ib_end: [\"09:30\", 10:00]\n")  # YAML 1.1: 10:00 is 600
+
+    with pytest.raises(GridError, match=r"grid.ib_end: 600 is not a time.*quote"):
+        plan_groups("GER40", load_grid(path), 1)

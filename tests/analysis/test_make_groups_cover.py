@@ -108,3 +108,12 @@ def test_written_file_round_trips(tmp_path):
     write_groups_file(path, body["symbol"], body["groups"])
 
     assert json.loads(path.read_text())["groups"] == body["groups"]
+
+
+def test_grid_that_splits_evenly_gives_one_entry_per_group():
+    spec = {"grid": {"sl_mult": [0.5, 1.0, 1.5, 2.0], "tp_mult": [1.0, 2.0, 3.0]}}
+
+    body = plan_groups("GER40", spec, 4).groups_file()
+
+    assert [g["group_id"] for g in body["groups"]] == [f"group_GER40_00{n}" for n in range(1, 5)]
+    assert all(len(g["grid"]["tp_mult"]) == 3 and "sl_mult" in g["params"] for g in body["groups"])

@@ -42,3 +42,15 @@ def test_failed_groups_rerun_from_the_directories_own_failed_file(tmp_path):
     assert report.failed == ["group_GER40_002"]
     assert "--groups-file " + str(tmp_path / "again.json") in command
     assert [g.group_id for g in load_groups_file(tmp_path / "again.json").groups] == ["group_GER40_002"]
+
+
+def test_failed_groups_file_keeps_the_error(tmp_path):
+    groups_file = tmp_path / "groups.json"
+    write_groups_file(groups_file, "GER40", [raw_group(n) for n in (1, 2)])
+    first = write_run(tmp_path / "a", [ok_record(1), failed_record(2)])
+
+    merge_dirs([first], tmp_path / "out", groups_file=groups_file)
+
+    failed = load_groups_file(tmp_path / "out" / "failed_groups_GER40.json")
+    assert [(g.group_id, g.raw["error"]) for g in failed.groups] == [
+        ("group_GER40_002", "RuntimeError: boom")]

@@ -60,11 +60,11 @@ def keygen(path: Path, comment: str) -> Path:
     return path
 
 
-def _wait_for_banner(address: str, port: int, process: subprocess.Popen, timeout: float = 15.0) -> None:
+def _wait_for_banner(address: str, port: int, process: subprocess.Popen, log: Path, timeout: float = 15.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"sshd on {address}:{port} exited: {process.stderr.read().decode()}")
+            raise RuntimeError(f"sshd on {address}:{port} exited: {log.read_text()}")
         try:
             with socket.create_connection((address, port), timeout=1) as s:
                 if s.recv(64).startswith(b"SSH-2.0"):
@@ -85,8 +85,10 @@ def start_sshd(root: Path, name: str, address: str, authorized: Path) -> Server:
         "PasswordAuthentication no", "KbdInteractiveAuthentication no", "PubkeyAuthentication yes",
         "Subsystem sftp internal-sftp", "MaxStartups 100", "MaxSessions 50", "LogLevel ERROR", "",
     ]))
-    process = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config)], stderr=subprocess.PIPE)
-    _wait_for_banner(address, port, process)
+    log = root / f"sshd_{name}.log"  # a file, not a pipe: a full pipe would block sshd
+    with log.open("wb") as err:
+        process = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config)], stderr=err)
+    _wait_for_banner(address, port, process, log)
     return Server(name, address, port, host_key, process)
 
 
@@ -100,7 +102,10 @@ def known_hosts_line(server: Server, key: Path | None = None) -> str:
 def ssh_farm(tmp_path_factory) -> SSHFarm:
     if not os.path.exists(SSHD):
         pytest.skip(f"{SSHD} missing: scripts/setup.sh installs openssh-server")
-    Path("/run/sshd").mkdir(exist_ok=True)  # sshd's privilege-separation directory
+    try:
+        Path("/run/sshd").mkdir(exist_ok=True)  # sshd's privilege-separation directory (as root)
+    except OSError:
+        pass  # not root: sshd runs unprivileged and does not need it
     root = tmp_path_factory.mktemp("sshfarm")
     home = root / "home"
     (home / ".ssh").mkdir(parents=True)

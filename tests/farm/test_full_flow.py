@@ -1,4 +1,5 @@
-"""setup → deploy → status until finished → collect on two hosts; merged == a local run."""
+"""setup → deploy → status until finished → collect on two hosts; merged == a local run
+(the hosts run 1 worker each, the local run 2: results must not depend on it)."""
 from __future__ import annotations
 
 import json
@@ -21,15 +22,15 @@ def test_full_flow_two_hosts_equals_local_run(ssh_farm, tmp_path):
     base = tmp_path / "remote base 'it''s' \"q\""
     hosts = write_hosts(ssh_farm, tmp_path / "hosts.yaml", groups,
                         [(a.address, a.port, "0:3"), (b.address, b.port, "3:6")],
-                        base_dir=base, output_dir="out dir 'x' $HOME `id`/{symbol}", workers=2)
+                        base_dir=base, output_dir="out dir 'x' $HOME `id`/{symbol}", workers=1)
     dest = tmp_path / "collected"
 
     # Act
-    setup1 = run_fab(ssh_farm, hosts, "setup")
-    setup2 = run_fab(ssh_farm, hosts, "setup")
+    setup = run_fab(ssh_farm, hosts, "setup")
     deploy = run_fab(ssh_farm, hosts, "deploy")
     done = [wait_status(hosts, h, lambda s: s["state"] != "running") for h in ("h1", "h2")]
     status = run_fab(ssh_farm, hosts, "status")
+    logs = run_fab(ssh_farm, hosts, "logs", "--host", "h2", "--lines", "1")
     collect = run_fab(ssh_farm, hosts, "collect", "--dest", str(dest))
     collect_again = run_fab(ssh_farm, hosts, "collect", "--dest", str(dest))
     local_out = tmp_path / "local"
@@ -40,13 +41,14 @@ def test_full_flow_two_hosts_equals_local_run(ssh_farm, tmp_path):
 
     # Assert
     assert local.returncode == 0, local.stderr
-    assert setup1.returncode == 0, setup1.stdout + setup1.stderr
-    assert setup2.returncode == 0 and "up to date" in setup2.stdout, setup2.stdout
+    assert setup.returncode == 0 and setup.stdout.count("ready (3.") == 2, setup.stdout + setup.stderr
     assert deploy.returncode == 0, deploy.stdout + deploy.stderr
     assert [d["state"] for d in done] == ["finished", "finished"]
     assert [(d["done"], d["total"]) for d in done] == [(3, 3), (3, 3)]
     assert status.returncode == 0 and status.stdout.count("finished") == 2, status.stdout
     assert (base / "h1" / "out dir 'x' $HOME `id`" / "GER40" / "results_full_GER40.json").exists()
+    assert logs.returncode == 0 and logs.stdout.strip().endswith(
+        f"done: 3 of 3 groups ok, 0 failed; results in {base}/h2/out dir 'x' $HOME `id`/GER40")
     assert collect.returncode == 0, collect.stdout + collect.stderr
     assert "0 fetched" in collect_again.stdout and "fetched" in collect.stdout
     merged = dest / "GER40_in_sample" / "merged" / "results_full_GER40.json"

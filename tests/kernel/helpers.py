@@ -10,12 +10,15 @@ from backtest.config import symbol_spec
 from backtest.params import resolve_params
 
 
-def make_bars(rows: list[tuple[str, int, int, int, int]], symbol: str = "GER40") -> Bars:
-    """Bars from ``(local "YYYY-MM-DD HH:MM", open, high, low, close)`` rows in points."""
+def make_bars(rows: list[tuple[str, int, int, int, int]], symbol: str = "GER40",
+              utc: bool = False) -> Bars:
+    """Bars from ``("YYYY-MM-DD HH:MM", open, high, low, close)`` rows in points;
+    times are the symbol's local time unless ``utc``."""
     spec = symbol_spec(symbol)
-    local = pd.DatetimeIndex([r[0] for r in rows]).tz_localize(spec.timezone, ambiguous="infer")
+    times = pd.DatetimeIndex([r[0] for r in rows])
+    times = times.tz_localize("UTC") if utc else times.tz_localize(spec.timezone)
     frame = pd.DataFrame({
-        "time": local.tz_convert("UTC"),
+        "time": times.tz_convert("UTC"),
         **{col: [r[i] * spec.point for r in rows]
            for i, col in enumerate(("open", "high", "low", "close"), start=1)},
     })

@@ -1,7 +1,6 @@
 """Fixtures of the runner tests: one small dataset and one uninterrupted run."""
 from __future__ import annotations
 
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest

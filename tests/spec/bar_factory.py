@@ -2,10 +2,12 @@
 
 Rows are ``(local time, open, high, low, close)`` in price units; the local
 time is ``"HH:MM"`` on ``day`` or a full ``"YYYY-MM-DD HH:MM"``, in the
-symbol's session time zone (use ``utc=True`` for UTC times).
+symbol's session time zone (use ``utc=True`` for UTC times). Keyword
+arguments of :func:`make_bars` override the symbol's spec (e.g. ``commission``).
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -20,12 +22,14 @@ from backtest.trades import trade_records
 
 DAY = "2024-03-05"  # a Tuesday, no DST change
 
+# The standard GER40 IB hour in one rising bar: IBH 110, IBL 90, IB = 20.00
+# (2000 points), so with the defaults L = 110, S = 90, D = T = 20.00, lots 50.
+IB_BAR = ("09:00", 100.0, 110.0, 90.0, 105.0)
+
 
 def make_bars(rows: list[tuple[str, float, float, float, float]], symbol: str = "GER40",
               day: str = DAY, utc: bool = False, **spec_overrides: Any) -> Bars:
-    spec = symbol_spec(symbol)
-    if spec_overrides:
-        spec = type(spec)(**{**spec.__dict__, **spec_overrides})
+    spec = replace(symbol_spec(symbol), **spec_overrides)
     stamps = [pd.Timestamp(t if len(t) > 5 else f"{day} {t}") for t, *_ in rows]
     zone = "UTC" if utc else spec.timezone
     times = [s.tz_localize(zone).tz_convert("UTC") for s in stamps]
@@ -35,13 +39,6 @@ def make_bars(rows: list[tuple[str, float, float, float, float]], symbol: str = 
         "low": [r[3] for r in rows], "close": [r[4] for r in rows],
     })
     return bars_from_frame(frame, spec)
-
-
-def flat(start: str, count: int, price: float, day: str = DAY) -> list[tuple[str, float, float, float, float]]:
-    """``count`` doji bars at ``price``, one a minute from local ``start``."""
-    first = pd.Timestamp(f"{day} {start}")
-    return [((first + pd.Timedelta(minutes=k)).strftime("%Y-%m-%d %H:%M"), price, price, price, price)
-            for k in range(count)]
 
 
 def run(bars: Bars, news_ns: list[int] | None = None, risk: float = 1000.0,
@@ -56,7 +53,3 @@ def run(bars: Bars, news_ns: list[int] | None = None, risk: float = 1000.0,
 def utc_ns(text: str) -> int:
     """A UTC time as ns since the epoch."""
     return pd.Timestamp(text, tz="UTC").value
-
-# The standard GER40 IB hour in one rising bar: IBH 110, IBL 90, IB = 20.00
-# (2000 points), so with the defaults L = 110, S = 90, D = T = 20.00, lots 50.
-IB_BAR = ("09:00", 100.0, 110.0, 90.0, 105.0)

@@ -1,0 +1,75 @@
+"""backtest.host_tools, the commands a host runs: filter a groups file, report a run's state."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from backtest import host_tools
+from tests.farm.conftest import write_groups
+
+LOG = """2026-02-08 10:15:00 - INFO - workers: 1
+2026-02-08 10:15:01 - INFO - [1/3] group_GER40_000: R=12.50, Trades=342, ETA: 45.2min
+2026-02-08 10:15:02 - ERROR - [2/3] group_GER40_001: failed: boom
+"""
+
+
+def _run_dir(tmp_path, pid: int, exit_code: str | None):
+    out = tmp_path / "out"
+    out.mkdir()
+    write_groups(out / "groups_filtered.json", 3)
+    (out / "run.log").write_text(LOG)
+    (out / "runner.pid").write_text(f"{pid}\n")
+    if exit_code is not None:
+        (out / "runner.exit").write_text(exit_code + "\n")
+    return out
+
+
+def test_filter_writes_the_slice(tmp_path):
+    groups = write_groups(tmp_path / "g.json", 5)
+
+    code = host_tools.main(["filter", "--groups", str(groups), "--range", "1:3", "--out", str(tmp_path / "f.json")])
+
+    data = json.loads((tmp_path / "f.json").read_text())
+    assert code == 0
+    assert data["symbol"] == "GER40"
+    assert [g["group_id"] for g in data["groups"]] == ["group_GER40_001", "group_GER40_002"]
+
+
+def test_status_of_a_dead_runner(tmp_path):
+    gone_pid = 2**22 + 17  # above pid_max defaults: never a live process
+    out = _run_dir(tmp_path, gone_pid, "137")
+
+    st = host_tools.status(out)
+
+    assert (st["state"], st["done"], st["total"], st["exit"]) == ("dead", 2, 3, 137)
+    assert st["failed"] == ["group_GER40_001"] and st["last_group"] == "group_GER40_001"
+    assert st["eta_min"] is None
+    assert st["mem_free_mb"] > 0 and len(st["load"]) == 3
+
+
+def test_status_of_a_running_runner_reads_eta(tmp_path):
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "run_parallel_backtest"])
+    try:
+        out = _run_dir(tmp_path, proc.pid, None)
+
+        st = host_tools.status(out)
+    finally:
+        proc.kill()
+        proc.wait()
+
+    assert (st["state"], st["done"], st["total"], st["eta_min"]) == ("running", 2, 3, 45.2)
+
+
+def test_status_prefers_the_newest_retry(tmp_path):
+    out = _run_dir(tmp_path, 2**22 + 17, "137")
+    retry = out / "retry-1"
+    retry.mkdir()
+    write_groups(retry / "groups_filtered.json", 1)
+    (retry / "run.log").write_text("x - INFO - [1/1] group_GER40_000: R=1.00, Trades=3, ETA: 0.0min\n")
+    (retry / "runner.pid").write_text(f"{2**22 + 18}\n")
+    (retry / "runner.exit").write_text("0\n")
+
+    st = host_tools.status(out)
+
+    assert (st["run"], st["state"], st["done"], st["total"]) == (str(retry), "finished", 1, 1)
