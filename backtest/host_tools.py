@@ -3,8 +3,8 @@
     python -m backtest.host_tools filter --groups G.json --range 0:30 --out groups_filtered.json
     python -m backtest.host_tools status --dir OUT
 
-``status`` prints one JSON object: the runner's state (running / finished / stopped /
-dead / not started), groups done/total, last finished group, ETA, failed groups so
+``status`` prints one JSON object: the runner's state (running; finished, exit 0 or 1
+= some groups failed; stopped by fab stop; refused, exit 2 = bad input; dead; not started), groups done/total, last finished group, ETA, failed groups so
 far, load average and free memory, and whether the kernel log shows an OOM kill.
 Run files (written by fab deploy): ``runner.pid``, ``runner.exit``, ``runner.out``,
 ``stop.requested``, ``groups_filtered.json``; a retry runs in ``OUT/retry-N``.
@@ -23,6 +23,8 @@ PROGRESS = re.compile(r"\[(\d+)/(\d+)\]\s+(\S+?):\s*(.*)$")
 ETA = re.compile(r"ETA:\s*([\d.]+)\s*(min|s|h)")
 OOM = re.compile(r"(out of memory|oom-kill|killed process)", re.IGNORECASE)
 RUNNER_MODULE = "run_parallel_backtest"
+FINISHED_EXITS = (0, 1)  # the runner's codes: 0 all groups ok, 1 some groups failed
+REFUSED_EXIT = 2         # bad input: nothing ran
 
 
 def parse_range(text: str) -> tuple[int | None, int | None]:
@@ -72,6 +74,11 @@ def pid_alive(pid: int) -> bool:
     state = _read(Path(f"/proc/{pid}/stat")) or ""
     zombie = state.rpartition(")")[2].split()[:1] == ["Z"]
     return RUNNER_MODULE in cmdline and not zombie
+
+
+def last_line(path: Path) -> str | None:
+    lines = [ln for ln in (_read(path) or "").splitlines() if ln.strip()]
+    return lines[-1] if lines else None
 
 
 def group_ids(path: Path) -> list[str]:
@@ -149,19 +156,23 @@ def status(out: Path) -> dict:
     prog = progress(run)
     done = {g: s for g, s in prog["done_ids"].items() if not ids or g in ids}
     failed = sorted(g for g, s in done.items() if s != "ok")
+    exit_code = int(exit_text) if exit_text and exit_text.lstrip("-").isdigit() else None
     if pid is None:
         state = "not started"
     elif pid_alive(pid):
         state = "running"
-    elif exit_text == "0":
+    elif exit_code in FINISHED_EXITS:
         state = "finished"
     elif (run / "stop.requested").exists():
         state = "stopped"
+    elif exit_code == REFUSED_EXIT:
+        state = "refused"
     else:
         state = "dead"
     info = {
         "dir": str(out), "run": str(run), "state": state, "pid": pid,
-        "exit": int(exit_text) if exit_text and exit_text.lstrip("-").isdigit() else None,
+        "exit": exit_code,
+        "error": last_line(run / "runner.out") if state == "refused" else None,
         "done": len(done), "total": len(ids), "failed": failed, "last_group": prog["last_group"],
         "eta_min": prog["eta_min"] if state == "running" else None,
         "log": str(run / "run.log") if (run / "run.log").exists() else str(run / "runner.out"),

@@ -92,6 +92,7 @@ class RunOptions:
     server_tz: str | None = None
     drop_invalid: bool = False
     fresh: bool = False
+    symbol: str | None = None
 
 
 @dataclass
@@ -236,13 +237,16 @@ def prepare(opts: RunOptions) -> _Plan:
     }
 
     groups_file = Path(opts.groups_file)
-    loaded = load_groups_file(groups_file, cfg)
+    loaded = load_groups_file(groups_file, cfg, symbol=opts.symbol)
     if not loaded.groups:
         raise RunError(f"{groups_file}: field 'groups': no groups to run")
     if len(loaded.symbols) > 1:
         raise RunError(f"{groups_file}: field 'symbol': groups of several symbols "
                        f"({', '.join(loaded.symbols)}); run one symbol per groups file")
     symbol = loaded.symbols[0]
+    if opts.symbol and symbol != opts.symbol:
+        raise RunError(f"{groups_file}: field 'symbol': the file's groups are {symbol}, "
+                       f"--symbol says {opts.symbol}")
     groups = {g.group_id: g for g in loaded.groups}
     combos = {gid: expand_group(g, cfg) for gid, g in groups.items()}
     spec = config_mod.symbol_spec(symbol, cfg)
@@ -793,6 +797,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("--server-tz", help="time zone of an MT5 export's broker server time")
     add("--drop-invalid", action="store_true", help="drop invalid/duplicate bars instead of failing")
     add("--fresh", action="store_true", help="replace an existing checkpoint instead of resuming")
+    add("--symbol", help="symbol of a bare-list groups file whose groups name none")
     return parser
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from backtest.bars import Bars
 from backtest.risk_manager import pnl_money
@@ -54,26 +53,27 @@ def trade_values(trades: np.ndarray, bars: Bars) -> dict[str, np.ndarray]:
     }
 
 
-def _iso(ns: int) -> str:
-    return pd.Timestamp(int(ns), tz="UTC").isoformat()
+def iso_times(time_ns: np.ndarray) -> list[str]:
+    """UTC ns as ISO 8601 with offset (``2025-03-04T09:12:00+00:00``), vectorized."""
+    text = np.datetime_as_string(np.asarray(time_ns, dtype="datetime64[ns]"), unit="s")
+    return [f"{t}+00:00" for t in text]
 
 
 def trade_records(trades: np.ndarray, bars: Bars) -> list[dict[str, Any]]:
     """The public trade records of spec section 7 (JSON-ready)."""
     values = trade_values(trades, bars)
-    out = []
-    for i, t in enumerate(trades):
-        out.append({
-            "entry_time": _iso(bars.time_ns[t["entry_bar"]]),
-            "exit_time": _iso(bars.time_ns[t["exit_bar"]]),
-            "direction": "long" if t["direction"] > 0 else "short",
-            "entry_price": float(bars.price(t["entry"])),
-            "exit_price": float(bars.price(t["exit"])),
-            "sl": float(bars.price(t["sl"])),
-            "tp": float(bars.price(t["tp"])) if t["has_tp"] else None,
-            "lots": float(t["lots"]),
-            "r": float(values["r"][i]),
-            "pnl_money": float(values["pnl_money"][i]),
-            "exit_reason": REASONS[t["reason"]],
-        })
-    return out
+    columns = {
+        "entry_time": iso_times(bars.time_ns[trades["entry_bar"]]),
+        "exit_time": iso_times(bars.time_ns[trades["exit_bar"]]),
+        "direction": ["long" if d > 0 else "short" for d in trades["direction"].tolist()],
+        "entry_price": bars.price(trades["entry"]).tolist(),
+        "exit_price": bars.price(trades["exit"]).tolist(),
+        "sl": bars.price(trades["sl"]).tolist(),
+        "tp": [p if has else None
+               for p, has in zip(bars.price(trades["tp"]).tolist(), trades["has_tp"].tolist())],
+        "lots": trades["lots"].tolist(),
+        "r": values["r"].tolist(),
+        "pnl_money": values["pnl_money"].tolist(),
+        "exit_reason": [REASONS[code] for code in trades["reason"].tolist()],
+    }
+    return [dict(zip(columns, row)) for row in zip(*columns.values())]

@@ -56,7 +56,10 @@ def status_hosts(farm: Farm, hosts: list[Host]) -> FarmResult:
 
 
 def status_problem(host: Host, st: dict[str, Any]) -> str | None:
-    """The one-line problem of a host's status, if its runner died."""
+    """The one-line problem of a host's status, if its runner died or refused its input."""
+    if st.get("state") == "refused":
+        return (f"{host.name}: runner refused to start (exit 2): {st.get('error')}; "
+                f"fix: correct the input (fab logs --host {host.name}), then fab deploy --host {host.name}")
     if st.get("state") != "dead":
         return None
     if st.get("oom"):

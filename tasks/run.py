@@ -26,11 +26,12 @@ TOP_GROUPS = 5
     "server_tz": "broker server time zone of an MT5 export, e.g. Europe/Athens",
     "drop_invalid": "drop invalid/duplicate bars instead of failing",
     "fresh": "replace an existing checkpoint in the output dir instead of resuming",
+    "symbol": "symbol of a bare-list groups file whose groups name none",
 })
 def backtest(c, groups_file, data_file=None, start_date=None, end_date=None, workers="auto",
              output_dir=None, skip_charts=False, save_trades=False, period="in_sample",
              risk=None, account_size=None, news_file=None, engine="fast", config=None,
-             server_tz=None, drop_invalid=False, fresh=False):
+             server_tz=None, drop_invalid=False, fresh=False, symbol=None):
     """Run every group of a groups file in parallel (what run_parallel_backtest runs); resumable."""
     from backtest.run_parallel_backtest import RunOptions, input_errors, run_backtest
 
@@ -38,7 +39,8 @@ def backtest(c, groups_file, data_file=None, start_date=None, end_date=None, wor
         groups_file=groups_file, data_file=data_file, start_date=start_date, end_date=end_date,
         workers=workers, output_dir=output_dir, skip_charts=skip_charts, save_trades=save_trades,
         period=period, risk=risk, account_size=account_size, news_file=news_file, engine=engine,
-        config=config, server_tz=server_tz, drop_invalid=drop_invalid, fresh=fresh)
+        config=config, server_tz=server_tz, drop_invalid=drop_invalid, fresh=fresh,
+        symbol=symbol)
     try:
         report = run_backtest(options)
     except input_errors() as exc:

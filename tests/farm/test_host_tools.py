@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 from backtest import host_tools
 from tests.farm.conftest import write_groups
@@ -16,7 +18,7 @@ LOG = """2026-02-08 10:15:00 - INFO - workers: 1
 
 def _run_dir(tmp_path, pid: int, exit_code: str | None):
     out = tmp_path / "out"
-    out.mkdir()
+    out.mkdir(parents=True)
     write_groups(out / "groups_filtered.json", 3)
     (out / "run.log").write_text(LOG)
     (out / "runner.pid").write_text(f"{pid}\n")
@@ -50,6 +52,9 @@ def test_status_of_a_dead_runner(tmp_path):
 
 def test_status_of_a_running_runner_reads_eta(tmp_path):
     proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "run_parallel_backtest"])
+    cmdline = Path(f"/proc/{proc.pid}/cmdline")
+    while b"run_parallel_backtest" not in cmdline.read_bytes():  # until the child has exec'd
+        time.sleep(0.01)
     try:
         out = _run_dir(tmp_path, proc.pid, None)
 
@@ -73,3 +78,15 @@ def test_status_prefers_the_newest_retry(tmp_path):
     st = host_tools.status(out)
 
     assert (st["run"], st["state"], st["done"], st["total"]) == (str(retry), "finished", 1, 1)
+
+
+def test_exit_1_is_finished_with_failures_exit_2_is_refused(tmp_path):
+    gone = 2**22 + 17
+    finished = host_tools.status(_run_dir(tmp_path / "a", gone, "1"))
+    refused_dir = _run_dir(tmp_path / "b", gone, "2")
+    (refused_dir / "runner.out").write_text("error: g.json: field 'groups': no groups to run\n")
+
+    refused = host_tools.status(refused_dir)
+
+    assert (finished["state"], finished["failed"]) == ("finished", ["group_GER40_001"])
+    assert (refused["state"], refused["error"]) == ("refused", "error: g.json: field 'groups': no groups to run")
