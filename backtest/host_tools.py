@@ -4,8 +4,9 @@
     python -m backtest.host_tools status --dir OUT
 
 ``status`` prints one JSON object: the runner's state (running; finished, exit 0 or 1
-= some groups failed; stopped by fab stop; refused, exit 2 = bad input; dead; not started), groups done/total, last finished group, ETA, failed groups so
-far, load average and free memory, and whether the kernel log shows an OOM kill.
+= some groups failed; stopped by fab stop; refused, exit 2 = bad input; dead; not
+started), groups done/total, last finished group, ETA, failed groups so far, load
+average and free memory, and whether the kernel log shows an OOM kill.
 Run files (written by fab deploy): ``runner.pid``, ``runner.exit``, ``runner.out``,
 ``stop.requested``, ``groups_filtered.json``; a retry runs in ``OUT/retry-N``.
 """

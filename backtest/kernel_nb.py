@@ -9,7 +9,6 @@ the bar a query finds. Readings of the spec: docs/ARCHITECTURE.md.
 """
 from __future__ import annotations
 
-import numpy as np
 from numba import njit
 
 REASON_SL, REASON_TP, REASON_CLOSE = 0, 1, 2

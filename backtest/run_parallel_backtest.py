@@ -14,32 +14,23 @@ worker, then recorded failed. Each finished group goes to the checkpoint
 finished results are written, unfinished groups go to ``failed_groups``) or
 killed resumes where it stopped when re-run on the same output directory.
 
-Fault injection for tests, harmless unless set: ``IBSWEEP_FAULT`` is a comma
-list of ``GROUP_ID:ACTION`` with ACTION ``raise`` (the group raises),
-``kill`` (the worker SIGKILLs itself on every attempt), ``kill-once`` (on the
-first attempt only; a marker file in OUT/.faults remembers it) or ``sleep=S``
-(the group takes S seconds longer).
+The worker pool is backtest.pool, the log/progress/signal plumbing backtest.run_log.
 """
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import hashlib
-import logging
-import logging.handlers
 import math
-import multiprocessing as mp
 import os
 import signal
 import socket
 import sys
-import threading
 import time
-from collections import deque
 from dataclasses import dataclass, field, fields
-from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -50,21 +41,14 @@ from backtest.config import REPO_ROOT, ConfigError
 from backtest.engine import ENGINES, RunSettings, run_combos
 from backtest.outputs import summary_rows, write_results
 from backtest.params import ParamError
+from backtest.pool import Supervisor, WorkerJob, failed_record, resolve_workers
+from backtest.run_log import Progress, RunLogging, Signals, log
 from backtest.trades import trade_records
 from backtest.version import code_version
 
-LOG_FORMAT = "%(asctime)s - %(levelname)s - %(message)s"
-LOG_DATEFMT = "%Y-%m-%d %H:%M:%S"
-FAULT_ENV = "IBSWEEP_FAULT"
 PERIODS = ("in_sample", "control")
 RUN_LOG = "run.log"
-MAX_ATTEMPTS = 2  # a group whose worker dies is retried once
-# Rough resident memory of one worker: the interpreter with numpy/numba/pandas,
-# plus per-bar working arrays of the sweep (the bars themselves are shared).
-_WORKER_BASE_BYTES = 350 * 2**20
-_WORKER_BYTES_PER_BAR = 160
 
-log = logging.getLogger("backtest.run")
 
 
 class RunError(ValueError):
@@ -316,354 +300,10 @@ def run_group(bars: Bars, group_id: str, combos: list[dict[str, Any]], settings:
     return record, entries[best]["trades"] if save_trades else trade_records(results[best].trades, bars)
 
 
-def failed_record(group_id: str, error: str, elapsed_s: float) -> dict[str, Any]:
-    """The record of a group that did not finish (``error`` says why)."""
-    return {"group_id": group_id, "status": "failed", "error": error,
-            "elapsed_s": round(elapsed_s, 3), "combos": [], "best": None}
-
-
-def _faults() -> dict[str, str]:
-    out = {}
-    for item in os.environ.get(FAULT_ENV, "").split(","):
-        if ":" in item:
-            gid, action = item.rsplit(":", 1)
-            out[gid.strip()] = action.strip()
-    return out
-
-
-def _inject_fault(group_id: str, out_dir: Path) -> None:
-    """Test hook (see the module docstring); nothing happens unless IBSWEEP_FAULT names the group."""
-    action = _faults().get(group_id)
-    if action is None:
-        return
-    if action == "raise":
-        raise RuntimeError(f"injected fault ({FAULT_ENV})")
-    if action.startswith("sleep="):
-        time.sleep(float(action.split("=", 1)[1]))
-    elif action == "kill" or action == "kill-once":
-        marker = out_dir / ".faults" / f"{group_id}.killed"
-        if action == "kill-once" and marker.exists():
-            return
-        marker.parent.mkdir(parents=True, exist_ok=True)
-        marker.touch()
-        os.kill(os.getpid(), signal.SIGKILL)
-
-
-@dataclass
-class _Job:
-    """What every worker needs; inherited through fork, never pickled."""
-
-    bars: Bars
-    settings: RunSettings
-    engine: str
-    save_trades: bool
-    charts: bool
-    out_dir: Path
-
-
-def _worker_loop(conn: Connection, job: _Job) -> None:
-    """Run the groups the parent sends, one at a time, until it sends None."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)   # the parent decides about Ctrl-C
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    while True:
-        try:
-            task = conn.recv()
-        except (EOFError, OSError):
-            return
-        if task is None:
-            return
-        group_id, combos = task
-        started = time.perf_counter()
-        try:
-            _inject_fault(group_id, job.out_dir)
-            record, best_trades = run_group(job.bars, group_id, combos, job.settings,
-                                            job.engine, job.save_trades, job.charts)
-        except Exception as exc:  # the group fails, the worker and the run go on
-            message = f"{type(exc).__name__}: {exc}"
-            record, best_trades = failed_record(group_id, message, time.perf_counter() - started), []
-        conn.send((record, best_trades))
-
-
-# --- the supervisor -------------------------------------------------------------
-
-@dataclass
-class _Slot:
-    proc: Any
-    conn: Connection
-    group_id: str | None = None
-    started: float = 0.0
-
-
-class _Supervisor:
-    """N forked workers, one group each at a time; dead workers are replaced."""
-
-    def __init__(self, workers: int, job: _Job):
-        self.size = workers
-        self.job = job
-        self.ctx = mp.get_context("fork")
-        self.slots: list[_Slot] = []
-        self.combos: dict[str, list[dict[str, Any]]] = {}
-        self.queue: deque[str] = deque()
-        self.attempts: dict[str, int] = {}
-
-    def _spawn(self) -> _Slot:
-        parent_end, child_end = self.ctx.Pipe(duplex=True)
-        proc = self.ctx.Process(target=_worker_loop, args=(child_end, self.job), daemon=True)
-        proc.start()
-        child_end.close()
-        return _Slot(proc, parent_end)
-
-    def pids(self) -> list[int]:
-        return [s.proc.pid for s in self.slots if s.proc.pid]
-
-    def run(self, tasks: list[tuple[str, list[dict[str, Any]]]],
-            on_done: Callable[[dict[str, Any], list[dict[str, Any]]], None],
-            stopping: Callable[[], bool]) -> list[str]:
-        """Run ``tasks``; call ``on_done`` per finished group; the ids left unfinished."""
-        self.combos = dict(tasks)
-        self.queue = deque(self.combos)
-        self.attempts: dict[str, int] = {}
-        self.slots = [self._spawn() for _ in range(min(self.size, len(self.queue)))]
-        try:
-            while not stopping() and (self.queue or self._busy()):
-                self._dispatch()
-                busy = self._busy()
-                wait([s.conn for s in busy] + [s.proc.sentinel for s in busy], timeout=0.5)
-                finished = self._harvest()
-                self._dispatch()  # the workers go on while the parent records results
-                for record, best_trades in finished:
-                    on_done(record, best_trades)
-        finally:
-            for record, best_trades in self._harvest(replace_dead=False):
-                on_done(record, best_trades)  # results that arrived while stopping are kept
-            unfinished = [s.group_id for s in self._busy()] + list(self.queue)
-            self.shutdown(graceful=not unfinished)
-        return unfinished
-
-    def _busy(self) -> list[_Slot]:
-        return [s for s in self.slots if s.group_id]
-
-    def _dispatch(self) -> None:
-        for slot in self.slots:
-            if slot.group_id is None and self.queue:
-                group_id = self.queue.popleft()
-                self.attempts[group_id] = self.attempts.get(group_id, 0) + 1
-                slot.group_id, slot.started = group_id, time.perf_counter()
-                try:
-                    slot.conn.send((group_id, self.combos[group_id]))
-                except OSError:
-                    pass  # the worker is gone: _harvest sees it dead
-
-    def _harvest(self, replace_dead: bool = True) -> list[tuple[dict[str, Any], list]]:
-        """The results waiting on the pipes; a dead worker's group is retried once, then failed."""
-        finished = []
-        for index, slot in enumerate(self.slots):
-            if slot.group_id is None:
-                continue
-            result = self._receive(slot)
-            if result is not None:
-                slot.group_id = None
-                finished.append(result)
-            elif replace_dead and not slot.proc.is_alive():
-                failed = self._retry_or_fail(slot)
-                if failed is not None:
-                    finished.append((failed, []))
-                self.slots[index] = self._spawn()
-        return finished
-
-    @staticmethod
-    def _receive(slot: _Slot) -> tuple[dict[str, Any], list] | None:
-        try:
-            if slot.conn.poll():
-                return slot.conn.recv()
-        except (EOFError, OSError):
-            slot.proc.join(timeout=5)  # the worker died: let its exit code settle
-        return None
-
-    def _retry_or_fail(self, slot: _Slot) -> dict[str, Any] | None:
-        """Requeue the dead worker's group (first death) or its failed record."""
-        slot.proc.join(timeout=5)
-        slot.conn.close()
-        code = slot.proc.exitcode
-        why = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
-        if self.attempts[slot.group_id] < MAX_ATTEMPTS:
-            log.warning(f"{slot.group_id}: worker died ({why}); retrying on a fresh worker")
-            self.queue.appendleft(slot.group_id)
-            return None
-        return failed_record(slot.group_id, f"worker died ({why})",
-                             time.perf_counter() - slot.started)
-
-    def shutdown(self, graceful: bool) -> None:
-        """Stop every worker: ask them (graceful) or terminate them."""
-        for slot in self.slots:
-            try:
-                if graceful and slot.proc.is_alive():
-                    slot.conn.send(None)
-                elif slot.proc.is_alive():
-                    slot.proc.terminate()
-            except OSError:
-                pass
-        for slot in self.slots:
-            slot.proc.join(timeout=5)
-            if slot.proc.is_alive():
-                slot.proc.kill()
-                slot.proc.join()
-            slot.conn.close()
-
-    def kill_all(self) -> None:
-        for pid in self.pids():
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
-
-
 # --- the run ---------------------------------------------------------------
-
-def _available_memory() -> int | None:
-    try:
-        with open("/proc/meminfo") as handle:
-            for line in handle:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError):
-        return None
-
-
-def resolve_workers(requested: int | str, n_groups: int, n_bars: int) -> tuple[int, str]:
-    """The worker count and why: ``auto`` = min(cores, memory / per-worker estimate, groups)."""
-    if requested != "auto":
-        count = max(1, min(int(requested), n_groups))
-        capped = f" (capped from {requested}: only {n_groups} groups to run)" if count < int(requested) else ""
-        return count, f"workers: {count}{capped}"
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    per_worker = _WORKER_BASE_BYTES + _WORKER_BYTES_PER_BAR * n_bars
-    available = _available_memory()
-    by_memory = max(1, available // per_worker) if available else cores
-    count = max(1, min(cores, by_memory, n_groups))
-    memory = (f"{available / 2**30:.1f} GiB available / ~{per_worker / 2**20:.0f} MiB per worker"
-              f" = {by_memory}" if available else "memory unknown")
-    return count, f"workers auto: {count} = min({cores} cores, {memory}, {n_groups} groups to run)"
-
-
-class _Signals:
-    """SIGINT/SIGTERM: the first stops the run cleanly, a second exits at once."""
-
-    def __init__(self, on_second: Callable[[], None]):
-        self.received: int | None = None
-        self.on_second = on_second
-        self.previous: dict[int, Any] = {}
-
-    def _handle(self, signum: int, _frame: Any) -> None:
-        if self.received is not None:
-            self.on_second()
-            os._exit(128 + signum)
-        self.received = signum
-
-    def __enter__(self) -> "_Signals":
-        if threading.current_thread() is threading.main_thread():
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                self.previous[signum] = signal.signal(signum, self._handle)
-        return self
-
-    def __exit__(self, *_exc: Any) -> None:
-        for signum, handler in self.previous.items():
-            signal.signal(signum, handler)
-
-
-class _ConsoleHandler(logging.Handler):
-    """Log lines to stdout, printed around the tqdm bar when one is shown. When
-    stdout goes away (a closed pipe, a dropped ssh session) the run goes on:
-    the console is dropped and run.log keeps every line."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.closed_stream = False
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if self.closed_stream:
-            return
-        try:
-            from tqdm import tqdm
-
-            tqdm.write(self.format(record), file=sys.stdout)
-        except OSError:
-            self.closed_stream = True
-        except Exception:  # logging must never break the run
-            self.handleError(record)
-
-
-class _Logging:
-    """Console logging for the run; lines before OUT exists are replayed into run.log."""
-
-    def __init__(self) -> None:
-        formatter = logging.Formatter(LOG_FORMAT, LOG_DATEFMT)
-        self.console = _ConsoleHandler()
-        self.early = logging.handlers.MemoryHandler(capacity=100_000, flushLevel=logging.CRITICAL + 1)
-        self.file: logging.Handler | None = None
-        for handler in (self.console, self.early):
-            handler.setFormatter(formatter)
-
-    def __enter__(self) -> "_Logging":
-        log.setLevel(logging.INFO)
-        log.propagate = False
-        log.addHandler(self.console)
-        log.addHandler(self.early)
-        return self
-
-    def to_file(self, path: Path) -> None:
-        self.file = logging.FileHandler(path, encoding="utf-8")
-        self.file.setFormatter(self.console.formatter)
-        self.early.setTarget(self.file)
-        self.early.flush()
-        log.removeHandler(self.early)
-        log.addHandler(self.file)
-
-    def __exit__(self, *_exc: Any) -> None:
-        for handler in (self.console, self.early, self.file):
-            if handler is not None:
-                log.removeHandler(handler)
-                handler.close()
-
 
 def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds")
-
-
-class _Progress:
-    """The progress line per finished group, and a tqdm bar on a terminal."""
-
-    def __init__(self, total: int, done: int, to_run: int):
-        self.total, self.done, self.to_run, self.ran = total, done, to_run, 0
-        self.started = time.perf_counter()
-        self.bar = None
-        if sys.stderr.isatty():
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=total, initial=done, unit="group", file=sys.stderr)
-
-    def finished(self, record: dict[str, Any]) -> None:
-        self.done += 1
-        self.ran += 1
-        elapsed = time.perf_counter() - self.started
-        eta = elapsed / self.ran * (self.to_run - self.ran)
-        where = f"[{self.done}/{self.total}] {record['group_id']}"
-        if record["status"] == "ok":
-            best = record["combos"][record["best"]]["metrics"]
-            log.info(f"{where}: R={best['total_r']:.2f}, Trades={best['trades']}, "
-                     f"ETA: {eta / 60:.1f}min")
-        else:
-            log.error(f"{where}: failed: {record['error']}")
-        if self.bar is not None:
-            self.bar.update(1)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
 
 
 def _draw_charts(plan: _Plan, record: dict[str, Any], best_trades: list[dict[str, Any]]) -> None:
@@ -695,6 +335,19 @@ def _metadata(plan: _Plan, workers: int, started: str) -> dict[str, Any]:
     }
 
 
+def _prepare_workers(plan: _Plan, todo: list[str]) -> None:
+    """Work every worker would repeat, done once here before forking: compile the
+    sweep kernels and build its shared tables, then freeze the heap so that the
+    workers' garbage collector does not touch (and copy) the inherited pages."""
+    if plan.options.engine == "fast" and todo:
+        from backtest.sweep import prepare_sweep, warm_up
+
+        seconds = warm_up()
+        prepare_sweep(plan.bars, [c for gid in todo for c in plan.combos[gid]], plan.settings)
+        log.info(f"sweep kernels ready in {seconds:.1f}s; shared tables built")
+    gc.freeze()
+
+
 def _execute(plan: _Plan, checkpoint: Checkpoint) -> RunReport:
     started = _now()
     done = checkpoint.done()
@@ -715,7 +368,7 @@ def _execute(plan: _Plan, checkpoint: Checkpoint) -> RunReport:
              f"engine {plan.options.engine}")
     log.info(why)
 
-    progress = _Progress(len(order), len(records), len(todo))
+    progress = Progress(len(order), len(records), len(todo))
 
     def on_done(record: dict[str, Any], best_trades: list[dict[str, Any]]) -> None:
         checkpoint.add(record)
@@ -724,10 +377,14 @@ def _execute(plan: _Plan, checkpoint: Checkpoint) -> RunReport:
         if record["status"] == "ok" and not plan.options.skip_charts:
             _draw_charts(plan, record, best_trades)
 
-    job = _Job(plan.bars, plan.settings, plan.options.engine, bool(plan.options.save_trades),
-               not plan.options.skip_charts, plan.out_dir)
-    supervisor = _Supervisor(workers, job)
-    with _Signals(on_second=supervisor.kill_all) as signals:
+    def group_work(group_id: str, combos: list[dict[str, Any]]):
+        return run_group(plan.bars, group_id, combos, plan.settings, plan.options.engine,
+                         bool(plan.options.save_trades), not plan.options.skip_charts)
+
+    _prepare_workers(plan, todo)
+    job = WorkerJob(group_work, plan.out_dir)
+    supervisor = Supervisor(workers, job)
+    with Signals(on_second=supervisor.kill_all) as signals:
         unfinished = supervisor.run([(gid, plan.combos[gid]) for gid in todo], on_done,
                                     lambda: signals.received is not None)
         interrupted = signals.received
@@ -760,7 +417,7 @@ def run_backtest(options: RunOptions | dict[str, Any]) -> RunReport:
     interrupted one 128 + the signal number.
     """
     opts = _as_options(options)
-    with _Logging() as logging_setup:
+    with RunLogging() as logging_setup:
         plan = prepare(opts)
         checkpoint = Checkpoint.open(plan.out_dir, plan.header, fresh=opts.fresh, log=log.warning)
         for gid, combos in plan.combos.items():

@@ -52,11 +52,12 @@ def check_key_file(path: Path, host: str) -> None:
     if mode & 0o077:
         raise KeyFileError(host, f"private key {path} has mode {mode:04o} (readable by others)",
                            f"chmod 600 {path}")
-    tracked = subprocess.run(
-        ["git", "-C", str(path.parent), "ls-files", "--error-unmatch", path.name],
-        capture_output=True, text=True,
-    )
-    if tracked.returncode == 0:
+    try:
+        tracked = subprocess.run(["git", "-C", str(path.parent), "ls-files", "--error-unmatch", path.name],
+                                 capture_output=True, text=True).returncode == 0
+    except OSError:  # no git on this machine: nothing can be tracked
+        tracked = False
+    if tracked:
         raise KeyFileError(host, f"private key {path} is tracked by git",
                            f"move it out of the repository (e.g. ~/.ssh/), `git rm --cached {path.name}`, "
                            f"and rotate the key: it is in the history")
@@ -75,6 +76,9 @@ def connection(host: Host, config: Config | None = None) -> Connection:
         connect_kwargs["key_filename"] = [str(host.identity_file)]
     conn = Connection(host.address, user=host.user, port=host.port, config=config or fab_config(),
                       connect_timeout=host.connect_timeout, connect_kwargs=connect_kwargs)
+    for key_file in conn.connect_kwargs.get("key_filename") or []:  # hosts.yaml + ~/.ssh/config
+        if Path(key_file).exists():
+            check_key_file(Path(key_file), host.name)
     client = conn.client
     for known in (user_known_hosts(), host.known_hosts):
         if known.exists():

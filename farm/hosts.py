@@ -192,6 +192,11 @@ def _host(name: str, raw: Any, defaults: dict, base: Path, where: str) -> Host:
     for key in ("venv", "output_dir", "python"):
         if not isinstance(v[key], str) or not v[key]:
             raise HostsFileError(f"{where}.{key}: must be a non-empty string")
+    try:
+        v["output_dir"].format(symbol="S", period="P")
+    except (KeyError, IndexError, ValueError):
+        raise HostsFileError(f"{where}.output_dir: only {{symbol}} and {{period}} may appear in braces, "
+                             f"got {v['output_dir']!r}") from None
     if v["period"] not in PERIODS:
         raise HostsFileError(f"{where}.period: must be one of {', '.join(PERIODS)}, got {v['period']!r}")
     start, stop = parse_range(v["range"], f"{where}.range")

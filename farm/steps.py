@@ -13,7 +13,6 @@ import json
 import os
 import shlex
 import tarfile
-import tempfile
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +25,6 @@ q = shlex.quote
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CODE_PARTS = ("backtest", "strategies", "requirements.txt", "ibsweep.yaml")
 EXCLUDE_DIRS = {"__pycache__", "output", ".pytest_cache"}
-EXCLUDE_PATHS = {"data/sample"}
 RUNNER_IMPORTS = ("numpy", "pandas", "pyarrow", "yaml", "numba", "matplotlib")
 MIN_PYTHON = (3, 11)
 
@@ -89,9 +87,7 @@ def _code_files(root: Path) -> list[Path]:
             files.append(top)
         elif top.is_dir():
             for dirpath, dirnames, filenames in os.walk(top):
-                rel = Path(dirpath).relative_to(root)
-                dirnames[:] = sorted(d for d in dirnames
-                                     if d not in EXCLUDE_DIRS and str(rel / d) not in EXCLUDE_PATHS)
+                dirnames[:] = sorted(d for d in dirnames if d not in EXCLUDE_DIRS and not d.startswith("."))
                 files += [Path(dirpath) / f for f in sorted(filenames) if not f.endswith(".pyc")]
     return files
 
@@ -174,7 +170,8 @@ def remote_status(c: Remote, host: Host) -> dict:
     out = host.remote_out
     code = remote_join(host.base_dir, "code")
     cmd = (f"if [ ! -d {q(out)} ] || [ ! -d {q(code)} ]; then echo '{{\"state\": \"not deployed\"}}'; "
-           f"else cd {q(code)} && {q(host.remote_venv + '/bin/python')} -m backtest.host_tools status --dir {q(out)}; fi")
+           f"else cd {q(code)} && {q(host.remote_venv + '/bin/python')} -m backtest.host_tools status "
+           f"--dir {q(out)}; fi")
     res = _run(c, host, cmd)
     text = (res.stdout or "").strip()
     return json.loads(text.splitlines()[-1]) if text else {"state": "not deployed"}
@@ -273,7 +270,8 @@ def deploy(c: Remote, host: Host, setup_: SymbolSetup, archive: CodeArchive, *, 
     if status.get("state") == "running":
         if not restart:
             raise RunnerBusyError(host.name, f"a runner (pid {status.get('pid')}) is still running in {status['run']}",
-                                  f"fab status / fab stop --host {host.name}, or fab deploy --restart --host {host.name}")
+                                  f"fab status / fab stop --host {host.name}, "
+                                  f"or fab deploy --restart --host {host.name}")
         stop_runner(c, host, status)
     push_code(c, host, archive)
     target = run_dir or host.remote_out
@@ -311,7 +309,8 @@ def tail_log(c: Remote, host: Host, lines: int, follow: bool) -> None:
     if "log" not in status:
         raise NotReadyError(host.name, "nothing deployed yet", f"fab deploy --host {host.name}")
     flags = f"-n {int(lines)}" + (" -F" if follow else "")
-    c.run(f"tail {flags} -- {q(status['log'])}", pty=False, hide=False, timeout=None if follow else host.command_timeout)
+    c.run(f"tail {flags} -- {q(status['log'])}", pty=False, hide=False,
+          timeout=None if follow else host.command_timeout)
 
 
 def list_remote_files(c: Remote, host: Host) -> list[tuple[str, int, int]]:
@@ -366,16 +365,6 @@ def download(c: Remote, host: Host, local_dir: Path) -> dict:
         except (ValueError, UnicodeDecodeError, OSError) as exc:
             bad.append(f"{rel}: {exc}")
     return {"fetched": fetched, "skipped": skipped, "bad": bad}
-
-
-def write_temp_groups(symbol: str, raw_groups: list[dict]) -> Path:
-    """A local temporary groups file (for a retry's share)."""
-    from backtest.groups import write_groups_file
-
-    fd, name = tempfile.mkstemp(prefix=f"retry_{symbol}_", suffix=".json")
-    os.close(fd)
-    write_groups_file(Path(name), symbol, raw_groups)
-    return Path(name)
 
 
 def split_evenly(items: list, parts: int) -> list[list]:

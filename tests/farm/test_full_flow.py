@@ -53,4 +53,6 @@ def test_full_flow_two_hosts_equals_local_run(ssh_farm, tmp_path):
     assert "0 fetched" in collect_again.stdout and "fetched" in collect.stdout
     merged = dest / "GER40_in_sample" / "merged" / "results_full_GER40.json"
     assert _records(merged) == _records(local_out / "results_full_GER40.json")
+    meta = [json.loads(p.read_text())["metadata"] for p in (merged, local_out / "results_full_GER40.json")]
+    assert meta[0]["code_version"] == meta[1]["code_version"]  # the pushed archive is this code
     assert status_json(hosts, "h1")["failed"] == []

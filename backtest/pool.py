@@ -1,0 +1,266 @@
+"""Forked workers that survive what multiprocessing.Pool does not: a killed worker.
+
+``multiprocessing.Pool`` waits forever for a task whose worker was SIGKILLed (the
+OOM killer does that). :class:`Supervisor` forks N workers, feeds each one group
+at a time over a pipe and waits on result pipes *and* process sentinels, so a
+dead worker is noticed at once: its group is retried once on a fresh worker,
+then recorded failed with ``worker died (signal N)``.
+
+Workers are forked, so the job (bars, settings, the group function) is
+inherited copy-on-write and never pickled.
+
+Fault injection for tests and drills, harmless unless set: ``IBSWEEP_FAULT`` is
+a comma list of ``GROUP_ID:ACTION`` with ACTION ``raise`` (the group raises),
+``kill`` (the worker SIGKILLs itself on every attempt), ``kill-once`` (on the
+first attempt only; a marker file in OUT/.faults remembers it) or ``sleep=S``
+(the group takes S seconds longer).
+"""
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import os
+import signal
+import time
+from collections import deque
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import Any, Callable
+
+FAULT_ENV = "IBSWEEP_FAULT"
+MAX_ATTEMPTS = 2  # a group whose worker dies is retried once
+# Rough resident memory of one worker: the interpreter with numpy/numba/pandas,
+# plus per-bar working arrays of the sweep (the bars themselves are shared).
+_WORKER_BASE_BYTES = 350 * 2**20
+_WORKER_BYTES_PER_BAR = 160
+
+log = logging.getLogger("backtest.run")
+
+GroupOutcome = tuple[dict[str, Any], list[dict[str, Any]]]  # (record, best trades)
+
+
+def failed_record(group_id: str, error: str, elapsed_s: float) -> dict[str, Any]:
+    """The record of a group that did not finish (``error`` says why)."""
+    return {"group_id": group_id, "status": "failed", "error": error,
+            "elapsed_s": round(elapsed_s, 3), "combos": [], "best": None}
+
+
+def _faults() -> dict[str, str]:
+    out = {}
+    for item in os.environ.get(FAULT_ENV, "").split(","):
+        if ":" in item:
+            gid, action = item.rsplit(":", 1)
+            out[gid.strip()] = action.strip()
+    return out
+
+
+def inject_fault(group_id: str, out_dir: Path) -> None:
+    """Test hook (see the module docstring); nothing happens unless IBSWEEP_FAULT names the group."""
+    action = _faults().get(group_id)
+    if action is None:
+        return
+    if action == "raise":
+        raise RuntimeError(f"injected fault ({FAULT_ENV})")
+    if action.startswith("sleep="):
+        time.sleep(float(action.split("=", 1)[1]))
+    elif action == "kill" or action == "kill-once":
+        marker = out_dir / ".faults" / f"{group_id}.killed"
+        if action == "kill-once" and marker.exists():
+            return
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+@dataclass
+class WorkerJob:
+    """What every worker needs; inherited through fork, never pickled."""
+
+    run_group: Callable[[str, list[dict[str, Any]]], GroupOutcome]
+    out_dir: Path  # where kill-once fault markers go
+
+
+def _worker_loop(conn: Connection, job: WorkerJob) -> None:
+    """Run the groups the parent sends, one at a time, until it sends None."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)   # the parent decides about Ctrl-C
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        group_id, combos = task
+        started = time.perf_counter()
+        try:
+            inject_fault(group_id, job.out_dir)
+            record, best_trades = job.run_group(group_id, combos)
+        except Exception as exc:  # the group fails, the worker and the run go on
+            message = f"{type(exc).__name__}: {exc}"
+            record, best_trades = failed_record(group_id, message, time.perf_counter() - started), []
+        conn.send((record, best_trades))
+
+
+@dataclass
+class _Slot:
+    proc: Any
+    conn: Connection
+    group_id: str | None = None
+    started: float = 0.0
+
+
+class Supervisor:
+    """N forked workers, one group each at a time; dead workers are replaced."""
+
+    def __init__(self, workers: int, job: WorkerJob):
+        self.size = workers
+        self.job = job
+        self.ctx = mp.get_context("fork")
+        self.slots: list[_Slot] = []
+        self.combos: dict[str, list[dict[str, Any]]] = {}
+        self.queue: deque[str] = deque()
+        self.attempts: dict[str, int] = {}
+
+    def _spawn(self) -> _Slot:
+        parent_end, child_end = self.ctx.Pipe(duplex=True)
+        proc = self.ctx.Process(target=_worker_loop, args=(child_end, self.job), daemon=True)
+        proc.start()
+        child_end.close()
+        return _Slot(proc, parent_end)
+
+    def pids(self) -> list[int]:
+        return [s.proc.pid for s in self.slots if s.proc.pid]
+
+    def run(self, tasks: list[tuple[str, list[dict[str, Any]]]],
+            on_done: Callable[[dict[str, Any], list[dict[str, Any]]], None],
+            stopping: Callable[[], bool]) -> list[str]:
+        """Run ``tasks``; call ``on_done`` per finished group; the ids left unfinished."""
+        self.combos = dict(tasks)
+        self.queue = deque(self.combos)
+        self.attempts: dict[str, int] = {}
+        self.slots = [self._spawn() for _ in range(min(self.size, len(self.queue)))]
+        try:
+            while not stopping() and (self.queue or self._busy()):
+                self._dispatch()
+                busy = self._busy()
+                wait([s.conn for s in busy] + [s.proc.sentinel for s in busy], timeout=0.5)
+                finished = self._harvest()
+                self._dispatch()  # the workers go on while the parent records results
+                for record, best_trades in finished:
+                    on_done(record, best_trades)
+        finally:
+            for record, best_trades in self._harvest(replace_dead=False):
+                on_done(record, best_trades)  # results that arrived while stopping are kept
+            unfinished = [s.group_id for s in self._busy()] + list(self.queue)
+            self.shutdown(graceful=not unfinished)
+        return unfinished
+
+    def _busy(self) -> list[_Slot]:
+        return [s for s in self.slots if s.group_id]
+
+    def _dispatch(self) -> None:
+        for slot in self.slots:
+            if slot.group_id is None and self.queue:
+                group_id = self.queue.popleft()
+                self.attempts[group_id] = self.attempts.get(group_id, 0) + 1
+                slot.group_id, slot.started = group_id, time.perf_counter()
+                try:
+                    slot.conn.send((group_id, self.combos[group_id]))
+                except OSError:
+                    pass  # the worker is gone: _harvest sees it dead
+
+    def _harvest(self, replace_dead: bool = True) -> list[tuple[dict[str, Any], list]]:
+        """The results waiting on the pipes; a dead worker's group is retried once, then failed."""
+        finished = []
+        for index, slot in enumerate(self.slots):
+            if slot.group_id is None:
+                continue
+            result = self._receive(slot)
+            if result is not None:
+                slot.group_id = None
+                finished.append(result)
+            elif replace_dead and not slot.proc.is_alive():
+                failed = self._retry_or_fail(slot)
+                if failed is not None:
+                    finished.append((failed, []))
+                self.slots[index] = self._spawn()
+        return finished
+
+    @staticmethod
+    def _receive(slot: _Slot) -> tuple[dict[str, Any], list] | None:
+        try:
+            if slot.conn.poll():
+                return slot.conn.recv()
+        except (EOFError, OSError):
+            slot.proc.join(timeout=5)  # the worker died: let its exit code settle
+        return None
+
+    def _retry_or_fail(self, slot: _Slot) -> dict[str, Any] | None:
+        """Requeue the dead worker's group (first death) or its failed record."""
+        slot.proc.join(timeout=5)
+        slot.conn.close()
+        code = slot.proc.exitcode
+        why = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+        if self.attempts[slot.group_id] < MAX_ATTEMPTS:
+            log.warning(f"{slot.group_id}: worker died ({why}); retrying on a fresh worker")
+            self.queue.appendleft(slot.group_id)
+            return None
+        return failed_record(slot.group_id, f"worker died ({why})",
+                             time.perf_counter() - slot.started)
+
+    def shutdown(self, graceful: bool) -> None:
+        """Stop every worker: ask them (graceful) or terminate them."""
+        for slot in self.slots:
+            try:
+                if graceful and slot.proc.is_alive():
+                    slot.conn.send(None)
+                elif slot.proc.is_alive():
+                    slot.proc.terminate()
+            except OSError:
+                pass
+        for slot in self.slots:
+            slot.proc.join(timeout=5)
+            if slot.proc.is_alive():
+                slot.proc.kill()
+                slot.proc.join()
+            slot.conn.close()
+
+    def kill_all(self) -> None:
+        for pid in self.pids():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+
+
+def available_memory() -> int | None:
+    try:
+        with open("/proc/meminfo") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError):
+        return None
+
+
+def resolve_workers(requested: int | str, n_groups: int, n_bars: int) -> tuple[int, str]:
+    """The worker count and why: ``auto`` = min(cores, memory / per-worker estimate, groups)."""
+    if requested != "auto":
+        count = max(1, min(int(requested), n_groups))
+        capped = f" (capped from {requested}: only {n_groups} groups to run)" if count < int(requested) else ""
+        return count, f"workers: {count}{capped}"
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    per_worker = _WORKER_BASE_BYTES + _WORKER_BYTES_PER_BAR * n_bars
+    available = available_memory()
+    by_memory = max(1, available // per_worker) if available else cores
+    count = max(1, min(cores, by_memory, n_groups))
+    memory = (f"{available / 2**30:.1f} GiB available / ~{per_worker / 2**20:.0f} MiB per worker"
+              f" = {by_memory}" if available else "memory unknown")
+    return count, f"workers auto: {count} = min({cores} cores, {memory}, {n_groups} groups to run)"
