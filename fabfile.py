@@ -76,7 +76,10 @@ def setup(c, host=None, symbol=None, hosts_file=None, dry_run=False):
 def deploy(c, symbol=None, host=None, period=None, dry_run=False, restart=False, hosts_file=None):
     """Push code and groups, filter to each host's range, start the runner detached."""
     farm = _farm(hosts_file, need_groups=True)
-    result = flows.deploy_hosts(farm, _hosts(farm, host, symbol, period), restart=restart, dry_run=dry_run)
+    try:
+        result = flows.deploy_hosts(farm, _hosts(farm, host, symbol, period), restart=restart, dry_run=dry_run)
+    except HostsFileError as exc:
+        raise Exit(f"error: {exc}", code=2)
     if dry_run:
         return _print_plan(result)
     _finish(result, "deploy")

@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from farm import steps
 from farm.connect import fetch_host_key, fingerprint, known_key, record_host_key
-from farm.errors import FarmError, oom_fix
+from farm.errors import FarmError, HostsFileError, oom_fix
 from farm.hosts import Farm, Host
 from farm.report import FarmResult, HostOutcome, run_each
 from farm.salvage import needs_salvage, salvage
@@ -38,6 +38,10 @@ def setup_hosts(farm: Farm, hosts: list[Host], dry_run: bool = False,
 
 def deploy_hosts(farm: Farm, hosts: list[Host], *, restart: bool = False, dry_run: bool = False) -> FarmResult:
     """Push code + groups and start each host's runner detached (see :func:`farm.steps.deploy`)."""
+    for h in hosts:
+        data = farm.symbols[h.symbol].data_path(h.period)
+        if data is not None and not data.exists():
+            raise HostsFileError(f"{farm.path}: symbols.{h.symbol}.data_file: {data} not found (period {h.period})")
     with tempfile.TemporaryDirectory(prefix="ibsweep-code-") as tmp:
         archive = steps.build_code_archive(Path(tmp))
         def step(c: Any, h: Host) -> str:
@@ -185,16 +189,27 @@ def retry(farm: Farm, hosts: list[Host], dest: Path = DEFAULT_DEST, force: bool 
             mine = [h for h in hosts if h.symbol == sc.symbol]
             states = status_hosts(farm, mine)
             idle = [o.host for o in states.succeeded.values() if o.value.get("state") != "running"]
+            busy = [o for o in states.succeeded.values() if o.host not in idle]
+            running = {g for o in busy for g in _running_groups(Path(dest) / f"{sc.symbol}_{sc.period}", o)}
             outcomes += [HostOutcome(o.host, error=o.error) for o in states.failed.values()]
-            outcomes += [HostOutcome(o.host, value=f"busy (runner {o.value.get('pid')} running), not used")
-                         for o in states.succeeded.values() if o.host not in idle]
-            if not idle:
+            outcomes += [HostOutcome(o.host, value=f"busy (runner {o.value.get('pid')} running): its groups "
+                                                   f"are left to it") for o in busy]
+            left = [g for g in sc.left if g not in running]
+            if not idle or not left:
                 continue
-            shares = dict(zip((h.name for h in idle), steps.split_evenly(sc.left, len(idle))))
+            shares = dict(zip((h.name for h in idle), steps.split_evenly(left, len(idle))))
             files = {name: _share_file(Path(tmp), sc, name, ids) for name, ids in shares.items() if ids}
             step = _retry_step(farm, archive, files, shares)
             outcomes += run_each([h for h in idle if h.name in files], step, dry_run=dry_run).outcomes
     return collected, FarmResult(outcomes)
+
+
+def _running_groups(base: Path, outcome: HostOutcome) -> list[str]:
+    """Group ids of a busy host's current run, from the copy collect just downloaded."""
+    from backtest.host_tools import group_ids
+
+    rel = outcome.value.get("run", "")[len(outcome.host.remote_out):].lstrip("/")
+    return group_ids(base / "hosts" / outcome.host.name / rel / "groups_filtered.json")
 
 
 def _share_file(tmp: Path, sc: SymbolCollect, host: str, ids: list[str]) -> Path:

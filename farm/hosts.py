@@ -99,11 +99,15 @@ class SymbolSetup:
 
     name: str
     groups_file: Path | None
-    data_file: Path | None
+    data_file: Path | None      # may contain ``{period}``: see :meth:`data_path`
     start_date: str | None
     end_date: str | None
     allow_uncovered: bool
     n_groups: int | None
+
+    def data_path(self, period: str) -> Path | None:
+        """The local data file for ``period`` (``{period}`` in the name is replaced)."""
+        return None if self.data_file is None else Path(str(self.data_file).replace("{period}", period))
 
 
 @dataclass(frozen=True)

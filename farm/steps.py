@@ -277,9 +277,10 @@ def deploy(c: Remote, host: Host, setup_: SymbolSetup, archive: CodeArchive, *, 
     target = run_dir or host.remote_out
     _run(c, host, f"mkdir -p {q(target)} {q(remote_join(host.base_dir, 'data'))}")
     data_remote = None
-    if setup_.data_file is not None:
-        data_remote = remote_join(host.base_dir, f"data/{setup_.data_file.name}")
-        push_if_changed(c, host, setup_.data_file, data_remote)
+    data_local = setup_.data_path(host.period)
+    if data_local is not None:
+        data_remote = remote_join(host.base_dir, f"data/{data_local.name}")
+        push_if_changed(c, host, data_local, data_remote)
     filtered = remote_join(target, "groups_filtered.json")
     if groups is not None:
         c.put(str(groups), filtered)

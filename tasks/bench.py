@@ -13,11 +13,14 @@ REPO = Path(__file__).resolve().parent.parent
 @task(auto_shortflags=False, help={
     "quick": "a short run: 128 combinations, a 1-month reference slice, no cold compile",
     "workers": "workers of the all-cores row (default: every core)",
+    "full_sweep": "instead: the users' full sweep end to end through the runner "
+                  "(106 groups x 256 combinations, both symbols, charts skipped)",
 })
-def bench(c, quick=False, workers=None):
+def bench(c, quick=False, workers=None, full_sweep=False):
     """Time the fast sweep (1 worker / all cores, with and without metrics), its compile,
     and the emulator and backtesting.py on the same strategy; prints markdown tables."""
-    args = [sys.executable, "-m", "bench.bench"] + (["--quick"] if quick else [])
+    module = "bench.full_sweep" if full_sweep else "bench.bench"
+    args = [sys.executable, "-m", module] + (["--quick"] if quick and not full_sweep else [])
     if workers is not None:
         args += ["--workers", str(workers)]
     with c.cd(str(REPO)):

@@ -99,7 +99,22 @@ def known_hosts_line(server: Server, key: Path | None = None) -> str:
 
 
 @pytest.fixture(scope="session")
-def ssh_farm(tmp_path_factory) -> SSHFarm:
+def farm_home(tmp_path_factory) -> Path:
+    """An empty HOME: no ~/.ssh/config, known_hosts or ~/.fabric.* of the machine leaks in."""
+    home = tmp_path_factory.mktemp("farm_home")
+    (home / ".ssh").mkdir()
+    return home
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(farm_home, monkeypatch) -> None:
+    monkeypatch.setenv("HOME", str(farm_home))
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    monkeypatch.delenv("IBSWEEP_HOSTS", raising=False)
+
+
+@pytest.fixture(scope="session")
+def ssh_farm(tmp_path_factory, farm_home) -> SSHFarm:
     if not os.path.exists(SSHD):
         pytest.skip(f"{SSHD} missing: scripts/setup.sh installs openssh-server")
     try:
@@ -107,8 +122,6 @@ def ssh_farm(tmp_path_factory) -> SSHFarm:
     except OSError:
         pass  # not root: sshd runs unprivileged and does not need it
     root = tmp_path_factory.mktemp("sshfarm")
-    home = root / "home"
-    (home / ".ssh").mkdir(parents=True)
     client_key = keygen(root / "client_key", "ibsweep-test")
     authorized = root / "authorized_keys"
     authorized.write_text((root / "client_key.pub").read_text())
@@ -117,13 +130,9 @@ def ssh_farm(tmp_path_factory) -> SSHFarm:
     known_hosts.write_text("".join(known_hosts_line(s) for s in servers))
     data_file = root / "GER40_tiny.parquet"
     write_parquet(generate_bars("GER40", *DATES, seed=11), data_file)
-    old_home = os.environ.get("HOME")
-    os.environ["HOME"] = str(home)
     try:
-        yield SSHFarm(root, home, client_key, known_hosts, servers, data_file)
+        yield SSHFarm(root, farm_home, client_key, known_hosts, servers, data_file)
     finally:
-        if old_home is not None:
-            os.environ["HOME"] = old_home
         for s in servers:
             s.process.terminate()
         for s in servers:

@@ -31,7 +31,7 @@ def test_shipped_hosts_file_describes_the_four_vms():
 
 
 def test_unknown_key_names_host_and_key(tmp_path):
-    path = _hosts_file(tmp_path, {"vm1": {"address": "10.0.0.1", "symbol": "GER40", "range": "0:4",
+    path = _hosts_file(tmp_path, {"vm1": {"address": "127.0.0.9", "symbol": "GER40", "range": "0:4",
                                           "wokers": 3}})
 
     with pytest.raises(HostsFileError, match=r"hosts.yaml: hosts.vm1: unknown key 'wokers'"):
@@ -39,22 +39,22 @@ def test_unknown_key_names_host_and_key(tmp_path):
 
 
 def test_overlapping_ranges_name_both_hosts(tmp_path):
-    path = _hosts_file(tmp_path, {"a": {"address": "10.0.0.1", "symbol": "GER40", "range": "0:3"},
-                                  "b": {"address": "10.0.0.2", "symbol": "GER40", "range": "2:4"}})
+    path = _hosts_file(tmp_path, {"a": {"address": "127.0.0.9", "symbol": "GER40", "range": "0:3"},
+                                  "b": {"address": "127.0.0.10", "symbol": "GER40", "range": "2:4"}})
 
     with pytest.raises(HostsFileError, match=r"hosts.b.range: '2:4' overlaps host a \('0:3'\) at group index 2"):
         load_hosts(path)
 
 
 def test_range_outside_groups_file(tmp_path):
-    path = _hosts_file(tmp_path, {"a": {"address": "10.0.0.1", "symbol": "GER40", "range": "2:6"}})
+    path = _hosts_file(tmp_path, {"a": {"address": "127.0.0.9", "symbol": "GER40", "range": "2:6"}})
 
     with pytest.raises(HostsFileError, match=r"hosts.a.range: '2:6' is outside the groups file \(4 groups"):
         load_hosts(path)
 
 
 def test_uncovered_groups_warn_unless_silenced(tmp_path):
-    hosts = {"a": {"address": "10.0.0.1", "symbol": "GER40", "range": "1:3"}}
+    hosts = {"a": {"address": "127.0.0.9", "symbol": "GER40", "range": "1:3"}}
     groups = str(write_groups(tmp_path / "g.json", 4))
 
     loud = load_hosts(_hosts_file(tmp_path, hosts, {"GER40": {"groups_file": groups}}))
@@ -65,7 +65,7 @@ def test_uncovered_groups_warn_unless_silenced(tmp_path):
 
 
 def test_relative_remote_base_dir_refused(tmp_path):
-    path = _hosts_file(tmp_path, {"a": {"address": "10.0.0.1", "symbol": "GER40", "range": "0:4"}},
+    path = _hosts_file(tmp_path, {"a": {"address": "127.0.0.9", "symbol": "GER40", "range": "0:4"}},
                        defaults={"base_dir": "~/ibsweep"})
 
     with pytest.raises(HostsFileError, match=r"hosts.a.base_dir: must be an absolute remote path"):
@@ -73,10 +73,23 @@ def test_relative_remote_base_dir_refused(tmp_path):
 
 
 def test_cli_bad_hosts_file_is_one_line_exit_2(tmp_path):
-    path = _hosts_file(tmp_path, {"a": {"address": "10.0.0.1", "symbol": "GER40", "range": "0:x"}})
+    path = _hosts_file(tmp_path, {"a": {"address": "127.0.0.9", "symbol": "GER40", "range": "0:x"}})
 
     res = subprocess.run([str(REPO / ".venv/bin/fab"), "status", "--hosts-file", str(path)], cwd=REPO,
                          capture_output=True, text=True, stdin=subprocess.DEVNULL)
 
     assert res.returncode == 2
     assert res.stderr.strip() == f"error: {path}: hosts.a.range: range must look like '0:30' (start:stop), got '0:x'"
+
+
+def test_deploy_with_missing_data_file_is_exit_2_before_connecting(tmp_path):
+    groups = str(write_groups(tmp_path / "g.json", 4))
+    path = _hosts_file(tmp_path, {"a": {"address": "127.0.0.9", "symbol": "GER40", "range": "0:4"}},
+                       {"GER40": {"groups_file": groups, "data_file": "GER40_{period}.parquet"}})
+
+    res = subprocess.run([str(REPO / ".venv/bin/fab"), "deploy", "--period", "control", "--hosts-file", str(path)],
+                         cwd=REPO, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+
+    assert res.returncode == 2
+    assert res.stderr.strip() == (f"error: {path}: symbols.GER40.data_file: {tmp_path}/GER40_control.parquet "
+                                  f"not found (period control)")
