@@ -92,6 +92,8 @@ def status(c, host=None, symbol=None, period=None, hosts_file=None):
     result = flows.status_hosts(farm, _hosts(farm, host, symbol, period))
     print(table(flows.status_rows(result),
                 ["host", "symbol", "range", "state", "done", "last", "eta", "failed", "load", "mem_free"]))
+    for line in flows.status_notes(result):
+        print(line)
     problems = flows.status_problems(result)
     for line in problems:
         print(line)
@@ -137,12 +139,15 @@ def _print_collect(reports) -> bool:
     failed = False
     for r in reports:
         rows = []
+        if not r.downloads.outcomes:  # retry --dry-run
+            print(f"{r.symbol}: nothing downloaded (dry run): planning from the copies a collect left in --dest")
         for o in r.downloads.outcomes:
             v = o.value or {}
             rows.append({"host": o.host.name, "symbol": r.symbol,
                          "result": f"{len(v['fetched'])} fetched, {len(v['skipped'])} unchanged" if o.ok
                          else "FAILED: " + (o.error or "")})
-        print(table(rows, ["host", "symbol", "result"]))
+        if rows:
+            print(table(rows, ["host", "symbol", "result"]))
         failed |= bool(r.downloads.failed)
         for where, ids in r.salvaged.items():
             print(f"{where}: runner did not finish; saved {len(ids)} finished groups from its checkpoint")
@@ -173,7 +178,7 @@ def stop(c, host=None, symbol=None, period=None, hosts_file=None):
 
 @task(help={"host": HOST_HELP, "symbol": SYMBOL_HELP, "period": PERIOD_HELP, "hosts_file": HOSTS_HELP,
             "dest": "local directory (default backtest/output/farm)", "force": "as for collect",
-            "dry_run": "collect, then print the retry commands without starting them"})
+            "dry_run": "connect to nothing: plan from the last collect's copies in --dest, print the commands"})
 def retry(c, symbol=None, host=None, period=None, dest=None, force=False, dry_run=False, hosts_file=None):
     """Collect, then run only the failed and missing groups, spread over the symbol's idle hosts."""
     from backtest.merge import MergeError
@@ -186,6 +191,9 @@ def retry(c, symbol=None, host=None, period=None, dest=None, force=False, dry_ru
         raise Exit(f"error: merge refused: {exc}", code=1)
     _print_collect(reports)
     if not any(r.left for r in reports):
+        if any(r.merge is None for r in reports):
+            raise Exit("nothing to retry from: no results yet" + (" in --dest (run fab collect first)" if dry_run
+                       else "; fix: fab deploy, or wait until the runners wrote results (fab status)"), code=1)
         print("nothing to retry: every group of the groups file has a result")
         return
     if dry_run:

@@ -9,6 +9,7 @@ refused unless ``force``. Rankings are recomputed by writing through
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import shlex
@@ -130,11 +131,12 @@ class MergeReport:
         cmd = ["python", "-m", "backtest.run_parallel_backtest", "--groups-file", str(path),
                "--output-dir", str(out)]
         for key in ("period", "start_date", "end_date", "data_file", "risk", "account_size",
-                    "news_file"):
+                    "news_file", "engine", "server_tz"):
             if meta.get(key) not in (None, ""):
                 cmd += [f"--{key.replace('_', '-')}", str(meta[key])]
-        if meta.get("save_trades"):
-            cmd.append("--save-trades")
+        for flag in ("save_trades", "drop_invalid"):
+            if meta.get(flag):
+                cmd.append(f"--{flag.replace('_', '-')}")
         return shlex.join(cmd)
 
 
@@ -151,6 +153,15 @@ def _check_metadata(metas: list[tuple[Path, dict[str, Any]]], force: bool) -> li
     return problems
 
 
+def _instant(iso_time: str) -> dt.datetime:
+    """An ISO 8601 time as an aware instant (no offset = UTC), for ordering."""
+    try:
+        moment = dt.datetime.fromisoformat(str(iso_time))
+    except ValueError:
+        raise MergeError(f"metadata time {iso_time!r} is not ISO 8601") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
 def _merged_metadata(metas: list[tuple[Path, dict[str, Any]]], forced: list[str]) -> dict[str, Any]:
     meta = dict(metas[0][1])
     meta["merged_from"] = [str(d) for d, _ in metas]
@@ -159,8 +170,8 @@ def _merged_metadata(metas: list[tuple[Path, dict[str, Any]]], forced: list[str]
         meta["hosts"] = hosts
     for key, pick in (("start_time", min), ("end_time", max)):
         values = [m[key] for _, m in metas if m.get(key)]
-        if values:
-            meta[key] = pick(values)
+        if values:  # by the instant: hosts may write other UTC offsets
+            meta[key] = pick(values, key=_instant)
     if forced:
         meta["merge_forced"] = forced
     return meta
@@ -221,6 +232,8 @@ def merge_dirs(dirs: list[Path], output_dir: Path, symbol: str | None = None,
     failed_raw = [{**raw_groups[r["group_id"]], "error": r.get("error") or "failed"}
                   for r in records if r["group_id"] in failed and r["group_id"] in raw_groups]
     metadata = _merged_metadata(metas, forced)
+    if groups_file is not None:  # the sweep's whole file, not the first half's
+        metadata["groups_file"] = str(groups_file)
     output_dir.mkdir(parents=True, exist_ok=True)
     paths = write_results(output_dir, symbol, metadata, records, failed_raw)
     _copy_charts([(chosen[r["group_id"]][0], r["group_id"]) for r in records], output_dir)

@@ -95,7 +95,7 @@ def sharpe(traded_day_r: np.ndarray, n_days: int) -> float:
     ``n_days - len(traded_day_r)`` days count as 0 R (reading 7). 0 when the
     std is 0 or there are fewer than 2 days.
     """
-    if n_days < 2:
+    if n_days < 2 or _all_days_equal(traded_day_r, n_days):
         return 0.0
     mean = traded_day_r.sum() / n_days
     dev = traded_day_r - mean
@@ -104,6 +104,19 @@ def sharpe(traded_day_r: np.ndarray, n_days: int) -> float:
     if std == 0.0:
         return 0.0
     return float(mean / std * SQRT_252)
+
+
+def _all_days_equal(traded_day_r: np.ndarray, n_days: int) -> bool:
+    """Whether every one of the ``n_days`` daily R values is the same number.
+
+    Their std is then exactly 0 (spec: sharpe 0), which the float sum of squared
+    deviations misses: three days of 0.1 R give a mean of 0.10000000000000002,
+    a std of ~1e-17 and a sharpe of ~1e17.
+    """
+    if len(traded_day_r) == 0:
+        return True
+    lowest, highest = traded_day_r.min(), traded_day_r.max()
+    return bool(lowest == highest and (len(traded_day_r) == n_days or lowest == 0.0))
 
 
 def worst_day_r(traded_day_r: np.ndarray) -> float | None:

@@ -81,8 +81,6 @@ def validate_params(params: dict[str, Any], where: str = "params") -> None:
         raise _fail(where, "weekdays", f"{days!r} must be a non-empty list of 0..6 (0 = Monday)")
     if not isinstance(params["news_filter"], bool):
         raise _fail(where, "news_filter", f"{params['news_filter']!r} must be true or false")
-    if params["max_ib"] > 0 and params["min_ib"] > params["max_ib"]:
-        raise _fail(where, "min_ib", f"{params['min_ib']} is above max_ib {params['max_ib']}")
     order = [("ib_start", "ib_end", "<"), ("ib_end", "trade_end", "<="), ("trade_end", "close_time", "<=")]
     for lo, hi, op in order:
         bad = minutes[lo] >= minutes[hi] if op == "<" else minutes[lo] > minutes[hi]

@@ -17,6 +17,7 @@ first attempt only; a marker file in OUT/.faults remembers it) or ``sleep=S``
 """
 from __future__ import annotations
 
+import ctypes
 import logging
 import multiprocessing as mp
 import os
@@ -30,6 +31,8 @@ from typing import Any, Callable
 
 FAULT_ENV = "IBSWEEP_FAULT"
 MAX_ATTEMPTS = 2  # a group whose worker dies is retried once
+_PR_SET_PDEATHSIG = 1
+_PARENT_CHECK_S = 1.0  # how often an idle worker checks that its runner lives
 # Rough resident memory of one worker: the interpreter with numpy/numba/pandas,
 # plus per-bar working arrays of the sweep (the bars themselves are shared).
 _WORKER_BASE_BYTES = 350 * 2**20
@@ -81,13 +84,34 @@ class WorkerJob:
     out_dir: Path  # where kill-once fault markers go
 
 
-def _worker_loop(conn: Connection, job: WorkerJob) -> None:
+def _die_with_parent(parent: int) -> None:
+    """Have the kernel SIGKILL this worker when the runner dies (Linux prctl
+    PR_SET_PDEATHSIG): a SIGKILLed runner must not leave workers behind, which
+    would wait forever (siblings hold their pipes open) or compute on."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL))
+    except (OSError, AttributeError):
+        pass  # not Linux: _worker_loop's parent check still ends the worker
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _next_task(conn: Connection, parent: int) -> Any:
+    """The parent's next message; None when the parent has gone."""
+    while not conn.poll(_PARENT_CHECK_S):
+        if os.getppid() != parent:
+            return None
+    return conn.recv()
+
+
+def _worker_loop(conn: Connection, job: WorkerJob, parent: int) -> None:
     """Run the groups the parent sends, one at a time, until it sends None."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # the parent decides about Ctrl-C
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with_parent(parent)
     while True:
         try:
-            task = conn.recv()
+            task = _next_task(conn, parent)
         except (EOFError, OSError):
             return
         if task is None:
@@ -125,7 +149,8 @@ class Supervisor:
 
     def _spawn(self) -> _Slot:
         parent_end, child_end = self.ctx.Pipe(duplex=True)
-        proc = self.ctx.Process(target=_worker_loop, args=(child_end, self.job), daemon=True)
+        proc = self.ctx.Process(target=_worker_loop, args=(child_end, self.job, os.getpid()),
+                                daemon=True)
         proc.start()
         child_end.close()
         return _Slot(proc, parent_end)

@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import fcntl
 import gc
 import hashlib
+import json
 import math
 import os
 import signal
@@ -30,7 +32,7 @@ import sys
 import time
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -39,7 +41,7 @@ from backtest.bars import Bars, day_date
 from backtest.checkpoint import Checkpoint, ResumeError
 from backtest.config import REPO_ROOT, ConfigError
 from backtest.engine import ENGINES, RunSettings, run_combos
-from backtest.outputs import summary_rows, write_results
+from backtest.outputs import ResultsError, read_results, summary_rows, write_results
 from backtest.params import ParamError
 from backtest.pool import Supervisor, WorkerJob, failed_record, resolve_workers
 from backtest.run_log import Progress, RunLogging, Signals, log
@@ -48,6 +50,7 @@ from backtest.version import code_version
 
 PERIODS = ("in_sample", "control")
 RUN_LOG = "run.log"
+LOCK_FILE = ".lock"
 
 
 
@@ -195,12 +198,41 @@ def _news_ns(opts: RunOptions, groups_file: Path, combos: dict[str, list[dict[st
     return events, hashlib.sha256(events.tobytes()).hexdigest()[:16]
 
 
+def _reading(what: str, given: Any, read: Callable[..., Any], *args: Any) -> Any:
+    """``read(*args)``; an OS error (unreadable file, a directory) becomes a RunError
+    naming the file (``given`` when the error names none), so that it is bad input
+    (exit code 2), not a crash."""
+    try:
+        return read(*args)
+    except OSError as exc:
+        name = exc.filename or given or what
+        raise RunError(f"{name}: cannot read the {what}: {exc.strerror or exc}") from None
+
+
+def symbol_from_group_ids(groups_file: Path, cfg: dict[str, Any]) -> str | None:
+    """The symbol of a groups file that names none anywhere (the seed's bare lists),
+    when every ``group_id`` names the same configured symbol as a ``_`` token
+    (``group_GER40_001``); else None (the loader then says the symbol is missing)."""
+    try:
+        data = json.loads(groups_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None  # load_groups_file reports it
+    groups = data if isinstance(data, list) else None
+    if not groups or not all(isinstance(g, dict) and "symbol" not in g for g in groups):
+        return None
+    known = set(config_mod.symbol_names(cfg))
+    named = {frozenset(known.intersection(str(g.get("group_id", "")).split("_"))) for g in groups}
+    if len(named) != 1 or len(next(iter(named))) != 1:
+        return None
+    return next(iter(next(iter(named))))
+
+
 def prepare(opts: RunOptions) -> _Plan:
     """Validate every input and load the data; raise a library error on bad input."""
     from backtest.data import load_period_bars
     from backtest.groups import expand_group, load_groups_file
 
-    cfg = config_mod.load_config(opts.config)
+    cfg = _reading("config file", opts.config, config_mod.load_config, opts.config)
     if opts.period not in PERIODS:
         raise RunError(f"--period: {opts.period!r} is not one of {', '.join(PERIODS)}")
     if opts.engine not in ENGINES:
@@ -221,7 +253,11 @@ def prepare(opts: RunOptions) -> _Plan:
     }
 
     groups_file = Path(opts.groups_file)
-    loaded = load_groups_file(groups_file, cfg, symbol=opts.symbol)
+    fallback = opts.symbol
+    if fallback is None and (fallback := symbol_from_group_ids(groups_file, cfg)):
+        log.info(f"{groups_file}: no symbol given; {fallback} taken from the group ids "
+                 "(--symbol chooses another)")
+    loaded = load_groups_file(groups_file, cfg, symbol=fallback)
     if not loaded.groups:
         raise RunError(f"{groups_file}: field 'groups': no groups to run")
     if len(loaded.symbols) > 1:
@@ -239,8 +275,8 @@ def prepare(opts: RunOptions) -> _Plan:
     out_dir = Path(opts.output_dir) if opts.output_dir else default_output_dir(symbol, opts.period, cfg)
     _check_writable(out_dir)
 
-    loaded_bars = load_period_bars(symbol, opts.period, opts.data_file, cfg, opts.server_tz,
-                                   opts.drop_invalid, log)
+    loaded_bars = _reading("data file", opts.data_file, load_period_bars, symbol, opts.period,
+                           opts.data_file, cfg, opts.server_tz, opts.drop_invalid, log)
     bars = loaded_bars.between(start, end)
     if len(bars) == 0:
         raise RunError(f"{loaded_bars.source}: no bars between {start} and {end} "
@@ -303,7 +339,8 @@ def run_group(bars: Bars, group_id: str, combos: list[dict[str, Any]], settings:
 # --- the run ---------------------------------------------------------------
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds")
+    """Now, ISO 8601 in UTC (``+00:00``): hosts in other time zones compare and merge."""
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
 def _draw_charts(plan: _Plan, record: dict[str, Any], best_trades: list[dict[str, Any]]) -> None:
@@ -330,9 +367,22 @@ def _metadata(plan: _Plan, workers: int, started: str) -> dict[str, Any]:
         "max_loss_limit_pct": plan.settings.max_loss_limit_pct,
         "save_trades": bool(opts.save_trades),
         "news_file": str(opts.news_file) if opts.news_file else None,
+        "server_tz": opts.server_tz, "drop_invalid": bool(opts.drop_invalid),
         "groups_file": str(plan.groups_file),
         "start_time": started, "end_time": _now(),
     }
+
+
+def _kept_metadata(plan: _Plan, final: list[dict[str, Any]],
+                   metadata: dict[str, Any]) -> dict[str, Any]:
+    """A re-run that had nothing left to run keeps the existing results' metadata
+    (its start/end time, workers) when their groups are these, so the files stay
+    byte-identical; otherwise ``metadata``."""
+    try:
+        previous = read_results(plan.out_dir, plan.symbol)
+    except ResultsError:
+        return metadata
+    return previous["metadata"] if previous["groups"] == final else metadata
 
 
 def _prepare_workers(plan: _Plan, todo: list[str]) -> None:
@@ -397,8 +447,10 @@ def _execute(plan: _Plan, checkpoint: Checkpoint) -> RunReport:
         final = [records[gid] for gid in order if gid in records]
         failed = [r for r in final if r["status"] != "ok"]
         failed_raw = [{**plan.groups[r["group_id"]].raw, "error": r["error"]} for r in failed]
-        files = write_results(plan.out_dir, plan.symbol, _metadata(plan, workers, started),
-                              final, failed_raw)
+        metadata = _metadata(plan, workers, started)
+        if not todo:
+            metadata = _kept_metadata(plan, final, metadata)
+        files = write_results(plan.out_dir, plan.symbol, metadata, final, failed_raw)
     exit_code = 128 + interrupted if interrupted is not None else (1 if failed else 0)
     log.info(f"done: {len(final) - len(failed)} of {len(final)} groups ok, {len(failed)} failed; "
              f"results in {plan.out_dir}")
@@ -419,17 +471,45 @@ def run_backtest(options: RunOptions | dict[str, Any]) -> RunReport:
     opts = _as_options(options)
     with RunLogging() as logging_setup:
         plan = prepare(opts)
-        checkpoint = Checkpoint.open(plan.out_dir, plan.header, fresh=opts.fresh, log=log.warning)
-        for gid, combos in plan.combos.items():
-            checkpoint.verify_params(gid, combos)
-        logging_setup.to_file(plan.out_dir / RUN_LOG)
-        return _execute(plan, checkpoint)
+        lock = _lock_output(plan.out_dir)
+        try:
+            checkpoint = Checkpoint.open(plan.out_dir, plan.header, fresh=opts.fresh,
+                                         log=log.warning)
+            for gid, combos in plan.combos.items():
+                checkpoint.verify_params(gid, combos)
+            logging_setup.to_file(plan.out_dir / RUN_LOG)
+            return _execute(plan, checkpoint)
+        finally:
+            os.close(lock)
+
+
+def _lock_output(out_dir: Path) -> int:
+    """Take ``OUT/.lock`` (flock, released when the runner and its workers are gone):
+    a second run on the same directory would compute every group twice and race
+    on the checkpoint, so it is refused."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(out_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise RunError(f"--output-dir {out_dir}: another run is using it ({LOCK_FILE} is "
+                       "locked); wait for it to finish or choose another directory") from None
+    return fd
 
 
 # --- command line ----------------------------------------------------------
 
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (``error: ...``) and exit code 2,
+    like every other bad input; ``--help`` still shows the full usage."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"error: {message} (see --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _OneLineParser(
         prog="python -m backtest.run_parallel_backtest",
         description="Run every group of a groups file over one period, in parallel; "
                     "resumable (re-run on the same --output-dir).")
@@ -476,6 +556,10 @@ def main(argv: list[str] | None = None) -> int:
     except input_errors() as exc:
         print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C before the workers started (loading, compiling)
+        print("interrupted (SIGINT) before any group ran; re-run the same command",
+              file=sys.stderr)
+        return 128 + signal.SIGINT
     return report.exit_code
 
 

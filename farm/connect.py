@@ -11,6 +11,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import re
+import shlex
 import stat
 import subprocess
 from pathlib import Path
@@ -21,6 +23,9 @@ from paramiko.hostkeys import HostKeys
 
 from farm.errors import HostKeyMismatchError, KeyFileError, UnknownHostError
 from farm.hosts import Host
+
+
+DEFAULT_KEY_KINDS = ("rsa", "dsa", "ecdsa", "ed25519")  # the files paramiko tries unasked
 
 
 def user_known_hosts() -> Path:
@@ -47,11 +52,13 @@ def check_key_file(path: Path, host: str) -> None:
     """Refuse a private key readable by group/others or tracked by git, with the fix."""
     if not path.exists():
         raise KeyFileError(host, f"identity file {path} does not exist",
-                           "set identity_file in hosts.yaml to your private key")
+                           f"point identity_file in hosts.yaml at your private key, or create one: "
+                           f"ssh-keygen -t ed25519 -f {shlex.quote(str(path))} and add its .pub to the VM's "
+                           f"~/.ssh/authorized_keys (docs/FARM.md, first time)")
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
         raise KeyFileError(host, f"private key {path} has mode {mode:04o} (readable by others)",
-                           f"chmod 600 {path}")
+                           f"chmod 600 {shlex.quote(str(path))}")
     try:
         tracked = subprocess.run(["git", "-C", str(path.parent), "ls-files", "--error-unmatch", path.name],
                                  capture_output=True, text=True).returncode == 0
@@ -59,7 +66,7 @@ def check_key_file(path: Path, host: str) -> None:
         tracked = False
     if tracked:
         raise KeyFileError(host, f"private key {path} is tracked by git",
-                           f"move it out of the repository (e.g. ~/.ssh/), `git rm --cached {path.name}`, "
+                           f"move it out of the repository (e.g. ~/.ssh/), `git rm --cached {shlex.quote(path.name)}`, "
                            f"and rotate the key: it is in the history")
 
 
@@ -68,22 +75,43 @@ def fab_config() -> Config:
     return Config(overrides={"run": {"in_stream": False}})
 
 
-def connection(host: Host, config: Config | None = None) -> Connection:
-    """A Fabric Connection to ``host`` that verifies its key against known_hosts (RejectPolicy)."""
-    connect_kwargs: dict = {"banner_timeout": host.connect_timeout, "auth_timeout": host.connect_timeout}
-    if host.identity_file is not None:
-        check_key_file(host.identity_file, host.name)
-        connect_kwargs["key_filename"] = [str(host.identity_file)]
-    conn = Connection(host.address, user=host.user, port=host.port, config=config or fab_config(),
-                      connect_timeout=host.connect_timeout, connect_kwargs=connect_kwargs)
-    for key_file in conn.connect_kwargs.get("key_filename") or []:  # hosts.yaml + ~/.ssh/config
-        if Path(key_file).exists():
-            check_key_file(Path(key_file), host.name)
+def _verify_host_keys(conn: Connection, host: Host) -> None:
+    """Load known_hosts into ``conn``'s client and install RejectPolicy (Fabric sets AutoAddPolicy)."""
     client = conn.client
     for known in (user_known_hosts(), host.known_hosts):
         if known.exists():
             client.load_host_keys(str(known))
     client.set_missing_host_key_policy(paramiko.RejectPolicy())
+
+
+def _check_key_files(conn: Connection, host: Host) -> None:
+    """Refuse unsafe keys paramiko would offer: hosts.yaml/~/.ssh/config ones, else ~/.ssh/id_*."""
+    files = [Path(f) for f in conn.connect_kwargs.get("key_filename") or []]
+    if conn.connect_kwargs.get("look_for_keys", True):
+        files += [Path(os.path.expanduser(f"~/.ssh/id_{kind}")) for kind in DEFAULT_KEY_KINDS]
+    for key_file in files:
+        if key_file.exists():
+            check_key_file(key_file, host.name)
+
+
+def connection(host: Host, config: Config | None = None) -> Connection:
+    """A Fabric Connection to ``host`` that verifies its key against known_hosts (RejectPolicy).
+
+    The same holds for every ProxyJump hop ``~/.ssh/config`` gives it: Fabric builds
+    those gateway Connections itself, with AutoAddPolicy too.
+    """
+    connect_kwargs: dict = {"banner_timeout": host.connect_timeout, "auth_timeout": host.connect_timeout}
+    if host.identity_file is not None:
+        check_key_file(host.identity_file, host.name)
+        connect_kwargs["key_filename"] = [str(host.identity_file)]
+        connect_kwargs["look_for_keys"] = False  # like IdentitiesOnly: the named key (or the agent's)
+    conn = Connection(host.address, user=host.user, port=host.port, config=config or fab_config(),
+                      connect_timeout=host.connect_timeout, connect_kwargs=connect_kwargs)
+    hop: object = conn
+    while isinstance(hop, Connection):  # the host itself, then each ProxyJump gateway
+        _check_key_files(hop, host)
+        _verify_host_keys(hop, host)
+        hop = hop.gateway
     return conn
 
 
@@ -105,12 +133,32 @@ def classify_host_key_error(host: Host, exc: BaseException) -> BaseException:
             host.name,
             f"host key {fingerprint(exc.key)} does not match known_hosts "
             f"(expected {fingerprint(exc.expected_key)}); possible man-in-the-middle or a reinstalled VM",
-            f"if the VM was reinstalled: ssh-keygen -R '{name}' -f {host.known_hosts} "
+            f"if the VM was reinstalled: ssh-keygen -R {shlex.quote(name)} -f {shlex.quote(str(host.known_hosts))} "
             f"(and ~/.ssh/known_hosts), then `fab trust --host {host.name}`")
     if isinstance(exc, paramiko.SSHException) and "not found in known_hosts" in str(exc):
+        found = _REJECTED.search(str(exc))
+        server = found.group(1) if found else host_key_name(host)
+        addr, _, port = server.lstrip("[").partition("]:")
+        if addr not in (host.address, _ssh_hostname(host)):
+            ssh = f"ssh -p {port} {addr}" if port else f"ssh {addr}"
+            return UnknownHostError(host.name, f"unknown jump host {server} (ProxyJump in ~/.ssh/config; "
+                                               f"no key in known_hosts)",
+                                    f"check its fingerprint with its admin, then `{ssh}` once to record it "
+                                    f"in ~/.ssh/known_hosts")
         return UnknownHostError(host.name, f"unknown host {host_key_name(host)} (no key in known_hosts)",
                                 trust_fix(host))
     return exc
+
+
+_REJECTED = re.compile(r"Server '([^']+)' not found in known_hosts")
+
+
+def _ssh_hostname(host: Host) -> str:
+    """The address paramiko really dials for ``host`` (``HostName`` of ~/.ssh/config, if any)."""
+    try:
+        return str(Config().base_ssh_config.lookup(host.address).get("hostname", host.address))
+    except Exception:  # an unreadable ssh config only costs the nicer message
+        return host.address
 
 
 def fetch_host_key(host: Host) -> paramiko.PKey:

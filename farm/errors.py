@@ -6,6 +6,7 @@ line that names the host, what happened and what to do about it.
 """
 from __future__ import annotations
 
+import errno
 import socket
 
 import paramiko
@@ -49,6 +50,10 @@ class RunnerBusyError(FarmError):
     """A runner is still alive in this output directory."""
 
 
+class TransferStalledError(FarmError):
+    """An SFTP upload or download made no progress for ``command_timeout`` seconds."""
+
+
 def oom_fix(host: str, workers: int) -> str:
     """The one-line advice for a runner the kernel's OOM killer ended."""
     fewer = max(1, workers // 2)
@@ -64,10 +69,16 @@ def explain(host: str, address: str, port: int, exc: BaseException, key: str) ->
     where = f"{address}:{port}"
     if isinstance(exc, FarmError):
         return str(exc)
+    if _unreachable(exc):
+        return (f"{host}: no route to host {where}; fix: the VM is down or the network/VPN to it is not up "
+                f"(check the address in hosts.yaml)")
     if isinstance(exc, (ConnectionRefusedError, NoValidConnectionsError)):
         return (f"{host}: connection refused at {where}; fix: the VM is down, sshd is stopped "
                 f"or a firewall blocks port {port} (start the VM, `systemctl start ssh`, "
                 f"check the port in hosts.yaml)")
+    if isinstance(exc, paramiko.PasswordRequiredException):
+        return (f"{host}: private key {key} needs its passphrase (fab never asks for one); fix: "
+                f"ssh-add it to your ssh-agent (fab uses the agent's keys too)")
     if isinstance(exc, paramiko.AuthenticationException):
         return (f"{host}: Permission denied (publickey) for key {key} at {where}; fix: use the right "
                 f"key (identity_file in hosts.yaml), chmod 600 it, and add its .pub to "
@@ -89,3 +100,9 @@ def explain(host: str, address: str, port: int, exc: BaseException, key: str) ->
     if isinstance(exc, OSError):
         return f"{host}: {exc.strerror or exc} ({where}); fix: check the address in hosts.yaml"
     return f"{host}: {type(exc).__name__}: {exc}"
+
+
+def _unreachable(exc: BaseException) -> bool:
+    """No route to the host (paramiko folds it into NoValidConnectionsError with refusals)."""
+    errors = exc.errors.values() if isinstance(exc, NoValidConnectionsError) else [exc]
+    return any(getattr(e, "errno", None) in (errno.EHOSTUNREACH, errno.ENETUNREACH) for e in errors)

@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+import paramiko
+
 from farm import steps
 from farm.connect import fetch_host_key, fingerprint, known_key, record_host_key
-from farm.errors import FarmError, HostsFileError, oom_fix
+from farm.errors import FarmError, HostsFileError, explain, oom_fix
 from farm.hosts import Farm, Host
 from farm.report import FarmResult, HostOutcome, run_each
 from farm.salvage import needs_salvage, salvage
@@ -71,6 +73,13 @@ def status_problem(host: Host, st: dict[str, Any]) -> str | None:
     kernel = "no OOM kill in the kernel log" if st.get("oom") is False else "kernel log not readable"
     return (f"{host.name}: runner died (exit {st.get('exit')}, {kernel}) after {st.get('done')}/{st.get('total')} "
             f"groups; fix: fab logs --host {host.name}, then fab collect and fab retry")
+
+
+def status_notes(result: FarmResult) -> list[str]:
+    """Runs that finished with failed groups: what failed and what to do (not an error: exit 0)."""
+    return [f"{o.host.name}: finished, {len(o.value['failed'])} group(s) failed: {', '.join(o.value['failed'])}; "
+            f"fix: fab collect, then fab retry --symbol {o.host.symbol}"
+            for o in result.succeeded.values() if o.value.get("state") == "finished" and o.value.get("failed")]
 
 
 def status_rows(result: FarmResult) -> list[dict[str, Any]]:
@@ -149,8 +158,12 @@ def merge_inputs(symbol: str, base: Path, hosts: list[Host]) -> tuple[list[Path]
     return dirs, salvaged
 
 
-def collect(farm: Farm, hosts: list[Host], dest: Path = DEFAULT_DEST, force: bool = False) -> list[SymbolCollect]:
-    """Download every host's output, merge per symbol with backtest.merge, list what is left."""
+def collect(farm: Farm, hosts: list[Host], dest: Path = DEFAULT_DEST, force: bool = False,
+            download: bool = True) -> list[SymbolCollect]:
+    """Download every host's output, merge per symbol with backtest.merge, list what is left.
+
+    ``download=False`` merges the copies already in ``dest`` without connecting (retry --dry-run).
+    """
     from backtest.merge import merge_dirs
 
     out = []
@@ -158,7 +171,8 @@ def collect(farm: Farm, hosts: list[Host], dest: Path = DEFAULT_DEST, force: boo
         mine = [h for h in hosts if h.symbol == symbol]
         period = mine[0].period
         base = Path(dest) / f"{symbol}_{period}"
-        downloads = run_each(mine, lambda c, h: steps.download(c, h, base / "hosts" / h.name))
+        downloads = (run_each(mine, lambda c, h: steps.download(c, h, base / "hosts" / h.name)) if download
+                     else FarmResult([]))
         for o in downloads.outcomes:
             if o.ok and o.value["bad"]:
                 o.error = f"{o.host.name}: files that do not parse: {'; '.join(o.value['bad'])}; fix: fab collect again"
@@ -178,8 +192,12 @@ def collect(farm: Farm, hosts: list[Host], dest: Path = DEFAULT_DEST, force: boo
 
 def retry(farm: Farm, hosts: list[Host], dest: Path = DEFAULT_DEST, force: bool = False,
           dry_run: bool = False) -> tuple[list[SymbolCollect], FarmResult]:
-    """Collect, then run the missing and failed groups on the symbol's idle hosts, split evenly."""
-    collected = collect(farm, hosts, dest, force)
+    """Collect, then run the missing and failed groups on the symbol's idle hosts, split evenly.
+
+    ``dry_run``: connects to nothing; plans from the last collect's copies in ``dest`` over
+    all the symbol's hosts (their runner states are not checked) and prints the commands.
+    """
+    collected = collect(farm, hosts, dest, force, download=not dry_run)
     outcomes: list[HostOutcome] = []
     with tempfile.TemporaryDirectory(prefix="ibsweep-retry-") as tmp:
         archive = steps.build_code_archive(Path(tmp))
@@ -187,7 +205,8 @@ def retry(farm: Farm, hosts: list[Host], dest: Path = DEFAULT_DEST, force: bool 
             if not sc.left:
                 continue
             mine = [h for h in hosts if h.symbol == sc.symbol]
-            states = status_hosts(farm, mine)
+            states = (FarmResult([HostOutcome(h, {"state": "not checked (dry run)"}) for h in mine]) if dry_run
+                      else status_hosts(farm, mine))
             idle = [o.host for o in states.succeeded.values() if o.value.get("state") != "running"]
             busy = [o for o in states.succeeded.values() if o.host not in idle]
             running = {g for o in busy for g in _running_groups(Path(dest) / f"{sc.symbol}_{sc.period}", o)}
@@ -234,8 +253,15 @@ def _retry_step(farm: Farm, archive: steps.CodeArchive, files: dict[str, Path],
 def trust(farm: Farm, name: str, yes: bool, say: Callable[[str], None] = print,
           ask: Callable[[str], str] | None = None) -> bool:
     """Show the host's key fingerprint and record it in the project known_hosts on request."""
-    (host,) = farm.select(name)
-    key = fetch_host_key(host)
+    hosts = farm.select(name)
+    if len(hosts) != 1:
+        raise HostsFileError(f"{farm.path}: fab trust takes exactly one host, got '{name}'")
+    (host,) = hosts
+    try:
+        key = fetch_host_key(host)
+    except (OSError, paramiko.SSHException) as exc:  # down, refused, silent: the same one line as the others
+        line = explain(host.name, host.address, host.port, exc, "(none: trust reads the key before login)")
+        raise FarmError(host.name, line.removeprefix(f"{host.name}: ")) from None
     fp = fingerprint(key)
     say(f"{host.name} ({host.address}:{host.port}) presents {key.get_name()} key {fp}")
     old = known_key(host)
@@ -258,5 +284,5 @@ def trust(farm: Farm, name: str, yes: bool, say: Callable[[str], None] = print,
     return True
 
 
-__all__ = ["select", "setup_hosts", "deploy_hosts", "stop_hosts", "status_hosts", "status_rows",
+__all__ = ["select", "setup_hosts", "deploy_hosts", "stop_hosts", "status_hosts", "status_rows", "status_notes",
            "status_problems", "collect", "retry", "trust"]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -222,11 +223,25 @@ def _host(name: str, raw: Any, defaults: dict, base: Path, where: str) -> Host:
     )
 
 
-def _count_groups(path: Path, symbol: str, where: str) -> int:
+def make_groups_command(path: Path, symbol: str, hosts: list[Host]) -> str:
+    """The ``invoke make-groups`` line that writes the groups file the hosts' ranges slice."""
+    stops = [h.stop for h in hosts if h.symbol == symbol]
+    n = max(stops) if stops and all(s is not None and s > 0 for s in stops) else "N"
+    try:
+        out = path.relative_to(Path.cwd())
+    except ValueError:
+        out = path
+    return (f"invoke make-groups --symbol {symbol} --grid GRID.yaml --groups {n} "
+            f"--output {shlex.quote(str(out))}")
+
+
+def _count_groups(path: Path, symbol: str, where: str, hosts: list[Host]) -> int:
     from backtest.groups import GroupsError, load_groups_file
 
     if not path.exists():
-        raise HostsFileError(f"{where}: groups file {path} not found (write it with invoke make-groups)")
+        raise HostsFileError(f"{where}: groups file {path} not found; fix: write it with "
+                             f"`{make_groups_command(path, symbol, hosts)}` (grid format: docs/ANALYSIS.md, "
+                             f"e.g. examples/grid_GER40.yaml)")
     try:
         return len(load_groups_file(path, symbol=symbol).groups)
     except GroupsError as exc:
@@ -317,7 +332,7 @@ def load_hosts(path: str | os.PathLike | None = None, *, need_groups: bool = Fal
         groups = _local_path(s.get("groups_file"), base, f"{where}.groups_file")
         if need_groups and groups is None:
             raise HostsFileError(f"{where}.groups_file: missing (the groups file the hosts' ranges slice)")
-        n = _count_groups(groups, name, f"{where}.groups_file") if groups and (need_groups or groups.exists()) else None
+        n = _count_groups(groups, name, f"{where}.groups_file", hosts) if groups and (need_groups or groups.exists()) else None
         symbols[name] = SymbolSetup(
             name=name, groups_file=groups,
             data_file=_local_path(s.get("data_file"), base, f"{where}.data_file"),

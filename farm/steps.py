@@ -12,13 +12,14 @@ import hashlib
 import json
 import os
 import shlex
+import socket
 import tarfile
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
-from farm.errors import NotReadyError, RunnerBusyError
+from farm.errors import NotReadyError, RunnerBusyError, TransferStalledError
 from farm.hosts import Host, SymbolSetup, remote_join
 
 q = shlex.quote
@@ -67,6 +68,29 @@ def _run(c: Remote, host: Host, command: str, **kwargs: Any) -> Any:
     kwargs.setdefault("pty", False)
     kwargs.setdefault("timeout", host.command_timeout)
     return c.run(command, **kwargs)
+
+
+def put(c: Remote, host: Host, local: Path | str, remote: str) -> None:
+    """Upload over SFTP; a transfer that stalls ``command_timeout`` seconds fails (SFTP has no timeout)."""
+    _transfer(c, host, "upload", str(local), remote, lambda: c.put(str(local), remote))
+
+
+def get(c: Remote, host: Host, remote: str, local: Path | str) -> None:
+    """Download over SFTP, failing like :func:`put` when it stalls."""
+    _transfer(c, host, "download", remote, str(local), lambda: c.get(remote, str(local)))
+
+
+def _transfer(c: Remote, host: Host, what: str, src: str, dst: str, move: Callable[[], Any]) -> None:
+    sftp = getattr(c, "sftp", None)  # a real Connection (the dry-run printer has none)
+    if sftp is not None:
+        sftp().get_channel().settimeout(host.command_timeout)
+    try:
+        move()
+    except (TimeoutError, socket.timeout):
+        raise TransferStalledError(
+            host.name, f"{what} {src} -> {dst} stalled for {host.command_timeout}s",
+            f"check the network/VPN to the VM and its free disk (df -h {q(host.base_dir)}), "
+            f"or raise command_timeout in hosts.yaml") from None
 
 
 # ---------------------------------------------------------------- code archive
@@ -144,7 +168,7 @@ def setup(c: Remote, host: Host, requirements: Path = REPO_ROOT / "requirements.
     if have == want and "created" not in created.stdout:
         return f"ready ({'.'.join(map(str, version or ()))}, requirements up to date)"
     remote_req = remote_join(base, "requirements.txt")
-    c.put(str(requirements), remote_req)
+    put(c, host, requirements, remote_req)
     _run(c, host, f"{q(venv + '/bin/python')} -m pip install -q --disable-pip-version-check -r {q(remote_req)}"
                   f" && echo {q(want)} > {q(stamp)}")
     return f"ready ({'.'.join(map(str, version or ()))}, requirements installed)"
@@ -190,7 +214,7 @@ def push_code(c: Remote, host: Host, archive: CodeArchive) -> str:
         unique = f"{archive.code_id}.{uuid.uuid4().hex[:8]}"
         remote_tar = remote_join(base, f".code-{unique}.tar.gz")
         tmp = remote_join(base, f".code-{unique}.tmp")
-        c.put(str(archive.path), remote_tar)
+        put(c, host, archive.path, remote_tar)
         _run(c, host, f"mkdir -p {q(tmp)} && tar -xzf {q(remote_tar)} -C {q(tmp)} && rm -f {q(remote_tar)} "
                       f"&& {{ [ -d {q(target)} ] || mv {q(tmp)} {q(target)}; }} && rm -rf {q(tmp)}")
     _run(c, host, f"ln -sfn {q('code-' + archive.code_id)} {q(link)}")
@@ -202,7 +226,7 @@ def push_if_changed(c: Remote, host: Host, local: Path, remote: str) -> bool:
     have = _run(c, host, f"sha256sum {q(remote)} 2>/dev/null || true").stdout.split()
     if have and have[0] == sha256_file(local):
         return False
-    c.put(str(local), remote)
+    put(c, host, local, remote)
     return True
 
 
@@ -283,10 +307,10 @@ def deploy(c: Remote, host: Host, setup_: SymbolSetup, archive: CodeArchive, *, 
         push_if_changed(c, host, data_local, data_remote)
     filtered = remote_join(target, "groups_filtered.json")
     if groups is not None:
-        c.put(str(groups), filtered)
+        put(c, host, groups, filtered)
     else:
         full = remote_join(target, "groups.json")
-        c.put(str(setup_.groups_file), full)
+        put(c, host, setup_.groups_file, full)
         code = remote_join(host.base_dir, "code")
         _run(c, host, f"cd {q(code)} && {q(host.remote_venv + '/bin/python')} -m backtest.host_tools filter "
                       f"--groups {q(full)} --range {q(host.range_text)} --out {q(filtered)}")
@@ -358,7 +382,7 @@ def download(c: Remote, host: Host, local_dir: Path) -> dict:
             skipped.append(rel)
             continue
         local.parent.mkdir(parents=True, exist_ok=True)
-        c.get(remote_join(host.remote_out, rel), str(local))
+        get(c, host, remote_join(host.remote_out, rel), local)
         os.utime(local, (mtime, mtime))
         fetched.append(rel)
         try:

@@ -15,8 +15,10 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 import yaml
@@ -140,6 +142,22 @@ def ssh_farm(tmp_path_factory, farm_home) -> SSHFarm:
                 s.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 s.process.kill()
+
+
+@contextmanager
+def no_connections() -> Iterator[list]:
+    """Inside: any socket connect fails the caller and is recorded (proves --dry-run connects to nothing)."""
+    attempts: list = []
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        attempts.append(args[-1] if args else kwargs)
+        raise AssertionError(f"a connection was attempted: {args}")
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(socket.socket, "connect", lambda sock, address: refuse(address))
+        mp.setattr(socket.socket, "connect_ex", lambda sock, address: refuse(address))
+        mp.setattr(socket, "create_connection", refuse)
+        yield attempts
 
 
 def write_groups(path: Path, n: int, symbol: str = "GER40") -> Path:

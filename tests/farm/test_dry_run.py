@@ -40,3 +40,27 @@ def test_dry_run_prints_plan_without_connecting(ssh_farm, tmp_path):
     assert "put  " in out and ".tar.gz" in out
     assert "-m venv" in setup.stdout or "pip install" in setup.stdout
     assert "(dry run: nothing was connected to)" in out
+
+
+def test_dry_run_tasks_open_no_socket(ssh_farm, tmp_path, capsys):
+    # Arrange: the fab tasks in this process, every socket connect refused and recorded;
+    # the host is a port nothing listens on
+    import fabfile
+    from invoke import Context
+
+    from tests.farm.conftest import free_port, no_connections
+
+    groups = write_groups(tmp_path / "groups.json", 2)
+    hosts = write_hosts(ssh_farm, tmp_path / "hosts.yaml", groups, [("127.0.0.6", free_port("127.0.0.6"), "0:2")],
+                        base_dir=tmp_path / "remote")
+
+    # Act
+    with no_connections() as attempts:
+        fabfile.setup(Context(), dry_run=True, hosts_file=str(hosts))
+        fabfile.deploy(Context(), dry_run=True, hosts_file=str(hosts))
+    out = capsys.readouterr().out
+
+    # Assert
+    assert attempts == []
+    assert out.count("(dry run: nothing was connected to)") == 2
+    assert "run_parallel_backtest" in out and "pip install" in out

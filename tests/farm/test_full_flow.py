@@ -16,13 +16,17 @@ def _records(path):
 
 
 def test_full_flow_two_hosts_equals_local_run(ssh_farm, tmp_path):
-    # Arrange: names with spaces and quotes on the remote side (quoting)
+    # Arrange: remote names and an env value with spaces, quotes and shell syntax that would
+    # create a marker file if any remote command left them unquoted
     a, b = ssh_farm.servers
     groups = write_groups(tmp_path / "groups.json", 6)
-    base = tmp_path / "remote base 'it''s' \"q\""
+    markers = [tmp_path / f"pwned{i}" for i in range(6)]
+    base = tmp_path / f"remote base 'it''s' \"q\" $(touch {markers[0]}) ; touch {markers[1]} &&"
+    out_name = f"out dir 'x' $HOME `id` `touch {markers[2]}` |touch {markers[3]}"
     hosts = write_hosts(ssh_farm, tmp_path / "hosts.yaml", groups,
                         [(a.address, a.port, "0:3"), (b.address, b.port, "3:6")],
-                        base_dir=base, output_dir="out dir 'x' $HOME `id`/{symbol}", workers=1)
+                        base_dir=base, output_dir=out_name + "/{symbol}", workers=1,
+                        env={"IBSWEEP_NOTE": f"$(touch {markers[4]}); `touch {markers[5]}`"})
     dest = tmp_path / "collected"
 
     # Act
@@ -46,9 +50,9 @@ def test_full_flow_two_hosts_equals_local_run(ssh_farm, tmp_path):
     assert [d["state"] for d in done] == ["finished", "finished"]
     assert [(d["done"], d["total"]) for d in done] == [(3, 3), (3, 3)]
     assert status.returncode == 0 and status.stdout.count("finished") == 2, status.stdout
-    assert (base / "h1" / "out dir 'x' $HOME `id`" / "GER40" / "results_full_GER40.json").exists()
+    assert (base / "h1" / out_name / "GER40" / "results_full_GER40.json").exists()
     assert logs.returncode == 0 and logs.stdout.strip().endswith(
-        f"done: 3 of 3 groups ok, 0 failed; results in {base}/h2/out dir 'x' $HOME `id`/GER40")
+        f"done: 3 of 3 groups ok, 0 failed; results in {base}/h2/{out_name}/GER40")
     assert collect.returncode == 0, collect.stdout + collect.stderr
     assert "0 fetched" in collect_again.stdout and "fetched" in collect.stdout
     merged = dest / "GER40_in_sample" / "merged" / "results_full_GER40.json"
@@ -56,3 +60,4 @@ def test_full_flow_two_hosts_equals_local_run(ssh_farm, tmp_path):
     meta = [json.loads(p.read_text())["metadata"] for p in (merged, local_out / "results_full_GER40.json")]
     assert meta[0]["code_version"] == meta[1]["code_version"]  # the pushed archive is this code
     assert status_json(hosts, "h1")["failed"] == []
+    assert [m.name for m in markers if m.exists()] == []

@@ -90,3 +90,34 @@ def test_exit_1_is_finished_with_failures_exit_2_is_refused(tmp_path):
 
     assert (finished["state"], finished["failed"]) == ("finished", ["group_GER40_001"])
     assert (refused["state"], refused["error"]) == ("refused", "error: g.json: field 'groups': no groups to run")
+
+
+def test_status_before_the_first_progress_line(tmp_path):
+    # Arrange: a runner that has started but logged nothing yet (no run.log, empty runner.out)
+    from farm.flows import status_rows
+    from farm.hosts import Host
+    from farm.report import FarmResult, HostOutcome
+
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "run_parallel_backtest"])
+    cmdline = Path(f"/proc/{proc.pid}/cmdline")
+    while b"run_parallel_backtest" not in cmdline.read_bytes():
+        time.sleep(0.01)
+    out = tmp_path / "out"
+    out.mkdir()
+    write_groups(out / "groups_filtered.json", 3)
+    (out / "runner.pid").write_text(f"{proc.pid}\n")
+    (out / "runner.out").write_text("")
+    host = Host("h1", "127.0.0.9", 22, None, None, tmp_path / "kh", "GER40", "0:3", 0, 3, "/srv", "python3",
+                "venv", 1, "in_sample", "out", 5, 60)
+
+    # Act
+    try:
+        st = host_tools.status(out)
+    finally:
+        proc.kill()
+        proc.wait()
+    (row,) = status_rows(FarmResult([HostOutcome(host, st)]))
+
+    # Assert
+    assert (st["state"], st["done"], st["total"], st["last_group"], st["eta_min"]) == ("running", 0, 3, None, None)
+    assert (row["state"], row["done"], row["last"], row["eta"], row["failed"]) == ("running", "0/3", None, None, 0)

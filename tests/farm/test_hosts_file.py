@@ -93,3 +93,20 @@ def test_deploy_with_missing_data_file_is_exit_2_before_connecting(tmp_path):
     assert res.returncode == 2
     assert res.stderr.strip() == (f"error: {path}: symbols.GER40.data_file: {tmp_path}/GER40_control.parquet "
                                   f"not found (period control)")
+
+
+def test_missing_groups_file_names_it_and_the_command(tmp_path, monkeypatch):
+    # Arrange: the shipped hosts.yaml in a fresh directory, before any groups file exists
+    path = tmp_path / "hosts.yaml"
+    path.write_text((REPO / "hosts.yaml").read_text())
+    monkeypatch.chdir(tmp_path)
+
+    # Act
+    with pytest.raises(HostsFileError) as err:
+        load_hosts(path, need_groups=True)
+
+    # Assert
+    assert str(err.value) == (
+        f"{path}: symbols.GER40.groups_file: groups file {tmp_path}/groups_GER40.json not found; fix: write it "
+        f"with `invoke make-groups --symbol GER40 --grid GRID.yaml --groups 60 --output groups_GER40.json` "
+        f"(grid format: docs/ANALYSIS.md, e.g. examples/grid_GER40.yaml)")

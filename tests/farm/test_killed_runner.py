@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 
-from tests.farm.conftest import kill_runner_tree, run_fab, wait_status, write_groups, write_hosts
+from farm import flows
+from farm.hosts import load_hosts
+from tests.farm.conftest import (kill_runner_tree, no_connections, run_fab, wait_status, write_groups,
+                                 write_hosts)
 
 
 def test_killed_runner_dead_collect_salvages_retry_completes(ssh_farm, tmp_path):
@@ -25,6 +28,9 @@ def test_killed_runner_dead_collect_salvages_retry_completes(ssh_farm, tmp_path)
     status = run_fab(ssh_farm, hosts, "status")
     collect = run_fab(ssh_farm, hosts, "collect", "--dest", str(dest))
     write_hosts(ssh_farm, hosts, groups, ranges, base_dir=tmp_path / "remote")  # the fault is gone
+    farm = load_hosts(hosts)
+    with no_connections() as attempts:  # retry --dry-run plans from the copies collect left
+        _, planned = flows.retry(farm, farm.hosts, dest, dry_run=True)
     retry = run_fab(ssh_farm, hosts, "retry", "--dest", str(dest))
     for name in ("h1", "h2"):
         wait_status(hosts, name, lambda s: s["state"] != "running")
@@ -39,6 +45,10 @@ def test_killed_runner_dead_collect_salvages_retry_completes(ssh_farm, tmp_path)
     assert "h1: runner did not finish; saved 1 finished groups from its checkpoint" in collect.stdout
     assert "2 missing: group_GER40_001, group_GER40_002" in collect.stdout
     assert "fab retry --symbol GER40" in collect.stdout
+    assert attempts == []
+    assert [(o.host.name, o.value[1]) for o in planned.outcomes] == [
+        (name, f"1 groups: started pid None in {tmp_path}/remote/{name}/output/GER40_in_sample/retry-1")
+        for name in ("h1", "h2")]
     assert retry.returncode == 0, retry.stdout + retry.stderr
     assert retry.stdout.count("1 groups: started pid") == 2
     assert final_status.returncode == 0, final_status.stdout

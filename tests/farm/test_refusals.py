@@ -115,3 +115,72 @@ def test_key_not_authorized_names_the_key(ssh_farm, tmp_path):
     assert res.returncode == 1
     assert _problem_line(res.stdout).startswith(
         f"h1: Permission denied (publickey) for key {key} at {a.address}:{a.port}; fix: use the right key")
+
+
+def test_default_key_readable_by_others_refused(ssh_farm, tmp_path, monkeypatch):
+    # Arrange: no identity_file, so paramiko would try ~/.ssh/id_ed25519 on its own; it is mode 0644
+    import yaml
+
+    from farm.flows import status_hosts
+    from farm.hosts import load_hosts
+
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    key = home / ".ssh" / "id_ed25519"
+    shutil.copy(ssh_farm.client_key, key)
+    key.chmod(0o644)
+    monkeypatch.setenv("HOME", str(home))
+    a = ssh_farm.servers[0]
+    path = write_hosts(ssh_farm, tmp_path / "hosts.yaml", write_groups(tmp_path / "groups.json", 2),
+                       [(a.address, a.port, "0:2")], base_dir=tmp_path / "remote")
+    doc = yaml.safe_load(path.read_text())
+    doc["defaults"]["identity_file"] = None
+    path.write_text(yaml.safe_dump(doc))
+    farm = load_hosts(path)
+
+    # Act
+    outcome = status_hosts(farm, farm.hosts).outcomes[0]
+
+    # Assert
+    assert outcome.error == f"h1: private key {key} has mode 0644 (readable by others); fix: chmod 600 {key}"
+
+
+def test_key_with_passphrase_points_to_the_agent(ssh_farm, tmp_path):
+    # Arrange: an authorized key, encrypted with a passphrase, and no agent
+    key = tmp_path / "locked_key"
+    shutil.copy(ssh_farm.client_key, key)
+    key.chmod(0o600)
+    subprocess.run(["ssh-keygen", "-q", "-p", "-N", "s3cret", "-f", str(key)], check=True, capture_output=True)
+
+    # Act
+    res = _status(ssh_farm, tmp_path, identity=key)
+
+    # Assert
+    assert res.returncode == 1
+    assert _problem_line(res.stdout) == (f"h1: private key {key} needs its passphrase (fab never asks for one); "
+                                         f"fix: ssh-add it to your ssh-agent (fab uses the agent's keys too)")
+
+
+def test_trust_records_only_after_a_yes(ssh_farm, tmp_path):
+    # Arrange: an empty project known_hosts; the prompt answered "n", then "y"
+    from farm.flows import trust
+    from farm.hosts import load_hosts
+
+    a = ssh_farm.servers[0]
+    known = tmp_path / "known_hosts"
+    known.write_text("")
+    path = write_hosts(ssh_farm, tmp_path / "hosts.yaml", write_groups(tmp_path / "groups.json", 2),
+                       [(a.address, a.port, "0:2")], base_dir=tmp_path / "remote", known_hosts=known)
+    farm = load_hosts(path)
+    said: list[str] = []
+
+    # Act
+    declined = trust(farm, "h1", yes=False, say=said.append, ask=lambda prompt: "n")
+    after_no = known.read_text()
+    accepted = trust(farm, "h1", yes=False, say=said.append, ask=lambda prompt: "y")
+
+    # Assert
+    assert (declined, after_no) == (False, "")
+    assert accepted is True and known.read_text() == known_hosts_line(a)
+    assert said[0].startswith(f"h1 ({a.address}:{a.port}) presents ssh-ed25519 key SHA256:")
+    assert said[1] == "not recorded"

@@ -1,4 +1,5 @@
-"""retry runs failed groups on idle hosts and leaves a still-running host's groups to it."""
+"""retry runs failed groups on idle hosts and leaves a still-running host's groups to it;
+status names the failed groups of a finished run."""
 from __future__ import annotations
 
 import json
@@ -27,6 +28,7 @@ def test_retry_skips_busy_host_groups(ssh_farm, tmp_path):
         assert run_fab(ssh_farm, hosts, "deploy").returncode == 0
         wait_status(hosts, "h1", lambda s: s["state"] == "running")
         first = wait_status(hosts, "h2", lambda s: s["state"] != "running")
+        status = run_fab(ssh_farm, hosts, "status")
         _set_env(hosts, "h2", {})
 
         # Act
@@ -38,6 +40,9 @@ def test_retry_skips_busy_host_groups(ssh_farm, tmp_path):
 
     # Assert
     assert (first["state"], first["exit"], first["failed"]) == ("finished", 1, ["group_GER40_003"])
+    assert status.returncode == 0, status.stdout
+    assert ("h2: finished, 1 group(s) failed: group_GER40_003; fix: fab collect, then fab retry --symbol GER40"
+            in status.stdout.splitlines())
     assert retry.returncode == 0, retry.stdout + retry.stderr
     table = retry.stdout[retry.stdout.rindex("host  address"):].splitlines()  # the retry table
     (h1_row,) = [ln for ln in table if ln.startswith("h1 ")]

@@ -31,3 +31,19 @@ def test_stop_keeps_finished_groups(ssh_farm, tmp_path):
     assert [g["group_id"] for g in merged["groups"] if g["status"] == "ok"] == ["group_GER40_000"]
     assert "failed: group_GER40_001, group_GER40_002" in collect.stdout
     assert "fab retry --symbol GER40" in collect.stdout
+
+
+def test_stop_when_nothing_runs(ssh_farm, tmp_path):
+    # Arrange: a host where nothing was ever deployed
+    a = ssh_farm.servers[0]
+    groups = write_groups(tmp_path / "groups.json", 2)
+    hosts = write_hosts(ssh_farm, tmp_path / "hosts.yaml", groups, [(a.address, a.port, "0:2")],
+                        base_dir=tmp_path / "remote")
+
+    # Act
+    stop = run_fab(ssh_farm, hosts, "stop")
+
+    # Assert
+    assert stop.returncode == 0, stop.stdout + stop.stderr
+    (row,) = [ln for ln in stop.stdout.splitlines() if ln.startswith("h1 ")]
+    assert row.endswith("not running (not deployed)")

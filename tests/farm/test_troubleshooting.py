@@ -1,4 +1,5 @@
-"""The troubleshooting guide's failures as one line each: a silent server (timeout), an OOM kill."""
+"""The troubleshooting guide's failures as one line each: a silent server (timeout), an OOM kill,
+a closed port under fab trust, no route to host."""
 from __future__ import annotations
 
 import socket
@@ -53,3 +54,41 @@ def test_oom_kill_in_kernel_log_gives_worker_count(ssh_farm, tmp_path, monkeypat
     assert oom is True
     assert line == ("h1: runner killed by the OOM killer (kernel log); fix: set workers: 10 for this host "
                     "in hosts.yaml (was 20) and run fab retry")
+
+
+def test_trust_on_a_closed_port_is_one_line(ssh_farm, tmp_path):
+    # Arrange
+    import pytest
+
+    from farm.errors import FarmError
+    from farm.flows import trust
+    from tests.farm.conftest import free_port
+
+    closed = free_port("127.0.0.4")
+    path = write_hosts(ssh_farm, tmp_path / "hosts.yaml", write_groups(tmp_path / "groups.json", 2),
+                       [("127.0.0.4", closed, "0:2")], base_dir=tmp_path / "remote")
+
+    # Act
+    with pytest.raises(FarmError) as err:
+        trust(load_hosts(path), "h1", yes=True)
+
+    # Assert
+    assert str(err.value).startswith(f"h1: connection refused at 127.0.0.4:{closed}; fix: the VM is down")
+    assert "127.0.0.4" not in ssh_farm.known_hosts.read_text()
+
+
+def test_no_route_to_host_is_not_called_refused():
+    # Arrange: what paramiko raises when the VM's network is unreachable
+    import errno
+
+    from paramiko.ssh_exception import NoValidConnectionsError
+
+    from farm.errors import explain
+
+    exc = NoValidConnectionsError({("127.0.0.9", 22): OSError(errno.EHOSTUNREACH, "No route to host")})
+
+    # Act
+    line = explain("vm1", "127.0.0.9", 22, exc, "k")
+
+    # Assert
+    assert line.startswith("vm1: no route to host 127.0.0.9:22; fix: the VM is down or the network/VPN")
