@@ -24,10 +24,14 @@ _REASON_CODES = {DEAL_REASON_SL: 0, DEAL_REASON_TP: 1}  # anything else: 2 (clos
 def run_combo(bars: Bars, params: dict[str, Any], settings: RunSettings) -> tuple[np.ndarray, int]:
     """Replay one resolved combination over ``bars``: ``(trades, skipped)``."""
     emulator = MT5Emulator(bars)
-    strategy = IBStrategy(emulator, compile_params(params, bars.symbol), bars.symbol,
-                          settings.risk, settings.news_ns)
+    compiled = compile_params(params, bars.symbol)
+    strategy = IBStrategy(emulator, compiled, bars.symbol, settings.risk, settings.news_ns)
     emulator.run(strategy)
-    return trades_from_deals(emulator.history_deals_get()), strategy.skipped
+    trades = trades_from_deals(emulator.history_deals_get())
+    # MT5's tp 0 means "none"; a short's TP can sit exactly at price 0 (fill == T),
+    # and the record's tp is null only when tp_mult is 0 (spec section 7).
+    trades["has_tp"] = compiled.tp_mult > 0
+    return trades, strategy.skipped
 
 
 def trades_from_deals(deals: tuple[TradeDeal, ...]) -> np.ndarray:

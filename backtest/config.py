@@ -24,7 +24,6 @@ DEFAULTS: dict[str, Any] = {
             "timezone": "Europe/Berlin",
             "currencies": ["EUR"],
             "point": 0.01,
-            "digits": 2,
             "value_per_point": 1.0,
             "volume_min": 0.01,
             "volume_step": 0.01,
@@ -45,7 +44,6 @@ DEFAULTS: dict[str, Any] = {
             "timezone": "Europe/London",
             "currencies": ["USD"],
             "point": 0.01,
-            "digits": 2,
             "value_per_point": 100.0,
             "volume_min": 0.01,
             "volume_step": 0.01,
@@ -97,7 +95,6 @@ class SymbolSpec:
     timezone: str
     currencies: tuple[str, ...]
     point: float
-    digits: int
     value_per_point: float
     volume_min: float
     volume_step: float
@@ -109,6 +106,13 @@ class SymbolSpec:
         import math
 
         return int(math.floor(price_units / self.point + 0.5))
+
+    @property
+    def digits(self) -> int:
+        """The decimals of ``point`` (spec section 1): prices in outputs are rounded to it."""
+        import decimal
+
+        return max(0, -decimal.Decimal(repr(self.point)).normalize().as_tuple().exponent)
 
     @property
     def spread_points(self) -> int:
@@ -191,7 +195,6 @@ def symbol_spec(name: str, cfg: dict[str, Any] | None = None) -> SymbolSpec:
         timezone=raw["timezone"],
         currencies=tuple(c.upper() for c in raw["currencies"]),
         point=float(raw["point"]),
-        digits=int(raw["digits"]),
         value_per_point=float(raw["value_per_point"]),
         volume_min=float(raw["volume_min"]),
         volume_step=float(raw["volume_step"]),

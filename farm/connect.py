@@ -32,9 +32,18 @@ def user_known_hosts() -> Path:
     return Path(os.path.expanduser("~/.ssh/known_hosts"))
 
 
+def ssh_hostname(host: Host) -> str:
+    """The address really dialled for ``host``: its ``HostName`` in ~/.ssh/config, if any."""
+    try:
+        return str(Config().base_ssh_config.lookup(host.address).get("hostname", host.address))
+    except Exception:  # an unreadable ssh config: Fabric's own connect would fail with the details
+        return host.address
+
+
 def host_key_name(host: Host) -> str:
-    """The known_hosts name of a host: ``addr`` on port 22, else ``[addr]:port``."""
-    return host.address if host.port == 22 else f"[{host.address}]:{host.port}"
+    """The known_hosts name paramiko looks up: ``addr`` on port 22, else ``[addr]:port``."""
+    address = ssh_hostname(host)
+    return address if host.port == 22 else f"[{address}]:{host.port}"
 
 
 def fingerprint(key: paramiko.PKey) -> str:
@@ -139,7 +148,7 @@ def classify_host_key_error(host: Host, exc: BaseException) -> BaseException:
         found = _REJECTED.search(str(exc))
         server = found.group(1) if found else host_key_name(host)
         addr, _, port = server.lstrip("[").partition("]:")
-        if addr not in (host.address, _ssh_hostname(host)):
+        if addr not in (host.address, ssh_hostname(host)):
             ssh = f"ssh -p {port} {addr}" if port else f"ssh {addr}"
             return UnknownHostError(host.name, f"unknown jump host {server} (ProxyJump in ~/.ssh/config; "
                                                f"no key in known_hosts)",
@@ -153,19 +162,12 @@ def classify_host_key_error(host: Host, exc: BaseException) -> BaseException:
 _REJECTED = re.compile(r"Server '([^']+)' not found in known_hosts")
 
 
-def _ssh_hostname(host: Host) -> str:
-    """The address paramiko really dials for ``host`` (``HostName`` of ~/.ssh/config, if any)."""
-    try:
-        return str(Config().base_ssh_config.lookup(host.address).get("hostname", host.address))
-    except Exception:  # an unreadable ssh config only costs the nicer message
-        return host.address
-
 
 def fetch_host_key(host: Host) -> paramiko.PKey:
     """The host's public key, read from its SSH handshake (no authentication)."""
     import socket
 
-    sock = socket.create_connection((host.address, host.port), timeout=host.connect_timeout)
+    sock = socket.create_connection((ssh_hostname(host), host.port), timeout=host.connect_timeout)
     transport = paramiko.Transport(sock)
     try:
         transport.start_client(timeout=host.connect_timeout)

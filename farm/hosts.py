@@ -48,6 +48,7 @@ HOST_KEYS = {"address", "symbol", "range"} | set(DEFAULT_KEYS)
 TOP_KEYS = {"defaults", "symbols", "hosts"}
 PERIODS = ("in_sample", "control")
 
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _RANGE = re.compile(r"^\s*(-?\d*)\s*:\s*(-?\d*)\s*$")
 
 
@@ -185,6 +186,9 @@ def _host(name: str, raw: Any, defaults: dict, base: Path, where: str) -> Host:
         if key not in raw:
             raise HostsFileError(f"{where}: missing '{key}'")
     v = {**defaults, **raw}
+    for what, value in (("host name", name), ("symbol", str(v["symbol"]))):
+        if not _NAME.match(value):  # both become local and remote path components
+            raise HostsFileError(f"{where}: {what} {value!r} may only hold letters, digits, '_', '.', '-'")
     address = str(v["address"])
     try:
         ipaddress.ip_address(address)
@@ -241,7 +245,7 @@ def _count_groups(path: Path, symbol: str, where: str, hosts: list[Host]) -> int
     if not path.exists():
         raise HostsFileError(f"{where}: groups file {path} not found; fix: write it with "
                              f"`{make_groups_command(path, symbol, hosts)}` (grid format: docs/ANALYSIS.md, "
-                             f"e.g. examples/grid_GER40.yaml)")
+                             f"e.g. examples/grid_GER40.yaml), then check the ranges with fab deploy --dry-run")
     try:
         return len(load_groups_file(path, symbol=symbol).groups)
     except GroupsError as exc:
@@ -280,8 +284,20 @@ def _check_ranges(path: Path, hosts: list[Host], setup: SymbolSetup) -> list[str
     missing = [i for i in range(n) if i not in covered]
     if not missing:
         return []
-    return [f"{path}: symbols.{setup.name}: groups {_spans(missing)} of {setup.groups_file} are run by no host "
-            f"(set allow_uncovered: true to silence)"]
+    return [f"{path}: symbols.{setup.name}: groups {_spans(missing)} of {setup.groups_file} ({n} entries) are "
+            f"run by no host; fix: e.g. {_even_ranges([h for _, _, h in spans], n)} "
+            f"(or allow_uncovered: true to silence)"]
+
+
+def _even_ranges(hosts: list[Host], n: int) -> str:
+    """Ranges that split ``n`` groups evenly over ``hosts`` in their current order, hosts.yaml style."""
+    size, extra = divmod(n, len(hosts))
+    parts, start = [], 0
+    for i, h in enumerate(hosts):
+        stop = start + size + (1 if i < extra else 0)
+        parts.append(f'{h.name} range: "{start}:{stop}"')
+        start = stop
+    return ", ".join(parts)
 
 
 def _spans(idx: list[int]) -> str:

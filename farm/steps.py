@@ -377,6 +377,9 @@ def download(c: Remote, host: Host, local_dir: Path) -> dict:
     for rel, size, mtime in list_remote_files(c, host):
         if rel.endswith(".tmp") or "/.tmp" in rel or rel.startswith(".tmp"):
             continue
+        if rel.startswith("/") or ".." in Path(rel).parts:  # only a tampered host lists such names
+            bad.append(f"{rel}: refused, outside the output directory")
+            continue
         local = local_dir / rel
         if local.exists() and local.stat().st_size == size and int(local.stat().st_mtime) == mtime:
             skipped.append(rel)

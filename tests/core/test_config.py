@@ -41,3 +41,14 @@ def test_spec_defaults():
     assert (xau.timezone, xau.value_per_point, xau.spread_points) == ("Europe/London", 100.0, 20)
     assert period("in_sample").start_date == "2023-01-01"
     assert period("in_sample").end_date == "2025-10-31"
+
+
+def test_digits_are_the_decimals_of_the_point(tmp_path):
+    override = tmp_path / "points.yaml"
+    override.write_text("symbols:\n  XAUUSD:\n    point: 0.001\n  GER40:\n    point: 0.1\n")
+
+    cfg = load_config(override)
+
+    assert symbol_spec("XAUUSD").digits == 2
+    assert symbol_spec("XAUUSD", cfg).digits == 3
+    assert symbol_spec("GER40", cfg).digits == 1

@@ -46,7 +46,8 @@ def test_dry_run_tasks_open_no_socket(ssh_farm, tmp_path, capsys):
     # Arrange: the fab tasks in this process, every socket connect refused and recorded;
     # the host is a port nothing listens on
     import fabfile
-    from invoke import Context
+    import pytest
+    from invoke import Context, Exit
 
     from tests.farm.conftest import free_port, no_connections
 
@@ -58,9 +59,12 @@ def test_dry_run_tasks_open_no_socket(ssh_farm, tmp_path, capsys):
     with no_connections() as attempts:
         fabfile.setup(Context(), dry_run=True, hosts_file=str(hosts))
         fabfile.deploy(Context(), dry_run=True, hosts_file=str(hosts))
+        with pytest.raises(Exit) as nothing_collected:
+            fabfile.retry(Context(), dry_run=True, hosts_file=str(hosts), dest=str(tmp_path / "empty"))
     out = capsys.readouterr().out
 
     # Assert
     assert attempts == []
+    assert nothing_collected.value.message == "nothing to retry from: no results yet in --dest (run fab collect first)"
     assert out.count("(dry run: nothing was connected to)") == 2
     assert "run_parallel_backtest" in out and "pip install" in out

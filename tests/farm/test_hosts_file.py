@@ -61,6 +61,7 @@ def test_uncovered_groups_warn_unless_silenced(tmp_path):
     quiet = load_hosts(_hosts_file(tmp_path, hosts, {"GER40": {"groups_file": groups, "allow_uncovered": True}}))
 
     assert len(loud.notes) == 1 and "groups 0:1, 3:4 of" in loud.notes[0] and "allow_uncovered" in loud.notes[0]
+    assert 'fix: e.g. a range: "0:4"' in loud.notes[0]
     assert quiet.notes == []
 
 
@@ -109,4 +110,11 @@ def test_missing_groups_file_names_it_and_the_command(tmp_path, monkeypatch):
     assert str(err.value) == (
         f"{path}: symbols.GER40.groups_file: groups file {tmp_path}/groups_GER40.json not found; fix: write it "
         f"with `invoke make-groups --symbol GER40 --grid GRID.yaml --groups 60 --output groups_GER40.json` "
-        f"(grid format: docs/ANALYSIS.md, e.g. examples/grid_GER40.yaml)")
+        f"(grid format: docs/ANALYSIS.md, e.g. examples/grid_GER40.yaml), then check the ranges with fab deploy --dry-run")
+
+
+def test_host_name_that_would_escape_the_collect_dir_refused(tmp_path):
+    path = _hosts_file(tmp_path, {"../vm1": {"address": "127.0.0.9", "symbol": "GER40", "range": "0:4"}})
+
+    with pytest.raises(HostsFileError, match=r"hosts\.\.\./vm1: host name '\.\./vm1' may only hold letters"):
+        load_hosts(path)
