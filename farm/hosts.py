@@ -348,7 +348,8 @@ def load_hosts(path: str | os.PathLike | None = None, *, need_groups: bool = Fal
         groups = _local_path(s.get("groups_file"), base, f"{where}.groups_file")
         if need_groups and groups is None:
             raise HostsFileError(f"{where}.groups_file: missing (the groups file the hosts' ranges slice)")
-        n = _count_groups(groups, name, f"{where}.groups_file", hosts) if groups and (need_groups or groups.exists()) else None
+        counted = groups is not None and (need_groups or groups.exists())
+        n = _count_groups(groups, name, f"{where}.groups_file", hosts) if counted else None
         symbols[name] = SymbolSetup(
             name=name, groups_file=groups,
             data_file=_local_path(s.get("data_file"), base, f"{where}.data_file"),

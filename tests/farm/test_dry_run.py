@@ -33,7 +33,7 @@ def test_dry_run_prints_plan_without_connecting(ssh_farm, tmp_path):
     assert deploy.returncode == 0 and setup.returncode == 0, deploy.stderr + setup.stderr
     out = deploy.stdout
     base = f"{tmp_path}/my base/h1"
-    assert f"== h1 (" in out and f"@127.0.0.6:{port}) GER40 0:2" in out
+    assert "== h1 (" in out and f"@127.0.0.6:{port}) GER40 0:2" in out
     assert f"put  {groups} -> {base}/it's out/groups.json" in out
     assert f"--range 0:2 --out '{base}/it'\"'\"'s out/groups_filtered.json'" in out
     assert "nohup sh -c" in out and "< /dev/null &" in out

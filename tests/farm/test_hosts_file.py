@@ -110,7 +110,8 @@ def test_missing_groups_file_names_it_and_the_command(tmp_path, monkeypatch):
     assert str(err.value) == (
         f"{path}: symbols.GER40.groups_file: groups file {tmp_path}/groups_GER40.json not found; fix: write it "
         f"with `invoke make-groups --symbol GER40 --grid GRID.yaml --groups 60 --output groups_GER40.json` "
-        f"(grid format: docs/ANALYSIS.md, e.g. examples/grid_GER40.yaml), then check the ranges with fab deploy --dry-run")
+        f"(grid format: docs/ANALYSIS.md, e.g. examples/grid_GER40.yaml), "
+        f"then check the ranges with fab deploy --dry-run")
 
 
 def test_host_name_that_would_escape_the_collect_dir_refused(tmp_path):
