@@ -156,12 +156,7 @@ def _print_collect(reports) -> bool:
             failed = True
         if r.merge is None:
             continue
-        m = r.merge
-        print(f"{r.symbol}: merged {len(m.merged) - len(m.failed)} ok groups into {m.output_dir}")
-        if m.missing:
-            print(f"{r.symbol}: {len(m.missing)} missing: {', '.join(m.missing)}")
-        if m.failed:
-            print(f"{r.symbol}: {len(m.failed)} failed: {', '.join(m.failed)}")
+        print("\n".join(r.merge.summary_lines()))
         if r.rerun_command:
             print(f"re-run them on the hosts: fab retry --symbol {r.symbol}")
             print(f"or locally: {r.rerun_command}")

@@ -158,19 +158,29 @@ def config_path(path: str | os.PathLike | None = None) -> Path | None:
     return default if default.exists() else None
 
 
+def read_yaml_mapping(file: Path, error: type[Exception]) -> dict[str, Any]:
+    """A YAML file whose top level is a mapping (empty file: ``{}``); else ``error``
+    naming the file."""
+    try:
+        raw = yaml.safe_load(file.read_text()) or {}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error(f"{file}: cannot read: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise error(f"{file}: not valid YAML: {' '.join(str(exc).split())}") from None
+    if not isinstance(raw, dict):
+        raise error(f"{file}: top level must be a mapping")
+    return raw
+
+
 def load_config(path: str | os.PathLike | None = None) -> dict[str, Any]:
     """DEFAULTS deep-merged with the override file (see :func:`config_path`)."""
     file = config_path(path)
     if file is None:
         return copy.deepcopy(DEFAULTS)
-    if not file.exists():
-        raise ConfigError(f"{file}: config file not found")
-    try:
-        override = yaml.safe_load(file.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{file}: not valid YAML: {exc}") from None
-    if not isinstance(override, dict):
-        raise ConfigError(f"{file}: top level must be a mapping")
+    if not file.is_file():
+        problem = "is a directory, not a config file" if file.is_dir() else "config file not found"
+        raise ConfigError(f"{file}: {problem}")
+    override = read_yaml_mapping(file, ConfigError)
     for key in override:
         if key not in DEFAULTS:
             raise ConfigError(f"{file}: unknown section '{key}' (known: {', '.join(DEFAULTS)})")

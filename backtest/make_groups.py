@@ -30,8 +30,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from backtest.config import read_yaml_mapping
 from backtest.params import TIME_PARAMS, ParamError, check_names, parse_hhmm, resolve_params
 
 MAX_COMBINATIONS = 2_000_000
@@ -428,13 +427,7 @@ def load_grid(path: Path) -> dict[str, Any]:
     path = Path(path)
     if not path.exists():
         raise GridError(f"{path}: grid file not found")
-    try:
-        spec = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise GridError(f"{path}: not valid YAML: {exc}") from None
-    if not isinstance(spec, dict):
-        raise GridError(f"{path}: top level must be a mapping with 'grid'")
-    return spec
+    return read_yaml_mapping(path, GridError)
 
 
 def plan_groups(symbol: str, grid_spec: dict[str, Any], n_groups: int,

@@ -108,6 +108,17 @@ class MergeReport:
     metadata: dict[str, Any]
     raw_groups: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
 
+    def summary_lines(self) -> list[str]:
+        """What a person reads after a merge (``invoke merge``, ``fab collect``)."""
+        lines = [f"{self.symbol}: {len(self.merged)} groups merged from {len(self.sources)} "
+                 f"directories into {self.output_dir} ({self.duplicates} duplicates dropped)"]
+        lines += [f"forced: {reason}" for reason in self.forced]
+        for label, ids in (("failed", self.failed), ("missing", self.missing),
+                           ("not in the groups file", self.unexpected)):
+            if ids:
+                lines.append(f"{self.symbol}: {label} ({len(ids)}): {', '.join(ids)}")
+        return lines
+
     def rerun_groups(self, path: Path | None = None, output_dir: Path | None = None) -> str | None:
         """Write the missing and failed groups to a groups file; the command to run them.
 

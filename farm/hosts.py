@@ -20,8 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from backtest.config import read_yaml_mapping
 from farm.errors import HostsFileError
 
 HOSTS_ENV = "IBSWEEP_HOSTS"
@@ -317,12 +316,7 @@ def load_hosts(path: str | os.PathLike | None = None, *, need_groups: bool = Fal
     file = hosts_file_path(path)
     if not file.exists():
         raise HostsFileError(f"{file}: hosts file not found (use --hosts-file or ${HOSTS_ENV})")
-    try:
-        raw = yaml.safe_load(file.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise HostsFileError(f"{file}: not valid YAML: {exc}") from None
-    if not isinstance(raw, dict):
-        raise HostsFileError(f"{file}: top level must be a mapping")
+    raw = read_yaml_mapping(file, HostsFileError)
     _check_unknown(raw, TOP_KEYS, str(file))
     base = file.resolve().parent
     defaults_raw = raw.get("defaults") or {}

@@ -41,16 +41,7 @@ def merge(c, dir, output, groups_file=None, symbol=None, force=False, config=Non
         rerun = report.rerun_groups() if (report.missing or report.failed) else None
     except (MergeError, ValueError) as exc:
         raise Exit(str(exc), code=2) from None
-    print(f"{report.symbol}: {len(report.merged)} groups merged from {len(report.sources)} "
-          f"directories into {report.output_dir} ({report.duplicates} duplicates dropped)")
-    for reason in report.forced:
-        print(f"forced: {reason}")
-    if report.failed:
-        print(f"failed ({len(report.failed)}): {', '.join(report.failed)}")
-    if report.missing:
-        print(f"missing ({len(report.missing)}): {', '.join(report.missing)}")
-    if report.unexpected:
-        print(f"not in the groups file ({len(report.unexpected)}): {', '.join(report.unexpected)}")
+    print("\n".join(report.summary_lines()))
     if rerun:
         print(f"re-run them with:\n  {rerun}")
 

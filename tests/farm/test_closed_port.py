@@ -35,4 +35,4 @@ def test_closed_port_reported_other_host_finishes(ssh_farm, tmp_path):
     merged = json.loads((tmp_path / "collected/GER40_in_sample/merged/results_full_GER40.json").read_text())
     assert [(g["group_id"], g["status"]) for g in merged["groups"]] == \
         [("group_GER40_000", "ok"), ("group_GER40_001", "ok")]
-    assert "GER40: 2 missing: group_GER40_002, group_GER40_003" in collect.stdout
+    assert "GER40: missing (2): group_GER40_002, group_GER40_003" in collect.stdout

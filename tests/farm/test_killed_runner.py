@@ -43,7 +43,7 @@ def test_killed_runner_dead_collect_salvages_retry_completes(ssh_farm, tmp_path)
     assert "h1: runner died (exit 137" in status.stdout and "fab retry" in status.stdout
     assert collect.returncode == 1
     assert "h1: runner did not finish; saved 1 finished groups from its checkpoint" in collect.stdout
-    assert "2 missing: group_GER40_001, group_GER40_002" in collect.stdout
+    assert "missing (2): group_GER40_001, group_GER40_002" in collect.stdout
     assert "fab retry --symbol GER40" in collect.stdout
     assert attempts == []
     assert [(o.host.name, o.value[1]) for o in planned.outcomes] == [

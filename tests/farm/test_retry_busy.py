@@ -53,4 +53,4 @@ def test_retry_skips_busy_host_groups(ssh_farm, tmp_path):
     merged = json.loads((dest / "GER40_in_sample" / "merged" / "results_full_GER40.json").read_text())
     assert {g["group_id"]: g["status"] for g in merged["groups"]} == \
         {"group_GER40_002": "ok", "group_GER40_003": "ok"}
-    assert "2 missing: group_GER40_000, group_GER40_001" in collect.stdout
+    assert "missing (2): group_GER40_000, group_GER40_001" in collect.stdout

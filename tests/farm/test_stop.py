@@ -29,7 +29,7 @@ def test_stop_keeps_finished_groups(ssh_farm, tmp_path):
     assert status.returncode == 0, status.stdout
     merged = json.loads((dest / "GER40_in_sample" / "merged" / "results_full_GER40.json").read_text())
     assert [g["group_id"] for g in merged["groups"] if g["status"] == "ok"] == ["group_GER40_000"]
-    assert "failed: group_GER40_001, group_GER40_002" in collect.stdout
+    assert "failed (2): group_GER40_001, group_GER40_002" in collect.stdout
     assert "fab retry --symbol GER40" in collect.stdout
 
 
