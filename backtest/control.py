@@ -129,9 +129,10 @@ def compare_control(in_sample_dir: Path, top: str = "10%", min_count: int = 10,
                     workers: int = 1, symbol: str | None = None,
                     news_file: str | None = None) -> Path:
     """Write ``control_vs_in_sample_{SYMBOL}.csv`` for the run in ``in_sample_dir``; its path."""
+    from backtest.atomic import atomic_write_text
     from backtest.data import load_period_bars
     from backtest.merge import detect_symbol
-    from backtest.outputs import atomic_write_text, read_results
+    from backtest.outputs import read_results
 
     cfg = cfg or DEFAULTS
     in_sample_dir = Path(in_sample_dir)

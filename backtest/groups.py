@@ -14,11 +14,11 @@ import itertools
 import json
 import math
 import os
-import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from backtest.atomic import atomic_write_text
 from backtest.config import ConfigError, symbol_spec
 from backtest.params import ParamError, check_names, resolve_params
 
@@ -234,21 +234,10 @@ def write_groups_file(path: str | os.PathLike, symbol: str | None,
     the same groups (the failed-groups file is passed back as ``--groups-file``).
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
     body: dict[str, Any] = {} if symbol is None else {"symbol": symbol}
     body["groups"] = raw_groups
     text = json.dumps(body, indent=2, ensure_ascii=False) + "\n"
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write_text(target, text)
 
 
 def select_range(groups_file: GroupsFile, start: int | None = None,

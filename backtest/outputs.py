@@ -12,18 +12,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
+from backtest.atomic import atomic_write, atomic_write_text
 from backtest.params import PARAM_NAMES
 
 FORMAT_VERSION = 1
 # The summary's leading metric columns (io-contract.md); other metrics follow.
 LEAD_METRICS = ("total_r", "sharpe", "trades", "winrate", "profit_factor", "max_dd_r")
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)
 
 
 class ResultsError(ValueError):
@@ -39,43 +36,6 @@ def result_paths(out_dir: Path, symbol: str) -> dict[str, Path]:
         "full": out_dir / f"results_full_{symbol}.json",
         "failed": out_dir / f"failed_groups_{symbol}.json",
     }
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
-    """Call ``write(tmp)`` on a temporary file next to ``path``, then replace ``path``."""
-    path = Path(path)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; results are ordinary files
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-    return path
-
-
-def atomic_write_text(path: Path, text: str) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` atomically."""
-    return atomic_write(Path(path), lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def _cell(value: Any) -> str:

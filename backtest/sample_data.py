@@ -17,7 +17,6 @@ output changes: it is part of the cached file name.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import zlib
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from backtest.atomic import atomic_write
 from backtest.config import DEFAULTS, REPO_ROOT, period, symbol_spec
 
 GENERATOR_VERSION = 1
@@ -211,21 +211,10 @@ def sample_path(symbol: str, start_date: str, end_date: str, seed: int,
     return _sample_dir(cfg) / name
 
 
-def _write_atomic(path: Path, write) -> None:
-    """Write via a temporary file in the same folder and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def write_parquet(frame: pd.DataFrame, path: Path) -> None:
     """Bars frame to Parquet, atomically; same frame, same bytes."""
     table = pa.Table.from_pandas(frame, preserve_index=False)
-    _write_atomic(Path(path), lambda tmp: pq.write_table(table, tmp))
+    atomic_write(Path(path), lambda tmp: pq.write_table(table, tmp))
 
 
 def ensure_sample(symbol: str, period_name: str, cfg: dict[str, Any] | None = None,
@@ -309,7 +298,7 @@ def generate_news(start_date: str, end_date: str, seed: int) -> pd.DataFrame:
 def write_news_csv(frame: pd.DataFrame, path: Path) -> None:
     """News frame to CSV (ISO 8601 times with offset), atomically."""
     out = frame.assign(time=frame["time"].map(lambda t: t.isoformat()))
-    _write_atomic(Path(path), lambda tmp: out.to_csv(tmp, index=False))
+    atomic_write(Path(path), lambda tmp: out.to_csv(tmp, index=False))
 
 
 def news_sample_path(start_date: str, end_date: str, seed: int,
