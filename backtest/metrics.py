@@ -20,12 +20,10 @@ import numpy as np
 
 from backtest.bars import Bars
 from backtest.engine import RunSettings
+from backtest.risk_manager import max_daily_loss_pct, max_drawdown_pct, prop_ok
 from backtest.trades import trade_values
 
 SQRT_252 = math.sqrt(252.0)
-# A loss within this many percentage points of a limit counts as "exactly the
-# limit" (money is summed in float64; 5 % of 100 000 must stay inside 5 %).
-LIMIT_TOLERANCE_PCT = 1e-9
 
 METRIC_KEYS = (
     "trades", "winrate", "total_r", "avg_r", "profit_factor", "max_dd_r", "sharpe",
@@ -122,37 +120,6 @@ def _all_days_equal(traded_day_r: np.ndarray, n_days: int) -> bool:
 def worst_day_r(traded_day_r: np.ndarray) -> float | None:
     """Lowest daily R over the days with a trade; None with no trades."""
     return float(traded_day_r.min()) if len(traded_day_r) else None
-
-
-def max_daily_loss_pct(pnl_money: np.ndarray, starts: np.ndarray, account_size: float) -> float:
-    """Largest (day's start balance − day's lowest closed balance) / account × 100.
-
-    The day's lowest balance includes its start balance (reading 6), so a day
-    without a loss contributes 0.
-    """
-    if len(pnl_money) == 0:
-        return 0.0
-    balance = account_size + np.cumsum(pnl_money)
-    before = np.concatenate(([account_size], balance[:-1]))
-    start_balance = before[starts]
-    lowest = np.minimum(np.minimum.reduceat(balance, starts), start_balance)
-    return float((start_balance - lowest).max() * 100.0 / account_size)
-
-
-def max_drawdown_pct(pnl_money: np.ndarray, account_size: float) -> float:
-    """Largest (running peak − balance) / running peak × 100; the peak starts at the account size."""
-    if len(pnl_money) == 0:
-        return 0.0
-    balance = account_size + np.cumsum(pnl_money)
-    peak = np.maximum(np.maximum.accumulate(balance), account_size)
-    return float(max(((peak - balance) * 100.0 / peak).max(), 0.0))
-
-
-def prop_ok(daily_loss_pct: float, drawdown_pct: float, daily_limit_pct: float,
-            max_limit_pct: float) -> bool:
-    """Both losses at or under their limits (exactly the limit is inside)."""
-    return bool(daily_loss_pct <= daily_limit_pct + LIMIT_TOLERANCE_PCT
-                and drawdown_pct <= max_limit_pct + LIMIT_TOLERANCE_PCT)
 
 
 _DAY_COUNTS: dict[int, tuple[weakref.ref, int]] = {}
