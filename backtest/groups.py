@@ -98,13 +98,18 @@ def _check_symbol(value: Any, where: str, cfg: dict[str, Any] | None) -> str:
     return value
 
 
-def _check_grid(grid: Any, params: dict[str, Any], where: str) -> dict[str, list[Any]]:
-    if not isinstance(grid, dict):
-        raise GroupsError(f"{where}: field 'grid': must be an object of parameter: [values]")
+def _check_mapping(value: Any, where: str, field: str, shape: str) -> None:
+    """``params`` / ``grid`` must be an object whose keys are known parameter names."""
+    if not isinstance(value, dict):
+        raise GroupsError(f"{where}: field '{field}': must be {shape}")
     try:
-        check_names(grid, f"{where}: field 'grid'")
+        check_names(value, f"{where}: field '{field}'")
     except ParamError as exc:
         raise GroupsError(str(exc)) from None
+
+
+def _check_grid(grid: Any, params: dict[str, Any], where: str) -> dict[str, list[Any]]:
+    _check_mapping(grid, where, "grid", "an object of parameter: [values]")
     for name, values in grid.items():
         field = f"{where}: field 'grid.{name}'"
         if name in params:
@@ -140,12 +145,7 @@ def _group(raw: Any, index: int, default_symbol: str | None, path: str,
                           "a top-level \"symbol\", or the symbol argument)")
     symbol = _check_symbol(symbol, where, cfg)
     params = raw.get("params", {})
-    if not isinstance(params, dict):
-        raise GroupsError(f"{where}: field 'params': must be an object of parameter: value")
-    try:
-        check_names(params, f"{where}: field 'params'")
-    except ParamError as exc:
-        raise GroupsError(str(exc)) from None
+    _check_mapping(params, where, "params", "an object of parameter: value")
     grid = _check_grid(raw.get("grid", {}), params, where)
     return Group(group_id, symbol, copy.deepcopy(params), copy.deepcopy(grid), raw)
 
