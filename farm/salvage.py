@@ -11,26 +11,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-CHECKPOINT = "checkpoint.jsonl"
-
-
-def read_checkpoint(path: Path) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
-    """(header, group records by id) of a checkpoint; a torn last line is ignored."""
-    header: dict[str, Any] = {}
-    records: dict[str, dict[str, Any]] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            continue
-        if not isinstance(entry, dict):
-            continue
-        if entry.get("kind") == "header":
-            header = entry
-        elif isinstance(entry.get("group_id"), str):
-            records[entry["group_id"]] = entry
-    return header, records
-
+from backtest.checkpoint import CHECKPOINT_FILE as CHECKPOINT
+from backtest.checkpoint import read_checkpoint
 
 def needs_salvage(directory: Path, symbol: str) -> bool:
     """True when the checkpoint holds finished groups the result file lacks."""
