@@ -122,7 +122,7 @@ def logs(c, host, follow=False, lines=50, period=None, hosts_file=None):
             "force": "merge results made with different data checksums or code versions"})
 def collect(c, symbol=None, host=None, period=None, dest=None, force=False, hosts_file=None):
     """Download each host's output (skipping unchanged files), merge per symbol, list what is left."""
-    from backtest.merge import MergeError
+    from backtest.analysis.merge import MergeError
 
     farm = _farm(hosts_file, need_groups=True)
     hosts = _hosts(farm, host, symbol, period)
@@ -176,7 +176,7 @@ def stop(c, host=None, symbol=None, period=None, hosts_file=None):
             "dry_run": "connect to nothing: plan from the last collect's copies in --dest, print the commands"})
 def retry(c, symbol=None, host=None, period=None, dest=None, force=False, dry_run=False, hosts_file=None):
     """Collect, then run only the failed and missing groups, spread over the symbol's idle hosts."""
-    from backtest.merge import MergeError
+    from backtest.analysis.merge import MergeError
 
     farm = _farm(hosts_file, need_groups=True)
     hosts = _hosts(farm, host, symbol, period)

@@ -42,7 +42,7 @@ _SETTINGS = None
 
 def standard_grid() -> list[dict[str, Any]]:
     """The 1,000 combinations of the standard workload."""
-    from backtest.params import resolve_params
+    from backtest.strategy.params import resolve_params
 
     axes = itertools.product(
         WINDOWS, ("both", "long"), (0.3, 0.5, 0.7, 0.9, 1.1, 1.3, 1.5, 1.7, 1.9, 2.1),
@@ -54,7 +54,7 @@ def standard_grid() -> list[dict[str, Any]]:
 
 def reference_grid() -> list[dict[str, Any]]:
     """The 16 combinations of the reference comparison."""
-    from backtest.params import resolve_params
+    from backtest.strategy.params import resolve_params
 
     axes = itertools.product(WINDOWS, ("both", "long"), (0.5, 1.0), (1.0, 2.0))
     return [resolve_params(SYMBOL, {"ib_start": a, "ib_end": b, "direction": d, "sl_mult": s,
@@ -63,7 +63,7 @@ def reference_grid() -> list[dict[str, Any]]:
 
 
 def load_bars(start: str, end: str):
-    from backtest.data import load_period_bars
+    from backtest.data.loaders import load_period_bars
 
     return load_period_bars(SYMBOL, "in_sample").between(start, end)
 
@@ -91,8 +91,8 @@ def _pss_mb() -> float:
 
 def _sweep_chunk(args: tuple[list[dict[str, Any]], bool]) -> tuple[int, int, float]:
     """Worker: sweep (and score) one chunk; (pid, trades, private MB: its own pages)."""
-    from backtest.metrics import combo_metrics
-    from backtest.sweep import run_sweep
+    from backtest.strategy.metrics import combo_metrics
+    from backtest.engines.sweep import run_sweep
 
     combos, with_metrics = args
     results = run_sweep(_BARS, combos, _SETTINGS)
@@ -107,8 +107,8 @@ def timed_sweep(workers: int, n_combos: int, with_metrics: bool) -> dict[str, An
     global _BARS, _SETTINGS
     import multiprocessing
 
-    from backtest.engine import RunSettings
-    from backtest.sweep import prepare_sweep, warm_up
+    from backtest.core.settings import RunSettings
+    from backtest.engines.sweep import prepare_sweep, warm_up
 
     _BARS, _SETTINGS = load_bars(*STANDARD), RunSettings()
     loaded_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -154,7 +154,7 @@ def timed_sweep(workers: int, n_combos: int, with_metrics: bool) -> dict[str, An
 def compile_seconds() -> dict[str, float]:
     """First kernel call in this process (called in a subprocess with a chosen cache)."""
     start = time.perf_counter()
-    import backtest.sweep as sweep
+    import backtest.engines.sweep as sweep
 
     imported = time.perf_counter() - start
     return {"import": imported, "first_call": sweep.warm_up()}
@@ -162,9 +162,9 @@ def compile_seconds() -> dict[str, float]:
 
 def reference(start: str, end: str, n_combos: int) -> list[dict[str, Any]]:
     """Fast sweep, emulator and backtesting.py on the reference slice and grid."""
-    from backtest.adapter import run_combo
-    from backtest.engine import RunSettings
-    from backtest.sweep import run_sweep, warm_up
+    from backtest.engines.adapter import run_combo
+    from backtest.core.settings import RunSettings
+    from backtest.engines.sweep import run_sweep, warm_up
 
     bars, settings, combos = load_bars(start, end), RunSettings(), reference_grid()[:n_combos]
     warm_up()

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from backtest.bars import Bars
-from backtest.params import compile_params, distance_points
+from backtest.data.bars import Bars
+from backtest.strategy.params import compile_params, distance_points
 
 try:  # optional: bench/requirements.txt
     from backtesting import Backtest, Strategy

@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         for symbol in GROUPS:
             groups = groups_file(symbol, Path(tmp) / f"groups_{symbol}.json")
             # first call generates the sample data if needed: not timed
-            subprocess.run([sys.executable, "-c", "from backtest.data import resolve_data_file;"
+            subprocess.run([sys.executable, "-c", "from backtest.data.loaders import resolve_data_file;"
                             f"resolve_data_file('{symbol}', 'in_sample', None)"],
                            cwd=REPO, check=True, capture_output=True)
             started = time.perf_counter()

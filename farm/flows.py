@@ -122,7 +122,7 @@ class SymbolCollect:
     period: str
     downloads: FarmResult
     merged_dir: Path | None = None
-    merge: Any = None                      # backtest.merge.MergeReport
+    merge: Any = None                      # backtest.analysis.merge.MergeReport
     rerun_command: str | None = None
     salvaged: dict[str, list[str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -160,11 +160,11 @@ def merge_inputs(symbol: str, base: Path, hosts: list[Host]) -> tuple[list[Path]
 
 def collect(farm: Farm, hosts: list[Host], dest: Path = DEFAULT_DEST, force: bool = False,
             download: bool = True) -> list[SymbolCollect]:
-    """Download every host's output, merge per symbol with backtest.merge, list what is left.
+    """Download every host's output, merge per symbol with backtest.analysis.merge, list what is left.
 
     ``download=False`` merges the copies already in ``dest`` without connecting (retry --dry-run).
     """
-    from backtest.merge import merge_dirs
+    from backtest.analysis.merge import merge_dirs
 
     out = []
     for symbol in dict.fromkeys(h.symbol for h in hosts):
@@ -225,14 +225,14 @@ def retry(farm: Farm, hosts: list[Host], dest: Path = DEFAULT_DEST, force: bool 
 
 def _running_groups(base: Path, outcome: HostOutcome) -> list[str]:
     """Group ids of a busy host's current run, from the copy collect just downloaded."""
-    from backtest.host_tools import group_ids
+    from backtest.runner.host_tools import group_ids
 
     rel = outcome.value.get("run", "")[len(outcome.host.remote_out):].lstrip("/")
     return group_ids(base / "hosts" / outcome.host.name / rel / "groups_filtered.json")
 
 
 def _share_file(tmp: Path, sc: SymbolCollect, host: str, ids: list[str]) -> Path:
-    from backtest.groups import write_groups_file
+    from backtest.runner.groups import write_groups_file
 
     path = tmp / f"retry_{sc.symbol}_{host}.json"
     write_groups_file(path, sc.symbol, [sc.merge.raw_groups[g] for g in ids])

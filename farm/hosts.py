@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from backtest.config import read_yaml_mapping
+from backtest.core.config import read_yaml_mapping
 from farm.errors import HostsFileError
 
 HOSTS_ENV = "IBSWEEP_HOSTS"
@@ -239,7 +239,7 @@ def make_groups_command(path: Path, symbol: str, hosts: list[Host]) -> str:
 
 
 def _count_groups(path: Path, symbol: str, where: str, hosts: list[Host]) -> int:
-    from backtest.groups import GroupsError, load_groups_file
+    from backtest.runner.groups import GroupsError, load_groups_file
 
     if not path.exists():
         raise HostsFileError(f"{where}: groups file {path} not found; fix: write it with "

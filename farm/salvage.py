@@ -3,7 +3,7 @@
 A runner killed with SIGKILL (or by the OOM killer) leaves its append-only
 ``checkpoint.jsonl`` but no final result files; the groups it finished are
 still good. :func:`salvage` writes them as a normal result set that
-:func:`backtest.merge.merge_dirs` can merge.
+:func:`backtest.analysis.merge.merge_dirs` can merge.
 """
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from backtest.checkpoint import CHECKPOINT_FILE as CHECKPOINT
-from backtest.checkpoint import read_checkpoint
+from backtest.runner.checkpoint import CHECKPOINT_FILE as CHECKPOINT
+from backtest.runner.checkpoint import read_checkpoint
 
 def needs_salvage(directory: Path, symbol: str) -> bool:
     """True when the checkpoint holds finished groups the result file lacks."""
@@ -33,7 +33,7 @@ def needs_salvage(directory: Path, symbol: str) -> bool:
 
 def salvage(directory: Path, out_dir: Path, symbol: str, host: str) -> list[str]:
     """Write the checkpoint's finished groups of ``directory`` as results in ``out_dir``; their ids."""
-    from backtest.outputs import write_results
+    from backtest.runner.outputs import write_results
 
     header, records = read_checkpoint(directory / CHECKPOINT)
     settings = header.get("settings") or {}

@@ -190,11 +190,11 @@ def check_ready(c: Remote, host: Host) -> None:
 # ---------------------------------------------------------------- status
 
 def remote_status(c: Remote, host: Host) -> dict:
-    """The newest run's state on the host, from one command (backtest.host_tools status)."""
+    """The newest run's state on the host, from one command (backtest.runner.host_tools status)."""
     out = host.remote_out
     code = remote_join(host.base_dir, "code")
     cmd = (f"if [ ! -d {q(out)} ] || [ ! -d {q(code)} ]; then echo '{{\"state\": \"not deployed\"}}'; "
-           f"else cd {q(code)} && {q(host.remote_venv + '/bin/python')} -m backtest.host_tools status "
+           f"else cd {q(code)} && {q(host.remote_venv + '/bin/python')} -m backtest.runner.host_tools status "
            f"--dir {q(out)}; fi")
     res = _run(c, host, cmd)
     text = (res.stdout or "").strip()
@@ -312,7 +312,7 @@ def deploy(c: Remote, host: Host, setup_: SymbolSetup, archive: CodeArchive, *, 
         full = remote_join(target, "groups.json")
         put(c, host, setup_.groups_file, full)
         code = remote_join(host.base_dir, "code")
-        _run(c, host, f"cd {q(code)} && {q(host.remote_venv + '/bin/python')} -m backtest.host_tools filter "
+        _run(c, host, f"cd {q(code)} && {q(host.remote_venv + '/bin/python')} -m backtest.runner.host_tools filter "
                       f"--groups {q(full)} --range {q(host.range_text)} --out {q(filtered)}")
     pid = start_runner(c, host, target, runner_command(host, setup_, target, data_remote))
     return f"started pid {pid} in {target}"

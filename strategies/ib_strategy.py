@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from backtest.config import SymbolSpec
+from backtest.core.config import SymbolSpec
 from backtest.emulator.mt5_emulator import (
     POSITION_TYPE_BUY, Bar, MT5Emulator, TradeDeal, TradeOrder, TradePosition,
 )
-from backtest.news import news_blocked
-from backtest.params import CompiledParams, distance_points
-from backtest.risk_manager import lot_size
+from backtest.data.news import news_blocked
+from backtest.strategy.params import CompiledParams, distance_points
+from backtest.strategy.risk_manager import lot_size
 from strategies.base_strategy import Strategy
 
 

@@ -8,7 +8,7 @@ from invoke.exceptions import Exit
 
 
 def _cfg(config: str | None) -> dict:
-    from backtest.config import ConfigError, load_config
+    from backtest.core.config import ConfigError, load_config
 
     try:
         return load_config(config)
@@ -31,7 +31,7 @@ def _dirs(values: list[str]) -> list[Path]:
 })
 def merge(c, dir, output, groups_file=None, symbol=None, force=False, config=None):
     """Merge result directories into one, re-rank, list missing/failed groups."""
-    from backtest.merge import MergeError, merge_dirs
+    from backtest.analysis.merge import MergeError, merge_dirs
 
     cfg = _cfg(config)
     try:
@@ -63,8 +63,8 @@ def control(c, from_, top="10%", min_count=10, output=None, data_file=None, news
     """Re-run the best in-sample combinations on the control period, side by side."""
     import csv
 
-    from backtest.config import period
-    from backtest.control import compare_control
+    from backtest.core.config import period
+    from backtest.analysis.control import compare_control
 
     cfg = _cfg(config)
     try:
@@ -92,8 +92,8 @@ def control(c, from_, top="10%", min_count=10, output=None, data_file=None, news
 })
 def make_groups(c, grid, groups, symbol=None, output=None, config=None):
     """Cut a parameter grid into N cost-balanced groups (a groups file)."""
-    from backtest.groups import write_groups_file
-    from backtest.make_groups import load_grid, plan_groups
+    from backtest.runner.groups import write_groups_file
+    from backtest.analysis.make_groups import load_grid, plan_groups
 
     cfg = _cfg(config)
     if not str(groups).isdigit():
@@ -122,9 +122,9 @@ def make_groups(c, grid, groups, symbol=None, output=None, config=None):
 })
 def charts(c, from_, symbol=None):
     """Redraw the per-group charts of a results directory into its charts/."""
-    from backtest.charts import best_index, write_group_charts
-    from backtest.merge import detect_symbol
-    from backtest.outputs import read_results
+    from backtest.runner.charts import best_index, write_group_charts
+    from backtest.analysis.merge import detect_symbol
+    from backtest.runner.outputs import read_results
 
     directory = Path(from_)
     try:

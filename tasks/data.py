@@ -4,11 +4,11 @@ from __future__ import annotations
 import pandas as pd
 from invoke import Exit, task
 
-from backtest.bars import Bars
-from backtest.config import ConfigError, load_config, symbol_names, symbol_spec
-from backtest.config import period as period_of
-from backtest.data import DataError, load_bars
-from backtest.sample_data import (ensure_sample, ensure_sample_news, news_sample_path,
+from backtest.data.bars import Bars
+from backtest.core.config import ConfigError, load_config, symbol_names, symbol_spec
+from backtest.core.config import period as period_of
+from backtest.data.loaders import DataError, load_bars
+from backtest.data.sample import (ensure_sample, ensure_sample_news, news_sample_path,
                                   sample_path)
 
 

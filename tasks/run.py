@@ -33,7 +33,7 @@ def backtest(c, groups_file, data_file=None, start_date=None, end_date=None, wor
              risk=None, account_size=None, news_file=None, engine="fast", config=None,
              server_tz=None, drop_invalid=False, fresh=False, symbol=None):
     """Run every group of a groups file in parallel (what run_parallel_backtest runs); resumable."""
-    from backtest.run_parallel_backtest import RunOptions, input_errors, run_backtest
+    from backtest.runner.main import RunOptions, input_errors, run_backtest
 
     options = RunOptions(
         groups_file=groups_file, data_file=data_file, start_date=start_date, end_date=end_date,

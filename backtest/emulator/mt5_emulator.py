@@ -33,8 +33,8 @@ from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
-from backtest.bars import Bars
-from backtest.config import SymbolSpec
+from backtest.data.bars import Bars
+from backtest.core.config import SymbolSpec
 
 TRADE_ACTION_DEAL = 1
 TRADE_ACTION_PENDING = 5

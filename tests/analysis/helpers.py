@@ -4,8 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from backtest.outputs import write_results
-from backtest.params import resolve_params
+from backtest.runner.outputs import write_results
+from backtest.strategy.params import resolve_params
 
 META = {"symbol": "GER40", "period": "in_sample", "start_date": "2024-01-01",
         "end_date": "2024-03-31", "data_file": "data/x.parquet", "data_checksum": "abc123",

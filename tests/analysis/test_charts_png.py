@@ -2,7 +2,7 @@
 import itertools
 import struct
 
-from backtest.charts import chart_path, write_group_charts
+from backtest.runner.charts import chart_path, write_group_charts
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

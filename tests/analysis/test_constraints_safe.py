@@ -1,7 +1,7 @@
 """Constraints are evaluated by a small interpreter: only the allowed syntax runs."""
 import pytest
 
-from backtest.make_groups import Constraint, GridError
+from backtest.analysis.make_groups import Constraint, GridError
 
 PARAMS = {"sl_mult": 1.0, "tp_mult": 2.0, "ib_end": "10:00", "direction": "long",
           "max_trades_per_day": 2}

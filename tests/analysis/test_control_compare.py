@@ -4,13 +4,14 @@ import csv
 
 import pytest
 
-from backtest.config import DEFAULTS, period, symbol_spec
-from backtest.control import ControlError, compare_control, top_count
-from backtest.data import load_bars
-from backtest.engine import RunSettings, run_combos
-from backtest.outputs import write_results
-from backtest.params import resolve_params
-from backtest.sample_data import generate_bars, write_parquet
+from backtest.core.config import DEFAULTS, period, symbol_spec
+from backtest.analysis.control import ControlError, compare_control, top_count
+from backtest.data.loaders import load_bars
+from backtest.core.settings import RunSettings
+from backtest.engines.run import run_combos
+from backtest.runner.outputs import write_results
+from backtest.strategy.params import resolve_params
+from backtest.data.sample import generate_bars, write_parquet
 
 TP_VALUES = (0.5, 1.0, 1.5, 2.0, 3.0)
 

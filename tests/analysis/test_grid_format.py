@@ -1,7 +1,7 @@
 """Grid YAML values: decimal-safe inclusive ranges, and clear errors on bad input."""
 import pytest
 
-from backtest.make_groups import GridError, load_grid, plan_groups, range_values
+from backtest.analysis.make_groups import GridError, load_grid, plan_groups, range_values
 
 
 def test_range_is_inclusive_and_decimal_exact():

@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from backtest.groups import expand_group, load_groups_file, write_groups_file
-from backtest.make_groups import combo_cost, plan_groups
+from backtest.runner.groups import expand_group, load_groups_file, write_groups_file
+from backtest.analysis.make_groups import combo_cost, plan_groups
 
 GRID = {
     "params": {"direction": "both"},

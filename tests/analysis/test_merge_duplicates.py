@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from backtest.merge import MergeError, merge_dirs
+from backtest.analysis.merge import MergeError, merge_dirs
 from tests.analysis.helpers import failed_record, ok_record, write_run
 
 

@@ -1,7 +1,7 @@
 """Merging two halves of a run gives the same result files as the whole run."""
 import json
 
-from backtest.merge import merge_dirs
+from backtest.analysis.merge import merge_dirs
 from tests.analysis.helpers import ok_record, write_run
 
 

@@ -1,8 +1,8 @@
 """With the groups file, groups in no directory are listed; re-run file and command."""
 import shlex
 
-from backtest.groups import load_groups_file, write_groups_file
-from backtest.merge import merge_dirs
+from backtest.runner.groups import load_groups_file, write_groups_file
+from backtest.analysis.merge import merge_dirs
 from tests.analysis.helpers import failed_record, ok_record, raw_group, write_run
 
 

@@ -1,8 +1,8 @@
 """Two real runner halves of a sweep merge into what the whole sweep gives."""
 import json
 
-from backtest.merge import merge_dirs
-from backtest.run_parallel_backtest import main
+from backtest.analysis.merge import merge_dirs
+from backtest.runner.main import main
 from tests.runner.helpers import END, START, write_bars
 
 GROUPS = [{"group_id": f"group_GER40_00{n}", "params": {"ib_end": ib_end},

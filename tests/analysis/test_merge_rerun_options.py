@@ -2,8 +2,8 @@
 MT5 server time zone, dropped bars), and the merged metadata names the sweep's groups file."""
 import shlex
 
-from backtest.groups import write_groups_file
-from backtest.merge import merge_dirs
+from backtest.runner.groups import write_groups_file
+from backtest.analysis.merge import merge_dirs
 from tests.analysis.helpers import failed_record, ok_record, raw_group, write_run
 
 

@@ -1,7 +1,7 @@
 """Merged start/end time are the earliest/latest instants, whatever UTC offset each host wrote."""
 import json
 
-from backtest.merge import merge_dirs
+from backtest.analysis.merge import merge_dirs
 from tests.analysis.helpers import ok_record, write_run
 
 

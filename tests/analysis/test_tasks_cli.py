@@ -3,7 +3,7 @@ import pytest
 from invoke import Context
 from invoke.exceptions import Exit
 
-from backtest.groups import expand_group, load_groups_file
+from backtest.runner.groups import expand_group, load_groups_file
 from tasks.analysis import charts, make_groups, merge
 from tests.analysis.helpers import ok_record, write_run
 

@@ -2,8 +2,8 @@
 import numpy as np
 import pandas as pd
 
-from backtest.bars import bars_from_frame, day_number
-from backtest.config import symbol_spec
+from backtest.data.bars import bars_from_frame, day_number
+from backtest.core.config import symbol_spec
 
 
 def _frame(times, prices):

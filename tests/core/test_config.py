@@ -1,7 +1,7 @@
 """Configuration: defaults and user overrides without code edits."""
 import pytest
 
-from backtest.config import ConfigError, load_config, period, symbol_spec
+from backtest.core.config import ConfigError, load_config, period, symbol_spec
 
 
 def test_override_file_changes_one_value_and_keeps_the_rest(tmp_path):

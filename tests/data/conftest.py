@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from backtest.config import symbol_spec
+from backtest.core.config import symbol_spec
 
 HEADER = "time,open,high,low,close"
 

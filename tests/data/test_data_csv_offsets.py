@@ -1,7 +1,7 @@
 """CSV times: naive means UTC, an offset is honoured; local day/minute follow the symbol."""
 import pandas as pd
 
-from backtest.data import load_bars
+from backtest.data.loaders import load_bars
 
 
 def test_offsets_are_converted_to_utc(write_csv, ger40):

@@ -4,7 +4,7 @@ import logging
 import numpy as np
 import pandas as pd
 
-from backtest.data import load_bars
+from backtest.data.loaders import load_bars
 
 
 def _utc_ns(text: str) -> int:

@@ -1,7 +1,7 @@
 """Duplicate timestamps are an error naming the second occurrence and the first."""
 import pytest
 
-from backtest.data import DataError, load_bars
+from backtest.data.loaders import DataError, load_bars
 
 
 def test_duplicate_time_is_an_error(write_csv, ger40):

@@ -1,7 +1,7 @@
 """Missing columns, unparseable times, empty and missing files are one-line errors."""
 import pytest
 
-from backtest.data import DataError, load_bars
+from backtest.data.loaders import DataError, load_bars
 
 
 def test_missing_column(write_csv, ger40):

@@ -1,7 +1,7 @@
 """An invalid bar is an error naming the file, the first bad row, its time and the fault."""
 import pytest
 
-from backtest.data import DataError, load_bars
+from backtest.data.loaders import DataError, load_bars
 
 GOOD = ["2024-01-02 09:00,100.00,101.00,99.00,100.50",
         "2024-01-02 09:01,100.50,100.80,100.10,100.20"]

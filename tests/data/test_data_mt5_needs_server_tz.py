@@ -1,7 +1,7 @@
 """An MT5 export without a server time zone is refused with a clear message."""
 import pytest
 
-from backtest.data import DataError, load_bars
+from backtest.data.loaders import DataError, load_bars
 
 
 def test_mt5_without_server_tz_is_refused(write_mt5, ger40):

@@ -4,7 +4,7 @@ import hashlib
 import numpy as np
 import pandas as pd
 
-from backtest.data import load_bars
+from backtest.data.loaders import load_bars
 
 
 def test_parquet_round_trip_to_integer_points(tmp_path, ger40):

@@ -3,9 +3,9 @@ import copy
 
 import pytest
 
-from backtest.bars import day_date
-from backtest.config import DEFAULTS
-from backtest.data import DataError, load_period_bars, resolve_data_file
+from backtest.data.bars import day_date
+from backtest.core.config import DEFAULTS
+from backtest.data.loaders import DataError, load_period_bars, resolve_data_file
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """Unsorted input is an error naming the first row that goes back in time."""
 import pytest
 
-from backtest.data import DataError, load_bars
+from backtest.data.loaders import DataError, load_bars
 
 
 def test_unsorted_input_is_an_error(write_csv, ger40):

@@ -1,6 +1,6 @@
 """Sample data is deterministic: same seed, byte-identical Parquet; another seed differs."""
-from backtest.data import file_checksum
-from backtest.sample_data import generate_bars, write_parquet
+from backtest.data.loaders import file_checksum
+from backtest.data.sample import generate_bars, write_parquet
 
 
 def _checksum(tmp_path, name, seed):

@@ -1,7 +1,7 @@
 """Sample news: plausible high-impact USD/EUR events, written as a news CSV."""
 import pandas as pd
 
-from backtest.sample_data import generate_news, write_news_csv
+from backtest.data.sample import generate_news, write_news_csv
 
 
 def test_nfp_on_the_first_friday_at_0830_new_york():
@@ -38,7 +38,7 @@ def test_news_csv_round_trip(tmp_path):
 
 
 def test_sample_news_file_feeds_the_news_filter(tmp_path):
-    from backtest.news import event_times, load_news
+    from backtest.data.news import event_times, load_news
 
     news = generate_news("2024-01-01", "2024-01-31", seed=1)
     path = tmp_path / "news.csv"

@@ -5,8 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from backtest.config import DEFAULTS
-from backtest.sample_data import generate_bars
+from backtest.core.config import DEFAULTS
+from backtest.data.sample import generate_bars
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ from typing import Iterator
 import pytest
 import yaml
 
-from backtest.sample_data import generate_bars, write_parquet
+from backtest.data.sample import generate_bars, write_parquet
 
 REPO = Path(__file__).resolve().parents[2]
 SSHD = "/usr/sbin/sshd"

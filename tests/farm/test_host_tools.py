@@ -1,4 +1,4 @@
-"""backtest.host_tools, the commands a host runs: filter a groups file, report a run's state."""
+"""backtest.runner.host_tools, the commands a host runs: filter a groups file, report a run's state."""
 from __future__ import annotations
 
 import json
@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from backtest import host_tools
+from backtest.runner import host_tools
 from tests.farm.conftest import write_groups
 
 LOG = """2026-02-08 10:15:00 - INFO - workers: 1

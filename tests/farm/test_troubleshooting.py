@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import subprocess
 
-from backtest import host_tools
+from backtest.runner import host_tools
 from farm.flows import status_problem
 from farm.hosts import load_hosts
 from tests.farm.conftest import run_fab, write_groups, write_hosts

@@ -18,7 +18,7 @@ RUN_TIME_KEYS = ("start_time", "end_time", "host", "workers")
 
 def write_bars(path: Path, start: str, end: str, seed: int = 7) -> Path:
     """Synthetic GER40 M1 bars of the local dates start..end, as Parquet."""
-    from backtest.sample_data import generate_bars, write_parquet
+    from backtest.data.sample import generate_bars, write_parquet
 
     write_parquet(generate_bars(SYMBOL, start, end, seed), path)
     return path

@@ -1,11 +1,11 @@
-"""backtest.checkpoint: what a resume accepts and refuses, read in-process."""
+"""backtest.runner.checkpoint: what a resume accepts and refuses, read in-process."""
 from __future__ import annotations
 
 import json
 
 import pytest
 
-from backtest.checkpoint import Checkpoint, ResumeError, read_checkpoint
+from backtest.runner.checkpoint import Checkpoint, ResumeError, read_checkpoint
 
 HEADER = {"symbol": "GER40", "data_checksum": "abc", "code_version": "0.1.0+x",
           "settings": {"risk": 1000.0, "engine": "fast"}, "group_ids": ["g1", "g2"]}

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from backtest.config import DEFAULTS, load_config
-from backtest.run_parallel_backtest import default_output_dir
+from backtest.core.config import DEFAULTS, load_config
+from backtest.runner.main import default_output_dir
 from tests.runner.helpers import SYMBOL, full_results, run_cli, write_bars, write_groups
 
 CONTROL = DEFAULTS["periods"]["control"]

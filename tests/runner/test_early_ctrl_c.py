@@ -2,7 +2,7 @@
 interrupted exit code 130, not 1 (which means "finished, some groups failed")."""
 from __future__ import annotations
 
-import backtest.run_parallel_backtest as runner
+import backtest.runner.main as runner
 
 
 def test_ctrl_c_during_preparation_exits_130(dataset, tmp_path, monkeypatch, capsys):

@@ -6,7 +6,7 @@ import datetime as dt
 import json
 import time
 
-from backtest.run_parallel_backtest import main
+from backtest.runner.main import main
 from tests.runner.helpers import SYMBOL, run_args
 
 

@@ -5,9 +5,9 @@ import csv
 import datetime as dt
 import json
 
-from backtest.data import file_checksum
-from backtest.params import PARAM_NAMES
-from backtest.version import code_version
+from backtest.data.loaders import file_checksum
+from backtest.strategy.params import PARAM_NAMES
+from backtest.core.version import code_version
 from tests.runner.helpers import END, GROUP_IDS, START, SYMBOL, full_results
 
 LEAD_COLUMNS = ["group_id", "total_r", "sharpe", "trades", "winrate", "profit_factor", "max_dd_r"]

@@ -1,9 +1,9 @@
-"""backtest.outputs.write_results: a pure function of its inputs (sorting, cells, atomicity)."""
+"""backtest.runner.outputs.write_results: a pure function of its inputs (sorting, cells, atomicity)."""
 from __future__ import annotations
 
 import csv
 
-from backtest.outputs import read_results, write_results
+from backtest.runner.outputs import read_results, write_results
 
 
 def _group(group_id, totals, status="ok"):

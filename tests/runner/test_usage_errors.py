@@ -6,7 +6,7 @@ import errno
 
 import pytest
 
-from backtest.run_parallel_backtest import main
+from backtest.runner.main import main
 from tests.runner.helpers import run_args, run_cli
 
 USAGE_CASES = {
@@ -54,12 +54,12 @@ def test_config_that_is_a_directory_is_one_line_naming_it(dataset, tmp_path):
 
 def test_unreadable_data_file_is_one_line_naming_it(dataset, tmp_path, monkeypatch, capsys):
     # Root reads a chmod-000 file, so the OS error is raised where the data is opened.
-    import backtest.data
+    import backtest.data.loaders
 
     def refuse(*_args, **_kwargs):
         raise PermissionError(errno.EACCES, "Permission denied", str(dataset.bars))
 
-    monkeypatch.setattr(backtest.data, "load_period_bars", refuse)
+    monkeypatch.setattr(backtest.data.loaders, "load_period_bars", refuse)
     out = tmp_path / "out"
 
     code = main([str(a) for a in run_args(dataset.bars, dataset.groups, out)])

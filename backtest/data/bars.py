@@ -1,0 +1,136 @@
+"""M1 bars as plain integer-point arrays, with their session-local calendar.
+
+Every engine (the emulator and the sweep kernel) reads the same :class:`Bars`:
+prices are whole points (spec section 1), each bar carries its intrabar path
+direction (spec section 4) and its trading day / minute / weekday in the
+symbol's session time zone. Loaders (``backtest.data.loaders``) produce it; nothing
+downstream touches pandas time zones again.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from backtest.core.config import SymbolSpec
+
+EPOCH_DAY = dt.date(1970, 1, 1)
+
+
+def day_number(day: dt.date | str) -> int:
+    """A calendar date as days since 1970-01-01 (the unit of ``Bars.day``)."""
+    if isinstance(day, str):
+        day = dt.date.fromisoformat(day)
+    return (day - EPOCH_DAY).days
+
+
+def day_date(number: int) -> dt.date:
+    return EPOCH_DAY + dt.timedelta(days=int(number))
+
+
+def falling_path(open_: np.ndarray, close: np.ndarray) -> np.ndarray:
+    """Whether each bar's path is open→high→low→close (spec section 4).
+
+    Rising bars (close > open) go open→low→high→close; a doji takes the
+    opposite direction of the bar before it; a first-row doji is falling.
+    """
+    n = len(open_)
+    falling = close < open_
+    doji = close == open_
+    out = np.empty(n, dtype=bool)
+    prev_falling = False  # so that a first-row doji (opposite of "rising") falls
+    for i in range(n):
+        out[i] = (not prev_falling) if doji[i] else falling[i]
+        prev_falling = out[i]
+    return out
+
+
+@dataclass(frozen=True)
+class Bars:
+    """Validated M1 bars of one symbol, prices in integer points.
+
+    ``time_ns`` is the bar open time (UTC, ns since the epoch); ``day`` the
+    trading day (local date, days since 1970-01-01); ``minute`` the local
+    minute of the day (0..1439); ``weekday`` 0 = Monday; ``falling`` the path
+    direction, computed on the whole loaded file so that "the bar before"
+    crosses period starts.
+    """
+
+    symbol: SymbolSpec
+    time_ns: np.ndarray
+    open: np.ndarray
+    high: np.ndarray
+    low: np.ndarray
+    close: np.ndarray
+    falling: np.ndarray
+    day: np.ndarray
+    minute: np.ndarray
+    weekday: np.ndarray
+    source: str = ""
+    checksum: str = ""
+
+    def __len__(self) -> int:
+        return len(self.time_ns)
+
+    def between(self, start_date: dt.date | str, end_date: dt.date | str) -> "Bars":
+        """The bars whose trading day lies in ``start_date..end_date`` (inclusive)."""
+        lo = np.searchsorted(self.day, day_number(start_date), side="left")
+        hi = np.searchsorted(self.day, day_number(end_date), side="right")
+        return self.take(slice(lo, hi))
+
+    def take(self, index: slice | np.ndarray) -> "Bars":
+        arrays = {
+            name: getattr(self, name)[index]
+            for name in ("time_ns", "open", "high", "low", "close", "falling",
+                         "day", "minute", "weekday")
+        }
+        return replace(self, **arrays)
+
+    def trading_days(self) -> np.ndarray:
+        """The distinct trading days present (sorted day numbers)."""
+        return np.unique(self.day)
+
+    def price(self, points: int | np.ndarray) -> float | np.ndarray:
+        """Points back to a price, rounded to the symbol's digits."""
+        return np.round(np.asarray(points) * self.symbol.point, self.symbol.digits)
+
+    def times_utc(self) -> pd.DatetimeIndex:
+        return pd.DatetimeIndex(self.time_ns.astype("datetime64[ns]"), tz="UTC")
+
+
+def bars_from_frame(frame: pd.DataFrame, symbol: SymbolSpec, source: str = "",
+                    checksum: str = "") -> Bars:
+    """Build :class:`Bars` from a validated frame.
+
+    ``frame`` has a tz-aware UTC ``time`` column (bar open), sorted and unique,
+    and float ``open/high/low/close`` in price units. Prices become
+    ``rint(price / point)`` (nearest, ties to even).
+    """
+    times = pd.DatetimeIndex(frame["time"])
+    if times.tz is None:
+        raise ValueError("bars_from_frame needs tz-aware UTC times")
+    times = times.tz_convert("UTC")
+    points = {
+        col: np.rint(frame[col].to_numpy(dtype=np.float64) / symbol.point).astype(np.int64)
+        for col in ("open", "high", "low", "close")
+    }
+    local = times.tz_convert(symbol.timezone)
+    naive_local = local.tz_localize(None)
+    day = ((naive_local.normalize() - pd.Timestamp("1970-01-01")).days).to_numpy(np.int32)
+    minute = (local.hour * 60 + local.minute).to_numpy(np.int16)
+    return Bars(
+        symbol=symbol,
+        time_ns=times.asi8.astype(np.int64),
+        open=points["open"],
+        high=points["high"],
+        low=points["low"],
+        close=points["close"],
+        falling=falling_path(points["open"], points["close"]),
+        day=day,
+        minute=minute,
+        weekday=local.dayofweek.to_numpy(np.int8),
+        source=source,
+        checksum=checksum,
+    )

@@ -1,0 +1,246 @@
+"""The groups file (io-contract "Groups file"): load, validate, expand, write.
+
+A groups file names the combinations a run tries: per group, fixed ``params``
+and a ``grid`` expanded as a cartesian product, each combination filled with
+the symbol's defaults. :func:`load_groups_file` validates everything up front
+(every combination included), so a bad file stops before anything runs, with
+one line naming the file, the group and the field.
+"""
+from __future__ import annotations
+
+import copy
+import difflib
+import itertools
+import json
+import math
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from backtest.core.atomic import atomic_write_text
+from backtest.core.config import ConfigError, symbol_spec
+from backtest.strategy.params import ParamError, check_names, resolve_params
+
+# "error": why the group failed, as failed_groups_{SYMBOL}.json records it (ignored on load)
+GROUP_KEYS = ("group_id", "symbol", "params", "grid", "description", "comment", "error")
+FILE_KEYS = ("symbol", "groups", "metadata", "description", "comment")
+
+
+class GroupsError(ValueError):
+    """A groups file that cannot run; the message names the file, group and field."""
+
+
+@dataclass(frozen=True)
+class Group:
+    """One group: ``raw`` is the group exactly as in the file (it is what
+    ``failed_groups_{SYMBOL}.json`` writes back); ``symbol`` is resolved."""
+
+    group_id: str
+    symbol: str
+    params: dict[str, Any]
+    grid: dict[str, list[Any]]
+    raw: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class GroupsFile:
+    """A loaded groups file. ``symbol`` is the file's default symbol (top level
+    or the loader's argument), else the one symbol all groups share, else None."""
+
+    path: str
+    symbol: str | None
+    groups: list[Group]
+
+    @property
+    def symbols(self) -> list[str]:
+        """The distinct symbols of the groups, in order of first use."""
+        return list(dict.fromkeys(g.symbol for g in self.groups))
+
+
+def _suggest(name: str, known: tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(name, known, n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise GroupsError(f"key '{key}' appears twice in one object")
+        out[key] = value
+    return out
+
+
+def _read_json(path: str) -> Any:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise GroupsError(f"{path}: groups file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise GroupsError(f"{path}: cannot read groups file: {exc}") from None
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicate_keys)
+    except json.JSONDecodeError as exc:
+        raise GroupsError(
+            f"{path}: not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    except GroupsError as exc:
+        raise GroupsError(f"{path}: {exc}") from None
+
+
+def _check_symbol(value: Any, where: str, cfg: dict[str, Any] | None) -> str:
+    if not isinstance(value, str):
+        raise GroupsError(f"{where}: field 'symbol': {value!r} is not a symbol name")
+    try:
+        symbol_spec(value, cfg)
+    except ConfigError as exc:
+        raise GroupsError(f"{where}: field 'symbol': {exc}") from None
+    return value
+
+
+def _check_mapping(value: Any, where: str, field: str, shape: str) -> None:
+    """``params`` / ``grid`` must be an object whose keys are known parameter names."""
+    if not isinstance(value, dict):
+        raise GroupsError(f"{where}: field '{field}': must be {shape}")
+    try:
+        check_names(value, f"{where}: field '{field}'")
+    except ParamError as exc:
+        raise GroupsError(str(exc)) from None
+
+
+def _check_grid(grid: Any, params: dict[str, Any], where: str) -> dict[str, list[Any]]:
+    _check_mapping(grid, where, "grid", "an object of parameter: [values]")
+    for name, values in grid.items():
+        field = f"{where}: field 'grid.{name}'"
+        if name in params:
+            raise GroupsError(f"{field}: also fixed in params; name it in one place")
+        if not isinstance(values, list) or not values:
+            raise GroupsError(f"{field}: {values!r} must be a non-empty list of values")
+        seen = [json.dumps(v, sort_keys=True) for v in values]
+        if len(set(seen)) < len(seen):
+            repeated = next(v for i, v in enumerate(values) if seen[i] in seen[:i])
+            raise GroupsError(f"{field}: value {repeated!r} is listed twice")
+    return grid
+
+
+def _group(raw: Any, index: int, default_symbol: str | None, path: str,
+           cfg: dict[str, Any] | None) -> Group:
+    """One validated group (not yet its combinations)."""
+    where = f"{path}: group #{index + 1}"
+    if not isinstance(raw, dict):
+        raise GroupsError(f"{where}: must be an object with group_id, params, grid")
+    group_id = raw.get("group_id")
+    if group_id is None:
+        raise GroupsError(f"{where}: field 'group_id': missing")
+    if not isinstance(group_id, str) or not group_id.strip():
+        raise GroupsError(f"{where}: field 'group_id': {group_id!r} must be a non-empty string")
+    where = f"{path}: group {group_id}"
+    for key in raw:
+        if key not in GROUP_KEYS:
+            raise GroupsError(f"{where}: field '{key}': unknown key{_suggest(key, GROUP_KEYS)}; "
+                              f"known: {', '.join(GROUP_KEYS)}")
+    symbol = raw.get("symbol", default_symbol)
+    if symbol is None:
+        raise GroupsError(f"{where}: field 'symbol': missing (give the group's own symbol, "
+                          "a top-level \"symbol\", or the symbol argument)")
+    symbol = _check_symbol(symbol, where, cfg)
+    params = raw.get("params", {})
+    _check_mapping(params, where, "params", "an object of parameter: value")
+    grid = _check_grid(raw.get("grid", {}), params, where)
+    return Group(group_id, symbol, copy.deepcopy(params), copy.deepcopy(grid), raw)
+
+
+def _groups_list(data: Any, path: str, symbol: str | None) -> tuple[list[Any], str | None]:
+    """The raw groups and the default symbol from either accepted shape."""
+    if isinstance(data, list):
+        return data, symbol
+    if not isinstance(data, dict):
+        raise GroupsError(f"{path}: top level must be an object "
+                          "{\"symbol\": ..., \"groups\": [...]} or a list of groups")
+    for key in data:
+        if key not in FILE_KEYS:
+            raise GroupsError(f"{path}: field '{key}': unknown key{_suggest(key, FILE_KEYS)}; "
+                              f"known: {', '.join(FILE_KEYS)}")
+    if "groups" not in data:
+        raise GroupsError(f"{path}: field 'groups': missing")
+    if not isinstance(data["groups"], list):
+        raise GroupsError(f"{path}: field 'groups': must be a list of groups")
+    return data["groups"], symbol if data.get("symbol") is None else data["symbol"]
+
+
+def load_groups_file(path: str | os.PathLike, cfg: dict[str, Any] | None = None,
+                     symbol: str | None = None) -> GroupsFile:
+    """Load and fully validate a groups file (object form or a bare list).
+
+    ``symbol`` is the default for groups without their own when the file has
+    no top-level ``symbol`` (a file's own top-level symbol wins). Every
+    combination of every group is resolved, so nothing runs on a bad file.
+    """
+    path = str(path)
+    raw_groups, default_symbol = _groups_list(_read_json(path), path, symbol)
+    if default_symbol is not None:
+        default_symbol = _check_symbol(default_symbol, path, cfg)
+    groups: list[Group] = []
+    first_index: dict[str, int] = {}
+    for index, raw in enumerate(raw_groups):
+        group = _group(raw, index, default_symbol, path, cfg)
+        if group.group_id in first_index:
+            raise GroupsError(f"{path}: group {group.group_id}: field 'group_id': duplicate "
+                              f"(groups #{first_index[group.group_id] + 1} and #{index + 1})")
+        first_index[group.group_id] = index
+        expand_group(group, cfg, where=f"{path}: group {group.group_id}")
+        groups.append(group)
+    if default_symbol is None and len({g.symbol for g in groups}) == 1:
+        default_symbol = groups[0].symbol
+    return GroupsFile(path, default_symbol, groups)
+
+
+def combo_count(group: Group) -> int:
+    """How many combinations the group expands to (1 without a grid)."""
+    return math.prod(len(values) for values in group.grid.values())
+
+
+def expand_group(group: Group, cfg: dict[str, Any] | None = None,
+                 where: str | None = None) -> list[dict[str, Any]]:
+    """Every combination of the group, resolved with the symbol's defaults.
+
+    Order: the cartesian product of the grid, keys in file order, values in
+    the given order (the last key varies fastest).
+    """
+    where = where or f"group {group.group_id}"
+    names = list(group.grid)
+    combos = []
+    for number, values in enumerate(itertools.product(*group.grid.values()), start=1):
+        chosen = dict(zip(names, values))
+        label = where
+        if names:
+            shown = ", ".join(f"{k}={v!r}" for k, v in chosen.items())
+            label = f"{where}: grid combination {number} ({shown})"
+        # lists (weekdays) are copied so that combinations never share one
+        overrides = {k: list(v) if isinstance(v, list) else v
+                     for k, v in {**group.params, **chosen}.items()}
+        try:
+            combos.append(resolve_params(group.symbol, overrides, label, cfg))
+        except (ParamError, ConfigError) as exc:
+            raise GroupsError(str(exc)) from None
+    return combos
+
+
+def write_groups_file(path: str | os.PathLike, symbol: str | None,
+                      raw_groups: list[dict[str, Any]]) -> None:
+    """Write groups in the io-contract object format, atomically (tmp + replace).
+
+    ``raw_groups`` are :attr:`Group.raw` dicts, so the file loads back with
+    the same groups (the failed-groups file is passed back as ``--groups-file``).
+    """
+    target = Path(path)
+    body: dict[str, Any] = {} if symbol is None else {"symbol": symbol}
+    body["groups"] = raw_groups
+    text = json.dumps(body, indent=2, ensure_ascii=False) + "\n"
+    atomic_write_text(target, text)
+
+
+def select_range(groups_file: GroupsFile, start: int | None = None,
+                 stop: int | None = None) -> GroupsFile:
+    """The same file with ``groups[start:stop]`` (Python slice semantics)."""
+    return replace(groups_file, groups=groups_file.groups[start:stop])

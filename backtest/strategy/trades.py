@@ -1,0 +1,79 @@
+"""Trades as both engines produce them, and their public record (spec section 7).
+
+An engine emits raw trades in integer points (:data:`TRADE_DTYPE`, one row per
+trade); :func:`trade_records` is the single place that adds lots, ``r``,
+``pnl_money`` and prices, so the emulator and the sweep kernel cannot differ
+in how a trade is valued.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from backtest.data.bars import Bars
+from backtest.strategy.risk_manager import pnl_money
+
+REASONS = ("sl", "tp", "close")  # exit_reason codes 0, 1, 2
+
+TRADE_DTYPE = np.dtype([
+    ("entry_bar", np.int64),   # index into the Bars the engine walked
+    ("exit_bar", np.int64),
+    ("direction", np.int8),    # +1 long, -1 short
+    ("entry", np.int64),       # fill price, points
+    ("exit", np.int64),        # exit price, points
+    ("sl", np.int64),
+    ("tp", np.int64),          # meaningful only where has_tp
+    ("has_tp", np.bool_),
+    ("stop_points", np.int64),  # D
+    ("lots", np.float64),
+    ("reason", np.int8),       # index into REASONS
+])
+
+
+def empty_trades(n: int = 0) -> np.ndarray:
+    return np.zeros(n, dtype=TRADE_DTYPE)
+
+
+def pnl_points(trades: np.ndarray, spread_points: int, commission_points: int) -> np.ndarray:
+    """``dir × (exit - fill) - spread - commission`` per trade (int64)."""
+    return (trades["direction"].astype(np.int64) * (trades["exit"] - trades["entry"])
+            - spread_points - commission_points)
+
+
+def trade_values(trades: np.ndarray, bars: Bars) -> dict[str, np.ndarray]:
+    """Per-trade ``r``, ``pnl_money`` and trading ``day`` as arrays (for metrics)."""
+    sym = bars.symbol
+    pts = pnl_points(trades, sym.spread_points, sym.commission_points)
+    return {
+        "pnl_points": pts,
+        "r": pts / trades["stop_points"].astype(np.float64),
+        "pnl_money": pnl_money(pts, trades["lots"], sym),
+        "day": bars.day[trades["entry_bar"]].astype(np.int64),
+    }
+
+
+def iso_times(time_ns: np.ndarray) -> list[str]:
+    """UTC ns as ISO 8601 with offset (``2025-03-04T09:12:00+00:00``), vectorized."""
+    text = np.datetime_as_string(np.asarray(time_ns, dtype="datetime64[ns]"), unit="s")
+    return [f"{t}+00:00" for t in text]
+
+
+def trade_records(trades: np.ndarray, bars: Bars) -> list[dict[str, Any]]:
+    """The public trade records of spec section 7 (JSON-ready)."""
+    values = trade_values(trades, bars)
+    columns = {
+        "entry_time": iso_times(bars.time_ns[trades["entry_bar"]]),
+        "exit_time": iso_times(bars.time_ns[trades["exit_bar"]]),
+        "direction": ["long" if d > 0 else "short" for d in trades["direction"].tolist()],
+        "entry_price": bars.price(trades["entry"]).tolist(),
+        "exit_price": bars.price(trades["exit"]).tolist(),
+        "sl": bars.price(trades["sl"]).tolist(),
+        "tp": [p if has else None
+               for p, has in zip(bars.price(trades["tp"]).tolist(), trades["has_tp"].tolist())],
+        "lots": trades["lots"].tolist(),
+        "r": values["r"].tolist(),
+        "pnl_money": values["pnl_money"].tolist(),
+        "exit_reason": [REASONS[code] for code in trades["reason"].tolist()],
+    }
+    return [dict(zip(columns, row)) for row in zip(*columns.values())]

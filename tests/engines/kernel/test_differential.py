@@ -1,0 +1,165 @@
+"""The fast sweep gives exactly the emulator's trades and ``skipped``.
+
+Random bar series built to hit the hard cases (dojis and doji chains, gaps
+through levels, wide bars touching SL and TP or both entry levels, missing
+minutes, DST changes in Berlin and London, days without a bar after
+close_time, weekends) × random parameters, through ``backtest.engines.sweep.run_sweep``
+and ``backtest.engines.adapter.run_combo``. ~300 examples by default;
+``HYPOTHESIS_PROFILE=thorough`` (or ``IBSWEEP_DIFF_EXAMPLES=N``) runs many more.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from backtest.data.bars import Bars, bars_from_frame
+from backtest.core.config import symbol_spec
+from backtest.core.settings import RunSettings
+from backtest.strategy.params import resolve_params
+from backtest.engines.sweep import run_sweep
+
+adapter = pytest.importorskip("backtest.engines.adapter", reason="the emulator (backtest.engines.adapter) is not there yet")
+
+EXAMPLES = int(os.environ.get(
+    "IBSWEEP_DIFF_EXAMPLES",
+    5000 if os.environ.get("HYPOTHESIS_PROFILE") == "thorough" else 300))
+
+# First days of the series: a week across the spring and the autumn DST change
+# (last Sunday of March / October, the same dates in Berlin and London), a
+# weekend, and a plain Monday.
+START_DATES = ("2024-03-28", "2024-10-24", "2024-06-06", "2024-01-08")
+# Session anchors (local): "night" covers the DST hour, "morning" the usual IB.
+ANCHORS = {"night": (0, 30), "morning": (8, 50)}
+
+
+@dataclass
+class Series:
+    bars: Bars
+    anchor: int  # local minute where sessions start
+    span: int  # bars per session (before missing minutes)
+
+
+@st.composite
+def bar_series(draw) -> Series:
+    symbol = draw(st.sampled_from(("GER40", "XAUUSD")))
+    spec = symbol_spec(symbol)
+    start = pd.Timestamp(draw(st.sampled_from(START_DATES)))
+    n_days = draw(st.integers(1, 5))
+    anchor_name = draw(st.sampled_from(tuple(ANCHORS)))
+    hour, minute = ANCHORS[anchor_name]
+    span = draw(st.integers(15, 160 if anchor_name == "night" else 60))
+    doji_p = draw(st.sampled_from((0.0, 0.3, 0.7)))
+    gap_p = draw(st.sampled_from((0.0, 0.1, 0.3)))
+    wide_p = draw(st.sampled_from((0.0, 0.1, 0.3)))
+    missing_p = draw(st.sampled_from((0.0, 0.1, 0.3)))
+    step = draw(st.sampled_from((2, 5, 12)))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+
+    times = []
+    for d in range(n_days):
+        day = start + pd.Timedelta(days=d)
+        if day.dayofweek >= 5 and rng.random() < 0.5:
+            continue  # a weekend without bars (or, otherwise, with bars)
+        local_start = (day + pd.Timedelta(hours=hour, minutes=minute)).tz_localize(spec.timezone)
+        first = local_start.tz_convert("UTC")
+        times.extend(first + pd.Timedelta(minutes=i) for i in range(span))
+    keep = rng.random(len(times)) >= missing_p
+    keep[:1] = True
+    times = [t for t, k in zip(times, keep) if k]
+    n = len(times)
+
+    opens, highs, lows, closes = (np.empty(n, dtype=np.int64) for _ in range(4))
+    price = 2000
+    for i in range(n):
+        if rng.random() < gap_p:
+            price += int(rng.choice((-1, 1))) * int(rng.integers(3, 30))
+        o = price
+        c = o if rng.random() < doji_p else o + int(rng.integers(-step, step + 1))
+        reach = 40 if rng.random() < wide_p else step
+        h = max(o, c) + int(rng.integers(0, reach + 1))
+        lo = min(o, c) - int(rng.integers(0, reach + 1))
+        opens[i], highs[i], lows[i], closes[i] = o, h, lo, c
+        price = c
+    frame = pd.DataFrame({
+        "time": pd.DatetimeIndex(times),
+        "open": opens * spec.point, "high": highs * spec.point,
+        "low": lows * spec.point, "close": closes * spec.point,
+    })
+    return Series(bars_from_frame(frame, spec), hour * 60 + minute, span)
+
+
+def _hhmm(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+@st.composite
+def combination(draw, series: Series, windows: tuple[int, int, int, int]) -> dict[str, Any]:
+    ib_start, ib_end, trade_end, close_time = windows
+    if draw(st.booleans()):  # a window of its own, else the example's shared one
+        ib_start = series.anchor + draw(st.integers(0, max(1, series.span // 2)))
+        ib_end = ib_start + draw(st.integers(1, 12))
+        trade_end = ib_end + draw(st.integers(0, series.span))
+        close_time = trade_end + draw(st.integers(0, series.span))
+    min_ib = draw(st.sampled_from((0.0, 0.0, 0.05, 0.1, 0.2)))
+    max_ib = draw(st.sampled_from((0.0, 0.0, 0.1, 0.3, 0.6)))
+    if max_ib and max_ib < min_ib:
+        max_ib = 0.0
+    weekdays = draw(st.lists(st.integers(0, 6), min_size=1, max_size=7, unique=True))
+    overrides = {
+        "ib_start": _hhmm(ib_start), "ib_end": _hhmm(ib_end),
+        "trade_end": _hhmm(min(trade_end, 1439)), "close_time": _hhmm(min(close_time, 1439)),
+        "direction": draw(st.sampled_from(("both", "both", "long", "short"))),
+        "entry_buffer": draw(st.sampled_from((0.0, 0.0, 0.1, 0.25, 0.5))),
+        "sl_mult": draw(st.sampled_from((0.05, 0.25, 0.5, 1.0, 1.5, 2.0, 0.33))),
+        "tp_mult": draw(st.sampled_from((0.0, 0.01, 0.5, 1.0, 2.0, 3.0, 0.77))),
+        "min_ib": min_ib, "max_ib": max_ib,
+        "max_trades_per_day": draw(st.sampled_from((1, 1, 2, 3, 5))),
+        "weekdays": sorted(weekdays) if draw(st.booleans()) else [0, 1, 2, 3, 4, 5, 6],
+        "news_filter": draw(st.booleans()),
+        "news_before": draw(st.sampled_from((0, 1, 3, 10))),
+        "news_after": draw(st.sampled_from((0, 2, 5, 0.5))),
+    }
+    return resolve_params(series.bars.symbol.name, overrides)
+
+
+@st.composite
+def sweep_case(draw) -> tuple[Bars, list[dict[str, Any]], RunSettings]:
+    series = draw(bar_series())
+    ib_start = series.anchor + draw(st.integers(0, max(1, series.span // 2)))
+    ib_end = ib_start + draw(st.integers(1, 12))
+    trade_end = ib_end + draw(st.integers(0, series.span))
+    windows = (ib_start, ib_end, trade_end, trade_end + draw(st.integers(0, series.span)))
+    combos = draw(st.lists(combination(series, windows), min_size=1, max_size=4))
+    times = series.bars.time_ns
+    n_events = draw(st.integers(0, 4))
+    events = np.sort(np.array([
+        times[draw(st.integers(0, len(times) - 1))] + draw(st.sampled_from((0, 60, -120, 30))) * 10**9
+        for _ in range(n_events)], dtype=np.int64))
+    risk = draw(st.sampled_from((1000.0, 1000.0, 0.5, 0.1, 0.01, 0.002)))
+    return series.bars, combos, RunSettings(risk=risk, news_ns=events)
+
+
+def _describe(trades: np.ndarray) -> list[tuple]:
+    return [tuple(t.item()) for t in trades]
+
+
+@settings(max_examples=EXAMPLES, deadline=None, derandomize=EXAMPLES <= 300,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(case=sweep_case())
+def test_sweep_equals_emulator(case):
+    # Arrange
+    bars, combos, run_settings = case
+    # Act
+    fast = run_sweep(bars, combos, run_settings)
+    slow = [adapter.run_combo(bars, params, run_settings) for params in combos]
+    # Assert
+    for params, (fast_trades, fast_skipped), (slow_trades, slow_skipped) in zip(combos, fast, slow):
+        assert _describe(fast_trades) == _describe(slow_trades), params
+        assert fast_skipped == slow_skipped, params

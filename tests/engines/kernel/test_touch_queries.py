@@ -1,0 +1,30 @@
+"""The sparse-table "first bar that touches a level" queries agree with a scan."""
+from __future__ import annotations
+
+import numpy as np
+
+from backtest.engines.kernel_nb import first_at_or_above_nb, first_at_or_below_nb, sparse_table_nb
+
+
+def _scan(values, lo, hi, hit):
+    return next((i for i in range(lo, hi) if hit(values[i])), hi)
+
+
+def test_queries_match_a_linear_scan():
+    # Arrange
+    rng = np.random.default_rng(7)
+    values = rng.integers(0, 60, size=300).astype(np.int64)
+    highs = np.empty((9, len(values)), dtype=np.int64)
+    lows = np.empty((9, len(values)), dtype=np.int64)
+    sparse_table_nb(values, highs, True)
+    sparse_table_nb(values, lows, False)
+    for _ in range(2000):
+        lo = int(rng.integers(0, 300))
+        hi = int(rng.integers(lo, min(300, lo + 256) + 1))
+        level = int(rng.integers(-1, 62))
+        # Act
+        above = first_at_or_above_nb(highs, lo, hi, level)
+        below = first_at_or_below_nb(lows, lo, hi, level)
+        # Assert
+        assert above == _scan(values, lo, hi, lambda v: v >= level)
+        assert below == _scan(values, lo, hi, lambda v: v <= level)
