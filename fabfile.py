@@ -6,6 +6,7 @@ Every task takes --hosts-file (default: $IBSWEEP_HOSTS, else ./hosts.yaml). A ho
 fails never stops the others; the table at the end says what happened on each, and the
 exit code is non-zero when any host failed.
 """
+
 from __future__ import annotations
 
 import sys
@@ -34,7 +35,9 @@ def _farm(hosts_file: str | None, need_groups: bool = False) -> Farm:
     return farm
 
 
-def _hosts(farm: Farm, host: str | None = None, symbol: str | None = None, period: str | None = None):
+def _hosts(
+    farm: Farm, host: str | None = None, symbol: str | None = None, period: str | None = None
+):
     if period not in (None, "in_sample", "control"):
         raise Exit(f"error: --period must be in_sample or control, got {period!r}", code=2)
     try:
@@ -51,16 +54,24 @@ def _finish(result: FarmResult, what: str) -> None:
 
 def _print_plan(result: FarmResult) -> None:
     for o in result.outcomes:
-        print(f"== {o.host.name} ({o.host.user or '(ssh config user)'}@{o.host.address}:{o.host.port}) "
-              f"{o.host.symbol} {o.host.range_text}")
+        print(
+            f"== {o.host.name} ({o.host.user or '(ssh config user)'}@{o.host.address}:{o.host.port}) "
+            f"{o.host.symbol} {o.host.range_text}"
+        )
         plan = o.value[0] if isinstance(o.value, tuple) else o.value
         for line in plan or []:
             print(f"   {line}")
     print("(dry run: nothing was connected to)")
 
 
-@task(help={"host": HOST_HELP, "symbol": SYMBOL_HELP, "hosts_file": HOSTS_HELP,
-            "dry_run": "print the commands without connecting"})
+@task(
+    help={
+        "host": HOST_HELP,
+        "symbol": SYMBOL_HELP,
+        "hosts_file": HOSTS_HELP,
+        "dry_run": "print the commands without connecting",
+    }
+)
 def setup(c, host=None, symbol=None, hosts_file=None, dry_run=False):
     """Make bare Ubuntu hosts ready: base dir, venv with requirements, Python >= 3.11 check."""
     farm = _farm(hosts_file)
@@ -70,14 +81,23 @@ def setup(c, host=None, symbol=None, hosts_file=None, dry_run=False):
     _finish(result, "setup")
 
 
-@task(help={"host": HOST_HELP, "symbol": SYMBOL_HELP, "period": PERIOD_HELP, "hosts_file": HOSTS_HELP,
-            "restart": "stop a runner that is still alive and start again (resumes the same output dir)",
-            "dry_run": "print every command and transfer per host without connecting"})
+@task(
+    help={
+        "host": HOST_HELP,
+        "symbol": SYMBOL_HELP,
+        "period": PERIOD_HELP,
+        "hosts_file": HOSTS_HELP,
+        "restart": "stop a runner that is still alive and start again (resumes the same output dir)",
+        "dry_run": "print every command and transfer per host without connecting",
+    }
+)
 def deploy(c, symbol=None, host=None, period=None, dry_run=False, restart=False, hosts_file=None):
     """Push code and groups, filter to each host's range, start the runner detached."""
     farm = _farm(hosts_file, need_groups=True)
     try:
-        result = flows.deploy_hosts(farm, _hosts(farm, host, symbol, period), restart=restart, dry_run=dry_run)
+        result = flows.deploy_hosts(
+            farm, _hosts(farm, host, symbol, period), restart=restart, dry_run=dry_run
+        )
     except HostsFileError as exc:
         raise Exit(f"error: {exc}", code=2)
     if dry_run:
@@ -85,13 +105,30 @@ def deploy(c, symbol=None, host=None, period=None, dry_run=False, restart=False,
     _finish(result, "deploy")
 
 
-@task(help={"host": HOST_HELP, "symbol": SYMBOL_HELP, "period": PERIOD_HELP, "hosts_file": HOSTS_HELP})
+@task(
+    help={"host": HOST_HELP, "symbol": SYMBOL_HELP, "period": PERIOD_HELP, "hosts_file": HOSTS_HELP}
+)
 def status(c, host=None, symbol=None, period=None, hosts_file=None):
     """One table: runner state, groups done/total, last group, ETA, failed, load, free memory."""
     farm = _farm(hosts_file)
     result = flows.status_hosts(farm, _hosts(farm, host, symbol, period))
-    print(table(flows.status_rows(result),
-                ["host", "symbol", "range", "state", "done", "last", "eta", "failed", "load", "mem_free"]))
+    print(
+        table(
+            flows.status_rows(result),
+            [
+                "host",
+                "symbol",
+                "range",
+                "state",
+                "done",
+                "last",
+                "eta",
+                "failed",
+                "load",
+                "mem_free",
+            ],
+        )
+    )
     for line in flows.status_notes(result):
         print(line)
     problems = flows.status_problems(result)
@@ -101,8 +138,15 @@ def status(c, host=None, symbol=None, period=None, hosts_file=None):
         raise Exit(code=1)
 
 
-@task(help={"host": "the host whose log to show (required)", "follow": "keep printing new lines (Ctrl-C ends)",
-            "lines": "how many last lines (default 50)", "period": PERIOD_HELP, "hosts_file": HOSTS_HELP})
+@task(
+    help={
+        "host": "the host whose log to show (required)",
+        "follow": "keep printing new lines (Ctrl-C ends)",
+        "lines": "how many last lines (default 50)",
+        "period": PERIOD_HELP,
+        "hosts_file": HOSTS_HELP,
+    }
+)
 def logs(c, host, follow=False, lines=50, period=None, hosts_file=None):
     """Print the last lines of a host's runner log (--follow to keep watching)."""
     from farm import steps
@@ -117,9 +161,16 @@ def logs(c, host, follow=False, lines=50, period=None, hosts_file=None):
         raise Exit(outcome.error, code=1)
 
 
-@task(help={"host": HOST_HELP, "symbol": SYMBOL_HELP, "period": PERIOD_HELP, "hosts_file": HOSTS_HELP,
-            "dest": "local directory (default backtest/output/farm)",
-            "force": "merge results made with different data checksums or code versions"})
+@task(
+    help={
+        "host": HOST_HELP,
+        "symbol": SYMBOL_HELP,
+        "period": PERIOD_HELP,
+        "hosts_file": HOSTS_HELP,
+        "dest": "local directory (default backtest/output/farm)",
+        "force": "merge results made with different data checksums or code versions",
+    }
+)
 def collect(c, symbol=None, host=None, period=None, dest=None, force=False, hosts_file=None):
     """Download each host's output (skipping unchanged files), merge per symbol, list what is left."""
     from backtest.analysis.merge import MergeError
@@ -140,17 +191,27 @@ def _print_collect(reports) -> bool:
     for r in reports:
         rows = []
         if not r.downloads.outcomes:  # retry --dry-run
-            print(f"{r.symbol}: nothing downloaded (dry run): planning from the copies a collect left in --dest")
+            print(
+                f"{r.symbol}: nothing downloaded (dry run): planning from the copies a collect left in --dest"
+            )
         for o in r.downloads.outcomes:
             v = o.value or {}
-            rows.append({"host": o.host.name, "symbol": r.symbol,
-                         "result": f"{len(v['fetched'])} fetched, {len(v['skipped'])} unchanged" if o.ok
-                         else "FAILED: " + (o.error or "")})
+            rows.append(
+                {
+                    "host": o.host.name,
+                    "symbol": r.symbol,
+                    "result": f"{len(v['fetched'])} fetched, {len(v['skipped'])} unchanged"
+                    if o.ok
+                    else "FAILED: " + (o.error or ""),
+                }
+            )
         if rows:
             print(table(rows, ["host", "symbol", "result"]))
         failed |= bool(r.downloads.failed)
         for where, ids in r.salvaged.items():
-            print(f"{where}: runner did not finish; saved {len(ids)} finished groups from its checkpoint")
+            print(
+                f"{where}: runner did not finish; saved {len(ids)} finished groups from its checkpoint"
+            )
         for note in r.notes:
             print(note)
             failed = True
@@ -164,31 +225,52 @@ def _print_collect(reports) -> bool:
     return failed
 
 
-@task(help={"host": HOST_HELP, "symbol": SYMBOL_HELP, "period": PERIOD_HELP, "hosts_file": HOSTS_HELP})
+@task(
+    help={"host": HOST_HELP, "symbol": SYMBOL_HELP, "period": PERIOD_HELP, "hosts_file": HOSTS_HELP}
+)
 def stop(c, host=None, symbol=None, period=None, hosts_file=None):
     """Stop runners gracefully (SIGTERM): they save the groups they finished, then exit."""
     farm = _farm(hosts_file)
     _finish(flows.stop_hosts(farm, _hosts(farm, host, symbol, period)), "stop")
 
 
-@task(help={"host": HOST_HELP, "symbol": SYMBOL_HELP, "period": PERIOD_HELP, "hosts_file": HOSTS_HELP,
-            "dest": "local directory (default backtest/output/farm)", "force": "as for collect",
-            "dry_run": "connect to nothing: plan from the last collect's copies in --dest, print the commands"})
-def retry(c, symbol=None, host=None, period=None, dest=None, force=False, dry_run=False, hosts_file=None):
+@task(
+    help={
+        "host": HOST_HELP,
+        "symbol": SYMBOL_HELP,
+        "period": PERIOD_HELP,
+        "hosts_file": HOSTS_HELP,
+        "dest": "local directory (default backtest/output/farm)",
+        "force": "as for collect",
+        "dry_run": "connect to nothing: plan from the last collect's copies in --dest, print the commands",
+    }
+)
+def retry(
+    c, symbol=None, host=None, period=None, dest=None, force=False, dry_run=False, hosts_file=None
+):
     """Collect, then run only the failed and missing groups, spread over the symbol's idle hosts."""
     from backtest.analysis.merge import MergeError
 
     farm = _farm(hosts_file, need_groups=True)
     hosts = _hosts(farm, host, symbol, period)
     try:
-        reports, result = flows.retry(farm, hosts, Path(dest) if dest else flows.DEFAULT_DEST, force, dry_run)
+        reports, result = flows.retry(
+            farm, hosts, Path(dest) if dest else flows.DEFAULT_DEST, force, dry_run
+        )
     except MergeError as exc:
         raise Exit(f"error: merge refused: {exc}", code=1)
     _print_collect(reports)
     if not any(r.left for r in reports):
         if any(r.merge is None for r in reports):
-            raise Exit("nothing to retry from: no results yet" + (" in --dest (run fab collect first)" if dry_run
-                       else "; fix: fab deploy, or wait until the runners wrote results (fab status)"), code=1)
+            raise Exit(
+                "nothing to retry from: no results yet"
+                + (
+                    " in --dest (run fab collect first)"
+                    if dry_run
+                    else "; fix: fab deploy, or wait until the runners wrote results (fab status)"
+                ),
+                code=1,
+            )
         print("nothing to retry: every group of the groups file has a result")
         return
     if dry_run:
@@ -196,7 +278,13 @@ def retry(c, symbol=None, host=None, period=None, dest=None, force=False, dry_ru
     _finish(result, "retry")
 
 
-@task(help={"host": "the host to trust (required)", "yes": "record without asking", "hosts_file": HOSTS_HELP})
+@task(
+    help={
+        "host": "the host to trust (required)",
+        "yes": "record without asking",
+        "hosts_file": HOSTS_HELP,
+    }
+)
 def trust(c, host, yes=False, hosts_file=None):
     """Show a host's SSH key fingerprint and record it in the project known_hosts on request."""
     farm = _farm(hosts_file)

@@ -3,6 +3,7 @@
 The runner lives in :mod:`backtest.runner.main`; this module only keeps the
 public command name working.
 """
+
 from __future__ import annotations
 
 from backtest.runner.main import main, run_and_exit

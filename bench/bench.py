@@ -11,6 +11,7 @@ cold (an empty numba cache) and cached. Reference: a 12-month slice and a
 
     python -m bench.bench [--quick] [--workers N]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,7 +27,6 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
-
 
 REPO = Path(__file__).resolve().parent.parent
 SYMBOL = "GER40"
@@ -45,11 +45,26 @@ def standard_grid() -> list[dict[str, Any]]:
     from backtest.strategy.params import resolve_params
 
     axes = itertools.product(
-        WINDOWS, ("both", "long"), (0.3, 0.5, 0.7, 0.9, 1.1, 1.3, 1.5, 1.7, 1.9, 2.1),
-        (0.0, 0.5, 1.0, 1.5, 2.0), (0.0, 0.05, 0.1, 0.15, 0.2))
-    return [resolve_params(SYMBOL, {"ib_start": a, "ib_end": b, "direction": d, "sl_mult": s,
-                                    "tp_mult": t, "entry_buffer": e})
-            for (a, b), d, s, t, e in axes]
+        WINDOWS,
+        ("both", "long"),
+        (0.3, 0.5, 0.7, 0.9, 1.1, 1.3, 1.5, 1.7, 1.9, 2.1),
+        (0.0, 0.5, 1.0, 1.5, 2.0),
+        (0.0, 0.05, 0.1, 0.15, 0.2),
+    )
+    return [
+        resolve_params(
+            SYMBOL,
+            {
+                "ib_start": a,
+                "ib_end": b,
+                "direction": d,
+                "sl_mult": s,
+                "tp_mult": t,
+                "entry_buffer": e,
+            },
+        )
+        for (a, b), d, s, t, e in axes
+    ]
 
 
 def reference_grid() -> list[dict[str, Any]]:
@@ -57,9 +72,12 @@ def reference_grid() -> list[dict[str, Any]]:
     from backtest.strategy.params import resolve_params
 
     axes = itertools.product(WINDOWS, ("both", "long"), (0.5, 1.0), (1.0, 2.0))
-    return [resolve_params(SYMBOL, {"ib_start": a, "ib_end": b, "direction": d, "sl_mult": s,
-                                    "tp_mult": t})
-            for (a, b), d, s, t in axes]
+    return [
+        resolve_params(
+            SYMBOL, {"ib_start": a, "ib_end": b, "direction": d, "sl_mult": s, "tp_mult": t}
+        )
+        for (a, b), d, s, t in axes
+    ]
 
 
 def load_bars(start: str, end: str):
@@ -91,8 +109,8 @@ def _pss_mb() -> float:
 
 def _sweep_chunk(args: tuple[list[dict[str, Any]], bool]) -> tuple[int, int, float]:
     """Worker: sweep (and score) one chunk; (pid, trades, private MB: its own pages)."""
-    from backtest.strategy.metrics import combo_metrics
     from backtest.engines.sweep import run_sweep
+    from backtest.strategy.metrics import combo_metrics
 
     combos, with_metrics = args
     results = run_sweep(_BARS, combos, _SETTINGS)
@@ -120,7 +138,7 @@ def timed_sweep(workers: int, n_combos: int, with_metrics: bool) -> dict[str, An
     gc.collect()
     gc.freeze()  # forked workers' collections then leave the inherited objects' pages alone
     chunk = max(1, -(-len(combos) // (workers * 4)))
-    chunks = [(combos[i:i + chunk], with_metrics) for i in range(0, len(combos), chunk)]
+    chunks = [(combos[i : i + chunk], with_metrics) for i in range(0, len(combos), chunk)]
     best = None
     for _ in range(REPEATS):
         cpu0 = _cpu_seconds()
@@ -141,10 +159,17 @@ def timed_sweep(workers: int, n_combos: int, with_metrics: bool) -> dict[str, An
     for pid, _, private in out:
         worker_private[pid] = max(private, worker_private.get(pid, 0.0))
     return {
-        "bars": len(_BARS), "days": len(_BARS.trading_days()), "combos": len(combos),
-        "workers": workers, "metrics": with_metrics, "seconds": seconds, "cpu_seconds": cpu,
-        "warm_up": warm, "trades": sum(n for _, n, _ in out),
-        "load_peak_mb": loaded_mb, "tables_mb": tables_mb,
+        "bars": len(_BARS),
+        "days": len(_BARS.trading_days()),
+        "combos": len(combos),
+        "workers": workers,
+        "metrics": with_metrics,
+        "seconds": seconds,
+        "cpu_seconds": cpu,
+        "warm_up": warm,
+        "trades": sum(n for _, n, _ in out),
+        "load_peak_mb": loaded_mb,
+        "tables_mb": tables_mb,
         "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "maxrss_children_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
         "total_mb": _pss_mb() + (sum(worker_private.values()) if workers > 1 else 0.0),
@@ -162,8 +187,8 @@ def compile_seconds() -> dict[str, float]:
 
 def reference(start: str, end: str, n_combos: int) -> list[dict[str, Any]]:
     """Fast sweep, emulator and backtesting.py on the reference slice and grid."""
-    from backtest.engines.adapter import run_combo
     from backtest.core.settings import RunSettings
+    from backtest.engines.adapter import run_combo
     from backtest.engines.sweep import run_sweep, warm_up
 
     bars, settings, combos = load_bars(start, end), RunSettings(), reference_grid()[:n_combos]
@@ -171,19 +196,36 @@ def reference(start: str, end: str, n_combos: int) -> list[dict[str, Any]]:
     rows = []
     t = time.perf_counter()
     fast = run_sweep(bars, combos, settings)
-    rows.append({"engine": "fast sweep", "seconds": time.perf_counter() - t,
-                 "trades": sum(len(tr) for tr, _ in fast)})
+    rows.append(
+        {
+            "engine": "fast sweep",
+            "seconds": time.perf_counter() - t,
+            "trades": sum(len(tr) for tr, _ in fast),
+        }
+    )
     t = time.perf_counter()
     slow = [run_combo(bars, params, settings) for params in combos]
-    rows.append({"engine": "emulator", "seconds": time.perf_counter() - t,
-                 "trades": sum(len(tr) for tr, _ in slow)})
+    rows.append(
+        {
+            "engine": "emulator",
+            "seconds": time.perf_counter() - t,
+            "trades": sum(len(tr) for tr, _ in slow),
+        }
+    )
     try:
         os.environ.setdefault("TQDM_DISABLE", "1")
-        from bench.bt_ib_strategy import bars_frame, run_backtesting_py
         import backtesting  # noqa: F401
+
+        from bench.bt_ib_strategy import bars_frame, run_backtesting_py
     except ImportError:
-        rows.append({"engine": "backtesting.py", "seconds": None, "trades": None,
-                     "note": "not installed: pip install -r bench/requirements.txt"})
+        rows.append(
+            {
+                "engine": "backtesting.py",
+                "seconds": None,
+                "trades": None,
+                "note": "not installed: pip install -r bench/requirements.txt",
+            }
+        )
     else:
         import warnings
 
@@ -193,8 +235,14 @@ def reference(start: str, end: str, n_combos: int) -> list[dict[str, Any]]:
             warnings.simplefilter("ignore")
             trades = sum(run_backtesting_py(bars, frame, params) for params in combos)
         same = "same trade count" if trades == rows[0]["trades"] else "trade count differs"
-        rows.append({"engine": "backtesting.py", "seconds": time.perf_counter() - t,
-                     "trades": trades, "note": f"its own fill model; {same}"})
+        rows.append(
+            {
+                "engine": "backtesting.py",
+                "seconds": time.perf_counter() - t,
+                "trades": trades,
+                "note": f"its own fill model; {same}",
+            }
+        )
     for row in rows:
         row.update(bars=len(bars), combos=len(combos))
     return rows
@@ -202,8 +250,13 @@ def reference(start: str, end: str, n_combos: int) -> list[dict[str, Any]]:
 
 def _child(args: list[str], env: dict[str, str] | None = None) -> Any:
     """Run ``python -m bench.bench <args>`` in a fresh process; its JSON answer."""
-    proc = subprocess.run([sys.executable, "-m", "bench.bench", *args], cwd=REPO,
-                          env={**os.environ, **(env or {})}, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.bench", *args],
+        cwd=REPO,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"bench step {' '.join(args)} failed:\n{proc.stderr[-2000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -219,8 +272,10 @@ def machine() -> str:
     except OSError:
         pass
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return (f"{os.cpu_count()} cores (nproc), {cpu}, Python {platform.python_version()}, "
-            f"load average {load:.2f} at start, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    return (
+        f"{os.cpu_count()} cores (nproc), {cpu}, Python {platform.python_version()}, "
+        f"load average {load:.2f} at start, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
+    )
 
 
 def _fmt(value: float | None, digits: int = 2) -> str:
@@ -232,26 +287,36 @@ def report(quick: bool, workers: int) -> str:
     n_combos = 128 if quick else 1000
     lines = [f"Machine: {machine()}", ""]
 
-    lines += ["Kernel compile (first call of every kernel, after imports):", "",
-              "| numba cache | import s | first call s |", "|---|---|---|"]
+    lines += [
+        "Kernel compile (first call of every kernel, after imports):",
+        "",
+        "| numba cache | import s | first call s |",
+        "|---|---|---|",
+    ]
     with tempfile.TemporaryDirectory() as cache:
-        for label in (("cold (empty)", "cached") if not quick else ("cached",)):
+        for label in ("cold (empty)", "cached") if not quick else ("cached",):
             if label == "cached" and quick:
                 got = _child(["--step", "compile"])
             else:
                 got = _child(["--step", "compile"], {"NUMBA_CACHE_DIR": cache})
             lines.append(f"| {label} | {_fmt(got['import'])} | {_fmt(got['first_call'])} |")
 
-    lines += ["", f"Standard workload: {SYMBOL} sample M1 {STANDARD[0]}..{STANDARD[1]}, "
-                  f"{n_combos} combinations:", "",
-              "| workers | metrics | bars | days | combinations | seconds | comb/s | "
-              "comb/s/core (wall) | comb/s per CPU-second | trades | peak RSS parent MB | "
-              "peak RSS worker MB | total MB |",
-              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        f"Standard workload: {SYMBOL} sample M1 {STANDARD[0]}..{STANDARD[1]}, "
+        f"{n_combos} combinations:",
+        "",
+        "| workers | metrics | bars | days | combinations | seconds | comb/s | "
+        "comb/s/core (wall) | comb/s per CPU-second | trades | peak RSS parent MB | "
+        "peak RSS worker MB | total MB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     runs = []
     for n_workers, with_metrics in ((1, False), (1, True), (workers, False), (workers, True)):
-        r = _child(["--step", "sweep", "--workers", str(n_workers), "--combos", str(n_combos)]
-                   + (["--metrics"] if with_metrics else []))
+        r = _child(
+            ["--step", "sweep", "--workers", str(n_workers), "--combos", str(n_combos)]
+            + (["--metrics"] if with_metrics else [])
+        )
         rate = r["combos"] / r["seconds"]
         lines.append(
             f"| {r['workers']} | {'yes' if r['metrics'] else 'no'} | {r['bars']:,} | {r['days']} | "
@@ -259,35 +324,58 @@ def report(quick: bool, workers: int) -> str:
             f"{_fmt(rate / r['workers'], 0)} | {_fmt(r['combos'] / r['cpu_seconds'], 0)} | "
             f"{r['trades']:,} | {_fmt(r['maxrss_mb'], 0)} | "
             f"{_fmt(r['maxrss_children_mb'] if r['workers'] > 1 else None, 0)} | "
-            f"{_fmt(r['total_mb'], 0)} |")
+            f"{_fmt(r['total_mb'], 0)} |"
+        )
         runs.append(r)
-    lines += ["", f"Fastest of {REPEATS} runs each. Peak RSS of loading the data file alone: "
-                  f"{_fmt(runs[0]['load_peak_mb'], 0)} MB; the sweep's shared tables: "
-                  f"{_fmt(runs[0]['tables_mb'], 0)} MB. Worker RSS counts the pages shared with "
-                  "the parent; total = the parent's PSS + each worker's private pages."]
+    lines += [
+        "",
+        f"Fastest of {REPEATS} runs each. Peak RSS of loading the data file alone: "
+        f"{_fmt(runs[0]['load_peak_mb'], 0)} MB; the sweep's shared tables: "
+        f"{_fmt(runs[0]['tables_mb'], 0)} MB. Worker RSS counts the pages shared with "
+        "the parent; total = the parent's PSS + each worker's private pages.",
+    ]
 
     span = QUICK_REFERENCE if quick else REFERENCE
-    rows = _child(["--step", "reference", "--start", span[0], "--end", span[1],
-                   "--combos", "4" if quick else "16"])
+    rows = _child(
+        [
+            "--step",
+            "reference",
+            "--start",
+            span[0],
+            "--end",
+            span[1],
+            "--combos",
+            "4" if quick else "16",
+        ]
+    )
     fast = rows[0]["seconds"]
-    lines += ["", f"Reference: {span[0]}..{span[1]}, {rows[0]['combos']} combinations, 1 process:", "",
-              "| engine | bars | seconds | s per combination | × fast sweep | trades | note |",
-              "|---|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        f"Reference: {span[0]}..{span[1]}, {rows[0]['combos']} combinations, 1 process:",
+        "",
+        "| engine | bars | seconds | s per combination | × fast sweep | trades | note |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for row in rows:
         secs = row["seconds"]
         lines.append(
             f"| {row['engine']} | {row['bars']:,} | {_fmt(secs, 3)} | "
             f"{_fmt(None if secs is None else secs / row['combos'], 4)} | "
             f"{_fmt(None if secs is None else secs / fast, 0)} | "
-            f"{'-' if row['trades'] is None else row['trades']} | {row.get('note', '')} |")
+            f"{'-' if row['trades'] is None else row['trades']} | {row.get('note', '')} |"
+        )
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a short run (smaller grids)")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
-                        help="workers of the all-cores row (default: every core)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="workers of the all-cores row (default: every core)",
+    )
     parser.add_argument("--step", choices=("compile", "sweep", "reference"), help=argparse.SUPPRESS)
     parser.add_argument("--combos", type=int, default=1000, help=argparse.SUPPRESS)
     parser.add_argument("--metrics", action="store_true", help=argparse.SUPPRESS)

@@ -9,6 +9,7 @@ are set from the level, not from a fill that gapped through it; sizes are whole
 units instead of lots from risk; the day's schedule (the next bar's minute) is
 read from columns prepared up front, like any indicator.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -28,15 +29,22 @@ except ImportError:  # pragma: no cover - the bench skips this row
 def bars_frame(bars: Bars) -> pd.DataFrame:
     """``bars`` as backtesting.py's OHLC frame, with the local day and minute as columns."""
     point = bars.symbol.point
-    return pd.DataFrame({
-        "Open": bars.open * point, "High": bars.high * point,
-        "Low": bars.low * point, "Close": bars.close * point,
-        "Day": bars.day.astype(np.int64), "Minute": bars.minute.astype(np.int64),
-        "Weekday": bars.weekday.astype(np.int64),
-    }, index=pd.DatetimeIndex(bars.time_ns.astype("datetime64[ns]")))
+    return pd.DataFrame(
+        {
+            "Open": bars.open * point,
+            "High": bars.high * point,
+            "Low": bars.low * point,
+            "Close": bars.close * point,
+            "Day": bars.day.astype(np.int64),
+            "Minute": bars.minute.astype(np.int64),
+            "Weekday": bars.weekday.astype(np.int64),
+        },
+        index=pd.DatetimeIndex(bars.time_ns.astype("datetime64[ns]")),
+    )
 
 
 if Strategy is not None:
+
     class IBBreakout(Strategy):
         """Buy stop above / sell stop below the initial balance, SL/TP from its size."""
 
@@ -84,8 +92,13 @@ if Strategy is not None:
             done = opened - self.day_base >= cp.max_trades_per_day
             if self.orders and (done or nxt < 0 or nxt >= cp.trade_end):
                 self._cancel_entries()
-            if (self.orders or self.ib_high is None or done
-                    or not cp.ib_end <= nxt < cp.trade_end or not cp.weekday_mask[self.weekday[i]]):
+            if (
+                self.orders
+                or self.ib_high is None
+                or done
+                or not cp.ib_end <= nxt < cp.trade_end
+                or not cp.weekday_mask[self.weekday[i]]
+            ):
                 return
             ib = int(round((self.ib_high - self.ib_low) / self.point))
             stop = int(distance_points(cp.sl_mult, ib))
@@ -96,11 +109,19 @@ if Strategy is not None:
             stop *= self.point
             long_level, short_level = self.ib_high + buffer, self.ib_low - buffer
             if cp.allow_long:
-                self.buy(size=1, stop=long_level, sl=long_level - stop,
-                         tp=long_level + target if cp.tp_mult > 0 else None)
+                self.buy(
+                    size=1,
+                    stop=long_level,
+                    sl=long_level - stop,
+                    tp=long_level + target if cp.tp_mult > 0 else None,
+                )
             if cp.allow_short:
-                self.sell(size=1, stop=short_level, sl=short_level + stop,
-                          tp=short_level - target if cp.tp_mult > 0 else None)
+                self.sell(
+                    size=1,
+                    stop=short_level,
+                    sl=short_level + stop,
+                    tp=short_level - target if cp.tp_mult > 0 else None,
+                )
 
 
 def run_backtesting_py(bars: Bars, frame: pd.DataFrame, params: dict[str, Any]) -> int:

@@ -6,6 +6,7 @@ it loads ``~/.ssh/known_hosts`` and the project's known_hosts file (hosts.yaml
 ``known_hosts``) and installs ``RejectPolicy``, so an unknown host or a changed key
 is refused before anything is sent.
 """
+
 from __future__ import annotations
 
 import base64
@@ -23,7 +24,6 @@ from paramiko.hostkeys import HostKeys
 
 from farm.errors import HostKeyMismatchError, KeyFileError, UnknownHostError
 from farm.hosts import Host
-
 
 DEFAULT_KEY_KINDS = ("rsa", "dsa", "ecdsa", "ed25519")  # the files paramiko tries unasked
 
@@ -53,30 +53,47 @@ def fingerprint(key: paramiko.PKey) -> str:
 
 
 def trust_fix(host: Host) -> str:
-    return (f"check the fingerprint with the VM's admin, then run "
-            f"`fab trust --host {host.name}` (records it in {host.known_hosts})")
+    return (
+        f"check the fingerprint with the VM's admin, then run "
+        f"`fab trust --host {host.name}` (records it in {host.known_hosts})"
+    )
 
 
 def check_key_file(path: Path, host: str) -> None:
     """Refuse a private key readable by group/others or tracked by git, with the fix."""
     if not path.exists():
-        raise KeyFileError(host, f"identity file {path} does not exist",
-                           f"point identity_file in hosts.yaml at your private key, or create one: "
-                           f"ssh-keygen -t ed25519 -f {shlex.quote(str(path))} and add its .pub to the VM's "
-                           f"~/.ssh/authorized_keys (docs/FARM.md, first time)")
+        raise KeyFileError(
+            host,
+            f"identity file {path} does not exist",
+            f"point identity_file in hosts.yaml at your private key, or create one: "
+            f"ssh-keygen -t ed25519 -f {shlex.quote(str(path))} and add its .pub to the VM's "
+            f"~/.ssh/authorized_keys (docs/FARM.md, first time)",
+        )
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
-        raise KeyFileError(host, f"private key {path} has mode {mode:04o} (readable by others)",
-                           f"chmod 600 {shlex.quote(str(path))}")
+        raise KeyFileError(
+            host,
+            f"private key {path} has mode {mode:04o} (readable by others)",
+            f"chmod 600 {shlex.quote(str(path))}",
+        )
     try:
-        tracked = subprocess.run(["git", "-C", str(path.parent), "ls-files", "--error-unmatch", path.name],
-                                 capture_output=True, text=True).returncode == 0
+        tracked = (
+            subprocess.run(
+                ["git", "-C", str(path.parent), "ls-files", "--error-unmatch", path.name],
+                capture_output=True,
+                text=True,
+            ).returncode
+            == 0
+        )
     except OSError:  # no git on this machine: nothing can be tracked
         tracked = False
     if tracked:
-        raise KeyFileError(host, f"private key {path} is tracked by git",
-                           f"move it out of the repository (e.g. ~/.ssh/), `git rm --cached {shlex.quote(path.name)}`, "
-                           f"and rotate the key: it is in the history")
+        raise KeyFileError(
+            host,
+            f"private key {path} is tracked by git",
+            f"move it out of the repository (e.g. ~/.ssh/), `git rm --cached {shlex.quote(path.name)}`, "
+            f"and rotate the key: it is in the history",
+        )
 
 
 def fab_config() -> Config:
@@ -109,13 +126,24 @@ def connection(host: Host, config: Config | None = None) -> Connection:
     The same holds for every ProxyJump hop ``~/.ssh/config`` gives it: Fabric builds
     those gateway Connections itself, with AutoAddPolicy too.
     """
-    connect_kwargs: dict = {"banner_timeout": host.connect_timeout, "auth_timeout": host.connect_timeout}
+    connect_kwargs: dict = {
+        "banner_timeout": host.connect_timeout,
+        "auth_timeout": host.connect_timeout,
+    }
     if host.identity_file is not None:
         check_key_file(host.identity_file, host.name)
         connect_kwargs["key_filename"] = [str(host.identity_file)]
-        connect_kwargs["look_for_keys"] = False  # like IdentitiesOnly: the named key (or the agent's)
-    conn = Connection(host.address, user=host.user, port=host.port, config=config or fab_config(),
-                      connect_timeout=host.connect_timeout, connect_kwargs=connect_kwargs)
+        connect_kwargs["look_for_keys"] = (
+            False  # like IdentitiesOnly: the named key (or the agent's)
+        )
+    conn = Connection(
+        host.address,
+        user=host.user,
+        port=host.port,
+        config=config or fab_config(),
+        connect_timeout=host.connect_timeout,
+        connect_kwargs=connect_kwargs,
+    )
     hop: object = conn
     while isinstance(hop, Connection):  # the host itself, then each ProxyJump gateway
         _check_key_files(hop, host)
@@ -143,24 +171,29 @@ def classify_host_key_error(host: Host, exc: BaseException) -> BaseException:
             f"host key {fingerprint(exc.key)} does not match known_hosts "
             f"(expected {fingerprint(exc.expected_key)}); possible man-in-the-middle or a reinstalled VM",
             f"if the VM was reinstalled: ssh-keygen -R {shlex.quote(name)} -f {shlex.quote(str(host.known_hosts))} "
-            f"(and ~/.ssh/known_hosts), then `fab trust --host {host.name}`")
+            f"(and ~/.ssh/known_hosts), then `fab trust --host {host.name}`",
+        )
     if isinstance(exc, paramiko.SSHException) and "not found in known_hosts" in str(exc):
         found = _REJECTED.search(str(exc))
         server = found.group(1) if found else host_key_name(host)
         addr, _, port = server.lstrip("[").partition("]:")
         if addr not in (host.address, ssh_hostname(host)):
             ssh = f"ssh -p {port} {addr}" if port else f"ssh {addr}"
-            return UnknownHostError(host.name, f"unknown jump host {server} (ProxyJump in ~/.ssh/config; "
-                                               f"no key in known_hosts)",
-                                    f"check its fingerprint with its admin, then `{ssh}` once to record it "
-                                    f"in ~/.ssh/known_hosts")
-        return UnknownHostError(host.name, f"unknown host {host_key_name(host)} (no key in known_hosts)",
-                                trust_fix(host))
+            return UnknownHostError(
+                host.name,
+                f"unknown jump host {server} (ProxyJump in ~/.ssh/config; no key in known_hosts)",
+                f"check its fingerprint with its admin, then `{ssh}` once to record it "
+                f"in ~/.ssh/known_hosts",
+            )
+        return UnknownHostError(
+            host.name,
+            f"unknown host {host_key_name(host)} (no key in known_hosts)",
+            trust_fix(host),
+        )
     return exc
 
 
 _REJECTED = re.compile(r"Server '([^']+)' not found in known_hosts")
-
 
 
 def fetch_host_key(host: Host) -> paramiko.PKey:

@@ -4,6 +4,7 @@ The users' troubleshooting guide lists four failures (connection refused,
 ``Permission denied (publickey)``, timeouts, OOM-killed workers); each maps to a
 line that names the host, what happened and what to do about it.
 """
+
 from __future__ import annotations
 
 import errno
@@ -12,7 +13,6 @@ import socket
 import paramiko
 from invoke.exceptions import CommandTimedOut, UnexpectedExit
 from paramiko.ssh_exception import NoValidConnectionsError
-
 
 # paramiko's words when the SSH handshake never completed within the timeout
 _HANDSHAKE_STALLED = ("Error reading SSH protocol banner", "No existing session")
@@ -57,8 +57,10 @@ class TransferStalledError(FarmError):
 def oom_fix(host: str, workers: int) -> str:
     """The one-line advice for a runner the kernel's OOM killer ended."""
     fewer = max(1, workers // 2)
-    return (f"{host}: runner killed by the OOM killer (kernel log); "
-            f"fix: set workers: {fewer} for this host in hosts.yaml (was {workers}) and run fab retry")
+    return (
+        f"{host}: runner killed by the OOM killer (kernel log); "
+        f"fix: set workers: {fewer} for this host in hosts.yaml (was {workers}) and run fab retry"
+    )
 
 
 def explain(host: str, address: str, port: int, exc: BaseException, key: str) -> str:
@@ -70,31 +72,46 @@ def explain(host: str, address: str, port: int, exc: BaseException, key: str) ->
     if isinstance(exc, FarmError):
         return str(exc)
     if _unreachable(exc):
-        return (f"{host}: no route to host {where}; fix: the VM is down or the network/VPN to it is not up "
-                f"(check the address in hosts.yaml)")
+        return (
+            f"{host}: no route to host {where}; fix: the VM is down or the network/VPN to it is not up "
+            f"(check the address in hosts.yaml)"
+        )
     if isinstance(exc, (ConnectionRefusedError, NoValidConnectionsError)):
-        return (f"{host}: connection refused at {where}; fix: the VM is down, sshd is stopped "
-                f"or a firewall blocks port {port} (start the VM, `systemctl start ssh`, "
-                f"check the port in hosts.yaml)")
+        return (
+            f"{host}: connection refused at {where}; fix: the VM is down, sshd is stopped "
+            f"or a firewall blocks port {port} (start the VM, `systemctl start ssh`, "
+            f"check the port in hosts.yaml)"
+        )
     if isinstance(exc, paramiko.PasswordRequiredException):
-        return (f"{host}: private key {key} needs its passphrase (fab never asks for one); fix: "
-                f"ssh-add it to your ssh-agent (fab uses the agent's keys too)")
+        return (
+            f"{host}: private key {key} needs its passphrase (fab never asks for one); fix: "
+            f"ssh-add it to your ssh-agent (fab uses the agent's keys too)"
+        )
     if isinstance(exc, paramiko.AuthenticationException):
-        return (f"{host}: Permission denied (publickey) for key {key} at {where}; fix: use the right "
-                f"key (identity_file in hosts.yaml), chmod 600 it, and add its .pub to "
-                f"~/.ssh/authorized_keys of the remote user")
+        return (
+            f"{host}: Permission denied (publickey) for key {key} at {where}; fix: use the right "
+            f"key (identity_file in hosts.yaml), chmod 600 it, and add its .pub to "
+            f"~/.ssh/authorized_keys of the remote user"
+        )
     if isinstance(exc, CommandTimedOut):
-        return (f"{host}: command timed out after {exc.timeout}s; fix: check the host's load "
-                f"(fab status) and network, or raise command_timeout in hosts.yaml")
+        return (
+            f"{host}: command timed out after {exc.timeout}s; fix: check the host's load "
+            f"(fab status) and network, or raise command_timeout in hosts.yaml"
+        )
     if isinstance(exc, (socket.timeout, TimeoutError)) or (
-            isinstance(exc, paramiko.SSHException) and any(m in str(exc) for m in _HANDSHAKE_STALLED)):
-        return (f"{host}: timed out talking to {where}; fix: check the network/VPN to the VM, or "
-                f"raise connect_timeout in hosts.yaml for slow links")
+        isinstance(exc, paramiko.SSHException) and any(m in str(exc) for m in _HANDSHAKE_STALLED)
+    ):
+        return (
+            f"{host}: timed out talking to {where}; fix: check the network/VPN to the VM, or "
+            f"raise connect_timeout in hosts.yaml for slow links"
+        )
     if isinstance(exc, UnexpectedExit):
         res = exc.result
         lines = (res.stderr or res.stdout or "").strip().splitlines()
         last = lines[-1] if lines else "(no output)"
-        return f"{host}: remote command exited {res.exited}: {last}; fix: see fab logs --host {host}"
+        return (
+            f"{host}: remote command exited {res.exited}: {last}; fix: see fab logs --host {host}"
+        )
     if isinstance(exc, paramiko.SSHException):
         return f"{host}: SSH error at {where}: {exc}; fix: check sshd on the VM and hosts.yaml"
     if isinstance(exc, OSError):

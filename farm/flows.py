@@ -4,13 +4,15 @@ Every flow runs its step on every selected host (one failing never stops the
 others) and returns the per-host outcomes; the caller prints the table and exits
 non-zero when a host failed.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import paramiko
 
@@ -24,8 +26,9 @@ from farm.salvage import needs_salvage, salvage
 DEFAULT_DEST = steps.REPO_ROOT / "backtest" / "output" / "farm"
 
 
-def select(farm: Farm, host: str | None = None, symbol: str | None = None,
-           period: str | None = None) -> list[Host]:
+def select(
+    farm: Farm, host: str | None = None, symbol: str | None = None, period: str | None = None
+) -> list[Host]:
     """The chosen hosts, with ``--period`` applied (it picks the run and its output dir)."""
     hosts = farm.select(host, symbol)
     return [dataclasses.replace(h, period=period) for h in hosts] if period else hosts
@@ -33,21 +36,32 @@ def select(farm: Farm, host: str | None = None, symbol: str | None = None,
 
 # ---------------------------------------------------------------- setup / deploy / stop
 
-def setup_hosts(farm: Farm, hosts: list[Host], dry_run: bool = False,
-                requirements: Path = steps.REPO_ROOT / "requirements.txt") -> FarmResult:
+
+def setup_hosts(
+    farm: Farm,
+    hosts: list[Host],
+    dry_run: bool = False,
+    requirements: Path = steps.REPO_ROOT / "requirements.txt",
+) -> FarmResult:
     return run_each(hosts, lambda c, h: steps.setup(c, h, requirements), dry_run=dry_run)
 
 
-def deploy_hosts(farm: Farm, hosts: list[Host], *, restart: bool = False, dry_run: bool = False) -> FarmResult:
+def deploy_hosts(
+    farm: Farm, hosts: list[Host], *, restart: bool = False, dry_run: bool = False
+) -> FarmResult:
     """Push code + groups and start each host's runner detached (see :func:`farm.steps.deploy`)."""
     for h in hosts:
         data = farm.symbols[h.symbol].data_path(h.period)
         if data is not None and not data.exists():
-            raise HostsFileError(f"{farm.path}: symbols.{h.symbol}.data_file: {data} not found (period {h.period})")
+            raise HostsFileError(
+                f"{farm.path}: symbols.{h.symbol}.data_file: {data} not found (period {h.period})"
+            )
     with tempfile.TemporaryDirectory(prefix="ibsweep-code-") as tmp:
         archive = steps.build_code_archive(Path(tmp))
+
         def step(c: Any, h: Host) -> str:
             return steps.deploy(c, h, farm.symbols[h.symbol], archive, restart=restart)
+
         return run_each(hosts, step, dry_run=dry_run)
 
 
@@ -57,6 +71,7 @@ def stop_hosts(farm: Farm, hosts: list[Host]) -> FarmResult:
 
 # ---------------------------------------------------------------- status
 
+
 def status_hosts(farm: Farm, hosts: list[Host]) -> FarmResult:
     return run_each(hosts, steps.remote_status)
 
@@ -64,22 +79,31 @@ def status_hosts(farm: Farm, hosts: list[Host]) -> FarmResult:
 def status_problem(host: Host, st: dict[str, Any]) -> str | None:
     """The one-line problem of a host's status, if its runner died or refused its input."""
     if st.get("state") == "refused":
-        return (f"{host.name}: runner refused to start (exit 2): {st.get('error')}; "
-                f"fix: correct the input (fab logs --host {host.name}), then fab deploy --host {host.name}")
+        return (
+            f"{host.name}: runner refused to start (exit 2): {st.get('error')}; "
+            f"fix: correct the input (fab logs --host {host.name}), then fab deploy --host {host.name}"
+        )
     if st.get("state") != "dead":
         return None
     if st.get("oom"):
         return oom_fix(host.name, host.workers)
-    kernel = "no OOM kill in the kernel log" if st.get("oom") is False else "kernel log not readable"
-    return (f"{host.name}: runner died (exit {st.get('exit')}, {kernel}) after {st.get('done')}/{st.get('total')} "
-            f"groups; fix: fab logs --host {host.name}, then fab collect and fab retry")
+    kernel = (
+        "no OOM kill in the kernel log" if st.get("oom") is False else "kernel log not readable"
+    )
+    return (
+        f"{host.name}: runner died (exit {st.get('exit')}, {kernel}) after {st.get('done')}/{st.get('total')} "
+        f"groups; fix: fab logs --host {host.name}, then fab collect and fab retry"
+    )
 
 
 def status_notes(result: FarmResult) -> list[str]:
     """Runs that finished with failed groups: what failed and what to do (not an error: exit 0)."""
-    return [f"{o.host.name}: finished, {len(o.value['failed'])} group(s) failed: {', '.join(o.value['failed'])}; "
-            f"fix: fab collect, then fab retry --symbol {o.host.symbol}"
-            for o in result.succeeded.values() if o.value.get("state") == "finished" and o.value.get("failed")]
+    return [
+        f"{o.host.name}: finished, {len(o.value['failed'])} group(s) failed: {', '.join(o.value['failed'])}; "
+        f"fix: fab collect, then fab retry --symbol {o.host.symbol}"
+        for o in result.succeeded.values()
+        if o.value.get("state") == "finished" and o.value.get("failed")
+    ]
 
 
 def status_rows(result: FarmResult) -> list[dict[str, Any]]:
@@ -92,15 +116,17 @@ def status_rows(result: FarmResult) -> list[dict[str, Any]]:
         else:
             st = o.value
             load = st.get("load")
-            row.update({
-                "state": st.get("state"),
-                "done": f"{st['done']}/{st['total']}" if "done" in st else None,
-                "last": st.get("last_group"),
-                "eta": f"{st['eta_min']:.1f}min" if st.get("eta_min") is not None else None,
-                "failed": len(st["failed"]) if "failed" in st else None,
-                "load": f"{load[0]:.2f}/{st.get('cpus')}cpu" if load else None,
-                "mem_free": f"{st['mem_free_mb']}MB" if "mem_free_mb" in st else None,
-            })
+            row.update(
+                {
+                    "state": st.get("state"),
+                    "done": f"{st['done']}/{st['total']}" if "done" in st else None,
+                    "last": st.get("last_group"),
+                    "eta": f"{st['eta_min']:.1f}min" if st.get("eta_min") is not None else None,
+                    "failed": len(st["failed"]) if "failed" in st else None,
+                    "load": f"{load[0]:.2f}/{st.get('cpus')}cpu" if load else None,
+                    "mem_free": f"{st['mem_free_mb']}MB" if "mem_free_mb" in st else None,
+                }
+            )
         rows.append(row)
     return rows
 
@@ -114,6 +140,7 @@ def status_problems(result: FarmResult) -> list[str]:
 
 # ---------------------------------------------------------------- collect / retry
 
+
 @dataclass
 class SymbolCollect:
     """One symbol's collect: downloads per host, the merge and what is left to run."""
@@ -122,7 +149,7 @@ class SymbolCollect:
     period: str
     downloads: FarmResult
     merged_dir: Path | None = None
-    merge: Any = None                      # backtest.analysis.merge.MergeReport
+    merge: Any = None  # backtest.analysis.merge.MergeReport
     rerun_command: str | None = None
     salvaged: dict[str, list[str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -137,11 +164,15 @@ class SymbolCollect:
 def _run_dirs(root: Path) -> list[Path]:
     if not root.is_dir():
         return []
-    retries = sorted((p for p in root.glob("retry-*") if p.name[6:].isdigit()), key=lambda p: int(p.name[6:]))
+    retries = sorted(
+        (p for p in root.glob("retry-*") if p.name[6:].isdigit()), key=lambda p: int(p.name[6:])
+    )
     return [root] + retries
 
 
-def merge_inputs(symbol: str, base: Path, hosts: list[Host]) -> tuple[list[Path], dict[str, list[str]]]:
+def merge_inputs(
+    symbol: str, base: Path, hosts: list[Host]
+) -> tuple[list[Path], dict[str, list[str]]]:
     """Result dirs to merge per host copy (salvaging checkpoints of runners that died)."""
     dirs, salvaged = [], {}
     for h in hosts:
@@ -158,8 +189,13 @@ def merge_inputs(symbol: str, base: Path, hosts: list[Host]) -> tuple[list[Path]
     return dirs, salvaged
 
 
-def collect(farm: Farm, hosts: list[Host], dest: Path = DEFAULT_DEST, force: bool = False,
-            download: bool = True) -> list[SymbolCollect]:
+def collect(
+    farm: Farm,
+    hosts: list[Host],
+    dest: Path = DEFAULT_DEST,
+    force: bool = False,
+    download: bool = True,
+) -> list[SymbolCollect]:
     """Download every host's output, merge per symbol with backtest.analysis.merge, list what is left.
 
     ``download=False`` merges the copies already in ``dest`` without connecting (retry --dry-run).
@@ -171,8 +207,11 @@ def collect(farm: Farm, hosts: list[Host], dest: Path = DEFAULT_DEST, force: boo
         mine = [h for h in hosts if h.symbol == symbol]
         period = mine[0].period
         base = Path(dest) / f"{symbol}_{period}"
-        downloads = (run_each(mine, lambda c, h: steps.download(c, h, base / "hosts" / h.name)) if download
-                     else FarmResult([]))
+        downloads = (
+            run_each(mine, lambda c, h: steps.download(c, h, base / "hosts" / h.name))
+            if download
+            else FarmResult([])
+        )
         for o in downloads.outcomes:
             if o.ok and o.value["bad"]:
                 o.error = f"{o.host.name}: files that do not parse: {'; '.join(o.value['bad'])}; fix: fab collect again"
@@ -184,14 +223,21 @@ def collect(farm: Farm, hosts: list[Host], dest: Path = DEFAULT_DEST, force: boo
             continue
         report.merged_dir = base / "merged"
         groups_file = farm.symbols[symbol].groups_file
-        report.merge = merge_dirs(dirs, report.merged_dir, symbol=symbol, groups_file=groups_file, force=force)
+        report.merge = merge_dirs(
+            dirs, report.merged_dir, symbol=symbol, groups_file=groups_file, force=force
+        )
         report.rerun_command = report.merge.rerun_groups() if report.left else None
         out.append(report)
     return out
 
 
-def retry(farm: Farm, hosts: list[Host], dest: Path = DEFAULT_DEST, force: bool = False,
-          dry_run: bool = False) -> tuple[list[SymbolCollect], FarmResult]:
+def retry(
+    farm: Farm,
+    hosts: list[Host],
+    dest: Path = DEFAULT_DEST,
+    force: bool = False,
+    dry_run: bool = False,
+) -> tuple[list[SymbolCollect], FarmResult]:
     """Collect, then run the missing and failed groups on the symbol's idle hosts, split evenly.
 
     ``dry_run``: connects to nothing; plans from the last collect's copies in ``dest`` over
@@ -205,21 +251,35 @@ def retry(farm: Farm, hosts: list[Host], dest: Path = DEFAULT_DEST, force: bool 
             if not sc.left:
                 continue
             mine = [h for h in hosts if h.symbol == sc.symbol]
-            states = (FarmResult([HostOutcome(h, {"state": "not checked (dry run)"}) for h in mine]) if dry_run
-                      else status_hosts(farm, mine))
+            states = (
+                FarmResult([HostOutcome(h, {"state": "not checked (dry run)"}) for h in mine])
+                if dry_run
+                else status_hosts(farm, mine)
+            )
             idle = [o.host for o in states.succeeded.values() if o.value.get("state") != "running"]
             busy = [o for o in states.succeeded.values() if o.host not in idle]
-            running = {g for o in busy for g in _running_groups(Path(dest) / f"{sc.symbol}_{sc.period}", o)}
+            running = {
+                g for o in busy for g in _running_groups(Path(dest) / f"{sc.symbol}_{sc.period}", o)
+            }
             outcomes += [HostOutcome(o.host, error=o.error) for o in states.failed.values()]
-            outcomes += [HostOutcome(o.host, value=f"busy (runner {o.value.get('pid')} running): its groups "
-                                                   f"are left to it") for o in busy]
+            outcomes += [
+                HostOutcome(
+                    o.host,
+                    value=f"busy (runner {o.value.get('pid')} running): its groups are left to it",
+                )
+                for o in busy
+            ]
             left = [g for g in sc.left if g not in running]
             if not idle or not left:
                 continue
             shares = dict(zip((h.name for h in idle), steps.split_evenly(left, len(idle))))
-            files = {name: _share_file(Path(tmp), sc, name, ids) for name, ids in shares.items() if ids}
+            files = {
+                name: _share_file(Path(tmp), sc, name, ids) for name, ids in shares.items() if ids
+            }
             step = _retry_step(farm, archive, files, shares)
-            outcomes += run_each([h for h in idle if h.name in files], step, dry_run=dry_run).outcomes
+            outcomes += run_each(
+                [h for h in idle if h.name in files], step, dry_run=dry_run
+            ).outcomes
     return collected, FarmResult(outcomes)
 
 
@@ -227,7 +287,7 @@ def _running_groups(base: Path, outcome: HostOutcome) -> list[str]:
     """Group ids of a busy host's current run, from the copy collect just downloaded."""
     from backtest.runner.host_tools import group_ids
 
-    rel = outcome.value.get("run", "")[len(outcome.host.remote_out):].lstrip("/")
+    rel = outcome.value.get("run", "")[len(outcome.host.remote_out) :].lstrip("/")
     return group_ids(base / "hosts" / outcome.host.name / rel / "groups_filtered.json")
 
 
@@ -239,19 +299,29 @@ def _share_file(tmp: Path, sc: SymbolCollect, host: str, ids: list[str]) -> Path
     return path
 
 
-def _retry_step(farm: Farm, archive: steps.CodeArchive, files: dict[str, Path],
-                shares: dict[str, list[str]]) -> Callable[[Any, Host], str]:
+def _retry_step(
+    farm: Farm, archive: steps.CodeArchive, files: dict[str, Path], shares: dict[str, list[str]]
+) -> Callable[[Any, Host], str]:
     def step(c: Any, h: Host) -> str:
         run_dir = steps.next_retry_dir(c, h)
-        started = steps.deploy(c, h, farm.symbols[h.symbol], archive, groups=files[h.name], run_dir=run_dir)
+        started = steps.deploy(
+            c, h, farm.symbols[h.symbol], archive, groups=files[h.name], run_dir=run_dir
+        )
         return f"{len(shares[h.name])} groups: {started}"
+
     return step
 
 
 # ---------------------------------------------------------------- trust
 
-def trust(farm: Farm, name: str, yes: bool, say: Callable[[str], None] = print,
-          ask: Callable[[str], str] | None = None) -> bool:
+
+def trust(
+    farm: Farm,
+    name: str,
+    yes: bool,
+    say: Callable[[str], None] = print,
+    ask: Callable[[str], str] | None = None,
+) -> bool:
     """Show the host's key fingerprint and record it in the project known_hosts on request."""
     hosts = farm.select(name)
     if len(hosts) != 1:
@@ -259,8 +329,13 @@ def trust(farm: Farm, name: str, yes: bool, say: Callable[[str], None] = print,
     (host,) = hosts
     try:
         key = fetch_host_key(host)
-    except (OSError, paramiko.SSHException) as exc:  # down, refused, silent: the same one line as the others
-        line = explain(host.name, host.address, host.port, exc, "(none: trust reads the key before login)")
+    except (
+        OSError,
+        paramiko.SSHException,
+    ) as exc:  # down, refused, silent: the same one line as the others
+        line = explain(
+            host.name, host.address, host.port, exc, "(none: trust reads the key before login)"
+        )
         raise FarmError(host.name, line.removeprefix(f"{host.name}: ")) from None
     fp = fingerprint(key)
     say(f"{host.name} ({host.address}:{host.port}) presents {key.get_name()} key {fp}")
@@ -269,14 +344,21 @@ def trust(farm: Farm, name: str, yes: bool, say: Callable[[str], None] = print,
         say(f"{host.name}: already trusted (known_hosts has this key)")
         return True
     if old is not None:
-        say(f"WARNING: known_hosts has a DIFFERENT key for {host.name}: {fingerprint(old)}; "
-            f"only replace it if the VM was reinstalled")
+        say(
+            f"WARNING: known_hosts has a DIFFERENT key for {host.name}: {fingerprint(old)}; "
+            f"only replace it if the VM was reinstalled"
+        )
     if not yes:
         if ask is None:
-            raise FarmError(host.name, "fingerprint not recorded",
-                            f"compare it with the VM's (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub on the VM), "
-                            f"then fab trust --host {host.name} --yes")
-        if ask(f"Record {fp} for {host.name} in {host.known_hosts}? [y/N] ").strip().lower() not in ("y", "yes"):
+            raise FarmError(
+                host.name,
+                "fingerprint not recorded",
+                f"compare it with the VM's (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub on the VM), "
+                f"then fab trust --host {host.name} --yes",
+            )
+        if ask(
+            f"Record {fp} for {host.name} in {host.known_hosts}? [y/N] "
+        ).strip().lower() not in ("y", "yes"):
             say("not recorded")
             return False
     path = record_host_key(host, key)
@@ -284,5 +366,16 @@ def trust(farm: Farm, name: str, yes: bool, say: Callable[[str], None] = print,
     return True
 
 
-__all__ = ["select", "setup_hosts", "deploy_hosts", "stop_hosts", "status_hosts", "status_rows", "status_notes",
-           "status_problems", "collect", "retry", "trust"]
+__all__ = [
+    "select",
+    "setup_hosts",
+    "deploy_hosts",
+    "stop_hosts",
+    "status_hosts",
+    "status_rows",
+    "status_notes",
+    "status_problems",
+    "collect",
+    "retry",
+    "trust",
+]

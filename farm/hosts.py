@@ -10,6 +10,7 @@ Format (see docs/FARM.md)::
 Paths in the file are relative to the file's directory; ``~`` means the local home.
 Remote paths (base_dir, and venv/output_dir relative to it) must be absolute.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -87,7 +88,9 @@ class Host:
     @property
     def remote_out(self) -> str:
         """Absolute remote output directory of this host's run."""
-        return remote_join(self.base_dir, self.output_dir.format(symbol=self.symbol, period=self.period))
+        return remote_join(
+            self.base_dir, self.output_dir.format(symbol=self.symbol, period=self.period)
+        )
 
     @property
     def remote_venv(self) -> str:
@@ -100,7 +103,7 @@ class SymbolSetup:
 
     name: str
     groups_file: Path | None
-    data_file: Path | None      # may contain ``{period}``: see :meth:`data_path`
+    data_file: Path | None  # may contain ``{period}``: see :meth:`data_path`
     start_date: str | None
     end_date: str | None
     allow_uncovered: bool
@@ -108,7 +111,11 @@ class SymbolSetup:
 
     def data_path(self, period: str) -> Path | None:
         """The local data file for ``period`` (``{period}`` in the name is replaced)."""
-        return None if self.data_file is None else Path(str(self.data_file).replace("{period}", period))
+        return (
+            None
+            if self.data_file is None
+            else Path(str(self.data_file).replace("{period}", period))
+        )
 
 
 @dataclass(frozen=True)
@@ -168,7 +175,9 @@ def _local_path(value: Any, base: Path, where: str) -> Path | None:
 def _check_unknown(raw: dict, known: set[str], where: str) -> None:
     for key in raw:
         if key not in known:
-            raise HostsFileError(f"{where}: unknown key '{key}' (known: {', '.join(sorted(known))})")
+            raise HostsFileError(
+                f"{where}: unknown key '{key}' (known: {', '.join(sorted(known))})"
+            )
 
 
 def _int(value: Any, where: str, minimum: int) -> int:
@@ -187,13 +196,17 @@ def _host(name: str, raw: Any, defaults: dict, base: Path, where: str) -> Host:
     v = {**defaults, **raw}
     for what, value in (("host name", name), ("symbol", str(v["symbol"]))):
         if not _NAME.match(value):  # both become local and remote path components
-            raise HostsFileError(f"{where}: {what} {value!r} may only hold letters, digits, '_', '.', '-'")
+            raise HostsFileError(
+                f"{where}: {what} {value!r} may only hold letters, digits, '_', '.', '-'"
+            )
     address = str(v["address"])
     try:
         ipaddress.ip_address(address)
     except ValueError:
         if not re.match(r"^[A-Za-z0-9][A-Za-z0-9.-]*$", address):
-            raise HostsFileError(f"{where}.address: not an IP address or host name: {address!r}") from None
+            raise HostsFileError(
+                f"{where}.address: not an IP address or host name: {address!r}"
+            ) from None
     base_dir = v["base_dir"]
     if not isinstance(base_dir, str) or not base_dir.startswith("/"):
         raise HostsFileError(f"{where}.base_dir: must be an absolute remote path, got {base_dir!r}")
@@ -203,26 +216,44 @@ def _host(name: str, raw: Any, defaults: dict, base: Path, where: str) -> Host:
     try:
         v["output_dir"].format(symbol="S", period="P")
     except (KeyError, IndexError, ValueError):
-        raise HostsFileError(f"{where}.output_dir: only {{symbol}} and {{period}} may appear in braces, "
-                             f"got {v['output_dir']!r}") from None
+        raise HostsFileError(
+            f"{where}.output_dir: only {{symbol}} and {{period}} may appear in braces, "
+            f"got {v['output_dir']!r}"
+        ) from None
     if v["period"] not in PERIODS:
-        raise HostsFileError(f"{where}.period: must be one of {', '.join(PERIODS)}, got {v['period']!r}")
+        raise HostsFileError(
+            f"{where}.period: must be one of {', '.join(PERIODS)}, got {v['period']!r}"
+        )
     start, stop = parse_range(v["range"], f"{where}.range")
     env = v["env"] or {}
-    if not isinstance(env, dict) or not all(re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", str(k)) for k in env):
+    if not isinstance(env, dict) or not all(
+        re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", str(k)) for k in env
+    ):
         raise HostsFileError(f"{where}.env: must map variable names to values")
-    known_hosts = _local_path(v["known_hosts"], base, f"{where}.known_hosts") or base / "known_hosts"
+    known_hosts = (
+        _local_path(v["known_hosts"], base, f"{where}.known_hosts") or base / "known_hosts"
+    )
     return Host(
-        name=name, address=address, port=_int(v["port"], f"{where}.port", 1),
+        name=name,
+        address=address,
+        port=_int(v["port"], f"{where}.port", 1),
         user=None if v["user"] is None else str(v["user"]),
         identity_file=_local_path(v["identity_file"], base, f"{where}.identity_file"),
-        known_hosts=known_hosts, symbol=str(v["symbol"]), range_text=str(v["range"]),
-        start=start, stop=stop, base_dir=base_dir, python=v["python"], venv=v["venv"],
-        workers=_int(v["workers"], f"{where}.workers", 1), period=v["period"],
+        known_hosts=known_hosts,
+        symbol=str(v["symbol"]),
+        range_text=str(v["range"]),
+        start=start,
+        stop=stop,
+        base_dir=base_dir,
+        python=v["python"],
+        venv=v["venv"],
+        workers=_int(v["workers"], f"{where}.workers", 1),
+        period=v["period"],
         output_dir=v["output_dir"],
         connect_timeout=_int(v["connect_timeout"], f"{where}.connect_timeout", 1),
         command_timeout=_int(v["command_timeout"], f"{where}.command_timeout", 1),
-        charts=bool(v["charts"]), env=tuple((str(k), str(val)) for k, val in env.items()),
+        charts=bool(v["charts"]),
+        env=tuple((str(k), str(val)) for k, val in env.items()),
     )
 
 
@@ -234,17 +265,21 @@ def make_groups_command(path: Path, symbol: str, hosts: list[Host]) -> str:
         out = path.relative_to(Path.cwd())
     except ValueError:
         out = path
-    return (f"invoke make-groups --symbol {symbol} --grid GRID.yaml --groups {n} "
-            f"--output {shlex.quote(str(out))}")
+    return (
+        f"invoke make-groups --symbol {symbol} --grid GRID.yaml --groups {n} "
+        f"--output {shlex.quote(str(out))}"
+    )
 
 
 def _count_groups(path: Path, symbol: str, where: str, hosts: list[Host]) -> int:
     from backtest.runner.groups import GroupsError, load_groups_file
 
     if not path.exists():
-        raise HostsFileError(f"{where}: groups file {path} not found; fix: write it with "
-                             f"`{make_groups_command(path, symbol, hosts)}` (grid format: docs/ANALYSIS.md, "
-                             f"e.g. examples/grid_GER40.yaml), then check the ranges with fab deploy --dry-run")
+        raise HostsFileError(
+            f"{where}: groups file {path} not found; fix: write it with "
+            f"`{make_groups_command(path, symbol, hosts)}` (grid format: docs/ANALYSIS.md, "
+            f"e.g. examples/grid_GER40.yaml), then check the ranges with fab deploy --dry-run"
+        )
     try:
         return len(load_groups_file(path, symbol=symbol).groups)
     except GroupsError as exc:
@@ -259,13 +294,16 @@ def _check_ranges(path: Path, hosts: list[Host], setup: SymbolSetup) -> list[str
         where = f"{path}: hosts.{h.name}.range"
         if n is None:
             if any(v is not None and v < 0 for v in (h.start, h.stop)):
-                raise HostsFileError(f"{where}: negative bounds need symbols.{h.symbol}.groups_file")
+                raise HostsFileError(
+                    f"{where}: negative bounds need symbols.{h.symbol}.groups_file"
+                )
             lo, hi = h.start or 0, float("inf") if h.stop is None else h.stop
         else:
             for bound in (h.start, h.stop):
                 if bound is not None and not -n <= bound <= n:
                     raise HostsFileError(
-                        f"{where}: '{h.range_text}' is outside the groups file ({n} groups, {setup.groups_file})")
+                        f"{where}: '{h.range_text}' is outside the groups file ({n} groups, {setup.groups_file})"
+                    )
             idx = h.indices(n)
             lo, hi = idx.start, idx.stop
         if hi <= lo:
@@ -276,16 +314,19 @@ def _check_ranges(path: Path, hosts: list[Host], setup: SymbolSetup) -> list[str
         if lo_b < hi_a:
             raise HostsFileError(
                 f"{path}: hosts.{b.name}.range: '{b.range_text}' overlaps host {a.name} ('{a.range_text}') "
-                f"at group index {lo_b}")
+                f"at group index {lo_b}"
+            )
     if n is None or setup.allow_uncovered:
         return []
     covered = {i for lo, hi, _ in spans for i in range(lo, int(hi))}
     missing = [i for i in range(n) if i not in covered]
     if not missing:
         return []
-    return [f"{path}: symbols.{setup.name}: groups {_spans(missing)} of {setup.groups_file} ({n} entries) are "
-            f"run by no host; fix: e.g. {_even_ranges([h for _, _, h in spans], n)} "
-            f"(or allow_uncovered: true to silence)"]
+    return [
+        f"{path}: symbols.{setup.name}: groups {_spans(missing)} of {setup.groups_file} ({n} entries) are "
+        f"run by no host; fix: e.g. {_even_ranges([h for _, _, h in spans], n)} "
+        f"(or allow_uncovered: true to silence)"
+    ]
 
 
 def _even_ranges(hosts: list[Host], n: int) -> str:
@@ -327,7 +368,10 @@ def load_hosts(path: str | os.PathLike | None = None, *, need_groups: bool = Fal
     hosts_raw = raw.get("hosts")
     if not isinstance(hosts_raw, dict) or not hosts_raw:
         raise HostsFileError(f"{file}: hosts must be a non-empty mapping of name -> host")
-    hosts = [_host(str(name), h, defaults, base, f"{file}: hosts.{name}") for name, h in hosts_raw.items()]
+    hosts = [
+        _host(str(name), h, defaults, base, f"{file}: hosts.{name}")
+        for name, h in hosts_raw.items()
+    ]
     symbols_raw = raw.get("symbols") or {}
     if not isinstance(symbols_raw, dict):
         raise HostsFileError(f"{file}: symbols must be a mapping")
@@ -341,14 +385,20 @@ def load_hosts(path: str | os.PathLike | None = None, *, need_groups: bool = Fal
         _check_unknown(s, SYMBOL_KEYS, where)
         groups = _local_path(s.get("groups_file"), base, f"{where}.groups_file")
         if need_groups and groups is None:
-            raise HostsFileError(f"{where}.groups_file: missing (the groups file the hosts' ranges slice)")
+            raise HostsFileError(
+                f"{where}.groups_file: missing (the groups file the hosts' ranges slice)"
+            )
         counted = groups is not None and (need_groups or groups.exists())
         n = _count_groups(groups, name, f"{where}.groups_file", hosts) if counted else None
         symbols[name] = SymbolSetup(
-            name=name, groups_file=groups,
+            name=name,
+            groups_file=groups,
             data_file=_local_path(s.get("data_file"), base, f"{where}.data_file"),
-            start_date=s.get("start_date"), end_date=s.get("end_date"),
-            allow_uncovered=bool(s.get("allow_uncovered", False)), n_groups=n)
+            start_date=s.get("start_date"),
+            end_date=s.get("end_date"),
+            allow_uncovered=bool(s.get("allow_uncovered", False)),
+            n_groups=n,
+        )
         notes += _check_ranges(file, hosts, symbols[name])
     for name in symbols_raw:
         if name not in symbols:

@@ -3,11 +3,13 @@
 Like Fabric's ``GroupResult``: every host runs even when some fail; failures are
 raised only after the last host finished (:meth:`FarmResult.raise_if_failed`).
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from farm.connect import classify_host_key_error, connection, key_description
 from farm.errors import explain
@@ -31,7 +33,7 @@ class HostOutcome:
 class FarmFailed(Exception):
     """Raised after every host ran, when at least one failed; carries all outcomes."""
 
-    def __init__(self, result: "FarmResult") -> None:
+    def __init__(self, result: FarmResult) -> None:
         self.result = result
         super().__init__("; ".join(o.error or "" for o in result.failed.values()))
 
@@ -68,8 +70,10 @@ def run_one(host: Host, step: Step, dry_run: bool = False) -> HostOutcome:
         return HostOutcome(host, step(conn, host))
     except Exception as exc:  # every failure is reported per host, never stops the others
         exc = classify_host_key_error(host, exc)
-        return HostOutcome(host, error=explain(host.name, host.address, host.port, exc,
-                                               key_description(host, conn)))
+        return HostOutcome(
+            host,
+            error=explain(host.name, host.address, host.port, exc, key_description(host, conn)),
+        )
     finally:
         if conn is not None:
             conn.close()
@@ -94,6 +98,13 @@ def table(rows: list[dict[str, Any]], columns: list[str]) -> str:
 
 def outcome_rows(result: FarmResult) -> list[dict[str, Any]]:
     """host / symbol / range / result rows for the deploy-like tasks."""
-    return [{"host": o.host.name, "address": f"{o.host.address}:{o.host.port}", "symbol": o.host.symbol,
-             "range": o.host.range_text, "result": o.value if o.ok else "FAILED: " + (o.error or "")}
-            for o in result.outcomes]
+    return [
+        {
+            "host": o.host.name,
+            "address": f"{o.host.address}:{o.host.port}",
+            "symbol": o.host.symbol,
+            "range": o.host.range_text,
+            "result": o.value if o.ok else "FAILED: " + (o.error or ""),
+        }
+        for o in result.outcomes
+    ]

@@ -5,6 +5,7 @@ A runner killed with SIGKILL (or by the OOM killer) leaves its append-only
 still good. :func:`salvage` writes them as a normal result set that
 :func:`backtest.analysis.merge.merge_dirs` can merge.
 """
+
 from __future__ import annotations
 
 import json
@@ -13,6 +14,7 @@ from typing import Any
 
 from backtest.runner.checkpoint import CHECKPOINT_FILE as CHECKPOINT
 from backtest.runner.checkpoint import read_checkpoint
+
 
 def needs_salvage(directory: Path, symbol: str) -> bool:
     """True when the checkpoint holds finished groups the result file lacks."""
@@ -25,7 +27,9 @@ def needs_salvage(directory: Path, symbol: str) -> bool:
     if not full.exists():
         return bool(records)
     try:
-        have = {g["group_id"] for g in json.loads(full.read_text())["groups"] if g.get("status") == "ok"}
+        have = {
+            g["group_id"] for g in json.loads(full.read_text())["groups"] if g.get("status") == "ok"
+        }
     except (ValueError, KeyError, TypeError):
         return True
     return not ok <= have
@@ -38,19 +42,30 @@ def salvage(directory: Path, out_dir: Path, symbol: str, host: str) -> list[str]
     header, records = read_checkpoint(directory / CHECKPOINT)
     settings = header.get("settings") or {}
     metadata = {
-        "symbol": header.get("symbol", symbol), "period": header.get("period"),
-        "start_date": header.get("start_date"), "end_date": header.get("end_date"),
-        "data_checksum": header.get("data_checksum"), "code_version": header.get("code_version"),
-        "host": host, "engine": settings.get("engine"),
-        **{k: settings.get(k) for k in ("risk", "account_size", "daily_loss_limit_pct", "max_loss_limit_pct")},
-        "save_trades": settings.get("save_trades"), "salvaged_from": str(directory / CHECKPOINT),
+        "symbol": header.get("symbol", symbol),
+        "period": header.get("period"),
+        "start_date": header.get("start_date"),
+        "end_date": header.get("end_date"),
+        "data_checksum": header.get("data_checksum"),
+        "code_version": header.get("code_version"),
+        "host": host,
+        "engine": settings.get("engine"),
+        **{
+            k: settings.get(k)
+            for k in ("risk", "account_size", "daily_loss_limit_pct", "max_loss_limit_pct")
+        },
+        "save_trades": settings.get("save_trades"),
+        "salvaged_from": str(directory / CHECKPOINT),
     }
     order = [g for g in header.get("group_ids", []) if g in records]
     order += [g for g in records if g not in set(order)]
     groups = [records[g] for g in order]
     raw = _raw_groups(directory)
-    failed_raw = [{**raw[g["group_id"]], "error": g.get("error")} for g in groups
-                  if g.get("status") != "ok" and g["group_id"] in raw]
+    failed_raw = [
+        {**raw[g["group_id"]], "error": g.get("error")}
+        for g in groups
+        if g.get("status") != "ok" and g["group_id"] in raw
+    ]
     write_results(out_dir, symbol, metadata, groups, failed_raw)
     return order
 

@@ -6,18 +6,19 @@ output directory (``output_dir``) holding ``groups_filtered.json``, ``runner.pid
 ``runner.exit``, ``runner.out`` and the runner's own files; a retry runs in ``OUT/retry-N``.
 Every value put into a remote command goes through :func:`shlex.quote`.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
 import os
 import shlex
-import socket
 import tarfile
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from farm.errors import NotReadyError, RunnerBusyError, TransferStalledError
 from farm.hosts import Host, SymbolSetup, remote_join
@@ -80,20 +81,25 @@ def get(c: Remote, host: Host, remote: str, local: Path | str) -> None:
     _transfer(c, host, "download", remote, str(local), lambda: c.get(remote, str(local)))
 
 
-def _transfer(c: Remote, host: Host, what: str, src: str, dst: str, move: Callable[[], Any]) -> None:
+def _transfer(
+    c: Remote, host: Host, what: str, src: str, dst: str, move: Callable[[], Any]
+) -> None:
     sftp = getattr(c, "sftp", None)  # a real Connection (the dry-run printer has none)
     if sftp is not None:
         sftp().get_channel().settimeout(host.command_timeout)
     try:
         move()
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         raise TransferStalledError(
-            host.name, f"{what} {src} -> {dst} stalled for {host.command_timeout}s",
+            host.name,
+            f"{what} {src} -> {dst} stalled for {host.command_timeout}s",
             f"check the network/VPN to the VM and its free disk (df -h {q(host.base_dir)}), "
-            f"or raise command_timeout in hosts.yaml") from None
+            f"or raise command_timeout in hosts.yaml",
+        ) from None
 
 
 # ---------------------------------------------------------------- code archive
+
 
 @dataclass(frozen=True)
 class CodeArchive:
@@ -111,7 +117,9 @@ def _code_files(root: Path) -> list[Path]:
             files.append(top)
         elif top.is_dir():
             for dirpath, dirnames, filenames in os.walk(top):
-                dirnames[:] = sorted(d for d in dirnames if d not in EXCLUDE_DIRS and not d.startswith("."))
+                dirnames[:] = sorted(
+                    d for d in dirnames if d not in EXCLUDE_DIRS and not d.startswith(".")
+                )
                 files += [Path(dirpath) / f for f in sorted(filenames) if not f.endswith(".pyc")]
     return files
 
@@ -143,6 +151,7 @@ def sha256_file(path: Path) -> str:
 
 # ---------------------------------------------------------------- setup / readiness
 
+
 def python_version(c: Remote, host: Host, python: str) -> tuple[int, int] | None:
     res = _run(c, host, f"{q(python)} -c 'import sys; print(*sys.version_info[:2])'", warn=True)
     parts = (res.stdout or "").split()
@@ -153,15 +162,25 @@ def setup(c: Remote, host: Host, requirements: Path = REPO_ROOT / "requirements.
     """Base dir, a virtualenv with the project's requirements, Python >= 3.11. Safe to repeat."""
     version = python_version(c, host, host.python)
     if version is not None and version < MIN_PYTHON and not isinstance(c, DryRun):
-        raise NotReadyError(host.name, f"{host.python} is Python {version[0]}.{version[1]}, need >= 3.11",
-                            "install python3.11 (apt install python3.11 python3.11-venv) and set python: in hosts.yaml")
+        raise NotReadyError(
+            host.name,
+            f"{host.python} is Python {version[0]}.{version[1]}, need >= 3.11",
+            "install python3.11 (apt install python3.11 python3.11-venv) and set python: in hosts.yaml",
+        )
     if version is None and not isinstance(c, DryRun):
-        raise NotReadyError(host.name, f"no Python at '{host.python}'",
-                            "apt install python3 python3-venv, or set python: in hosts.yaml")
+        raise NotReadyError(
+            host.name,
+            f"no Python at '{host.python}'",
+            "apt install python3 python3-venv, or set python: in hosts.yaml",
+        )
     base, venv = host.base_dir, host.remote_venv
     _run(c, host, f"mkdir -p {q(base)} {q(remote_join(base, 'data'))}")
-    created = _run(c, host, f"if [ -x {q(venv + '/bin/python')} ]; then echo exists; "
-                            f"else {q(host.python)} -m venv {q(venv)} && echo created; fi")
+    created = _run(
+        c,
+        host,
+        f"if [ -x {q(venv + '/bin/python')} ]; then echo exists; "
+        f"else {q(host.python)} -m venv {q(venv)} && echo created; fi",
+    )
     want = sha256_file(requirements)
     stamp = remote_join(base, ".requirements.sha256")
     have = _run(c, host, f"cat {q(stamp)} 2>/dev/null || true").stdout.strip()
@@ -169,17 +188,23 @@ def setup(c: Remote, host: Host, requirements: Path = REPO_ROOT / "requirements.
         return f"ready ({'.'.join(map(str, version or ()))}, requirements up to date)"
     remote_req = remote_join(base, "requirements.txt")
     put(c, host, requirements, remote_req)
-    _run(c, host, f"{q(venv + '/bin/python')} -m pip install -q --disable-pip-version-check -r {q(remote_req)}"
-                  f" && echo {q(want)} > {q(stamp)}")
+    _run(
+        c,
+        host,
+        f"{q(venv + '/bin/python')} -m pip install -q --disable-pip-version-check -r {q(remote_req)}"
+        f" && echo {q(want)} > {q(stamp)}",
+    )
     return f"ready ({'.'.join(map(str, version or ()))}, requirements installed)"
 
 
 def check_ready(c: Remote, host: Host) -> None:
     """The venv's Python is >= 3.11 and has what the runner needs, else point to fab setup."""
     py = host.remote_venv + "/bin/python"
-    probe = (f"import sys, importlib.util as u; assert sys.version_info >= {MIN_PYTHON!r}, 'Python < 3.11'; "
-             f"missing = [m for m in {RUNNER_IMPORTS!r} if u.find_spec(m) is None]; "
-             f"assert not missing, 'missing packages: ' + ', '.join(missing)")
+    probe = (
+        f"import sys, importlib.util as u; assert sys.version_info >= {MIN_PYTHON!r}, 'Python < 3.11'; "
+        f"missing = [m for m in {RUNNER_IMPORTS!r} if u.find_spec(m) is None]; "
+        f"assert not missing, 'missing packages: ' + ', '.join(missing)"
+    )
     res = _run(c, host, f"{q(py)} -c {q(probe)}", warn=True)
     if not res.ok:
         lines = (res.stderr or "").strip().splitlines()
@@ -189,13 +214,16 @@ def check_ready(c: Remote, host: Host) -> None:
 
 # ---------------------------------------------------------------- status
 
+
 def remote_status(c: Remote, host: Host) -> dict:
     """The newest run's state on the host, from one command (backtest.runner.host_tools status)."""
     out = host.remote_out
     code = remote_join(host.base_dir, "code")
-    cmd = (f"if [ ! -d {q(out)} ] || [ ! -d {q(code)} ]; then echo '{{\"state\": \"not deployed\"}}'; "
-           f"else cd {q(code)} && {q(host.remote_venv + '/bin/python')} -m backtest.runner.host_tools status "
-           f"--dir {q(out)}; fi")
+    cmd = (
+        f'if [ ! -d {q(out)} ] || [ ! -d {q(code)} ]; then echo \'{{"state": "not deployed"}}\'; '
+        f"else cd {q(code)} && {q(host.remote_venv + '/bin/python')} -m backtest.runner.host_tools status "
+        f"--dir {q(out)}; fi"
+    )
     res = _run(c, host, cmd)
     text = (res.stdout or "").strip()
     return json.loads(text.splitlines()[-1]) if text else {"state": "not deployed"}
@@ -203,20 +231,29 @@ def remote_status(c: Remote, host: Host) -> dict:
 
 # ---------------------------------------------------------------- deploy
 
+
 def push_code(c: Remote, host: Host, archive: CodeArchive) -> str:
     """Unpack the archive into ``code-<id>`` (skipped when present) and point ``code`` at it."""
     base = host.base_dir
     target = remote_join(base, f"code-{archive.code_id}")
     link = remote_join(base, "code")
-    present = _run(c, host, f"mkdir -p {q(base)} && if [ -d {q(target)} ]; then echo yes; else echo no; fi"
-                   ).stdout.strip() == "yes"
+    present = (
+        _run(
+            c, host, f"mkdir -p {q(base)} && if [ -d {q(target)} ]; then echo yes; else echo no; fi"
+        ).stdout.strip()
+        == "yes"
+    )
     if not present:
         unique = f"{archive.code_id}.{uuid.uuid4().hex[:8]}"
         remote_tar = remote_join(base, f".code-{unique}.tar.gz")
         tmp = remote_join(base, f".code-{unique}.tmp")
         put(c, host, archive.path, remote_tar)
-        _run(c, host, f"mkdir -p {q(tmp)} && tar -xzf {q(remote_tar)} -C {q(tmp)} && rm -f {q(remote_tar)} "
-                      f"&& {{ [ -d {q(target)} ] || mv {q(tmp)} {q(target)}; }} && rm -rf {q(tmp)}")
+        _run(
+            c,
+            host,
+            f"mkdir -p {q(tmp)} && tar -xzf {q(remote_tar)} -C {q(tmp)} && rm -f {q(remote_tar)} "
+            f"&& {{ [ -d {q(target)} ] || mv {q(tmp)} {q(target)}; }} && rm -rf {q(tmp)}",
+        )
     _run(c, host, f"ln -sfn {q('code-' + archive.code_id)} {q(link)}")
     return target
 
@@ -232,9 +269,19 @@ def push_if_changed(c: Remote, host: Host, local: Path, remote: str) -> bool:
 
 def runner_command(host: Host, setup_: SymbolSetup, run_dir: str, data_remote: str | None) -> str:
     """The runner's command line, every value quoted."""
-    args = [host.remote_venv + "/bin/python", "-m", "backtest.run_parallel_backtest",
-            "--groups-file", remote_join(run_dir, "groups_filtered.json"),
-            "--period", host.period, "--workers", str(host.workers), "--output-dir", run_dir]
+    args = [
+        host.remote_venv + "/bin/python",
+        "-m",
+        "backtest.run_parallel_backtest",
+        "--groups-file",
+        remote_join(run_dir, "groups_filtered.json"),
+        "--period",
+        host.period,
+        "--workers",
+        str(host.workers),
+        "--output-dir",
+        run_dir,
+    ]
     if data_remote:
         args += ["--data-file", data_remote]
     if setup_.start_date:
@@ -258,9 +305,11 @@ def start_runner(c: Remote, host: Host, run_dir: str, command: str) -> int | Non
     inner = f"{command} & echo $! > {q(pid_file)}; wait $!; echo $? > {q(exit_file)}"
     code = remote_join(host.base_dir, "code")
     log = remote_join(run_dir, "runner.out")
-    cmd = (f"cd {q(code)} && rm -f {q(pid_file)} {q(exit_file)} {q(remote_join(run_dir, 'stop.requested'))} && "
-           f"{{ nohup sh -c {q(inner)} > {q(log)} 2>&1 < /dev/null & }} ; "
-           f"for i in $(seq 100); do [ -s {q(pid_file)} ] && break; sleep 0.1; done; cat {q(pid_file)}")
+    cmd = (
+        f"cd {q(code)} && rm -f {q(pid_file)} {q(exit_file)} {q(remote_join(run_dir, 'stop.requested'))} && "
+        f"{{ nohup sh -c {q(inner)} > {q(log)} 2>&1 < /dev/null & }} ; "
+        f"for i in $(seq 100); do [ -s {q(pid_file)} ] && break; sleep 0.1; done; cat {q(pid_file)}"
+    )
     res = _run(c, host, cmd)
     text = (res.stdout or "").strip()
     return int(text) if text.isdigit() else None
@@ -272,9 +321,11 @@ def stop_runner(c: Remote, host: Host, status: dict, wait_s: int = 120) -> str:
         return f"not running ({status.get('state')})"
     run, pid = status["run"], int(status["pid"])
     marker, exit_file = remote_join(run, "stop.requested"), remote_join(run, "runner.exit")
-    cmd = (f"touch {q(marker)} && kill -TERM {pid} 2>/dev/null; n=0; "
-           f"while [ ! -e {q(exit_file)} ] && [ $n -lt {wait_s * 5} ]; do sleep 0.2; n=$((n+1)); done; "
-           f"cat {q(exit_file)} 2>/dev/null || echo timeout")
+    cmd = (
+        f"touch {q(marker)} && kill -TERM {pid} 2>/dev/null; n=0; "
+        f"while [ ! -e {q(exit_file)} ] && [ $n -lt {wait_s * 5} ]; do sleep 0.2; n=$((n+1)); done; "
+        f"cat {q(exit_file)} 2>/dev/null || echo timeout"
+    )
     res = _run(c, host, cmd, timeout=wait_s + 30)
     code = (res.stdout or "").strip()
     if code == "timeout":
@@ -282,8 +333,16 @@ def stop_runner(c: Remote, host: Host, status: dict, wait_s: int = 120) -> str:
     return f"stopped pid {pid} (exit {code})"
 
 
-def deploy(c: Remote, host: Host, setup_: SymbolSetup, archive: CodeArchive, *, restart: bool = False,
-           groups: Path | None = None, run_dir: str | None = None) -> str:
+def deploy(
+    c: Remote,
+    host: Host,
+    setup_: SymbolSetup,
+    archive: CodeArchive,
+    *,
+    restart: bool = False,
+    groups: Path | None = None,
+    run_dir: str | None = None,
+) -> str:
     """Push code, data and groups, filter to the host's range, start the runner detached.
 
     ``groups``/``run_dir`` (retry): a ready groups file started in ``run_dir`` as is,
@@ -293,9 +352,12 @@ def deploy(c: Remote, host: Host, setup_: SymbolSetup, archive: CodeArchive, *, 
     status = remote_status(c, host)
     if status.get("state") == "running":
         if not restart:
-            raise RunnerBusyError(host.name, f"a runner (pid {status.get('pid')}) is still running in {status['run']}",
-                                  f"fab status / fab stop --host {host.name}, "
-                                  f"or fab deploy --restart --host {host.name}")
+            raise RunnerBusyError(
+                host.name,
+                f"a runner (pid {status.get('pid')}) is still running in {status['run']}",
+                f"fab status / fab stop --host {host.name}, "
+                f"or fab deploy --restart --host {host.name}",
+            )
         stop_runner(c, host, status)
     push_code(c, host, archive)
     target = run_dir or host.remote_out
@@ -312,8 +374,12 @@ def deploy(c: Remote, host: Host, setup_: SymbolSetup, archive: CodeArchive, *, 
         full = remote_join(target, "groups.json")
         put(c, host, setup_.groups_file, full)
         code = remote_join(host.base_dir, "code")
-        _run(c, host, f"cd {q(code)} && {q(host.remote_venv + '/bin/python')} -m backtest.runner.host_tools filter "
-                      f"--groups {q(full)} --range {q(host.range_text)} --out {q(filtered)}")
+        _run(
+            c,
+            host,
+            f"cd {q(code)} && {q(host.remote_venv + '/bin/python')} -m backtest.runner.host_tools filter "
+            f"--groups {q(full)} --range {q(host.range_text)} --out {q(filtered)}",
+        )
     pid = start_runner(c, host, target, runner_command(host, setup_, target, data_remote))
     return f"started pid {pid} in {target}"
 
@@ -328,20 +394,29 @@ def next_retry_dir(c: Remote, host: Host) -> str:
 
 # ---------------------------------------------------------------- logs / collect
 
+
 def tail_log(c: Remote, host: Host, lines: int, follow: bool) -> None:
     """Print (or follow) the newest run's log on stdout."""
     status = remote_status(c, host)
     if "log" not in status:
         raise NotReadyError(host.name, "nothing deployed yet", f"fab deploy --host {host.name}")
     flags = f"-n {int(lines)}" + (" -F" if follow else "")
-    c.run(f"tail {flags} -- {q(status['log'])}", pty=False, hide=False,
-          timeout=None if follow else host.command_timeout)
+    c.run(
+        f"tail {flags} -- {q(status['log'])}",
+        pty=False,
+        hide=False,
+        timeout=None if follow else host.command_timeout,
+    )
 
 
 def list_remote_files(c: Remote, host: Host) -> list[tuple[str, int, int]]:
     """(relative path, size, mtime) of every file under the host's output directory."""
     out = host.remote_out
-    res = _run(c, host, f"if [ -d {q(out)} ]; then cd {q(out)} && find . -type f -printf '%P\\t%s\\t%T@\\n'; fi")
+    res = _run(
+        c,
+        host,
+        f"if [ -d {q(out)} ]; then cd {q(out)} && find . -type f -printf '%P\\t%s\\t%T@\\n'; fi",
+    )
     files = []
     for line in (res.stdout or "").splitlines():
         rel, size, mtime = line.rsplit("\t", 2)
@@ -404,5 +479,3 @@ def split_evenly(items: list, parts: int) -> list[list]:
         chunks.append(items[start:stop])
         start = stop
     return chunks
-
-

@@ -13,6 +13,7 @@ trading day), ``on_bar_open`` (every bar not slept over, only its open known),
 it happened), ``on_day_end`` (after the day's last bar; a close fills at its
 close).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -53,8 +54,9 @@ class Strategy:
     # ---- what the broker calls (routes to the hooks) ---------------------------
     def on_deal(self, deal: TradeDeal) -> None:
         if deal.entry == mt5.DEAL_ENTRY_IN:
-            self.on_fill(next(p for p in self._broker.positions_get()
-                              if p.ticket == deal.position_id))
+            self.on_fill(
+                next(p for p in self._broker.positions_get() if p.ticket == deal.position_id)
+            )
         else:
             self.on_exit(deal)
 
@@ -81,13 +83,21 @@ class Strategy:
         """Close the open position at the current price."""
         pos = self.position
         opposite = mt5.ORDER_TYPE_SELL if pos.type == mt5.POSITION_TYPE_BUY else mt5.ORDER_TYPE_BUY
-        self._send({"action": mt5.TRADE_ACTION_DEAL, "position": pos.ticket, "type": opposite,
-                    "volume": pos.volume, "price": self._broker.price_current()})
+        self._send(
+            {
+                "action": mt5.TRADE_ACTION_DEAL,
+                "position": pos.ticket,
+                "type": opposite,
+                "volume": pos.volume,
+                "price": self._broker.price_current(),
+            }
+        )
 
     def set_stops(self, sl: int, tp: int) -> None:
         """Move the open position's SL and TP (``tp`` 0 = none)."""
-        self._send({"action": mt5.TRADE_ACTION_SLTP, "position": self.position.ticket,
-                    "sl": sl, "tp": tp})
+        self._send(
+            {"action": mt5.TRADE_ACTION_SLTP, "position": self.position.ticket, "sl": sl, "tp": tp}
+        )
 
     def sleep_until(self, minute: int | None = None) -> None:
         """Skip bars (flat, no orders) until today's first bar at or after local
@@ -109,11 +119,21 @@ class Strategy:
         return self._broker.copy_rates_range(time_from, time_to)
 
     def _pending(self, kind: int, price: int, sl: int, tp: int, volume: float) -> int:
-        return self._send({"action": mt5.TRADE_ACTION_PENDING, "type": kind, "price": price,
-                           "sl": sl, "tp": tp, "volume": volume}).order
+        return self._send(
+            {
+                "action": mt5.TRADE_ACTION_PENDING,
+                "type": kind,
+                "price": price,
+                "sl": sl,
+                "tp": tp,
+                "volume": volume,
+            }
+        ).order
 
     def _send(self, request: dict) -> mt5.OrderSendResult:
         result = self._broker.order_send(request)
         if result.retcode not in (mt5.TRADE_RETCODE_DONE, mt5.TRADE_RETCODE_PLACED):
-            raise OrderRefused(f"broker refused {request}: retcode {result.retcode} {result.comment}")
+            raise OrderRefused(
+                f"broker refused {request}: retcode {result.retcode} {result.comment}"
+            )
         return result

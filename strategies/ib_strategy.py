@@ -7,15 +7,21 @@ every bar that may open an entry. A fill re-anchors SL/TP on the fill price
 and cancels the other side; the bar that opens at or after ``close_time``
 closes what is open, and a day without such a bar closes at its last close.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
 from backtest.core.config import SymbolSpec
-from backtest.emulator.mt5_emulator import (
-    POSITION_TYPE_BUY, Bar, MT5Emulator, TradeDeal, TradeOrder, TradePosition,
-)
 from backtest.data.news import news_blocked
+from backtest.emulator.mt5_emulator import (
+    POSITION_TYPE_BUY,
+    Bar,
+    MT5Emulator,
+    TradeDeal,
+    TradeOrder,
+    TradePosition,
+)
 from backtest.strategy.params import CompiledParams, distance_points
 from backtest.strategy.risk_manager import lot_size
 from strategies.base_strategy import Strategy
@@ -24,8 +30,14 @@ from strategies.base_strategy import Strategy
 class IBStrategy(Strategy):
     """One combination of the IB breakout; ``skipped`` counts volume-skipped days."""
 
-    def __init__(self, broker: MT5Emulator, params: CompiledParams, symbol: SymbolSpec,
-                 risk: float, news_ns: np.ndarray):
+    def __init__(
+        self,
+        broker: MT5Emulator,
+        params: CompiledParams,
+        symbol: SymbolSpec,
+        risk: float,
+        news_ns: np.ndarray,
+    ):
         super().__init__(broker)
         self.p = params
         self.symbol = symbol
@@ -36,11 +48,11 @@ class IBStrategy(Strategy):
 
     def _reset_day(self, day_open_time: int) -> None:
         self._day_open_time = day_open_time
-        self._ready = False       # levels computed (the walk has started)
+        self._ready = False  # levels computed (the walk has started)
         self._entries = 0
-        self._done = False        # no more entries today
-        self.stop_points = 0      # D
-        self.target_points = 0    # T, 0 = no take-profit
+        self._done = False  # no more entries today
+        self.stop_points = 0  # D
+        self.target_points = 0  # T, 0 = no take-profit
         self.long_level = self.short_level = 0
         self.lots = 0.0
 
@@ -132,8 +144,12 @@ class IBStrategy(Strategy):
         p = self.p
         if self._done or not p.ib_end <= bar.minute < p.trade_end:
             return False
-        if p.news_filter and news_blocked(np.array([bar.time]), self.news_ns,
-                                          p.news_before_ns, p.news_after_ns)[0]:
+        if (
+            p.news_filter
+            and news_blocked(np.array([bar.time]), self.news_ns, p.news_before_ns, p.news_after_ns)[
+                0
+            ]
+        ):
             return False
         return True
 

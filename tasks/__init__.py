@@ -1,4 +1,5 @@
 """invoke tasks: everything local. `invoke --list` shows them; README describes each."""
+
 import sys
 from pathlib import Path
 

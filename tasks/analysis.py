@@ -1,4 +1,5 @@
 """invoke tasks (analysis): merge result dirs, control-period check, make groups, charts."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -21,23 +22,31 @@ def _dirs(values: list[str]) -> list[Path]:
     return [Path(part) for value in values for part in value.split(",") if part.strip()]
 
 
-@task(iterable=["dir"], help={
-    "dir": "a result directory to merge; repeat (--dir a --dir b) or comma-separate (--dir a,b)",
-    "output": "directory to write the merged results into (may be one of the inputs)",
-    "groups_file": "the sweep's groups file: lists groups missing from every directory",
-    "symbol": "symbol to merge (needed only when the directories hold several)",
-    "force": "merge even if data checksum, code version, period, dates or risk differ",
-    "config": "config YAML (default: $IBSWEEP_CONFIG or ./ibsweep.yaml)",
-})
+@task(
+    iterable=["dir"],
+    help={
+        "dir": "a result directory to merge; repeat (--dir a --dir b) or comma-separate (--dir a,b)",
+        "output": "directory to write the merged results into (may be one of the inputs)",
+        "groups_file": "the sweep's groups file: lists groups missing from every directory",
+        "symbol": "symbol to merge (needed only when the directories hold several)",
+        "force": "merge even if data checksum, code version, period, dates or risk differ",
+        "config": "config YAML (default: $IBSWEEP_CONFIG or ./ibsweep.yaml)",
+    },
+)
 def merge(c, dir, output, groups_file=None, symbol=None, force=False, config=None):
     """Merge result directories into one, re-rank, list missing/failed groups."""
     from backtest.analysis.merge import MergeError, merge_dirs
 
     cfg = _cfg(config)
     try:
-        report = merge_dirs(_dirs(dir), Path(output), symbol=symbol,
-                            groups_file=Path(groups_file) if groups_file else None,
-                            force=force, cfg=cfg)
+        report = merge_dirs(
+            _dirs(dir),
+            Path(output),
+            symbol=symbol,
+            groups_file=Path(groups_file) if groups_file else None,
+            force=force,
+            cfg=cfg,
+        )
         rerun = report.rerun_groups() if (report.missing or report.failed) else None
     except (MergeError, ValueError) as exc:
         raise Exit(str(exc), code=2) from None
@@ -46,32 +55,53 @@ def merge(c, dir, output, groups_file=None, symbol=None, force=False, config=Non
         print(f"re-run them with:\n  {rerun}")
 
 
-@task(help={
-    "from_": "the in-sample results directory (results_full_{SYMBOL}.json)",
-    "top": "share ('10%') or count ('25') of all in-sample combinations to re-run, by total_r",
-    "min_count": "re-run at least this many combinations (at most all)",
-    "output": "directory for control_vs_in_sample_{SYMBOL}.csv (default: the --from directory)",
-    "data_file": "control-period data file (default: the config's control data, else sample data)",
-    "news_file": "news CSV for combinations with news_filter (default: the in-sample run's)",
-    "symbol": "symbol (needed only when the directory holds several)",
-    "engine": "fast (default) or emulator",
-    "workers": "processes to spread the combinations over",
-    "config": "config YAML (default: $IBSWEEP_CONFIG or ./ibsweep.yaml)",
-})
-def control(c, from_, top="10%", min_count=10, output=None, data_file=None, news_file=None,
-            symbol=None, engine="fast", workers=1, config=None):
+@task(
+    help={
+        "from_": "the in-sample results directory (results_full_{SYMBOL}.json)",
+        "top": "share ('10%') or count ('25') of all in-sample combinations to re-run, by total_r",
+        "min_count": "re-run at least this many combinations (at most all)",
+        "output": "directory for control_vs_in_sample_{SYMBOL}.csv (default: the --from directory)",
+        "data_file": "control-period data file (default: the config's control data, else sample data)",
+        "news_file": "news CSV for combinations with news_filter (default: the in-sample run's)",
+        "symbol": "symbol (needed only when the directory holds several)",
+        "engine": "fast (default) or emulator",
+        "workers": "processes to spread the combinations over",
+        "config": "config YAML (default: $IBSWEEP_CONFIG or ./ibsweep.yaml)",
+    }
+)
+def control(
+    c,
+    from_,
+    top="10%",
+    min_count=10,
+    output=None,
+    data_file=None,
+    news_file=None,
+    symbol=None,
+    engine="fast",
+    workers=1,
+    config=None,
+):
     """Re-run the best in-sample combinations on the control period, side by side."""
     import csv
 
-    from backtest.core.config import period
     from backtest.analysis.control import compare_control
+    from backtest.core.config import period
 
     cfg = _cfg(config)
     try:
-        path = compare_control(Path(from_), top=top, min_count=min_count,
-                               output_dir=Path(output) if output else None, data_file=data_file,
-                               cfg=cfg, engine=engine, workers=workers, symbol=symbol,
-                               news_file=news_file)
+        path = compare_control(
+            Path(from_),
+            top=top,
+            min_count=min_count,
+            output_dir=Path(output) if output else None,
+            data_file=data_file,
+            cfg=cfg,
+            engine=engine,
+            workers=workers,
+            symbol=symbol,
+            news_file=news_file,
+        )
     except ValueError as exc:
         raise Exit(str(exc), code=2) from None
     with path.open(newline="") as handle:
@@ -79,21 +109,26 @@ def control(c, from_, top="10%", min_count=10, output=None, data_file=None, news
     losing = sum(r["control_loses_money"] == "true" for r in rows)
     breaking = sum(r["breaks_prop_limits"] == "true" for r in rows)
     span = period("control", cfg)
-    print(f"{len(rows)} combinations re-run on the control period {span.start_date}.."
-          f"{span.end_date}: {losing} lose money, {breaking} break the prop limits -> {path}")
+    print(
+        f"{len(rows)} combinations re-run on the control period {span.start_date}.."
+        f"{span.end_date}: {losing} lose money, {breaking} break the prop limits -> {path}"
+    )
 
 
-@task(name="make-groups", help={
-    "symbol": "symbol of the groups (GER40, XAUUSD, ...); default: the grid's 'symbol'",
-    "grid": "grid YAML: params, grid (lists or {start, stop, step}), constraints",
-    "groups": "number of cost-balanced groups to cut the grid into",
-    "output": "groups file to write (default: groups_{SYMBOL}.json)",
-    "config": "config YAML (default: $IBSWEEP_CONFIG or ./ibsweep.yaml)",
-})
+@task(
+    name="make-groups",
+    help={
+        "symbol": "symbol of the groups (GER40, XAUUSD, ...); default: the grid's 'symbol'",
+        "grid": "grid YAML: params, grid (lists or {start, stop, step}), constraints",
+        "groups": "number of cost-balanced groups to cut the grid into",
+        "output": "groups file to write (default: groups_{SYMBOL}.json)",
+        "config": "config YAML (default: $IBSWEEP_CONFIG or ./ibsweep.yaml)",
+    },
+)
 def make_groups(c, grid, groups, symbol=None, output=None, config=None):
     """Cut a parameter grid into N cost-balanced groups (a groups file)."""
-    from backtest.runner.groups import write_groups_file
     from backtest.analysis.make_groups import load_grid, plan_groups
+    from backtest.runner.groups import write_groups_file
 
     cfg = _cfg(config)
     if not str(groups).isdigit():
@@ -110,20 +145,26 @@ def make_groups(c, grid, groups, symbol=None, output=None, config=None):
     path = Path(output or f"groups_{symbol}.json")
     write_groups_file(path, body["symbol"], body["groups"])
     costs = plan.group_costs
-    print(f"{plan.combinations} combinations in {len(costs)} groups "
-          f"({len(body['groups'])} groups-file entries) -> {path}")
-    print(f"estimated cost per group: min {min(costs):.1f}, max {max(costs):.1f} "
-          f"(largest unit {plan.largest_unit_cost:.1f})")
+    print(
+        f"{plan.combinations} combinations in {len(costs)} groups "
+        f"({len(body['groups'])} groups-file entries) -> {path}"
+    )
+    print(
+        f"estimated cost per group: min {min(costs):.1f}, max {max(costs):.1f} "
+        f"(largest unit {plan.largest_unit_cost:.1f})"
+    )
 
 
-@task(help={
-    "from_": "results directory whose results_full_{SYMBOL}.json holds trades (--save-trades)",
-    "symbol": "symbol (needed only when the directory holds several)",
-})
+@task(
+    help={
+        "from_": "results directory whose results_full_{SYMBOL}.json holds trades (--save-trades)",
+        "symbol": "symbol (needed only when the directory holds several)",
+    }
+)
 def charts(c, from_, symbol=None):
     """Redraw the per-group charts of a results directory into its charts/."""
-    from backtest.runner.charts import best_index, write_group_charts
     from backtest.analysis.merge import detect_symbol
+    from backtest.runner.charts import best_index, write_group_charts
     from backtest.runner.outputs import read_results
 
     directory = Path(from_)
@@ -136,12 +177,21 @@ def charts(c, from_, symbol=None):
     ok = [g for g in results["groups"] if g.get("status") == "ok" and g.get("combos")]
     with_trades = [g for g in ok if "trades" in g["combos"][g.get("best", best_index(g["combos"]))]]
     if not with_trades:
-        raise Exit(f"{directory}: no trades in results_full_{symbol}.json "
-                   "(run the backtest with --save-trades)", code=2)
+        raise Exit(
+            f"{directory}: no trades in results_full_{symbol}.json "
+            "(run the backtest with --save-trades)",
+            code=2,
+        )
     for group in with_trades:
         best = group["combos"][group.get("best", best_index(group["combos"]))]
-        write_group_charts(directory / "charts", group["group_id"], group["combos"],
-                           best["trades"], account, symbol)
+        write_group_charts(
+            directory / "charts",
+            group["group_id"],
+            group["combos"],
+            best["trades"],
+            account,
+            symbol,
+        )
     print(f"charts of {len(with_trades)} groups -> {directory / 'charts'}")
     if len(with_trades) < len(ok):
         print(f"{len(ok) - len(with_trades)} groups without trades in the JSON were skipped")

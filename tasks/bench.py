@@ -1,4 +1,5 @@
 """invoke tasks (bench): the fast sweep's benchmark."""
+
 from __future__ import annotations
 
 import shlex
@@ -10,12 +11,15 @@ from invoke import Exit, task
 REPO = Path(__file__).resolve().parent.parent
 
 
-@task(auto_shortflags=False, help={
-    "quick": "a short run: 128 combinations, a 1-month reference slice, no cold compile",
-    "workers": "workers of the all-cores row (default: every core)",
-    "full_sweep": "instead: the users' full sweep end to end through the runner "
-                  "(106 groups x 256 combinations, both symbols, charts skipped)",
-})
+@task(
+    auto_shortflags=False,
+    help={
+        "quick": "a short run: 128 combinations, a 1-month reference slice, no cold compile",
+        "workers": "workers of the all-cores row (default: every core)",
+        "full_sweep": "instead: the users' full sweep end to end through the runner "
+        "(106 groups x 256 combinations, both symbols, charts skipped)",
+    },
+)
 def bench(c, quick=False, workers=None, full_sweep=False):
     """Time the fast sweep (1 worker / all cores, with and without metrics), its compile,
     and the emulator and backtesting.py on the same strategy; prints markdown tables."""

@@ -1,15 +1,15 @@
 """invoke tasks (data): built-in sample data and checking a user's data file."""
+
 from __future__ import annotations
 
 import pandas as pd
 from invoke import Exit, task
 
-from backtest.data.bars import Bars
 from backtest.core.config import ConfigError, load_config, symbol_names, symbol_spec
 from backtest.core.config import period as period_of
+from backtest.data.bars import Bars
 from backtest.data.loaders import DataError, load_bars
-from backtest.data.sample import (ensure_sample, ensure_sample_news, news_sample_path,
-                                  sample_path)
+from backtest.data.sample import ensure_sample, ensure_sample_news, news_sample_path, sample_path
 
 
 def _utc(ns: int) -> str:
@@ -17,20 +17,24 @@ def _utc(ns: int) -> str:
 
 
 def _summary(bars: Bars) -> str:
-    return (f"{len(bars):,} bars, {_utc(bars.time_ns[0])} .. {_utc(bars.time_ns[-1])}, "
-            f"{len(bars.trading_days())} trading days")
+    return (
+        f"{len(bars):,} bars, {_utc(bars.time_ns[0])} .. {_utc(bars.time_ns[-1])}, "
+        f"{len(bars.trading_days())} trading days"
+    )
 
 
 def _verb(path) -> str:
     return "reused" if path.exists() else "wrote"
 
 
-@task(help={
-    "symbol": "symbol to generate (default: every configured symbol)",
-    "period": "configured period, in_sample or control (default: both)",
-    "seed": "random seed (default: run.sample_seed of the config, 42)",
-    "config": "YAML config file merged over the defaults",
-})
+@task(
+    help={
+        "symbol": "symbol to generate (default: every configured symbol)",
+        "period": "configured period, in_sample or control (default: both)",
+        "seed": "random seed (default: run.sample_seed of the config, 42)",
+        "config": "YAML config file merged over the defaults",
+    }
+)
 def sample_data(c, symbol=None, period=None, seed=None, config=None):
     """Write the built-in sample bars (Parquet) and sample news (CSV), or reuse them."""
     try:
@@ -50,13 +54,15 @@ def sample_data(c, symbol=None, period=None, seed=None, config=None):
         raise Exit(str(exc), code=2) from None
 
 
-@task(help={
-    "file": "data file to check (Parquet, CSV or MetaTrader 5 export)",
-    "symbol": "symbol of the data, e.g. GER40",
-    "server_tz": "broker server time zone of an MT5 export, e.g. Europe/Athens",
-    "drop_invalid": "drop invalid / duplicate rows and sort, instead of failing",
-    "config": "YAML config file merged over the defaults",
-})
+@task(
+    help={
+        "file": "data file to check (Parquet, CSV or MetaTrader 5 export)",
+        "symbol": "symbol of the data, e.g. GER40",
+        "server_tz": "broker server time zone of an MT5 export, e.g. Europe/Athens",
+        "drop_invalid": "drop invalid / duplicate rows and sort, instead of failing",
+        "config": "YAML config file merged over the defaults",
+    }
+)
 def check_data(c, file, symbol, server_tz=None, drop_invalid=False, config=None):
     """Validate a market-data file and print a one-line summary."""
     try:

@@ -1,4 +1,5 @@
 """invoke tasks (run): the parallel runner, locally."""
+
 from __future__ import annotations
 
 from invoke import Exit, task
@@ -6,41 +7,75 @@ from invoke import Exit, task
 TOP_GROUPS = 5
 
 
-@task(auto_shortflags=False, help={
-    "groups_file": "groups file (JSON, io-contract format)",
-    "data_file": "M1 bars (Parquet/CSV/MT5 export); default: the period's configured file, "
-                 "else built-in sample data",
-    "start_date": "first trading day, YYYY-MM-DD (default: the period's)",
-    "end_date": "last trading day, YYYY-MM-DD (default: the period's)",
-    "workers": "worker processes, or 'auto' (default)",
-    "output_dir": "where results go (default: backtest/output/parallel_{SYMBOL}_{YYYYMMDD}, "
-                  "or parallel_control_{SYMBOL} for the control period)",
-    "skip_charts": "do not draw equity charts",
-    "save_trades": "store every combination's trades in results_full_{SYMBOL}.json",
-    "period": "configured period: in_sample (default) or control",
-    "risk": "money risked per trade (default from config: 1000)",
-    "account_size": "account size for the prop-firm view (default from config: 100000)",
-    "news_file": "news CSV (time, currency, impact); required when news_filter is on",
-    "engine": "fast (default) or emulator",
-    "config": "YAML config file merged over the defaults",
-    "server_tz": "broker server time zone of an MT5 export, e.g. Europe/Athens",
-    "drop_invalid": "drop invalid/duplicate bars instead of failing",
-    "fresh": "replace an existing checkpoint in the output dir instead of resuming",
-    "symbol": "symbol of a bare-list groups file whose groups name none",
-})
-def backtest(c, groups_file, data_file=None, start_date=None, end_date=None, workers="auto",
-             output_dir=None, skip_charts=False, save_trades=False, period="in_sample",
-             risk=None, account_size=None, news_file=None, engine="fast", config=None,
-             server_tz=None, drop_invalid=False, fresh=False, symbol=None):
+@task(
+    auto_shortflags=False,
+    help={
+        "groups_file": "groups file (JSON, io-contract format)",
+        "data_file": "M1 bars (Parquet/CSV/MT5 export); default: the period's configured file, "
+        "else built-in sample data",
+        "start_date": "first trading day, YYYY-MM-DD (default: the period's)",
+        "end_date": "last trading day, YYYY-MM-DD (default: the period's)",
+        "workers": "worker processes, or 'auto' (default)",
+        "output_dir": "where results go (default: backtest/output/parallel_{SYMBOL}_{YYYYMMDD}, "
+        "or parallel_control_{SYMBOL} for the control period)",
+        "skip_charts": "do not draw equity charts",
+        "save_trades": "store every combination's trades in results_full_{SYMBOL}.json",
+        "period": "configured period: in_sample (default) or control",
+        "risk": "money risked per trade (default from config: 1000)",
+        "account_size": "account size for the prop-firm view (default from config: 100000)",
+        "news_file": "news CSV (time, currency, impact); required when news_filter is on",
+        "engine": "fast (default) or emulator",
+        "config": "YAML config file merged over the defaults",
+        "server_tz": "broker server time zone of an MT5 export, e.g. Europe/Athens",
+        "drop_invalid": "drop invalid/duplicate bars instead of failing",
+        "fresh": "replace an existing checkpoint in the output dir instead of resuming",
+        "symbol": "symbol of a bare-list groups file whose groups name none",
+    },
+)
+def backtest(
+    c,
+    groups_file,
+    data_file=None,
+    start_date=None,
+    end_date=None,
+    workers="auto",
+    output_dir=None,
+    skip_charts=False,
+    save_trades=False,
+    period="in_sample",
+    risk=None,
+    account_size=None,
+    news_file=None,
+    engine="fast",
+    config=None,
+    server_tz=None,
+    drop_invalid=False,
+    fresh=False,
+    symbol=None,
+):
     """Run every group of a groups file in parallel (what run_parallel_backtest runs); resumable."""
     from backtest.runner.main import RunOptions, input_errors, run_backtest
 
     options = RunOptions(
-        groups_file=groups_file, data_file=data_file, start_date=start_date, end_date=end_date,
-        workers=workers, output_dir=output_dir, skip_charts=skip_charts, save_trades=save_trades,
-        period=period, risk=risk, account_size=account_size, news_file=news_file, engine=engine,
-        config=config, server_tz=server_tz, drop_invalid=drop_invalid, fresh=fresh,
-        symbol=symbol)
+        groups_file=groups_file,
+        data_file=data_file,
+        start_date=start_date,
+        end_date=end_date,
+        workers=workers,
+        output_dir=output_dir,
+        skip_charts=skip_charts,
+        save_trades=save_trades,
+        period=period,
+        risk=risk,
+        account_size=account_size,
+        news_file=news_file,
+        engine=engine,
+        config=config,
+        server_tz=server_tz,
+        drop_invalid=drop_invalid,
+        fresh=fresh,
+        symbol=symbol,
+    )
     try:
         report = run_backtest(options)
     except input_errors() as exc:
@@ -50,12 +85,18 @@ def backtest(c, groups_file, data_file=None, start_date=None, end_date=None, wor
     if report.top:
         print(f"top {min(TOP_GROUPS, len(report.top))} of {report.ok} groups by total_r:")
     for rank, row in enumerate(report.top[:TOP_GROUPS], start=1):
-        print(f"  {rank}. {row['group_id']}: R={row['total_r']:.2f}, trades={row['trades']}, "
-              f"winrate={row['winrate']:.1%}, sharpe={row['sharpe']:.2f}")
+        print(
+            f"  {rank}. {row['group_id']}: R={row['total_r']:.2f}, trades={row['trades']}, "
+            f"winrate={row['winrate']:.1%}, sharpe={row['sharpe']:.2f}"
+        )
     if report.interrupted:
-        raise Exit(f"interrupted ({report.interrupted}); re-run the same command to resume",
-                   code=report.exit_code)
+        raise Exit(
+            f"interrupted ({report.interrupted}); re-run the same command to resume",
+            code=report.exit_code,
+        )
     if report.failed:
-        raise Exit(f"{len(report.failed)} groups failed ({', '.join(report.failed[:5])}"
-                   f"{', ...' if len(report.failed) > 5 else ''}): see {report.files['failed']}",
-                   code=report.exit_code)
+        raise Exit(
+            f"{len(report.failed)} groups failed ({', '.join(report.failed[:5])}"
+            f"{', ...' if len(report.failed) > 5 else ''}): see {report.files['failed']}",
+            code=report.exit_code,
+        )

@@ -18,6 +18,7 @@ better balanced one is kept (fewer groups-file entries break near-ties):
 Units of one group that merge into a single cartesian block are written as one
 entry ``group_{SYMBOL}_{NNN}``; otherwise as sub-groups ``group_{SYMBOL}_{NNN}_{k}``.
 """
+
 from __future__ import annotations
 
 import ast
@@ -31,7 +32,13 @@ from pathlib import Path
 from typing import Any
 
 from backtest.core.config import read_yaml_mapping
-from backtest.strategy.params import TIME_PARAMS, ParamError, check_names, parse_hhmm, resolve_params
+from backtest.strategy.params import (
+    TIME_PARAMS,
+    ParamError,
+    check_names,
+    parse_hhmm,
+    resolve_params,
+)
 
 MAX_COMBINATIONS = 2_000_000
 # Units are split until the largest is at most this share of the ideal group cost.
@@ -69,8 +76,10 @@ def range_values(spec: dict[str, Any], where: str) -> list[int | float]:
     unknown = set(spec) - {"start", "stop", "step"}
     missing = [k for k in ("start", "stop", "step") if k not in spec]
     if unknown or missing:
-        raise GridError(f"{where}: a range needs exactly start, stop, step "
-                        f"(missing: {missing or '-'}, unknown: {sorted(unknown) or '-'})")
+        raise GridError(
+            f"{where}: a range needs exactly start, stop, step "
+            f"(missing: {missing or '-'}, unknown: {sorted(unknown) or '-'})"
+        )
     start, stop, step = (_decimal(spec[k], f"{where}.{k}") for k in ("start", "stop", "step"))
     if step <= 0:
         raise GridError(f"{where}.step: {spec['step']!r} must be > 0")
@@ -79,8 +88,10 @@ def range_values(spec: dict[str, Any], where: str) -> list[int | float]:
     count = int((stop - start) / step) + 1
     if count > MAX_COMBINATIONS:
         raise GridError(f"{where}: {count} values is too many")
-    integral = all(isinstance(spec[k], int) and not isinstance(spec[k], bool)
-                   for k in ("start", "stop", "step"))
+    integral = all(
+        isinstance(spec[k], int) and not isinstance(spec[k], bool)
+        for k in ("start", "stop", "step")
+    )
     values = [start + i * step for i in range(count)]
     return [int(v) if integral else float(v) for v in values]
 
@@ -91,8 +102,9 @@ def _axis_values(name: str, raw: Any, where: str) -> list[Any]:
     elif isinstance(raw, list):
         values = list(raw)
     else:
-        raise GridError(f"{where}.{name}: expected a list of values or {{start, stop, step}}, "
-                        f"got {raw!r}")
+        raise GridError(
+            f"{where}.{name}: expected a list of values or {{start, stop, step}}, got {raw!r}"
+        )
     if not values:
         raise GridError(f"{where}.{name}: no values")
     keys = [json.dumps(v, sort_keys=True) for v in values]
@@ -104,10 +116,20 @@ def _axis_values(name: str, raw: Any, where: str) -> list[Any]:
 
 # --------------------------------------------------------------------------- constraints
 
-_COMPARE = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt,
-            ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge}
-_ARITH = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-          ast.Div: operator.truediv}
+_COMPARE = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+}
+_ARITH = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+}
 
 
 class Constraint:
@@ -127,7 +149,9 @@ class Constraint:
         try:
             self.tree = ast.parse(text, mode="eval").body
         except SyntaxError as exc:
-            raise GridError(f"{where}: constraint {text!r} is not an expression: {exc.msg}") from None
+            raise GridError(
+                f"{where}: constraint {text!r} is not an expression: {exc.msg}"
+            ) from None
         self.names: set[str] = set()
         self._check(self.tree)
         check_names({n: None for n in self.names}, f"{where}: constraint {text!r}")
@@ -154,16 +178,20 @@ class Constraint:
             self._refuse(node)
 
     def _refuse(self, node: ast.AST) -> None:
-        raise GridError(f"{self.where}: constraint {self.text!r}: '{ast.unparse(node)}' is not "
-                        "allowed (only parameter names, numbers, strings, comparisons, "
-                        "and/or/not, + - * /)")
+        raise GridError(
+            f"{self.where}: constraint {self.text!r}: '{ast.unparse(node)}' is not "
+            "allowed (only parameter names, numbers, strings, comparisons, "
+            "and/or/not, + - * /)"
+        )
 
     def __call__(self, params: dict[str, Any]) -> bool:
         try:
             return bool(self._eval(self.tree, params))
         except (TypeError, ZeroDivisionError) as exc:
-            raise GridError(f"{self.where}: constraint {self.text!r} fails on "
-                            f"{json.dumps(params, sort_keys=True)}: {exc}") from None
+            raise GridError(
+                f"{self.where}: constraint {self.text!r} fails on "
+                f"{json.dumps(params, sort_keys=True)}: {exc}"
+            ) from None
 
     def _eval(self, node: ast.AST, params: dict[str, Any]) -> Any:
         if isinstance(node, ast.Name):
@@ -179,7 +207,9 @@ class Constraint:
                 return not value
             return -value if isinstance(node.op, ast.USub) else +value
         if isinstance(node, ast.BinOp):
-            return _ARITH[type(node.op)](self._eval(node.left, params), self._eval(node.right, params))
+            return _ARITH[type(node.op)](
+                self._eval(node.left, params), self._eval(node.right, params)
+            )
         left = self._eval(node.left, params)
         for op, comp in zip(node.ops, node.comparators):
             right = self._eval(comp, params)
@@ -233,7 +263,8 @@ def _cartesian_blocks(combos: list[tuple[int, ...]], n_axes: int) -> list[Block]
         parts = slices(axis).values()
         cartesian = sum(
             _block_size(tuple(tuple({c[a] for c in part}) for a in range(n_axes))) == len(part)
-            for part in parts)
+            for part in parts
+        )
         return (cartesian / len(parts), -len(parts))
 
     split_axis = max((a for a in range(n_axes) if len(axes[a]) > 1), key=score)
@@ -418,8 +449,9 @@ def _check_times(named_values: list[tuple[str, list[Any]]]) -> None:
         if label.rsplit(".", 1)[-1] in TIME_PARAMS:
             for value in values:
                 if isinstance(value, int) and not isinstance(value, bool):
-                    raise GridError(f"{label}: {value} is not a time HH:MM "
-                                    "(quote times in YAML: \"09:30\")")
+                    raise GridError(
+                        f'{label}: {value} is not a time HH:MM (quote times in YAML: "09:30")'
+                    )
 
 
 def load_grid(path: Path) -> dict[str, Any]:
@@ -430,13 +462,19 @@ def load_grid(path: Path) -> dict[str, Any]:
     return read_yaml_mapping(path, GridError)
 
 
-def plan_groups(symbol: str, grid_spec: dict[str, Any], n_groups: int,
-                cfg: dict[str, Any] | None = None, where: str = "grid") -> GroupPlan:
+def plan_groups(
+    symbol: str,
+    grid_spec: dict[str, Any],
+    n_groups: int,
+    cfg: dict[str, Any] | None = None,
+    where: str = "grid",
+) -> GroupPlan:
     """Expand, filter and validate the grid, then partition it (see module doc)."""
     unknown = set(grid_spec) - {"symbol", "params", "grid", "constraints"}
     if unknown:
-        raise GridError(f"{where}: unknown key(s) {sorted(unknown)} "
-                        "(known: symbol, params, grid, constraints)")
+        raise GridError(
+            f"{where}: unknown key(s) {sorted(unknown)} (known: symbol, params, grid, constraints)"
+        )
     if grid_spec.get("symbol") not in (None, symbol):
         raise GridError(f"{where}: symbol {grid_spec['symbol']!r} differs from {symbol!r}")
     if isinstance(n_groups, bool) or not isinstance(n_groups, int) or n_groups < 1:
@@ -454,16 +492,19 @@ def plan_groups(symbol: str, grid_spec: dict[str, Any], n_groups: int,
     if both:
         raise GridError(f"{where}: {sorted(both)} in both 'params' and 'grid'")
     axes = [(name, _axis_values(name, raw, f"{where}.grid")) for name, raw in raw_grid.items()]
-    _check_times([(f"{where}.params.{n}", [v]) for n, v in fixed.items()]
-                 + [(f"{where}.grid.{n}", values) for n, values in axes])
+    _check_times(
+        [(f"{where}.params.{n}", [v]) for n, v in fixed.items()]
+        + [(f"{where}.grid.{n}", values) for n, values in axes]
+    )
     total = math.prod(len(v) for _, v in axes)
     if total > MAX_COMBINATIONS:
         raise GridError(f"{where}: {total} combinations is more than {MAX_COMBINATIONS}")
     raw_constraints = grid_spec.get("constraints") or []
     if isinstance(raw_constraints, str):
         raw_constraints = [raw_constraints]
-    constraints = [Constraint(text, f"{where}.constraints[{i}]")
-                   for i, text in enumerate(raw_constraints)]
+    constraints = [
+        Constraint(text, f"{where}.constraints[{i}]") for i, text in enumerate(raw_constraints)
+    ]
 
     kept: list[tuple[int, ...]] = []
     cost_of: dict[tuple[int, ...], float] = {}
@@ -492,7 +533,9 @@ def plan_groups(symbol: str, grid_spec: dict[str, Any], n_groups: int,
     if len(base) <= n_groups:
         counts = apportion([unit_cost(u) for u in base], [_block_size(u) for u in base], n_groups)
         blocks = [b for unit, k in zip(base, counts) for b in bisect_block(unit, k, cost_of)]
-        candidates.append((blocks, [unit_cost(b) for b in blocks], [[i] for i in range(len(blocks))]))
+        candidates.append(
+            (blocks, [unit_cost(b) for b in blocks], [[i] for i in range(len(blocks))])
+        )
 
     def score(candidate: tuple[list[Block], list[float], list[list[int]]]) -> tuple[int, int]:
         units, costs, groups = candidate
@@ -504,8 +547,9 @@ def plan_groups(symbol: str, grid_spec: dict[str, Any], n_groups: int,
     return GroupPlan(symbol, dict(fixed), axes, units, costs, groups, len(kept))
 
 
-def _lpt_plan(base: list[Block], unit_cost, n_groups: int,
-              target: float) -> tuple[list[Block], list[float], list[list[int]]]:
+def _lpt_plan(
+    base: list[Block], unit_cost, n_groups: int, target: float
+) -> tuple[list[Block], list[float], list[list[int]]]:
     """Halve the costliest unit until units are at most ``target`` (and at
     least ``n_groups`` of them), then :func:`partition` them."""
     units = list(base)
@@ -515,14 +559,13 @@ def _lpt_plan(base: list[Block], unit_cost, n_groups: int,
         if (costs[big] <= target and len(units) >= n_groups) or _block_size(units[big]) == 1:
             break
         halves = _halve(units[big])
-        units[big:big + 1] = halves
-        costs[big:big + 1] = [unit_cost(h) for h in halves]
+        units[big : big + 1] = halves
+        costs[big : big + 1] = [unit_cost(h) for h in halves]
     groups = partition(costs, n_groups)
     return units, costs, defragment(units, costs, groups)
 
 
-def defragment(units: list[Block], costs: list[float],
-               groups: list[list[int]]) -> list[list[int]]:
+def defragment(units: list[Block], costs: list[float], groups: list[list[int]]) -> list[list[int]]:
     """Swap units of equal cost between groups where that brings a unit next
     to one it merges with (fewer entries; every group's load unchanged)."""
     groups = [list(g) for g in groups]
@@ -531,7 +574,7 @@ def defragment(units: list[Block], costs: list[float],
     for axis in range(len(units[0]) if units else 0):
         rest: dict[Block, list[int]] = {}
         for u, block in enumerate(units):
-            rest.setdefault(block[:axis] + block[axis + 1:], []).append(u)
+            rest.setdefault(block[:axis] + block[axis + 1 :], []).append(u)
         for members in rest.values():
             for u in members:
                 neighbours[u].update(m for m in members if m != u)
@@ -549,9 +592,16 @@ def defragment(units: list[Block], costs: list[float],
                 g2 = group_of[n]
                 if g2 == g1:
                     continue
-                swap = next((x for x in groups[g1] if x != a and not neighbours[x] & set(groups[g1])
-                             and math.isclose(costs[x], costs[n], rel_tol=1e-12, abs_tol=1e-12)),
-                            None)
+                swap = next(
+                    (
+                        x
+                        for x in groups[g1]
+                        if x != a
+                        and not neighbours[x] & set(groups[g1])
+                        and math.isclose(costs[x], costs[n], rel_tol=1e-12, abs_tol=1e-12)
+                    ),
+                    None,
+                )
                 if swap is None:
                     continue
                 new1 = sorted([u for u in groups[g1] if u != swap] + [n])
@@ -565,8 +615,8 @@ def defragment(units: list[Block], costs: list[float],
     return groups
 
 
-def make_groups(symbol: str, grid_spec: dict[str, Any], n_groups: int,
-                cfg: dict[str, Any] | None = None) -> dict[str, Any]:
+def make_groups(
+    symbol: str, grid_spec: dict[str, Any], n_groups: int, cfg: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The groups-file object for ``grid_spec`` cut into ``n_groups`` balanced groups."""
     return plan_groups(symbol, grid_spec, n_groups, cfg).groups_file()
-

@@ -7,6 +7,7 @@ differ in data checksum, code version, period, dates or risk settings are
 refused unless ``force``. Rankings are recomputed by writing through
 :func:`backtest.runner.outputs.write_results`, the one writer of result files.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,8 +21,17 @@ from typing import Any
 
 RESULTS_PREFIX = "results_full_"
 # Metadata that must agree between merged runs (unless forced).
-MUST_AGREE = ("data_checksum", "code_version", "period", "start_date", "end_date",
-              "risk", "account_size", "daily_loss_limit_pct", "max_loss_limit_pct")
+MUST_AGREE = (
+    "data_checksum",
+    "code_version",
+    "period",
+    "start_date",
+    "end_date",
+    "risk",
+    "account_size",
+    "daily_loss_limit_pct",
+    "max_loss_limit_pct",
+)
 
 
 class MergeError(ValueError):
@@ -30,8 +40,10 @@ class MergeError(ValueError):
 
 def result_symbols(directory: Path) -> list[str]:
     """Symbols with a ``results_full_{SYMBOL}.json`` in ``directory`` (sorted)."""
-    return sorted(p.name[len(RESULTS_PREFIX):-len(".json")]
-                  for p in Path(directory).glob(f"{RESULTS_PREFIX}*.json"))
+    return sorted(
+        p.name[len(RESULTS_PREFIX) : -len(".json")]
+        for p in Path(directory).glob(f"{RESULTS_PREFIX}*.json")
+    )
 
 
 def detect_symbol(dirs: list[Path], symbol: str | None = None) -> str:
@@ -44,24 +56,31 @@ def detect_symbol(dirs: list[Path], symbol: str | None = None) -> str:
             raise MergeError(f"{directory}: not a directory")
         symbols = result_symbols(directory)
         if symbol is not None and symbol not in symbols:
-            raise MergeError(f"{directory}: no {RESULTS_PREFIX}{symbol}.json "
-                             f"(found: {', '.join(symbols) or 'none'})")
+            raise MergeError(
+                f"{directory}: no {RESULTS_PREFIX}{symbol}.json "
+                f"(found: {', '.join(symbols) or 'none'})"
+            )
         if not symbols:
             raise MergeError(f"{directory}: no {RESULTS_PREFIX}{{SYMBOL}}.json")
         found.update(symbols)
     if symbol is not None:
         return symbol
     if len(found) > 1:
-        raise MergeError(f"results of several symbols ({', '.join(sorted(found))}) in "
-                         f"{', '.join(map(str, dirs))}: pass the symbol to merge")
+        raise MergeError(
+            f"results of several symbols ({', '.join(sorted(found))}) in "
+            f"{', '.join(map(str, dirs))}: pass the symbol to merge"
+        )
     return found.pop()
 
 
 def _same(a: Any, b: Any) -> bool:
     """Equal JSON values; floats within 1e-9 relative (other hosts' last bits)."""
     if isinstance(a, float) or isinstance(b, float):
-        if isinstance(a, bool) or isinstance(b, bool) or not all(
-                isinstance(x, (int, float)) for x in (a, b)):
+        if (
+            isinstance(a, bool)
+            or isinstance(b, bool)
+            or not all(isinstance(x, (int, float)) for x in (a, b))
+        ):
             return False
         return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12) or (math.isnan(a) and math.isnan(b))
     if isinstance(a, dict) and isinstance(b, dict):
@@ -75,7 +94,8 @@ def _same_results(a: dict[str, Any], b: dict[str, Any]) -> bool:
     ca, cb = a.get("combos") or [], b.get("combos") or []
     return len(ca) == len(cb) and all(
         _same(x.get("params"), y.get("params")) and _same(x.get("metrics"), y.get("metrics"))
-        for x, y in zip(ca, cb))
+        for x, y in zip(ca, cb)
+    )
 
 
 def _failed_raw(directory: Path, symbol: str) -> dict[str, dict[str, Any]]:
@@ -98,23 +118,28 @@ class MergeReport:
     output_dir: Path
     symbol: str
     sources: list[Path]
-    merged: list[str]           # group ids written (ok and failed)
-    failed: list[str]           # group ids whose best record is a failure
-    missing: list[str]          # ids of the groups file found in no directory
-    unexpected: list[str]       # ids found that the groups file does not name
-    duplicates: int             # records dropped as identical or superseded duplicates
-    forced: list[str]           # metadata mismatches accepted with force
+    merged: list[str]  # group ids written (ok and failed)
+    failed: list[str]  # group ids whose best record is a failure
+    missing: list[str]  # ids of the groups file found in no directory
+    unexpected: list[str]  # ids found that the groups file does not name
+    duplicates: int  # records dropped as identical or superseded duplicates
+    forced: list[str]  # metadata mismatches accepted with force
     paths: dict[str, Path]
     metadata: dict[str, Any]
     raw_groups: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
 
     def summary_lines(self) -> list[str]:
         """What a person reads after a merge (``invoke merge``, ``fab collect``)."""
-        lines = [f"{self.symbol}: {len(self.merged)} groups merged from {len(self.sources)} "
-                 f"directories into {self.output_dir} ({self.duplicates} duplicates dropped)"]
+        lines = [
+            f"{self.symbol}: {len(self.merged)} groups merged from {len(self.sources)} "
+            f"directories into {self.output_dir} ({self.duplicates} duplicates dropped)"
+        ]
         lines += [f"forced: {reason}" for reason in self.forced]
-        for label, ids in (("failed", self.failed), ("missing", self.missing),
-                           ("not in the groups file", self.unexpected)):
+        for label, ids in (
+            ("failed", self.failed),
+            ("missing", self.missing),
+            ("not in the groups file", self.unexpected),
+        ):
             if ids:
                 lines.append(f"{self.symbol}: {label} ({len(ids)}): {', '.join(ids)}")
         return lines
@@ -133,16 +158,34 @@ class MergeReport:
             return None
         unknown = [g for g in ids if g not in self.raw_groups]
         if unknown:
-            raise MergeError(f"no definition for group(s) {', '.join(unknown)}: "
-                             "pass the groups file to the merge")
+            raise MergeError(
+                f"no definition for group(s) {', '.join(unknown)}: "
+                "pass the groups file to the merge"
+            )
         path = Path(path or self.output_dir / f"rerun_groups_{self.symbol}.json")
         write_groups_file(path, self.symbol, [self.raw_groups[g] for g in ids])
         out = Path(output_dir or self.output_dir.with_name(self.output_dir.name + "_rerun"))
         meta = self.metadata
-        cmd = ["python", "-m", "backtest.run_parallel_backtest", "--groups-file", str(path),
-               "--output-dir", str(out)]
-        for key in ("period", "start_date", "end_date", "data_file", "risk", "account_size",
-                    "news_file", "engine", "server_tz"):
+        cmd = [
+            "python",
+            "-m",
+            "backtest.run_parallel_backtest",
+            "--groups-file",
+            str(path),
+            "--output-dir",
+            str(out),
+        ]
+        for key in (
+            "period",
+            "start_date",
+            "end_date",
+            "data_file",
+            "risk",
+            "account_size",
+            "news_file",
+            "engine",
+            "server_tz",
+        ):
             if meta.get(key) not in (None, ""):
                 cmd += [f"--{key.replace('_', '-')}", str(meta[key])]
         for flag in ("save_trades", "drop_invalid"):
@@ -159,8 +202,9 @@ def _check_metadata(metas: list[tuple[Path, dict[str, Any]]], force: bool) -> li
             listed = "; ".join(f"{d}: {v}" for v, d in values.items())
             problems.append(f"different {key} ({listed})")
     if problems and not force:
-        raise MergeError("refusing to merge runs with " + ", ".join(problems)
-                         + " (force to merge anyway)")
+        raise MergeError(
+            "refusing to merge runs with " + ", ".join(problems) + " (force to merge anyway)"
+        )
     return problems
 
 
@@ -170,7 +214,7 @@ def _instant(iso_time: str) -> dt.datetime:
         moment = dt.datetime.fromisoformat(str(iso_time))
     except ValueError:
         raise MergeError(f"metadata time {iso_time!r} is not ISO 8601") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _merged_metadata(metas: list[tuple[Path, dict[str, Any]]], forced: list[str]) -> dict[str, Any]:
@@ -188,9 +232,14 @@ def _merged_metadata(metas: list[tuple[Path, dict[str, Any]]], forced: list[str]
     return meta
 
 
-def merge_dirs(dirs: list[Path], output_dir: Path, symbol: str | None = None,
-               groups_file: Path | None = None, force: bool = False,
-               cfg: dict[str, Any] | None = None) -> MergeReport:
+def merge_dirs(
+    dirs: list[Path],
+    output_dir: Path,
+    symbol: str | None = None,
+    groups_file: Path | None = None,
+    force: bool = False,
+    cfg: dict[str, Any] | None = None,
+) -> MergeReport:
     """Merge the results of ``symbol`` (detected when one) in ``dirs`` into ``output_dir``."""
     from backtest.runner.outputs import read_results, write_results
 
@@ -210,8 +259,9 @@ def merge_dirs(dirs: list[Path], output_dir: Path, symbol: str | None = None,
     duplicates = 0
     raw_groups: dict[str, dict[str, Any]] = {}
     for directory, results in runs:
-        raw_groups.update({k: v for k, v in _failed_raw(directory, symbol).items()
-                           if k not in raw_groups})
+        raw_groups.update(
+            {k: v for k, v in _failed_raw(directory, symbol).items() if k not in raw_groups}
+        )
         for record in results.get("groups") or []:
             gid = record.get("group_id")
             if gid not in chosen:
@@ -240,8 +290,11 @@ def merge_dirs(dirs: list[Path], output_dir: Path, symbol: str | None = None,
     order = (expected or []) + sorted(g for g in chosen if g not in named)
     records = [chosen[g][1] for g in order if g in chosen]
     failed = [r["group_id"] for r in records if r.get("status") != "ok"]
-    failed_raw = [{**raw_groups[r["group_id"]], "error": r.get("error") or "failed"}
-                  for r in records if r["group_id"] in failed and r["group_id"] in raw_groups]
+    failed_raw = [
+        {**raw_groups[r["group_id"]], "error": r.get("error") or "failed"}
+        for r in records
+        if r["group_id"] in failed and r["group_id"] in raw_groups
+    ]
     metadata = _merged_metadata(metas, forced)
     if groups_file is not None:  # the sweep's whole file, not the first half's
         metadata["groups_file"] = str(groups_file)
@@ -249,18 +302,28 @@ def merge_dirs(dirs: list[Path], output_dir: Path, symbol: str | None = None,
     paths = write_results(output_dir, symbol, metadata, records, failed_raw)
     _copy_charts([(chosen[r["group_id"]][0], r["group_id"]) for r in records], output_dir)
     return MergeReport(
-        output_dir=output_dir, symbol=symbol, sources=dirs,
-        merged=[r["group_id"] for r in records], failed=failed,
+        output_dir=output_dir,
+        symbol=symbol,
+        sources=dirs,
+        merged=[r["group_id"] for r in records],
+        failed=failed,
         missing=[g for g in (expected or []) if g not in chosen],
         unexpected=[g for g in order if expected is not None and g not in named],
-        duplicates=duplicates, forced=forced, paths=paths, metadata=metadata,
-        raw_groups=raw_groups)
+        duplicates=duplicates,
+        forced=forced,
+        paths=paths,
+        metadata=metadata,
+        raw_groups=raw_groups,
+    )
 
 
 def _copy_charts(sources: list[tuple[Path, str]], output_dir: Path) -> None:
     """Bring each kept group's charts along from the directory it came from."""
-    sources = [(d, gid) for d, gid in sources
-               if (d / "charts").is_dir() and d.resolve() != output_dir.resolve()]
+    sources = [
+        (d, gid)
+        for d, gid in sources
+        if (d / "charts").is_dir() and d.resolve() != output_dir.resolve()
+    ]
     if not sources:
         return
     from backtest.runner.charts import CHART_KINDS, chart_path

@@ -5,12 +5,13 @@ over the old file with ``os.replace`` (atomic on POSIX), and the folder is
 fsynced so that the rename itself survives a power cut. Every result, groups
 and sample file goes through :func:`atomic_write`.
 """
+
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 # The process umask, read once (os.umask can only be read by setting it).
 _UMASK = os.umask(0o022)

@@ -4,6 +4,7 @@ Everything here can be overridden without editing code: a YAML file given by
 ``--config``, by the ``IBSWEEP_CONFIG`` environment variable, or ``ibsweep.yaml``
 at the repository root, is deep-merged over :data:`DEFAULTS`.
 """
+
 from __future__ import annotations
 
 import copy
@@ -33,11 +34,21 @@ DEFAULTS: dict[str, Any] = {
             "session": [["01:15", "22:00"]],
             "base_price": 16000.0,
             "params": {
-                "ib_start": "09:00", "ib_end": "10:00", "trade_end": "17:30",
-                "close_time": "22:00", "direction": "both", "entry_buffer": 0.0,
-                "sl_mult": 1.0, "tp_mult": 1.0, "min_ib": 0.0, "max_ib": 0.0,
-                "max_trades_per_day": 1, "weekdays": _WEEKDAYS,
-                "news_filter": False, "news_before": 15, "news_after": 15,
+                "ib_start": "09:00",
+                "ib_end": "10:00",
+                "trade_end": "17:30",
+                "close_time": "22:00",
+                "direction": "both",
+                "entry_buffer": 0.0,
+                "sl_mult": 1.0,
+                "tp_mult": 1.0,
+                "min_ib": 0.0,
+                "max_ib": 0.0,
+                "max_trades_per_day": 1,
+                "weekdays": _WEEKDAYS,
+                "news_filter": False,
+                "news_before": 15,
+                "news_after": 15,
             },
         },
         "XAUUSD": {
@@ -52,11 +63,21 @@ DEFAULTS: dict[str, Any] = {
             "session": [["01:00", "23:00"]],
             "base_price": 1900.0,
             "params": {
-                "ib_start": "08:00", "ib_end": "09:00", "trade_end": "16:30",
-                "close_time": "22:00", "direction": "both", "entry_buffer": 0.0,
-                "sl_mult": 1.0, "tp_mult": 1.0, "min_ib": 0.0, "max_ib": 0.0,
-                "max_trades_per_day": 1, "weekdays": _WEEKDAYS,
-                "news_filter": False, "news_before": 15, "news_after": 15,
+                "ib_start": "08:00",
+                "ib_end": "09:00",
+                "trade_end": "16:30",
+                "close_time": "22:00",
+                "direction": "both",
+                "entry_buffer": 0.0,
+                "sl_mult": 1.0,
+                "tp_mult": 1.0,
+                "min_ib": 0.0,
+                "max_ib": 0.0,
+                "max_trades_per_day": 1,
+                "weekdays": _WEEKDAYS,
+                "news_filter": False,
+                "news_before": 15,
+                "news_after": 15,
             },
         },
     },
@@ -197,9 +218,7 @@ def symbol_spec(name: str, cfg: dict[str, Any] | None = None) -> SymbolSpec:
     try:
         raw = cfg["symbols"][name]
     except KeyError:
-        raise ConfigError(
-            f"unknown symbol '{name}' (known: {', '.join(cfg['symbols'])})"
-        ) from None
+        raise ConfigError(f"unknown symbol '{name}' (known: {', '.join(cfg['symbols'])})") from None
     return SymbolSpec(
         name=name,
         timezone=raw["timezone"],
@@ -227,7 +246,5 @@ def period(name: str, cfg: dict[str, Any] | None = None) -> Period:
     try:
         raw = cfg["periods"][name]
     except KeyError:
-        raise ConfigError(
-            f"unknown period '{name}' (known: {', '.join(cfg['periods'])})"
-        ) from None
+        raise ConfigError(f"unknown period '{name}' (known: {', '.join(cfg['periods'])})") from None
     return Period(name, str(raw["start_date"]), str(raw["end_date"]), str(raw["data_file"]))

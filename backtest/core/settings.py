@@ -3,6 +3,7 @@
 A plain frozen value type: the engines, the scoring and the runner all read it, so it
 lives here, below all of them.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

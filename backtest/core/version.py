@@ -4,6 +4,7 @@
 ``backtest/**/*.py`` and ``strategies/**/*.py``: a remote host without git (or
 with a different checkout path) computes the same value for the same code.
 """
+
 from __future__ import annotations
 
 import hashlib

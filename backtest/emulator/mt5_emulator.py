@@ -26,6 +26,7 @@ asks for it):
 - the listener hears when a trading day ends, after the walk of its last bar,
   and a close requested then fills at that bar's close.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -33,8 +34,8 @@ from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
-from backtest.data.bars import Bars
 from backtest.core.config import SymbolSpec
+from backtest.data.bars import Bars
 
 TRADE_ACTION_DEAL = 1
 TRADE_ACTION_PENDING = 5
@@ -71,16 +72,18 @@ TRADE_RETCODE_INVALID_STOPS = 10016
 TRADE_RETCODE_INVALID_ORDER = 10035
 TRADE_RETCODE_POSITION_CLOSED = 10036
 
-RATE_DTYPE = np.dtype([
-    ("time", np.int64),     # bar open, UTC ns
-    ("open", np.int64),     # points
-    ("high", np.int64),
-    ("low", np.int64),
-    ("close", np.int64),
-    ("day", np.int32),      # local trading day (days since 1970-01-01)
-    ("minute", np.int16),   # local minute of the day
-    ("weekday", np.int8),   # 0 = Monday
-])
+RATE_DTYPE = np.dtype(
+    [
+        ("time", np.int64),  # bar open, UTC ns
+        ("open", np.int64),  # points
+        ("high", np.int64),
+        ("low", np.int64),
+        ("close", np.int64),
+        ("day", np.int32),  # local trading day (days since 1970-01-01)
+        ("minute", np.int16),  # local minute of the day
+        ("weekday", np.int8),  # 0 = Monday
+    ]
+)
 
 
 class Bar(NamedTuple):
@@ -166,8 +169,8 @@ class Listener(Protocol):
 class _Trigger(NamedTuple):
     level: int
     upward: bool  # fires at the first point at or above the level (else at or below)
-    ticket: int   # an order or a position
-    reason: int   # DEAL_REASON_* for a position; 0 for an order
+    ticket: int  # an order or a position
+    reason: int  # DEAL_REASON_* for a position; 0 for an order
 
 
 class MT5Emulator:
@@ -183,9 +186,9 @@ class MT5Emulator:
         self._l, self._c = bars.low.tolist(), bars.close.tolist()
         self._falling = bars.falling.tolist()
         self._trigger_list: list[_Trigger] | None = None  # rebuilt after a change
-        self._index = -1          # the current bar
+        self._index = -1  # the current bar
         self._bar_complete = False
-        self._price = 0           # the current point of the current bar's path
+        self._price = 0  # the current point of the current bar's path
         self._next_ticket = 1
         self._orders: dict[int, TradeOrder] = {}
         self._positions: dict[int, TradePosition] = {}
@@ -197,8 +200,9 @@ class MT5Emulator:
     # ---- market information -------------------------------------------------
     def symbol_info(self) -> SymbolInfo:
         s = self._spec
-        return SymbolInfo(s.name, s.point, s.digits, s.volume_min, s.volume_step,
-                          s.value_per_point * s.point)
+        return SymbolInfo(
+            s.name, s.point, s.digits, s.volume_min, s.volume_step, s.value_per_point * s.point
+        )
 
     def price_current(self) -> int:
         """The bid at the current point of the path (points)."""
@@ -222,9 +226,16 @@ class MT5Emulator:
     def _rates(self, lo: int, hi: int) -> np.ndarray:
         b = self._bars
         out = np.empty(hi - lo, dtype=RATE_DTYPE)
-        for name, col in (("time", b.time_ns), ("open", b.open), ("high", b.high),
-                          ("low", b.low), ("close", b.close), ("day", b.day),
-                          ("minute", b.minute), ("weekday", b.weekday)):
+        for name, col in (
+            ("time", b.time_ns),
+            ("open", b.open),
+            ("high", b.high),
+            ("low", b.low),
+            ("close", b.close),
+            ("day", b.day),
+            ("minute", b.minute),
+            ("weekday", b.weekday),
+        ):
             out[name] = col[lo:hi]
         if hi == self._index + 1 and hi > lo and not self._bar_complete:
             last = out[-1]
@@ -298,11 +309,13 @@ class MT5Emulator:
             return OrderSendResult(TRADE_RETCODE_POSITION_CLOSED)
         closing = ORDER_TYPE_SELL if pos.type == POSITION_TYPE_BUY else ORDER_TYPE_BUY
         if req.get("type") != closing or float(req.get("volume", 0.0)) != pos.volume:
-            return OrderSendResult(TRADE_RETCODE_INVALID,
-                                   comment="a close needs the opposite type and the full volume")
+            return OrderSendResult(
+                TRADE_RETCODE_INVALID, comment="a close needs the opposite type and the full volume"
+            )
         deal = self._exit(pos, self._price, DEAL_REASON_EXPERT)
-        return OrderSendResult(TRADE_RETCODE_DONE, deal=deal.ticket, volume=deal.volume,
-                               price=deal.price)
+        return OrderSendResult(
+            TRADE_RETCODE_DONE, deal=deal.ticket, volume=deal.volume, price=deal.price
+        )
 
     # ---- replay -------------------------------------------------------------
     def sleep_until(self, minute: int | None = None) -> None:
@@ -372,8 +385,10 @@ class MT5Emulator:
         return self._trigger_list
 
     def _build_triggers(self) -> list[_Trigger]:
-        out = [_Trigger(o.price_open, o.type == ORDER_TYPE_BUY_STOP, o.ticket, 0)
-               for o in self._orders.values()]
+        out = [
+            _Trigger(o.price_open, o.type == ORDER_TYPE_BUY_STOP, o.ticket, 0)
+            for o in self._orders.values()
+        ]
         for p in self._positions.values():
             long = p.type == POSITION_TYPE_BUY
             out.append(_Trigger(p.sl, not long, p.ticket, DEAL_REASON_SL))
@@ -396,13 +411,26 @@ class MT5Emulator:
             return
         self._history_orders.append(replace(order, state=ORDER_STATE_FILLED))
         long = order.type == ORDER_TYPE_BUY_STOP
-        pos = TradePosition(order.ticket, self._now(), self._index,
-                            POSITION_TYPE_BUY if long else POSITION_TYPE_SELL,
-                            order.volume_initial, self._price, order.sl, order.tp)
+        pos = TradePosition(
+            order.ticket,
+            self._now(),
+            self._index,
+            POSITION_TYPE_BUY if long else POSITION_TYPE_SELL,
+            order.volume_initial,
+            self._price,
+            order.sl,
+            order.tp,
+        )
         self._positions[pos.ticket] = pos
         self._trigger_list = None
-        deal = self._deal(order.ticket, DEAL_TYPE_BUY if long else DEAL_TYPE_SELL, DEAL_ENTRY_IN,
-                          pos, self._price, DEAL_REASON_EXPERT)
+        deal = self._deal(
+            order.ticket,
+            DEAL_TYPE_BUY if long else DEAL_TYPE_SELL,
+            DEAL_ENTRY_IN,
+            pos,
+            self._price,
+            DEAL_REASON_EXPERT,
+        )
         self._listener.on_deal(deal)
 
     def _exit(self, pos: TradePosition, price: int, reason: int) -> TradeDeal:
@@ -413,10 +441,23 @@ class MT5Emulator:
         self._listener.on_deal(deal)
         return deal
 
-    def _deal(self, order: int, kind: int, entry: int, pos: TradePosition, price: int,
-              reason: int) -> TradeDeal:
-        deal = TradeDeal(self._ticket(), order, self._now(), self._index, kind, entry,
-                         pos.ticket, pos.volume, price, reason, pos.sl, pos.tp)
+    def _deal(
+        self, order: int, kind: int, entry: int, pos: TradePosition, price: int, reason: int
+    ) -> TradeDeal:
+        deal = TradeDeal(
+            self._ticket(),
+            order,
+            self._now(),
+            self._index,
+            kind,
+            entry,
+            pos.ticket,
+            pos.volume,
+            price,
+            reason,
+            pos.sl,
+            pos.tp,
+        )
         self._deals.append(deal)
         return deal
 
@@ -435,8 +476,14 @@ def _stops_valid(long: bool, price: int, sl: int, tp: int) -> bool:
     return (sl == 0 or sl > price) and (tp == 0 or tp < price)
 
 
-def _first_hit(triggers: list[_Trigger], path: tuple[int, int, int, int], segment: int,
-               price: int, low: int, high: int) -> tuple[_Trigger, int, int] | None:
+def _first_hit(
+    triggers: list[_Trigger],
+    path: tuple[int, int, int, int],
+    segment: int,
+    price: int,
+    low: int,
+    high: int,
+) -> tuple[_Trigger, int, int] | None:
     """The trigger that the path reaches first from ``price`` on segment ``segment``.
 
     Returns ``(trigger, segment, fill price)``: a level already passed at the

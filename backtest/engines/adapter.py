@@ -3,17 +3,23 @@
 One combination = a fresh :class:`MT5Emulator` over the period's bars and a
 fresh :class:`IBStrategy`; the emulator's deal history becomes raw trades.
 """
+
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
 
+from backtest.core.settings import RunSettings
 from backtest.data.bars import Bars
 from backtest.emulator.mt5_emulator import (
-    DEAL_ENTRY_IN, DEAL_REASON_SL, DEAL_REASON_TP, DEAL_TYPE_BUY, MT5Emulator, TradeDeal,
+    DEAL_ENTRY_IN,
+    DEAL_REASON_SL,
+    DEAL_REASON_TP,
+    DEAL_TYPE_BUY,
+    MT5Emulator,
+    TradeDeal,
 )
-from backtest.core.settings import RunSettings
 from backtest.strategy.params import compile_params
 from backtest.strategy.trades import empty_trades
 from strategies.ib_strategy import IBStrategy

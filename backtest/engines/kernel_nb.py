@@ -7,6 +7,7 @@ then walks a batch of combinations day by day with "first bar that touches a lev
 queries on a sparse table, resolving the intrabar path (spec section 4) only on
 the bar a query finds. Readings of the spec: docs/ARCHITECTURE.md.
 """
+
 from __future__ import annotations
 
 from numba import njit
@@ -15,8 +16,9 @@ REASON_SL, REASON_TP, REASON_CLOSE = 0, 1, 2
 
 
 @njit(cache=True, nogil=True)
-def ib_window_nb(minute, high, low, day_start, day_end, ib_start, ib_end,
-                 walk_start, ib_high, ib_low, has_ib):
+def ib_window_nb(
+    minute, high, low, day_start, day_end, ib_start, ib_end, walk_start, ib_high, ib_low, has_ib
+):
     """Per day: ``walk_start`` (first bar with ``minute >= ib_end``, else the
     day's end) and the IB high/low of the bars before it with ``minute >= ib_start``."""
     for d in range(len(day_start)):
@@ -47,8 +49,9 @@ def ib_window_nb(minute, high, low, day_start, day_end, ib_start, ib_end,
 
 
 @njit(cache=True, nogil=True)
-def day_schedule_nb(minute, day_end, walk_start, ib_end, trade_end, close_time,
-                    close_bar, entry_hi):
+def day_schedule_nb(
+    minute, day_end, walk_start, ib_end, trade_end, close_time, close_bar, entry_hi
+):
     """Per day: ``close_bar`` (first bar from ``walk_start`` on with
     ``minute >= close_time``, -1 when none) and ``entry_hi`` (one past the last
     walked bar with ``ib_end <= minute < trade_end``; ``walk_start`` when none)."""
@@ -183,9 +186,32 @@ def _walk_rest(p1, p2, p3, seg, cur, direction, sl, tp, has_tp):
 
 
 @njit(cache=True, nogil=True)
-def _walk_day_nb(open_, high, low, close, falling, high_table, low_table, ok, next_ok,
-                 day_end, walk_start, close_bar, entry_hi, long_level, short_level,
-                 stop, target, lots, allow_long, allow_short, has_tp, max_trades, out, n):
+def _walk_day_nb(
+    open_,
+    high,
+    low,
+    close,
+    falling,
+    high_table,
+    low_table,
+    ok,
+    next_ok,
+    day_end,
+    walk_start,
+    close_bar,
+    entry_hi,
+    long_level,
+    short_level,
+    stop,
+    target,
+    lots,
+    allow_long,
+    allow_short,
+    has_tp,
+    max_trades,
+    out,
+    n,
+):
     """One combination's day (spec section 3, reading 1): trades into ``out[n:]``.
 
     Returns ``(n_trades_written, skipped)``; ``skipped`` is 1 when an entry level
@@ -197,8 +223,11 @@ def _walk_day_nb(open_, high, low, close, falling, high_table, low_table, ok, ne
     taken = 0
     while taken < max_trades and lo < hi:
         jl = _first_entry(high_table, ok, next_ok, lo, hi, long_level, True) if allow_long else hi
-        js = _first_entry(low_table, ok, next_ok, lo, min(hi, jl + 1), short_level, False) \
-            if allow_short else hi
+        js = (
+            _first_entry(low_table, ok, next_ok, lo, min(hi, jl + 1), short_level, False)
+            if allow_short
+            else hi
+        )
         j = min(jl, js)
         if j >= hi:
             break
@@ -271,13 +300,43 @@ def _walk_day_nb(open_, high, low, close, falling, high_table, low_table, ok, ne
 
 
 @njit(cache=True, nogil=True)
-def sweep_batch_nb(open_, high, low, close, falling, high_table, low_table,
-                   gate_ok, gate_next, day_end, day_weekday,
-                   walk_start, ib_high, ib_low, has_ib, close_bar, entry_hi,
-                   combo_window, combo_schedule, combo_gate,
-                   stop_dist, tp_dist, buffer_dist, lots,
-                   weekday_mask, min_ib, max_ib, allow_long, allow_short, has_tp, max_trades,
-                   out, offsets, counts, skipped):
+def sweep_batch_nb(
+    open_,
+    high,
+    low,
+    close,
+    falling,
+    high_table,
+    low_table,
+    gate_ok,
+    gate_next,
+    day_end,
+    day_weekday,
+    walk_start,
+    ib_high,
+    ib_low,
+    has_ib,
+    close_bar,
+    entry_hi,
+    combo_window,
+    combo_schedule,
+    combo_gate,
+    stop_dist,
+    tp_dist,
+    buffer_dist,
+    lots,
+    weekday_mask,
+    min_ib,
+    max_ib,
+    allow_long,
+    allow_short,
+    has_tp,
+    max_trades,
+    out,
+    offsets,
+    counts,
+    skipped,
+):
     """Walk a batch of combinations day by day (the day's bars stay in cache).
 
     Shared tables are indexed ``[row, day]`` (``walk_start``, IB, by window;
@@ -307,10 +366,30 @@ def sweep_batch_nb(open_, high, low, close, falling, high_table, low_table,
             s = combo_schedule[c]
             g = combo_gate[c]
             taken, skip = _walk_day_nb(
-                open_, high, low, close, falling, high_table, low_table, gate_ok[g], gate_next[g],
-                day_end[d], walk_start[w, d], close_bar[s, d], entry_hi[s, d],
-                ib_high[w, d] + buffer_dist[d, c], ib_low[w, d] - buffer_dist[d, c],
-                stop, max(1, tp_dist[d, c]), lots[d, c], allow_long[c], allow_short[c], has_tp[c],
-                max_trades[c], out, offsets[c] + counts[c])
+                open_,
+                high,
+                low,
+                close,
+                falling,
+                high_table,
+                low_table,
+                gate_ok[g],
+                gate_next[g],
+                day_end[d],
+                walk_start[w, d],
+                close_bar[s, d],
+                entry_hi[s, d],
+                ib_high[w, d] + buffer_dist[d, c],
+                ib_low[w, d] - buffer_dist[d, c],
+                stop,
+                max(1, tp_dist[d, c]),
+                lots[d, c],
+                allow_long[c],
+                allow_short[c],
+                has_tp[c],
+                max_trades[c],
+                out,
+                offsets[c] + counts[c],
+            )
             counts[c] += taken
             skipped[c] += skip

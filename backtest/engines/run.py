@@ -6,6 +6,7 @@ kernel (``backtest.engines.sweep.run_sweep``). Both return raw trades
 (:data:`backtest.strategy.trades.TRADE_DTYPE`) and a ``skipped`` count; scoring is
 one pure function (``backtest.strategy.metrics.combo_metrics``) for both.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,8 +30,9 @@ class ComboResult:
     trades: np.ndarray  # TRADE_DTYPE rows, indices into the Bars that were run
 
 
-def raw_trades(bars: Bars, combos: list[dict[str, Any]], settings: RunSettings,
-               engine: str = "fast") -> list[tuple[np.ndarray, int]]:
+def raw_trades(
+    bars: Bars, combos: list[dict[str, Any]], settings: RunSettings, engine: str = "fast"
+) -> list[tuple[np.ndarray, int]]:
     """``(trades, skipped)`` per combination, from the chosen engine."""
     if engine == "emulator":
         return [run_combo(bars, params, settings) for params in combos]
@@ -39,8 +41,9 @@ def raw_trades(bars: Bars, combos: list[dict[str, Any]], settings: RunSettings,
     raise ValueError(f"unknown engine '{engine}' (known: {', '.join(ENGINES)})")
 
 
-def run_combos(bars: Bars, combos: list[dict[str, Any]], settings: RunSettings,
-               engine: str = "fast") -> list[ComboResult]:
+def run_combos(
+    bars: Bars, combos: list[dict[str, Any]], settings: RunSettings, engine: str = "fast"
+) -> list[ComboResult]:
     """Every combination's trades and metrics over ``bars`` (already the period)."""
     return [
         ComboResult(params, combo_metrics(trades, skipped, bars, settings), trades)

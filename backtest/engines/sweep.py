@@ -9,6 +9,7 @@ cached per multiplier. :func:`backtest.engines.kernel_nb.sweep_batch_nb` then wa
 batches of combinations day by day. The result is identical to the emulator's
 ``backtest.engines.adapter.run_combo`` (tests/kernel/test_differential.py).
 """
+
 from __future__ import annotations
 
 import weakref
@@ -16,10 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from backtest.engines import kernel_nb as nb
-from backtest.data.bars import Bars
 from backtest.core.settings import RunSettings
+from backtest.data.bars import Bars
 from backtest.data.news import news_blocked
+from backtest.engines import kernel_nb as nb
 from backtest.strategy.params import CompiledParams, compile_params, distance_points
 from backtest.strategy.risk_manager import lot_size
 from backtest.strategy.trades import TRADE_DTYPE
@@ -69,7 +70,9 @@ class SweepData:
         self.falling = np.ascontiguousarray(bars.falling, dtype=np.bool_)
         self.minute = np.ascontiguousarray(bars.minute, dtype=np.int64)
         cuts = np.flatnonzero(np.diff(bars.day)) + 1
-        self.day_start = np.concatenate(([0], cuts)).astype(np.int64) if n else np.zeros(0, np.int64)
+        self.day_start = (
+            np.concatenate(([0], cuts)).astype(np.int64) if n else np.zeros(0, np.int64)
+        )
         self.day_end = np.concatenate((cuts, [n])).astype(np.int64) if n else np.zeros(0, np.int64)
         self.day_weekday = np.ascontiguousarray(bars.weekday[self.day_start], dtype=np.int64)
         longest = int((self.day_end - self.day_start).max()) if n else 1
@@ -88,27 +91,53 @@ class SweepData:
 
     def window(self, cp: CompiledParams) -> int:
         """Row of ``walk_start``, ``ib_high``, ``ib_low``, ``has_ib`` per day."""
+
         def build():
             days = len(self.day_start)
-            win = {"walk_start": np.empty(days, dtype=np.int64),
-                   "ib_high": np.empty(days, dtype=np.int64),
-                   "ib_low": np.empty(days, dtype=np.int64),
-                   "has_ib": np.empty(days, dtype=np.bool_)}
-            nb.ib_window_nb(self.minute, self.high, self.low, self.day_start, self.day_end,
-                            cp.ib_start, cp.ib_end, win["walk_start"], win["ib_high"],
-                            win["ib_low"], win["has_ib"])
+            win = {
+                "walk_start": np.empty(days, dtype=np.int64),
+                "ib_high": np.empty(days, dtype=np.int64),
+                "ib_low": np.empty(days, dtype=np.int64),
+                "has_ib": np.empty(days, dtype=np.bool_),
+            }
+            nb.ib_window_nb(
+                self.minute,
+                self.high,
+                self.low,
+                self.day_start,
+                self.day_end,
+                cp.ib_start,
+                cp.ib_end,
+                win["walk_start"],
+                win["ib_high"],
+                win["ib_low"],
+                win["has_ib"],
+            )
             return win
+
         return self.windows.row((cp.ib_start, cp.ib_end), build)
 
     def schedule(self, cp: CompiledParams) -> int:
         """Row of ``close_bar`` (-1: none) and ``entry_hi`` per day."""
+
         def build():
             walk_start = self.windows.rows["walk_start"][self.window(cp)]
-            out = {"close_bar": np.empty(len(walk_start), dtype=np.int64),
-                   "entry_hi": np.empty(len(walk_start), dtype=np.int64)}
-            nb.day_schedule_nb(self.minute, self.day_end, walk_start, cp.ib_end, cp.trade_end,
-                               cp.close_time, out["close_bar"], out["entry_hi"])
+            out = {
+                "close_bar": np.empty(len(walk_start), dtype=np.int64),
+                "entry_hi": np.empty(len(walk_start), dtype=np.int64),
+            }
+            nb.day_schedule_nb(
+                self.minute,
+                self.day_end,
+                walk_start,
+                cp.ib_end,
+                cp.trade_end,
+                cp.close_time,
+                out["close_bar"],
+                out["entry_hi"],
+            )
             return out
+
         return self.schedules.row((cp.ib_start, cp.ib_end, cp.trade_end, cp.close_time), build)
 
     def gate(self, cp: CompiledParams, news_ns: np.ndarray, news_key: int) -> int:
@@ -120,12 +149,15 @@ class SweepData:
             if news is None:
                 blocked = np.zeros(n, dtype=np.bool_)
             else:
-                blocked = news_blocked(self.bars.time_ns, news_ns, cp.news_before_ns,
-                                       cp.news_after_ns)
+                blocked = news_blocked(
+                    self.bars.time_ns, news_ns, cp.news_before_ns, cp.news_after_ns
+                )
             out = {"ok": np.empty(n, dtype=np.bool_), "next_ok": np.empty(n, dtype=np.int64)}
-            nb.entry_gate_nb(self.minute, blocked, cp.ib_end, cp.trade_end, out["ok"],
-                             out["next_ok"])
+            nb.entry_gate_nb(
+                self.minute, blocked, cp.ib_end, cp.trade_end, out["ok"], out["next_ok"]
+            )
             return out
+
         return self.gates.row((cp.ib_end, cp.trade_end, news), build)
 
     def _cached(self, key: tuple, build) -> np.ndarray:
@@ -138,17 +170,24 @@ class SweepData:
 
     def distances(self, window: int, mult: float) -> np.ndarray:
         """``dist(mult)`` per day for an IB window (0 IB on days without one)."""
+
         def build():
-            ib = np.where(self.windows.rows["has_ib"][window],
-                          self.windows.rows["ib_high"][window] - self.windows.rows["ib_low"][window], 0)
+            ib = np.where(
+                self.windows.rows["has_ib"][window],
+                self.windows.rows["ib_high"][window] - self.windows.rows["ib_low"][window],
+                0,
+            )
             return distance_points(mult, ib)
+
         return self._cached(("dist", window, mult), build)
 
     def lots(self, window: int, sl_mult: float, risk: float) -> np.ndarray:
         """Lots per day (``lot_size`` of that day's D; 0.0 = below volume_min)."""
         stop = self.distances(window, sl_mult)
-        return self._cached(("lots", window, sl_mult, risk),
-                            lambda: lot_size(np.maximum(stop, 1), self.bars.symbol, risk))
+        return self._cached(
+            ("lots", window, sl_mult, risk),
+            lambda: lot_size(np.maximum(stop, 1), self.bars.symbol, risk),
+        )
 
 
 _DATA_CACHE: list[tuple[weakref.ref, SweepData]] = []
@@ -189,11 +228,14 @@ def _news_key(settings: RunSettings) -> int:
     return hash(np.asarray(settings.news_ns, dtype=np.int64).tobytes())
 
 
-def _run_batch(data: SweepData, combos: list[dict[str, Any]], settings: RunSettings,
-               news_key: int) -> list[tuple[np.ndarray, int]]:
+def _run_batch(
+    data: SweepData, combos: list[dict[str, Any]], settings: RunSettings, news_key: int
+) -> list[tuple[np.ndarray, int]]:
     compiled = [compile_params(params, data.bars.symbol) for params in combos]
-    rows = [(data.window(cp), data.schedule(cp), data.gate(cp, settings.news_ns, news_key))
-            for cp in compiled]
+    rows = [
+        (data.window(cp), data.schedule(cp), data.gate(cp, settings.news_ns, news_key))
+        for cp in compiled
+    ]
     window, schedule, gate = (np.array(col, dtype=np.int64) for col in zip(*rows))
     per_day = {
         "stop": [data.distances(r[0], cp.sl_mult) for r, cp in zip(rows, compiled)],
@@ -203,25 +245,50 @@ def _run_batch(data: SweepData, combos: list[dict[str, Any]], settings: RunSetti
     }
     per_day = {k: np.stack(v, axis=1) for k, v in per_day.items()}
     max_trades = np.array([cp.max_trades_per_day for cp in compiled], dtype=np.int64)
-    offsets = np.concatenate(([0], np.cumsum(max_trades * len(data.day_start))[:-1])).astype(np.int64)
+    offsets = np.concatenate(([0], np.cumsum(max_trades * len(data.day_start))[:-1])).astype(
+        np.int64
+    )
     out = np.empty(int((max_trades * len(data.day_start)).sum()), dtype=TRADE_DTYPE)
     counts = np.zeros(len(combos), dtype=np.int64)
     skipped = np.zeros(len(combos), dtype=np.int64)
     nb.sweep_batch_nb(
-        data.open, data.high, data.low, data.close, data.falling, data.high_table, data.low_table,
-        data.gates.stacked("ok"), data.gates.stacked("next_ok"), data.day_end, data.day_weekday,
-        data.windows.stacked("walk_start"), data.windows.stacked("ib_high"),
-        data.windows.stacked("ib_low"), data.windows.stacked("has_ib"),
-        data.schedules.stacked("close_bar"), data.schedules.stacked("entry_hi"),
-        window, schedule, gate, per_day["stop"], per_day["tp"], per_day["buffer"], per_day["lots"],
+        data.open,
+        data.high,
+        data.low,
+        data.close,
+        data.falling,
+        data.high_table,
+        data.low_table,
+        data.gates.stacked("ok"),
+        data.gates.stacked("next_ok"),
+        data.day_end,
+        data.day_weekday,
+        data.windows.stacked("walk_start"),
+        data.windows.stacked("ib_high"),
+        data.windows.stacked("ib_low"),
+        data.windows.stacked("has_ib"),
+        data.schedules.stacked("close_bar"),
+        data.schedules.stacked("entry_hi"),
+        window,
+        schedule,
+        gate,
+        per_day["stop"],
+        per_day["tp"],
+        per_day["buffer"],
+        per_day["lots"],
         np.array([cp.weekday_mask for cp in compiled], dtype=np.bool_).reshape(len(combos), 7),
         np.array([cp.min_ib for cp in compiled], dtype=np.int64),
         np.array([cp.max_ib for cp in compiled], dtype=np.int64),
         np.array([cp.allow_long for cp in compiled], dtype=np.bool_),
         np.array([cp.allow_short for cp in compiled], dtype=np.bool_),
         np.array([cp.tp_mult > 0 for cp in compiled], dtype=np.bool_),
-        max_trades, out, offsets, counts, skipped)
-    return [(_copy_trades(out[o:o + k]), int(s)) for o, k, s in zip(offsets, counts, skipped)]
+        max_trades,
+        out,
+        offsets,
+        counts,
+        skipped,
+    )
+    return [(_copy_trades(out[o : o + k]), int(s)) for o, k, s in zip(offsets, counts, skipped)]
 
 
 def _copy_trades(view: np.ndarray) -> np.ndarray:
@@ -232,14 +299,15 @@ def _copy_trades(view: np.ndarray) -> np.ndarray:
     return trades
 
 
-def run_sweep(bars: Bars, combos: list[dict[str, Any]],
-              settings: RunSettings) -> list[tuple[np.ndarray, int]]:
+def run_sweep(
+    bars: Bars, combos: list[dict[str, Any]], settings: RunSettings
+) -> list[tuple[np.ndarray, int]]:
     """``(trades, skipped)`` per resolved combination, as ``adapter.run_combo`` gives."""
     data = sweep_data(bars)
     news_key = _news_key(settings)
     results: list[tuple[np.ndarray, int]] = []
     for at in range(0, len(combos), BATCH):
-        results.extend(_run_batch(data, combos[at:at + BATCH], settings, news_key))
+        results.extend(_run_batch(data, combos[at : at + BATCH], settings, news_key))
     return results
 
 
@@ -257,11 +325,27 @@ def warm_up() -> float:
     start = time.perf_counter()
     minutes = np.array([540, 541, 542, 543], dtype=np.int16)
     prices = np.array([1000, 1005, 1012, 1030], dtype=np.int64)
-    bars = Bars(symbol=symbol_spec("GER40"), time_ns=minutes.astype(np.int64) * 60 * 10**9,
-                open=prices, high=prices + 5, low=prices - 5, close=prices + 1,
-                falling=np.zeros(4, dtype=bool), day=np.zeros(4, dtype=np.int32),
-                minute=minutes, weekday=np.zeros(4, dtype=np.int8))
-    combo = resolve_params("GER40", {"ib_start": "09:00", "ib_end": "09:01", "trade_end": "09:03",
-                                     "close_time": "09:03", "news_filter": True})
+    bars = Bars(
+        symbol=symbol_spec("GER40"),
+        time_ns=minutes.astype(np.int64) * 60 * 10**9,
+        open=prices,
+        high=prices + 5,
+        low=prices - 5,
+        close=prices + 1,
+        falling=np.zeros(4, dtype=bool),
+        day=np.zeros(4, dtype=np.int32),
+        minute=minutes,
+        weekday=np.zeros(4, dtype=np.int8),
+    )
+    combo = resolve_params(
+        "GER40",
+        {
+            "ib_start": "09:00",
+            "ib_end": "09:01",
+            "trade_end": "09:03",
+            "close_time": "09:03",
+            "news_filter": True,
+        },
+    )
     run_sweep(bars, [combo], RunSettings(news_ns=np.array([0], dtype=np.int64)))
     return time.perf_counter() - start

@@ -5,6 +5,7 @@ Figures are built on :class:`matplotlib.figure.Figure` with the Agg canvas,
 never through pyplot, so nothing stays open between groups and no display is
 needed.
 """
+
 from __future__ import annotations
 
 import json
@@ -62,14 +63,22 @@ def _save(fig: Figure, path: Path) -> Path:
     return path
 
 
-def equity_chart(path: Path, group_id: str, symbol: str, metrics: dict[str, Any],
-                 trades: list[dict[str, Any]], account_size: float) -> Path:
+def equity_chart(
+    path: Path,
+    group_id: str,
+    symbol: str,
+    metrics: dict[str, Any],
+    trades: list[dict[str, Any]],
+    account_size: float,
+) -> Path:
     """Cumulative R (top) and balance (bottom) by exit time, drawdowns shaded."""
     fig = Figure(figsize=SIZE_IN, dpi=DPI, layout=None)
-    title = (f"{group_id} · {symbol} · best combination: total R {_fmt(metrics.get('total_r'))}, "
-             f"trades {_fmt(metrics.get('trades'))}, win rate "
-             f"{_fmt(100 * (metrics.get('winrate') or 0.0), 1)} %, PF "
-             f"{_fmt(metrics.get('profit_factor'))}, max DD {_fmt(metrics.get('max_dd_r'))} R")
+    title = (
+        f"{group_id} · {symbol} · best combination: total R {_fmt(metrics.get('total_r'))}, "
+        f"trades {_fmt(metrics.get('trades'))}, win rate "
+        f"{_fmt(100 * (metrics.get('winrate') or 0.0), 1)} %, PF "
+        f"{_fmt(metrics.get('profit_factor'))}, max DD {_fmt(metrics.get('max_dd_r'))} R"
+    )
     fig.suptitle(title, fontsize=11)
     ax_r, ax_money = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
     fig.subplots_adjust(**MARGINS, hspace=0.06)
@@ -82,13 +91,24 @@ def equity_chart(path: Path, group_id: str, symbol: str, metrics: dict[str, Any]
         times = np.concatenate([[first.to_datetime64()], exits.to_numpy()[order]])
         cum_r = np.concatenate([[0.0], np.cumsum(np.array([t["r"] for t in trades], float)[order])])
         balance = account_size + np.concatenate(
-            [[0.0], np.cumsum(np.array([t["pnl_money"] for t in trades], float)[order])])
-        for ax, curve, start, colour in ((ax_r, cum_r, 0.0, "tab:blue"),
-                                         (ax_money, balance, account_size, "tab:green")):
+            [[0.0], np.cumsum(np.array([t["pnl_money"] for t in trades], float)[order])]
+        )
+        for ax, curve, start, colour in (
+            (ax_r, cum_r, 0.0, "tab:blue"),
+            (ax_money, balance, account_size, "tab:green"),
+        ):
             peak = np.maximum.accumulate(np.concatenate([[start], curve]))[1:]
             ax.step(times, curve, where="post", color=colour, linewidth=1.2)
-            ax.fill_between(times, curve, peak, step="post", linewidth=0,
-                            color="tab:red", alpha=0.3, label="drawdown from running peak")
+            ax.fill_between(
+                times,
+                curve,
+                peak,
+                step="post",
+                linewidth=0,
+                color="tab:red",
+                alpha=0.3,
+                label="drawdown from running peak",
+            )
             ax.axhline(start, color="grey", linewidth=0.8)
         ax_r.legend(loc="upper left", fontsize=9)
     ax_r.set_ylabel("cumulative R (R)")
@@ -120,8 +140,9 @@ def _key(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
 
 
-def heatmap_chart(path: Path, group_id: str, symbol: str,
-                  combos: list[dict[str, Any]]) -> Path | None:
+def heatmap_chart(
+    path: Path, group_id: str, symbol: str, combos: list[dict[str, Any]]
+) -> Path | None:
     """Total R over the two most varied parameters (max over the others); a bar
     chart when one parameter varies; None (no file) when none does."""
     varied = _varied(combos)
@@ -141,8 +162,11 @@ def heatmap_chart(path: Path, group_id: str, symbol: str,
             k = _key(combo["params"][name])
             best[k] = max(best[k], total)
         heights = [best[_key(v)] for v in values]
-        bars = ax.bar([_label(v) for v in values], heights,
-                      color=["tab:green" if h >= 0 else "tab:red" for h in heights])
+        bars = ax.bar(
+            [_label(v) for v in values],
+            heights,
+            color=["tab:green" if h >= 0 else "tab:red" for h in heights],
+        )
         if len(values) <= ANNOTATE_MAX_CELLS // 4:
             ax.bar_label(bars, fmt="%.1f", fontsize=9)
         ax.axhline(0, color="grey", linewidth=0.8)
@@ -174,20 +198,40 @@ def heatmap_chart(path: Path, group_id: str, symbol: str,
                 if cells.mask is np.ma.nomask or not cells.mask[i, j]:
                     text = f"{grid[i, j]:.1f}".replace("-0.0", "0.0")
                     dark = abs(float(norm(grid[i, j])) - 0.5) > 0.35  # white on deep colours
-                    ax.text(j, i, text, ha="center", va="center", fontsize=9,
-                            color="white" if dark else "black")
+                    ax.text(
+                        j,
+                        i,
+                        text,
+                        ha="center",
+                        va="center",
+                        fontsize=9,
+                        color="white" if dark else "black",
+                    )
     return _save(fig, path)
 
 
-def write_group_charts(charts_dir: Path, group_id: str, combos: list[dict[str, Any]],
-                       best_trades: list[dict[str, Any]], account_size: float,
-                       symbol: str) -> list[Path]:
+def write_group_charts(
+    charts_dir: Path,
+    group_id: str,
+    combos: list[dict[str, Any]],
+    best_trades: list[dict[str, Any]],
+    account_size: float,
+    symbol: str,
+) -> list[Path]:
     """The group's equity chart and, where parameters vary, its heatmap."""
     if not combos:
         return []
     charts_dir = Path(charts_dir)
     metrics = combos[best_index(combos)].get("metrics") or {}
-    written = [equity_chart(chart_path(charts_dir, group_id, "equity"), group_id, symbol,
-                            metrics, best_trades, account_size)]
+    written = [
+        equity_chart(
+            chart_path(charts_dir, group_id, "equity"),
+            group_id,
+            symbol,
+            metrics,
+            best_trades,
+            account_size,
+        )
+    ]
     heatmap = heatmap_chart(chart_path(charts_dir, group_id, "heatmap"), group_id, symbol, combos)
     return written + ([heatmap] if heatmap else [])

@@ -11,13 +11,15 @@ resolved parameters differ is refused with the reason: results computed under
 different conditions must not be mixed. A torn last line (the process was
 killed mid-write) is dropped, not fatal.
 """
+
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 CHECKPOINT_FILE = "checkpoint.jsonl"
 # Header keys that describe the run's order, not the conditions of its results.
@@ -55,8 +57,9 @@ def _read_lines(path: Path, log: Callable[[str], None]) -> tuple[list[dict[str, 
             if last:
                 log(f"{path}: dropped a torn last line (the run was killed while writing it)")
                 break
-            raise ResumeError(f"{path}: line {number} is corrupt ({exc}); "
-                              "rerun with --fresh to start over") from None
+            raise ResumeError(
+                f"{path}: line {number} is corrupt ({exc}); rerun with --fresh to start over"
+            ) from None
         if entry is not None:
             entries.append(entry)
         pos = end + 1
@@ -85,8 +88,13 @@ class Checkpoint:
     finished: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
-    def open(cls, out_dir: Path, header: dict[str, Any], fresh: bool = False,
-             log: Callable[[str], None] = lambda _msg: None) -> "Checkpoint":
+    def open(
+        cls,
+        out_dir: Path,
+        header: dict[str, Any],
+        fresh: bool = False,
+        log: Callable[[str], None] = lambda _msg: None,
+    ) -> Checkpoint:
         """Continue ``out_dir``'s checkpoint when it matches ``header``, else start one.
 
         Raises :class:`ResumeError` naming every difference (unless ``fresh``,
@@ -101,13 +109,19 @@ class Checkpoint:
             return cls._create(path, header)
         old = entries[0]
         if old.get("kind") != "header":
-            raise ResumeError(f"{path}: the first line is not a checkpoint header; "
-                              "rerun with --fresh to start over")
-        diffs = _differences({k: v for k, v in old.items() if k not in _NOT_COMPARED},
-                             {k: v for k, v in header.items() if k not in _NOT_COMPARED}, "")
+            raise ResumeError(
+                f"{path}: the first line is not a checkpoint header; "
+                "rerun with --fresh to start over"
+            )
+        diffs = _differences(
+            {k: v for k, v in old.items() if k not in _NOT_COMPARED},
+            {k: v for k, v in header.items() if k not in _NOT_COMPARED},
+            "",
+        )
         if diffs:
-            raise ResumeError(f"{path}: cannot resume: {'; '.join(diffs)}; "
-                              "rerun with --fresh to start over")
+            raise ResumeError(
+                f"{path}: cannot resume: {'; '.join(diffs)}; rerun with --fresh to start over"
+            )
         finished = _records(entries[1:])
         if good < path.stat().st_size:
             with open(path, "r+b") as handle:
@@ -115,7 +129,7 @@ class Checkpoint:
         return cls(path, old, finished)
 
     @classmethod
-    def _create(cls, path: Path, header: dict[str, Any]) -> "Checkpoint":
+    def _create(cls, path: Path, header: dict[str, Any]) -> Checkpoint:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.unlink(missing_ok=True)
         checkpoint = cls(path, header)
@@ -133,9 +147,11 @@ class Checkpoint:
             return
         old = [combo["params"] for combo in record["combos"]]
         if old != params:
-            raise ResumeError(f"{self.path}: cannot resume: group '{group_id}' has different "
-                              "resolved parameters than when it was run; "
-                              "rerun with --fresh to start over")
+            raise ResumeError(
+                f"{self.path}: cannot resume: group '{group_id}' has different "
+                "resolved parameters than when it was run; "
+                "rerun with --fresh to start over"
+            )
 
     def order(self, group_ids: list[str]) -> list[str]:
         """The checkpoint's group order, then ids it has not seen, in ``group_ids`` order."""

@@ -6,6 +6,7 @@ the symbol's defaults. :func:`load_groups_file` validates everything up front
 (every combination included), so a bad file stops before anything runs, with
 one line naming the file, the group and the field.
 """
+
 from __future__ import annotations
 
 import copy
@@ -83,7 +84,8 @@ def _read_json(path: str) -> Any:
         return json.loads(text, object_pairs_hook=_no_duplicate_keys)
     except json.JSONDecodeError as exc:
         raise GroupsError(
-            f"{path}: not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+            f"{path}: not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from None
     except GroupsError as exc:
         raise GroupsError(f"{path}: {exc}") from None
 
@@ -123,8 +125,9 @@ def _check_grid(grid: Any, params: dict[str, Any], where: str) -> dict[str, list
     return grid
 
 
-def _group(raw: Any, index: int, default_symbol: str | None, path: str,
-           cfg: dict[str, Any] | None) -> Group:
+def _group(
+    raw: Any, index: int, default_symbol: str | None, path: str, cfg: dict[str, Any] | None
+) -> Group:
     """One validated group (not yet its combinations)."""
     where = f"{path}: group #{index + 1}"
     if not isinstance(raw, dict):
@@ -137,12 +140,16 @@ def _group(raw: Any, index: int, default_symbol: str | None, path: str,
     where = f"{path}: group {group_id}"
     for key in raw:
         if key not in GROUP_KEYS:
-            raise GroupsError(f"{where}: field '{key}': unknown key{_suggest(key, GROUP_KEYS)}; "
-                              f"known: {', '.join(GROUP_KEYS)}")
+            raise GroupsError(
+                f"{where}: field '{key}': unknown key{_suggest(key, GROUP_KEYS)}; "
+                f"known: {', '.join(GROUP_KEYS)}"
+            )
     symbol = raw.get("symbol", default_symbol)
     if symbol is None:
-        raise GroupsError(f"{where}: field 'symbol': missing (give the group's own symbol, "
-                          "a top-level \"symbol\", or the symbol argument)")
+        raise GroupsError(
+            f"{where}: field 'symbol': missing (give the group's own symbol, "
+            'a top-level "symbol", or the symbol argument)'
+        )
     symbol = _check_symbol(symbol, where, cfg)
     params = raw.get("params", {})
     _check_mapping(params, where, "params", "an object of parameter: value")
@@ -155,12 +162,16 @@ def _groups_list(data: Any, path: str, symbol: str | None) -> tuple[list[Any], s
     if isinstance(data, list):
         return data, symbol
     if not isinstance(data, dict):
-        raise GroupsError(f"{path}: top level must be an object "
-                          "{\"symbol\": ..., \"groups\": [...]} or a list of groups")
+        raise GroupsError(
+            f"{path}: top level must be an object "
+            '{"symbol": ..., "groups": [...]} or a list of groups'
+        )
     for key in data:
         if key not in FILE_KEYS:
-            raise GroupsError(f"{path}: field '{key}': unknown key{_suggest(key, FILE_KEYS)}; "
-                              f"known: {', '.join(FILE_KEYS)}")
+            raise GroupsError(
+                f"{path}: field '{key}': unknown key{_suggest(key, FILE_KEYS)}; "
+                f"known: {', '.join(FILE_KEYS)}"
+            )
     if "groups" not in data:
         raise GroupsError(f"{path}: field 'groups': missing")
     if not isinstance(data["groups"], list):
@@ -168,8 +179,9 @@ def _groups_list(data: Any, path: str, symbol: str | None) -> tuple[list[Any], s
     return data["groups"], symbol if data.get("symbol") is None else data["symbol"]
 
 
-def load_groups_file(path: str | os.PathLike, cfg: dict[str, Any] | None = None,
-                     symbol: str | None = None) -> GroupsFile:
+def load_groups_file(
+    path: str | os.PathLike, cfg: dict[str, Any] | None = None, symbol: str | None = None
+) -> GroupsFile:
     """Load and fully validate a groups file (object form or a bare list).
 
     ``symbol`` is the default for groups without their own when the file has
@@ -185,8 +197,10 @@ def load_groups_file(path: str | os.PathLike, cfg: dict[str, Any] | None = None,
     for index, raw in enumerate(raw_groups):
         group = _group(raw, index, default_symbol, path, cfg)
         if group.group_id in first_index:
-            raise GroupsError(f"{path}: group {group.group_id}: field 'group_id': duplicate "
-                              f"(groups #{first_index[group.group_id] + 1} and #{index + 1})")
+            raise GroupsError(
+                f"{path}: group {group.group_id}: field 'group_id': duplicate "
+                f"(groups #{first_index[group.group_id] + 1} and #{index + 1})"
+            )
         first_index[group.group_id] = index
         expand_group(group, cfg, where=f"{path}: group {group.group_id}")
         groups.append(group)
@@ -200,8 +214,9 @@ def combo_count(group: Group) -> int:
     return math.prod(len(values) for values in group.grid.values())
 
 
-def expand_group(group: Group, cfg: dict[str, Any] | None = None,
-                 where: str | None = None) -> list[dict[str, Any]]:
+def expand_group(
+    group: Group, cfg: dict[str, Any] | None = None, where: str | None = None
+) -> list[dict[str, Any]]:
     """Every combination of the group, resolved with the symbol's defaults.
 
     Order: the cartesian product of the grid, keys in file order, values in
@@ -217,8 +232,9 @@ def expand_group(group: Group, cfg: dict[str, Any] | None = None,
             shown = ", ".join(f"{k}={v!r}" for k, v in chosen.items())
             label = f"{where}: grid combination {number} ({shown})"
         # lists (weekdays) are copied so that combinations never share one
-        overrides = {k: list(v) if isinstance(v, list) else v
-                     for k, v in {**group.params, **chosen}.items()}
+        overrides = {
+            k: list(v) if isinstance(v, list) else v for k, v in {**group.params, **chosen}.items()
+        }
         try:
             combos.append(resolve_params(group.symbol, overrides, label, cfg))
         except (ParamError, ConfigError) as exc:
@@ -226,8 +242,9 @@ def expand_group(group: Group, cfg: dict[str, Any] | None = None,
     return combos
 
 
-def write_groups_file(path: str | os.PathLike, symbol: str | None,
-                      raw_groups: list[dict[str, Any]]) -> None:
+def write_groups_file(
+    path: str | os.PathLike, symbol: str | None, raw_groups: list[dict[str, Any]]
+) -> None:
     """Write groups in the io-contract object format, atomically (tmp + replace).
 
     ``raw_groups`` are :attr:`Group.raw` dicts, so the file loads back with
@@ -240,7 +257,8 @@ def write_groups_file(path: str | os.PathLike, symbol: str | None,
     atomic_write_text(target, text)
 
 
-def select_range(groups_file: GroupsFile, start: int | None = None,
-                 stop: int | None = None) -> GroupsFile:
+def select_range(
+    groups_file: GroupsFile, start: int | None = None, stop: int | None = None
+) -> GroupsFile:
     """The same file with ``groups[start:stop]`` (Python slice semantics)."""
     return replace(groups_file, groups=groups_file.groups[start:stop])

@@ -10,6 +10,7 @@ average and free memory, and whether the kernel log shows an OOM kill.
 Run files (written by fab deploy): ``runner.pid``, ``runner.exit``, ``runner.out``,
 ``stop.requested``, ``groups_filtered.json``; a retry runs in ``OUT/retry-N``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,7 +26,7 @@ ETA = re.compile(r"ETA:\s*([\d.]+)\s*(min|s|h)")
 OOM = re.compile(r"(out of memory|oom-kill|killed process)", re.IGNORECASE)
 RUNNER_MODULE = "run_parallel_backtest"
 FINISHED_EXITS = (0, 1)  # the runner's codes: 0 all groups ok, 1 some groups failed
-REFUSED_EXIT = 2         # bad input: nothing ran
+REFUSED_EXIT = 2  # bad input: nothing ran
 
 
 def parse_range(text: str) -> tuple[int | None, int | None]:
@@ -42,15 +43,26 @@ def cmd_filter(groups: Path, range_text: str, out: Path) -> int:
     selected = select_range(groups_file, start, stop)
     chosen = getattr(selected, "groups", selected)
     write_groups_file(out, groups_file.symbol, [g.raw for g in chosen])
-    print(json.dumps({"groups": len(chosen), "first": chosen[0].group_id if chosen else None,
-                      "last": chosen[-1].group_id if chosen else None}))
+    print(
+        json.dumps(
+            {
+                "groups": len(chosen),
+                "first": chosen[0].group_id if chosen else None,
+                "last": chosen[-1].group_id if chosen else None,
+            }
+        )
+    )
     return 0
 
 
 def current_run(out: Path) -> Path:
     """The newest started run in ``out``: itself or a ``retry-N``, by the time its pid file was written."""
     runs = [(0, out)] + [(int(p.name[6:]), p) for p in out.glob("retry-*") if p.name[6:].isdigit()]
-    started = [((p / "runner.pid").stat().st_mtime_ns, n, p) for n, p in runs if (p / "runner.pid").exists()]
+    started = [
+        ((p / "runner.pid").stat().st_mtime_ns, n, p)
+        for n, p in runs
+        if (p / "runner.pid").exists()
+    ]
     return max(started)[2] if started else out
 
 
@@ -143,8 +155,11 @@ def machine() -> dict:
     for line in (_read(Path("/proc/meminfo")) or "").splitlines():
         key, _, value = line.partition(":")
         mem[key] = int(value.split()[0]) if value.split() else 0
-    return {"load": [round(x, 2) for x in load], "cpus": os.cpu_count(),
-            "mem_free_mb": mem.get("MemAvailable", mem.get("MemFree", 0)) // 1024}
+    return {
+        "load": [round(x, 2) for x in load],
+        "cpus": os.cpu_count(),
+        "mem_free_mb": mem.get("MemAvailable", mem.get("MemFree", 0)) // 1024,
+    }
 
 
 def status(out: Path) -> dict:
@@ -171,10 +186,16 @@ def status(out: Path) -> dict:
     else:
         state = "dead"
     info = {
-        "dir": str(out), "run": str(run), "state": state, "pid": pid,
+        "dir": str(out),
+        "run": str(run),
+        "state": state,
+        "pid": pid,
         "exit": exit_code,
         "error": last_line(run / "runner.out") if state == "refused" else None,
-        "done": len(done), "total": len(ids), "failed": failed, "last_group": prog["last_group"],
+        "done": len(done),
+        "total": len(ids),
+        "failed": failed,
+        "last_group": prog["last_group"],
         "eta_min": prog["eta_min"] if state == "running" else None,
         "log": str(run / "run.log") if (run / "run.log").exists() else str(run / "runner.out"),
         "oom": kernel_oom(pid) if state == "dead" else None,
@@ -184,7 +205,9 @@ def status(out: Path) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m backtest.runner.host_tools", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m backtest.runner.host_tools", description=__doc__.splitlines()[0]
+    )
     sub = parser.add_subparsers(dest="cmd", required=True)
     f = sub.add_parser("filter", help="write a slice of a groups file")
     f.add_argument("--groups", required=True, type=Path)

@@ -16,6 +16,7 @@ killed resumes where it stopped when re-run on the same output directory.
 
 The worker pool is backtest.runner.pool, the log/progress/signal plumbing backtest.runner.run_log.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,29 +31,29 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Callable, NoReturn
+from typing import Any, NoReturn
 
 import numpy as np
 
 from backtest.core import config as config_mod
-from backtest.data.bars import Bars, day_date
-from backtest.runner.checkpoint import Checkpoint, ResumeError
 from backtest.core.config import REPO_ROOT, ConfigError
 from backtest.core.settings import RunSettings
+from backtest.core.version import code_version
+from backtest.data.bars import Bars, day_date
 from backtest.engines.run import ENGINES, run_combos
+from backtest.runner.checkpoint import Checkpoint, ResumeError
 from backtest.runner.outputs import ResultsError, read_results, summary_rows, write_results
-from backtest.strategy.params import ParamError
 from backtest.runner.pool import Supervisor, WorkerJob, failed_record, resolve_workers
 from backtest.runner.run_log import Progress, RunLogging, Signals, log
+from backtest.strategy.params import ParamError
 from backtest.strategy.trades import trade_records
-from backtest.core.version import code_version
 
 PERIODS = ("in_sample", "control")
 RUN_LOG = "run.log"
 LOCK_FILE = ".lock"
-
 
 
 class RunError(ValueError):
@@ -109,16 +110,17 @@ class _Plan:
     start_date: str
     end_date: str
     groups_file: Path
-    groups: dict[str, Any]          # group_id -> backtest.runner.groups.Group, file order
+    groups: dict[str, Any]  # group_id -> backtest.runner.groups.Group, file order
     combos: dict[str, list[dict[str, Any]]]
     bars: Bars
     settings: RunSettings
-    workers: int | str              # a count or "auto"
+    workers: int | str  # a count or "auto"
     out_dir: Path
     header: dict[str, Any]
 
 
 # --- preparation: validate everything before anything runs -------------------
+
 
 def _as_options(options: RunOptions | dict[str, Any]) -> RunOptions:
     if isinstance(options, RunOptions):
@@ -184,16 +186,22 @@ def _check_writable(out_dir: Path) -> None:
         raise RunError(f"--output-dir {out_dir}: {probe} is not writable")
 
 
-def _news_ns(opts: RunOptions, groups_file: Path, combos: dict[str, list[dict[str, Any]]],
-             currencies: tuple[str, ...]) -> tuple[np.ndarray, str | None]:
+def _news_ns(
+    opts: RunOptions,
+    groups_file: Path,
+    combos: dict[str, list[dict[str, Any]]],
+    currencies: tuple[str, ...],
+) -> tuple[np.ndarray, str | None]:
     """The sorted event times for the news filter, and a checksum of them."""
     from backtest.data.news import event_times, load_news
 
     needing = next((gid for gid, cs in combos.items() if any(c["news_filter"] for c in cs)), None)
     if opts.news_file is None:
         if needing is not None:
-            raise RunError(f"{groups_file}: group {needing}: field 'news_filter': on, "
-                           "but no --news-file was given")
+            raise RunError(
+                f"{groups_file}: group {needing}: field 'news_filter': on, "
+                "but no --news-file was given"
+            )
         return np.zeros(0, dtype=np.int64), None
     events = event_times(load_news(opts.news_file), currencies)
     return events, hashlib.sha256(events.tobytes()).hexdigest()[:16]
@@ -247,8 +255,10 @@ def prepare(opts: RunOptions) -> _Plan:
     run_cfg = cfg["run"]
     settings_kw = {
         "risk": _positive(run_cfg["risk"] if opts.risk is None else opts.risk, "--risk"),
-        "account_size": _positive(run_cfg["account_size"] if opts.account_size is None
-                                  else opts.account_size, "--account-size"),
+        "account_size": _positive(
+            run_cfg["account_size"] if opts.account_size is None else opts.account_size,
+            "--account-size",
+        ),
         "daily_loss_limit_pct": float(run_cfg["daily_loss_limit_pct"]),
         "max_loss_limit_pct": float(run_cfg["max_loss_limit_pct"]),
     }
@@ -256,46 +266,88 @@ def prepare(opts: RunOptions) -> _Plan:
     groups_file = Path(opts.groups_file)
     fallback = opts.symbol
     if fallback is None and (fallback := symbol_from_group_ids(groups_file, cfg)):
-        log.info(f"{groups_file}: no symbol given; {fallback} taken from the group ids "
-                 "(--symbol chooses another)")
+        log.info(
+            f"{groups_file}: no symbol given; {fallback} taken from the group ids "
+            "(--symbol chooses another)"
+        )
     loaded = load_groups_file(groups_file, cfg, symbol=fallback)
     if not loaded.groups:
         raise RunError(f"{groups_file}: field 'groups': no groups to run")
     if len(loaded.symbols) > 1:
-        raise RunError(f"{groups_file}: field 'symbol': groups of several symbols "
-                       f"({', '.join(loaded.symbols)}); run one symbol per groups file")
+        raise RunError(
+            f"{groups_file}: field 'symbol': groups of several symbols "
+            f"({', '.join(loaded.symbols)}); run one symbol per groups file"
+        )
     symbol = loaded.symbols[0]
     if opts.symbol and symbol != opts.symbol:
-        raise RunError(f"{groups_file}: field 'symbol': the file's groups are {symbol}, "
-                       f"--symbol says {opts.symbol}")
+        raise RunError(
+            f"{groups_file}: field 'symbol': the file's groups are {symbol}, "
+            f"--symbol says {opts.symbol}"
+        )
     groups = {g.group_id: g for g in loaded.groups}
     combos = {gid: expand_group(g, cfg) for gid, g in groups.items()}
     spec = config_mod.symbol_spec(symbol, cfg)
     news_ns, news_checksum = _news_ns(opts, groups_file, combos, spec.currencies)
 
-    out_dir = Path(opts.output_dir) if opts.output_dir else default_output_dir(symbol, opts.period, cfg)
+    out_dir = (
+        Path(opts.output_dir) if opts.output_dir else default_output_dir(symbol, opts.period, cfg)
+    )
     _check_writable(out_dir)
 
-    loaded_bars = _reading("data file", opts.data_file, load_period_bars, symbol, opts.period,
-                           opts.data_file, cfg, opts.server_tz, opts.drop_invalid, log)
+    loaded_bars = _reading(
+        "data file",
+        opts.data_file,
+        load_period_bars,
+        symbol,
+        opts.period,
+        opts.data_file,
+        cfg,
+        opts.server_tz,
+        opts.drop_invalid,
+        log,
+    )
     bars = loaded_bars.between(start, end)
     if len(bars) == 0:
-        raise RunError(f"{loaded_bars.source}: no bars between {start} and {end} "
-                       f"(--start-date/--end-date)")
+        raise RunError(
+            f"{loaded_bars.source}: no bars between {start} and {end} (--start-date/--end-date)"
+        )
     settings = RunSettings(news_ns=news_ns, **settings_kw)
     header = {
-        "symbol": symbol, "period": opts.period, "start_date": start, "end_date": end,
-        "data_checksum": loaded_bars.checksum, "code_version": code_version(),
-        "settings": {**settings_kw, "engine": opts.engine, "save_trades": bool(opts.save_trades),
-                     "news_checksum": news_checksum, "server_tz": opts.server_tz,
-                     "drop_invalid": bool(opts.drop_invalid)},
+        "symbol": symbol,
+        "period": opts.period,
+        "start_date": start,
+        "end_date": end,
+        "data_checksum": loaded_bars.checksum,
+        "code_version": code_version(),
+        "settings": {
+            **settings_kw,
+            "engine": opts.engine,
+            "save_trades": bool(opts.save_trades),
+            "news_checksum": news_checksum,
+            "server_tz": opts.server_tz,
+            "drop_invalid": bool(opts.drop_invalid),
+        },
         "group_ids": list(groups),
     }
-    return _Plan(opts, symbol, opts.period, start, end, groups_file, groups, combos, bars,
-                 settings, workers, out_dir, header)
+    return _Plan(
+        opts,
+        symbol,
+        opts.period,
+        start,
+        end,
+        groups_file,
+        groups,
+        combos,
+        bars,
+        settings,
+        workers,
+        out_dir,
+        header,
+    )
 
 
 # --- one group, in a worker ---------------------------------------------------
+
 
 def _json_ready(value: Any) -> Any:
     """numpy scalars to Python, tuples to lists, non-finite floats to null."""
@@ -315,9 +367,15 @@ def best_index(metrics: list[dict[str, Any]]) -> int:
     return max(range(len(metrics)), key=lambda i: (metrics[i]["total_r"], -i))
 
 
-def run_group(bars: Bars, group_id: str, combos: list[dict[str, Any]], settings: RunSettings,
-              engine: str, save_trades: bool,
-              best_trades: bool = True) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def run_group(
+    bars: Bars,
+    group_id: str,
+    combos: list[dict[str, Any]],
+    settings: RunSettings,
+    engine: str,
+    save_trades: bool,
+    best_trades: bool = True,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """A group's JSON-ready record and the best combination's trade records (for its
     charts; empty unless ``best_trades``)."""
     started = time.perf_counter()
@@ -329,19 +387,26 @@ def run_group(bars: Bars, group_id: str, combos: list[dict[str, Any]], settings:
             entry["trades"] = trade_records(result.trades, bars)
         entries.append(entry)
     best = best_index([e["metrics"] for e in entries])
-    record = {"group_id": group_id, "status": "ok",
-              "elapsed_s": round(time.perf_counter() - started, 3),
-              "combos": entries, "best": best}
+    record = {
+        "group_id": group_id,
+        "status": "ok",
+        "elapsed_s": round(time.perf_counter() - started, 3),
+        "combos": entries,
+        "best": best,
+    }
     if not best_trades:
         return record, []
-    return record, entries[best]["trades"] if save_trades else trade_records(results[best].trades, bars)
+    return record, entries[best]["trades"] if save_trades else trade_records(
+        results[best].trades, bars
+    )
 
 
 # --- the run ---------------------------------------------------------------
 
+
 def _now() -> str:
     """Now, ISO 8601 in UTC (``+00:00``): hosts in other time zones compare and merge."""
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def _draw_charts(plan: _Plan, record: dict[str, Any], best_trades: list[dict[str, Any]]) -> None:
@@ -349,8 +414,14 @@ def _draw_charts(plan: _Plan, record: dict[str, Any], best_trades: list[dict[str
     try:
         from backtest.runner.charts import write_group_charts
 
-        write_group_charts(plan.out_dir / "charts", record["group_id"], record["combos"],
-                           best_trades, plan.settings.account_size, plan.symbol)
+        write_group_charts(
+            plan.out_dir / "charts",
+            record["group_id"],
+            record["combos"],
+            best_trades,
+            plan.settings.account_size,
+            plan.symbol,
+        )
     except Exception as exc:  # charts are a by-product: the results matter
         log.warning(f"{record['group_id']}: charts not written: {type(exc).__name__}: {exc}")
 
@@ -358,24 +429,33 @@ def _draw_charts(plan: _Plan, record: dict[str, Any], best_trades: list[dict[str
 def _metadata(plan: _Plan, workers: int, started: str) -> dict[str, Any]:
     opts = plan.options
     return {
-        "symbol": plan.symbol, "period": plan.period,
-        "start_date": plan.start_date, "end_date": plan.end_date,
-        "data_file": plan.bars.source, "data_checksum": plan.header["data_checksum"],
-        "code_version": plan.header["code_version"], "host": socket.gethostname(),
-        "workers": workers, "engine": opts.engine,
-        "risk": plan.settings.risk, "account_size": plan.settings.account_size,
+        "symbol": plan.symbol,
+        "period": plan.period,
+        "start_date": plan.start_date,
+        "end_date": plan.end_date,
+        "data_file": plan.bars.source,
+        "data_checksum": plan.header["data_checksum"],
+        "code_version": plan.header["code_version"],
+        "host": socket.gethostname(),
+        "workers": workers,
+        "engine": opts.engine,
+        "risk": plan.settings.risk,
+        "account_size": plan.settings.account_size,
         "daily_loss_limit_pct": plan.settings.daily_loss_limit_pct,
         "max_loss_limit_pct": plan.settings.max_loss_limit_pct,
         "save_trades": bool(opts.save_trades),
         "news_file": str(opts.news_file) if opts.news_file else None,
-        "server_tz": opts.server_tz, "drop_invalid": bool(opts.drop_invalid),
+        "server_tz": opts.server_tz,
+        "drop_invalid": bool(opts.drop_invalid),
         "groups_file": str(plan.groups_file),
-        "start_time": started, "end_time": _now(),
+        "start_time": started,
+        "end_time": _now(),
     }
 
 
-def _kept_metadata(plan: _Plan, final: list[dict[str, Any]],
-                   metadata: dict[str, Any]) -> dict[str, Any]:
+def _kept_metadata(
+    plan: _Plan, final: list[dict[str, Any]], metadata: dict[str, Any]
+) -> dict[str, Any]:
     """A re-run that had nothing left to run keeps the existing results' metadata
     (its start/end time, workers) when their groups are these, so the files stay
     byte-identical; otherwise ``metadata``."""
@@ -402,21 +482,29 @@ def _prepare_workers(plan: _Plan, todo: list[str]) -> None:
 def _execute(plan: _Plan, checkpoint: Checkpoint) -> RunReport:
     started = _now()
     done = checkpoint.done()
-    order = [gid for gid in checkpoint.order(list(plan.groups)) if gid in plan.groups or gid in done]
+    order = [
+        gid for gid in checkpoint.order(list(plan.groups)) if gid in plan.groups or gid in done
+    ]
     records: dict[str, dict[str, Any]] = {gid: done[gid] for gid in order if gid in done}
     todo = [gid for gid in order if gid not in records]
     extra = [gid for gid in records if gid not in plan.groups]
     if records:
-        log.info(f"resuming from {checkpoint.path}: {len(records)} of {len(order)} groups already "
-                 f"finished, not run again")
+        log.info(
+            f"resuming from {checkpoint.path}: {len(records)} of {len(order)} groups already "
+            f"finished, not run again"
+        )
     if extra:
-        log.info(f"{len(extra)} finished groups of the checkpoint are not in {plan.groups_file}; "
-                 "they are kept in the results")
+        log.info(
+            f"{len(extra)} finished groups of the checkpoint are not in {plan.groups_file}; "
+            "they are kept in the results"
+        )
     workers, why = resolve_workers(plan.workers, max(1, len(todo)), len(plan.bars))
     days = f"{day_date(plan.bars.day[0])}..{day_date(plan.bars.day[-1])}"
-    log.info(f"{plan.symbol} {plan.period} {plan.start_date}..{plan.end_date}: {len(plan.bars)} bars "
-             f"({days}) from {plan.bars.source}; {len(todo)} groups to run, "
-             f"engine {plan.options.engine}")
+    log.info(
+        f"{plan.symbol} {plan.period} {plan.start_date}..{plan.end_date}: {len(plan.bars)} bars "
+        f"({days}) from {plan.bars.source}; {len(todo)} groups to run, "
+        f"engine {plan.options.engine}"
+    )
     log.info(why)
 
     progress = Progress(len(order), len(records), len(todo))
@@ -429,20 +517,30 @@ def _execute(plan: _Plan, checkpoint: Checkpoint) -> RunReport:
             _draw_charts(plan, record, best_trades)
 
     def group_work(group_id: str, combos: list[dict[str, Any]]):
-        return run_group(plan.bars, group_id, combos, plan.settings, plan.options.engine,
-                         bool(plan.options.save_trades), not plan.options.skip_charts)
+        return run_group(
+            plan.bars,
+            group_id,
+            combos,
+            plan.settings,
+            plan.options.engine,
+            bool(plan.options.save_trades),
+            not plan.options.skip_charts,
+        )
 
     _prepare_workers(plan, todo)
     job = WorkerJob(group_work, plan.out_dir)
     supervisor = Supervisor(workers, job)
     with Signals(on_second=supervisor.kill_all) as signals:
-        unfinished = supervisor.run([(gid, plan.combos[gid]) for gid in todo], on_done,
-                                    lambda: signals.received is not None)
+        unfinished = supervisor.run(
+            [(gid, plan.combos[gid]) for gid in todo], on_done, lambda: signals.received is not None
+        )
         interrupted = signals.received
         progress.close()
         if interrupted is not None:
-            log.warning(f"interrupted ({signal.Signals(interrupted).name}): {len(unfinished)} "
-                        f"groups unfinished; writing the {len(records)} finished")
+            log.warning(
+                f"interrupted ({signal.Signals(interrupted).name}): {len(unfinished)} "
+                f"groups unfinished; writing the {len(records)} finished"
+            )
             for gid in unfinished:
                 records[gid] = failed_record(gid, "interrupted", 0.0)
         final = [records[gid] for gid in order if gid in records]
@@ -453,12 +551,22 @@ def _execute(plan: _Plan, checkpoint: Checkpoint) -> RunReport:
             metadata = _kept_metadata(plan, final, metadata)
         files = write_results(plan.out_dir, plan.symbol, metadata, final, failed_raw)
     exit_code = 128 + interrupted if interrupted is not None else (1 if failed else 0)
-    log.info(f"done: {len(final) - len(failed)} of {len(final)} groups ok, {len(failed)} failed; "
-             f"results in {plan.out_dir}")
-    return RunReport(plan.out_dir, plan.symbol, files, len(final), len(final) - len(failed),
-                     [r["group_id"] for r in failed], len(done), exit_code,
-                     signal.Signals(interrupted).name if interrupted is not None else None,
-                     summary_rows(final))
+    log.info(
+        f"done: {len(final) - len(failed)} of {len(final)} groups ok, {len(failed)} failed; "
+        f"results in {plan.out_dir}"
+    )
+    return RunReport(
+        plan.out_dir,
+        plan.symbol,
+        files,
+        len(final),
+        len(final) - len(failed),
+        [r["group_id"] for r in failed],
+        len(done),
+        exit_code,
+        signal.Signals(interrupted).name if interrupted is not None else None,
+        summary_rows(final),
+    )
 
 
 def run_backtest(options: RunOptions | dict[str, Any]) -> RunReport:
@@ -474,8 +582,9 @@ def run_backtest(options: RunOptions | dict[str, Any]) -> RunReport:
         plan = prepare(opts)
         lock = _lock_output(plan.out_dir)
         try:
-            checkpoint = Checkpoint.open(plan.out_dir, plan.header, fresh=opts.fresh,
-                                         log=log.warning)
+            checkpoint = Checkpoint.open(
+                plan.out_dir, plan.header, fresh=opts.fresh, log=log.warning
+            )
             for gid, combos in plan.combos.items():
                 checkpoint.verify_params(gid, combos)
             logging_setup.to_file(plan.out_dir / RUN_LOG)
@@ -494,12 +603,15 @@ def _lock_output(out_dir: Path) -> int:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         os.close(fd)
-        raise RunError(f"--output-dir {out_dir}: another run is using it ({LOCK_FILE} is "
-                       "locked); wait for it to finish or choose another directory") from None
+        raise RunError(
+            f"--output-dir {out_dir}: another run is using it ({LOCK_FILE} is "
+            "locked); wait for it to finish or choose another directory"
+        ) from None
     return fd
 
 
 # --- command line ----------------------------------------------------------
+
 
 class _OneLineParser(argparse.ArgumentParser):
     """argparse, but a usage error is one line (``error: ...``) and exit code 2,
@@ -513,27 +625,44 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _OneLineParser(
         prog="python -m backtest.run_parallel_backtest",
         description="Run every group of a groups file over one period, in parallel; "
-                    "resumable (re-run on the same --output-dir).")
+        "resumable (re-run on the same --output-dir).",
+    )
     add = parser.add_argument
     add("--groups-file", required=True, help="groups file (JSON, io-contract format)")
-    add("--data-file", help="M1 bars (Parquet/CSV/MT5 export); default: the period's "
-                            "configured file, else built-in sample data")
+    add(
+        "--data-file",
+        help="M1 bars (Parquet/CSV/MT5 export); default: the period's "
+        "configured file, else built-in sample data",
+    )
     add("--start-date", help="first trading day, YYYY-MM-DD (default: the period's)")
     add("--end-date", help="last trading day, YYYY-MM-DD (default: the period's)")
     add("--workers", default="auto", help="worker processes, or 'auto' (default)")
-    add("--output-dir", help="where results go (default: backtest/output/parallel_{SYMBOL}_"
-                             "{YYYYMMDD}, or parallel_control_{SYMBOL} for --period control)")
+    add(
+        "--output-dir",
+        help="where results go (default: backtest/output/parallel_{SYMBOL}_"
+        "{YYYYMMDD}, or parallel_control_{SYMBOL} for --period control)",
+    )
     add("--skip-charts", action="store_true", help="do not draw equity charts")
-    add("--save-trades", action="store_true", help="store every combination's trades in "
-                                                    "results_full_{SYMBOL}.json")
-    add("--period", default="in_sample", choices=PERIODS, help="configured period (default in_sample)")
+    add(
+        "--save-trades",
+        action="store_true",
+        help="store every combination's trades in results_full_{SYMBOL}.json",
+    )
+    add(
+        "--period",
+        default="in_sample",
+        choices=PERIODS,
+        help="configured period (default in_sample)",
+    )
     add("--risk", type=float, help="money risked per trade (default from config: 1000)")
     add("--account-size", type=float, help="account size for the prop-firm view (default 100000)")
     add("--news-file", help="news CSV (time, currency, impact); required when news_filter is on")
     add("--engine", default="fast", choices=ENGINES, help="fast sweep kernel or the emulator")
     add("--config", help="YAML config overriding the defaults (symbols, periods, run)")
     add("--server-tz", help="time zone of an MT5 export's broker server time")
-    add("--drop-invalid", action="store_true", help="drop invalid/duplicate bars instead of failing")
+    add(
+        "--drop-invalid", action="store_true", help="drop invalid/duplicate bars instead of failing"
+    )
     add("--fresh", action="store_true", help="replace an existing checkpoint instead of resuming")
     add("--symbol", help="symbol of a bare-list groups file whose groups name none")
     return parser
@@ -542,8 +671,8 @@ def build_parser() -> argparse.ArgumentParser:
 def input_errors() -> tuple[type[BaseException], ...]:
     """The library errors that mean bad input (exit code 2, nothing run)."""
     from backtest.data.loaders import DataError
-    from backtest.runner.groups import GroupsError
     from backtest.data.news import NewsError
+    from backtest.runner.groups import GroupsError
 
     return (RunError, ConfigError, ParamError, ResumeError, GroupsError, DataError, NewsError)
 
@@ -558,8 +687,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # Ctrl-C before the workers started (loading, compiling)
-        print("interrupted (SIGINT) before any group ran; re-run the same command",
-              file=sys.stderr)
+        print("interrupted (SIGINT) before any group ran; re-run the same command", file=sys.stderr)
         return 128 + signal.SIGINT
     return report.exit_code
 

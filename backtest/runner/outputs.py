@@ -7,13 +7,15 @@ one. :func:`write_results` is a pure function of its inputs, so the runner, a
 resumed run and ``backtest.analysis.merge`` all produce the same files from the same
 groups.
 """
+
 from __future__ import annotations
 
 import csv
 import io
 import json
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from backtest.core.atomic import atomic_write, atomic_write_text
 from backtest.strategy.params import PARAM_NAMES
@@ -88,14 +90,21 @@ def table_columns(groups: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
 
 def summary_rows(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One row per ok group (its best combination), best ``total_r`` first."""
-    rows = [_combo_row(g["group_id"], g["best"], g["combos"][g["best"]])
-            for g in groups if g.get("status") == "ok"]
+    rows = [
+        _combo_row(g["group_id"], g["best"], g["combos"][g["best"]])
+        for g in groups
+        if g.get("status") == "ok"
+    ]
     return _by_total_r(rows)
 
 
-def write_results(out_dir: Path, symbol: str, metadata: dict[str, Any],
-                  groups: list[dict[str, Any]],
-                  failed_raw_groups: list[dict[str, Any]]) -> dict[str, Path]:
+def write_results(
+    out_dir: Path,
+    symbol: str,
+    metadata: dict[str, Any],
+    groups: list[dict[str, Any]],
+    failed_raw_groups: list[dict[str, Any]],
+) -> dict[str, Path]:
     """Write every io-contract file of one run into ``out_dir``; their paths by kind.
 
     ``groups`` are group records (``status`` ok or failed, see io-contract.md)
@@ -112,10 +121,12 @@ def write_results(out_dir: Path, symbol: str, metadata: dict[str, Any],
     summary = summary_rows(ok)
     atomic_write_text(paths["summary"], _csv_text(["group_id", *metric_cols, *param_cols], summary))
 
-    combos = _by_total_r([_combo_row(g["group_id"], i, c)
-                          for g in ok for i, c in enumerate(g["combos"])])
-    atomic_write_text(paths["combos"],
-                      _csv_text(["group_id", "combo", *metric_cols, *param_cols], combos))
+    combos = _by_total_r(
+        [_combo_row(g["group_id"], i, c) for g in ok for i, c in enumerate(g["combos"])]
+    )
+    atomic_write_text(
+        paths["combos"], _csv_text(["group_id", "combo", *metric_cols, *param_cols], combos)
+    )
 
     full = {"metadata": {"format_version": FORMAT_VERSION, **metadata}, "groups": groups}
     atomic_write_text(paths["full"], json.dumps(full, allow_nan=False) + "\n")
@@ -133,7 +144,10 @@ def read_results(out_dir: Path, symbol: str) -> dict[str, Any]:
         raise ResultsError(f"{path}: results file not found") from None
     except (OSError, ValueError) as exc:
         raise ResultsError(f"{path}: not a readable results file: {exc}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("groups"), list) \
-            or not isinstance(data.get("metadata"), dict):
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("groups"), list)
+        or not isinstance(data.get("metadata"), dict)
+    ):
         raise ResultsError(f"{path}: expected an object with 'metadata' and 'groups'")
     return data

@@ -15,6 +15,7 @@ a comma list of ``GROUP_ID:ACTION`` with ACTION ``raise`` (the group raises),
 first attempt only; a marker file in OUT/.faults remembers it) or ``sleep=S``
 (the group takes S seconds longer).
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -24,10 +25,11 @@ import os
 import signal
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 FAULT_ENV = "IBSWEEP_FAULT"
 MAX_ATTEMPTS = 2  # a group whose worker dies is retried once
@@ -45,8 +47,14 @@ GroupOutcome = tuple[dict[str, Any], list[dict[str, Any]]]  # (record, best trad
 
 def failed_record(group_id: str, error: str, elapsed_s: float) -> dict[str, Any]:
     """The record of a group that did not finish (``error`` says why)."""
-    return {"group_id": group_id, "status": "failed", "error": error,
-            "elapsed_s": round(elapsed_s, 3), "combos": [], "best": None}
+    return {
+        "group_id": group_id,
+        "status": "failed",
+        "error": error,
+        "elapsed_s": round(elapsed_s, 3),
+        "combos": [],
+        "best": None,
+    }
 
 
 def _faults() -> dict[str, str]:
@@ -106,7 +114,7 @@ def _next_task(conn: Connection, parent: int) -> Any:
 
 def _worker_loop(conn: Connection, job: WorkerJob, parent: int) -> None:
     """Run the groups the parent sends, one at a time, until it sends None."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)   # the parent decides about Ctrl-C
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides about Ctrl-C
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _die_with_parent(parent)
     while True:
@@ -123,7 +131,10 @@ def _worker_loop(conn: Connection, job: WorkerJob, parent: int) -> None:
             record, best_trades = job.run_group(group_id, combos)
         except Exception as exc:  # the group fails, the worker and the run go on
             message = f"{type(exc).__name__}: {exc}"
-            record, best_trades = failed_record(group_id, message, time.perf_counter() - started), []
+            record, best_trades = (
+                failed_record(group_id, message, time.perf_counter() - started),
+                [],
+            )
         conn.send((record, best_trades))
 
 
@@ -149,8 +160,9 @@ class Supervisor:
 
     def _spawn(self) -> _Slot:
         parent_end, child_end = self.ctx.Pipe(duplex=True)
-        proc = self.ctx.Process(target=_worker_loop, args=(child_end, self.job, os.getpid()),
-                                daemon=True)
+        proc = self.ctx.Process(
+            target=_worker_loop, args=(child_end, self.job, os.getpid()), daemon=True
+        )
         proc.start()
         child_end.close()
         return _Slot(proc, parent_end)
@@ -158,9 +170,12 @@ class Supervisor:
     def pids(self) -> list[int]:
         return [s.proc.pid for s in self.slots if s.proc.pid]
 
-    def run(self, tasks: list[tuple[str, list[dict[str, Any]]]],
-            on_done: Callable[[dict[str, Any], list[dict[str, Any]]], None],
-            stopping: Callable[[], bool]) -> list[str]:
+    def run(
+        self,
+        tasks: list[tuple[str, list[dict[str, Any]]]],
+        on_done: Callable[[dict[str, Any], list[dict[str, Any]]], None],
+        stopping: Callable[[], bool],
+    ) -> list[str]:
         """Run ``tasks``; call ``on_done`` per finished group; the ids left unfinished."""
         self.combos = dict(tasks)
         self.queue = deque(self.combos)
@@ -232,8 +247,9 @@ class Supervisor:
             log.warning(f"{slot.group_id}: worker died ({why}); retrying on a fresh worker")
             self.queue.appendleft(slot.group_id)
             return None
-        return failed_record(slot.group_id, f"worker died ({why})",
-                             time.perf_counter() - slot.started)
+        return failed_record(
+            slot.group_id, f"worker died ({why})", time.perf_counter() - slot.started
+        )
 
     def shutdown(self, graceful: bool) -> None:
         """Stop every worker: ask them (graceful) or terminate them."""
@@ -260,7 +276,6 @@ class Supervisor:
                 pass
 
 
-
 def available_memory() -> int | None:
     try:
         with open("/proc/meminfo") as handle:
@@ -279,13 +294,23 @@ def resolve_workers(requested: int | str, n_groups: int, n_bars: int) -> tuple[i
     """The worker count and why: ``auto`` = min(cores, memory / per-worker estimate, groups)."""
     if requested != "auto":
         count = max(1, min(int(requested), n_groups))
-        capped = f" (capped from {requested}: only {n_groups} groups to run)" if count < int(requested) else ""
+        capped = (
+            f" (capped from {requested}: only {n_groups} groups to run)"
+            if count < int(requested)
+            else ""
+        )
         return count, f"workers: {count}{capped}"
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    cores = (
+        len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    )
     per_worker = _WORKER_BASE_BYTES + _WORKER_BYTES_PER_BAR * n_bars
     available = available_memory()
     by_memory = max(1, available // per_worker) if available else cores
     count = max(1, min(cores, by_memory, n_groups))
-    memory = (f"{available / 2**30:.1f} GiB available / ~{per_worker / 2**20:.0f} MiB per worker"
-              f" = {by_memory}" if available else "memory unknown")
+    memory = (
+        f"{available / 2**30:.1f} GiB available / ~{per_worker / 2**20:.0f} MiB per worker"
+        f" = {by_memory}"
+        if available
+        else "memory unknown"
+    )
     return count, f"workers auto: {count} = min({cores} cores, {memory}, {n_groups} groups to run)"

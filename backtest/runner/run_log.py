@@ -3,6 +3,7 @@
 The progress line per finished group is a public contract (io-contract):
 ``2026-02-08 10:15:00 - INFO - [15/60] group_GER40_015: R=12.50, Trades=342, ETA: 45.2min``.
 """
+
 from __future__ import annotations
 
 import logging
@@ -12,8 +13,9 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 LOG_FORMAT = "%(asctime)s - %(levelname)s - %(message)s"
 LOG_DATEFMT = "%Y-%m-%d %H:%M:%S"
@@ -35,7 +37,7 @@ class Signals:
             os._exit(128 + signum)
         self.received = signum
 
-    def __enter__(self) -> "Signals":
+    def __enter__(self) -> Signals:
         if threading.current_thread() is threading.main_thread():
             for signum in (signal.SIGINT, signal.SIGTERM):
                 self.previous[signum] = signal.signal(signum, self._handle)
@@ -74,12 +76,14 @@ class RunLogging:
     def __init__(self) -> None:
         formatter = logging.Formatter(LOG_FORMAT, LOG_DATEFMT)
         self.console = _ConsoleHandler()
-        self.early = logging.handlers.MemoryHandler(capacity=100_000, flushLevel=logging.CRITICAL + 1)
+        self.early = logging.handlers.MemoryHandler(
+            capacity=100_000, flushLevel=logging.CRITICAL + 1
+        )
         self.file: logging.Handler | None = None
         for handler in (self.console, self.early):
             handler.setFormatter(formatter)
 
-    def __enter__(self) -> "RunLogging":
+    def __enter__(self) -> RunLogging:
         log.setLevel(logging.INFO)
         log.propagate = False
         log.addHandler(self.console)
@@ -121,8 +125,9 @@ class Progress:
         where = f"[{self.done}/{self.total}] {record['group_id']}"
         if record["status"] == "ok":
             best = record["combos"][record["best"]]["metrics"]
-            log.info(f"{where}: R={best['total_r']:.2f}, Trades={best['trades']}, "
-                     f"ETA: {eta / 60:.1f}min")
+            log.info(
+                f"{where}: R={best['total_r']:.2f}, Trades={best['trades']}, ETA: {eta / 60:.1f}min"
+            )
         else:
             log.error(f"{where}: failed: {record['error']}")
         if self.bar is not None:

@@ -10,6 +10,7 @@ days) is cached.
 Trades arrive in entry order; with one position at a time that is also exit
 order, the order in which R and the balance accumulate.
 """
+
 from __future__ import annotations
 
 import math
@@ -18,17 +19,28 @@ from typing import Any
 
 import numpy as np
 
-from backtest.data.bars import Bars
 from backtest.core.settings import RunSettings
+from backtest.data.bars import Bars
 from backtest.strategy.risk_manager import max_daily_loss_pct, max_drawdown_pct, prop_ok
 from backtest.strategy.trades import trade_values
 
 SQRT_252 = math.sqrt(252.0)
 
 METRIC_KEYS = (
-    "trades", "winrate", "total_r", "avg_r", "profit_factor", "max_dd_r", "sharpe",
-    "total_pnl", "worst_day_r", "max_losing_streak", "skipped",
-    "max_daily_loss_pct", "max_drawdown_pct", "prop_ok",
+    "trades",
+    "winrate",
+    "total_r",
+    "avg_r",
+    "profit_factor",
+    "max_dd_r",
+    "sharpe",
+    "total_pnl",
+    "worst_day_r",
+    "max_losing_streak",
+    "skipped",
+    "max_daily_loss_pct",
+    "max_drawdown_pct",
+    "prop_ok",
 )
 
 
@@ -138,8 +150,9 @@ def trading_day_count(bars: Bars) -> int:
     return count
 
 
-def combo_metrics(trades: np.ndarray, skipped: int, bars: Bars,
-                  settings: RunSettings) -> dict[str, Any]:
+def combo_metrics(
+    trades: np.ndarray, skipped: int, bars: Bars, settings: RunSettings
+) -> dict[str, Any]:
     """The spec section 6 metrics of one combination, JSON-ready.
 
     ``bars`` is the period slice the trades index into; ``trades`` are in
@@ -169,6 +182,7 @@ def combo_metrics(trades: np.ndarray, skipped: int, bars: Bars,
         "skipped": int(skipped),
         "max_daily_loss_pct": daily_loss,
         "max_drawdown_pct": drawdown,
-        "prop_ok": prop_ok(daily_loss, drawdown, settings.daily_loss_limit_pct,
-                           settings.max_loss_limit_pct),
+        "prop_ok": prop_ok(
+            daily_loss, drawdown, settings.daily_loss_limit_pct, settings.max_loss_limit_pct
+        ),
     }

@@ -6,6 +6,7 @@ then read :func:`compile_params`, which turns local times into minutes of the
 day and price units into points, so that the two cannot read a parameter
 differently.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -19,13 +20,32 @@ import numpy as np
 from backtest.core.config import SymbolSpec, default_params
 
 PARAM_NAMES = (
-    "ib_start", "ib_end", "trade_end", "close_time", "direction", "entry_buffer",
-    "sl_mult", "tp_mult", "min_ib", "max_ib", "max_trades_per_day", "weekdays",
-    "news_filter", "news_before", "news_after",
+    "ib_start",
+    "ib_end",
+    "trade_end",
+    "close_time",
+    "direction",
+    "entry_buffer",
+    "sl_mult",
+    "tp_mult",
+    "min_ib",
+    "max_ib",
+    "max_trades_per_day",
+    "weekdays",
+    "news_filter",
+    "news_before",
+    "news_after",
 )
 TIME_PARAMS = ("ib_start", "ib_end", "trade_end", "close_time")
-FLOAT_PARAMS = ("entry_buffer", "sl_mult", "tp_mult", "min_ib", "max_ib",
-                "news_before", "news_after")
+FLOAT_PARAMS = (
+    "entry_buffer",
+    "sl_mult",
+    "tp_mult",
+    "min_ib",
+    "max_ib",
+    "news_before",
+    "news_after",
+)
 DIRECTIONS = ("both", "long", "short")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
@@ -64,33 +84,51 @@ def validate_params(params: dict[str, Any], where: str = "params") -> None:
     minutes = {name: parse_hhmm(params[name], where, name) for name in TIME_PARAMS}
     for name in FLOAT_PARAMS:
         value = params[name]
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+        ):
             raise _fail(where, name, f"{value!r} is not a finite number")
         if value < 0:
             raise _fail(where, name, f"{value!r} must be >= 0")
     if params["sl_mult"] <= 0:
         raise _fail(where, "sl_mult", f"{params['sl_mult']!r} must be > 0")
     if params["direction"] not in DIRECTIONS:
-        raise _fail(where, "direction", f"{params['direction']!r} is not one of {', '.join(DIRECTIONS)}")
+        raise _fail(
+            where, "direction", f"{params['direction']!r} is not one of {', '.join(DIRECTIONS)}"
+        )
     mtpd = params["max_trades_per_day"]
     if isinstance(mtpd, bool) or not isinstance(mtpd, int) or mtpd < 1:
         raise _fail(where, "max_trades_per_day", f"{mtpd!r} must be a whole number >= 1")
     days = params["weekdays"]
-    if (not isinstance(days, list) or not days
-            or any(isinstance(d, bool) or not isinstance(d, int) or not 0 <= d <= 6 for d in days)):
+    if (
+        not isinstance(days, list)
+        or not days
+        or any(isinstance(d, bool) or not isinstance(d, int) or not 0 <= d <= 6 for d in days)
+    ):
         raise _fail(where, "weekdays", f"{days!r} must be a non-empty list of 0..6 (0 = Monday)")
     if not isinstance(params["news_filter"], bool):
         raise _fail(where, "news_filter", f"{params['news_filter']!r} must be true or false")
-    order = [("ib_start", "ib_end", "<"), ("ib_end", "trade_end", "<="), ("trade_end", "close_time", "<=")]
+    order = [
+        ("ib_start", "ib_end", "<"),
+        ("ib_end", "trade_end", "<="),
+        ("trade_end", "close_time", "<="),
+    ]
     for lo, hi, op in order:
         bad = minutes[lo] >= minutes[hi] if op == "<" else minutes[lo] > minutes[hi]
         if bad:
-            raise _fail(where, hi, f"{params[hi]} breaks {lo} {op} {hi} ({lo} is {params[lo]}); "
-                        "needed: ib_start < ib_end <= trade_end <= close_time")
+            raise _fail(
+                where,
+                hi,
+                f"{params[hi]} breaks {lo} {op} {hi} ({lo} is {params[lo]}); "
+                "needed: ib_start < ib_end <= trade_end <= close_time",
+            )
 
 
-def resolve_params(symbol: str, overrides: dict[str, Any], where: str = "params",
-                   cfg: dict[str, Any] | None = None) -> dict[str, Any]:
+def resolve_params(
+    symbol: str, overrides: dict[str, Any], where: str = "params", cfg: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The symbol's defaults overlaid with ``overrides``, validated; a new dict."""
     check_names(overrides, where)
     params = default_params(symbol, cfg)

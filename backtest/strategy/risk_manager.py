@@ -5,6 +5,7 @@ below ``volume_min`` the trade is not taken. Spec section 6, prop-firm view: the
 largest daily loss and the largest drawdown of the closed-trade balance, against
 the firm's limits.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -26,9 +27,16 @@ def lot_size(stop_points: int | np.ndarray, symbol: SymbolSpec, risk: float) -> 
     return np.where(lots < symbol.volume_min - 1e-12, 0.0, lots)
 
 
-def pnl_money(pnl_points: int | np.ndarray, lots: float | np.ndarray, symbol: SymbolSpec) -> np.ndarray:
+def pnl_money(
+    pnl_points: int | np.ndarray, lots: float | np.ndarray, symbol: SymbolSpec
+) -> np.ndarray:
     """``pnl_points × point × value_per_point × lots``."""
-    return np.asarray(pnl_points, dtype=np.float64) * symbol.point * symbol.value_per_point * np.asarray(lots)
+    return (
+        np.asarray(pnl_points, dtype=np.float64)
+        * symbol.point
+        * symbol.value_per_point
+        * np.asarray(lots)
+    )
 
 
 # A loss within this many percentage points of a limit counts as "exactly the
@@ -60,8 +68,11 @@ def max_drawdown_pct(pnl_money: np.ndarray, account_size: float) -> float:
     return float(max(((peak - balance) * 100.0 / peak).max(), 0.0))
 
 
-def prop_ok(daily_loss_pct: float, drawdown_pct: float, daily_limit_pct: float,
-            max_limit_pct: float) -> bool:
+def prop_ok(
+    daily_loss_pct: float, drawdown_pct: float, daily_limit_pct: float, max_limit_pct: float
+) -> bool:
     """Both losses at or under their limits (exactly the limit is inside)."""
-    return bool(daily_loss_pct <= daily_limit_pct + LIMIT_TOLERANCE_PCT
-                and drawdown_pct <= max_limit_pct + LIMIT_TOLERANCE_PCT)
+    return bool(
+        daily_loss_pct <= daily_limit_pct + LIMIT_TOLERANCE_PCT
+        and drawdown_pct <= max_limit_pct + LIMIT_TOLERANCE_PCT
+    )

@@ -5,6 +5,7 @@ trade); :func:`trade_records` is the single place that adds lots, ``r``,
 ``pnl_money`` and prices, so the emulator and the sweep kernel cannot differ
 in how a trade is valued.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -16,19 +17,21 @@ from backtest.strategy.risk_manager import pnl_money
 
 REASONS = ("sl", "tp", "close")  # exit_reason codes 0, 1, 2
 
-TRADE_DTYPE = np.dtype([
-    ("entry_bar", np.int64),   # index into the Bars the engine walked
-    ("exit_bar", np.int64),
-    ("direction", np.int8),    # +1 long, -1 short
-    ("entry", np.int64),       # fill price, points
-    ("exit", np.int64),        # exit price, points
-    ("sl", np.int64),
-    ("tp", np.int64),          # meaningful only where has_tp
-    ("has_tp", np.bool_),
-    ("stop_points", np.int64),  # D
-    ("lots", np.float64),
-    ("reason", np.int8),       # index into REASONS
-])
+TRADE_DTYPE = np.dtype(
+    [
+        ("entry_bar", np.int64),  # index into the Bars the engine walked
+        ("exit_bar", np.int64),
+        ("direction", np.int8),  # +1 long, -1 short
+        ("entry", np.int64),  # fill price, points
+        ("exit", np.int64),  # exit price, points
+        ("sl", np.int64),
+        ("tp", np.int64),  # meaningful only where has_tp
+        ("has_tp", np.bool_),
+        ("stop_points", np.int64),  # D
+        ("lots", np.float64),
+        ("reason", np.int8),  # index into REASONS
+    ]
+)
 
 
 def empty_trades(n: int = 0) -> np.ndarray:
@@ -37,8 +40,11 @@ def empty_trades(n: int = 0) -> np.ndarray:
 
 def pnl_points(trades: np.ndarray, spread_points: int, commission_points: int) -> np.ndarray:
     """``dir × (exit - fill) - spread - commission`` per trade (int64)."""
-    return (trades["direction"].astype(np.int64) * (trades["exit"] - trades["entry"])
-            - spread_points - commission_points)
+    return (
+        trades["direction"].astype(np.int64) * (trades["exit"] - trades["entry"])
+        - spread_points
+        - commission_points
+    )
 
 
 def trade_values(trades: np.ndarray, bars: Bars) -> dict[str, np.ndarray]:
@@ -69,8 +75,10 @@ def trade_records(trades: np.ndarray, bars: Bars) -> list[dict[str, Any]]:
         "entry_price": bars.price(trades["entry"]).tolist(),
         "exit_price": bars.price(trades["exit"]).tolist(),
         "sl": bars.price(trades["sl"]).tolist(),
-        "tp": [p if has else None
-               for p, has in zip(bars.price(trades["tp"]).tolist(), trades["has_tp"].tolist())],
+        "tp": [
+            p if has else None
+            for p, has in zip(bars.price(trades["tp"]).tolist(), trades["has_tp"].tolist())
+        ],
         "lots": trades["lots"].tolist(),
         "r": values["r"].tolist(),
         "pnl_money": values["pnl_money"].tolist(),

@@ -1,33 +1,45 @@
 """Constraints are evaluated by a small interpreter: only the allowed syntax runs."""
+
 import pytest
 
 from backtest.analysis.make_groups import Constraint, GridError
 
-PARAMS = {"sl_mult": 1.0, "tp_mult": 2.0, "ib_end": "10:00", "direction": "long",
-          "max_trades_per_day": 2}
+PARAMS = {
+    "sl_mult": 1.0,
+    "tp_mult": 2.0,
+    "ib_end": "10:00",
+    "direction": "long",
+    "max_trades_per_day": 2,
+}
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("tp_mult >= sl_mult", True),
-    ("tp_mult >= 2 * sl_mult + 0.5", False),
-    ("tp_mult / sl_mult == 2", True),
-    ("0.5 <= sl_mult < tp_mult", True),
-    ("ib_end < '10:30' and direction != 'short'", True),
-    ("not (max_trades_per_day > 1) or -sl_mult < 0", True),
-    ("direction == 'both' or tp_mult - sl_mult > 1", False),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("tp_mult >= sl_mult", True),
+        ("tp_mult >= 2 * sl_mult + 0.5", False),
+        ("tp_mult / sl_mult == 2", True),
+        ("0.5 <= sl_mult < tp_mult", True),
+        ("ib_end < '10:30' and direction != 'short'", True),
+        ("not (max_trades_per_day > 1) or -sl_mult < 0", True),
+        ("direction == 'both' or tp_mult - sl_mult > 1", False),
+    ],
+)
 def test_allowed_expressions_evaluate(text, expected):
     assert Constraint(text, "grid.constraints[0]")(PARAMS) is expected
 
 
-@pytest.mark.parametrize("text", [
-    "__import__('os').system('true')",
-    "sl_mult.__class__",
-    "[sl_mult][0] > 0",
-    "sl_mult ** 2 > 1",
-    "lambda: 1",
-    "sl_mult if tp_mult else 0",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "__import__('os').system('true')",
+        "sl_mult.__class__",
+        "[sl_mult][0] > 0",
+        "sl_mult ** 2 > 1",
+        "lambda: 1",
+        "sl_mult if tp_mult else 0",
+    ],
+)
 def test_other_syntax_is_refused_before_running(text):
     with pytest.raises(GridError, match="not allowed"):
         Constraint(text, "grid.constraints[0]")
@@ -40,4 +52,6 @@ def test_unknown_names_are_refused():
 
 def test_division_by_zero_is_a_grid_error():
     with pytest.raises(GridError, match="tp_mult / entry_buffer"):
-        Constraint("tp_mult / entry_buffer > 1", "grid.constraints[0]")({**PARAMS, "entry_buffer": 0.0})
+        Constraint("tp_mult / entry_buffer > 1", "grid.constraints[0]")(
+            {**PARAMS, "entry_buffer": 0.0}
+        )

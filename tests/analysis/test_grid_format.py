@@ -1,4 +1,5 @@
 """Grid YAML values: decimal-safe inclusive ranges, and clear errors on bad input."""
+
 import pytest
 
 from backtest.analysis.make_groups import GridError, load_grid, plan_groups, range_values
@@ -16,15 +17,18 @@ def test_integer_range_gives_ints():
     assert all(type(v) is int for v in values)
 
 
-@pytest.mark.parametrize("spec, message", [
-    ({"grid": {"sl_mul": [1.0]}}, "sl_mul"),
-    ({"grid": {"sl_mult": {"start": 1, "stop": 0, "step": 1}}}, "below start"),
-    ({"grid": {"sl_mult": {"start": 1, "stop": 2, "step": 0}}}, "step"),
-    ({"grid": {"sl_mult": [0.0, 1.0]}}, "sl_mult"),
-    ({"grid": {"sl_mult": [1.0, 1.0]}}, "twice"),
-    ({"grid": {"tp_mult": [1.0]}, "constraints": ["tp_mult > 5"]}, "no combination"),
-    ({"grid": {}, "extra": 1}, "unknown key"),
-])
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ({"grid": {"sl_mul": [1.0]}}, "sl_mul"),
+        ({"grid": {"sl_mult": {"start": 1, "stop": 0, "step": 1}}}, "below start"),
+        ({"grid": {"sl_mult": {"start": 1, "stop": 2, "step": 0}}}, "step"),
+        ({"grid": {"sl_mult": [0.0, 1.0]}}, "sl_mult"),
+        ({"grid": {"sl_mult": [1.0, 1.0]}}, "twice"),
+        ({"grid": {"tp_mult": [1.0]}, "constraints": ["tp_mult > 5"]}, "no combination"),
+        ({"grid": {}, "extra": 1}, "unknown key"),
+    ],
+)
 def test_bad_grids_name_the_field(spec, message):
     with pytest.raises(GridError, match=message):
         plan_groups("GER40", spec, 2)
@@ -49,7 +53,7 @@ def test_example_grid_loads_and_plans():
 
 def test_unquoted_yaml_time_gets_a_hint(tmp_path):
     path = tmp_path / "grid.yaml"
-    path.write_text("grid:\n  ib_end: [\"09:30\", 10:00]\n")  # YAML 1.1: 10:00 is 600
+    path.write_text('grid:\n  ib_end: ["09:30", 10:00]\n')  # YAML 1.1: 10:00 is 600
 
     with pytest.raises(GridError, match=r"grid.ib_end: 600 is not a time.*quote"):
         plan_groups("GER40", load_grid(path), 1)

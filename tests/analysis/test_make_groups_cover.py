@@ -1,13 +1,14 @@
 """make-groups covers every valid combination exactly once, within the constraints,
 with group costs no further apart than the largest unit."""
+
 import itertools
 import json
 import random
 
 import pytest
 
-from backtest.runner.groups import expand_group, load_groups_file, write_groups_file
 from backtest.analysis.make_groups import combo_cost, plan_groups
+from backtest.runner.groups import expand_group, load_groups_file, write_groups_file
 
 GRID = {
     "params": {"direction": "both"},
@@ -38,8 +39,11 @@ def test_every_combination_once_without_constraints(tmp_path, n_groups):
 
     keys = [_key(c) for c in _expanded(plan, tmp_path)]
 
-    expected = set(itertools.product(["09:30", "10:00", "10:30"], [0.5, 0.75, 1.0, 1.25, 1.5],
-                                     [0.5, 1.0, 2.0, 3.0], [1, 2]))
+    expected = set(
+        itertools.product(
+            ["09:30", "10:00", "10:30"], [0.5, 0.75, 1.0, 1.25, 1.5], [0.5, 1.0, 2.0, 3.0], [1, 2]
+        )
+    )
     assert len(keys) == len(expected) == 120
     assert set(keys) == expected
     assert len(plan.groups) == n_groups
@@ -51,9 +55,13 @@ def test_constraints_are_respected_and_cover_the_rest(tmp_path, n_groups):
 
     keys = [_key(c) for c in _expanded(plan_groups("GER40", spec, n_groups), tmp_path)]
 
-    expected = {k for k in itertools.product(["09:30", "10:00", "10:30"], [0.5, 0.75, 1.0, 1.25, 1.5],
-                                             [0.5, 1.0, 2.0, 3.0], [1, 2])
-                if k[2] >= k[1] and not (k[0] == "10:30" and k[1] > 1)}
+    expected = {
+        k
+        for k in itertools.product(
+            ["09:30", "10:00", "10:30"], [0.5, 0.75, 1.0, 1.25, 1.5], [0.5, 1.0, 2.0, 3.0], [1, 2]
+        )
+        if k[2] >= k[1] and not (k[0] == "10:30" and k[1] > 1)
+    }
     assert len(keys) == len(set(keys))
     assert set(keys) == expected
 
@@ -73,13 +81,18 @@ def test_group_ids_follow_the_pattern(tmp_path):
 @pytest.mark.parametrize("seed", range(12))
 def test_cost_spread_at_most_the_largest_unit(seed):
     rng = random.Random(seed)
-    spec = {"grid": {
-        "ib_start": rng.sample(["08:00", "08:30", "09:00"], rng.randint(1, 3)),
-        "close_time": rng.sample(["18:00", "20:00", "22:00"], rng.randint(1, 3)),
-        "sl_mult": [0.25 * k for k in range(1, rng.randint(2, 9))],
-        "tp_mult": [0.5 * k for k in range(0, rng.randint(2, 8))],
-        "max_trades_per_day": rng.sample([1, 2, 3], rng.randint(1, 3)),
-    }, "constraints": rng.choice([[], ["tp_mult >= sl_mult"], ["tp_mult == 0 or tp_mult > sl_mult"]])}
+    spec = {
+        "grid": {
+            "ib_start": rng.sample(["08:00", "08:30", "09:00"], rng.randint(1, 3)),
+            "close_time": rng.sample(["18:00", "20:00", "22:00"], rng.randint(1, 3)),
+            "sl_mult": [0.25 * k for k in range(1, rng.randint(2, 9))],
+            "tp_mult": [0.5 * k for k in range(0, rng.randint(2, 8))],
+            "max_trades_per_day": rng.sample([1, 2, 3], rng.randint(1, 3)),
+        },
+        "constraints": rng.choice(
+            [[], ["tp_mult >= sl_mult"], ["tp_mult == 0 or tp_mult > sl_mult"]]
+        ),
+    }
 
     plan = plan_groups("GER40", spec, rng.randint(1, 15))
 
@@ -91,14 +104,19 @@ def test_cost_spread_at_most_the_largest_unit(seed):
 
 
 def test_unit_costs_follow_the_cost_model():
-    spec = {"params": {"trade_end": "12:00"},
-            "grid": {"close_time": ["12:00", "22:00"], "max_trades_per_day": [1, 3]}}
+    spec = {
+        "params": {"trade_end": "12:00"},
+        "grid": {"close_time": ["12:00", "22:00"], "max_trades_per_day": [1, 3]},
+    }
 
     plan = plan_groups("GER40", spec, 1)
 
     # walked hours from ib_start 09:00: 3 and 13; × (1 + 0.25 × (mtpd - 1)): 1 and 1.5
     assert sum(plan.unit_costs) == pytest.approx(3 * 1 + 3 * 1.5 + 13 * 1 + 13 * 1.5)
-    assert combo_cost({"ib_start": "09:00", "close_time": "22:00", "max_trades_per_day": 2}) == 13 * 1.25
+    assert (
+        combo_cost({"ib_start": "09:00", "close_time": "22:00", "max_trades_per_day": 2})
+        == 13 * 1.25
+    )
 
 
 def test_written_file_round_trips(tmp_path):

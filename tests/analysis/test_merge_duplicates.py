@@ -1,4 +1,5 @@
 """Duplicate groups: identical ones are dropped, conflicting ones refused, ok beats failed."""
+
 import json
 
 import pytest
@@ -37,7 +38,9 @@ def test_ok_record_wins_over_failed_one(tmp_path):
 
     full = json.loads((tmp_path / "out" / "results_full_GER40.json").read_text())
     assert {g["group_id"]: g["status"] for g in full["groups"]} == {
-        "group_GER40_001": "ok", "group_GER40_002": "ok"}
+        "group_GER40_001": "ok",
+        "group_GER40_002": "ok",
+    }
     assert report.failed == []
     failed_file = json.loads((tmp_path / "out" / "failed_groups_GER40.json").read_text())
     assert failed_file["groups"] == []

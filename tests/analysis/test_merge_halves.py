@@ -1,4 +1,5 @@
 """Merging two halves of a run gives the same result files as the whole run."""
+
 import json
 
 from backtest.analysis.merge import merge_dirs

@@ -1,4 +1,5 @@
 """Runs on different data or code are refused, and merged only with force."""
+
 import json
 
 import pytest

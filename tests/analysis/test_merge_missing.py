@@ -1,8 +1,9 @@
 """With the groups file, groups in no directory are listed; re-run file and command."""
+
 import shlex
 
-from backtest.runner.groups import load_groups_file, write_groups_file
 from backtest.analysis.merge import merge_dirs
+from backtest.runner.groups import load_groups_file, write_groups_file
 from tests.analysis.helpers import failed_record, ok_record, raw_group, write_run
 
 
@@ -41,7 +42,9 @@ def test_failed_groups_rerun_from_the_directories_own_failed_file(tmp_path):
 
     assert report.failed == ["group_GER40_002"]
     assert "--groups-file " + str(tmp_path / "again.json") in command
-    assert [g.group_id for g in load_groups_file(tmp_path / "again.json").groups] == ["group_GER40_002"]
+    assert [g.group_id for g in load_groups_file(tmp_path / "again.json").groups] == [
+        "group_GER40_002"
+    ]
 
 
 def test_failed_groups_file_keeps_the_error(tmp_path):
@@ -53,4 +56,5 @@ def test_failed_groups_file_keeps_the_error(tmp_path):
 
     failed = load_groups_file(tmp_path / "out" / "failed_groups_GER40.json")
     assert [(g.group_id, g.raw["error"]) for g in failed.groups] == [
-        ("group_GER40_002", "RuntimeError: boom")]
+        ("group_GER40_002", "RuntimeError: boom")
+    ]

@@ -1,22 +1,42 @@
 """Two real runner halves of a sweep merge into what the whole sweep gives."""
+
 import json
 
 from backtest.analysis.merge import merge_dirs
 from backtest.runner.main import main
 from tests.runner.helpers import END, START, write_bars
 
-GROUPS = [{"group_id": f"group_GER40_00{n}", "params": {"ib_end": ib_end},
-           "grid": {"sl_mult": [0.5, 1.0], "tp_mult": [1.0, 2.0]}}
-          for n, ib_end in ((1, "09:30"), (2, "10:00"), (3, "10:30"))]
+GROUPS = [
+    {
+        "group_id": f"group_GER40_00{n}",
+        "params": {"ib_end": ib_end},
+        "grid": {"sl_mult": [0.5, 1.0], "tp_mult": [1.0, 2.0]},
+    }
+    for n, ib_end in ((1, "09:30"), (2, "10:00"), (3, "10:30"))
+]
 
 
 def _run(tmp_path, name, groups, bars):
     groups_file = tmp_path / f"{name}.json"
     groups_file.write_text(json.dumps({"symbol": "GER40", "groups": groups}))
     out = tmp_path / name
-    code = main(["--groups-file", str(groups_file), "--data-file", str(bars),
-                 "--start-date", START, "--end-date", END, "--workers", "1",
-                 "--output-dir", str(out), "--skip-charts"])
+    code = main(
+        [
+            "--groups-file",
+            str(groups_file),
+            "--data-file",
+            str(bars),
+            "--start-date",
+            START,
+            "--end-date",
+            END,
+            "--workers",
+            "1",
+            "--output-dir",
+            str(out),
+            "--skip-charts",
+        ]
+    )
     assert code == 0
     return out
 

@@ -1,4 +1,5 @@
 """The analysis tasks turn library errors into exit code 2 and write their files."""
+
 import pytest
 from invoke import Context
 from invoke.exceptions import Exit

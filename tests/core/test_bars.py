@@ -1,14 +1,22 @@
 """Bars: integer points, local trading day across DST, period slicing."""
+
 import numpy as np
 import pandas as pd
 
-from backtest.data.bars import bars_from_frame, day_number
 from backtest.core.config import symbol_spec
+from backtest.data.bars import bars_from_frame, day_number
 
 
 def _frame(times, prices):
-    return pd.DataFrame({"time": pd.to_datetime(times, utc=True),
-                         "open": prices, "high": prices, "low": prices, "close": prices})
+    return pd.DataFrame(
+        {
+            "time": pd.to_datetime(times, utc=True),
+            "open": prices,
+            "high": prices,
+            "low": prices,
+            "close": prices,
+        }
+    )
 
 
 def test_prices_become_points_rounded_to_nearest_even():
@@ -20,12 +28,17 @@ def test_prices_become_points_rounded_to_nearest_even():
 def test_local_day_and_minute_follow_daylight_saving():
     # 2024-03-31: Berlin goes from UTC+1 to UTC+2. 08:00 UTC is 10:00 local that day,
     # 09:00 local the day before.
-    bars = bars_from_frame(_frame(["2024-03-30 08:00", "2024-03-31 08:00", "2024-03-31 22:30"],
-                                  [1.0, 1.0, 1.0]), symbol_spec("GER40"))
+    bars = bars_from_frame(
+        _frame(["2024-03-30 08:00", "2024-03-31 08:00", "2024-03-31 22:30"], [1.0, 1.0, 1.0]),
+        symbol_spec("GER40"),
+    )
 
     assert bars.minute.tolist() == [540, 600, 30]
-    assert bars.day.tolist() == [day_number("2024-03-30"), day_number("2024-03-31"),
-                                 day_number("2024-04-01")]
+    assert bars.day.tolist() == [
+        day_number("2024-03-30"),
+        day_number("2024-03-31"),
+        day_number("2024-04-01"),
+    ]
     assert bars.weekday.tolist() == [5, 6, 0]
 
 

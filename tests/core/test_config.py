@@ -1,4 +1,5 @@
 """Configuration: defaults and user overrides without code edits."""
+
 import pytest
 
 from backtest.core.config import ConfigError, load_config, period, symbol_spec
@@ -6,7 +7,9 @@ from backtest.core.config import ConfigError, load_config, period, symbol_spec
 
 def test_override_file_changes_one_value_and_keeps_the_rest(tmp_path):
     override = tmp_path / "ibsweep.yaml"
-    override.write_text("symbols:\n  GER40:\n    spread: 2.5\nperiods:\n  control:\n    end_date: '2026-02-01'\n")
+    override.write_text(
+        "symbols:\n  GER40:\n    spread: 2.5\nperiods:\n  control:\n    end_date: '2026-02-01'\n"
+    )
 
     cfg = load_config(override)
 

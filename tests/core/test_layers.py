@@ -3,6 +3,7 @@
 Walks every module's imports with ``ast`` (top-level and function-local alike) and
 checks each against the table of allowed directions below.
 """
+
 from __future__ import annotations
 
 import ast
@@ -86,12 +87,15 @@ def test_every_module_is_in_a_layer():
     assert outside == ["backtest"]
 
 
-@pytest.mark.parametrize("importer, imported", [
-    ("backtest/data/bars.py", "from backtest.runner.outputs import write_results"),
-    ("backtest/strategy/metrics.py", "import backtest.engines.sweep"),
-    ("backtest/runner/pool.py", "def f():\n    from backtest.analysis.merge import merge_dirs"),
-    ("backtest/core/config.py", "from farm.hosts import load_hosts"),
-])
+@pytest.mark.parametrize(
+    "importer, imported",
+    [
+        ("backtest/data/bars.py", "from backtest.runner.outputs import write_results"),
+        ("backtest/strategy/metrics.py", "import backtest.engines.sweep"),
+        ("backtest/runner/pool.py", "def f():\n    from backtest.analysis.merge import merge_dirs"),
+        ("backtest/core/config.py", "from farm.hosts import load_hosts"),
+    ],
+)
 def test_an_upward_import_is_caught(tmp_path, monkeypatch, importer, imported):
     fake_root = tmp_path
     target = fake_root / importer

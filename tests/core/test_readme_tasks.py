@@ -1,4 +1,5 @@
 """Every invoke and fab task is documented in the README and has help text."""
+
 import importlib
 import inspect
 from pathlib import Path

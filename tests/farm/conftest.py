@@ -6,6 +6,7 @@ Two ``/usr/sbin/sshd -D -e -f CONFIG`` processes listen on 127.0.0.2 and 127.0.0
 already-provisioned project venv (hosts file ``venv:`` points at it). HOME is
 isolated (Fabric reads ~/.ssh/config and ~/.fabric.*). Nothing leaves 127.0.0.0/8.
 """
+
 from __future__ import annotations
 
 import getpass
@@ -15,10 +16,10 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import yaml
@@ -57,12 +58,16 @@ def free_port(address: str) -> int:
 
 
 def keygen(path: Path, comment: str) -> Path:
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", str(path)], check=True)
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", str(path)], check=True
+    )
     path.chmod(0o600)
     return path
 
 
-def _wait_for_banner(address: str, port: int, process: subprocess.Popen, log: Path, timeout: float = 15.0) -> None:
+def _wait_for_banner(
+    address: str, port: int, process: subprocess.Popen, log: Path, timeout: float = 15.0
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -80,13 +85,28 @@ def start_sshd(root: Path, name: str, address: str, authorized: Path) -> Server:
     host_key = keygen(root / f"host_key_{name}", f"host-{name}")
     port = free_port(address)
     config = root / f"sshd_{name}.conf"
-    config.write_text("\n".join([
-        f"ListenAddress {address}", f"Port {port}", f"HostKey {host_key}",
-        f"AuthorizedKeysFile {authorized}", f"PidFile {root / f'sshd_{name}.pid'}",
-        "UsePAM no", "StrictModes no", "PermitRootLogin prohibit-password",
-        "PasswordAuthentication no", "KbdInteractiveAuthentication no", "PubkeyAuthentication yes",
-        "Subsystem sftp internal-sftp", "MaxStartups 100", "MaxSessions 50", "LogLevel ERROR", "",
-    ]))
+    config.write_text(
+        "\n".join(
+            [
+                f"ListenAddress {address}",
+                f"Port {port}",
+                f"HostKey {host_key}",
+                f"AuthorizedKeysFile {authorized}",
+                f"PidFile {root / f'sshd_{name}.pid'}",
+                "UsePAM no",
+                "StrictModes no",
+                "PermitRootLogin prohibit-password",
+                "PasswordAuthentication no",
+                "KbdInteractiveAuthentication no",
+                "PubkeyAuthentication yes",
+                "Subsystem sftp internal-sftp",
+                "MaxStartups 100",
+                "MaxSessions 50",
+                "LogLevel ERROR",
+                "",
+            ]
+        )
+    )
     log = root / f"sshd_{name}.log"  # a file, not a pipe: a full pipe would block sshd
     with log.open("wb") as err:
         process = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config)], stderr=err)
@@ -127,7 +147,10 @@ def ssh_farm(tmp_path_factory, farm_home) -> SSHFarm:
     client_key = keygen(root / "client_key", "ibsweep-test")
     authorized = root / "authorized_keys"
     authorized.write_text((root / "client_key.pub").read_text())
-    servers = [start_sshd(root, "a", "127.0.0.2", authorized), start_sshd(root, "b", "127.0.0.3", authorized)]
+    servers = [
+        start_sshd(root, "a", "127.0.0.2", authorized),
+        start_sshd(root, "b", "127.0.0.3", authorized),
+    ]
     known_hosts = root / "known_hosts"
     known_hosts.write_text("".join(known_hosts_line(s) for s in servers))
     data_file = root / "GER40_tiny.parquet"
@@ -162,48 +185,94 @@ def no_connections() -> Iterator[list]:
 
 def write_groups(path: Path, n: int, symbol: str = "GER40") -> Path:
     """``n`` small groups (4 combinations each) of ``symbol``."""
-    groups = [{"group_id": f"group_{symbol}_{i:03d}",
-               "params": {"ib_start": "09:00", "ib_end": ["10:00", "10:30", "11:00"][i % 3],
-                          "direction": ["both", "long", "short"][(i // 3) % 3]},
-               "grid": {"sl_mult": [0.5, 1.0], "tp_mult": [1.0, 2.0]}} for i in range(n)]
+    groups = [
+        {
+            "group_id": f"group_{symbol}_{i:03d}",
+            "params": {
+                "ib_start": "09:00",
+                "ib_end": ["10:00", "10:30", "11:00"][i % 3],
+                "direction": ["both", "long", "short"][(i // 3) % 3],
+            },
+            "grid": {"sl_mult": [0.5, 1.0], "tp_mult": [1.0, 2.0]},
+        }
+        for i in range(n)
+    ]
     path.write_text(json.dumps({"symbol": symbol, "groups": groups}, indent=1))
     return path
 
 
-def write_hosts(farm: SSHFarm, path: Path, groups_file: Path, ranges: list[tuple[str, int, str]], *,
-                base_dir: Path, output_dir: str = "output/{symbol}_{period}", workers: int = 1,
-                env: dict | None = None, known_hosts: Path | None = None, identity: Path | None = None,
-                extra_hosts: dict | None = None) -> Path:
+def write_hosts(
+    farm: SSHFarm,
+    path: Path,
+    groups_file: Path,
+    ranges: list[tuple[str, int, str]],
+    *,
+    base_dir: Path,
+    output_dir: str = "output/{symbol}_{period}",
+    workers: int = 1,
+    env: dict | None = None,
+    known_hosts: Path | None = None,
+    identity: Path | None = None,
+    extra_hosts: dict | None = None,
+) -> Path:
     """A hosts file for the loopback servers: ``ranges`` = (address, port, "a:b") per host.
 
     Every host gets its own ``base_dir/hN`` (they are all this machine).
     """
-    hosts = {f"h{i + 1}": {"address": addr, "port": port, "symbol": "GER40", "range": rng,
-                           "base_dir": str(base_dir / f"h{i + 1}")}
-             for i, (addr, port, rng) in enumerate(ranges)}
+    hosts = {
+        f"h{i + 1}": {
+            "address": addr,
+            "port": port,
+            "symbol": "GER40",
+            "range": rng,
+            "base_dir": str(base_dir / f"h{i + 1}"),
+        }
+        for i, (addr, port, rng) in enumerate(ranges)
+    }
     hosts.update(extra_hosts or {})
     doc = {
         "defaults": {
-            "user": getpass.getuser(), "identity_file": str(identity or farm.client_key),
-            "known_hosts": str(known_hosts or farm.known_hosts), "base_dir": str(base_dir),
-            "python": sys.executable, "venv": str(Path(sys.executable).parent.parent),
-            "workers": workers, "output_dir": output_dir, "connect_timeout": 5, "command_timeout": 300,
+            "user": getpass.getuser(),
+            "identity_file": str(identity or farm.client_key),
+            "known_hosts": str(known_hosts or farm.known_hosts),
+            "base_dir": str(base_dir),
+            "python": sys.executable,
+            "venv": str(Path(sys.executable).parent.parent),
+            "workers": workers,
+            "output_dir": output_dir,
+            "connect_timeout": 5,
+            "command_timeout": 300,
             "env": env or {},
         },
-        "symbols": {"GER40": {"groups_file": str(groups_file), "data_file": str(farm.data_file),
-                              "start_date": DATES[0], "end_date": DATES[1]}},
+        "symbols": {
+            "GER40": {
+                "groups_file": str(groups_file),
+                "data_file": str(farm.data_file),
+                "start_date": DATES[0],
+                "end_date": DATES[1],
+            }
+        },
         "hosts": hosts,
     }
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     return path
 
 
-def run_fab(farm: SSHFarm, hosts_file: Path, *args: str, timeout: float = 240) -> subprocess.CompletedProcess:
+def run_fab(
+    farm: SSHFarm, hosts_file: Path, *args: str, timeout: float = 240
+) -> subprocess.CompletedProcess:
     """The real ``fab`` CLI in the repository, HOME isolated, IBSWEEP_HOSTS pointing at ``hosts_file``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("IBSWEEP_", "SSH_AUTH_SOCK"))}
     env.update({"HOME": str(farm.home), "IBSWEEP_HOSTS": str(hosts_file)})
-    return subprocess.run([FAB, *args], cwd=REPO, env=env, capture_output=True, text=True,
-                          timeout=timeout, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [FAB, *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def status_json(hosts_file: Path, name: str) -> dict:

@@ -1,4 +1,5 @@
 """collect writes only under its own directory, whatever file names a (tampered) host lists."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -15,7 +16,9 @@ class ListingHost:
         self.names, self.fetched = names, []
 
     def run(self, command: str, **kwargs):
-        return SimpleNamespace(stdout="".join(f"{n}\t5\t1700000000.0\n" for n in self.names), ok=True)
+        return SimpleNamespace(
+            stdout="".join(f"{n}\t5\t1700000000.0\n" for n in self.names), ok=True
+        )
 
     def put(self, local, remote=None, **kwargs):
         raise AssertionError("collect never uploads")
@@ -27,9 +30,29 @@ class ListingHost:
 
 def test_download_refuses_names_outside_the_output_dir(tmp_path):
     # Arrange
-    host = Host("h1", "127.0.0.9", 22, None, None, tmp_path / "kh", "GER40", "0:2", 0, 2, "/srv/ib", "python3",
-                "venv", 1, "in_sample", "out", 5, 60)
-    remote = ListingHost(["results_full_GER40.json", "../../escaped.json", "/etc/cron.d/x", "a/../../b.json"])
+    host = Host(
+        "h1",
+        "127.0.0.9",
+        22,
+        None,
+        None,
+        tmp_path / "kh",
+        "GER40",
+        "0:2",
+        0,
+        2,
+        "/srv/ib",
+        "python3",
+        "venv",
+        1,
+        "in_sample",
+        "out",
+        5,
+        60,
+    )
+    remote = ListingHost(
+        ["results_full_GER40.json", "../../escaped.json", "/etc/cron.d/x", "a/../../b.json"]
+    )
     local = tmp_path / "dest" / "hosts" / "h1"
 
     # Act
@@ -38,5 +61,9 @@ def test_download_refuses_names_outside_the_output_dir(tmp_path):
     # Assert
     assert got["fetched"] == ["results_full_GER40.json"]
     assert remote.fetched == ["/srv/ib/out/results_full_GER40.json"]
-    assert [b.split(":")[0] for b in got["bad"]] == ["../../escaped.json", "/etc/cron.d/x", "a/../../b.json"]
+    assert [b.split(":")[0] for b in got["bad"]] == [
+        "../../escaped.json",
+        "/etc/cron.d/x",
+        "a/../../b.json",
+    ]
     assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["results_full_GER40.json"]

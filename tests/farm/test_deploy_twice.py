@@ -1,4 +1,5 @@
 """A host whose runner is alive is not started twice; --restart replaces the runner."""
+
 from __future__ import annotations
 
 import os
@@ -18,8 +19,14 @@ def test_second_deploy_refused_restart_replaces(ssh_farm, tmp_path):
     # Arrange: the first group sleeps, so the runner is still busy when we deploy again
     a = ssh_farm.servers[0]
     groups = write_groups(tmp_path / "groups.json", 3)
-    hosts = write_hosts(ssh_farm, tmp_path / "hosts.yaml", groups, [(a.address, a.port, "0:3")],
-                        base_dir=tmp_path / "remote", env={"IBSWEEP_FAULT": "group_GER40_000:sleep=120"})
+    hosts = write_hosts(
+        ssh_farm,
+        tmp_path / "hosts.yaml",
+        groups,
+        [(a.address, a.port, "0:3")],
+        base_dir=tmp_path / "remote",
+        env={"IBSWEEP_FAULT": "group_GER40_000:sleep=120"},
+    )
     try:
         first = run_fab(ssh_farm, hosts, "deploy")
         before = wait_status(hosts, "h1", lambda s: s["state"] == "running")

@@ -1,4 +1,5 @@
 """--dry-run prints every command and transfer per host and opens no connection."""
+
 from __future__ import annotations
 
 import socket
@@ -14,8 +15,14 @@ def test_dry_run_prints_plan_without_connecting(ssh_farm, tmp_path):
     listener.setblocking(False)
     port = listener.getsockname()[1]
     groups = write_groups(tmp_path / "groups.json", 2)
-    hosts = write_hosts(ssh_farm, tmp_path / "hosts.yaml", groups, [("127.0.0.6", port, "0:2")],
-                        base_dir=tmp_path / "my base", output_dir="it's out")
+    hosts = write_hosts(
+        ssh_farm,
+        tmp_path / "hosts.yaml",
+        groups,
+        [("127.0.0.6", port, "0:2")],
+        base_dir=tmp_path / "my base",
+        output_dir="it's out",
+    )
 
     # Act
     deploy = run_fab(ssh_farm, hosts, "deploy", "--dry-run")
@@ -45,26 +52,36 @@ def test_dry_run_prints_plan_without_connecting(ssh_farm, tmp_path):
 def test_dry_run_tasks_open_no_socket(ssh_farm, tmp_path, capsys):
     # Arrange: the fab tasks in this process, every socket connect refused and recorded;
     # the host is a port nothing listens on
-    import fabfile
     import pytest
     from invoke import Context, Exit
 
+    import fabfile
     from tests.farm.conftest import free_port, no_connections
 
     groups = write_groups(tmp_path / "groups.json", 2)
-    hosts = write_hosts(ssh_farm, tmp_path / "hosts.yaml", groups, [("127.0.0.6", free_port("127.0.0.6"), "0:2")],
-                        base_dir=tmp_path / "remote")
+    hosts = write_hosts(
+        ssh_farm,
+        tmp_path / "hosts.yaml",
+        groups,
+        [("127.0.0.6", free_port("127.0.0.6"), "0:2")],
+        base_dir=tmp_path / "remote",
+    )
 
     # Act
     with no_connections() as attempts:
         fabfile.setup(Context(), dry_run=True, hosts_file=str(hosts))
         fabfile.deploy(Context(), dry_run=True, hosts_file=str(hosts))
         with pytest.raises(Exit) as nothing_collected:
-            fabfile.retry(Context(), dry_run=True, hosts_file=str(hosts), dest=str(tmp_path / "empty"))
+            fabfile.retry(
+                Context(), dry_run=True, hosts_file=str(hosts), dest=str(tmp_path / "empty")
+            )
     out = capsys.readouterr().out
 
     # Assert
     assert attempts == []
-    assert nothing_collected.value.message == "nothing to retry from: no results yet in --dest (run fab collect first)"
+    assert (
+        nothing_collected.value.message
+        == "nothing to retry from: no results yet in --dest (run fab collect first)"
+    )
     assert out.count("(dry run: nothing was connected to)") == 2
     assert "run_parallel_backtest" in out and "pip install" in out

@@ -1,4 +1,5 @@
 """backtest.runner.host_tools, the commands a host runs: filter a groups file, report a run's state."""
+
 from __future__ import annotations
 
 import json
@@ -30,7 +31,9 @@ def _run_dir(tmp_path, pid: int, exit_code: str | None):
 def test_filter_writes_the_slice(tmp_path):
     groups = write_groups(tmp_path / "g.json", 5)
 
-    code = host_tools.main(["filter", "--groups", str(groups), "--range", "1:3", "--out", str(tmp_path / "f.json")])
+    code = host_tools.main(
+        ["filter", "--groups", str(groups), "--range", "1:3", "--out", str(tmp_path / "f.json")]
+    )
 
     data = json.loads((tmp_path / "f.json").read_text())
     assert code == 0
@@ -51,7 +54,9 @@ def test_status_of_a_dead_runner(tmp_path):
 
 
 def test_status_of_a_running_runner_reads_eta(tmp_path):
-    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "run_parallel_backtest"])
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)", "run_parallel_backtest"]
+    )
     cmdline = Path(f"/proc/{proc.pid}/cmdline")
     while b"run_parallel_backtest" not in cmdline.read_bytes():  # until the child has exec'd
         time.sleep(0.01)
@@ -71,7 +76,9 @@ def test_status_prefers_the_newest_retry(tmp_path):
     retry = out / "retry-1"
     retry.mkdir()
     write_groups(retry / "groups_filtered.json", 1)
-    (retry / "run.log").write_text("x - INFO - [1/1] group_GER40_000: R=1.00, Trades=3, ETA: 0.0min\n")
+    (retry / "run.log").write_text(
+        "x - INFO - [1/1] group_GER40_000: R=1.00, Trades=3, ETA: 0.0min\n"
+    )
     (retry / "runner.pid").write_text(f"{2**22 + 18}\n")
     (retry / "runner.exit").write_text("0\n")
 
@@ -89,7 +96,10 @@ def test_exit_1_is_finished_with_failures_exit_2_is_refused(tmp_path):
     refused = host_tools.status(refused_dir)
 
     assert (finished["state"], finished["failed"]) == ("finished", ["group_GER40_001"])
-    assert (refused["state"], refused["error"]) == ("refused", "error: g.json: field 'groups': no groups to run")
+    assert (refused["state"], refused["error"]) == (
+        "refused",
+        "error: g.json: field 'groups': no groups to run",
+    )
 
 
 def test_status_before_the_first_progress_line(tmp_path):
@@ -98,7 +108,9 @@ def test_status_before_the_first_progress_line(tmp_path):
     from farm.hosts import Host
     from farm.report import FarmResult, HostOutcome
 
-    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "run_parallel_backtest"])
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)", "run_parallel_backtest"]
+    )
     cmdline = Path(f"/proc/{proc.pid}/cmdline")
     while b"run_parallel_backtest" not in cmdline.read_bytes():
         time.sleep(0.01)
@@ -107,8 +119,26 @@ def test_status_before_the_first_progress_line(tmp_path):
     write_groups(out / "groups_filtered.json", 3)
     (out / "runner.pid").write_text(f"{proc.pid}\n")
     (out / "runner.out").write_text("")
-    host = Host("h1", "127.0.0.9", 22, None, None, tmp_path / "kh", "GER40", "0:3", 0, 3, "/srv", "python3",
-                "venv", 1, "in_sample", "out", 5, 60)
+    host = Host(
+        "h1",
+        "127.0.0.9",
+        22,
+        None,
+        None,
+        tmp_path / "kh",
+        "GER40",
+        "0:3",
+        0,
+        3,
+        "/srv",
+        "python3",
+        "venv",
+        1,
+        "in_sample",
+        "out",
+        5,
+        60,
+    )
 
     # Act
     try:
@@ -119,5 +149,17 @@ def test_status_before_the_first_progress_line(tmp_path):
     (row,) = status_rows(FarmResult([HostOutcome(host, st)]))
 
     # Assert
-    assert (st["state"], st["done"], st["total"], st["last_group"], st["eta_min"]) == ("running", 0, 3, None, None)
-    assert (row["state"], row["done"], row["last"], row["eta"], row["failed"]) == ("running", "0/3", None, None, 0)
+    assert (st["state"], st["done"], st["total"], st["last_group"], st["eta_min"]) == (
+        "running",
+        0,
+        3,
+        None,
+        None,
+    )
+    assert (row["state"], row["done"], row["last"], row["eta"], row["failed"]) == (
+        "running",
+        "0/3",
+        None,
+        None,
+        0,
+    )

@@ -1,6 +1,7 @@
 """~/.ssh/config and host keys: a ProxyJump hop is verified against known_hosts too (Fabric
 builds that gateway Connection itself, with AutoAddPolicy), and a HostName alias is trusted
 and checked under the address really dialled."""
+
 from __future__ import annotations
 
 import getpass
@@ -16,13 +17,20 @@ def _status_via_jump(ssh_farm, tmp_path, monkeypatch, known_lines: str):
     (home / ".ssh").mkdir(parents=True)
     (home / ".ssh" / "config").write_text(
         f"Host {a.address}\n  ProxyJump {getpass.getuser()}@{b.address}:{b.port}\n"
-        f"Host {b.address}\n  IdentityFile {ssh_farm.client_key}\n")
+        f"Host {b.address}\n  IdentityFile {ssh_farm.client_key}\n"
+    )
     monkeypatch.setenv("HOME", str(home))
     known = tmp_path / "known_hosts"
     known.write_text(known_lines)
     groups = write_groups(tmp_path / "groups.json", 2)
-    path = write_hosts(ssh_farm, tmp_path / "hosts.yaml", groups, [(a.address, a.port, "0:2")],
-                       base_dir=tmp_path / "remote", known_hosts=known)
+    path = write_hosts(
+        ssh_farm,
+        tmp_path / "hosts.yaml",
+        groups,
+        [(a.address, a.port, "0:2")],
+        base_dir=tmp_path / "remote",
+        known_hosts=known,
+    )
     farm = load_hosts(path)
     return status_hosts(farm, farm.hosts).outcomes[0]
 
@@ -39,7 +47,8 @@ def test_unknown_jump_host_refused(ssh_farm, tmp_path, monkeypatch):
     assert outcome.error == (
         f"h1: unknown jump host [{b.address}]:{b.port} (ProxyJump in ~/.ssh/config; no key in known_hosts); "
         f"fix: check its fingerprint with its admin, then `ssh -p {b.port} {b.address}` once to record it "
-        f"in ~/.ssh/known_hosts")
+        f"in ~/.ssh/known_hosts"
+    )
 
 
 def test_known_jump_host_connects(ssh_farm, tmp_path, monkeypatch):
@@ -47,14 +56,18 @@ def test_known_jump_host_connects(ssh_farm, tmp_path, monkeypatch):
     a, b = ssh_farm.servers
 
     # Act
-    outcome = _status_via_jump(ssh_farm, tmp_path, monkeypatch, known_hosts_line(a) + known_hosts_line(b))
+    outcome = _status_via_jump(
+        ssh_farm, tmp_path, monkeypatch, known_hosts_line(a) + known_hosts_line(b)
+    )
 
     # Assert
     assert outcome.ok, outcome.error
     assert outcome.value["state"] == "not deployed"
 
 
-def test_ssh_config_alias_is_trusted_and_checked_under_its_hostname(ssh_farm, tmp_path, monkeypatch):
+def test_ssh_config_alias_is_trusted_and_checked_under_its_hostname(
+    ssh_farm, tmp_path, monkeypatch
+):
     # Arrange: hosts.yaml names an ~/.ssh/config alias; the project known_hosts starts empty
     from farm.flows import trust
 
@@ -65,8 +78,14 @@ def test_ssh_config_alias_is_trusted_and_checked_under_its_hostname(ssh_farm, tm
     monkeypatch.setenv("HOME", str(home))
     known = tmp_path / "known_hosts"
     known.write_text("")
-    path = write_hosts(ssh_farm, tmp_path / "hosts.yaml", write_groups(tmp_path / "groups.json", 2),
-                       [("farm-a", a.port, "0:2")], base_dir=tmp_path / "remote", known_hosts=known)
+    path = write_hosts(
+        ssh_farm,
+        tmp_path / "hosts.yaml",
+        write_groups(tmp_path / "groups.json", 2),
+        [("farm-a", a.port, "0:2")],
+        base_dir=tmp_path / "remote",
+        known_hosts=known,
+    )
     farm = load_hosts(path)
 
     # Act
@@ -75,6 +94,8 @@ def test_ssh_config_alias_is_trusted_and_checked_under_its_hostname(ssh_farm, tm
     after = status_hosts(farm, farm.hosts).outcomes[0]
 
     # Assert
-    assert before.error.startswith(f"h1: unknown host [{a.address}]:{a.port} (no key in known_hosts)")
+    assert before.error.startswith(
+        f"h1: unknown host [{a.address}]:{a.port} (no key in known_hosts)"
+    )
     assert trusted is True and known.read_text() == known_hosts_line(a)
     assert after.ok, after.error

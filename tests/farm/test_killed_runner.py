@@ -1,13 +1,20 @@
 """The runner killed on one host mid-run: status says dead, collect saves what it finished
 and lists the rest, retry completes them."""
+
 from __future__ import annotations
 
 import json
 
 from farm import flows
 from farm.hosts import load_hosts
-from tests.farm.conftest import (kill_runner_tree, no_connections, run_fab, wait_status, write_groups,
-                                 write_hosts)
+from tests.farm.conftest import (
+    kill_runner_tree,
+    no_connections,
+    run_fab,
+    wait_status,
+    write_groups,
+    write_hosts,
+)
 
 
 def test_killed_runner_dead_collect_salvages_retry_completes(ssh_farm, tmp_path):
@@ -16,7 +23,9 @@ def test_killed_runner_dead_collect_salvages_retry_completes(ssh_farm, tmp_path)
     groups = write_groups(tmp_path / "groups.json", 5)
     ranges = [(a.address, a.port, "0:3"), (b.address, b.port, "3:5")]
     slow = {"IBSWEEP_FAULT": "group_GER40_001:sleep=120"}
-    hosts = write_hosts(ssh_farm, tmp_path / "hosts.yaml", groups, ranges, base_dir=tmp_path / "remote", env=slow)
+    hosts = write_hosts(
+        ssh_farm, tmp_path / "hosts.yaml", groups, ranges, base_dir=tmp_path / "remote", env=slow
+    )
     dest = tmp_path / "collected"
     assert run_fab(ssh_farm, hosts, "deploy").returncode == 0
     victim = wait_status(hosts, "h1", lambda s: s["state"] == "running" and s["done"] == 1)
@@ -42,17 +51,26 @@ def test_killed_runner_dead_collect_salvages_retry_completes(ssh_farm, tmp_path)
     assert status.returncode == 1
     assert "h1: runner died (exit 137" in status.stdout and "fab retry" in status.stdout
     assert collect.returncode == 1
-    assert "h1: runner did not finish; saved 1 finished groups from its checkpoint" in collect.stdout
+    assert (
+        "h1: runner did not finish; saved 1 finished groups from its checkpoint" in collect.stdout
+    )
     assert "missing (2): group_GER40_001, group_GER40_002" in collect.stdout
     assert "fab retry --symbol GER40" in collect.stdout
     assert attempts == []
     assert [(o.host.name, o.value[1]) for o in planned.outcomes] == [
-        (name, f"1 groups: started pid None in {tmp_path}/remote/{name}/output/GER40_in_sample/retry-1")
-        for name in ("h1", "h2")]
+        (
+            name,
+            f"1 groups: started pid None in {tmp_path}/remote/{name}/output/GER40_in_sample/retry-1",
+        )
+        for name in ("h1", "h2")
+    ]
     assert retry.returncode == 0, retry.stdout + retry.stderr
     assert retry.stdout.count("1 groups: started pid") == 2
     assert final_status.returncode == 0, final_status.stdout
     assert final.returncode == 0, final.stdout + final.stderr
-    merged = json.loads((dest / "GER40_in_sample" / "merged" / "results_full_GER40.json").read_text())
-    assert [(g["group_id"], g["status"]) for g in merged["groups"]] == \
-        [(f"group_GER40_{i:03d}", "ok") for i in range(5)]
+    merged = json.loads(
+        (dest / "GER40_in_sample" / "merged" / "results_full_GER40.json").read_text()
+    )
+    assert [(g["group_id"], g["status"]) for g in merged["groups"]] == [
+        (f"group_GER40_{i:03d}", "ok") for i in range(5)
+    ]

@@ -1,4 +1,5 @@
 """Deploy checks the host's Python and packages first and points to fab setup."""
+
 from __future__ import annotations
 
 import sys
@@ -10,8 +11,13 @@ def test_deploy_on_host_without_venv_points_to_setup(ssh_farm, tmp_path):
     # Arrange: a venv path that does not exist on the host
     a = ssh_farm.servers[0]
     groups = write_groups(tmp_path / "groups.json", 2)
-    hosts = write_hosts(ssh_farm, tmp_path / "hosts.yaml", groups, [(a.address, a.port, "0:2")],
-                        base_dir=tmp_path / "remote")
+    hosts = write_hosts(
+        ssh_farm,
+        tmp_path / "hosts.yaml",
+        groups,
+        [(a.address, a.port, "0:2")],
+        base_dir=tmp_path / "remote",
+    )
     hosts.write_text(hosts.read_text().replace(f"venv: {sys.prefix}", "venv: no-venv-here"))
 
     # Act

@@ -1,5 +1,6 @@
 """Refusals before anything runs: an unsafe private key, a changed host key, an unknown host;
 each one line naming the host, the cause and the fix."""
+
 from __future__ import annotations
 
 import shutil
@@ -11,8 +12,14 @@ from tests.farm.conftest import known_hosts_line, run_fab, write_groups, write_h
 def _status(ssh_farm, tmp_path, **kw):
     a = ssh_farm.servers[0]
     groups = write_groups(tmp_path / "groups.json", 2)
-    hosts = write_hosts(ssh_farm, tmp_path / "hosts.yaml", groups, [(a.address, a.port, "0:2")],
-                        base_dir=tmp_path / "remote", **kw)
+    hosts = write_hosts(
+        ssh_farm,
+        tmp_path / "hosts.yaml",
+        groups,
+        [(a.address, a.port, "0:2")],
+        base_dir=tmp_path / "remote",
+        **kw,
+    )
     return run_fab(ssh_farm, hosts, "status")
 
 
@@ -33,8 +40,9 @@ def test_key_readable_by_others_refused(ssh_farm, tmp_path):
 
     # Assert
     assert res.returncode == 1
-    assert _problem_line(res.stdout) == (f"h1: private key {key} has mode 0644 (readable by others); "
-                                         f"fix: chmod 600 {key}")
+    assert _problem_line(res.stdout) == (
+        f"h1: private key {key} has mode 0644 (readable by others); fix: chmod 600 {key}"
+    )
 
 
 def test_key_tracked_by_git_refused(ssh_farm, tmp_path):
@@ -53,7 +61,9 @@ def test_key_tracked_by_git_refused(ssh_farm, tmp_path):
     # Assert
     assert res.returncode == 1
     line = _problem_line(res.stdout)
-    assert line.startswith(f"h1: private key {key} is tracked by git; fix: move it out of the repository")
+    assert line.startswith(
+        f"h1: private key {key} is tracked by git; fix: move it out of the repository"
+    )
 
 
 def test_host_key_mismatch_refused(ssh_farm, tmp_path):
@@ -69,7 +79,9 @@ def test_host_key_mismatch_refused(ssh_farm, tmp_path):
     assert res.returncode == 1
     line = _problem_line(res.stdout)
     assert "does not match known_hosts" in line
-    assert f"fix: if the VM was reinstalled: ssh-keygen -R '[{a.address}]:{a.port}' -f {known}" in line
+    assert (
+        f"fix: if the VM was reinstalled: ssh-keygen -R '[{a.address}]:{a.port}' -f {known}" in line
+    )
     assert "fab trust --host h1" in line
 
 
@@ -78,8 +90,9 @@ def test_unknown_host_refused_then_trusted(ssh_farm, tmp_path):
     a = ssh_farm.servers[0]
     known = tmp_path / "known_hosts"
     known.write_text("")
-    expected_fp = subprocess.run(["ssh-keygen", "-lf", f"{a.host_key}.pub"], capture_output=True,
-                                 text=True, check=True).stdout.split()[1]
+    expected_fp = subprocess.run(
+        ["ssh-keygen", "-lf", f"{a.host_key}.pub"], capture_output=True, text=True, check=True
+    ).stdout.split()[1]
 
     # Act
     refused = _status(ssh_farm, tmp_path, known_hosts=known)
@@ -93,7 +106,8 @@ def test_unknown_host_refused_then_trusted(ssh_farm, tmp_path):
     assert refused.returncode == 1
     assert _problem_line(refused.stdout) == (
         f"h1: unknown host [{a.address}]:{a.port} (no key in known_hosts); fix: check the fingerprint with "
-        f"the VM's admin, then run `fab trust --host h1` (records it in {known})")
+        f"the VM's admin, then run `fab trust --host h1` (records it in {known})"
+    )
     assert shown.returncode == 1 and expected_fp in shown.stdout and "--yes" in shown.stderr
     assert recorded_after_show == ""
     assert trusted.returncode == 0 and f"recorded {expected_fp}" in trusted.stdout
@@ -114,7 +128,8 @@ def test_key_not_authorized_names_the_key(ssh_farm, tmp_path):
     a = ssh_farm.servers[0]
     assert res.returncode == 1
     assert _problem_line(res.stdout).startswith(
-        f"h1: Permission denied (publickey) for key {key} at {a.address}:{a.port}; fix: use the right key")
+        f"h1: Permission denied (publickey) for key {key} at {a.address}:{a.port}; fix: use the right key"
+    )
 
 
 def test_default_key_readable_by_others_refused(ssh_farm, tmp_path, monkeypatch):
@@ -131,8 +146,13 @@ def test_default_key_readable_by_others_refused(ssh_farm, tmp_path, monkeypatch)
     key.chmod(0o644)
     monkeypatch.setenv("HOME", str(home))
     a = ssh_farm.servers[0]
-    path = write_hosts(ssh_farm, tmp_path / "hosts.yaml", write_groups(tmp_path / "groups.json", 2),
-                       [(a.address, a.port, "0:2")], base_dir=tmp_path / "remote")
+    path = write_hosts(
+        ssh_farm,
+        tmp_path / "hosts.yaml",
+        write_groups(tmp_path / "groups.json", 2),
+        [(a.address, a.port, "0:2")],
+        base_dir=tmp_path / "remote",
+    )
     doc = yaml.safe_load(path.read_text())
     doc["defaults"]["identity_file"] = None
     path.write_text(yaml.safe_dump(doc))
@@ -142,7 +162,10 @@ def test_default_key_readable_by_others_refused(ssh_farm, tmp_path, monkeypatch)
     outcome = status_hosts(farm, farm.hosts).outcomes[0]
 
     # Assert
-    assert outcome.error == f"h1: private key {key} has mode 0644 (readable by others); fix: chmod 600 {key}"
+    assert (
+        outcome.error
+        == f"h1: private key {key} has mode 0644 (readable by others); fix: chmod 600 {key}"
+    )
 
 
 def test_key_with_passphrase_points_to_the_agent(ssh_farm, tmp_path):
@@ -150,15 +173,19 @@ def test_key_with_passphrase_points_to_the_agent(ssh_farm, tmp_path):
     key = tmp_path / "locked_key"
     shutil.copy(ssh_farm.client_key, key)
     key.chmod(0o600)
-    subprocess.run(["ssh-keygen", "-q", "-p", "-N", "s3cret", "-f", str(key)], check=True, capture_output=True)
+    subprocess.run(
+        ["ssh-keygen", "-q", "-p", "-N", "s3cret", "-f", str(key)], check=True, capture_output=True
+    )
 
     # Act
     res = _status(ssh_farm, tmp_path, identity=key)
 
     # Assert
     assert res.returncode == 1
-    assert _problem_line(res.stdout) == (f"h1: private key {key} needs its passphrase (fab never asks for one); "
-                                         f"fix: ssh-add it to your ssh-agent (fab uses the agent's keys too)")
+    assert _problem_line(res.stdout) == (
+        f"h1: private key {key} needs its passphrase (fab never asks for one); "
+        f"fix: ssh-add it to your ssh-agent (fab uses the agent's keys too)"
+    )
 
 
 def test_trust_records_only_after_a_yes(ssh_farm, tmp_path):
@@ -169,8 +196,14 @@ def test_trust_records_only_after_a_yes(ssh_farm, tmp_path):
     a = ssh_farm.servers[0]
     known = tmp_path / "known_hosts"
     known.write_text("")
-    path = write_hosts(ssh_farm, tmp_path / "hosts.yaml", write_groups(tmp_path / "groups.json", 2),
-                       [(a.address, a.port, "0:2")], base_dir=tmp_path / "remote", known_hosts=known)
+    path = write_hosts(
+        ssh_farm,
+        tmp_path / "hosts.yaml",
+        write_groups(tmp_path / "groups.json", 2),
+        [(a.address, a.port, "0:2")],
+        base_dir=tmp_path / "remote",
+        known_hosts=known,
+    )
     farm = load_hosts(path)
     said: list[str] = []
 

@@ -1,5 +1,6 @@
 """fab setup's real path on a bare host: a fresh venv from the host's python, pip install -r,
 and nothing redone the second time."""
+
 from __future__ import annotations
 
 import sys
@@ -17,8 +18,13 @@ def test_setup_creates_venv_then_is_idempotent(ssh_farm, tmp_path):
 
     a = ssh_farm.servers[0]
     groups = write_groups(tmp_path / "groups.json", 2)
-    path = write_hosts(ssh_farm, tmp_path / "hosts.yaml", groups, [(a.address, a.port, "0:2")],
-                       base_dir=tmp_path / "bare host")
+    path = write_hosts(
+        ssh_farm,
+        tmp_path / "hosts.yaml",
+        groups,
+        [(a.address, a.port, "0:2")],
+        base_dir=tmp_path / "bare host",
+    )
     doc = yaml.safe_load(path.read_text())
     doc["defaults"].update({"python": sys._base_executable, "venv": "venv"})
     path.write_text(yaml.safe_dump(doc))
@@ -37,5 +43,6 @@ def test_setup_creates_venv_then_is_idempotent(ssh_farm, tmp_path):
     assert first.value.endswith("requirements installed)")
     assert second.ok and second.value.endswith("requirements up to date)")
     assert venv_python.stat().st_mtime_ns == created
-    assert (tmp_path / "bare host" / "h1" / ".requirements.sha256").read_text().strip() == \
-        steps.sha256_file(requirements)
+    assert (
+        tmp_path / "bare host" / "h1" / ".requirements.sha256"
+    ).read_text().strip() == steps.sha256_file(requirements)

@@ -1,5 +1,6 @@
 """A transfer that stalls (VM frozen, link dead) fails after command_timeout with one line,
 instead of hanging fab forever (SFTP has no timeout of its own)."""
+
 from __future__ import annotations
 
 import os
@@ -35,8 +36,13 @@ def test_stalled_upload_fails_after_command_timeout(ssh_farm, tmp_path):
     # Arrange: an open SFTP session whose server side (this test's sshd's session processes) is frozen
     a = ssh_farm.servers[0]
     groups = write_groups(tmp_path / "groups.json", 2)
-    path = write_hosts(ssh_farm, tmp_path / "hosts.yaml", groups, [(a.address, a.port, "0:2")],
-                       base_dir=tmp_path / "remote")
+    path = write_hosts(
+        ssh_farm,
+        tmp_path / "hosts.yaml",
+        groups,
+        [(a.address, a.port, "0:2")],
+        base_dir=tmp_path / "remote",
+    )
     path.write_text(path.read_text().replace("command_timeout: 300", "command_timeout: 1"))
     host = load_hosts(path).hosts[0]
     remote = f"{tmp_path}/groups_copy.json"
@@ -57,6 +63,8 @@ def test_stalled_upload_fails_after_command_timeout(ssh_farm, tmp_path):
         conn.close()
 
     # Assert
-    assert str(err.value) == (f"h1: upload {groups} -> {remote} stalled for 1s; fix: check the network/VPN "
-                              f"to the VM and its free disk (df -h {host.base_dir}), or raise command_timeout "
-                              f"in hosts.yaml")
+    assert str(err.value) == (
+        f"h1: upload {groups} -> {remote} stalled for 1s; fix: check the network/VPN "
+        f"to the VM and its free disk (df -h {host.base_dir}), or raise command_timeout "
+        f"in hosts.yaml"
+    )

@@ -1,5 +1,6 @@
 """The troubleshooting guide's failures as one line each: a silent server (timeout), an OOM kill,
 a closed port under fab trust, no route to host."""
+
 from __future__ import annotations
 
 import socket
@@ -18,8 +19,13 @@ def test_silent_server_times_out_with_fix(ssh_farm, tmp_path):
     listener.listen(4)
     port = listener.getsockname()[1]
     groups = write_groups(tmp_path / "groups.json", 2)
-    hosts = write_hosts(ssh_farm, tmp_path / "hosts.yaml", groups, [("127.0.0.7", port, "0:2")],
-                        base_dir=tmp_path / "remote")
+    hosts = write_hosts(
+        ssh_farm,
+        tmp_path / "hosts.yaml",
+        groups,
+        [("127.0.0.7", port, "0:2")],
+        base_dir=tmp_path / "remote",
+    )
     text = hosts.read_text().replace("connect_timeout: 5", "connect_timeout: 1")
     hosts.write_text(text)
 
@@ -38,12 +44,21 @@ def test_silent_server_times_out_with_fix(ssh_farm, tmp_path):
 def test_oom_kill_in_kernel_log_gives_worker_count(ssh_farm, tmp_path, monkeypatch):
     # Arrange: a kernel log line as the OOM killer writes it
     dmesg = "[ 812.1] Out of memory: Killed process 4242 (python3.11) total-vm:9000kB\n"
-    monkeypatch.setattr(host_tools.subprocess, "run",
-                        lambda cmd, **kw: subprocess.CompletedProcess(cmd, 0, dmesg, ""))
+    monkeypatch.setattr(
+        host_tools.subprocess,
+        "run",
+        lambda cmd, **kw: subprocess.CompletedProcess(cmd, 0, dmesg, ""),
+    )
     groups = write_groups(tmp_path / "groups.json", 2)
     a = ssh_farm.servers[0]
-    path = write_hosts(ssh_farm, tmp_path / "hosts.yaml", groups, [(a.address, a.port, "0:2")],
-                       base_dir=tmp_path / "remote", workers=20)
+    path = write_hosts(
+        ssh_farm,
+        tmp_path / "hosts.yaml",
+        groups,
+        [(a.address, a.port, "0:2")],
+        base_dir=tmp_path / "remote",
+        workers=20,
+    )
     host = load_hosts(path).hosts[0]
 
     # Act
@@ -52,8 +67,10 @@ def test_oom_kill_in_kernel_log_gives_worker_count(ssh_farm, tmp_path, monkeypat
 
     # Assert
     assert oom is True
-    assert line == ("h1: runner killed by the OOM killer (kernel log); fix: set workers: 10 for this host "
-                    "in hosts.yaml (was 20) and run fab retry")
+    assert line == (
+        "h1: runner killed by the OOM killer (kernel log); fix: set workers: 10 for this host "
+        "in hosts.yaml (was 20) and run fab retry"
+    )
 
 
 def test_trust_on_a_closed_port_is_one_line(ssh_farm, tmp_path):
@@ -65,15 +82,22 @@ def test_trust_on_a_closed_port_is_one_line(ssh_farm, tmp_path):
     from tests.farm.conftest import free_port
 
     closed = free_port("127.0.0.4")
-    path = write_hosts(ssh_farm, tmp_path / "hosts.yaml", write_groups(tmp_path / "groups.json", 2),
-                       [("127.0.0.4", closed, "0:2")], base_dir=tmp_path / "remote")
+    path = write_hosts(
+        ssh_farm,
+        tmp_path / "hosts.yaml",
+        write_groups(tmp_path / "groups.json", 2),
+        [("127.0.0.4", closed, "0:2")],
+        base_dir=tmp_path / "remote",
+    )
 
     # Act
     with pytest.raises(FarmError) as err:
         trust(load_hosts(path), "h1", yes=True)
 
     # Assert
-    assert str(err.value).startswith(f"h1: connection refused at 127.0.0.4:{closed}; fix: the VM is down")
+    assert str(err.value).startswith(
+        f"h1: connection refused at 127.0.0.4:{closed}; fix: the VM is down"
+    )
     assert "127.0.0.4" not in ssh_farm.known_hosts.read_text()
 
 
@@ -85,10 +109,14 @@ def test_no_route_to_host_is_not_called_refused():
 
     from farm.errors import explain
 
-    exc = NoValidConnectionsError({("127.0.0.9", 22): OSError(errno.EHOSTUNREACH, "No route to host")})
+    exc = NoValidConnectionsError(
+        {("127.0.0.9", 22): OSError(errno.EHOSTUNREACH, "No route to host")}
+    )
 
     # Act
     line = explain("vm1", "127.0.0.9", 22, exc, "k")
 
     # Assert
-    assert line.startswith("vm1: no route to host 127.0.0.9:22; fix: the VM is down or the network/VPN")
+    assert line.startswith(
+        "vm1: no route to host 127.0.0.9:22; fix: the VM is down or the network/VPN"
+    )

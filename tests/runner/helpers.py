@@ -1,4 +1,5 @@
 """Shared pieces of the runner tests: a tiny deterministic dataset and the CLI."""
+
 from __future__ import annotations
 
 import json
@@ -27,9 +28,14 @@ def write_bars(path: Path, start: str, end: str, seed: int = 7) -> Path:
 def write_groups(path: Path, group_ids: tuple[str, ...] = GROUP_IDS) -> Path:
     """Groups of 2 × 4 = 8 combinations each, differing in ib_end."""
     ib_ends = ["10:00", "09:30", "10:30", "11:00"]
-    groups = [{"group_id": gid, "params": {"ib_end": ib_ends[i]},
-               "grid": {"sl_mult": [0.5, 1.0], "tp_mult": [0.5, 1.0, 1.5, 2.0]}}
-              for i, gid in enumerate(group_ids)]
+    groups = [
+        {
+            "group_id": gid,
+            "params": {"ib_end": ib_ends[i]},
+            "grid": {"sl_mult": [0.5, 1.0], "tp_mult": [0.5, 1.0, 1.5, 2.0]},
+        }
+        for i, gid in enumerate(group_ids)
+    ]
     path.write_text(json.dumps({"symbol": SYMBOL, "groups": groups}))
     return path
 
@@ -45,15 +51,36 @@ def runner_env(fault: str | None = None) -> dict[str, str]:
     return env
 
 
-def run_cli(*args: Any, fault: str | None = None, timeout: float = 90) -> subprocess.CompletedProcess:
+def run_cli(
+    *args: Any, fault: str | None = None, timeout: float = 90
+) -> subprocess.CompletedProcess:
     """The runner as a real process (cwd = the repository)."""
-    return subprocess.run(runner_command(*args), cwd=REPO, env=runner_env(fault),
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        runner_command(*args),
+        cwd=REPO,
+        env=runner_env(fault),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def run_args(bars: Path, groups: Path, out: Path, *extra: Any) -> list[Any]:
-    return ["--groups-file", groups, "--data-file", bars, "--start-date", START,
-            "--end-date", END, "--workers", 2, "--output-dir", out, *extra]
+    return [
+        "--groups-file",
+        groups,
+        "--data-file",
+        bars,
+        "--start-date",
+        START,
+        "--end-date",
+        END,
+        "--workers",
+        2,
+        "--output-dir",
+        out,
+        *extra,
+    ]
 
 
 def checkpoint_lines(out: Path) -> list[dict[str, Any]]:

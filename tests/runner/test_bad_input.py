@@ -1,4 +1,5 @@
 """Bad input: one line on stderr naming the file and the field, exit code 2, no output."""
+
 from __future__ import annotations
 
 import json
@@ -10,8 +11,16 @@ from tests.runner.helpers import run_args, run_cli, write_groups
 
 
 def _groups(path, symbol="GER40", params=None):
-    path.write_text(json.dumps({"symbol": symbol, "groups": [
-        {"group_id": "g1", "params": params or {}, "grid": {"sl_mult": [0.5, 1.0]}}]}))
+    path.write_text(
+        json.dumps(
+            {
+                "symbol": symbol,
+                "groups": [
+                    {"group_id": "g1", "params": params or {}, "grid": {"sl_mult": [0.5, 1.0]}}
+                ],
+            }
+        )
+    )
     return path
 
 
@@ -31,20 +40,42 @@ def _duplicate_time(frame):
 
 
 CASES = {
-    "typo_param": (lambda d, tmp: (d.bars, _groups(tmp / "typo.json", params={"sl_mul": 1.0})),
-                   "typo.json", "sl_mul"),
+    "typo_param": (
+        lambda d, tmp: (d.bars, _groups(tmp / "typo.json", params={"sl_mul": 1.0})),
+        "typo.json",
+        "sl_mul",
+    ),
     "ib_end_after_trade_end": (
         lambda d, tmp: (d.bars, _groups(tmp / "order.json", params={"ib_end": "18:00"})),
-        "order.json", "trade_end"),
-    "unknown_symbol": (lambda d, tmp: (d.bars, _groups(tmp / "sym.json", symbol="FOO40")),
-                       "sym.json", "symbol"),
+        "order.json",
+        "trade_end",
+    ),
+    "unknown_symbol": (
+        lambda d, tmp: (d.bars, _groups(tmp / "sym.json", symbol="FOO40")),
+        "sym.json",
+        "symbol",
+    ),
     "news_filter_without_news_file": (
         lambda d, tmp: (d.bars, _groups(tmp / "news.json", params={"news_filter": True})),
-        "news.json", "news_filter"),
-    "invalid_bar": (lambda d, tmp: (_bars_with(d.bars, tmp / "invalid.parquet", _invalid_high),
-                                    write_groups(tmp / "g.json")), "invalid.parquet", "high"),
-    "duplicate_time": (lambda d, tmp: (_bars_with(d.bars, tmp / "dup.parquet", _duplicate_time),
-                                       write_groups(tmp / "g.json")), "dup.parquet", "duplicate"),
+        "news.json",
+        "news_filter",
+    ),
+    "invalid_bar": (
+        lambda d, tmp: (
+            _bars_with(d.bars, tmp / "invalid.parquet", _invalid_high),
+            write_groups(tmp / "g.json"),
+        ),
+        "invalid.parquet",
+        "high",
+    ),
+    "duplicate_time": (
+        lambda d, tmp: (
+            _bars_with(d.bars, tmp / "dup.parquet", _duplicate_time),
+            write_groups(tmp / "g.json"),
+        ),
+        "dup.parquet",
+        "duplicate",
+    ),
 }
 
 

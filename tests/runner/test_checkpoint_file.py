@@ -1,4 +1,5 @@
 """backtest.runner.checkpoint: what a resume accepts and refuses, read in-process."""
+
 from __future__ import annotations
 
 import json
@@ -7,13 +8,23 @@ import pytest
 
 from backtest.runner.checkpoint import Checkpoint, ResumeError, read_checkpoint
 
-HEADER = {"symbol": "GER40", "data_checksum": "abc", "code_version": "0.1.0+x",
-          "settings": {"risk": 1000.0, "engine": "fast"}, "group_ids": ["g1", "g2"]}
+HEADER = {
+    "symbol": "GER40",
+    "data_checksum": "abc",
+    "code_version": "0.1.0+x",
+    "settings": {"risk": 1000.0, "engine": "fast"},
+    "group_ids": ["g1", "g2"],
+}
 
 
 def _record(group_id, status="ok", sl_mult=1.0):
-    return {"group_id": group_id, "status": status, "elapsed_s": 0.1,
-            "combos": [{"params": {"sl_mult": sl_mult}, "metrics": {"total_r": 1.5}}], "best": 0}
+    return {
+        "group_id": group_id,
+        "status": status,
+        "elapsed_s": 0.1,
+        "combos": [{"params": {"sl_mult": sl_mult}, "metrics": {"total_r": 1.5}}],
+        "best": 0,
+    }
 
 
 def test_a_changed_setting_is_refused_naming_it(tmp_path):

@@ -1,4 +1,5 @@
 """--period control: the control period's dates and the default output directory."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,14 +17,29 @@ def test_control_period_uses_its_dates_and_default_output_dir(tmp_path):
     config = tmp_path / "ibsweep.yaml"
     config.write_text(f"run:\n  output_root: {tmp_path / 'output'}\n")
 
-    result = run_cli("--groups-file", groups, "--data-file", bars, "--period", "control",
-                     "--workers", 1, "--skip-charts", "--save-trades", "--config", config)
+    result = run_cli(
+        "--groups-file",
+        groups,
+        "--data-file",
+        bars,
+        "--period",
+        "control",
+        "--workers",
+        1,
+        "--skip-charts",
+        "--save-trades",
+        "--config",
+        config,
+    )
 
     out = tmp_path / "output" / f"parallel_control_{SYMBOL}"
     assert result.returncode == 0, result.stderr
     meta = full_results(out)["metadata"]
-    assert (meta["period"], meta["start_date"], meta["end_date"]) == \
-        ("control", CONTROL["start_date"], CONTROL["end_date"])
+    assert (meta["period"], meta["start_date"], meta["end_date"]) == (
+        "control",
+        CONTROL["start_date"],
+        CONTROL["end_date"],
+    )
     trades = [t for c in full_results(out)["groups"][0]["combos"] for t in c["trades"]]
     assert trades  # the data before the period would have produced trades too
     first_day = dt.date.fromisoformat(CONTROL["start_date"])

@@ -1,5 +1,6 @@
 """Ctrl-C while the runner is still loading (before the workers start) ends it with the
 interrupted exit code 130, not 1 (which means "finished, some groups failed")."""
+
 from __future__ import annotations
 
 import backtest.runner.main as runner
@@ -16,4 +17,5 @@ def test_ctrl_c_during_preparation_exits_130(dataset, tmp_path, monkeypatch, cap
 
     assert code == 130
     assert capsys.readouterr().err.strip().splitlines() == [
-        "interrupted (SIGINT) before any group ran; re-run the same command"]
+        "interrupted (SIGINT) before any group ran; re-run the same command"
+    ]

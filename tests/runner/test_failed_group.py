@@ -1,4 +1,5 @@
 """A group that raises is recorded failed, the run goes on, and its file re-runs it."""
+
 from __future__ import annotations
 
 import csv
@@ -15,8 +16,10 @@ def _summary_rows(out):
 def test_failed_group_lands_in_failed_groups_and_reruns(baseline, dataset, tmp_path):
     first, second = tmp_path / "first", tmp_path / "second"
 
-    broken = run_cli(*run_args(dataset.bars, dataset.groups, first, "--skip-charts"),
-                     fault="group_GER40_002:raise")
+    broken = run_cli(
+        *run_args(dataset.bars, dataset.groups, first, "--skip-charts"),
+        fault="group_GER40_002:raise",
+    )
     failed_file = first / f"failed_groups_{SYMBOL}.json"
     failed = json.loads(failed_file.read_text())
     rerun = run_cli(*run_args(dataset.bars, failed_file, second, "--skip-charts"))
@@ -32,20 +35,31 @@ def test_failed_group_lands_in_failed_groups_and_reruns(baseline, dataset, tmp_p
     assert _summary_rows(first)["group_GER40_001"] == _summary_rows(baseline.out)["group_GER40_001"]
 
     assert rerun.returncode == 0, rerun.stderr
-    assert _summary_rows(second) == {"group_GER40_002": _summary_rows(baseline.out)["group_GER40_002"]}
+    assert _summary_rows(second) == {
+        "group_GER40_002": _summary_rows(baseline.out)["group_GER40_002"]
+    }
     assert json.loads((second / f"failed_groups_{SYMBOL}.json").read_text())["groups"] == []
 
 
-def test_rerunning_the_failed_file_on_the_same_output_dir_completes_the_run(baseline, dataset, tmp_path):
+def test_rerunning_the_failed_file_on_the_same_output_dir_completes_the_run(
+    baseline, dataset, tmp_path
+):
     out = tmp_path / "out"
-    broken = run_cli(*run_args(dataset.bars, dataset.groups, out, "--skip-charts"),
-                     fault="group_GER40_001:raise")
+    broken = run_cli(
+        *run_args(dataset.bars, dataset.groups, out, "--skip-charts"), fault="group_GER40_001:raise"
+    )
 
-    rerun = run_cli(*run_args(dataset.bars, out / f"failed_groups_{SYMBOL}.json", out, "--skip-charts"))
+    rerun = run_cli(
+        *run_args(dataset.bars, out / f"failed_groups_{SYMBOL}.json", out, "--skip-charts")
+    )
 
     assert broken.returncode == 1
     assert rerun.returncode == 0, rerun.stderr
     assert "1 of 2 groups already finished" in rerun.stdout
-    assert [g["group_id"] for g in full_results(out)["groups"]] == ["group_GER40_001", "group_GER40_002"]
-    assert (out / f"results_summary_{SYMBOL}.csv").read_bytes() == \
-        (baseline.out / f"results_summary_{SYMBOL}.csv").read_bytes()
+    assert [g["group_id"] for g in full_results(out)["groups"]] == [
+        "group_GER40_001",
+        "group_GER40_002",
+    ]
+    assert (out / f"results_summary_{SYMBOL}.csv").read_bytes() == (
+        baseline.out / f"results_summary_{SYMBOL}.csv"
+    ).read_bytes()

@@ -1,5 +1,6 @@
 """The run's start/end time are ISO 8601 in UTC (+00:00) whatever the host's time zone,
 so runs of hosts in different zones compare and merge."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -15,8 +16,14 @@ def test_start_and_end_time_are_utc_on_a_host_in_tokyo(dataset, tmp_path, monkey
     time.tzset()
     out = tmp_path / "out"
     try:
-        code = main([str(a) for a in run_args(dataset.bars, dataset.groups, out, "--skip-charts",
-                                              "--workers", "1")])
+        code = main(
+            [
+                str(a)
+                for a in run_args(
+                    dataset.bars, dataset.groups, out, "--skip-charts", "--workers", "1"
+                )
+            ]
+        )
     finally:
         monkeypatch.undo()
         time.tzset()

@@ -1,5 +1,6 @@
 """A second run on an output directory that a run is using is refused (exit code 2)
 instead of computing every group twice and racing on the checkpoint."""
+
 from __future__ import annotations
 
 import fcntl

@@ -1,18 +1,30 @@
 """A 2 groups × 8 combinations run with 2 workers writes every io-contract file."""
+
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import json
 
+from backtest.core.version import code_version
 from backtest.data.loaders import file_checksum
 from backtest.strategy.params import PARAM_NAMES
-from backtest.core.version import code_version
 from tests.runner.helpers import END, GROUP_IDS, START, SYMBOL, full_results
 
 LEAD_COLUMNS = ["group_id", "total_r", "sharpe", "trades", "winrate", "profit_factor", "max_dd_r"]
-METADATA_KEYS = {"symbol", "period", "start_date", "end_date", "data_file", "data_checksum",
-                 "code_version", "host", "workers", "start_time", "end_time"}
+METADATA_KEYS = {
+    "symbol",
+    "period",
+    "start_date",
+    "end_date",
+    "data_file",
+    "data_checksum",
+    "code_version",
+    "host",
+    "workers",
+    "start_time",
+    "end_time",
+}
 
 
 def _rows(path):
@@ -51,8 +63,12 @@ def test_full_json_has_metadata_and_group_records(baseline, dataset):
     full = full_results(baseline.out)
     meta = full["metadata"]
     assert METADATA_KEYS <= set(meta)
-    assert (meta["symbol"], meta["period"], meta["start_date"], meta["end_date"]) == \
-        (SYMBOL, "in_sample", START, END)
+    assert (meta["symbol"], meta["period"], meta["start_date"], meta["end_date"]) == (
+        SYMBOL,
+        "in_sample",
+        START,
+        END,
+    )
     assert meta["data_checksum"] == file_checksum(dataset.bars)
     assert meta["code_version"] == code_version()
     for key in ("start_time", "end_time"):

@@ -1,4 +1,5 @@
 """backtest.runner.outputs.write_results: a pure function of its inputs (sorting, cells, atomicity)."""
+
 from __future__ import annotations
 
 import csv
@@ -7,21 +8,49 @@ from backtest.runner.outputs import read_results, write_results
 
 
 def _group(group_id, totals, status="ok"):
-    combos = [{"params": {"sl_mult": 1.0, "weekdays": [0, 2]},
-               "metrics": {"total_r": r, "sharpe": 0.5, "trades": 3, "winrate": 0.5,
-                           "profit_factor": None, "max_dd_r": 1.0, "prop_ok": True}}
-              for r in totals]
+    combos = [
+        {
+            "params": {"sl_mult": 1.0, "weekdays": [0, 2]},
+            "metrics": {
+                "total_r": r,
+                "sharpe": 0.5,
+                "trades": 3,
+                "winrate": 0.5,
+                "profit_factor": None,
+                "max_dd_r": 1.0,
+                "prop_ok": True,
+            },
+        }
+        for r in totals
+    ]
     best = max(range(len(totals)), key=lambda i: (totals[i], -i)) if totals else None
-    return {"group_id": group_id, "status": status, "elapsed_s": 0.1, "combos": combos, "best": best}
+    return {
+        "group_id": group_id,
+        "status": status,
+        "elapsed_s": 0.1,
+        "combos": combos,
+        "best": best,
+    }
 
 
 def test_ties_keep_group_order_and_cells_are_json(tmp_path):
-    groups = [_group("a", [1.0, 2.0]), _group("b", [2.0]), _group("c", [3.0]),
-              {"group_id": "d", "status": "failed", "error": "boom", "elapsed_s": 0.0,
-               "combos": [], "best": None}]
+    groups = [
+        _group("a", [1.0, 2.0]),
+        _group("b", [2.0]),
+        _group("c", [3.0]),
+        {
+            "group_id": "d",
+            "status": "failed",
+            "error": "boom",
+            "elapsed_s": 0.0,
+            "combos": [],
+            "best": None,
+        },
+    ]
 
-    paths = write_results(tmp_path, "GER40", {"symbol": "GER40"}, groups,
-                          [{"group_id": "d", "error": "boom"}])
+    paths = write_results(
+        tmp_path, "GER40", {"symbol": "GER40"}, groups, [{"group_id": "d", "error": "boom"}]
+    )
 
     with open(paths["summary"], newline="") as handle:
         rows = list(csv.DictReader(handle))

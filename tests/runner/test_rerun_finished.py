@@ -1,11 +1,17 @@
 """Re-running a finished run on its own output directory computes nothing and leaves
 every result file byte-identical (metadata included)."""
+
 from __future__ import annotations
 
 from tests.runner.helpers import SYMBOL, copy_run, run_args, run_cli
 
-FILES = (f"results_summary_{SYMBOL}.csv", f"results_combos_{SYMBOL}.csv",
-         f"results_full_{SYMBOL}.json", f"failed_groups_{SYMBOL}.json", "checkpoint.jsonl")
+FILES = (
+    f"results_summary_{SYMBOL}.csv",
+    f"results_combos_{SYMBOL}.csv",
+    f"results_full_{SYMBOL}.json",
+    f"failed_groups_{SYMBOL}.json",
+    "checkpoint.jsonl",
+)
 
 
 def test_rerun_of_a_finished_run_leaves_its_files_identical(baseline, dataset, tmp_path):

@@ -1,8 +1,15 @@
 """The same run twice gives byte-identical tables and the same full results."""
+
 from __future__ import annotations
 
-from tests.runner.helpers import (combos_bytes, full_results, run_args, run_cli, summary_bytes,
-                                  without_run_time)
+from tests.runner.helpers import (
+    combos_bytes,
+    full_results,
+    run_args,
+    run_cli,
+    summary_bytes,
+    without_run_time,
+)
 
 
 def test_second_run_gives_identical_results(baseline, dataset, tmp_path):

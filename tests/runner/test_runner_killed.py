@@ -1,5 +1,6 @@
 """kill -9 of the runner itself: its workers go too (none is left behind waiting or
 computing), and the same command again finishes the run as if nothing happened."""
+
 from __future__ import annotations
 
 import os
@@ -7,8 +8,16 @@ import signal
 import subprocess
 import time
 
-from tests.runner.helpers import (REPO, checkpoint_lines, combos_bytes, run_args, run_cli,
-                                  runner_command, runner_env, summary_bytes)
+from tests.runner.helpers import (
+    REPO,
+    checkpoint_lines,
+    combos_bytes,
+    run_args,
+    run_cli,
+    runner_command,
+    runner_env,
+    summary_bytes,
+)
 
 
 def _children(pid: int) -> list[int]:
@@ -37,11 +46,19 @@ def _wait(condition, limit_s: float = 30.0) -> bool:
 def test_sigkilled_runner_leaves_no_workers_and_resumes(baseline, dataset, tmp_path):
     out = tmp_path / "out"
     args = run_args(dataset.bars, dataset.groups, out, "--skip-charts")
-    proc = subprocess.Popen(runner_command(*args), cwd=REPO,
-                            env=runner_env("group_GER40_002:sleep=30"),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    assert _wait(lambda: (out / "checkpoint.jsonl").exists()
-                 and any(r.get("group_id") == "group_GER40_001" for r in checkpoint_lines(out)))
+    proc = subprocess.Popen(
+        runner_command(*args),
+        cwd=REPO,
+        env=runner_env("group_GER40_002:sleep=30"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    assert _wait(
+        lambda: (
+            (out / "checkpoint.jsonl").exists()
+            and any(r.get("group_id") == "group_GER40_001" for r in checkpoint_lines(out))
+        )
+    )
     workers = _children(proc.pid)
 
     proc.kill()

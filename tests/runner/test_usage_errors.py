@@ -1,5 +1,6 @@
 """Command-line mistakes and unreadable inputs are bad input like any other: one line on
 stderr naming the option or file, exit code 2, nothing written."""
+
 from __future__ import annotations
 
 import errno

@@ -1,27 +1,33 @@
 """Small hand-made bar series for the kernel tests (prices in whole points)."""
+
 from __future__ import annotations
 
 from typing import Any
 
 import pandas as pd
 
-from backtest.data.bars import Bars, bars_from_frame
 from backtest.core.config import symbol_spec
+from backtest.data.bars import Bars, bars_from_frame
 from backtest.strategy.params import resolve_params
 
 
-def make_bars(rows: list[tuple[str, int, int, int, int]], symbol: str = "GER40",
-              utc: bool = False) -> Bars:
+def make_bars(
+    rows: list[tuple[str, int, int, int, int]], symbol: str = "GER40", utc: bool = False
+) -> Bars:
     """Bars from ``("YYYY-MM-DD HH:MM", open, high, low, close)`` rows in points;
     times are the symbol's local time unless ``utc``."""
     spec = symbol_spec(symbol)
     times = pd.DatetimeIndex([r[0] for r in rows])
     times = times.tz_localize("UTC") if utc else times.tz_localize(spec.timezone)
-    frame = pd.DataFrame({
-        "time": times.tz_convert("UTC"),
-        **{col: [r[i] * spec.point for r in rows]
-           for i, col in enumerate(("open", "high", "low", "close"), start=1)},
-    })
+    frame = pd.DataFrame(
+        {
+            "time": times.tz_convert("UTC"),
+            **{
+                col: [r[i] * spec.point for r in rows]
+                for i, col in enumerate(("open", "high", "low", "close"), start=1)
+            },
+        }
+    )
     return bars_from_frame(frame, spec)
 
 
@@ -40,6 +46,16 @@ IB_ROWS = [  # IB 09:00-09:02 on Tue 2024-03-05: IBH 1010, IBL 990, IB 20 points
 
 def brief(trades) -> list[tuple[int, int, int, int, int, int, int, str]]:
     """(entry_bar, exit_bar, direction, entry, exit, sl, tp, reason) per trade."""
-    return [(int(t["entry_bar"]), int(t["exit_bar"]), int(t["direction"]), int(t["entry"]),
-             int(t["exit"]), int(t["sl"]), int(t["tp"]), ("sl", "tp", "close")[t["reason"]])
-            for t in trades]
+    return [
+        (
+            int(t["entry_bar"]),
+            int(t["exit_bar"]),
+            int(t["direction"]),
+            int(t["entry"]),
+            int(t["exit"]),
+            int(t["sl"]),
+            int(t["tp"]),
+            ("sl", "tp", "close")[t["reason"]],
+        )
+        for t in trades
+    ]

@@ -1,4 +1,5 @@
 """The benchmark's grids are the workloads docs/BENCHMARK.md describes."""
+
 from __future__ import annotations
 
 import json
@@ -15,7 +16,10 @@ def test_standard_grid_is_1000_distinct_combinations_over_two_ib_windows():
     combos = standard_grid()
     # Assert
     assert len(combos) == len(_distinct(combos)) == 1000
-    assert {(c["ib_start"], c["ib_end"]) for c in combos} == {("09:00", "10:00"), ("08:00", "09:00")}
+    assert {(c["ib_start"], c["ib_end"]) for c in combos} == {
+        ("09:00", "10:00"),
+        ("08:00", "09:00"),
+    }
 
 
 def test_reference_grid_is_16_distinct_combinations():

@@ -7,6 +7,7 @@ close_time, weekends) × random parameters, through ``backtest.engines.sweep.run
 and ``backtest.engines.adapter.run_combo``. ~300 examples by default;
 ``HYPOTHESIS_PROFILE=thorough`` (or ``IBSWEEP_DIFF_EXAMPLES=N``) runs many more.
 """
+
 from __future__ import annotations
 
 import os
@@ -19,17 +20,21 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from backtest.data.bars import Bars, bars_from_frame
 from backtest.core.config import symbol_spec
 from backtest.core.settings import RunSettings
-from backtest.strategy.params import resolve_params
+from backtest.data.bars import Bars, bars_from_frame
 from backtest.engines.sweep import run_sweep
+from backtest.strategy.params import resolve_params
 
-adapter = pytest.importorskip("backtest.engines.adapter", reason="the emulator (backtest.engines.adapter) is not there yet")
+adapter = pytest.importorskip(
+    "backtest.engines.adapter", reason="the emulator (backtest.engines.adapter) is not there yet"
+)
 
-EXAMPLES = int(os.environ.get(
-    "IBSWEEP_DIFF_EXAMPLES",
-    5000 if os.environ.get("HYPOTHESIS_PROFILE") == "thorough" else 300))
+EXAMPLES = int(
+    os.environ.get(
+        "IBSWEEP_DIFF_EXAMPLES", 5000 if os.environ.get("HYPOTHESIS_PROFILE") == "thorough" else 300
+    )
+)
 
 # First days of the series: a week across the spring and the autumn DST change
 # (last Sunday of March / October, the same dates in Berlin and London), a
@@ -87,11 +92,15 @@ def bar_series(draw) -> Series:
         lo = min(o, c) - int(rng.integers(0, reach + 1))
         opens[i], highs[i], lows[i], closes[i] = o, h, lo, c
         price = c
-    frame = pd.DataFrame({
-        "time": pd.DatetimeIndex(times),
-        "open": opens * spec.point, "high": highs * spec.point,
-        "low": lows * spec.point, "close": closes * spec.point,
-    })
+    frame = pd.DataFrame(
+        {
+            "time": pd.DatetimeIndex(times),
+            "open": opens * spec.point,
+            "high": highs * spec.point,
+            "low": lows * spec.point,
+            "close": closes * spec.point,
+        }
+    )
     return Series(bars_from_frame(frame, spec), hour * 60 + minute, span)
 
 
@@ -113,13 +122,16 @@ def combination(draw, series: Series, windows: tuple[int, int, int, int]) -> dic
         max_ib = 0.0
     weekdays = draw(st.lists(st.integers(0, 6), min_size=1, max_size=7, unique=True))
     overrides = {
-        "ib_start": _hhmm(ib_start), "ib_end": _hhmm(ib_end),
-        "trade_end": _hhmm(min(trade_end, 1439)), "close_time": _hhmm(min(close_time, 1439)),
+        "ib_start": _hhmm(ib_start),
+        "ib_end": _hhmm(ib_end),
+        "trade_end": _hhmm(min(trade_end, 1439)),
+        "close_time": _hhmm(min(close_time, 1439)),
         "direction": draw(st.sampled_from(("both", "both", "long", "short"))),
         "entry_buffer": draw(st.sampled_from((0.0, 0.0, 0.1, 0.25, 0.5))),
         "sl_mult": draw(st.sampled_from((0.05, 0.25, 0.5, 1.0, 1.5, 2.0, 0.33))),
         "tp_mult": draw(st.sampled_from((0.0, 0.01, 0.5, 1.0, 2.0, 3.0, 0.77))),
-        "min_ib": min_ib, "max_ib": max_ib,
+        "min_ib": min_ib,
+        "max_ib": max_ib,
         "max_trades_per_day": draw(st.sampled_from((1, 1, 2, 3, 5))),
         "weekdays": sorted(weekdays) if draw(st.booleans()) else [0, 1, 2, 3, 4, 5, 6],
         "news_filter": draw(st.booleans()),
@@ -139,9 +151,16 @@ def sweep_case(draw) -> tuple[Bars, list[dict[str, Any]], RunSettings]:
     combos = draw(st.lists(combination(series, windows), min_size=1, max_size=4))
     times = series.bars.time_ns
     n_events = draw(st.integers(0, 4))
-    events = np.sort(np.array([
-        times[draw(st.integers(0, len(times) - 1))] + draw(st.sampled_from((0, 60, -120, 30))) * 10**9
-        for _ in range(n_events)], dtype=np.int64))
+    events = np.sort(
+        np.array(
+            [
+                times[draw(st.integers(0, len(times) - 1))]
+                + draw(st.sampled_from((0, 60, -120, 30))) * 10**9
+                for _ in range(n_events)
+            ],
+            dtype=np.int64,
+        )
+    )
     risk = draw(st.sampled_from((1000.0, 1000.0, 0.5, 0.1, 0.01, 0.002)))
     return series.bars, combos, RunSettings(risk=risk, news_ns=events)
 
@@ -150,8 +169,12 @@ def _describe(trades: np.ndarray) -> list[tuple]:
     return [tuple(t.item()) for t in trades]
 
 
-@settings(max_examples=EXAMPLES, deadline=None, derandomize=EXAMPLES <= 300,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=EXAMPLES <= 300,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(case=sweep_case())
 def test_sweep_equals_emulator(case):
     # Arrange

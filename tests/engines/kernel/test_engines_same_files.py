@@ -1,11 +1,20 @@
 """The same groups file through --engine emulator and the default (fast) engine
 gives identical result files: summary, combos, and every trade in the full JSON."""
+
 from __future__ import annotations
 
 import json
 
-from tests.runner.helpers import (SYMBOL, combos_bytes, run_args, run_cli, summary_bytes,
-                                  without_run_time, write_bars, write_groups)
+from tests.runner.helpers import (
+    SYMBOL,
+    combos_bytes,
+    run_args,
+    run_cli,
+    summary_bytes,
+    without_run_time,
+    write_bars,
+    write_groups,
+)
 
 
 def _full_without_engine(out):
@@ -20,8 +29,9 @@ def test_emulator_and_fast_engine_write_identical_results(tmp_path):
     fast, emulator = tmp_path / "fast", tmp_path / "emulator"
 
     run_fast = run_cli(*run_args(bars, groups, fast, "--save-trades", "--skip-charts"))
-    run_emu = run_cli(*run_args(bars, groups, emulator, "--save-trades", "--skip-charts",
-                                "--engine", "emulator"))
+    run_emu = run_cli(
+        *run_args(bars, groups, emulator, "--save-trades", "--skip-charts", "--engine", "emulator")
+    )
 
     assert run_fast.returncode == 0, run_fast.stderr
     assert run_emu.returncode == 0, run_emu.stderr

@@ -1,5 +1,6 @@
 """A sweep's result for a combination does not depend on the other combinations
 it runs with (shared tables, batches of BATCH, mixed windows and news)."""
+
 from __future__ import annotations
 
 import itertools
@@ -19,8 +20,15 @@ def _bars():
         for minute in range(40):
             o = price
             c = o + int(rng.integers(-6, 7))
-            rows.append((f"{day} 09:{minute:02d}", o, max(o, c) + int(rng.integers(0, 5)),
-                         min(o, c) - int(rng.integers(0, 5)), c))
+            rows.append(
+                (
+                    f"{day} 09:{minute:02d}",
+                    o,
+                    max(o, c) + int(rng.integers(0, 5)),
+                    min(o, c) - int(rng.integers(0, 5)),
+                    c,
+                )
+            )
             price = c
     return make_bars(rows)
 
@@ -28,11 +36,24 @@ def _bars():
 def test_each_combination_alone_equals_it_in_a_large_sweep():
     # Arrange: more combinations than one batch, over two windows and news settings
     bars = _bars()
-    combos = [params(ib_end=ib_end, sl_mult=sl, tp_mult=tp, direction=d, max_trades_per_day=m,
-                     news_filter=news)
-              for ib_end, sl, tp, d, m, news in itertools.product(
-                  ("09:02", "09:05"), (0.3, 0.6, 1.0), (0.0, 0.7, 1.5), ("both", "long", "short"),
-                  (1, 3), (False, True))]
+    combos = [
+        params(
+            ib_end=ib_end,
+            sl_mult=sl,
+            tp_mult=tp,
+            direction=d,
+            max_trades_per_day=m,
+            news_filter=news,
+        )
+        for ib_end, sl, tp, d, m, news in itertools.product(
+            ("09:02", "09:05"),
+            (0.3, 0.6, 1.0),
+            (0.0, 0.7, 1.5),
+            ("both", "long", "short"),
+            (1, 3),
+            (False, True),
+        )
+    ]
     events = np.array([pd.Timestamp("2024-03-05 08:06", tz="UTC").value], dtype=np.int64)
     settings = RunSettings(news_ns=events)
     assert len(combos) > BATCH

@@ -1,4 +1,5 @@
 """Entries of the fast sweep: fill at the level, at the open, and which level first."""
+
 from __future__ import annotations
 
 from backtest.core.settings import RunSettings
@@ -10,8 +11,14 @@ CLOSE_BAR = ("2024-03-05 09:20", 1005, 1006, 1004, 1005)
 
 def test_long_fills_at_level_on_rising_bar_and_takes_profit_later():
     # Arrange: 09:02 rises 1000→999→1012: the buy stop 1010 fills on low→high
-    bars = make_bars(IB_ROWS + [("2024-03-05 09:02", 1000, 1012, 999, 1011),
-                                ("2024-03-05 09:03", 1011, 1031, 1011, 1030), CLOSE_BAR])
+    bars = make_bars(
+        IB_ROWS
+        + [
+            ("2024-03-05 09:02", 1000, 1012, 999, 1011),
+            ("2024-03-05 09:03", 1011, 1031, 1011, 1030),
+            CLOSE_BAR,
+        ]
+    )
     # Act
     [(trades, skipped)] = run_sweep(bars, [params()], RunSettings())
     # Assert: D = T = 20; TP 1030 reached on 09:03's low→high segment
@@ -49,8 +56,14 @@ def test_rising_bar_touching_both_levels_fills_short_first():
 
 def test_direction_long_ignores_the_sell_stop_and_buffer_moves_the_level():
     # Arrange: 09:02 touches 990 only; 09:03 reaches 1015 = IBH + 0.25 × 20
-    bars = make_bars(IB_ROWS + [("2024-03-05 09:02", 995, 996, 985, 994),
-                                ("2024-03-05 09:03", 1000, 1016, 999, 1014), CLOSE_BAR])
+    bars = make_bars(
+        IB_ROWS
+        + [
+            ("2024-03-05 09:02", 995, 996, 985, 994),
+            ("2024-03-05 09:03", 1000, 1016, 999, 1014),
+            CLOSE_BAR,
+        ]
+    )
     # Act
     [(trades, _)] = run_sweep(bars, [params(direction="long", entry_buffer=0.25)], RunSettings())
     # Assert

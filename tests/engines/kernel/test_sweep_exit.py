@@ -1,4 +1,5 @@
 """Exits of the fast sweep: SL/TP order within a bar, gaps, and the day's close."""
+
 from __future__ import annotations
 
 import pytest
@@ -10,12 +11,15 @@ from tests.engines.kernel.helpers import IB_ROWS, brief, make_bars, params
 ENTRY = ("2024-03-05 09:02", 1000, 1012, 999, 1011)  # long 1010, SL 990, TP 1030
 
 
-@pytest.mark.parametrize("bar, expected", [
-    (("2024-03-05 09:03", 1010, 1035, 985, 1000), (1030, "tp")),  # falling: high first
-    (("2024-03-05 09:03", 1010, 1035, 985, 1020), (990, "sl")),   # rising: low first
-    (("2024-03-05 09:03", 980, 1000, 975, 990), (980, "sl")),     # opens below SL
-    (("2024-03-05 09:03", 1040, 1041, 1020, 1021), (1040, "tp")),  # opens above TP
-])
+@pytest.mark.parametrize(
+    "bar, expected",
+    [
+        (("2024-03-05 09:03", 1010, 1035, 985, 1000), (1030, "tp")),  # falling: high first
+        (("2024-03-05 09:03", 1010, 1035, 985, 1020), (990, "sl")),  # rising: low first
+        (("2024-03-05 09:03", 980, 1000, 975, 990), (980, "sl")),  # opens below SL
+        (("2024-03-05 09:03", 1040, 1041, 1020, 1021), (1040, "tp")),  # opens above TP
+    ],
+)
 def test_sl_or_tp_on_a_later_bar(bar, expected):
     # Arrange
     bars = make_bars(IB_ROWS + [ENTRY, bar])
@@ -37,8 +41,14 @@ def test_open_position_closes_at_open_of_first_bar_at_close_time_even_beyond_sl(
 
 def test_day_without_bar_after_close_time_closes_at_last_close():
     # Arrange: the day ends at 09:05; the next day's bars do not count
-    bars = make_bars(IB_ROWS + [ENTRY, ("2024-03-05 09:05", 1011, 1015, 1008, 1013),
-                                ("2024-03-06 09:30", 2000, 2000, 2000, 2000)])
+    bars = make_bars(
+        IB_ROWS
+        + [
+            ENTRY,
+            ("2024-03-05 09:05", 1011, 1015, 1008, 1013),
+            ("2024-03-06 09:30", 2000, 2000, 2000, 2000),
+        ]
+    )
     # Act
     [(trades, _)] = run_sweep(bars, [params()], RunSettings())
     # Assert
@@ -47,8 +57,14 @@ def test_day_without_bar_after_close_time_closes_at_last_close():
 
 def test_no_take_profit_when_tp_mult_is_zero():
     # Arrange: 09:03 would reach a 1:1 TP at 1030
-    bars = make_bars(IB_ROWS + [ENTRY, ("2024-03-05 09:03", 1011, 1031, 1011, 1030),
-                                ("2024-03-05 09:20", 1025, 1026, 1024, 1025)])
+    bars = make_bars(
+        IB_ROWS
+        + [
+            ENTRY,
+            ("2024-03-05 09:03", 1011, 1031, 1011, 1030),
+            ("2024-03-05 09:20", 1025, 1026, 1024, 1025),
+        ]
+    )
     # Act
     [(trades, _)] = run_sweep(bars, [params(tp_mult=0.0)], RunSettings())
     # Assert

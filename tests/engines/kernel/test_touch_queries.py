@@ -1,4 +1,5 @@
 """The sparse-table "first bar that touches a level" queries agree with a scan."""
+
 from __future__ import annotations
 
 import numpy as np

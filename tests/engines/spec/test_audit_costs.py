@@ -1,4 +1,5 @@
 """Spread and commission, both non-zero, each converted with floor(x / point + 0.5)."""
+
 import pytest
 
 from tests.engines.spec.bar_factory import make_bars
@@ -8,11 +9,16 @@ from tests.engines.spec.both_engines import brief, run_both
 def test_xauusd_short_pays_spread_and_commission():
     # Arrange: London = UTC in early March; IB 08:00 → IB = 2000 points,
     # S = 1990, SL 2010, TP 1970; spread 0.25 → 25 points, commission 0.07 → 7.
-    bars = make_bars([
-        ("08:00", 2000, 2010, 1990, 2005),
-        ("09:00", 1995, 1996, 1989, 1990),  # falling 1995 → 1996 → 1989: short at 1990
-        ("09:01", 1990, 1991, 1969, 1975),  # falling 1990 → 1991 → 1969: TP 1970
-    ], symbol="XAUUSD", spread=0.25, commission=0.07)
+    bars = make_bars(
+        [
+            ("08:00", 2000, 2010, 1990, 2005),
+            ("09:00", 1995, 1996, 1989, 1990),  # falling 1995 → 1996 → 1989: short at 1990
+            ("09:01", 1990, 1991, 1969, 1975),  # falling 1990 → 1991 → 1969: TP 1970
+        ],
+        symbol="XAUUSD",
+        spread=0.25,
+        commission=0.07,
+    )
 
     # Act
     [trade], _, metrics = run_both(bars)

@@ -3,6 +3,7 @@
 Spec 1/4: "the bar before" is the previous row of the loaded data, across days
 and the start of the period; the runner loads the whole file, then slices it.
 """
+
 from backtest.data.loaders import load_period_bars
 from tests.engines.spec.both_engines import brief, run_both
 

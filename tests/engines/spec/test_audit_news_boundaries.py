@@ -1,5 +1,6 @@
 """The news block is inclusive at event − news_before and event + news_after,
 and only high-impact events of the symbol's currencies count (GER40: EUR)."""
+
 from backtest.data.news import event_times, load_news
 from tests.engines.spec.bar_factory import IB_BAR, make_bars
 from tests.engines.spec.both_engines import run_both
@@ -21,8 +22,7 @@ def test_bars_at_both_block_edges_are_blocked_the_next_one_enters(tmp_path):
     bars = make_bars([IB_BAR, ("10:15", *TOUCH_L), ("10:45", *TOUCH_L), ("10:46", *TOUCH_L)])
 
     # Act
-    records, _, _ = run_both(bars, news_ns=events, news_filter=True,
-                             news_before=15, news_after=15)
+    records, _, _ = run_both(bars, news_ns=events, news_filter=True, news_before=15, news_after=15)
 
     # Assert
     assert len(events) == 1

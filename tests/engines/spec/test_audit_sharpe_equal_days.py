@@ -4,6 +4,7 @@ Three trading days, each one long at 110 closed at 112 by the 22:00 bar,
 spread 0: r = 200 / 2000 = 0.1 every day. In float64 their mean is
 0.10000000000000002, so a plain sum of squared deviations is ~1e-34, not 0.
 """
+
 import pytest
 
 from tests.engines.spec.bar_factory import make_bars
@@ -11,9 +12,11 @@ from tests.engines.spec.both_engines import run_both
 
 
 def _day(date: str) -> list[tuple]:
-    return [(f"{date} 09:00", 100, 110, 90, 105),
-            (f"{date} 10:01", 107, 111, 106, 109),   # rising 107 → 106 → 111: long at 110
-            (f"{date} 22:00", 112, 113, 111, 112)]   # close at 112
+    return [
+        (f"{date} 09:00", 100, 110, 90, 105),
+        (f"{date} 10:01", 107, 111, 106, 109),  # rising 107 → 106 → 111: long at 110
+        (f"{date} 22:00", 112, 113, 111, 112),
+    ]  # close at 112
 
 
 def test_identical_daily_r_gives_sharpe_zero():

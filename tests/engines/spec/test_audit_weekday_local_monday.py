@@ -3,6 +3,7 @@
 XAUUSD in British Summer Time: the Monday 2024-06-10 starts at 23:00 UTC on
 Sunday, so the day's first bar has a Sunday UTC date.
 """
+
 import pytest
 
 from tests.engines.spec.bar_factory import make_bars
@@ -10,8 +11,8 @@ from tests.engines.spec.both_engines import run_both
 
 ROWS = [
     ("00:30", 2000, 2001, 1999, 2000.5),  # 2024-06-09 23:30 UTC (a Sunday)
-    ("08:00", 2000, 2010, 1990, 2005),    # IB 1990..2010
-    ("09:00", 2005, 2011, 2004, 2010),    # rising 2005 → 2004 → 2011: long at 2010
+    ("08:00", 2000, 2010, 1990, 2005),  # IB 1990..2010
+    ("09:00", 2005, 2011, 2004, 2010),  # rising 2005 → 2004 → 2011: long at 2010
 ]
 
 

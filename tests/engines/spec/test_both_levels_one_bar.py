@@ -1,4 +1,5 @@
 """When one bar reaches L and S, the path order decides which order fills."""
+
 from tests.engines.spec.bar_factory import IB_BAR, make_bars, run
 
 

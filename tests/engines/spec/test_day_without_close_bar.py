@@ -1,16 +1,19 @@
 """A day without a bar at or after close_time closes at its last bar's close."""
+
 from tests.engines.spec.bar_factory import IB_BAR, make_bars, run
 
 
 def test_exit_at_close_of_last_bar_of_the_day():
     # Arrange: long at 110; the day's last bar opens 21:30 and closes at 116;
     # the next trading day starts after midnight.
-    bars = make_bars([
-        IB_BAR,
-        ("10:01", 107, 115, 106, 114),
-        ("21:30", 114, 118, 112, 116),
-        ("2024-03-06 01:15", 140, 141, 139, 140),
-    ])
+    bars = make_bars(
+        [
+            IB_BAR,
+            ("10:01", 107, 115, 106, 114),
+            ("21:30", 114, 118, 112, 116),
+            ("2024-03-06 01:15", 140, 141, 139, 140),
+        ]
+    )
 
     # Act
     records, _, trades = run(bars)
@@ -31,5 +34,9 @@ def test_entry_on_the_last_bar_closes_at_its_close():
 
     # Assert
     [trade] = records
-    assert (trade["entry_price"], trade["exit_price"], trade["exit_reason"]) == (110.0, 111.0, "close")
+    assert (trade["entry_price"], trade["exit_price"], trade["exit_reason"]) == (
+        110.0,
+        111.0,
+        "close",
+    )
     assert trade["entry_time"] == trade["exit_time"] == "2024-03-05T09:00:00+00:00"

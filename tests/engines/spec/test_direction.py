@@ -1,4 +1,5 @@
 """direction long / short places only that side's stop order."""
+
 from tests.engines.spec.bar_factory import IB_BAR, make_bars, run
 
 

@@ -1,4 +1,5 @@
 """A doji bar takes the opposite path direction of the bar before it."""
+
 import numpy as np
 
 from tests.engines.spec.bar_factory import make_bars, run
@@ -50,8 +51,9 @@ def test_first_row_doji_is_falling_and_a_chain_alternates():
 
 def test_bar_before_crosses_the_period_start():
     # Arrange: the day before ends with a falling bar; the period starts on the doji's day.
-    bars = make_bars([("2024-03-04 21:59", 101, 102, 99, 100),
-                      ("09:00", 100, 110, 90, 100), DOJI_1000])
+    bars = make_bars(
+        [("2024-03-04 21:59", 101, 102, 99, 100), ("09:00", 100, 110, 90, 100), DOJI_1000]
+    )
     period = bars.between("2024-03-05", "2024-03-05")
 
     # Act

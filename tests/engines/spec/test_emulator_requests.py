@@ -1,4 +1,5 @@
 """The emulator answers MT5-shaped requests with MT5 retcodes and shows no future bar."""
+
 from backtest.emulator import mt5_emulator as mt5
 from tests.engines.spec.bar_factory import IB_BAR, make_bars
 
@@ -20,12 +21,26 @@ class Recorder:
         self.seen_rates[bar.minute] = rates
         if bar.minute == 600:
             send = self.emulator.order_send
-            self.results["bad_stops"] = send({"action": mt5.TRADE_ACTION_PENDING,
-                                              "type": mt5.ORDER_TYPE_BUY_STOP, "price": 11000,
-                                              "sl": 11500, "tp": 0, "volume": 1.0})
-            self.results["placed"] = send({"action": mt5.TRADE_ACTION_PENDING,
-                                           "type": mt5.ORDER_TYPE_BUY_STOP, "price": 11000,
-                                           "sl": 9000, "tp": 13000, "volume": 1.0})
+            self.results["bad_stops"] = send(
+                {
+                    "action": mt5.TRADE_ACTION_PENDING,
+                    "type": mt5.ORDER_TYPE_BUY_STOP,
+                    "price": 11000,
+                    "sl": 11500,
+                    "tp": 0,
+                    "volume": 1.0,
+                }
+            )
+            self.results["placed"] = send(
+                {
+                    "action": mt5.TRADE_ACTION_PENDING,
+                    "type": mt5.ORDER_TYPE_BUY_STOP,
+                    "price": 11000,
+                    "sl": 9000,
+                    "tp": 13000,
+                    "volume": 1.0,
+                }
+            )
             self.results["remove_unknown"] = send({"action": mt5.TRADE_ACTION_REMOVE, "order": 999})
             self.results["unsupported"] = send({"action": 2})
 

@@ -1,4 +1,5 @@
 """Levels sit dist(entry_buffer) beyond the IB high and low."""
+
 import pytest
 
 from tests.engines.spec.bar_factory import IB_BAR, make_bars, run
@@ -29,10 +30,13 @@ def test_buffer_moves_the_short_level_down():
     assert (trade["direction"], trade["entry_price"], trade["sl"]) == ("short", 88.0, 108.0)
 
 
-@pytest.mark.parametrize("buffer, level", [
-    (0.0004, 110.01),  # floor(0.8 + 0.5) = 1 point
-    (0.0002, 110.0),   # floor(0.4 + 0.5) = 0 points
-])
+@pytest.mark.parametrize(
+    "buffer, level",
+    [
+        (0.0004, 110.01),  # floor(0.8 + 0.5) = 1 point
+        (0.0002, 110.0),  # floor(0.4 + 0.5) = 0 points
+    ],
+)
 def test_buffer_rounds_to_whole_points(buffer, level):
     # Arrange
     bars = make_bars([IB_BAR, ("10:00", 105, 111, 104, 110.5)])

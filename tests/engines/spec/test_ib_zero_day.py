@@ -1,4 +1,5 @@
 """A day with no IB bar, or IB <= 0, has no trade."""
+
 from tests.engines.spec.bar_factory import make_bars, run
 
 BREAKOUT = [("10:00", 100, 100.5, 99.5, 100), ("10:01", 100, 150, 50, 120)]
@@ -28,8 +29,13 @@ def test_no_ib_bar_has_no_trade():
 
 def test_ib_uses_only_bars_from_ib_start():
     # Arrange: 08:59 spans 90..110 but only 09:00 (99..101) is in the IB: L = 101.
-    bars = make_bars([("08:59", 100, 110, 90, 105), ("09:00", 100, 101, 99, 100.5),
-                      ("10:00", 100.5, 101.5, 100.2, 101)])
+    bars = make_bars(
+        [
+            ("08:59", 100, 110, 90, 105),
+            ("09:00", 100, 101, 99, 100.5),
+            ("10:00", 100.5, 101.5, 100.2, 101),
+        ]
+    )
 
     # Act
     records, _, _ = run(bars)

@@ -1,15 +1,18 @@
 """A long fills at L and exits at its take-profit level."""
+
 from tests.engines.spec.bar_factory import IB_BAR, make_bars, run
 
 
 def test_long_fills_at_level_and_exits_at_tp():
     # Arrange: 10:01 rises through L=110; 10:02 reaches TP=130.
-    bars = make_bars([
-        IB_BAR,
-        ("10:00", 105, 108, 104, 107),
-        ("10:01", 107, 115, 106, 114),
-        ("10:02", 114, 131, 113, 130),
-    ])
+    bars = make_bars(
+        [
+            IB_BAR,
+            ("10:00", 105, 108, 104, 107),
+            ("10:01", 107, 115, 106, 114),
+            ("10:02", 114, 131, 113, 130),
+        ]
+    )
 
     # Act
     records, skipped, trades = run(bars)

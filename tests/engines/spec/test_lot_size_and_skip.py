@@ -1,10 +1,11 @@
 """Lots from risk, rounded down to the step; below volume_min the day is skipped."""
+
 from tests.engines.spec.bar_factory import IB_BAR, make_bars, run
 
 DAY1 = [
     IB_BAR,
     ("10:01", 107, 115, 106, 114),  # reaches L = 110
-    ("10:02", 114, 115, 85, 86),    # reaches S = 90 later the same day
+    ("10:02", 114, 115, 85, 86),  # reaches S = 90 later the same day
 ]
 DAY2_QUIET = [
     ("2024-03-06 09:00", 100, 110, 90, 105),

@@ -1,11 +1,12 @@
 """Several entries a day, but never one on the bar of the last exit."""
+
 from tests.engines.spec.bar_factory import IB_BAR, make_bars, run
 
 ROWS = [
     IB_BAR,
     ("10:01", 107, 115, 106, 114),  # long at 110, SL 90
-    ("10:02", 110, 111, 85, 86),    # falling: SL 90, then the path goes on through S=90
-    ("10:03", 86, 87, 84, 85),      # opens below S: the short fills at the open
+    ("10:02", 110, 111, 85, 86),  # falling: SL 90, then the path goes on through S=90
+    ("10:03", 86, 87, 84, 85),  # opens below S: the short fills at the open
     ("10:04", 85, 86, 84, 85),
 ]
 
@@ -18,7 +19,9 @@ def test_no_entry_on_exit_bar_and_reentry_on_the_next_bar():
     records, _, trades = run(bars, max_trades_per_day=2)
 
     # Assert
-    assert [(r["direction"], r["entry_price"], r["exit_price"], r["exit_reason"]) for r in records] == [
+    assert [
+        (r["direction"], r["entry_price"], r["exit_price"], r["exit_reason"]) for r in records
+    ] == [
         ("long", 110.0, 90.0, "sl"),
         ("short", 86.0, 85.0, "close"),
     ]
@@ -53,5 +56,8 @@ def test_limit_counts_entries_of_the_day_only():
 
     # Assert
     assert [(r["entry_price"], r["exit_reason"]) for r in records] == [
-        (110.0, "sl"), (86.0, "sl"), (112.0, "close")]
+        (110.0, "sl"),
+        (86.0, "sl"),
+        (112.0, "close"),
+    ]
     assert records[2]["entry_time"] == "2024-03-06T09:00:00+00:00"

@@ -1,4 +1,5 @@
 """T = max(1, dist(tp_mult)) when tp_mult > 0."""
+
 import pytest
 
 from tests.engines.spec.bar_factory import make_bars, run
@@ -10,10 +11,13 @@ ROWS = [
 ]
 
 
-@pytest.mark.parametrize("tp_mult, tp", [
-    (0.1, 100.02),  # floor(0.1 + 0.5) = 0 → T = 1 point
-    (1.6, 100.03),  # floor(1.6 + 0.5) = 2 points
-])
+@pytest.mark.parametrize(
+    "tp_mult, tp",
+    [
+        (0.1, 100.02),  # floor(0.1 + 0.5) = 0 → T = 1 point
+        (1.6, 100.03),  # floor(1.6 + 0.5) = 2 points
+    ],
+)
 def test_target_is_at_least_one_point(tp_mult, tp):
     # Arrange
     bars = make_bars(ROWS)

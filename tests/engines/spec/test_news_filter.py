@@ -1,4 +1,5 @@
 """No entry on a bar whose open lies in [event - before, event + after] (inclusive)."""
+
 import pytest
 
 from tests.engines.spec.bar_factory import IB_BAR, make_bars, run, utc_ns
@@ -35,18 +36,27 @@ def test_entry_one_minute_before_the_block():
     assert records[0]["entry_time"] == "2024-03-05T09:14:00+00:00"
 
 
-@pytest.mark.parametrize("before, after, times, entry_time", [
-    (5, 5, ["10:25", "10:35", "10:36"], "2024-03-05T09:36:00+00:00"),   # block 09:25Z .. 09:35Z
-    (0, 0, ["10:30", "10:31"], "2024-03-05T09:31:00+00:00"),            # block 09:30Z only
-    (30, 20, ["10:00", "10:50", "10:51"], "2024-03-05T09:51:00+00:00"),  # block 09:00Z .. 09:50Z
-])
+@pytest.mark.parametrize(
+    "before, after, times, entry_time",
+    [
+        (5, 5, ["10:25", "10:35", "10:36"], "2024-03-05T09:36:00+00:00"),  # block 09:25Z .. 09:35Z
+        (0, 0, ["10:30", "10:31"], "2024-03-05T09:31:00+00:00"),  # block 09:30Z only
+        (
+            30,
+            20,
+            ["10:00", "10:50", "10:51"],
+            "2024-03-05T09:51:00+00:00",
+        ),  # block 09:00Z .. 09:50Z
+    ],
+)
 def test_block_width_follows_news_before_and_after(before, after, times, entry_time):
     # Arrange
     bars = _touching_l(times)
 
     # Act
-    records, _, _ = run(bars, news_ns=[EVENT], news_filter=True,
-                        news_before=before, news_after=after)
+    records, _, _ = run(
+        bars, news_ns=[EVENT], news_filter=True, news_before=before, news_after=after
+    )
 
     # Assert
     assert records[0]["entry_time"] == entry_time

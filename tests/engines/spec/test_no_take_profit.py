@@ -1,15 +1,18 @@
 """tp_mult = 0: no take-profit; the trade ends by SL or at close time."""
+
 from tests.engines.spec.bar_factory import IB_BAR, make_bars, run
 
 
 def test_tp_mult_zero_has_no_tp_and_rides_to_close():
     # Arrange: long at 110; the price runs to 200 (far beyond a 1×IB target).
-    bars = make_bars([
-        IB_BAR,
-        ("10:01", 107, 115, 106, 114),
-        ("12:00", 114, 200, 113, 199),
-        ("22:00", 195, 196, 194, 195),
-    ])
+    bars = make_bars(
+        [
+            IB_BAR,
+            ("10:01", 107, 115, 106, 114),
+            ("12:00", 114, 200, 113, 199),
+            ("22:00", 195, 196, 194, 195),
+        ]
+    )
 
     # Act
     records, _, trades = run(bars, tp_mult=0)

@@ -1,4 +1,5 @@
 """A bar that opens beyond an entry level fills at its open."""
+
 from tests.engines.spec.bar_factory import IB_BAR, make_bars, run
 
 
@@ -18,12 +19,14 @@ def test_first_bar_after_ib_end_opening_above_l_fills_at_its_open():
 
 def test_later_bar_gapping_below_s_fills_short_at_its_open():
     # Arrange: 10:02 gaps down to 85 < S=90.
-    bars = make_bars([
-        IB_BAR,
-        ("10:00", 105, 108, 104, 107),
-        ("10:01", 107, 109, 106, 108),
-        ("10:02", 85, 86, 84, 85.5),
-    ])
+    bars = make_bars(
+        [
+            IB_BAR,
+            ("10:00", 105, 108, 104, 107),
+            ("10:01", 107, 109, 106, 108),
+            ("10:02", 85, 86, 84, 85.5),
+        ]
+    )
 
     # Act
     records, _, _ = run(bars)

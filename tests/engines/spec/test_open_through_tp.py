@@ -1,15 +1,18 @@
 """A bar that opens beyond the take-profit exits at its open."""
+
 from tests.engines.spec.bar_factory import IB_BAR, make_bars, run
 
 
 def test_long_exits_at_open_above_tp():
     # Arrange: long at 110 (TP 130); 10:02 opens at 135.
-    bars = make_bars([
-        IB_BAR,
-        ("10:00", 105, 108, 104, 107),
-        ("10:01", 107, 115, 106, 114),
-        ("10:02", 135, 136, 134, 135),
-    ])
+    bars = make_bars(
+        [
+            IB_BAR,
+            ("10:00", 105, 108, 104, 107),
+            ("10:01", 107, 115, 106, 114),
+            ("10:02", 135, 136, 134, 135),
+        ]
+    )
 
     # Act
     records, _, _ = run(bars)

@@ -1,14 +1,17 @@
 """A short fills at S and exits at its stop-loss level."""
+
 from tests.engines.spec.bar_factory import IB_BAR, make_bars, run
 
 
 def test_short_fills_at_level_and_exits_at_sl():
     # Arrange: 10:00 falls through S=90 (open→high 101→low 85); 10:01 rises to SL=110.
-    bars = make_bars([
-        IB_BAR,
-        ("10:00", 100, 101, 85, 88),
-        ("10:01", 88, 111, 87, 109),
-    ])
+    bars = make_bars(
+        [
+            IB_BAR,
+            ("10:00", 100, 101, 85, 88),
+            ("10:01", 88, 111, 87, 109),
+        ]
+    )
 
     # Act
     records, _, _ = run(bars)

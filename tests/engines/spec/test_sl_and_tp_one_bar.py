@@ -1,21 +1,27 @@
 """When one bar reaches SL and TP, the path order decides the exit."""
+
 import pytest
 
 from tests.engines.spec.bar_factory import IB_BAR, make_bars, run
 
 
-@pytest.mark.parametrize("close, exit_price, reason", [
-    (120, 90.0, "sl"),   # rising: 110 → 89 → 131: SL first
-    (100, 130.0, "tp"),  # falling: 110 → 131 → 89: TP first
-])
+@pytest.mark.parametrize(
+    "close, exit_price, reason",
+    [
+        (120, 90.0, "sl"),  # rising: 110 → 89 → 131: SL first
+        (100, 130.0, "tp"),  # falling: 110 → 131 → 89: TP first
+    ],
+)
 def test_path_decides_between_sl_and_tp(close, exit_price, reason):
     # Arrange: long at 110 (SL 90, TP 130) on 10:01; 10:02 spans both levels.
-    bars = make_bars([
-        IB_BAR,
-        ("10:00", 105, 108, 104, 107),
-        ("10:01", 107, 115, 106, 114),
-        ("10:02", 110, 131, 89, close),
-    ])
+    bars = make_bars(
+        [
+            IB_BAR,
+            ("10:00", 105, 108, 104, 107),
+            ("10:01", 107, 115, 106, 114),
+            ("10:02", 110, 131, 89, close),
+        ]
+    )
 
     # Act
     records, _, _ = run(bars)

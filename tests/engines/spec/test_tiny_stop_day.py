@@ -1,4 +1,5 @@
 """A day whose stop distance D is under one point has no trade."""
+
 import pytest
 
 from tests.engines.spec.bar_factory import make_bars, run
@@ -7,10 +8,13 @@ from tests.engines.spec.bar_factory import make_bars, run
 ROWS = [("09:00", 100.0, 100.01, 100.0, 100.01), ("10:00", 101, 102, 100.9, 101.5)]
 
 
-@pytest.mark.parametrize("sl_mult, trades", [
-    (0.4, 0),   # floor(0.4 + 0.5) = 0 points
-    (0.5, 1),   # floor(0.5 + 0.5) = 1 point
-])
+@pytest.mark.parametrize(
+    "sl_mult, trades",
+    [
+        (0.4, 0),  # floor(0.4 + 0.5) = 0 points
+        (0.5, 1),  # floor(0.5 + 0.5) = 1 point
+    ],
+)
 def test_stop_under_one_point_skips_the_day(sl_mult, trades):
     # Arrange
     bars = make_bars(ROWS)

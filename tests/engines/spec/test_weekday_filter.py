@@ -1,4 +1,5 @@
 """Only the weekdays listed in ``weekdays`` (0 = Monday, local date) trade."""
+
 import pytest
 
 from tests.engines.spec.bar_factory import IB_BAR, make_bars, run
@@ -6,11 +7,14 @@ from tests.engines.spec.bar_factory import IB_BAR, make_bars, run
 ROWS = [IB_BAR, ("10:00", 112, 113, 111, 112)]  # 2024-03-05 is a Tuesday (1)
 
 
-@pytest.mark.parametrize("weekdays, trades", [
-    ([0, 1, 2, 3, 4], 1),
-    ([1], 1),
-    ([0, 2, 3, 4, 5, 6], 0),
-])
+@pytest.mark.parametrize(
+    "weekdays, trades",
+    [
+        ([0, 1, 2, 3, 4], 1),
+        ([1], 1),
+        ([0, 2, 3, 4, 5, 6], 0),
+    ],
+)
 def test_weekday_filter(weekdays, trades):
     # Arrange
     bars = make_bars(ROWS)

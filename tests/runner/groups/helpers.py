@@ -1,4 +1,5 @@
 """Write a groups file into a temporary directory for the loader tests."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """A bare JSON list of groups: the symbol comes from the argument or each group."""
+
 from __future__ import annotations
 
 import pytest
@@ -21,8 +22,9 @@ def test_symbol_from_the_argument(tmp_path):
 
 def test_symbol_from_each_group(tmp_path):
     # Arrange
-    path = write_json(tmp_path, [{"group_id": "a", "symbol": "GER40"},
-                                 {"group_id": "b", "symbol": "XAUUSD"}])
+    path = write_json(
+        tmp_path, [{"group_id": "a", "symbol": "GER40"}, {"group_id": "b", "symbol": "XAUUSD"}]
+    )
     # Act
     loaded = load_groups_file(path)
     # Assert

@@ -1,4 +1,5 @@
 """group_id: missing, empty or repeated ids are errors."""
+
 from __future__ import annotations
 
 import pytest
@@ -9,7 +10,10 @@ from tests.runner.groups.helpers import write_json
 
 def test_duplicate_group_id(tmp_path):
     # Arrange
-    data = {"symbol": "GER40", "groups": [{"group_id": "g1"}, {"group_id": "g2"}, {"group_id": "g1"}]}
+    data = {
+        "symbol": "GER40",
+        "groups": [{"group_id": "g1"}, {"group_id": "g2"}, {"group_id": "g1"}],
+    }
     path = write_json(tmp_path, data)
     # Act
     with pytest.raises(GroupsError) as info:
@@ -30,5 +34,7 @@ def test_empty_group_id(tmp_path):
     # Arrange
     path = write_json(tmp_path, {"symbol": "GER40", "groups": [{"group_id": "  "}]})
     # Act / Assert
-    with pytest.raises(GroupsError, match=r"group #1: field 'group_id': '  ' must be a non-empty string"):
+    with pytest.raises(
+        GroupsError, match=r"group #1: field 'group_id': '  ' must be a non-empty string"
+    ):
         load_groups_file(path)

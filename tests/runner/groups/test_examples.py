@@ -1,4 +1,5 @@
 """The README's example groups files load and expand as described."""
+
 from __future__ import annotations
 
 from backtest.core.config import REPO_ROOT

@@ -1,4 +1,5 @@
 """Syntax and shape errors: one line naming the file (and the line for JSON syntax)."""
+
 from __future__ import annotations
 
 import pytest
@@ -29,13 +30,17 @@ def test_top_level_must_be_object_or_list(tmp_path):
 
 def test_groups_key_missing(tmp_path):
     path = write_json(tmp_path, {"symbol": "GER40", "grups": []})
-    with pytest.raises(GroupsError, match=r"field 'grups': unknown key \(did you mean 'groups'\?\)"):
+    with pytest.raises(
+        GroupsError, match=r"field 'grups': unknown key \(did you mean 'groups'\?\)"
+    ):
         load_groups_file(path)
 
 
 def test_grid_value_must_be_a_non_empty_list(tmp_path):
     path = write_json(tmp_path, one_group(grid={"sl_mult": []}))
-    with pytest.raises(GroupsError, match=r"group g1: field 'grid.sl_mult': \[\] must be a non-empty list"):
+    with pytest.raises(
+        GroupsError, match=r"group g1: field 'grid.sl_mult': \[\] must be a non-empty list"
+    ):
         load_groups_file(path)
 
 
@@ -60,8 +65,10 @@ def test_repeated_grid_value(tmp_path):
 def test_duplicate_json_key(tmp_path):
     # Arrange: JSON would silently keep the last sl_mult
     path = tmp_path / "dup.json"
-    path.write_text('{"symbol": "GER40", "groups": [{"group_id": "g1", '
-                    '"params": {"sl_mult": 0.5, "sl_mult": 1.0}}]}')
+    path.write_text(
+        '{"symbol": "GER40", "groups": [{"group_id": "g1", '
+        '"params": {"sl_mult": 0.5, "sl_mult": 1.0}}]}'
+    )
     # Act / Assert
     with pytest.raises(GroupsError, match=rf"^{path}: key 'sl_mult' appears twice"):
         load_groups_file(path)

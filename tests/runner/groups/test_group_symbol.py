@@ -1,4 +1,5 @@
 """A group's own symbol overrides the file's, defaults included."""
+
 from __future__ import annotations
 
 from backtest.core.config import default_params
@@ -8,8 +9,10 @@ from tests.runner.groups.helpers import write_json
 
 def test_group_symbol_overrides_the_top_level(tmp_path):
     # Arrange
-    data = {"symbol": "GER40", "groups": [{"group_id": "g1"},
-                                          {"group_id": "g2", "symbol": "XAUUSD"}]}
+    data = {
+        "symbol": "GER40",
+        "groups": [{"group_id": "g1"}, {"group_id": "g2", "symbol": "XAUUSD"}],
+    }
     path = write_json(tmp_path, data)
     # Act
     loaded = load_groups_file(path)

@@ -1,4 +1,5 @@
 """A typo in a parameter name stops the load, naming file, group and field."""
+
 from __future__ import annotations
 
 import pytest
@@ -39,4 +40,6 @@ def test_typo_in_a_group_key(tmp_path):
     with pytest.raises(GroupsError) as info:
         load_groups_file(path)
     # Assert
-    assert str(info.value).startswith(f"{path}: group g1: field 'parmas': unknown key (did you mean 'params'?)")
+    assert str(info.value).startswith(
+        f"{path}: group g1: field 'parmas': unknown key (did you mean 'params'?)"
+    )

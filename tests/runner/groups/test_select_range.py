@@ -1,4 +1,5 @@
 """select_range slices the groups with Python slice semantics."""
+
 from __future__ import annotations
 
 from backtest.runner.groups import load_groups_file, select_range
@@ -11,8 +12,9 @@ def _ids(groups_file):
 
 def test_slices(tmp_path):
     # Arrange
-    path = write_json(tmp_path, {"symbol": "GER40",
-                                 "groups": [{"group_id": f"g{i}"} for i in range(5)]})
+    path = write_json(
+        tmp_path, {"symbol": "GER40", "groups": [{"group_id": f"g{i}"} for i in range(5)]}
+    )
     loaded = load_groups_file(path)
     # Act / Assert
     assert _ids(select_range(loaded, 1, 3)) == ["g1", "g2"]

@@ -1,4 +1,5 @@
 """An unknown symbol is a GroupsError naming the file (and the group when it is the group's)."""
+
 from __future__ import annotations
 
 import copy
@@ -22,7 +23,9 @@ def test_unknown_top_level_symbol(tmp_path):
 
 def test_unknown_group_symbol(tmp_path):
     # Arrange
-    path = write_json(tmp_path, {"symbol": "GER40", "groups": [{"group_id": "g1", "symbol": "GOLD"}]})
+    path = write_json(
+        tmp_path, {"symbol": "GER40", "groups": [{"group_id": "g1", "symbol": "GOLD"}]}
+    )
     # Act
     with pytest.raises(GroupsError) as info:
         load_groups_file(path)

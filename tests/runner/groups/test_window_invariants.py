@@ -1,4 +1,5 @@
 """Every expanded combination must satisfy ib_start < ib_end <= trade_end <= close_time."""
+
 from __future__ import annotations
 
 import pytest
@@ -40,8 +41,10 @@ def test_bad_value_type_in_grid(tmp_path):
 
 def test_a_later_bad_group_stops_the_whole_file(tmp_path):
     # Arrange: group g1 fine, g2 has sl_mult 0
-    data = {"symbol": "GER40", "groups": [{"group_id": "g1"},
-                                          {"group_id": "g2", "params": {"sl_mult": 0}}]}
+    data = {
+        "symbol": "GER40",
+        "groups": [{"group_id": "g1"}, {"group_id": "g2", "params": {"sl_mult": 0}}],
+    }
     path = write_json(tmp_path, data)
     # Act / Assert
     with pytest.raises(GroupsError, match=r"group g2: .*'sl_mult'.*must be > 0"):

@@ -1,4 +1,5 @@
 """write_groups_file writes the object format atomically and loads back unchanged."""
+
 from __future__ import annotations
 
 import json
@@ -9,10 +10,13 @@ from tests.runner.groups.helpers import write_json
 
 def test_failed_groups_round_trip(tmp_path):
     # Arrange: a bare-list input; the failed file records an "error" per group
-    source = write_json(tmp_path, [
-        {"group_id": "a", "params": {"ib_end": "09:30"}, "grid": {"sl_mult": [0.5, 1.0]}},
-        {"group_id": "b", "symbol": "XAUUSD", "params": {"direction": "short"}},
-    ])
+    source = write_json(
+        tmp_path,
+        [
+            {"group_id": "a", "params": {"ib_end": "09:30"}, "grid": {"sl_mult": [0.5, 1.0]}},
+            {"group_id": "b", "symbol": "XAUUSD", "params": {"direction": "short"}},
+        ],
+    )
     loaded = load_groups_file(source, symbol="GER40")
     raw = [{**g.raw, "error": "RuntimeError: boom"} for g in loaded.groups]
     target = tmp_path / "out" / "failed_groups_GER40.json"

@@ -4,6 +4,7 @@ The symbol is GER40 with spread 0 and commission 0, so a trade's R is
 ``direction × (exit - entry) / stop_points`` and its money is
 ``pnl_points × 0.01 × 1.0 × lots`` (value 1.0 per index point).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -11,9 +12,9 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from backtest.data.bars import Bars, bars_from_frame
 from backtest.core.config import symbol_spec
 from backtest.core.settings import RunSettings
+from backtest.data.bars import Bars, bars_from_frame
 from backtest.strategy.metrics import combo_metrics
 from backtest.strategy.trades import empty_trades
 
@@ -30,8 +31,15 @@ def make_bars(dates: list[str]) -> Bars:
     has index ``k × BARS_PER_DAY + i``."""
     local = pd.DatetimeIndex([f"{d} 10:0{i}" for d in dates for i in range(BARS_PER_DAY)])
     price = [16000.0] * len(local)
-    frame = pd.DataFrame({"time": local.tz_localize("Europe/Berlin").tz_convert("UTC"),
-                          "open": price, "high": price, "low": price, "close": price})
+    frame = pd.DataFrame(
+        {
+            "time": local.tz_localize("Europe/Berlin").tz_convert("UTC"),
+            "open": price,
+            "high": price,
+            "low": price,
+            "close": price,
+        }
+    )
     return bars_from_frame(frame, flat_spec())
 
 
@@ -49,7 +57,11 @@ def make_trades(rows: list[tuple[int, int, int, int, float]]) -> np.ndarray:
     return trades
 
 
-def metrics_of(dates: list[str], rows: list[tuple[int, int, int, int, float]],
-               skipped: int = 0, **settings: float) -> dict:
+def metrics_of(
+    dates: list[str],
+    rows: list[tuple[int, int, int, int, float]],
+    skipped: int = 0,
+    **settings: float,
+) -> dict:
     """``combo_metrics`` of the trades ``rows`` over bars on ``dates``."""
     return combo_metrics(make_trades(rows), skipped, make_bars(dates), RunSettings(**settings))

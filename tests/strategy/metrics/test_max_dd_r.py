@@ -1,4 +1,5 @@
 """max_dd_r: the largest fall of cumulative R from its running peak, peak starting at 0."""
+
 from __future__ import annotations
 
 import numpy as np

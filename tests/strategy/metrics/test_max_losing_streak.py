@@ -1,4 +1,5 @@
 """max_losing_streak: most consecutive r < 0 trades; an r == 0 trade ends a streak."""
+
 from __future__ import annotations
 
 import numpy as np

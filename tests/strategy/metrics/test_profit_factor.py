@@ -1,4 +1,5 @@
 """profit_factor: Σ positive r / |Σ negative r|, null without a losing trade."""
+
 from __future__ import annotations
 
 import numpy as np

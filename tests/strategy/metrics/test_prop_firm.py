@@ -3,6 +3,7 @@
 Money per trade = pnl_points × 0.01 × lots (GER40, spread 0), so with 100 lots
 one point is 1.00 of money on an account of 100 000.
 """
+
 from __future__ import annotations
 
 import math
@@ -41,8 +42,13 @@ def test_a_cent_over_the_daily_limit_fails():
 def test_daily_loss_uses_the_lowest_balance_of_the_day():
     # Arrange: day 0: -3000, +2000, -4000 -> start 100 000, lowest 95 000 (net only -5000 later);
     # day 1: -4000 then +3000 -> lowest 91 000 from a start of 95 000 = 4 %
-    rows = [trade(0, 0, -3000), trade(0, 1, 2000), trade(0, 2, -4000),
-            trade(1, 0, -4000), trade(1, 1, 3000)]
+    rows = [
+        trade(0, 0, -3000),
+        trade(0, 1, 2000),
+        trade(0, 2, -4000),
+        trade(1, 0, -4000),
+        trade(1, 1, 3000),
+    ]
     # Act
     result = metrics_of(DATES, rows)
     # Assert: the largest is day 0: 5000 / 100 000
@@ -90,4 +96,8 @@ def test_limits_come_from_the_settings():
 
 def test_no_trades_is_zero_and_ok():
     result = metrics_of(DATES, [])
-    assert (result["max_daily_loss_pct"], result["max_drawdown_pct"], result["prop_ok"]) == (0.0, 0.0, True)
+    assert (result["max_daily_loss_pct"], result["max_drawdown_pct"], result["prop_ok"]) == (
+        0.0,
+        0.0,
+        True,
+    )

@@ -1,4 +1,5 @@
 """sharpe: mean / std(ddof 1) × √252 of daily R over every trading day of the period."""
+
 from __future__ import annotations
 
 import math
@@ -28,7 +29,7 @@ def test_the_period_decides_the_day_count_not_the_trades():
     # Arrange: the same two trade days inside a 3-day period: daily R = [2, 0, -1]
     rows = [(0, 0, 2000, 1000, 1.0), (2, 0, -1000, 1000, 1.0)]
     mean = 1 / 3
-    var = ((2 - mean) ** 2 + mean ** 2 + (-1 - mean) ** 2) / 2
+    var = ((2 - mean) ** 2 + mean**2 + (-1 - mean) ** 2) / 2
     expected = mean / math.sqrt(var) * math.sqrt(252)
 
     # Act

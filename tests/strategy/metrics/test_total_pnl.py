@@ -1,4 +1,5 @@
 """total_pnl and r are valued with the symbol's spread (one place: trade_values)."""
+
 from __future__ import annotations
 
 import dataclasses

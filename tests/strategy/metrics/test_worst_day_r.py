@@ -1,4 +1,5 @@
 """worst_day_r: the lowest daily R over the days that have a trade."""
+
 from __future__ import annotations
 
 from tests.strategy.metrics.helpers import metrics_of
