@@ -210,6 +210,7 @@ class Constraint:
             return _ARITH[type(node.op)](
                 self._eval(node.left, params), self._eval(node.right, params)
             )
+        assert isinstance(node, ast.Compare), "_check admits no other node"
         left = self._eval(node.left, params)
         for op, comp in zip(node.ops, node.comparators):
             right = self._eval(comp, params)
@@ -334,10 +335,10 @@ def partition(costs: list[float], n_groups: int) -> list[list[int]]:
                 delta = costs[a] - (costs[b] if b is not None else 0.0)
                 if 0 < delta < gap and abs(gap - 2 * delta) < gap - best[0] - 1e-12:
                     best = (gap - abs(gap - 2 * delta), a, b)
-        if best[1] is None:
+        _, from_hi, from_lo = best
+        if from_hi is None:
             break
-        _, a, b = best
-        moved = [(hi, lo, a)] + ([(lo, hi, b)] if b is not None else [])
+        moved = [(hi, lo, from_hi)] + ([(lo, hi, from_lo)] if from_lo is not None else [])
         for src, dst, unit in moved:
             groups[src].remove(unit)
             groups[dst].append(unit)
@@ -522,7 +523,7 @@ def plan_groups(
     if not kept:
         raise GridError(f"{where}: the constraints leave no combination")
 
-    base = _cartesian_blocks(kept, len(axes)) if axes else [()]
+    base: list[Block] = _cartesian_blocks(kept, len(axes)) if axes else [()]
 
     def unit_cost(block: Block) -> float:
         return sum(cost_of[i] for i in itertools.product(*block))

@@ -133,7 +133,10 @@ class SymbolSpec:
         """The decimals of ``point`` (spec section 1): prices in outputs are rounded to it."""
         import decimal
 
-        return max(0, -decimal.Decimal(repr(self.point)).normalize().as_tuple().exponent)
+        exponent = decimal.Decimal(repr(self.point)).normalize().as_tuple().exponent
+        if not isinstance(exponent, int):  # 'n'/'N'/'F': NaN or infinity
+            raise ConfigError(f"symbol '{self.name}': point {self.point} is not a finite number")
+        return max(0, -exponent)
 
     @property
     def spread_points(self) -> int:

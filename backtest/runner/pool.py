@@ -67,7 +67,7 @@ def _faults() -> dict[str, str]:
 
 
 def inject_fault(group_id: str, out_dir: Path) -> None:
-    """Test hook (see the module docstring); nothing happens unless IBSWEEP_FAULT names the group."""
+    """Test hook (see the module docstring): a no-op unless IBSWEEP_FAULT names the group."""
     action = _faults().get(group_id)
     if action is None:
         return
@@ -179,7 +179,7 @@ class Supervisor:
         """Run ``tasks``; call ``on_done`` per finished group; the ids left unfinished."""
         self.combos = dict(tasks)
         self.queue = deque(self.combos)
-        self.attempts: dict[str, int] = {}
+        self.attempts = {}
         self.slots = [self._spawn() for _ in range(min(self.size, len(self.queue)))]
         try:
             while not stopping() and (self.queue or self._busy()):
@@ -193,7 +193,7 @@ class Supervisor:
         finally:
             for record, best_trades in self._harvest(replace_dead=False):
                 on_done(record, best_trades)  # results that arrived while stopping are kept
-            unfinished = [s.group_id for s in self._busy()] + list(self.queue)
+            unfinished = [s.group_id for s in self.slots if s.group_id] + list(self.queue)
             self.shutdown(graceful=not unfinished)
         return unfinished
 
@@ -239,17 +239,17 @@ class Supervisor:
 
     def _retry_or_fail(self, slot: _Slot) -> dict[str, Any] | None:
         """Requeue the dead worker's group (first death) or its failed record."""
+        group_id = slot.group_id
+        assert group_id is not None, "only a busy slot's worker is retried"
         slot.proc.join(timeout=5)
         slot.conn.close()
         code = slot.proc.exitcode
         why = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
-        if self.attempts[slot.group_id] < MAX_ATTEMPTS:
-            log.warning(f"{slot.group_id}: worker died ({why}); retrying on a fresh worker")
-            self.queue.appendleft(slot.group_id)
+        if self.attempts[group_id] < MAX_ATTEMPTS:
+            log.warning(f"{group_id}: worker died ({why}); retrying on a fresh worker")
+            self.queue.appendleft(group_id)
             return None
-        return failed_record(
-            slot.group_id, f"worker died ({why})", time.perf_counter() - slot.started
-        )
+        return failed_record(group_id, f"worker died ({why})", time.perf_counter() - slot.started)
 
     def shutdown(self, graceful: bool) -> None:
         """Stop every worker: ask them (graceful) or terminate them."""
