@@ -128,7 +128,7 @@ class Farm:
     notes: list[str] = field(default_factory=list)
 
     def select(self, host: str | None = None, symbol: str | None = None) -> list[Host]:
-        """The hosts matching ``--host`` (name or address) and ``--symbol``; unknown ones are errors."""
+        """The hosts matching ``--host`` (name or address) and ``--symbol``; unknown: an error."""
         chosen = self.hosts
         if host:
             names = [h.strip() for h in host.split(",") if h.strip()]
@@ -150,7 +150,7 @@ def remote_join(base: str, path: str) -> str:
 
 
 def hosts_file_path(path: str | os.PathLike | None = None) -> Path:
-    """The hosts file in force: explicit path, ``$IBSWEEP_HOSTS``, or the repository's hosts.yaml."""
+    """The hosts file in force: explicit path, ``$IBSWEEP_HOSTS`` or the repository's hosts.yaml."""
     return Path(path or os.environ.get(HOSTS_ENV) or DEFAULT_HOSTS_FILE)
 
 
@@ -260,7 +260,8 @@ def _host(name: str, raw: Any, defaults: dict, base: Path, where: str) -> Host:
 def make_groups_command(path: Path, symbol: str, hosts: list[Host]) -> str:
     """The ``invoke make-groups`` line that writes the groups file the hosts' ranges slice."""
     stops = [h.stop for h in hosts if h.symbol == symbol]
-    n = max(stops) if stops and all(s is not None and s > 0 for s in stops) else "N"
+    positive = [s for s in stops if s is not None and s > 0]
+    n = max(positive) if stops and len(positive) == len(stops) else "N"
     try:
         out = path.relative_to(Path.cwd())
     except ValueError:
@@ -302,7 +303,8 @@ def _check_ranges(path: Path, hosts: list[Host], setup: SymbolSetup) -> list[str
             for bound in (h.start, h.stop):
                 if bound is not None and not -n <= bound <= n:
                     raise HostsFileError(
-                        f"{where}: '{h.range_text}' is outside the groups file ({n} groups, {setup.groups_file})"
+                        f"{where}: '{h.range_text}' is outside the groups file "
+                        f"({n} groups, {setup.groups_file})"
                     )
             idx = h.indices(n)
             lo, hi = idx.start, idx.stop
@@ -310,11 +312,11 @@ def _check_ranges(path: Path, hosts: list[Host], setup: SymbolSetup) -> list[str
             raise HostsFileError(f"{where}: '{h.range_text}' selects no group")
         spans.append((lo, hi, h))
     spans.sort(key=lambda s: (s[0], s[1]))
-    for (lo_a, hi_a, a), (lo_b, _, b) in zip(spans, spans[1:]):
+    for (_, hi_a, a), (lo_b, _, b) in zip(spans, spans[1:]):
         if lo_b < hi_a:
             raise HostsFileError(
-                f"{path}: hosts.{b.name}.range: '{b.range_text}' overlaps host {a.name} ('{a.range_text}') "
-                f"at group index {lo_b}"
+                f"{path}: hosts.{b.name}.range: '{b.range_text}' overlaps host {a.name} "
+                f"('{a.range_text}') at group index {lo_b}"
             )
     if n is None or setup.allow_uncovered:
         return []
@@ -323,14 +325,14 @@ def _check_ranges(path: Path, hosts: list[Host], setup: SymbolSetup) -> list[str
     if not missing:
         return []
     return [
-        f"{path}: symbols.{setup.name}: groups {_spans(missing)} of {setup.groups_file} ({n} entries) are "
-        f"run by no host; fix: e.g. {_even_ranges([h for _, _, h in spans], n)} "
+        f"{path}: symbols.{setup.name}: groups {_spans(missing)} of {setup.groups_file} "
+        f"({n} entries) are run by no host; fix: e.g. {_even_ranges([h for _, _, h in spans], n)} "
         f"(or allow_uncovered: true to silence)"
     ]
 
 
 def _even_ranges(hosts: list[Host], n: int) -> str:
-    """Ranges that split ``n`` groups evenly over ``hosts`` in their current order, hosts.yaml style."""
+    """Ranges splitting ``n`` groups evenly over ``hosts`` in their order, hosts.yaml style."""
     size, extra = divmod(n, len(hosts))
     parts, start = [], 0
     for i, h in enumerate(hosts):
@@ -341,11 +343,13 @@ def _even_ranges(hosts: list[Host], n: int) -> str:
 
 
 def _spans(idx: list[int]) -> str:
+    """Sorted indices as ``start:stop`` runs: ``[0, 1, 2, 5]`` -> ``"0:3, 5:6"``."""
     spans, start = [], idx[0]
-    for a, b in zip(idx, idx[1:] + [None]):
+    for a, b in zip(idx, idx[1:]):
         if b != a + 1:
             spans.append(f"{start}:{a + 1}")
             start = b
+    spans.append(f"{start}:{idx[-1] + 1}")
     return ", ".join(spans)
 
 
@@ -388,8 +392,11 @@ def load_hosts(path: str | os.PathLike | None = None, *, need_groups: bool = Fal
             raise HostsFileError(
                 f"{where}.groups_file: missing (the groups file the hosts' ranges slice)"
             )
-        counted = groups is not None and (need_groups or groups.exists())
-        n = _count_groups(groups, name, f"{where}.groups_file", hosts) if counted else None
+        n = (
+            _count_groups(groups, name, f"{where}.groups_file", hosts)
+            if groups is not None and (need_groups or groups.exists())
+            else None
+        )
         symbols[name] = SymbolSetup(
             name=name,
             groups_file=groups,

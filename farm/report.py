@@ -11,6 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from fabric import Connection
+
 from farm.connect import classify_host_key_error, connection, key_description
 from farm.errors import explain
 from farm.hosts import Host
@@ -61,18 +63,18 @@ Step = Callable[[Any, Host], Any]
 def run_one(host: Host, step: Step, dry_run: bool = False) -> HostOutcome:
     """``step(conn, host)`` with a verified connection; any exception becomes a one-line error."""
     if dry_run:
-        conn = DryRun(host)
-        value = step(conn, host)
-        return HostOutcome(host, conn.plan if value is None else (conn.plan, value))
-    conn = None
+        dry = DryRun(host)
+        value = step(dry, host)
+        return HostOutcome(host, dry.plan if value is None else (dry.plan, value))
+    conn: Connection | None = None
     try:
         conn = connection(host)
         return HostOutcome(host, step(conn, host))
     except Exception as exc:  # every failure is reported per host, never stops the others
-        exc = classify_host_key_error(host, exc)
+        error = classify_host_key_error(host, exc)
         return HostOutcome(
             host,
-            error=explain(host.name, host.address, host.port, exc, key_description(host, conn)),
+            error=explain(host.name, host.address, host.port, error, key_description(host, conn)),
         )
     finally:
         if conn is not None:

@@ -72,7 +72,7 @@ def _run(c: Remote, host: Host, command: str, **kwargs: Any) -> Any:
 
 
 def put(c: Remote, host: Host, local: Path | str, remote: str) -> None:
-    """Upload over SFTP; a transfer that stalls ``command_timeout`` seconds fails (SFTP has no timeout)."""
+    """Upload over SFTP; fails after ``command_timeout`` seconds of stall (SFTP has no timeout)."""
     _transfer(c, host, "upload", str(local), remote, lambda: c.put(str(local), remote))
 
 
@@ -165,7 +165,8 @@ def setup(c: Remote, host: Host, requirements: Path = REPO_ROOT / "requirements.
         raise NotReadyError(
             host.name,
             f"{host.python} is Python {version[0]}.{version[1]}, need >= 3.11",
-            "install python3.11 (apt install python3.11 python3.11-venv) and set python: in hosts.yaml",
+            "install python3.11 (apt install python3.11 python3.11-venv) "
+            "and set python: in hosts.yaml",
         )
     if version is None and not isinstance(c, DryRun):
         raise NotReadyError(
@@ -191,8 +192,8 @@ def setup(c: Remote, host: Host, requirements: Path = REPO_ROOT / "requirements.
     _run(
         c,
         host,
-        f"{q(venv + '/bin/python')} -m pip install -q --disable-pip-version-check -r {q(remote_req)}"
-        f" && echo {q(want)} > {q(stamp)}",
+        f"{q(venv + '/bin/python')} -m pip install -q --disable-pip-version-check "
+        f"-r {q(remote_req)} && echo {q(want)} > {q(stamp)}",
     )
     return f"ready ({'.'.join(map(str, version or ()))}, requirements installed)"
 
@@ -201,7 +202,8 @@ def check_ready(c: Remote, host: Host) -> None:
     """The venv's Python is >= 3.11 and has what the runner needs, else point to fab setup."""
     py = host.remote_venv + "/bin/python"
     probe = (
-        f"import sys, importlib.util as u; assert sys.version_info >= {MIN_PYTHON!r}, 'Python < 3.11'; "
+        "import sys, importlib.util as u; "
+        f"assert sys.version_info >= {MIN_PYTHON!r}, 'Python < 3.11'; "
         f"missing = [m for m in {RUNNER_IMPORTS!r} if u.find_spec(m) is None]; "
         f"assert not missing, 'missing packages: ' + ', '.join(missing)"
     )
@@ -221,8 +223,8 @@ def remote_status(c: Remote, host: Host) -> dict:
     code = remote_join(host.base_dir, "code")
     cmd = (
         f'if [ ! -d {q(out)} ] || [ ! -d {q(code)} ]; then echo \'{{"state": "not deployed"}}\'; '
-        f"else cd {q(code)} && {q(host.remote_venv + '/bin/python')} -m backtest.runner.host_tools status "
-        f"--dir {q(out)}; fi"
+        f"else cd {q(code)} && {q(host.remote_venv + '/bin/python')} "
+        f"-m backtest.runner.host_tools status --dir {q(out)}; fi"
     )
     res = _run(c, host, cmd)
     text = (res.stdout or "").strip()
@@ -306,7 +308,8 @@ def start_runner(c: Remote, host: Host, run_dir: str, command: str) -> int | Non
     code = remote_join(host.base_dir, "code")
     log = remote_join(run_dir, "runner.out")
     cmd = (
-        f"cd {q(code)} && rm -f {q(pid_file)} {q(exit_file)} {q(remote_join(run_dir, 'stop.requested'))} && "
+        f"cd {q(code)} && rm -f {q(pid_file)} {q(exit_file)} "
+        f"{q(remote_join(run_dir, 'stop.requested'))} && "
         f"{{ nohup sh -c {q(inner)} > {q(log)} 2>&1 < /dev/null & }} ; "
         f"for i in $(seq 100); do [ -s {q(pid_file)} ] && break; sleep 0.1; done; cat {q(pid_file)}"
     )
@@ -323,7 +326,8 @@ def stop_runner(c: Remote, host: Host, status: dict, wait_s: int = 120) -> str:
     marker, exit_file = remote_join(run, "stop.requested"), remote_join(run, "runner.exit")
     cmd = (
         f"touch {q(marker)} && kill -TERM {pid} 2>/dev/null; n=0; "
-        f"while [ ! -e {q(exit_file)} ] && [ $n -lt {wait_s * 5} ]; do sleep 0.2; n=$((n+1)); done; "
+        f"while [ ! -e {q(exit_file)} ] && [ $n -lt {wait_s * 5} ]; "
+        "do sleep 0.2; n=$((n+1)); done; "
         f"cat {q(exit_file)} 2>/dev/null || echo timeout"
     )
     res = _run(c, host, cmd, timeout=wait_s + 30)
@@ -371,13 +375,15 @@ def deploy(
     if groups is not None:
         put(c, host, groups, filtered)
     else:
+        assert setup_.groups_file is not None, "deploy's hosts are loaded with need_groups=True"
         full = remote_join(target, "groups.json")
         put(c, host, setup_.groups_file, full)
         code = remote_join(host.base_dir, "code")
         _run(
             c,
             host,
-            f"cd {q(code)} && {q(host.remote_venv + '/bin/python')} -m backtest.runner.host_tools filter "
+            f"cd {q(code)} && {q(host.remote_venv + '/bin/python')} "
+            "-m backtest.runner.host_tools filter "
             f"--groups {q(full)} --range {q(host.range_text)} --out {q(filtered)}",
         )
     pid = start_runner(c, host, target, runner_command(host, setup_, target, data_remote))

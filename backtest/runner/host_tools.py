@@ -1,6 +1,6 @@
 """Small commands run ON a farm host, so that each fab task needs one remote command.
 
-    python -m backtest.runner.host_tools filter --groups G.json --range 0:30 --out groups_filtered.json
+    python -m backtest.runner.host_tools filter --groups G.json --range 0:30 --out OUT.json
     python -m backtest.runner.host_tools status --dir OUT
 
 ``status`` prints one JSON object: the runner's state (running; finished, exit 0 or 1
@@ -40,8 +40,7 @@ def cmd_filter(groups: Path, range_text: str, out: Path) -> int:
 
     start, stop = parse_range(range_text)
     groups_file = load_groups_file(groups)
-    selected = select_range(groups_file, start, stop)
-    chosen = getattr(selected, "groups", selected)
+    chosen = select_range(groups_file, start, stop).groups
     write_groups_file(out, groups_file.symbol, [g.raw for g in chosen])
     print(
         json.dumps(
@@ -56,7 +55,7 @@ def cmd_filter(groups: Path, range_text: str, out: Path) -> int:
 
 
 def current_run(out: Path) -> Path:
-    """The newest started run in ``out``: itself or a ``retry-N``, by the time its pid file was written."""
+    """The newest started run in ``out`` (itself or a ``retry-N``), by its pid file's mtime."""
     runs = [(0, out)] + [(int(p.name[6:]), p) for p in out.glob("retry-*") if p.name[6:].isdigit()]
     started = [
         ((p / "runner.pid").stat().st_mtime_ns, n, p)
@@ -100,7 +99,9 @@ def group_ids(path: Path) -> list[str]:
     except (OSError, ValueError):
         return []
     groups = raw.get("groups", []) if isinstance(raw, dict) else raw
-    return [g.get("group_id") for g in groups if isinstance(g, dict)]
+    return [
+        g["group_id"] for g in groups if isinstance(g, dict) and isinstance(g.get("group_id"), str)
+    ]
 
 
 def progress(run: Path) -> dict:
