@@ -6,6 +6,7 @@ direction (spec section 4) and its trading day / minute / weekday in the
 symbol's session time zone. Loaders (``backtest.data.loaders``) produce it; nothing
 downstream touches pandas time zones again.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -74,17 +75,26 @@ class Bars:
     def __len__(self) -> int:
         return len(self.time_ns)
 
-    def between(self, start_date: dt.date | str, end_date: dt.date | str) -> "Bars":
+    def between(self, start_date: dt.date | str, end_date: dt.date | str) -> Bars:
         """The bars whose trading day lies in ``start_date..end_date`` (inclusive)."""
         lo = np.searchsorted(self.day, day_number(start_date), side="left")
         hi = np.searchsorted(self.day, day_number(end_date), side="right")
         return self.take(slice(lo, hi))
 
-    def take(self, index: slice | np.ndarray) -> "Bars":
+    def take(self, index: slice | np.ndarray) -> Bars:
         arrays = {
             name: getattr(self, name)[index]
-            for name in ("time_ns", "open", "high", "low", "close", "falling",
-                         "day", "minute", "weekday")
+            for name in (
+                "time_ns",
+                "open",
+                "high",
+                "low",
+                "close",
+                "falling",
+                "day",
+                "minute",
+                "weekday",
+            )
         }
         return replace(self, **arrays)
 
@@ -100,8 +110,9 @@ class Bars:
         return pd.DatetimeIndex(self.time_ns.astype("datetime64[ns]"), tz="UTC")
 
 
-def bars_from_frame(frame: pd.DataFrame, symbol: SymbolSpec, source: str = "",
-                    checksum: str = "") -> Bars:
+def bars_from_frame(
+    frame: pd.DataFrame, symbol: SymbolSpec, source: str = "", checksum: str = ""
+) -> Bars:
     """Build :class:`Bars` from a validated frame.
 
     ``frame`` has a tz-aware UTC ``time`` column (bar open), sorted and unique,

@@ -5,21 +5,23 @@ Spec section 1: a bar is valid when ``low <= min(open, close)``,
 Invalid rows, duplicate timestamps and unsorted input are errors naming the
 file and the first bad row, or (``drop_invalid=True``) are dropped and counted.
 """
+
 from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from backtest.data.bars import Bars, bars_from_frame
 from backtest.core.config import DEFAULTS, SymbolSpec, period, symbol_spec
+from backtest.data.bars import Bars, bars_from_frame
 from backtest.data.sample import ensure_sample
 
 PRICES = ("open", "high", "low", "close")
@@ -91,8 +93,12 @@ def _wanted(names: tuple[str, ...]) -> Callable[[object], bool]:
     return lambda column: _column_name(column) in names
 
 
-def _columns(frame: pd.DataFrame, path: Path, required: tuple[str, ...],
-             header: Callable[[], list] | None = None) -> pd.DataFrame:
+def _columns(
+    frame: pd.DataFrame,
+    path: Path,
+    required: tuple[str, ...],
+    header: Callable[[], list] | None = None,
+) -> pd.DataFrame:
     """Lower-cased, ``<>``-stripped column names; missing columns are an error.
 
     ``header`` gives all the file's column names for the message, when
@@ -102,8 +108,9 @@ def _columns(frame: pd.DataFrame, path: Path, required: tuple[str, ...],
     missing = [c for c in required if c not in frame.columns]
     if missing:
         found = header() if header else list(frame.columns)
-        raise DataError(f"{path}: missing column(s) {', '.join(missing)} "
-                        f"(found: {', '.join(map(str, found))})")
+        raise DataError(
+            f"{path}: missing column(s) {', '.join(missing)} (found: {', '.join(map(str, found))})"
+        )
     if len(frame) == 0:
         raise DataError(f"{path}: no data rows")
     return frame
@@ -126,8 +133,13 @@ def _parse_text_times(text: pd.Series, path: Path) -> np.ndarray:
 def _read_csv(path: Path, encoding: str) -> _Raw:
     try:
         sep = ";" if _looks_semicolon(path, encoding) else ","
-        frame = pd.read_csv(path, encoding=encoding, sep=sep, dtype={"time": str},
-                            usecols=_wanted(("time",) + PRICES))
+        frame = pd.read_csv(
+            path,
+            encoding=encoding,
+            sep=sep,
+            dtype={"time": str},
+            usecols=_wanted(("time",) + PRICES),
+        )
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: empty file") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
@@ -172,7 +184,9 @@ def _read_parquet(path: Path) -> _Raw:
     return _Raw(frame, time_ns, lambda i: pd.Timestamp(time_ns[i], tz="UTC").isoformat())
 
 
-def _parse_codes(values: pd.Series, parse: Callable[[pd.Index], pd.Index]) -> tuple[np.ndarray, np.ndarray]:
+def _parse_codes(
+    values: pd.Series, parse: Callable[[pd.Index], pd.Index]
+) -> tuple[np.ndarray, np.ndarray]:
     """Parse the distinct values once (dates and clock times repeat a lot): (ns, bad)."""
     codes, uniques = pd.factorize(values)
     parsed = parse(pd.Index(uniques.astype(str)).str.strip())
@@ -225,33 +239,50 @@ def server_to_utc(local_ns: np.ndarray, server_tz: str) -> tuple[np.ndarray, np.
 
 def _read_mt5(path: Path, encoding: str, server_tz: str | None) -> _Raw:
     if not server_tz:
-        raise DataError(f"{path}: MetaTrader 5 export in broker server time: give the server's "
-                        "time zone (server_tz / --server-tz, e.g. Europe/Athens or Etc/GMT-2)")
+        raise DataError(
+            f"{path}: MetaTrader 5 export in broker server time: give the server's "
+            "time zone (server_tz / --server-tz, e.g. Europe/Athens or Etc/GMT-2)"
+        )
     try:
         ZoneInfo(server_tz)
     except (ZoneInfoNotFoundError, ValueError):
         raise DataError(f"{path}: unknown server time zone {server_tz!r}") from None
     try:
-        frame = pd.read_csv(path, sep="\t", encoding=encoding, usecols=_wanted(MT5_COLUMNS),
-                            dtype={"<DATE>": str, "<TIME>": str})
+        frame = pd.read_csv(
+            path,
+            sep="\t",
+            encoding=encoding,
+            usecols=_wanted(MT5_COLUMNS),
+            dtype={"<DATE>": str, "<TIME>": str},
+        )
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: not a readable MetaTrader 5 export: {exc}".splitlines()[0]) from None
+        raise DataError(
+            f"{path}: not a readable MetaTrader 5 export: {exc}".splitlines()[0]
+        ) from None
     frame = _columns(frame, path, MT5_COLUMNS, lambda: _header(path, encoding, "\t"))
-    days, bad_day = _parse_codes(frame["date"], lambda u: pd.to_datetime(u, format="%Y.%m.%d",
-                                                                           errors="coerce"))
+    days, bad_day = _parse_codes(
+        frame["date"], lambda u: pd.to_datetime(u, format="%Y.%m.%d", errors="coerce")
+    )
     clock, bad_clock = _parse_codes(frame["time"], _mt5_clock)
     bad = np.flatnonzero(bad_day | bad_clock)
     if len(bad):
         row = bad[0]
-        raise DataError(f"{path}: row {row + 1}: date/time {frame['date'].iloc[row]!r} "
-                        f"{frame['time'].iloc[row]!r} is not YYYY.MM.DD HH:MM[:SS]")
+        raise DataError(
+            f"{path}: row {row + 1}: date/time {frame['date'].iloc[row]!r} "
+            f"{frame['time'].iloc[row]!r} is not YYYY.MM.DD HH:MM[:SS]"
+        )
     utc, nonexistent = server_to_utc(days + clock, server_tz)
 
     def text(i: int) -> str:
         return f"{frame['date'].iloc[i]} {frame['time'].iloc[i]} {server_tz}"
 
-    return _Raw(frame, utc, text, nonexistent,
-                f"local time does not exist in {server_tz} (clocks went forward): wrong server_tz?")
+    return _Raw(
+        frame,
+        utc,
+        text,
+        nonexistent,
+        f"local time does not exist in {server_tz} (clocks went forward): wrong server_tz?",
+    )
 
 
 def _read(path: Path, server_tz: str | None) -> _Raw:
@@ -272,8 +303,8 @@ def _invalid(p: dict[str, np.ndarray]) -> np.ndarray:
         ok = np.ones(len(p["open"]), dtype=bool)
         for c in PRICES:
             ok &= np.isfinite(p[c]) & (p[c] > 0)
-        ok &= (p["low"] <= np.minimum(p["open"], p["close"]))
-        ok &= (p["high"] >= np.maximum(p["open"], p["close"]))
+        ok &= p["low"] <= np.minimum(p["open"], p["close"])
+        ok &= p["high"] >= np.maximum(p["open"], p["close"])
     return ~ok
 
 
@@ -313,8 +344,9 @@ def _validated(raw: _Raw, path: Path, drop_invalid: bool, log: Log) -> tuple[np.
         bad = np.flatnonzero(invalid | duplicate | unsorted)
         if len(bad):
             i = int(bad[0])
-            raise DataError(f"{path}: row {i + 1} ({raw.time_text(i)}): "
-                            f"{_what_is_wrong(raw, p, i, duplicate)}")
+            raise DataError(
+                f"{path}: row {i + 1} ({raw.time_text(i)}): {_what_is_wrong(raw, p, i, duplicate)}"
+            )
         return t, p
     keep = np.flatnonzero(~invalid)
     duplicate = pd.Series(t[keep]).duplicated(keep="first").to_numpy()
@@ -323,15 +355,24 @@ def _validated(raw: _Raw, path: Path, drop_invalid: bool, log: Log) -> tuple[np.
     keep = keep[np.argsort(t[keep], kind="stable")]
     n_invalid, n_duplicate = int(invalid.sum()), int(duplicate.sum())
     if n_invalid or n_duplicate or out_of_order:
-        _say(log, f"{path}: dropped {n_invalid} invalid bar(s) and {n_duplicate} duplicate "
-                  f"timestamp(s); sorted {out_of_order} out-of-order bar(s)", logging.WARNING)
+        _say(
+            log,
+            f"{path}: dropped {n_invalid} invalid bar(s) and {n_duplicate} duplicate "
+            f"timestamp(s); sorted {out_of_order} out-of-order bar(s)",
+            logging.WARNING,
+        )
     if len(keep) == 0:
         raise DataError(f"{path}: no valid bars left after dropping invalid rows")
     return t[keep], {c: v[keep] for c, v in p.items()}
 
 
-def load_bars(path: str | Path, symbol: SymbolSpec, server_tz: str | None = None,
-              drop_invalid: bool = False, log: Log = None) -> Bars:
+def load_bars(
+    path: str | Path,
+    symbol: SymbolSpec,
+    server_tz: str | None = None,
+    drop_invalid: bool = False,
+    log: Log = None,
+) -> Bars:
     """Read, validate and convert one data file to :class:`Bars` (integer points).
 
     Parquet and CSV: ``time`` (UTC when naive, offsets honoured) and
@@ -344,13 +385,19 @@ def load_bars(path: str | Path, symbol: SymbolSpec, server_tz: str | None = None
         raise DataError(f"{path}: data file not found")
     raw = _read(path, server_tz)
     time_ns, prices = _validated(raw, path, drop_invalid, log)
-    frame = pd.DataFrame({"time": pd.DatetimeIndex(time_ns.astype("datetime64[ns]"), tz="UTC"),
-                          **prices})
+    frame = pd.DataFrame(
+        {"time": pd.DatetimeIndex(time_ns.astype("datetime64[ns]"), tz="UTC"), **prices}
+    )
     return bars_from_frame(frame, symbol, source=str(path), checksum=file_checksum(path))
 
 
-def resolve_data_file(symbol: str, period_name: str, data_file: str | None,
-                      cfg: dict[str, Any] | None = None, log: Log = None) -> tuple[Path, bool]:
+def resolve_data_file(
+    symbol: str,
+    period_name: str,
+    data_file: str | None,
+    cfg: dict[str, Any] | None = None,
+    log: Log = None,
+) -> tuple[Path, bool]:
     """The data file to use and whether it is built-in sample data.
 
     An explicit ``data_file`` must exist. Without one: the period's configured
@@ -368,14 +415,23 @@ def resolve_data_file(symbol: str, period_name: str, data_file: str | None,
         return configured, False
     symbol_spec(symbol, cfg)
     sample = ensure_sample(symbol, period_name, cfg)
-    _say(log, f"no data file {configured} for {symbol} ({period_name}): "
-              f"using built-in sample data {sample}")
+    _say(
+        log,
+        f"no data file {configured} for {symbol} ({period_name}): "
+        f"using built-in sample data {sample}",
+    )
     return sample, True
 
 
-def load_period_bars(symbol: str, period_name: str, data_file: str | None = None,
-                     cfg: dict[str, Any] | None = None, server_tz: str | None = None,
-                     drop_invalid: bool = False, log: Log = None) -> Bars:
+def load_period_bars(
+    symbol: str,
+    period_name: str,
+    data_file: str | None = None,
+    cfg: dict[str, Any] | None = None,
+    server_tz: str | None = None,
+    drop_invalid: bool = False,
+    log: Log = None,
+) -> Bars:
     """:func:`resolve_data_file` + :func:`load_bars`: the whole file (slice with ``between``)."""
     cfg = cfg or DEFAULTS
     path, _ = resolve_data_file(symbol, period_name, data_file, cfg, log)

@@ -4,6 +4,7 @@ The news file is a CSV with ``time`` (ISO 8601, UTC when it has no offset),
 ``currency`` (a 3-letter code) and ``impact`` (high/medium/low); the last two
 are case-insensitive. Extra columns are ignored.
 """
+
 from __future__ import annotations
 
 import csv
@@ -28,8 +29,8 @@ def _parse_time(text: str) -> dt.datetime:
     """One ISO 8601 time in UTC (no offset: it is UTC already)."""
     stamp = dt.datetime.fromisoformat(text)  # ValueError unless ISO 8601
     if stamp.tzinfo is None:
-        return stamp.replace(tzinfo=dt.timezone.utc)
-    return stamp.astimezone(dt.timezone.utc)
+        return stamp.replace(tzinfo=dt.UTC)
+    return stamp.astimezone(dt.UTC)
 
 
 def _rows(path: str | os.PathLike) -> tuple[list[str], list[tuple[int, list[str]]]]:
@@ -38,14 +39,18 @@ def _rows(path: str | os.PathLike) -> tuple[list[str], list[tuple[int, list[str]
         with open(path, newline="", encoding="utf-8-sig") as handle:
             reader = csv.reader(handle, skipinitialspace=True)
             header = [h.strip().lower() for h in next(reader, [])]
-            rows = [(reader.line_num, fields) for fields in reader if any(f.strip() for f in fields)]
+            rows = [
+                (reader.line_num, fields) for fields in reader if any(f.strip() for f in fields)
+            ]
     except FileNotFoundError:
         raise NewsError(f"{path}: news file not found") from None
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise NewsError(f"{path}: not a readable CSV: {exc}") from None
     missing = [c for c in NEWS_COLUMNS if c not in header]
     if missing:
-        raise NewsError(f"{path}: column '{missing[0]}' missing (needed: {', '.join(NEWS_COLUMNS)})")
+        raise NewsError(
+            f"{path}: column '{missing[0]}' missing (needed: {', '.join(NEWS_COLUMNS)})"
+        )
     return header, rows
 
 
@@ -72,14 +77,18 @@ def load_news(path: str | os.PathLike) -> pd.DataFrame:
             raise NewsError(f"{where}: field 'currency': {currency!r} is not a 3-letter code")
         level = impact.lower()
         if level not in IMPACTS:
-            raise NewsError(f"{where}: field 'impact': {impact!r} is not one of {', '.join(IMPACTS)}")
+            raise NewsError(
+                f"{where}: field 'impact': {impact!r} is not one of {', '.join(IMPACTS)}"
+            )
         currencies.append(code)
         impacts.append(level)
-    return pd.DataFrame({
-        "time": pd.DatetimeIndex(times, tz="UTC").as_unit("ns"),
-        "currency": pd.Series(currencies, dtype=object),
-        "impact": pd.Series(impacts, dtype=object),
-    })
+    return pd.DataFrame(
+        {
+            "time": pd.DatetimeIndex(times, tz="UTC").as_unit("ns"),
+            "currency": pd.Series(currencies, dtype=object),
+            "impact": pd.Series(impacts, dtype=object),
+        }
+    )
 
 
 def event_times(news: pd.DataFrame, currencies: Iterable[str]) -> np.ndarray:
@@ -90,8 +99,9 @@ def event_times(news: pd.DataFrame, currencies: Iterable[str]) -> np.ndarray:
     return np.unique(times.as_unit("ns").asi8.astype(np.int64))
 
 
-def news_blocked(time_ns: np.ndarray, events_ns: np.ndarray, before_ns: int,
-                 after_ns: int) -> np.ndarray:
+def news_blocked(
+    time_ns: np.ndarray, events_ns: np.ndarray, before_ns: int, after_ns: int
+) -> np.ndarray:
     """For each bar open time ``t``: is there an event with
     ``event - before <= t <= event + after``? ``events_ns`` must be sorted."""
     t = np.asarray(time_ns, dtype=np.int64)

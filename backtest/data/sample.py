@@ -14,6 +14,7 @@ The same (symbol, dates, seed) gives byte-identical Parquet, so the same
 checksum in the results' metadata. Bump :data:`GENERATOR_VERSION` whenever the
 output changes: it is part of the cached file name.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -36,15 +37,15 @@ GENERATOR_VERSION = 1
 _CASH_OPENS = {"GER40": ("09:00",), "XAUUSD": ("08:00", "14:30")}
 _HOLIDAYS = ((12, 25), (1, 1))  # (month, day): no bars
 
-_MINUTE_SIGMA = 0.00018   # relative std of one minute's move at activity 1.0
+_MINUTE_SIGMA = 0.00018  # relative std of one minute's move at activity 1.0
 _OPEN_GAP_SIGMA = 0.0025  # relative std of the gap at the session open
 _MONDAY_GAP_FACTOR = 1.6  # the weekend gap is wider
-_JUMP_SHARE = 3e-4        # share of minutes with an intraday jump
-_JUMP_SIGMA = 6.0         # jump size in minute sigmas
-_MISSING_SHARE = 0.007    # share of minutes without a bar
-_DOJI_SHARE = 0.015       # share of bars forced to close == open
-_DAY_VOL_PHI = 0.85       # daily log-volatility AR(1) coefficient
-_DAY_VOL_SIGMA = 0.2      # ... and its innovation std
+_JUMP_SHARE = 3e-4  # share of minutes with an intraday jump
+_JUMP_SIGMA = 6.0  # jump size in minute sigmas
+_MISSING_SHARE = 0.007  # share of minutes without a bar
+_DOJI_SHARE = 0.015  # share of bars forced to close == open
+_DAY_VOL_PHI = 0.85  # daily log-volatility AR(1) coefficient
+_DAY_VOL_SIGMA = 0.2  # ... and its innovation std
 _TICKS_PER_MINUTE = 40.0
 
 
@@ -96,8 +97,9 @@ def _trading_days(start_date: str, end_date: str) -> pd.DatetimeIndex:
     return days[~holiday]
 
 
-def _session_times(days: pd.DatetimeIndex, sessions: list[tuple[int, int]],
-                   tz: str) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray]:
+def _session_times(
+    days: pd.DatetimeIndex, sessions: list[tuple[int, int]], tz: str
+) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray]:
     """UTC open times of every session minute, with its day index and local minute.
 
     Local times that do not exist or are ambiguous (a DST change inside the
@@ -131,8 +133,9 @@ def _slow_noise(rng: np.random.Generator, n: int, window: int = 60) -> np.ndarra
     return np.convolve(raw, np.ones(window) / np.sqrt(window), mode="valid")
 
 
-def generate_bars(symbol: str, start_date: str, end_date: str, seed: int,
-                  cfg: dict[str, Any] | None = None) -> pd.DataFrame:
+def generate_bars(
+    symbol: str, start_date: str, end_date: str, seed: int, cfg: dict[str, Any] | None = None
+) -> pd.DataFrame:
     """Synthetic M1 bars of ``symbol`` for the local dates ``start_date..end_date``.
 
     Columns: ``time`` (UTC, tz-aware, bar open), ``open``, ``high``, ``low``,
@@ -151,8 +154,17 @@ def generate_bars(symbol: str, start_date: str, end_date: str, seed: int,
     times, day_index, minute = _session_times(days, sessions, spec.timezone)
     n = len(times)
     if n == 0:
-        return pd.DataFrame({"time": times, "open": [], "high": [], "low": [], "close": [],
-                             "tick_volume": [], "spread": []})
+        return pd.DataFrame(
+            {
+                "time": times,
+                "open": [],
+                "high": [],
+                "low": [],
+                "close": [],
+                "tick_volume": [],
+                "spread": [],
+            }
+        )
     day_vol = _daily_volatility(rng, len(days))[day_index]
     activity = activity_of_minute[minute] * np.exp(0.25 * _slow_noise(rng, n))
     sigma = _MINUTE_SIGMA * day_vol * activity
@@ -164,8 +176,11 @@ def generate_bars(symbol: str, start_date: str, end_date: str, seed: int,
     gap[jumps] = rng.normal(0.0, _JUMP_SIGMA, jumps.sum()) * sigma[jumps]
     first = np.flatnonzero(np.diff(day_index, prepend=-1) != 0)
     monday = days.dayofweek.to_numpy()[day_index[first]] == 0
-    gap[first] = (rng.normal(0.0, _OPEN_GAP_SIGMA, len(first)) * day_vol[first]
-                  * np.where(monday, _MONDAY_GAP_FACTOR, 1.0))
+    gap[first] = (
+        rng.normal(0.0, _OPEN_GAP_SIGMA, len(first))
+        * day_vol[first]
+        * np.where(monday, _MONDAY_GAP_FACTOR, 1.0)
+    )
     gap[0] = 0.0
 
     log_close = np.log(float(raw["base_price"])) + np.cumsum(gap + move)
@@ -178,12 +193,17 @@ def generate_bars(symbol: str, start_date: str, end_date: str, seed: int,
     close[doji] = open_[doji]
 
     sigma_points = sigma * np.exp(log_close) / spec.point
-    high = np.maximum(open_, close) + np.floor(sigma_points * rng.exponential(0.5, n)).astype(np.int64)
-    low = np.minimum(open_, close) - np.floor(sigma_points * rng.exponential(0.5, n)).astype(np.int64)
+    high = np.maximum(open_, close) + np.floor(sigma_points * rng.exponential(0.5, n)).astype(
+        np.int64
+    )
+    low = np.minimum(open_, close) - np.floor(sigma_points * rng.exponential(0.5, n)).astype(
+        np.int64
+    )
     low = np.maximum(low, 1)
 
-    tick_volume = np.maximum(1, np.rint(_TICKS_PER_MINUTE * activity * day_vol
-                                        * rng.lognormal(0.0, 0.4, n))).astype(np.int64)
+    tick_volume = np.maximum(
+        1, np.rint(_TICKS_PER_MINUTE * activity * day_vol * rng.lognormal(0.0, 0.4, n))
+    ).astype(np.int64)
     spread = (spec.spread_points + rng.geometric(0.5, n) - 1).astype(np.int64)
 
     keep = rng.random(n) >= _MISSING_SHARE
@@ -191,11 +211,17 @@ def generate_bars(symbol: str, start_date: str, end_date: str, seed: int,
     def price(points: np.ndarray) -> np.ndarray:
         return np.round(points[keep] * spec.point, spec.digits)
 
-    return pd.DataFrame({
-        "time": times[keep],
-        "open": price(open_), "high": price(high), "low": price(low), "close": price(close),
-        "tick_volume": tick_volume[keep], "spread": spread[keep],
-    })
+    return pd.DataFrame(
+        {
+            "time": times[keep],
+            "open": price(open_),
+            "high": price(high),
+            "low": price(low),
+            "close": price(close),
+            "tick_volume": tick_volume[keep],
+            "spread": spread[keep],
+        }
+    )
 
 
 def _sample_dir(cfg: dict[str, Any]) -> Path:
@@ -203,8 +229,9 @@ def _sample_dir(cfg: dict[str, Any]) -> Path:
     return path if path.is_absolute() else REPO_ROOT / path
 
 
-def sample_path(symbol: str, start_date: str, end_date: str, seed: int,
-                cfg: dict[str, Any] | None = None) -> Path:
+def sample_path(
+    symbol: str, start_date: str, end_date: str, seed: int, cfg: dict[str, Any] | None = None
+) -> Path:
     """Where the sample bars of these dates and seed are cached."""
     cfg = cfg or DEFAULTS
     name = f"{symbol}_M1_{start_date}_{end_date}_seed{seed}_v{GENERATOR_VERSION}.parquet"
@@ -217,8 +244,9 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
     atomic_write(Path(path), lambda tmp: pq.write_table(table, tmp))
 
 
-def ensure_sample(symbol: str, period_name: str, cfg: dict[str, Any] | None = None,
-                  seed: int | None = None) -> Path:
+def ensure_sample(
+    symbol: str, period_name: str, cfg: dict[str, Any] | None = None, seed: int | None = None
+) -> Path:
     """The sample bars of ``symbol`` for a configured period, generated on first use."""
     cfg = cfg or DEFAULTS
     span = period(period_name, cfg)
@@ -249,6 +277,7 @@ def _business_day(day: dt.date) -> dt.date:
 
 def _month_events(year: int, month: int, rng: np.random.Generator) -> list[tuple]:
     """(local date, local time, tz, currency, impact, title) of one month."""
+
     def jitter(day: int, spread: int = 2) -> dt.date:
         return _business_day(dt.date(year, month, day + int(rng.integers(-spread, spread + 1))))
 
@@ -257,15 +286,31 @@ def _month_events(year: int, month: int, rng: np.random.Generator) -> list[tuple
         (jitter(12), "08:30", _NY, "USD", "high", "CPI m/m"),
         (jitter(15), "08:30", _NY, "USD", "medium", "Retail Sales m/m"),
         (jitter(23), "10:00", _BERLIN, "EUR", "medium", "German Flash Manufacturing PMI"),
-        (_nth_weekday(year, month, 1, 3), "11:00", _BERLIN, "EUR", "medium", "German ZEW Economic Sentiment"),
+        (
+            _nth_weekday(year, month, 1, 3),
+            "11:00",
+            _BERLIN,
+            "EUR",
+            "medium",
+            "German ZEW Economic Sentiment",
+        ),
         (jitter(3, 1), "11:00", _BERLIN, "EUR", "medium", "CPI Flash Estimate y/y"),
     ]
     if month in (1, 3, 5, 6, 7, 9, 11, 12):
-        events.append((_nth_weekday(year, month, 2, 3), "14:00", _NY, "USD", "high",
-                       "FOMC Statement"))
+        events.append(
+            (_nth_weekday(year, month, 2, 3), "14:00", _NY, "USD", "high", "FOMC Statement")
+        )
     if month in (1, 3, 4, 6, 7, 9, 10, 12):
-        events.append((_nth_weekday(year, month, 3, 2), "14:15", _BERLIN, "EUR", "high",
-                       "ECB Main Refinancing Rate"))
+        events.append(
+            (
+                _nth_weekday(year, month, 3, 2),
+                "14:15",
+                _BERLIN,
+                "EUR",
+                "high",
+                "ECB Main Refinancing Rate",
+            )
+        )
     thursday = _nth_weekday(year, month, 3, 1)
     while thursday.month == month:
         events.append((thursday, "08:30", _NY, "USD", "low", "Unemployment Claims"))
@@ -301,14 +346,17 @@ def write_news_csv(frame: pd.DataFrame, path: Path) -> None:
     atomic_write(Path(path), lambda tmp: out.to_csv(tmp, index=False))
 
 
-def news_sample_path(start_date: str, end_date: str, seed: int,
-                     cfg: dict[str, Any] | None = None) -> Path:
+def news_sample_path(
+    start_date: str, end_date: str, seed: int, cfg: dict[str, Any] | None = None
+) -> Path:
     return _sample_dir(cfg or DEFAULTS) / (
-        f"news_{start_date}_{end_date}_seed{seed}_v{GENERATOR_VERSION}.csv")
+        f"news_{start_date}_{end_date}_seed{seed}_v{GENERATOR_VERSION}.csv"
+    )
 
 
-def ensure_sample_news(period_name: str, cfg: dict[str, Any] | None = None,
-                       seed: int | None = None) -> Path:
+def ensure_sample_news(
+    period_name: str, cfg: dict[str, Any] | None = None, seed: int | None = None
+) -> Path:
     """The sample news CSV of a configured period, generated on first use."""
     cfg = cfg or DEFAULTS
     span = period(period_name, cfg)

@@ -1,4 +1,5 @@
 """Missing columns, unparseable times, empty and missing files are one-line errors."""
+
 import pytest
 
 from backtest.data.loaders import DataError, load_bars
@@ -7,7 +8,9 @@ from backtest.data.loaders import DataError, load_bars
 def test_missing_column(write_csv, ger40):
     path = write_csv(["2024-01-02 08:00,100,101,100"], header="time,open,high,close")
 
-    with pytest.raises(DataError, match=r"missing column\(s\) low \(found: time, open, high, close\)"):
+    with pytest.raises(
+        DataError, match=r"missing column\(s\) low \(found: time, open, high, close\)"
+    ):
         load_bars(path, ger40)
 
 
@@ -40,8 +43,9 @@ def test_missing_time_lists_every_column_of_the_file(write_csv, ger40):
     with pytest.raises(DataError) as err:
         load_bars(path, ger40)
 
-    assert str(err.value) == (f"{path}: missing column(s) time "
-                              "(found: Date, Open, High, Low, Close, Volume)")
+    assert str(err.value) == (
+        f"{path}: missing column(s) time (found: Date, Open, High, Low, Close, Volume)"
+    )
 
 
 def test_truncated_parquet(tmp_path, ger40):

@@ -1,4 +1,5 @@
 """An MT5 export without a server time zone is refused with a clear message."""
+
 import pytest
 
 from backtest.data.loaders import DataError, load_bars
@@ -10,8 +11,9 @@ def test_mt5_without_server_tz_is_refused(write_mt5, ger40):
     with pytest.raises(DataError) as err:
         load_bars(path, ger40)
 
-    assert str(err.value).startswith(f"{path}: MetaTrader 5 export in broker server time: "
-                                     "give the server's time zone")
+    assert str(err.value).startswith(
+        f"{path}: MetaTrader 5 export in broker server time: give the server's time zone"
+    )
 
 
 def test_unknown_server_tz_is_refused(write_mt5, ger40):

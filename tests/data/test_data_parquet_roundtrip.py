@@ -1,4 +1,5 @@
 """Parquet to Bars: exact integer points (rint, ties to even), UTC times, checksum."""
+
 import hashlib
 
 import numpy as np
@@ -12,14 +13,16 @@ def test_parquet_round_trip_to_integer_points(tmp_path, ger40):
     # 0.015 / 0.01 and 0.025 / 0.01 are exact ties 1.5 and 2.5: both go to the even 2;
     # 16000.125 / 0.01 is the exact tie 1600012.5 -> 1600012.
     assert 1.005 / 0.01 == 100.49999999999999 and 0.025 / 0.01 == 2.5
-    frame = pd.DataFrame({
-        "time": pd.to_datetime(["2024-01-02 08:00", "2024-01-02 08:01", "2024-01-02 08:02"]),
-        "open": [1.005, 0.015, 16000.125],
-        "high": [1.02, 0.025, 16000.50],
-        "low": [1.00, 0.015, 16000.00],
-        "close": [1.01, 0.025, 16000.25],
-        "tick_volume": [5, 6, 7],
-    })
+    frame = pd.DataFrame(
+        {
+            "time": pd.to_datetime(["2024-01-02 08:00", "2024-01-02 08:01", "2024-01-02 08:02"]),
+            "open": [1.005, 0.015, 16000.125],
+            "high": [1.02, 0.025, 16000.50],
+            "low": [1.00, 0.015, 16000.00],
+            "close": [1.01, 0.025, 16000.25],
+            "tick_volume": [5, 6, 7],
+        }
+    )
     path = tmp_path / "bars.parquet"
     frame.to_parquet(path, index=False)
 
@@ -36,14 +39,19 @@ def test_parquet_round_trip_to_integer_points(tmp_path, ger40):
 
 
 def test_parquet_with_tz_aware_times_and_time_index(tmp_path, ger40):
-    times = pd.DatetimeIndex(["2024-01-02 10:00", "2024-01-02 10:01"], name="time",
-                             tz="Europe/Berlin")
-    frame = pd.DataFrame({"open": [1.0, 1.0], "high": [1.0, 1.0], "low": [1.0, 1.0],
-                          "close": [1.0, 1.0]}, index=times)
+    times = pd.DatetimeIndex(
+        ["2024-01-02 10:00", "2024-01-02 10:01"], name="time", tz="Europe/Berlin"
+    )
+    frame = pd.DataFrame(
+        {"open": [1.0, 1.0], "high": [1.0, 1.0], "low": [1.0, 1.0], "close": [1.0, 1.0]},
+        index=times,
+    )
     path = tmp_path / "indexed.parquet"
     frame.to_parquet(path)
 
     bars = load_bars(path, ger40)
 
-    assert list(bars.times_utc()) == [pd.Timestamp("2024-01-02 09:00", tz="UTC"),
-                                      pd.Timestamp("2024-01-02 09:01", tz="UTC")]
+    assert list(bars.times_utc()) == [
+        pd.Timestamp("2024-01-02 09:00", tz="UTC"),
+        pd.Timestamp("2024-01-02 09:01", tz="UTC"),
+    ]

@@ -1,10 +1,11 @@
 """Which data file a run uses: explicit, configured, or built-in sample data (said on the log)."""
+
 import copy
 
 import pytest
 
-from backtest.data.bars import day_date
 from backtest.core.config import DEFAULTS
+from backtest.data.bars import day_date
 from backtest.data.loaders import DataError, load_period_bars, resolve_data_file
 
 
@@ -12,8 +13,11 @@ from backtest.data.loaders import DataError, load_period_bars, resolve_data_file
 def cfg(tmp_path):
     cfg = copy.deepcopy(DEFAULTS)
     cfg["run"]["sample_dir"] = str(tmp_path / "sample")
-    cfg["periods"]["tiny"] = {"start_date": "2024-01-08", "end_date": "2024-01-09",
-                              "data_file": str(tmp_path / "{symbol}_tiny.csv")}
+    cfg["periods"]["tiny"] = {
+        "start_date": "2024-01-08",
+        "end_date": "2024-01-09",
+        "data_file": str(tmp_path / "{symbol}_tiny.csv"),
+    }
     return cfg
 
 

@@ -1,4 +1,5 @@
 """invoke check-data / sample-data: one-line summaries, library errors as exit code 2."""
+
 import pytest
 from invoke import Context, Exit
 
@@ -12,8 +13,10 @@ def test_check_data_prints_one_line_summary(write_csv, capsys):
 
     out = capsys.readouterr().out.splitlines()
     assert len(out) == 1
-    assert out[0].startswith(f"{path}: OK, GER40, 2 bars, 2024-01-02 08:00 UTC .. "
-                             "2024-01-02 08:01 UTC, 1 trading days, sha256 ")
+    assert out[0].startswith(
+        f"{path}: OK, GER40, 2 bars, 2024-01-02 08:00 UTC .. "
+        "2024-01-02 08:01 UTC, 1 trading days, sha256 "
+    )
 
 
 def test_check_data_bad_file_exits_2(write_csv):
@@ -27,9 +30,11 @@ def test_check_data_bad_file_exits_2(write_csv):
 
 def test_sample_data_writes_then_reuses(tmp_path, capsys):
     config = tmp_path / "ibsweep.yaml"
-    config.write_text(f"run:\n  sample_dir: {tmp_path / 'sample'}\n"
-                      "periods:\n  control:\n    start_date: '2024-01-08'\n"
-                      "    end_date: '2024-01-09'\n")
+    config.write_text(
+        f"run:\n  sample_dir: {tmp_path / 'sample'}\n"
+        "periods:\n  control:\n    start_date: '2024-01-08'\n"
+        "    end_date: '2024-01-09'\n"
+    )
 
     sample_data(Context(), symbol="GER40", period="control", config=str(config))
     sample_data(Context(), symbol="GER40", period="control", config=str(config))

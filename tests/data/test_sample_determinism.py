@@ -1,4 +1,5 @@
 """Sample data is deterministic: same seed, byte-identical Parquet; another seed differs."""
+
 from backtest.data.loaders import file_checksum
 from backtest.data.sample import generate_bars, write_parquet
 
@@ -27,5 +28,6 @@ def test_symbols_differ_for_one_seed():
     ger40 = generate_bars("GER40", "2024-01-02", "2024-01-02", 7)
     xauusd = generate_bars("XAUUSD", "2024-01-02", "2024-01-02", 7)
 
-    assert not ger40["close"].pct_change().iloc[1:50].equals(
-        xauusd["close"].pct_change().iloc[1:50])
+    assert (
+        not ger40["close"].pct_change().iloc[1:50].equals(xauusd["close"].pct_change().iloc[1:50])
+    )

@@ -1,4 +1,5 @@
 """Sample news: plausible high-impact USD/EUR events, written as a news CSV."""
+
 import pandas as pd
 
 from backtest.data.sample import generate_news, write_news_csv

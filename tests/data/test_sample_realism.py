@@ -1,4 +1,5 @@
 """Sample bars look like a market: session hours with DST, gaps, dojis, an open spike."""
+
 import copy
 
 import numpy as np
@@ -11,8 +12,10 @@ from backtest.data.sample import generate_bars
 
 @pytest.fixture(scope="module")
 def ger40_winter_and_summer():
-    frames = [generate_bars("GER40", "2024-01-08", "2024-02-02", 3),
-              generate_bars("GER40", "2024-06-03", "2024-06-28", 3)]
+    frames = [
+        generate_bars("GER40", "2024-01-08", "2024-02-02", 3),
+        generate_bars("GER40", "2024-06-03", "2024-06-28", 3),
+    ]
     return pd.concat(frames, ignore_index=True)
 
 
@@ -25,10 +28,14 @@ def test_bars_only_inside_the_local_session(ger40_winter_and_summer):
     minute = local.dt.hour * 60 + local.dt.minute
     utc_hour_of_first = ger40_winter_and_summer.groupby(local.dt.date)["time"].min().dt.hour
 
-    assert minute.min() >= 75 and minute.max() <= 22 * 60 - 1       # 01:15 .. 21:59 local
+    assert minute.min() >= 75 and minute.max() <= 22 * 60 - 1  # 01:15 .. 21:59 local
     assert (local.dt.dayofweek < 5).all()
-    assert set(utc_hour_of_first[utc_hour_of_first.index < pd.Timestamp("2024-03-01").date()]) == {0}
-    assert set(utc_hour_of_first[utc_hour_of_first.index > pd.Timestamp("2024-05-01").date()]) == {23}
+    assert set(utc_hour_of_first[utc_hour_of_first.index < pd.Timestamp("2024-03-01").date()]) == {
+        0
+    }
+    assert set(utc_hour_of_first[utc_hour_of_first.index > pd.Timestamp("2024-05-01").date()]) == {
+        23
+    }
 
 
 def test_no_bars_on_christmas_and_new_year():

@@ -1,4 +1,5 @@
 """event_times: sorted unique UTC ns of the high-impact events of the given currencies."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -29,7 +30,11 @@ def test_high_impact_of_the_currencies_only(tmp_path):
     # Assert
     assert usd.dtype == np.int64
     assert usd.tolist() == [_ns("2025-03-06 12:15"), _ns("2025-03-07 13:30")]
-    assert both.tolist() == [_ns("2025-03-06 09:00"), _ns("2025-03-06 12:15"), _ns("2025-03-07 13:30")]
+    assert both.tolist() == [
+        _ns("2025-03-06 09:00"),
+        _ns("2025-03-06 12:15"),
+        _ns("2025-03-07 13:30"),
+    ]
 
 
 def test_events_feed_news_blocked(tmp_path):

@@ -1,4 +1,5 @@
 """A bad news file names the file and the first bad row."""
+
 from __future__ import annotations
 
 import pytest
@@ -22,7 +23,9 @@ def test_bad_impact_names_row(tmp_path):
 
 def test_bad_time_names_row(tmp_path):
     path = _write(tmp_path, GOOD + "07/03/2025 13:30,USD,high\n" + "nonsense,USD,high\n")
-    with pytest.raises(NewsError, match=rf"^{path}: row 2 \(line 3\): field 'time': '07/03/2025 13:30'"):
+    with pytest.raises(
+        NewsError, match=rf"^{path}: row 2 \(line 3\): field 'time': '07/03/2025 13:30'"
+    ):
         load_news(path)
 
 
@@ -34,7 +37,9 @@ def test_time_of_day_alone_is_not_a_time(tmp_path):
 
 def test_bad_currency(tmp_path):
     path = _write(tmp_path, "2025-03-07 13:30:00,US DOLLAR,high\n")
-    with pytest.raises(NewsError, match=r"row 1 \(line 2\): field 'currency': 'US DOLLAR' is not a 3-letter code"):
+    with pytest.raises(
+        NewsError, match=r"row 1 \(line 2\): field 'currency': 'US DOLLAR' is not a 3-letter code"
+    ):
         load_news(path)
 
 
