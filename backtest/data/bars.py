@@ -110,6 +110,15 @@ class Bars:
         return pd.DatetimeIndex(self.time_ns.astype("datetime64[ns]"), tz="UTC")
 
 
+def epoch_ns(index: pd.DatetimeIndex) -> np.ndarray:
+    """Nanoseconds since the epoch (UTC for tz-aware times; NaT is the int64 minimum).
+
+    The public spelling of ``index.as_unit("ns").asi8``, which is not public pandas API
+    (pandas-stubs does not have it).
+    """
+    return index.to_numpy(dtype="datetime64[ns]").view(np.int64)
+
+
 def bars_from_frame(
     frame: pd.DataFrame, symbol: SymbolSpec, source: str = "", checksum: str = ""
 ) -> Bars:
@@ -133,7 +142,7 @@ def bars_from_frame(
     minute = (local.hour * 60 + local.minute).to_numpy(np.int16)
     return Bars(
         symbol=symbol,
-        time_ns=times.asi8.astype(np.int64),
+        time_ns=epoch_ns(times),
         open=points["open"],
         high=points["high"],
         low=points["low"],

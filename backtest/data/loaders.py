@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from backtest.core.config import DEFAULTS, SymbolSpec, period, symbol_spec
-from backtest.data.bars import Bars, bars_from_frame
+from backtest.data.bars import Bars, bars_from_frame, epoch_ns
 from backtest.data.sample import ensure_sample
 
 PRICES = ("open", "high", "low", "close")
@@ -127,7 +127,7 @@ def _parse_text_times(text: pd.Series, path: Path) -> np.ndarray:
     if len(bad):
         row = bad[0]
         raise DataError(f"{path}: row {row + 1}: time {text.iloc[row]!r} is not a date-time")
-    return index.as_unit("ns").asi8
+    return epoch_ns(index)
 
 
 def _read_csv(path: Path, encoding: str) -> _Raw:
@@ -176,7 +176,7 @@ def _read_parquet(path: Path) -> _Raw:
         if index.hasnans:
             row = int(np.flatnonzero(index.isna())[0])
             raise DataError(f"{path}: row {row + 1}: time is missing")
-        time_ns = index.as_unit("ns").asi8
+        time_ns = epoch_ns(index)
     elif pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column):
         time_ns = _parse_text_times(column.astype(str), path)
     else:
@@ -221,10 +221,10 @@ def server_to_utc(local_ns: np.ndarray, server_tz: str) -> tuple[np.ndarray, np.
     n = len(local)
     as_summer = local.tz_localize(server_tz, ambiguous=np.ones(n, bool), nonexistent="NaT")
     as_winter = local.tz_localize(server_tz, ambiguous=np.zeros(n, bool), nonexistent="NaT")
-    utc = as_summer.asi8.copy()
+    utc = epoch_ns(as_summer).copy()  # changed in place below
     nonexistent = np.asarray(as_summer.isna())
-    ambiguous = np.flatnonzero((utc != as_winter.asi8) & ~nonexistent)
-    winter = as_winter.asi8
+    winter = epoch_ns(as_winter)
+    ambiguous = np.flatnonzero((utc != winter) & ~nonexistent)
     run_max = None
     previous = -2
     for i in ambiguous:
@@ -310,6 +310,7 @@ def _invalid(p: dict[str, np.ndarray]) -> np.ndarray:
 
 def _what_is_wrong(raw: _Raw, p: dict[str, np.ndarray], i: int, duplicate: np.ndarray) -> str:
     """One phrase for the first bad row ``i``."""
+    assert raw.bad_time is not None, "_Raw.__post_init__ fills it"
     if raw.bad_time[i]:
         return raw.bad_time_reason
     for c in PRICES:

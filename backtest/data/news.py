@@ -16,6 +16,8 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from backtest.data.bars import epoch_ns
+
 NEWS_COLUMNS = ("time", "currency", "impact")
 IMPACTS = ("high", "medium", "low")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -96,7 +98,7 @@ def event_times(news: pd.DataFrame, currencies: Iterable[str]) -> np.ndarray:
     wanted = {c.upper() for c in currencies}
     mask = (news["impact"] == "high") & news["currency"].isin(wanted)
     times = pd.DatetimeIndex(news.loc[mask, "time"])
-    return np.unique(times.as_unit("ns").asi8.astype(np.int64))
+    return np.unique(epoch_ns(times))
 
 
 def news_blocked(

@@ -29,6 +29,7 @@ import pyarrow.parquet as pq
 
 from backtest.core.atomic import atomic_write
 from backtest.core.config import DEFAULTS, REPO_ROOT, period, symbol_spec
+from backtest.data.bars import epoch_ns
 
 GENERATOR_VERSION = 1
 
@@ -106,7 +107,7 @@ def _session_times(
     session, impossible on weekdays in Europe) are left out.
     """
     minutes = np.concatenate([np.arange(lo, hi) for lo, hi in sessions])
-    day_ns = days.asi8
+    day_ns = epoch_ns(days)
     local_ns = (day_ns[:, None] + minutes[None, :] * 60_000_000_000).ravel()
     day_index = np.repeat(np.arange(len(days)), len(minutes))
     minute = np.tile(minutes, len(days))
