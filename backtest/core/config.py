@@ -8,10 +8,15 @@ at the repository root, is deep-merged over :data:`DEFAULTS`.
 from __future__ import annotations
 
 import copy
+import datetime as dt
+import difflib
+import math
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import yaml
 
@@ -100,8 +105,17 @@ DEFAULTS: dict[str, Any] = {
         "max_loss_limit_pct": 10.0,
         "sample_seed": 42,
         "sample_dir": "data/sample",
+        # Default root of the runner's output folders (relative: to the repository).
+        "output_root": "backtest/output",
+        # Most combinations (before constraints) one run may hold (issue 9: bounds).
+        "max_combinations": 10_000_000,
     },
 }
+
+# Largest price, in points, that a bar or a price parameter may reach: every product
+# of a multiplier (at most MAX_MULT) and a distance stays below 2**53 (exact in
+# float64) and far inside int64 (docs/ARCHITECTURE.md, spec readings).
+MAX_PRICE_POINTS = 10**12
 
 
 class ConfigError(ValueError):
@@ -191,6 +205,10 @@ def read_yaml_mapping(file: Path, error: type[Exception]) -> dict[str, Any]:
         raise error(f"{file}: cannot read: {exc}") from None
     except yaml.YAMLError as exc:
         raise error(f"{file}: not valid YAML: {' '.join(str(exc).split())}") from None
+    except RecursionError:
+        raise error(f"{file}: nested too deeply to be a settings file") from None
+    except (ValueError, TypeError) as exc:  # a value YAML cannot build (2026-13-01)
+        raise error(f"{file}: not valid YAML: {' '.join(str(exc).split())}") from None
     if not isinstance(raw, dict):
         raise error(f"{file}: top level must be a mapping")
     return raw
@@ -207,8 +225,11 @@ def load_config(path: str | os.PathLike | None = None) -> dict[str, Any]:
     override = read_yaml_mapping(file, ConfigError)
     for key in override:
         if key not in DEFAULTS:
-            raise ConfigError(f"{file}: unknown section '{key}' (known: {', '.join(DEFAULTS)})")
-    return _deep_merge(DEFAULTS, override, str(file))
+            raise ConfigError(
+                f"{file}: unknown section '{key}'{did_you_mean(str(key), DEFAULTS)} "
+                f"(known: {', '.join(DEFAULTS)})"
+            )
+    return validate_config(_deep_merge(DEFAULTS, override, str(file)), str(file))
 
 
 def symbol_names(cfg: dict[str, Any] | None = None) -> list[str]:
@@ -251,3 +272,208 @@ def period(name: str, cfg: dict[str, Any] | None = None) -> Period:
     except KeyError:
         raise ConfigError(f"unknown period '{name}' (known: {', '.join(cfg['periods'])})") from None
     return Period(name, str(raw["start_date"]), str(raw["end_date"]), str(raw["data_file"]))
+
+
+# --- strict validation of a merged configuration ------------------------------------
+
+# Keys every symbol needs; a symbol that is not built in must give them all.
+SYMBOL_REQUIRED = (
+    "timezone",
+    "currencies",
+    "point",
+    "value_per_point",
+    "volume_min",
+    "volume_step",
+    "spread",
+    "commission",
+    "params",
+)
+# Used only by the sample-data generator (a symbol without them has no sample data).
+SYMBOL_SAMPLE_KEYS = ("session", "base_price", "cash_opens")
+# The parameters a new symbol must name; the others take the spec's defaults, which
+# are the same for every built-in symbol (ib-strategy.md, section 2).
+SYMBOL_TIME_PARAMS = ("ib_start", "ib_end", "trade_end", "close_time")
+GENERIC_PARAMS: dict[str, Any] = {
+    k: v for k, v in DEFAULTS["symbols"]["GER40"]["params"].items() if k not in SYMBOL_TIME_PARAMS
+}
+PERIOD_KEYS = ("start_date", "end_date", "data_file")
+RUN_KEYS = tuple(DEFAULTS["run"])
+_CURRENCY = re.compile(r"^[A-Za-z]{3}$")
+_HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+def did_you_mean(name: str, known: Any) -> str:
+    """`` (did you mean 'x'?)`` for the closest known name, or ``""``."""
+    close = difflib.get_close_matches(name, [str(k) for k in known], n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def shown(value: Any, limit: int = 40) -> str:
+    """``repr(value)``, shortened when long (a 400-digit integer is not echoed whole)."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    if isinstance(value, int):
+        return f"{text[:12]}... (an integer of {len(text.lstrip('-'))} digits)"
+    return f"{text[: limit - 3]}..."
+
+
+def check_timezone(name: Any, where: str) -> str:
+    """``name`` when it is an IANA time zone (``Europe/Berlin``), else ConfigError."""
+    if isinstance(name, str) and name:
+        try:
+            ZoneInfo(name)
+            return name
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            pass
+    hint = did_you_mean(name, sorted(available_timezones())) if isinstance(name, str) else ""
+    raise ConfigError(f"{where}: {shown(name)} is not an IANA time zone{hint} (e.g. Europe/Berlin)")
+
+
+def check_number(
+    value: Any,
+    where: str,
+    low: float = 0.0,
+    *,
+    low_open: bool = True,
+    high: float | None = None,
+    high_open: bool = False,
+    whole: bool = False,
+) -> float:
+    """A finite number (not a boolean, not a string) in the given range, as float.
+
+    The range is checked before any float conversion, so an integer of 400 digits is
+    "out of range", not an overflow.
+    """
+    kind = "a whole number" if whole else "a number"
+    if isinstance(value, bool) or not isinstance(value, int if whole else (int, float)):
+        raise ConfigError(f"{where}: {shown(value)} is not {kind}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{where}: {shown(value)} is not a finite number")
+    if value < low or (low_open and value == low):
+        raise ConfigError(f"{where}: {shown(value)} must be {'>' if low_open else '>='} {low:g}")
+    if high is not None and (value > high or (high_open and value == high)):
+        raise ConfigError(f"{where}: {shown(value)} must be {'<' if high_open else '<='} {high:g}")
+    return float(value)
+
+
+def _mapping(value: Any, where: str, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: must be a mapping of {what} (got {shown(value)})")
+    return value
+
+
+def _known_keys(section: dict[str, Any], known: tuple[str, ...], where: str) -> None:
+    for key in section:
+        if key not in known:
+            raise ConfigError(
+                f"{where}.{key}: unknown key{did_you_mean(str(key), known)}; "
+                f"known: {', '.join(known)}"
+            )
+
+
+def _check_hhmm(value: Any, where: str) -> None:
+    if not (isinstance(value, str) and _HHMM.match(value)):
+        raise ConfigError(f"{where}: {value!r} is not a time HH:MM (quote it in YAML)")
+
+
+def _check_symbol(name: str, raw: Any, where: str, built_in: bool) -> None:
+    raw = _mapping(raw, where, "symbol settings")
+    _known_keys(raw, SYMBOL_REQUIRED + SYMBOL_SAMPLE_KEYS, where)
+    missing = [k for k in SYMBOL_REQUIRED if k not in raw]
+    params = raw.get("params")
+    if isinstance(params, dict) and not built_in:
+        missing += [f"params.{p}" for p in SYMBOL_TIME_PARAMS if p not in params]
+    if missing:
+        raise ConfigError(f"{where}: new symbol '{name}' is missing: {', '.join(missing)}")
+    check_timezone(raw["timezone"], f"{where}.timezone")
+    currencies = raw["currencies"]
+    if (
+        not isinstance(currencies, list)
+        or not currencies
+        or not all(isinstance(c, str) and _CURRENCY.match(c) for c in currencies)
+    ):
+        raise ConfigError(
+            f"{where}.currencies: {currencies!r} must be a list of 3-letter codes, e.g. [EUR]"
+        )
+    for key in ("point", "value_per_point", "volume_min", "volume_step"):
+        check_number(raw[key], f"{where}.{key}")
+    for key in ("spread", "commission"):
+        check_number(raw[key], f"{where}.{key}", low_open=False)
+    params = _mapping(params, f"{where}.params", "parameter: default value")
+    _known_keys(params, tuple(DEFAULTS["symbols"]["GER40"]["params"]), f"{where}.params")
+    if not built_in:
+        raw["params"] = {**GENERIC_PARAMS, **params}
+    if "base_price" in raw:
+        check_number(raw["base_price"], f"{where}.base_price")
+    session = raw.get("session", [])
+    if not isinstance(session, list) or not all(
+        isinstance(s, list) and len(s) == 2 for s in session
+    ):
+        raise ConfigError(f"{where}.session: {session!r} must be a list of [HH:MM, HH:MM]")
+    for i, span in enumerate(session):
+        for value in span:
+            _check_hhmm(value, f"{where}.session[{i}]")
+    opens = raw.get("cash_opens", [])
+    if not isinstance(opens, list):
+        raise ConfigError(f"{where}.cash_opens: {opens!r} must be a list of HH:MM")
+    for i, value in enumerate(opens):
+        _check_hhmm(value, f"{where}.cash_opens[{i}]")
+
+
+def _check_date(value: Any, where: str) -> str:
+    try:
+        return dt.date.fromisoformat(str(value)).isoformat()
+    except ValueError:
+        raise ConfigError(f"{where}: {value!r} is not a date YYYY-MM-DD") from None
+
+
+def _check_period(raw: Any, where: str) -> None:
+    raw = _mapping(raw, where, "period settings")
+    _known_keys(raw, PERIOD_KEYS, where)
+    missing = [k for k in PERIOD_KEYS if k not in raw]
+    if missing:
+        raise ConfigError(f"{where}: new period is missing: {', '.join(missing)}")
+    start = _check_date(raw["start_date"], f"{where}.start_date")
+    end = _check_date(raw["end_date"], f"{where}.end_date")
+    if start > end:
+        raise ConfigError(f"{where}: start_date {start} is after end_date {end}")
+    data_file = raw["data_file"]
+    try:
+        if not isinstance(data_file, str) or not data_file:
+            raise ValueError
+        data_file.format(symbol="S")
+    except (ValueError, KeyError, IndexError):
+        raise ConfigError(
+            f"{where}.data_file: {data_file!r} must be a path (may contain {{symbol}})"
+        ) from None
+
+
+def _check_run(raw: Any, where: str) -> None:
+    raw = _mapping(raw, where, "run settings")
+    _known_keys(raw, RUN_KEYS, where)
+    for key in ("risk", "account_size"):
+        check_number(raw[key], f"{where}.{key}", high=1e12)
+    for key in ("daily_loss_limit_pct", "max_loss_limit_pct"):
+        check_number(raw[key], f"{where}.{key}", high=100.0)
+    check_number(raw["sample_seed"], f"{where}.sample_seed", low_open=False, whole=True)
+    check_number(raw["max_combinations"], f"{where}.max_combinations", whole=True)
+    for key in ("sample_dir", "output_root"):
+        if not isinstance(raw[key], str) or not raw[key]:
+            raise ConfigError(f"{where}.{key}: {raw[key]!r} must be a folder path")
+
+
+def validate_config(cfg: dict[str, Any], source: str = "config") -> dict[str, Any]:
+    """Check a merged configuration strictly; ``cfg`` (new symbols' parameters filled
+    with the spec's defaults), or a ConfigError of one line naming ``source`` and the
+    key: unknown keys (with "did you mean"), types, ranges, IANA zones, and every
+    key that a new symbol or period is missing."""
+    symbols = _mapping(cfg["symbols"], f"{source}: symbols", "symbol name: settings")
+    for name, raw in symbols.items():
+        built_in = name in DEFAULTS["symbols"]
+        _check_symbol(str(name), raw, f"{source}: symbols.{name}", built_in)
+    periods = _mapping(cfg["periods"], f"{source}: periods", "period name: settings")
+    for name, raw in periods.items():
+        _check_period(raw, f"{source}: periods.{name}")
+    _check_run(cfg["run"], f"{source}: run")
+    return cfg

@@ -17,7 +17,14 @@ from typing import Any
 
 import numpy as np
 
-from backtest.core.config import SymbolSpec, default_params
+from backtest.core.config import (
+    MAX_PRICE_POINTS,
+    ConfigError,
+    SymbolSpec,
+    default_params,
+    shown,
+    symbol_spec,
+)
 
 PARAM_NAMES = (
     "ib_start",
@@ -47,6 +54,22 @@ FLOAT_PARAMS = (
     "news_after",
 )
 DIRECTIONS = ("both", "long", "short")
+# Upper bounds that keep every integer conversion exact (docs/ARCHITECTURE.md, spec
+# readings): a multiplier times an IB of at most MAX_PRICE_POINTS stays below 2**53;
+# news minutes become nanoseconds below 2**53; a day has at most 1,500 M1 bars (25 h
+# on a fall-back day), so more trades per day than that can never bind.
+MAX_MULT = 1000.0
+MAX_NEWS_MINUTES = 7 * 24 * 60.0
+MAX_TRADES_PER_DAY = 1500
+UPPER_BOUNDS = {
+    "entry_buffer": MAX_MULT,
+    "sl_mult": MAX_MULT,
+    "tp_mult": MAX_MULT,
+    "min_ib": float(MAX_PRICE_POINTS),  # price units; in points too (resolve_params)
+    "max_ib": float(MAX_PRICE_POINTS),
+    "news_before": MAX_NEWS_MINUTES,
+    "news_after": MAX_NEWS_MINUTES,
+}
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
@@ -75,41 +98,61 @@ def check_names(params: dict[str, Any], where: str) -> None:
             raise _fail(where, name, f"unknown parameter{hint}; known: {', '.join(PARAM_NAMES)}")
 
 
+def check_value(name: str, value: Any, where: str) -> None:
+    """One parameter's value on its own: type and range (spec section 2 and the
+    exactness bounds); the relations between parameters are :func:`validate_params`'."""
+    if name in TIME_PARAMS:
+        parse_hhmm(value, where, name)
+    elif name in FLOAT_PARAMS:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or (isinstance(value, float) and not math.isfinite(value))
+        ):
+            raise _fail(where, name, f"{shown(value)} is not a finite number")
+        if value < 0 or (name == "sl_mult" and value == 0):
+            raise _fail(
+                where, name, f"{shown(value)} must be {'>' if name == 'sl_mult' else '>='} 0"
+            )
+        if value > UPPER_BOUNDS[name]:
+            raise _fail(where, name, f"{shown(value)} must be <= {UPPER_BOUNDS[name]:g}")
+    elif name == "direction":
+        if value not in DIRECTIONS:
+            raise _fail(where, name, f"{shown(value)} is not one of {', '.join(DIRECTIONS)}")
+    elif name == "max_trades_per_day":
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or not 1 <= value <= MAX_TRADES_PER_DAY
+        ):
+            raise _fail(
+                where, name, f"{shown(value)} must be a whole number from 1 to {MAX_TRADES_PER_DAY}"
+            )
+    elif name == "weekdays":
+        if (
+            not isinstance(value, list)
+            or not value
+            or any(isinstance(d, bool) or not isinstance(d, int) or not 0 <= d <= 6 for d in value)
+        ):
+            raise _fail(
+                where, name, f"{shown(value)} must be a non-empty list of 0..6 (0 = Monday)"
+            )
+        if len(set(value)) < len(value):
+            raise _fail(where, name, f"{value!r} names a day twice")
+    elif name == "news_filter" and not isinstance(value, bool):
+        raise _fail(where, name, f"{shown(value)} must be true or false")
+
+
 def validate_params(params: dict[str, Any], where: str = "params") -> None:
-    """Check one fully resolved combination against spec section 2's invariants."""
+    """Check one fully resolved combination: every value (:func:`check_value`), then
+    spec section 2's invariants between them."""
     check_names(params, where)
     missing = [p for p in PARAM_NAMES if p not in params]
     if missing:
         raise _fail(where, missing[0], "missing")
+    for name in PARAM_NAMES:
+        check_value(name, params[name], where)
     minutes = {name: parse_hhmm(params[name], where, name) for name in TIME_PARAMS}
-    for name in FLOAT_PARAMS:
-        value = params[name]
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, (int, float))
-            or not math.isfinite(value)
-        ):
-            raise _fail(where, name, f"{value!r} is not a finite number")
-        if value < 0:
-            raise _fail(where, name, f"{value!r} must be >= 0")
-    if params["sl_mult"] <= 0:
-        raise _fail(where, "sl_mult", f"{params['sl_mult']!r} must be > 0")
-    if params["direction"] not in DIRECTIONS:
-        raise _fail(
-            where, "direction", f"{params['direction']!r} is not one of {', '.join(DIRECTIONS)}"
-        )
-    mtpd = params["max_trades_per_day"]
-    if isinstance(mtpd, bool) or not isinstance(mtpd, int) or mtpd < 1:
-        raise _fail(where, "max_trades_per_day", f"{mtpd!r} must be a whole number >= 1")
-    days = params["weekdays"]
-    if (
-        not isinstance(days, list)
-        or not days
-        or any(isinstance(d, bool) or not isinstance(d, int) or not 0 <= d <= 6 for d in days)
-    ):
-        raise _fail(where, "weekdays", f"{days!r} must be a non-empty list of 0..6 (0 = Monday)")
-    if not isinstance(params["news_filter"], bool):
-        raise _fail(where, "news_filter", f"{params['news_filter']!r} must be true or false")
     order = [
         ("ib_start", "ib_end", "<"),
         ("ib_end", "trade_end", "<="),
@@ -136,7 +179,54 @@ def resolve_params(
     if isinstance(params.get("weekdays"), tuple):
         params["weekdays"] = list(params["weekdays"])
     validate_params(params, where)
+    check_points(params, symbol_spec(symbol, cfg), where)
     return params
+
+
+def check_points(params: dict[str, Any], symbol: SymbolSpec, where: str) -> None:
+    """``min_ib`` / ``max_ib`` in points stay at most MAX_PRICE_POINTS (exact floor)."""
+    for name in ("min_ib", "max_ib"):
+        if params[name] / symbol.point > MAX_PRICE_POINTS:
+            raise _fail(
+                where,
+                name,
+                f"{shown(params[name])} is more than {MAX_PRICE_POINTS:.0e} points "
+                f"of {symbol.point:g}",
+            )
+
+
+def check_config_params(cfg: dict[str, Any], source: str) -> None:
+    """Every symbol's parameter defaults in ``cfg`` obey spec section 2, or a
+    ConfigError naming ``source`` and ``symbols.NAME.params``."""
+    for name in cfg["symbols"]:
+        try:
+            resolve_params(name, {}, f"{source}: symbols.{name}.params", cfg)
+        except ParamError as exc:
+            raise ConfigError(str(exc)) from None
+
+
+def value_key(value: Any) -> Any:
+    """A key under which numerically equal values (``1`` and ``1.0``) coincide while
+    ``True`` stays apart from ``1`` and strings from numbers."""
+    if isinstance(value, bool):
+        return ("bool", value)
+    if isinstance(value, (int, float)):
+        return ("number", value)  # 1 == 1.0 and hash(1) == hash(1.0)
+    if isinstance(value, str):
+        return ("str", value)
+    return ("other", repr(value))
+
+
+def first_duplicate(values: list[Any]) -> tuple[Any] | None:
+    """``(value,)`` for the first value equal to an earlier one (numerically: ``[1, 1.0]``),
+    else None."""
+    seen: set[Any] = set()
+    for value in values:
+        key = value_key(value)
+        if key in seen:
+            return (value,)
+        seen.add(key)
+    return None
 
 
 def distance_points(mult: float | np.ndarray, ib: int | np.ndarray) -> np.ndarray:

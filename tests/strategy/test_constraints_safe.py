@@ -1,12 +1,14 @@
-"""Constraints are evaluated by a small interpreter: only the allowed syntax runs."""
+"""Constraints are evaluated by a small interpreter: only the allowed syntax runs;
+times compare as times."""
 
 import pytest
 
-from backtest.analysis.make_groups import Constraint, GridError
+from backtest.strategy.constraints import Constraint, ConstraintError
 
 PARAMS = {
     "sl_mult": 1.0,
     "tp_mult": 2.0,
+    "ib_start": "08:30",
     "ib_end": "10:00",
     "direction": "long",
     "max_trades_per_day": 2,
@@ -23,6 +25,9 @@ PARAMS = {
         ("ib_end < '10:30' and direction != 'short'", True),
         ("not (max_trades_per_day > 1) or -sl_mult < 0", True),
         ("direction == 'both' or tp_mult - sl_mult > 1", False),
+        ("ib_end > '9:30'", True),
+        ("ib_end - ib_start == 90", True),
+        ("ib_start < ib_end <= '10:00'", True),
     ],
 )
 def test_allowed_expressions_evaluate(text, expected):
@@ -41,7 +46,7 @@ def test_allowed_expressions_evaluate(text, expected):
     ],
 )
 def test_other_syntax_is_refused_before_running(text):
-    with pytest.raises(GridError, match="not allowed"):
+    with pytest.raises(ConstraintError, match="not allowed"):
         Constraint(text, "grid.constraints[0]")
 
 
@@ -51,7 +56,12 @@ def test_unknown_names_are_refused():
 
 
 def test_division_by_zero_is_a_grid_error():
-    with pytest.raises(GridError, match="tp_mult / entry_buffer"):
+    with pytest.raises(ConstraintError, match="tp_mult / entry_buffer"):
         Constraint("tp_mult / entry_buffer > 1", "grid.constraints[0]")(
             {**PARAMS, "entry_buffer": 0.0}
         )
+
+
+def test_an_impossible_time_literal_is_refused():
+    with pytest.raises(ConstraintError, match="'25:00' is not a time"):
+        Constraint("ib_end < '25:00'", "grid.constraints[0]")
