@@ -81,7 +81,7 @@ class Strategy:
 
     def close(self) -> None:
         """Close the open position at the current price."""
-        pos = self.position
+        pos = self._open_position("close")
         opposite = mt5.ORDER_TYPE_SELL if pos.type == mt5.POSITION_TYPE_BUY else mt5.ORDER_TYPE_BUY
         self._send(
             {
@@ -95,9 +95,8 @@ class Strategy:
 
     def set_stops(self, sl: int, tp: int) -> None:
         """Move the open position's SL and TP (``tp`` 0 = none)."""
-        self._send(
-            {"action": mt5.TRADE_ACTION_SLTP, "position": self.position.ticket, "sl": sl, "tp": tp}
-        )
+        ticket = self._open_position("set_stops").ticket
+        self._send({"action": mt5.TRADE_ACTION_SLTP, "position": ticket, "sl": sl, "tp": tp})
 
     def sleep_until(self, minute: int | None = None) -> None:
         """Skip bars (flat, no orders) until today's first bar at or after local
@@ -117,6 +116,13 @@ class Strategy:
     def rates_between(self, time_from: int, time_to: int) -> np.ndarray:
         """Bars seen so far that open in ``[time_from, time_to]`` (UTC ns)."""
         return self._broker.copy_rates_range(time_from, time_to)
+
+    def _open_position(self, action: str) -> TradePosition:
+        """The open position ``action`` needs; without one the request is a strategy bug."""
+        pos = self.position
+        if pos is None:
+            raise OrderRefused(f"{action}: there is no open position")
+        return pos
 
     def _pending(self, kind: int, price: int, sl: int, tp: int, volume: float) -> int:
         return self._send(

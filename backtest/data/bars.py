@@ -102,8 +102,8 @@ class Bars:
         """The distinct trading days present (sorted day numbers)."""
         return np.unique(self.day)
 
-    def price(self, points: int | np.ndarray) -> float | np.ndarray:
-        """Points back to a price, rounded to the symbol's digits."""
+    def price(self, points: np.ndarray) -> np.ndarray:
+        """Points back to prices, rounded to the symbol's digits."""
         return np.round(np.asarray(points) * self.symbol.point, self.symbol.digits)
 
     def times_utc(self) -> pd.DatetimeIndex:

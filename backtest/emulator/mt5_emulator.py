@@ -89,7 +89,7 @@ RATE_DTYPE = np.dtype(
 class Bar(NamedTuple):
     """The bar that is opening: what a strategy may know at its open."""
 
-    index: int
+    bar_index: int  # its position in the replayed bars (not "index": that is tuple.index)
     time: int  # UTC ns
     day: int
     minute: int
@@ -330,12 +330,12 @@ class MT5Emulator:
         starts = np.flatnonzero(np.diff(day)) + 1
         bounds = zip(np.r_[0, starts], np.r_[starts, len(day)]) if len(day) else ()
         for lo, hi in bounds:
-            self._run_day(int(lo), int(hi))
+            self._run_day(listener, int(lo), int(hi))
 
-    def _run_day(self, lo: int, hi: int) -> None:
+    def _run_day(self, listener: Listener, lo: int, hi: int) -> None:
         self._wake_minute = None
         self._open(lo)
-        self._listener.on_day_start(self._bar(lo))
+        listener.on_day_start(self._bar(lo))
         i = lo
         while i < hi:
             if self._wake_minute is not None:
@@ -345,13 +345,19 @@ class MT5Emulator:
                 if i == hi:
                     break
             self._open(i)
-            self._listener.on_bar_open(self._bar(i))
+            listener.on_bar_open(self._bar(i))
             self._walk(i)
             self._bar_complete, self._price = True, self._c[i]
             i += 1
         last = hi - 1
         self._index, self._bar_complete, self._price = last, True, self._c[last]
-        self._listener.on_day_end(self._bar(last))
+        listener.on_day_end(self._bar(last))
+
+    def _running(self) -> Listener:
+        """The listener of the replay under way: trading happens only inside :meth:`run`."""
+        if self._listener is None:
+            raise RuntimeError("the emulator trades only inside run(listener)")
+        return self._listener
 
     def _wake_index(self, i: int, hi: int) -> int:
         target, self._wake_minute = self._wake_minute, None
@@ -368,11 +374,11 @@ class MT5Emulator:
         """Move bar ``i`` along its path, firing triggers in path order."""
         if not self._orders and not self._positions:
             return
-        o, h, l, c = self._o[i], self._h[i], self._l[i], self._c[i]
-        path = (o, h, l, c) if self._falling[i] else (o, l, h, c)
-        segment, self._price = 0, o
+        op, hi, lo, cl = self._o[i], self._h[i], self._l[i], self._c[i]
+        path = (op, hi, lo, cl) if self._falling[i] else (op, lo, hi, cl)
+        segment, self._price = 0, op
         while True:
-            hit = _first_hit(self._triggers(), path, segment, self._price, l, h)
+            hit = _first_hit(self._triggers(), path, segment, self._price, lo, hi)
             if hit is None:
                 return
             trigger, segment, self._price = hit
@@ -407,7 +413,7 @@ class MT5Emulator:
         if order.volume_initial < self._spec.volume_min - 1e-12:
             rejected = replace(order, state=ORDER_STATE_REJECTED)
             self._history_orders.append(rejected)
-            self._listener.on_order_rejected(rejected)
+            self._running().on_order_rejected(rejected)
             return
         self._history_orders.append(replace(order, state=ORDER_STATE_FILLED))
         long = order.type == ORDER_TYPE_BUY_STOP
@@ -431,14 +437,14 @@ class MT5Emulator:
             self._price,
             DEAL_REASON_EXPERT,
         )
-        self._listener.on_deal(deal)
+        self._running().on_deal(deal)
 
     def _exit(self, pos: TradePosition, price: int, reason: int) -> TradeDeal:
         del self._positions[pos.ticket]
         self._trigger_list = None
         kind = DEAL_TYPE_SELL if pos.type == POSITION_TYPE_BUY else DEAL_TYPE_BUY
         deal = self._deal(0, kind, DEAL_ENTRY_OUT, pos, price, reason)
-        self._listener.on_deal(deal)
+        self._running().on_deal(deal)
         return deal
 
     def _deal(
