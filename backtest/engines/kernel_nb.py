@@ -336,6 +336,7 @@ def sweep_batch_nb(
     offsets,
     counts,
     skipped,
+    skip_day,
 ):
     """Walk a batch of combinations day by day (the day's bars stay in cache).
 
@@ -345,7 +346,8 @@ def sweep_batch_nb(
     day arrays are ``[day, combo]``: ``stop_dist`` = D, ``tp_dist`` = dist(tp_mult),
     ``buffer_dist`` = dist(entry_buffer), ``lots`` (0.0 = below volume_min).
     Combination ``c`` writes its trades (TRADE_DTYPE records) to
-    ``out[offsets[c]:]``, counts them in ``counts[c]`` and its lot skips in ``skipped[c]``.
+    ``out[offsets[c]:]``, counts them in ``counts[c]`` and its lot skips in ``skipped[c]``; ``skip_day[d, c]``
+    is set for each day ``d`` it skipped (so a window of days can count its own skips).
     """
     n_combos = len(combo_window)
     for c in range(n_combos):
@@ -393,3 +395,5 @@ def sweep_batch_nb(
             )
             counts[c] += taken
             skipped[c] += skip
+            if skip:
+                skip_day[d, c] = True

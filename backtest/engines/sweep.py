@@ -230,7 +230,7 @@ def _news_key(settings: RunSettings) -> int:
 
 def _run_batch(
     data: SweepData, combos: list[dict[str, Any]], settings: RunSettings, news_key: int
-) -> list[tuple[np.ndarray, int]]:
+) -> list[tuple[np.ndarray, int, np.ndarray]]:
     compiled = [compile_params(params, data.bars.symbol) for params in combos]
     rows = [
         (data.window(cp), data.schedule(cp), data.gate(cp, settings.news_ns, news_key))
@@ -251,6 +251,7 @@ def _run_batch(
     out = np.empty(int((max_trades * len(data.day_start)).sum()), dtype=TRADE_DTYPE)
     counts = np.zeros(len(combos), dtype=np.int64)
     skipped = np.zeros(len(combos), dtype=np.int64)
+    skip_day = np.zeros((len(data.day_start), len(combos)), dtype=np.bool_)
     nb.sweep_batch_nb(
         data.open,
         data.high,
@@ -287,8 +288,13 @@ def _run_batch(
         offsets,
         counts,
         skipped,
+        skip_day,
     )
-    return [(_copy_trades(out[o : o + k]), int(s)) for o, k, s in zip(offsets, counts, skipped)]
+    day_number = data.bars.day[data.day_start] if len(data.day_start) else data.bars.day[:0]
+    return [
+        (_copy_trades(out[o : o + k]), int(s), day_number[skip_day[:, c]].astype(np.int32))
+        for c, (o, k, s) in enumerate(zip(offsets, counts, skipped))
+    ]
 
 
 def _copy_trades(view: np.ndarray) -> np.ndarray:
@@ -299,16 +305,25 @@ def _copy_trades(view: np.ndarray) -> np.ndarray:
     return trades
 
 
+def run_sweep_days(
+    bars: Bars, combos: list[dict[str, Any]], settings: RunSettings
+) -> list[tuple[np.ndarray, int, np.ndarray]]:
+    """``(trades, skipped, skip_days)`` per resolved combination; ``skip_days`` are the
+    trading days (``Bars.day`` numbers) that the lot skip hit, so that a window of the
+    period can count its own ``skipped`` without a second walk."""
+    data = sweep_data(bars)
+    news_key = _news_key(settings)
+    results: list[tuple[np.ndarray, int, np.ndarray]] = []
+    for at in range(0, len(combos), BATCH):
+        results.extend(_run_batch(data, combos[at : at + BATCH], settings, news_key))
+    return results
+
+
 def run_sweep(
     bars: Bars, combos: list[dict[str, Any]], settings: RunSettings
 ) -> list[tuple[np.ndarray, int]]:
     """``(trades, skipped)`` per resolved combination, as ``adapter.run_combo`` gives."""
-    data = sweep_data(bars)
-    news_key = _news_key(settings)
-    results: list[tuple[np.ndarray, int]] = []
-    for at in range(0, len(combos), BATCH):
-        results.extend(_run_batch(data, combos[at : at + BATCH], settings, news_key))
-    return results
+    return [(trades, skipped) for trades, skipped, _ in run_sweep_days(bars, combos, settings)]
 
 
 def warm_up() -> float:

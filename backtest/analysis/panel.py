@@ -1,0 +1,186 @@
+"""A finished run's combinations and their compact trades, sliced by windows of days.
+
+A run made with ``--save-daily`` leaves ``OUT/daily/{group_id}.npz`` per group (the
+compact trades of :mod:`backtest.strategy.daily`). :func:`load_panel` joins them, in the
+order of ``results_full`` (groups in file order, combinations in combo order: the order
+that breaks ties everywhere), with the parameters of every combination. Metrics of any
+window are then :func:`backtest.strategy.metrics_nb.window_metrics` over the panel: no
+bar is walked again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from backtest.core.settings import RunSettings
+from backtest.data.bars import day_date, day_number
+from backtest.runner.main import DAILY_DIR
+from backtest.runner.outputs import read_results
+from backtest.strategy.daily import FIELDS, CompactTrades, concat_compact, daily_r_matrix
+from backtest.strategy.metrics_nb import window_metrics
+
+# Higher is better for every objective; see docs/ANALYSIS.md for the null cases.
+OBJECTIVES = ("total_r", "sharpe", "profit_factor", "r_over_dd", "avg_r", "winrate")
+
+
+class PanelError(ValueError):
+    """A run folder that cannot be analysed as a panel; the message says why and how."""
+
+
+@dataclass(frozen=True)
+class Panel:
+    """Every combination of a run: identity, parameters, compact trades, trading days."""
+
+    out_dir: Path
+    symbol: str
+    metadata: dict[str, Any]
+    group_id: np.ndarray  # object, one per combination
+    combo: np.ndarray  # int64 index inside its group
+    params: list[dict[str, Any]]
+    compact: CompactTrades
+    trading_days: np.ndarray  # int32 sorted day numbers of the run's period
+
+    def __len__(self) -> int:
+        return len(self.params)
+
+    def days_between(self, start: dt.date | str, end: dt.date | str) -> np.ndarray:
+        """The run's trading days inside ``start..end`` (inclusive)."""
+        lo, hi = day_number(start), day_number(end)
+        return self.trading_days[(self.trading_days >= lo) & (self.trading_days <= hi)]
+
+    def metrics(
+        self, start: dt.date | str, end: dt.date | str, settings: RunSettings
+    ) -> pd.DataFrame:
+        """Every combination's section-6 metrics over ``start..end`` (one row each, in order)."""
+        days = self.days_between(start, end)
+        cols = window_metrics(
+            self.compact,
+            day_number(start),
+            day_number(end),
+            len(days),
+            settings.account_size,
+            settings.daily_loss_limit_pct,
+            settings.max_loss_limit_pct,
+        )
+        frame = pd.DataFrame(cols)
+        frame["r_over_dd"] = r_over_dd(frame["total_r"].to_numpy(), frame["max_dd_r"].to_numpy())
+        return frame
+
+    def daily_r(self, start: dt.date | str, end: dt.date | str) -> np.ndarray:
+        """Days × combinations float32 matrix of daily R over the window's trading days."""
+        return daily_r_matrix(self.compact, self.days_between(start, end))
+
+    def label(self, i: int) -> str:
+        return f"{self.group_id[i]} combo {int(self.combo[i])}"
+
+    def span(self) -> tuple[dt.date, dt.date]:
+        return day_date(int(self.trading_days[0])), day_date(int(self.trading_days[-1]))
+
+
+def r_over_dd(total: np.ndarray, max_dd: np.ndarray) -> np.ndarray:
+    """``total_r / max_dd_r``; with no drawdown: +inf for a gain, 0 otherwise."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(
+            max_dd > 0, total / np.where(max_dd > 0, max_dd, 1.0), np.where(total > 0, np.inf, 0.0)
+        )
+
+
+def settings_of(metadata: dict[str, Any]) -> RunSettings:
+    """The run's scoring settings as recorded in its metadata (no silent default)."""
+    try:
+        return RunSettings(
+            risk=float(metadata["risk"]),
+            account_size=float(metadata["account_size"]),
+            daily_loss_limit_pct=float(metadata["daily_loss_limit_pct"]),
+            max_loss_limit_pct=float(metadata["max_loss_limit_pct"]),
+        )
+    except KeyError as err:
+        raise PanelError(f"results metadata has no {err.args[0]!r}") from None
+
+
+def load_panel(out_dir: Path, symbol: str) -> Panel:
+    """The panel of the run in ``out_dir`` (groups with status ok)."""
+    out_dir = Path(out_dir)
+    results = read_results(out_dir, symbol)
+    meta = results["metadata"]
+    groups = [g for g in results["groups"] if g.get("status") == "ok"]
+    if not groups:
+        raise PanelError(f"{out_dir}: no successful group to analyse")
+    parts, gids, combos, params = [], [], [], []
+    days: np.ndarray | None = None
+    for group in groups:
+        gid = group["group_id"]
+        path = out_dir / DAILY_DIR / f"{gid}.npz"
+        if not path.is_file():
+            raise PanelError(
+                f"{path}: missing; the run needs its compact trades: re-run it with "
+                "--save-daily (invoke walk-forward always saves them)"
+            )
+        with np.load(path) as npz:
+            part = CompactTrades(**{name: npz[name] for name in FIELDS})
+            group_days = npz["trading_days"]
+        if len(part) != len(group["combos"]):
+            raise PanelError(
+                f"{path}: {len(part)} combinations, results say {len(group['combos'])}"
+            )
+        if days is None:
+            days = group_days
+        elif not np.array_equal(days, group_days):
+            raise PanelError(f"{path}: other trading days than the first group's")
+        parts.append(part)
+        gids.extend([gid] * len(part))
+        combos.extend(range(len(part)))
+        params.extend(c["params"] for c in group["combos"])
+    assert days is not None
+    return Panel(
+        out_dir=out_dir,
+        symbol=symbol,
+        metadata=meta,
+        group_id=np.array(gids, dtype=object),
+        combo=np.array(combos, dtype=np.int64),
+        params=params,
+        compact=concat_compact(parts),
+        trading_days=days.astype(np.int32),
+    )
+
+
+def objective_values(frame: pd.DataFrame, objective: str) -> np.ndarray:
+    """The objective per row, higher is better; NaN where it is undefined (never chosen).
+
+    ``profit_factor`` is null in the spec when no trade lost: +inf with a gain, NaN
+    without trades. Every objective is NaN for a combination without trades.
+    """
+    if objective not in OBJECTIVES:
+        raise PanelError(f"--objective {objective!r}: one of {', '.join(OBJECTIVES)}")
+    values = frame[objective].to_numpy(dtype=np.float64).copy()
+    if objective == "profit_factor":
+        values = np.where(np.isnan(values) & (frame["total_r"].to_numpy() > 0), np.inf, values)
+    values[frame["trades"].to_numpy() == 0] = np.nan
+    return values
+
+
+def choose(
+    frame: pd.DataFrame, objective: str, min_trades: int = 0, require_prop_ok: bool = False
+) -> int | None:
+    """The best row by ``objective`` among those with ``trades >= min_trades`` (and
+    ``prop_ok`` if required); ties go to the lower index; None when no row qualifies."""
+    order = ranking(frame, objective, min_trades, require_prop_ok)
+    return int(order[0]) if len(order) else None
+
+
+def ranking(
+    frame: pd.DataFrame, rank_by: str, min_trades: int = 0, require_prop_ok: bool = False
+) -> np.ndarray:
+    """Row indices of the qualifying rows, best first (ties: lower index first)."""
+    values = objective_values(frame, rank_by)
+    eligible = ~np.isnan(values) & (frame["trades"].to_numpy() >= min_trades)
+    if require_prop_ok:
+        eligible &= frame["prop_ok"].to_numpy(dtype=bool)
+    rows = np.flatnonzero(eligible)
+    return rows[np.argsort(-values[rows], kind="stable")]

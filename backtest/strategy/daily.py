@@ -1,0 +1,103 @@
+"""A run's trades in compact form: what windows, walk-forward and overfitting statistics need.
+
+Per combination, each trade's trading day, ``r`` and ``pnl_money`` (entry order) and the
+days its lot skip hit, concatenated over the combinations of a group with offsets. That
+is 20 bytes a trade instead of a trade record, and enough for every section-6 metric of
+any window of days (:mod:`backtest.strategy.metrics_nb`) and for the days × combinations
+matrix of daily R (:func:`daily_r_matrix`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from backtest.data.bars import Bars
+from backtest.strategy.trades import trade_values
+
+FIELDS = ("offsets", "day", "r", "pnl", "skip_offsets", "skip_day")
+
+
+@dataclass(frozen=True)
+class CompactTrades:
+    """Trades of many combinations: combination ``c`` owns ``day/r/pnl[offsets[c]:offsets[c+1]]``
+    and ``skip_day[skip_offsets[c]:skip_offsets[c+1]]``."""
+
+    offsets: np.ndarray  # int64, n + 1
+    day: np.ndarray  # int32 trading day (Bars.day numbering) of each trade's entry
+    r: np.ndarray  # float64
+    pnl: np.ndarray  # float64, money
+    skip_offsets: np.ndarray  # int64, n + 1
+    skip_day: np.ndarray  # int32
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {name: getattr(self, name) for name in FIELDS}
+
+
+def compact_trades(results: list[tuple[np.ndarray, np.ndarray]], bars: Bars) -> CompactTrades:
+    """From ``(trades, skip_days)`` per combination (trades index into ``bars``)."""
+    days, rs, pnls = [], [], []
+    for trades, _ in results:
+        if (trades["entry_bar"][1:] < trades["entry_bar"][:-1]).any():
+            trades = trades[np.argsort(trades["entry_bar"], kind="stable")]
+        values = trade_values(trades, bars)
+        days.append(values["day"].astype(np.int32))
+        rs.append(values["r"])
+        pnls.append(values["pnl_money"])
+    skips = [np.asarray(s, dtype=np.int32) for _, s in results]
+    return CompactTrades(
+        offsets=_offsets([len(d) for d in days]),
+        day=_concat(days, np.int32),
+        r=_concat(rs, np.float64),
+        pnl=_concat(pnls, np.float64),
+        skip_offsets=_offsets([len(s) for s in skips]),
+        skip_day=_concat(skips, np.int32),
+    )
+
+
+def concat_compact(parts: list[CompactTrades]) -> CompactTrades:
+    """Several groups' compact trades as one, combinations in the order given."""
+    return CompactTrades(
+        offsets=_offsets([n for p in parts for n in np.diff(p.offsets)]),
+        day=_concat([p.day for p in parts], np.int32),
+        r=_concat([p.r for p in parts], np.float64),
+        pnl=_concat([p.pnl for p in parts], np.float64),
+        skip_offsets=_offsets([n for p in parts for n in np.diff(p.skip_offsets)]),
+        skip_day=_concat([p.skip_day for p in parts], np.int32),
+    )
+
+
+def daily_r_matrix(
+    compact: CompactTrades, trading_days: np.ndarray, dtype: type = np.float32
+) -> np.ndarray:
+    """Days × combinations matrix of daily R over ``trading_days`` (sorted day numbers;
+    0 on days without a trade). Trades on days outside ``trading_days`` are left out."""
+    n = len(compact)
+    out = np.zeros((len(trading_days), n), dtype=dtype)
+    if len(compact.day) == 0:
+        return out
+    combo = np.repeat(np.arange(n), np.diff(compact.offsets))
+    # trades are in (combination, day) order: sum each (combination, day) run once
+    starts = np.flatnonzero(
+        np.concatenate(([True], (combo[1:] != combo[:-1]) | (compact.day[1:] != compact.day[:-1])))
+    )
+    day_sum = np.add.reduceat(compact.r, starts)
+    day, combo = compact.day[starts], combo[starts]
+    row = np.searchsorted(trading_days, day)
+    inside = (row < len(trading_days)) & (
+        trading_days[np.minimum(row, len(trading_days) - 1)] == day
+    )
+    out[row[inside], combo[inside]] = day_sum[inside]
+    return out
+
+
+def _offsets(counts: list[int]) -> np.ndarray:
+    return np.concatenate(([0], np.cumsum(np.asarray(counts, dtype=np.int64)))).astype(np.int64)
+
+
+def _concat(arrays: list[np.ndarray], dtype: type) -> np.ndarray:
+    return np.concatenate(arrays).astype(dtype) if arrays else np.zeros(0, dtype=dtype)

@@ -1,0 +1,216 @@
+"""invoke tasks (robust selection): walk-forward and the overfitting statistics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from invoke import Exit, task
+
+RANK_HELP = {
+    "min_trades": "only combinations with at least this many trades qualify (default 0)",
+    "require_prop_ok": "only combinations inside the prop-firm limits qualify",
+}
+
+
+def _one_line(exc: BaseException) -> str:
+    return f"error: {' '.join(str(exc).split())}"
+
+
+def _print_robustness(rob: dict, paths: dict) -> None:
+    sel, pbo, dsr = rob["selected"], rob["pbo"], rob["dsr"]
+    boot = rob["bootstrap"]
+    print(
+        f"selected {sel['group_id']} combo {sel['combo']} by {sel['rank_by']}: "
+        f"total_r {sel['total_r']:.2f}, {sel['trades']} trades"
+    )
+    print(
+        f"  PBO {pbo['pbo']:.2f} ({pbo['n_splits']} splits of {pbo['n_blocks']} blocks, "
+        f"{pbo['n_trials']} combinations x {pbo['n_obs']} days)"
+    )
+    print(
+        f"  DSR {dsr['dsr']:.3f} (annual Sharpe {dsr['sharpe_annual']:.2f}; benchmark for "
+        f"{dsr['n_trials']} trials {dsr['benchmark_sharpe_daily'] * 252**0.5:.2f})"
+    )
+    print(f"  bootstrap: P(breach a prop limit) {boot.get('p_any_breach', float('nan')):.1%}")
+    print(f"verdict: {rob['verdict']['text']} (rule: {rob['verdict']['rule']})")
+    for path in paths.values():
+        print(f"  {path}")
+
+
+@task(
+    name="walk-forward",
+    auto_shortflags=False,
+    help={
+        "groups_file": "groups file (JSON, io-contract format)",
+        "train": "train length: 12M (default), 6M, 1Y, 26W, 90D",
+        "test": "test length, after each train part: 3M (default)",
+        "step": "how far each window moves (default: the test length)",
+        "anchored": "every train part starts at the span's start (growing windows)",
+        "objective": "what the train part maximises: total_r (default), sharpe, "
+        "profit_factor, r_over_dd, avg_r, winrate",
+        **RANK_HELP,
+        "no_robustness": "skip the overfitting statistics at the end",
+        "data_file": "M1 bars (Parquet/CSV/MT5 export); default: the period's configured file, "
+        "else built-in sample data",
+        "start_date": "first trading day of the whole span, YYYY-MM-DD (default: the period's)",
+        "end_date": "last trading day of the whole span (default: the period's)",
+        "workers": "worker processes, or 'auto' (default)",
+        "output_dir": "where the run and the walk-forward files go "
+        "(default: backtest/output/{groups file stem}_walk_forward)",
+        "period": "configured period: in_sample (default) or control",
+        "risk": "money risked per trade (default from config: 1000)",
+        "account_size": "account size for the prop-firm view (default from config: 100000)",
+        "news_file": "news CSV (time, currency, impact); required when news_filter is on",
+        "config": "YAML config file merged over the defaults",
+        "server_tz": "broker server time zone of an MT5 export, e.g. Europe/Athens",
+        "drop_invalid": "drop invalid/duplicate bars instead of failing",
+        "fresh": "replace an existing checkpoint in the output dir instead of resuming",
+        "symbol": "symbol of a bare-list groups file whose groups name none",
+    },
+)
+def walk_forward(
+    c,
+    groups_file,
+    train="12M",
+    test="3M",
+    step=None,
+    anchored=False,
+    objective="total_r",
+    min_trades=0,
+    require_prop_ok=False,
+    no_robustness=False,
+    data_file=None,
+    start_date=None,
+    end_date=None,
+    workers="auto",
+    output_dir=None,
+    period="in_sample",
+    risk=None,
+    account_size=None,
+    news_file=None,
+    config=None,
+    server_tz=None,
+    drop_invalid=False,
+    fresh=False,
+    symbol=None,
+):
+    """Choose the best combination on each train window, judge it on the test window after."""
+    from backtest.analysis.walk_forward import run_walk_forward
+    from backtest.core.config import REPO_ROOT
+    from backtest.runner.main import RunOptions, input_errors
+
+    out = output_dir or REPO_ROOT / "backtest" / "output" / f"{Path(groups_file).stem}_walk_forward"
+    options = RunOptions(
+        groups_file=groups_file,
+        data_file=data_file,
+        start_date=start_date,
+        end_date=end_date,
+        workers=workers,
+        output_dir=out,
+        skip_charts=True,
+        period=period,
+        risk=risk,
+        account_size=account_size,
+        news_file=news_file,
+        config=config,
+        server_tz=server_tz,
+        drop_invalid=drop_invalid,
+        fresh=fresh,
+        symbol=symbol,
+    )
+    try:
+        done = run_walk_forward(
+            options,
+            train,
+            test,
+            step,
+            anchored,
+            objective,
+            int(min_trades),
+            require_prop_ok,
+            not no_robustness,
+        )
+    except (*input_errors(), ValueError) as exc:
+        raise Exit(_one_line(exc), code=2) from None
+    report = done["report"]
+    if report.exit_code != 0:
+        raise Exit(
+            f"error: the sweep did not finish (exit {report.exit_code}); re-run to resume",
+            code=report.exit_code,
+        )
+    result = done["result"]
+    print(
+        f"{len(result['windows'])} windows ({train} train, {test} test) over {report.output_dir}:"
+    )
+    for row in result["windows"]:
+        chosen = (
+            f"{row['group_id']} combo {row['combo']}" if row["group_id"] else "nothing qualified"
+        )
+        test_r = row["test_metrics"]["total_r"] if row["test_metrics"] else 0.0
+        print(f"  {row['test_start']}..{row['test_end']}: {chosen}, test R {test_r:.2f}")
+    stitched, wfe = result["stitched"], result["walk_forward_efficiency"]
+    print(
+        f"out-of-sample: {stitched['total_r']:.2f} R, {stitched['trades']} trades, sharpe "
+        f"{stitched['sharpe']:.2f}; walk-forward efficiency "
+        f"{'n/a (in-sample R not positive)' if wfe is None else f'{wfe:.2f}'}; "
+        f"choice changed {result['choice_changes']} times"
+    )
+    for key in ("csv", "json", "png"):
+        print(f"  {done['paths'][key]}")
+    if "robustness" in done:
+        _print_robustness(
+            done["robustness"], {k: v for k, v in done["paths"].items() if "robustness" in k}
+        )
+
+
+@task(
+    auto_shortflags=False,
+    help={
+        "from_": "a results directory run with --save-daily (or by walk-forward)",
+        "rank_by": "metric that selects the combination: total_r (default), sharpe, "
+        "profit_factor, r_over_dd, avg_r, winrate",
+        **RANK_HELP,
+        "blocks": "PBO: number of blocks S the days are cut into (even; default 16)",
+        "samples": "bootstrap samples (default 10000)",
+        "seed": "bootstrap seed (default 0)",
+        "symbol": "symbol (needed only when the directory holds several)",
+    },
+)
+def robustness(
+    c,
+    from_,
+    rank_by="total_r",
+    min_trades=0,
+    require_prop_ok=False,
+    blocks=16,
+    samples=10_000,
+    seed=0,
+    symbol=None,
+):
+    """Overfitting statistics of a finished run: PBO, deflated Sharpe, stability, bootstrap."""
+    from backtest.analysis.merge import detect_symbol
+    from backtest.analysis.panel import load_panel
+    from backtest.analysis.robustness import robustness as analyse
+    from backtest.analysis.robustness import write_robustness
+    from backtest.analysis.walk_forward import provenance
+    from backtest.runner.outputs import ResultsError
+
+    try:
+        folder = Path(from_)
+        sym = detect_symbol([folder], symbol)
+        panel = load_panel(folder, sym)
+        rob = analyse(
+            panel, rank_by, int(min_trades), require_prop_ok, int(blocks), int(samples), int(seed)
+        )
+        settings = {
+            "rank_by": rank_by,
+            "min_trades": int(min_trades),
+            "require_prop_ok": require_prop_ok,
+            "blocks": int(blocks),
+            "samples": int(samples),
+            "seed": int(seed),
+        }
+        paths = write_robustness(folder, sym, rob, provenance(panel, settings))
+    except (ValueError, ResultsError, OSError) as exc:
+        raise Exit(_one_line(exc), code=2) from None
+    _print_robustness(rob, paths)
