@@ -18,6 +18,10 @@ import pandas as pd
 from backtest.core.config import SymbolSpec
 
 EPOCH_DAY = dt.date(1970, 1, 1)
+# Times (bars, news events) outside this span are refused: no M1 data exists before
+# 1970, and nanoseconds since the epoch stay far inside int64 before 2200.
+FIRST_TIME = pd.Timestamp("1970-01-01", tz="UTC")
+LAST_TIME = pd.Timestamp("2200-01-01", tz="UTC")
 
 
 def day_number(day: dt.date | str) -> int:
@@ -71,6 +75,7 @@ class Bars:
     weekday: np.ndarray
     source: str = ""
     checksum: str = ""
+    sample: bool = False  # built-in sample data (a random walk), not market data
 
     def __len__(self) -> int:
         return len(self.time_ns)

@@ -10,22 +10,35 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from backtest.core.config import DEFAULTS, SymbolSpec, period, symbol_spec
-from backtest.data.bars import Bars, bars_from_frame, epoch_ns
-from backtest.data.sample import ensure_sample
+from backtest.core.config import (
+    DEFAULTS,
+    MAX_PRICE_POINTS,
+    SYMBOL_SAMPLE_KEYS,
+    ConfigError,
+    SymbolSpec,
+    check_timezone,
+    period,
+    symbol_spec,
+)
+from backtest.data.bars import FIRST_TIME, LAST_TIME, Bars, bars_from_frame, epoch_ns
+from backtest.data.sample import _sample_dir, ensure_sample
 
 PRICES = ("open", "high", "low", "close")
 MT5_COLUMNS = ("date", "time") + PRICES
+# The usual MetaTrader 5 broker clock: New York time + H hours (H = 7: GMT+2 in winter,
+# GMT+3 in summer, switching on the US daylight-saving dates, "New York close").
+NEW_YORK = "America/New_York"
+_BROKER_CLOCK = re.compile(r"^broker:NY(?:([+-])(\d{1,2}))?$")
 _LOG = logging.getLogger(__name__)
 Log = logging.Logger | Callable[[str], Any] | None
 
@@ -104,6 +117,15 @@ def _columns(
     ``header`` gives all the file's column names for the message, when
     ``frame`` holds only the columns that were parsed.
     """
+    named: dict[str, str] = {}
+    for column in frame.columns:
+        name = _column_name(column)
+        if name in required and name in named:
+            raise DataError(
+                f"{path}: columns {named[name]!r} and {str(column)!r} are both column '{name}' "
+                "(names are read case-insensitively); keep one"
+            )
+        named[name] = str(column)
     frame = frame.rename(columns=_column_name)
     missing = [c for c in required if c not in frame.columns]
     if missing:
@@ -116,17 +138,32 @@ def _columns(
     return frame
 
 
+def _check_time_range(index: pd.DatetimeIndex, path: Path, shown: Callable[[int], str]) -> None:
+    """Bar times must lie in FIRST_TIME .. LAST_TIME (nanoseconds since 1970 fit int64)."""
+    outside = np.flatnonzero((index < FIRST_TIME) | (index >= LAST_TIME))
+    if len(outside):
+        row = int(outside[0])
+        raise DataError(
+            f"{path}: row {row + 1}: time {shown(row)} is outside {FIRST_TIME:%Y-%m-%d} .. "
+            f"{LAST_TIME:%Y-%m-%d}"
+        )
+
+
 def _parse_text_times(text: pd.Series, path: Path) -> np.ndarray:
     """ISO 8601-like strings to UTC ns; naive = UTC, offsets honoured."""
     try:
         times = pd.to_datetime(text, utc=True, format="ISO8601")
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):
         times = pd.to_datetime(text, utc=True, errors="coerce")
     index = pd.DatetimeIndex(times)
     bad = np.flatnonzero(index.isna())
     if len(bad):
         row = bad[0]
-        raise DataError(f"{path}: row {row + 1}: time {text.iloc[row]!r} is not a date-time")
+        raise DataError(
+            f"{path}: row {row + 1}: time {text.iloc[row]!r} is not a date-time between "
+            f"{FIRST_TIME:%Y-%m-%d} and {LAST_TIME:%Y-%m-%d}"
+        )
+    _check_time_range(index, path, lambda i: repr(text.iloc[i]))
     return epoch_ns(index)
 
 
@@ -176,6 +213,7 @@ def _read_parquet(path: Path) -> _Raw:
         if index.hasnans:
             row = int(np.flatnonzero(index.isna())[0])
             raise DataError(f"{path}: row {row + 1}: time is missing")
+        _check_time_range(index, path, lambda i: str(index[i]))
         time_ns = epoch_ns(index)
     elif pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column):
         time_ns = _parse_text_times(column.astype(str), path)
@@ -200,8 +238,42 @@ def _mt5_clock(text: pd.Index) -> pd.TimedeltaIndex:
     return pd.to_timedelta(padded, errors="coerce")
 
 
+def broker_offset_hours(server_tz: str) -> int | None:
+    """H of a ``broker:NY+H`` / ``broker:NY-H`` clock (``broker:NY`` is 0), else None."""
+    match = _BROKER_CLOCK.match(server_tz)
+    if not match:
+        return None
+    hours = int(match.group(2) or 0)
+    return -hours if match.group(1) == "-" else hours
+
+
+def check_server_tz(value: Any, where: str = "--server-tz") -> str:
+    """``value`` when it is an IANA time zone or a broker clock ``broker:NY+H`` (H whole
+    hours, -23..23); else a DataError of one line naming ``where``."""
+    if isinstance(value, str) and value.startswith("broker:"):
+        hours = broker_offset_hours(value)
+        if hours is None or abs(hours) > 23:
+            raise DataError(
+                f"{where}: {value!r} is not a broker clock; write broker:NY+H "
+                "(New York time + H hours, H from -23 to 23, e.g. broker:NY+7)"
+            )
+        return value
+    try:
+        return check_timezone(value, where)
+    except ConfigError as exc:
+        raise DataError(
+            f"{exc}; or a broker clock such as broker:NY+7 (New York time + 7 h: "
+            "GMT+2/GMT+3 on the US daylight-saving dates)"
+        ) from None
+
+
 def server_to_utc(local_ns: np.ndarray, server_tz: str) -> tuple[np.ndarray, np.ndarray]:
     """Broker server wall-clock times (ns, naive) to UTC ns; returns (utc_ns, nonexistent).
+
+    ``server_tz`` is an IANA zone or ``broker:NY+H``: the server clock is New York
+    wall-clock time shifted by H hours, so it is read as New York time after
+    taking the H hours off (its DST steps fall on the US dates, at 02:00 New York
+    time, i.e. at 02:00 + H on the server clock).
 
     Daylight saving, in file order:
 
@@ -217,6 +289,9 @@ def server_to_utc(local_ns: np.ndarray, server_tz: str) -> tuple[np.ndarray, np.
       since any guess could collide with a real bar. Such rows usually mean the
       wrong ``server_tz``.
     """
+    hours = broker_offset_hours(server_tz)
+    if hours is not None:
+        return server_to_utc(local_ns - np.int64(hours * 3_600_000_000_000), NEW_YORK)
     local = pd.DatetimeIndex(local_ns.astype("datetime64[ns]"))
     n = len(local)
     as_summer = local.tz_localize(server_tz, ambiguous=np.ones(n, bool), nonexistent="NaT")
@@ -243,10 +318,6 @@ def _read_mt5(path: Path, encoding: str, server_tz: str | None) -> _Raw:
             f"{path}: MetaTrader 5 export in broker server time: give the server's "
             "time zone (server_tz / --server-tz, e.g. Europe/Athens or Etc/GMT-2)"
         )
-    try:
-        ZoneInfo(server_tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise DataError(f"{path}: unknown server time zone {server_tz!r}") from None
     try:
         frame = pd.read_csv(
             path,
@@ -285,8 +356,15 @@ def _read_mt5(path: Path, encoding: str, server_tz: str | None) -> _Raw:
     )
 
 
-def _read(path: Path, server_tz: str | None) -> _Raw:
+def _read(path: Path, server_tz: str | None, log: Log = None) -> _Raw:
     kind, encoding = _sniff(path)
+    if server_tz and kind != "mt5":
+        _say(
+            log,
+            f"{path}: server_tz {server_tz} not used: {kind} files hold UTC times "
+            "(only MetaTrader 5 exports are in broker server time)",
+            logging.WARNING,
+        )
     if kind == "parquet":
         return _read_parquet(path)
     if kind == "mt5":
@@ -298,17 +376,19 @@ def _price_arrays(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     return {c: pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=np.float64) for c in PRICES}
 
 
-def _invalid(p: dict[str, np.ndarray]) -> np.ndarray:
+def _invalid(p: dict[str, np.ndarray], max_price: float) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         ok = np.ones(len(p["open"]), dtype=bool)
         for c in PRICES:
-            ok &= np.isfinite(p[c]) & (p[c] > 0)
+            ok &= np.isfinite(p[c]) & (p[c] > 0) & (p[c] <= max_price)
         ok &= p["low"] <= np.minimum(p["open"], p["close"])
         ok &= p["high"] >= np.maximum(p["open"], p["close"])
     return ~ok
 
 
-def _what_is_wrong(raw: _Raw, p: dict[str, np.ndarray], i: int, duplicate: np.ndarray) -> str:
+def _what_is_wrong(
+    raw: _Raw, p: dict[str, np.ndarray], i: int, duplicate: np.ndarray, max_price: float
+) -> str:
     """One phrase for the first bad row ``i``."""
     assert raw.bad_time is not None, "_Raw.__post_init__ fills it"
     if raw.bad_time[i]:
@@ -318,6 +398,11 @@ def _what_is_wrong(raw: _Raw, p: dict[str, np.ndarray], i: int, duplicate: np.nd
             value = raw.frame[c].iloc[i]
             shown = repr(value) if isinstance(value, str) else str(value)
             return f"{c} {shown} is not a finite positive price"
+        if p[c][i] > max_price:
+            return (
+                f"{c} {p[c][i]:g} is above the largest price {max_price:g} "
+                f"({MAX_PRICE_POINTS:.0e} points of {max_price / MAX_PRICE_POINTS:g})"
+            )
     low_edge, high_edge = min(p["open"][i], p["close"][i]), max(p["open"][i], p["close"][i])
     if not p["low"][i] <= low_edge:
         return f"low {p['low'][i]:g} is above min(open, close) {low_edge:g}"
@@ -331,11 +416,14 @@ def _what_is_wrong(raw: _Raw, p: dict[str, np.ndarray], i: int, duplicate: np.nd
     return f"time is before row {earlier + 1}'s ({raw.time_text(earlier)}): input not sorted"
 
 
-def _validated(raw: _Raw, path: Path, drop_invalid: bool, log: Log) -> tuple[np.ndarray, dict]:
-    """The clean (time_ns, prices) after the spec's checks; raises or drops."""
+def _validated(
+    raw: _Raw, path: Path, drop_invalid: bool, log: Log, max_price: float
+) -> tuple[np.ndarray, dict]:
+    """The clean (time_ns, prices) after the spec's checks and the price bound
+    (``max_price``: MAX_PRICE_POINTS points); raises or drops."""
     p = _price_arrays(raw.frame)
     t = raw.time_ns
-    invalid = _invalid(p) | raw.bad_time
+    invalid = _invalid(p, max_price) | raw.bad_time
     if not invalid.any() and bool(np.all(t[1:] > t[:-1])):
         return t, p  # the usual case: clean, strictly increasing
     if not drop_invalid:
@@ -346,7 +434,8 @@ def _validated(raw: _Raw, path: Path, drop_invalid: bool, log: Log) -> tuple[np.
         if len(bad):
             i = int(bad[0])
             raise DataError(
-                f"{path}: row {i + 1} ({raw.time_text(i)}): {_what_is_wrong(raw, p, i, duplicate)}"
+                f"{path}: row {i + 1} ({raw.time_text(i)}): "
+                f"{_what_is_wrong(raw, p, i, duplicate, max_price)}"
             )
         return t, p
     keep = np.flatnonzero(~invalid)
@@ -384,8 +473,10 @@ def load_bars(
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: data file not found")
-    raw = _read(path, server_tz)
-    time_ns, prices = _validated(raw, path, drop_invalid, log)
+    if server_tz is not None:
+        check_server_tz(server_tz, f"{path}: server_tz")
+    raw = _read(path, server_tz, log)
+    time_ns, prices = _validated(raw, path, drop_invalid, log, MAX_PRICE_POINTS * symbol.point)
     frame = pd.DataFrame(
         {"time": pd.DatetimeIndex(time_ns.astype("datetime64[ns]"), tz="UTC"), **prices}
     )
@@ -410,11 +501,17 @@ def resolve_data_file(
         path = Path(data_file)
         if not path.is_file():
             raise DataError(f"{path}: data file not found")
-        return path, False
+        return path, _sample_dir(cfg).resolve() in path.resolve().parents
     configured = period(period_name, cfg).data_path(symbol)
     if configured.is_file():
         return configured, False
     symbol_spec(symbol, cfg)
+    lacking = [k for k in SYMBOL_SAMPLE_KEYS[:2] if k not in cfg["symbols"][symbol]]
+    if lacking:
+        raise DataError(
+            f"{configured}: data file not found, and {symbol} has no built-in sample data "
+            f"(symbols.{symbol} has no {' or '.join(lacking)}); give --data-file"
+        )
     sample = ensure_sample(symbol, period_name, cfg)
     _say(
         log,
@@ -435,5 +532,25 @@ def load_period_bars(
 ) -> Bars:
     """:func:`resolve_data_file` + :func:`load_bars`: the whole file (slice with ``between``)."""
     cfg = cfg or DEFAULTS
-    path, _ = resolve_data_file(symbol, period_name, data_file, cfg, log)
-    return load_bars(path, symbol_spec(symbol, cfg), server_tz, drop_invalid, log)
+    path, sample = resolve_data_file(symbol, period_name, data_file, cfg, log)
+    bars = load_bars(path, symbol_spec(symbol, cfg), server_tz, drop_invalid, log)
+    return replace(bars, sample=sample)
+
+
+def utc_text(ns: int) -> str:
+    """UTC nanoseconds as ISO 8601 with offset (``2025-03-04T09:12:00+00:00``)."""
+    return pd.Timestamp(int(ns), tz="UTC").isoformat()
+
+
+def data_provenance(bars: Bars) -> dict[str, Any]:
+    """Where a run's bars came from (io-contract ``metadata.data``): ``source``
+    (``file`` or ``sample``), ``path``, ``checksum`` (sha256 of the file), ``bars``
+    and the ``first_bar`` / ``last_bar`` open times of ``bars`` (the period's slice)."""
+    return {
+        "source": "sample" if bars.sample else "file",
+        "path": bars.source,
+        "checksum": bars.checksum,
+        "bars": len(bars),
+        "first_bar": utc_text(bars.time_ns[0]) if len(bars) else None,
+        "last_bar": utc_text(bars.time_ns[-1]) if len(bars) else None,
+    }

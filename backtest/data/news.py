@@ -16,7 +16,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from backtest.data.bars import epoch_ns
+from backtest.data.bars import FIRST_TIME, LAST_TIME, epoch_ns
 
 NEWS_COLUMNS = ("time", "currency", "impact")
 IMPACTS = ("high", "medium", "low")
@@ -71,9 +71,15 @@ def load_news(path: str | os.PathLike) -> pd.DataFrame:
             raise NewsError(f"{where}: {len(fields)} fields, the header has {len(header)}")
         time, currency, impact = (fields[i].strip() for i in cols)
         try:
-            times.append(_parse_time(time))
-        except ValueError:
+            stamp = _parse_time(time)
+        except (ValueError, OverflowError):
             raise NewsError(f"{where}: field 'time': {time!r} is not an ISO 8601 time") from None
+        if not FIRST_TIME <= stamp < LAST_TIME:
+            raise NewsError(
+                f"{where}: field 'time': {time!r} is outside {FIRST_TIME:%Y-%m-%d} .. "
+                f"{LAST_TIME:%Y-%m-%d}"
+            )
+        times.append(stamp)
         code = currency.upper()
         if not _CURRENCY.match(code):
             raise NewsError(f"{where}: field 'currency': {currency!r} is not a 3-letter code")

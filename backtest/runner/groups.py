@@ -1,10 +1,12 @@
 """The groups file (io-contract "Groups file"): load, validate, expand, write.
 
 A groups file names the combinations a run tries: per group, fixed ``params``
-and a ``grid`` expanded as a cartesian product, each combination filled with
-the symbol's defaults. :func:`load_groups_file` validates everything up front
-(every combination included), so a bad file stops before anything runs, with
-one line naming the file, the group and the field.
+and a ``grid`` expanded as a cartesian product, optional ``constraints`` that
+drop combinations, each combination filled with the symbol's defaults.
+:func:`load_groups_file` validates everything up front (every combination
+included), so a bad file stops before anything runs, with one line naming the
+file, the group and the field. The number of combinations is known (and
+bounded) before anything is expanded.
 """
 
 from __future__ import annotations
@@ -15,17 +17,38 @@ import itertools
 import json
 import math
 import os
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from backtest.core.atomic import atomic_write_text
-from backtest.core.config import ConfigError, symbol_spec
-from backtest.strategy.params import ParamError, check_names, resolve_params
+from backtest.core.config import DEFAULTS, ConfigError, shown, symbol_spec
+from backtest.strategy.constraints import Constraint, parse_constraints
+from backtest.strategy.params import (
+    ParamError,
+    check_names,
+    check_value,
+    default_params,
+    first_duplicate,
+    resolve_params,
+)
 
 # "error": why the group failed, as failed_groups_{SYMBOL}.json records it (ignored on load)
-GROUP_KEYS = ("group_id", "symbol", "params", "grid", "description", "comment", "error")
+GROUP_KEYS = (
+    "group_id",
+    "symbol",
+    "params",
+    "grid",
+    "constraints",
+    "description",
+    "comment",
+    "error",
+)
 FILE_KEYS = ("symbol", "groups", "metadata", "description", "comment")
+# A group id names files (charts) and log lines: letters, digits, _ . - only.
+GROUP_ID = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+MAX_DEPTH = 32  # nesting levels of a groups file (a grid value is at most 4 deep)
 
 
 class GroupsError(ValueError):
@@ -42,6 +65,7 @@ class Group:
     params: dict[str, Any]
     grid: dict[str, list[Any]]
     raw: dict[str, Any]
+    constraints: tuple[Constraint, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -81,13 +105,33 @@ def _read_json(path: str) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise GroupsError(f"{path}: cannot read groups file: {exc}") from None
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicate_keys)
+        data = json.loads(text, object_pairs_hook=_no_duplicate_keys)
     except json.JSONDecodeError as exc:
         raise GroupsError(
             f"{path}: not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
         ) from None
     except GroupsError as exc:
         raise GroupsError(f"{path}: {exc}") from None
+    except RecursionError:
+        raise GroupsError(f"{path}: nested more than {MAX_DEPTH} levels deep") from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise GroupsError(f"{path}: not a usable JSON file: {exc}") from None
+    if _too_deep(data):
+        raise GroupsError(f"{path}: nested more than {MAX_DEPTH} levels deep")
+    return data
+
+
+def _too_deep(data: Any) -> bool:
+    """Whether ``data`` nests lists/objects more than MAX_DEPTH levels (iteratively)."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, (list, dict)):
+            if depth > MAX_DEPTH:
+                return True
+            items = value.values() if isinstance(value, dict) else value
+            stack.extend((item, depth + 1) for item in items)
+    return False
 
 
 def _check_symbol(value: Any, where: str, cfg: dict[str, Any] | None) -> str:
@@ -110,6 +154,13 @@ def _check_mapping(value: Any, where: str, field: str, shape: str) -> None:
         raise GroupsError(str(exc)) from None
 
 
+def _checked_value(name: str, value: Any, where: str) -> None:
+    try:
+        check_value(name, value, where)
+    except ParamError as exc:
+        raise GroupsError(str(exc)) from None
+
+
 def _check_grid(grid: Any, params: dict[str, Any], where: str) -> dict[str, list[Any]]:
     _check_mapping(grid, where, "grid", "an object of parameter: [values]")
     for name, values in grid.items():
@@ -117,11 +168,15 @@ def _check_grid(grid: Any, params: dict[str, Any], where: str) -> dict[str, list
         if name in params:
             raise GroupsError(f"{field}: also fixed in params; name it in one place")
         if not isinstance(values, list) or not values:
-            raise GroupsError(f"{field}: {values!r} must be a non-empty list of values")
-        seen = [json.dumps(v, sort_keys=True) for v in values]
-        if len(set(seen)) < len(seen):
-            repeated = next(v for i, v in enumerate(values) if seen[i] in seen[:i])
-            raise GroupsError(f"{field}: value {repeated!r} is listed twice")
+            raise GroupsError(f"{field}: {shown(values)} must be a non-empty list of values")
+        repeated = first_duplicate(values)
+        if repeated is not None:
+            raise GroupsError(
+                f"{field}: value {shown(repeated[0])} is listed twice (numerically equal values "
+                "are the same value)"
+            )
+        for value in values:
+            _checked_value(name, value, f"{where}: grid")
     return grid
 
 
@@ -135,8 +190,11 @@ def _group(
     group_id = raw.get("group_id")
     if group_id is None:
         raise GroupsError(f"{where}: field 'group_id': missing")
-    if not isinstance(group_id, str) or not group_id.strip():
-        raise GroupsError(f"{where}: field 'group_id': {group_id!r} must be a non-empty string")
+    if not isinstance(group_id, str) or not GROUP_ID.match(group_id):
+        raise GroupsError(
+            f"{where}: field 'group_id': {shown(group_id)} must be 1 to 100 characters "
+            "of A-Z a-z 0-9 _ . -"
+        )
     where = f"{path}: group {group_id}"
     for key in raw:
         if key not in GROUP_KEYS:
@@ -153,8 +211,16 @@ def _group(
     symbol = _check_symbol(symbol, where, cfg)
     params = raw.get("params", {})
     _check_mapping(params, where, "params", "an object of parameter: value")
+    for name, value in params.items():
+        _checked_value(name, value, f"{where}: params")
     grid = _check_grid(raw.get("grid", {}), params, where)
-    return Group(group_id, symbol, copy.deepcopy(params), copy.deepcopy(grid), raw)
+    try:
+        constraints = parse_constraints(raw.get("constraints"), f"{where}: field 'constraints'")
+    except ParamError as exc:
+        raise GroupsError(str(exc)) from None
+    return Group(
+        group_id, symbol, copy.deepcopy(params), copy.deepcopy(grid), raw, tuple(constraints)
+    )
 
 
 def _groups_list(data: Any, path: str, symbol: str | None) -> tuple[list[Any], str | None]:
@@ -180,13 +246,19 @@ def _groups_list(data: Any, path: str, symbol: str | None) -> tuple[list[Any], s
 
 
 def load_groups_file(
-    path: str | os.PathLike, cfg: dict[str, Any] | None = None, symbol: str | None = None
+    path: str | os.PathLike,
+    cfg: dict[str, Any] | None = None,
+    symbol: str | None = None,
+    expand: bool = True,
 ) -> GroupsFile:
     """Load and fully validate a groups file (object form or a bare list).
 
     ``symbol`` is the default for groups without their own when the file has
-    no top-level ``symbol`` (a file's own top-level symbol wins). Every
-    combination of every group is resolved, so nothing runs on a bad file.
+    no top-level ``symbol`` (a file's own top-level symbol wins). With
+    ``expand``, the combination count is checked against ``run.max_combinations``
+    and every combination of every group is resolved, so nothing runs on a bad
+    file; without it, the caller checks the count (:func:`combo_count`) and
+    expands (:func:`expand_all`).
     """
     path = str(path)
     raw_groups, default_symbol = _groups_list(_read_json(path), path, symbol)
@@ -202,43 +274,72 @@ def load_groups_file(
                 f"(groups #{first_index[group.group_id] + 1} and #{index + 1})"
             )
         first_index[group.group_id] = index
-        expand_group(group, cfg, where=f"{path}: group {group.group_id}")
         groups.append(group)
     if default_symbol is None and len({g.symbol for g in groups}) == 1:
         default_symbol = groups[0].symbol
-    return GroupsFile(path, default_symbol, groups)
+    loaded = GroupsFile(path, default_symbol, groups)
+    if expand:
+        limit = (cfg or DEFAULTS)["run"]["max_combinations"]
+        total = sum(combo_count(g) for g in groups)
+        if total > limit:
+            raise GroupsError(
+                f"{path}: {total:,} combinations (before constraints) is more than "
+                f"run.max_combinations {limit:,}"
+            )
+        expand_all(loaded, cfg)
+    return loaded
 
 
 def combo_count(group: Group) -> int:
-    """How many combinations the group expands to (1 without a grid)."""
+    """How many combinations the group's grid spans before its constraints (1
+    without a grid): an upper bound of what it runs, known without expanding."""
     return math.prod(len(values) for values in group.grid.values())
+
+
+def expand_all(groups_file: GroupsFile, cfg: dict[str, Any] | None = None) -> dict[str, list]:
+    """Every group's combinations by group id (errors name the file and group)."""
+    return {
+        g.group_id: expand_group(g, cfg, where=f"{groups_file.path}: group {g.group_id}")
+        for g in groups_file.groups
+    }
 
 
 def expand_group(
     group: Group, cfg: dict[str, Any] | None = None, where: str | None = None
 ) -> list[dict[str, Any]]:
-    """Every combination of the group, resolved with the symbol's defaults.
+    """Every kept combination of the group, resolved with the symbol's defaults.
 
-    Order: the cartesian product of the grid, keys in file order, values in
-    the given order (the last key varies fastest).
+    Order (io-contract): the cartesian product of the grid, keys in file order,
+    values in the given order (the last key varies fastest); then the
+    constraints drop what they exclude (evaluated with the symbol's defaults
+    for what the group does not name); then the invariants of spec section 2
+    are checked on what is left. A group whose constraints leave nothing is an
+    error (it would have no best combination).
     """
     where = where or f"group {group.group_id}"
     names = list(group.grid)
+    defaults = default_params(group.symbol, cfg) if group.constraints else {}
     combos = []
     for number, values in enumerate(itertools.product(*group.grid.values()), start=1):
         chosen = dict(zip(names, values))
         label = where
         if names:
-            shown = ", ".join(f"{k}={v!r}" for k, v in chosen.items())
-            label = f"{where}: grid combination {number} ({shown})"
+            listed = ", ".join(f"{k}={v!r}" for k, v in chosen.items())
+            label = f"{where}: grid combination {number} ({listed})"
         # lists (weekdays) are copied so that combinations never share one
         overrides = {
             k: list(v) if isinstance(v, list) else v for k, v in {**group.params, **chosen}.items()
         }
         try:
+            if group.constraints:
+                merged = {**defaults, **overrides}
+                if not all(c(merged) for c in group.constraints):
+                    continue
             combos.append(resolve_params(group.symbol, overrides, label, cfg))
         except (ParamError, ConfigError) as exc:
             raise GroupsError(str(exc)) from None
+    if not combos:
+        raise GroupsError(f"{where}: field 'constraints': they leave no combination to run")
     return combos
 
 

@@ -20,7 +20,9 @@ def test_unparseable_time_names_the_row(write_csv, ger40):
     with pytest.raises(DataError) as err:
         load_bars(path, ger40)
 
-    assert str(err.value) == f"{path}: row 2: time 'yesterday' is not a date-time"
+    assert str(err.value) == (
+        f"{path}: row 2: time 'yesterday' is not a date-time between 1970-01-01 and 2200-01-01"
+    )
 
 
 @pytest.mark.parametrize("content", ["", "time,open,high,low,close\n"])

@@ -35,6 +35,6 @@ def test_empty_group_id(tmp_path):
     path = write_json(tmp_path, {"symbol": "GER40", "groups": [{"group_id": "  "}]})
     # Act / Assert
     with pytest.raises(
-        GroupsError, match=r"group #1: field 'group_id': '  ' must be a non-empty string"
+        GroupsError, match=r"group #1: field 'group_id': '  ' must be 1 to 100 characters"
     ):
         load_groups_file(path)
