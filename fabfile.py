@@ -29,7 +29,7 @@ def _farm(hosts_file: str | None, need_groups: bool = False) -> Farm:
     try:
         farm = load_hosts(hosts_file, need_groups=need_groups)
     except HostsFileError as exc:
-        raise Exit(f"error: {exc}", code=2)
+        raise Exit(f"error: {exc}", code=2) from None
     for note in farm.notes:
         print(f"warning: {note}", file=sys.stderr)
     return farm
@@ -43,7 +43,7 @@ def _hosts(
     try:
         return flows.select(farm, host, symbol, period)
     except HostsFileError as exc:
-        raise Exit(f"error: {exc}", code=2)
+        raise Exit(f"error: {exc}", code=2) from None
 
 
 def _finish(result: FarmResult, what: str) -> None:
@@ -55,7 +55,8 @@ def _finish(result: FarmResult, what: str) -> None:
 def _print_plan(result: FarmResult) -> None:
     for o in result.outcomes:
         print(
-            f"== {o.host.name} ({o.host.user or '(ssh config user)'}@{o.host.address}:{o.host.port}) "
+            f"== {o.host.name} "
+            f"({o.host.user or '(ssh config user)'}@{o.host.address}:{o.host.port}) "
             f"{o.host.symbol} {o.host.range_text}"
         )
         plan = o.value[0] if isinstance(o.value, tuple) else o.value
@@ -87,7 +88,8 @@ def setup(c, host=None, symbol=None, hosts_file=None, dry_run=False):
         "symbol": SYMBOL_HELP,
         "period": PERIOD_HELP,
         "hosts_file": HOSTS_HELP,
-        "restart": "stop a runner that is still alive and start again (resumes the same output dir)",
+        "restart": "stop a runner that is still alive and start again "
+        "(resumes the same output dir)",
         "dry_run": "print every command and transfer per host without connecting",
     }
 )
@@ -99,7 +101,7 @@ def deploy(c, symbol=None, host=None, period=None, dry_run=False, restart=False,
             farm, _hosts(farm, host, symbol, period), restart=restart, dry_run=dry_run
         )
     except HostsFileError as exc:
-        raise Exit(f"error: {exc}", code=2)
+        raise Exit(f"error: {exc}", code=2) from None
     if dry_run:
         return _print_plan(result)
     _finish(result, "deploy")
@@ -172,7 +174,7 @@ def logs(c, host, follow=False, lines=50, period=None, hosts_file=None):
     }
 )
 def collect(c, symbol=None, host=None, period=None, dest=None, force=False, hosts_file=None):
-    """Download each host's output (skipping unchanged files), merge per symbol, list what is left."""
+    """Download each host's output (unchanged files skipped), merge per symbol, list what's left."""
     from backtest.analysis.merge import MergeError
 
     farm = _farm(hosts_file, need_groups=True)
@@ -180,7 +182,7 @@ def collect(c, symbol=None, host=None, period=None, dest=None, force=False, host
     try:
         reports = flows.collect(farm, hosts, Path(dest) if dest else flows.DEFAULT_DEST, force)
     except MergeError as exc:
-        raise Exit(f"error: merge refused: {exc}", code=1)
+        raise Exit(f"error: merge refused: {exc}", code=1) from None
     failed = _print_collect(reports)
     if failed:
         raise Exit(code=1)
@@ -192,7 +194,8 @@ def _print_collect(reports) -> bool:
         rows = []
         if not r.downloads.outcomes:  # retry --dry-run
             print(
-                f"{r.symbol}: nothing downloaded (dry run): planning from the copies a collect left in --dest"
+                f"{r.symbol}: nothing downloaded (dry run): "
+                "planning from the copies a collect left in --dest"
             )
         for o in r.downloads.outcomes:
             v = o.value or {}
@@ -210,7 +213,8 @@ def _print_collect(reports) -> bool:
         failed |= bool(r.downloads.failed)
         for where, ids in r.salvaged.items():
             print(
-                f"{where}: runner did not finish; saved {len(ids)} finished groups from its checkpoint"
+                f"{where}: runner did not finish; "
+                f"saved {len(ids)} finished groups from its checkpoint"
             )
         for note in r.notes:
             print(note)
@@ -242,7 +246,8 @@ def stop(c, host=None, symbol=None, period=None, hosts_file=None):
         "hosts_file": HOSTS_HELP,
         "dest": "local directory (default backtest/output/farm)",
         "force": "as for collect",
-        "dry_run": "connect to nothing: plan from the last collect's copies in --dest, print the commands",
+        "dry_run": "connect to nothing: plan from the last collect's copies in --dest, "
+        "print the commands",
     }
 )
 def retry(
@@ -258,7 +263,7 @@ def retry(
             farm, hosts, Path(dest) if dest else flows.DEFAULT_DEST, force, dry_run
         )
     except MergeError as exc:
-        raise Exit(f"error: merge refused: {exc}", code=1)
+        raise Exit(f"error: merge refused: {exc}", code=1) from None
     _print_collect(reports)
     if not any(r.left for r in reports):
         if any(r.merge is None for r in reports):
@@ -292,10 +297,10 @@ def trust(c, host, yes=False, hosts_file=None):
         ask = input if sys.stdin.isatty() else None
         ok = flows.trust(farm, host, yes, ask=ask)
     except HostsFileError as exc:
-        raise Exit(f"error: {exc}", code=2)
+        raise Exit(f"error: {exc}", code=2) from None
     except FarmError as exc:
-        raise Exit(str(exc), code=1)
+        raise Exit(str(exc), code=1) from None
     except OSError as exc:
-        raise Exit(f"{host}: cannot reach it to read its key: {exc}", code=1)
+        raise Exit(f"{host}: cannot reach it to read its key: {exc}", code=1) from None
     if not ok:
         raise Exit(code=1)

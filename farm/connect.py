@@ -91,8 +91,8 @@ def check_key_file(path: Path, host: str) -> None:
         raise KeyFileError(
             host,
             f"private key {path} is tracked by git",
-            f"move it out of the repository (e.g. ~/.ssh/), `git rm --cached {shlex.quote(path.name)}`, "
-            f"and rotate the key: it is in the history",
+            "move it out of the repository (e.g. ~/.ssh/), "
+            f"`git rm --cached {shlex.quote(path.name)}`, and rotate the key: it is in the history",
         )
 
 
@@ -102,7 +102,7 @@ def fab_config() -> Config:
 
 
 def _verify_host_keys(conn: Connection, host: Host) -> None:
-    """Load known_hosts into ``conn``'s client and install RejectPolicy (Fabric sets AutoAddPolicy)."""
+    """Load known_hosts into ``conn``'s client, install RejectPolicy (Fabric sets AutoAddPolicy)."""
     client = conn.client
     for known in (user_known_hosts(), host.known_hosts):
         if known.exists():
@@ -169,9 +169,11 @@ def classify_host_key_error(host: Host, exc: BaseException) -> BaseException:
         return HostKeyMismatchError(
             host.name,
             f"host key {fingerprint(exc.key)} does not match known_hosts "
-            f"(expected {fingerprint(exc.expected_key)}); possible man-in-the-middle or a reinstalled VM",
-            f"if the VM was reinstalled: ssh-keygen -R {shlex.quote(name)} -f {shlex.quote(str(host.known_hosts))} "
-            f"(and ~/.ssh/known_hosts), then `fab trust --host {host.name}`",
+            f"(expected {fingerprint(exc.expected_key)}); "
+            "possible man-in-the-middle or a reinstalled VM",
+            f"if the VM was reinstalled: ssh-keygen -R {shlex.quote(name)} "
+            f"-f {shlex.quote(str(host.known_hosts))} (and ~/.ssh/known_hosts), "
+            f"then `fab trust --host {host.name}`",
         )
     if isinstance(exc, paramiko.SSHException) and "not found in known_hosts" in str(exc):
         found = _REJECTED.search(str(exc))

@@ -73,8 +73,9 @@ def explain(host: str, address: str, port: int, exc: BaseException, key: str) ->
         return str(exc)
     if _unreachable(exc):
         return (
-            f"{host}: no route to host {where}; fix: the VM is down or the network/VPN to it is not up "
-            f"(check the address in hosts.yaml)"
+            f"{host}: no route to host {where}; "
+            "fix: the VM is down or the network/VPN to it is not up "
+            "(check the address in hosts.yaml)"
         )
     if isinstance(exc, (ConnectionRefusedError, NoValidConnectionsError)):
         return (

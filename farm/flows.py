@@ -81,7 +81,8 @@ def status_problem(host: Host, st: dict[str, Any]) -> str | None:
     if st.get("state") == "refused":
         return (
             f"{host.name}: runner refused to start (exit 2): {st.get('error')}; "
-            f"fix: correct the input (fab logs --host {host.name}), then fab deploy --host {host.name}"
+            f"fix: correct the input (fab logs --host {host.name}), "
+            f"then fab deploy --host {host.name}"
         )
     if st.get("state") != "dead":
         return None
@@ -91,16 +92,17 @@ def status_problem(host: Host, st: dict[str, Any]) -> str | None:
         "no OOM kill in the kernel log" if st.get("oom") is False else "kernel log not readable"
     )
     return (
-        f"{host.name}: runner died (exit {st.get('exit')}, {kernel}) after {st.get('done')}/{st.get('total')} "
-        f"groups; fix: fab logs --host {host.name}, then fab collect and fab retry"
+        f"{host.name}: runner died (exit {st.get('exit')}, {kernel}) "
+        f"after {st.get('done')}/{st.get('total')} groups; "
+        f"fix: fab logs --host {host.name}, then fab collect and fab retry"
     )
 
 
 def status_notes(result: FarmResult) -> list[str]:
     """Runs that finished with failed groups: what failed and what to do (not an error: exit 0)."""
     return [
-        f"{o.host.name}: finished, {len(o.value['failed'])} group(s) failed: {', '.join(o.value['failed'])}; "
-        f"fix: fab collect, then fab retry --symbol {o.host.symbol}"
+        f"{o.host.name}: finished, {len(o.value['failed'])} group(s) failed: "
+        f"{', '.join(o.value['failed'])}; fix: fab collect, then fab retry --symbol {o.host.symbol}"
         for o in result.succeeded.values()
         if o.value.get("state") == "finished" and o.value.get("failed")
     ]
@@ -189,6 +191,15 @@ def merge_inputs(
     return dirs, salvaged
 
 
+def _download_step(hosts_dir: Path) -> Callable[[Any, Host], dict]:
+    """The collect step: download a host's output into ``hosts_dir/<host name>``."""
+
+    def step(c: Any, h: Host) -> dict:
+        return steps.download(c, h, hosts_dir / h.name)
+
+    return step
+
+
 def collect(
     farm: Farm,
     hosts: list[Host],
@@ -196,7 +207,7 @@ def collect(
     force: bool = False,
     download: bool = True,
 ) -> list[SymbolCollect]:
-    """Download every host's output, merge per symbol with backtest.analysis.merge, list what is left.
+    """Download every host's output, merge per symbol (backtest.analysis.merge), list what is left.
 
     ``download=False`` merges the copies already in ``dest`` without connecting (retry --dry-run).
     """
@@ -207,14 +218,11 @@ def collect(
         mine = [h for h in hosts if h.symbol == symbol]
         period = mine[0].period
         base = Path(dest) / f"{symbol}_{period}"
-        downloads = (
-            run_each(mine, lambda c, h: steps.download(c, h, base / "hosts" / h.name))
-            if download
-            else FarmResult([])
-        )
+        downloads = run_each(mine, _download_step(base / "hosts")) if download else FarmResult([])
         for o in downloads.outcomes:
             if o.ok and o.value["bad"]:
-                o.error = f"{o.host.name}: files that do not parse: {'; '.join(o.value['bad'])}; fix: fab collect again"
+                bad = "; ".join(o.value["bad"])
+                o.error = f"{o.host.name}: files that do not parse: {bad}; fix: fab collect again"
         report = SymbolCollect(symbol, period, downloads)
         dirs, report.salvaged = merge_inputs(symbol, base, mine)
         if not dirs:
