@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -40,14 +41,36 @@ def result_paths(out_dir: Path, symbol: str) -> dict[str, Path]:
     }
 
 
-def _cell(value: Any) -> str:
-    """One CSV cell: lists and booleans as JSON, null as empty, floats at full precision."""
+# CSV rounding of the results tables (docs/ANALYSIS.md, "CSV rounding"): R and money
+# to 4 decimals, ratios and percentages to 4 significant digits; parameters, counts and
+# results_full keep full precision.
+CSV_DECIMALS = {name: 4 for name in ("total_r", "avg_r", "max_dd_r", "worst_day_r", "total_pnl")}
+CSV_SIGNIFICANT = {
+    name: 4
+    for name in ("winrate", "profit_factor", "sharpe", "max_daily_loss_pct", "max_drawdown_pct")
+}
+
+
+def rounded(value: float, column: str) -> float:
+    """``value`` as the results CSVs show it in ``column`` (unchanged for other columns)."""
+    if not math.isfinite(value):
+        return value
+    if column in CSV_DECIMALS:
+        return round(value, CSV_DECIMALS[column]) + 0.0  # + 0.0: no "-0.0"
+    if column in CSV_SIGNIFICANT:
+        return float(f"{value:.{CSV_SIGNIFICANT[column]}g}") + 0.0
+    return value
+
+
+def _cell(value: Any, column: str | None = None, rounding: bool = False) -> str:
+    """One CSV cell: lists and booleans as JSON, null as empty, floats at full precision
+    (with ``rounding``: as :func:`rounded` gives them for ``column``)."""
     if value is None:
         return ""
     if isinstance(value, (bool, list, dict)):
         return json.dumps(value)
     if isinstance(value, float):
-        return repr(value)
+        return repr(rounded(value, column) if rounding and column else value)
     return str(value)
 
 
@@ -62,12 +85,13 @@ def _ordered_union(keys: Iterable[Iterable[str]], lead: Iterable[str]) -> list[s
     return out
 
 
-def _csv_text(columns: list[str], rows: list[dict[str, Any]]) -> str:
+def _csv_text(columns: list[str], rows: list[dict[str, Any]], rounding: bool = False) -> str:
+    """CSV text of ``rows``; ``rounding`` rounds the metric columns (:func:`rounded`)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([_cell(row.get(col)) for col in columns])
+        writer.writerow([_cell(row.get(col), col, rounding) for col in columns])
     return buffer.getvalue()
 
 
@@ -119,13 +143,15 @@ def write_results(
     metric_cols, param_cols = table_columns(ok)
 
     summary = summary_rows(ok)
-    atomic_write_text(paths["summary"], _csv_text(["group_id", *metric_cols, *param_cols], summary))
+    atomic_write_text(
+        paths["summary"], _csv_text(["group_id", *metric_cols, *param_cols], summary, True)
+    )
 
     combos = _by_total_r(
         [_combo_row(g["group_id"], i, c) for g in ok for i, c in enumerate(g["combos"])]
     )
     atomic_write_text(
-        paths["combos"], _csv_text(["group_id", "combo", *metric_cols, *param_cols], combos)
+        paths["combos"], _csv_text(["group_id", "combo", *metric_cols, *param_cols], combos, True)
     )
 
     full = {"metadata": {"format_version": FORMAT_VERSION, **metadata}, "groups": groups}
