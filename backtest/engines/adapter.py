@@ -41,7 +41,8 @@ def run_combo(bars: Bars, params: dict[str, Any], settings: RunSettings) -> tupl
 
 
 def trades_from_deals(deals: tuple[TradeDeal, ...]) -> np.ndarray:
-    """Pair each position's entry and exit deal into one :data:`backtest.strategy.trades.TRADE_DTYPE` row."""
+    """Pair each position's entry and exit deal into one row of
+    :data:`backtest.strategy.trades.TRADE_DTYPE`."""
     entries = {d.position_id: d for d in deals if d.entry == DEAL_ENTRY_IN}
     exits = [d for d in deals if d.entry != DEAL_ENTRY_IN]
     trades = empty_trades(len(exits))

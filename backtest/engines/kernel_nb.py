@@ -346,8 +346,9 @@ def sweep_batch_nb(
     day arrays are ``[day, combo]``: ``stop_dist`` = D, ``tp_dist`` = dist(tp_mult),
     ``buffer_dist`` = dist(entry_buffer), ``lots`` (0.0 = below volume_min).
     Combination ``c`` writes its trades (TRADE_DTYPE records) to
-    ``out[offsets[c]:]``, counts them in ``counts[c]`` and its lot skips in ``skipped[c]``; ``skip_day[d, c]``
-    is set for each day ``d`` it skipped (so a window of days can count its own skips).
+    ``out[offsets[c]:]``, counts them in ``counts[c]`` and its lot skips in ``skipped[c]``;
+    ``skip_day[d, c]`` is set for each day ``d`` it skipped (so a window of days can count its
+    own skips).
     """
     n_combos = len(combo_window)
     for c in range(n_combos):

@@ -60,7 +60,7 @@ def max_daily_loss_pct(pnl_money: np.ndarray, starts: np.ndarray, account_size: 
 
 
 def max_drawdown_pct(pnl_money: np.ndarray, account_size: float) -> float:
-    """Largest (running peak − balance) / running peak × 100; the peak starts at the account size."""
+    """Largest (running peak − balance) / running peak × 100; the peak starts at account size."""
     if len(pnl_money) == 0:
         return 0.0
     balance = account_size + np.cumsum(pnl_money)

@@ -7,8 +7,10 @@ import numpy as np
 from backtest.engines.kernel_nb import first_at_or_above_nb, first_at_or_below_nb, sparse_table_nb
 
 
-def _scan(values, lo, hi, hit):
-    return next((i for i in range(lo, hi) if hit(values[i])), hi)
+def _scan(values, lo, hi, level, upward):
+    """The first index in ``[lo, hi)`` at or above (``upward``) or at or below ``level``, or hi."""
+    hits = (i for i in range(lo, hi) if (values[i] >= level if upward else values[i] <= level))
+    return next(hits, hi)
 
 
 def test_queries_match_a_linear_scan():
@@ -27,5 +29,5 @@ def test_queries_match_a_linear_scan():
         above = first_at_or_above_nb(highs, lo, hi, level)
         below = first_at_or_below_nb(lows, lo, hi, level)
         # Assert
-        assert above == _scan(values, lo, hi, lambda v: v >= level)
-        assert below == _scan(values, lo, hi, lambda v: v <= level)
+        assert above == _scan(values, lo, hi, level, upward=True)
+        assert below == _scan(values, lo, hi, level, upward=False)
