@@ -16,8 +16,7 @@ TOP_GROUPS = 5
         "start_date": "first trading day, YYYY-MM-DD (default: the period's)",
         "end_date": "last trading day, YYYY-MM-DD (default: the period's)",
         "workers": "worker processes, or 'auto' (default)",
-        "output_dir": "where results go (default: backtest/output/parallel_{SYMBOL}_{YYYYMMDD}, "
-        "or parallel_control_{SYMBOL} for the control period)",
+        "output_dir": "where results go (default: backtest/output/{groups file stem}_{period})",
         "skip_charts": "do not draw equity charts",
         "save_trades": "store every combination's trades in results_full_{SYMBOL}.json",
         "period": "configured period: in_sample (default) or control",
@@ -26,10 +25,15 @@ TOP_GROUPS = 5
         "news_file": "news CSV (time, currency, impact); required when news_filter is on",
         "engine": "fast (default) or emulator",
         "config": "YAML config file merged over the defaults",
-        "server_tz": "broker server time zone of an MT5 export, e.g. Europe/Athens",
+        "server_tz": "broker server time zone of an MT5 export: an IANA zone (Europe/Athens) or "
+        "broker:NY+7 (New York time + 7 h, GMT+2/+3 on the US daylight-saving dates)",
         "drop_invalid": "drop invalid/duplicate bars instead of failing",
         "fresh": "replace an existing checkpoint in the output dir instead of resuming",
         "symbol": "symbol of a bare-list groups file whose groups name none",
+        "strict_data": "refuse data leaving more than 5 weekdays of the period uncovered "
+        "(instead of a warning)",
+        "max_combinations": "most combinations (before constraints) one run may hold "
+        "(default: run.max_combinations, 10000000)",
     },
 )
 def backtest(
@@ -52,9 +56,11 @@ def backtest(
     drop_invalid=False,
     fresh=False,
     symbol=None,
+    strict_data=False,
+    max_combinations=None,
 ):
     """Run every group of a groups file in parallel (what run_parallel_backtest runs); resumable."""
-    from backtest.runner.main import RunOptions, input_errors, run_backtest
+    from backtest.runner.main import RunOptions, input_errors, run_backtest, sample_notice
 
     options = RunOptions(
         groups_file=groups_file,
@@ -75,6 +81,8 @@ def backtest(
         drop_invalid=drop_invalid,
         fresh=fresh,
         symbol=symbol,
+        strict_data=strict_data,
+        max_combinations=max_combinations,
     )
     try:
         report = run_backtest(options)
@@ -89,14 +97,18 @@ def backtest(
             f"  {rank}. {row['group_id']}: R={row['total_r']:.2f}, trades={row['trades']}, "
             f"winrate={row['winrate']:.1%}, sharpe={row['sharpe']:.2f}"
         )
+    notice = sample_notice(report.data)
+    last = f"\n{notice}" if notice else ""  # a run on sample data ends by saying so
     if report.interrupted:
         raise Exit(
-            f"interrupted ({report.interrupted}); re-run the same command to resume",
+            f"interrupted ({report.interrupted}); re-run the same command to resume{last}",
             code=report.exit_code,
         )
     if report.failed:
         raise Exit(
             f"{len(report.failed)} groups failed ({', '.join(report.failed[:5])}"
-            f"{', ...' if len(report.failed) > 5 else ''}): see {report.files['failed']}",
+            f"{', ...' if len(report.failed) > 5 else ''}): see {report.files['failed']}{last}",
             code=report.exit_code,
         )
+    if notice:
+        print(notice)

@@ -306,7 +306,7 @@ def symbol_from_group_ids(groups_file: Path, cfg: dict[str, Any]) -> str | None:
     (``group_GER40_001``); else None (the loader then says the symbol is missing)."""
     try:
         data = json.loads(groups_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None  # load_groups_file reports it
     groups = data if isinstance(data, list) else None
     if not groups or not all(isinstance(g, dict) and "symbol" not in g for g in groups):
