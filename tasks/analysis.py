@@ -56,63 +56,103 @@ def merge(c, dir, output, groups_file=None, symbol=None, force=False, config=Non
 
 
 @task(
+    auto_shortflags=False,
     help={
         "from_": "the in-sample results directory (results_full_{SYMBOL}.json)",
-        "top": "share ('10%') or count ('25') of all in-sample combinations to re-run, by total_r",
+        "top": "share ('10%') or count ('25') of the qualifying in-sample combinations to re-run",
         "min_count": "re-run at least this many combinations (at most all)",
-        "output": "directory for control_vs_in_sample_{SYMBOL}.csv (default: the --from directory)",
-        "data_file": "control-period data file (default: the config's control data, else sample data)",
+        "rank_by": "metric that ranks the in-sample combinations: total_r (default), sharpe, "
+        "profit_factor, r_over_dd, avg_r, winrate",
+        "min_trades": "only in-sample combinations with at least this many trades qualify",
+        "require_prop_ok": "only in-sample combinations inside the prop-firm limits qualify",
+        "min_control_trades": "flag control results with fewer trades than this (default 30)",
+        "output": "directory for control_vs_in_sample_{SYMBOL}.csv/.json (default: --from)",
+        "data_file": "control-period data file (default: the config's control data; after a run "
+        "on real data there is no fallback to sample data)",
+        "start_date": "first control trading day (default: the config's control period)",
+        "end_date": "last control trading day (default: the config's control period)",
+        "server_tz": "broker server time zone of an MT5 control file (default: the in-sample "
+        "run's)",
         "news_file": "news CSV for combinations with news_filter (default: the in-sample run's)",
         "symbol": "symbol (needed only when the directory holds several)",
-        "engine": "fast (default) or emulator",
+        "engine": "fast or emulator (default: the in-sample run's)",
         "workers": "processes to spread the combinations over",
         "config": "config YAML (default: $IBSWEEP_CONFIG or ./ibsweep.yaml)",
-    }
+    },
 )
 def control(
     c,
     from_,
     top="10%",
     min_count=10,
+    rank_by="total_r",
+    min_trades=0,
+    require_prop_ok=False,
+    min_control_trades=30,
     output=None,
     data_file=None,
+    start_date=None,
+    end_date=None,
+    server_tz=None,
     news_file=None,
     symbol=None,
-    engine="fast",
+    engine=None,
     workers=1,
     config=None,
 ):
     """Re-run the best in-sample combinations on the control period, side by side."""
-    import csv
+    import json
 
     from backtest.analysis.control import compare_control
-    from backtest.core.config import period
 
     cfg = _cfg(config)
     try:
         path = compare_control(
             Path(from_),
             top=top,
-            min_count=min_count,
+            min_count=int(min_count),
             output_dir=Path(output) if output else None,
             data_file=data_file,
             cfg=cfg,
             engine=engine,
-            workers=workers,
+            workers=int(workers),
             symbol=symbol,
             news_file=news_file,
+            start_date=start_date,
+            end_date=end_date,
+            server_tz=server_tz,
+            rank_by=rank_by,
+            min_trades=int(min_trades),
+            require_prop_ok=require_prop_ok,
+            min_control_trades=int(min_control_trades),
         )
-    except ValueError as exc:
-        raise Exit(str(exc), code=2) from None
-    with path.open(newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    losing = sum(r["control_loses_money"] == "true" for r in rows)
-    breaking = sum(r["breaks_prop_limits"] == "true" for r in rows)
-    span = period("control", cfg)
+    except (ValueError, OSError) as exc:
+        raise Exit(f"error: {' '.join(str(exc).split())}", code=2) from None
+    document = json.loads(path.with_suffix(".json").read_text())
+    rows, ctl = document["rows"], document["metadata"]["control"]
+    data = ctl["data"]
     print(
-        f"{len(rows)} combinations re-run on the control period {span.start_date}.."
-        f"{span.end_date}: {losing} lose money, {breaking} break the prop limits -> {path}"
+        f"control {ctl['start_date']}..{ctl['end_date']} ({ctl['trading_days']} trading days) on "
+        f"{data['source']} data {data['path']} (sha256 {data['checksum'][:12]})"
     )
+    print(f"{len(rows)} combinations re-run; best in-sample first:")
+    for row in rows[:10]:
+        note = " FEW TRADES" if row["few_control_trades"] else ""
+        print(
+            f"  {row['group_id']} combo {row['combo']}: R/trade in-sample "
+            f"{row['is_r_per_trade']:+.3f}, control {row['ctl_r_per_trade']:+.3f} "
+            f"({row['ctl_trades']} trades{note}), t {row['ctl_t_stat']:+.2f}, "
+            f"prop {'ok' if not row['breaks_prop_limits'] else 'BROKEN'}"
+        )
+    losing = sum(r["control_loses_money"] for r in rows)
+    breaking = sum(r["breaks_prop_limits"] for r in rows)
+    few = sum(r["few_control_trades"] for r in rows)
+    print(
+        f"{losing} lose money on the control period, {breaking} break the prop limits, "
+        f"{few} have fewer than {min_control_trades} control trades -> {path}"
+    )
+    if ctl["data"]["source"] == "sample":
+        print("NOTE: the control period ran on built-in SAMPLE data (a random walk, no edge)")
 
 
 @task(

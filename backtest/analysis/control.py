@@ -1,27 +1,35 @@
 """Re-run the best in-sample combinations on the control period, side by side.
 
-The top ``N%`` of all in-sample combinations by ``total_r`` (at least
-``min_count``, at most all) are run again, with the in-sample run's risk and
-account settings, over the ``control`` period of the config (its dates, its
-data file unless one is given). The result is
-``control_vs_in_sample_{SYMBOL}.csv``: one row per combination, in-sample
-(``is_``) and control (``ctl_``) metrics next to each other, sorted by
-in-sample ``total_r`` descending.
+The top ``N%`` of the in-sample combinations by ``--rank-by`` (default ``total_r``; at
+least ``min_count``, at most all; the ranking filters ``--min-trades`` and
+``--require-prop-ok`` apply) are run again over the ``control`` period with everything the
+in-sample run recorded: risk, account, limits, news file, ``server_tz``,
+``drop_invalid``, engine. Data: ``--data-file``, else the configured control file; after a
+run on real data, never the built-in sample data. The result is
+``control_vs_in_sample_{SYMBOL}.csv`` (one row per combination: in-sample ``is_`` and
+control ``ctl_`` metrics, R per trade on both sides and their difference, the t
+statistic of the control daily R, a flag below ``min_control_trades`` trades, the
+prop-firm view) and ``.json`` with the same rows and the provenance of both periods.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
+from scipy.stats import t as student_t
 
-from backtest.core.config import DEFAULTS, period
+from backtest.analysis.panel import r_over_dd
+from backtest.core.config import DEFAULTS, period, symbol_spec
 from backtest.core.settings import RunSettings
 from backtest.engines.run import run_combos
-from backtest.strategy.metrics import METRIC_KEYS
+from backtest.strategy.metrics import METRIC_KEYS, SQRT_252
 from backtest.strategy.params import PARAM_NAMES, resolve_params
 
 # Side-by-side metric order: the ranking ones first, then the rest of spec section 6.
@@ -41,12 +49,20 @@ COLUMN_METRICS = (
 )
 
 
+# Below this many control trades a row is flagged: too few to judge (docs/ANALYSIS.md).
+MIN_CONTROL_TRADES = 30
+
+
 class ControlError(ValueError):
     """A control comparison that cannot be made; the message says why."""
 
 
 def control_path(directory: Path, symbol: str) -> Path:
     return Path(directory) / f"control_vs_in_sample_{symbol}.csv"
+
+
+def control_json_path(directory: Path, symbol: str) -> Path:
+    return Path(directory) / f"control_vs_in_sample_{symbol}.json"
 
 
 def top_count(top: str | int | float, n: int, min_count: int) -> int:
@@ -72,9 +88,19 @@ def top_count(top: str | int | float, n: int, min_count: int) -> int:
     return min(n, max(wanted, min_count))
 
 
-def select_top(results: dict[str, Any], top: str | int, min_count: int) -> list[dict[str, Any]]:
-    """The best combinations of the ok groups: ``group_id``, ``combo``, ``params``,
-    ``metrics``; ``total_r`` descending, ties in group and combination order."""
+def select_top(
+    results: dict[str, Any],
+    top: str | int,
+    min_count: int,
+    rank_by: str = "total_r",
+    min_trades: int = 0,
+    require_prop_ok: bool = False,
+) -> list[dict[str, Any]]:
+    """The best combinations of the ok groups by ``rank_by`` (higher is better; ties in
+    group and combination order), among those with ``trades >= min_trades`` (and inside
+    the prop limits if required): ``group_id``, ``combo``, ``params``, ``metrics``."""
+    from backtest.analysis.panel import ranking
+
     rows = [
         {"group_id": g["group_id"], "combo": i, "params": c["params"], "metrics": c["metrics"]}
         for g in results.get("groups") or []
@@ -83,17 +109,23 @@ def select_top(results: dict[str, Any], top: str | int, min_count: int) -> list[
     ]
     if not rows:
         raise ControlError("the in-sample results have no successful combination")
-    rows.sort(key=lambda row: -float(row["metrics"]["total_r"]))
-    return rows[: top_count(top, len(rows), min_count)]
+    frame = pd.DataFrame([r["metrics"] for r in rows])
+    frame["profit_factor"] = frame["profit_factor"].astype(float)
+    frame["r_over_dd"] = r_over_dd(frame["total_r"].to_numpy(), frame["max_dd_r"].to_numpy())
+    order = ranking(frame, rank_by, min_trades, require_prop_ok)
+    if len(order) == 0:
+        raise ControlError(
+            f"no in-sample combination qualifies (--min-trades {min_trades}"
+            f"{', --require-prop-ok' if require_prop_ok else ''})"
+        )
+    return [rows[i] for i in order[: top_count(top, len(order), min_count)]]
 
 
-def _settings(meta: dict[str, Any], cfg: dict[str, Any], news_ns: np.ndarray) -> RunSettings:
-    run = cfg["run"]
-    pick = {
-        key: float(meta.get(key, run[key]))
-        for key in ("risk", "account_size", "daily_loss_limit_pct", "max_loss_limit_pct")
-    }
-    return RunSettings(**pick, news_ns=news_ns)
+def _settings(meta: dict[str, Any], news_ns: np.ndarray) -> RunSettings:
+    """The in-sample run's risk, account and limits, as recorded (never a default)."""
+    from backtest.analysis.panel import settings_of
+
+    return replace(settings_of(meta), news_ns=news_ns)
 
 
 def _news(
@@ -102,9 +134,9 @@ def _news(
     news_file: str | None,
     meta: dict[str, Any],
     cfg: dict[str, Any],
-) -> np.ndarray:
+) -> tuple[np.ndarray, str | None]:
     if not any(c["news_filter"] for c in combos):
-        return np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=np.int64), None
     path = news_file or meta.get("news_file")
     if not path or not Path(path).is_file():
         raise ControlError(
@@ -114,7 +146,7 @@ def _news(
     from backtest.core.config import symbol_spec
     from backtest.data.news import event_times, load_news
 
-    return event_times(load_news(path), symbol_spec(symbol, cfg).currencies)
+    return event_times(load_news(path), symbol_spec(symbol, cfg).currencies), str(path)
 
 
 def _run_chunks(
@@ -136,10 +168,21 @@ def _run_chunks(
         return [r.metrics for part in parts for r in part]
 
 
+def t_statistic(sharpe_annual: float, n_days: int) -> float:
+    """One-sample t statistic of the mean daily R against 0 (Student, "The probable error
+    of a mean", Biometrika 6(1), 1908): ``mean / (s / sqrt(n)) = sharpe_daily * sqrt(n)``,
+    with ``sharpe_daily = sharpe / sqrt(252)`` and the spec's sharpe over the ``n`` trading
+    days (0 R on days without a trade, ddof 1). 0 where the spec's sharpe is 0."""
+    return float(sharpe_annual / SQRT_252 * math.sqrt(n_days)) if n_days >= 2 else 0.0
+
+
 def comparison_rows(
-    selected: list[dict[str, Any]], control: list[dict[str, Any]]
+    selected: list[dict[str, Any]],
+    control: list[dict[str, Any]],
+    control_days: int,
+    min_control_trades: int = MIN_CONTROL_TRADES,
 ) -> list[dict[str, Any]]:
-    """The side-by-side rows (see module doc and docs/ANALYSIS.md for the flags)."""
+    """The side-by-side rows (see module doc and docs/ANALYSIS.md for every column)."""
     rows = []
     for sel, ctl in zip(selected, control):
         ins = sel["metrics"]
@@ -148,12 +191,51 @@ def comparison_rows(
         for key in COLUMN_METRICS:
             row[f"is_{key}"] = ins.get(key)
             row[f"ctl_{key}"] = ctl.get(key)
-        defined = ins.get("trades") and ctl.get("trades") and ins.get("avg_r")
-        row["ratio_r_per_trade"] = ctl["avg_r"] / ins["avg_r"] if defined else None
+        row["is_r_per_trade"] = ins["avg_r"]
+        row["ctl_r_per_trade"] = ctl["avg_r"]
+        row["r_per_trade_diff"] = ctl["avg_r"] - ins["avg_r"]
+        t = t_statistic(ctl["sharpe"], control_days)
+        row["ctl_days"] = control_days
+        row["ctl_t_stat"] = t
+        row["ctl_p_value"] = float(student_t.sf(t, control_days - 1)) if control_days >= 2 else None
+        row["few_control_trades"] = bool(ctl["trades"] < min_control_trades)
         row["control_loses_money"] = bool(ctl["total_pnl"] < 0)
         row["breaks_prop_limits"] = not ctl["prop_ok"]
         rows.append(row)
     return rows
+
+
+def _control_data(
+    symbol: str, data_file: str | None, meta: dict[str, Any], cfg: dict[str, Any]
+) -> tuple[Path, bool]:
+    """The control data file and whether it is sample data; never sample data after a run
+    on real data."""
+    from backtest.data.loaders import resolve_data_file
+
+    if data_file is None and not in_sample_was_sample(meta, cfg):
+        configured = period("control", cfg).data_path(symbol)
+        if not configured.is_file():
+            raise ControlError(
+                f"the in-sample run used real data ({meta.get('data_file')}) and there is no "
+                f"control data file {configured}: pass --data-file (never sample data here)"
+            )
+    return resolve_data_file(symbol, "control", data_file, cfg)
+
+
+def in_sample_was_sample(meta: dict[str, Any], cfg: dict[str, Any]) -> bool:
+    """Whether a run's metadata says it ran on built-in sample data."""
+    data = meta.get("data")
+    if isinstance(data, dict) and data.get("source") in ("sample", "file"):
+        return data["source"] == "sample"
+    path = meta.get("data_file")
+    if not path:
+        return False
+    sample_dir = Path(cfg["run"]["sample_dir"])
+    if not sample_dir.is_absolute():
+        from backtest.core.config import REPO_ROOT
+
+        sample_dir = REPO_ROOT / sample_dir
+    return Path(path).resolve().is_relative_to(sample_dir.resolve())
 
 
 def compare_control(
@@ -163,15 +245,30 @@ def compare_control(
     output_dir: Path | None = None,
     data_file: str | None = None,
     cfg: dict[str, Any] | None = None,
-    engine: str = "fast",
+    engine: str | None = None,
     workers: int = 1,
     symbol: str | None = None,
     news_file: str | None = None,
+    start_date: str | None = None,
+    end_date: str | None = None,
+    server_tz: str | None = None,
+    rank_by: str = "total_r",
+    min_trades: int = 0,
+    require_prop_ok: bool = False,
+    min_control_trades: int = MIN_CONTROL_TRADES,
+    only: list[tuple[str, int]] | None = None,
 ) -> Path:
-    """Write ``control_vs_in_sample_{SYMBOL}.csv`` for the run in ``in_sample_dir``; its path."""
+    """Write ``control_vs_in_sample_{SYMBOL}.csv`` (and ``.json`` with its provenance) for
+    the run in ``in_sample_dir``; the CSV's path.
+
+    Everything the in-sample run recorded is reused (risk, account, limits, news file,
+    ``server_tz``, ``drop_invalid``, engine) unless given here. ``only``: re-run exactly
+    these ``(group_id, combo)`` instead of the top ones (``invoke promote``).
+    """
     from backtest.analysis.merge import detect_symbol
     from backtest.core.atomic import atomic_write_text
-    from backtest.data.loaders import load_period_bars
+    from backtest.core.version import code_version
+    from backtest.data.loaders import load_bars
     from backtest.runner.outputs import read_results
 
     cfg = cfg or DEFAULTS
@@ -181,24 +278,74 @@ def compare_control(
     meta = results["metadata"]
     if meta.get("period") == "control":
         raise ControlError(f"{in_sample_dir}: these are control-period results already")
-    selected = select_top(results, top, min_count)
+    if only is None:
+        selected = select_top(results, top, min_count, rank_by, min_trades, require_prop_ok)
+    else:
+        every = select_top(results, "100%", 0)
+        selected = [s for s in every if (s["group_id"], s["combo"]) in only]
+        if not selected:
+            raise ControlError(f"{in_sample_dir}: none of {only} is an ok in-sample combination")
     combos = [
         resolve_params(symbol, s["params"], f"{s['group_id']} combo {s['combo']}", cfg)
         for s in selected
     ]
-    settings = _settings(meta, cfg, _news(symbol, combos, news_file, meta, cfg))
+    news_ns, news_path = _news(symbol, combos, news_file, meta, cfg)
+    settings = _settings(meta, news_ns)
     span = period("control", cfg)
-    bars = load_period_bars(symbol, "control", data_file, cfg).between(
-        span.start_date, span.end_date
-    )
+    start, end = start_date or span.start_date, end_date or span.end_date
+    tz = server_tz if server_tz is not None else meta.get("server_tz")
+    path, is_sample = _control_data(symbol, data_file, meta, cfg)
+    loaded = load_bars(path, symbol_spec(symbol, cfg), tz, bool(meta.get("drop_invalid")))
+    bars = loaded.between(start, end)
     if len(bars) == 0:
-        raise ControlError(
-            f"no bars of {symbol} between {span.start_date} and {span.end_date} in the control data"
-        )
-    rows = comparison_rows(selected, _run_chunks(bars, combos, settings, engine, workers))
-    path = control_path(output_dir or in_sample_dir, symbol)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return atomic_write_text(path, _csv(rows))
+        raise ControlError(f"{path}: no bars of {symbol} between {start} and {end}")
+    engine = engine or meta.get("engine") or "fast"
+    days = len(bars.trading_days())
+    rows = comparison_rows(
+        selected, _run_chunks(bars, combos, settings, engine, workers), days, min_control_trades
+    )
+    out = Path(output_dir or in_sample_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    provenance = {
+        "symbol": symbol,
+        "in_sample_dir": str(in_sample_dir),
+        "in_sample": {
+            k: meta.get(k)
+            for k in ("start_date", "end_date", "data_file", "data_checksum", "code_version")
+        },
+        "control": {
+            "start_date": start,
+            "end_date": end,
+            "trading_days": days,
+            "data": {
+                "source": "sample" if is_sample else "file",
+                "path": str(path),
+                "checksum": loaded.checksum,
+            },
+            "server_tz": tz,
+            "drop_invalid": bool(meta.get("drop_invalid")),
+            "news_file": news_path,
+            "engine": engine,
+        },
+        "settings": {
+            "risk": settings.risk,
+            "account_size": settings.account_size,
+            "daily_loss_limit_pct": settings.daily_loss_limit_pct,
+            "max_loss_limit_pct": settings.max_loss_limit_pct,
+            "top": str(top),
+            "min_count": min_count,
+            "rank_by": rank_by,
+            "min_trades": min_trades,
+            "require_prop_ok": require_prop_ok,
+            "min_control_trades": min_control_trades,
+        },
+        "code_version": code_version(),
+    }
+    atomic_write_text(
+        control_json_path(out, symbol),
+        json.dumps({"metadata": provenance, "rows": rows}, indent=1, default=str) + "\n",
+    )
+    return atomic_write_text(control_path(out, symbol), _csv(rows))
 
 
 def _csv(rows: list[dict[str, Any]]) -> str:

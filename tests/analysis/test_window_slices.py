@@ -34,10 +34,20 @@ def whole_run(tmp_path_factory, request):
     bars = write_bars(folder / "bars.parquet", *SPAN, seed=11)
     groups = write_groups(folder / "groups.json")
     out = folder / "whole"
-    args = ["--groups-file", groups, "--data-file", bars, "--workers", 1, "--skip-charts",
-            "--risk", request.param]
-    result = run_cli(*args, "--start-date", SPAN[0], "--end-date", SPAN[1], "--output-dir", out,
-                     "--save-daily")
+    args = [
+        "--groups-file",
+        groups,
+        "--data-file",
+        bars,
+        "--workers",
+        1,
+        "--skip-charts",
+        "--risk",
+        request.param,
+    ]
+    result = run_cli(
+        *args, "--start-date", SPAN[0], "--end-date", SPAN[1], "--output-dir", out, "--save-daily"
+    )
     assert result.returncode == 0, result.stderr
     return folder, bars, groups, out, args
 
@@ -59,7 +69,9 @@ def test_random_windows_equal_separate_runs(whole_run):
         a, b = sorted(rng.sample(range(len(days)), 2))
         start, end = day_date(int(days[a])).isoformat(), day_date(int(days[b])).isoformat()
         window_out = folder / f"window{n}"
-        result = run_cli(*args, "--start-date", start, "--end-date", end, "--output-dir", window_out)
+        result = run_cli(
+            *args, "--start-date", start, "--end-date", end, "--output-dir", window_out
+        )
         assert result.returncode == 0, result.stderr
         separate = json.loads((window_out / "results_full_GER40.json").read_text())
         expected = [c["metrics"] for g in separate["groups"] for c in g["combos"]]
