@@ -169,7 +169,7 @@ def ssh_farm(tmp_path_factory, farm_home) -> SSHFarm:
 
 @contextmanager
 def no_connections() -> Iterator[list]:
-    """Inside: any socket connect fails the caller and is recorded (proves --dry-run connects to nothing)."""
+    """Inside: any socket connect fails and is recorded (proves --dry-run connects to nothing)."""
     attempts: list = []
 
     def refuse(*args: object, **kwargs: object) -> None:
@@ -214,11 +214,22 @@ def write_hosts(
     known_hosts: Path | None = None,
     identity: Path | None = None,
     extra_hosts: dict | None = None,
+    link_venv: bool = True,
+    symbol: dict | None = None,
 ) -> Path:
     """A hosts file for the loopback servers: ``ranges`` = (address, port, "a:b") per host.
 
-    Every host gets its own ``base_dir/hN`` (they are all this machine).
+    Every host gets its own ``base_dir/hN`` (they are all this machine). With
+    ``link_venv``, ``hN/venv`` is a symlink to the project's virtualenv (hosts.yaml
+    ``venv`` is relative to base_dir), so that no test installs anything. ``symbol``
+    replaces the GER40 symbol block (default: the tiny data file and its dates).
     """
+    project_venv = Path(sys.executable).parent.parent
+    for i in range(len(ranges)):
+        venv = base_dir / f"h{i + 1}" / "venv"
+        if link_venv and not venv.exists():
+            venv.parent.mkdir(parents=True, exist_ok=True)
+            venv.symlink_to(project_venv)
     hosts = {
         f"h{i + 1}": {
             "address": addr,
@@ -237,7 +248,7 @@ def write_hosts(
             "known_hosts": str(known_hosts or farm.known_hosts),
             "base_dir": str(base_dir),
             "python": sys.executable,
-            "venv": str(Path(sys.executable).parent.parent),
+            "venv": "venv",
             "workers": workers,
             "output_dir": output_dir,
             "connect_timeout": 5,
@@ -245,11 +256,14 @@ def write_hosts(
             "env": env or {},
         },
         "symbols": {
-            "GER40": {
+            "GER40": symbol
+            or {
                 "groups_file": str(groups_file),
-                "data_file": str(farm.data_file),
-                "start_date": DATES[0],
-                "end_date": DATES[1],
+                "in_sample": {
+                    "data_file": str(farm.data_file),
+                    "start_date": DATES[0],
+                    "end_date": DATES[1],
+                },
             }
         },
         "hosts": hosts,
@@ -261,7 +275,7 @@ def write_hosts(
 def run_fab(
     farm: SSHFarm, hosts_file: Path, *args: str, timeout: float = 240
 ) -> subprocess.CompletedProcess:
-    """The real ``fab`` CLI in the repository, HOME isolated, IBSWEEP_HOSTS pointing at ``hosts_file``."""
+    """The repository's real ``fab`` CLI, HOME isolated, IBSWEEP_HOSTS set to ``hosts_file``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("IBSWEEP_", "SSH_AUTH_SOCK"))}
     env.update({"HOME": str(farm.home), "IBSWEEP_HOSTS": str(hosts_file)})
     return subprocess.run(

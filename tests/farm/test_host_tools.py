@@ -1,4 +1,4 @@
-"""backtest.runner.host_tools, the commands a host runs: filter a groups file, report a run's state."""
+"""backtest.runner.host_tools, the commands a host runs: filter a groups file, report run state."""
 
 from __future__ import annotations
 

@@ -153,8 +153,9 @@ def test_missing_groups_file_names_it_and_the_command(tmp_path, monkeypatch):
 
     # Assert
     assert str(err.value) == (
-        f"{path}: symbols.GER40.groups_file: groups file {tmp_path}/groups_GER40.json not found; fix: write it "
-        f"with `invoke make-groups --symbol GER40 --grid GRID.yaml --groups 60 --output groups_GER40.json` "
+        f"{path}: symbols.GER40.groups_file: groups file {tmp_path}/groups_GER40.json not found; "
+        "fix: write it with `invoke make-groups --symbol GER40 --grid GRID.yaml --groups 60 "
+        "--output groups_GER40.json` "
         f"(grid format: docs/ANALYSIS.md, e.g. examples/grid_GER40.yaml), "
         f"then check the ranges with fab deploy --dry-run"
     )

@@ -45,9 +45,10 @@ def test_unknown_jump_host_refused(ssh_farm, tmp_path, monkeypatch):
     # Assert
     assert not outcome.ok
     assert outcome.error == (
-        f"h1: unknown jump host [{b.address}]:{b.port} (ProxyJump in ~/.ssh/config; no key in known_hosts); "
-        f"fix: check its fingerprint with its admin, then `ssh -p {b.port} {b.address}` once to record it "
-        f"in ~/.ssh/known_hosts"
+        f"h1: unknown jump host [{b.address}]:{b.port} "
+        "(ProxyJump in ~/.ssh/config; no key in known_hosts); "
+        f"fix: check its fingerprint with its admin, then `ssh -p {b.port} {b.address}` once "
+        "to record it in ~/.ssh/known_hosts"
     )
 
 

@@ -60,7 +60,8 @@ def test_killed_runner_dead_collect_salvages_retry_completes(ssh_farm, tmp_path)
     assert [(o.host.name, o.value[1]) for o in planned.outcomes] == [
         (
             name,
-            f"1 groups: started pid None in {tmp_path}/remote/{name}/output/GER40_in_sample/retry-1",
+            "1 groups: started pid None in "
+            f"{tmp_path}/remote/{name}/output/GER40_in_sample/retry-1",
         )
         for name in ("h1", "h2")
     ]

@@ -105,8 +105,9 @@ def test_unknown_host_refused_then_trusted(ssh_farm, tmp_path):
     # Assert
     assert refused.returncode == 1
     assert _problem_line(refused.stdout) == (
-        f"h1: unknown host [{a.address}]:{a.port} (no key in known_hosts); fix: check the fingerprint with "
-        f"the VM's admin, then run `fab trust --host h1` (records it in {known})"
+        f"h1: unknown host [{a.address}]:{a.port} (no key in known_hosts); "
+        "fix: check the fingerprint with the VM's admin, "
+        f"then run `fab trust --host h1` (records it in {known})"
     )
     assert shown.returncode == 1 and expected_fp in shown.stdout and "--yes" in shown.stderr
     assert recorded_after_show == ""
@@ -128,7 +129,8 @@ def test_key_not_authorized_names_the_key(ssh_farm, tmp_path):
     a = ssh_farm.servers[0]
     assert res.returncode == 1
     assert _problem_line(res.stdout).startswith(
-        f"h1: Permission denied (publickey) for key {key} at {a.address}:{a.port}; fix: use the right key"
+        f"h1: Permission denied (publickey) for key {key} at {a.address}:{a.port}; "
+        "fix: use the right key"
     )
 
 

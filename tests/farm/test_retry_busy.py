@@ -48,8 +48,8 @@ def test_retry_skips_busy_host_groups(ssh_farm, tmp_path):
     assert (first["state"], first["exit"], first["failed"]) == ("finished", 1, ["group_GER40_003"])
     assert status.returncode == 0, status.stdout
     assert (
-        "h2: finished, 1 group(s) failed: group_GER40_003; fix: fab collect, then fab retry --symbol GER40"
-        in status.stdout.splitlines()
+        "h2: finished, 1 group(s) failed: group_GER40_003; "
+        "fix: fab collect, then fab retry --symbol GER40" in status.stdout.splitlines()
     )
     assert retry.returncode == 0, retry.stdout + retry.stderr
     table = retry.stdout[retry.stdout.rindex("host  address") :].splitlines()  # the retry table

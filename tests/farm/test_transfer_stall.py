@@ -33,7 +33,7 @@ def _descendants(pid: int) -> list[int]:
 
 
 def test_stalled_upload_fails_after_command_timeout(ssh_farm, tmp_path):
-    # Arrange: an open SFTP session whose server side (this test's sshd's session processes) is frozen
+    # Arrange: an open SFTP session whose server side (this test's sshd session processes) is frozen
     a = ssh_farm.servers[0]
     groups = write_groups(tmp_path / "groups.json", 2)
     path = write_hosts(

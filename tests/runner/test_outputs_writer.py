@@ -1,4 +1,4 @@
-"""backtest.runner.outputs.write_results: a pure function of its inputs (sorting, cells, atomicity)."""
+"""backtest.runner.outputs.write_results: a pure function of its inputs (sorting, cells, atomic)."""
 
 from __future__ import annotations
 
