@@ -25,7 +25,8 @@ def _dirs(values: list[str]) -> list[Path]:
 @task(
     iterable=["dir"],
     help={
-        "dir": "a result directory to merge; repeat (--dir a --dir b) or comma-separate (--dir a,b)",
+        "dir": "a result directory to merge; "
+        "repeat (--dir a --dir b) or comma-separate (--dir a,b)",
         "output": "directory to write the merged results into (may be one of the inputs)",
         "groups_file": "the sweep's groups file: lists groups missing from every directory",
         "symbol": "symbol to merge (needed only when the directories hold several)",

@@ -9,6 +9,7 @@ one pure function (``backtest.strategy.metrics.combo_metrics``) for both.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +34,7 @@ class ComboResult:
 
 def _raw(
     bars: Bars, combos: list[dict[str, Any]], settings: RunSettings, engine: str
-) -> list[tuple[np.ndarray, int, np.ndarray | None]]:
+) -> Sequence[tuple[np.ndarray, int, np.ndarray | None]]:
     """``(trades, skipped, skip_days or None)`` per combination."""
     if engine == "emulator":
         return [(*run_combo(bars, params, settings), None) for params in combos]

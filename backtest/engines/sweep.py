@@ -237,13 +237,13 @@ def _run_batch(
         for cp in compiled
     ]
     window, schedule, gate = (np.array(col, dtype=np.int64) for col in zip(*rows))
-    per_day = {
+    columns = {
         "stop": [data.distances(r[0], cp.sl_mult) for r, cp in zip(rows, compiled)],
         "tp": [data.distances(r[0], cp.tp_mult) for r, cp in zip(rows, compiled)],
         "buffer": [data.distances(r[0], cp.entry_buffer) for r, cp in zip(rows, compiled)],
         "lots": [data.lots(r[0], cp.sl_mult, settings.risk) for r, cp in zip(rows, compiled)],
     }
-    per_day = {k: np.stack(v, axis=1) for k, v in per_day.items()}
+    per_day = {k: np.stack(v, axis=1) for k, v in columns.items()}
     max_trades = np.array([cp.max_trades_per_day for cp in compiled], dtype=np.int64)
     offsets = np.concatenate(([0], np.cumsum(max_trades * len(data.day_start))[:-1])).astype(
         np.int64
