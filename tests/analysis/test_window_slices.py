@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 
 from backtest.analysis.panel import load_panel, settings_of
+from backtest.core.config import symbol_spec
 from backtest.core.settings import RunSettings
 from backtest.data.bars import day_date
 from backtest.data.loaders import load_bars
-from backtest.core.config import symbol_spec
 from backtest.engines.run import run_combos
 from backtest.runner.groups import expand_group, load_groups_file
 from backtest.strategy.metrics import METRIC_KEYS
