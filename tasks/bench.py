@@ -18,13 +18,17 @@ REPO = Path(__file__).resolve().parent.parent
         "workers": "workers of the all-cores row (default: every core)",
         "full_sweep": "instead: the users' full sweep end to end through the runner "
         "(106 groups x 256 combinations, both symbols, charts skipped)",
+        "robust": "instead: walk-forward (12 windows) vs a plain sweep of the users' GER40 grid, "
+        "and PBO on 100,000 combinations x 736 days",
     },
 )
-def bench(c, quick=False, workers=None, full_sweep=False):
+def bench(c, quick=False, workers=None, full_sweep=False, robust=False):
     """Time the fast sweep (1 worker / all cores, with and without metrics), its compile,
     and the emulator and backtesting.py on the same strategy; prints markdown tables."""
-    module = "bench.full_sweep" if full_sweep else "bench.bench"
-    args = [sys.executable, "-m", module] + (["--quick"] if quick and not full_sweep else [])
+    module = "bench.robust" if robust else "bench.full_sweep" if full_sweep else "bench.bench"
+    args = [sys.executable, "-m", module] + (
+        ["--quick"] if module == "bench.bench" and quick else []
+    )
     if workers is not None:
         args += ["--workers", str(workers)]
     with c.cd(str(REPO)):

@@ -214,3 +214,38 @@ def robustness(
     except (ValueError, ResultsError, OSError) as exc:
         raise Exit(_one_line(exc), code=2) from None
     _print_robustness(rob, paths)
+
+
+@task(
+    auto_shortflags=False,
+    help={
+        "from_": "a results directory (results_full_{SYMBOL}.json)",
+        "rank_by": "metric to rank by: total_r (default), sharpe, profit_factor, r_over_dd, "
+        "avg_r, winrate",
+        **RANK_HELP,
+        "top": "how many rows to print and write (default 20)",
+        "symbol": "symbol (needed only when the directory holds several)",
+    },
+)
+def rank(c, from_, rank_by="total_r", min_trades=0, require_prop_ok=False, top=20, symbol=None):
+    """Rank every combination of a run by any metric, with filters; writes ranking_{SYMBOL}.csv."""
+    from backtest.analysis.merge import detect_symbol
+    from backtest.analysis.ranking import rank_run
+    from backtest.runner.outputs import ResultsError
+
+    try:
+        folder = Path(from_)
+        sym = detect_symbol([folder], symbol)
+        path, rows = rank_run(folder, sym, rank_by, int(min_trades), require_prop_ok, int(top))
+    except (ValueError, ResultsError, OSError) as exc:
+        raise Exit(_one_line(exc), code=2) from None
+    print(
+        f"{len(rows)} combinations by {rank_by} (min trades {min_trades}"
+        f"{', prop limits kept' if require_prop_ok else ''}):"
+    )
+    for n, row in enumerate(rows, start=1):
+        print(
+            f"  {n}. {row['group_id']} combo {row['combo']}: {rank_by}={row[rank_by]:.4g}, "
+            f"R={row['total_r']:.2f}, trades={row['trades']}, prop_ok={row['prop_ok']}"
+        )
+    print(f"  -> {path}")

@@ -22,10 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from scipy.stats import t as student_t
 
-from backtest.analysis.panel import r_over_dd
+from backtest.analysis.ranking import ranking, results_table
 from backtest.core.config import DEFAULTS, period, symbol_spec
 from backtest.core.settings import RunSettings
 from backtest.engines.run import run_combos
@@ -99,19 +98,9 @@ def select_top(
     """The best combinations of the ok groups by ``rank_by`` (higher is better; ties in
     group and combination order), among those with ``trades >= min_trades`` (and inside
     the prop limits if required): ``group_id``, ``combo``, ``params``, ``metrics``."""
-    from backtest.analysis.panel import ranking
-
-    rows = [
-        {"group_id": g["group_id"], "combo": i, "params": c["params"], "metrics": c["metrics"]}
-        for g in results.get("groups") or []
-        if g.get("status") == "ok"
-        for i, c in enumerate(g.get("combos") or [])
-    ]
+    rows, frame = results_table(results)
     if not rows:
         raise ControlError("the in-sample results have no successful combination")
-    frame = pd.DataFrame([r["metrics"] for r in rows])
-    frame["profit_factor"] = frame["profit_factor"].astype(float)
-    frame["r_over_dd"] = r_over_dd(frame["total_r"].to_numpy(), frame["max_dd_r"].to_numpy())
     order = ranking(frame, rank_by, min_trades, require_prop_ok)
     if len(order) == 0:
         raise ControlError(

@@ -18,15 +18,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from backtest.analysis.ranking import r_over_dd
 from backtest.core.settings import RunSettings
 from backtest.data.bars import day_date, day_number
 from backtest.runner.main import DAILY_DIR
 from backtest.runner.outputs import read_results
 from backtest.strategy.daily import FIELDS, CompactTrades, concat_compact, daily_r_matrix
 from backtest.strategy.metrics_nb import window_metrics
-
-# Higher is better for every objective; see docs/ANALYSIS.md for the null cases.
-OBJECTIVES = ("total_r", "sharpe", "profit_factor", "r_over_dd", "avg_r", "winrate")
 
 
 class PanelError(ValueError):
@@ -81,14 +79,6 @@ class Panel:
 
     def span(self) -> tuple[dt.date, dt.date]:
         return day_date(int(self.trading_days[0])), day_date(int(self.trading_days[-1]))
-
-
-def r_over_dd(total: np.ndarray, max_dd: np.ndarray) -> np.ndarray:
-    """``total_r / max_dd_r``; with no drawdown: +inf for a gain, 0 otherwise."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(
-            max_dd > 0, total / np.where(max_dd > 0, max_dd, 1.0), np.where(total > 0, np.inf, 0.0)
-        )
 
 
 def settings_of(metadata: dict[str, Any]) -> RunSettings:
@@ -148,39 +138,3 @@ def load_panel(out_dir: Path, symbol: str) -> Panel:
         compact=concat_compact(parts),
         trading_days=days.astype(np.int32),
     )
-
-
-def objective_values(frame: pd.DataFrame, objective: str) -> np.ndarray:
-    """The objective per row, higher is better; NaN where it is undefined (never chosen).
-
-    ``profit_factor`` is null in the spec when no trade lost: +inf with a gain, NaN
-    without trades. Every objective is NaN for a combination without trades.
-    """
-    if objective not in OBJECTIVES:
-        raise PanelError(f"--objective {objective!r}: one of {', '.join(OBJECTIVES)}")
-    values = frame[objective].to_numpy(dtype=np.float64).copy()
-    if objective == "profit_factor":
-        values = np.where(np.isnan(values) & (frame["total_r"].to_numpy() > 0), np.inf, values)
-    values[frame["trades"].to_numpy() == 0] = np.nan
-    return values
-
-
-def choose(
-    frame: pd.DataFrame, objective: str, min_trades: int = 0, require_prop_ok: bool = False
-) -> int | None:
-    """The best row by ``objective`` among those with ``trades >= min_trades`` (and
-    ``prop_ok`` if required); ties go to the lower index; None when no row qualifies."""
-    order = ranking(frame, objective, min_trades, require_prop_ok)
-    return int(order[0]) if len(order) else None
-
-
-def ranking(
-    frame: pd.DataFrame, rank_by: str, min_trades: int = 0, require_prop_ok: bool = False
-) -> np.ndarray:
-    """Row indices of the qualifying rows, best first (ties: lower index first)."""
-    values = objective_values(frame, rank_by)
-    eligible = ~np.isnan(values) & (frame["trades"].to_numpy() >= min_trades)
-    if require_prop_ok:
-        eligible &= frame["prop_ok"].to_numpy(dtype=bool)
-    rows = np.flatnonzero(eligible)
-    return rows[np.argsort(-values[rows], kind="stable")]

@@ -26,7 +26,8 @@ from backtest.analysis.overfitting import (
     neighbour_stability,
     pbo_cscv,
 )
-from backtest.analysis.panel import Panel, objective_values, ranking, settings_of
+from backtest.analysis.panel import Panel, settings_of
+from backtest.analysis.ranking import objective_values, ranking
 from backtest.core.atomic import atomic_write, atomic_write_text
 
 # The verdict's rule: both must hold for "distinguishable from luck".

@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from backtest.analysis.panel import Panel, choose, settings_of
+from backtest.analysis.panel import Panel, settings_of
+from backtest.analysis.ranking import choose
 from backtest.core.atomic import atomic_write, atomic_write_text
 from backtest.strategy.metrics import max_dd_r, sharpe
 from backtest.strategy.metrics_nb import metrics_dict
@@ -306,7 +307,8 @@ def run_walk_forward(
     windows, then (by default) the robustness statistics of the same run."""
     from dataclasses import replace
 
-    from backtest.analysis.panel import OBJECTIVES, load_panel
+    from backtest.analysis.panel import load_panel
+    from backtest.analysis.ranking import OBJECTIVES
     from backtest.runner.main import run_backtest
 
     if objective not in OBJECTIVES:

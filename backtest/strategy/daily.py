@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from backtest.data.bars import Bars
+from backtest.strategy.trades import empty_trades as ordered_empty
 from backtest.strategy.trades import trade_values
 
 FIELDS = ("offsets", "day", "r", "pnl", "skip_offsets", "skip_day")
@@ -39,21 +40,21 @@ class CompactTrades:
 
 
 def compact_trades(results: list[tuple[np.ndarray, np.ndarray]], bars: Bars) -> CompactTrades:
-    """From ``(trades, skip_days)`` per combination (trades index into ``bars``)."""
-    days, rs, pnls = [], [], []
-    for trades, _ in results:
-        if (trades["entry_bar"][1:] < trades["entry_bar"][:-1]).any():
-            trades = trades[np.argsort(trades["entry_bar"], kind="stable")]
-        values = trade_values(trades, bars)
-        days.append(values["day"].astype(np.int32))
-        rs.append(values["r"])
-        pnls.append(values["pnl_money"])
+    """From ``(trades, skip_days)`` per combination (trades index into ``bars``); valued
+    once for the whole group (one :func:`trade_values` call, not one per combination)."""
+    ordered = [
+        t
+        if not (t["entry_bar"][1:] < t["entry_bar"][:-1]).any()
+        else t[np.argsort(t["entry_bar"], kind="stable")]
+        for t, _ in results
+    ]
+    values = trade_values(np.concatenate(ordered) if ordered else ordered_empty(), bars)
     skips = [np.asarray(s, dtype=np.int32) for _, s in results]
     return CompactTrades(
-        offsets=_offsets([len(d) for d in days]),
-        day=_concat(days, np.int32),
-        r=_concat(rs, np.float64),
-        pnl=_concat(pnls, np.float64),
+        offsets=_offsets([len(t) for t in ordered]),
+        day=values["day"].astype(np.int32),
+        r=values["r"].astype(np.float64),
+        pnl=values["pnl_money"].astype(np.float64),
         skip_offsets=_offsets([len(s) for s in skips]),
         skip_day=_concat(skips, np.int32),
     )

@@ -24,7 +24,8 @@ LAYERS = [
     "backtest.runner",
     "backtest.analysis",
 ]
-ENTRY_POINTS = {"backtest.run_parallel_backtest": "backtest.runner"}
+# The users' command runs the runner and then writes the report: the top of backtest.
+ENTRY_POINTS = {"backtest.run_parallel_backtest": "backtest.analysis"}
 
 
 def layer_of(module: str) -> str | None:
