@@ -1,0 +1,457 @@
+"""One self-contained, offline HTML report of a run: ``OUT/report_{SYMBOL}.html``.
+
+The page embeds everything it shows: plotly.js (from the pinned ``plotly`` package,
+inline, no CDN), the run's combinations as compact columns, and the trades of the best
+``detail`` combinations. Nothing is fetched: no script, font, map or image leaves the
+file (tested in a real headless Chromium). jinja2 renders the template
+``templates/report.html.j2`` (autoescaped; the data goes in as JSON).
+
+What it shows (docs/ANALYSIS.md, "Report"): the header (symbol, period, data source
+and checksum, a red banner on sample data, costs, risk, code version, runtime); an
+MT5-style table of the combinations (sortable, filterable, ranked by any metric, the
+first ``rows`` shown); a heatmap and a 3D surface of any metric over any two
+parameters of the whole run (the other parameters fixed at the selected row's
+values); for the selected combination its equity in R and money with drawdown, its
+trades, a monthly R table and the prop-firm view; and, when their files are in OUT,
+the control comparison, walk-forward and robustness sections.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from backtest.analysis.control import control_json_path, in_sample_was_sample
+from backtest.core.atomic import atomic_write_text
+from backtest.core.config import load_config
+from backtest.data.bars import day_date
+from backtest.runner.outputs import LEAD_METRICS, read_results, table_columns
+
+TEMPLATE = "report.html.j2"
+ROWS = 1000  # table rows shown at once (of every combination embedded)
+DETAIL = 50  # combinations whose trades are embedded (the best by rank_by)
+MAX_DETAIL_TRADES = 250_000  # and at most this many trades over all of them
+MAX_COMBOS = 200_000  # combinations embedded for the table and the heatmaps
+SIGNIFICANT = 10  # digits kept for the page's numbers (the JSON keeps all)
+# How each metric is coloured and ranked: "high"/"low" is better; a centre makes the
+# colour scale diverging and symmetric around it (equal halves), None sequential.
+METRIC_STYLE: dict[str, tuple[str, float | None]] = {
+    "total_r": ("high", 0.0),
+    "avg_r": ("high", 0.0),
+    "sharpe": ("high", 0.0),
+    "total_pnl": ("high", 0.0),
+    "worst_day_r": ("high", 0.0),
+    "profit_factor": ("high", 1.0),
+    "winrate": ("high", None),
+    "trades": ("high", None),
+    "prop_ok": ("high", None),
+    "max_dd_r": ("low", None),
+    "max_losing_streak": ("low", None),
+    "skipped": ("low", None),
+    "max_daily_loss_pct": ("low", None),
+    "max_drawdown_pct": ("low", None),
+}
+_log = logging.getLogger("backtest.report")
+
+
+class ReportError(ValueError):
+    """A results directory that cannot be reported; the message says why."""
+
+
+def report_path(out_dir: Path, symbol: str) -> Path:
+    """``OUT/report_{SYMBOL}.html``."""
+    return Path(out_dir) / f"report_{symbol}.html"
+
+
+def _short(value: Any) -> Any:
+    """Floats to ``SIGNIFICANT`` digits (page size); non-finite to None; others as they are."""
+    if isinstance(value, float):
+        return float(f"{value:.{SIGNIFICANT}g}") if np.isfinite(value) else None
+    if isinstance(value, np.generic):
+        return _short(value.item())
+    return value
+
+
+def _runtime(meta: dict[str, Any]) -> str | None:
+    try:
+        start = dt.datetime.fromisoformat(meta["start_time"])
+        end = dt.datetime.fromisoformat(meta["end_time"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return f"{(end - start).total_seconds():.0f} s"
+
+
+def _sample(meta: dict[str, Any]) -> bool:
+    data = meta.get("data")
+    if isinstance(data, dict) and "source" in data:
+        return data["source"] == "sample"
+    return in_sample_was_sample(meta, load_config())
+
+
+def _metric_value(metrics: dict[str, Any], name: str) -> float:
+    value = metrics.get(name)
+    if isinstance(value, bool):
+        return float(value)
+    return float(value) if isinstance(value, (int, float)) else float("nan")
+
+
+def _order(combos: list[dict[str, Any]], rank_by: str) -> list[int]:
+    """Indices best first by ``rank_by`` (nulls last; ties: run order)."""
+    sign = -1.0 if METRIC_STYLE.get(rank_by, ("high", None))[0] == "high" else 1.0
+
+    def key(i: int) -> tuple[bool, float, int]:
+        value = _metric_value(combos[i]["metrics"], rank_by)
+        return (not np.isfinite(value), sign * value if np.isfinite(value) else 0.0, i)
+
+    return sorted(range(len(combos)), key=key)
+
+
+def _columns(combos: list[dict[str, Any]], groups: list[dict[str, Any]]) -> dict[str, Any]:
+    """The combinations as columns: group index, combo index, metrics, and each varied
+    parameter as an index into its sorted distinct values; fixed parameters apart."""
+    metric_names, param_names = table_columns(groups)
+    values: dict[str, dict[str, Any]] = {name: {} for name in param_names}
+    for combo in combos:
+        for name in param_names:
+            value = combo["params"].get(name)
+            values[name].setdefault(json.dumps(value, sort_keys=True), value)
+    varied = [n for n in param_names if len(values[n]) > 1]
+    fixed = {n: next(iter(values[n].values())) for n in param_names if len(values[n]) == 1}
+
+    def ordered(name: str) -> list[str]:
+        items = list(values[name].items())
+        numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for _, v in items)
+        return [k for k, v in sorted(items, key=lambda kv: kv[1] if numeric else kv[0])]
+
+    keys = {name: ordered(name) for name in varied}
+    index = {name: {k: i for i, k in enumerate(keys[name])} for name in varied}
+    return {
+        "metrics": metric_names,
+        "params": varied,
+        "fixed": fixed,
+        "values": {n: [values[n][k] for k in keys[n]] for n in varied},
+        "metric": {n: [_short(c["metrics"].get(n)) for c in combos] for n in metric_names},
+        "param": {
+            n: [index[n][json.dumps(c["params"].get(n), sort_keys=True)] for c in combos]
+            for n in varied
+        },
+    }
+
+
+def _trade_columns(records: list[dict[str, Any]], days: list[str]) -> dict[str, list[Any]]:
+    """Trade records (spec section 7) as columns, with each trade's trading day."""
+    names = ("entry_time", "exit_time", "direction", "entry_price", "exit_price", "sl", "tp")
+    out: dict[str, list[Any]] = {"day": days}
+    for name in (*names, "lots", "r", "pnl_money", "exit_reason"):
+        out[name] = [_short(r.get(name)) for r in records]
+    return out
+
+
+def _details(
+    out_dir: Path,
+    symbol: str,
+    combos: list[dict[str, Any]],
+    chosen: list[int],
+    rerun_data: bool,
+) -> tuple[dict[str, Any], str]:
+    """Trades of the ``chosen`` combinations (indices into ``combos``), from the first
+    source that has them: trades saved in results_full (``--save-trades``), the compact
+    trades in OUT/daily (``--save-daily``: day, R and money per trade), or a re-run
+    with the recorded data (when the data file is there unchanged); and what was used."""
+    details: dict[str, Any] = {}
+    budget = MAX_DETAIL_TRADES
+    missing = []
+    for i in chosen:
+        saved = combos[i].get("trades")
+        if saved is None:
+            missing.append(i)
+            continue
+        if len(saved) > budget:
+            break
+        budget -= len(saved)
+        details[str(i)] = {
+            "source": "results_full (--save-trades)",
+            "trades": _trade_columns(saved, [t["entry_time"][:10] for t in saved]),
+        }
+    if not missing:
+        return details, "results_full"
+    used = _daily_details(out_dir, symbol, combos, missing, details, budget)
+    if used or not rerun_data:
+        return details, "daily" if used else "none"
+    return details, _rerun_details(out_dir, symbol, combos, missing, details, budget)
+
+
+def _daily_details(
+    out_dir: Path,
+    symbol: str,
+    combos: list[dict[str, Any]],
+    wanted: list[int],
+    details: dict[str, Any],
+    budget: int,
+) -> bool:
+    from backtest.analysis.panel import PanelError, load_panel
+
+    try:
+        panel = load_panel(out_dir, symbol)
+    except (PanelError, OSError, ValueError):
+        return False
+    c = panel.compact
+    for i in wanted:
+        lo, hi = int(c.offsets[i]), int(c.offsets[i + 1])
+        if hi - lo > budget:
+            break
+        budget -= hi - lo
+        details[str(i)] = {
+            "source": "OUT/daily (--save-daily): trading day, R and money per trade",
+            "trades": {
+                "day": [day_date(int(d)).isoformat() for d in c.day[lo:hi]],
+                "r": [_short(float(v)) for v in c.r[lo:hi]],
+                "pnl_money": [_short(float(v)) for v in c.pnl[lo:hi]],
+            },
+        }
+    return True
+
+
+def _rerun_details(
+    out_dir: Path,
+    symbol: str,
+    combos: list[dict[str, Any]],
+    wanted: list[int],
+    details: dict[str, Any],
+    budget: int,
+) -> str:
+    from backtest.analysis.rerun import RerunError, rerun
+    from backtest.data.loaders import DataError
+
+    picks = [(combos[i]["group_id"], combos[i]["combo"]) for i in wanted]
+    try:
+        # The fast engine whatever the run used: both engines give identical trades
+        # (tests/kernel/test_differential.py), and each re-run is checked below.
+        done, bars = rerun(out_dir, symbol, picks, engine="fast")
+    except (RerunError, DataError, OSError) as exc:
+        _log.info(f"report: no trades re-run ({' '.join(str(exc).split())})")
+        return "none"
+    from backtest.strategy.trades import trade_values
+
+    for i, again in zip(wanted, done):
+        if len(again.records) > budget:
+            break
+        budget -= len(again.records)
+        days = trade_values(again.result.trades, bars)["day"]
+        details[str(i)] = {
+            "source": "re-run with the recorded data file (checksum verified)",
+            "differences": {k: list(v) for k, v in again.differences.items()},
+            "trades": _trade_columns(again.records, [day_date(int(d)).isoformat() for d in days]),
+        }
+    return "rerun"
+
+
+def _section(path: Path) -> dict[str, Any] | None:
+    """A JSON analysis file of OUT, or None when it is not there (or unreadable)."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _control_section(out_dir: Path, symbol: str) -> dict[str, Any] | None:
+    document = _section(control_json_path(out_dir, symbol))
+    if not document or not isinstance(document.get("rows"), list):
+        return None
+    keys = (
+        "group_id",
+        "combo",
+        "is_total_r",
+        "ctl_total_r",
+        "is_r_per_trade",
+        "ctl_r_per_trade",
+        "ctl_trades",
+        "ctl_t_stat",
+        "ctl_p_value",
+        "few_control_trades",
+        "control_loses_money",
+        "breaks_prop_limits",
+    )
+    rows = [{k: _short(r.get(k)) for k in keys} for r in document["rows"]]
+    meta = document.get("metadata") or {}
+    return {"rows": rows[:ROWS], "count": len(rows), "control": meta.get("control") or {}}
+
+
+def _walk_forward_section(out_dir: Path, symbol: str) -> dict[str, Any] | None:
+    document = _section(Path(out_dir) / f"walk_forward_{symbol}.json")
+    if not document or not isinstance(document.get("windows"), list):
+        return None
+    windows = [
+        {
+            "window": w.get("window"),
+            "train": f"{w.get('train_start')}..{w.get('train_end')}",
+            "test": f"{w.get('test_start')}..{w.get('test_end')}",
+            "chosen": f"{w['group_id']} combo {w['combo']}" if w.get("group_id") else "none",
+            "train_r": _short((w.get("train_metrics") or {}).get("total_r")),
+            "test_r": _short((w.get("test_metrics") or {}).get("total_r")),
+            "test_trades": (w.get("test_metrics") or {}).get("trades"),
+        }
+        for w in document["windows"]
+    ]
+    stitched = document.get("stitched") or {}
+    return {
+        "windows": windows,
+        "stitched": {k: _short(v) for k, v in stitched.items() if k != "equity_r"},
+        "equity_r": [_short(v) for v in stitched.get("equity_r") or []],
+        "efficiency": _short(document.get("walk_forward_efficiency")),
+        "choice_changes": document.get("choice_changes"),
+    }
+
+
+def _robustness_section(out_dir: Path, symbol: str) -> dict[str, Any] | None:
+    document = _section(Path(out_dir) / f"robustness_{symbol}.json")
+    if not document or not isinstance(document.get("verdict"), dict):
+        return None
+    return {k: document.get(k) for k in ("verdict", "selected", "pbo", "dsr", "bootstrap")}
+
+
+def report_data(
+    out_dir: Path,
+    symbol: str,
+    rank_by: str = "total_r",
+    rows: int = ROWS,
+    detail: int = DETAIL,
+    rerun_data: bool = True,
+) -> dict[str, Any]:
+    """Everything the page shows, JSON-ready (see the module doc)."""
+    out_dir = Path(out_dir)
+    results = read_results(out_dir, symbol)
+    meta = results["metadata"]
+    ok = [g for g in results["groups"] if g.get("status") == "ok"]
+    if not ok:
+        raise ReportError(f"{out_dir}: no successful group to report")
+    combos = [
+        {"group_id": g["group_id"], "combo": k, **c} for g in ok for k, c in enumerate(g["combos"])
+    ]
+    metric_names, _ = table_columns(ok)
+    if rank_by not in metric_names:
+        raise ReportError(f"--rank-by {rank_by!r}: one of {', '.join(metric_names)}")
+    order = _order(combos, rank_by)
+    kept = sorted(order[:MAX_COMBOS])  # run order, so ties rank as in the run
+    shown = [combos[i] for i in kept]
+    position = {i: n for n, i in enumerate(kept)}
+    details, source = _details(
+        out_dir, symbol, combos, [i for i in order[:detail] if i in position], rerun_data
+    )
+    data = meta.get("data") if isinstance(meta.get("data"), dict) else {}
+    return {
+        "symbol": symbol,
+        "meta": {
+            "period": meta.get("period"),
+            "start_date": meta.get("start_date"),
+            "end_date": meta.get("end_date"),
+            "data_path": data.get("path") or meta.get("data_file"),
+            "data_checksum": meta.get("data_checksum"),
+            "data_source": data.get("source"),
+            "first_bar": data.get("first_bar"),
+            "last_bar": data.get("last_bar"),
+            "bars": data.get("bars"),
+            "sample": _sample(meta),
+            "costs": meta.get("symbol_settings") or {},
+            "risk": meta.get("risk"),
+            "account_size": meta.get("account_size"),
+            "daily_loss_limit_pct": meta.get("daily_loss_limit_pct"),
+            "max_loss_limit_pct": meta.get("max_loss_limit_pct"),
+            "code_version": meta.get("code_version"),
+            "engine": meta.get("engine"),
+            "workers": meta.get("workers"),
+            "host": meta.get("host"),
+            "start_time": meta.get("start_time"),
+            "end_time": meta.get("end_time"),
+            "runtime": _runtime(meta),
+            "warnings": meta.get("warnings") or [],
+            "groups_ok": len(ok),
+            "groups_failed": len(results["groups"]) - len(ok),
+            "combinations": len(combos),
+            "embedded": len(shown),
+            "recovered": meta.get("recovered_from_checkpoint"),
+            "news_file": meta.get("news_file"),
+            "server_tz": meta.get("server_tz"),
+        },
+        "lead": [m for m in LEAD_METRICS if m in metric_names],
+        "style": {m: METRIC_STYLE.get(m, ("high", None)) for m in metric_names},
+        "groups": [g["group_id"] for g in ok],
+        "group_index": [c["group_id"] for c in shown],
+        "combo_index": [c["combo"] for c in shown],
+        "columns": _columns(shown, ok),
+        "details": {str(position[int(i)]): d for i, d in details.items()},
+        "detail_source": source,
+        "limits": {"rows": rows, "detail": detail, "max_detail_trades": MAX_DETAIL_TRADES},
+        "rank_by": rank_by,
+        "control": _control_section(out_dir, symbol),
+        "walk_forward": _walk_forward_section(out_dir, symbol),
+        "robustness": _robustness_section(out_dir, symbol),
+        "out_dir": str(out_dir),
+    }
+
+
+def _script_json(value: Any) -> str:
+    """JSON safe inside a ``<script>`` element (no ``</script>``, no HTML comment)."""
+    text = json.dumps(value, allow_nan=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def render(payload: dict[str, Any]) -> str:
+    """The page's HTML for ``payload`` (:func:`report_data`)."""
+    import jinja2
+    import plotly.offline
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    plotly_js = plotly.offline.get_plotlyjs()
+    if "</script" in plotly_js.lower():
+        raise ReportError("the bundled plotly.js holds '</script': it cannot be inlined")
+    return env.get_template(TEMPLATE).render(
+        p=payload,
+        data_json=jinja2.utils.markupsafe.Markup(_script_json(payload)),
+        plotly_js=jinja2.utils.markupsafe.Markup(plotly_js),
+        generated=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    )
+
+
+def write_report(
+    out_dir: Path,
+    symbol: str | None = None,
+    rank_by: str = "total_r",
+    rows: int = ROWS,
+    detail: int = DETAIL,
+    rerun_data: bool = True,
+) -> Path:
+    """Write ``OUT/report_{SYMBOL}.html`` for the run in ``out_dir``; its path."""
+    from backtest.analysis.merge import detect_symbol
+
+    out_dir = Path(out_dir)
+    symbol = detect_symbol([out_dir], symbol)
+    if rows < 1 or detail < 0:
+        raise ReportError(f"--rows {rows} must be >= 1 and --detail {detail} >= 0")
+    payload = report_data(out_dir, symbol, rank_by, rows, detail, rerun_data)
+    return atomic_write_text(report_path(out_dir, symbol), render(payload))
+
+
+def report_after_run(run: Any) -> Path | None:
+    """The report at the end of a run (:class:`backtest.runner.main.RunReport`); a
+    failure is logged, never fatal: the results are written already."""
+    started = dt.datetime.now(dt.UTC)
+    try:
+        path = write_report(run.output_dir, run.symbol)
+    except Exception as exc:  # the report is a by-product of the run
+        logging.getLogger("backtest.run").warning(
+            f"report not written: {type(exc).__name__}: {' '.join(str(exc).split())}"
+        )
+        return None
+    seconds = (dt.datetime.now(dt.UTC) - started).total_seconds()
+    print(f"report: {path} ({path.stat().st_size / 1e6:.1f} MB, {seconds:.1f} s)")
+    return path

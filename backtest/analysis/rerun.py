@@ -1,0 +1,267 @@
+"""One combination of a finished run, again: its trades with the run's recorded data
+and settings (``invoke trades``, and the HTML report's trade lists).
+
+Everything comes from ``results_full``'s metadata: the data file (refused when it is
+gone or its sha256 is not the recorded checksum), the period's dates, ``server_tz`` and
+``drop_invalid``, the symbol's costs as they were (``symbol_settings``), risk, account,
+prop limits, news file and engine. The re-run's metrics are then compared with the
+recorded ones: equal, key by key, or the difference is reported.
+"""
+
+from __future__ import annotations
+
+import calendar
+import csv
+import io
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from backtest.analysis.panel import settings_of
+from backtest.core.config import SymbolSpec, load_config, symbol_spec
+from backtest.core.settings import RunSettings
+from backtest.data.bars import Bars, day_date
+from backtest.data.loaders import NEW_YORK, broker_offset_hours, file_checksum, load_bars
+from backtest.engines.run import ComboResult, run_combos
+from backtest.runner.main import _json_ready
+from backtest.runner.outputs import read_results
+from backtest.strategy.trades import trade_records, trade_values
+
+# A broker server clock when neither --server-tz nor the run names one: New York time
+# + 7 h, the GMT+2 / GMT+3 (US daylight-saving dates) clock of most MT5 servers.
+DEFAULT_BROKER_TZ = "broker:NY+7"
+MONTHS = tuple(calendar.month_abbr[1:])
+
+
+class RerunError(ValueError):
+    """A combination that cannot be re-run as recorded; the message says why."""
+
+
+@dataclass(frozen=True)
+class Pick:
+    """One combination of a run, by group id and index in its group."""
+
+    group_id: str
+    combo: int
+    params: dict[str, Any]
+    metrics: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Rerun:
+    """A re-run combination: its result, trade records and the metrics it differs in."""
+
+    pick: Pick
+    result: ComboResult
+    records: list[dict[str, Any]]
+    differences: dict[str, tuple[Any, Any]]  # metric -> (recorded, re-run)
+
+
+def pick(results: dict[str, Any], group_id: str, combo: int) -> Pick:
+    """The combination ``combo`` of group ``group_id`` in ``results``; RerunError naming
+    the option (``--group``, ``--combo``) when there is none."""
+    groups = {g["group_id"]: g for g in results["groups"]}
+    if group_id not in groups:
+        known = ", ".join(list(groups)[:5]) + (", ..." if len(groups) > 5 else "")
+        raise RerunError(f"--group {group_id}: not in the results (groups: {known})")
+    group = groups[group_id]
+    if group.get("status") != "ok":
+        raise RerunError(f"--group {group_id}: the group failed ({group.get('error')})")
+    combos = group["combos"]
+    if not 0 <= combo < len(combos):
+        raise RerunError(
+            f"--combo {combo}: group {group_id} has {len(combos)} combinations "
+            f"(0..{len(combos) - 1})"
+        )
+    return Pick(group_id, combo, combos[combo]["params"], combos[combo]["metrics"])
+
+
+def recorded_spec(meta: dict[str, Any], cfg: dict[str, Any]) -> SymbolSpec:
+    """The symbol as the run saw it: ``metadata.symbol_settings`` (costs included), else
+    the configured symbol (results written before the settings were recorded)."""
+    saved = meta.get("symbol_settings")
+    if not isinstance(saved, dict):
+        return symbol_spec(meta["symbol"], cfg)
+    return SymbolSpec(
+        name=meta["symbol"],
+        timezone=saved["timezone"],
+        currencies=tuple(saved["currencies"]),
+        point=float(saved["point"]),
+        value_per_point=float(saved["value_per_point"]),
+        volume_min=float(saved["volume_min"]),
+        volume_step=float(saved["volume_step"]),
+        spread=float(saved["spread"]),
+        commission=float(saved["commission"]),
+    )
+
+
+def recorded_bars(meta: dict[str, Any], cfg: dict[str, Any]) -> Bars:
+    """The period's bars from the run's data file, after checking it is the same file."""
+    data = meta.get("data")
+    named = (data.get("path") if isinstance(data, dict) else None) or meta.get("data_file")
+    if not named:
+        raise RerunError("the results name no data file (metadata.data_file)")
+    path = Path(named)
+    if not path.is_file():
+        raise RerunError(f"{path}: the run's data file is gone; nothing can be re-run")
+    checksum = file_checksum(path)
+    if checksum != meta.get("data_checksum"):
+        raise RerunError(
+            f"{path}: sha256 {checksum[:16]} is not the run's {str(meta.get('data_checksum'))[:16]}"
+            ": the file changed since the run; nothing can be re-run"
+        )
+    bars = load_bars(
+        path, recorded_spec(meta, cfg), meta.get("server_tz"), bool(meta.get("drop_invalid"))
+    )
+    return bars.between(meta["start_date"], meta["end_date"])
+
+
+def recorded_settings(meta: dict[str, Any], picks: list[Pick], symbol: SymbolSpec) -> RunSettings:
+    """Risk, account and limits as recorded, with the news events when a pick uses them."""
+    settings = settings_of(meta)
+    if not any(p.params.get("news_filter") for p in picks):
+        return settings
+    from backtest.data.news import event_times, load_news
+
+    news = meta.get("news_file")
+    if not news or not Path(news).is_file():
+        raise RerunError(f"{news}: the run's news file is gone (news_filter is on)")
+    return replace(settings, news_ns=event_times(load_news(news), symbol.currencies))
+
+
+def differences(recorded: dict[str, Any], metrics: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """The metrics whose re-run value is not exactly the recorded one (as JSON values)."""
+    again = json.loads(json.dumps(_json_ready(metrics)))
+    keys = list(dict.fromkeys([*recorded, *again]))
+    return {k: (recorded.get(k), again.get(k)) for k in keys if recorded.get(k) != again.get(k)}
+
+
+def rerun(
+    out_dir: Path,
+    symbol: str,
+    wanted: list[tuple[str, int]],
+    engine: str | None = None,
+    cfg: dict[str, Any] | None = None,
+    bars: Bars | None = None,
+) -> tuple[list[Rerun], Bars]:
+    """Re-run ``wanted`` (group id, combination) of the run in ``out_dir`` with its
+    recorded data and settings (``engine``: the recorded one unless given)."""
+    cfg = cfg or load_config()
+    results = read_results(Path(out_dir), symbol)
+    meta = results["metadata"]
+    picks = [pick(results, gid, k) for gid, k in wanted]
+    spec = recorded_spec(meta, cfg)
+    settings = recorded_settings(meta, picks, spec)
+    bars = bars if bars is not None else recorded_bars(meta, cfg)
+    done = run_combos(
+        bars, [p.params for p in picks], settings, engine or meta.get("engine") or "fast"
+    )
+    return [
+        Rerun(p, r, trade_records(r.trades, bars), differences(p.metrics, r.metrics))
+        for p, r in zip(picks, done)
+    ], bars
+
+
+def server_times(utc_ns: np.ndarray, server_tz: str) -> list[str]:
+    """UTC ns as the broker server's wall clock (``2024-03-04T11:12:00``, no offset, as
+    MT5 shows it); ``server_tz`` is an IANA zone or ``broker:NY+H``."""
+    hours = broker_offset_hours(server_tz)
+    zone = NEW_YORK if hours is not None else server_tz
+    local = pd.DatetimeIndex(np.asarray(utc_ns, dtype="datetime64[ns]"), tz="UTC").tz_convert(zone)
+    wall = local.tz_localize(None) + pd.Timedelta(hours=hours or 0)
+    return [t.isoformat() for t in wall]
+
+
+def trades_csv(again: Rerun, bars: Bars, server_tz: str) -> str:
+    """The trades as CSV: UTC and broker times, then the spec's trade fields."""
+    trades = again.result.trades
+    entry_b = server_times(bars.time_ns[trades["entry_bar"]], server_tz)
+    exit_b = server_times(bars.time_ns[trades["exit_bar"]], server_tz)
+    days = trade_values(trades, bars)["day"]
+    fields = ["entry_price", "exit_price", "sl", "tp", "lots", "r", "pnl_money", "exit_reason"]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(
+        [
+            "trade",
+            "trading_day",
+            "entry_time_utc",
+            "exit_time_utc",
+            "entry_time_broker",
+            "exit_time_broker",
+            "broker_tz",
+            "direction",
+            *fields,
+        ]
+    )
+    for n, (rec, day, e_b, x_b) in enumerate(zip(again.records, days, entry_b, exit_b), start=1):
+        writer.writerow(
+            [
+                n,
+                day_date(int(day)).isoformat(),
+                rec["entry_time"],
+                rec["exit_time"],
+                e_b,
+                x_b,
+                server_tz,
+                rec["direction"],
+                *("" if rec[f] is None else rec[f] for f in fields),
+            ]
+        )
+    return buffer.getvalue()
+
+
+def monthly_r(again: Rerun, bars: Bars) -> pd.DataFrame:
+    """Sum of R per month (rows: years, columns Jan..Dec and the year), by each trade's
+    trading day; months without a trade are 0."""
+    values = trade_values(again.result.trades, bars)
+    dates = pd.to_datetime([day_date(int(d)) for d in values["day"]])
+    frame = pd.DataFrame({"year": dates.year, "month": dates.month, "r": values["r"]})
+    years = range(int(day_date(int(bars.day[0])).year), int(day_date(int(bars.day[-1])).year) + 1)
+    table = frame.pivot_table(index="year", columns="month", values="r", aggfunc="sum")
+    table = table.reindex(index=list(years), columns=range(1, 13)).fillna(0.0)
+    table.columns = list(MONTHS)
+    table["year"] = table.sum(axis=1)
+    table.index.name = "year"
+    return table
+
+
+TRADES_DIR = "trades"
+
+
+def combo_paths(out_dir: Path, group_id: str, combo: int) -> dict[str, Path]:
+    """``OUT/trades/{group}_combo{K}_{trades.csv, equity.png, monthly.csv}``."""
+    stem = Path(out_dir) / TRADES_DIR / f"{group_id}_combo{combo}"
+    return {
+        "trades": Path(f"{stem}_trades.csv"),
+        "equity": Path(f"{stem}_equity.png"),
+        "monthly": Path(f"{stem}_monthly.csv"),
+    }
+
+
+def write_combo_files(
+    out_dir: Path, symbol: str, again: Rerun, bars: Bars, server_tz: str, account_size: float
+) -> dict[str, Path]:
+    """The re-run combination's trades CSV, equity PNG and monthly R table into OUT/trades/."""
+    from backtest.core.atomic import atomic_write_text
+    from backtest.runner.charts import equity_chart
+
+    paths = combo_paths(out_dir, again.pick.group_id, again.pick.combo)
+    paths["trades"].parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(paths["trades"], trades_csv(again, bars, server_tz))
+    monthly = monthly_r(again, bars).round(4) + 0.0
+    atomic_write_text(paths["monthly"], monthly.to_csv())
+    equity_chart(
+        paths["equity"],
+        f"{again.pick.group_id} combo {again.pick.combo}",
+        symbol,
+        _json_ready(again.result.metrics),
+        again.records,
+        account_size,
+        again.pick.params,
+    )
+    return paths
