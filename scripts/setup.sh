@@ -8,13 +8,15 @@ cd "$(dirname "$0")/.."
 need_apt=()
 [ -x /usr/sbin/sshd ] || need_apt+=(openssh-server)
 command -v ssh-keygen >/dev/null 2>&1 || need_apt+=(openssh-client)
+# the HTML report tests open the page in a real headless Chromium (Playwright drives it)
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "setup: installing ${need_apt[*]}"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
   else
-    echo "setup: please install ${need_apt[*]} (needed by the SSH tests)" >&2
+    echo "setup: please install ${need_apt[*]} (needed by the SSH and report tests)" >&2
   fi
 fi
 
