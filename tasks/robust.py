@@ -41,7 +41,9 @@ def _print_robustness(rob: dict, paths: dict) -> None:
     name="walk-forward",
     auto_shortflags=False,
     help={
-        "groups_file": "groups file (JSON, io-contract format)",
+        "groups_file": "groups file (JSON, io-contract format): sweep it over the whole span first",
+        "from_": "instead of --groups-file: a finished run with compact trades (--save-daily), "
+        "e.g. a farm run merged by fab collect",
         "train": "train length: 12M (default), 6M, 1Y, 26W, 90D",
         "test": "test length, after each train part: 3M (default)",
         "step": "how far each window moves (default: the test length)",
@@ -70,7 +72,8 @@ def _print_robustness(rob: dict, paths: dict) -> None:
 )
 def walk_forward(
     c,
-    groups_file,
+    groups_file=None,
+    from_=None,
     train="12M",
     test="3M",
     step=None,
@@ -95,52 +98,61 @@ def walk_forward(
     symbol=None,
 ):
     """Choose the best combination on each train window, judge it on the test window after."""
-    from backtest.analysis.walk_forward import run_walk_forward
+    from backtest.analysis.merge import detect_symbol
+    from backtest.analysis.walk_forward import analyse_walk_forward, run_walk_forward
     from backtest.core.config import REPO_ROOT
     from backtest.runner.main import RunOptions, input_errors
+    from backtest.runner.outputs import ResultsError
 
-    out = output_dir or REPO_ROOT / "backtest" / "output" / f"{Path(groups_file).stem}_walk_forward"
-    options = RunOptions(
-        groups_file=groups_file,
-        data_file=data_file,
-        start_date=start_date,
-        end_date=end_date,
-        workers=workers,
-        output_dir=out,
-        skip_charts=True,
-        period=period,
-        risk=risk,
-        account_size=account_size,
-        news_file=news_file,
-        config=config,
-        server_tz=server_tz,
-        drop_invalid=drop_invalid,
-        fresh=fresh,
-        symbol=symbol,
+    if (groups_file is None) == (from_ is None):
+        raise Exit("error: give either --groups-file (sweep, then analyse) or --from OUT", code=2)
+    settings = (
+        train,
+        test,
+        step,
+        anchored,
+        objective,
+        int(min_trades),
+        require_prop_ok,
+        not no_robustness,
     )
     try:
-        done = run_walk_forward(
-            options,
-            train,
-            test,
-            step,
-            anchored,
-            objective,
-            int(min_trades),
-            require_prop_ok,
-            not no_robustness,
-        )
-    except (*input_errors(), ValueError) as exc:
+        if from_ is not None:
+            folder = Path(from_)
+            done = analyse_walk_forward(folder, detect_symbol([folder], symbol), *settings)
+        else:
+            stem = Path(groups_file).stem
+            out = output_dir or REPO_ROOT / "backtest" / "output" / f"{stem}_walk_forward"
+            options = RunOptions(
+                groups_file=groups_file,
+                data_file=data_file,
+                start_date=start_date,
+                end_date=end_date,
+                workers=workers,
+                output_dir=out,
+                skip_charts=True,
+                period=period,
+                risk=risk,
+                account_size=account_size,
+                news_file=news_file,
+                config=config,
+                server_tz=server_tz,
+                drop_invalid=drop_invalid,
+                fresh=fresh,
+                symbol=symbol,
+            )
+            done = run_walk_forward(options, *settings)
+    except (*input_errors(), ValueError, ResultsError) as exc:
         raise Exit(_one_line(exc), code=2) from None
-    report = done["report"]
-    if report.exit_code != 0:
+    report = done.get("report")
+    if report is not None and report.exit_code != 0:
         raise Exit(
             f"error: the sweep did not finish (exit {report.exit_code}); re-run to resume",
             code=report.exit_code,
         )
     result = done["result"]
     print(
-        f"{len(result['windows'])} windows ({train} train, {test} test) over {report.output_dir}:"
+        f"{len(result['windows'])} windows ({train} train, {test} test) over {done['output_dir']}:"
     )
     for row in result["windows"]:
         chosen = (

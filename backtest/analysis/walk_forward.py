@@ -303,13 +303,36 @@ def run_walk_forward(
     require_prop_ok: bool = False,
     with_robustness: bool = True,
 ) -> dict[str, Any]:
-    """One sweep over the whole span (the runner, resumable, ``--save-daily``), then the
-    windows, then (by default) the robustness statistics of the same run."""
+    """One sweep over the whole span (the runner, resumable, ``--save-daily``), then
+    :func:`analyse_walk_forward` on it."""
     from dataclasses import replace
 
-    from backtest.analysis.panel import load_panel
-    from backtest.analysis.ranking import OBJECTIVES
     from backtest.runner.main import run_backtest
+
+    _check_settings(train, test, step, objective, min_trades)
+    report = run_backtest(replace(options, save_daily=True))
+    if report.exit_code != 0:
+        return {"report": report, "paths": {}}
+    done = analyse_walk_forward(
+        report.output_dir,
+        report.symbol,
+        train,
+        test,
+        step,
+        anchored,
+        objective,
+        min_trades,
+        require_prop_ok,
+        with_robustness,
+    )
+    return {"report": report, **done}
+
+
+def _check_settings(
+    train: str, test: str, step: str | None, objective: str, min_trades: int
+) -> None:
+    """Every walk-forward option checked before anything runs."""
+    from backtest.analysis.ranking import OBJECTIVES
 
     if objective not in OBJECTIVES:
         raise WalkForwardError(f"--objective {objective!r}: one of {', '.join(OBJECTIVES)}")
@@ -318,10 +341,26 @@ def run_walk_forward(
     for value, option in ((train, "--train"), (test, "--test"), (step, "--step")):
         if value is not None:
             parse_duration(value, option)
-    report = run_backtest(replace(options, save_daily=True))
-    if report.exit_code != 0:
-        return {"report": report, "paths": {}}
-    panel = load_panel(report.output_dir, report.symbol)
+
+
+def analyse_walk_forward(
+    out_dir: Path,
+    symbol: str,
+    train: str = "12M",
+    test: str = "3M",
+    step: str | None = None,
+    anchored: bool = False,
+    objective: str = "total_r",
+    min_trades: int = 0,
+    require_prop_ok: bool = False,
+    with_robustness: bool = True,
+) -> dict[str, Any]:
+    """The windows over a finished run with compact trades (a local run or a farm run
+    merged with ``fab collect``/``invoke merge``), then (by default) its robustness."""
+    from backtest.analysis.panel import load_panel
+
+    _check_settings(train, test, step, objective, min_trades)
+    panel = load_panel(Path(out_dir), symbol)
     meta = panel.metadata
     windows = make_windows(
         dt.date.fromisoformat(meta["start_date"]),
@@ -341,10 +380,8 @@ def run_walk_forward(
         "min_trades": min_trades,
         "require_prop_ok": require_prop_ok,
     }
-    paths = write_walk_forward(
-        report.output_dir, report.symbol, result, provenance(panel, settings)
-    )
-    out: dict[str, Any] = {"report": report, "result": result, "paths": paths}
+    paths = write_walk_forward(panel.out_dir, symbol, result, provenance(panel, settings))
+    out: dict[str, Any] = {"result": result, "paths": paths, "output_dir": panel.out_dir}
     if with_robustness:
         from backtest.analysis.robustness import robustness, write_robustness
 
@@ -355,12 +392,6 @@ def run_walk_forward(
             "require_prop_ok": require_prop_ok,
         }
         out["robustness"] = rob
-        paths.update(
-            {
-                f"robustness_{k}": v
-                for k, v in write_robustness(
-                    report.output_dir, report.symbol, rob, provenance(panel, rob_settings)
-                ).items()
-            }
-        )
+        written = write_robustness(panel.out_dir, symbol, rob, provenance(panel, rob_settings))
+        paths.update({f"robustness_{k}": v for k, v in written.items()})
     return out
