@@ -158,42 +158,53 @@ def control(
 
 @task(
     name="make-groups",
+    iterable=["grid"],
     help={
-        "symbol": "symbol of the groups (GER40, XAUUSD, ...); default: the grid's 'symbol'",
-        "grid": "grid YAML: params, grid (lists or {start, stop, step}), constraints",
-        "groups": "number of cost-balanced groups to cut the grid into",
+        "symbol": "symbol of the groups (GER40, XAUUSD, ...); default: the grids' 'symbol'",
+        "grid": "grid YAML (params, grid, constraints, or a list of such blocks); repeat "
+        "(--grid a.yaml --grid b.yaml) or comma-separate to cut several grids together",
+        "groups": "exactly how many groups to write (near-equal estimated cost)",
         "output": "groups file to write (default: groups_{SYMBOL}.json)",
+        "id_prefix": "group ids are PREFIX001, PREFIX002, ... (default: group_{SYMBOL}_)",
+        "hosts": "also print hosts.yaml ranges for this many hosts (near-equal cost each)",
         "config": "config YAML (default: $IBSWEEP_CONFIG or ./ibsweep.yaml)",
     },
 )
-def make_groups(c, grid, groups, symbol=None, output=None, config=None):
-    """Cut a parameter grid into N cost-balanced groups (a groups file)."""
-    from backtest.analysis.make_groups import load_grid, plan_groups
+def make_groups(c, grid, groups, symbol=None, output=None, id_prefix=None, hosts=None, config=None):
+    """Cut parameter grids into exactly N groups of near-equal estimated cost (a groups file)."""
+    from backtest.analysis.make_groups import hosts_lines, load_grid, plan_groups
     from backtest.runner.groups import write_groups_file
 
     cfg = _cfg(config)
-    if not str(groups).isdigit():
-        raise Exit(f"--groups: {groups!r} is not a whole number", code=2)
+    for option, value in (("--groups", groups), ("--hosts", hosts)):
+        if value is not None and not str(value).isdigit():
+            raise Exit(f"{option}: {value!r} is not a whole number", code=2)
+    paths = _dirs(grid)
+    if not paths:
+        raise Exit("--grid: give at least one grid file", code=2)
     try:
-        spec = load_grid(Path(grid))
-        symbol = symbol or spec.get("symbol")
+        specs = [(str(path), load_grid(path)) for path in paths]
+        named = {spec.get("symbol") for _, spec in specs} - {None}
+        if symbol is None and len(named) > 1:
+            raise Exit(f"--grid: the grids name several symbols ({', '.join(sorted(named))})", 2)
+        symbol = symbol or next(iter(named), None)
         if not symbol:
-            raise Exit(f"{grid}: no symbol: pass --symbol or set 'symbol' in the grid", code=2)
-        plan = plan_groups(symbol, spec, int(groups), cfg, where=str(grid))
+            raise Exit(f"{paths[0]}: no symbol: pass --symbol or set 'symbol' in the grid", code=2)
+        plan = plan_groups(symbol, specs, int(groups), cfg, str(paths[0]), id_prefix)
+        body = plan.groups_file()
+        path = Path(output or f"groups_{symbol}.json")
+        lines = hosts_lines(plan, int(hosts), path) if hosts is not None else []
     except ValueError as exc:
         raise Exit(str(exc), code=2) from None
-    body = plan.groups_file()
-    path = Path(output or f"groups_{symbol}.json")
     write_groups_file(path, body["symbol"], body["groups"])
     costs = plan.group_costs
+    mean = sum(costs) / len(costs)
+    print(f"{plan.combinations} combinations in {len(costs)} groups -> {path}")
     print(
-        f"{plan.combinations} combinations in {len(costs)} groups "
-        f"({len(body['groups'])} groups-file entries) -> {path}"
+        f"estimated cost per group: min {min(costs):.1f}, max {max(costs):.1f}, "
+        f"mean {mean:.1f} (max {max(costs) / mean - 1:+.1%}, min {min(costs) / mean - 1:+.1%})"
     )
-    print(
-        f"estimated cost per group: min {min(costs):.1f}, max {max(costs):.1f} "
-        f"(largest unit {plan.largest_unit_cost:.1f})"
-    )
+    print("\n".join(lines))
 
 
 @task(

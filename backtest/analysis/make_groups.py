@@ -1,51 +1,55 @@
-"""Cut a parameter grid into cost-balanced groups (a groups file, io-contract.md).
+"""Cut parameter grids into exactly N groups of near-equal cost (a groups file, io-contract.md).
 
-The grid (YAML, docs/ANALYSIS.md) names per parameter a list of values or an
-inclusive range ``{start, stop, step}``, fixed ``params`` and optional
-``constraints`` such as ``"tp_mult >= sl_mult"``. The valid combinations are
-decomposed into *units*: cartesian blocks (fixed params + a cartesian grid),
-which is what one groups-file entry can express. Two plans are made and the
-better balanced one is kept (fewer groups-file entries break near-ties):
+A grid (YAML, docs/ANALYSIS.md) names fixed ``params``, per parameter a list of
+values or an inclusive range ``{start, stop, step}``, and optional
+``constraints`` such as ``"tp_mult >= sl_mult"``; a grid file may hold several
+such ``blocks``, and several grid files may be cut together. Each block is
+expanded like a groups-file entry (io-contract): the cartesian product in key
+order, the constraints drop what they exclude, the invariants of spec section 2
+are checked on what is left.
 
-- LPT: units are halved until small, then spread over ``n_groups`` groups
-  (LPT greedy, then moves/swaps that even the loads out, then equal-cost swaps
-  that let units of one group merge into fewer entries), so that
-  ``max group cost - min group cost <= cost of the largest unit``;
-- guillotine (when there are no more units than groups): each unit gets a
-  share of the groups by cost and is cut into that many cartesian blocks, one
-  block per group (each group is then one unit: the bound holds trivially).
-
-Units of one group that merge into a single cartesian block are written as one
-entry ``group_{SYMBOL}_{NNN}``; otherwise as sub-groups ``group_{SYMBOL}_{NNN}_{k}``.
+Every written group is one groups-file entry: ``params`` + ``grid`` + the
+``constraints`` that drop something inside it. Its grid is a product of value
+*subsets* of the block's axes, so the groups are found by recursive guillotine
+cuts of the block's cartesian product: a region that must become ``k`` groups is
+cut, along one axis, into a value subset and the rest, for ``k1`` and ``k - k1``
+groups, choosing the axis, the subset and ``k1`` that bring both parts' cost
+per group nearest the ideal (total cost / N). Cells that the constraints drop
+cost nothing and stay inside some group's product, so every valid combination
+is in exactly one group and every group holds at least one.
 """
 
 from __future__ import annotations
 
-import ast
 import itertools
 import json
 import math
-import operator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from backtest.core.config import read_yaml_mapping
+import numpy as np
+
+from backtest.core.config import DEFAULTS, read_yaml_mapping, shown
+from backtest.runner.groups import GROUP_ID
+from backtest.strategy.constraints import Constraint, parse_constraints
 from backtest.strategy.params import (
     TIME_PARAMS,
     ParamError,
     check_names,
+    check_value,
+    default_params,
+    first_duplicate,
     parse_hhmm,
     resolve_params,
 )
 
-MAX_COMBINATIONS = 2_000_000
-# Units are split until the largest is at most this share of the ideal group cost.
-GRANULARITY = 0.25
-# Partitions whose cost spreads differ by less than this share of the ideal
-# group cost count as equally balanced; then the one with fewer entries wins.
-SPREAD_TOLERANCE = 0.05
+BLOCK_KEYS = ("symbol", "params", "grid", "constraints")
+FILE_KEYS = ("symbol", "params", "constraints", "blocks")
+# A group boundary may move this share of the ideal group cost away from its exact
+# place, to a position where fewer carving constraints are needed.
+TOLERANCE = 0.02
 
 
 class GridError(ValueError):
@@ -57,17 +61,17 @@ class GridError(ValueError):
 
 def _decimal(value: Any, where: str) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise GridError(f"{where}: {value!r} is not a number")
+        raise GridError(f"{where}: {shown(value)} is not a number")
     try:
         out = Decimal(str(value))
     except InvalidOperation:
-        raise GridError(f"{where}: {value!r} is not a number") from None
+        raise GridError(f"{where}: {shown(value)} is not a number") from None
     if not out.is_finite():
-        raise GridError(f"{where}: {value!r} is not a finite number")
+        raise GridError(f"{where}: {shown(value)} is not a finite number")
     return out
 
 
-def range_values(spec: dict[str, Any], where: str) -> list[int | float]:
+def range_values(spec: dict[str, Any], where: str, limit: int | None = None) -> list[int | float]:
     """``{start, stop, step}`` as values, stop inclusive, computed in decimal.
 
     All-integer bounds give ints; otherwise floats of the exact decimal
@@ -86,8 +90,9 @@ def range_values(spec: dict[str, Any], where: str) -> list[int | float]:
     if stop < start:
         raise GridError(f"{where}: stop {spec['stop']!r} is below start {spec['start']!r}")
     count = int((stop - start) / step) + 1
-    if count > MAX_COMBINATIONS:
-        raise GridError(f"{where}: {count} values is too many")
+    limit = DEFAULTS["run"]["max_combinations"] if limit is None else limit
+    if count > limit:
+        raise GridError(f"{where}: {count:,} values is more than {limit:,}")
     integral = all(
         isinstance(spec[k], int) and not isinstance(spec[k], bool)
         for k in ("start", "stop", "step")
@@ -96,128 +101,42 @@ def range_values(spec: dict[str, Any], where: str) -> list[int | float]:
     return [int(v) if integral else float(v) for v in values]
 
 
-def _axis_values(name: str, raw: Any, where: str) -> list[Any]:
+def _axis_values(name: str, raw: Any, where: str, limit: int) -> list[Any]:
+    label = f"{where}.{name}"
     if isinstance(raw, dict):
-        values = range_values(raw, f"{where}.{name}")
+        values: list[Any] = range_values(raw, label, limit)
     elif isinstance(raw, list):
         values = list(raw)
     else:
-        raise GridError(
-            f"{where}.{name}: expected a list of values or {{start, stop, step}}, got {raw!r}"
-        )
+        raise GridError(f"{label}: expected a list of values or {{start, stop, step}}, got {raw!r}")
     if not values:
-        raise GridError(f"{where}.{name}: no values")
-    keys = [json.dumps(v, sort_keys=True) for v in values]
-    if len(set(keys)) != len(keys):
-        dup = next(k for k in keys if keys.count(k) > 1)
-        raise GridError(f"{where}.{name}: value {dup} is listed twice")
+        raise GridError(f"{label}: no values")
+    repeated = first_duplicate(values)
+    if repeated is not None:
+        raise GridError(
+            f"{label}: value {shown(repeated[0])} is listed twice "
+            "(numerically equal values are the same value)"
+        )
     return values
 
 
-# --------------------------------------------------------------------------- constraints
-
-_COMPARE = {
-    ast.Eq: operator.eq,
-    ast.NotEq: operator.ne,
-    ast.Lt: operator.lt,
-    ast.LtE: operator.le,
-    ast.Gt: operator.gt,
-    ast.GtE: operator.ge,
-}
-_ARITH = {
-    ast.Add: operator.add,
-    ast.Sub: operator.sub,
-    ast.Mult: operator.mul,
-    ast.Div: operator.truediv,
-}
+def _check_times(label: str, values: list[Any]) -> None:
+    """YAML reads an unquoted 09:30 as the number 570: say so instead of a puzzle."""
+    if label.rsplit(".", 1)[-1] in TIME_PARAMS:
+        for value in values:
+            if isinstance(value, int) and not isinstance(value, bool):
+                raise GridError(
+                    f'{label}: {value} is not a time HH:MM (quote times in YAML: "09:30")'
+                )
 
 
-class Constraint:
-    """A boolean expression over parameter names, parsed with :mod:`ast`.
-
-    Allowed: names of parameters, numbers, strings, booleans, comparisons,
-    ``and``/``or``/``not``, unary ``-``/``+`` and ``+ - * /``. Anything else
-    (calls, attributes, subscripts, ...) is refused when parsed; it is never
-    handed to ``eval``.
-    """
-
-    def __init__(self, text: str, where: str):
-        self.text = text
-        self.where = where
-        if not isinstance(text, str):
-            raise GridError(f"{where}: constraint {text!r} is not a string")
+def _check_values(label: str, name: str, values: list[Any]) -> None:
+    _check_times(label, values)
+    for value in values:
         try:
-            self.tree = ast.parse(text, mode="eval").body
-        except SyntaxError as exc:
-            raise GridError(
-                f"{where}: constraint {text!r} is not an expression: {exc.msg}"
-            ) from None
-        self.names: set[str] = set()
-        self._check(self.tree)
-        check_names({n: None for n in self.names}, f"{where}: constraint {text!r}")
-
-    def _check(self, node: ast.AST) -> None:
-        if isinstance(node, ast.Name):
-            self.names.add(node.id)
-        elif isinstance(node, ast.Constant):
-            if not isinstance(node.value, (int, float, str, bool)):
-                self._refuse(node)
-        elif isinstance(node, ast.BoolOp):
-            for value in node.values:
-                self._check(value)
-        elif isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.Not, ast.USub, ast.UAdd)):
-            self._check(node.operand)
-        elif isinstance(node, ast.BinOp) and type(node.op) in _ARITH:
-            self._check(node.left)
-            self._check(node.right)
-        elif isinstance(node, ast.Compare) and all(type(op) in _COMPARE for op in node.ops):
-            self._check(node.left)
-            for comp in node.comparators:
-                self._check(comp)
-        else:
-            self._refuse(node)
-
-    def _refuse(self, node: ast.AST) -> None:
-        raise GridError(
-            f"{self.where}: constraint {self.text!r}: '{ast.unparse(node)}' is not "
-            "allowed (only parameter names, numbers, strings, comparisons, "
-            "and/or/not, + - * /)"
-        )
-
-    def __call__(self, params: dict[str, Any]) -> bool:
-        try:
-            return bool(self._eval(self.tree, params))
-        except (TypeError, ZeroDivisionError) as exc:
-            raise GridError(
-                f"{self.where}: constraint {self.text!r} fails on "
-                f"{json.dumps(params, sort_keys=True)}: {exc}"
-            ) from None
-
-    def _eval(self, node: ast.AST, params: dict[str, Any]) -> Any:
-        if isinstance(node, ast.Name):
-            return params[node.id]
-        if isinstance(node, ast.Constant):
-            return node.value
-        if isinstance(node, ast.BoolOp):
-            values = (self._eval(v, params) for v in node.values)
-            return all(values) if isinstance(node.op, ast.And) else any(values)
-        if isinstance(node, ast.UnaryOp):
-            value = self._eval(node.operand, params)
-            if isinstance(node.op, ast.Not):
-                return not value
-            return -value if isinstance(node.op, ast.USub) else +value
-        if isinstance(node, ast.BinOp):
-            return _ARITH[type(node.op)](
-                self._eval(node.left, params), self._eval(node.right, params)
-            )
-        assert isinstance(node, ast.Compare), "_check admits no other node"
-        left = self._eval(node.left, params)
-        for op, comp in zip(node.ops, node.comparators):
-            right = self._eval(comp, params)
-            if not _COMPARE[type(op)](left, right):
-                return False
-            left = right
-        return True
+            check_value(name, value, label.rsplit(".", 1)[0])
+        except ParamError as exc:
+            raise GridError(str(exc)) from None
 
 
 # --------------------------------------------------------------------------- cost model
@@ -234,228 +153,31 @@ def combo_cost(params: dict[str, Any]) -> float:
     return max(minutes, 1) / 60.0 * (1.0 + 0.25 * (params["max_trades_per_day"] - 1))
 
 
-# --------------------------------------------------------------------------- units
-
-Block = tuple[tuple[int, ...], ...]  # per grid axis, the value indices of a cartesian block
-
-
-def _block_size(block: Block) -> int:
-    return math.prod(len(axis) for axis in block)
-
-
-def _cartesian_blocks(combos: list[tuple[int, ...]], n_axes: int) -> list[Block]:
-    """Split a set of index tuples into cartesian blocks (few, large ones).
-
-    A set that is the full product of its per-axis values is one block;
-    otherwise it is split by the values of the axis whose slices are most
-    often cartesian themselves (ties: fewer values), recursively.
-    """
-    axes = tuple(tuple(sorted({c[a] for c in combos})) for a in range(n_axes))
-    if _block_size(axes) == len(combos):
-        return [axes]
-
-    def slices(axis: int) -> dict[int, list[tuple[int, ...]]]:
-        out: dict[int, list[tuple[int, ...]]] = {}
-        for combo in combos:
-            out.setdefault(combo[axis], []).append(combo)
-        return out
-
-    def score(axis: int) -> tuple[float, int]:
-        parts = slices(axis).values()
-        cartesian = sum(
-            _block_size(tuple(tuple({c[a] for c in part}) for a in range(n_axes))) == len(part)
-            for part in parts
-        )
-        return (cartesian / len(parts), -len(parts))
-
-    split_axis = max((a for a in range(n_axes) if len(axes[a]) > 1), key=score)
-    out: list[Block] = []
-    for _, part in sorted(slices(split_axis).items()):
-        out.extend(_cartesian_blocks(part, n_axes))
-    return out
-
-
-def _halve(block: Block) -> tuple[Block, Block]:
-    """Split a block in two along its axis with the most values."""
-    axis = max(range(len(block)), key=lambda a: len(block[a]))
-    values = block[axis]
-    mid = len(values) // 2
-    first, second = list(block), list(block)
-    first[axis], second[axis] = values[:mid], values[mid:]
-    return tuple(first), tuple(second)
-
-
-def _merge_blocks(blocks: list[Block]) -> list[Block]:
-    """Join blocks that differ on one axis only (their union is cartesian)."""
-    blocks = list(blocks)
-    merged = True
-    while merged:
-        merged = False
-        for i, j in itertools.combinations(range(len(blocks)), 2):
-            a, b = blocks[i], blocks[j]
-            differ = [k for k in range(len(a)) if a[k] != b[k]]
-            if len(differ) <= 1:
-                joined = list(a)
-                if differ:
-                    joined[differ[0]] = tuple(sorted(set(a[differ[0]]) | set(b[differ[0]])))
-                blocks[i] = tuple(joined)
-                del blocks[j]
-                merged = True
-                break
-    return sorted(blocks)
-
-
-# --------------------------------------------------------------------------- partition
-
-
-def partition(costs: list[float], n_groups: int) -> list[list[int]]:
-    """Unit indices per group: LPT greedy, then moves and swaps that even loads.
-
-    Any list schedule ends with ``max load - min load <= largest cost`` (the
-    last unit put on the fullest group went onto the then emptiest one);
-    an improvement moves (or swaps) units between the fullest and the emptiest
-    group so that both end strictly inside their old range: the spread never
-    widens, the sum of squared loads falls, and the guarantee holds.
-    """
-    order = sorted(range(len(costs)), key=lambda i: (-costs[i], i))
-    groups: list[list[int]] = [[] for _ in range(n_groups)]
-    loads = [0.0] * n_groups
-    for i in order:
-        g = min(range(n_groups), key=lambda k: (loads[k], k))
-        groups[g].append(i)
-        loads[g] += costs[i]
-
-    for _ in range(10 * len(costs) + 10):
-        hi = max(range(n_groups), key=lambda k: loads[k])
-        lo = min(range(n_groups), key=lambda k: loads[k])
-        gap = loads[hi] - loads[lo]
-        best: tuple[float, int | None, int | None] = (0.0, None, None)
-        for a in groups[hi]:
-            for b in [None, *groups[lo]]:
-                delta = costs[a] - (costs[b] if b is not None else 0.0)
-                if 0 < delta < gap and abs(gap - 2 * delta) < gap - best[0] - 1e-12:
-                    best = (gap - abs(gap - 2 * delta), a, b)
-        _, from_hi, from_lo = best
-        if from_hi is None:
-            break
-        moved = [(hi, lo, from_hi)] + ([(lo, hi, from_lo)] if from_lo is not None else [])
-        for src, dst, unit in moved:
-            groups[src].remove(unit)
-            groups[dst].append(unit)
-            loads[src] -= costs[unit]
-            loads[dst] += costs[unit]
-    return [sorted(g) for g in groups]
-
-
-def apportion(costs: list[float], sizes: list[int], n_groups: int) -> list[int]:
-    """Groups per unit: one each, then each further group to the unit with the
-    highest cost per group (never more groups than combinations)."""
-    counts = [1] * len(costs)
-    for _ in range(n_groups - len(costs)):
-        open_units = [i for i in range(len(costs)) if counts[i] < sizes[i]]
-        if not open_units:
-            break
-        best = max(open_units, key=lambda i: (costs[i] / counts[i], -i))
-        counts[best] += 1
-    return counts
-
-
-def bisect_block(block: Block, k: int, cost_of: dict[tuple[int, ...], float]) -> list[Block]:
-    """Cut a cartesian block into ``k`` cartesian blocks of near-equal cost.
-
-    Recursive guillotine cuts: the block is cut across one axis between two
-    of its values into parts for ``k1`` and ``k - k1`` groups, choosing axis,
-    place and ``k1`` so that both parts' cost per group is nearest the whole's.
-    """
-    if k <= 1 or _block_size(block) <= 1:
-        return [block]
-    combos = list(itertools.product(*block))
-    total = sum(cost_of[c] for c in combos)
-    per_group = total / k
-    best: tuple[float, int, int, int] | None = None
-    for axis, values in enumerate(block):
-        if len(values) < 2:
-            continue
-        per_value = {v: 0.0 for v in values}
-        for combo in combos:
-            per_value[combo[axis]] += cost_of[combo]
-        other = _block_size(block) // len(values)
-        left = 0.0
-        for cut in range(1, len(values)):
-            left += per_value[values[cut - 1]]
-            for k1 in range(max(1, k - (len(values) - cut) * other), min(k - 1, cut * other) + 1):
-                miss = max(abs(left / k1 - per_group), abs((total - left) / (k - k1) - per_group))
-                if best is None or miss < best[0] - 1e-12:
-                    best = (miss, axis, cut, k1)
-    if best is None:
-        return [block]
-    _, axis, cut, k1 = best
-    first, second = list(block), list(block)
-    first[axis], second[axis] = block[axis][:cut], block[axis][cut:]
-    return bisect_block(tuple(first), k1, cost_of) + bisect_block(tuple(second), k - k1, cost_of)
-
-
-# --------------------------------------------------------------------------- plan
+# --------------------------------------------------------------------------- blocks
 
 
 @dataclass
-class GroupPlan:
-    """The result of cutting a grid: groups with their units and costs."""
+class Block:
+    """One expanded grid block: ``cost`` and ``kept`` are arrays over its cartesian
+    product (axis order as written); a cell the constraints drop costs 0, and
+    ``dropped_by`` holds the bit mask of the constraints that dropped it."""
 
+    where: str
     symbol: str
     fixed: dict[str, Any]
-    axes: list[tuple[str, list[Any]]]  # grid parameter name, its values
-    units: list[Block]
-    unit_costs: list[float]
-    groups: list[list[int]]  # unit indices per group
-    combinations: int
+    axes: list[tuple[str, list[Any]]]
+    constraints: list[Constraint]
+    cost: np.ndarray
+    kept: np.ndarray  # bool
+    dropped_by: np.ndarray  # int64 bit masks (all bits: more than 63 constraints)
+    keys: set[str] = field(default_factory=set)  # resolved combinations (_combination_key)
 
     @property
-    def group_costs(self) -> list[float]:
-        return [sum(self.unit_costs[u] for u in g) for g in self.groups]
-
-    @property
-    def largest_unit_cost(self) -> float:
-        return max(self.unit_costs)
-
-    def _entry(self, group_id: str, block: Block) -> dict[str, Any]:
-        params = dict(self.fixed)
-        grid: dict[str, list[Any]] = {}
-        for (name, values), index in zip(self.axes, block):
-            if len(index) == 1:
-                params[name] = values[index[0]]
-            else:
-                grid[name] = [values[i] for i in index]
-        entry: dict[str, Any] = {"group_id": group_id, "params": params}
-        if grid:
-            entry["grid"] = grid
-        return entry
-
-    def groups_file(self) -> dict[str, Any]:
-        """The groups-file object: one entry per cartesian block of each group."""
-        out = []
-        for number, units in enumerate(self.groups, start=1):
-            base = f"group_{self.symbol}_{number:03d}"
-            blocks = _merge_blocks([self.units[u] for u in units])
-            if len(blocks) == 1:
-                out.append(self._entry(base, blocks[0]))
-            else:
-                out.extend(self._entry(f"{base}_{k}", b) for k, b in enumerate(blocks, start=1))
-        return {"symbol": self.symbol, "groups": out}
+    def combinations(self) -> int:
+        return int(self.kept.sum())
 
 
-def _check_times(named_values: list[tuple[str, list[Any]]]) -> None:
-    """YAML reads an unquoted 09:30 as the number 570: say so instead of a puzzle."""
-    for label, values in named_values:
-        if label.rsplit(".", 1)[-1] in TIME_PARAMS:
-            for value in values:
-                if isinstance(value, int) and not isinstance(value, bool):
-                    raise GridError(
-                        f'{label}: {value} is not a time HH:MM (quote times in YAML: "09:30")'
-                    )
-
-
-def load_grid(path: Path) -> dict[str, Any]:
+def load_grid(path: str | Path) -> dict[str, Any]:
     """Read a grid YAML file (a mapping); errors name the file."""
     path = Path(path)
     if not path.exists():
@@ -463,157 +185,358 @@ def load_grid(path: Path) -> dict[str, Any]:
     return read_yaml_mapping(path, GridError)
 
 
-def plan_groups(
-    symbol: str,
-    grid_spec: dict[str, Any],
-    n_groups: int,
-    cfg: dict[str, Any] | None = None,
-    where: str = "grid",
-) -> GroupPlan:
-    """Expand, filter and validate the grid, then partition it (see module doc)."""
-    unknown = set(grid_spec) - {"symbol", "params", "grid", "constraints"}
+def grid_blocks(spec: dict[str, Any], where: str) -> list[tuple[str, dict[str, Any]]]:
+    """The blocks of one grid file: itself, or its ``blocks`` list (each merged over
+    the file's shared ``params`` and ``constraints``), with where each one is."""
+    if "blocks" not in spec:
+        unknown = [k for k in spec if k not in BLOCK_KEYS]
+        if unknown:
+            raise GridError(
+                f"{where}: unknown key(s) {unknown} (known: {', '.join(BLOCK_KEYS)}, or blocks)"
+            )
+        return [(where, spec)]
+    unknown = [k for k in spec if k not in FILE_KEYS]
     if unknown:
-        raise GridError(
-            f"{where}: unknown key(s) {sorted(unknown)} (known: symbol, params, grid, constraints)"
-        )
-    if grid_spec.get("symbol") not in (None, symbol):
-        raise GridError(f"{where}: symbol {grid_spec['symbol']!r} differs from {symbol!r}")
-    if isinstance(n_groups, bool) or not isinstance(n_groups, int) or n_groups < 1:
-        raise GridError(f"{where}: number of groups {n_groups!r} must be a whole number >= 1")
-    fixed = grid_spec.get("params") or {}
-    raw_grid = grid_spec.get("grid") or {}
+        raise GridError(f"{where}: unknown key(s) {unknown} (known: {', '.join(FILE_KEYS)})")
+    blocks = spec["blocks"]
+    if not isinstance(blocks, list) or not blocks:
+        raise GridError(f"{where}.blocks: must be a non-empty list of blocks")
+    shared_params = spec.get("params") or {}
+    shared_constraints = spec.get("constraints") or []
+    if not isinstance(shared_params, dict) or not isinstance(shared_constraints, (list, str)):
+        raise GridError(f"{where}: 'params' must be a mapping and 'constraints' a list")
+    if isinstance(shared_constraints, str):
+        shared_constraints = [shared_constraints]
+    out = []
+    for i, block in enumerate(blocks):
+        label = f"{where}.blocks[{i}]"
+        if not isinstance(block, dict):
+            raise GridError(f"{label}: must be a mapping with params, grid, constraints")
+        unknown = [k for k in block if k not in BLOCK_KEYS]
+        if unknown:
+            raise GridError(f"{label}: unknown key(s) {unknown} (known: {', '.join(BLOCK_KEYS)})")
+        own = block.get("constraints") or []
+        merged = {
+            **block,
+            "params": {**shared_params, **(block.get("params") or {})},
+            "constraints": shared_constraints + ([own] if isinstance(own, str) else own),
+        }
+        out.append((label, merged))
+    return out
+
+
+def _sort_key(value: Any) -> Any:
+    """Values of one axis in the order the constraints compare them (times as
+    zero-padded ``HH:MM`` sort as text in time order)."""
+    return value
+
+
+def _combination_key(params: dict[str, Any]) -> str:
+    """A resolved combination as text, numbers as floats (1 and 1.0 are one value)."""
+
+    def number(value: Any) -> Any:
+        if isinstance(value, list):
+            return [number(v) for v in value]
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        return value
+
+    return json.dumps({k: number(v) for k, v in params.items()}, sort_keys=True)
+
+
+def expand_block(
+    symbol: str, spec: dict[str, Any], cfg: dict[str, Any] | None, where: str, limit: int
+) -> Block:
+    """Validate and expand one block (io-contract order); errors name ``where``."""
+    if spec.get("symbol") not in (None, symbol):
+        raise GridError(f"{where}: symbol {spec['symbol']!r} differs from {symbol!r}")
+    fixed = spec.get("params") or {}
+    raw_grid = spec.get("grid") or {}
     if not isinstance(fixed, dict) or not isinstance(raw_grid, dict):
         raise GridError(f"{where}: 'params' and 'grid' must be mappings")
     try:
         check_names(fixed, f"{where}.params")
         check_names(raw_grid, f"{where}.grid")
+        constraints = parse_constraints(spec.get("constraints"), f"{where}.constraints")
     except ParamError as exc:
         raise GridError(str(exc)) from None
-    both = set(fixed) & set(raw_grid)
+    both = sorted(set(fixed) & set(raw_grid))
     if both:
-        raise GridError(f"{where}: {sorted(both)} in both 'params' and 'grid'")
-    axes = [(name, _axis_values(name, raw, f"{where}.grid")) for name, raw in raw_grid.items()]
-    _check_times(
-        [(f"{where}.params.{n}", [v]) for n, v in fixed.items()]
-        + [(f"{where}.grid.{n}", values) for n, values in axes]
-    )
-    total = math.prod(len(v) for _, v in axes)
-    if total > MAX_COMBINATIONS:
-        raise GridError(f"{where}: {total} combinations is more than {MAX_COMBINATIONS}")
-    raw_constraints = grid_spec.get("constraints") or []
-    if isinstance(raw_constraints, str):
-        raw_constraints = [raw_constraints]
-    constraints = [
-        Constraint(text, f"{where}.constraints[{i}]") for i, text in enumerate(raw_constraints)
+        raise GridError(f"{where}: {both} in both 'params' and 'grid'")
+    for name, value in fixed.items():
+        _check_values(f"{where}.params.{name}", name, [value])
+    axes = [(n, _axis_values(n, raw, f"{where}.grid", limit)) for n, raw in raw_grid.items()]
+    for name, values in axes:
+        _check_values(f"{where}.grid.{name}", name, values)
+    # Cutting order: list-valued axes (weekdays, never carved) first, then the file's
+    # order; each axis's values sorted, so that a range of cells is a comparison.
+    axes = [(n, v) for n, v in axes if isinstance(v[0], list)] + [
+        (n, sorted(v, key=_sort_key)) for n, v in axes if not isinstance(v[0], list)
     ]
-
-    kept: list[tuple[int, ...]] = []
-    cost_of: dict[tuple[int, ...], float] = {}
-    for index in itertools.product(*(range(len(v)) for _, v in axes)):
-        overrides = dict(fixed)
-        overrides.update({name: values[i] for (name, values), i in zip(axes, index)})
-        label = json.dumps({name: overrides[name] for name, _ in axes}, sort_keys=True)
-        try:
-            params = resolve_params(symbol, overrides, f"{where}: combination {label}", cfg)
-        except ParamError as exc:
-            raise GridError(str(exc)) from None
-        if all(c(params) for c in constraints):
-            kept.append(index)
-            cost_of[index] = combo_cost(params)
-    if not kept:
+    total = math.prod(len(v) for _, v in axes)
+    if total > limit:
+        raise GridError(
+            f"{where}: {total:,} combinations (before constraints) is more than "
+            f"run.max_combinations {limit:,}"
+        )
+    shape = tuple(len(v) for _, v in axes)
+    cost = np.zeros(shape)
+    kept = np.zeros(shape, dtype=bool)
+    dropped_by = np.zeros(shape, dtype=np.int64)
+    defaults = default_params(symbol, cfg)
+    keys: set[str] = set()
+    try:
+        for index in itertools.product(*(range(n) for n in shape)):
+            chosen = {name: values[i] for (name, values), i in zip(axes, index)}
+            overrides = {**fixed, **chosen}
+            merged = {**defaults, **overrides}
+            mask = 0
+            for bit, constraint in enumerate(constraints):
+                if not constraint(merged):
+                    mask |= 1 << min(bit, 63)
+            if mask:
+                dropped_by[index] = -1 if len(constraints) > 63 else mask
+                continue
+            label = f"{where}: combination {', '.join(f'{k}={v!r}' for k, v in chosen.items())}"
+            params = resolve_params(symbol, overrides, label, cfg)
+            cost[index] = combo_cost(params)
+            kept[index] = True
+            keys.add(_combination_key(params))
+    except ParamError as exc:
+        raise GridError(str(exc)) from None
+    if not kept.any():
         raise GridError(f"{where}: the constraints leave no combination")
+    return Block(where, symbol, dict(fixed), axes, constraints, cost, kept, dropped_by, keys)
 
-    base: list[Block] = _cartesian_blocks(kept, len(axes)) if axes else [()]
 
-    def unit_cost(block: Block) -> float:
-        return sum(cost_of[i] for i in itertools.product(*block))
+# --------------------------------------------------------------------------- cutting
 
-    n_groups = min(n_groups, len(kept))
-    ideal = sum(cost_of.values()) / n_groups
-    candidates = [_lpt_plan(base, unit_cost, n_groups, GRANULARITY * ideal)]
-    if len(base) <= n_groups:
-        counts = apportion([unit_cost(u) for u in base], [_block_size(u) for u in base], n_groups)
-        blocks = [b for unit, k in zip(base, counts) for b in bisect_block(unit, k, cost_of)]
-        candidates.append(
-            (blocks, [unit_cost(b) for b in blocks], [[i] for i in range(len(blocks))])
+
+def _carve(axes: list[tuple[str, list[Any]]], index: tuple[int, ...], d: int, lower: bool) -> str:
+    """A constraint holding exactly for the cells at or after (``lower``) / at or
+    before ``index`` in the order of the axes ``d`` onwards (each axis sorted by value)."""
+    name, values = axes[d]
+    value = repr(values[index[d]])
+    last = len(values) - 1 if lower else 0  # nothing lies beyond this value
+    rest_at_edge = all(
+        index[a] == (0 if lower else len(axes[a][1]) - 1) for a in range(d + 1, len(axes))
+    )
+    if rest_at_edge or d == len(axes) - 1:
+        return f"{name} {'>=' if lower else '<='} {value}"
+    inner = _carve(axes, index, d + 1, lower)
+    if index[d] == last:
+        return f"{name} == {value} and ({inner})"
+    return f"{name} {'>' if lower else '<'} {value} or ({name} == {value} and ({inner}))"
+
+
+def _alignment(positions: np.ndarray, strides: list[int]) -> np.ndarray:
+    """How many trailing axes each cell position starts at the beginning of (0 = none)."""
+    out = np.zeros(len(positions), dtype=np.int64)
+    for level, stride in enumerate(reversed(strides[1:]), start=1):
+        out[positions % stride == 0] = level
+    return out
+
+
+def cut_block(block: Block, k: int) -> list[tuple[int, int]]:
+    """``k`` ranges ``[start, stop)`` of cell positions (C order over the block's axes,
+    each sorted by value) of near-equal cost, each holding at least one valid
+    combination. A boundary goes where the running cost is within TOLERANCE of its
+    share (else nearest it), at the position that starts the most trailing axes, so
+    that most groups need no carving constraint; a list-valued axis (``weekdays``)
+    is never carved."""
+    cost = block.cost.ravel()
+    kept = block.kept.ravel()
+    size = len(cost)
+    shape = [len(v) for _, v in block.axes]
+    strides = [math.prod(shape[a:]) for a in range(len(shape))] + [1]
+    listed = [a for a, (_, values) in enumerate(block.axes) if isinstance(values[0], list)]
+    running = np.concatenate([[0.0], np.cumsum(cost)])  # running[p]: cost before position p
+    count = np.concatenate([[0], np.cumsum(kept)])
+    total = running[-1]
+    bounds = [0]
+    for j in range(1, k):
+        target = total * j / k
+        low = np.searchsorted(running, target - TOLERANCE * total / k, side="left")
+        high = np.searchsorted(running, target + TOLERANCE * total / k, side="right")
+        window = np.arange(max(low, bounds[-1] + 1), min(high - 1, size - 1) + 1)
+        usable = window[
+            (count[window] - count[bounds[-1]] >= 1) & (count[-1] - count[window] >= k - j)
+        ]
+        if listed:
+            usable = usable[_no_list_carving(usable, bounds[-1], strides, listed)]
+        if len(usable) == 0:
+            candidates = np.arange(bounds[-1] + 1, size)
+            fits = (count[candidates] - count[bounds[-1]] >= 1) & (
+                count[-1] - count[candidates] >= k - j
+            )
+            usable = candidates[fits]
+            if listed:
+                usable = usable[_no_list_carving(usable, bounds[-1], strides, listed)]
+            if len(usable) == 0:
+                raise GridError(f"{block.where}: cannot cut into {k} groups")
+            usable = usable[[int(np.argmin(np.abs(running[usable] - target)))]]
+        level = _alignment(usable, strides)
+        miss = np.abs(running[usable] - target)
+        bounds.append(int(usable[np.lexsort((miss, -level))[0]]))
+    bounds.append(size)
+    return list(zip(bounds[:-1], bounds[1:]))
+
+
+def _no_list_carving(
+    stops: np.ndarray, start: int, strides: list[int], listed: list[int]
+) -> np.ndarray:
+    """Which ranges ``[start, stop)`` keep each list-valued axis either fixed or whole."""
+    ok = np.ones(len(stops), dtype=bool)
+    for axis in listed:
+        block = strides[axis + 1]
+        same = (stops - 1) // strides[axis] == start // strides[axis]
+        fixed = (stops - 1) // block == start // block
+        aligned = (start % block == 0) & (stops % block == 0)
+        ok &= ~same | fixed | aligned
+    return ok
+
+
+def apportion(costs: list[float], counts: list[int], n_groups: int) -> list[int]:
+    """Groups per block: at least one each, at most its combinations, the rest one at a
+    time to the block whose cost per group is highest."""
+    shares = [1] * len(costs)
+    for _ in range(n_groups - len(costs)):
+        open_blocks = [i for i in range(len(costs)) if shares[i] < counts[i]]
+        best = max(open_blocks, key=lambda i: (costs[i] / shares[i], -i))
+        shares[best] += 1
+    return shares
+
+
+# --------------------------------------------------------------------------- plan
+
+
+@dataclass
+class GroupPlan:
+    """Grids cut into groups: per group its block and cell range; ``groups_file()`` writes it."""
+
+    symbol: str
+    blocks: list[Block]
+    ranges: list[tuple[int, int, int]]  # (block index, start, stop), in group order
+    id_prefix: str
+
+    @property
+    def group_costs(self) -> list[float]:
+        return [float(self.blocks[b].cost.ravel()[a:z].sum()) for b, a, z in self.ranges]
+
+    @property
+    def group_combinations(self) -> list[int]:
+        return [int(self.blocks[b].kept.ravel()[a:z].sum()) for b, a, z in self.ranges]
+
+    @property
+    def combinations(self) -> int:
+        return sum(b.combinations for b in self.blocks)
+
+    def group_ids(self) -> list[str]:
+        width = max(3, len(str(len(self.ranges))))
+        return [f"{self.id_prefix}{n:0{width}d}" for n in range(1, len(self.ranges) + 1)]
+
+    def _entry(self, group_id: str, b: int, start: int, stop: int) -> dict[str, Any]:
+        block = self.blocks[b]
+        shape = block.cost.shape
+        first = tuple(int(i) for i in np.unravel_index(start, shape)) if shape else ()
+        last = tuple(int(i) for i in np.unravel_index(stop - 1, shape)) if shape else ()
+        differ = next((a for a in range(len(shape)) if first[a] != last[a]), len(shape))
+        params = dict(block.fixed)
+        grid: dict[str, list[Any]] = {}
+        for a, (name, values) in enumerate(block.axes):
+            if a < differ:
+                params[name] = values[first[a]]
+            elif a == differ:
+                grid[name] = values[first[a] : last[a] + 1]
+            else:
+                grid[name] = list(values)
+        entry: dict[str, Any] = {"group_id": group_id, "params": params}
+        if grid:
+            entry["grid"] = grid
+        used = int(np.bitwise_or.reduce(block.dropped_by.ravel()[start:stop]))
+        texts = [c.text for bit, c in enumerate(block.constraints) if used & (1 << min(bit, 63))]
+        if differ < len(shape):
+            if any(first[a] != 0 for a in range(differ + 1, len(shape))):
+                texts.append(_carve(block.axes, first, differ, lower=True))
+            if any(last[a] != shape[a] - 1 for a in range(differ + 1, len(shape))):
+                texts.append(_carve(block.axes, last, differ, lower=False))
+        if texts:
+            entry["constraints"] = texts
+        return entry
+
+    def groups_file(self) -> dict[str, Any]:
+        """The groups-file object: exactly one entry per group."""
+        entries = [self._entry(gid, *r) for gid, r in zip(self.group_ids(), self.ranges)]
+        return {"symbol": self.symbol, "groups": entries}
+
+
+def _check_prefix(prefix: str, n_groups: int) -> None:
+    width = max(3, len(str(n_groups)))
+    if not GROUP_ID.match(f"{prefix}{'0' * width}"):
+        raise GridError(
+            f"--id-prefix: {prefix!r} must be letters, digits, _ . - (ids at most 100 characters)"
         )
 
-    def score(candidate: tuple[list[Block], list[float], list[list[int]]]) -> tuple[int, int]:
-        units, costs, groups = candidate
-        loads = [sum(costs[u] for u in g) for g in groups]
-        entries = sum(len(_merge_blocks([units[u] for u in g])) for g in groups)
-        return round((max(loads) - min(loads)) / (SPREAD_TOLERANCE * ideal)), entries
 
-    units, costs, groups = min(candidates, key=score)
-    return GroupPlan(symbol, dict(fixed), axes, units, costs, groups, len(kept))
+def plan_groups(
+    symbol: str,
+    grids: dict[str, Any] | list[tuple[str, dict[str, Any]]],
+    n_groups: int,
+    cfg: dict[str, Any] | None = None,
+    where: str = "grid",
+    id_prefix: str | None = None,
+) -> GroupPlan:
+    """Expand, filter and validate the grids (one spec, or ``(where, spec)`` pairs
+    of several files), then cut them into exactly ``n_groups`` groups."""
+    cfg = cfg or DEFAULTS
+    if isinstance(n_groups, bool) or not isinstance(n_groups, int) or n_groups < 1:
+        raise GridError(f"{where}: number of groups {n_groups!r} must be a whole number >= 1")
+    prefix = f"group_{symbol}_" if id_prefix is None else id_prefix
+    _check_prefix(prefix, n_groups)
+    files = [(where, grids)] if isinstance(grids, dict) else grids
+    specs = [block for label, spec in files for block in grid_blocks(spec, label)]
+    limit = int(cfg["run"]["max_combinations"])
+    blocks: list[Block] = []
+    for label, spec in specs:
+        blocks.append(expand_block(symbol, spec, cfg, label, limit))
+        if sum(b.cost.size for b in blocks) > limit:
+            raise GridError(
+                f"{label}: the grids hold more than run.max_combinations {limit:,} combinations"
+            )
+    for i, j in itertools.combinations(range(len(blocks)), 2):
+        common = blocks[i].keys & blocks[j].keys
+        if common:
+            example = min(common)
+            raise GridError(
+                f"{blocks[j].where}: {len(common)} combination(s) also in {blocks[i].where} "
+                f"(e.g. {example}); every combination must be in one block only"
+            )
+    total = sum(b.combinations for b in blocks)
+    if n_groups < len(blocks) or n_groups > total:
+        raise GridError(
+            f"{where}: {n_groups} groups cannot hold {total} combinations in {len(blocks)} "
+            f"block(s) (a group is one block's, with at least one combination)"
+        )
+    costs = [float(b.cost.sum()) for b in blocks]
+    shares = apportion(costs, [b.combinations for b in blocks], n_groups)
+    ranges = [(i, a, z) for i, (b, k) in enumerate(zip(blocks, shares)) for a, z in cut_block(b, k)]
+    return GroupPlan(symbol, blocks, ranges, prefix)
 
 
-def _lpt_plan(
-    base: list[Block], unit_cost, n_groups: int, target: float
-) -> tuple[list[Block], list[float], list[list[int]]]:
-    """Halve the costliest unit until units are at most ``target`` (and at
-    least ``n_groups`` of them), then :func:`partition` them."""
-    units = list(base)
-    costs = [unit_cost(u) for u in units]
-    while True:
-        big = max(range(len(units)), key=lambda k: costs[k])
-        if (costs[big] <= target and len(units) >= n_groups) or _block_size(units[big]) == 1:
-            break
-        halves = _halve(units[big])
-        units[big : big + 1] = halves
-        costs[big : big + 1] = [unit_cost(h) for h in halves]
-    groups = partition(costs, n_groups)
-    return units, costs, defragment(units, costs, groups)
-
-
-def defragment(units: list[Block], costs: list[float], groups: list[list[int]]) -> list[list[int]]:
-    """Swap units of equal cost between groups where that brings a unit next
-    to one it merges with (fewer entries; every group's load unchanged)."""
-    groups = [list(g) for g in groups]
-    group_of = {u: g for g, members in enumerate(groups) for u in members}
-    neighbours: dict[int, set[int]] = {u: set() for u in range(len(units))}
-    for axis in range(len(units[0]) if units else 0):
-        rest: dict[Block, list[int]] = {}
-        for u, block in enumerate(units):
-            rest.setdefault(block[:axis] + block[axis + 1 :], []).append(u)
-        for members in rest.values():
-            for u in members:
-                neighbours[u].update(m for m in members if m != u)
-
-    def entries(group: list[int]) -> int:
-        return len(_merge_blocks([units[u] for u in group]))
-
-    count = [entries(g) for g in groups]
-    improved = True
-    while improved:
-        improved = False
-        for a in range(len(units)):
-            g1 = group_of[a]
-            for n in sorted(neighbours[a]):
-                g2 = group_of[n]
-                if g2 == g1:
-                    continue
-                swap = next(
-                    (
-                        x
-                        for x in groups[g1]
-                        if x != a
-                        and not neighbours[x] & set(groups[g1])
-                        and math.isclose(costs[x], costs[n], rel_tol=1e-12, abs_tol=1e-12)
-                    ),
-                    None,
-                )
-                if swap is None:
-                    continue
-                new1 = sorted([u for u in groups[g1] if u != swap] + [n])
-                new2 = sorted([u for u in groups[g2] if u != n] + [swap])
-                e1, e2 = entries(new1), entries(new2)
-                if e1 + e2 < count[g1] + count[g2]:
-                    groups[g1], groups[g2], count[g1], count[g2] = new1, new2, e1, e2
-                    group_of[n], group_of[swap] = g1, g2
-                    improved = True
-                    break
-    return groups
+def host_ranges(costs: list[float], hosts: int) -> list[tuple[int, int]]:
+    """``hosts`` contiguous ``start:stop`` ranges of the groups (in file order) of
+    near-equal total cost: each boundary at the group where the running cost is
+    nearest its share."""
+    if not 1 <= hosts <= len(costs):
+        raise GridError(f"--hosts: {hosts} must be from 1 to the number of groups ({len(costs)})")
+    running = np.cumsum(costs)
+    bounds = [0]
+    for h in range(1, hosts):
+        target = running[-1] * h / hosts
+        at = int(np.argmin(np.abs(running - target))) + 1
+        bounds.append(min(max(at, bounds[-1] + 1), len(costs) - (hosts - h)))
+    bounds.append(len(costs))
+    return list(zip(bounds[:-1], bounds[1:]))
 
 
 def make_groups(
@@ -621,3 +544,16 @@ def make_groups(
 ) -> dict[str, Any]:
     """The groups-file object for ``grid_spec`` cut into ``n_groups`` balanced groups."""
     return plan_groups(symbol, grid_spec, n_groups, cfg).groups_file()
+
+
+def hosts_lines(plan: GroupPlan, hosts: int, groups_file: str | Path) -> list[str]:
+    """hosts.yaml ``range`` lines for ``hosts`` hosts, ready to paste (one per host)."""
+    costs = plan.group_costs
+    total = sum(costs)
+    lines = [f"# hosts.yaml: one range per host of symbol {plan.symbol} ({groups_file})"]
+    for start, stop in host_ranges(costs, hosts):
+        share = sum(costs[start:stop]) / total
+        lines.append(
+            f'range: "{start}:{stop}"   # {stop - start} groups, estimated cost {share:.1%}'
+        )
+    return lines

@@ -25,6 +25,8 @@ def test_integer_range_gives_ints():
         ({"grid": {"sl_mult": {"start": 1, "stop": 2, "step": 0}}}, "step"),
         ({"grid": {"sl_mult": [0.0, 1.0]}}, "sl_mult"),
         ({"grid": {"sl_mult": [1.0, 1.0]}}, "twice"),
+        ({"grid": {"max_trades_per_day": [1, 1.0]}}, "listed twice"),
+        ({"grid": {"tp_mult": [1e16]}}, "tp_mult"),
         ({"grid": {"tp_mult": [1.0]}, "constraints": ["tp_mult > 5"]}, "no combination"),
         ({"grid": {}, "extra": 1}, "unknown key"),
     ],
@@ -47,7 +49,7 @@ def test_example_grid_loads_and_plans():
 
     plan = plan_groups("GER40", spec, 20)
 
-    assert len(plan.groups) == 20
+    assert len(plan.group_ids()) == 20
     assert plan.combinations == 864
 
 

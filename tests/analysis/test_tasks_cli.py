@@ -31,7 +31,7 @@ def test_make_groups_writes_a_groups_file(tmp_path):
     grid.write_text("grid:\n  sl_mult: [0.5, 1.0]\n  tp_mult: {start: 1, stop: 3, step: 1}\n")
     output = tmp_path / "groups.json"
 
-    make_groups.body(Context(), symbol="GER40", grid=str(grid), groups="2", output=str(output))
+    make_groups.body(Context(), symbol="GER40", grid=[str(grid)], groups="2", output=str(output))
 
     loaded = load_groups_file(output)
     combos = [(c["sl_mult"], c["tp_mult"]) for g in loaded.groups for c in expand_group(g)]
