@@ -8,16 +8,19 @@ needed.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
+import textwrap
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.colors import TwoSlopeNorm
+from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 from matplotlib.ticker import StrMethodFormatter
 
 CHART_KINDS = ("equity", "heatmap")
@@ -54,6 +57,11 @@ def _label(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
+def params_text(params: dict[str, Any], width: int = 180) -> str:
+    """``name=value`` pairs of a combination, wrapped for a chart's subtitle."""
+    return "\n".join(textwrap.wrap(", ".join(f"{k}={_label(v)}" for k, v in params.items()), width))
+
+
 def _save(fig: Figure, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
@@ -70,8 +78,10 @@ def equity_chart(
     metrics: dict[str, Any],
     trades: list[dict[str, Any]],
     account_size: float,
+    params: dict[str, Any] | None = None,
 ) -> Path:
-    """Cumulative R (top) and balance (bottom) by exit time, drawdowns shaded."""
+    """Cumulative R (top) and balance (bottom) by exit time, drawdowns shaded; under the
+    title, the ``params`` of the combination shown."""
     fig = Figure(figsize=SIZE_IN, dpi=DPI, layout=None)
     title = (
         f"{group_id} · {symbol} · best combination: total R {_fmt(metrics.get('total_r'))}, "
@@ -81,7 +91,9 @@ def equity_chart(
     )
     fig.suptitle(title, fontsize=11)
     ax_r, ax_money = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
-    fig.subplots_adjust(**MARGINS, hspace=0.06)
+    fig.subplots_adjust(**{**MARGINS, "top": 0.88 if params else MARGINS["top"]}, hspace=0.06)
+    if params:
+        fig.text(0.5, 0.945, params_text(params), ha="center", va="top", fontsize=8.5)
     if not trades:
         ax_r.text(0.5, 0.5, "no trades", ha="center", va="center", transform=ax_r.transAxes)
     else:
@@ -140,11 +152,82 @@ def _key(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
 
 
+def symmetric_norm(values: np.ndarray) -> Normalize:
+    """A colour scale centred on 0 with equal halves (±max |value|): +5.9 R is drawn as
+    pale as -5.9 R, never as dark as -71.5 R."""
+    finite = np.asarray(values, dtype=float)
+    finite = finite[np.isfinite(finite)]
+    bound = max(float(np.abs(finite).max()) if finite.size else 0.0, 1e-9)
+    return Normalize(vmin=-bound, vmax=bound)
+
+
+def _grid_image(
+    fig: Figure,
+    ax: Any,
+    grid: np.ndarray,
+    x: tuple[str, list[Any]],
+    y: tuple[str, list[Any]],
+    best: tuple[int, int] | None,
+) -> None:
+    """``grid`` (rows y, columns x; NaN = no combination) as a heatmap on a symmetric
+    scale, cells annotated when few, the ``best`` cell outlined in black."""
+    cells = np.ma.masked_invalid(grid)
+    norm = symmetric_norm(grid)
+    image = ax.imshow(cells, cmap="RdYlGn", norm=norm, aspect="auto", origin="lower")
+    fig.colorbar(image, ax=ax, label="total R (R), scale symmetric around 0")
+    for set_ticks, values in ((ax.set_xticks, x[1]), (ax.set_yticks, y[1])):
+        every = max(1, math.ceil(len(values) / MAX_TICKS))  # thin out crowded labels
+        set_ticks(range(0, len(values), every), [_label(v) for v in values[::every]])
+    ax.set_xlabel(x[0])
+    ax.set_ylabel(y[0])
+    if grid.size <= ANNOTATE_MAX_CELLS:
+        for i, j in zip(*np.nonzero(np.isfinite(grid))):
+            text = f"{grid[i, j]:.1f}".replace("-0.0", "0.0")
+            dark = abs(float(norm(grid[i, j])) - 0.5) > 0.35  # white on deep colours
+            colour = "white" if dark else "black"
+            ax.text(j, i, text, ha="center", va="center", fontsize=9, color=colour)
+    if best is not None:
+        i, j = best
+        ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="black", lw=3))
+        ax.annotate(
+            "best",
+            (j, i + 0.5),
+            xytext=(0, 2),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=8,
+            fontweight="bold",
+        )
+
+
+def _cell_grid(
+    combos: list[dict[str, Any]],
+    totals: list[float],
+    x: tuple[str, list[Any]],
+    y: tuple[str, list[Any]],
+) -> tuple[np.ndarray, tuple[int, int] | None]:
+    """Total R per (y, x) cell, max over the combinations in a cell (NaN where none),
+    and the best cell (highest; ties: the first combination)."""
+    x_pos = {_key(v): i for i, v in enumerate(x[1])}
+    y_pos = {_key(v): i for i, v in enumerate(y[1])}
+    grid = np.full((len(y[1]), len(x[1])), np.nan)
+    best, best_total = None, -math.inf
+    for combo, total in zip(combos, totals):
+        i, j = y_pos[_key(combo["params"][y[0]])], x_pos[_key(combo["params"][x[0]])]
+        if not total <= grid[i, j]:  # NaN compares False: the first combination of a cell
+            grid[i, j] = total
+        if total > best_total:
+            best, best_total = (i, j), total
+    return grid, best
+
+
 def heatmap_chart(
     path: Path, group_id: str, symbol: str, combos: list[dict[str, Any]]
 ) -> Path | None:
     """Total R over the two most varied parameters (max over the others); a bar
-    chart when one parameter varies; None (no file) when none does."""
+    chart when one parameter varies; None (no file) when none does. The colour scale
+    is symmetric around 0 and the best cell (bar) is outlined."""
     varied = _varied(combos)
     if not varied:
         return None
@@ -162,52 +245,73 @@ def heatmap_chart(
             k = _key(combo["params"][name])
             best[k] = max(best[k], total)
         heights = [best[_key(v)] for v in values]
+        top = int(np.argmax(heights))
         bars = ax.bar(
             [_label(v) for v in values],
             heights,
             color=["tab:green" if h >= 0 else "tab:red" for h in heights],
+            edgecolor=["black" if i == top else "none" for i in range(len(values))],
+            linewidth=2.5,
         )
         if len(values) <= ANNOTATE_MAX_CELLS // 4:
             ax.bar_label(bars, fmt="%.1f", fontsize=9)
         ax.axhline(0, color="grey", linewidth=0.8)
         ax.set_xlabel(name)
         ax.set_ylabel("total R (R)")
-        ax.set_title(f"{group_id} · {symbol} · total R by {name}{how}")
+        ax.set_title(f"{group_id} · {symbol} · total R by {name}{how}; best outlined")
         return _save(fig, path)
-    (x_name, x_values), (y_name, y_values) = varied[0], varied[1]
-    x_pos = {_key(v): i for i, v in enumerate(x_values)}
-    y_pos = {_key(v): i for i, v in enumerate(y_values)}
-    grid = np.full((len(y_values), len(x_values)), -np.inf)
-    for combo, total in zip(combos, totals):
-        i, j = y_pos[_key(combo["params"][y_name])], x_pos[_key(combo["params"][x_name])]
-        grid[i, j] = max(grid[i, j], total)
-    cells = np.ma.masked_invalid(np.where(np.isinf(grid), np.nan, grid))
-    lo, hi = (float(cells.min()), float(cells.max())) if cells.count() else (0.0, 0.0)
-    norm = TwoSlopeNorm(vcenter=0.0, vmin=min(lo, -1e-9), vmax=max(hi, 1e-9))
-    image = ax.imshow(cells, cmap="RdYlGn", norm=norm, aspect="auto", origin="lower")
-    fig.colorbar(image, ax=ax, label="total R (R)")
-    for set_ticks, values in ((ax.set_xticks, x_values), (ax.set_yticks, y_values)):
-        every = max(1, math.ceil(len(values) / MAX_TICKS))  # thin out crowded labels
-        set_ticks(range(0, len(values), every), [_label(v) for v in values[::every]])
-    ax.set_xlabel(x_name)
-    ax.set_ylabel(y_name)
-    ax.set_title(f"{group_id} · {symbol} · total R by {x_name} × {y_name}{how}")
-    if cells.size <= ANNOTATE_MAX_CELLS:
-        for i in range(cells.shape[0]):
-            for j in range(cells.shape[1]):
-                if cells.mask is np.ma.nomask or not cells.mask[i, j]:
-                    text = f"{grid[i, j]:.1f}".replace("-0.0", "0.0")
-                    dark = abs(float(norm(grid[i, j])) - 0.5) > 0.35  # white on deep colours
-                    ax.text(
-                        j,
-                        i,
-                        text,
-                        ha="center",
-                        va="center",
-                        fontsize=9,
-                        color="white" if dark else "black",
-                    )
+    x, y = varied[0], varied[1]
+    grid, best_cell = _cell_grid(combos, totals, x, y)
+    _grid_image(fig, ax, grid, x, y, best_cell)
+    ax.set_title(f"{group_id} · {symbol} · total R by {x[0]} × {y[0]}{how}; best outlined")
     return _save(fig, path)
+
+
+def run_heatmap_path(charts_dir: Path, symbol: str, x_name: str, y_name: str) -> Path:
+    """``charts/whole_run_{SYMBOL}_{x}_x_{y}.png``."""
+    return Path(charts_dir) / f"whole_run_{symbol}_{x_name}_x_{y_name}.png"
+
+
+def run_heatmap_charts(
+    charts_dir: Path, symbol: str, groups: list[dict[str, Any]], max_params: int = 4
+) -> list[Path]:
+    """Heatmaps of total R over the WHOLE run (every ok group): one per pair of the
+    ``max_params`` most varied parameters, every other parameter fixed at the best
+    combination's value (a slice through the best, not the best over the others: a
+    lucky spike then stands out against its neighbours)."""
+    combos = [c for g in groups if g.get("status") == "ok" for c in g.get("combos") or []]
+    varied = _varied(combos)[:max_params]
+    if len(varied) < 2:
+        return []
+    totals = [float((c.get("metrics") or {}).get("total_r") or 0.0) for c in combos]
+    best = combos[best_index(combos)]["params"]
+    keys = [{k: _key(v) for k, v in c["params"].items()} for c in combos]
+    varied_names = {name for name, _ in _varied(combos)}
+    written = []
+    for x, y in itertools.combinations(varied, 2):
+        fixed = {k: _key(v) for k, v in best.items() if k not in (x[0], y[0])}
+        inside = [i for i, ks in enumerate(keys) if all(ks.get(k) == v for k, v in fixed.items())]
+        grid, best_cell = _cell_grid([combos[i] for i in inside], [totals[i] for i in inside], x, y)
+        fig = Figure(figsize=SIZE_IN, dpi=DPI, layout=None)
+        ax = fig.subplots()
+        fig.subplots_adjust(**{**MARGINS, "top": 0.88})
+        _grid_image(fig, ax, grid, x, y, best_cell)
+        held = {k: best[k] for k in best if k in varied_names and k not in (x[0], y[0])}
+        fig.suptitle(
+            f"{symbol} · whole run ({len(combos)} combinations) · total R by {x[0]} × {y[0]}; "
+            "best cell outlined",
+            fontsize=11,
+        )
+        fig.text(
+            0.5,
+            0.935,
+            "others fixed at the best combination's: " + (params_text(held) or "none vary"),
+            ha="center",
+            va="top",
+            fontsize=8.5,
+        )
+        written.append(_save(fig, run_heatmap_path(charts_dir, symbol, x[0], y[0])))
+    return written
 
 
 def write_group_charts(
@@ -222,15 +326,16 @@ def write_group_charts(
     if not combos:
         return []
     charts_dir = Path(charts_dir)
-    metrics = combos[best_index(combos)].get("metrics") or {}
+    best = combos[best_index(combos)]
     written = [
         equity_chart(
             chart_path(charts_dir, group_id, "equity"),
             group_id,
             symbol,
-            metrics,
+            best.get("metrics") or {},
             best_trades,
             account_size,
+            best.get("params"),
         )
     ]
     heatmap = heatmap_chart(chart_path(charts_dir, group_id, "heatmap"), group_id, symbol, combos)

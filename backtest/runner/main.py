@@ -71,7 +71,9 @@ class RunOptions:
     workers: int | str = "auto"
     output_dir: str | Path | None = None
     skip_charts: bool = False
-    save_trades: bool = False
+    save_trades: bool | str = False  # True or "all", "top:N" (best N of each group), False
+    charts: str = "top:10"  # PNGs for the best N groups (+ whole-run heatmaps), "all", "none"
+    no_report: bool = False  # the HTML report is written by the CLIs' after_run hook
     period: str = "in_sample"
     risk: float | None = None
     account_size: float | None = None
@@ -166,6 +168,26 @@ def _workers_option(value: int | str) -> int | str:
     if number < 1:
         raise RunError(f"--workers: {value!r} must be a whole number >= 1 or 'auto'")
     return number
+
+
+def top_option(value: bool | str | None, option: str) -> int | None:
+    """``top:N`` as N, ``all`` (or True) as None (every one), ``none`` (or False) as 0;
+    anything else is a RunError naming ``option``."""
+    if value is True or str(value).strip().lower() == "all":
+        return None
+    if value is False or value is None or str(value).strip().lower() == "none":
+        return 0
+    text = str(value).strip().lower()
+    count = text[4:] if text.startswith("top:") else ""
+    if not count.isdigit() or int(count) < 1:
+        raise RunError(f"{option}: {value!r} is not top:N (N >= 1), all or none")
+    return int(count)
+
+
+def save_trades_setting(value: bool | str) -> bool | str:
+    """``--save-trades`` as recorded (metadata, checkpoint): True, False or ``top:N``."""
+    count = top_option(value, "--save-trades")
+    return True if count is None else (f"top:{count}" if count else False)
 
 
 def default_output_dir(groups_file: str | Path, period: str, cfg: dict[str, Any]) -> Path:
@@ -334,6 +356,8 @@ def prepare(opts: RunOptions) -> _Plan:
     if opts.engine not in ENGINES:
         raise RunError(f"--engine: {opts.engine!r} is not one of {', '.join(ENGINES)}")
     workers = _workers_option(opts.workers)
+    top_option(opts.charts, "--charts")
+    top_option(opts.save_trades, "--save-trades")
     span = config_mod.period(opts.period, cfg)
     start = _date(opts.start_date or span.start_date, "--start-date")
     end = _date(opts.end_date or span.end_date, "--end-date")
@@ -414,7 +438,7 @@ def prepare(opts: RunOptions) -> _Plan:
         "settings": {
             **settings_kw,
             "engine": opts.engine,
-            "save_trades": bool(opts.save_trades),
+            "save_trades": save_trades_setting(opts.save_trades),
             "news_checksum": news_checksum,
             "server_tz": opts.server_tz,
             "drop_invalid": bool(opts.drop_invalid),
@@ -467,17 +491,18 @@ def run_group(
     combos: list[dict[str, Any]],
     settings: RunSettings,
     engine: str,
-    save_trades: bool,
+    save_trades: bool | int,
     best_trades: bool = True,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """A group's JSON-ready record and the best combination's trade records (for its
     charts; empty unless ``best_trades``)."""
     started = time.perf_counter()
     results = run_combos(bars, combos, settings, engine)
+    keep = trades_kept([r.metrics for r in results], save_trades)
     entries = []
-    for result in results:
+    for n, result in enumerate(results):
         entry = {"params": _json_ready(result.params), "metrics": _json_ready(result.metrics)}
-        if save_trades:
+        if n in keep:
             entry["trades"] = trade_records(result.trades, bars)
         entries.append(entry)
     best = best_index([e["metrics"] for e in entries])
@@ -490,9 +515,26 @@ def run_group(
     }
     if not best_trades:
         return record, []
-    return record, entries[best]["trades"] if save_trades else trade_records(
+    return record, entries[best]["trades"] if best in keep else trade_records(
         results[best].trades, bars
     )
+
+
+def _trades_to_keep(save_trades: bool | str) -> bool | int:
+    """``--save-trades`` for :func:`run_group`: True (all), False, or N (best N)."""
+    count = top_option(save_trades, "--save-trades")
+    return True if count is None else count
+
+
+def trades_kept(metrics: list[dict[str, Any]], save_trades: bool | int) -> set[int]:
+    """The combinations whose trades go into the results (``--save-trades``): every one
+    (True), none (False or 0), or the best N by ``total_r`` (ties: the lower index)."""
+    if save_trades is True:
+        return set(range(len(metrics)))
+    if not save_trades:
+        return set()
+    order = sorted(range(len(metrics)), key=lambda i: (-metrics[i]["total_r"], i))
+    return set(order[: int(save_trades)])
 
 
 # --- the run ---------------------------------------------------------------
@@ -503,21 +545,52 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-def _draw_charts(plan: _Plan, record: dict[str, Any], best_trades: list[dict[str, Any]]) -> None:
-    """The group's charts; a failure is logged, never fatal."""
-    try:
-        from backtest.runner.charts import write_group_charts
+def _draw_charts(plan: _Plan, final: list[dict[str, Any]]) -> None:
+    """The PNG charts of a run (``--charts``), drawn once at its end: equity and heatmap
+    of the best N groups by their best ``total_r`` (that combination is re-run here for
+    its trades: one combination per group), then the whole-run heatmaps. A failure is
+    logged, never fatal."""
+    count = 0 if plan.options.skip_charts else top_option(plan.options.charts, "--charts")
+    if count == 0:
+        return
+    from backtest.runner.charts import run_heatmap_charts, write_group_charts
 
-        write_group_charts(
-            plan.out_dir / "charts",
-            record["group_id"],
-            record["combos"],
-            best_trades,
-            plan.settings.account_size,
-            plan.symbol,
-        )
-    except Exception as exc:  # charts are a by-product: the results matter
-        log.warning(f"{record['group_id']}: charts not written: {type(exc).__name__}: {exc}")
+    started = time.perf_counter()
+    ok = [r for r in final if r["status"] == "ok"]
+    chosen = [r["group_id"] for r in summary_rows(ok)][:count]
+    records = {r["group_id"]: r for r in ok}
+    drawn = 0
+    for gid in (g for g in chosen if g in plan.combos):
+        record = records[gid]
+        try:
+            best = record["best"]
+            trades = record["combos"][best].get("trades")
+            if trades is None:
+                (result,) = run_combos(
+                    plan.bars, [plan.combos[gid][best]], plan.settings, plan.options.engine
+                )
+                trades = trade_records(result.trades, plan.bars)
+            write_group_charts(
+                plan.out_dir / "charts",
+                gid,
+                record["combos"],
+                trades,
+                plan.settings.account_size,
+                plan.symbol,
+            )
+            drawn += 1
+        except Exception as exc:  # charts are a by-product: the results matter
+            log.warning(f"{gid}: charts not written: {type(exc).__name__}: {exc}")
+    try:
+        whole = run_heatmap_charts(plan.out_dir / "charts", plan.symbol, ok)
+    except Exception as exc:
+        whole = []
+        log.warning(f"whole-run heatmaps not written: {type(exc).__name__}: {exc}")
+    log.info(
+        f"charts: {drawn} of {len(ok)} groups (--charts {plan.options.charts}) and "
+        f"{len(whole)} whole-run heatmaps in {time.perf_counter() - started:.1f}s "
+        f"-> {plan.out_dir / 'charts'}"
+    )
 
 
 def _metadata(plan: _Plan, workers: int, started: str) -> dict[str, Any]:
@@ -541,7 +614,7 @@ def _metadata(plan: _Plan, workers: int, started: str) -> dict[str, Any]:
         "account_size": plan.settings.account_size,
         "daily_loss_limit_pct": plan.settings.daily_loss_limit_pct,
         "max_loss_limit_pct": plan.settings.max_loss_limit_pct,
-        "save_trades": bool(opts.save_trades),
+        "save_trades": save_trades_setting(opts.save_trades),
         "news_file": str(opts.news_file) if opts.news_file else None,
         "server_tz": opts.server_tz,
         "drop_invalid": bool(opts.drop_invalid),
@@ -611,8 +684,6 @@ def _execute(plan: _Plan, checkpoint: Checkpoint) -> RunReport:
         checkpoint.add(record)
         records[record["group_id"]] = record
         progress.finished(record)
-        if record["status"] == "ok" and not plan.options.skip_charts:
-            _draw_charts(plan, record, best_trades)
 
     def group_work(group_id: str, combos: list[dict[str, Any]]):
         return run_group(
@@ -621,8 +692,8 @@ def _execute(plan: _Plan, checkpoint: Checkpoint) -> RunReport:
             combos,
             plan.settings,
             plan.options.engine,
-            bool(plan.options.save_trades),
-            not plan.options.skip_charts,
+            _trades_to_keep(plan.options.save_trades),
+            False,  # charts are drawn at the end, for the best groups only
         )
 
     _prepare_workers(plan, todo)
@@ -648,6 +719,8 @@ def _execute(plan: _Plan, checkpoint: Checkpoint) -> RunReport:
         if not todo:
             metadata = _kept_metadata(plan, final, metadata)
         files = write_results(plan.out_dir, plan.symbol, metadata, final, failed_raw)
+    if todo and interrupted is None:
+        _draw_charts(plan, final)
     exit_code = 128 + interrupted if interrupted is not None else (1 if failed else 0)
     log.info(
         f"done: {len(final) - len(failed)} of {len(final)} groups ok, {len(failed)} failed; "
@@ -754,11 +827,27 @@ def build_parser() -> argparse.ArgumentParser:
         "--output-dir",
         help="where results go (default: backtest/output/{groups file stem}_{period})",
     )
-    add("--skip-charts", action="store_true", help="do not draw equity charts")
+    add("--skip-charts", action="store_true", help="no PNG charts (the same as --charts none)")
+    add(
+        "--charts",
+        default="top:10",
+        metavar="top:N|all|none",
+        help="PNG equity and heatmap charts for the best N groups (default top:10), all or "
+        "none; whole-run heatmaps unless none",
+    )
     add(
         "--save-trades",
+        nargs="?",
+        const=True,
+        default=False,
+        metavar="top:N",
+        help="store the trades of every combination (or of the best N of each group, "
+        "top:N) in results_full_{SYMBOL}.json",
+    )
+    add(
+        "--no-report",
         action="store_true",
-        help="store every combination's trades in results_full_{SYMBOL}.json",
+        help="do not write the HTML report OUT/report_{SYMBOL}.html at the end",
     )
     add(
         "--period",
@@ -804,8 +893,11 @@ def input_errors() -> tuple[type[BaseException], ...]:
     return (RunError, ConfigError, ParamError, ResumeError, GroupsError, DataError, NewsError)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Parse, run; bad input is one line on stderr and exit code 2 (nothing run)."""
+def main(argv: list[str] | None = None, after_run: Callable[[RunReport], Any] | None = None) -> int:
+    """Parse, run; bad input is one line on stderr and exit code 2 (nothing run).
+    ``after_run`` (the HTML report of :mod:`backtest.run_parallel_backtest`, which may
+    import the analysis layer) gets the report of a run that was not interrupted,
+    unless ``--no-report``."""
     args = build_parser().parse_args(argv)
     options = RunOptions(**{f.name: getattr(args, f.name) for f in fields(RunOptions)})
     try:
@@ -816,17 +908,19 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:  # Ctrl-C before the workers started (loading, compiling)
         print("interrupted (SIGINT) before any group ran; re-run the same command", file=sys.stderr)
         return 128 + signal.SIGINT
+    if after_run is not None and not options.no_report and report.interrupted is None:
+        after_run(report)
     return report.exit_code
 
 
-def run_and_exit() -> NoReturn:
+def run_and_exit(entry: Callable[[], int] | None = None) -> NoReturn:
     """Run :func:`main` and leave without the interpreter's teardown.
 
     pyarrow's Parquet thread pool can abort the process at teardown ("terminate
     called without an active exception", apache/arrow#34314), which would turn exit
     code 0/1/2 into SIGABRT. Every file is closed by now.
     """
-    code = main()
+    code = (entry or main)()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
