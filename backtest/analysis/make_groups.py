@@ -8,15 +8,19 @@ expanded like a groups-file entry (io-contract): the cartesian product in key
 order, the constraints drop what they exclude, the invariants of spec section 2
 are checked on what is left.
 
-Every written group is one groups-file entry: ``params`` + ``grid`` + the
-``constraints`` that drop something inside it. Its grid is a product of value
-*subsets* of the block's axes, so the groups are found by recursive guillotine
-cuts of the block's cartesian product: a region that must become ``k`` groups is
-cut, along one axis, into a value subset and the rest, for ``k1`` and ``k - k1``
-groups, choosing the axis, the subset and ``k1`` that bring both parts' cost
-per group nearest the ideal (total cost / N). Cells that the constraints drop
-cost nothing and stay inside some group's product, so every valid combination
-is in exactly one group and every group holds at least one.
+Every written group is one groups-file entry: ``params`` + ``grid`` +
+``constraints``. The block's cells (its cartesian product, each axis's values
+sorted, a list-valued axis such as ``weekdays`` outermost) are taken in order
+(the last axis fastest) and cut into ``k`` consecutive ranges of near-equal
+estimated cost; a cell the constraints drop costs nothing. A range is written
+as the axes it keeps fixed (``params``), the values it spans (``grid``), the
+block's constraints that drop something in it, and where it starts or ends
+inside the product, a *carving* constraint (``"sl_mult > 0.75 or (sl_mult ==
+0.75 and tp_mult >= 1.5)"``) that keeps exactly its cells. Each boundary sits
+within TOLERANCE of its share of the cost where possible, at the position that
+starts the most trailing axes (so many ranges need no carving). So every valid
+combination is in exactly one group, every group holds at least one, and the
+costs differ by at most about one combination's cost plus the tolerance.
 """
 
 from __future__ import annotations
@@ -225,12 +229,6 @@ def grid_blocks(spec: dict[str, Any], where: str) -> list[tuple[str, dict[str, A
     return out
 
 
-def _sort_key(value: Any) -> Any:
-    """Values of one axis in the order the constraints compare them (times as
-    zero-padded ``HH:MM`` sort as text in time order)."""
-    return value
-
-
 def _combination_key(params: dict[str, Any]) -> str:
     """A resolved combination as text, numbers as floats (1 and 1.0 are one value)."""
 
@@ -268,10 +266,11 @@ def expand_block(
     axes = [(n, _axis_values(n, raw, f"{where}.grid", limit)) for n, raw in raw_grid.items()]
     for name, values in axes:
         _check_values(f"{where}.grid.{name}", name, values)
-    # Cutting order: list-valued axes (weekdays, never carved) first, then the file's
-    # order; each axis's values sorted, so that a range of cells is a comparison.
+    # Cutting order: list-valued axes (weekdays: no constraint can compare lists)
+    # first, then the file's order; each axis's values sorted, so that a range of
+    # cells is a comparison.
     axes = [(n, v) for n, v in axes if isinstance(v[0], list)] + [
-        (n, sorted(v, key=_sort_key)) for n, v in axes if not isinstance(v[0], list)
+        (n, sorted(v)) for n, v in axes if not isinstance(v[0], list)
     ]
     total = math.prod(len(v) for _, v in axes)
     if total > limit:
@@ -342,14 +341,12 @@ def cut_block(block: Block, k: int) -> list[tuple[int, int]]:
     each sorted by value) of near-equal cost, each holding at least one valid
     combination. A boundary goes where the running cost is within TOLERANCE of its
     share (else nearest it), at the position that starts the most trailing axes, so
-    that most groups need no carving constraint; a list-valued axis (``weekdays``)
-    is never carved."""
+    that most groups need no carving constraint."""
     cost = block.cost.ravel()
     kept = block.kept.ravel()
     size = len(cost)
     shape = [len(v) for _, v in block.axes]
     strides = [math.prod(shape[a:]) for a in range(len(shape))] + [1]
-    listed = [a for a, (_, values) in enumerate(block.axes) if isinstance(values[0], list)]
     running = np.concatenate([[0.0], np.cumsum(cost)])  # running[p]: cost before position p
     count = np.concatenate([[0], np.cumsum(kept)])
     total = running[-1]
@@ -362,16 +359,12 @@ def cut_block(block: Block, k: int) -> list[tuple[int, int]]:
         usable = window[
             (count[window] - count[bounds[-1]] >= 1) & (count[-1] - count[window] >= k - j)
         ]
-        if listed:
-            usable = usable[_no_list_carving(usable, bounds[-1], strides, listed)]
         if len(usable) == 0:
             candidates = np.arange(bounds[-1] + 1, size)
             fits = (count[candidates] - count[bounds[-1]] >= 1) & (
                 count[-1] - count[candidates] >= k - j
             )
             usable = candidates[fits]
-            if listed:
-                usable = usable[_no_list_carving(usable, bounds[-1], strides, listed)]
             if len(usable) == 0:
                 raise GridError(f"{block.where}: cannot cut into {k} groups")
             usable = usable[[int(np.argmin(np.abs(running[usable] - target)))]]
@@ -380,20 +373,6 @@ def cut_block(block: Block, k: int) -> list[tuple[int, int]]:
         bounds.append(int(usable[np.lexsort((miss, -level))[0]]))
     bounds.append(size)
     return list(zip(bounds[:-1], bounds[1:]))
-
-
-def _no_list_carving(
-    stops: np.ndarray, start: int, strides: list[int], listed: list[int]
-) -> np.ndarray:
-    """Which ranges ``[start, stop)`` keep each list-valued axis either fixed or whole."""
-    ok = np.ones(len(stops), dtype=bool)
-    for axis in listed:
-        block = strides[axis + 1]
-        same = (stops - 1) // strides[axis] == start // strides[axis]
-        fixed = (stops - 1) // block == start // block
-        aligned = (start % block == 0) & (stops % block == 0)
-        ok &= ~same | fixed | aligned
-    return ok
 
 
 def apportion(costs: list[float], counts: list[int], n_groups: int) -> list[int]:
@@ -470,6 +449,35 @@ class GroupPlan:
         return {"symbol": self.symbol, "groups": entries}
 
 
+def _split_list_axes(block: Block) -> list[Block]:
+    """One block per value of the leading list-valued axes (``weekdays``), fixed in its
+    params: a group never spans part of such an axis, since no constraint can carve it."""
+    listed = 0
+    while listed < len(block.axes) and isinstance(block.axes[listed][1][0], list):
+        listed += 1
+    if not listed:
+        return [block]
+    out = []
+    for index in itertools.product(*(range(len(v)) for _, v in block.axes[:listed])):
+        if not block.kept[index].any():
+            continue
+        fixed = dict(block.fixed)
+        fixed.update({name: values[i] for (name, values), i in zip(block.axes, index)})
+        out.append(
+            Block(
+                block.where,
+                block.symbol,
+                fixed,
+                block.axes[listed:],
+                block.constraints,
+                block.cost[index],
+                block.kept[index],
+                block.dropped_by[index],
+            )
+        )
+    return out
+
+
 def _check_prefix(prefix: str, n_groups: int) -> None:
     width = max(3, len(str(n_groups)))
     if not GROUP_ID.match(f"{prefix}{'0' * width}"):
@@ -511,11 +519,13 @@ def plan_groups(
                 f"{blocks[j].where}: {len(common)} combination(s) also in {blocks[i].where} "
                 f"(e.g. {example}); every combination must be in one block only"
             )
+    blocks = [part for b in blocks for part in _split_list_axes(b)]
     total = sum(b.combinations for b in blocks)
     if n_groups < len(blocks) or n_groups > total:
         raise GridError(
             f"{where}: {n_groups} groups cannot hold {total} combinations in {len(blocks)} "
-            f"block(s) (a group is one block's, with at least one combination)"
+            "block(s) (a group is one block's, with at least one combination; each value "
+            "of a weekdays grid is a block of its own)"
         )
     costs = [float(b.cost.sum()) for b in blocks]
     shares = apportion(costs, [b.combinations for b in blocks], n_groups)
