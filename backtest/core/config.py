@@ -110,6 +110,45 @@ DEFAULTS: dict[str, Any] = {
         # Most combinations (before constraints) one run may hold (issue 9: bounds).
         "max_combinations": 10_000_000,
     },
+    # The prop firm's limits that `invoke promote` checks (The5ers; sources, dates and
+    # which numbers are assumptions: docs/PRODUCTION.md).
+    "prop_firm": {
+        "name": "The5ers",
+        "risk_per_trade_max_pct": 1.0,
+        "daily_loss_pct": 5.0,
+        "max_loss_pct": 10.0,
+        # The smallest stop the parameters allow must be at least this many times the
+        # round-trip costs (spread + commission): a stopped trade loses <= 1.1 x risk.
+        "stop_min_cost_multiple": 10.0,
+    },
+    # `invoke promote` / `invoke preflight` (docs/PRODUCTION.md).
+    "promote": {
+        "min_trades_in_sample": 100,
+        "min_trades_control": 30,
+        "news_horizon_days": 14,
+        "env_file": ".env",
+        "env_account": "ACCOUNT_TYPE",  # DEMO or REAL
+        "env_news_file": "NEWS_FILE",  # the news CSV the bot reads (relative: to the bot)
+        # ibsweep name -> the Expert Advisor's input name in the .set file.
+        "set_inputs": {
+            "ib_start": "InpIbStart",
+            "ib_end": "InpIbEnd",
+            "trade_end": "InpTradeEnd",
+            "close_time": "InpCloseTime",
+            "direction": "InpDirection",
+            "entry_buffer": "InpEntryBuffer",
+            "sl_mult": "InpSlMult",
+            "tp_mult": "InpTpMult",
+            "min_ib": "InpMinIb",
+            "max_ib": "InpMaxIb",
+            "max_trades_per_day": "InpMaxTradesPerDay",
+            "weekdays": "InpWeekdays",
+            "news_filter": "InpNewsFilter",
+            "news_before": "InpNewsBefore",
+            "news_after": "InpNewsAfter",
+            "risk": "InpRisk",
+        },
+    },
 }
 
 # Largest price, in points, that a bar or a price parameter may reach: every product
@@ -476,4 +515,46 @@ def validate_config(cfg: dict[str, Any], source: str = "config") -> dict[str, An
     for name, raw in periods.items():
         _check_period(raw, f"{source}: periods.{name}")
     _check_run(cfg["run"], f"{source}: run")
+    _check_prop_firm(cfg["prop_firm"], f"{source}: prop_firm")
+    _check_promote(cfg["promote"], f"{source}: promote")
     return cfg
+
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _check_identifier(value: Any, where: str) -> None:
+    if not (isinstance(value, str) and _IDENTIFIER.match(value)):
+        raise ConfigError(f"{where}: {shown(value)} must be a name of letters, digits and _")
+
+
+def _check_prop_firm(raw: Any, where: str) -> None:
+    raw = _mapping(raw, where, "prop-firm limits")
+    _known_keys(raw, tuple(DEFAULTS["prop_firm"]), where)
+    if not isinstance(raw["name"], str) or not raw["name"]:
+        raise ConfigError(f"{where}.name: {raw['name']!r} must be a name")
+    for key in ("risk_per_trade_max_pct", "daily_loss_pct", "max_loss_pct"):
+        check_number(raw[key], f"{where}.{key}", high=100.0)
+    check_number(raw["stop_min_cost_multiple"], f"{where}.stop_min_cost_multiple", low_open=False)
+
+
+def _check_promote(raw: Any, where: str) -> None:
+    raw = _mapping(raw, where, "promotion settings")
+    _known_keys(raw, tuple(DEFAULTS["promote"]), where)
+    for key in ("min_trades_in_sample", "min_trades_control"):
+        check_number(raw[key], f"{where}.{key}", low_open=False, whole=True)
+    check_number(raw["news_horizon_days"], f"{where}.news_horizon_days", whole=True, high=366)
+    if not isinstance(raw["env_file"], str) or not raw["env_file"]:
+        raise ConfigError(f"{where}.env_file: {raw['env_file']!r} must be a file name")
+    for key in ("env_account", "env_news_file"):
+        _check_identifier(raw[key], f"{where}.{key}")
+    inputs = _mapping(raw["set_inputs"], f"{where}.set_inputs", "ibsweep name: EA input name")
+    _known_keys(inputs, tuple(DEFAULTS["promote"]["set_inputs"]), f"{where}.set_inputs")
+    seen: dict[str, str] = {}
+    for key, name in inputs.items():
+        _check_identifier(name, f"{where}.set_inputs.{key}")
+        if name in seen:
+            raise ConfigError(
+                f"{where}.set_inputs.{key}: {name!r} is already the input of {seen[name]}"
+            )
+        seen[name] = key

@@ -1,0 +1,144 @@
+"""invoke tasks (production): promote a combination to the live bot, roll back, preflight."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from invoke import Exit, task
+
+from tasks.analysis import _cfg
+
+
+def _one_line(exc: BaseException) -> str:
+    return f"error: {' '.join(str(exc).split())}"
+
+
+def _bad_input() -> tuple[type[BaseException], ...]:
+    from backtest.analysis.promote import PromoteError
+    from backtest.runner.outputs import ResultsError
+
+    return PromoteError, ResultsError, ValueError, OSError
+
+
+def _exit_on_fail(checks: list, what: str) -> None:
+    from backtest.analysis.promote import failed
+
+    bad = failed(checks)
+    if bad:
+        raise Exit(f"{len(bad)} check(s) FAIL ({', '.join(c.name for c in bad)}): {what}", code=1)
+
+
+@task(
+    auto_shortflags=False,
+    help={
+        "from_": "the in-sample results directory (results_full_{SYMBOL}.json)",
+        "group": "group id of the combination to promote",
+        "combo": "the combination's index inside its group (as in results_combos)",
+        "bot_dir": "the live bot's folder (its .env, news file, parameter files, log)",
+        "control_from": "directory with control_vs_in_sample_{SYMBOL}.json holding the "
+        "combination (default: --from, else control is run for it)",
+        "account": "demo (default) or real (needs an earlier DEMO promotion and session)",
+        "dry_run": "evaluate the checklist and print it; write nothing to the bot folder",
+        "rollback": "restore the previous parameter files of --symbol in --bot-dir",
+        "symbol": "symbol (rollback: required; promote: only when --from holds several)",
+        "control_data_file": "control-period data file when control has to be run (default: "
+        "the config's control data; never sample data after a run on real data)",
+        "config": "config YAML (default: $IBSWEEP_CONFIG or ./ibsweep.yaml)",
+    },
+)
+def promote(
+    c,
+    from_=None,
+    group=None,
+    combo=None,
+    bot_dir=None,
+    control_from=None,
+    account="demo",
+    dry_run=False,
+    rollback=False,
+    symbol=None,
+    control_data_file=None,
+    config=None,
+):
+    """Check a combination against the production checklist and write it to the live bot."""
+    import datetime as dt
+
+    from backtest.analysis import promote as lib
+
+    cfg = _cfg(config)
+    if not bot_dir:
+        raise Exit("error: --bot-dir is required", code=2)
+    now = dt.datetime.now(dt.UTC)
+    if rollback:
+        if not symbol:
+            raise Exit("error: --rollback needs --symbol", code=2)
+        try:
+            done = lib.rollback(Path(bot_dir), symbol, now)
+        except _bad_input() as exc:
+            raise Exit(_one_line(exc), code=2) from None
+        print(f"rolled back {symbol} in {bot_dir} to the files of {done.backup}:")
+        for path in done.files.values():
+            print(f"  {path}")
+        print(f"log: {Path(bot_dir) / lib.LOG_FILE}")
+        return
+    missing = [
+        f"--{n}" for n, v in (("from", from_), ("group", group), ("combo", combo)) if v is None
+    ]
+    if missing:
+        raise Exit(f"error: {', '.join(missing)} required (or --rollback)", code=2)
+    if not str(combo).isdigit():
+        raise Exit(f"error: --combo: {combo!r} is not a combination index (0, 1, ...)", code=2)
+    request = lib.Request(
+        from_dir=Path(from_),
+        group_id=str(group),
+        combo=int(combo),
+        bot_dir=Path(bot_dir),
+        control_from=Path(control_from) if control_from else None,
+        account=str(account).lower(),
+        dry_run=dry_run,
+        symbol=symbol,
+        control_data_file=control_data_file,
+    )
+    try:
+        outcome = lib.promote(request, cfg, now)
+    except _bad_input() as exc:
+        raise Exit(_one_line(exc), code=2) from None
+    cand, ctl = outcome.evidence.candidate, outcome.evidence.control
+    print(
+        f"promote {cand.symbol} {cand.group_id} combo {cand.combo} to {request.account.upper()} "
+        f"in {request.bot_dir}"
+    )
+    print(f"control: {ctl.path}{' (run now for this combination)' if ctl.ran_now else ''}")
+    print(lib.format_table(outcome.checks))
+    _exit_on_fail(outcome.checks, "nothing written")
+    if outcome.written is None:
+        print("dry run: nothing written")
+        return
+    written = outcome.written
+    for path in written.files.values():
+        print(f"wrote {path}")
+    if written.backup:
+        print(f"previous files kept in {Path(bot_dir) / lib.BACKUP_DIR} ({written.backup})")
+    print(f"log: {Path(bot_dir) / lib.LOG_FILE}")
+
+
+@task(
+    help={
+        "bot_dir": "the live bot's folder",
+        "symbol": "check only this symbol's deployed parameters (default: every one)",
+        "config": "config YAML (default: $IBSWEEP_CONFIG or ./ibsweep.yaml)",
+    }
+)
+def preflight(c, bot_dir, symbol=None, config=None):
+    """Re-run the checklist for what is deployed (news, .env, limits); changes nothing."""
+    from backtest.analysis import promote as lib
+
+    cfg = _cfg(config)
+    try:
+        result = lib.preflight(Path(bot_dir), cfg, symbol)
+    except _bad_input() as exc:
+        raise Exit(_one_line(exc), code=2) from None
+    for sym, checks in result.items():
+        print(f"preflight {sym} in {bot_dir}")
+        print(lib.format_table(checks))
+    _exit_on_fail([c for checks in result.values() for c in checks], "do not start the bot")

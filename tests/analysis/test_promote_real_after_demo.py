@@ -1,0 +1,33 @@
+"""REAL after a whole DEMO session of the same parameter set passes and is logged."""
+
+import datetime as dt
+import json
+
+import pytest
+
+from backtest.analysis.promote import LOG_FILE, Request, promote
+from tests.analysis.promote_helpers import GROUP, make_bot, promote_task, scenario, statuses
+
+
+@pytest.fixture(scope="module")
+def s(tmp_path_factory):
+    return scenario(tmp_path_factory)
+
+
+def test_real_after_a_week_on_demo_passes(s, tmp_path, capsys):
+    # Arrange: promoted to DEMO a week ago (sessions since: several), then the .env
+    # switched to the real account
+    bot = make_bot(tmp_path / "bot")
+    week_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=7)
+    promote(Request(s.run, GROUP, 0, bot), s.cfg, now=week_ago)
+    (bot / ".env").write_text("ACCOUNT_TYPE=real\nNEWS_FILE=news.csv\n")
+    # Act
+    promote_task(from_=s.run, group=GROUP, combo="0", bot_dir=bot, account="real", config=s.config)
+    # Assert
+    found = statuses(capsys.readouterr().out)
+    assert found["DEMO first"] == "PASS" and "FAIL" not in found.values()
+    document = json.loads((bot / "ibsweep_params_GER40.json").read_text())
+    assert document["account"] == "real"
+    log = [json.loads(line) for line in (bot / LOG_FILE).read_text().splitlines()]
+    assert [e["account"] for e in log] == ["demo", "real"]
+    assert log[0]["params_sha256"] == log[1]["params_sha256"] == document["params_sha256"]
