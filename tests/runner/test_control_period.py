@@ -6,7 +6,7 @@ import datetime as dt
 
 from backtest.core.config import DEFAULTS, load_config
 from backtest.runner.main import default_output_dir
-from tests.runner.helpers import SYMBOL, full_results, run_cli, write_bars, write_groups
+from tests.runner.helpers import full_results, run_cli, write_bars, write_groups
 
 CONTROL = DEFAULTS["periods"]["control"]
 
@@ -32,7 +32,7 @@ def test_control_period_uses_its_dates_and_default_output_dir(tmp_path):
         config,
     )
 
-    out = tmp_path / "output" / f"parallel_control_{SYMBOL}"
+    out = tmp_path / "output" / "groups_control"
     assert result.returncode == 0, result.stderr
     meta = full_results(out)["metadata"]
     assert (meta["period"], meta["start_date"], meta["end_date"]) == (
@@ -46,10 +46,10 @@ def test_control_period_uses_its_dates_and_default_output_dir(tmp_path):
     assert min(dt.datetime.fromisoformat(t["entry_time"]).date() for t in trades) >= first_day
 
 
-def test_in_sample_default_output_dir_carries_the_symbol_and_todays_date(tmp_path):
+def test_default_output_dir_is_the_groups_file_stem_and_the_period(tmp_path):
     cfg = load_config(None)
     cfg["run"]["output_root"] = str(tmp_path)
 
-    path = default_output_dir(SYMBOL, "in_sample", cfg)
+    path = default_output_dir("sweeps/groups_GER40.json", "in_sample", cfg)
 
-    assert path == tmp_path / f"parallel_{SYMBOL}_{dt.date.today():%Y%m%d}"
+    assert path == tmp_path / "groups_GER40_in_sample"  # no date: a resume tomorrow resumes
