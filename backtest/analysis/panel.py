@@ -23,7 +23,13 @@ from backtest.core.settings import RunSettings
 from backtest.data.bars import day_date, day_number
 from backtest.runner.main import DAILY_DIR
 from backtest.runner.outputs import read_results
-from backtest.strategy.daily import FIELDS, CompactTrades, concat_compact, daily_r_matrix
+from backtest.strategy.daily import (
+    FIELDS,
+    CompactTrades,
+    concat_compact,
+    daily_r_matrix,
+    select_compact,
+)
 from backtest.strategy.metrics_nb import window_metrics
 
 
@@ -53,12 +59,17 @@ class Panel:
         return self.trading_days[(self.trading_days >= lo) & (self.trading_days <= hi)]
 
     def metrics(
-        self, start: dt.date | str, end: dt.date | str, settings: RunSettings
+        self,
+        start: dt.date | str,
+        end: dt.date | str,
+        settings: RunSettings,
+        rows: list[int] | None = None,
     ) -> pd.DataFrame:
-        """Every combination's section-6 metrics over ``start..end`` (one row each, in order)."""
+        """Section-6 metrics over ``start..end`` of every combination (one row each, in
+        order), or of the combinations ``rows`` only (in that order)."""
         days = self.days_between(start, end)
         cols = window_metrics(
-            self.compact,
+            self.compact if rows is None else select_compact(self.compact, rows),
             day_number(start),
             day_number(end),
             len(days),
@@ -70,9 +81,13 @@ class Panel:
         frame["r_over_dd"] = r_over_dd(frame["total_r"].to_numpy(), frame["max_dd_r"].to_numpy())
         return frame
 
-    def daily_r(self, start: dt.date | str, end: dt.date | str) -> np.ndarray:
-        """Days × combinations float32 matrix of daily R over the window's trading days."""
-        return daily_r_matrix(self.compact, self.days_between(start, end))
+    def daily_r(
+        self, start: dt.date | str, end: dt.date | str, rows: list[int] | None = None
+    ) -> np.ndarray:
+        """Days × combinations float32 matrix of daily R over the window's trading days
+        (of the combinations ``rows`` only, when given)."""
+        compact = self.compact if rows is None else select_compact(self.compact, rows)
+        return daily_r_matrix(compact, self.days_between(start, end))
 
     def label(self, i: int) -> str:
         return f"{self.group_id[i]} combo {int(self.combo[i])}"

@@ -135,17 +135,17 @@ def walk_forward(
             oos_daily.append(np.zeros(len(test_days)))
             rows.append(row)
             continue
-        test = panel.metrics(w.test_start, w.test_end, settings)
+        test = panel.metrics(w.test_start, w.test_end, settings, rows=[chosen])
         row.update(
             group_id=str(panel.group_id[chosen]),
             combo=int(panel.combo[chosen]),
             params=panel.params[chosen],
             train_objective=_finite(float(train[objective].iloc[chosen])),
             train_metrics=metrics_dict({k: train[k].to_numpy() for k in train}, chosen),
-            test_metrics=metrics_dict({k: test[k].to_numpy() for k in test}, chosen),
+            test_metrics=metrics_dict({k: test[k].to_numpy() for k in test}, 0),
         )
         rows.append(row)
-        oos_daily.append(panel.daily_r(w.test_start, w.test_end)[:, chosen].astype(np.float64))
+        oos_daily.append(panel.daily_r(w.test_start, w.test_end, [chosen])[:, 0].astype(np.float64))
         oos_r.append(_trade_r(panel, chosen, test_days))
         train_rates.append(row["train_metrics"]["total_r"] / max(1, row["train_days"]))
     return {

@@ -72,6 +72,24 @@ def concat_compact(parts: list[CompactTrades]) -> CompactTrades:
     )
 
 
+def select_compact(compact: CompactTrades, rows: list[int]) -> CompactTrades:
+    """The combinations ``rows`` of ``compact`` (in that order) as a compact set of their own."""
+
+    def part(offsets: np.ndarray, values: np.ndarray) -> list[np.ndarray]:
+        return [values[offsets[i] : offsets[i + 1]] for i in rows]
+
+    days, rs, pnls = (part(compact.offsets, a) for a in (compact.day, compact.r, compact.pnl))
+    skips = part(compact.skip_offsets, compact.skip_day)
+    return CompactTrades(
+        offsets=_offsets([len(d) for d in days]),
+        day=_concat(days, np.int32),
+        r=_concat(rs, np.float64),
+        pnl=_concat(pnls, np.float64),
+        skip_offsets=_offsets([len(s) for s in skips]),
+        skip_day=_concat(skips, np.int32),
+    )
+
+
 def daily_r_matrix(
     compact: CompactTrades, trading_days: np.ndarray, dtype: type = np.float32
 ) -> np.ndarray:
