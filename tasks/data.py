@@ -58,7 +58,8 @@ def sample_data(c, symbol=None, period=None, seed=None, config=None):
     help={
         "file": "data file to check (Parquet, CSV or MetaTrader 5 export)",
         "symbol": "symbol of the data, e.g. GER40",
-        "server_tz": "broker server time zone of an MT5 export, e.g. Europe/Athens",
+        "server_tz": "broker server time zone of an MT5 export: an IANA zone (Europe/Athens) or "
+        "broker:NY+7 (New York time + 7 h, GMT+2/+3 on the US daylight-saving dates)",
         "drop_invalid": "drop invalid / duplicate rows and sort, instead of failing",
         "config": "YAML config file merged over the defaults",
     }
