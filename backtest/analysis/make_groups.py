@@ -41,12 +41,11 @@ from backtest.strategy.constraints import Constraint, parse_constraints
 from backtest.strategy.params import (
     TIME_PARAMS,
     ParamError,
+    Resolver,
     check_names,
     check_value,
-    default_params,
     first_duplicate,
     parse_hhmm,
-    resolve_params,
 )
 
 BLOCK_KEYS = ("symbol", "params", "grid", "constraints")
@@ -282,9 +281,10 @@ def expand_block(
     cost = np.zeros(shape)
     kept = np.zeros(shape, dtype=bool)
     dropped_by = np.zeros(shape, dtype=np.int64)
-    defaults = default_params(symbol, cfg)
     keys: set[str] = set()
     try:
+        resolve = Resolver(symbol, cfg, where)
+        defaults = resolve.defaults
         for index in itertools.product(*(range(n) for n in shape)):
             chosen = {name: values[i] for (name, values), i in zip(axes, index)}
             overrides = {**fixed, **chosen}
@@ -297,7 +297,7 @@ def expand_block(
                 dropped_by[index] = -1 if len(constraints) > 63 else mask
                 continue
             label = f"{where}: combination {', '.join(f'{k}={v!r}' for k, v in chosen.items())}"
-            params = resolve_params(symbol, overrides, label, cfg)
+            params = resolve(overrides, label)
             cost[index] = combo_cost(params)
             kept[index] = True
             keys.add(_combination_key(params))

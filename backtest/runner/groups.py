@@ -27,11 +27,10 @@ from backtest.core.config import DEFAULTS, ConfigError, shown, symbol_spec
 from backtest.strategy.constraints import Constraint, parse_constraints
 from backtest.strategy.params import (
     ParamError,
+    Resolver,
     check_names,
     check_value,
-    default_params,
     first_duplicate,
-    resolve_params,
 )
 
 # "error": why the group failed, as failed_groups_{SYMBOL}.json records it (ignored on load)
@@ -318,24 +317,32 @@ def expand_group(
     """
     where = where or f"group {group.group_id}"
     names = list(group.grid)
-    defaults = default_params(group.symbol, cfg) if group.constraints else {}
+    try:
+        resolve = Resolver(group.symbol, cfg, where)
+        for name, value in group.params.items():
+            resolve.check(name, value, where)
+        for name, grid_values in group.grid.items():
+            for value in grid_values:
+                resolve.check(name, value, where)
+    except (ParamError, ConfigError) as exc:
+        raise GroupsError(str(exc)) from None
     combos = []
     for number, values in enumerate(itertools.product(*group.grid.values()), start=1):
         chosen = dict(zip(names, values))
-        label = where
-        if names:
-            listed = ", ".join(f"{k}={v!r}" for k, v in chosen.items())
-            label = f"{where}: grid combination {number} ({listed})"
         # lists (weekdays) are copied so that combinations never share one
         overrides = {
             k: list(v) if isinstance(v, list) else v for k, v in {**group.params, **chosen}.items()
         }
         try:
             if group.constraints:
-                merged = {**defaults, **overrides}
+                merged = {**resolve.defaults, **overrides}
                 if not all(c(merged) for c in group.constraints):
                     continue
-            combos.append(resolve_params(group.symbol, overrides, label, cfg))
+            try:
+                combos.append(resolve(overrides, where, checked=True))
+            except ParamError:  # again, naming the combination (built only when needed)
+                listed = ", ".join(f"{k}={v!r}" for k, v in chosen.items())
+                resolve(overrides, f"{where}: grid combination {number} ({listed})")
         except (ParamError, ConfigError) as exc:
             raise GroupsError(str(exc)) from None
     if not combos:

@@ -152,7 +152,18 @@ def validate_params(params: dict[str, Any], where: str = "params") -> None:
         raise _fail(where, missing[0], "missing")
     for name in PARAM_NAMES:
         check_value(name, params[name], where)
-    minutes = {name: parse_hhmm(params[name], where, name) for name in TIME_PARAMS}
+    check_order(params, where)
+
+
+def check_order(params: dict[str, Any], where: str, minutes: dict[str, int] | None = None) -> None:
+    """Spec section 2's relation between the times of a combination whose values
+    passed :func:`check_value`: ``ib_start < ib_end <= trade_end <= close_time``
+    (``minutes``: the times already parsed, by value)."""
+    parsed = minutes or {}
+    minutes = {
+        name: parsed.get(params[name]) or parse_hhmm(params[name], where, name)
+        for name in TIME_PARAMS
+    }
     order = [
         ("ib_start", "ib_end", "<"),
         ("ib_end", "trade_end", "<="),
@@ -173,20 +184,54 @@ def resolve_params(
     symbol: str, overrides: dict[str, Any], where: str = "params", cfg: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """The symbol's defaults overlaid with ``overrides``, validated; a new dict."""
-    check_names(overrides, where)
-    params = default_params(symbol, cfg)
-    params.update(overrides)
-    if isinstance(params.get("weekdays"), tuple):
+    return Resolver(symbol, cfg, where)(overrides, where)
+
+
+class Resolver:
+    """:func:`resolve_params` for many combinations of one symbol: the defaults and
+    each distinct value are checked once, each combination then only for the
+    relations between its times (a million combinations in seconds, not minutes)."""
+
+    def __init__(self, symbol: str, cfg: dict[str, Any] | None = None, where: str = "params"):
+        self.defaults = default_params(symbol, cfg)
+        self.spec = symbol_spec(symbol, cfg)
+        self._checked: set[tuple[str, str, str]] = set()
+        self._minutes: dict[str, int] = {}
+        for name, value in self.defaults.items():
+            self.check(name, value, where)
+
+    def check(self, name: str, value: Any, where: str) -> None:
+        """One value of one parameter (:func:`check_value`, and points for the IB bounds)."""
+        key = (name, type(value).__name__, repr(value))
+        if key in self._checked:
+            return
+        check_value(name, value, where)
+        if name in TIME_PARAMS:
+            self._minutes[value] = parse_hhmm(value)
+        if name in ("min_ib", "max_ib"):
+            check_points({name: value}, self.spec, where)
+        self._checked.add(key)
+
+    def __call__(
+        self, overrides: dict[str, Any], where: str = "params", checked: bool = False
+    ) -> dict[str, Any]:
+        """The defaults overlaid with ``overrides``, validated; a new dict (lists copied).
+        ``checked``: the names and values of ``overrides`` passed :meth:`check` already."""
+        if not checked:
+            check_names(overrides, where)
+            for name, value in overrides.items():
+                self.check(name, value, where)
+        params = {**self.defaults, **overrides}
         params["weekdays"] = list(params["weekdays"])
-    validate_params(params, where)
-    check_points(params, symbol_spec(symbol, cfg), where)
-    return params
+        check_order(params, where, self._minutes)
+        return params
 
 
 def check_points(params: dict[str, Any], symbol: SymbolSpec, where: str) -> None:
-    """``min_ib`` / ``max_ib`` in points stay at most MAX_PRICE_POINTS (exact floor)."""
+    """``min_ib`` / ``max_ib`` (those in ``params``) in points stay at most
+    MAX_PRICE_POINTS (so the floor to points is exact)."""
     for name in ("min_ib", "max_ib"):
-        if params[name] / symbol.point > MAX_PRICE_POINTS:
+        if name in params and params[name] / symbol.point > MAX_PRICE_POINTS:
             raise _fail(
                 where,
                 name,
