@@ -3,8 +3,11 @@
 This is the seam between the runner and the two engines: the readable
 event-driven emulator (``backtest.engines.adapter.run_combo``) and the fast sweep
 kernel (``backtest.engines.sweep.run_sweep``). Both return raw trades
-(:data:`backtest.strategy.trades.TRADE_DTYPE`) and a ``skipped`` count; scoring is
-one pure function (``backtest.strategy.metrics.combo_metrics``) for both.
+(:data:`backtest.strategy.trades.TRADE_DTYPE`) and a ``skipped`` count; scoring is the
+same for both: all combinations at once in compiled code
+(:func:`backtest.strategy.metrics_nb.window_metrics` over the compact trades), which a
+differential test holds equal to the readable ``backtest.strategy.metrics.combo_metrics``
+(``tests/strategy/test_metrics_nb.py``).
 """
 
 from __future__ import annotations
@@ -19,7 +22,9 @@ from backtest.core.settings import RunSettings
 from backtest.data.bars import Bars
 from backtest.engines.adapter import run_combo
 from backtest.engines.sweep import run_sweep_days
-from backtest.strategy.metrics import combo_metrics
+from backtest.strategy.daily import CompactTrades, compact_trades
+from backtest.strategy.metrics import trading_day_count
+from backtest.strategy.metrics_nb import metrics_dict, window_metrics
 
 ENGINES = ("fast", "emulator")
 
@@ -54,9 +59,33 @@ def run_combos(
     bars: Bars, combos: list[dict[str, Any]], settings: RunSettings, engine: str = "fast"
 ) -> list[ComboResult]:
     """Every combination's trades and metrics over ``bars`` (already the period)."""
-    return [
-        ComboResult(params, combo_metrics(trades, skipped, bars, settings), trades, skip_days)
-        for params, (trades, skipped, skip_days) in zip(
-            combos, _raw(bars, combos, settings, engine)
-        )
-    ]
+    return run_combos_compact(bars, combos, settings, engine)[0]
+
+
+def run_combos_compact(
+    bars: Bars, combos: list[dict[str, Any]], settings: RunSettings, engine: str = "fast"
+) -> tuple[list[ComboResult], CompactTrades]:
+    """:func:`run_combos` and the combinations' compact trades (scored once, kept for
+    ``--save-daily``)."""
+    raw = _raw(bars, combos, settings, engine)
+    compact = compact_trades([(trades, _days(skip)) for trades, _, skip in raw], bars)
+    days = bars.trading_days()
+    cols = window_metrics(
+        compact,
+        int(days[0]) if len(days) else 0,
+        int(days[-1]) if len(days) else -1,
+        trading_day_count(bars),
+        settings.account_size,
+        settings.daily_loss_limit_pct,
+        settings.max_loss_limit_pct,
+    )
+    results = []
+    for i, (params, (trades, skipped, skip_days)) in enumerate(zip(combos, raw)):
+        metrics = metrics_dict(cols, i)
+        metrics["skipped"] = int(skipped)  # the emulator reports a count, not the days
+        results.append(ComboResult(params, metrics, trades, skip_days))
+    return results, compact
+
+
+def _days(skip_days: np.ndarray | None) -> np.ndarray:
+    return np.zeros(0, dtype=np.int32) if skip_days is None else skip_days
