@@ -128,6 +128,7 @@ def status(c, host=None, symbol=None, period=None, hosts_file=None):
                 "failed",
                 "load",
                 "mem_free",
+                "data",
             ],
         )
     )
@@ -199,17 +200,25 @@ def _print_collect(reports) -> bool:
             )
         for o in r.downloads.outcomes:
             v = o.value or {}
+            data = [flows.data_label(d) for d in r.data.get(o.host.name, [])]
             rows.append(
                 {
                     "host": o.host.name,
                     "symbol": r.symbol,
+                    "data": ", ".join(d for d in data if d) or None,
                     "result": f"{len(v['fetched'])} fetched, {len(v['skipped'])} unchanged"
                     if o.ok
                     else "FAILED: " + (o.error or ""),
                 }
             )
+            if v.get("ignored"):
+                shown = ", ".join(repr(name) for name in v["ignored"][:5])
+                print(
+                    f"{o.host.name}: ignored {len(v['ignored'])} file(s) with names the runner "
+                    f"never writes: {shown}"
+                )
         if rows:
-            print(table(rows, ["host", "symbol", "result"]))
+            print(table(rows, ["host", "symbol", "data", "result"]))
         failed |= bool(r.downloads.failed)
         for where, ids in r.salvaged.items():
             print(

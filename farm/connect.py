@@ -221,11 +221,20 @@ def record_host_key(host: Host, key: paramiko.PKey) -> Path:
     return path
 
 
-def known_key(host: Host) -> paramiko.PKey | None:
-    """The key recorded for the host in the files :func:`connection` loads, if any."""
-    keys = HostKeys()
+def known_key(host: Host, key_type: str) -> paramiko.PKey | None:
+    """The ``key_type`` key that :func:`connection` checks the host against: the first
+    recorded one, ``~/.ssh/known_hosts`` before the project file (paramiko's order)."""
+    recorded = recorded_keys(host, key_type)
+    return recorded[0][1] if recorded else None
+
+
+def recorded_keys(host: Host, key_type: str) -> list[tuple[Path, paramiko.PKey]]:
+    """(file, key) of every ``key_type`` key recorded for the host, in the order
+    :func:`connection` loads the files (``~/.ssh/known_hosts``, then the project file)."""
+    found = []
     for known in (user_known_hosts(), host.known_hosts):
         if known.exists():
-            keys.load(str(known))
-    entry = keys.lookup(host_key_name(host))
-    return next(iter(entry.values())) if entry else None
+            entry = HostKeys(str(known)).lookup(host_key_name(host))
+            if entry is not None and key_type in entry:
+                found.append((known, entry[key_type]))
+    return found

@@ -8,6 +8,7 @@ non-zero when a host failed.
 from __future__ import annotations
 
 import dataclasses
+import shlex
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,7 +18,15 @@ from typing import Any
 import paramiko
 
 from farm import steps
-from farm.connect import fetch_host_key, fingerprint, known_key, record_host_key
+from farm.connect import (
+    fetch_host_key,
+    fingerprint,
+    host_key_name,
+    known_key,
+    record_host_key,
+    recorded_keys,
+    user_known_hosts,
+)
 from farm.errors import FarmError, HostsFileError, explain, oom_fix
 from farm.hosts import Farm, Host
 from farm.report import FarmResult, HostOutcome, run_each
@@ -51,11 +60,17 @@ def deploy_hosts(
 ) -> FarmResult:
     """Push code + groups and start each host's runner detached (see :func:`farm.steps.deploy`)."""
     for h in hosts:
-        data = farm.symbols[h.symbol].data_path(h.period)
-        if data is not None and not data.exists():
+        setup_ = farm.symbols[h.symbol]
+        data = setup_.data_path(h.period)
+        where = f"{farm.path}: symbols.{h.symbol}.{h.period}.data_file"
+        if data is None and not setup_.allow_sample:
             raise HostsFileError(
-                f"{farm.path}: symbols.{h.symbol}.data_file: {data} not found (period {h.period})"
+                f"{where}: missing; a farm run needs real data for period {h.period}, and "
+                "would otherwise run on built-in sample data (a random walk); fix: set it, "
+                f"or allow_sample: true under symbols.{h.symbol} for a trial run"
             )
+        if data is not None and not data.is_file():
+            raise HostsFileError(f"{where}: {data} not found (period {h.period})")
     with tempfile.TemporaryDirectory(prefix="ibsweep-code-") as tmp:
         archive = steps.build_code_archive(Path(tmp))
 
@@ -84,6 +99,14 @@ def status_problem(host: Host, st: dict[str, Any]) -> str | None:
             f"fix: correct the input (fab logs --host {host.name}), "
             f"then fab deploy --host {host.name}"
         )
+    if st.get("state") == "crashed":
+        reason = str(st.get("error")).removeprefix("error: ").removeprefix("the run crashed: ")
+        return (
+            f"{host.name}: crashed (exit {st.get('exit')}: {reason}) after {st.get('done')}/"
+            f"{st.get('total')} groups; fix: fab logs --host {host.name} (the traceback is in "
+            f"run.log), fix the cause (e.g. free disk space), then fab deploy --host {host.name} "
+            "(it resumes)"
+        )
     if st.get("state") != "dead":
         return None
     if st.get("oom"):
@@ -108,6 +131,14 @@ def status_notes(result: FarmResult) -> list[str]:
     ]
 
 
+def data_label(data: dict[str, Any] | None) -> str | None:
+    """``file 1a2b3c4d5e6f`` / ``sample 9f8e7d6c5b4a``: a run's data source and checksum."""
+    if not data or not data.get("source"):
+        return None
+    checksum = data.get("checksum")
+    return f"{data['source']} {checksum[:12] if checksum else '(checksum not known yet)'}"
+
+
 def status_rows(result: FarmResult) -> list[dict[str, Any]]:
     rows = []
     for o in result.outcomes:
@@ -127,6 +158,7 @@ def status_rows(result: FarmResult) -> list[dict[str, Any]]:
                     "failed": len(st["failed"]) if "failed" in st else None,
                     "load": f"{load[0]:.2f}/{st.get('cpus')}cpu" if load else None,
                     "mem_free": f"{st['mem_free_mb']}MB" if "mem_free_mb" in st else None,
+                    "data": data_label(st.get("data")),
                 }
             )
         rows.append(row)
@@ -155,6 +187,7 @@ class SymbolCollect:
     rerun_command: str | None = None
     salvaged: dict[str, list[str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    data: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # host -> runs' data
 
     @property
     def left(self) -> list[str]:
@@ -172,23 +205,60 @@ def _run_dirs(root: Path) -> list[Path]:
     return [root] + retries
 
 
+def _host_inputs(symbol: str, base: Path, h: Host) -> tuple[list[Path], dict[str, list[str]]]:
+    """One host copy's result dirs: committed results (checked), or what its checkpoint
+    holds (salvaged into ``salvaged/``). Raises ResultsError for results not to trust."""
+    from backtest.runner.outputs import commit_problem, read_results
+
+    dirs, salvaged = [], {}
+    root = base / "hosts" / h.name
+    for run in _run_dirs(root):
+        if needs_salvage(run, symbol):
+            rel = run.relative_to(root)
+            target = base / "salvaged" / h.name / rel
+            label = h.name if run == root else f"{h.name}/{rel}"
+            salvaged[label] = salvage(run, target, symbol, h.name)
+            dirs.append(target)
+        elif commit_problem(run, symbol) is None:
+            read_results(run, symbol, checkpoint_fallback=False)  # checked before merging
+            dirs.append(run)
+    return dirs, salvaged
+
+
 def merge_inputs(
     symbol: str, base: Path, hosts: list[Host]
-) -> tuple[list[Path], dict[str, list[str]]]:
-    """Result dirs to merge per host copy (salvaging checkpoints of runners that died)."""
-    dirs, salvaged = [], {}
+) -> tuple[list[Path], dict[str, list[str]], dict[str, str]]:
+    """Result dirs to merge per host copy (salvaging checkpoints of runners that died),
+    and the hosts left out because their results cannot be trusted, with the reason."""
+    from backtest.runner.outputs import ResultsError
+
+    dirs: list[Path] = []
+    salvaged: dict[str, list[str]] = {}
+    refused: dict[str, str] = {}
     for h in hosts:
-        root = base / "hosts" / h.name
-        for run in _run_dirs(root):
-            if needs_salvage(run, symbol):
-                rel = run.relative_to(root)
-                target = base / "salvaged" / h.name / rel
-                label = h.name if run == root else f"{h.name}/{rel}"
-                salvaged[label] = salvage(run, target, symbol, h.name)
-                dirs.append(target)
-            elif (run / f"results_full_{symbol}.json").exists():
-                dirs.append(run)
-    return dirs, salvaged
+        try:
+            host_dirs, host_salvaged = _host_inputs(symbol, base, h)
+        except ResultsError as exc:
+            refused[h.name] = " ".join(str(exc).split())
+            continue
+        dirs += host_dirs
+        salvaged.update(host_salvaged)
+    return dirs, salvaged, refused
+
+
+def host_data(base: Path, h: Host) -> list[dict[str, Any]]:
+    """The data each run of a host copy used (source, checksum, path), distinct."""
+    from backtest.runner.host_tools import run_data
+
+    found = [run_data(run) for run in _run_dirs(base / "hosts" / h.name)]
+    return [d for i, d in enumerate(found) if d not in found[:i]]
+
+
+def rerun_data_file(farm: Farm, symbol: str, period: str) -> str:
+    """``--data-file`` for the local re-run command: the local file hosts.yaml names for
+    the symbol and period (the hosts' own path does not exist here); "" for none."""
+    local = farm.symbols[symbol].data_path(period)
+    return str(local) if local is not None else ""
 
 
 def _download_step(hosts_dir: Path) -> Callable[[Any, Host], dict]:
@@ -211,7 +281,7 @@ def collect(
 
     ``download=False`` merges the copies already in ``dest`` without connecting (retry --dry-run).
     """
-    from backtest.analysis.merge import merge_dirs
+    from backtest.analysis.merge import MergeError, merge_dirs
 
     out = []
     for symbol in dict.fromkeys(h.symbol for h in hosts):
@@ -219,22 +289,38 @@ def collect(
         period = mine[0].period
         base = Path(dest) / f"{symbol}_{period}"
         downloads = run_each(mine, _download_step(base / "hosts")) if download else FarmResult([])
+        report = SymbolCollect(symbol, period, downloads)
+        report.data = {h.name: host_data(base, h) for h in mine}
+        dirs, report.salvaged, refused = merge_inputs(symbol, base, mine)
         for o in downloads.outcomes:
             if o.ok and o.value["bad"]:
                 bad = "; ".join(o.value["bad"])
                 o.error = f"{o.host.name}: files that do not parse: {bad}; fix: fab collect again"
-        report = SymbolCollect(symbol, period, downloads)
-        dirs, report.salvaged = merge_inputs(symbol, base, mine)
+            if o.host.name in refused and o.value is not None:  # downloaded, but not trusted
+                o.error = (
+                    f"{o.host.name}: results not merged, they cannot be trusted: "
+                    f"{refused[o.host.name]}; fix: inspect the host's output dir, then "
+                    f"fab retry --symbol {symbol}"
+                )
+        if not downloads.outcomes:  # retry --dry-run: nothing downloaded, say it anyway
+            report.notes += [f"{name}: results not merged: {why}" for name, why in refused.items()]
         if not dirs:
             report.notes.append(f"{symbol}: no results on any host yet")
             out.append(report)
             continue
         report.merged_dir = base / "merged"
         groups_file = farm.symbols[symbol].groups_file
-        report.merge = merge_dirs(
-            dirs, report.merged_dir, symbol=symbol, groups_file=groups_file, force=force
-        )
-        report.rerun_command = report.merge.rerun_groups() if report.left else None
+        try:
+            report.merge = merge_dirs(
+                dirs, report.merged_dir, symbol=symbol, groups_file=groups_file, force=force
+            )
+        except MergeError as exc:  # e.g. parts run on different data: this symbol only
+            report.notes.append(f"{symbol}: merge refused: {exc}")
+            out.append(report)
+            continue
+        if report.left:
+            data_file = rerun_data_file(farm, symbol, period)
+            report.rerun_command = report.merge.rerun_groups(data_file=data_file)
         out.append(report)
     return out
 
@@ -347,14 +433,27 @@ def trust(
         raise FarmError(host.name, line.removeprefix(f"{host.name}: ")) from None
     fp = fingerprint(key)
     say(f"{host.name} ({host.address}:{host.port}) presents {key.get_name()} key {fp}")
-    old = known_key(host)
-    if old is not None and old.asbytes() == key.asbytes():
+    recorded = recorded_keys(host, key.get_name())
+    user_file = user_known_hosts()
+    stale = [k for f, k in recorded if f == user_file and k.asbytes() != key.asbytes()]
+    if stale:  # read first by every connection: recording in the project file cannot help
+        name = host_key_name(host)
+        raise FarmError(
+            host.name,
+            f"{user_file} has a DIFFERENT {key.get_name()} key for {name}: "
+            f"{fingerprint(stale[0])}, which every connection checks first "
+            f"(the host presents {fp}); nothing recorded",
+            f"only if the VM was reinstalled (compare {fp} with its admin): "
+            f"ssh-keygen -R {shlex.quote(name)} -f {shlex.quote(str(user_file))}, "
+            f"then fab trust --host {host.name}",
+        )
+    if recorded and recorded[0][1].asbytes() == key.asbytes():
         say(f"{host.name}: already trusted (known_hosts has this key)")
         return True
-    if old is not None:
+    if recorded:
         say(
-            f"WARNING: known_hosts has a DIFFERENT key for {host.name}: {fingerprint(old)}; "
-            f"only replace it if the VM was reinstalled"
+            f"WARNING: {host.known_hosts} has a DIFFERENT key for {host.name}: "
+            f"{fingerprint(recorded[0][1])}; only replace it if the VM was reinstalled"
         )
     if not yes:
         if ask is None:
@@ -370,6 +469,11 @@ def trust(
             say("not recorded")
             return False
     path = record_host_key(host, key)
+    checked = known_key(host, key.get_name())
+    if checked is None or checked.asbytes() != key.asbytes():
+        raise FarmError(
+            host.name, f"recorded {fp} in {path}, but connections still see another key"
+        )
     say(f"{host.name}: recorded {fp} in {path}")
     return True
 

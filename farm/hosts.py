@@ -3,18 +3,26 @@
 Format (see docs/FARM.md)::
 
     defaults: {user, port, identity_file, known_hosts, base_dir, python, venv,
-               workers, period, output_dir, connect_timeout, command_timeout}
-    symbols:  {SYMBOL: {groups_file, data_file, start_date, end_date, allow_uncovered}}
+               workers, period, output_dir, connect_timeout, command_timeout,
+               stop_timeout, charts, strict_data, env}
+    symbols:  {SYMBOL: {groups_file, allow_uncovered, allow_sample,
+                        in_sample: {data_file, start_date, end_date},
+                        control: {data_file, start_date, end_date}}}
     hosts:    {NAME: {address, symbol, range: "0:30", <any default as override>}}
 
-Paths in the file are relative to the file's directory; ``~`` means the local home.
-Remote paths (base_dir, and venv/output_dir relative to it) must be absolute.
+Local paths in the file are relative to the file's directory; ``~`` means the local
+home. On the host, ``base_dir`` is absolute and normalised (no ``..``, not ``/``);
+``venv`` and ``output_dir`` are relative to it, without ``..``. Types are strict
+(a boolean is ``true``/``false``, never the string ``"false"``), and every check
+happens before anything connects.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 import os
+import posixpath
 import re
 import shlex
 from dataclasses import dataclass, field
@@ -40,13 +48,19 @@ DEFAULT_KEYS: dict[str, Any] = {
     "output_dir": "output/{symbol}_{period}",
     "connect_timeout": 10,
     "command_timeout": 600,
+    "stop_timeout": 120,
     "charts": False,
+    "strict_data": True,
     "env": {},
 }
-SYMBOL_KEYS = {"groups_file", "data_file", "start_date", "end_date", "allow_uncovered"}
+PERIODS = ("in_sample", "control")
+SYMBOL_KEYS = {"groups_file", "allow_uncovered", "allow_sample", *PERIODS}
+PERIOD_KEYS = {"data_file", "start_date", "end_date"}
+MOVED_KEYS = ("data_file", "start_date", "end_date")  # symbol level before per-period blocks
 HOST_KEYS = {"address", "symbol", "range"} | set(DEFAULT_KEYS)
 TOP_KEYS = {"defaults", "symbols", "hosts"}
-PERIODS = ("in_sample", "control")
+# Top-level names under base_dir that farm steps own; an output_dir there would mix in.
+RESERVED_DIRS = ("code", "data", "requirements.txt", ".requirements.sha256")
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _RANGE = re.compile(r"^\s*(-?\d*)\s*:\s*(-?\d*)\s*$")
@@ -76,6 +90,8 @@ class Host:
     command_timeout: int
     charts: bool = False
     env: tuple[tuple[str, str], ...] = ()
+    stop_timeout: int = 120
+    strict_data: bool = True
 
     @property
     def range_slice(self) -> slice:
@@ -98,24 +114,35 @@ class Host:
 
 
 @dataclass(frozen=True)
+class PeriodSetup:
+    """One period of a symbol on the farm: its local data file and dates (None: the
+    runner's configured dates for the period)."""
+
+    data_file: Path | None = None
+    start_date: str | None = None
+    end_date: str | None = None
+
+
+@dataclass(frozen=True)
 class SymbolSetup:
-    """Per-symbol inputs: the groups file every host slices, optional data and dates."""
+    """Per-symbol inputs: the groups file every host slices, and per period the data
+    file and dates; ``allow_sample`` lets a period without a data file run on the
+    built-in sample data."""
 
     name: str
     groups_file: Path | None
-    data_file: Path | None  # may contain ``{period}``: see :meth:`data_path`
-    start_date: str | None
-    end_date: str | None
     allow_uncovered: bool
     n_groups: int | None
+    periods: dict[str, PeriodSetup] = field(default_factory=dict)
+    allow_sample: bool = False
+
+    def period(self, name: str) -> PeriodSetup:
+        """The ``in_sample`` or ``control`` block (empty when hosts.yaml has none)."""
+        return self.periods.get(name) or PeriodSetup()
 
     def data_path(self, period: str) -> Path | None:
-        """The local data file for ``period`` (``{period}`` in the name is replaced)."""
-        return (
-            None
-            if self.data_file is None
-            else Path(str(self.data_file).replace("{period}", period))
-        )
+        """The local data file for ``period``, if hosts.yaml names one."""
+        return self.period(period).data_file
 
 
 @dataclass(frozen=True)
@@ -180,10 +207,71 @@ def _check_unknown(raw: dict, known: set[str], where: str) -> None:
             )
 
 
-def _int(value: Any, where: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise HostsFileError(f"{where}: must be an integer >= {minimum}, got {value!r}")
+def _int(value: Any, where: str, minimum: int, maximum: int | None = None) -> int:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or value < minimum
+        or (maximum is not None and value > maximum)
+    ):
+        bounds = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
+        raise HostsFileError(f"{where}: must be an integer {bounds}, got {value!r}")
     return value
+
+
+def _bool(value: Any, where: str) -> bool:
+    """A real YAML boolean: ``"false"`` or ``"no"`` in quotes would read as true."""
+    if not isinstance(value, bool):
+        raise HostsFileError(f"{where}: must be true or false (unquoted), got {value!r}")
+    return value
+
+
+def _date(value: Any, where: str) -> str | None:
+    """``YYYY-MM-DD`` (a YAML date or a string) as text, checked before connecting."""
+    if value is None:
+        return None
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value.isoformat()
+    try:
+        if not isinstance(value, str) or len(value) != 10:
+            raise ValueError
+        return dt.date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise HostsFileError(f"{where}: must be a date YYYY-MM-DD, got {value!r}") from None
+
+
+def _plain(value: Any, where: str) -> str:
+    """A non-empty string without control characters (it goes into remote commands)."""
+    if not isinstance(value, str) or not value or any(ord(ch) < 32 for ch in value):
+        raise HostsFileError(
+            f"{where}: must be a non-empty string without control characters, got {value!r}"
+        )
+    return value
+
+
+def _base_dir(value: Any, where: str) -> str:
+    """Absolute, normalised, not ``/``: everything the farm writes or collects is under it."""
+    if not isinstance(value, str) or not value.startswith("/"):
+        raise HostsFileError(f"{where}: must be an absolute remote path, got {value!r}")
+    trimmed = _plain(value, where).rstrip("/") or "/"
+    if ".." in trimmed.split("/") or posixpath.normpath(trimmed) != trimmed:
+        raise HostsFileError(
+            f"{where}: must be a normalised absolute path (no '..', '.' or '//'), got {value!r}"
+        )
+    if trimmed == "/":
+        raise HostsFileError(f"{where}: must not be '/' (collect would fetch the whole disk)")
+    return trimmed
+
+
+def _relative(value: str, where: str, what: str) -> str:
+    """A path relative to base_dir, without ``..`` or ``.`` parts, not base_dir itself."""
+    parts = value.rstrip("/").split("/")
+    if value.startswith("/") or any(p in ("", ".", "..") for p in parts):
+        raise HostsFileError(
+            f"{where}: must be a path relative to base_dir without '..', '.' or '//' "
+            f"({what}), got {value!r}"
+        )
+    return value.rstrip("/")
 
 
 def _host(name: str, raw: Any, defaults: dict, base: Path, where: str) -> Host:
@@ -207,36 +295,46 @@ def _host(name: str, raw: Any, defaults: dict, base: Path, where: str) -> Host:
             raise HostsFileError(
                 f"{where}.address: not an IP address or host name: {address!r}"
             ) from None
-    base_dir = v["base_dir"]
-    if not isinstance(base_dir, str) or not base_dir.startswith("/"):
-        raise HostsFileError(f"{where}.base_dir: must be an absolute remote path, got {base_dir!r}")
+    base_dir = _base_dir(v["base_dir"], f"{where}.base_dir")
     for key in ("venv", "output_dir", "python"):
-        if not isinstance(v[key], str) or not v[key]:
-            raise HostsFileError(f"{where}.{key}: must be a non-empty string")
+        _plain(v[key], f"{where}.{key}")
+    venv = _relative(v["venv"], f"{where}.venv", "the virtualenv fab setup makes")
     try:
-        v["output_dir"].format(symbol="S", period="P")
+        outputs = {v["output_dir"].format(symbol=v["symbol"], period=p) for p in PERIODS}
     except (KeyError, IndexError, ValueError):
         raise HostsFileError(
             f"{where}.output_dir: only {{symbol}} and {{period}} may appear in braces, "
             f"got {v['output_dir']!r}"
         ) from None
+    for out in sorted(outputs):
+        top = _relative(out, f"{where}.output_dir", "collect downloads all of it").split("/")[0]
+        if top in (*RESERVED_DIRS, venv.split("/")[0]) or top.startswith(("code-", ".code-")):
+            raise HostsFileError(
+                f"{where}.output_dir: {out!r} is inside base_dir's {top!r}, which fab "
+                "setup/deploy own (collect would download it); choose e.g. output/{symbol}_{period}"
+            )
     if v["period"] not in PERIODS:
         raise HostsFileError(
             f"{where}.period: must be one of {', '.join(PERIODS)}, got {v['period']!r}"
         )
     start, stop = parse_range(v["range"], f"{where}.range")
-    env = v["env"] or {}
+    env = v["env"] if v["env"] is not None else {}
     if not isinstance(env, dict) or not all(
-        re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", str(k)) for k in env
+        isinstance(k, str) and re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", k) for k in env
     ):
         raise HostsFileError(f"{where}.env: must map variable names to values")
+    for key, val in env.items():
+        if isinstance(val, bool) or not isinstance(val, (str, int, float)) or "\0" in str(val):
+            raise HostsFileError(
+                f"{where}.env.{key}: must be a string or a number, got {val!r} (quote it)"
+            )
     known_hosts = (
         _local_path(v["known_hosts"], base, f"{where}.known_hosts") or base / "known_hosts"
     )
     return Host(
         name=name,
         address=address,
-        port=_int(v["port"], f"{where}.port", 1),
+        port=_int(v["port"], f"{where}.port", 1, 65535),
         user=None if v["user"] is None else str(v["user"]),
         identity_file=_local_path(v["identity_file"], base, f"{where}.identity_file"),
         known_hosts=known_hosts,
@@ -246,15 +344,31 @@ def _host(name: str, raw: Any, defaults: dict, base: Path, where: str) -> Host:
         stop=stop,
         base_dir=base_dir,
         python=v["python"],
-        venv=v["venv"],
+        venv=venv,
         workers=_int(v["workers"], f"{where}.workers", 1),
         period=v["period"],
-        output_dir=v["output_dir"],
+        output_dir=v["output_dir"].rstrip("/"),
         connect_timeout=_int(v["connect_timeout"], f"{where}.connect_timeout", 1),
         command_timeout=_int(v["command_timeout"], f"{where}.command_timeout", 1),
-        charts=bool(v["charts"]),
-        env=tuple((str(k), str(val)) for k, val in env.items()),
+        charts=_bool(v["charts"], f"{where}.charts"),
+        env=tuple((k, str(val)) for k, val in env.items()),
+        stop_timeout=_int(v["stop_timeout"], f"{where}.stop_timeout", 1),
+        strict_data=_bool(v["strict_data"], f"{where}.strict_data"),
     )
+
+
+def _period(raw: Any, base: Path, where: str) -> PeriodSetup:
+    """A symbol's ``in_sample`` / ``control`` block: data file and dates."""
+    if raw is None:
+        return PeriodSetup()
+    if not isinstance(raw, dict):
+        raise HostsFileError(f"{where}: must be a mapping with data_file, start_date, end_date")
+    _check_unknown(raw, PERIOD_KEYS, where)
+    start = _date(raw.get("start_date"), f"{where}.start_date")
+    end = _date(raw.get("end_date"), f"{where}.end_date")
+    if start and end and start > end:
+        raise HostsFileError(f"{where}: start_date {start} is after end_date {end}")
+    return PeriodSetup(_local_path(raw.get("data_file"), base, f"{where}.data_file"), start, end)
 
 
 def make_groups_command(path: Path, symbol: str, hosts: list[Host]) -> str:
@@ -287,8 +401,9 @@ def _count_groups(path: Path, symbol: str, where: str, hosts: list[Host]) -> int
         raise HostsFileError(f"{where}: {exc}") from None
 
 
-def _check_ranges(path: Path, hosts: list[Host], setup: SymbolSetup) -> list[str]:
-    """Ranges inside the groups file, no overlaps; returns notes about uncovered groups."""
+def _check_ranges(path: Path, hosts: list[Host], setup: SymbolSetup) -> None:
+    """Ranges inside the groups file, no group run twice, and (unless ``allow_uncovered``)
+    every group of the groups file run by some host."""
     n = setup.n_groups
     spans: list[tuple[int, float, Host]] = []
     for h in (h for h in hosts if h.symbol == setup.name):
@@ -319,16 +434,16 @@ def _check_ranges(path: Path, hosts: list[Host], setup: SymbolSetup) -> list[str
                 f"('{a.range_text}') at group index {lo_b}"
             )
     if n is None or setup.allow_uncovered:
-        return []
+        return
     covered = {i for lo, hi, _ in spans for i in range(lo, int(hi))}
     missing = [i for i in range(n) if i not in covered]
-    if not missing:
-        return []
-    return [
-        f"{path}: symbols.{setup.name}: groups {_spans(missing)} of {setup.groups_file} "
-        f"({n} entries) are run by no host; fix: e.g. {_even_ranges([h for _, _, h in spans], n)} "
-        f"(or allow_uncovered: true to silence)"
-    ]
+    if missing:
+        raise HostsFileError(
+            f"{path}: symbols.{setup.name}: groups {_spans(missing)} of {setup.groups_file} "
+            f"({n} entries) are run by no host; fix: e.g. "
+            f"{_even_ranges([h for _, _, h in spans], n)} "
+            f"(or allow_uncovered: true to run only part of the groups file)"
+        )
 
 
 def _even_ranges(hosts: list[Host], n: int) -> str:
@@ -386,6 +501,12 @@ def load_hosts(path: str | os.PathLike | None = None, *, need_groups: bool = Fal
         where = f"{file}: symbols.{name}"
         if not isinstance(s, dict):
             raise HostsFileError(f"{where}: must be a mapping")
+        for key in MOVED_KEYS:
+            if key in s:
+                raise HostsFileError(
+                    f"{where}.{key}: data files and dates are per period now: put it under "
+                    f"symbols.{name}.in_sample (and .control), e.g. in_sample: {{{key}: ...}}"
+                )
         _check_unknown(s, SYMBOL_KEYS, where)
         groups = _local_path(s.get("groups_file"), base, f"{where}.groups_file")
         if need_groups and groups is None:
@@ -400,13 +521,12 @@ def load_hosts(path: str | os.PathLike | None = None, *, need_groups: bool = Fal
         symbols[name] = SymbolSetup(
             name=name,
             groups_file=groups,
-            data_file=_local_path(s.get("data_file"), base, f"{where}.data_file"),
-            start_date=s.get("start_date"),
-            end_date=s.get("end_date"),
-            allow_uncovered=bool(s.get("allow_uncovered", False)),
+            allow_uncovered=_bool(s.get("allow_uncovered", False), f"{where}.allow_uncovered"),
             n_groups=n,
+            periods={p: _period(s.get(p), base, f"{where}.{p}") for p in PERIODS},
+            allow_sample=_bool(s.get("allow_sample", False), f"{where}.allow_sample"),
         )
-        notes += _check_ranges(file, hosts, symbols[name])
+        _check_ranges(file, hosts, symbols[name])
     for name in symbols_raw:
         if name not in symbols:
             notes.append(f"{file}: symbols.{name}: no host runs it")

@@ -12,15 +12,18 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shlex
 import tarfile
+import tempfile
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from farm.errors import NotReadyError, RunnerBusyError, TransferStalledError
+from backtest.runner.host_tools import DEPLOY_RECORD
+from farm.errors import FarmError, NotReadyError, RunnerBusyError, TransferStalledError
 from farm.hosts import Host, SymbolSetup, remote_join
 
 q = shlex.quote
@@ -29,6 +32,8 @@ CODE_PARTS = ("backtest", "strategies", "requirements.txt", "ibsweep.yaml")
 EXCLUDE_DIRS = {"__pycache__", "output", ".pytest_cache"}
 RUNNER_IMPORTS = ("numpy", "pandas", "pyarrow", "yaml", "numba", "matplotlib")
 MIN_PYTHON = (3, 11)
+ENV_FILE = "runner.env"
+_FILE_PART = re.compile(r"[A-Za-z0-9_.-]{1,255}")
 
 
 class Remote(Protocol):
@@ -270,7 +275,10 @@ def push_if_changed(c: Remote, host: Host, local: Path, remote: str) -> bool:
 
 
 def runner_command(host: Host, setup_: SymbolSetup, run_dir: str, data_remote: str | None) -> str:
-    """The runner's command line, every value quoted."""
+    """The runner's command line, every value quoted: the period's data file and dates,
+    ``--strict-data`` unless hosts.yaml says ``strict_data: false``, and no environment
+    values (those go through :func:`put_env_file`, never a command line)."""
+    period = setup_.period(host.period)
     args = [
         host.remote_venv + "/bin/python",
         "-m",
@@ -286,25 +294,69 @@ def runner_command(host: Host, setup_: SymbolSetup, run_dir: str, data_remote: s
     ]
     if data_remote:
         args += ["--data-file", data_remote]
-    if setup_.start_date:
-        args += ["--start-date", str(setup_.start_date)]
-    if setup_.end_date:
-        args += ["--end-date", str(setup_.end_date)]
+    if period.start_date:
+        args += ["--start-date", period.start_date]
+    if period.end_date:
+        args += ["--end-date", period.end_date]
     if not host.charts:
         args.append("--skip-charts")
-    env = ["env"] + [f"{k}={v}" for k, v in host.env] if host.env else []
-    return " ".join(q(a) for a in env + args)
+    if host.strict_data:
+        args.append("--strict-data")
+    return " ".join(q(a) for a in args)
 
 
-def start_runner(c: Remote, host: Host, run_dir: str, command: str) -> int | None:
+def put_text(
+    c: Remote, host: Host, text: str, remote: str, shown: str | None = None, private: bool = False
+) -> None:
+    """Upload ``text`` as the file ``remote``. ``private``: the remote file is created
+    with mode 600 before any byte is written into it. ``shown`` is what --dry-run
+    prints instead of the content's temporary file."""
+    if isinstance(c, DryRun):
+        c.plan.append(f"put  {shown or 'generated file'} -> {remote}")
+        return
+    if private:
+        _run(c, host, f"rm -f {q(remote)} && (umask 077 && : > {q(remote)})")
+    fd, name = tempfile.mkstemp(prefix="ibsweep-", suffix=".txt")  # mode 600
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        put(c, host, name, remote)
+    finally:
+        os.unlink(name)
+
+
+def env_file_path(run_dir: str) -> str:
+    """The runner's environment file (hosts.yaml ``env``); the launcher deletes it."""
+    return remote_join(run_dir, ENV_FILE)
+
+
+def put_env_file(c: Remote, host: Host, run_dir: str) -> str | None:
+    """hosts.yaml ``env`` as a mode-600 file of ``export NAME='value'`` lines that the
+    launcher reads and deletes, so that no value is ever on a command line (``ps``);
+    --dry-run shows the names only. None when there is no ``env``."""
+    if not host.env:
+        return None
+    remote = env_file_path(run_dir)
+    text = "".join(f"export {k}={q(v)}\n" for k, v in host.env)
+    masked = ", ".join(f"{k}=***" for k, _ in host.env)
+    put_text(c, host, text, remote, shown=f"(environment: {masked})", private=True)
+    return remote
+
+
+def start_runner(
+    c: Remote, host: Host, run_dir: str, command: str, env_file: str | None = None
+) -> int | None:
     """Start the runner detached (nohup, all streams redirected, no pty); returns its pid.
 
     A small ``sh`` wrapper records the runner's exit code in ``runner.exit`` so that
     status can tell finished from dead; ``runner.pid`` is the runner itself, so that
-    ``fab stop`` signals it and not the wrapper.
+    ``fab stop`` signals it and not the wrapper. ``env_file`` (see
+    :func:`put_env_file`) is read by the wrapper and deleted before the runner starts.
     """
     pid_file, exit_file = remote_join(run_dir, "runner.pid"), remote_join(run_dir, "runner.exit")
     inner = f"{command} & echo $! > {q(pid_file)}; wait $!; echo $? > {q(exit_file)}"
+    if env_file is not None:
+        inner = f". {q(env_file)}; rm -f {q(env_file)}; {inner}"
     code = remote_join(host.base_dir, "code")
     log = remote_join(run_dir, "runner.out")
     cmd = (
@@ -315,13 +367,20 @@ def start_runner(c: Remote, host: Host, run_dir: str, command: str) -> int | Non
     )
     res = _run(c, host, cmd)
     text = (res.stdout or "").strip()
+    if not text.isdigit() and not isinstance(c, DryRun):
+        raise FarmError(
+            host.name, f"the runner did not start (no pid in {pid_file})", f"read {log} on the host"
+        )
     return int(text) if text.isdigit() else None
 
 
-def stop_runner(c: Remote, host: Host, status: dict, wait_s: int = 120) -> str:
-    """SIGTERM the newest run's runner (it saves what finished) and wait until it exits."""
+def stop_runner(c: Remote, host: Host, status: dict) -> str:
+    """SIGTERM the newest run's runner (it saves what finished) and wait ``stop_timeout``
+    seconds until it exits; a runner still alive then (SIGSTOPped, or deep in a long
+    group) is an error, never reported as stopped."""
     if status.get("state") != "running":
         return f"not running ({status.get('state')})"
+    wait_s = host.stop_timeout
     run, pid = status["run"], int(status["pid"])
     marker, exit_file = remote_join(run, "stop.requested"), remote_join(run, "runner.exit")
     cmd = (
@@ -333,7 +392,13 @@ def stop_runner(c: Remote, host: Host, status: dict, wait_s: int = 120) -> str:
     res = _run(c, host, cmd, timeout=wait_s + 30)
     code = (res.stdout or "").strip()
     if code == "timeout":
-        return f"pid {pid} still running after {wait_s}s"
+        raise RunnerBusyError(
+            host.name,
+            f"the runner (pid {pid}) did not stop within {wait_s}s of SIGTERM "
+            "(stopped with SIGSTOP, or still inside a long group)",
+            f"fab status --host {host.name}; on the host: kill -CONT {pid} (if stopped) or wait, "
+            f"or raise stop_timeout in hosts.yaml; then fab stop --host {host.name} again",
+        )
     return f"stopped pid {pid} (exit {code})"
 
 
@@ -362,15 +427,27 @@ def deploy(
                 f"fab status / fab stop --host {host.name}, "
                 f"or fab deploy --restart --host {host.name}",
             )
-        stop_runner(c, host, status)
+        try:
+            stop_runner(c, host, status)
+        except RunnerBusyError as exc:  # starting now would be refused by its lock
+            raise RunnerBusyError(host.name, exc.cause + "; not restarted", exc.fix) from None
     push_code(c, host, archive)
     target = run_dir or host.remote_out
-    _run(c, host, f"mkdir -p {q(target)} {q(remote_join(host.base_dir, 'data'))}")
-    data_remote = None
+    data_dir = remote_join(host.base_dir, f"data/{host.period}")
+    _run(c, host, f"mkdir -p {q(target)} {q(data_dir)}")
+    data_remote, data_sha = None, None
     data_local = setup_.data_path(host.period)
     if data_local is not None:
-        data_remote = remote_join(host.base_dir, f"data/{data_local.name}")
+        data_remote, data_sha = remote_join(data_dir, data_local.name), sha256_file(data_local)
         push_if_changed(c, host, data_local, data_remote)
+    source = "file" if data_remote else "sample"
+    record = {
+        "period": host.period,
+        "code_id": archive.code_id,
+        "data": {"source": source, "path": data_remote, "checksum": data_sha},
+    }
+    shown = f"(deploy record: data {source}, code {archive.code_id})"
+    put_text(c, host, json.dumps(record) + "\n", remote_join(target, DEPLOY_RECORD), shown)
     filtered = remote_join(target, "groups_filtered.json")
     if groups is not None:
         put(c, host, groups, filtered)
@@ -386,7 +463,9 @@ def deploy(
             "-m backtest.runner.host_tools filter "
             f"--groups {q(full)} --range {q(host.range_text)} --out {q(filtered)}",
         )
-    pid = start_runner(c, host, target, runner_command(host, setup_, target, data_remote))
+    env_file = put_env_file(c, host, target)
+    command = runner_command(host, setup_, target, data_remote)
+    pid = start_runner(c, host, target, command, env_file)
     return f"started pid {pid} in {target}"
 
 
@@ -416,18 +495,34 @@ def tail_log(c: Remote, host: Host, lines: int, follow: bool) -> None:
 
 
 def list_remote_files(c: Remote, host: Host) -> list[tuple[str, int, int]]:
-    """(relative path, size, mtime) of every file under the host's output directory."""
+    """(relative path, size, mtime) of every file under the host's output directory.
+
+    The listing is NUL-separated: a file name may hold any byte but NUL and ``/``
+    (a newline too), and nothing in it can shift the fields.
+    """
     out = host.remote_out
     res = _run(
         c,
         host,
-        f"if [ -d {q(out)} ]; then cd {q(out)} && find . -type f -printf '%P\\t%s\\t%T@\\n'; fi",
+        f"if [ -d {q(out)} ]; then cd {q(out)} && find . -type f -printf '%P\\0%s\\0%T@\\0'; fi",
     )
+    fields = (res.stdout or "").split("\0")
     files = []
-    for line in (res.stdout or "").splitlines():
-        rel, size, mtime = line.rsplit("\t", 2)
-        files.append((rel, int(size), int(float(mtime))))
+    for rel, size, mtime in zip(fields[0::3], fields[1::3], fields[2::3]):
+        try:
+            files.append((rel, int(size), int(float(mtime))))
+        except ValueError:  # only a tampered find prints such fields
+            files.append((rel, -1, 0))
     return files
+
+
+def collectable(rel: str) -> bool:
+    """A name the runner or fab writes: ``/``-separated parts of letters, digits, ``_ . -``
+    (group ids follow that rule), never ``.`` or ``..``, and not the environment file."""
+    parts = rel.split("/")
+    return all(_FILE_PART.fullmatch(p) and p not in (".", "..") for p in parts) and (
+        parts[-1] != ENV_FILE
+    )
 
 
 def check_parses(path: Path) -> None:
@@ -453,15 +548,26 @@ def check_parses(path: Path) -> None:
 
 
 def download(c: Remote, host: Host, local_dir: Path) -> dict:
-    """Fetch the output directory file by file, skipping files already here and unchanged."""
-    fetched, skipped, bad = [], [], []
-    for rel, size, mtime in list_remote_files(c, host):
-        if rel.endswith(".tmp") or "/.tmp" in rel or rel.startswith(".tmp"):
+    """Fetch the output directory file by file, skipping files already here and unchanged.
+
+    Only :func:`collectable` names are fetched (the others are listed as ``ignored``),
+    and only to paths that resolve inside ``local_dir``: a host cannot write anywhere
+    else on this machine, whatever its listing says.
+    """
+    fetched, skipped, bad, ignored = [], [], [], []
+    root = local_dir.resolve()
+    listing = list_remote_files(c, host)
+    _drop_stale_manifests(local_dir, {rel for rel, _, _ in listing})
+    for rel, size, mtime in listing:
+        if rel.endswith(".tmp"):  # an atomic write in progress: the next collect gets it
             continue
-        if rel.startswith("/") or ".." in Path(rel).parts:  # only a tampered host lists such names
-            bad.append(f"{rel}: refused, outside the output directory")
+        if not collectable(rel) or size < 0:
+            ignored.append(rel)
             continue
         local = local_dir / rel
+        if not local.resolve().is_relative_to(root):
+            bad.append(f"{rel}: refused, it resolves outside {root}")
+            continue
         if local.exists() and local.stat().st_size == size and int(local.stat().st_mtime) == mtime:
             skipped.append(rel)
             continue
@@ -473,7 +579,18 @@ def download(c: Remote, host: Host, local_dir: Path) -> dict:
             check_parses(local)
         except (ValueError, UnicodeDecodeError, OSError) as exc:
             bad.append(f"{rel}: {exc}")
-    return {"fetched": fetched, "skipped": skipped, "bad": bad}
+    return {"fetched": fetched, "skipped": skipped, "bad": bad, "ignored": ignored}
+
+
+def _drop_stale_manifests(local_dir: Path, remote: set[str]) -> None:
+    """Remove the copy's result manifests that the host no longer has: the host is
+    rewriting (or failed to write) those results, and an old manifest here must not
+    commit a mix of old and new files (backtest.runner.outputs.commit_problem)."""
+    if not local_dir.is_dir():
+        return
+    for manifest in local_dir.rglob("results_manifest_*.json"):
+        if manifest.relative_to(local_dir).as_posix() not in remote:
+            manifest.unlink()
 
 
 def split_evenly(items: list, parts: int) -> list[list]:

@@ -60,7 +60,14 @@ def backtest(
     max_combinations=None,
 ):
     """Run every group of a groups file in parallel (what run_parallel_backtest runs); resumable."""
-    from backtest.runner.main import RunOptions, input_errors, run_backtest, sample_notice
+    from backtest.runner.main import (
+        CRASHED,
+        RunCrashed,
+        RunOptions,
+        input_errors,
+        run_backtest,
+        sample_notice,
+    )
 
     options = RunOptions(
         groups_file=groups_file,
@@ -88,6 +95,8 @@ def backtest(
         report = run_backtest(options)
     except input_errors() as exc:
         raise Exit(f"error: {' '.join(str(exc).split())}", code=2) from None
+    except RunCrashed as exc:
+        raise Exit(f"error: {exc}", code=CRASHED) from None
     print(f"results: {report.output_dir}")
     print(f"summary: {report.files['summary']}")
     if report.top:

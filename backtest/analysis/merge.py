@@ -6,6 +6,12 @@ refused; an ``ok`` record wins over a ``failed`` one. Directories whose runs
 differ in data checksum, code version, period, dates or risk settings are
 refused unless ``force``. Rankings are recomputed by writing through
 :func:`backtest.runner.outputs.write_results`, the one writer of result files.
+
+Only committed results are read (:func:`backtest.runner.outputs.read_results`:
+a run that stopped before committing is read from its checkpoint), and every
+record is checked first: results may come from another machine, and nothing in
+them decides where a file is written (chart paths are checked to stay inside
+the output directory).
 """
 
 from __future__ import annotations
@@ -39,11 +45,22 @@ class MergeError(ValueError):
 
 
 def result_symbols(directory: Path) -> list[str]:
-    """Symbols with a ``results_full_{SYMBOL}.json`` in ``directory`` (sorted)."""
-    return sorted(
+    """Symbols with a ``results_full_{SYMBOL}.json`` in ``directory``, or the symbol of
+    its checkpoint (a run that stopped before writing results), sorted."""
+    from backtest.runner.checkpoint import CHECKPOINT_FILE, ResumeError, read_checkpoint
+
+    found = {
         p.name[len(RESULTS_PREFIX) : -len(".json")]
         for p in Path(directory).glob(f"{RESULTS_PREFIX}*.json")
-    )
+    }
+    if (Path(directory) / CHECKPOINT_FILE).exists():
+        try:
+            header, _ = read_checkpoint(Path(directory) / CHECKPOINT_FILE)
+        except (OSError, ResumeError):
+            header = {}
+        if isinstance(header.get("symbol"), str):
+            found.add(header["symbol"])
+    return sorted(found)
 
 
 def detect_symbol(dirs: list[Path], symbol: str | None = None) -> str:
@@ -144,12 +161,20 @@ class MergeReport:
                 lines.append(f"{self.symbol}: {label} ({len(ids)}): {', '.join(ids)}")
         return lines
 
-    def rerun_groups(self, path: Path | None = None, output_dir: Path | None = None) -> str | None:
+    def rerun_groups(
+        self,
+        path: Path | None = None,
+        output_dir: Path | None = None,
+        data_file: str | None = None,
+    ) -> str | None:
         """Write the missing and failed groups to a groups file; the command to run them.
 
         ``path`` defaults to ``OUTPUT/rerun_groups_{SYMBOL}.json`` and the
         re-run's results to ``OUTPUT_rerun``; merge that directory in
-        afterwards. None when nothing is left to run.
+        afterwards. ``data_file`` is the ``--data-file`` of the command (default:
+        the merged runs' own; ``""``: none, i.e. the period's configured file or
+        sample data): runs made elsewhere (``fab collect``) name files of
+        another machine. None when nothing is left to run.
         """
         from backtest.runner.groups import write_groups_file
 
@@ -165,7 +190,9 @@ class MergeReport:
         path = Path(path or self.output_dir / f"rerun_groups_{self.symbol}.json")
         write_groups_file(path, self.symbol, [self.raw_groups[g] for g in ids])
         out = Path(output_dir or self.output_dir.with_name(self.output_dir.name + "_rerun"))
-        meta = self.metadata
+        meta = dict(self.metadata)
+        if data_file is not None:
+            meta["data_file"] = data_file
         cmd = [
             "python",
             "-m",
@@ -194,10 +221,18 @@ class MergeReport:
         return shlex.join(cmd)
 
 
+def _agreeing(meta: dict[str, Any], key: str) -> Any:
+    """``meta[key]``; the data checksum also where the data provenance block keeps it."""
+    data = meta["data"] if isinstance(meta.get("data"), dict) else {}
+    if key == "data_checksum":
+        return meta.get(key) or data.get("checksum")
+    return meta.get(key)
+
+
 def _check_metadata(metas: list[tuple[Path, dict[str, Any]]], force: bool) -> list[str]:
     problems = []
     for key in MUST_AGREE:
-        values = {json.dumps(m.get(key), sort_keys=True): d for d, m in metas}
+        values = {json.dumps(_agreeing(m, key), sort_keys=True): d for d, m in metas}
         if len(values) > 1:
             listed = "; ".join(f"{d}: {v}" for v, d in values.items())
             problems.append(f"different {key} ({listed})")
@@ -259,9 +294,10 @@ def merge_dirs(
     duplicates = 0
     raw_groups: dict[str, dict[str, Any]] = {}
     for directory, results in runs:
-        raw_groups.update(
-            {k: v for k, v in _failed_raw(directory, symbol).items() if k not in raw_groups}
-        )
+        if "recovered_from_checkpoint" not in results["metadata"]:  # committed with its results
+            raw_groups.update(
+                {k: v for k, v in _failed_raw(directory, symbol).items() if k not in raw_groups}
+            )
         for record in results.get("groups") or []:
             gid = record.get("group_id")
             if gid not in chosen:
@@ -328,10 +364,13 @@ def _copy_charts(sources: list[tuple[Path, str]], output_dir: Path) -> None:
         return
     from backtest.runner.charts import CHART_KINDS, chart_path
 
+    charts = (output_dir / "charts").resolve()
     for directory, gid in sources:
         for kind in CHART_KINDS:
             png = chart_path(directory / "charts", gid, kind)
-            if png.exists():
-                target = chart_path(output_dir / "charts", gid, kind)
-                target.parent.mkdir(parents=True, exist_ok=True)
+            target = chart_path(output_dir / "charts", gid, kind)
+            if target.resolve().parent != charts:  # ids are checked; this is the last guard
+                raise MergeError(f"group {gid!r}: its chart would land outside {charts}")
+            if png.is_file():
+                charts.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(png, target)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import os
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,8 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import StrMethodFormatter
+
+from backtest.core.atomic import atomic_write
 
 CHART_KINDS = ("equity", "heatmap")
 SIZE_IN = (12.0, 7.0)
@@ -63,12 +66,17 @@ def params_text(params: dict[str, Any], width: int = 180) -> str:
 
 
 def _save(fig: Figure, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
+    """Draw ``fig`` into ``path`` through :func:`backtest.core.atomic.atomic_write`: a
+    ``tempfile`` name in the target folder (no fixed, guessable name), opened with
+    ``O_NOFOLLOW`` so that a symlink planted there is never written through."""
     FigureCanvasAgg(fig)
-    fig.savefig(tmp, format="png", dpi=DPI)
-    tmp.replace(path)
-    return path
+
+    def draw(tmp: Path) -> None:
+        fd = os.open(tmp, os.O_WRONLY | os.O_TRUNC | os.O_NOFOLLOW)
+        with os.fdopen(fd, "wb") as handle:
+            fig.savefig(handle, format="png", dpi=DPI)
+
+    return atomic_write(path, draw)
 
 
 def equity_chart(

@@ -4,11 +4,13 @@
     python -m backtest.runner.host_tools status --dir OUT
 
 ``status`` prints one JSON object: the runner's state (running; finished, exit 0 or 1
-= some groups failed; stopped by fab stop; refused, exit 2 = bad input; dead; not
-started), groups done/total, last finished group, ETA, failed groups so far, load
+= some groups failed; stopped by fab stop; refused, exit 2 = bad input; crashed,
+exit 3 = the run itself failed; dead; not started), groups done/total, last finished
+group, ETA, failed groups so far, the data the run uses (source, checksum), load
 average and free memory, and whether the kernel log shows an OOM kill.
 Run files (written by fab deploy): ``runner.pid``, ``runner.exit``, ``runner.out``,
-``stop.requested``, ``groups_filtered.json``; a retry runs in ``OUT/retry-N``.
+``stop.requested``, ``groups_filtered.json``, ``farm_deploy.json``; a retry runs in
+``OUT/retry-N``.
 """
 
 from __future__ import annotations
@@ -21,12 +23,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+from backtest.runner.exit_codes import ALL_OK, BAD_INPUT, CRASHED, GROUPS_FAILED
+
 PROGRESS = re.compile(r"\[(\d+)/(\d+)\]\s+(\S+?):\s*(.*)$")
 ETA = re.compile(r"ETA:\s*([\d.]+)\s*(min|s|h)")
 OOM = re.compile(r"(out of memory|oom-kill|killed process)", re.IGNORECASE)
 RUNNER_MODULE = "run_parallel_backtest"
-FINISHED_EXITS = (0, 1)  # the runner's codes: 0 all groups ok, 1 some groups failed
-REFUSED_EXIT = 2  # bad input: nothing ran
+FINISHED_EXITS = (ALL_OK, GROUPS_FAILED)
+DEPLOY_RECORD = "farm_deploy.json"  # fab deploy: the data file (or sample) and its checksum
+_MANIFESTS = "results_manifest_*.json"  # backtest.runner.outputs.manifest_path
 
 
 def parse_range(text: str) -> tuple[int | None, int | None]:
@@ -134,6 +139,56 @@ def progress(run: Path) -> dict:
     return {"done_ids": done, "last_group": last, "eta_min": eta_min}
 
 
+def committed(run: Path) -> bool:
+    """The run committed its result files (a manifest that matches them): only then did
+    it finish; exit code 0 or 1 alone may come from a crash outside the runner's edge."""
+    from backtest.runner.outputs import commit_problem
+
+    symbols = [p.name[len("results_manifest_") : -len(".json")] for p in run.glob(_MANIFESTS)]
+    return bool(symbols) and all(commit_problem(run, s) is None for s in symbols)
+
+
+def _json(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _header(run: Path) -> dict:
+    """The checkpoint's first line (the runner's header), if readable."""
+    try:
+        with open(run / "checkpoint.jsonl", encoding="utf-8") as handle:
+            first = json.loads(handle.readline())
+    except (OSError, ValueError):
+        return {}
+    return first if isinstance(first, dict) and first.get("kind") == "header" else {}
+
+
+def run_data(run: Path) -> dict:
+    """The data a run uses: ``source`` (file or sample), ``checksum``, ``path``.
+
+    The runner's own word wins: its results' ``metadata.data``, else its checkpoint
+    header's ``data_checksum``; before the runner wrote either, what fab deploy gave it
+    (``farm_deploy.json``). Read on the host by ``status`` and locally by ``fab collect``.
+    """
+    data: dict[str, str | None] = {"source": None, "checksum": None, "path": None}
+    deployed = _json(run / DEPLOY_RECORD).get("data")
+    if isinstance(deployed, dict):
+        data.update({k: deployed.get(k) for k in data})
+    checksum = _header(run).get("data_checksum")
+    if isinstance(checksum, str):
+        data["checksum"] = checksum
+    for manifest in sorted(run.glob(_MANIFESTS)):
+        symbol = manifest.name[len("results_manifest_") : -len(".json")]
+        meta = _json(run / f"results_full_{symbol}.json").get("metadata")
+        reported = meta.get("data") if isinstance(meta, dict) else None
+        if isinstance(reported, dict):
+            data.update({k: reported[k] for k in data if isinstance(reported.get(k), str)})
+    return data
+
+
 def kernel_oom(pid: int | None) -> bool | None:
     """Whether the kernel log shows an OOM kill (of ``pid`` if given); None if unreadable."""
     for cmd in (["dmesg"], ["journalctl", "-k", "--no-pager", "-q", "-n", "2000"]):
@@ -178,12 +233,14 @@ def status(out: Path) -> dict:
         state = "not started"
     elif pid_alive(pid):
         state = "running"
-    elif exit_code in FINISHED_EXITS:
+    elif exit_code in FINISHED_EXITS and committed(run):
         state = "finished"
     elif (run / "stop.requested").exists():
         state = "stopped"
-    elif exit_code == REFUSED_EXIT:
+    elif exit_code == BAD_INPUT:
         state = "refused"
+    elif exit_code == CRASHED or exit_code in FINISHED_EXITS:
+        state = "crashed"  # 3, or Python's 1 for an error before the runner's edge
     else:
         state = "dead"
     info = {
@@ -192,7 +249,7 @@ def status(out: Path) -> dict:
         "state": state,
         "pid": pid,
         "exit": exit_code,
-        "error": last_line(run / "runner.out") if state == "refused" else None,
+        "error": last_line(run / "runner.out") if state in ("refused", "crashed") else None,
         "done": len(done),
         "total": len(ids),
         "failed": failed,
@@ -200,6 +257,7 @@ def status(out: Path) -> dict:
         "eta_min": prog["eta_min"] if state == "running" else None,
         "log": str(run / "run.log") if (run / "run.log").exists() else str(run / "runner.out"),
         "oom": kernel_oom(pid) if state == "dead" else None,
+        "data": run_data(run),
     }
     info.update(machine())
     return info

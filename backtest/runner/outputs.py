@@ -1,16 +1,22 @@
-"""The io-contract files of a run, written atomically.
+"""The io-contract files of a run, written atomically and committed as one unit.
 
 Every file is first written to a temporary file in the same directory and then
 moved over the old one with ``os.replace``: an interrupted writer (Ctrl-C,
 SIGKILL, a full disk) leaves either the old file or the new one, never half of
-one. :func:`write_results` is a pure function of its inputs, so the runner, a
-resumed run and ``backtest.analysis.merge`` all produce the same files from the same
-groups.
+one. The files of one run are one unit: :func:`write_results` removes the
+manifest ``results_manifest_{SYMBOL}.json`` first, writes the four files, and
+writes the manifest (each file's size and sha256) last. Results are
+*committed* when the manifest is there and every file matches it;
+:func:`read_results` trusts only committed results and otherwise falls back to
+the run's checkpoint. :func:`write_results` is a pure function of its inputs, so
+the runner, a resumed run and ``backtest.analysis.merge`` all produce the same
+files from the same groups.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import math
@@ -19,9 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from backtest.core.atomic import atomic_write, atomic_write_text
+from backtest.runner.checkpoint import CHECKPOINT_FILE, ResumeError, read_checkpoint
 from backtest.strategy.params import PARAM_NAMES
 
 FORMAT_VERSION = 1
+MANIFEST_VERSION = 1
 # The summary's leading metric columns (io-contract.md); other metrics follow.
 LEAD_METRICS = ("total_r", "sharpe", "trades", "winrate", "profit_factor", "max_dd_r")
 
@@ -39,6 +47,19 @@ def result_paths(out_dir: Path, symbol: str) -> dict[str, Path]:
         "full": out_dir / f"results_full_{symbol}.json",
         "failed": out_dir / f"failed_groups_{symbol}.json",
     }
+
+
+def manifest_path(out_dir: Path, symbol: str) -> Path:
+    """``results_manifest_{symbol}.json``: written last, it commits the result files."""
+    return Path(out_dir) / f"results_manifest_{symbol}.json"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 # CSV rounding of the results tables (docs/ANALYSIS.md, "CSV rounding"): R and money
@@ -139,6 +160,8 @@ def write_results(
 
     paths = result_paths(Path(out_dir), symbol)
     Path(out_dir).mkdir(parents=True, exist_ok=True)
+    manifest = manifest_path(Path(out_dir), symbol)
+    manifest.unlink(missing_ok=True)  # from here until the end: not committed
     ok = [g for g in groups if g.get("status") == "ok"]
     metric_cols, param_cols = table_columns(ok)
 
@@ -158,22 +181,139 @@ def write_results(
     atomic_write_text(paths["full"], json.dumps(full, allow_nan=False) + "\n")
 
     atomic_write(paths["failed"], lambda tmp: write_groups_file(tmp, symbol, failed_raw_groups))
+    files = {
+        kind: {"name": path.name, "size": path.stat().st_size, "sha256": _sha256(path)}
+        for kind, path in paths.items()
+    }
+    atomic_write_text(
+        manifest,
+        json.dumps({"manifest_version": MANIFEST_VERSION, "symbol": symbol, "files": files}) + "\n",
+    )
     return paths
 
 
-def read_results(out_dir: Path, symbol: str) -> dict[str, Any]:
-    """The ``results_full_{symbol}.json`` of ``out_dir``: ``{"metadata", "groups"}``."""
-    path = result_paths(Path(out_dir), symbol)["full"]
+def commit_problem(out_dir: Path, symbol: str) -> str | None:
+    """Why the result files of ``symbol`` in ``out_dir`` are not committed; None when
+    they are (the manifest exists and every file it lists has its size and sha256)."""
+    manifest = manifest_path(Path(out_dir), symbol)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        listed = json.loads(manifest.read_text(encoding="utf-8"))["files"]
+        expected = {kind: path.name for kind, path in result_paths(Path(out_dir), symbol).items()}
+        names = {k: v.get("name") for k, v in listed.items()} if isinstance(listed, dict) else {}
+        if names != expected:
+            return f"{manifest.name} does not list the result files"
     except FileNotFoundError:
-        raise ResultsError(f"{path}: results file not found") from None
-    except (OSError, ValueError) as exc:
-        raise ResultsError(f"{path}: not a readable results file: {exc}") from None
+        return f"no {manifest.name} (the writer stopped before the end, or nothing was written)"
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return f"{manifest.name} is not readable"
+    for entry in listed.values():
+        path = Path(out_dir) / entry["name"]
+        try:
+            if path.stat().st_size != entry.get("size") or _sha256(path) != entry.get("sha256"):
+                return f"{path.name} is not the file the manifest commits"
+        except OSError:
+            return f"{path.name} is missing"
+    return None
+
+
+def _finite_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check_group(group: Any, where: str) -> str:
+    """The group's id after checking the record's shape; ResultsError on the first problem."""
+    from backtest.runner.groups import GROUP_ID
+
+    if not isinstance(group, dict):
+        raise ResultsError(f"{where}: a group record is not an object")
+    gid = group.get("group_id")
+    if not isinstance(gid, str) or not GROUP_ID.fullmatch(gid):
+        raise ResultsError(f"{where}: group_id {str(gid)[:120]!r} breaks the group id rule")
+    where = f"{where}: group {gid}"
+    status = group.get("status")
+    if status == "failed":
+        return gid
+    if status != "ok":
+        raise ResultsError(f"{where}: status {status!r} is neither 'ok' nor 'failed'")
+    combos = group.get("combos")
+    if not isinstance(combos, list) or not combos:
+        raise ResultsError(f"{where}: an ok group needs a non-empty 'combos' list")
+    for n, combo in enumerate(combos):
+        metrics = combo.get("metrics") if isinstance(combo, dict) else None
+        if not isinstance(metrics, dict) or not isinstance(combo.get("params"), dict):
+            raise ResultsError(f"{where}: combos[{n}] needs 'params' and 'metrics' objects")
+        total = metrics.get("total_r")
+        if not _finite_number(total):
+            raise ResultsError(f"{where}: combos[{n}].metrics.total_r {total!r} is not a number")
+    best = group.get("best")
+    if isinstance(best, bool) or not isinstance(best, int) or not 0 <= best < len(combos):
+        raise ResultsError(f"{where}: best {best!r} is not an index of its {len(combos)} combos")
+    return gid
+
+
+def check_results(data: Any, where: str, symbol: str) -> dict[str, Any]:
+    """``data`` if it is a results document of ``symbol`` whose every group record has
+    the io-contract shape (ids by the group id rule, once each; an ok group's ``best``
+    indexes its combos; numeric ``total_r``); else ResultsError naming the problem.
+
+    Results may come from another machine (``fab collect``): nothing in them is
+    trusted before this check."""
     if (
         not isinstance(data, dict)
         or not isinstance(data.get("groups"), list)
         or not isinstance(data.get("metadata"), dict)
     ):
-        raise ResultsError(f"{path}: expected an object with 'metadata' and 'groups'")
+        raise ResultsError(f"{where}: expected an object with 'metadata' and 'groups'")
+    if data["metadata"].get("symbol", symbol) != symbol:
+        named = data["metadata"]["symbol"]
+        raise ResultsError(f"{where}: metadata.symbol is {named!r}, not {symbol}")
+    seen: set[str] = set()
+    for group in data["groups"]:
+        gid = _check_group(group, where)
+        if gid in seen:
+            raise ResultsError(f"{where}: group {gid} appears twice")
+        seen.add(gid)
     return data
+
+
+def results_from_checkpoint(out_dir: Path, symbol: str) -> dict[str, Any]:
+    """``{"metadata", "groups"}`` of the groups finished in ``out_dir``'s checkpoint
+    (header order), for a run that did not commit its result files."""
+    path = Path(out_dir) / CHECKPOINT_FILE
+    try:
+        header, records = read_checkpoint(path)
+    except (OSError, ResumeError) as exc:
+        raise ResultsError(f"{path}: {exc}") from None
+    settings = header["settings"] if isinstance(header.get("settings"), dict) else {}
+    metadata = {
+        "format_version": FORMAT_VERSION,
+        **{k: header.get(k) for k in ("symbol", "period", "start_date", "end_date")},
+        **{k: header.get(k) for k in ("data_checksum", "data", "code_version") if k in header},
+        **settings,
+        "recovered_from_checkpoint": str(path),
+    }
+    metadata["symbol"] = metadata["symbol"] or symbol
+    order = [g for g in header.get("group_ids") or [] if g in records]
+    order += [g for g in records if g not in set(order)]
+    groups = [records[g] for g in order]
+    return check_results({"metadata": metadata, "groups": groups}, str(path), symbol)
+
+
+def read_results(out_dir: Path, symbol: str, checkpoint_fallback: bool = True) -> dict[str, Any]:
+    """The committed results of ``symbol`` in ``out_dir``: ``{"metadata", "groups"}``,
+    checked by :func:`check_results`.
+
+    Results that are not committed (see :func:`commit_problem`) are not read: with
+    ``checkpoint_fallback`` the groups finished in the run's checkpoint are returned
+    instead (``metadata.recovered_from_checkpoint`` names it), else ResultsError."""
+    path = result_paths(Path(out_dir), symbol)["full"]
+    problem = commit_problem(Path(out_dir), symbol)
+    if problem is not None:
+        if checkpoint_fallback and (Path(out_dir) / CHECKPOINT_FILE).exists():
+            return results_from_checkpoint(Path(out_dir), symbol)
+        raise ResultsError(f"{Path(out_dir)}: no committed results for {symbol}: {problem}")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ResultsError(f"{path}: not a readable results file: {exc}") from None
+    return check_results(data, str(path), symbol)

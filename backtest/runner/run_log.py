@@ -11,6 +11,7 @@ import logging.handlers
 import os
 import signal
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -70,8 +71,22 @@ class _ConsoleHandler(logging.Handler):
             self.handleError(record)
 
 
+class _FileHandler(logging.FileHandler):
+    """run.log. A line that cannot be written (a full disk) is counted, not reported with
+    a traceback on stderr: stderr carries one line per outcome (see RunLogging.crash)."""
+
+    failed_writes = 0
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        self.failed_writes += 1
+
+
 class RunLogging:
-    """Console logging for the run; lines before OUT exists are replayed into run.log."""
+    """Console logging for the run; lines before OUT exists are replayed into run.log.
+
+    ``claimed``: the run.log of the output folder this run holds (locked), set as soon
+    as it holds it, so that a crash is logged there even before :meth:`to_file`.
+    """
 
     def __init__(self) -> None:
         formatter = logging.Formatter(LOG_FORMAT, LOG_DATEFMT)
@@ -79,7 +94,8 @@ class RunLogging:
         self.early = logging.handlers.MemoryHandler(
             capacity=100_000, flushLevel=logging.CRITICAL + 1
         )
-        self.file: logging.Handler | None = None
+        self.file: _FileHandler | None = None
+        self.claimed: Path | None = None
         for handler in (self.console, self.early):
             handler.setFormatter(formatter)
 
@@ -91,12 +107,37 @@ class RunLogging:
         return self
 
     def to_file(self, path: Path) -> None:
-        self.file = logging.FileHandler(path, encoding="utf-8")
+        self.file = _FileHandler(path, encoding="utf-8")
         self.file.setFormatter(self.console.formatter)
         self.early.setTarget(self.file)
         self.early.flush()
         log.removeHandler(self.early)
         log.addHandler(self.file)
+
+    def crash(self, exc: BaseException, summary: str) -> str | None:
+        """Write ``summary`` and ``exc``'s traceback to run.log; where it went. When this
+        run never held its output folder, or run.log cannot be written (a full disk), a
+        ``tempfile`` gets it instead; None when nothing could be written."""
+        if self.file is None and self.claimed is not None:
+            try:
+                self.to_file(self.claimed)
+            except OSError:
+                pass
+        record = log.makeRecord(
+            log.name, logging.ERROR, __file__, 0, summary, (), (type(exc), exc, exc.__traceback__)
+        )
+        if self.file is not None:
+            before = self.file.failed_writes
+            self.file.handle(record)
+            if self.file.failed_writes == before:
+                return self.file.baseFilename
+        try:
+            fd, name = tempfile.mkstemp(prefix="ibsweep-crash-", suffix=".log")
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(self.console.format(record) + "\n")
+        except OSError:
+            return None
+        return name
 
     def __exit__(self, *_exc: Any) -> None:
         for handler in (self.console, self.early, self.file):

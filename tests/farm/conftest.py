@@ -331,3 +331,85 @@ def kill_runner_tree(pid: int) -> None:
             os.kill(child, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+
+@dataclass
+class FinishedPair:
+    """Two hosts that each ran one group to the end (h1 ``0:1``, h2 ``1:2``)."""
+
+    hosts_file: Path
+    groups_file: Path
+    base_dir: Path
+    pristine: Path
+
+    def out(self, name: str) -> Path:
+        """The host's remote output directory (the hosts are this machine)."""
+        return self.base_dir / name / "output" / "GER40_in_sample"
+
+    def reset(self) -> None:
+        """Both output directories exactly as the runners left them."""
+        import shutil
+
+        for name in ("h1", "h2"):
+            shutil.rmtree(self.out(name))
+            shutil.copytree(self.pristine / name, self.out(name), symlinks=True)
+
+
+@pytest.fixture(scope="session")
+def finished_pair_once(ssh_farm, tmp_path_factory) -> FinishedPair:
+    """One real deploy of two one-group hosts per session, run to the end (shared by the
+    tests that plant hostile content on a host: they start from :meth:`FinishedPair.reset`)."""
+    import shutil
+
+    a, b = ssh_farm.servers
+    root = tmp_path_factory.mktemp("finished_pair")
+    groups = write_groups(root / "groups.json", 2)
+    base = root / "remote"
+    hosts = write_hosts(
+        ssh_farm,
+        root / "hosts.yaml",
+        groups,
+        [(a.address, a.port, "0:1"), (b.address, b.port, "1:2")],
+        base_dir=base,
+    )
+    deploy = run_fab(ssh_farm, hosts, "deploy")
+    assert deploy.returncode == 0, deploy.stdout + deploy.stderr
+    pair = FinishedPair(hosts, groups, base, root / "pristine")
+    for name in ("h1", "h2"):
+        st = wait_status(hosts, name, lambda s: s["state"] != "running")
+        assert st["state"] == "finished", st
+        shutil.copytree(pair.out(name), pair.pristine / name, symlinks=True)
+    return pair
+
+
+@pytest.fixture
+def finished_pair(finished_pair_once: FinishedPair) -> FinishedPair:
+    """:func:`finished_pair_once`, reset to what the runners left."""
+    finished_pair_once.reset()
+    return finished_pair_once
+
+
+def plant_results(out: Path, groups: list[dict]) -> None:
+    """Replace a host's committed results by ``groups`` (its own metadata kept), with a
+    manifest that matches: what a tampered host can write, committed and all."""
+    from backtest.runner.outputs import write_results
+
+    meta = json.loads((out / "results_full_GER40.json").read_text())["metadata"]
+    write_results(out, "GER40", meta, groups, [])
+
+
+def own_groups(out: Path) -> list[dict]:
+    """The group records of a host's committed results."""
+    return json.loads((out / "results_full_GER40.json").read_text())["groups"]
+
+
+def recommit(out: Path) -> None:
+    """Make the manifest match the result files as they are now (a host can always)."""
+    import hashlib
+
+    manifest = out / "results_manifest_GER40.json"
+    doc = json.loads(manifest.read_text())
+    for entry in doc["files"].values():
+        data = (out / entry["name"]).read_bytes()
+        entry.update(size=len(data), sha256=hashlib.sha256(data).hexdigest())
+    manifest.write_text(json.dumps(doc))

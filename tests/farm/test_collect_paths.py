@@ -1,69 +1,40 @@
-"""collect writes only under its own directory, whatever file names a (tampered) host lists."""
+"""collect writes only under --dest, whatever a (tampered) host's results name: a group id
+that climbs out of the charts folder is refused with the host, the other host is merged."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from types import SimpleNamespace
+import json
 
-from farm import steps
-from farm.hosts import Host
+from tests.farm.conftest import own_groups, plant_results, run_fab
 
-
-class ListingHost:
-    """A Remote whose output directory lists ``names``; records what is downloaded."""
-
-    def __init__(self, names: list[str]) -> None:
-        self.names, self.fetched = names, []
-
-    def run(self, command: str, **kwargs):
-        return SimpleNamespace(
-            stdout="".join(f"{n}\t5\t1700000000.0\n" for n in self.names), ok=True
-        )
-
-    def put(self, local, remote=None, **kwargs):
-        raise AssertionError("collect never uploads")
-
-    def get(self, remote: str, local=None, **kwargs):
-        self.fetched.append(remote)
-        Path(local).write_text("{}\n")
+# From dest/GER40_in_sample/hosts/h1/charts four levels up is dest; from
+# dest/GER40_in_sample/merged/charts it is dest's parent: the chart copy would land there.
+ESCAPE = "../../../../GER40_in_sample/hosts/h1/charts/p"
 
 
-def test_download_refuses_names_outside_the_output_dir(tmp_path):
-    # Arrange
-    host = Host(
-        "h1",
-        "127.0.0.9",
-        22,
-        None,
-        None,
-        tmp_path / "kh",
-        "GER40",
-        "0:2",
-        0,
-        2,
-        "/srv/ib",
-        "python3",
-        "venv",
-        1,
-        "in_sample",
-        "out",
-        5,
-        60,
-    )
-    remote = ListingHost(
-        ["results_full_GER40.json", "../../escaped.json", "/etc/cron.d/x", "a/../../b.json"]
-    )
-    local = tmp_path / "dest" / "hosts" / "h1"
+def test_group_id_that_climbs_out_is_refused_and_writes_nothing_outside(
+    ssh_farm, finished_pair, tmp_path
+):
+    # Arrange: h1 reports a group named ESCAPE and serves the chart file it points at
+    h1 = finished_pair.out("h1")
+    record = {**own_groups(h1)[0], "group_id": ESCAPE}
+    plant_results(h1, [record])
+    (h1 / "charts").mkdir(exist_ok=True)
+    (h1 / "charts" / "p_equity.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"host bytes")
+    dest = tmp_path / "dest"
 
     # Act
-    got = steps.download(remote, host, local)
+    collect = run_fab(ssh_farm, finished_pair.hosts_file, "collect", "--dest", str(dest))
 
     # Assert
-    assert got["fetched"] == ["results_full_GER40.json"]
-    assert remote.fetched == ["/srv/ib/out/results_full_GER40.json"]
-    assert [b.split(":")[0] for b in got["bad"]] == [
-        "../../escaped.json",
-        "/etc/cron.d/x",
-        "a/../../b.json",
-    ]
-    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["results_full_GER40.json"]
+    assert not (tmp_path / "GER40_in_sample").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dest"]
+    assert collect.returncode == 1 and "Traceback" not in collect.stderr
+    (h1_row,) = [ln for ln in collect.stdout.splitlines() if ln.startswith("h1 ")]
+    assert "FAILED: h1: results not merged, they cannot be trusted:" in h1_row
+    assert f"group_id '{ESCAPE}' breaks the group id rule" in h1_row
+    merged = json.loads(
+        (dest / "GER40_in_sample" / "merged" / "results_full_GER40.json").read_text()
+    )
+    assert [(g["group_id"], g["status"]) for g in merged["groups"]] == [("group_GER40_001", "ok")]
+    assert "missing (1): group_GER40_000" in collect.stdout

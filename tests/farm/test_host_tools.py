@@ -28,6 +28,14 @@ def _run_dir(tmp_path, pid: int, exit_code: str | None):
     return out
 
 
+def _commit(out):
+    """A committed (empty) result set in ``out``, as a runner that reached its end writes."""
+    from backtest.runner.outputs import write_results
+
+    write_results(out, "GER40", {"symbol": "GER40"}, [], [])
+    return out
+
+
 def test_filter_writes_the_slice(tmp_path):
     groups = write_groups(tmp_path / "g.json", 5)
 
@@ -81,6 +89,7 @@ def test_status_prefers_the_newest_retry(tmp_path):
     )
     (retry / "runner.pid").write_text(f"{2**22 + 18}\n")
     (retry / "runner.exit").write_text("0\n")
+    _commit(retry)
 
     st = host_tools.status(out)
 
@@ -89,7 +98,7 @@ def test_status_prefers_the_newest_retry(tmp_path):
 
 def test_exit_1_is_finished_with_failures_exit_2_is_refused(tmp_path):
     gone = 2**22 + 17
-    finished = host_tools.status(_run_dir(tmp_path / "a", gone, "1"))
+    finished = host_tools.status(_commit(_run_dir(tmp_path / "a", gone, "1")))
     refused_dir = _run_dir(tmp_path / "b", gone, "2")
     (refused_dir / "runner.out").write_text("error: g.json: field 'groups': no groups to run\n")
 
@@ -100,6 +109,32 @@ def test_exit_1_is_finished_with_failures_exit_2_is_refused(tmp_path):
         "refused",
         "error: g.json: field 'groups': no groups to run",
     )
+
+
+def test_exit_3_or_exit_1_without_committed_results_is_crashed(tmp_path):
+    # Arrange: the runner's own crash (3), and Python's 1 for an error outside its edge
+    gone = 2**22 + 17
+    own = _run_dir(tmp_path / "a", gone, "3")
+    (own / "runner.out").write_text(
+        "x - INFO - [1/3] ...\nerror: the run crashed: OSError: [Errno 28] No space left on "
+        "device; traceback in /srv/out/run.log\n"
+    )
+    early = _run_dir(tmp_path / "b", gone, "1")
+    (early / "runner.out").write_text("ModuleNotFoundError: No module named 'pyarrow'\n")
+
+    # Act
+    states = [host_tools.status(d) for d in (own, early)]
+
+    # Assert
+    assert [(st["state"], st["exit"], st["error"]) for st in states] == [
+        (
+            "crashed",
+            3,
+            "error: the run crashed: OSError: [Errno 28] No space left on device; "
+            "traceback in /srv/out/run.log",
+        ),
+        ("crashed", 1, "ModuleNotFoundError: No module named 'pyarrow'"),
+    ]
 
 
 def test_status_before_the_first_progress_line(tmp_path):

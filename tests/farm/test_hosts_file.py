@@ -20,6 +20,7 @@ def _hosts_file(tmp_path, hosts, symbols=None, defaults=None):
         else {"GER40": {"groups_file": str(write_groups(tmp_path / "g.json", 4))}},
         "hosts": hosts,
     }
+    tmp_path.mkdir(parents=True, exist_ok=True)
     path = tmp_path / "hosts.yaml"
     path.write_text(yaml.safe_dump(doc))
     return path
@@ -71,22 +72,25 @@ def test_range_outside_groups_file(tmp_path):
         load_hosts(path)
 
 
-def test_uncovered_groups_warn_unless_silenced(tmp_path):
+def test_uncovered_groups_are_an_error_unless_allowed(tmp_path):
+    # Arrange: 4 groups, the one host runs 1:3
     hosts = {"a": {"address": "127.0.0.9", "symbol": "GER40", "range": "1:3"}}
     groups = str(write_groups(tmp_path / "g.json", 4))
-
-    loud = load_hosts(_hosts_file(tmp_path, hosts, {"GER40": {"groups_file": groups}}))
-    quiet = load_hosts(
-        _hosts_file(tmp_path, hosts, {"GER40": {"groups_file": groups, "allow_uncovered": True}})
+    strict = _hosts_file(tmp_path / "strict", hosts, {"GER40": {"groups_file": groups}})
+    allowed = _hosts_file(
+        tmp_path / "allowed", hosts, {"GER40": {"groups_file": groups, "allow_uncovered": True}}
     )
 
-    assert (
-        len(loud.notes) == 1
-        and "groups 0:1, 3:4 of" in loud.notes[0]
-        and "allow_uncovered" in loud.notes[0]
-    )
-    assert 'fix: e.g. a range: "0:4"' in loud.notes[0]
-    assert quiet.notes == []
+    # Act
+    with pytest.raises(HostsFileError) as refused:
+        load_hosts(strict)
+    farm = load_hosts(allowed)
+
+    # Assert
+    message = str(refused.value)
+    assert message.startswith(f"{strict}: symbols.GER40: groups 0:1, 3:4 of {groups} (4 entries)")
+    assert 'fix: e.g. a range: "0:4"' in message and "allow_uncovered: true" in message
+    assert [(h.start, h.stop) for h in farm.hosts] == [(1, 3)] and farm.notes == []
 
 
 def test_relative_remote_base_dir_refused(tmp_path):
@@ -123,7 +127,13 @@ def test_deploy_with_missing_data_file_is_exit_2_before_connecting(tmp_path):
     path = _hosts_file(
         tmp_path,
         {"a": {"address": "127.0.0.9", "symbol": "GER40", "range": "0:4"}},
-        {"GER40": {"groups_file": groups, "data_file": "GER40_{period}.parquet"}},
+        {
+            "GER40": {
+                "groups_file": groups,
+                "in_sample": {"data_file": str(write_groups(tmp_path / "in.json", 1))},
+                "control": {"data_file": "GER40_control.parquet"},
+            }
+        },
     )
 
     res = subprocess.run(
@@ -136,7 +146,7 @@ def test_deploy_with_missing_data_file_is_exit_2_before_connecting(tmp_path):
 
     assert res.returncode == 2
     assert res.stderr.strip() == (
-        f"error: {path}: symbols.GER40.data_file: {tmp_path}/GER40_control.parquet "
+        f"error: {path}: symbols.GER40.control.data_file: {tmp_path}/GER40_control.parquet "
         f"not found (period control)"
     )
 

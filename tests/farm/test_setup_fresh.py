@@ -24,6 +24,7 @@ def test_setup_creates_venv_then_is_idempotent(ssh_farm, tmp_path):
         groups,
         [(a.address, a.port, "0:2")],
         base_dir=tmp_path / "bare host",
+        link_venv=False,
     )
     doc = yaml.safe_load(path.read_text())
     doc["defaults"].update({"python": sys._base_executable, "venv": "venv"})

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -52,9 +53,13 @@ def runner_env(fault: str | None = None) -> dict[str, str]:
 
 
 def run_cli(
-    *args: Any, fault: str | None = None, timeout: float = 90
+    *args: Any,
+    fault: str | None = None,
+    timeout: float = 90,
+    preexec_fn: Callable[[], None] | None = None,
 ) -> subprocess.CompletedProcess:
-    """The runner as a real process (cwd = the repository)."""
+    """The runner as a real process (cwd = the repository); ``preexec_fn`` runs in the
+    child before the runner starts (e.g. a resource limit)."""
     return subprocess.run(
         runner_command(*args),
         cwd=REPO,
@@ -62,6 +67,7 @@ def run_cli(
         capture_output=True,
         text=True,
         timeout=timeout,
+        preexec_fn=preexec_fn,
     )
 
 
