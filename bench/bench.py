@@ -108,16 +108,17 @@ def _pss_mb() -> float:
 
 
 def _sweep_chunk(args: tuple[list[dict[str, Any]], bool]) -> tuple[int, int, float]:
-    """Worker: sweep (and score) one chunk; (pid, trades, private MB: its own pages)."""
+    """Worker: sweep (and score, as the runner does: compiled, all combinations at once)
+    one chunk; (pid, trades, private MB: its own pages)."""
+    from backtest.engines.run import run_combos
     from backtest.engines.sweep import run_sweep
-    from backtest.strategy.metrics import combo_metrics
 
     combos, with_metrics = args
-    results = run_sweep(_BARS, combos, _SETTINGS)
     if with_metrics:
-        for trades, skipped in results:
-            combo_metrics(trades, skipped, _BARS, _SETTINGS)
-    return os.getpid(), sum(len(t) for t, _ in results), _smaps_mb("Private_Clean", "Private_Dirty")
+        trades = [r.trades for r in run_combos(_BARS, combos, _SETTINGS)]
+    else:
+        trades = [t for t, _ in run_sweep(_BARS, combos, _SETTINGS)]
+    return os.getpid(), sum(len(t) for t in trades), _smaps_mb("Private_Clean", "Private_Dirty")
 
 
 def timed_sweep(workers: int, n_combos: int, with_metrics: bool) -> dict[str, Any]:
