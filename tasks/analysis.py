@@ -184,7 +184,7 @@ def make_groups(c, grid, groups, symbol=None, output=None, id_prefix=None, hosts
         raise Exit("--grid: give at least one grid file", code=2)
     try:
         specs = [(str(path), load_grid(path)) for path in paths]
-        named = {spec.get("symbol") for _, spec in specs} - {None}
+        named = {spec["symbol"] for _, spec in specs if spec.get("symbol") is not None}
         if symbol is None and len(named) > 1:
             raise Exit(f"--grid: the grids name several symbols ({', '.join(sorted(named))})", 2)
         symbol = symbol or next(iter(named), None)

@@ -142,7 +142,7 @@ def walk_forward(
                 symbol=symbol,
             )
             done = run_walk_forward(options, *settings)
-    except (*input_errors(), ValueError, ResultsError) as exc:
+    except input_errors() + (ValueError, ResultsError) as exc:
         raise Exit(_one_line(exc), code=2) from None
     report = done.get("report")
     if report is not None and report.exit_code != 0:

@@ -117,7 +117,10 @@ def load_panel(out_dir: Path, symbol: str) -> Panel:
     groups = [g for g in results["groups"] if g.get("status") == "ok"]
     if not groups:
         raise PanelError(f"{out_dir}: no successful group to analyse")
-    parts, gids, combos, params = [], [], [], []
+    parts: list[CompactTrades] = []
+    gids: list[str] = []
+    combos: list[int] = []
+    params: list[dict[str, Any]] = []
     days: np.ndarray | None = None
     for group in groups:
         gid = group["group_id"]

@@ -141,8 +141,8 @@ def walk_forward(
             combo=int(panel.combo[chosen]),
             params=panel.params[chosen],
             train_objective=_finite(float(train[objective].iloc[chosen])),
-            train_metrics=metrics_dict({k: train[k].to_numpy() for k in train}, chosen),
-            test_metrics=metrics_dict({k: test[k].to_numpy() for k in test}, 0),
+            train_metrics=metrics_dict({k: train[k].to_numpy() for k in train.columns}, chosen),
+            test_metrics=metrics_dict({k: test[k].to_numpy() for k in test.columns}, 0),
         )
         rows.append(row)
         oos_daily.append(panel.daily_r(w.test_start, w.test_end, [chosen])[:, 0].astype(np.float64))

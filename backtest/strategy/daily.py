@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from backtest.data.bars import Bars
 from backtest.strategy.trades import empty_trades as ordered_empty
@@ -91,7 +92,7 @@ def select_compact(compact: CompactTrades, rows: list[int]) -> CompactTrades:
 
 
 def daily_r_matrix(
-    compact: CompactTrades, trading_days: np.ndarray, dtype: type = np.float32
+    compact: CompactTrades, trading_days: np.ndarray, dtype: DTypeLike = np.float32
 ) -> np.ndarray:
     """Days × combinations matrix of daily R over ``trading_days`` (sorted day numbers;
     0 on days without a trade). Trades on days outside ``trading_days`` are left out."""

@@ -10,9 +10,14 @@ from backtest.analysis.ranking import RankError, choose, objective_values, r_ove
 
 
 def frame(**cols):
-    base = {"trades": [10, 10, 10, 0], "total_r": [5.0, 7.0, 7.0, 0.0],
-            "prop_ok": [True, False, True, True], "max_dd_r": [2.0, 0.0, 3.5, 0.0],
-            "profit_factor": [1.5, np.nan, 2.0, np.nan], "sharpe": [1.0, 2.0, 2.0, 0.0]}
+    base = {
+        "trades": [10, 10, 10, 0],
+        "total_r": [5.0, 7.0, 7.0, 0.0],
+        "prop_ok": [True, False, True, True],
+        "max_dd_r": [2.0, 0.0, 3.5, 0.0],
+        "profit_factor": [1.5, np.nan, 2.0, np.nan],
+        "sharpe": [1.0, 2.0, 2.0, 0.0],
+    }
     base.update(cols)
     out = pd.DataFrame(base)
     out["r_over_dd"] = r_over_dd(out["total_r"].to_numpy(), out["max_dd_r"].to_numpy())
@@ -38,7 +43,11 @@ def test_null_profit_factor_with_a_gain_ranks_first():
 
 def test_r_over_dd_without_drawdown():
     assert list(r_over_dd(np.array([4.0, 3.0, 0.0, -1.0]), np.array([2.0, 0.0, 0.0, 0.0]))) == [
-        2.0, math.inf, 0.0, 0.0]
+        2.0,
+        math.inf,
+        0.0,
+        0.0,
+    ]
 
 
 def test_unknown_objective_is_one_line():
