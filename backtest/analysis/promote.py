@@ -589,23 +589,24 @@ def check_env_account(account: str, env: dict[str, str], variable: str, env_path
     return Check("3", name, FAIL, f"{env_path.name}: {variable}={value} but --account real")
 
 
-def check_news_filter(params: dict[str, Any]) -> Check:
-    """(4) ``news_filter`` on: mandatory for The5ers compliance in production."""
-    if params["news_filter"]:
+def check_news_filter(params: dict[str, Any], prop: dict[str, Any]) -> Check:
+    """(4) ``news_filter`` on (mandatory for The5ers in production), blocking at least the
+    firm's window before and after each event (``prop_firm.news_window_min``)."""
+    name, window = "news filter on", int(prop["news_window_min"])
+    if not params["news_filter"]:
         return Check(
             "4",
-            "news filter on",
-            PASS,
-            f"news_filter on, {params['news_before']} min "
-            f"before / {params['news_after']} min after",
+            name,
+            FAIL,
+            "news_filter is off (mandatory in production): choose a "
+            "combination swept with news_filter on",
         )
-    return Check(
-        "4",
-        "news filter on",
-        FAIL,
-        "news_filter is off (mandatory in production): "
-        "choose a combination swept with news_filter on",
+    reason = (
+        f"news_filter on, {params['news_before']} min before / {params['news_after']} min "
+        f"after (the firm's window: {window} min)"
     )
+    short = min(params["news_before"], params["news_after"]) < window
+    return Check("4", name, FAIL if short else PASS, reason)
 
 
 def check_news_fresh(
@@ -727,7 +728,7 @@ def bot_checks(
             now,
         ),
         check_env_account(deployment.account, bot.env, settings["env_account"], bot.env_path),
-        check_news_filter(p),
+        check_news_filter(p, prop),
         check_news_fresh(bot.news, spec.currencies, now, int(settings["news_horizon_days"])),
         check_risk(deployment.settings, prop),
         check_loss_limits(deployment.settings, prop),

@@ -120,6 +120,8 @@ DEFAULTS: dict[str, Any] = {
         # The smallest stop the parameters allow must be at least this many times the
         # round-trip costs (spread + commission): a stopped trade loses <= 1.1 x risk.
         "stop_min_cost_multiple": 10.0,
+        # Minutes before and after a high-impact event in which no order may be executed.
+        "news_window_min": 2,
     },
     # `invoke promote` / `invoke preflight` (docs/PRODUCTION.md).
     "promote": {
@@ -536,6 +538,7 @@ def _check_prop_firm(raw: Any, where: str) -> None:
     for key in ("risk_per_trade_max_pct", "daily_loss_pct", "max_loss_pct"):
         check_number(raw[key], f"{where}.{key}", high=100.0)
     check_number(raw["stop_min_cost_multiple"], f"{where}.stop_min_cost_multiple", low_open=False)
+    check_number(raw["news_window_min"], f"{where}.news_window_min", low_open=False, whole=True)
 
 
 def _check_promote(raw: Any, where: str) -> None:
