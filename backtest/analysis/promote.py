@@ -537,7 +537,7 @@ def check_demo_first(
     to DEMO before a whole trading session that has ended by ``now``."""
     name = "DEMO first"
     if account == "demo":
-        return Check("2", name, PASS, "promoting to DEMO (REAL needs one DEMO session first)")
+        return Check("2", name, PASS, "DEMO account (REAL needs one DEMO session first)")
     demos = [
         e
         for e in log
