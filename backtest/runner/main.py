@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import errno
 import fcntl
 import gc
 import hashlib
@@ -31,7 +32,8 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, NoReturn
@@ -45,6 +47,7 @@ from backtest.core.version import code_version
 from backtest.data.bars import Bars, day_date
 from backtest.engines.run import ENGINES, run_combos
 from backtest.runner.checkpoint import Checkpoint, ResumeError
+from backtest.runner.exit_codes import CRASHED
 from backtest.runner.outputs import ResultsError, read_results, summary_rows, write_results
 from backtest.runner.pool import Supervisor, WorkerJob, failed_record, resolve_workers
 from backtest.runner.run_log import Progress, RunLogging, Signals, log
@@ -54,10 +57,16 @@ from backtest.strategy.trades import trade_records
 PERIODS = ("in_sample", "control")
 RUN_LOG = "run.log"
 LOCK_FILE = ".lock"
+_DISK_FULL = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
 
 
 class RunError(ValueError):
     """A run option that cannot be used (the message names the option)."""
+
+
+class RunCrashed(RuntimeError):
+    """The run stopped on an unexpected error (exit code 3); the message is one line
+    for stderr, the traceback is in run.log (or the file the message names)."""
 
 
 @dataclass
@@ -632,7 +641,7 @@ def _kept_metadata(
     (its start/end time, workers) when their groups are these, so the files stay
     byte-identical; otherwise ``metadata``."""
     try:
-        previous = read_results(plan.out_dir, plan.symbol)
+        previous = read_results(plan.out_dir, plan.symbol, checkpoint_fallback=False)
     except ResultsError:
         return metadata
     return previous["metadata"] if previous["groups"] == final else metadata
@@ -762,12 +771,14 @@ def run_backtest(options: RunOptions | dict[str, Any]) -> RunReport:
     Raises a library error (RunError, GroupsError, ParamError, ConfigError,
     DataError, NewsError, ResumeError) before anything runs or is written when
     the input is bad. A run with failed groups returns exit_code 1, an
-    interrupted one 128 + the signal number.
+    interrupted one 128 + the signal number. Any other error raises
+    :class:`RunCrashed` (exit code 3) after logging its traceback.
     """
     opts = _as_options(options)
-    with RunLogging() as logging_setup:
+    with RunLogging() as logging_setup, _crash_edge(logging_setup):
         plan = prepare(opts)
         lock = _lock_output(plan.out_dir)
+        logging_setup.claimed = plan.out_dir / RUN_LOG
         try:
             checkpoint = Checkpoint.open(
                 plan.out_dir, plan.header, fresh=opts.fresh, log=log.warning
@@ -778,6 +789,30 @@ def run_backtest(options: RunOptions | dict[str, Any]) -> RunReport:
             return _execute(plan, checkpoint)
         finally:
             os.close(lock)
+
+
+@contextmanager
+def _crash_edge(logging_setup: RunLogging) -> Iterator[None]:
+    """The edge of a run: bad input passes as it is (exit code 2); any other error is
+    logged with its traceback (:meth:`RunLogging.crash`) and raised again as
+    :class:`RunCrashed`, one line saying what happened and where the traceback is."""
+    try:
+        yield
+    except input_errors():
+        raise
+    except Exception as exc:
+        reason = " ".join(f"{type(exc).__name__}: {exc}".split())
+        where = logging_setup.crash(exc, f"the run crashed: {reason}")
+        hint = ""
+        if isinstance(exc, OSError) and exc.errno in _DISK_FULL:
+            hint = " (disk full or over a file size limit: free space first)"
+        saved = f"traceback in {where}" if where else "the traceback could not be written"
+        resume = (
+            "; finished groups are kept in the checkpoint: the same command resumes"
+            if logging_setup.claimed is not None
+            else ""
+        )
+        raise RunCrashed(f"the run crashed: {reason}{hint}; {saved}{resume}") from exc
 
 
 def _lock_output(out_dir: Path) -> int:
@@ -909,8 +944,18 @@ def main(argv: list[str] | None = None, after_run: Callable[[RunReport], Any] | 
     except KeyboardInterrupt:  # Ctrl-C before the workers started (loading, compiling)
         print("interrupted (SIGINT) before any group ran; re-run the same command", file=sys.stderr)
         return 128 + signal.SIGINT
+    except RunCrashed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return CRASHED
     if after_run is not None and not options.no_report and report.interrupted is None:
-        after_run(report)
+        after = RunLogging()
+        after.claimed = report.output_dir / RUN_LOG  # the run is over: its log gets it
+        try:
+            with _crash_edge(after):
+                after_run(report)
+        except RunCrashed as exc:
+            print(f"error: after the run (its results are written): {exc}", file=sys.stderr)
+            return CRASHED
     return report.exit_code
 
 
