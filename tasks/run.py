@@ -9,6 +9,7 @@ TOP_GROUPS = 5
 
 @task(
     auto_shortflags=False,
+    optional=["save_trades"],
     help={
         "groups_file": "groups file (JSON, io-contract format)",
         "data_file": "M1 bars (Parquet/CSV/MT5 export); default: the period's configured file, "
@@ -17,8 +18,12 @@ TOP_GROUPS = 5
         "end_date": "last trading day, YYYY-MM-DD (default: the period's)",
         "workers": "worker processes, or 'auto' (default)",
         "output_dir": "where results go (default: backtest/output/{groups file stem}_{period})",
-        "skip_charts": "do not draw equity charts",
-        "save_trades": "store every combination's trades in results_full_{SYMBOL}.json",
+        "skip_charts": "no PNG charts (the same as --charts none)",
+        "charts": "PNG equity and heatmap charts for the best N groups: top:N (default top:10), "
+        "all or none; whole-run heatmaps unless none",
+        "save_trades": "store every combination's trades in results_full_{SYMBOL}.json; "
+        "--save-trades top:N keeps only the best N of each group",
+        "no_report": "do not write the HTML report OUT/report_{SYMBOL}.html at the end",
         "period": "configured period: in_sample (default) or control",
         "risk": "money risked per trade (default from config: 1000)",
         "account_size": "account size for the prop-firm view (default from config: 100000)",
@@ -45,7 +50,9 @@ def backtest(
     workers="auto",
     output_dir=None,
     skip_charts=False,
+    charts="top:10",
     save_trades=False,
+    no_report=False,
     period="in_sample",
     risk=None,
     account_size=None,
@@ -78,6 +85,8 @@ def backtest(
         output_dir=output_dir,
         skip_charts=skip_charts,
         save_trades=save_trades,
+        charts=charts,
+        no_report=no_report,
         period=period,
         risk=risk,
         account_size=account_size,
@@ -106,6 +115,10 @@ def backtest(
             f"  {rank}. {row['group_id']}: R={row['total_r']:.2f}, trades={row['trades']}, "
             f"winrate={row['winrate']:.1%}, sharpe={row['sharpe']:.2f}"
         )
+    if not no_report and not report.interrupted:
+        from backtest.analysis.report import report_after_run
+
+        report_after_run(report)
     notice = sample_notice(report.data)
     last = f"\n{notice}" if notice else ""  # a run on sample data ends by saying so
     if report.interrupted:

@@ -26,7 +26,6 @@ from typing import Any
 
 import numpy as np
 
-from backtest.analysis.control import control_json_path, in_sample_was_sample
 from backtest.core.atomic import atomic_write_text
 from backtest.core.config import load_config
 from backtest.data.bars import day_date
@@ -77,6 +76,11 @@ def _short(value: Any) -> Any:
     return value
 
 
+def _finite(value: Any) -> Any:
+    """Non-finite floats to None (JSON has no NaN); everything else unchanged."""
+    return None if isinstance(value, float) and not np.isfinite(value) else value
+
+
 def _runtime(meta: dict[str, Any]) -> str | None:
     try:
         start = dt.datetime.fromisoformat(meta["start_time"])
@@ -90,7 +94,35 @@ def _sample(meta: dict[str, Any]) -> bool:
     data = meta.get("data")
     if isinstance(data, dict) and "source" in data:
         return data["source"] == "sample"
+    from backtest.analysis.control import in_sample_was_sample  # scipy: only when needed
+
     return in_sample_was_sample(meta, load_config())
+
+
+def _costs(meta: dict[str, Any], symbol: str) -> dict[str, Any]:
+    """The symbol's costs as the run recorded them; for results written before they were
+    recorded, the configured ones, marked as such."""
+    if isinstance(meta.get("symbol_settings"), dict):
+        return meta["symbol_settings"]
+    from dataclasses import asdict
+
+    from backtest.core.config import ConfigError, symbol_spec
+
+    try:
+        return {**asdict(symbol_spec(symbol, load_config())), "from_config": True}
+    except ConfigError:
+        return {
+            k: None
+            for k in (
+                "spread",
+                "commission",
+                "point",
+                "value_per_point",
+                "volume_min",
+                "volume_step",
+                "timezone",
+            )
+        }
 
 
 def _metric_value(metrics: dict[str, Any], name: str) -> float:
@@ -100,8 +132,16 @@ def _metric_value(metrics: dict[str, Any], name: str) -> float:
     return float(value) if isinstance(value, (int, float)) else float("nan")
 
 
-def _order(combos: list[dict[str, Any]], rank_by: str) -> list[int]:
-    """Indices best first by ``rank_by`` (nulls last; ties: run order)."""
+def _order(results: dict[str, Any], combos: list[dict[str, Any]], rank_by: str) -> list[int]:
+    """Indices best first by ``rank_by``: the project's one ranking rule for its objectives
+    (:mod:`backtest.analysis.ranking`; what does not rank follows in run order), else by
+    value in the metric's better direction (nulls last; ties: run order)."""
+    from backtest.analysis.ranking import OBJECTIVES, ranking, results_table
+
+    if rank_by in OBJECTIVES:
+        ranked = [int(i) for i in ranking(results_table(results)[1], rank_by)]
+        rest = set(range(len(combos))) - set(ranked)
+        return ranked + sorted(rest)
     sign = -1.0 if METRIC_STYLE.get(rank_by, ("high", None))[0] == "high" else 1.0
 
     def key(i: int) -> tuple[bool, float, int]:
@@ -135,7 +175,8 @@ def _columns(combos: list[dict[str, Any]], groups: list[dict[str, Any]]) -> dict
         "params": varied,
         "fixed": fixed,
         "values": {n: [values[n][k] for k in keys[n]] for n in varied},
-        "metric": {n: [_short(c["metrics"].get(n)) for c in combos] for n in metric_names},
+        # full precision: the page ranks exactly as the result files do
+        "metric": {n: [_finite(c["metrics"].get(n)) for c in combos] for n in metric_names},
         "param": {
             n: [index[n][json.dumps(c["params"].get(n), sort_keys=True)] for c in combos]
             for n in varied
@@ -260,7 +301,7 @@ def _section(path: Path) -> dict[str, Any] | None:
 
 
 def _control_section(out_dir: Path, symbol: str) -> dict[str, Any] | None:
-    document = _section(control_json_path(out_dir, symbol))
+    document = _section(Path(out_dir) / f"control_vs_in_sample_{symbol}.json")
     if not document or not isinstance(document.get("rows"), list):
         return None
     keys = (
@@ -336,7 +377,7 @@ def report_data(
     metric_names, _ = table_columns(ok)
     if rank_by not in metric_names:
         raise ReportError(f"--rank-by {rank_by!r}: one of {', '.join(metric_names)}")
-    order = _order(combos, rank_by)
+    order = _order(results, combos, rank_by)
     kept = sorted(order[:MAX_COMBOS])  # run order, so ties rank as in the run
     shown = [combos[i] for i in kept]
     position = {i: n for n, i in enumerate(kept)}
@@ -357,7 +398,7 @@ def report_data(
             "last_bar": data.get("last_bar"),
             "bars": data.get("bars"),
             "sample": _sample(meta),
-            "costs": meta.get("symbol_settings") or {},
+            "costs": _costs(meta, symbol),
             "risk": meta.get("risk"),
             "account_size": meta.get("account_size"),
             "daily_loss_limit_pct": meta.get("daily_loss_limit_pct"),
@@ -409,7 +450,7 @@ def render(payload: dict[str, Any]) -> str:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
         autoescape=True,
-        undefined=jinja2.StrictUndefined,
+        undefined=jinja2.ChainableUndefined,  # analysis files may lack optional keys
     )
     plotly_js = plotly.offline.get_plotlyjs()
     if "</script" in plotly_js.lower():

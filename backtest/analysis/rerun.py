@@ -216,7 +216,7 @@ def trades_csv(again: Rerun, bars: Bars, server_tz: str) -> str:
 
 
 def monthly_r(again: Rerun, bars: Bars) -> pd.DataFrame:
-    """Sum of R per month (rows: years, columns Jan..Dec and the year), by each trade's
+    """Sum of R per month (rows: years, columns Jan..Dec and the total), by each trade's
     trading day; months without a trade are 0."""
     values = trade_values(again.result.trades, bars)
     dates = pd.to_datetime([day_date(int(d)) for d in values["day"]])
@@ -224,8 +224,13 @@ def monthly_r(again: Rerun, bars: Bars) -> pd.DataFrame:
     years = range(int(day_date(int(bars.day[0])).year), int(day_date(int(bars.day[-1])).year) + 1)
     table = frame.pivot_table(index="year", columns="month", values="r", aggfunc="sum")
     table = table.reindex(index=list(years), columns=range(1, 13)).fillna(0.0)
+    first, last = day_date(int(bars.day[0])), day_date(int(bars.day[-1]))
+    for year in years:  # months outside the period are empty, not 0
+        for month in range(1, 13):
+            if (year, month) < (first.year, first.month) or (year, month) > (last.year, last.month):
+                table.loc[year, month] = np.nan
     table.columns = list(MONTHS)
-    table["year"] = table.sum(axis=1)
+    table["total"] = table.sum(axis=1)
     table.index.name = "year"
     return table
 

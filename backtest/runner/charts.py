@@ -9,9 +9,11 @@ needed.
 from __future__ import annotations
 
 import itertools
+import itertools
 import json
 import math
 import os
+import textwrap
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -58,6 +60,11 @@ def _label(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     return value if isinstance(value, str) else json.dumps(value)
+
+
+def params_text(params: dict[str, Any], width: int = 180) -> str:
+    """``name=value`` pairs of a combination, wrapped for a chart's subtitle."""
+    return "\n".join(textwrap.wrap(", ".join(f"{k}={_label(v)}" for k, v in params.items()), width))
 
 
 def params_text(params: dict[str, Any], width: int = 180) -> str:
@@ -281,7 +288,7 @@ def run_heatmap_path(charts_dir: Path, symbol: str, x_name: str, y_name: str) ->
 
 
 def run_heatmap_charts(
-    charts_dir: Path, symbol: str, groups: list[dict[str, Any]], max_params: int = 4
+    charts_dir: Path, symbol: str, groups: list[dict[str, Any]], max_params: int = 3
 ) -> list[Path]:
     """Heatmaps of total R over the WHOLE run (every ok group): one per pair of the
     ``max_params`` most varied parameters, every other parameter fixed at the best

@@ -1,0 +1,146 @@
+"""The HTML report in a real headless Chromium (Debian's, driven by Playwright): it
+loads offline with no console error and no request, a header click sorts the table,
+changing the heatmap's parameter redraws it, the page is not blank, and a sample-data
+run shows the red banner. One browser session for the whole module."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from matplotlib import image
+
+from backtest.analysis.report import report_path
+from tests.analysis.report_helpers import CHROMIUM, CHROMIUM_FLAGS, sample_run, small_run
+from tests.runner.helpers import SYMBOL, full_results
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("report")
+    return {"file": small_run(folder / "file"), "sample": sample_run(folder / "sample")}
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    """One Chromium for the module, with a fresh profile."""
+    from playwright.sync_api import sync_playwright
+
+    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: run scripts/setup.sh"
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            str(profile),
+            executable_path=str(CHROMIUM),
+            args=CHROMIUM_FLAGS,
+            headless=True,
+            viewport={"width": 1400, "height": 1000},
+        )
+        yield context
+        context.close()
+
+
+def _open(browser, out):
+    """The report of ``out`` in a new tab; the tab and what it logged and requested."""
+    page = browser.new_page()
+    seen = {"console": [], "requests": []}
+    page.on("console", lambda m: seen["console"].append((m.type, m.text)))
+    page.on("pageerror", lambda e: seen["console"].append(("error", str(e))))
+    page.on("request", lambda r: seen["requests"].append(r.url))
+    url = report_path(out, SYMBOL).as_uri()
+    page.goto(url)
+    page.wait_for_function("window.heatmapDraws >= 1")
+    return page, seen, url
+
+
+@pytest.fixture(scope="module")
+def opened(browser, runs):
+    page, seen, url = _open(browser, runs["file"])
+    yield page, seen, url
+    page.close()
+
+
+def test_loads_without_console_errors_or_requests(opened):
+    page, seen, url = opened
+
+    resources = page.evaluate("performance.getEntriesByType('resource').map(e => e.name)")
+
+    assert [m for m in seen["console"] if m[0] == "error"] == []
+    assert seen["requests"] == [url]  # the file itself, nothing else
+    assert resources == []
+    assert page.locator("#sample-banner").count() == 0  # real data: no banner
+
+
+def _rows(page):
+    """(group_id, combo) of the table's rows, top to bottom."""
+    return page.evaluate(
+        "[...document.querySelectorAll('#combos tbody tr')].map(tr => "
+        "[tr.children[1].textContent, +tr.children[2].textContent])"
+    )
+
+
+def test_clicking_a_column_sorts_the_table(opened, runs):
+    page, _, _ = opened
+    combos = [
+        (g["group_id"], k, c["metrics"]["max_dd_r"])
+        for g in full_results(runs["file"])["groups"]
+        for k, c in enumerate(g["combos"])
+    ]
+    by_dd = [[g, k] for g, k, _ in sorted(combos, key=lambda c: c[2])]  # stable: run order
+    by_dd_desc = [[g, k] for g, k, _ in sorted(combos, key=lambda c: -c[2])]
+    ranked = _rows(page)  # at first: by total_r, best first
+
+    page.click("#combos th[data-col='max_dd_r']")  # lower is better: smallest first
+    first = _rows(page)
+    page.click("#combos th[data-col='max_dd_r']")
+    second = _rows(page)
+
+    assert first == by_dd
+    assert second == by_dd_desc
+    assert first != ranked  # the click changed the order
+
+
+def test_changing_the_heatmap_parameters_redraws_it(opened):
+    page, _, _ = opened
+    before = page.evaluate("window.heatmapDraws")
+    x_before = page.evaluate("document.getElementById('heatmap').data[0].x")
+
+    page.select_option("#hm-x", "sl_mult")
+    page.wait_for_function(f"window.heatmapDraws > {before}", timeout=5000)
+
+    x_after = page.evaluate("document.getElementById('heatmap').data[0].x")
+    title = page.evaluate("document.getElementById('heatmap').layout.title.text")
+    assert x_before == ["0.5", "1", "1.5", "2"]  # tp_mult, the most varied parameter
+    assert x_after == ["0.5", "1"]  # sl_mult's values
+    assert "by sl_mult × ib_end" in title
+
+
+def test_screenshot_is_not_blank(opened, tmp_path):
+    page, _, _ = opened
+    path = tmp_path / "report.png"
+
+    page.screenshot(path=str(path))
+
+    pixels = image.imread(path)[..., :3].reshape(-1, 3)
+    colours = len(np.unique((pixels * 255).astype(np.uint8), axis=0))
+    not_background = np.mean(np.abs(pixels - pixels[0]).sum(axis=1) > 0.05)
+    assert colours > 100
+    assert not_background > 0.2
+
+
+def test_a_sample_data_run_shows_the_banner(browser, runs):
+    page, seen, _ = _open(browser, runs["sample"])
+    meta = json.loads((runs["sample"] / f"results_full_{SYMBOL}.json").read_text())["metadata"]
+
+    banner = page.locator("#sample-banner")
+
+    assert meta["data"]["source"] == "sample"
+    assert banner.is_visible()
+    assert "SAMPLE DATA" in banner.inner_text()
+    assert (
+        page.evaluate("getComputedStyle(document.getElementById('sample-banner')).backgroundColor")
+        == "rgb(198, 40, 40)"
+    )
+    assert [m for m in seen["console"] if m[0] == "error"] == []
+    page.close()
