@@ -9,11 +9,9 @@ needed.
 from __future__ import annotations
 
 import itertools
-import itertools
 import json
 import math
 import os
-import textwrap
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -60,11 +58,6 @@ def _label(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     return value if isinstance(value, str) else json.dumps(value)
-
-
-def params_text(params: dict[str, Any], width: int = 180) -> str:
-    """``name=value`` pairs of a combination, wrapped for a chart's subtitle."""
-    return "\n".join(textwrap.wrap(", ".join(f"{k}={_label(v)}" for k, v in params.items()), width))
 
 
 def params_text(params: dict[str, Any], width: int = 180) -> str:
