@@ -24,6 +24,8 @@ TOP_GROUPS = 5
         "save_trades": "store every combination's trades in results_full_{SYMBOL}.json; "
         "--save-trades top:N keeps only the best N of each group",
         "no_report": "do not write the HTML report OUT/report_{SYMBOL}.html at the end",
+        "save_daily": "keep every combination's compact trades in OUT/daily/ (for walk-forward "
+        "and robustness)",
         "period": "configured period: in_sample (default) or control",
         "risk": "money risked per trade (default from config: 1000)",
         "account_size": "account size for the prop-firm view (default from config: 100000)",
@@ -53,6 +55,7 @@ def backtest(
     charts="top:10",
     save_trades=False,
     no_report=False,
+    save_daily=False,
     period="in_sample",
     risk=None,
     account_size=None,
@@ -87,6 +90,7 @@ def backtest(
         save_trades=save_trades,
         charts=charts,
         no_report=no_report,
+        save_daily=save_daily,
         period=period,
         risk=risk,
         account_size=account_size,

@@ -337,6 +337,7 @@ def merge_dirs(
     output_dir.mkdir(parents=True, exist_ok=True)
     paths = write_results(output_dir, symbol, metadata, records, failed_raw)
     _copy_charts([(chosen[r["group_id"]][0], r["group_id"]) for r in records], output_dir)
+    _copy_daily([(chosen[r["group_id"]][0], r["group_id"]) for r in records], output_dir)
     return MergeReport(
         output_dir=output_dir,
         symbol=symbol,
@@ -374,3 +375,22 @@ def _copy_charts(sources: list[tuple[Path, str]], output_dir: Path) -> None:
             if png.is_file():
                 charts.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(png, target)
+
+
+def _copy_daily(sources: list[tuple[Path, str]], output_dir: Path) -> None:
+    """Bring each kept group's compact trades (``daily/{group_id}.npz``, ``--save-daily``)
+    along, so that walk-forward and robustness work on the merged run as on a local one."""
+    from backtest.runner.main import DAILY_DIR
+
+    daily = (output_dir / DAILY_DIR).resolve()
+    for directory, gid in sources:
+        source = directory / DAILY_DIR / f"{gid}.npz"
+        target = daily / f"{gid}.npz"
+        if not source.is_file() or directory.resolve() == output_dir.resolve():
+            continue
+        if target.parent != daily:  # ids are checked; this is the last guard
+            raise MergeError(f"group {gid!r}: its daily file would land outside {daily}")
+        daily.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.part")
+        shutil.copy2(source, tmp)
+        tmp.replace(target)

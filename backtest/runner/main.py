@@ -25,6 +25,7 @@ import errno
 import fcntl
 import gc
 import hashlib
+import io
 import json
 import math
 import os
@@ -41,21 +42,24 @@ from typing import Any, NoReturn
 import numpy as np
 
 from backtest.core import config as config_mod
+from backtest.core.atomic import atomic_write
 from backtest.core.config import REPO_ROOT, ConfigError
 from backtest.core.settings import RunSettings
 from backtest.core.version import code_version
 from backtest.data.bars import Bars, day_date
-from backtest.engines.run import ENGINES, run_combos
+from backtest.engines.run import ENGINES, run_combos, run_combos_compact
 from backtest.runner.checkpoint import Checkpoint, ResumeError
 from backtest.runner.exit_codes import CRASHED
 from backtest.runner.outputs import ResultsError, read_results, summary_rows, write_results
 from backtest.runner.pool import Supervisor, WorkerJob, failed_record, resolve_workers
 from backtest.runner.run_log import Progress, RunLogging, Signals, log
+from backtest.strategy.daily import CompactTrades
 from backtest.strategy.params import ParamError
 from backtest.strategy.trades import trade_records
 
 PERIODS = ("in_sample", "control")
 RUN_LOG = "run.log"
+DAILY_DIR = "daily"
 LOCK_FILE = ".lock"
 _DISK_FULL = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
 
@@ -83,6 +87,7 @@ class RunOptions:
     save_trades: bool | str = False  # True or "all", "top:N" (best N of each group), False
     charts: str = "top:10"  # PNGs for the best N groups (+ whole-run heatmaps), "all", "none"
     no_report: bool = False  # the HTML report is written by the CLIs' after_run hook
+    save_daily: bool = False
     period: str = "in_sample"
     risk: float | None = None
     account_size: float | None = None
@@ -364,6 +369,8 @@ def prepare(opts: RunOptions) -> _Plan:
         raise RunError(f"--period: {opts.period!r} is not one of {', '.join(PERIODS)}")
     if opts.engine not in ENGINES:
         raise RunError(f"--engine: {opts.engine!r} is not one of {', '.join(ENGINES)}")
+    if opts.save_daily and opts.engine != "fast":
+        raise RunError("--save-daily: needs --engine fast (the emulator does not report skip days)")
     workers = _workers_option(opts.workers)
     top_option(opts.charts, "--charts")
     top_option(opts.save_trades, "--save-trades")
@@ -449,6 +456,7 @@ def prepare(opts: RunOptions) -> _Plan:
             **settings_kw,
             "engine": opts.engine,
             "save_trades": save_trades_setting(opts.save_trades),
+            "save_daily": bool(opts.save_daily),
             "news_checksum": news_checksum,
             "server_tz": opts.server_tz,
             "drop_invalid": bool(opts.drop_invalid),
@@ -503,11 +511,16 @@ def run_group(
     engine: str,
     save_trades: bool | int,
     best_trades: bool = True,
+    daily_dir: Path | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """A group's JSON-ready record and the best combination's trade records (for its
-    charts; empty unless ``best_trades``)."""
+    charts; empty unless ``best_trades``). With ``daily_dir``, the group's compact trades
+    (:mod:`backtest.strategy.daily`) are written there first, durably, before the record
+    reaches the checkpoint."""
     started = time.perf_counter()
-    results = run_combos(bars, combos, settings, engine)
+    results, compact = run_combos_compact(bars, combos, settings, engine)
+    if daily_dir is not None:
+        write_daily(daily_dir, group_id, compact, bars)
     keep = trades_kept([r.metrics for r in results], save_trades)
     entries = []
     for n, result in enumerate(results):
@@ -548,6 +561,25 @@ def trades_kept(metrics: list[dict[str, Any]], save_trades: bool | int) -> set[i
 
 
 # --- the run ---------------------------------------------------------------
+
+
+def write_daily(daily_dir: Path, group_id: str, compact: CompactTrades, bars: Bars) -> Path:
+    """``daily_dir/{group_id}.npz``: the group's compact trades, written atomically."""
+    if Path(group_id).name != group_id or group_id in {".", ".."}:
+        raise RunError(f"group_id {group_id!r} cannot name a file in {daily_dir}")
+    daily_dir.mkdir(parents=True, exist_ok=True)
+    return atomic_write(
+        daily_dir / f"{group_id}.npz",
+        lambda tmp: tmp.write_bytes(
+            _npz_bytes({**compact.arrays(), "trading_days": bars.trading_days().astype(np.int32)})
+        ),
+    )
+
+
+def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)  # type: ignore[arg-type]
+    return buffer.getvalue()
 
 
 def _now() -> str:
@@ -704,6 +736,7 @@ def _execute(plan: _Plan, checkpoint: Checkpoint) -> RunReport:
             plan.options.engine,
             _trades_to_keep(plan.options.save_trades),
             False,  # charts are drawn at the end, for the best groups only
+            plan.out_dir / DAILY_DIR if plan.options.save_daily else None,
         )
 
     _prepare_workers(plan, todo)
@@ -884,6 +917,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-report",
         action="store_true",
         help="do not write the HTML report OUT/report_{SYMBOL}.html at the end",
+    )
+    add(
+        "--save-daily",
+        action="store_true",
+        help="keep every combination's compact trades in OUT/daily/ (walk-forward, robustness)",
     )
     add(
         "--period",
