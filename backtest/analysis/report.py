@@ -155,18 +155,18 @@ def _columns(combos: list[dict[str, Any]], groups: list[dict[str, Any]]) -> dict
     """The combinations as columns: group index, combo index, metrics, and each varied
     parameter as an index into its sorted distinct values; fixed parameters apart."""
     metric_names, param_names = table_columns(groups)
-    values: dict[str, dict[str, Any]] = {name: {} for name in param_names}
-    for combo in combos:
+    values: dict[str, dict[Any, Any]] = {name: {} for name in param_names}
+    keyed = [{n: _key(c["params"].get(n)) for n in param_names} for c in combos]
+    for combo, keys_of in zip(combos, keyed):
         for name in param_names:
-            value = combo["params"].get(name)
-            values[name].setdefault(json.dumps(value, sort_keys=True), value)
+            values[name].setdefault(keys_of[name], combo["params"].get(name))
     varied = [n for n in param_names if len(values[n]) > 1]
     fixed = {n: next(iter(values[n].values())) for n in param_names if len(values[n]) == 1}
 
-    def ordered(name: str) -> list[str]:
+    def ordered(name: str) -> list[Any]:
         items = list(values[name].items())
         numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for _, v in items)
-        return [k for k, v in sorted(items, key=lambda kv: kv[1] if numeric else kv[0])]
+        return [k for k, v in sorted(items, key=lambda kv: kv[1] if numeric else str(kv[0]))]
 
     keys = {name: ordered(name) for name in varied}
     index = {name: {k: i for i, k in enumerate(keys[name])} for name in varied}
@@ -177,11 +177,15 @@ def _columns(combos: list[dict[str, Any]], groups: list[dict[str, Any]]) -> dict
         "values": {n: [values[n][k] for k in keys[n]] for n in varied},
         # full precision: the page ranks exactly as the result files do
         "metric": {n: [_finite(c["metrics"].get(n)) for c in combos] for n in metric_names},
-        "param": {
-            n: [index[n][json.dumps(c["params"].get(n), sort_keys=True)] for c in combos]
-            for n in varied
-        },
+        "param": {n: [index[n][keys_of[n]] for keys_of in keyed] for n in varied},
     }
+
+
+def _key(value: Any) -> Any:
+    """A hashable key of a parameter value that keeps 1, 1.0 and True apart (lists as JSON)."""
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, sort_keys=True)
+    return (type(value).__name__, value)
 
 
 def _trade_columns(records: list[dict[str, Any]], days: list[str]) -> dict[str, list[Any]]:
@@ -196,6 +200,7 @@ def _trade_columns(records: list[dict[str, Any]], days: list[str]) -> dict[str, 
 def _details(
     out_dir: Path,
     symbol: str,
+    results: dict[str, Any],
     combos: list[dict[str, Any]],
     chosen: list[int],
     rerun_data: bool,
@@ -224,7 +229,7 @@ def _details(
     used = _daily_details(out_dir, symbol, combos, missing, details, budget)
     if used or not rerun_data:
         return details, "daily" if used else "none"
-    return details, _rerun_details(out_dir, symbol, combos, missing, details, budget)
+    return details, _rerun_details(out_dir, symbol, results, combos, missing, details, budget)
 
 
 def _daily_details(
@@ -261,6 +266,7 @@ def _daily_details(
 def _rerun_details(
     out_dir: Path,
     symbol: str,
+    results: dict[str, Any],
     combos: list[dict[str, Any]],
     wanted: list[int],
     details: dict[str, Any],
@@ -273,7 +279,7 @@ def _rerun_details(
     try:
         # The fast engine whatever the run used: both engines give identical trades
         # (tests/kernel/test_differential.py), and each re-run is checked below.
-        done, bars = rerun(out_dir, symbol, picks, engine="fast")
+        done, bars = rerun(out_dir, symbol, picks, engine="fast", results=results)
     except (RerunError, DataError, OSError) as exc:
         _log.info(f"report: no trades re-run ({' '.join(str(exc).split())})")
         return "none"
@@ -382,7 +388,7 @@ def report_data(
     shown = [combos[i] for i in kept]
     position = {i: n for n, i in enumerate(kept)}
     details, source = _details(
-        out_dir, symbol, combos, [i for i in order[:detail] if i in position], rerun_data
+        out_dir, symbol, results, combos, [i for i in order[:detail] if i in position], rerun_data
     )
     data = meta.get("data") if isinstance(meta.get("data"), dict) else {}
     return {

@@ -147,11 +147,13 @@ def rerun(
     engine: str | None = None,
     cfg: dict[str, Any] | None = None,
     bars: Bars | None = None,
+    results: dict[str, Any] | None = None,
 ) -> tuple[list[Rerun], Bars]:
     """Re-run ``wanted`` (group id, combination) of the run in ``out_dir`` with its
-    recorded data and settings (``engine``: the recorded one unless given)."""
+    recorded data and settings (``engine``: the recorded one unless given; ``results``:
+    the run's results when already read)."""
     cfg = cfg or load_config()
-    results = read_results(Path(out_dir), symbol)
+    results = results or read_results(Path(out_dir), symbol)
     meta = results["metadata"]
     picks = [pick(results, gid, k) for gid, k in wanted]
     spec = recorded_spec(meta, cfg)
