@@ -30,6 +30,19 @@ from backtest.strategy.params import PARAM_NAMES
 
 FORMAT_VERSION = 1
 MANIFEST_VERSION = 1
+# Metrics that are floats (or null) in every run, whatever the first group holds.
+FLOAT_METRICS = (
+    "winrate",
+    "total_r",
+    "avg_r",
+    "profit_factor",
+    "max_dd_r",
+    "sharpe",
+    "total_pnl",
+    "worst_day_r",
+    "max_daily_loss_pct",
+    "max_drawdown_pct",
+)
 # The summary's leading metric columns (io-contract.md); other metrics follow.
 LEAD_METRICS = ("total_r", "sharpe", "trades", "winrate", "profit_factor", "max_dd_r")
 
@@ -44,6 +57,7 @@ def result_paths(out_dir: Path, symbol: str) -> dict[str, Path]:
     return {
         "summary": out_dir / f"results_summary_{symbol}.csv",
         "combos": out_dir / f"results_combos_{symbol}.csv",
+        "parquet": out_dir / f"results_combos_{symbol}.parquet",
         "full": out_dir / f"results_full_{symbol}.json",
         "failed": out_dir / f"failed_groups_{symbol}.json",
     }
@@ -177,6 +191,8 @@ def write_results(
         paths["combos"], _csv_text(["group_id", "combo", *metric_cols, *param_cols], combos, True)
     )
 
+    atomic_write(paths["parquet"], lambda tmp: write_combos_parquet(tmp, ok))
+
     full = {"metadata": {"format_version": FORMAT_VERSION, **metadata}, "groups": groups}
     atomic_write_text(paths["full"], json.dumps(full, allow_nan=False) + "\n")
 
@@ -190,6 +206,49 @@ def write_results(
         json.dumps({"manifest_version": MANIFEST_VERSION, "symbol": symbol, "files": files}) + "\n",
     )
     return paths
+
+
+def write_combos_parquet(path: Path, groups: list[dict[str, Any]]) -> None:
+    """``results_combos_{SYMBOL}.parquet``: one row per combination, typed columns at full
+    precision (``group_id``, ``combo``, every resolved parameter, every metric; nulls where
+    the spec says null), one row group per group, in group and combination order."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    writer: pq.ParquetWriter | None = None
+    schema: pa.Schema | None = None
+    try:
+        for group in groups:
+            rows = [
+                {"group_id": group["group_id"], "combo": i, **c["params"], **c["metrics"]}
+                for i, c in enumerate(group["combos"])
+            ]
+            table = pa.Table.from_pylist(rows, schema=schema)
+            if writer is None:
+                schema = _parquet_schema(table.schema)
+                table = table.cast(schema)
+                writer = pq.ParquetWriter(path, schema, compression="zstd")
+            writer.write_table(table)
+        if writer is None:
+            pq.write_table(pa.table({"group_id": pa.array([], pa.string())}), path)
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+def _parquet_schema(inferred: Any) -> Any:
+    """The inferred schema with every metric that may be null or fractional as float64
+    (a first group whose values are all whole or all null must not fix the type)."""
+    import pyarrow as pa
+
+    fields = []
+    for field in inferred:
+        if field.name in FLOAT_METRICS or pa.types.is_null(field.type):
+            field = pa.field(field.name, pa.float64())
+        elif field.name in ("combo", "trades", "skipped", "max_losing_streak"):
+            field = pa.field(field.name, pa.int64())
+        fields.append(field)
+    return pa.schema(fields)
 
 
 def commit_problem(out_dir: Path, symbol: str) -> str | None:
