@@ -994,6 +994,9 @@ def main(argv: list[str] | None = None, after_run: Callable[[RunReport], Any] | 
         except RunCrashed as exc:
             print(f"error: after the run (its results are written): {exc}", file=sys.stderr)
             return CRASHED
+        notice = sample_notice(report.data)
+        if notice:  # the run's log ended with it; after the report's line, say it again last
+            print(notice)
     return report.exit_code
 
 
