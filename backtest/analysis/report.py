@@ -439,7 +439,17 @@ def report_data(
         "walk_forward": _walk_forward_section(out_dir, symbol),
         "robustness": _robustness_section(out_dir, symbol),
         "out_dir": str(out_dir),
+        "invoke": _invoke_command(),
     }
+
+
+def _invoke_command() -> str:
+    """The project's own ``invoke`` (beside this interpreter) for the commands the page
+    prints; plain ``invoke`` when there is none."""
+    import sys
+
+    beside = Path(sys.executable).parent / "invoke"
+    return str(beside) if beside.is_file() else "invoke"
 
 
 def _script_json(value: Any) -> str:
