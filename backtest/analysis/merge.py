@@ -37,6 +37,8 @@ MUST_AGREE = (
     "account_size",
     "daily_loss_limit_pct",
     "max_loss_limit_pct",
+    "symbol_settings",  # spread, commission, point, value per point, volumes, time zone
+    "data_source",  # file or sample: a sample-data part never merges into real results
 )
 
 
@@ -226,6 +228,8 @@ def _agreeing(meta: dict[str, Any], key: str) -> Any:
     data = meta["data"] if isinstance(meta.get("data"), dict) else {}
     if key == "data_checksum":
         return meta.get(key) or data.get("checksum")
+    if key == "data_source":
+        return data.get("source")
     return meta.get(key)
 
 
