@@ -29,7 +29,7 @@ def _whole(value: object, option: str) -> int:
         "detail": "how many of the best combinations get their trades embedded (default 50)",
     },
 )
-def report(c, from_, symbol=None, rank_by="total_r", rows=1000, detail=50):
+def report(c, from_, symbol=None, rank_by="total_r", rows="1000", detail="50"):
     """Write the run's self-contained offline HTML report OUT/report_{SYMBOL}.html."""
     from backtest.analysis.report import write_report
     from backtest.runner.outputs import ResultsError

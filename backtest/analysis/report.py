@@ -492,8 +492,10 @@ def write_report(
 
     out_dir = Path(out_dir)
     symbol = detect_symbol([out_dir], symbol)
-    if rows < 1 or detail < 0:
-        raise ReportError(f"--rows {rows} must be >= 1 and --detail {detail} >= 0")
+    if rows < 1:
+        raise ReportError(f"--rows: {rows} must be >= 1")
+    if detail < 0:
+        raise ReportError(f"--detail: {detail} must be >= 0")
     payload = report_data(out_dir, symbol, rank_by, rows, detail, rerun_data)
     return atomic_write_text(report_path(out_dir, symbol), render(payload))
 
