@@ -8,6 +8,7 @@ non-zero when a host failed.
 from __future__ import annotations
 
 import dataclasses
+import re
 import shlex
 import tempfile
 from collections.abc import Callable
@@ -381,7 +382,9 @@ def _running_groups(base: Path, outcome: HostOutcome) -> list[str]:
     """Group ids of a busy host's current run, from the copy collect just downloaded."""
     from backtest.runner.host_tools import group_ids
 
-    rel = outcome.value.get("run", "")[len(outcome.host.remote_out) :].lstrip("/")
+    rel = str(outcome.value.get("run", ""))[len(outcome.host.remote_out) :].lstrip("/")
+    if rel and not re.fullmatch(r"retry-\d+", rel):  # a host's word never picks a local path
+        return []
     return group_ids(base / "hosts" / outcome.host.name / rel / "groups_filtered.json")
 
 

@@ -21,6 +21,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from backtest.runner.exit_codes import ALL_OK, BAD_INPUT, CRASHED, GROUPS_FAILED
@@ -32,6 +33,7 @@ RUNNER_MODULE = "run_parallel_backtest"
 FINISHED_EXITS = (ALL_OK, GROUPS_FAILED)
 DEPLOY_RECORD = "farm_deploy.json"  # fab deploy: the data file (or sample) and its checksum
 _MANIFESTS = "results_manifest_*.json"  # backtest.runner.outputs.manifest_path
+EXIT_WAIT_STEPS = 40  # x 50 ms: how long a just-ended runner's wrapper gets to write its code
 
 
 def parse_range(text: str) -> tuple[int | None, int | None]:
@@ -223,7 +225,13 @@ def status(out: Path) -> dict:
     run = current_run(out)
     pid_text = _read(run / "runner.pid")
     pid = int(pid_text) if pid_text and pid_text.isdigit() else None
+    alive = pid is not None and pid_alive(pid)
     exit_text = _read(run / "runner.exit")
+    for _ in range(EXIT_WAIT_STEPS if pid is not None and not alive else 0):
+        if exit_text is not None:
+            break
+        time.sleep(0.05)  # the runner has just ended: its wrapper is writing runner.exit
+        exit_text = _read(run / "runner.exit")
     ids = group_ids(run / "groups_filtered.json")
     prog = progress(run)
     done = {g: s for g, s in prog["done_ids"].items() if not ids or g in ids}
@@ -231,7 +239,7 @@ def status(out: Path) -> dict:
     exit_code = int(exit_text) if exit_text and exit_text.lstrip("-").isdigit() else None
     if pid is None:
         state = "not started"
-    elif pid_alive(pid):
+    elif alive:
         state = "running"
     elif exit_code in FINISHED_EXITS and committed(run):
         state = "finished"

@@ -1005,9 +1005,16 @@ def run_and_exit(entry: Callable[[], int] | None = None) -> NoReturn:
 
     pyarrow's Parquet thread pool can abort the process at teardown ("terminate
     called without an active exception", apache/arrow#34314), which would turn exit
-    code 0/1/2 into SIGABRT. Every file is closed by now.
+    code 0/1/2 into SIGABRT. Every file is closed by now. This is the process's edge:
+    an error that escaped :func:`main` (outside any run) is still one line on stderr,
+    its traceback in a temporary file, and exit code 3, never Python's 1.
     """
-    code = (entry or main)()
+    try:
+        with _crash_edge(RunLogging()):
+            code = (entry or main)()
+    except RunCrashed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        code = CRASHED
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

@@ -49,6 +49,7 @@ class SSHFarm:
     known_hosts: Path
     servers: list[Server]
     data_file: Path
+    code: Path  # this code unpacked once, as deploy unpacks it: BASE/code-<id> links here
 
 
 def free_port(address: str) -> int:
@@ -156,7 +157,7 @@ def ssh_farm(tmp_path_factory, farm_home) -> SSHFarm:
     data_file = root / "GER40_tiny.parquet"
     write_parquet(generate_bars("GER40", *DATES, seed=11), data_file)
     try:
-        yield SSHFarm(root, farm_home, client_key, known_hosts, servers, data_file)
+        yield SSHFarm(root, farm_home, client_key, known_hosts, servers, data_file, _code(root))
     finally:
         for s in servers:
             s.process.terminate()
@@ -165,6 +166,20 @@ def ssh_farm(tmp_path_factory, farm_home) -> SSHFarm:
                 s.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 s.process.kill()
+
+
+def _code(root: Path) -> Path:
+    """The code archive deploy would push, unpacked once per session: the hosts' numba
+    kernels then compile once, not once per test (a fresh code dir compiles them cold)."""
+    import tarfile
+
+    from farm.steps import build_code_archive
+
+    archive = build_code_archive(root)
+    target = root / "shared-code" / f"code-{archive.code_id}"
+    with tarfile.open(archive.path) as tar:
+        tar.extractall(target, filter="data")
+    return target
 
 
 @contextmanager
@@ -216,20 +231,27 @@ def write_hosts(
     extra_hosts: dict | None = None,
     link_venv: bool = True,
     symbol: dict | None = None,
+    link_code: bool = True,
 ) -> Path:
     """A hosts file for the loopback servers: ``ranges`` = (address, port, "a:b") per host.
 
     Every host gets its own ``base_dir/hN`` (they are all this machine). With
     ``link_venv``, ``hN/venv`` is a symlink to the project's virtualenv (hosts.yaml
-    ``venv`` is relative to base_dir), so that no test installs anything. ``symbol``
-    replaces the GER40 symbol block (default: the tiny data file and its dates).
+    ``venv`` is relative to base_dir), so that no test installs anything. With
+    ``link_code``, ``hN/code-<id>`` links to the session's unpacked code (deploy finds it
+    present, as on a host deployed before; while the code does not change meanwhile).
+    ``symbol`` replaces the GER40 symbol block (default: the tiny data file and its dates).
     """
     project_venv = Path(sys.executable).parent.parent
     for i in range(len(ranges)):
-        venv = base_dir / f"h{i + 1}" / "venv"
-        if link_venv and not venv.exists():
-            venv.parent.mkdir(parents=True, exist_ok=True)
-            venv.symlink_to(project_venv)
+        host = base_dir / f"h{i + 1}"
+        for wanted, link, target in (
+            (link_venv, host / "venv", project_venv),
+            (link_code, host / farm.code.name, farm.code),
+        ):
+            if wanted and not link.exists():
+                link.parent.mkdir(parents=True, exist_ok=True)
+                link.symlink_to(target)
     hosts = {
         f"h{i + 1}": {
             "address": addr,
@@ -289,23 +311,26 @@ def run_fab(
     )
 
 
-def status_json(hosts_file: Path, name: str) -> dict:
-    """The host's status dict through the library (one remote command)."""
-    from farm.flows import status_hosts
+def status_json(hosts_file: Path, name: str, period: str | None = None) -> dict:
+    """The host's status dict through the library (one remote command); ``period`` as
+    ``--period``."""
+    from farm.flows import select, status_hosts
     from farm.hosts import load_hosts
 
     farm = load_hosts(hosts_file)
-    result = status_hosts(farm, farm.select(name))
+    result = status_hosts(farm, select(farm, name, period=period))
     outcome = result.outcomes[0]
     assert outcome.ok, outcome.error
     return outcome.value
 
 
-def wait_status(hosts_file: Path, name: str, until, timeout: float = 120) -> dict:
+def wait_status(
+    hosts_file: Path, name: str, until, timeout: float = 120, period: str | None = None
+) -> dict:
     """Poll the host's status until ``until(status)`` holds."""
     deadline = time.monotonic() + timeout
     while True:
-        st = status_json(hosts_file, name)
+        st = status_json(hosts_file, name, period)
         if until(st):
             return st
         if time.monotonic() > deadline:

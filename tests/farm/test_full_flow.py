@@ -43,6 +43,7 @@ def test_full_flow_two_hosts_equals_local_run(ssh_farm, tmp_path):
         output_dir=out_name + "/{symbol}",
         workers=1,
         env={"IBSWEEP_NOTE": f"$(touch {markers[4]}); `touch {markers[5]}`"},
+        link_code=False,  # the code archive is uploaded and unpacked, as on a fresh host
     )
     dest = tmp_path / "collected"
 

@@ -1,12 +1,15 @@
-"""A full disk (simulated with a small RLIMIT_FSIZE in the runner's process) is a crash:
-exit code 3, one line on stderr, the traceback in run.log, nothing committed; the same
-command without the limit resumes."""
+"""A crash is exit code 3 with one line on stderr, never Python's 1 ("some groups failed"):
+a full disk (simulated with a small RLIMIT_FSIZE in the runner's process) leaves the
+traceback in run.log and nothing committed, and the same command without the limit
+resumes; an error outside any run leaves its traceback in a temporary file."""
 
 from __future__ import annotations
 
 import resource
+import subprocess
+import sys
 
-from tests.runner.helpers import SYMBOL, checkpoint_lines, run_args, run_cli
+from tests.runner.helpers import REPO, SYMBOL, checkpoint_lines, run_args, run_cli, runner_env
 
 # Bytes: the checkpoint header (~1.4 KB) and the first group's line (~5.5 KB) fit, the
 # second group's line does not; run.log (~0.5 KB) stays under it.
@@ -45,3 +48,29 @@ def test_full_disk_exits_3_with_one_line_and_the_traceback_in_run_log(baseline, 
         "group_GER40_002",
     ]
     assert (out / f"results_manifest_{SYMBOL}.json").exists()
+
+
+def test_error_outside_any_run_is_one_line_and_exit_3(tmp_path):
+    # Arrange: an entry point that fails before a run exists (as a broken option would)
+    code = (
+        "from backtest.runner.main import run_and_exit\n"
+        "def entry():\n"
+        "    raise AttributeError(\"'Namespace' object has no attribute 'x'\")\n"
+        "run_and_exit(entry)\n"
+    )
+    env = {**runner_env(), "TMPDIR": str(tmp_path)}
+
+    # Act
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True
+    )
+
+    # Assert
+    assert result.returncode == 3
+    (line,) = result.stderr.splitlines()
+    (saved,) = tmp_path.glob("ibsweep-crash-*.log")
+    assert line == (
+        "error: the run crashed: AttributeError: 'Namespace' object has no attribute 'x'; "
+        f"traceback in {saved}"
+    )
+    assert "Traceback (most recent call last):" in saved.read_text()
