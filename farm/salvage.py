@@ -43,8 +43,10 @@ def needs_salvage(directory: Path, symbol: str) -> bool:
 
 def salvage(directory: Path, out_dir: Path, symbol: str, host: str) -> list[str]:
     """Write ``directory``'s checkpointed finished groups as results in ``out_dir``; their ids."""
+    from backtest.runner.host_tools import run_data
+
     recovered = results_from_checkpoint(directory, symbol)
-    metadata = {**recovered["metadata"], "host": host}
+    metadata = {"data": run_data(directory), **recovered["metadata"], "host": host}
     metadata["salvaged_from"] = metadata.pop("recovered_from_checkpoint")
     groups = recovered["groups"]
     raw = _raw_groups(directory)

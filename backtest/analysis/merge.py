@@ -40,6 +40,9 @@ MUST_AGREE = (
     "symbol_settings",  # spread, commission, point, value per point, volumes, time zone
     "data_source",  # file or sample: a sample-data part never merges into real results
 )
+# Keys a part may not know (a run read back from its checkpoint has no data provenance
+# block): such a part agrees with any value; the data checksum still has to match.
+MAY_BE_UNKNOWN = ("data_source",)
 
 
 class MergeError(ValueError):
@@ -236,7 +239,8 @@ def _agreeing(meta: dict[str, Any], key: str) -> Any:
 def _check_metadata(metas: list[tuple[Path, dict[str, Any]]], force: bool) -> list[str]:
     problems = []
     for key in MUST_AGREE:
-        values = {json.dumps(_agreeing(m, key), sort_keys=True): d for d, m in metas}
+        known = [(d, m) for d, m in metas if key not in MAY_BE_UNKNOWN or _agreeing(m, key)]
+        values = {json.dumps(_agreeing(m, key), sort_keys=True): d for d, m in known}
         if len(values) > 1:
             listed = "; ".join(f"{d}: {v}" for v, d in values.items())
             problems.append(f"different {key} ({listed})")

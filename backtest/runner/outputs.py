@@ -347,7 +347,7 @@ def results_from_checkpoint(out_dir: Path, symbol: str) -> dict[str, Any]:
     metadata = {
         "format_version": FORMAT_VERSION,
         **{k: header.get(k) for k in ("symbol", "period", "start_date", "end_date")},
-        **{k: header.get(k) for k in ("data_checksum", "data", "code_version") if k in header},
+        **{k: v for k, v in header.items() if k not in ("kind", "group_ids", "settings")},
         **settings,
         "recovered_from_checkpoint": str(path),
     }

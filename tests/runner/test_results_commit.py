@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from backtest.analysis.merge import merge_dirs
-from backtest.runner.outputs import commit_problem, read_results
+from backtest.runner.outputs import commit_problem, read_results, result_paths
 from tests.runner.helpers import SYMBOL, full_results, run_args, run_cli
 
 
@@ -38,4 +38,4 @@ def test_a_run_that_stops_while_writing_results_commits_nothing(baseline, datase
     assert merged.merged == ["group_GER40_001", "group_GER40_002"]
     assert commit_problem(tmp_path / "merged", SYMBOL) is None
     manifest = json.loads((tmp_path / "merged" / f"results_manifest_{SYMBOL}.json").read_text())
-    assert sorted(manifest["files"]) == ["combos", "failed", "full", "summary"]
+    assert sorted(manifest["files"]) == sorted(result_paths(tmp_path / "merged", SYMBOL))
