@@ -22,8 +22,11 @@ import math
 import shlex
 import shutil
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
+
+from backtest.core.atomic import atomic_write
 
 RESULTS_PREFIX = "results_full_"
 # Metadata that must agree between merged runs (unless forced).
@@ -398,7 +401,4 @@ def _copy_daily(sources: list[tuple[Path, str]], output_dir: Path) -> None:
             continue
         if target.parent != daily:  # ids are checked; this is the last guard
             raise MergeError(f"group {gid!r}: its daily file would land outside {daily}")
-        daily.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.part")
-        shutil.copy2(source, tmp)
-        tmp.replace(target)
+        atomic_write(target, partial(shutil.copyfile, source))  # a tempfile name, no fixed one
