@@ -17,8 +17,9 @@ from tests.runner.helpers import write_bars, write_groups
 @pytest.fixture(scope="module")
 def group(tmp_path_factory):
     folder = tmp_path_factory.mktemp("batches")
-    bars = load_bars(write_bars(folder / "b.parquet", "2024-01-01", "2024-02-29"),
-                     symbol_spec("GER40"))
+    bars = load_bars(
+        write_bars(folder / "b.parquet", "2024-01-01", "2024-02-29"), symbol_spec("GER40")
+    )
     loaded = load_groups_file(write_groups(folder / "g.json"))
     combos = [c for g in loaded.groups for c in expand_group(g)]
     return bars, combos

@@ -11,7 +11,9 @@ def test_parquet_table_equals_results_full_combination_for_combination(baseline)
     full = json.loads((baseline.out / "results_full_GER40.json").read_text())
     expected = [
         {"group_id": g["group_id"], "combo": i, **c["params"], **c["metrics"]}
-        for g in full["groups"] if g["status"] == "ok" for i, c in enumerate(g["combos"])
+        for g in full["groups"]
+        if g["status"] == "ok"
+        for i, c in enumerate(g["combos"])
     ]
 
     path = baseline.out / "results_combos_GER40.parquet"
