@@ -271,6 +271,8 @@ def retry(
         reports, result = flows.retry(
             farm, hosts, Path(dest) if dest else flows.DEFAULT_DEST, force, dry_run
         )
+    except HostsFileError as exc:
+        raise Exit(f"error: {exc}", code=2) from None
     except MergeError as exc:
         raise Exit(f"error: merge refused: {exc}", code=1) from None
     _print_collect(reports)
@@ -313,3 +315,94 @@ def trust(c, host, yes=False, hosts_file=None):
         raise Exit(f"{host}: cannot reach it to read its key: {exc}", code=1) from None
     if not ok:
         raise Exit(code=1)
+
+
+# ---------------------------------------------------------------- the Dask cluster
+
+
+def _cluster_farm(hosts_file: str | None) -> Farm:
+    from farm.cluster import require_cluster
+
+    farm = _farm(hosts_file)
+    try:
+        require_cluster(farm)
+    except HostsFileError as exc:
+        raise Exit(f"error: {exc}", code=2) from None
+    return farm
+
+
+@task(
+    name="cluster-up",
+    help={
+        "hosts_file": HOSTS_HELP,
+        "dry_run": "print every command and transfer per host without connecting",
+    },
+)
+def cluster_up(c, hosts_file=None, dry_run=False):
+    """Start the Dask cluster of hosts.yaml's cluster: section (TLS; scheduler, then workers)."""
+    from farm import cluster
+
+    farm = _cluster_farm(hosts_file)
+    try:
+        up = cluster.cluster_up(farm, dry_run=dry_run)
+    except FarmError as exc:
+        raise Exit(f"error: {exc}", code=1) from None
+    if dry_run:
+        return _print_plan(up.result)
+    print(table(cluster.outcome_rows(up.result), ["host", "address", "result"]))
+    print(f"scheduler {up.address}: {sum(up.joined.values())} worker processes connected")
+    if up.result.failed:
+        raise Exit(f"cluster-up: {len(up.result.failed)} host(s) failed", code=1)
+    print(f"run on it: invoke backtest --groups-file G.json --scheduler-file {up.scheduler_file}")
+
+
+@task(name="cluster-status", help={"hosts_file": HOSTS_HELP})
+def cluster_status(c, hosts_file=None):
+    """Each host's scheduler/worker services, and each worker's memory and tasks."""
+    from farm import cluster
+
+    farm = _cluster_farm(hosts_file)
+    result, info, error = cluster.cluster_status(farm)
+    rows = cluster.status_rows(farm, result, info)
+    print(table(rows, ["host", "scheduler", "workers", "connected", "wanted", "result"]))
+    if info is None:
+        raise Exit(f"scheduler: cannot connect: {error}", code=1)
+    workers = cluster.worker_rows(info)
+    print(table(workers, ["worker", "host", "threads", "memory", "limit", "executing", "stored"]))
+    print(
+        f"scheduler {info.get('address')}: {len(workers)} workers, "
+        f"{info.get('total_threads')} threads, {info['processing']} tasks processing"
+    )
+    if cluster.status_problems(rows):
+        raise Exit(code=1)
+
+
+@task(name="cluster-down", help={"hosts_file": HOSTS_HELP})
+def cluster_down(c, hosts_file=None):
+    """Stop the cluster's workers, then its scheduler; nothing they started is left running."""
+    from farm import cluster
+
+    result = cluster.cluster_down(_cluster_farm(hosts_file))
+    print(table(cluster.outcome_rows(result), ["host", "address", "result"]))
+    if result.failed:
+        raise Exit(f"cluster-down: {len(result.failed)} host(s) failed", code=1)
+
+
+@task(
+    name="cluster-dashboard",
+    help={
+        "hosts_file": HOSTS_HELP,
+        "local_port": "port on this machine's 127.0.0.1 (default 8787)",
+    },
+)
+def cluster_dashboard(c, hosts_file=None, local_port=8787):
+    """An SSH tunnel to the scheduler's dashboard on 127.0.0.1:PORT until Ctrl-C."""
+    from farm import cluster
+
+    farm = _cluster_farm(hosts_file)
+    try:
+        cluster.forward_dashboard(farm, int(local_port), lambda url: print(url, flush=True))
+    except KeyboardInterrupt:
+        print("tunnel closed")
+    except FarmError as exc:
+        raise Exit(str(exc), code=1) from None

@@ -60,6 +60,19 @@ def deploy_hosts(
     farm: Farm, hosts: list[Host], *, restart: bool = False, dry_run: bool = False
 ) -> FarmResult:
     """Push code + groups and start each host's runner detached (see :func:`farm.steps.deploy`)."""
+    check_data_files(farm, hosts)
+    with tempfile.TemporaryDirectory(prefix="ibsweep-code-") as tmp:
+        archive = steps.build_code_archive(Path(tmp))
+
+        def step(c: Any, h: Host) -> str:
+            return steps.deploy(c, h, farm.symbols[h.symbol], archive, restart=restart)
+
+        return run_each(hosts, step, dry_run=dry_run)
+
+
+def check_data_files(farm: Farm, hosts: list[Host]) -> None:
+    """Every host's period has a local data file that exists, or its symbol allows sample
+    data; else HostsFileError before anything connects (deploy, retry)."""
     for h in hosts:
         setup_ = farm.symbols[h.symbol]
         data = setup_.data_path(h.period)
@@ -72,13 +85,6 @@ def deploy_hosts(
             )
         if data is not None and not data.is_file():
             raise HostsFileError(f"{where}: {data} not found (period {h.period})")
-    with tempfile.TemporaryDirectory(prefix="ibsweep-code-") as tmp:
-        archive = steps.build_code_archive(Path(tmp))
-
-        def step(c: Any, h: Host) -> str:
-            return steps.deploy(c, h, farm.symbols[h.symbol], archive, restart=restart)
-
-        return run_each(hosts, step, dry_run=dry_run)
 
 
 def stop_hosts(farm: Farm, hosts: list[Host]) -> FarmResult:
@@ -338,6 +344,7 @@ def retry(
     ``dry_run``: connects to nothing; plans from the last collect's copies in ``dest`` over
     all the symbol's hosts (their runner states are not checked) and prints the commands.
     """
+    check_data_files(farm, hosts)
     collected = collect(farm, hosts, dest, force, download=not dry_run)
     outcomes: list[HostOutcome] = []
     with tempfile.TemporaryDirectory(prefix="ibsweep-retry-") as tmp:
