@@ -9,6 +9,8 @@ Format (see docs/FARM.md)::
                         in_sample: {data_file, start_date, end_date},
                         control: {data_file, start_date, end_date}}}
     hosts:    {NAME: {address, symbol, range: "0:30", <any default as override>}}
+    cluster:  {scheduler: NAME, port, dashboard_port, processes: {NAME: N},
+               worker_ports, nanny_ports, local_dir, remote_dir, start_timeout}
 
 Local paths in the file are relative to the file's directory; ``~`` means the local
 home. On the host, ``base_dir`` is absolute and normalised (no ``..``, not ``/``);
@@ -58,7 +60,18 @@ SYMBOL_KEYS = {"groups_file", "allow_uncovered", "allow_sample", *PERIODS}
 PERIOD_KEYS = {"data_file", "start_date", "end_date"}
 MOVED_KEYS = ("data_file", "start_date", "end_date")  # symbol level before per-period blocks
 HOST_KEYS = {"address", "symbol", "range"} | set(DEFAULT_KEYS)
-TOP_KEYS = {"defaults", "symbols", "hosts"}
+TOP_KEYS = {"defaults", "symbols", "hosts", "cluster"}
+CLUSTER_DEFAULTS: dict[str, Any] = {
+    "scheduler": None,
+    "port": 8786,
+    "dashboard_port": 8787,
+    "processes": {},
+    "worker_ports": None,
+    "nanny_ports": None,
+    "local_dir": ".cluster",
+    "remote_dir": "cluster",
+    "start_timeout": 120,
+}
 # Top-level names under base_dir that farm steps own; an output_dir there would mix in.
 RESERVED_DIRS = ("code", "data", "requirements.txt", ".requirements.sha256")
 
@@ -146,6 +159,26 @@ class SymbolSetup:
 
 
 @dataclass(frozen=True)
+class ClusterSetup:
+    """hosts.yaml ``cluster:``: the Dask cluster fab cluster-up starts on the hosts.
+
+    ``processes`` is the number of worker processes per host name (every host of
+    hosts.yaml; its ``workers`` unless ``cluster.processes`` names it, 0: none).
+    ``worker_ports``/``nanny_ports`` are ``"first:last"`` ranges (firewalls), None: any.
+    """
+
+    scheduler: str  # a host name of hosts.yaml
+    port: int
+    dashboard_port: int  # on the scheduler host's 127.0.0.1 (fab cluster-dashboard)
+    processes: dict[str, int]
+    worker_ports: str | None
+    nanny_ports: str | None
+    local_dir: Path  # CA, client certificate, scheduler.json (this machine)
+    remote_dir: str  # relative to each host's base_dir
+    start_timeout: int
+
+
+@dataclass(frozen=True)
 class Farm:
     """A validated hosts.yaml."""
 
@@ -153,6 +186,11 @@ class Farm:
     hosts: list[Host]
     symbols: dict[str, SymbolSetup]
     notes: list[str] = field(default_factory=list)
+    cluster: ClusterSetup | None = None
+
+    def host(self, name: str) -> Host:
+        """The host called ``name`` (hosts.yaml validated that it exists)."""
+        return next(h for h in self.hosts if h.name == name)
 
     def select(self, host: str | None = None, symbol: str | None = None) -> list[Host]:
         """The hosts matching ``--host`` (name or address) and ``--symbol``; unknown: an error."""
@@ -468,6 +506,76 @@ def _spans(idx: list[int]) -> str:
     return ", ".join(spans)
 
 
+def _ports(value: Any, where: str) -> str | None:
+    """A ``"first:last"`` port range (or one port) for dask's --worker-port/--nanny-port."""
+    if value is None:
+        return None
+    text = str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+    match = re.fullmatch(r"(\d{1,5})(?::(\d{1,5}))?", text.strip())
+    first, last = (int(match.group(1)), int(match.group(2) or match.group(1))) if match else (0, 0)
+    if not 1 <= first <= last <= 65535:
+        raise HostsFileError(
+            f"{where}: must be a port or a range 'first:last' within 1..65535, got {value!r}"
+        )
+    return f"{first}:{last}"
+
+
+def _cluster(raw: Any, hosts: list[Host], base: Path, where: str) -> ClusterSetup:
+    """The ``cluster:`` section, every field checked (names, types, ranges)."""
+    if not isinstance(raw, dict):
+        raise HostsFileError(f"{where}: must be a mapping (scheduler, port, processes, ...)")
+    _check_unknown(raw, set(CLUSTER_DEFAULTS), where)
+    v = {**CLUSTER_DEFAULTS, **raw}
+    names = [h.name for h in hosts]
+    if v["scheduler"] not in names:
+        raise HostsFileError(
+            f"{where}.scheduler: must name a host of hosts: ({', '.join(names)}), "
+            f"got {v['scheduler']!r}"
+        )
+    port = _int(v["port"], f"{where}.port", 1, 65535)
+    dashboard = _int(v["dashboard_port"], f"{where}.dashboard_port", 1, 65535)
+    if dashboard == port:
+        raise HostsFileError(f"{where}.dashboard_port: must differ from port ({port})")
+    given = v["processes"] if v["processes"] is not None else {}
+    if not isinstance(given, dict):
+        raise HostsFileError(f"{where}.processes: must map host names to worker processes")
+    for name in given:
+        if name not in names:
+            raise HostsFileError(
+                f"{where}.processes: no host {name!r} in hosts: ({', '.join(names)})"
+            )
+    processes = {
+        h.name: _int(given[h.name], f"{where}.processes.{h.name}", 0)
+        if h.name in given
+        else h.workers
+        for h in hosts
+    }
+    if not any(processes.values()):
+        raise HostsFileError(f"{where}.processes: every host has 0 worker processes")
+    remote = _relative(
+        _plain(v["remote_dir"], f"{where}.remote_dir"), f"{where}.remote_dir", "the cluster's files"
+    )
+    if remote.split("/")[0] in RESERVED_DIRS or remote.split("/")[0].startswith("code-"):
+        raise HostsFileError(
+            f"{where}.remote_dir: {remote!r} is inside base_dir's {remote.split('/')[0]!r}, "
+            "which fab setup/deploy own; keep the default 'cluster'"
+        )
+    local = _local_path(v["local_dir"], base, f"{where}.local_dir")
+    if local is None:
+        raise HostsFileError(f"{where}.local_dir: must be a local folder, got {v['local_dir']!r}")
+    return ClusterSetup(
+        scheduler=v["scheduler"],
+        port=port,
+        dashboard_port=dashboard,
+        processes=processes,
+        worker_ports=_ports(v["worker_ports"], f"{where}.worker_ports"),
+        nanny_ports=_ports(v["nanny_ports"], f"{where}.nanny_ports"),
+        local_dir=local,
+        remote_dir=remote,
+        start_timeout=_int(v["start_timeout"], f"{where}.start_timeout", 1),
+    )
+
+
 def load_hosts(path: str | os.PathLike | None = None, *, need_groups: bool = False) -> Farm:
     """Read and validate a hosts file; every error names the file and the field.
 
@@ -530,4 +638,7 @@ def load_hosts(path: str | os.PathLike | None = None, *, need_groups: bool = Fal
     for name in symbols_raw:
         if name not in symbols:
             notes.append(f"{file}: symbols.{name}: no host runs it")
-    return Farm(path=file, hosts=hosts, symbols=symbols, notes=notes)
+    cluster = (
+        _cluster(raw["cluster"], hosts, base, f"{file}: cluster") if "cluster" in raw else None
+    )
+    return Farm(path=file, hosts=hosts, symbols=symbols, notes=notes, cluster=cluster)

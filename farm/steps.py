@@ -203,13 +203,14 @@ def setup(c: Remote, host: Host, requirements: Path = REPO_ROOT / "requirements.
     return f"ready ({'.'.join(map(str, version or ()))}, requirements installed)"
 
 
-def check_ready(c: Remote, host: Host) -> None:
-    """The venv's Python is >= 3.11 and has what the runner needs, else point to fab setup."""
+def check_ready(c: Remote, host: Host, modules: tuple[str, ...] = RUNNER_IMPORTS) -> None:
+    """The venv's Python is >= 3.11 and has ``modules`` (what the runner needs), else
+    point to fab setup."""
     py = host.remote_venv + "/bin/python"
     probe = (
         "import sys, importlib.util as u; "
         f"assert sys.version_info >= {MIN_PYTHON!r}, 'Python < 3.11'; "
-        f"missing = [m for m in {RUNNER_IMPORTS!r} if u.find_spec(m) is None]; "
+        f"missing = [m for m in {modules!r} if u.find_spec(m) is None]; "
         f"assert not missing, 'missing packages: ' + ', '.join(missing)"
     )
     res = _run(c, host, f"{q(py)} -c {q(probe)}", warn=True)

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from invoke import Exit, task
 
+from tasks.run import CLUSTER_HELP
+
 RANK_HELP = {
     "min_trades": "only combinations with at least this many trades qualify (default 0)",
     "require_prop_ok": "only combinations inside the prop-firm limits qualify",
@@ -68,6 +70,7 @@ def _print_robustness(rob: dict, paths: dict) -> None:
         "drop_invalid": "drop invalid/duplicate bars instead of failing",
         "fresh": "replace an existing checkpoint in the output dir instead of resuming",
         "symbol": "symbol of a bare-list groups file whose groups name none",
+        **CLUSTER_HELP,
     },
 )
 def walk_forward(
@@ -96,6 +99,9 @@ def walk_forward(
     drop_invalid=False,
     fresh=False,
     symbol=None,
+    scheduler=None,
+    scheduler_file=None,
+    tls_dir=None,
 ):
     """Choose the best combination on each train window, judge it on the test window after."""
     from backtest.analysis.merge import detect_symbol
@@ -140,6 +146,9 @@ def walk_forward(
                 drop_invalid=drop_invalid,
                 fresh=fresh,
                 symbol=symbol,
+                scheduler=scheduler,
+                scheduler_file=scheduler_file,
+                tls_dir=tls_dir,
             )
             done = run_walk_forward(options, *settings)
     except input_errors() + (ValueError, ResultsError) as exc:

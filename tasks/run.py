@@ -5,6 +5,13 @@ from __future__ import annotations
 from invoke import Exit, task
 
 TOP_GROUPS = 5
+CLUSTER_HELP = {
+    "scheduler": "run the groups on this Dask cluster, tls://HOST:PORT (fab cluster-up), "
+    "instead of local workers",
+    "scheduler_file": "the same, by the cluster's scheduler file (.cluster/scheduler.json)",
+    "tls_dir": "the cluster's ca.pem, client.pem, client-key.pem (default: the scheduler "
+    "file's folder, else .cluster)",
+}
 
 
 @task(
@@ -41,6 +48,7 @@ TOP_GROUPS = 5
         "(instead of a warning)",
         "max_combinations": "most combinations (before constraints) one run may hold "
         "(default: run.max_combinations, 10000000)",
+        **CLUSTER_HELP,
     },
 )
 def backtest(
@@ -68,6 +76,9 @@ def backtest(
     symbol=None,
     strict_data=False,
     max_combinations=None,
+    scheduler=None,
+    scheduler_file=None,
+    tls_dir=None,
 ):
     """Run every group of a groups file in parallel (what run_parallel_backtest runs); resumable."""
     from backtest.runner.main import (
@@ -103,6 +114,9 @@ def backtest(
         symbol=symbol,
         strict_data=strict_data,
         max_combinations=max_combinations,
+        scheduler=scheduler,
+        scheduler_file=scheduler_file,
+        tls_dir=tls_dir,
     )
     try:
         report = run_backtest(options)

@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
 
@@ -49,17 +49,23 @@ from backtest.core.version import code_version
 from backtest.data.bars import Bars, day_date
 from backtest.engines.run import ENGINES, run_combos, run_combos_compact
 from backtest.runner.checkpoint import Checkpoint, ResumeError
+from backtest.runner.executor import Executor
 from backtest.runner.exit_codes import CRASHED
 from backtest.runner.outputs import ResultsError, read_results, summary_rows, write_results
-from backtest.runner.pool import Supervisor, WorkerJob, failed_record, resolve_workers
+from backtest.runner.pool import FAULT_ENV, Supervisor, WorkerJob, failed_record, resolve_workers
 from backtest.runner.run_log import Progress, RunLogging, Signals, log
-from backtest.strategy.daily import CompactTrades
+from backtest.strategy.daily import CompactTrades, concat_compact
 from backtest.strategy.params import ParamError
 from backtest.strategy.trades import trade_records
+
+if TYPE_CHECKING:
+    from backtest.runner.dask_executor import DaskExecutor
 
 PERIODS = ("in_sample", "control")
 RUN_LOG = "run.log"
 DAILY_DIR = "daily"
+# Combinations run and scored together in a group (bounds a worker's memory of trades).
+SCORE_BATCH = 2048
 LOCK_FILE = ".lock"
 _DISK_FULL = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
 
@@ -100,6 +106,9 @@ class RunOptions:
     symbol: str | None = None
     strict_data: bool = False
     max_combinations: int | str | None = None
+    scheduler: str | None = None  # tls://HOST:PORT of a Dask cluster (else the local pool)
+    scheduler_file: str | Path | None = None  # or the cluster's scheduler file
+    tls_dir: str | Path | None = None  # ca.pem, client.pem, client-key.pem of the cluster
 
 
 @dataclass
@@ -138,6 +147,7 @@ class _Plan:
     header: dict[str, Any]
     data: dict[str, Any] = field(default_factory=dict)  # provenance + coverage
     warnings: list[str] = field(default_factory=list)
+    cluster: Any = None  # backtest.runner.dask_executor.ClusterTarget, None: the local pool
 
 
 # --- preparation: validate everything before anything runs -------------------
@@ -372,6 +382,9 @@ def prepare(opts: RunOptions) -> _Plan:
     if opts.save_daily and opts.engine != "fast":
         raise RunError("--save-daily: needs --engine fast (the emulator does not report skip days)")
     workers = _workers_option(opts.workers)
+    from backtest.runner.dask_executor import cluster_target
+
+    cluster = cluster_target(opts.scheduler, opts.scheduler_file, opts.tls_dir)
     top_option(opts.charts, "--charts")
     top_option(opts.save_trades, "--save-trades")
     span = config_mod.period(opts.period, cfg)
@@ -479,6 +492,7 @@ def prepare(opts: RunOptions) -> _Plan:
         header,
         data=data,
         warnings=warnings,
+        cluster=cluster,
     )
 
 
@@ -515,19 +529,51 @@ def run_group(
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """A group's JSON-ready record and the best combination's trade records (for its
     charts; empty unless ``best_trades``). With ``daily_dir``, the group's compact trades
-    (:mod:`backtest.strategy.daily`) are written there first, durably, before the record
+    (:mod:`backtest.strategy.daily`) are written there, durably, before the record
     reaches the checkpoint."""
-    started = time.perf_counter()
-    results, compact = run_combos_compact(bars, combos, settings, engine)
+    record, trades, compact = group_outcome(
+        bars, group_id, combos, settings, engine, save_trades, best_trades
+    )
     if daily_dir is not None:
         write_daily(daily_dir, group_id, compact, bars)
-    keep = trades_kept([r.metrics for r in results], save_trades)
-    entries = []
-    for n, result in enumerate(results):
-        entry = {"params": _json_ready(result.params), "metrics": _json_ready(result.metrics)}
-        if n in keep:
-            entry["trades"] = trade_records(result.trades, bars)
-        entries.append(entry)
+    return record, trades
+
+
+def group_outcome(
+    bars: Bars,
+    group_id: str,
+    combos: list[dict[str, Any]],
+    settings: RunSettings,
+    engine: str,
+    save_trades: bool | int,
+    best_trades: bool = True,
+) -> tuple[dict[str, Any], list[dict[str, Any]], CompactTrades]:
+    """:func:`run_group` without writing anything: the record, the best trades and the
+    group's compact trades (a cluster worker returns them; the client writes them).
+
+    Combinations are run and scored ``SCORE_BATCH`` at a time, and only the raw trades of
+    the combinations whose trades are kept (``--save-trades``, the best one for the charts)
+    outlive their batch: a group's memory grows with its metrics, not with its trades.
+    """
+    started = time.perf_counter()
+    wanted = _trades_wanted(len(combos), save_trades, best_trades)
+    entries: list[dict[str, Any]] = []
+    parts: list[CompactTrades] = []
+    held: dict[int, np.ndarray] = {}  # raw trades of the best ``wanted`` combinations so far
+    for at in range(0, len(combos), SCORE_BATCH):
+        results, part = run_combos_compact(bars, combos[at : at + SCORE_BATCH], settings, engine)
+        parts.append(part)
+        for n, result in enumerate(results, start=at):
+            entries.append(
+                {"params": _json_ready(result.params), "metrics": _json_ready(result.metrics)}
+            )
+            held[n] = result.trades
+        if len(held) > wanted:
+            order = sorted(held, key=lambda i: (-entries[i]["metrics"]["total_r"], i))
+            held = {i: held[i] for i in order[:wanted]}
+    keep = trades_kept([e["metrics"] for e in entries], save_trades)
+    for n in sorted(keep):
+        entries[n]["trades"] = trade_records(held[n], bars)
     best = best_index([e["metrics"] for e in entries])
     record = {
         "group_id": group_id,
@@ -536,11 +582,19 @@ def run_group(
         "combos": entries,
         "best": best,
     }
+    compact = concat_compact(parts)
     if not best_trades:
-        return record, []
-    return record, entries[best]["trades"] if best in keep else trade_records(
-        results[best].trades, bars
-    )
+        return record, [], compact
+    trades = entries[best]["trades"] if best in keep else trade_records(held[best], bars)
+    return record, trades, compact
+
+
+def _trades_wanted(n: int, save_trades: bool | int, best_trades: bool) -> int:
+    """How many combinations' raw trades a group must hold: all (``--save-trades``), the
+    best N, and at least the best one when its charts are drawn."""
+    if save_trades is True:
+        return n
+    return max(int(save_trades or 0), 1 if best_trades else 0)
 
 
 def _trades_to_keep(save_trades: bool | str) -> bool | int:
@@ -692,6 +746,30 @@ def _prepare_workers(plan: _Plan, todo: list[str]) -> None:
     gc.freeze()
 
 
+def _cluster_executor(plan: _Plan) -> DaskExecutor:
+    """The Dask executor of ``--scheduler``/``--scheduler-file``, connected. Its workers
+    return each group's compact trades; they are written here, to ``OUT/daily/``, before
+    the group's checkpoint line (as a local worker writes them)."""
+    from backtest.runner.dask_executor import DaskExecutor, GroupJob, fault_dir
+
+    daily = plan.out_dir / DAILY_DIR if plan.options.save_daily else None
+    job = GroupJob(
+        plan.settings,
+        plan.options.engine,
+        _trades_to_keep(plan.options.save_trades),
+        daily is not None,
+        plan.header["code_version"],
+        os.environ.get(FAULT_ENV, ""),
+        fault_dir(plan.out_dir),
+    )
+
+    def keep(group_id: str, compact: CompactTrades) -> None:
+        assert daily is not None, "compact trades come back only with --save-daily"
+        write_daily(daily, group_id, compact, plan.bars)
+
+    return DaskExecutor(plan.cluster, plan.bars, job, keep)
+
+
 def _execute(plan: _Plan, checkpoint: Checkpoint) -> RunReport:
     started = _now()
     done = checkpoint.done()
@@ -711,7 +789,12 @@ def _execute(plan: _Plan, checkpoint: Checkpoint) -> RunReport:
             f"{len(extra)} finished groups of the checkpoint are not in {plan.groups_file}; "
             "they are kept in the results"
         )
-    workers, why = resolve_workers(plan.workers, max(1, len(todo)), len(plan.bars))
+    cluster = _cluster_executor(plan) if plan.cluster is not None and todo else None
+    workers, why = (
+        (cluster.size, cluster.describe())
+        if cluster is not None
+        else resolve_workers(plan.workers, max(1, len(todo)), len(plan.bars))
+    )
     days = f"{day_date(plan.bars.day[0])}..{day_date(plan.bars.day[-1])}"
     log.info(
         f"{plan.symbol} {plan.period} {plan.start_date}..{plan.end_date}: {len(plan.bars)} bars "
@@ -739,11 +822,14 @@ def _execute(plan: _Plan, checkpoint: Checkpoint) -> RunReport:
             plan.out_dir / DAILY_DIR if plan.options.save_daily else None,
         )
 
-    _prepare_workers(plan, todo)
-    job = WorkerJob(group_work, plan.out_dir)
-    supervisor = Supervisor(workers, job)
-    with Signals(on_second=supervisor.kill_all) as signals:
-        unfinished = supervisor.run(
+    executor: Executor
+    if cluster is not None:
+        executor = cluster
+    else:
+        _prepare_workers(plan, todo)
+        executor = Supervisor(workers, WorkerJob(group_work, plan.out_dir))
+    with Signals(on_second=executor.kill_all) as signals:
+        unfinished = executor.run(
             [(gid, plan.combos[gid]) for gid in todo], on_done, lambda: signals.received is not None
         )
         interrupted = signals.received
@@ -955,6 +1041,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="most combinations (before constraints) one run may hold "
         "(default: run.max_combinations of the config, 10000000)",
     )
+    add(
+        "--scheduler",
+        metavar="tls://HOST:PORT",
+        help="run the groups on this Dask cluster (fab cluster-up) instead of local workers",
+    )
+    add(
+        "--scheduler-file",
+        help="the same, by the cluster's scheduler file (fab cluster-up writes "
+        ".cluster/scheduler.json)",
+    )
+    add(
+        "--tls-dir",
+        help="the cluster's ca.pem, client.pem, client-key.pem (default: the scheduler "
+        "file's folder, else .cluster)",
+    )
     return parser
 
 
@@ -962,9 +1063,19 @@ def input_errors() -> tuple[type[BaseException], ...]:
     """The library errors that mean bad input (exit code 2, nothing run)."""
     from backtest.data.loaders import DataError
     from backtest.data.news import NewsError
+    from backtest.runner.dask_executor import ClusterError
     from backtest.runner.groups import GroupsError
 
-    return (RunError, ConfigError, ParamError, ResumeError, GroupsError, DataError, NewsError)
+    return (
+        RunError,
+        ConfigError,
+        ParamError,
+        ResumeError,
+        GroupsError,
+        DataError,
+        NewsError,
+        ClusterError,
+    )
 
 
 def main(argv: list[str] | None = None, after_run: Callable[[RunReport], Any] | None = None) -> int:

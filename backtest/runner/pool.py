@@ -57,18 +57,19 @@ def failed_record(group_id: str, error: str, elapsed_s: float) -> dict[str, Any]
     }
 
 
-def _faults() -> dict[str, str]:
+def _faults(spec: str | None = None) -> dict[str, str]:
     out = {}
-    for item in os.environ.get(FAULT_ENV, "").split(","):
+    for item in (os.environ.get(FAULT_ENV, "") if spec is None else spec).split(","):
         if ":" in item:
             gid, action = item.rsplit(":", 1)
             out[gid.strip()] = action.strip()
     return out
 
 
-def inject_fault(group_id: str, out_dir: Path) -> None:
-    """Test hook (see the module docstring): a no-op unless IBSWEEP_FAULT names the group."""
-    action = _faults().get(group_id)
+def inject_fault(group_id: str, out_dir: Path, spec: str | None = None) -> None:
+    """Test hook (see the module docstring): a no-op unless IBSWEEP_FAULT (or ``spec``, the
+    client's value on a cluster worker) names the group."""
+    action = _faults(spec).get(group_id)
     if action is None:
         return
     if action == "raise":

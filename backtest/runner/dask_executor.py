@@ -1,0 +1,388 @@
+"""The groups of a run as tasks on a Dask distributed cluster (``--scheduler`` /
+``--scheduler-file``), instead of the local pool of forked workers.
+
+The run loop stays in :mod:`backtest.runner.main`: this executor submits one task per
+group, and calls ``on_done`` in this process as each group finishes, so checkpoint,
+outputs, resume and exit codes are the local runner's. The scheduler hands a group to
+whichever worker is free (a slow or busy host simply takes fewer); a group whose
+worker dies is handed out once more (the scheduler's ``allowed-failures``, which
+``fab cluster-up`` sets to 1, and ``retries=1`` for other worker-side errors), then it
+is recorded failed like a twice-killed local worker.
+
+The validated bars are shipped once, as a task named by the data file's checksum and the
+slice (:func:`bars_key`) that every group depends on: each worker process fetches and
+deserialises them once and keeps them, so the sweep's per-data tables are built once
+per worker; bars lost with their workers are rebuilt from the scheduler's copy. The numba
+kernels are compiled once per worker process, before its first group. Workers write
+nothing: each result comes back with the group's compact trades, which the client
+writes to ``OUT/daily/`` before the checkpoint line, as the local pool does.
+
+Only TLS clusters are accepted: the client presents ``client.pem`` (signed by the
+cluster's CA, ``ca.pem``) from ``--tls-dir``; the cluster refuses anyone else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import pickle
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from backtest.core.config import REPO_ROOT
+from backtest.core.settings import RunSettings
+from backtest.core.version import code_version
+from backtest.data.bars import Bars
+from backtest.runner.pool import failed_record, inject_fault
+from backtest.strategy.daily import CompactTrades
+
+if TYPE_CHECKING:
+    from distributed import Client, Future
+
+TLS_FILES = ("ca.pem", "client.pem", "client-key.pem")
+DEFAULT_TLS_DIR = REPO_ROOT / ".cluster"  # where fab cluster-up writes them for hosts.yaml
+CONNECT_TIMEOUT_S = 20
+WORKERS_TIMEOUT_S = 60  # a cluster just started may still be adding its workers
+POLL_S = 0.5  # how often the loop looks at Ctrl-C while no group finishes
+
+
+class ClusterError(ValueError):
+    """A cluster option that cannot be used, or a cluster that cannot run this code
+    (the message names the option; the runner reports it as bad input, exit 2)."""
+
+
+@dataclass(frozen=True)
+class ClusterTarget:
+    """Where the scheduler is and the client's certificates (validated options)."""
+
+    address: str
+    tls_dir: Path
+    option: str  # "--scheduler" or "--scheduler-file F", for messages
+
+    def security(self) -> Any:
+        """Mutual TLS with the cluster's CA and the client certificate, encryption required."""
+        from distributed import Security
+
+        ca, cert, key = (str(self.tls_dir / name) for name in TLS_FILES)
+        return Security(
+            require_encryption=True, tls_ca_file=ca, tls_client_cert=cert, tls_client_key=key
+        )
+
+
+def _tls_address(value: Any, where: str) -> str:
+    text = str(value or "")
+    host, _, port = text.removeprefix("tls://").rpartition(":")
+    if not text.startswith("tls://") or not host or not port.isdigit():
+        raise ClusterError(
+            f"{where}: {value!r} is not tls://HOST:PORT (the cluster accepts TLS connections only)"
+        )
+    return text
+
+
+def cluster_target(
+    scheduler: str | None, scheduler_file: str | Path | None, tls_dir: str | Path | None
+) -> ClusterTarget | None:
+    """The validated ``--scheduler`` / ``--scheduler-file`` / ``--tls-dir``; None for the
+    local pool. ``--tls-dir`` defaults to the scheduler file's folder (fab cluster-up
+    writes both there), else ``.cluster`` at the repository root."""
+    if scheduler is None and scheduler_file is None:
+        if tls_dir is not None:
+            raise ClusterError("--tls-dir: only with --scheduler or --scheduler-file")
+        return None
+    if scheduler is not None and scheduler_file is not None:
+        raise ClusterError("--scheduler and --scheduler-file: give one of them")
+    if scheduler_file is not None:
+        path = Path(scheduler_file)
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ClusterError(
+                f"--scheduler-file {path}: cannot read it ({exc}); fab cluster-up writes it"
+            ) from None
+        raw = doc.get("address") if isinstance(doc, dict) else None
+        address = _tls_address(raw, f"--scheduler-file {path}: field 'address'")
+        option, default_dir = f"--scheduler-file {path}", path.parent
+    else:
+        address = _tls_address(scheduler, "--scheduler")
+        option, default_dir = f"--scheduler {scheduler}", DEFAULT_TLS_DIR
+    folder = Path(tls_dir) if tls_dir is not None else default_dir
+    missing = [name for name in TLS_FILES if not (folder / name).is_file()]
+    if missing:
+        raise ClusterError(
+            f"--tls-dir {folder}: {', '.join(missing)} missing (fab cluster-up writes ca.pem, "
+            "client.pem and client-key.pem there; the cluster accepts only its certificates)"
+        )
+    return ClusterTarget(address, folder, option)
+
+
+# --- the worker side ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GroupJob:
+    """What every group task needs besides its bars and combinations (small, pickled
+    into each task)."""
+
+    settings: RunSettings
+    engine: str
+    save_trades: bool | int
+    daily: bool  # return the compact trades (--save-daily)
+    code_version: str
+    faults: str  # the client's IBSWEEP_FAULT (test hook of backtest.runner.pool)
+    fault_dir: str  # worker-local folder of kill-once markers for this run
+
+
+_warm_lock = threading.Lock()
+_warm_engines: set[str] = set()
+
+
+def _warm(engine: str) -> None:
+    """Compile the sweep kernels once per worker process (before its first group)."""
+    with _warm_lock:
+        if engine in _warm_engines:
+            return
+        if engine == "fast":
+            from backtest.engines.sweep import warm_up
+
+            warm_up()
+        _warm_engines.add(engine)
+
+
+def run_on_worker(
+    bars: Bars, job: GroupJob, group_id: str, combos: list[dict[str, Any]]
+) -> tuple[dict[str, Any], CompactTrades | None]:
+    """One group on a Dask worker: its record and (with ``job.daily``) its compact trades.
+    An error inside the group is its failed record, as in a local worker."""
+    from backtest.runner.main import group_outcome
+
+    started = time.perf_counter()
+    try:
+        here = code_version()
+        if here != job.code_version:
+            raise RuntimeError(
+                f"this worker runs code {here}, the client {job.code_version} "
+                "(fab cluster-down, then fab cluster-up pushes the client's code)"
+            )
+        _warm(job.engine)
+        inject_fault(group_id, Path(job.fault_dir), job.faults)
+        record, _, compact = group_outcome(
+            bars, group_id, combos, job.settings, job.engine, job.save_trades, False
+        )
+    except Exception as exc:  # the group fails, the worker and the run go on
+        message = f"{type(exc).__name__}: {exc}"
+        return failed_record(group_id, message, time.perf_counter() - started), None
+    return record, compact if job.daily else None
+
+
+def _worker_code_versions() -> str:
+    return code_version()
+
+
+def _allowed_failures(dask_scheduler: Any) -> int:
+    return int(dask_scheduler.allowed_failures)
+
+
+def load_bars(payload: bytes) -> Bars:
+    """The shipped bars, on the worker that builds them for the others."""
+    bars = pickle.loads(payload)
+    assert isinstance(bars, Bars), "the client ships a Bars"
+    return bars
+
+
+# --- the client side ----------------------------------------------------------------
+
+
+def bars_key(bars: Bars) -> str:
+    """The cluster's name for a data set: the file's checksum and the slice taken of it
+    (the same file over other dates, or with other rows dropped, is other data)."""
+    digest = hashlib.sha256(bars.checksum.encode())
+    for array in (bars.time_ns, bars.open, bars.high, bars.low, bars.close):
+        digest.update(array.tobytes())
+    return f"ibsweep-bars-{bars.checksum[:12]}-{digest.hexdigest()[:12]}"
+
+
+class DaskExecutor:
+    """The groups of one run on a Dask cluster; same interface as the local
+    :class:`backtest.runner.pool.Supervisor` (``run``, ``kill_all``, ``size``)."""
+
+    def __init__(
+        self,
+        target: ClusterTarget,
+        bars: Bars,
+        job: GroupJob,
+        keep_compact: Callable[[str, CompactTrades], None] | None = None,
+    ) -> None:
+        """Connect (raises :class:`ClusterError` when the scheduler cannot be reached,
+        refuses the certificate, has no workers, or runs other code)."""
+        self.target, self.bars, self.job, self.keep_compact = target, bars, job, keep_compact
+        self.client = self._connect()
+        try:
+            self.size = self._check_workers()
+        except BaseException:
+            self.client.close()
+            raise
+
+    def _connect(self) -> Client:
+        from distributed import Client
+
+        try:
+            return Client(
+                self.target.address,
+                security=self.target.security(),
+                timeout=CONNECT_TIMEOUT_S,
+                set_as_default=False,
+            )
+        except (OSError, TimeoutError, ValueError, TypeError) as exc:
+            reason = " ".join(f"{type(exc).__name__}: {exc}".split())
+            raise ClusterError(
+                f"{self.target.option}: cannot connect to the scheduler {self.target.address} "
+                f"({reason}); fix: fab cluster-status (is the cluster up?), and --tls-dir "
+                f"{self.target.tls_dir} must hold this cluster's certificates"
+            ) from None
+
+    def _check_workers(self) -> int:
+        """The cluster's worker threads, once it has any; every worker must run this code."""
+        try:
+            self.client.wait_for_workers(1, timeout=WORKERS_TIMEOUT_S)
+        except TimeoutError:
+            raise ClusterError(
+                f"{self.target.option}: the scheduler has no workers after "
+                f"{WORKERS_TIMEOUT_S}s; fix: fab cluster-status, fab cluster-up"
+            ) from None
+        versions = self.client.run(_worker_code_versions)
+        versions["the scheduler"] = self.client.run_on_scheduler(_worker_code_versions)
+        other = {addr: v for addr, v in versions.items() if v != self.job.code_version}
+        if other:
+            addr, version = next(iter(other.items()))
+            raise ClusterError(
+                f"{self.target.option}: {len(other)} of {len(versions)} processes (workers, "
+                f"scheduler) run other code "
+                f"({addr}: {version}, this client: {self.job.code_version}); fix: "
+                "fab cluster-down, then fab cluster-up (it pushes this code)"
+            )
+        info = self.client.scheduler_info(n_workers=-1)["workers"]
+        return sum(int(w.get("nthreads", 1)) for w in info.values())
+
+    def describe(self) -> str:
+        """The log line saying where the groups run."""
+        info = self.client.scheduler_info(n_workers=-1)["workers"]
+        hosts = {str(w.get("host")) for w in info.values()}
+        retries = self.client.run_on_scheduler(_allowed_failures)
+        return (
+            f"dask cluster {self.target.address}: {len(info)} workers, {self.size} threads "
+            f"on {len(hosts)} hosts; a group whose worker dies is run again {retries} time(s) "
+            "(the scheduler's allowed-failures), then failed"
+        )
+
+    def run(
+        self,
+        tasks: list[tuple[str, list[dict[str, Any]]]],
+        on_done: Callable[[dict[str, Any], list[dict[str, Any]]], None],
+        stopping: Callable[[], bool],
+    ) -> list[str]:
+        """Run ``tasks`` on the cluster; ``on_done`` per finished group, here, as each
+        finishes; the ids left unfinished (stopped). Closes the connection at the end."""
+        try:
+            return self._run(tasks, on_done, stopping)
+        finally:
+            self.client.close()
+
+    def _run(
+        self,
+        tasks: list[tuple[str, list[dict[str, Any]]]],
+        on_done: Callable[[dict[str, Any], list[dict[str, Any]]], None],
+        stopping: Callable[[], bool],
+    ) -> list[str]:
+        if not tasks:
+            return []
+        shipped = self._ship_bars()
+        token = uuid.uuid4().hex[:8]
+        finished = threading.Event()
+        pending: dict[Future, tuple[str, float]] = {}
+        for index, (group_id, combos) in enumerate(tasks):
+            future = self.client.submit(
+                run_on_worker,
+                shipped,
+                self.job,
+                group_id,
+                combos,
+                key=(f"ibsweep-group-{token}", index),
+                retries=1,
+                pure=False,
+                priority=len(tasks) - index,  # the file's order, first group first
+            )
+            future.add_done_callback(lambda _f: finished.set())
+            pending[future] = (group_id, time.perf_counter())
+        try:
+            while pending and not stopping():
+                finished.wait(POLL_S)
+                finished.clear()
+                self._harvest(pending, on_done)
+        finally:
+            self._harvest(pending, on_done)  # results that arrived while stopping are kept
+            unfinished = [group_id for group_id, _ in pending.values()]
+            if pending:
+                self.client.cancel(list(pending), force=True)
+        return unfinished
+
+    def _ship_bars(self) -> Future:
+        """The bars as a task of their own, named by :func:`bars_key`: its argument (the
+        pickled bars, sent once) stays with the scheduler, so that bars lost with every
+        worker holding them are rebuilt, not lost (scattered data would be); a worker
+        fetches the built bars from a peer once and keeps them."""
+        import dask
+
+        payload = pickle.dumps(self.bars, protocol=5)
+        with dask.config.set({"distributed.admin.large-graph-warning-threshold": "4GB"}):
+            return self.client.submit(
+                load_bars, payload, key=bars_key(self.bars), pure=False, retries=1
+            )
+
+    def _harvest(
+        self,
+        pending: dict[Future, tuple[str, float]],
+        on_done: Callable[[dict[str, Any], list[dict[str, Any]]], None],
+    ) -> None:
+        for future in [f for f in pending if f.done()]:
+            group_id, submitted = pending.pop(future)
+            record, compact = self._outcome(future, group_id, submitted)
+            future.release()
+            if compact is not None and self.keep_compact is not None:
+                self.keep_compact(group_id, compact)
+            on_done(record, [])
+
+    @staticmethod
+    def _outcome(
+        future: Future, group_id: str, submitted: float
+    ) -> tuple[dict[str, Any], CompactTrades | None]:
+        """The task's (record, compact trades); a lost or cancelled task is a failed record."""
+        from distributed import KilledWorker
+
+        if future.status == "finished":
+            return future.result()
+        elapsed = time.perf_counter() - submitted
+        if future.status == "cancelled":
+            return failed_record(group_id, "cancelled (the scheduler dropped it)", elapsed), None
+        exc = future.exception()
+        if isinstance(exc, KilledWorker):
+            why = f"worker died ({exc.allowed_failures + 1} times; dask KilledWorker)"
+            return failed_record(group_id, why, elapsed), None
+        return failed_record(group_id, f"{type(exc).__name__}: {exc}", elapsed), None
+
+    def kill_all(self) -> None:
+        """A second Ctrl-C: nothing to kill here. The process exits at once; the scheduler
+        forgets a gone client's tasks (a group already running finishes on its worker,
+        unrecorded)."""
+
+
+def fault_dir(out_dir: Path) -> str:
+    """The worker-local folder of a run's kill-once fault markers (test hook): never the
+    client's ``OUT``, which a remote worker does not have."""
+    tag = hashlib.sha256(str(out_dir.resolve()).encode()).hexdigest()[:12]
+    return str(Path(tempfile.gettempdir()) / "ibsweep-faults" / tag)
