@@ -33,7 +33,9 @@ def test_batch_size_changes_nothing(group, monkeypatch, save_trades):
     monkeypatch.setattr(runner, "SCORE_BATCH", 3)
     batched = runner.group_outcome(bars, "g", combos, RunSettings(), "fast", save_trades)
 
-    strip = lambda record: {k: v for k, v in record.items() if k != "elapsed_s"}  # noqa: E731
+    def strip(record):
+        return {k: v for k, v in record.items() if k != "elapsed_s"}
+
     assert strip(batched[0]) == strip(whole[0])
     assert batched[1] == whole[1]  # the best combination's trade records (charts)
     for name, array in whole[2].arrays().items():
