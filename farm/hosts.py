@@ -4,7 +4,7 @@ Format (see docs/FARM.md)::
 
     defaults: {user, port, identity_file, known_hosts, base_dir, python, venv,
                workers, period, output_dir, connect_timeout, command_timeout,
-               stop_timeout, charts, strict_data, env}
+               stop_timeout, charts, save_daily, strict_data, env}
     symbols:  {SYMBOL: {groups_file, allow_uncovered, allow_sample,
                         in_sample: {data_file, start_date, end_date},
                         control: {data_file, start_date, end_date}}}
@@ -52,6 +52,7 @@ DEFAULT_KEYS: dict[str, Any] = {
     "command_timeout": 600,
     "stop_timeout": 120,
     "charts": False,
+    "save_daily": False,
     "strict_data": True,
     "env": {},
 }
@@ -105,6 +106,7 @@ class Host:
     env: tuple[tuple[str, str], ...] = ()
     stop_timeout: int = 120
     strict_data: bool = True
+    save_daily: bool = False
 
     @property
     def range_slice(self) -> slice:
@@ -392,6 +394,7 @@ def _host(name: str, raw: Any, defaults: dict, base: Path, where: str) -> Host:
         env=tuple((k, str(val)) for k, val in env.items()),
         stop_timeout=_int(v["stop_timeout"], f"{where}.stop_timeout", 1),
         strict_data=_bool(v["strict_data"], f"{where}.strict_data"),
+        save_daily=_bool(v["save_daily"], f"{where}.save_daily"),
     )
 
 

@@ -303,6 +303,8 @@ def runner_command(host: Host, setup_: SymbolSetup, run_dir: str, data_remote: s
         args.append("--skip-charts")
     if host.strict_data:
         args.append("--strict-data")
+    if host.save_daily:
+        args.append("--save-daily")
     return " ".join(q(a) for a in args)
 
 
