@@ -105,27 +105,24 @@ def walk_forward(
 ):
     """Choose the best combination on each train window, judge it on the test window after."""
     from backtest.analysis.merge import detect_symbol
-    from backtest.analysis.walk_forward import analyse_walk_forward, run_walk_forward
+    from backtest.analysis.walk_forward import (
+        WalkForwardSettings,
+        analyse_walk_forward,
+        run_walk_forward,
+    )
     from backtest.core.config import REPO_ROOT
     from backtest.runner.main import RunOptions, input_errors
     from backtest.runner.outputs import ResultsError
 
     if (groups_file is None) == (from_ is None):
         raise Exit("error: give either --groups-file (sweep, then analyse) or --from OUT", code=2)
-    settings = (
-        train,
-        test,
-        step,
-        anchored,
-        objective,
-        int(min_trades),
-        require_prop_ok,
-        not no_robustness,
+    settings = WalkForwardSettings(
+        train, test, step, anchored, objective, int(min_trades), require_prop_ok, not no_robustness
     )
     try:
         if from_ is not None:
             folder = Path(from_)
-            done = analyse_walk_forward(folder, detect_symbol([folder], symbol), *settings)
+            done = analyse_walk_forward(folder, detect_symbol([folder], symbol), settings)
         else:
             stem = Path(groups_file).stem
             out = output_dir or REPO_ROOT / "backtest" / "output" / f"{stem}_walk_forward"
@@ -150,7 +147,7 @@ def walk_forward(
                 scheduler_file=scheduler_file,
                 tls_dir=tls_dir,
             )
-            done = run_walk_forward(options, *settings)
+            done = run_walk_forward(options, settings)
     except input_errors() + (ValueError, ResultsError) as exc:
         raise Exit(_one_line(exc), code=2) from None
     report = done.get("report")

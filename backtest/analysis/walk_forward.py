@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -292,104 +292,83 @@ def provenance(panel: Panel, analysis: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def run_walk_forward(
-    options: Any,
-    train: str = "12M",
-    test: str = "3M",
-    step: str | None = None,
-    anchored: bool = False,
-    objective: str = "total_r",
-    min_trades: int = 0,
-    require_prop_ok: bool = False,
-    with_robustness: bool = True,
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class WalkForwardSettings:
+    """What a walk-forward does with a run (the command line's options, plain and picklable)."""
+
+    train: str = "12M"
+    test: str = "3M"
+    step: str | None = None  # default: the test length
+    anchored: bool = False
+    objective: str = "total_r"
+    min_trades: int = 0
+    require_prop_ok: bool = False
+    with_robustness: bool = True
+
+    def check(self) -> None:
+        """Every option checked before anything runs (one line naming the option)."""
+        from backtest.analysis.ranking import OBJECTIVES
+
+        if self.objective not in OBJECTIVES:
+            raise WalkForwardError(
+                f"--objective {self.objective!r}: one of {', '.join(OBJECTIVES)}"
+            )
+        if self.min_trades < 0:
+            raise WalkForwardError(f"--min-trades {self.min_trades}: must be >= 0")
+        for value, option in (
+            (self.train, "--train"),
+            (self.test, "--test"),
+            (self.step, "--step"),
+        ):
+            if value is not None:
+                parse_duration(value, option)
+
+
+def run_walk_forward(options: Any, settings: WalkForwardSettings) -> dict[str, Any]:
     """One sweep over the whole span (the runner, resumable, ``--save-daily``), then
     :func:`analyse_walk_forward` on it."""
     from dataclasses import replace
 
     from backtest.runner.main import run_backtest
 
-    _check_settings(train, test, step, objective, min_trades)
+    settings.check()
     report = run_backtest(replace(options, save_daily=True))
     if report.exit_code != 0:
         return {"report": report, "paths": {}}
-    done = analyse_walk_forward(
-        report.output_dir,
-        report.symbol,
-        train,
-        test,
-        step,
-        anchored,
-        objective,
-        min_trades,
-        require_prop_ok,
-        with_robustness,
-    )
-    return {"report": report, **done}
-
-
-def _check_settings(
-    train: str, test: str, step: str | None, objective: str, min_trades: int
-) -> None:
-    """Every walk-forward option checked before anything runs."""
-    from backtest.analysis.ranking import OBJECTIVES
-
-    if objective not in OBJECTIVES:
-        raise WalkForwardError(f"--objective {objective!r}: one of {', '.join(OBJECTIVES)}")
-    if min_trades < 0:
-        raise WalkForwardError(f"--min-trades {min_trades}: must be >= 0")
-    for value, option in ((train, "--train"), (test, "--test"), (step, "--step")):
-        if value is not None:
-            parse_duration(value, option)
+    return {"report": report, **analyse_walk_forward(report.output_dir, report.symbol, settings)}
 
 
 def analyse_walk_forward(
-    out_dir: Path,
-    symbol: str,
-    train: str = "12M",
-    test: str = "3M",
-    step: str | None = None,
-    anchored: bool = False,
-    objective: str = "total_r",
-    min_trades: int = 0,
-    require_prop_ok: bool = False,
-    with_robustness: bool = True,
+    out_dir: Path, symbol: str, settings: WalkForwardSettings
 ) -> dict[str, Any]:
     """The windows over a finished run with compact trades (a local run or a farm run
     merged with ``fab collect``/``invoke merge``), then (by default) its robustness."""
     from backtest.analysis.panel import load_panel
 
-    _check_settings(train, test, step, objective, min_trades)
+    settings.check()
     panel = load_panel(Path(out_dir), symbol)
     meta = panel.metadata
     windows = make_windows(
         dt.date.fromisoformat(meta["start_date"]),
         dt.date.fromisoformat(meta["end_date"]),
-        train,
-        test,
-        step,
-        anchored,
+        settings.train,
+        settings.test,
+        settings.step,
+        settings.anchored,
     )
-    result = walk_forward(panel, windows, objective, min_trades, require_prop_ok)
-    settings = {
-        "train": train,
-        "test": test,
-        "step": step or test,
-        "anchored": anchored,
-        "objective": objective,
-        "min_trades": min_trades,
-        "require_prop_ok": require_prop_ok,
-    }
-    paths = write_walk_forward(panel.out_dir, symbol, result, provenance(panel, settings))
+    s = settings
+    result = walk_forward(panel, windows, s.objective, s.min_trades, s.require_prop_ok)
+    recorded = {**asdict(s), "step": s.step or s.test}
+    paths = write_walk_forward(panel.out_dir, symbol, result, provenance(panel, recorded))
     out: dict[str, Any] = {"result": result, "paths": paths, "output_dir": panel.out_dir}
-    if with_robustness:
+    if s.with_robustness:
         from backtest.analysis.robustness import robustness, write_robustness
 
-        rob = robustness(panel, objective, min_trades, require_prop_ok)
+        rob = robustness(panel, s.objective, s.min_trades, s.require_prop_ok)
         rob_settings = {
-            "rank_by": objective,
-            "min_trades": min_trades,
-            "require_prop_ok": require_prop_ok,
+            "rank_by": s.objective,
+            "min_trades": s.min_trades,
+            "require_prop_ok": s.require_prop_ok,
         }
         out["robustness"] = rob
         written = write_robustness(panel.out_dir, symbol, rob, provenance(panel, rob_settings))

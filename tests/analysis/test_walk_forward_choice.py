@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from backtest.analysis.walk_forward import make_windows, run_walk_forward
+from backtest.analysis.walk_forward import WalkForwardSettings, make_windows, run_walk_forward
 from backtest.runner.main import RunOptions
 from backtest.strategy.metrics import METRIC_KEYS
 from tests.runner.helpers import run_cli, write_bars, write_groups
@@ -72,9 +72,10 @@ def test_each_window_equals_plain_runs(data, objective, min_trades):
         output_dir=root / f"wf_{objective}",
     )
 
-    done = run_walk_forward(
-        options, "2M", "1M", objective=objective, min_trades=min_trades, with_robustness=False
+    settings = WalkForwardSettings(
+        "2M", "1M", objective=objective, min_trades=min_trades, with_robustness=False
     )
+    done = run_walk_forward(options, settings)
 
     windows = done["result"]["windows"]
     assert len(windows) == 4  # Jan-Feb/Mar, Feb-Mar/Apr, Mar-Apr/May, Apr-May/Jun

@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 
 from backtest.analysis.merge import merge_dirs
-from backtest.analysis.walk_forward import analyse_walk_forward
+from backtest.analysis.walk_forward import WalkForwardSettings, analyse_walk_forward
 from tests.runner.helpers import GROUP_IDS, run_cli, write_bars, write_groups
 
 SPAN = ("2024-01-01", "2024-04-30")
+SETTINGS = WalkForwardSettings("2M", "1M", with_robustness=False)
 
 
 def run(bars, groups, out):
@@ -45,8 +46,8 @@ def test_merged_parts_give_the_same_walk_forward(tmp_path):
     merged = tmp_path / "merged"
     merge_dirs([part_a, part_b], merged, groups_file=tmp_path / "all.json")
 
-    one = analyse_walk_forward(whole, "GER40", "2M", "1M", with_robustness=False)["result"]
-    two = analyse_walk_forward(merged, "GER40", "2M", "1M", with_robustness=False)["result"]
+    one = analyse_walk_forward(whole, "GER40", SETTINGS)["result"]
+    two = analyse_walk_forward(merged, "GER40", SETTINGS)["result"]
 
     assert len(one["windows"]) == 2
     keys = ("group_id", "combo", "train_metrics", "test_metrics")
