@@ -9,13 +9,14 @@ worker dies is handed out once more (the scheduler's ``allowed-failures``, which
 ``fab cluster-up`` sets to 1, and ``retries=1`` for other worker-side errors), then it
 is recorded failed like a twice-killed local worker.
 
-The validated bars are shipped once, as a task named by the data file's checksum and the
-slice (:func:`bars_key`) that every group depends on: each worker process fetches and
-deserialises them once and keeps them, so the sweep's per-data tables are built once
-per worker; bars lost with their workers are rebuilt from the scheduler's copy. The numba
-kernels are compiled once per worker process, before its first group. Workers write
-nothing: each result comes back with the group's compact trades, which the client
-writes to ``OUT/daily/`` before the checkpoint line, as the local pool does.
+The validated bars are shipped once, as a worker plugin the scheduler hands to every
+worker, present or joining later (:mod:`backtest.runner.dask_worker`): each worker
+process keeps one copy, keyed by the data's checksum and slice (:func:`bars_key`), so the
+sweep's per-data tables are built once per worker, and the group tasks carry no data
+(the scheduler places them by load alone). The numba kernels are compiled once per
+worker process, before its first group. Workers write nothing: each result comes back
+with the group's compact trades, which the client writes to ``OUT/daily/`` before the
+checkpoint line, as the local pool does.
 
 Only TLS clusters are accepted: the client presents ``client.pem`` (signed by the
 cluster's CA, ``ca.pem``) from ``--tls-dir``; the cluster refuses anyone else.
@@ -25,7 +26,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import pickle
 import tempfile
 import threading
 import time
@@ -37,9 +37,9 @@ from typing import TYPE_CHECKING, Any
 
 from backtest.core.config import REPO_ROOT
 from backtest.core.settings import RunSettings
-from backtest.core.version import code_version
 from backtest.data.bars import Bars
-from backtest.runner.pool import failed_record, inject_fault
+from backtest.runner.executor import OnDone, Tasks
+from backtest.runner.pool import failed_record
 from backtest.strategy.daily import CompactTrades
 
 if TYPE_CHECKING:
@@ -121,80 +121,6 @@ def cluster_target(
     return ClusterTarget(address, folder, option)
 
 
-# --- the worker side ----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class GroupJob:
-    """What every group task needs besides its bars and combinations (small, pickled
-    into each task)."""
-
-    settings: RunSettings
-    engine: str
-    save_trades: bool | int
-    daily: bool  # return the compact trades (--save-daily)
-    code_version: str
-    faults: str  # the client's IBSWEEP_FAULT (test hook of backtest.runner.pool)
-    fault_dir: str  # worker-local folder of kill-once markers for this run
-
-
-_warm_lock = threading.Lock()
-_warm_engines: set[str] = set()
-
-
-def _warm(engine: str) -> None:
-    """Compile the sweep kernels once per worker process (before its first group)."""
-    with _warm_lock:
-        if engine in _warm_engines:
-            return
-        if engine == "fast":
-            from backtest.engines.sweep import warm_up
-
-            warm_up()
-        _warm_engines.add(engine)
-
-
-def run_on_worker(
-    bars: Bars, job: GroupJob, group_id: str, combos: list[dict[str, Any]]
-) -> tuple[dict[str, Any], CompactTrades | None]:
-    """One group on a Dask worker: its record and (with ``job.daily``) its compact trades.
-    An error inside the group is its failed record, as in a local worker."""
-    from backtest.runner.main import group_outcome
-
-    started = time.perf_counter()
-    try:
-        here = code_version()
-        if here != job.code_version:
-            raise RuntimeError(
-                f"this worker runs code {here}, the client {job.code_version} "
-                "(fab cluster-down, then fab cluster-up pushes the client's code)"
-            )
-        _warm(job.engine)
-        inject_fault(group_id, Path(job.fault_dir), job.faults)
-        record, _, compact = group_outcome(
-            bars, group_id, combos, job.settings, job.engine, job.save_trades, False
-        )
-    except Exception as exc:  # the group fails, the worker and the run go on
-        message = f"{type(exc).__name__}: {exc}"
-        return failed_record(group_id, message, time.perf_counter() - started), None
-    return record, compact if job.daily else None
-
-
-def _worker_code_versions() -> str:
-    return code_version()
-
-
-def _allowed_failures(dask_scheduler: Any) -> int:
-    return int(dask_scheduler.allowed_failures)
-
-
-def load_bars(payload: bytes) -> Bars:
-    """The shipped bars, on the worker that builds them for the others."""
-    bars = pickle.loads(payload)
-    assert isinstance(bars, Bars), "the client ships a Bars"
-    return bars
-
-
 # --- the client side ----------------------------------------------------------------
 
 
@@ -207,15 +133,28 @@ def bars_key(bars: Bars) -> str:
     return f"ibsweep-bars-{bars.checksum[:12]}-{digest.hexdigest()[:12]}"
 
 
+@dataclass(frozen=True)
+class RunJob:
+    """The run's settings for its group tasks (see :class:`dask_worker.GroupJob`)."""
+
+    settings: RunSettings
+    engine: str
+    save_trades: bool | int
+    daily: bool
+    code_version: str
+    faults: str
+    fault_dir: str
+
+
 class DaskExecutor:
-    """The groups of one run on a Dask cluster; same interface as the local
-    :class:`backtest.runner.pool.Supervisor` (``run``, ``kill_all``, ``size``)."""
+    """The groups of one run on a Dask cluster; the local pool's interface
+    (:class:`backtest.runner.executor.Executor`)."""
 
     def __init__(
         self,
         target: ClusterTarget,
         bars: Bars,
-        job: GroupJob,
+        job: RunJob,
         keep_compact: Callable[[str, CompactTrades], None] | None = None,
     ) -> None:
         """Connect (raises :class:`ClusterError` when the scheduler cannot be reached,
@@ -247,7 +186,10 @@ class DaskExecutor:
             ) from None
 
     def _check_workers(self) -> int:
-        """The cluster's worker threads, once it has any; every worker must run this code."""
+        """The cluster's worker threads, once it has any; the scheduler and every worker
+        must run this code (they unpickle its tasks and compute its results)."""
+        from backtest.runner import dask_worker
+
         try:
             self.client.wait_for_workers(1, timeout=WORKERS_TIMEOUT_S)
         except TimeoutError:
@@ -255,15 +197,22 @@ class DaskExecutor:
                 f"{self.target.option}: the scheduler has no workers after "
                 f"{WORKERS_TIMEOUT_S}s; fix: fab cluster-status, fab cluster-up"
             ) from None
-        versions = self.client.run(_worker_code_versions)
-        versions["the scheduler"] = self.client.run_on_scheduler(_worker_code_versions)
-        other = {addr: v for addr, v in versions.items() if v != self.job.code_version}
-        if other:
-            addr, version = next(iter(other.items()))
+        try:
+            versions = self.client.run(dask_worker.process_code_version)
+            versions["the scheduler"] = self.client.run_on_scheduler(
+                dask_worker.process_code_version
+            )
+        except Exception as exc:  # e.g. a cluster whose code lacks dask_worker
             raise ClusterError(
-                f"{self.target.option}: {len(other)} of {len(versions)} processes (workers, "
-                f"scheduler) run other code "
-                f"({addr}: {version}, this client: {self.job.code_version}); fix: "
+                f"{self.target.option}: the cluster cannot run this code ({type(exc).__name__}: "
+                f"{exc}); fix: fab cluster-down, then fab cluster-up (it pushes this code)"
+            ) from None
+        other = {where: v for where, v in versions.items() if v != self.job.code_version}
+        if other:
+            where, version = next(iter(other.items()))
+            raise ClusterError(
+                f"{self.target.option}: {len(other)} of {len(versions)} cluster processes run "
+                f"other code ({where}: {version}, this client: {self.job.code_version}); fix: "
                 "fab cluster-down, then fab cluster-up (it pushes this code)"
             )
         info = self.client.scheduler_info(n_workers=-1)["workers"]
@@ -271,55 +220,49 @@ class DaskExecutor:
 
     def describe(self) -> str:
         """The log line saying where the groups run."""
+        from backtest.runner import dask_worker
+
         info = self.client.scheduler_info(n_workers=-1)["workers"]
         hosts = {str(w.get("host")) for w in info.values()}
-        retries = self.client.run_on_scheduler(_allowed_failures)
+        retries = self.client.run_on_scheduler(dask_worker.allowed_failures)
         return (
             f"dask cluster {self.target.address}: {len(info)} workers, {self.size} threads "
             f"on {len(hosts)} hosts; a group whose worker dies is run again {retries} time(s) "
             "(the scheduler's allowed-failures), then failed"
         )
 
-    def run(
-        self,
-        tasks: list[tuple[str, list[dict[str, Any]]]],
-        on_done: Callable[[dict[str, Any], list[dict[str, Any]]], None],
-        stopping: Callable[[], bool],
-    ) -> list[str]:
+    def run(self, tasks: Tasks, on_done: OnDone, stopping: Callable[[], bool]) -> list[str]:
         """Run ``tasks`` on the cluster; ``on_done`` per finished group, here, as each
         finishes; the ids left unfinished (stopped). Closes the connection at the end."""
         try:
-            return self._run(tasks, on_done, stopping)
+            return self._run(tasks, on_done, stopping) if tasks else []
         finally:
             self.client.close()
 
-    def _run(
-        self,
-        tasks: list[tuple[str, list[dict[str, Any]]]],
-        on_done: Callable[[dict[str, Any], list[dict[str, Any]]], None],
-        stopping: Callable[[], bool],
-    ) -> list[str]:
-        if not tasks:
-            return []
-        shipped = self._ship_bars()
+    def _run(self, tasks: Tasks, on_done: OnDone, stopping: Callable[[], bool]) -> list[str]:
+        from backtest.runner import dask_worker
+
         token = uuid.uuid4().hex[:8]
+        key = bars_key(self.bars)
+        plugin = dask_worker.ShippedBars(key, f"{key}-{token}", self.bars)
+        self.client.register_plugin(plugin)
+        job = dask_worker.GroupJob(key, **vars(self.job))
         finished = threading.Event()
         pending: dict[Future, tuple[str, float]] = {}
-        for index, (group_id, combos) in enumerate(tasks):
-            future = self.client.submit(
-                run_on_worker,
-                shipped,
-                self.job,
-                group_id,
-                combos,
-                key=(f"ibsweep-group-{token}", index),
-                retries=1,
-                pure=False,
-                priority=len(tasks) - index,  # the file's order, first group first
-            )
-            future.add_done_callback(lambda _f: finished.set())
-            pending[future] = (group_id, time.perf_counter())
         try:
+            for index, (group_id, combos) in enumerate(tasks):
+                future = self.client.submit(
+                    dask_worker.run_on_worker,
+                    job,
+                    group_id,
+                    combos,
+                    key=(f"ibsweep-group-{token}", index),
+                    retries=1,
+                    pure=False,
+                    priority=len(tasks) - index,  # the file's order, first group first
+                )
+                future.add_done_callback(lambda _f: finished.set())
+                pending[future] = (group_id, time.perf_counter())
             while pending and not stopping():
                 finished.wait(POLL_S)
                 finished.clear()
@@ -329,26 +272,10 @@ class DaskExecutor:
             unfinished = [group_id for group_id, _ in pending.values()]
             if pending:
                 self.client.cancel(list(pending), force=True)
+            self.client.unregister_worker_plugin(plugin.name)
         return unfinished
 
-    def _ship_bars(self) -> Future:
-        """The bars as a task of their own, named by :func:`bars_key`: its argument (the
-        pickled bars, sent once) stays with the scheduler, so that bars lost with every
-        worker holding them are rebuilt, not lost (scattered data would be); a worker
-        fetches the built bars from a peer once and keeps them."""
-        import dask
-
-        payload = pickle.dumps(self.bars, protocol=5)
-        with dask.config.set({"distributed.admin.large-graph-warning-threshold": "4GB"}):
-            return self.client.submit(
-                load_bars, payload, key=bars_key(self.bars), pure=False, retries=1
-            )
-
-    def _harvest(
-        self,
-        pending: dict[Future, tuple[str, float]],
-        on_done: Callable[[dict[str, Any], list[dict[str, Any]]], None],
-    ) -> None:
+    def _harvest(self, pending: dict[Future, tuple[str, float]], on_done: OnDone) -> None:
         for future in [f for f in pending if f.done()]:
             group_id, submitted = pending.pop(future)
             record, compact = self._outcome(future, group_id, submitted)

@@ -750,10 +750,10 @@ def _cluster_executor(plan: _Plan) -> DaskExecutor:
     """The Dask executor of ``--scheduler``/``--scheduler-file``, connected. Its workers
     return each group's compact trades; they are written here, to ``OUT/daily/``, before
     the group's checkpoint line (as a local worker writes them)."""
-    from backtest.runner.dask_executor import DaskExecutor, GroupJob, fault_dir
+    from backtest.runner.dask_executor import DaskExecutor, RunJob, fault_dir
 
     daily = plan.out_dir / DAILY_DIR if plan.options.save_daily else None
-    job = GroupJob(
+    job = RunJob(
         plan.settings,
         plan.options.engine,
         _trades_to_keep(plan.options.save_trades),

@@ -193,7 +193,7 @@ def test_sweep_equals_the_local_run_when_a_worker_is_killed_mid_run(ssh_farm, cl
         timeout=120,
     )
     ids = [f"group_GER40_{i:03d}" for i in range(GROUPS)]
-    slow = {**env, "IBSWEEP_FAULT": ",".join(f"{gid}:sleep=1.5" for gid in ids)}
+    slow = {**env, "IBSWEEP_FAULT": ",".join(f"{gid}:sleep=1" for gid in ids)}
     scheduler_file = cluster.root / ".cluster" / "scheduler.json"
     client = subprocess.Popen(
         _runner(*common, "--scheduler-file", scheduler_file, "--output-dir", dask_out),
