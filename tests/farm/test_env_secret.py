@@ -37,7 +37,7 @@ def test_env_value_not_in_ps_nor_dry_run(ssh_farm, tmp_path):
     deploy = run_fab(ssh_farm, hosts, "deploy")
     st = wait_status(hosts, "h1", lambda s: s["state"] == "running")
     try:
-        ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+        ps = subprocess.run(["ps", "-eww", "-o", "args"], capture_output=True, text=True).stdout
         environ = Path(f"/proc/{st['pid']}/environ").read_bytes().split(b"\0")
         cmdlines = [_read(p) for p in Path("/proc").glob("[0-9]*/cmdline")]
     finally:
