@@ -5,7 +5,8 @@ fixed IB window / direction / trade_end and a 256-combination grid (sl_mult ×
 tp_mult × entry_buffer × max_trades_per_day, 4 values each), over the in-sample
 period on the built-in sample data. Runs the real runner
 (``python -m backtest.run_parallel_backtest``) per symbol with charts skipped
-and prints wall time, groups and combinations per second.
+and the HTML report skipped (the sweep itself is timed), and prints wall time, groups and
+combinations per second.
 
     python -m bench.full_sweep [--workers 2] [--engine fast]
 """
@@ -109,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
                     "--engine",
                     args.engine,
                     "--skip-charts",
+                    "--no-report",
                     "--output-dir",
                     str(Path(tmp) / f"out_{symbol}"),
                 ],

@@ -46,6 +46,7 @@ def sweep_vs_walk_forward(workers: str) -> None:
                 "backtest.run_parallel_backtest",
                 *common,
                 "--skip-charts",
+                "--no-report",
                 "--output-dir",
                 f"{tmp}/warm",
                 "--end-date",
@@ -59,6 +60,7 @@ def sweep_vs_walk_forward(workers: str) -> None:
                 "backtest.run_parallel_backtest",
                 *common,
                 "--skip-charts",
+                "--no-report",
                 "--output-dir",
                 f"{tmp}/plain",
             ]
