@@ -480,7 +480,7 @@ def _split_list_axes(block: Block) -> list[Block]:
 
 def _check_prefix(prefix: str, n_groups: int) -> None:
     width = max(3, len(str(n_groups)))
-    if not GROUP_ID.match(f"{prefix}{'0' * width}"):
+    if not GROUP_ID.fullmatch(f"{prefix}{'0' * width}"):
         raise GridError(
             f"--id-prefix: {prefix!r} must be letters, digits, _ . - (ids at most 100 characters)"
         )

@@ -46,7 +46,7 @@ GROUP_KEYS = (
 )
 FILE_KEYS = ("symbol", "groups", "metadata", "description", "comment")
 # A group id names files (charts) and log lines: letters, digits, _ . - only.
-GROUP_ID = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+GROUP_ID = re.compile(r"[A-Za-z0-9_.-]{1,100}")  # always fullmatch: "$" would let "id\n" through
 MAX_DEPTH = 32  # nesting levels of a groups file (a grid value is at most 4 deep)
 
 
@@ -189,7 +189,7 @@ def _group(
     group_id = raw.get("group_id")
     if group_id is None:
         raise GroupsError(f"{where}: field 'group_id': missing")
-    if not isinstance(group_id, str) or not GROUP_ID.match(group_id):
+    if not isinstance(group_id, str) or not GROUP_ID.fullmatch(group_id):
         raise GroupsError(
             f"{where}: field 'group_id': {shown(group_id)} must be 1 to 100 characters "
             "of A-Z a-z 0-9 _ . -"

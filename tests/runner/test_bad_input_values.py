@@ -15,6 +15,7 @@ CASES = {
     "integer_of_400_digits": ({"grid": {"sl_mult": [0.5, 10**399]}}, "sl_mult"),
     "grid_1_and_1.0": ({"grid": {"tp_mult": [1, 1.0]}}, "grid.tp_mult"),
     "group_id_newline": ({"group_id": "g1\nINFO - [1/1] forged: R=99"}, "group_id"),
+    "group_id_trailing_newline": ({"group_id": "group_1\n"}, "group_id"),
     "group_id_parent_path": ({"group_id": "../../x"}, "group_id"),
     "group_id_absolute_path": ({"group_id": "/abs/path"}, "group_id"),
     "group_id_101_characters": ({"group_id": "g" * 101}, "group_id"),
