@@ -19,7 +19,8 @@ from __future__ import annotations
 import json
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,12 +38,23 @@ CLUSTER_IMPORTS = (*steps.RUNNER_IMPORTS, "distributed")
 # whose worker dies is handed out once more, then failed (backtest.runner.dask_executor);
 # a worker holds at most one group per thread, so that a dying worker takes no queued
 # groups down with it.
-SCHEDULER_ENV = {
-    "DASK_DISTRIBUTED__COMM__REQUIRE_ENCRYPTION": "True",
-    "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "1",
-    "DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION": "1.0",
+SCHEDULER_CONFIG: dict[str, Any] = {
+    "distributed.comm.require-encryption": True,
+    "distributed.scheduler.allowed-failures": 1,
+    "distributed.scheduler.worker-saturation": 1.0,
 }
-WORKER_ENV = {"DASK_DISTRIBUTED__COMM__REQUIRE_ENCRYPTION": "True"}
+
+
+def dask_env(config: dict[str, Any]) -> dict[str, str]:
+    """Dask config keys as the environment variables dask reads at start."""
+    return {
+        "DASK_" + key.upper().replace(".", "__").replace("-", "_"): str(value)
+        for key, value in config.items()
+    }
+
+
+SCHEDULER_ENV = dask_env(SCHEDULER_CONFIG)
+WORKER_ENV = dask_env({"distributed.comm.require-encryption": True})
 
 # Run on the host by the venv's Python: the processes of the session SID (a service
 # started with setsid), and with "stop" SIGTERM to its leader, SIGKILL to whatever is
@@ -405,6 +417,48 @@ def cluster_up(farm: Farm, *, dry_run: bool = False) -> ClusterUp:
     local_file.write_text(json.dumps(first.value["file"], indent=1) + "\n")
     joined = wait_for_workers(farm, setup, outcomes)
     return ClusterUp(FarmResult(outcomes), address, local_file, joined)
+
+
+@contextmanager
+def local_cluster(folder: Path, workers: int) -> Iterator[Path]:
+    """A cluster on this machine as cluster-up makes one (TLS with a CA of its own in
+    ``folder``, the scheduler's settings, one thread per worker process), for the tests
+    and the benchmark; yields its scheduler file, beside the client's certificates."""
+    import dask
+    from distributed import LocalCluster, Security
+
+    ensure_ca(folder)
+    write_client_cert(folder)
+    node = sign_node(folder, "local-node", "127.0.0.1")
+    for name, text in (("node.pem", node.cert), ("node-key.pem", node.key)):
+        (folder / name).write_text(text)
+    cert, key = str(folder / "node.pem"), str(folder / "node-key.pem")
+    security = Security(
+        require_encryption=True,
+        tls_ca_file=str(folder / CA_CERT),
+        tls_scheduler_cert=cert,
+        tls_scheduler_key=key,
+        tls_worker_cert=cert,
+        tls_worker_key=key,
+        tls_client_cert=cert,
+        tls_client_key=key,
+    )
+    with dask.config.set(SCHEDULER_CONFIG):
+        cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            protocol="tls://",
+            host="127.0.0.1",
+            security=security,
+            dashboard_address=None,
+        )
+    scheduler_file = folder / SCHEDULER_FILE
+    scheduler_file.write_text(json.dumps({"address": cluster.scheduler_address}) + "\n")
+    try:
+        yield scheduler_file
+    finally:
+        cluster.close()
 
 
 def client(farm: Farm, setup: ClusterSetup, timeout: float = 10) -> Any:

@@ -20,16 +20,26 @@ REPO = Path(__file__).resolve().parent.parent
         "(106 groups x 256 combinations, both symbols, charts skipped)",
         "robust": "instead: walk-forward (12 windows) vs a plain sweep of the users' GER40 grid, "
         "and PBO on 100,000 combinations x 736 days",
+        "farm": "instead: static host ranges vs the Dask cluster with one host slowed down "
+        "(makespans), and the cluster's overhead against the local pool (one machine)",
     },
 )
-def bench(c, quick=False, workers=None, full_sweep=False, robust=False):
+def bench(c, quick=False, workers=None, full_sweep=False, robust=False, farm=False):
     """Time the fast sweep (1 worker / all cores, with and without metrics), its compile,
     and the emulator and backtesting.py on the same strategy; prints markdown tables."""
-    module = "bench.robust" if robust else "bench.full_sweep" if full_sweep else "bench.bench"
+    module = (
+        "bench.farm"
+        if farm
+        else "bench.robust"
+        if robust
+        else "bench.full_sweep"
+        if full_sweep
+        else "bench.bench"
+    )
     args = [sys.executable, "-m", module] + (
         ["--quick"] if module == "bench.bench" and quick else []
     )
-    if workers is not None:
+    if workers is not None and not farm:
         args += ["--workers", str(workers)]
     with c.cd(str(REPO)):
         result = c.run(shlex.join(args), warn=True, pty=False)

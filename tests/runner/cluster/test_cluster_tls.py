@@ -1,6 +1,6 @@
 """Only a client with a certificate of the cluster's CA gets in: the runner with another
-CA's certificate is refused before any group runs (exit 2, one line), and a TLS client
-without a certificate is cut off in the handshake."""
+CA's certificate is refused before any group runs (exit 2, one line); a TLS client
+without a certificate and a plain TCP client are cut off."""
 
 from __future__ import annotations
 
@@ -40,3 +40,17 @@ def test_tls_client_without_a_certificate_is_cut_off(tls_cluster):
             tls.sendall(b"\0" * 8)
             if not tls.recv(8):  # TLS 1.3: the refusal arrives with the first read
                 raise ConnectionResetError("closed by the scheduler")
+
+
+def test_plain_tcp_client_is_cut_off(tls_cluster):
+    host, port = tls_cluster.address.removeprefix("tls://").rsplit(":", 1)
+    hello = b"\x00" * 8  # what a tcp:// client would send first: not a TLS handshake
+
+    with socket.create_connection((host, int(port)), timeout=10) as raw:
+        raw.sendall(hello)
+        try:
+            answer = raw.recv(64)
+        except ConnectionResetError:
+            answer = b""
+
+    assert answer == b""  # closed without a word
