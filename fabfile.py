@@ -66,12 +66,13 @@ def _print_plan(result: FarmResult) -> None:
 
 
 @task(
+    auto_shortflags=False,
     help={
         "host": HOST_HELP,
         "symbol": SYMBOL_HELP,
         "hosts_file": HOSTS_HELP,
         "dry_run": "print the commands without connecting",
-    }
+    },
 )
 def setup(c, host=None, symbol=None, hosts_file=None, dry_run=False):
     """Make bare Ubuntu hosts ready: base dir, venv with requirements, Python >= 3.11 check."""
@@ -83,6 +84,7 @@ def setup(c, host=None, symbol=None, hosts_file=None, dry_run=False):
 
 
 @task(
+    auto_shortflags=False,
     help={
         "host": HOST_HELP,
         "symbol": SYMBOL_HELP,
@@ -91,7 +93,7 @@ def setup(c, host=None, symbol=None, hosts_file=None, dry_run=False):
         "restart": "stop a runner that is still alive and start again "
         "(resumes the same output dir)",
         "dry_run": "print every command and transfer per host without connecting",
-    }
+    },
 )
 def deploy(c, symbol=None, host=None, period=None, dry_run=False, restart=False, hosts_file=None):
     """Push code and groups, filter to each host's range, start the runner detached."""
@@ -108,7 +110,13 @@ def deploy(c, symbol=None, host=None, period=None, dry_run=False, restart=False,
 
 
 @task(
-    help={"host": HOST_HELP, "symbol": SYMBOL_HELP, "period": PERIOD_HELP, "hosts_file": HOSTS_HELP}
+    auto_shortflags=False,
+    help={
+        "host": HOST_HELP,
+        "symbol": SYMBOL_HELP,
+        "period": PERIOD_HELP,
+        "hosts_file": HOSTS_HELP,
+    },
 )
 def status(c, host=None, symbol=None, period=None, hosts_file=None):
     """One table: runner state, groups done/total, last group, ETA, failed, load, free memory."""
@@ -142,13 +150,14 @@ def status(c, host=None, symbol=None, period=None, hosts_file=None):
 
 
 @task(
+    auto_shortflags=False,
     help={
         "host": "the host whose log to show (required)",
         "follow": "keep printing new lines (Ctrl-C ends)",
         "lines": "how many last lines (default 50)",
         "period": PERIOD_HELP,
         "hosts_file": HOSTS_HELP,
-    }
+    },
 )
 def logs(c, host, follow=False, lines=50, period=None, hosts_file=None):
     """Print the last lines of a host's runner log (--follow to keep watching)."""
@@ -165,6 +174,7 @@ def logs(c, host, follow=False, lines=50, period=None, hosts_file=None):
 
 
 @task(
+    auto_shortflags=False,
     help={
         "host": HOST_HELP,
         "symbol": SYMBOL_HELP,
@@ -172,7 +182,7 @@ def logs(c, host, follow=False, lines=50, period=None, hosts_file=None):
         "hosts_file": HOSTS_HELP,
         "dest": "local directory (default backtest/output/farm)",
         "force": "merge results made with different data checksums or code versions",
-    }
+    },
 )
 def collect(c, symbol=None, host=None, period=None, dest=None, force=False, hosts_file=None):
     """Download each host's output (unchanged files skipped), merge per symbol, list what's left."""
@@ -239,7 +249,13 @@ def _print_collect(reports) -> bool:
 
 
 @task(
-    help={"host": HOST_HELP, "symbol": SYMBOL_HELP, "period": PERIOD_HELP, "hosts_file": HOSTS_HELP}
+    auto_shortflags=False,
+    help={
+        "host": HOST_HELP,
+        "symbol": SYMBOL_HELP,
+        "period": PERIOD_HELP,
+        "hosts_file": HOSTS_HELP,
+    },
 )
 def stop(c, host=None, symbol=None, period=None, hosts_file=None):
     """Stop runners gracefully (SIGTERM): they save the groups they finished, then exit."""
@@ -248,6 +264,7 @@ def stop(c, host=None, symbol=None, period=None, hosts_file=None):
 
 
 @task(
+    auto_shortflags=False,
     help={
         "host": HOST_HELP,
         "symbol": SYMBOL_HELP,
@@ -257,7 +274,7 @@ def stop(c, host=None, symbol=None, period=None, hosts_file=None):
         "force": "as for collect",
         "dry_run": "connect to nothing: plan from the last collect's copies in --dest, "
         "print the commands",
-    }
+    },
 )
 def retry(
     c, symbol=None, host=None, period=None, dest=None, force=False, dry_run=False, hosts_file=None
@@ -295,11 +312,12 @@ def retry(
 
 
 @task(
+    auto_shortflags=False,
     help={
         "host": "the host to trust (required)",
         "yes": "record without asking",
         "hosts_file": HOSTS_HELP,
-    }
+    },
 )
 def trust(c, host, yes=False, hosts_file=None):
     """Show a host's SSH key fingerprint and record it in the project known_hosts on request."""
@@ -332,6 +350,7 @@ def _cluster_farm(hosts_file: str | None) -> Farm:
 
 
 @task(
+    auto_shortflags=False,
     name="cluster-up",
     help={
         "hosts_file": HOSTS_HELP,
@@ -356,7 +375,7 @@ def cluster_up(c, hosts_file=None, dry_run=False):
     print(f"run on it: invoke backtest --groups-file G.json --scheduler-file {up.scheduler_file}")
 
 
-@task(name="cluster-status", help={"hosts_file": HOSTS_HELP})
+@task(auto_shortflags=False, name="cluster-status", help={"hosts_file": HOSTS_HELP})
 def cluster_status(c, hosts_file=None):
     """Each host's scheduler/worker services, and each worker's memory and tasks."""
     from farm import cluster
@@ -377,7 +396,7 @@ def cluster_status(c, hosts_file=None):
         raise Exit(code=1)
 
 
-@task(name="cluster-down", help={"hosts_file": HOSTS_HELP})
+@task(auto_shortflags=False, name="cluster-down", help={"hosts_file": HOSTS_HELP})
 def cluster_down(c, hosts_file=None):
     """Stop the cluster's workers, then its scheduler; nothing they started is left running."""
     from farm import cluster
@@ -389,6 +408,7 @@ def cluster_down(c, hosts_file=None):
 
 
 @task(
+    auto_shortflags=False,
     name="cluster-dashboard",
     help={
         "hosts_file": HOSTS_HELP,

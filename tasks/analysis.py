@@ -7,6 +7,8 @@ from pathlib import Path
 from invoke import task
 from invoke.exceptions import Exit
 
+from tasks.edge import error
+
 
 def _cfg(config: str | None) -> dict:
     from backtest.core.config import ConfigError, load_config
@@ -14,7 +16,7 @@ def _cfg(config: str | None) -> dict:
     try:
         return load_config(config)
     except ConfigError as exc:
-        raise Exit(str(exc), code=2) from None
+        raise error(exc) from None
 
 
 def _dirs(values: list[str]) -> list[Path]:
@@ -23,6 +25,7 @@ def _dirs(values: list[str]) -> list[Path]:
 
 
 @task(
+    auto_shortflags=False,
     iterable=["dir"],
     help={
         "dir": "a result directory to merge; "
@@ -50,7 +53,7 @@ def merge(c, dir, output, groups_file=None, symbol=None, force=False, config=Non
         )
         rerun = report.rerun_groups() if (report.missing or report.failed) else None
     except (MergeError, ValueError) as exc:
-        raise Exit(str(exc), code=2) from None
+        raise error(exc) from None
     print("\n".join(report.summary_lines()))
     if rerun:
         print(f"re-run them with:\n  {rerun}")
@@ -128,7 +131,7 @@ def control(
             min_control_trades=int(min_control_trades),
         )
     except (ValueError, OSError) as exc:
-        raise Exit(f"error: {' '.join(str(exc).split())}", code=2) from None
+        raise error(exc) from None
     document = json.loads(path.with_suffix(".json").read_text())
     rows, ctl = document["rows"], document["metadata"]["control"]
     data = ctl["data"]
@@ -157,6 +160,7 @@ def control(
 
 
 @task(
+    auto_shortflags=False,
     name="make-groups",
     iterable=["grid"],
     help={
@@ -178,24 +182,24 @@ def make_groups(c, grid, groups, symbol=None, output=None, id_prefix=None, hosts
     cfg = _cfg(config)
     for option, value in (("--groups", groups), ("--hosts", hosts)):
         if value is not None and not str(value).isdigit():
-            raise Exit(f"{option}: {value!r} is not a whole number", code=2)
+            raise error(f"{option}: {value!r} is not a whole number")
     paths = _dirs(grid)
     if not paths:
-        raise Exit("--grid: give at least one grid file", code=2)
+        raise error("--grid: give at least one grid file")
     try:
         specs = [(str(path), load_grid(path)) for path in paths]
         named = {spec["symbol"] for _, spec in specs if spec.get("symbol") is not None}
         if symbol is None and len(named) > 1:
-            raise Exit(f"--grid: the grids name several symbols ({', '.join(sorted(named))})", 2)
+            raise error(f"--grid: the grids name several symbols ({', '.join(sorted(named))})")
         symbol = symbol or next(iter(named), None)
         if not symbol:
-            raise Exit(f"{paths[0]}: no symbol: pass --symbol or set 'symbol' in the grid", code=2)
+            raise error(f"{paths[0]}: no symbol: pass --symbol or set 'symbol' in the grid")
         plan = plan_groups(symbol, specs, int(groups), cfg, str(paths[0]), id_prefix)
         body = plan.groups_file()
         path = Path(output or f"groups_{symbol}.json")
         lines = hosts_lines(plan, int(hosts), path) if hosts is not None else []
     except ValueError as exc:
-        raise Exit(str(exc), code=2) from None
+        raise error(exc) from None
     write_groups_file(path, body["symbol"], body["groups"])
     costs = plan.group_costs
     mean = sum(costs) / len(costs)
@@ -208,10 +212,11 @@ def make_groups(c, grid, groups, symbol=None, output=None, id_prefix=None, hosts
 
 
 @task(
+    auto_shortflags=False,
     help={
         "from_": "results directory whose results_full_{SYMBOL}.json holds trades (--save-trades)",
         "symbol": "symbol (needed only when the directory holds several)",
-    }
+    },
 )
 def charts(c, from_, symbol=None):
     """Redraw the per-group charts of a results directory into its charts/."""
@@ -224,7 +229,7 @@ def charts(c, from_, symbol=None):
         symbol = detect_symbol([directory], symbol)
         results = read_results(directory, symbol)
     except ValueError as exc:
-        raise Exit(str(exc), code=2) from None
+        raise error(exc) from None
     account = float(results["metadata"].get("account_size", 100000.0))
     ok = [g for g in results["groups"] if g.get("status") == "ok" and g.get("combos")]
     with_trades = [g for g in ok if "trades" in g["combos"][g.get("best", best_index(g["combos"]))]]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pandas as pd
-from invoke import Exit, task
+from invoke import task
 
 from backtest.core.config import ConfigError, load_config, symbol_names, symbol_spec
 from backtest.core.config import period as period_of
 from backtest.data.bars import Bars
 from backtest.data.loaders import DataError, load_bars
 from backtest.data.sample import ensure_sample, ensure_sample_news, news_sample_path, sample_path
+from tasks.edge import error
 
 
 def _utc(ns: int) -> str:
@@ -28,12 +29,13 @@ def _verb(path) -> str:
 
 
 @task(
+    auto_shortflags=False,
     help={
         "symbol": "symbol to generate (default: every configured symbol)",
         "period": "configured period, in_sample or control (default: both)",
         "seed": "random seed (default: run.sample_seed of the config, 42)",
         "config": "YAML config file merged over the defaults",
-    }
+    },
 )
 def sample_data(c, symbol=None, period=None, seed=None, config=None):
     """Write the built-in sample bars (Parquet) and sample news (CSV), or reuse them."""
@@ -51,10 +53,11 @@ def sample_data(c, symbol=None, period=None, seed=None, config=None):
             news = ensure_sample_news(name_of_period, cfg, seed)
             print(f"news {name_of_period}: {verb} {news} ({len(pd.read_csv(news))} events)")
     except (ConfigError, DataError, ValueError) as exc:
-        raise Exit(str(exc), code=2) from None
+        raise error(exc) from None
 
 
 @task(
+    auto_shortflags=False,
     help={
         "file": "data file to check (Parquet, CSV or MetaTrader 5 export)",
         "symbol": "symbol of the data, e.g. GER40",
@@ -62,7 +65,7 @@ def sample_data(c, symbol=None, period=None, seed=None, config=None):
         "broker:NY+7 (New York time + 7 h, GMT+2/+3 on the US daylight-saving dates)",
         "drop_invalid": "drop invalid / duplicate rows and sort, instead of failing",
         "config": "YAML config file merged over the defaults",
-    }
+    },
 )
 def check_data(c, file, symbol, server_tz=None, drop_invalid=False, config=None):
     """Validate a market-data file and print a one-line summary."""
@@ -70,5 +73,5 @@ def check_data(c, file, symbol, server_tz=None, drop_invalid=False, config=None)
         cfg = load_config(config)
         bars = load_bars(file, symbol_spec(symbol, cfg), server_tz, drop_invalid, log=print)
     except (ConfigError, DataError) as exc:
-        raise Exit(str(exc), code=2) from None
+        raise error(exc) from None
     print(f"{file}: OK, {symbol}, {_summary(bars)}, sha256 {bars.checksum[:12]}")

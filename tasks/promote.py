@@ -7,10 +7,7 @@ from pathlib import Path
 from invoke import Exit, task
 
 from tasks.analysis import _cfg
-
-
-def _one_line(exc: BaseException) -> str:
-    return f"error: {' '.join(str(exc).split())}"
+from tasks.edge import error
 
 
 def _bad_input() -> tuple[type[BaseException], ...]:
@@ -75,7 +72,7 @@ def promote(
         try:
             done = lib.rollback(Path(bot_dir), symbol, now)
         except _bad_input() as exc:
-            raise Exit(_one_line(exc), code=2) from None
+            raise error(exc) from None
         print(f"rolled back {symbol} in {bot_dir} to the files of {done.backup}:")
         for path in done.files.values():
             print(f"  {path}")
@@ -102,7 +99,7 @@ def promote(
     try:
         outcome = lib.promote(request, cfg, now)
     except _bad_input() as exc:
-        raise Exit(_one_line(exc), code=2) from None
+        raise error(exc) from None
     cand, ctl = outcome.evidence.candidate, outcome.evidence.control
     print(
         f"promote {cand.symbol} {cand.group_id} combo {cand.combo} to {request.account.upper()} "
@@ -123,11 +120,12 @@ def promote(
 
 
 @task(
+    auto_shortflags=False,
     help={
         "bot_dir": "the live bot's folder",
         "symbol": "check only this symbol's deployed parameters (default: every one)",
         "config": "config YAML (default: $IBSWEEP_CONFIG or ./ibsweep.yaml)",
-    }
+    },
 )
 def preflight(c, bot_dir, symbol=None, config=None):
     """Re-run the checklist for what is deployed (news, .env, limits); changes nothing."""
@@ -137,7 +135,7 @@ def preflight(c, bot_dir, symbol=None, config=None):
     try:
         result = lib.preflight(Path(bot_dir), cfg, symbol)
     except _bad_input() as exc:
-        raise Exit(_one_line(exc), code=2) from None
+        raise error(exc) from None
     for sym, checks in result.items():
         print(f"preflight {sym} in {bot_dir}")
         print(lib.format_table(checks))

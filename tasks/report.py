@@ -6,9 +6,7 @@ from pathlib import Path
 
 from invoke import Exit, task
 
-
-def _one_line(exc: BaseException) -> str:
-    return f"error: {' '.join(str(exc).split())}"
+from tasks.edge import error
 
 
 def _whole(value: object, option: str) -> int:
@@ -39,7 +37,7 @@ def report(c, from_, symbol=None, rank_by="total_r", rows="1000", detail="50"):
             Path(from_), symbol, rank_by, _whole(rows, "--rows"), _whole(detail, "--detail")
         )
     except (ValueError, ResultsError, OSError) as exc:
-        raise Exit(_one_line(exc), code=2) from None
+        raise error(exc) from None
     print(f"report: {path} ({path.stat().st_size / 1e6:.1f} MB); open it in a browser, offline")
 
 
@@ -72,7 +70,7 @@ def trades(c, from_, group, combo, server_tz=None, symbol=None):
         tz = server_tz or meta.get("server_tz") or DEFAULT_BROKER_TZ
         paths = write_combo_files(folder, sym, again, bars, tz, float(meta["account_size"]))
     except (ValueError, ResultsError, DataError, OSError) as exc:
-        raise Exit(_one_line(exc), code=2) from None
+        raise error(exc) from None
     metrics = again.result.metrics
     print(
         f"{group} combo {index}: {metrics['trades']} trades, total R {metrics['total_r']:.4f}, "

@@ -6,16 +6,13 @@ from pathlib import Path
 
 from invoke import Exit, task
 
+from tasks.edge import error
 from tasks.run import CLUSTER_HELP
 
 RANK_HELP = {
     "min_trades": "only combinations with at least this many trades qualify (default 0)",
     "require_prop_ok": "only combinations inside the prop-firm limits qualify",
 }
-
-
-def _one_line(exc: BaseException) -> str:
-    return f"error: {' '.join(str(exc).split())}"
 
 
 def _print_robustness(rob: dict, paths: dict) -> None:
@@ -149,7 +146,7 @@ def walk_forward(
             )
             done = run_walk_forward(options, settings)
     except input_errors() + (ValueError, ResultsError) as exc:
-        raise Exit(_one_line(exc), code=2) from None
+        raise error(exc) from None
     report = done.get("report")
     if report is not None and report.exit_code != 0:
         raise Exit(
@@ -230,7 +227,7 @@ def robustness(
         }
         paths = write_robustness(folder, sym, rob, provenance(panel, settings))
     except (ValueError, ResultsError, OSError) as exc:
-        raise Exit(_one_line(exc), code=2) from None
+        raise error(exc) from None
     _print_robustness(rob, paths)
 
 
@@ -256,7 +253,7 @@ def rank(c, from_, rank_by="total_r", min_trades=0, require_prop_ok=False, top=2
         sym = detect_symbol([folder], symbol)
         path, rows = rank_run(folder, sym, rank_by, int(min_trades), require_prop_ok, int(top))
     except (ValueError, ResultsError, OSError) as exc:
-        raise Exit(_one_line(exc), code=2) from None
+        raise error(exc) from None
     print(
         f"{len(rows)} combinations by {rank_by} (min trades {min_trades}"
         f"{', prop limits kept' if require_prop_ok else ''}):"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from invoke import Exit, task
 
+from tasks.edge import error
+
 TOP_GROUPS = 5
 CLUSTER_HELP = {
     "scheduler": "run the groups on this Dask cluster, tls://HOST:PORT (fab cluster-up), "
@@ -53,7 +55,7 @@ CLUSTER_HELP = {
 )
 def backtest(
     c,
-    groups_file,
+    groups_file=None,
     data_file=None,
     start_date=None,
     end_date=None,
@@ -81,6 +83,11 @@ def backtest(
     tls_dir=None,
 ):
     """Run every group of a groups file in parallel (what run_parallel_backtest runs); resumable."""
+    if groups_file is None:
+        raise error(
+            "--groups-file is required: the groups file (JSON) to run, e.g. "
+            "invoke backtest --groups-file examples/groups_GER40.json"
+        )
     from backtest.runner.main import (
         CRASHED,
         RunCrashed,
@@ -121,7 +128,7 @@ def backtest(
     try:
         report = run_backtest(options)
     except input_errors() as exc:
-        raise Exit(f"error: {' '.join(str(exc).split())}", code=2) from None
+        raise error(exc) from None
     except RunCrashed as exc:
         raise Exit(f"error: {exc}", code=CRASHED) from None
     print(f"results: {report.output_dir}")

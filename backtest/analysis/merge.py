@@ -21,6 +21,7 @@ import json
 import math
 import shlex
 import shutil
+import sys
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -202,7 +203,7 @@ class MergeReport:
         if data_file is not None:
             meta["data_file"] = data_file
         cmd = [
-            "python",
+            sys.executable,  # the project's interpreter (.venv/bin/python), not a bare "python"
             "-m",
             "backtest.run_parallel_backtest",
             "--groups-file",

@@ -802,6 +802,11 @@ def _execute(plan: _Plan, checkpoint: Checkpoint) -> RunReport:
         f"engine {plan.options.engine}"
     )
     log.info(why)
+    if not todo:
+        log.info(
+            f"nothing left to run: all {len(order)} groups finished before; "
+            "the result files are written again from the checkpoint"
+        )
 
     progress = Progress(len(order), len(records), len(todo))
 
@@ -851,9 +856,10 @@ def _execute(plan: _Plan, checkpoint: Checkpoint) -> RunReport:
     if todo and interrupted is None:
         _draw_charts(plan, final)
     exit_code = 128 + interrupted if interrupted is not None else (1 if failed else 0)
+    stopped = sum(1 for r in failed if r.get("error") == "interrupted")
     log.info(
-        f"done: {len(final) - len(failed)} of {len(final)} groups ok, {len(failed)} failed; "
-        f"results in {plan.out_dir}"
+        f"done: {len(final) - len(failed)} of {len(final)} groups ok, "
+        f"{len(failed) - stopped} failed, {stopped} interrupted; results in {plan.out_dir}"
     )
     notice = sample_notice(plan.data)
     if notice:

@@ -1,6 +1,7 @@
 """With the groups file, groups in no directory are listed; re-run file and command."""
 
 import shlex
+import sys
 
 from backtest.analysis.merge import merge_dirs
 from backtest.runner.groups import load_groups_file, write_groups_file
@@ -22,7 +23,7 @@ def test_missing_and_failed_groups_are_listed_and_rerunnable(tmp_path):
     rerun_file = args[args.index("--groups-file") + 1]
     rerun = load_groups_file(rerun_file)
     assert [g.group_id for g in rerun.groups] == ["group_GER40_003", "group_GER40_002"]
-    assert args[:3] == ["python", "-m", "backtest.run_parallel_backtest"]
+    assert args[:3] == [sys.executable, "-m", "backtest.run_parallel_backtest"]
     assert args[args.index("--start-date") + 1] == "2024-01-01"
 
 

@@ -35,3 +35,9 @@ def test_task_is_in_readme_with_help(tool, name, task):
 def test_readme_test_command_is_what_ci_runs():
     ci = (ROOT / ".ci" / "run").read_text().strip().splitlines()[-1]
     assert ci in README
+
+
+@pytest.mark.parametrize("tool, name, task", list(_cases()))
+def test_first_docstring_line_is_a_whole_sentence(tool, name, task):
+    first = inspect.getdoc(task.body).splitlines()[0]
+    assert first.endswith((".", ")")), f"`{tool} {name}`: {first!r} is cut mid-sentence"

@@ -91,7 +91,7 @@ def test_full_flow_two_hosts_equals_local_run(ssh_farm, tmp_path):
     assert status.returncode == 0 and status.stdout.count("finished") == 2, status.stdout
     assert (base / "h1" / out_name / "GER40" / "results_full_GER40.json").exists()
     assert logs.returncode == 0 and logs.stdout.strip().endswith(
-        f"done: 3 of 3 groups ok, 0 failed; results in {base}/h2/{out_name}/GER40"
+        f"done: 3 of 3 groups ok, 0 failed, 0 interrupted; results in {base}/h2/{out_name}/GER40"
     )
     assert collect.returncode == 0, collect.stdout + collect.stderr
     assert "0 fetched" in collect_again.stdout and "fetched" in collect.stdout

@@ -49,7 +49,7 @@ def test_sigterm_then_resume_equals_an_uninterrupted_run(baseline, dataset, tmp_
     _wait_for_checkpoint_record(out, "group_GER40_001", proc)
 
     proc.send_signal(signal.SIGTERM)
-    stdout, _ = proc.communicate(timeout=30)
+    stdout, stderr = proc.communicate(timeout=30)
     interrupted = json.loads((out / f"failed_groups_{SYMBOL}.json").read_text())["groups"]
     first_record = next(
         line for line in checkpoint_lines(out) if line.get("group_id") == "group_GER40_001"
@@ -58,6 +58,7 @@ def test_sigterm_then_resume_equals_an_uninterrupted_run(baseline, dataset, tmp_
 
     assert proc.returncode == 143
     assert "interrupted (SIGTERM)" in stdout
+    assert "done: 1 of 2 groups ok, 0 failed, 1 interrupted" in stdout + stderr
     assert [(g["group_id"], g["error"]) for g in interrupted] == [
         ("group_GER40_002", "interrupted")
     ]
