@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         (f"static ranges ({n // 2} + {n - n // 2} groups)", spread["static"]),
         ("Dask cluster, cold (first run)", spread["cold"]),
         ("Dask cluster, warm", spread["warm"]),
-        (f"ideal ({n} x {args.group_seconds} s / {FAST + SLOW} processes)", spread["ideal"]),
+        (f"lower bound: {n} x {args.group_seconds} s / {FAST + SLOW} processes", spread["ideal"]),
     ]
     for name, seconds in rows:
         print(f"| {name} | {seconds:.1f} | {spread['static'] / seconds:.2f}x |")
