@@ -1,6 +1,7 @@
 """fab tasks: run the sweep on the SSH hosts of hosts.yaml (see docs/FARM.md).
 
     fab setup | deploy | status | logs --host H | collect | stop | retry | trust --host H
+    fab cluster-up | cluster-status | cluster-down | cluster-dashboard   (the Dask cluster)
 
 Every task takes --hosts-file (default: $IBSWEEP_HOSTS, else ./hosts.yaml). A host that
 fails never stops the others; the table at the end says what happened on each, and the

@@ -15,6 +15,9 @@ finished results are written, unfinished groups go to ``failed_groups``) or
 killed resumes where it stopped when re-run on the same output directory.
 
 The worker pool is backtest.runner.pool, the log/progress/signal plumbing backtest.runner.run_log.
+The groups reach the pool through backtest.runner.executor; with ``--scheduler`` /
+``--scheduler-file`` they go to a Dask cluster instead (backtest.runner.dask_executor), and
+everything else here stays the same (checkpoint, outputs, resume, exit codes).
 """
 
 from __future__ import annotations
