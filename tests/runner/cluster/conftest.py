@@ -13,10 +13,11 @@ from farm.cluster import local_cluster
 from farm.tls import ensure_ca, write_client_cert
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def tls_cluster(tmp_path_factory: pytest.TempPathFactory):
     """``address``, ``scheduler_file`` and ``tls_dir`` (the client's certificates) of a
-    running cluster, and ``stranger``: a folder of certificates from another CA."""
+    running cluster, and ``stranger``: a folder of certificates from another CA. Package
+    scope: its scheduler thread and workers are gone before other tests fork workers."""
     root = tmp_path_factory.mktemp("dask_cluster")
     stranger = root / "stranger"
     ensure_ca(stranger)
