@@ -33,7 +33,7 @@ from farm.steps import DryRun, Remote, q
 from farm.tls import CA_CERT, ensure_ca, sign_node, write_client_cert
 
 SCHEDULER_FILE = "scheduler.json"
-CLUSTER_IMPORTS = (*steps.RUNNER_IMPORTS, "distributed")
+CLUSTER_IMPORTS = (*steps.RUNNER_IMPORTS, "distributed", "bokeh")  # bokeh: the dashboard
 # The scheduler's settings (dask config by environment): every connection TLS; a group
 # whose worker dies is handed out once more, then failed (backtest.runner.dask_executor);
 # a worker holds at most one group per thread, so that a dying worker takes no queued

@@ -755,6 +755,11 @@ def _cluster_executor(plan: _Plan) -> DaskExecutor:
     the group's checkpoint line (as a local worker writes them)."""
     from backtest.runner.dask_executor import DaskExecutor, RunJob, fault_dir
 
+    if plan.workers != "auto":
+        log.info(
+            f"--workers {plan.workers}: not used on a cluster (its worker processes are "
+            "hosts.yaml's cluster.processes)"
+        )
     daily = plan.out_dir / DAILY_DIR if plan.options.save_daily else None
     job = RunJob(
         plan.settings,
