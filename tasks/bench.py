@@ -25,8 +25,11 @@ REPO = Path(__file__).resolve().parent.parent
     },
 )
 def bench(c, quick=False, workers=None, full_sweep=False, robust=False, farm=False):
-    """Time the fast sweep (1 worker / all cores, with and without metrics), its compile,
-    and the emulator and backtesting.py on the same strategy; prints markdown tables."""
+    """Benchmark the sweep against the emulator and backtesting.py; prints markdown tables.
+
+    The fast sweep on 1 worker and on every core, with and without metrics, its compile
+    time, and the same strategy on the emulator and backtesting.py (``--full-sweep``,
+    ``--robust``, ``--farm``: the other benchmarks)."""
     module = (
         "bench.farm"
         if farm
