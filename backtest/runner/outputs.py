@@ -20,7 +20,7 @@ import hashlib
 import io
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -97,16 +97,27 @@ def rounded(value: float, column: str) -> float:
     return value
 
 
-def _cell(value: Any, column: str | None = None, rounding: bool = False) -> str:
-    """One CSV cell: lists and booleans as JSON, null as empty, floats at full precision
-    (with ``rounding``: as :func:`rounded` gives them for ``column``)."""
-    if value is None:
-        return ""
-    if isinstance(value, (bool, list, dict)):
-        return json.dumps(value)
-    if isinstance(value, float):
-        return repr(rounded(value, column) if rounding and column else value)
-    return str(value)
+def cell_format(column: str | None = None, rounding: bool = False) -> Callable[[Any], str]:
+    """How one CSV column shows its values: lists and booleans as JSON, null as empty,
+    floats at full precision (with ``rounding``: as :func:`rounded` gives them for
+    ``column``). Built once per column: the combos table has a cell per metric and
+    parameter of every combination."""
+    rounds = bool(rounding and column and (column in CSV_DECIMALS or column in CSV_SIGNIFICANT))
+
+    def cell(value: Any) -> str:
+        if value is None:
+            return ""
+        if value is True:
+            return "true"
+        if value is False:
+            return "false"
+        if isinstance(value, float):
+            return repr(rounded(value, column) if rounds and column else value)
+        if isinstance(value, (list, dict)):
+            return json.dumps(value)
+        return str(value)
+
+    return cell
 
 
 def _ordered_union(keys: Iterable[Iterable[str]], lead: Iterable[str]) -> list[str]:
@@ -125,8 +136,9 @@ def _csv_text(columns: list[str], rows: list[dict[str, Any]], rounding: bool = F
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
+    cells = [(col, cell_format(col, rounding)) for col in columns]
     for row in rows:
-        writer.writerow([_cell(row.get(col), col, rounding) for col in columns])
+        writer.writerow([cell(row.get(col)) for col, cell in cells])
     return buffer.getvalue()
 
 
