@@ -327,7 +327,8 @@ def run_sweep(
 
 
 def warm_up() -> float:
-    """Compile (or load from numba's cache) every kernel on a tiny series; seconds.
+    """Compile (or load from numba's cache) every kernel on a tiny series, the compiled
+    scoring included; seconds.
 
     Call it once in a parent process before forking workers, so that no worker
     compiles; a worker started otherwise loads the kernels on its first sweep.
@@ -335,6 +336,8 @@ def warm_up() -> float:
     import time
 
     from backtest.core.config import symbol_spec
+    from backtest.strategy.daily import compact_trades
+    from backtest.strategy.metrics_nb import window_metrics
     from backtest.strategy.params import resolve_params
 
     start = time.perf_counter()
@@ -362,5 +365,6 @@ def warm_up() -> float:
             "news_filter": True,
         },
     )
-    run_sweep(bars, [combo], RunSettings(news_ns=np.array([0], dtype=np.int64)))
+    ((trades, _),) = run_sweep(bars, [combo], RunSettings(news_ns=np.array([0], dtype=np.int64)))
+    window_metrics(compact_trades([(trades, np.zeros(0, np.int32))], bars), 0, 0, 1, 1e5, 5, 10)
     return time.perf_counter() - start

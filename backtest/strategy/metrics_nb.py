@@ -52,10 +52,13 @@ def window_metrics_nb(
     separate run over the window would.
     """
     n_combos = len(offsets) - 1
-    scratch = np.empty(max(1, int(np.max(offsets[1:] - offsets[:-1])) if n_combos else 1))
+    longest = 1
     for c in range(n_combos):
-        a = offsets[c] + np.searchsorted(day[offsets[c] : offsets[c + 1]], lo_day, side="left")
-        b = offsets[c] + np.searchsorted(day[offsets[c] : offsets[c + 1]], hi_day, side="right")
+        longest = max(longest, offsets[c + 1] - offsets[c])
+    scratch = np.empty(longest)
+    for c in range(n_combos):
+        a = _first_at_or_after(day, offsets[c], offsets[c + 1], lo_day)
+        b = _first_at_or_after(day, a, offsets[c + 1], hi_day + 1)
         total = 0.0
         gross_win = 0.0
         gross_loss = 0.0
@@ -108,33 +111,63 @@ def window_metrics_nb(
         out_f[c, 1] = gross_win
         out_f[c, 2] = gross_loss
         out_f[c, 3] = max_dd
-        out_f[c, 4] = _sharpe(scratch[:k], n_days)
+        out_f[c, 4] = _sharpe(scratch, k, n_days)
         out_f[c, 5] = total_pnl
-        out_f[c, 6] = np.min(scratch[:k]) if k else np.nan
+        out_f[c, 6] = _lowest(scratch, k)
         out_f[c, 7] = max_day_loss * 100.0 / account
         out_f[c, 8] = max_dd_pct
-        skips = skip_day[skip_offsets[c] : skip_offsets[c + 1]]
+        skipped = 0
+        for s in range(skip_offsets[c], skip_offsets[c + 1]):
+            if lo_day <= skip_day[s] <= hi_day:
+                skipped += 1
         out_i[c, 0] = b - a
         out_i[c, 1] = wins
         out_i[c, 2] = losses
         out_i[c, 3] = longest
-        out_i[c, 4] = np.count_nonzero((skips >= lo_day) & (skips <= hi_day))
+        out_i[c, 4] = skipped
         out_i[c, 5] = k
 
 
 @njit(cache=True, nogil=True)
-def _sharpe(traded, n_days):
-    """As :func:`backtest.strategy.metrics.sharpe` (days without a trade count as 0 R)."""
-    k = len(traded)
+def _first_at_or_after(day, lo, hi, target):
+    """The first index in ``lo..hi`` whose ``day >= target`` (``day`` sorted); ``hi`` if none."""
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if day[mid] < target:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True, nogil=True)
+def _lowest(values, k):
+    """The lowest of ``values[:k]``; NaN when ``k == 0``."""
+    if k == 0:
+        return np.nan
+    low = values[0]
+    for i in range(1, k):
+        low = min(low, values[i])
+    return low
+
+
+@njit(cache=True, nogil=True)
+def _sharpe(traded, k, n_days):
+    """As :func:`backtest.strategy.metrics.sharpe` over ``traded[:k]`` (the days with a
+    trade; the other ``n_days - k`` days count as 0 R)."""
     if n_days < 2 or k == 0:
         return 0.0
-    lowest = np.min(traded)
-    if lowest == np.max(traded) and (k == n_days or lowest == 0.0):
+    lowest, highest, total = traded[0], traded[0], 0.0
+    for i in range(k):
+        lowest = min(lowest, traded[i])
+        highest = max(highest, traded[i])
+        total += traded[i]
+    if lowest == highest and (k == n_days or lowest == 0.0):
         return 0.0
-    mean = np.sum(traded) / n_days
+    mean = total / n_days
     ss = 0.0
-    for x in traded:
-        ss += (x - mean) * (x - mean)
+    for i in range(k):
+        ss += (traded[i] - mean) * (traded[i] - mean)
     ss += (n_days - k) * mean * mean
     std = math.sqrt(ss / (n_days - 1))
     if std == 0.0:
