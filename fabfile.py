@@ -329,7 +329,7 @@ def trust(c, host, yes=False, hosts_file=None):
     except HostsFileError as exc:
         raise Exit(f"error: {exc}", code=2) from None
     except FarmError as exc:
-        raise Exit(str(exc), code=1) from None
+        raise Exit(f"error: {exc}", code=1) from None
     except OSError as exc:
         raise Exit(f"{host}: cannot reach it to read its key: {exc}", code=1) from None
     if not ok:
@@ -426,4 +426,4 @@ def cluster_dashboard(c, hosts_file=None, local_port=8787):
     except KeyboardInterrupt:
         print("tunnel closed")
     except FarmError as exc:
-        raise Exit(str(exc), code=1) from None
+        raise Exit(f"error: {exc}", code=1) from None

@@ -17,6 +17,7 @@ nothing is left behind. Every value in a remote command goes through ``shlex.quo
 from __future__ import annotations
 
 import json
+import socket
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -605,6 +606,7 @@ def forward_dashboard(farm: Farm, local_port: int, ready: Callable[[str], None])
             remote_host="127.0.0.1",
             local_host="127.0.0.1",
         ):
+            _wait_listening("127.0.0.1", local_port)
             ready(f"dashboard: http://127.0.0.1:{local_port}/status (Ctrl-C closes the tunnel)")
             while True:
                 time.sleep(1)
@@ -615,6 +617,20 @@ def forward_dashboard(farm: Farm, local_port: int, ready: Callable[[str], None])
     finally:
         if conn is not None:
             conn.close()
+
+
+def _wait_listening(address: str, port: int, seconds: float = 10.0) -> None:
+    """Return once ``address:port`` accepts a connection: Fabric's ``forward_local`` opens
+    its listening socket in a thread, so the URL is printed only when it works."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            socket.create_connection((address, port), timeout=0.5).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 # ---------------------------------------------------------------- tables
