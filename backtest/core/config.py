@@ -23,6 +23,21 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 _WEEKDAYS = [0, 1, 2, 3, 4]
+# The spec's parameter defaults that both symbols share (ib-strategy.md section 2); the
+# session times differ per symbol.
+_SPEC_PARAMS: dict[str, Any] = {
+    "direction": "both",
+    "entry_buffer": 0.0,
+    "sl_mult": 1.0,
+    "tp_mult": 1.0,
+    "min_ib": 0.0,
+    "max_ib": 0.0,
+    "max_trades_per_day": 1,
+    "weekdays": _WEEKDAYS,
+    "news_filter": False,
+    "news_before": 15,
+    "news_after": 15,
+}
 
 DEFAULTS: dict[str, Any] = {
     "symbols": {
@@ -43,17 +58,7 @@ DEFAULTS: dict[str, Any] = {
                 "ib_end": "10:00",
                 "trade_end": "17:30",
                 "close_time": "22:00",
-                "direction": "both",
-                "entry_buffer": 0.0,
-                "sl_mult": 1.0,
-                "tp_mult": 1.0,
-                "min_ib": 0.0,
-                "max_ib": 0.0,
-                "max_trades_per_day": 1,
-                "weekdays": _WEEKDAYS,
-                "news_filter": False,
-                "news_before": 15,
-                "news_after": 15,
+                **_SPEC_PARAMS,
             },
         },
         "XAUUSD": {
@@ -72,17 +77,7 @@ DEFAULTS: dict[str, Any] = {
                 "ib_end": "09:00",
                 "trade_end": "16:30",
                 "close_time": "22:00",
-                "direction": "both",
-                "entry_buffer": 0.0,
-                "sl_mult": 1.0,
-                "tp_mult": 1.0,
-                "min_ib": 0.0,
-                "max_ib": 0.0,
-                "max_trades_per_day": 1,
-                "weekdays": _WEEKDAYS,
-                "news_filter": False,
-                "news_before": 15,
-                "news_after": 15,
+                **_SPEC_PARAMS,
             },
         },
     },
