@@ -8,6 +8,7 @@ of the groups file, as in the results summary.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
@@ -81,6 +82,37 @@ def results_table(results: dict[str, Any]) -> tuple[list[dict[str, Any]], pd.Dat
     return rows, frame
 
 
+def analysis_provenance(
+    run_dir: Any, metadata: dict[str, Any], analysis: dict[str, Any]
+) -> dict[str, Any]:
+    """What produced an analysis: the run's own metadata (data, costs, settings, code)
+    plus the analysis settings and the code version that computed it."""
+    from backtest.core.version import code_version
+
+    data = metadata.get("data")
+    return {
+        "run_dir": str(run_dir),
+        "run": metadata,
+        "analysis": analysis,
+        "analysis_code_version": code_version(),
+        "data_source": data.get("source") if isinstance(data, dict) else metadata.get("data_file"),
+        "code_version": metadata.get("code_version"),
+    }
+
+
+def caption(provenance: dict[str, Any]) -> str:
+    """The line a picture carries: where its numbers came from (data, its checksum, code)."""
+    run = provenance.get("run") or {}
+    found = run.get("data")
+    data: dict[str, Any] = found if isinstance(found, dict) else {}
+    checksum = str(data.get("checksum") or run.get("data_checksum") or "")[:12]
+    return (
+        f"data: {provenance.get('data_source')} {data.get('path') or run.get('data_file') or ''} "
+        f"sha256 {checksum}  period {run.get('start_date')}..{run.get('end_date')}  "
+        f"code: {provenance.get('code_version')}"
+    )
+
+
 def rank_run(
     out_dir: Any,
     symbol: str,
@@ -91,7 +123,8 @@ def rank_run(
 ) -> tuple[Any, list[dict[str, Any]]]:
     """``ranking_{SYMBOL}.csv`` in ``out_dir``: the best ``top`` combinations of the run by
     ``rank_by`` with the filters (the results summary stays by ``total_r``, as the
-    io-contract says); its path and rows."""
+    io-contract says), and ``ranking_{SYMBOL}.json`` with the same rows and their
+    provenance; the CSV's path and the rows."""
     from pathlib import Path
 
     from backtest.core.atomic import atomic_write_text
@@ -99,7 +132,8 @@ def rank_run(
 
     if top < 1:
         raise RankError(f"--top {top}: must be >= 1")
-    rows, frame = results_table(read_results(Path(out_dir), symbol))
+    results = read_results(Path(out_dir), symbol)
+    rows, frame = results_table(results)
     if not rows:
         raise RankError(f"{out_dir}: no successful combination to rank")
     order = ranking(frame, rank_by, min_trades, require_prop_ok)[:top]
@@ -116,5 +150,16 @@ def rank_run(
     ]
     path = Path(out_dir) / f"ranking_{symbol}.csv"
     columns = list(dict.fromkeys(k for row in table for k in row)) or ["rank"]
+    settings = {
+        "rank_by": rank_by,
+        "min_trades": min_trades,
+        "require_prop_ok": require_prop_ok,
+        "top": top,
+    }
+    document = {
+        "metadata": analysis_provenance(out_dir, results["metadata"], settings),
+        "rows": table,
+    }
+    atomic_write_text(path.with_suffix(".json"), json.dumps(document, indent=1, default=str) + "\n")
     atomic_write_text(path, _csv_text(columns, table))
     return path, table

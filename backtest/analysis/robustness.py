@@ -27,7 +27,7 @@ from backtest.analysis.overfitting import (
     pbo_cscv,
 )
 from backtest.analysis.panel import Panel, settings_of
-from backtest.analysis.ranking import objective_values, ranking
+from backtest.analysis.ranking import caption, objective_values, ranking
 from backtest.core.atomic import atomic_write, atomic_write_text
 
 # The verdict's rule: both must hold for "distinguishable from luck".
@@ -212,8 +212,9 @@ def write_robustness(
     text = json.dumps({"metadata": provenance, **public}, indent=1, default=_default)
     atomic_write_text(paths["json"], text + "\n")
     atomic_write_text(paths["csv"], result["_stability"].to_csv(index=False, float_format="%.6g"))
-    atomic_write(paths["pbo_png"], lambda tmp: _pbo_png(tmp, symbol, result))
-    atomic_write(paths["bootstrap_png"], lambda tmp: _bootstrap_png(tmp, symbol, result))
+    line = caption(provenance)
+    atomic_write(paths["pbo_png"], lambda tmp: _pbo_png(tmp, symbol, result, line))
+    atomic_write(paths["bootstrap_png"], lambda tmp: _bootstrap_png(tmp, symbol, result, line))
     return paths
 
 
@@ -223,7 +224,7 @@ def _default(value: Any) -> Any:
     raise TypeError(f"not JSON: {type(value).__name__}")
 
 
-def _pbo_png(path: Path, symbol: str, result: dict[str, Any]) -> None:
+def _pbo_png(path: Path, symbol: str, result: dict[str, Any], line: str) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -241,12 +242,13 @@ def _pbo_png(path: Path, symbol: str, result: dict[str, Any]) -> None:
     right.set_ylabel(f"out-of-sample {pbo.objective}")
     verdict = result["verdict"]
     fig.suptitle(f"{symbol}: {verdict['text']} ({verdict['rule']})", fontsize=10)
-    fig.tight_layout()
+    fig.text(0.01, 0.01, line, fontsize=7)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
     fig.savefig(path, format="png", dpi=110)
     plt.close(fig)
 
 
-def _bootstrap_png(path: Path, symbol: str, result: dict[str, Any]) -> None:
+def _bootstrap_png(path: Path, symbol: str, result: dict[str, Any], line: str) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -262,6 +264,7 @@ def _bootstrap_png(path: Path, symbol: str, result: dict[str, Any]) -> None:
         fontsize=9,
     )
     ax.set_xlabel("max drawdown of cumulative R over a resampled period")
-    fig.tight_layout()
+    fig.text(0.01, 0.01, line, fontsize=7)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
     fig.savefig(path, format="png", dpi=110)
     plt.close(fig)

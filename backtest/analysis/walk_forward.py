@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from backtest.analysis.panel import Panel, settings_of
-from backtest.analysis.ranking import choose
+from backtest.analysis.ranking import analysis_provenance, caption, choose
 from backtest.core.atomic import atomic_write, atomic_write_text
 from backtest.strategy.metrics import max_dd_r, sharpe
 from backtest.strategy.metrics_nb import metrics_dict
@@ -268,28 +268,15 @@ def _equity_png(
     )
     ax.set_xlabel("out-of-sample trading day (grey lines: window starts)")
     ax.set_ylabel("cumulative R")
-    data = provenance.get("data_source") or provenance.get("data_file")
-    fig.text(0.01, 0.01, f"data: {data}  code: {provenance.get('code_version')}", fontsize=7)
+    fig.text(0.01, 0.01, caption(provenance), fontsize=7)
     fig.tight_layout(rect=(0, 0.03, 1, 1))
     fig.savefig(path, format="png", dpi=110)
     plt.close(fig)
 
 
 def provenance(panel: Panel, analysis: dict[str, Any]) -> dict[str, Any]:
-    """What produced an analysis: the run's own metadata (data, costs, settings, code)
-    plus the analysis settings and the code version that computed it."""
-    from backtest.core.version import code_version
-
-    return {
-        "run_dir": str(panel.out_dir),
-        "run": panel.metadata,
-        "analysis": analysis,
-        "analysis_code_version": code_version(),
-        "data_source": panel.metadata.get("data", {}).get("source")
-        if isinstance(panel.metadata.get("data"), dict)
-        else panel.metadata.get("data_file"),
-        "code_version": panel.metadata.get("code_version"),
-    }
+    """What produced an analysis of ``panel``'s run (:func:`analysis_provenance`)."""
+    return analysis_provenance(panel.out_dir, panel.metadata, analysis)
 
 
 @dataclass(frozen=True)

@@ -53,3 +53,51 @@ def test_r_over_dd_without_drawdown():
 def test_unknown_objective_is_one_line():
     with pytest.raises(RankError, match="--rank-by/--objective 'sortino'"):
         ranking(frame(), "sortino")
+
+
+def test_rank_run_writes_rows_with_the_runs_provenance(tmp_path):
+    import json
+
+    from backtest.analysis.ranking import rank_run
+    from backtest.runner.outputs import write_results
+
+    meta = {
+        "symbol": "GER40",
+        "code_version": "v1",
+        "data": {"source": "file", "checksum": "c"},
+        "risk": 1000.0,
+    }
+    combos = [
+        {
+            "params": {"sl_mult": s},
+            "metrics": {
+                "total_r": r,
+                "trades": 50,
+                "prop_ok": True,
+                "max_dd_r": 1.0,
+                "profit_factor": 1.1,
+            },
+        }
+        for s, r in ((0.5, 1.0), (1.0, 3.0))
+    ]
+    write_results(
+        tmp_path,
+        "GER40",
+        meta,
+        [{"group_id": "g", "status": "ok", "elapsed_s": 0.1, "best": 1, "combos": combos}],
+        [],
+    )
+
+    path, rows = rank_run(tmp_path, "GER40", "total_r", top=5)
+
+    document = json.loads(path.with_suffix(".json").read_text())
+    assert [r["combo"] for r in rows] == [1, 0]
+    assert document["rows"] == rows
+    assert document["metadata"]["data_source"] == "file"
+    assert document["metadata"]["code_version"] == "v1"
+    assert document["metadata"]["analysis"] == {
+        "rank_by": "total_r",
+        "min_trades": 0,
+        "require_prop_ok": False,
+        "top": 5,
+    }
