@@ -67,6 +67,28 @@ def run_combos_compact(
 ) -> tuple[list[ComboResult], CompactTrades]:
     """:func:`run_combos` and the combinations' compact trades (scored once, kept for
     ``--save-daily``)."""
+    scored = score_batch(bars, combos, settings, engine)
+    results = [
+        ComboResult(params, metrics_dict(scored.metrics, i), scored.trades[i], scored.skip_days[i])
+        for i, params in enumerate(combos)
+    ]
+    return results, scored.compact
+
+
+@dataclass
+class Scored:
+    """A batch of combinations run and scored, column-wise: what the runner keeps."""
+
+    metrics: dict[str, np.ndarray]  # one array per metric name (NaN where the spec says null)
+    compact: CompactTrades
+    trades: list[np.ndarray]  # raw TRADE_DTYPE trades per combination
+    skip_days: list[np.ndarray | None]  # lot-skip days per combination (None: emulator)
+
+
+def score_batch(
+    bars: Bars, combos: list[dict[str, Any]], settings: RunSettings, engine: str = "fast"
+) -> Scored:
+    """Run ``combos`` with ``engine`` and score them all at once in compiled code."""
     raw = _raw(bars, combos, settings, engine)
     compact = compact_trades([(trades, _days(skip)) for trades, _, skip in raw], bars)
     days = bars.trading_days()
@@ -79,12 +101,9 @@ def run_combos_compact(
         settings.daily_loss_limit_pct,
         settings.max_loss_limit_pct,
     )
-    results = []
-    for i, (params, (trades, skipped, skip_days)) in enumerate(zip(combos, raw)):
-        metrics = metrics_dict(cols, i)
-        metrics["skipped"] = int(skipped)  # the emulator reports a count, not the days
-        results.append(ComboResult(params, metrics, trades, skip_days))
-    return results, compact
+    # the emulator reports a count, not the days
+    cols["skipped"] = np.array([skipped for _, skipped, _ in raw], dtype=np.int64)
+    return Scored(cols, compact, [t for t, _, _ in raw], [s for _, _, s in raw])
 
 
 def _days(skip_days: np.ndarray | None) -> np.ndarray:
