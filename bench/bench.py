@@ -108,17 +108,18 @@ def _pss_mb() -> float:
 
 
 def _sweep_chunk(args: tuple[list[dict[str, Any]], bool]) -> tuple[int, int, float]:
-    """Worker: sweep (and score, as the runner does: compiled, all combinations at once)
-    one chunk; (pid, trades, private MB: its own pages)."""
-    from backtest.engines.run import run_combos
+    """Worker: sweep one chunk, and with metrics score it as the runner does
+    (``backtest.engines.run.score_batch``: compiled, all combinations at once);
+    (pid, trades, private MB: its own pages)."""
+    from backtest.engines.run import score_batch
     from backtest.engines.sweep import run_sweep
 
     combos, with_metrics = args
     if with_metrics:
-        trades = [r.trades for r in run_combos(_BARS, combos, _SETTINGS)]
+        trades = int(score_batch(_BARS, combos, _SETTINGS).metrics["trades"].sum())
     else:
-        trades = [t for t, _ in run_sweep(_BARS, combos, _SETTINGS)]
-    return os.getpid(), sum(len(t) for t in trades), _smaps_mb("Private_Clean", "Private_Dirty")
+        trades = sum(len(t) for t, _ in run_sweep(_BARS, combos, _SETTINGS))
+    return os.getpid(), trades, _smaps_mb("Private_Clean", "Private_Dirty")
 
 
 def timed_sweep(workers: int, n_combos: int, with_metrics: bool) -> dict[str, Any]:

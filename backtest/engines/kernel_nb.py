@@ -10,6 +10,7 @@ the bar a query finds. Readings of the spec: docs/ARCHITECTURE.md.
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 REASON_SL, REASON_TP, REASON_CLOSE = 0, 1, 2
@@ -185,8 +186,67 @@ def _walk_rest(p1, p2, p3, seg, cur, direction, sl, tp, has_tp):
     return -1, 0
 
 
+# Columns of the per-combination table of sweep_batch_nb (int64, one row per combination):
+# rows of the shared tables (window, schedule, gate: [row, day] / [row, bar]; stop, tp and
+# buffer: rows of the distance table; lots: a row of the lots table), the weekday mask as
+# bits (bit 0 = Monday), min_ib / max_ib in points, flags as 0/1, max_trades_per_day, and
+# the combination's entry rule (combinations with equal rules share their entry searches).
+(
+    C_WINDOW,
+    C_SCHEDULE,
+    C_GATE,
+    C_STOP,
+    C_TP,
+    C_BUFFER,
+    C_LOTS,
+    C_WEEKDAYS,
+    C_MIN_IB,
+    C_MAX_IB,
+    C_LONG,
+    C_SHORT,
+    C_HAS_TP,
+    C_MAX_TRADES,
+    C_RULE,
+) = range(15)
+N_COLUMNS = 15
+MEMO = 16  # entry searches remembered per entry rule and day
+
+
 @njit(cache=True, nogil=True)
-def _walk_day_nb(
+def _next_entry(
+    open_,
+    falling,
+    high_table,
+    low_table,
+    ok,
+    next_ok,
+    lo,
+    hi,
+    long_level,
+    short_level,
+    allow_long,
+    allow_short,
+):
+    """The first entry from bar ``lo`` on (spec section 3, reading 1): ``(bar, go_long)``,
+    ``bar == hi`` when none. Both levels touched in one bar: the open decides, else the
+    bar's path (up first on a rising bar)."""
+    jl = _first_entry(high_table, ok, next_ok, lo, hi, long_level, True) if allow_long else hi
+    js = (
+        _first_entry(low_table, ok, next_ok, lo, min(hi, jl + 1), short_level, False)
+        if allow_short
+        else hi
+    )
+    j = min(jl, js)
+    if j >= hi:
+        return hi, False
+    if jl == js:
+        o = open_[j]
+        return j, o >= long_level or (o > short_level and falling[j])
+    return j, jl < js
+
+
+@njit(cache=True, nogil=True)
+def _trade_nb(
     open_,
     high,
     low,
@@ -194,109 +254,79 @@ def _walk_day_nb(
     falling,
     high_table,
     low_table,
-    ok,
-    next_ok,
-    day_end,
-    walk_start,
-    close_bar,
-    entry_hi,
+    j,
+    go_long,
     long_level,
     short_level,
     stop,
     target,
     lots,
-    allow_long,
-    allow_short,
     has_tp,
-    max_trades,
+    walk_end,
+    close_bar,
+    day_end,
     out,
     n,
 ):
-    """One combination's day (spec section 3, reading 1): trades into ``out[n:]``.
-
-    Returns ``(n_trades_written, skipped)``; ``skipped`` is 1 when an entry level
-    is reached with lots below volume_min (``lots == 0``), which ends the day.
-    """
-    walk_end = close_bar if close_bar >= 0 else day_end
-    hi = entry_hi
-    lo = walk_start
-    taken = 0
-    while taken < max_trades and lo < hi:
-        jl = _first_entry(high_table, ok, next_ok, lo, hi, long_level, True) if allow_long else hi
-        js = (
-            _first_entry(low_table, ok, next_ok, lo, min(hi, jl + 1), short_level, False)
-            if allow_short
-            else hi
-        )
-        j = min(jl, js)
-        if j >= hi:
-            break
-        if lots <= 0.0:
-            return taken, 1
-        o = open_[j]
-        if jl == js:
-            go_long = o >= long_level or (o > short_level and falling[j])
+    """The trade entered at bar ``j``: its exit (the rest of bar ``j``'s path, then the first
+    bar from ``j + 1`` that touches SL or TP, else the close), written to ``out[n]``.
+    Returns ``(exit_bar, reason)``."""
+    o = open_[j]
+    p1 = high[j] if falling[j] else low[j]
+    p2 = low[j] if falling[j] else high[j]
+    if go_long:
+        direction = 1
+        fill = max(long_level, o)
+        seg = 0 if (o >= long_level or falling[j]) else 1
+        sl = fill - stop
+        tp = fill + target
+    else:
+        direction = -1
+        fill = min(short_level, o)
+        seg = 0 if (o <= short_level or not falling[j]) else 1
+        sl = fill + stop
+        tp = fill - target
+    reason, price = _walk_rest(p1, p2, close[j], seg, fill, direction, sl, tp, has_tp)
+    exit_bar = j
+    if reason < 0:
+        if direction > 0:
+            e = first_at_or_below_nb(low_table, j + 1, walk_end, sl)
+            if has_tp:
+                e = min(e, first_at_or_above_nb(high_table, j + 1, min(walk_end, e + 1), tp))
         else:
-            go_long = jl < js
-        p1 = high[j] if falling[j] else low[j]
-        p2 = low[j] if falling[j] else high[j]
-        if go_long:
-            direction = 1
-            fill = max(long_level, o)
-            seg = 0 if (o >= long_level or falling[j]) else 1
-            sl = fill - stop
-            tp = fill + target
+            e = first_at_or_above_nb(high_table, j + 1, walk_end, sl)
+            if has_tp:
+                e = min(e, first_at_or_below_nb(low_table, j + 1, min(walk_end, e + 1), tp))
+        if e < walk_end:
+            exit_bar = e
+            o = open_[e]
+            if direction * (o - sl) <= 0:
+                reason, price = REASON_SL, o
+            elif has_tp and direction * (o - tp) >= 0:
+                reason, price = REASON_TP, o
+            else:
+                q1 = high[e] if falling[e] else low[e]
+                q2 = low[e] if falling[e] else high[e]
+                reason, price = _walk_rest(q1, q2, close[e], 0, o, direction, sl, tp, has_tp)
+        elif close_bar >= 0:
+            exit_bar = close_bar
+            reason, price = REASON_CLOSE, open_[close_bar]
         else:
-            direction = -1
-            fill = min(short_level, o)
-            seg = 0 if (o <= short_level or not falling[j]) else 1
-            sl = fill + stop
-            tp = fill - target
-        reason, price = _walk_rest(p1, p2, close[j], seg, fill, direction, sl, tp, has_tp)
-        exit_bar = j
-        if reason < 0:
-            if direction > 0:
-                e = first_at_or_below_nb(low_table, j + 1, walk_end, sl)
-                if has_tp:
-                    e = min(e, first_at_or_above_nb(high_table, j + 1, min(walk_end, e + 1), tp))
-            else:
-                e = first_at_or_above_nb(high_table, j + 1, walk_end, sl)
-                if has_tp:
-                    e = min(e, first_at_or_below_nb(low_table, j + 1, min(walk_end, e + 1), tp))
-            if e < walk_end:
-                exit_bar = e
-                o = open_[e]
-                if direction * (o - sl) <= 0:
-                    reason, price = REASON_SL, o
-                elif has_tp and direction * (o - tp) >= 0:
-                    reason, price = REASON_TP, o
-                else:
-                    q1 = high[e] if falling[e] else low[e]
-                    q2 = low[e] if falling[e] else high[e]
-                    reason, price = _walk_rest(q1, q2, close[e], 0, o, direction, sl, tp, has_tp)
-            elif close_bar >= 0:
-                exit_bar = close_bar
-                reason, price = REASON_CLOSE, open_[close_bar]
-            else:
-                exit_bar = day_end - 1
-                reason, price = REASON_CLOSE, close[exit_bar]
-        row = out[n + taken]
-        row.entry_bar = j
-        row.exit_bar = exit_bar
-        row.direction = direction
-        row.entry = fill
-        row.exit = price
-        row.sl = sl
-        row.tp = tp if has_tp else 0
-        row.has_tp = has_tp
-        row.stop_points = stop
-        row.lots = lots
-        row.reason = reason
-        taken += 1
-        if reason == REASON_CLOSE:
-            break
-        lo = exit_bar + 1
-    return taken, 0
+            exit_bar = day_end - 1
+            reason, price = REASON_CLOSE, close[exit_bar]
+    row = out[n]
+    row.entry_bar = j
+    row.exit_bar = exit_bar
+    row.direction = direction
+    row.entry = fill
+    row.exit = price
+    row.sl = sl
+    row.tp = tp if has_tp else 0
+    row.has_tp = has_tp
+    row.stop_points = stop
+    row.lots = lots
+    row.reason = reason
+    return exit_bar, reason
 
 
 @njit(cache=True, nogil=True)
@@ -318,83 +348,144 @@ def sweep_batch_nb(
     has_ib,
     close_bar,
     entry_hi,
-    combo_window,
-    combo_schedule,
-    combo_gate,
-    stop_dist,
-    tp_dist,
-    buffer_dist,
-    lots,
-    weekday_mask,
-    min_ib,
-    max_ib,
-    allow_long,
-    allow_short,
-    has_tp,
-    max_trades,
+    dist,
+    lots_table,
+    combo,
+    order,
+    rule_start,
     out,
     offsets,
     counts,
     skipped,
     skip_day,
 ):
-    """Walk a batch of combinations day by day (the day's bars stay in cache).
+    """Walk a batch of combinations day by day (the day's bars stay in cache), the
+    combinations of one entry rule together, sharing their entry searches.
 
     Shared tables are indexed ``[row, day]`` (``walk_start``, IB, by window;
-    ``close_bar``, ``entry_hi`` by schedule) and ``[row, bar]`` (``gate_ok``,
-    ``gate_next`` by entry gate); each combination names its rows. Per-combination
-    day arrays are ``[day, combo]``: ``stop_dist`` = D, ``tp_dist`` = dist(tp_mult),
-    ``buffer_dist`` = dist(entry_buffer), ``lots`` (0.0 = below volume_min).
-    Combination ``c`` writes its trades (TRADE_DTYPE records) to
-    ``out[offsets[c]:]``, counts them in ``counts[c]`` and its lot skips in ``skipped[c]``;
-    ``skip_day[d, c]`` is set for each day ``d`` it skipped (so a window of days can count its
-    own skips).
+    ``close_bar``, ``entry_hi`` by schedule; ``dist``: distances in points, ``lots_table``:
+    lots, 0.0 = below volume_min) and ``[row, bar]`` (``gate_ok``, ``gate_next`` by entry
+    gate); ``combo[c]`` names combination ``c``'s rows and values (the ``C_*`` columns).
+    ``order[rule_start[r]:rule_start[r + 1]]`` are the combinations of entry rule ``r``:
+    same window, schedule, gate, buffer, directions, weekdays and IB bounds, so the same
+    entry levels and the same "first entry from bar ``lo``" on every day. A rule's first
+    search of a day serves all its combinations; a later one (after an exit, when
+    max_trades_per_day > 1) is remembered with the bars it answers for (a search from
+    ``lo`` that finds ``j`` answers every start in ``lo..j``), up to MEMO per rule and day.
+
+    Combination ``c`` writes its trades (TRADE_DTYPE records) to ``out[offsets[c]:]``,
+    counts them in ``counts[c]`` and its lot skips in ``skipped[c]``; ``skip_day[d, c]``
+    is set for each day ``d`` it skipped (so a window of days can count its own skips).
     """
-    n_combos = len(combo_window)
-    for c in range(n_combos):
+    for c in range(len(combo)):
         counts[c] = 0
         skipped[c] = 0
+    memo_lo = np.empty(MEMO, dtype=np.int64)
+    memo_j = np.empty(MEMO, dtype=np.int64)
+    memo_long = np.empty(MEMO, dtype=np.bool_)
     for d in range(len(day_end)):
         wd = day_weekday[d]
-        for c in range(n_combos):
-            w = combo_window[c]
-            if not has_ib[w, d] or not weekday_mask[c, wd]:
+        for r in range(len(rule_start) - 1):
+            rule = combo[order[rule_start[r]]]
+            w = rule[C_WINDOW]
+            if not has_ib[w, d] or not (rule[C_WEEKDAYS] >> wd) & 1:
                 continue
             ib = ib_high[w, d] - ib_low[w, d]
-            if ib <= 0 or ib < min_ib[c] or (max_ib[c] > 0 and ib > max_ib[c]):
+            if ib <= 0 or ib < rule[C_MIN_IB] or (rule[C_MAX_IB] > 0 and ib > rule[C_MAX_IB]):
                 continue
-            stop = stop_dist[d, c]
-            if stop < 1:
-                continue
-            s = combo_schedule[c]
-            g = combo_gate[c]
-            taken, skip = _walk_day_nb(
-                open_,
-                high,
-                low,
-                close,
-                falling,
-                high_table,
-                low_table,
-                gate_ok[g],
-                gate_next[g],
-                day_end[d],
-                walk_start[w, d],
-                close_bar[s, d],
-                entry_hi[s, d],
-                ib_high[w, d] + buffer_dist[d, c],
-                ib_low[w, d] - buffer_dist[d, c],
-                stop,
-                max(1, tp_dist[d, c]),
-                lots[d, c],
-                allow_long[c],
-                allow_short[c],
-                has_tp[c],
-                max_trades[c],
-                out,
-                offsets[c] + counts[c],
-            )
-            counts[c] += taken
-            skipped[c] += skip
-            if skip:
-                skip_day[d, c] = True
+            s = rule[C_SCHEDULE]
+            ok = gate_ok[rule[C_GATE]]
+            next_ok = gate_next[rule[C_GATE]]
+            buffer = dist[rule[C_BUFFER], d]
+            long_level = ib_high[w, d] + buffer
+            short_level = ib_low[w, d] - buffer
+            allow_long = rule[C_LONG] != 0
+            allow_short = rule[C_SHORT] != 0
+            start = walk_start[w, d]
+            hi = entry_hi[s, d]
+            cb = close_bar[s, d]
+            walk_end = cb if cb >= 0 else day_end[d]
+            n_memo = 0
+            for k in range(rule_start[r], rule_start[r + 1]):
+                c = order[k]
+                stop = dist[combo[c, C_STOP], d]
+                if stop < 1:
+                    continue
+                target = max(1, dist[combo[c, C_TP], d])
+                lots = lots_table[combo[c, C_LOTS], d]
+                has_tp = combo[c, C_HAS_TP] != 0
+                max_trades = combo[c, C_MAX_TRADES]
+                lo = start
+                taken = 0
+                while taken < max_trades and lo < hi:
+                    j = -1
+                    go_long = False
+                    for m in range(n_memo):
+                        if memo_lo[m] <= lo <= memo_j[m]:
+                            j = memo_j[m]
+                            go_long = memo_long[m]
+                            break
+                    if j < 0:
+                        j, go_long = _next_entry(
+                            open_,
+                            falling,
+                            high_table,
+                            low_table,
+                            ok,
+                            next_ok,
+                            lo,
+                            hi,
+                            long_level,
+                            short_level,
+                            allow_long,
+                            allow_short,
+                        )
+                        if n_memo < MEMO:
+                            memo_lo[n_memo] = lo
+                            memo_j[n_memo] = j
+                            memo_long[n_memo] = go_long
+                            n_memo += 1
+                    if j >= hi:
+                        break
+                    if lots <= 0.0:
+                        skipped[c] += 1
+                        skip_day[d, c] = True
+                        break
+                    exit_bar, reason = _trade_nb(
+                        open_,
+                        high,
+                        low,
+                        close,
+                        falling,
+                        high_table,
+                        low_table,
+                        j,
+                        go_long,
+                        long_level,
+                        short_level,
+                        stop,
+                        target,
+                        lots,
+                        has_tp,
+                        walk_end,
+                        cb,
+                        day_end[d],
+                        out,
+                        offsets[c] + counts[c] + taken,
+                    )
+                    taken += 1
+                    if reason == REASON_CLOSE:
+                        break
+                    lo = exit_bar + 1
+                counts[c] += taken
+
+
+@njit(cache=True, nogil=True)
+def gather_nb(out, offsets, counts, dense):
+    """Copy combination ``c``'s ``counts[c]`` records at ``out[offsets[c]:]`` to ``dense``,
+    one combination after another (``out`` and ``dense`` as bytes: ``itemsize`` columns)."""
+    at = 0
+    for c in range(len(offsets)):
+        n = counts[c]
+        dense[at : at + n] = out[offsets[c] : offsets[c] + n]
+        at += n

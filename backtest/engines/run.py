@@ -21,8 +21,8 @@ import numpy as np
 from backtest.core.settings import RunSettings
 from backtest.data.bars import Bars
 from backtest.engines.adapter import run_combo
-from backtest.engines.sweep import run_sweep_days
-from backtest.strategy.daily import CompactTrades, compact_trades
+from backtest.engines.sweep import PartTrades, run_sweep_days, sweep_parts
+from backtest.strategy.daily import CompactTrades, compact_runs, compact_trades, concat_compact
 from backtest.strategy.metrics import trading_day_count
 from backtest.strategy.metrics_nb import metrics_dict, window_metrics
 
@@ -81,29 +81,44 @@ class Scored:
 
     metrics: dict[str, np.ndarray]  # one array per metric name (NaN where the spec says null)
     compact: CompactTrades
-    trades: list[np.ndarray]  # raw TRADE_DTYPE trades per combination
+    trades: Sequence[np.ndarray]  # raw TRADE_DTYPE trades per combination (fast: copied on access)
     skip_days: list[np.ndarray | None]  # lot-skip days per combination (None: emulator)
 
 
 def score_batch(
     bars: Bars, combos: list[dict[str, Any]], settings: RunSettings, engine: str = "fast"
 ) -> Scored:
-    """Run ``combos`` with ``engine`` and score them all at once in compiled code."""
-    raw = _raw(bars, combos, settings, engine)
-    compact = compact_trades([(trades, _days(skip)) for trades, _, skip in raw], bars)
-    days = bars.trading_days()
+    """Run ``combos`` with ``engine`` and score them all at once in compiled code.
+
+    The fast engine's batches are valued and scored whole (no per-combination copy of the
+    trades; ``Scored.trades[i]`` copies combination ``i``'s out when asked for)."""
+    if engine == "fast":
+        parts = sweep_parts(bars, combos, settings)
+        compact = concat_compact(
+            [compact_runs(p.trades, p.counts, p.skipped, p.skip_day, bars) for p in parts]
+        )
+        trades: Sequence[np.ndarray] = PartTrades(parts)
+        skip_days: list[np.ndarray | None] = [
+            compact.skip_day[a:b] for a, b in zip(compact.skip_offsets, compact.skip_offsets[1:])
+        ]
+        skipped = np.diff(compact.skip_offsets)
+    else:
+        raw = _raw(bars, combos, settings, engine)
+        compact = compact_trades([(t, _days(skip)) for t, _, skip in raw], bars)
+        trades, skip_days = [t for t, _, _ in raw], [s for _, _, s in raw]
+        # the emulator reports a count, not the days
+        skipped = np.array([s for _, s, _ in raw], dtype=np.int64)
     cols = window_metrics(
         compact,
-        int(days[0]) if len(days) else 0,
-        int(days[-1]) if len(days) else -1,
+        int(bars.day.min()) if len(bars) else 0,
+        int(bars.day.max()) if len(bars) else -1,
         trading_day_count(bars),
         settings.account_size,
         settings.daily_loss_limit_pct,
         settings.max_loss_limit_pct,
     )
-    # the emulator reports a count, not the days
-    cols["skipped"] = np.array([skipped for _, skipped, _ in raw], dtype=np.int64)
-    return Scored(cols, compact, [t for t, _, _ in raw], [s for _, _, s in raw])
+    cols["skipped"] = skipped
+    return Scored(cols, compact, trades, skip_days)
 
 
 def _days(skip_days: np.ndarray | None) -> np.ndarray:

@@ -12,8 +12,13 @@ batches of combinations day by day. The result is identical to the emulator's
 
 from __future__ import annotations
 
+import bisect
+import threading
 import weakref
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from operator import itemgetter
+from typing import Any, overload
 
 import numpy as np
 
@@ -21,7 +26,12 @@ from backtest.core.settings import RunSettings
 from backtest.data.bars import Bars
 from backtest.data.news import news_blocked
 from backtest.engines import kernel_nb as nb
-from backtest.strategy.params import CompiledParams, compile_params, distance_points
+from backtest.strategy.params import (
+    PARAM_NAMES,
+    CompiledParams,
+    compile_params,
+    distance_points,
+)
 from backtest.strategy.risk_manager import lot_size
 from backtest.strategy.trades import TRADE_DTYPE
 
@@ -57,6 +67,36 @@ class _Bank:
         return table
 
 
+class _Rows:
+    """Per-day rows (distances or lots) of one growable ``[row, day]`` table, one row per key."""
+
+    def __init__(self, days: int, dtype: type):
+        self.index: dict[tuple, int] = {}
+        self.table = np.empty((16, days), dtype=dtype)
+
+    def row(self, key: tuple, build) -> int:
+        """The row of ``key``, building it (one value per day) on first use."""
+        at = self.index.get(key)
+        if at is None:
+            at = len(self.index)
+            if at == len(self.table):
+                grown = np.empty((2 * at, self.table.shape[1]), dtype=self.table.dtype)
+                grown[:at] = self.table
+                self.table = grown
+            self.table[at] = build()
+            self.index[key] = at
+        return at
+
+    def used(self) -> np.ndarray:
+        return self.table[: len(self.index)]
+
+
+# Positions in PARAM_NAMES of the values a combination's kernel row is cached by.
+_GET = itemgetter(*PARAM_NAMES)
+_SL, _TP, _WEEKDAYS = (PARAM_NAMES.index(name) for name in ("sl_mult", "tp_mult", "weekdays"))
+_RULE_VALUES = [i for i in range(len(PARAM_NAMES)) if i not in (_SL, _TP, _WEEKDAYS)]
+
+
 class SweepData:
     """Per-data-set tables of one :class:`Bars`, with per-window caches."""
 
@@ -75,6 +115,7 @@ class SweepData:
         )
         self.day_end = np.concatenate((cuts, [n])).astype(np.int64) if n else np.zeros(0, np.int64)
         self.day_weekday = np.ascontiguousarray(bars.weekday[self.day_start], dtype=np.int64)
+        self.day_number = bars.day[self.day_start] if n else bars.day[:0]
         longest = int((self.day_end - self.day_start).max()) if n else 1
         levels = max(1, longest.bit_length())
         fits = n == 0 or max(abs(int(self.high.max())), abs(int(self.low.min()))) < _INT32_LIMIT
@@ -86,8 +127,17 @@ class SweepData:
         self.windows = _Bank(("walk_start", "ib_high", "ib_low", "has_ib"))
         self.schedules = _Bank(("close_bar", "entry_hi"))
         self.gates = _Bank(("ok", "next_ok"))
-        self._per_day: dict[tuple, np.ndarray] = {}
-        self._ib: dict[int, np.ndarray] = {}
+        self._clear_rows()
+
+    def _clear_rows(self) -> None:
+        """Forget the per-day rows and the combination rows that name them."""
+        days = len(self.day_start)
+        self.dist = _Rows(days, np.int64)
+        self.lot_rows = _Rows(days, np.float64)
+        self._rules: dict[tuple, tuple[int, ...]] = {}  # by the rule's parameter values
+        self._rule_ids: dict[tuple, int] = {}  # entry rules by their rows and values
+        self._stops: dict[tuple, tuple[int, int]] = {}
+        self._targets: dict[tuple, tuple[int, int]] = {}
 
     def window(self, cp: CompiledParams) -> int:
         """Row of ``walk_start``, ``ib_high``, ``ib_low``, ``has_ib`` per day."""
@@ -160,16 +210,8 @@ class SweepData:
 
         return self.gates.row((cp.ib_end, cp.trade_end, news), build)
 
-    def _cached(self, key: tuple, build) -> np.ndarray:
-        value = self._per_day.get(key)
-        if value is None:
-            if len(self._per_day) >= MAX_PER_DAY_CACHE:
-                self._per_day.clear()
-            value = self._per_day[key] = build()
-        return value
-
-    def distances(self, window: int, mult: float) -> np.ndarray:
-        """``dist(mult)`` per day for an IB window (0 IB on days without one)."""
+    def distance(self, window: int, mult: float) -> int:
+        """Row of ``dist(mult)`` per day for an IB window (0 IB on days without one)."""
 
         def build():
             ib = np.where(
@@ -179,14 +221,75 @@ class SweepData:
             )
             return distance_points(mult, ib)
 
-        return self._cached(("dist", window, mult), build)
+        return self.dist.row((window, mult), build)
 
-    def lots(self, window: int, sl_mult: float, risk: float) -> np.ndarray:
-        """Lots per day (``lot_size`` of that day's D; 0.0 = below volume_min)."""
-        stop = self.distances(window, sl_mult)
-        return self._cached(
-            ("lots", window, sl_mult, risk),
-            lambda: lot_size(np.maximum(stop, 1), self.bars.symbol, risk),
+    def lots(self, window: int, sl_mult: float, risk: float) -> int:
+        """Row of lots per day (``lot_size`` of that day's D; 0.0 = below volume_min)."""
+        stop = self.dist.table[self.distance(window, sl_mult)]
+        return self.lot_rows.row(
+            (window, sl_mult, risk), lambda: lot_size(np.maximum(stop, 1), self.bars.symbol, risk)
+        )
+
+    def combo_row(self, params: dict[str, Any], settings: RunSettings, news_key: int) -> tuple:
+        """The kernel's row of a combination (``kernel_nb.C_*`` columns).
+
+        Cached in three parts, each filled from :func:`compile_params` on first use: the
+        entry rule (everything but ``sl_mult``, ``tp_mult``), then the stop and the target
+        by their multiplier in the rule's window; so a grid's combinations cost three dict
+        look-ups each, not a compile.
+        """
+        values = _GET(params)
+        rule_key = (
+            *(values[i] for i in _RULE_VALUES),
+            tuple(values[_WEEKDAYS]),
+            news_key,
+        )
+        rule = self._rules.get(rule_key)
+        stop = target = None
+        if rule is not None:
+            stop = self._stops.get((rule[0], values[_SL], settings.risk))
+            target = self._targets.get((rule[0], values[_TP]))
+        if rule is None or stop is None or target is None:
+            cp = compile_params(params, self.bars.symbol)
+            window = self.window(cp)
+            if rule is None:
+                entry = (
+                    window,
+                    self.schedule(cp),
+                    self.gate(cp, settings.news_ns, news_key),
+                    self.distance(window, cp.entry_buffer),
+                    sum(1 << d for d, on in enumerate(cp.weekday_mask) if on),
+                    cp.min_ib,
+                    cp.max_ib,
+                    int(cp.allow_long),
+                    int(cp.allow_short),
+                )
+                rule_id = self._rule_ids.setdefault(entry, len(self._rule_ids))
+                rule = self._rules[rule_key] = (*entry, cp.max_trades_per_day, rule_id)
+            stop = self._stops.setdefault(
+                (window, values[_SL], settings.risk),
+                (self.distance(window, cp.sl_mult), self.lots(window, cp.sl_mult, settings.risk)),
+            )
+            target = self._targets.setdefault(
+                (window, values[_TP]), (self.distance(window, cp.tp_mult), int(cp.tp_mult > 0))
+            )
+        w, s, g, buf, days, min_ib, max_ib, long, short, max_trades, rule_id = rule
+        return (
+            w,
+            s,
+            g,
+            stop[0],
+            target[0],
+            buf,
+            stop[1],
+            days,
+            min_ib,
+            max_ib,
+            long,
+            short,
+            target[1],
+            max_trades,
+            rule_id,
         )
 
 
@@ -210,13 +313,9 @@ def prepare_sweep(bars: Bars, combos: list[dict[str, Any]], settings: RunSetting
     data = sweep_data(bars)
     news_key = _news_key(settings)
     for params in combos:
-        cp = compile_params(params, bars.symbol)
-        window = data.window(cp)
-        data.schedule(cp)
-        data.gate(cp, settings.news_ns, news_key)
-        data.lots(window, cp.sl_mult, settings.risk)
-        data.distances(window, cp.tp_mult)
-        data.distances(window, cp.entry_buffer)
+        if len(data.dist.index) >= MAX_PER_DAY_CACHE:
+            break
+        data.combo_row(params, settings, news_key)
     for bank in (data.windows, data.schedules, data.gates):
         for field in bank.fields:
             if bank.index:
@@ -228,30 +327,93 @@ def _news_key(settings: RunSettings) -> int:
     return hash(np.asarray(settings.news_ns, dtype=np.int64).tobytes())
 
 
+@dataclass
+class SweepPart:
+    """One batch's result: ``trades`` holds its combinations' trades one combination
+    after another, each in entry order (``counts`` of them), ``skip_day`` the
+    ``skipped`` lot-skip days of each (``Bars.day`` numbers), likewise."""
+
+    trades: np.ndarray  # TRADE_DTYPE
+    counts: np.ndarray  # int64 per combination
+    skipped: np.ndarray  # int64 per combination
+    skip_day: np.ndarray  # int32
+
+    def per_combo(self) -> list[tuple[np.ndarray, int, np.ndarray]]:
+        """``(trades, skipped, skip_days)`` per combination, each its own copy."""
+        ends = np.cumsum(self.counts).tolist()
+        skip_ends = np.cumsum(self.skipped).tolist()
+        return [
+            (
+                _copy_trades(self.trades[end - n : end]),
+                s,
+                self.skip_day[skip_end - s : skip_end].copy(),
+            )
+            for n, end, s, skip_end in zip(
+                self.counts.tolist(), ends, self.skipped.tolist(), skip_ends
+            )
+        ]
+
+
+class PartTrades(Sequence[np.ndarray]):
+    """The per-combination trades of some parts, in order; each one copied out of its part
+    when asked for (a scoring that keeps a few combinations' trades then keeps no part)."""
+
+    def __init__(self, parts: list[SweepPart]):
+        self._parts = parts
+        self._first = np.cumsum([0] + [len(p.counts) for p in parts]).tolist()
+        self._ends = [np.cumsum(p.counts) for p in parts]
+
+    def __len__(self) -> int:
+        return self._first[-1]
+
+    @overload
+    def __getitem__(self, index: int) -> np.ndarray: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[np.ndarray]: ...
+
+    def __getitem__(self, index: int | slice) -> np.ndarray | list[np.ndarray]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        at = bisect.bisect_right(self._first, index) - 1
+        c = index - self._first[at]
+        end = int(self._ends[at][c])
+        return _copy_trades(self._parts[at].trades[end - int(self._parts[at].counts[c]) : end])
+
+
+_SCRATCH = threading.local()  # each thread's batch buffer, reused from batch to batch
+
+
+def _scratch(n: int) -> np.ndarray:
+    """A buffer of at least ``n`` trade records for this thread (not zeroed)."""
+    buf = getattr(_SCRATCH, "out", None)
+    if buf is None or len(buf) < n:
+        buf = _SCRATCH.out = np.empty(max(n, 2 * len(buf) if buf is not None else n), TRADE_DTYPE)
+    return buf[:n]
+
+
 def _run_batch(
     data: SweepData, combos: list[dict[str, Any]], settings: RunSettings, news_key: int
-) -> list[tuple[np.ndarray, int, np.ndarray]]:
-    compiled = [compile_params(params, data.bars.symbol) for params in combos]
-    rows = [
-        (data.window(cp), data.schedule(cp), data.gate(cp, settings.news_ns, news_key))
-        for cp in compiled
-    ]
-    window, schedule, gate = (np.array(col, dtype=np.int64) for col in zip(*rows))
-    columns = {
-        "stop": [data.distances(r[0], cp.sl_mult) for r, cp in zip(rows, compiled)],
-        "tp": [data.distances(r[0], cp.tp_mult) for r, cp in zip(rows, compiled)],
-        "buffer": [data.distances(r[0], cp.entry_buffer) for r, cp in zip(rows, compiled)],
-        "lots": [data.lots(r[0], cp.sl_mult, settings.risk) for r, cp in zip(rows, compiled)],
-    }
-    per_day = {k: np.stack(v, axis=1) for k, v in columns.items()}
-    max_trades = np.array([cp.max_trades_per_day for cp in compiled], dtype=np.int64)
-    offsets = np.concatenate(([0], np.cumsum(max_trades * len(data.day_start))[:-1])).astype(
-        np.int64
-    )
-    out = np.empty(int((max_trades * len(data.day_start)).sum()), dtype=TRADE_DTYPE)
+) -> SweepPart:
+    if len(data.dist.index) + 3 * len(combos) > MAX_PER_DAY_CACHE:
+        data._clear_rows()
+    combo = np.array(
+        [data.combo_row(params, settings, news_key) for params in combos], dtype=np.int64
+    ).reshape(len(combos), nb.N_COLUMNS)
+    order = np.argsort(combo[:, nb.C_RULE], kind="stable")
+    rules = combo[order, nb.C_RULE]
+    rule_start = np.flatnonzero(np.concatenate(([True], rules[1:] != rules[:-1], [True])))
+    days = len(data.day_start)
+    room = combo[:, nb.C_MAX_TRADES] * days
+    offsets = np.concatenate(([0], np.cumsum(room)[:-1])).astype(np.int64)
+    out = _scratch(int(room.sum()))
     counts = np.zeros(len(combos), dtype=np.int64)
     skipped = np.zeros(len(combos), dtype=np.int64)
-    skip_day = np.zeros((len(data.day_start), len(combos)), dtype=np.bool_)
+    skip_day = np.zeros((days, len(combos)), dtype=np.bool_)
     nb.sweep_batch_nb(
         data.open,
         data.high,
@@ -270,39 +432,45 @@ def _run_batch(
         data.windows.stacked("has_ib"),
         data.schedules.stacked("close_bar"),
         data.schedules.stacked("entry_hi"),
-        window,
-        schedule,
-        gate,
-        per_day["stop"],
-        per_day["tp"],
-        per_day["buffer"],
-        per_day["lots"],
-        np.array([cp.weekday_mask for cp in compiled], dtype=np.bool_).reshape(len(combos), 7),
-        np.array([cp.min_ib for cp in compiled], dtype=np.int64),
-        np.array([cp.max_ib for cp in compiled], dtype=np.int64),
-        np.array([cp.allow_long for cp in compiled], dtype=np.bool_),
-        np.array([cp.allow_short for cp in compiled], dtype=np.bool_),
-        np.array([cp.tp_mult > 0 for cp in compiled], dtype=np.bool_),
-        max_trades,
+        data.dist.used(),
+        data.lot_rows.used(),
+        combo,
+        order,
+        rule_start.astype(np.int64),
         out,
         offsets,
         counts,
         skipped,
         skip_day,
     )
-    day_number = data.bars.day[data.day_start] if len(data.day_start) else data.bars.day[:0]
-    return [
-        (_copy_trades(out[o : o + k]), int(s), day_number[skip_day[:, c]].astype(np.int32))
-        for c, (o, k, s) in enumerate(zip(offsets, counts, skipped))
-    ]
+    trades = np.empty(int(counts.sum()), dtype=TRADE_DTYPE)
+    nb.gather_nb(_bytes(out), offsets, counts, _bytes(trades))
+    _, skip_rows = np.nonzero(skip_day.T)
+    return SweepPart(trades, counts, skipped, data.day_number[skip_rows].astype(np.int32))
+
+
+def _bytes(records: np.ndarray) -> np.ndarray:
+    """Trade records as a ``[record, byte]`` uint8 view."""
+    return records.view(np.uint8).reshape(len(records), TRADE_DTYPE.itemsize)
 
 
 def _copy_trades(view: np.ndarray) -> np.ndarray:
-    """A compact copy of a slice of the batch buffer (a byte copy: numpy copies
+    """A compact copy of a slice of a part's trades (a byte copy: numpy copies
     structured arrays field by field, several times slower)."""
     trades = np.empty(len(view), dtype=TRADE_DTYPE)
     trades.view(np.uint8)[:] = view.view(np.uint8)
     return trades
+
+
+def sweep_parts(bars: Bars, combos: list[dict[str, Any]], settings: RunSettings) -> list[SweepPart]:
+    """The combinations' results batch by batch (BATCH combinations a part, in order):
+    what :func:`run_sweep_days` splits per combination and the scoring reads whole."""
+    data = sweep_data(bars)
+    news_key = _news_key(settings)
+    return [
+        _run_batch(data, combos[at : at + BATCH], settings, news_key)
+        for at in range(0, len(combos), BATCH)
+    ]
 
 
 def run_sweep_days(
@@ -311,12 +479,7 @@ def run_sweep_days(
     """``(trades, skipped, skip_days)`` per resolved combination; ``skip_days`` are the
     trading days (``Bars.day`` numbers) that the lot skip hit, so that a window of the
     period can count its own ``skipped`` without a second walk."""
-    data = sweep_data(bars)
-    news_key = _news_key(settings)
-    results: list[tuple[np.ndarray, int, np.ndarray]] = []
-    for at in range(0, len(combos), BATCH):
-        results.extend(_run_batch(data, combos[at : at + BATCH], settings, news_key))
-    return results
+    return [one for part in sweep_parts(bars, combos, settings) for one in part.per_combo()]
 
 
 def run_sweep(

@@ -49,26 +49,45 @@ def compact_trades(results: list[tuple[np.ndarray, np.ndarray]], bars: Bars) -> 
         else t[np.argsort(t["entry_bar"], kind="stable")]
         for t, _ in results
     ]
-    values = trade_values(np.concatenate(ordered) if ordered else ordered_empty(), bars)
     skips = [np.asarray(s, dtype=np.int32) for _, s in results]
+    return compact_runs(
+        np.concatenate(ordered) if ordered else ordered_empty(),
+        np.array([len(t) for t in ordered], dtype=np.int64),
+        np.array([len(s) for s in skips], dtype=np.int64),
+        _concat(skips, np.int32),
+        bars,
+    )
+
+
+def compact_runs(
+    trades: np.ndarray,
+    counts: np.ndarray,
+    skip_counts: np.ndarray,
+    skip_day: np.ndarray,
+    bars: Bars,
+) -> CompactTrades:
+    """From the trades of many combinations one after another (``counts[c]`` each, each
+    combination's in entry order) and their lot-skip days likewise (``skip_counts[c]``
+    each): one :func:`trade_values` call, no copy of the trades."""
+    values = trade_values(trades, bars)
     return CompactTrades(
-        offsets=_offsets([len(t) for t in ordered]),
+        offsets=_offsets(counts),
         day=values["day"].astype(np.int32),
-        r=values["r"].astype(np.float64),
-        pnl=values["pnl_money"].astype(np.float64),
-        skip_offsets=_offsets([len(s) for s in skips]),
-        skip_day=_concat(skips, np.int32),
+        r=values["r"].astype(np.float64, copy=False),
+        pnl=values["pnl_money"].astype(np.float64, copy=False),
+        skip_offsets=_offsets(skip_counts),
+        skip_day=np.asarray(skip_day, dtype=np.int32),
     )
 
 
 def concat_compact(parts: list[CompactTrades]) -> CompactTrades:
     """Several groups' compact trades as one, combinations in the order given."""
     return CompactTrades(
-        offsets=_offsets([n for p in parts for n in np.diff(p.offsets)]),
+        offsets=_offsets(_concat([np.diff(p.offsets) for p in parts], np.int64)),
         day=_concat([p.day for p in parts], np.int32),
         r=_concat([p.r for p in parts], np.float64),
         pnl=_concat([p.pnl for p in parts], np.float64),
-        skip_offsets=_offsets([n for p in parts for n in np.diff(p.skip_offsets)]),
+        skip_offsets=_offsets(_concat([np.diff(p.skip_offsets) for p in parts], np.int64)),
         skip_day=_concat([p.skip_day for p in parts], np.int32),
     )
 
@@ -115,9 +134,9 @@ def daily_r_matrix(
     return out
 
 
-def _offsets(counts: list[int]) -> np.ndarray:
+def _offsets(counts: list[int] | np.ndarray) -> np.ndarray:
     return np.concatenate(([0], np.cumsum(np.asarray(counts, dtype=np.int64)))).astype(np.int64)
 
 
 def _concat(arrays: list[np.ndarray], dtype: type) -> np.ndarray:
-    return np.concatenate(arrays).astype(dtype) if arrays else np.zeros(0, dtype=dtype)
+    return np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.zeros(0, dtype=dtype)
