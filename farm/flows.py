@@ -227,7 +227,7 @@ def _host_inputs(symbol: str, base: Path, h: Host) -> tuple[list[Path], dict[str
             salvaged[label] = salvage(run, target, symbol, h.name)
             dirs.append(target)
         elif commit_problem(run, symbol) is None:
-            read_results(run, symbol, checkpoint_fallback=False)  # checked before merging
+            read_results(run, symbol, checkpoint_fallback=False, combos=False)  # checked first
             dirs.append(run)
     return dirs, salvaged
 

@@ -10,6 +10,7 @@ that :func:`backtest.analysis.merge.merge_dirs` can merge.
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from backtest.runner.outputs import (
     results_from_checkpoint,
     write_results,
 )
+from backtest.runner.store import group_rows
 
 
 def _ok_ids(results: dict[str, Any]) -> set[str]:
@@ -34,10 +36,10 @@ def needs_salvage(directory: Path, symbol: str) -> bool:
     """
     if not (directory / CHECKPOINT).exists():
         return False
-    checkpointed = results_from_checkpoint(directory, symbol)
+    checkpointed = results_from_checkpoint(directory, symbol, combos=False)
     if commit_problem(directory, symbol) is not None:
         return bool(checkpointed["groups"])
-    committed = read_results(directory, symbol, checkpoint_fallback=False)
+    committed = read_results(directory, symbol, checkpoint_fallback=False, combos=False)
     return not _ok_ids(checkpointed) <= _ok_ids(committed)
 
 
@@ -45,7 +47,7 @@ def salvage(directory: Path, out_dir: Path, symbol: str, host: str) -> list[str]
     """Write ``directory``'s checkpointed finished groups as results in ``out_dir``; their ids."""
     from backtest.runner.host_tools import run_data
 
-    recovered = results_from_checkpoint(directory, symbol)
+    recovered = results_from_checkpoint(directory, symbol, combos=False)
     metadata = {"data": run_data(directory), **recovered["metadata"], "host": host}
     metadata["salvaged_from"] = metadata.pop("recovered_from_checkpoint")
     groups = recovered["groups"]
@@ -55,7 +57,7 @@ def salvage(directory: Path, out_dir: Path, symbol: str, host: str) -> list[str]
         for g in groups
         if g["status"] != "ok" and g["group_id"] in raw
     ]
-    write_results(out_dir, symbol, metadata, groups, failed_raw)
+    write_results(out_dir, symbol, metadata, groups, failed_raw, partial(group_rows, directory))
     return [g["group_id"] for g in groups]
 
 

@@ -116,8 +116,10 @@ def _same(a: Any, b: Any) -> bool:
     return a == b
 
 
-def _same_results(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    ca, cb = a.get("combos") or [], b.get("combos") or []
+def _same_results(a: dict[str, Any], b: dict[str, Any], rows_a: Any, rows_b: Any) -> bool:
+    from backtest.runner.outputs import inline_combos
+
+    ca, cb = inline_combos(a, rows_a), inline_combos(b, rows_b)
     return len(ca) == len(cb) and all(
         _same(x.get("params"), y.get("params")) and _same(x.get("metrics"), y.get("metrics"))
         for x, y in zip(ca, cb)
@@ -288,17 +290,20 @@ def merge_dirs(
     cfg: dict[str, Any] | None = None,
 ) -> MergeReport:
     """Merge the results of ``symbol`` (detected when one) in ``dirs`` into ``output_dir``."""
-    from backtest.runner.outputs import read_results, write_results
+    from backtest.runner.outputs import RunRows, read_results, write_results
 
     dirs = [Path(d) for d in dirs]
     output_dir = Path(output_dir)
     symbol = detect_symbol(dirs, symbol)
     runs = []
+    sources: dict[Path, RunRows] = {}  # where each directory's combinations are read
     for directory in dirs:
         try:
-            runs.append((directory, read_results(directory, symbol)))
+            results = read_results(directory, symbol, combos=False)
         except (OSError, ValueError) as exc:
             raise MergeError(f"{directory}: cannot read results: {exc}") from None
+        runs.append((directory, results))
+        sources[directory] = RunRows(directory, symbol, results)
     metas = [(d, r.get("metadata") or {}) for d, r in runs]
     forced = _check_metadata(metas, force)
 
@@ -318,7 +323,10 @@ def merge_dirs(
             duplicates += 1
             first_dir, first = chosen[gid]
             ok_first, ok_new = first.get("status") == "ok", record.get("status") == "ok"
-            if ok_first and ok_new and not _same_results(first, record):
+            same = ok_first and ok_new and _same_results(
+                first, record, sources[first_dir], sources[directory]
+            )
+            if ok_first and ok_new and not same:
                 raise MergeError(f"group {gid}: different results in {first_dir} and {directory}")
             if ok_new and not ok_first:
                 chosen[gid] = (directory, record)
@@ -347,7 +355,14 @@ def merge_dirs(
     if groups_file is not None:  # the sweep's whole file, not the first half's
         metadata["groups_file"] = str(groups_file)
     output_dir.mkdir(parents=True, exist_ok=True)
-    paths = write_results(output_dir, symbol, metadata, records, failed_raw)
+    paths = write_results(
+        output_dir,
+        symbol,
+        metadata,
+        records,
+        failed_raw,
+        lambda record: sources[chosen[record["group_id"]][0]](record),
+    )
     _copy_charts([(chosen[r["group_id"]][0], r["group_id"]) for r in records], output_dir)
     _copy_daily([(chosen[r["group_id"]][0], r["group_id"]) for r in records], output_dir)
     return MergeReport(

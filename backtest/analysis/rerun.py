@@ -27,7 +27,7 @@ from backtest.core.settings import RunSettings
 from backtest.data.bars import Bars, day_date
 from backtest.data.loaders import NEW_YORK, broker_offset_hours, file_checksum, load_bars
 from backtest.engines.run import ComboResult, run_combos
-from backtest.runner.main import _json_ready
+from backtest.runner.group_run import json_ready
 from backtest.runner.outputs import read_results
 from backtest.strategy.trades import trade_records, trade_values
 
@@ -135,7 +135,7 @@ def recorded_settings(meta: dict[str, Any], picks: list[Pick], symbol: SymbolSpe
 
 def differences(recorded: dict[str, Any], metrics: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
     """The metrics whose re-run value is not exactly the recorded one (as JSON values)."""
-    again = json.loads(json.dumps(_json_ready(metrics)))
+    again = json.loads(json.dumps(json_ready(metrics)))
     keys = list(dict.fromkeys([*recorded, *again]))
     return {k: (recorded.get(k), again.get(k)) for k in keys if recorded.get(k) != again.get(k)}
 
@@ -266,7 +266,7 @@ def write_combo_files(
         paths["equity"],
         f"{again.pick.group_id} combo {again.pick.combo}",
         symbol,
-        _json_ready(again.result.metrics),
+        json_ready(again.result.metrics),
         again.records,
         account_size,
         again.pick.params,

@@ -1,21 +1,23 @@
 """An append-only JSONL checkpoint of a run, so that an interrupted run resumes.
 
-``OUT/checkpoint.jsonl``: the first line is a header (symbol, period, dates,
-data checksum, code version, run settings, the groups' order); then one line
-per finished group, its record as in ``results_full`` (``group_id``, ``status``,
-...), written with
-flush + fsync the moment the group finishes. A run on the same ``OUT`` skips
-the groups already ``ok`` and retries failed ones. A header that does not match
-the new run (other data, code, dates or settings) or a finished group whose
-resolved parameters differ is refused with the reason: results computed under
-different conditions must not be mixed. A torn last line (the process was
-killed mid-write) is dropped, not fatal.
+``OUT/checkpoint.jsonl``: the first line is a header (symbol, period, dates, data
+checksum, code version, run settings, the groups' order); then one line per finished
+group, its compact record (``group_id``, ``status``, ``best``, ``best_combo``,
+``combos_count``, ``params_sha256`` and the ``part`` file that holds its combinations,
+:mod:`backtest.runner.store`), written with flush + fsync the moment the group finishes,
+after its part. A run on the same ``OUT`` skips the groups already ``ok`` and retries
+failed ones; a record whose part is missing or altered is run again. A header that does
+not match the new run (other data, code, dates or settings) or a finished group whose
+resolved parameters differ is refused with the reason: results computed under different
+conditions must not be mixed. A torn last line (the process was killed mid-write) is
+dropped, not fatal, and its group run again.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -130,8 +132,11 @@ class Checkpoint:
 
     @classmethod
     def _create(cls, path: Path, header: dict[str, Any]) -> Checkpoint:
+        from backtest.runner.store import PARTS_DIR
+
         path.parent.mkdir(parents=True, exist_ok=True)
         path.unlink(missing_ok=True)
+        shutil.rmtree(path.parent / PARTS_DIR, ignore_errors=True)  # a new start: no old parts
         checkpoint = cls(path, header)
         checkpoint._append(header)
         return checkpoint
@@ -140,13 +145,24 @@ class Checkpoint:
         """The finished ``ok`` group records by group id (failed ones are retried)."""
         return {gid: rec for gid, rec in self.finished.items() if rec.get("status") == "ok"}
 
-    def verify_params(self, group_id: str, params: list[dict[str, Any]]) -> None:
-        """Refuse a finished group whose resolved combinations are not ``params``."""
+    def check_parts(self, log: Callable[[str], None]) -> None:
+        """Forget finished groups whose part file is missing or not the one their record
+        commits (it is run again), saying so."""
+        from backtest.runner.store import part_problem
+
+        for gid, record in list(self.done().items()):
+            problem = part_problem(self.path.parent, record)
+            if problem is not None:
+                log(f"group {gid}: {problem}; it is run again")
+                del self.finished[gid]
+
+    def verify_params(self, group_id: str, digest: str) -> None:
+        """Refuse a finished group whose resolved combinations (their sha256, ``digest``)
+        are not those it was run with."""
         record = self.done().get(group_id)
         if record is None:
             return
-        old = [combo["params"] for combo in record["combos"]]
-        if old != params:
+        if record.get("params_sha256") != digest:
             raise ResumeError(
                 f"{self.path}: cannot resume: group '{group_id}' has different "
                 "resolved parameters than when it was run; "

@@ -144,6 +144,12 @@ class RunJob:
     code_version: str
     faults: str
     fault_dir: str
+    cfg: dict[str, Any]  # the run's config: a worker expands each group itself
+
+
+# A finished group at the client: (record, compact trades or None, its rows) -> the record
+# for the checkpoint (the part and daily files written).
+Finish = Callable[[dict[str, Any], CompactTrades | None, list[Any]], dict[str, Any]]
 
 
 class DaskExecutor:
@@ -155,11 +161,11 @@ class DaskExecutor:
         target: ClusterTarget,
         bars: Bars,
         job: RunJob,
-        keep_compact: Callable[[str, CompactTrades], None] | None = None,
+        finish: Finish,
     ) -> None:
         """Connect (raises :class:`ClusterError` when the scheduler cannot be reached,
         refuses the certificate, has no workers, or runs other code)."""
-        self.target, self.bars, self.job, self.keep_compact = target, bars, job, keep_compact
+        self.target, self.bars, self.job, self.finish = target, bars, job, finish
         self.client = self._connect()
         try:
             self.size = self._check_workers()
@@ -250,12 +256,12 @@ class DaskExecutor:
         finished = threading.Event()
         pending: dict[Future, tuple[str, float]] = {}
         try:
-            for index, (group_id, combos) in enumerate(tasks):
+            for index, (group_id, group) in enumerate(tasks):
                 future = self.client.submit(
                     dask_worker.run_on_worker,
                     job,
                     group_id,
-                    combos,
+                    group,
                     key=(f"ibsweep-group-{token}", index),
                     retries=1,
                     pure=False,
@@ -278,29 +284,31 @@ class DaskExecutor:
     def _harvest(self, pending: dict[Future, tuple[str, float]], on_done: OnDone) -> None:
         for future in [f for f in pending if f.done()]:
             group_id, submitted = pending.pop(future)
-            record, compact = self._outcome(future, group_id, submitted)
+            record, compact, tables = self._outcome(future, group_id, submitted)
             future.release()
-            if compact is not None and self.keep_compact is not None:
-                self.keep_compact(group_id, compact)
+            if record["status"] == "ok":
+                record = self.finish(record, compact, tables)
             on_done(record, [])
 
     @staticmethod
     def _outcome(
         future: Future, group_id: str, submitted: float
-    ) -> tuple[dict[str, Any], CompactTrades | None]:
-        """The task's (record, compact trades); a lost or cancelled task is a failed record."""
+    ) -> tuple[dict[str, Any], CompactTrades | None, list[Any]]:
+        """The task's (record, compact trades, rows); a lost or cancelled task is a failed
+        record."""
         from distributed import KilledWorker
 
         if future.status == "finished":
             return future.result()
         elapsed = time.perf_counter() - submitted
         if future.status == "cancelled":
-            return failed_record(group_id, "cancelled (the scheduler dropped it)", elapsed), None
+            why = "cancelled (the scheduler dropped it)"
+            return failed_record(group_id, why, elapsed), None, []
         exc = future.exception()
         if isinstance(exc, KilledWorker):
             why = f"worker died ({exc.allowed_failures + 1} times; dask KilledWorker)"
-            return failed_record(group_id, why, elapsed), None
-        return failed_record(group_id, f"{type(exc).__name__}: {exc}", elapsed), None
+            return failed_record(group_id, why, elapsed), None, []
+        return failed_record(group_id, f"{type(exc).__name__}: {exc}", elapsed), None, []
 
     def kill_all(self) -> None:
         """A second Ctrl-C: nothing to kill here. The process exits at once; the scheduler

@@ -70,6 +70,7 @@ class GroupJob:
     code_version: str
     faults: str  # the client's IBSWEEP_FAULT (test hook of backtest.runner.pool)
     fault_dir: str  # worker-local folder of kill-once markers for this run
+    cfg: dict[str, Any]  # the run's config (the group is expanded here)
 
 
 def _warm(engine: str) -> None:
@@ -85,11 +86,13 @@ def _warm(engine: str) -> None:
 
 
 def run_on_worker(
-    job: GroupJob, group_id: str, combos: list[dict[str, Any]]
-) -> tuple[dict[str, Any], CompactTrades | None]:
-    """One group: its record and (with ``job.daily``) its compact trades. An error inside
-    the group is its failed record, as in a local worker."""
-    from backtest.runner.main import group_outcome
+    job: GroupJob, group_id: str, group: Any
+) -> tuple[dict[str, Any], CompactTrades | None, list[Any]]:
+    """One group (a :class:`backtest.runner.groups.Group`, expanded here batch by batch):
+    its record, (with ``job.daily``) its compact trades and its rows, for the client to
+    write. An error inside the group is its failed record, as in a local worker."""
+    from backtest.runner.group_run import group_outcome
+    from backtest.runner.groups import iter_group
 
     started = time.perf_counter()
     try:
@@ -104,13 +107,19 @@ def run_on_worker(
             raise RuntimeError(f"the run's bars ({job.bars_key}) never reached this worker")
         _warm(job.engine)
         inject_fault(group_id, Path(job.fault_dir), job.faults)
-        record, _, compact = group_outcome(
-            bars, group_id, combos, job.settings, job.engine, job.save_trades, False
+        outcome = group_outcome(
+            bars,
+            group_id,
+            iter_group(group, job.cfg),
+            job.settings,
+            job.engine,
+            job.save_trades,
+            False,
         )
     except Exception as exc:  # the group fails, the worker and the run go on
         message = f"{type(exc).__name__}: {exc}"
-        return failed_record(group_id, message, time.perf_counter() - started), None
-    return record, compact if job.daily else None
+        return failed_record(group_id, message, time.perf_counter() - started), None, []
+    return outcome.record, outcome.compact if job.daily else None, outcome.tables
 
 
 def process_code_version() -> str:

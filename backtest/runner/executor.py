@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-Tasks = list[tuple[str, list[dict[str, Any]]]]  # (group_id, its resolved combinations)
+Tasks = list[tuple[str, Any]]  # (group_id, its backtest.runner.groups.Group)
 OnDone = Callable[[dict[str, Any], list[dict[str, Any]]], None]  # (record, best trades)
 
 

@@ -18,6 +18,7 @@ import json
 import math
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -303,17 +304,72 @@ def expand_all(groups_file: GroupsFile, cfg: dict[str, Any] | None = None) -> di
     }
 
 
+# The parameters the sweep's shared day tables depend on (backtest.engines.sweep.SweepData).
+TABLE_PARAMS = (
+    "ib_start",
+    "ib_end",
+    "trade_end",
+    "close_time",
+    "news_filter",
+    "news_before",
+    "news_after",
+)
+
+
+@dataclass
+class GroupScan:
+    """What a run needs to know of its groups' combinations, learnt without holding them."""
+
+    counts: dict[str, int]  # kept combinations per group id
+    digests: dict[str, str]  # sha256 of each group's resolved combinations
+    news_group: str | None  # the first group with a combination that uses the news filter
+    table_combos: list[dict[str, Any]]  # one combination per distinct TABLE_PARAMS value
+
+
+def scan_groups(groups_file: GroupsFile, cfg: dict[str, Any] | None = None) -> GroupScan:
+    """Expand every group once, combination by combination, to validate it (errors name
+    the file, group and combination) and count, digest and sample it; memory stays that of
+    one combination, not of the run."""
+    from backtest.runner.store import ParamsDigest
+
+    scan = GroupScan({}, {}, None, [])
+    tables: set[tuple[Any, ...]] = set()
+    for group in groups_file.groups:
+        digest = ParamsDigest()
+        count = 0
+        for combo in iter_group(group, cfg, where=f"{groups_file.path}: group {group.group_id}"):
+            count += 1
+            digest.update((combo,))
+            key = tuple(combo[name] for name in TABLE_PARAMS)
+            if key not in tables:
+                tables.add(key)
+                scan.table_combos.append(combo)
+            if scan.news_group is None and combo["news_filter"]:
+                scan.news_group = group.group_id
+        scan.counts[group.group_id] = count
+        scan.digests[group.group_id] = digest.hexdigest()
+    return scan
+
+
 def expand_group(
     group: Group, cfg: dict[str, Any] | None = None, where: str | None = None
 ) -> list[dict[str, Any]]:
-    """Every kept combination of the group, resolved with the symbol's defaults.
+    """Every kept combination of the group, resolved (:func:`iter_group`), as a list."""
+    return list(iter_group(group, cfg, where))
+
+
+def iter_group(
+    group: Group, cfg: dict[str, Any] | None = None, where: str | None = None
+) -> Iterator[dict[str, Any]]:
+    """Every kept combination of the group, resolved with the symbol's defaults, one at a
+    time (a group of millions is never held whole).
 
     Order (io-contract): the cartesian product of the grid, keys in file order,
     values in the given order (the last key varies fastest); then the
     constraints drop what they exclude (evaluated with the symbol's defaults
     for what the group does not name); then the invariants of spec section 2
     are checked on what is left. A group whose constraints leave nothing is an
-    error (it would have no best combination).
+    error (it would have no best combination), raised after the last one.
     """
     where = where or f"group {group.group_id}"
     names = list(group.grid)
@@ -326,7 +382,7 @@ def expand_group(
                 resolve.check(name, value, where)
     except (ParamError, ConfigError) as exc:
         raise GroupsError(str(exc)) from None
-    combos = []
+    kept = 0
     for number, values in enumerate(itertools.product(*group.grid.values()), start=1):
         chosen = dict(zip(names, values))
         # lists (weekdays) are copied so that combinations never share one
@@ -339,15 +395,17 @@ def expand_group(
                 if not all(c(merged) for c in group.constraints):
                     continue
             try:
-                combos.append(resolve(overrides, where, checked=True))
+                combo = resolve(overrides, where, checked=True)
             except ParamError:  # again, naming the combination (built only when needed)
                 listed = ", ".join(f"{k}={v!r}" for k, v in chosen.items())
                 resolve(overrides, f"{where}: grid combination {number} ({listed})")
+                raise
         except (ParamError, ConfigError) as exc:
             raise GroupsError(str(exc)) from None
-    if not combos:
+        kept += 1
+        yield combo
+    if not kept:
         raise GroupsError(f"{where}: field 'constraints': they leave no combination to run")
-    return combos
 
 
 def write_groups_file(

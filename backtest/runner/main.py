@@ -28,7 +28,6 @@ import errno
 import fcntl
 import gc
 import hashlib
-import io
 import json
 import math
 import os
@@ -45,19 +44,21 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import numpy as np
 
 from backtest.core import config as config_mod
-from backtest.core.atomic import atomic_write
 from backtest.core.config import REPO_ROOT, ConfigError
 from backtest.core.settings import RunSettings
 from backtest.core.version import code_version
 from backtest.data.bars import Bars, day_date
-from backtest.engines.run import ENGINES, run_combos, run_combos_compact
+from backtest.engines.run import ENGINES, run_combos
+from backtest.runner import store
 from backtest.runner.checkpoint import Checkpoint, ResumeError
 from backtest.runner.executor import Executor
 from backtest.runner.exit_codes import CRASHED
+from backtest.runner.group_run import finish_remote, run_group, write_daily
+from backtest.runner.groups import GroupScan, iter_group
 from backtest.runner.outputs import ResultsError, read_results, summary_rows, write_results
 from backtest.runner.pool import FAULT_ENV, Supervisor, WorkerJob, failed_record, resolve_workers
 from backtest.runner.run_log import Progress, RunLogging, Signals, log
-from backtest.strategy.daily import CompactTrades, concat_compact
+from backtest.strategy.daily import CompactTrades
 from backtest.strategy.params import ParamError
 from backtest.strategy.trades import trade_records
 
@@ -67,8 +68,6 @@ if TYPE_CHECKING:
 PERIODS = ("in_sample", "control")
 RUN_LOG = "run.log"
 DAILY_DIR = "daily"
-# Combinations run and scored together in a group (bounds a worker's memory of trades).
-SCORE_BATCH = 2048
 LOCK_FILE = ".lock"
 _DISK_FULL = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
 
@@ -142,7 +141,8 @@ class _Plan:
     end_date: str
     groups_file: Path
     groups: dict[str, Any]  # group_id -> backtest.runner.groups.Group, file order
-    combos: dict[str, list[dict[str, Any]]]
+    scan: GroupScan  # counts, digests, ... of the groups' combinations (none held)
+    cfg: dict[str, Any]
     bars: Bars
     settings: RunSettings
     workers: int | str  # a count or "auto"
@@ -318,15 +318,12 @@ def _check_writable(out_dir: Path) -> None:
 
 
 def _news_ns(
-    opts: RunOptions,
-    groups_file: Path,
-    combos: dict[str, list[dict[str, Any]]],
-    currencies: tuple[str, ...],
+    opts: RunOptions, groups_file: Path, needing: str | None, currencies: tuple[str, ...]
 ) -> tuple[np.ndarray, str | None]:
-    """The sorted event times for the news filter, and a checksum of them."""
+    """The sorted event times for the news filter, and a checksum of them (``needing``:
+    the first group that uses the filter)."""
     from backtest.data.news import event_times, load_news
 
-    needing = next((gid for gid, cs in combos.items() if any(c["news_filter"] for c in cs)), None)
     if opts.news_file is None:
         if needing is not None:
             raise RunError(
@@ -370,7 +367,7 @@ def symbol_from_group_ids(groups_file: Path, cfg: dict[str, Any]) -> str | None:
 def prepare(opts: RunOptions) -> _Plan:
     """Validate every input and load the data; raise a library error on bad input."""
     from backtest.data.loaders import check_server_tz, data_provenance, load_period_bars
-    from backtest.runner.groups import combo_count, expand_all, load_groups_file
+    from backtest.runner.groups import combo_count, load_groups_file, scan_groups
     from backtest.strategy.params import check_config_params
 
     cfg = _reading("config file", opts.config, config_mod.load_config, opts.config)
@@ -430,9 +427,9 @@ def prepare(opts: RunOptions) -> _Plan:
     groups = {g.group_id: g for g in loaded.groups}
     total = sum(combo_count(g) for g in loaded.groups)
     _check_combinations(groups_file, total, limit, start, end, workers)
-    combos = expand_all(loaded, cfg)
+    scan = scan_groups(loaded, cfg)
     spec = config_mod.symbol_spec(symbol, cfg)
-    news_ns, news_checksum = _news_ns(opts, groups_file, combos, spec.currencies)
+    news_ns, news_checksum = _news_ns(opts, groups_file, scan.news_group, spec.currencies)
 
     out_dir = Path(opts.output_dir or default_output_dir(groups_file, opts.period, cfg))
     if not opts.output_dir:
@@ -487,7 +484,8 @@ def prepare(opts: RunOptions) -> _Plan:
         end,
         groups_file,
         groups,
-        combos,
+        scan,
+        cfg,
         bars,
         settings,
         workers,
@@ -499,144 +497,13 @@ def prepare(opts: RunOptions) -> _Plan:
     )
 
 
-# --- one group, in a worker ---------------------------------------------------
-
-
-def _json_ready(value: Any) -> Any:
-    """numpy scalars to Python, tuples to lists, non-finite floats to null."""
-    if isinstance(value, dict):
-        return {str(k): _json_ready(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_ready(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-def best_index(metrics: list[dict[str, Any]]) -> int:
-    """The best combination: highest ``total_r``, ties to the lower index."""
-    return max(range(len(metrics)), key=lambda i: (metrics[i]["total_r"], -i))
-
-
-def run_group(
-    bars: Bars,
-    group_id: str,
-    combos: list[dict[str, Any]],
-    settings: RunSettings,
-    engine: str,
-    save_trades: bool | int,
-    best_trades: bool = True,
-    daily_dir: Path | None = None,
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """A group's JSON-ready record and the best combination's trade records (for its
-    charts; empty unless ``best_trades``). With ``daily_dir``, the group's compact trades
-    (:mod:`backtest.strategy.daily`) are written there, durably, before the record
-    reaches the checkpoint."""
-    record, trades, compact = group_outcome(
-        bars, group_id, combos, settings, engine, save_trades, best_trades
-    )
-    if daily_dir is not None:
-        write_daily(daily_dir, group_id, compact, bars)
-    return record, trades
-
-
-def group_outcome(
-    bars: Bars,
-    group_id: str,
-    combos: list[dict[str, Any]],
-    settings: RunSettings,
-    engine: str,
-    save_trades: bool | int,
-    best_trades: bool = True,
-) -> tuple[dict[str, Any], list[dict[str, Any]], CompactTrades]:
-    """:func:`run_group` without writing anything: the record, the best trades and the
-    group's compact trades (a cluster worker returns them; the client writes them).
-
-    Combinations are run and scored ``SCORE_BATCH`` at a time, and only the raw trades of
-    the combinations whose trades are kept (``--save-trades``, the best one for the charts)
-    outlive their batch: a group's memory grows with its metrics, not with its trades.
-    """
-    started = time.perf_counter()
-    wanted = _trades_wanted(len(combos), save_trades, best_trades)
-    entries: list[dict[str, Any]] = []
-    parts: list[CompactTrades] = []
-    held: dict[int, np.ndarray] = {}  # raw trades of the best ``wanted`` combinations so far
-    for at in range(0, len(combos), SCORE_BATCH):
-        results, part = run_combos_compact(bars, combos[at : at + SCORE_BATCH], settings, engine)
-        parts.append(part)
-        for n, result in enumerate(results, start=at):
-            entries.append(
-                {"params": _json_ready(result.params), "metrics": _json_ready(result.metrics)}
-            )
-            held[n] = result.trades
-        if len(held) > wanted:
-            order = sorted(held, key=lambda i: (-entries[i]["metrics"]["total_r"], i))
-            held = {i: held[i] for i in order[:wanted]}
-    keep = trades_kept([e["metrics"] for e in entries], save_trades)
-    for n in sorted(keep):
-        entries[n]["trades"] = trade_records(held[n], bars)
-    best = best_index([e["metrics"] for e in entries])
-    record = {
-        "group_id": group_id,
-        "status": "ok",
-        "elapsed_s": round(time.perf_counter() - started, 3),
-        "combos": entries,
-        "best": best,
-    }
-    compact = concat_compact(parts)
-    if not best_trades:
-        return record, [], compact
-    trades = entries[best]["trades"] if best in keep else trade_records(held[best], bars)
-    return record, trades, compact
-
-
-def _trades_wanted(n: int, save_trades: bool | int, best_trades: bool) -> int:
-    """How many combinations' raw trades a group must hold: all (``--save-trades``), the
-    best N, and at least the best one when its charts are drawn."""
-    if save_trades is True:
-        return n
-    return max(int(save_trades or 0), 1 if best_trades else 0)
+# --- the run ---------------------------------------------------------------
 
 
 def _trades_to_keep(save_trades: bool | str) -> bool | int:
     """``--save-trades`` for :func:`run_group`: True (all), False, or N (best N)."""
     count = top_option(save_trades, "--save-trades")
     return True if count is None else count
-
-
-def trades_kept(metrics: list[dict[str, Any]], save_trades: bool | int) -> set[int]:
-    """The combinations whose trades go into the results (``--save-trades``): every one
-    (True), none (False or 0), or the best N by ``total_r`` (ties: the lower index)."""
-    if save_trades is True:
-        return set(range(len(metrics)))
-    if not save_trades:
-        return set()
-    order = sorted(range(len(metrics)), key=lambda i: (-metrics[i]["total_r"], i))
-    return set(order[: int(save_trades)])
-
-
-# --- the run ---------------------------------------------------------------
-
-
-def write_daily(daily_dir: Path, group_id: str, compact: CompactTrades, bars: Bars) -> Path:
-    """``daily_dir/{group_id}.npz``: the group's compact trades, written atomically."""
-    if Path(group_id).name != group_id or group_id in {".", ".."}:
-        raise RunError(f"group_id {group_id!r} cannot name a file in {daily_dir}")
-    daily_dir.mkdir(parents=True, exist_ok=True)
-    return atomic_write(
-        daily_dir / f"{group_id}.npz",
-        lambda tmp: tmp.write_bytes(
-            _npz_bytes({**compact.arrays(), "trading_days": bars.trading_days().astype(np.int32)})
-        ),
-    )
-
-
-def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)  # type: ignore[arg-type]
-    return buffer.getvalue()
 
 
 def _now() -> str:
@@ -659,20 +526,20 @@ def _draw_charts(plan: _Plan, final: list[dict[str, Any]]) -> None:
     chosen = [r["group_id"] for r in summary_rows(ok)][:count]
     records = {r["group_id"]: r for r in ok}
     drawn = 0
-    for gid in (g for g in chosen if g in plan.combos):
+    for gid in (g for g in chosen if g in plan.groups):
         record = records[gid]
         try:
             best = record["best"]
-            trades = record["combos"][best].get("trades")
+            trades = (record.get("trades") or {}).get(str(best))
             if trades is None:
                 (result,) = run_combos(
-                    plan.bars, [plan.combos[gid][best]], plan.settings, plan.options.engine
+                    plan.bars, [record["best_combo"]["params"]], plan.settings, plan.options.engine
                 )
                 trades = trade_records(result.trades, plan.bars)
             write_group_charts(
                 plan.out_dir / "charts",
                 gid,
-                record["combos"],
+                _chart_combos(plan.out_dir, record),
                 trades,
                 plan.settings.account_size,
                 plan.symbol,
@@ -680,8 +547,17 @@ def _draw_charts(plan: _Plan, final: list[dict[str, Any]]) -> None:
             drawn += 1
         except Exception as exc:  # charts are a by-product: the results matter
             log.warning(f"{gid}: charts not written: {type(exc).__name__}: {exc}")
+    total = sum(r["combos_count"] for r in ok)
     try:
-        whole = run_heatmap_charts(plan.out_dir / "charts", plan.symbol, ok)
+        if total > store.INLINE_LIMIT:
+            whole = []
+            log.info(
+                f"whole-run heatmaps skipped: {total:,} combinations (more than "
+                f"{store.INLINE_LIMIT:,}; invoke report draws the run's heatmap from the Parquet)"
+            )
+        else:
+            hydrated = [{**r, "combos": _chart_combos(plan.out_dir, r)} for r in ok]
+            whole = run_heatmap_charts(plan.out_dir / "charts", plan.symbol, hydrated)
     except Exception as exc:
         whole = []
         log.warning(f"whole-run heatmaps not written: {type(exc).__name__}: {exc}")
@@ -690,6 +566,14 @@ def _draw_charts(plan: _Plan, final: list[dict[str, Any]]) -> None:
         f"{len(whole)} whole-run heatmaps in {time.perf_counter() - started:.1f}s "
         f"-> {plan.out_dir / 'charts'}"
     )
+
+
+def _chart_combos(out_dir: Path, record: dict[str, Any]) -> list[dict[str, Any]]:
+    """A group's combinations for its heatmap; only the best one above the inline limit
+    (a heatmap of a million cells is not drawn from Python dicts)."""
+    if record["combos_count"] > store.INLINE_LIMIT:
+        return [record["best_combo"]]
+    return store.table_records(store.group_rows(out_dir, record))
 
 
 def _metadata(plan: _Plan, workers: int, started: str) -> dict[str, Any]:
@@ -730,10 +614,16 @@ def _kept_metadata(
     (its start/end time, workers) when their groups are these, so the files stay
     byte-identical; otherwise ``metadata``."""
     try:
-        previous = read_results(plan.out_dir, plan.symbol, checkpoint_fallback=False)
+        previous = read_results(plan.out_dir, plan.symbol, checkpoint_fallback=False, combos=False)
     except ResultsError:
         return metadata
-    return previous["metadata"] if previous["groups"] == final else metadata
+
+    def key(groups: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+        return [
+            tuple(g.get(k) for k in ("group_id", "status", "elapsed_s", "best")) for g in groups
+        ]
+
+    return previous["metadata"] if key(previous["groups"]) == key(final) else metadata
 
 
 def _prepare_workers(plan: _Plan, todo: list[str]) -> None:
@@ -744,7 +634,7 @@ def _prepare_workers(plan: _Plan, todo: list[str]) -> None:
         from backtest.engines.sweep import prepare_sweep, warm_up
 
         seconds = warm_up()
-        prepare_sweep(plan.bars, [c for gid in todo for c in plan.combos[gid]], plan.settings)
+        prepare_sweep(plan.bars, plan.scan.table_combos, plan.settings)
         log.info(f"sweep kernels ready in {seconds:.1f}s; shared tables built")
     gc.freeze()
 
@@ -769,13 +659,16 @@ def _cluster_executor(plan: _Plan) -> DaskExecutor:
         plan.header["code_version"],
         os.environ.get(FAULT_ENV, ""),
         fault_dir(plan.out_dir),
+        plan.cfg,
     )
 
-    def keep(group_id: str, compact: CompactTrades) -> None:
-        assert daily is not None, "compact trades come back only with --save-daily"
-        write_daily(daily, group_id, compact, plan.bars)
+    def finish(record: dict[str, Any], compact: CompactTrades | None, tables: list[Any]):
+        if daily is not None:
+            assert compact is not None, "compact trades come back with --save-daily"
+            write_daily(daily, record["group_id"], compact, plan.bars)
+        return finish_remote(plan.out_dir, record, tables)
 
-    return DaskExecutor(plan.cluster, plan.bars, job, keep)
+    return DaskExecutor(plan.cluster, plan.bars, job, finish)
 
 
 def _execute(plan: _Plan, checkpoint: Checkpoint) -> RunReport:
@@ -823,17 +716,18 @@ def _execute(plan: _Plan, checkpoint: Checkpoint) -> RunReport:
         records[record["group_id"]] = record
         progress.finished(record)
 
-    def group_work(group_id: str, combos: list[dict[str, Any]]):
-        return run_group(
+    def group_work(group_id: str, group: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        record = run_group(
             plan.bars,
             group_id,
-            combos,
+            iter_group(group, plan.cfg),
             plan.settings,
             plan.options.engine,
             _trades_to_keep(plan.options.save_trades),
-            False,  # charts are drawn at the end, for the best groups only
+            plan.out_dir,
             plan.out_dir / DAILY_DIR if plan.options.save_daily else None,
         )
+        return record, []  # charts are drawn at the end, for the best groups only
 
     executor: Executor
     if cluster is not None:
@@ -843,7 +737,7 @@ def _execute(plan: _Plan, checkpoint: Checkpoint) -> RunReport:
         executor = Supervisor(workers, WorkerJob(group_work, plan.out_dir))
     with Signals(on_second=executor.kill_all) as signals:
         unfinished = executor.run(
-            [(gid, plan.combos[gid]) for gid in todo], on_done, lambda: signals.received is not None
+            [(gid, plan.groups[gid]) for gid in todo], on_done, lambda: signals.received is not None
         )
         interrupted = signals.received
         progress.close()
@@ -916,8 +810,9 @@ def run_backtest(options: RunOptions | dict[str, Any]) -> RunReport:
             checkpoint = Checkpoint.open(
                 plan.out_dir, plan.header, fresh=opts.fresh, log=log.warning
             )
-            for gid, combos in plan.combos.items():
-                checkpoint.verify_params(gid, combos)
+            checkpoint.check_parts(log.warning)
+            for gid, digest in plan.scan.digests.items():
+                checkpoint.verify_params(gid, digest)
             logging_setup.to_file(plan.out_dir / RUN_LOG)
             return _execute(plan, checkpoint)
         finally:

@@ -18,33 +18,36 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 import json
 import math
 from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from backtest.core.atomic import atomic_write, atomic_write_text
 from backtest.runner.checkpoint import CHECKPOINT_FILE, ResumeError, read_checkpoint
+from backtest.runner.store import (
+    INLINE_LIMIT,
+    combos_schema,
+    group_rows,
+    part_problem,
+    table_records,
+)
+from backtest.strategy.metrics import METRIC_KEYS
 from backtest.strategy.params import PARAM_NAMES
 
 FORMAT_VERSION = 1
 MANIFEST_VERSION = 1
-# Metrics that are floats (or null) in every run, whatever the first group holds.
-FLOAT_METRICS = (
-    "winrate",
-    "total_r",
-    "avg_r",
-    "profit_factor",
-    "max_dd_r",
-    "sharpe",
-    "total_pnl",
-    "worst_day_r",
-    "max_daily_loss_pct",
-    "max_drawdown_pct",
-)
 # The summary's leading metric columns (io-contract.md); other metrics follow.
 LEAD_METRICS = ("total_r", "sharpe", "trades", "winrate", "profit_factor", "max_dd_r")
+
+
+# An ok group record -> its combinations as an Arrow table (backtest.runner.store schema).
+Rows = Callable[[dict[str, Any]], Any]
 
 
 class ResultsError(ValueError):
@@ -142,6 +145,18 @@ def _csv_text(columns: list[str], rows: list[dict[str, Any]], rounding: bool = F
     return buffer.getvalue()
 
 
+def best_of(group: dict[str, Any]) -> dict[str, Any]:
+    """An ok group's best combination, ``{"params", "metrics"}`` (compact or inline record)."""
+    if "best_combo" in group:
+        return group["best_combo"]
+    return group["combos"][group["best"]]
+
+
+def combos_count(group: dict[str, Any]) -> int:
+    """How many combinations an ok group ran (compact or inline record)."""
+    return int(group["combos_count"]) if "combos_count" in group else len(group["combos"])
+
+
 def _combo_row(group_id: str, index: int, combo: dict[str, Any]) -> dict[str, Any]:
     return {"group_id": group_id, "combo": index, **combo["metrics"], **combo["params"]}
 
@@ -151,20 +166,17 @@ def _by_total_r(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda row: -float(row["total_r"]))
 
 
-def table_columns(groups: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
-    """(metric columns, parameter columns) over every combination of ``groups``."""
-    combos = [c for g in groups for c in g["combos"]]
-    metrics = _ordered_union((c["metrics"] for c in combos), LEAD_METRICS)
-    params = _ordered_union((c["params"] for c in combos), PARAM_NAMES)
-    return metrics, params
+def table_columns(groups: list[dict[str, Any]] | None = None) -> tuple[list[str], list[str]]:
+    """(metric columns, parameter columns) of the results tables: the lead metrics, then
+    the others of spec section 6; every parameter (the schema of backtest.runner.store).
+    ``groups`` is not needed (the columns are fixed); kept for callers."""
+    return _ordered_union([METRIC_KEYS], LEAD_METRICS), list(PARAM_NAMES)
 
 
 def summary_rows(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One row per ok group (its best combination), best ``total_r`` first."""
     rows = [
-        _combo_row(g["group_id"], g["best"], g["combos"][g["best"]])
-        for g in groups
-        if g.get("status") == "ok"
+        _combo_row(g["group_id"], g["best"], best_of(g)) for g in groups if g.get("status") == "ok"
     ]
     return _by_total_r(rows)
 
@@ -175,38 +187,45 @@ def write_results(
     metadata: dict[str, Any],
     groups: list[dict[str, Any]],
     failed_raw_groups: list[dict[str, Any]],
+    rows: Rows | None = None,
 ) -> dict[str, Path]:
     """Write every io-contract file of one run into ``out_dir``; their paths by kind.
 
-    ``groups`` are group records (``status`` ok or failed, see io-contract.md)
-    in groups-file order; ``failed_raw_groups`` the failed groups as they stood
-    in the groups file (an ``error`` key may explain each).
+    ``groups`` are group records (``status`` ok or failed, see io-contract.md) in
+    groups-file order: inline ones (``combos``) or compact ones, whose combinations
+    ``rows(record)`` gives (default: their part file in ``out_dir``,
+    :mod:`backtest.runner.store`; a merge reads other runs' tables). One group's
+    combinations are in memory at a time, and a chunk of the sorted combos table.
+    ``failed_raw_groups`` are the failed groups as they stood in the
+    groups file (an ``error`` key may explain each).
     """
     from backtest.runner.groups import write_groups_file
 
-    paths = result_paths(Path(out_dir), symbol)
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
-    manifest = manifest_path(Path(out_dir), symbol)
+    out_dir = Path(out_dir)
+    rows = rows or partial(group_rows, out_dir)
+    paths = result_paths(out_dir, symbol)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    manifest = manifest_path(out_dir, symbol)
     manifest.unlink(missing_ok=True)  # from here until the end: not committed
     ok = [g for g in groups if g.get("status") == "ok"]
-    metric_cols, param_cols = table_columns(ok)
+    metric_cols, param_cols = table_columns()
+    total = sum(combos_count(g) for g in ok)
+    inline = total <= INLINE_LIMIT
 
+    atomic_write(paths["parquet"], lambda tmp: write_combos_parquet(tmp, ok, rows))
+    atomic_write(
+        paths["combos"],
+        lambda tmp: write_sorted_csv(
+            tmp, paths["parquet"], ["group_id", "combo", *metric_cols, *param_cols]
+        ),
+    )
     summary = summary_rows(ok)
     atomic_write_text(
         paths["summary"], _csv_text(["group_id", *metric_cols, *param_cols], summary, True)
     )
-
-    combos = _by_total_r(
-        [_combo_row(g["group_id"], i, c) for g in ok for i, c in enumerate(g["combos"])]
-    )
-    atomic_write_text(
-        paths["combos"], _csv_text(["group_id", "combo", *metric_cols, *param_cols], combos, True)
-    )
-
-    atomic_write(paths["parquet"], lambda tmp: write_combos_parquet(tmp, ok))
-
-    full = {"metadata": {"format_version": FORMAT_VERSION, **metadata}, "groups": groups}
-    atomic_write_text(paths["full"], json.dumps(full, allow_nan=False) + "\n")
+    head = {"format_version": FORMAT_VERSION, **metadata}
+    head.update(combos_inline=inline, combos_total=total)
+    atomic_write(paths["full"], lambda tmp: _write_full(tmp, head, groups, rows, inline))
 
     atomic_write(paths["failed"], lambda tmp: write_groups_file(tmp, symbol, failed_raw_groups))
     files = {
@@ -220,47 +239,147 @@ def write_results(
     return paths
 
 
-def write_combos_parquet(path: Path, groups: list[dict[str, Any]]) -> None:
-    """``results_combos_{SYMBOL}.parquet``: one row per combination, typed columns at full
-    precision (``group_id``, ``combo``, every resolved parameter, every metric; nulls where
-    the spec says null), one row group per group, in group and combination order."""
+def full_record(group: dict[str, Any], rows: Rows, inline: bool) -> dict[str, Any]:
+    """A group as ``results_full`` holds it: with every combination (``inline``, trades
+    where kept) or with its count and best combination (the Parquet table holds the rest)."""
+    if group.get("status") != "ok":
+        keys = ("group_id", "status", "error", "elapsed_s")
+        return {**{k: group.get(k) for k in keys}, "combos": [], "best": None}
+    head: dict[str, Any] = {k: group[k] for k in ("group_id", "status", "elapsed_s") if k in group}
+    if not inline:
+        count = combos_count(group)
+        record = {
+            **head,
+            "combos_count": count,
+            "best": group["best"],
+            "best_combo": best_of(group),
+        }
+        if group.get("trades"):  # --save-trades: by combination index
+            record["trades"] = group["trades"]
+        return record
+    return {**head, "combos": inline_combos(group, rows), "best": group["best"]}
+
+
+def inline_combos(group: dict[str, Any], rows: Rows) -> list[dict[str, Any]]:
+    """An ok group's combinations as ``{"params", "metrics"[, "trades"]}`` records."""
+    if "combos" in group:
+        return group["combos"]
+    combos = table_records(rows(group))
+    for index, trades in (group.get("trades") or {}).items():
+        combos[int(index)]["trades"] = trades
+    return combos
+
+
+def _write_full(
+    path: Path, metadata: dict[str, Any], groups: list[dict[str, Any]], rows: Rows, inline: bool
+) -> None:
+    """``results_full`` group by group: the bytes of ``json.dumps({"metadata", "groups"})``
+    without the whole document in memory."""
+    with open(path, "w", encoding="utf-8") as out:
+        out.write('{"metadata": ' + json.dumps(metadata, allow_nan=False) + ', "groups": [')
+        for n, group in enumerate(groups):
+            record = json.dumps(full_record(group, rows, inline), allow_nan=False)
+            out.write((", " if n else "") + record)
+        out.write("]}\n")
+
+
+def write_combos_parquet(path: Path, groups: list[dict[str, Any]], rows: Rows) -> None:
+    """``results_combos_{SYMBOL}.parquet``: the ok groups' rows (their parts, or their
+    inline combos) in group and combination order, one row group per group, the fixed
+    typed schema of :func:`backtest.runner.store.combos_schema` at full precision."""
+    import pyarrow.parquet as pq
+
+    with pq.ParquetWriter(path, combos_schema(), compression="zstd") as writer:
+        for group in groups:
+            table = rows(group)
+            writer.write_table(table, row_group_size=max(1, table.num_rows))
+
+
+# Rows of the combos table gathered per pass over the Parquet file, and formatted at once.
+SORT_CHUNK = 1_000_000
+FORMAT_CHUNK = 10_000
+
+
+def write_sorted_csv(path: Path, parquet: Path, columns: list[str]) -> None:
+    """``results_combos_{SYMBOL}.csv`` from the Parquet table: every row, descending
+    ``total_r``, ties in table order (group, then combination), metric columns rounded.
+
+    Memory is bounded by ``SORT_CHUNK`` rows whatever the table's size: only ``total_r``
+    is read whole; each chunk of the sorted order is gathered in one pass over the row
+    groups."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    writer: pq.ParquetWriter | None = None
-    schema: pa.Schema | None = None
-    try:
-        for group in groups:
-            rows = [
-                {"group_id": group["group_id"], "combo": i, **c["params"], **c["metrics"]}
-                for i, c in enumerate(group["combos"])
-            ]
-            table = pa.Table.from_pylist(rows, schema=schema)
-            if writer is None:
-                schema = _parquet_schema(table.schema)
-                table = table.cast(schema)
-                writer = pq.ParquetWriter(path, schema, compression="zstd")
-            writer.write_table(table)
-        if writer is None:
-            pq.write_table(pa.table({"group_id": pa.array([], pa.string())}), path)
-    finally:
-        if writer is not None:
-            writer.close()
+    table_file = pq.ParquetFile(parquet)
+    totals = table_file.read(columns=["total_r"]).column(0).to_numpy(zero_copy_only=False)
+    order = np.argsort(-totals, kind="stable")
+    del totals
+    sizes = [table_file.metadata.row_group(i).num_rows for i in range(table_file.num_row_groups)]
+    starts = np.cumsum([0, *sizes])
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        out.write(",".join(columns) + "\n")
+        for lo in range(0, len(order), SORT_CHUNK):
+            wanted = order[lo : lo + SORT_CHUNK]
+            rows = np.sort(wanted)
+            pieces = []
+            for group in range(table_file.num_row_groups):
+                a, b = np.searchsorted(rows, starts[group : group + 2])
+                if a < b:
+                    piece = table_file.read_row_group(group, columns=columns)
+                    pieces.append(piece.take(pa.array(rows[a:b] - starts[group])))
+            chunk = pa.concat_tables(pieces).take(pa.array(np.searchsorted(rows, wanted)))
+            for at in range(0, chunk.num_rows, FORMAT_CHUNK):
+                out.write(csv_lines(chunk.slice(at, FORMAT_CHUNK), columns))
 
 
-def _parquet_schema(inferred: Any) -> Any:
-    """The inferred schema with every metric that may be null or fractional as float64
-    (a first group whose values are all whole or all null must not fix the type)."""
+def csv_lines(table: Any, columns: list[str]) -> str:
+    """Rows of an Arrow table as CSV lines, column by column: the text that
+    :func:`_csv_text` (with rounding) writes for the same rows."""
+    cells = [_column_cells(table.column(name), name) for name in columns]
+    return "".join(",".join(row) + "\n" for row in zip(*cells))
+
+
+def _column_cells(column: Any, name: str) -> list[str]:
+    """One column's CSV cells, as :func:`cell_format` (and :func:`rounded`) shows each
+    value, computed per column (numpy and C-level ``map``), not per cell."""
     import pyarrow as pa
+    import pyarrow.compute as pc
 
-    fields = []
-    for field in inferred:
-        if field.name in FLOAT_METRICS or pa.types.is_null(field.type):
-            field = pa.field(field.name, pa.float64())
-        elif field.name in ("combo", "trades", "skipped", "max_losing_streak"):
-            field = pa.field(field.name, pa.int64())
-        fields.append(field)
-    return pa.schema(fields)
+    kind = column.type
+    if pa.types.is_floating(kind):
+        values = column.to_numpy(zero_copy_only=False).astype(np.float64)
+        shown = values.tolist()
+        if name in CSV_DECIMALS:
+            shown = list(map(round, shown, itertools.repeat(CSV_DECIMALS[name])))
+        elif name in CSV_SIGNIFICANT:
+            shown = list(map(float, map(f"{{:.{CSV_SIGNIFICANT[name]}g}}".format, shown)))
+        cells = list(map(repr, (np.array(shown, dtype=np.float64) + 0.0).tolist()))  # no -0.0
+        for i in np.flatnonzero(np.isnan(values)).tolist():
+            cells[i] = ""
+        return cells
+    if pa.types.is_integer(kind) and column.null_count == 0:
+        return list(map(str, column.to_numpy().tolist()))
+    if pa.types.is_boolean(kind) and column.null_count == 0:
+        return np.where(column.to_numpy(zero_copy_only=False), "true", "false").tolist()
+    if pa.types.is_list(kind):
+        column = pc.binary_join_element_wise(
+            "[", pc.binary_join(pc.cast(column, pa.list_(pa.string())), ", "), "]", ""
+        )
+    encoded = column.combine_chunks().dictionary_encode() if len(column) else None
+    if encoded is None:
+        return []
+    cell = cell_format(name)
+    texts = np.array([_quoted(cell(v)) for v in encoded.dictionary.to_pylist()] + [""], object)
+    indices = encoded.indices.to_numpy(zero_copy_only=False)
+    indices = np.where(encoded.indices.is_null().to_numpy(zero_copy_only=False), -1, indices)
+    return texts[indices].tolist()
+
+
+def _quoted(text: str) -> str:
+    """``text`` as one CSV field (quoted when it holds a comma, quote or line break)."""
+    if any(ch in text for ch in ',"\r\n'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
 
 
 def commit_problem(out_dir: Path, symbol: str) -> str | None:
@@ -291,8 +410,18 @@ def _finite_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
+def _check_combo(combo: Any, where: str) -> None:
+    metrics = combo.get("metrics") if isinstance(combo, dict) else None
+    if not isinstance(metrics, dict) or not isinstance(combo.get("params"), dict):
+        raise ResultsError(f"{where} needs 'params' and 'metrics' objects")
+    total = metrics.get("total_r")
+    if not _finite_number(total):
+        raise ResultsError(f"{where}.metrics.total_r {total!r} is not a number")
+
+
 def _check_group(group: Any, where: str) -> str:
-    """The group's id after checking the record's shape; ResultsError on the first problem."""
+    """The group's id after checking the record's shape; ResultsError on the first problem.
+    An ok group has its ``combos`` inline, or (compact) ``combos_count`` and ``best_combo``."""
     from backtest.runner.groups import GROUP_ID
 
     if not isinstance(group, dict):
@@ -307,18 +436,20 @@ def _check_group(group: Any, where: str) -> str:
     if status != "ok":
         raise ResultsError(f"{where}: status {status!r} is neither 'ok' nor 'failed'")
     combos = group.get("combos")
-    if not isinstance(combos, list) or not combos:
+    if combos is None and "combos_count" in group:
+        count = group["combos_count"]
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise ResultsError(f"{where}: combos_count {count!r} is not a count >= 1")
+        _check_combo(group.get("best_combo"), f"{where}: best_combo")
+    elif not isinstance(combos, list) or not combos:
         raise ResultsError(f"{where}: an ok group needs a non-empty 'combos' list")
-    for n, combo in enumerate(combos):
-        metrics = combo.get("metrics") if isinstance(combo, dict) else None
-        if not isinstance(metrics, dict) or not isinstance(combo.get("params"), dict):
-            raise ResultsError(f"{where}: combos[{n}] needs 'params' and 'metrics' objects")
-        total = metrics.get("total_r")
-        if not _finite_number(total):
-            raise ResultsError(f"{where}: combos[{n}].metrics.total_r {total!r} is not a number")
+    else:
+        count = len(combos)
+        for n, combo in enumerate(combos):
+            _check_combo(combo, f"{where}: combos[{n}]")
     best = group.get("best")
-    if isinstance(best, bool) or not isinstance(best, int) or not 0 <= best < len(combos):
-        raise ResultsError(f"{where}: best {best!r} is not an index of its {len(combos)} combos")
+    if isinstance(best, bool) or not isinstance(best, int) or not 0 <= best < count:
+        raise ResultsError(f"{where}: best {best!r} is not an index of its {count} combos")
     return gid
 
 
@@ -347,9 +478,11 @@ def check_results(data: Any, where: str, symbol: str) -> dict[str, Any]:
     return data
 
 
-def results_from_checkpoint(out_dir: Path, symbol: str) -> dict[str, Any]:
+def results_from_checkpoint(out_dir: Path, symbol: str, combos: bool = True) -> dict[str, Any]:
     """``{"metadata", "groups"}`` of the groups finished in ``out_dir``'s checkpoint
-    (header order), for a run that did not commit its result files."""
+    (header order), for a run that did not commit its result files; with ``combos``
+    each group's combinations are read from its part (a group whose part is missing or
+    altered is left out: it is not finished)."""
     path = Path(out_dir) / CHECKPOINT_FILE
     try:
         header, records = read_checkpoint(path)
@@ -366,25 +499,81 @@ def results_from_checkpoint(out_dir: Path, symbol: str) -> dict[str, Any]:
     metadata["symbol"] = metadata["symbol"] or symbol
     order = [g for g in header.get("group_ids") or [] if g in records]
     order += [g for g in records if g not in set(order)]
-    groups = [records[g] for g in order]
+    groups = []
+    for gid in order:
+        record = records[gid]
+        if record.get("status") == "ok" and "part" in record:
+            if part_problem(out_dir, record) is not None:
+                continue
+            if combos:
+                record = {**record, "combos": inline_combos(record, partial(group_rows, out_dir))}
+        groups.append(record)
     return check_results({"metadata": metadata, "groups": groups}, str(path), symbol)
 
 
-def read_results(out_dir: Path, symbol: str, checkpoint_fallback: bool = True) -> dict[str, Any]:
+def read_results(
+    out_dir: Path, symbol: str, checkpoint_fallback: bool = True, combos: bool = True
+) -> dict[str, Any]:
     """The committed results of ``symbol`` in ``out_dir``: ``{"metadata", "groups"}``,
     checked by :func:`check_results`.
 
-    Results that are not committed (see :func:`commit_problem`) are not read: with
-    ``checkpoint_fallback`` the groups finished in the run's checkpoint are returned
-    instead (``metadata.recovered_from_checkpoint`` names it), else ResultsError."""
-    path = result_paths(Path(out_dir), symbol)["full"]
+    With ``combos`` every ok group has its ``combos`` list, also when ``results_full``
+    does not hold them inline (they are read from the Parquet table then: a reader of a
+    run of millions of combinations should read that table itself, column-wise, and pass
+    ``combos=False``). Results that are not committed (see :func:`commit_problem`) are
+    not read: with ``checkpoint_fallback`` the groups finished in the run's checkpoint are
+    returned instead (``metadata.recovered_from_checkpoint`` names it), else ResultsError."""
+    paths = result_paths(Path(out_dir), symbol)
     problem = commit_problem(Path(out_dir), symbol)
     if problem is not None:
         if checkpoint_fallback and (Path(out_dir) / CHECKPOINT_FILE).exists():
-            return results_from_checkpoint(Path(out_dir), symbol)
+            return results_from_checkpoint(Path(out_dir), symbol, combos)
         raise ResultsError(f"{Path(out_dir)}: no committed results for {symbol}: {problem}")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(paths["full"].read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ResultsError(f"{path}: not a readable results file: {exc}") from None
-    return check_results(data, str(path), symbol)
+        raise ResultsError(f"{paths['full']}: not a readable results file: {exc}") from None
+    data = check_results(data, str(paths["full"]), symbol)
+    if combos and data["metadata"].get("combos_inline") is False:
+        _combos_from_table(data["groups"], paths["parquet"])
+    return data
+
+
+class RunRows:
+    """Where the combinations of one run directory's groups are (a :data:`Rows`): inline
+    in the record, in its part file (a run read from its checkpoint), or in the run's
+    committed Parquet table, one row group per ok group in ``results``' order."""
+
+    def __init__(self, out_dir: Path, symbol: str, results: dict[str, Any]) -> None:
+        self.out_dir = Path(out_dir)
+        self.parquet = result_paths(self.out_dir, symbol)["parquet"]
+        ok = [g["group_id"] for g in results["groups"] if g.get("status") == "ok"]
+        self.row_group = {gid: n for n, gid in enumerate(ok)}
+        self._file: Any = None
+
+    def __call__(self, record: dict[str, Any]) -> Any:
+        if "combos" in record or "part" in record:
+            return group_rows(self.out_dir, record)
+        import pyarrow.parquet as pq
+
+        if self._file is None:
+            self._file = pq.ParquetFile(self.parquet)
+        gid = record["group_id"]
+        table = self._file.read_row_group(self.row_group[gid])
+        if table.num_rows != record["combos_count"] or (
+            table.num_rows and table.column("group_id")[0].as_py() != gid
+        ):
+            raise ResultsError(
+                f"{self.parquet}: row group {self.row_group[gid]} is not group {gid}"
+            )
+        return table
+
+
+def _combos_from_table(groups: list[dict[str, Any]], parquet: Path) -> None:
+    """Fill each ok group's ``combos`` from its row group of the Parquet table."""
+    rows = RunRows(
+        parquet.parent, parquet.name[len("results_combos_") : -len(".parquet")], {"groups": groups}
+    )
+    for group in groups:
+        if group.get("status") == "ok":
+            group["combos"] = inline_combos(group, rows)

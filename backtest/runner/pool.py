@@ -52,7 +52,6 @@ def failed_record(group_id: str, error: str, elapsed_s: float) -> dict[str, Any]
         "status": "failed",
         "error": error,
         "elapsed_s": round(elapsed_s, 3),
-        "combos": [],
         "best": None,
     }
 
@@ -89,7 +88,7 @@ def inject_fault(group_id: str, out_dir: Path, spec: str | None = None) -> None:
 class WorkerJob:
     """What every worker needs; inherited through fork, never pickled."""
 
-    run_group: Callable[[str, list[dict[str, Any]]], GroupOutcome]
+    run_group: Callable[[str, Any], GroupOutcome]  # (group_id, its Group)
     out_dir: Path  # where kill-once fault markers go
 
 
@@ -125,11 +124,11 @@ def _worker_loop(conn: Connection, job: WorkerJob, parent: int) -> None:
             return
         if task is None:
             return
-        group_id, combos = task
+        group_id, group = task
         started = time.perf_counter()
         try:
             inject_fault(group_id, job.out_dir)
-            record, best_trades = job.run_group(group_id, combos)
+            record, best_trades = job.run_group(group_id, group)
         except Exception as exc:  # the group fails, the worker and the run go on
             message = f"{type(exc).__name__}: {exc}"
             record, best_trades = (
@@ -155,7 +154,7 @@ class Supervisor:
         self.job = job
         self.ctx = mp.get_context("fork")
         self.slots: list[_Slot] = []
-        self.combos: dict[str, list[dict[str, Any]]] = {}
+        self.groups: dict[str, Any] = {}  # group_id -> its Group
         self.queue: deque[str] = deque()
         self.attempts: dict[str, int] = {}
 
@@ -178,8 +177,8 @@ class Supervisor:
         stopping: Callable[[], bool],
     ) -> list[str]:
         """Run ``tasks``; call ``on_done`` per finished group; the ids left unfinished."""
-        self.combos = dict(tasks)
-        self.queue = deque(self.combos)
+        self.groups = dict(tasks)
+        self.queue = deque(self.groups)
         self.attempts = {}
         self.slots = [self._spawn() for _ in range(min(self.size, len(self.queue)))]
         try:
@@ -208,7 +207,7 @@ class Supervisor:
                 self.attempts[group_id] = self.attempts.get(group_id, 0) + 1
                 slot.group_id, slot.started = group_id, time.perf_counter()
                 try:
-                    slot.conn.send((group_id, self.combos[group_id]))
+                    slot.conn.send((group_id, self.groups[group_id]))
                 except OSError:
                     pass  # the worker is gone: _harvest sees it dead
 

@@ -165,7 +165,7 @@ class Progress:
         eta = elapsed / self.ran * (self.to_run - self.ran)
         where = f"[{self.done}/{self.total}] {record['group_id']}"
         if record["status"] == "ok":
-            best = record["combos"][record["best"]]["metrics"]
+            best = record["best_combo"]["metrics"]
             log.info(
                 f"{where}: R={best['total_r']:.2f}, Trades={best['trades']}, ETA: {eta / 60:.1f}min"
             )

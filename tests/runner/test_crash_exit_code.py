@@ -1,7 +1,7 @@
 """A crash is exit code 3 with one line on stderr, never Python's 1 ("some groups failed"):
 a full disk (simulated with a small RLIMIT_FSIZE in the runner's process) leaves the
 traceback in run.log and nothing committed, and the same command without the limit
-resumes; an error outside any run leaves its traceback in a temporary file."""
+resumes without computing a group again; an error outside any run leaves its traceback in a temporary file."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import sys
 
 from tests.runner.helpers import REPO, SYMBOL, checkpoint_lines, run_args, run_cli, runner_env
 
-# Bytes: the checkpoint header (~1.4 KB) and the first group's line (~5.5 KB) fit, the
-# second group's line does not; run.log (~0.5 KB) stays under it.
-LIMIT = 8000
+# Bytes: each group's part file (~10 KB), the checkpoint (~3 KB) and run.log fit; the
+# results Parquet table (~17 KB), the first result file written, does not.
+LIMIT = 12000
 
 
 def _file_size_limit() -> None:
@@ -35,14 +35,16 @@ def test_full_disk_exits_3_with_one_line_and_the_traceback_in_run_log(baseline, 
     # Assert
     assert crashed.returncode == 3
     (line,) = crashed.stderr.splitlines()
-    assert line.startswith("error: the run crashed: OSError: [Errno 27] File too large")
+    assert line.startswith("error: the run crashed: OSError: [Errno 27]")
+    assert "File too large (disk full or over a file size limit: free space first)" in line
     assert f"traceback in {out / 'run.log'}" in line and "the same command resumes" in line
-    assert "ERROR - the run crashed: OSError: [Errno 27] File too large" in log
-    assert "Traceback (most recent call last):" in log and "checkpoint.py" in log
+    assert "ERROR - the run crashed: OSError: [Errno 27]" in log
+    assert "Traceback (most recent call last):" in log and "outputs.py" in log
     assert "Traceback" not in crashed.stdout
-    assert left == [".lock", "checkpoint.jsonl", "run.log"]
+    assert left == [".lock", "checkpoint.jsonl", "parts", "run.log"]
     assert resumed.returncode == 0, resumed.stderr
-    assert "1 of 2 groups already finished" in resumed.stdout
+    assert "2 of 2 groups already finished" in resumed.stdout
+    assert "INFO - [" not in resumed.stdout  # no group computed again
     assert [r.get("group_id") for r in checkpoint_lines(out)[1:]] == [
         "group_GER40_001",
         "group_GER40_002",

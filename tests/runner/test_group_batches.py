@@ -1,12 +1,13 @@
-"""A group is run and scored in batches: the record, the kept trades and the compact
-trades do not depend on the batch size, and only the kept combinations' trades are held."""
+"""A group is run and scored in batches: the record, its part's rows, the kept trades and
+the compact trades do not depend on the batch size, and a group given as an iterator is
+consumed batch by batch."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-import backtest.runner.main as runner
+import backtest.runner.group_run as group_run
 from backtest.core.config import symbol_spec
 from backtest.core.settings import RunSettings
 from backtest.data.loaders import load_bars
@@ -25,20 +26,49 @@ def group(tmp_path_factory):
     return bars, combos
 
 
+def _strip(record):
+    return {k: v for k, v in record.items() if k != "elapsed_s"}
+
+
 @pytest.mark.parametrize("save_trades", [False, 3, True])
 def test_batch_size_changes_nothing(group, monkeypatch, save_trades):
+    # Arrange
     bars, combos = group
-    whole = runner.group_outcome(bars, "g", combos, RunSettings(), "fast", save_trades)
+    whole = group_run.group_outcome(bars, "g", combos, RunSettings(), "fast", save_trades)
 
-    monkeypatch.setattr(runner, "SCORE_BATCH", 3)
-    batched = runner.group_outcome(bars, "g", combos, RunSettings(), "fast", save_trades)
+    # Act
+    monkeypatch.setattr(group_run, "SCORE_BATCH", 3)
+    batched = group_run.group_outcome(bars, "g", iter(combos), RunSettings(), "fast", save_trades)
 
-    def strip(record):
-        return {k: v for k, v in record.items() if k != "elapsed_s"}
+    # Assert
+    assert _strip(batched.record) == _strip(whole.record)
+    assert batched.best_trades == whole.best_trades  # the best combination's trades (charts)
+    assert len(batched.tables) == -(-len(combos) // 3)  # one table per batch
+    import pyarrow as pa
 
-    assert strip(batched[0]) == strip(whole[0])
-    assert batched[1] == whole[1]  # the best combination's trade records (charts)
-    for name, array in whole[2].arrays().items():
-        np.testing.assert_array_equal(getattr(batched[2], name), array, err_msg=name)
-    kept = [i for i, c in enumerate(batched[0]["combos"]) if "trades" in c]
-    assert len(kept) == {False: 0, 3: 3, True: len(combos)}[save_trades]
+    assert pa.concat_tables(batched.tables).equals(pa.concat_tables(whole.tables))
+    for name, array in whole.compact.arrays().items():
+        np.testing.assert_array_equal(getattr(batched.compact, name), array, err_msg=name)
+    kept = sorted(int(i) for i in batched.record.get("trades", {}))
+    totals = pa.concat_tables(whole.tables).column("total_r").to_numpy()
+    expected = np.argsort(-totals, kind="stable")[
+        : {False: 0, 3: 3, True: len(combos)}[save_trades]
+    ]
+    assert kept == sorted(expected.tolist())
+
+
+def test_best_is_the_highest_total_r_with_ties_to_the_lower_index(group, monkeypatch):
+    # Arrange
+    bars, combos = group
+    monkeypatch.setattr(group_run, "SCORE_BATCH", 2)
+
+    # Act
+    outcome = group_run.group_outcome(bars, "g", combos + combos, RunSettings(), "fast", False)
+
+    # Assert: the second copy ties with the first; the first copy's index wins
+    import pyarrow as pa
+
+    totals = pa.concat_tables(outcome.tables).column("total_r").to_numpy()
+    assert outcome.record["best"] == int(np.argmax(totals)) < len(combos)
+    assert outcome.record["combos_count"] == 2 * len(combos)
+    assert outcome.record["best_combo"]["metrics"]["total_r"] == totals.max()

@@ -1,0 +1,214 @@
+"""One group, in a worker: its combinations expanded, run and scored in batches.
+
+The group's combinations arrive as an iterator (:func:`backtest.runner.groups.iter_group`)
+and are consumed ``SCORE_BATCH`` at a time: each batch is run by the chosen engine, scored
+in compiled code (:func:`backtest.engines.run.score_batch`) and turned into the batch's
+rows of the group's part file (:mod:`backtest.runner.store`), which is written as the
+batches come. What outlives a batch is only the raw trades of the combinations whose
+trades are kept (``--save-trades``, the best one for the charts) and, with
+``--save-daily``, the compact trades: a group's memory does not grow with its size
+beyond that. The record that reaches the checkpoint is small (:func:`group_outcome`).
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import math
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from backtest.core.atomic import atomic_write
+from backtest.core.settings import RunSettings
+from backtest.data.bars import Bars
+from backtest.engines.run import score_batch
+from backtest.runner import store
+from backtest.strategy.daily import CompactTrades, concat_compact
+from backtest.strategy.metrics_nb import metrics_dict
+from backtest.strategy.trades import trade_records
+
+# Combinations run and scored together (bounds a worker's memory of trades).
+SCORE_BATCH = 2048
+
+
+def json_ready(value: Any) -> Any:
+    """numpy scalars to Python, tuples to lists, non-finite floats to null."""
+    if isinstance(value, dict):
+        return {str(k): json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_ready(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def best_index(metrics: list[dict[str, Any]]) -> int:
+    """The best combination: highest ``total_r``, ties to the lower index."""
+    return max(range(len(metrics)), key=lambda i: (metrics[i]["total_r"], -i))
+
+
+@dataclass
+class Outcome:
+    """A finished group: its record (small), the best combination's trade records (for
+    charts), its compact trades and, when no part file was written, its rows."""
+
+    record: dict[str, Any]
+    best_trades: list[dict[str, Any]]
+    compact: CompactTrades
+    tables: list[pa.Table] = field(default_factory=list)
+
+
+@dataclass
+class _Best:
+    """The best ``keep`` combinations seen so far by ``total_r`` (ties: lower index)."""
+
+    keep: int
+    total_r: dict[int, float] = field(default_factory=dict)
+    trades: dict[int, np.ndarray] = field(default_factory=dict)
+    records: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    def offer(self, start: int, totals: np.ndarray) -> list[int]:
+        """Take the batch's candidates; the batch indices (from 0) of those now held."""
+        take = np.argsort(-totals, kind="stable")[: self.keep]
+        for j in take.tolist():
+            self.total_r[start + j] = float(totals[j])
+        order = sorted(self.total_r, key=lambda i: (-self.total_r[i], i))
+        drop = order[self.keep :]
+        for i in drop:
+            self.total_r.pop(i)
+            self.trades.pop(i, None)
+            self.records.pop(i, None)
+        return [j for j in take.tolist() if start + j in self.total_r]
+
+
+def group_outcome(
+    bars: Bars,
+    group_id: str,
+    combos: Iterable[dict[str, Any]],
+    settings: RunSettings,
+    engine: str,
+    save_trades: bool | int,
+    best_trades: bool = True,
+    out_dir: Path | None = None,
+) -> Outcome:
+    """Run a group's ``combos`` (an iterator is consumed batch by batch).
+
+    With ``out_dir`` the rows go to the group's part file there as they are scored and
+    the record names it (``part``); else they are returned (``Outcome.tables``, a cluster
+    worker's case: the client writes the part). The record holds ``combos_count``,
+    ``best``, ``best_combo`` (params, metrics), ``params_sha256`` and, with
+    ``--save-trades``, ``trades`` by combination index.
+    """
+    started = time.perf_counter()
+    want = _trades_wanted(save_trades, best_trades)
+    best = _Best(max(want, 1))
+    digest = store.ParamsDigest()
+    parts: list[CompactTrades] = []
+    count = 0
+
+    def tables() -> Iterator[pa.Table]:
+        nonlocal count
+        for batch in _batches(combos, SCORE_BATCH):
+            scored = score_batch(bars, batch, settings, engine)
+            digest.update(batch)
+            parts.append(scored.compact)
+            for j in best.offer(count, scored.metrics["total_r"]):
+                best.trades[count + j] = scored.trades[j]
+                best.records[count + j] = {
+                    "params": json_ready(batch[j]),
+                    "metrics": json_ready(metrics_dict(scored.metrics, j)),
+                }
+            yield store.batch_table(group_id, count, batch, scored.metrics)
+            count += len(batch)
+
+    kept: list[pa.Table] = []
+    part = store.write_part(out_dir, group_id, tables()) if out_dir is not None else None
+    if part is None:
+        kept = list(tables())
+    if count == 0:
+        raise ValueError(f"group {group_id}: no combinations to run")
+    order = sorted(best.total_r, key=lambda i: (-best.total_r[i], i))
+    top = order[0]
+    record: dict[str, Any] = {
+        "group_id": group_id,
+        "status": "ok",
+        "elapsed_s": round(time.perf_counter() - started, 3),
+        "combos_count": count,
+        "best": top,
+        "best_combo": best.records[top],
+        "params_sha256": digest.hexdigest(),
+    }
+    if part is not None:
+        record["part"] = part
+    saved = order if save_trades is True else order[: int(save_trades or 0)]
+    if saved:
+        record["trades"] = {str(i): trade_records(best.trades[i], bars) for i in sorted(saved)}
+    chart_trades = trade_records(best.trades[top], bars) if best_trades else []
+    return Outcome(record, chart_trades, concat_compact(parts), kept)
+
+
+def _batches(items: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    iterator = iter(items)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
+
+
+def _trades_wanted(save_trades: bool | int, best_trades: bool) -> int:
+    """How many combinations' raw trades a group must hold: all (``--save-trades``), the
+    best N, and at least the best one when its charts are drawn."""
+    if save_trades is True:
+        return 1 << 62
+    return max(int(save_trades or 0), 1 if best_trades else 0)
+
+
+def run_group(
+    bars: Bars,
+    group_id: str,
+    combos: Iterable[dict[str, Any]],
+    settings: RunSettings,
+    engine: str,
+    save_trades: bool | int,
+    out_dir: Path,
+    daily_dir: Path | None = None,
+) -> dict[str, Any]:
+    """A group run in a local worker: its part written to ``out_dir/parts`` (and, with
+    ``daily_dir``, its compact trades there), durably; the record for the checkpoint."""
+    outcome = group_outcome(bars, group_id, combos, settings, engine, save_trades, False, out_dir)
+    if daily_dir is not None:
+        write_daily(daily_dir, group_id, outcome.compact, bars)
+    return outcome.record
+
+
+def finish_remote(
+    out_dir: Path, outcome_record: dict[str, Any], tables: list[pa.Table]
+) -> dict[str, Any]:
+    """A cluster worker's group, back at the client: its part written here, the record
+    naming it."""
+    part = store.write_part(out_dir, outcome_record["group_id"], tables)
+    return {**outcome_record, "part": part}
+
+
+def write_daily(daily_dir: Path, group_id: str, compact: CompactTrades, bars: Bars) -> Path:
+    """``daily_dir/{group_id}.npz``: the group's compact trades, written atomically."""
+    store.part_path(daily_dir, group_id)  # the same file-name rule as the parts
+    daily_dir.mkdir(parents=True, exist_ok=True)
+    return atomic_write(
+        daily_dir / f"{group_id}.npz",
+        lambda tmp: tmp.write_bytes(
+            _npz_bytes({**compact.arrays(), "trading_days": bars.trading_days().astype(np.int32)})
+        ),
+    )
+
+
+def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)  # type: ignore[arg-type]
+    return buffer.getvalue()

@@ -1,0 +1,229 @@
+"""Per-combination results, column-wise: one part file per finished group.
+
+A group's combinations (``combo``, every resolved parameter, every section-6 metric) are
+written by the process that ran them to ``OUT/parts/{group_id}.parquet``, atomically and
+durably, before the group's checkpoint record; the record then stays small (the best
+combination, the part's row count and sha256), whatever the group's size. The parts are
+the only copy of the per-combination data until the run writes its results
+(``results_combos_{SYMBOL}.parquet`` is their concatenation, one row group per group), so
+resume, merge and collect read them, and nothing holds the same data twice in JSON.
+
+The column types are fixed here (:func:`combos_schema`), not inferred from a first group:
+every part of every run, host and resume has the same schema.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from backtest.strategy.metrics import METRIC_KEYS
+from backtest.strategy.params import PARAM_NAMES
+
+PARTS_DIR = "parts"
+# results_full holds every combination inline up to this many in a run (io-contract).
+INLINE_LIMIT = 100_000
+
+_TIME = pa.string()
+PARAM_TYPES: dict[str, pa.DataType] = {
+    "ib_start": _TIME,
+    "ib_end": _TIME,
+    "trade_end": _TIME,
+    "close_time": _TIME,
+    "direction": pa.string(),
+    "entry_buffer": pa.float64(),
+    "sl_mult": pa.float64(),
+    "tp_mult": pa.float64(),
+    "min_ib": pa.float64(),
+    "max_ib": pa.float64(),
+    "max_trades_per_day": pa.int64(),
+    "weekdays": pa.list_(pa.int64()),
+    "news_filter": pa.bool_(),
+    "news_before": pa.int64(),
+    "news_after": pa.int64(),
+}
+_INT_METRICS = ("trades", "max_losing_streak", "skipped")
+METRIC_TYPES: dict[str, pa.DataType] = {
+    name: pa.int64() if name in _INT_METRICS else pa.bool_() if name == "prop_ok" else pa.float64()
+    for name in METRIC_KEYS
+}
+assert tuple(PARAM_TYPES) == PARAM_NAMES, "every parameter needs its column type"
+
+
+class PartError(ValueError):
+    """A part file that is missing or is not the one its record names."""
+
+
+def combos_schema() -> pa.Schema:
+    """``group_id``, ``combo``, the parameters, the metrics: the schema of every part and
+    of ``results_combos_{SYMBOL}.parquet``."""
+    fields = [pa.field("group_id", pa.string()), pa.field("combo", pa.int64())]
+    fields += [pa.field(name, kind) for name, kind in PARAM_TYPES.items()]
+    fields += [pa.field(name, kind) for name, kind in METRIC_TYPES.items()]
+    return pa.schema(fields)
+
+
+def batch_table(
+    group_id: str, start: int, params: Sequence[dict[str, Any]], metrics: dict[str, np.ndarray]
+) -> pa.Table:
+    """The rows of combinations ``start..`` of a group: ``params`` resolved, ``metrics`` one
+    array per name (NaN where the spec says null, as :func:`window_metrics` gives them)."""
+    n = len(params)
+    columns: dict[str, pa.Array] = {
+        "group_id": pa.array([group_id] * n, pa.string()),
+        "combo": pa.array(np.arange(start, start + n, dtype=np.int64)),
+    }
+    for name, kind in PARAM_TYPES.items():
+        columns[name] = pa.array([p.get(name) for p in params], kind)
+    for name, kind in METRIC_TYPES.items():
+        values = np.asarray(metrics[name])
+        if kind == pa.float64():
+            columns[name] = pa.array(values.astype(np.float64), kind, from_pandas=True)
+        else:
+            columns[name] = pa.array(values, kind)
+    return pa.table(columns, schema=combos_schema())
+
+
+def records_table(group_id: str, combos: Sequence[dict[str, Any]]) -> pa.Table:
+    """The rows of a group given as ``{"params", "metrics"}`` records (results_full inline)."""
+    metrics = {
+        name: np.array(
+            [np.nan if c["metrics"].get(name) is None else c["metrics"][name] for c in combos]
+        )
+        for name in METRIC_KEYS
+    }
+    for name in _INT_METRICS + ("prop_ok",):
+        metrics[name] = np.array([c["metrics"].get(name) for c in combos])
+    return batch_table(group_id, 0, [c["params"] for c in combos], metrics)
+
+
+def table_records(table: pa.Table) -> list[dict[str, Any]]:
+    """``{"params", "metrics"}`` per row, in row order (nulls as None): a part inline."""
+    params = [pylist(table.column(name)) for name in PARAM_TYPES]
+    metrics = [pylist(table.column(name)) for name in METRIC_TYPES]
+    return [
+        {"params": dict(zip(PARAM_TYPES, p)), "metrics": dict(zip(METRIC_TYPES, m))}
+        for p, m in zip(zip(*params), zip(*metrics))
+    ]
+
+
+def pylist(column: pa.ChunkedArray) -> list[Any]:
+    """``column.to_pylist()``, through numpy where that is exact (numbers, flags): several
+    times faster on the millions of cells of a large run."""
+    kind = column.type
+    if pa.types.is_floating(kind):
+        values = column.to_numpy(zero_copy_only=False)  # nulls as NaN
+        out = values.tolist()
+        for i in np.flatnonzero(np.isnan(values)).tolist():
+            out[i] = None
+        return out
+    if (pa.types.is_integer(kind) or pa.types.is_boolean(kind)) and column.null_count == 0:
+        return column.to_numpy(zero_copy_only=False).tolist()
+    return column.to_pylist()
+
+
+def row_record(table: pa.Table, row: int) -> dict[str, Any]:
+    """One row as ``{"params", "metrics"}``."""
+    return table_records(table.slice(row, 1))[0]
+
+
+class ParamsDigest:
+    """sha256 of a group's resolved combinations, in order: a resume compares it instead
+    of the parameters themselves (which only the part holds)."""
+
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256()
+
+    def update(self, combos: Iterable[dict[str, Any]]) -> None:
+        for params in combos:
+            self._hash.update(json.dumps(params, sort_keys=True).encode())
+            self._hash.update(b"\n")
+
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()
+
+
+def part_path(out_dir: Path, group_id: str) -> Path:
+    """``OUT/parts/{group_id}.parquet`` (a group id never names another folder)."""
+    if Path(group_id).name != group_id or group_id in {".", ".."}:
+        raise PartError(f"group_id {group_id!r} cannot name a file in {Path(out_dir) / PARTS_DIR}")
+    return Path(out_dir) / PARTS_DIR / f"{group_id}.parquet"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_part(out_dir: Path, group_id: str, tables: Iterable[pa.Table]) -> dict[str, Any]:
+    """Write a group's rows (one row group per table, as they come) to its part file,
+    atomically and durably (temp file, fsync, rename, fsync of the folder); what its
+    checkpoint record keeps: ``{"file", "rows", "sha256"}``."""
+    target = part_path(out_dir, group_id)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{group_id}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    rows = 0
+    try:
+        with pq.ParquetWriter(tmp, combos_schema(), compression="zstd") as writer:
+            for table in tables:
+                writer.write_table(table)
+                rows += table.num_rows
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)  # as every other result file (mkstemp made it 0600)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    folder = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
+    return {"file": f"{PARTS_DIR}/{target.name}", "rows": rows, "sha256": _sha256(target)}
+
+
+def part_problem(out_dir: Path, record: dict[str, Any]) -> str | None:
+    """Why an ok record's part is not usable (missing, other size or sha256); None if it is."""
+    part = record.get("part")
+    if not isinstance(part, dict) or not isinstance(part.get("file"), str):
+        return "its record names no part file"
+    path = Path(out_dir) / part["file"]
+    if Path(part["file"]).parent != Path(PARTS_DIR) or path.name != f"{record['group_id']}.parquet":
+        return f"its part file {part['file']!r} is not {PARTS_DIR}/{record['group_id']}.parquet"
+    if not path.is_file():
+        return f"{path} is missing"
+    if _sha256(path) != part.get("sha256"):
+        return f"{path} is not the file its record commits (sha256 differs)"
+    return None
+
+
+def read_part(out_dir: Path, record: dict[str, Any]) -> pa.Table:
+    """A finished group's rows from its part file, checked against its record."""
+    problem = part_problem(out_dir, record)
+    if problem is not None:
+        raise PartError(f"group {record.get('group_id')}: {problem}")
+    table = pq.read_table(Path(out_dir) / record["part"]["file"], schema=combos_schema())
+    if table.num_rows != record.get("combos_count") or table.num_rows != record["part"]["rows"]:
+        raise PartError(f"group {record['group_id']}: its part has {table.num_rows} rows")
+    return table
+
+
+def group_rows(out_dir: Path, record: dict[str, Any]) -> pa.Table:
+    """An ok group's rows, from its inline ``combos`` (results_full) or from its part."""
+    if "combos" in record:
+        return records_table(record["group_id"], record["combos"])
+    return read_part(out_dir, record)

@@ -1,0 +1,254 @@
+"""A million combinations through the runner: time, memory of all processes, bytes on disk.
+
+The workload of issue 12: 3 years of GER40 M1 sample data (the in-sample period), 2
+workers, charts and report off, 10^6 combinations in 100 groups of 10,000 (20 IB windows
+× 5 ``trade_end`` as groups; ``sl_mult`` 20 × ``tp_mult`` 25 × ``entry_buffer`` 5 ×
+``direction`` 2 × ``max_trades_per_day`` 2 inside each). ``--combinations 10000000``
+widens ``sl_mult`` to 200 values: 100 groups of 100,000.
+
+Printed: end-to-end seconds (the runner's process, start-up and writing included), the
+peak of the summed
+PSS of the runner and all its workers (sampled every 0.2 s from /proc), bytes on disk per
+combination (everything in OUT: results, checkpoint, parts), and the rate against the
+kernel's (the same combinations' first batch run in one process). ``--interrupt`` sends
+SIGINT once half of the groups are in the checkpoint, then resumes and checks that no
+finished group runs again.
+
+    python -m bench.scale [--combinations 1000000] [--workers 2] [--interrupt] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+STARTS = ("07:00", "07:30", "08:00", "08:30", "09:00")
+WINDOWS = [(s, e) for s in STARTS for e in ("09:30", "10:00", "10:30", "11:00")]
+TRADE_END = ["15:00", "16:00", "17:00", "17:30", "18:00"]
+
+
+def grid(combinations: int) -> dict[str, list[Any]]:
+    """The grid inside each group; 10^6 in all, or sl_mult widened ×10 for 10^7."""
+    sl_count = 20 if combinations <= 1_000_000 else 200
+    return {
+        "sl_mult": [round(0.3 + 0.05 * i, 4) for i in range(sl_count)],
+        "tp_mult": [round(0.25 * i, 4) for i in range(25)],
+        "entry_buffer": [0.0, 0.05, 0.1, 0.15, 0.2],
+        "direction": ["both", "long"],
+        "max_trades_per_day": [1, 2],
+    }
+
+
+def groups_file(path: Path, combinations: int) -> int:
+    """Write the workload's groups file; its number of combinations."""
+    inner = grid(combinations)
+    groups = [
+        {
+            "group_id": f"scale_{n:03d}",
+            "params": {"ib_start": s, "ib_end": e, "trade_end": t, "close_time": "22:00"},
+            "grid": inner,
+        }
+        for n, ((s, e), t) in enumerate((w, t) for w in WINDOWS for t in TRADE_END)
+    ]
+    path.write_text(json.dumps({"symbol": "GER40", "groups": groups}))
+    per_group = 1
+    for values in inner.values():
+        per_group *= len(values)
+    return per_group * len(groups)
+
+
+def _pss_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (from /proc/*/stat parents)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    out, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        out.append(current)
+        todo += children.get(current, [])
+    return out
+
+
+class PeakMemory(threading.Thread):
+    """The peak over time of the summed PSS of a process tree (bytes)."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.peak, self.stop = pid, 0, threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.wait(0.2):
+            self.peak = max(self.peak, 1024 * sum(_pss_kib(p) for p in _tree(self.pid)))
+
+
+def run(groups: Path, out: Path, workers: int, interrupt_at: int | None) -> dict[str, Any]:
+    """The runner once (until done, or SIGINT once ``interrupt_at`` groups are finished)."""
+    command = [
+        sys.executable,
+        "-m",
+        "backtest.run_parallel_backtest",
+        "--groups-file",
+        str(groups),
+        "--output-dir",
+        str(out),
+        "--workers",
+        str(workers),
+        "--skip-charts",
+        "--no-report",
+        "--max-combinations",
+        "100000000",
+    ]
+    started = time.perf_counter()
+    proc = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    memory = PeakMemory(proc.pid)
+    memory.start()
+    lines: list[str] = []
+
+    def read() -> None:
+        assert proc.stdout is not None
+        finished, sent = 0, False
+        for raw in proc.stdout:
+            lines.append(raw.decode(errors="replace").rstrip())
+            finished += "INFO - [" in lines[-1]
+            if interrupt_at is not None and finished >= interrupt_at and not sent:
+                proc.send_signal(signal.SIGINT)
+                sent = True
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    code = proc.wait()
+    reader.join()
+    memory.stop.set()
+    memory.join()
+    first = next((x for x in lines if "INFO - [" in x), None)
+    return {
+        "code": code,
+        "seconds": time.perf_counter() - started,
+        "peak_bytes": memory.peak,
+        "groups_run": sum("INFO - [" in x for x in lines),
+        "lines": lines,
+        "first_group_line": first,
+    }
+
+
+def kernel_rate(combinations: int) -> float:
+    """Combinations per second of the engine alone (run + compiled scoring, one process)
+    on the workload's first 2,048 combinations, warm."""
+    code = (
+        "import time, json, sys\n"
+        "from backtest.core.settings import RunSettings\n"
+        "from backtest.data.loaders import load_period_bars\n"
+        "from backtest.engines.run import score_batch\n"
+        "from backtest.engines.sweep import prepare_sweep, warm_up\n"
+        "from backtest.runner.groups import iter_group, load_groups_file\n"
+        "import itertools\n"
+        "bars = load_period_bars('GER40', 'in_sample').between('2023-01-01', '2025-10-31')\n"
+        "g = load_groups_file(sys.argv[1]).groups[0]\n"
+        "combos = list(itertools.islice(iter_group(g), 2048))\n"
+        "warm_up(); prepare_sweep(bars, combos, RunSettings())\n"
+        "score_batch(bars, combos[:64], RunSettings())\n"
+        "t = time.perf_counter(); score_batch(bars, combos, RunSettings())\n"
+        "print(json.dumps(len(combos) / (time.perf_counter() - t)))\n"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "g.json"
+        groups_file(path, combinations)
+        result = subprocess.run(
+            [sys.executable, "-c", code, str(path)], cwd=REPO, capture_output=True, text=True
+        )
+    if result.returncode != 0:
+        raise SystemExit(result.stderr)
+    return float(result.stdout.strip().splitlines()[-1])
+
+
+def disk_bytes(out: Path) -> int:
+    return sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--combinations", type=int, default=1_000_000, choices=(10**6, 10**7))
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--interrupt", action="store_true")
+    parser.add_argument("--keep", help="keep the output folder here")
+    args = parser.parse_args()
+    load = os.getloadavg()[0]
+    print(
+        f"Machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
+        f"Python {platform.python_version()}, load {load:.2f} at start, "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
+    )
+    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="ibsweep-scale-"))
+    work.mkdir(parents=True, exist_ok=True)
+    groups = work / "groups.json"
+    total = groups_file(groups, args.combinations)
+    n_groups = len(WINDOWS) * len(TRADE_END)
+    out = work / "out"
+    shutil.rmtree(out, ignore_errors=True)
+    rate = kernel_rate(args.combinations)
+    runs = []
+    if args.interrupt:
+        runs.append(("interrupted at half", run(groups, out, args.workers, n_groups // 2)))
+    runs.append(("resumed" if args.interrupt else "run", run(groups, out, args.workers, None)))
+    print(f"\n{total:,} combinations in {n_groups} groups, {args.workers} workers, charts off\n")
+    print("| run | exit | seconds | groups run | peak memory, all processes (PSS) MiB |")
+    print("|---|---|---|---|---|")
+    for name, r in runs:
+        print(
+            f"| {name} | {r['code']} | {r['seconds']:.1f} | {r['groups_run']} | "
+            f"{r['peak_bytes'] / 2**20:,.0f} |"
+        )
+    last = runs[-1][1]
+    if last["code"] != 0:
+        print("\n".join(last["lines"][-20:]))
+        raise SystemExit("the run failed")
+    if args.interrupt:
+        already = next((x for x in last["lines"] if "already finished" in x), "")
+        print(f"\nresume: {already.split(' - ')[-1]}")
+        print(f"groups computed: {runs[0][1]['groups_run']} + {last['groups_run']} = {n_groups}")
+    size = disk_bytes(out)
+    seconds = sum(r["seconds"] for _, r in runs)
+    per_core = total / seconds / args.workers
+    print(f"\non disk: {size / 2**20:,.1f} MiB in {out}, {size / total:.0f} bytes per combination")
+    for path in sorted(out.iterdir()):
+        bytes_ = disk_bytes(path) if path.is_dir() else path.stat().st_size
+        print(f"  {path.name}: {bytes_ / 2**20:,.1f} MiB")
+    print(
+        f"rate: {total / seconds:,.0f} combinations/s end to end ({per_core:,.0f}/s/core); "
+        f"kernel alone (run + scoring, one process) {rate:,.0f}/s/core: "
+        f"{per_core / rate:.0%} of it"
+    )
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
