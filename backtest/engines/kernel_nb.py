@@ -246,6 +246,27 @@ def _next_entry(
 
 
 @njit(cache=True, nogil=True)
+def _shared_first(found, n_found, side, table, lo, hi, level, above):
+    """``first_at_or_above_nb`` (``above``) or ``first_at_or_below_nb`` of ``table`` over
+    ``[lo, hi)``, remembered by ``level`` in ``found[side]`` (``(level, bar)`` pairs,
+    ``n_found[side]`` of them, up to MEMO): the combinations of a rule that exit from its
+    first entry of a day share each stop or target level's query."""
+    for i in range(n_found[side]):
+        if found[side, 0, i] == level:
+            return found[side, 1, i]
+    if above:
+        e = first_at_or_above_nb(table, lo, hi, level)
+    else:
+        e = first_at_or_below_nb(table, lo, hi, level)
+    i = n_found[side]
+    if i < MEMO:
+        found[side, 0, i] = level
+        found[side, 1, i] = e
+        n_found[side] = i + 1
+    return e
+
+
+@njit(cache=True, nogil=True)
 def _trade_nb(
     open_,
     high,
@@ -265,12 +286,20 @@ def _trade_nb(
     walk_end,
     close_bar,
     day_end,
+    shared,
+    found,
+    n_found,
     out,
     n,
 ):
     """The trade entered at bar ``j``: its exit (the rest of bar ``j``'s path, then the first
     bar from ``j + 1`` that touches SL or TP, else the close), written to ``out[n]``.
-    Returns ``(exit_bar, reason)``."""
+    Returns ``(exit_bar, reason)``.
+
+    With ``shared`` (``j`` is the first entry of the day of the trade's rule) the queries
+    go through :func:`_shared_first` (side 0: the stop, 1: the target; the target's query
+    then runs to ``walk_end``, which gives the same exit: a target touched after the stop's
+    bar does not count)."""
     o = open_[j]
     p1 = high[j] if falling[j] else low[j]
     p2 = low[j] if falling[j] else high[j]
@@ -289,7 +318,17 @@ def _trade_nb(
     reason, price = _walk_rest(p1, p2, close[j], seg, fill, direction, sl, tp, has_tp)
     exit_bar = j
     if reason < 0:
-        if direction > 0:
+        if shared:
+            long = direction > 0
+            e = _shared_first(
+                found, n_found, 0, low_table if long else high_table, j + 1, walk_end, sl, not long
+            )
+            if has_tp:
+                t = _shared_first(
+                    found, n_found, 1, high_table if long else low_table, j + 1, walk_end, tp, long
+                )
+                e = min(e, t)
+        elif direction > 0:
             e = first_at_or_below_nb(low_table, j + 1, walk_end, sl)
             if has_tp:
                 e = min(e, first_at_or_above_nb(high_table, j + 1, min(walk_end, e + 1), tp))
@@ -354,7 +393,7 @@ def sweep_batch_nb(
     order,
     rule_start,
     out,
-    offsets,
+    out_combo,
     counts,
     skipped,
     skip_day,
@@ -373,16 +412,26 @@ def sweep_batch_nb(
     max_trades_per_day > 1) is remembered with the bars it answers for (a search from
     ``lo`` that finds ``j`` answers every start in ``lo..j``), up to MEMO per rule and day.
 
-    Combination ``c`` writes its trades (TRADE_DTYPE records) to ``out[offsets[c]:]``,
-    counts them in ``counts[c]`` and its lot skips in ``skipped[c]``; ``skip_day[d, c]``
-    is set for each day ``d`` it skipped (so a window of days can count its own skips).
+    The rule's combinations that trade its first entry of a day also share the stop and
+    target queries of equal levels (:func:`_shared_first`): a grid's stop × target
+    combinations cost one query per distinct stop and one per distinct target.
+
+    The trades (TRADE_DTYPE records) go to ``out`` in the order they are found (day by
+    day), the combination of each to ``out_combo`` (one stream of writes: the batch's
+    combinations' own regions would each be a cache miss a day); returns their number.
+    ``counts[c]`` counts combination ``c``'s trades, ``skipped[c]`` its lot skips, and
+    ``skip_day[d, c]`` is set for each day ``d`` it skipped (so a window of days can count
+    its own skips). :func:`combo_order_nb` then orders the trades by combination.
     """
     for c in range(len(combo)):
         counts[c] = 0
         skipped[c] = 0
+    written = 0
     memo_lo = np.empty(MEMO, dtype=np.int64)
     memo_j = np.empty(MEMO, dtype=np.int64)
     memo_long = np.empty(MEMO, dtype=np.bool_)
+    found = np.empty((2, 2, MEMO), dtype=np.int64)
+    n_found = np.zeros(2, dtype=np.int64)
     for d in range(len(day_end)):
         wd = day_weekday[d]
         for r in range(len(rule_start) - 1):
@@ -406,6 +455,8 @@ def sweep_batch_nb(
             cb = close_bar[s, d]
             walk_end = cb if cb >= 0 else day_end[d]
             n_memo = 0
+            n_found[0] = 0
+            n_found[1] = 0
             for k in range(rule_start[r], rule_start[r + 1]):
                 c = order[k]
                 stop = dist[combo[c, C_STOP], d]
@@ -470,22 +521,32 @@ def sweep_batch_nb(
                         walk_end,
                         cb,
                         day_end[d],
+                        lo == start,  # the rule's first entry of the day
+                        found,
+                        n_found,
                         out,
-                        offsets[c] + counts[c] + taken,
+                        written,
                     )
+                    out_combo[written] = c
+                    written += 1
                     taken += 1
                     if reason == REASON_CLOSE:
                         break
                     lo = exit_bar + 1
                 counts[c] += taken
+    return written
 
 
 @njit(cache=True, nogil=True)
-def gather_nb(out, offsets, counts, dense):
-    """Copy combination ``c``'s ``counts[c]`` records at ``out[offsets[c]:]`` to ``dense``,
-    one combination after another (``out`` and ``dense`` as bytes: ``itemsize`` columns)."""
-    at = 0
-    for c in range(len(offsets)):
-        n = counts[c]
-        dense[at : at + n] = out[offsets[c] : offsets[c] + n]
-        at += n
+def combo_order_nb(out_combo, counts, order):
+    """``order``: the indices of the trades (``out_combo[i]`` is trade ``i``'s combination)
+    combination after combination, each combination's in the order found (a counting sort)."""
+    at = np.empty(len(counts), dtype=np.int64)
+    total = 0
+    for c in range(len(counts)):
+        at[c] = total
+        total += counts[c]
+    for i in range(len(out_combo)):
+        c = out_combo[i]
+        order[at[c]] = i
+        at[c] += 1

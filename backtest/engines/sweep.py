@@ -13,9 +13,8 @@ batches of combinations day by day. The result is identical to the emulator's
 from __future__ import annotations
 
 import bisect
-import threading
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any, overload
@@ -36,7 +35,11 @@ from backtest.strategy.risk_manager import lot_size
 from backtest.strategy.trades import TRADE_DTYPE
 
 _INT32_LIMIT = 2**31 - 1
-BATCH = 128  # combinations walked together, day by day
+# Combinations walked together, day by day: the more, the more of them share each day's
+# bars and table lines in cache (the kernel's main cost is fetching those, docs/BENCHMARK.md),
+# as long as their trade buffer, max_trades_per_day × days records each, fits ROOM records.
+BATCH = 512
+ROOM = 2**19  # records (67 bytes each: 35 MB of address space, resident only where written)
 MAX_PER_DAY_CACHE = 4096  # cached per-day arrays (distances, lots) per data set
 
 
@@ -329,28 +332,32 @@ def _news_key(settings: RunSettings) -> int:
 
 @dataclass
 class SweepPart:
-    """One batch's result: ``trades`` holds its combinations' trades one combination
-    after another, each in entry order (``counts`` of them), ``skip_day`` the
-    ``skipped`` lot-skip days of each (``Bars.day`` numbers), likewise."""
+    """One batch's result: ``trades`` holds its combinations' trades in the order the
+    kernel found them (day by day); ``trades[order]`` are the same trades combination
+    after combination, each combination's in entry order (``counts`` of them);
+    ``skip_day`` the ``skipped`` lot-skip days of each (``Bars.day`` numbers), likewise."""
 
     trades: np.ndarray  # TRADE_DTYPE
+    order: np.ndarray  # int64
     counts: np.ndarray  # int64 per combination
     skipped: np.ndarray  # int64 per combination
     skip_day: np.ndarray  # int32
+
+    def combo_trades(self, c: int, end: int | None = None) -> np.ndarray:
+        """Combination ``c``'s trades, a compact copy (``end``: where its trades end in
+        ``order``, if known)."""
+        if end is None:
+            end = int(self.counts[: c + 1].sum())
+        rows = _bytes(self.trades)[self.order[end - int(self.counts[c]) : end]]
+        return rows.view(TRADE_DTYPE).reshape(len(rows))
 
     def per_combo(self) -> list[tuple[np.ndarray, int, np.ndarray]]:
         """``(trades, skipped, skip_days)`` per combination, each its own copy."""
         ends = np.cumsum(self.counts).tolist()
         skip_ends = np.cumsum(self.skipped).tolist()
         return [
-            (
-                _copy_trades(self.trades[end - n : end]),
-                s,
-                self.skip_day[skip_end - s : skip_end].copy(),
-            )
-            for n, end, s, skip_end in zip(
-                self.counts.tolist(), ends, self.skipped.tolist(), skip_ends
-            )
+            (self.combo_trades(c, end), s, self.skip_day[skip_end - s : skip_end].copy())
+            for c, (end, s, skip_end) in enumerate(zip(ends, self.skipped.tolist(), skip_ends))
         ]
 
 
@@ -361,7 +368,6 @@ class PartTrades(Sequence[np.ndarray]):
     def __init__(self, parts: list[SweepPart]):
         self._parts = parts
         self._first = np.cumsum([0] + [len(p.counts) for p in parts]).tolist()
-        self._ends = [np.cumsum(p.counts) for p in parts]
 
     def __len__(self) -> int:
         return self._first[-1]
@@ -380,41 +386,48 @@ class PartTrades(Sequence[np.ndarray]):
         if not 0 <= index < len(self):
             raise IndexError(index)
         at = bisect.bisect_right(self._first, index) - 1
-        c = index - self._first[at]
-        end = int(self._ends[at][c])
-        return _copy_trades(self._parts[at].trades[end - int(self._parts[at].counts[c]) : end])
+        return self._parts[at].combo_trades(index - self._first[at])
 
 
-_SCRATCH = threading.local()  # each thread's batch buffer, reused from batch to batch
-
-
-def _scratch(n: int) -> np.ndarray:
-    """A buffer of at least ``n`` trade records for this thread (not zeroed)."""
-    buf = getattr(_SCRATCH, "out", None)
-    if buf is None or len(buf) < n:
-        buf = _SCRATCH.out = np.empty(max(n, 2 * len(buf) if buf is not None else n), TRADE_DTYPE)
-    return buf[:n]
-
-
-def _run_batch(
+def _batches(
     data: SweepData, combos: list[dict[str, Any]], settings: RunSettings, news_key: int
-) -> SweepPart:
-    if len(data.dist.index) + 3 * len(combos) > MAX_PER_DAY_CACHE:
-        data._clear_rows()
-    combo = np.array(
-        [data.combo_row(params, settings, news_key) for params in combos], dtype=np.int64
-    ).reshape(len(combos), nb.N_COLUMNS)
+) -> Iterator[np.ndarray]:
+    """The kernel rows of ``combos``, BATCH at a time, cut where their trade buffer would
+    pass ROOM records (one combination at least)."""
+    days = max(1, len(data.day_start))
+    for at in range(0, len(combos), BATCH):
+        batch = combos[at : at + BATCH]
+        if len(data.dist.index) + 3 * len(batch) > MAX_PER_DAY_CACHE:
+            data._clear_rows()
+        rows = np.array(
+            [data.combo_row(params, settings, news_key) for params in batch], dtype=np.int64
+        ).reshape(len(batch), nb.N_COLUMNS)
+        room = np.cumsum(rows[:, nb.C_MAX_TRADES] * days)
+        start = 0
+        while start < len(rows):
+            used = int(room[start - 1]) if start else 0
+            end = max(start + 1, int(np.searchsorted(room, used + ROOM, side="right")))
+            yield rows[start:end]
+            start = end
+
+
+def _run_batch(data: SweepData, combo: np.ndarray) -> SweepPart:
+    """Walk one batch (its kernel rows, ``kernel_nb.C_*`` columns).
+
+    The trade buffer is allocated for the most trades the batch can have and the part
+    keeps the written head of it: the kernel writes it front to back, so the pages of the
+    unwritten rest are never touched (never resident), and nothing is copied."""
     order = np.argsort(combo[:, nb.C_RULE], kind="stable")
     rules = combo[order, nb.C_RULE]
     rule_start = np.flatnonzero(np.concatenate(([True], rules[1:] != rules[:-1], [True])))
     days = len(data.day_start)
-    room = combo[:, nb.C_MAX_TRADES] * days
-    offsets = np.concatenate(([0], np.cumsum(room)[:-1])).astype(np.int64)
-    out = _scratch(int(room.sum()))
-    counts = np.zeros(len(combos), dtype=np.int64)
-    skipped = np.zeros(len(combos), dtype=np.int64)
-    skip_day = np.zeros((days, len(combos)), dtype=np.bool_)
-    nb.sweep_batch_nb(
+    room = int((combo[:, nb.C_MAX_TRADES] * days).sum())
+    out = np.empty(room, dtype=TRADE_DTYPE)
+    out_combo = np.empty(room, dtype=np.int32)
+    counts = np.zeros(len(combo), dtype=np.int64)
+    skipped = np.zeros(len(combo), dtype=np.int64)
+    skip_day = np.zeros((days, len(combo)), dtype=np.bool_)
+    written = nb.sweep_batch_nb(
         data.open,
         data.high,
         data.low,
@@ -438,15 +451,17 @@ def _run_batch(
         order,
         rule_start.astype(np.int64),
         out,
-        offsets,
+        out_combo,
         counts,
         skipped,
         skip_day,
     )
-    trades = np.empty(int(counts.sum()), dtype=TRADE_DTYPE)
-    nb.gather_nb(_bytes(out), offsets, counts, _bytes(trades))
+    by_combo = np.empty(written, dtype=np.int64)
+    nb.combo_order_nb(out_combo[:written], counts, by_combo)
     _, skip_rows = np.nonzero(skip_day.T)
-    return SweepPart(trades, counts, skipped, data.day_number[skip_rows].astype(np.int32))
+    return SweepPart(
+        out[:written], by_combo, counts, skipped, data.day_number[skip_rows].astype(np.int32)
+    )
 
 
 def _bytes(records: np.ndarray) -> np.ndarray:
@@ -454,23 +469,12 @@ def _bytes(records: np.ndarray) -> np.ndarray:
     return records.view(np.uint8).reshape(len(records), TRADE_DTYPE.itemsize)
 
 
-def _copy_trades(view: np.ndarray) -> np.ndarray:
-    """A compact copy of a slice of a part's trades (a byte copy: numpy copies
-    structured arrays field by field, several times slower)."""
-    trades = np.empty(len(view), dtype=TRADE_DTYPE)
-    trades.view(np.uint8)[:] = view.view(np.uint8)
-    return trades
-
-
 def sweep_parts(bars: Bars, combos: list[dict[str, Any]], settings: RunSettings) -> list[SweepPart]:
-    """The combinations' results batch by batch (BATCH combinations a part, in order):
+    """The combinations' results batch by batch (up to BATCH combinations a part, in order):
     what :func:`run_sweep_days` splits per combination and the scoring reads whole."""
     data = sweep_data(bars)
     news_key = _news_key(settings)
-    return [
-        _run_batch(data, combos[at : at + BATCH], settings, news_key)
-        for at in range(0, len(combos), BATCH)
-    ]
+    return [_run_batch(data, rows) for rows in _batches(data, combos, settings, news_key)]
 
 
 def run_sweep_days(

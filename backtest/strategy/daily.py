@@ -65,11 +65,15 @@ def compact_runs(
     skip_counts: np.ndarray,
     skip_day: np.ndarray,
     bars: Bars,
+    order: np.ndarray | None = None,
 ) -> CompactTrades:
     """From the trades of many combinations one after another (``counts[c]`` each, each
     combination's in entry order) and their lot-skip days likewise (``skip_counts[c]``
-    each): one :func:`trade_values` call, no copy of the trades."""
+    each): one :func:`trade_values` call, no copy of the trades. With ``order`` it is
+    ``trades[order]`` that is in that order (the values are taken in it, not the trades)."""
     values = trade_values(trades, bars)
+    if order is not None:
+        values = {name: values[name][order] for name in ("day", "r", "pnl_money")}
     return CompactTrades(
         offsets=_offsets(counts),
         day=values["day"].astype(np.int32),

@@ -4,12 +4,15 @@ Random bar series built to hit the hard cases (dojis and doji chains, gaps
 through levels, wide bars touching SL and TP or both entry levels, missing
 minutes, DST changes in Berlin and London, days without a bar after
 close_time, weekends) × random parameters, through ``backtest.engines.sweep.run_sweep``
-and ``backtest.engines.adapter.run_combo``. ~300 examples by default;
-``HYPOTHESIS_PROFILE=thorough`` (or ``IBSWEEP_DIFF_EXAMPLES=N``) runs many more.
+and ``backtest.engines.adapter.run_combo``; and grids whose combinations share entry rules
+(several stops and targets per rule, which the sweep walks with one entry search).
+~300 examples by default (half as many shared-entry grids); ``HYPOTHESIS_PROFILE=thorough``
+(or ``IBSWEEP_DIFF_EXAMPLES=N``) runs many more.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +45,8 @@ EXAMPLES = int(
 START_DATES = ("2024-03-28", "2024-10-24", "2024-06-06", "2024-01-08")
 # Session anchors (local): "night" covers the DST hour, "morning" the usual IB.
 ANCHORS = {"night": (0, 30), "morning": (8, 50)}
+SL_MULTS = (0.05, 0.25, 0.5, 1.0, 1.5, 2.0, 0.33)
+TP_MULTS = (0.0, 0.01, 0.5, 1.0, 2.0, 3.0, 0.77)
 
 
 @dataclass
@@ -128,8 +133,8 @@ def combination(draw, series: Series, windows: tuple[int, int, int, int]) -> dic
         "close_time": _hhmm(min(close_time, 1439)),
         "direction": draw(st.sampled_from(("both", "both", "long", "short"))),
         "entry_buffer": draw(st.sampled_from((0.0, 0.0, 0.1, 0.25, 0.5))),
-        "sl_mult": draw(st.sampled_from((0.05, 0.25, 0.5, 1.0, 1.5, 2.0, 0.33))),
-        "tp_mult": draw(st.sampled_from((0.0, 0.01, 0.5, 1.0, 2.0, 3.0, 0.77))),
+        "sl_mult": draw(st.sampled_from(SL_MULTS)),
+        "tp_mult": draw(st.sampled_from(TP_MULTS)),
         "min_ib": min_ib,
         "max_ib": max_ib,
         "max_trades_per_day": draw(st.sampled_from((1, 1, 2, 3, 5))),
@@ -165,6 +170,38 @@ def sweep_case(draw) -> tuple[Bars, list[dict[str, Any]], RunSettings]:
     return series.bars, combos, RunSettings(risk=risk, news_ns=events)
 
 
+@st.composite
+def shared_entry_case(draw) -> tuple[Bars, list[dict[str, Any]], RunSettings]:
+    """:func:`sweep_case` with grids that share entries: one to three entry rules (a
+    combination's window, buffer, direction and filters), each with a stop × target grid
+    and its own max_trades_per_day per combination (more than one included), interleaved."""
+    bars, bases, run_settings = draw(sweep_case())
+    symbol = bars.symbol.name
+    rules = []
+    for base in bases[: draw(st.integers(1, 3))]:
+        stops = draw(st.lists(st.sampled_from(SL_MULTS), min_size=1, max_size=3, unique=True))
+        targets = draw(st.lists(st.sampled_from(TP_MULTS), min_size=1, max_size=3, unique=True))
+        rules.append(
+            [
+                resolve_params(
+                    symbol,
+                    {
+                        **base,
+                        "sl_mult": sl,
+                        "tp_mult": tp,
+                        "max_trades_per_day": draw(
+                            st.sampled_from((base["max_trades_per_day"], 1, 2, 4))
+                        ),
+                    },
+                )
+                for sl in stops
+                for tp in targets
+            ]
+        )
+    combos = [c for group in itertools.zip_longest(*rules) for c in group if c is not None]
+    return bars, combos, run_settings
+
+
 def _describe(trades: np.ndarray) -> list[tuple]:
     return [tuple(t.item()) for t in trades]
 
@@ -178,6 +215,25 @@ def _describe(trades: np.ndarray) -> list[tuple]:
 @given(case=sweep_case())
 def test_sweep_equals_emulator(case):
     # Arrange
+    bars, combos, run_settings = case
+    # Act
+    fast = run_sweep(bars, combos, run_settings)
+    slow = [adapter.run_combo(bars, params, run_settings) for params in combos]
+    # Assert
+    for params, (fast_trades, fast_skipped), (slow_trades, slow_skipped) in zip(combos, fast, slow):
+        assert _describe(fast_trades) == _describe(slow_trades), params
+        assert fast_skipped == slow_skipped, params
+
+
+@settings(
+    max_examples=max(1, EXAMPLES // 2),
+    deadline=None,
+    derandomize=EXAMPLES <= 300,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(case=shared_entry_case())
+def test_shared_entries_equal_emulator(case):
+    # Arrange: several stops and targets (and trade limits) per entry rule, rules interleaved
     bars, combos, run_settings = case
     # Act
     fast = run_sweep(bars, combos, run_settings)

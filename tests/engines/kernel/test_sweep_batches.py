@@ -44,14 +44,16 @@ def test_each_combination_alone_equals_it_in_a_large_sweep():
             direction=d,
             max_trades_per_day=m,
             news_filter=news,
+            entry_buffer=buffer,
         )
-        for ib_end, sl, tp, d, m, news in itertools.product(
+        for ib_end, sl, tp, d, m, news, buffer in itertools.product(
             ("09:02", "09:05"),
             (0.3, 0.6, 1.0),
             (0.0, 0.7, 1.5),
             ("both", "long", "short"),
             (1, 3),
             (False, True),
+            (0.0, 0.1, 0.3),
         )
     ]
     events = np.array([pd.Timestamp("2024-03-05 08:06", tz="UTC").value], dtype=np.int64)
