@@ -65,7 +65,7 @@ def trades(c, from_, group, combo, server_tz=None, symbol=None):
         sym = detect_symbol([folder], symbol)
         if server_tz is not None:
             check_server_tz(server_tz, "--server-tz")
-        meta = read_results(folder, sym)["metadata"]
+        meta = read_results(folder, sym, combos=False)["metadata"]
         (again,), bars = rerun(folder, sym, [(group, index)])
         tz = server_tz or meta.get("server_tz") or DEFAULT_BROKER_TZ
         paths = write_combo_files(folder, sym, again, bars, tz, float(meta["account_size"]))

@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 from scipy.stats import t as student_t
 
-from backtest.analysis.ranking import ranking, results_table
+from backtest.analysis.ranking import ranking, run_frame
+from backtest.analysis.table import RunTable
 from backtest.core.config import DEFAULTS, period, symbol_spec
 from backtest.core.settings import RunSettings
 from backtest.engines.run import run_combos
@@ -88,26 +89,35 @@ def top_count(top: str | int | float, n: int, min_count: int) -> int:
 
 
 def select_top(
-    results: dict[str, Any],
+    table: RunTable,
     top: str | int,
     min_count: int,
     rank_by: str = "total_r",
     min_trades: int = 0,
     require_prop_ok: bool = False,
 ) -> list[dict[str, Any]]:
-    """The best combinations of the ok groups by ``rank_by`` (higher is better; ties in
-    group and combination order), among those with ``trades >= min_trades`` (and inside
-    the prop limits if required): ``group_id``, ``combo``, ``params``, ``metrics``."""
-    rows, frame = results_table(results)
-    if not rows:
+    """The best combinations of the run's ok groups by ``rank_by`` (higher is better; ties
+    in group and combination order), among those with ``trades >= min_trades`` (and inside
+    the prop limits if required): ``group_id``, ``combo``, ``params``, ``metrics``. The
+    ranking reads its columns only; records are made for the selected rows."""
+    if not len(table):
         raise ControlError("the in-sample results have no successful combination")
+    frame = run_frame(table, rank_by, require_prop_ok)
     order = ranking(frame, rank_by, min_trades, require_prop_ok)
     if len(order) == 0:
         raise ControlError(
             f"no in-sample combination qualifies (--min-trades {min_trades}"
             f"{', --require-prop-ok' if require_prop_ok else ''})"
         )
-    return [rows[i] for i in order[: top_count(top, len(order), min_count)]]
+    return table.records(order[: top_count(top, len(order), min_count)])
+
+
+def select_only(table: RunTable, only: list[tuple[str, int]]) -> list[dict[str, Any]]:
+    """The combinations ``only`` (group id, index) that rank by ``total_r`` (they have
+    trades), in ranking order, as :func:`select_top` gives them."""
+    wanted = [table.row(gid, combo) for gid, combo in only]
+    order = ranking(run_frame(table, "total_r"), "total_r") if len(table) else np.zeros(0, int)
+    return table.records(order[np.isin(order, [w for w in wanted if w is not None])])
 
 
 def _settings(meta: dict[str, Any], news_ns: np.ndarray) -> RunSettings:
@@ -258,20 +268,18 @@ def compare_control(
     from backtest.core.atomic import atomic_write_text
     from backtest.core.version import code_version
     from backtest.data.loaders import load_bars
-    from backtest.runner.outputs import read_results
 
     cfg = cfg or DEFAULTS
     in_sample_dir = Path(in_sample_dir)
     symbol = detect_symbol([in_sample_dir], symbol)
-    results = read_results(in_sample_dir, symbol)
-    meta = results["metadata"]
+    table = RunTable.read(in_sample_dir, symbol)
+    meta = table.results["metadata"]
     if meta.get("period") == "control":
         raise ControlError(f"{in_sample_dir}: these are control-period results already")
     if only is None:
-        selected = select_top(results, top, min_count, rank_by, min_trades, require_prop_ok)
+        selected = select_top(table, top, min_count, rank_by, min_trades, require_prop_ok)
     else:
-        every = select_top(results, "100%", 0)
-        selected = [s for s in every if (s["group_id"], s["combo"]) in only]
+        selected = select_only(table, only)
         if not selected:
             raise ControlError(f"{in_sample_dir}: none of {only} is an ok in-sample combination")
     combos = [

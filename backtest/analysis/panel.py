@@ -11,6 +11,7 @@ bar is walked again.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,10 +20,12 @@ import numpy as np
 import pandas as pd
 
 from backtest.analysis.ranking import r_over_dd
+from backtest.analysis.table import ParamRows, RunTable
 from backtest.core.settings import RunSettings
 from backtest.data.bars import day_date, day_number
 from backtest.runner.main import DAILY_DIR
-from backtest.runner.outputs import read_results
+from backtest.runner.outputs import combos_count
+from backtest.runner.store import PARAM_TYPES
 from backtest.strategy.daily import (
     FIELDS,
     CompactTrades,
@@ -46,7 +49,7 @@ class Panel:
     metadata: dict[str, Any]
     group_id: np.ndarray  # object, one per combination
     combo: np.ndarray  # int64 index inside its group
-    params: list[dict[str, Any]]
+    params: Sequence[dict[str, Any]]  # ParamRows: dicts made when asked for
     compact: CompactTrades
     trading_days: np.ndarray  # int32 sorted day numbers of the run's period
 
@@ -112,15 +115,14 @@ def settings_of(metadata: dict[str, Any]) -> RunSettings:
 def load_panel(out_dir: Path, symbol: str) -> Panel:
     """The panel of the run in ``out_dir`` (groups with status ok)."""
     out_dir = Path(out_dir)
-    results = read_results(out_dir, symbol)
-    meta = results["metadata"]
-    groups = [g for g in results["groups"] if g.get("status") == "ok"]
+    table = RunTable.read(out_dir, symbol)
+    meta = table.results["metadata"]
+    groups = table.groups
     if not groups:
         raise PanelError(f"{out_dir}: no successful group to analyse")
     parts: list[CompactTrades] = []
     gids: list[str] = []
     combos: list[int] = []
-    params: list[dict[str, Any]] = []
     days: np.ndarray | None = None
     for group in groups:
         gid = group["group_id"]
@@ -133,10 +135,8 @@ def load_panel(out_dir: Path, symbol: str) -> Panel:
         with np.load(path) as npz:
             part = CompactTrades(**{name: npz[name] for name in FIELDS})
             group_days = npz["trading_days"]
-        if len(part) != len(group["combos"]):
-            raise PanelError(
-                f"{path}: {len(part)} combinations, results say {len(group['combos'])}"
-            )
+        if len(part) != combos_count(group):
+            raise PanelError(f"{path}: {len(part)} combinations, results say {combos_count(group)}")
         if days is None:
             days = group_days
         elif not np.array_equal(days, group_days):
@@ -144,7 +144,6 @@ def load_panel(out_dir: Path, symbol: str) -> Panel:
         parts.append(part)
         gids.extend([gid] * len(part))
         combos.extend(range(len(part)))
-        params.extend(c["params"] for c in group["combos"])
     assert days is not None
     return Panel(
         out_dir=out_dir,
@@ -152,7 +151,7 @@ def load_panel(out_dir: Path, symbol: str) -> Panel:
         metadata=meta,
         group_id=np.array(gids, dtype=object),
         combo=np.array(combos, dtype=np.int64),
-        params=params,
+        params=ParamRows(table.columns(list(PARAM_TYPES))),
         compact=concat_compact(parts),
         trading_days=days.astype(np.int32),
     )

@@ -135,32 +135,31 @@ def load_candidate(directory: Path, group_id: str, combo: int, symbol: str | Non
     """Group ``group_id``'s combination ``combo`` of the committed in-sample results in
     ``directory``; unknown group or combination, or control results: PromoteError."""
     from backtest.analysis.merge import detect_symbol
-    from backtest.runner.outputs import read_results
+    from backtest.analysis.table import RunTable
+    from backtest.runner.outputs import combos_count
 
     directory = Path(directory)
     symbol = detect_symbol([directory], symbol)
-    results = read_results(directory, symbol, checkpoint_fallback=False)
-    meta = results["metadata"]
+    table = RunTable.read(directory, symbol, checkpoint_fallback=False)
+    meta = table.results["metadata"]
     if meta.get("period") == "control":
         raise PromoteError(
             f"{directory}: --from: these are control-period results; give the in-sample run"
         )
-    groups = {g["group_id"]: g for g in results["groups"]}
+    groups = {g["group_id"]: g for g in table.results["groups"]}
     if group_id not in groups:
         known = ", ".join(list(groups)[:5]) + (", ..." if len(groups) > 5 else "")
         raise PromoteError(f"{directory}: --group: no group '{group_id}' (known: {known})")
     group = groups[group_id]
     if group.get("status") != "ok":
         raise PromoteError(f"{directory}: --group: group '{group_id}' failed: {group.get('error')}")
-    combos = group["combos"]
-    if not 0 <= combo < len(combos):
+    count = combos_count(group)
+    if not 0 <= combo < count:
         raise PromoteError(
-            f"{directory}: --combo: group '{group_id}' has combinations 0..{len(combos) - 1}, "
-            f"not {combo}"
+            f"{directory}: --combo: group '{group_id}' has combinations 0..{count - 1}, not {combo}"
         )
-    return Candidate(
-        directory, symbol, group_id, combo, combos[combo]["params"], combos[combo]["metrics"], meta
-    )
+    (record,) = table.records([table.row(group_id, combo)])
+    return Candidate(directory, symbol, group_id, combo, record["params"], record["metrics"], meta)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from backtest.analysis.table import RunTable
+
 # Higher is better for every objective; see docs/ANALYSIS.md for the null cases.
 OBJECTIVES = ("total_r", "sharpe", "profit_factor", "r_over_dd", "avg_r", "winrate")
 
@@ -36,8 +38,7 @@ def objective_values(frame: pd.DataFrame, objective: str) -> np.ndarray:
     ``profit_factor`` is null in the spec when no trade lost: +inf with a gain, NaN
     without trades. Every objective is NaN for a combination without trades.
     """
-    if objective not in OBJECTIVES:
-        raise RankError(f"--rank-by/--objective {objective!r}: one of {', '.join(OBJECTIVES)}")
+    check_objective(objective)
     values = frame[objective].to_numpy(dtype=np.float64).copy()
     if objective == "profit_factor":
         values = np.where(np.isnan(values) & (frame["total_r"].to_numpy() > 0), np.inf, values)
@@ -66,20 +67,33 @@ def ranking(
     return rows[np.argsort(-values[rows], kind="stable")]
 
 
-def results_table(results: dict[str, Any]) -> tuple[list[dict[str, Any]], pd.DataFrame]:
-    """The ok groups' combinations of a ``results_full`` document: ``group_id``, ``combo``,
-    ``params``, ``metrics`` per row, and their metrics as a frame (with ``r_over_dd``)."""
-    rows = [
-        {"group_id": g["group_id"], "combo": i, "params": c["params"], "metrics": c["metrics"]}
-        for g in results.get("groups") or []
-        if g.get("status") == "ok"
-        for i, c in enumerate(g.get("combos") or [])
-    ]
-    frame = pd.DataFrame([r["metrics"] for r in rows])
-    if rows:
-        frame["profit_factor"] = frame["profit_factor"].astype(float)
-        frame["r_over_dd"] = r_over_dd(frame["total_r"].to_numpy(), frame["max_dd_r"].to_numpy())
-    return rows, frame
+def check_objective(objective: str) -> None:
+    """RankError naming the options when ``objective`` is not one of :data:`OBJECTIVES`."""
+    if objective not in OBJECTIVES:
+        raise RankError(f"--rank-by/--objective {objective!r}: one of {', '.join(OBJECTIVES)}")
+
+
+def run_frame(table: RunTable, rank_by: str, require_prop_ok: bool = False) -> pd.DataFrame:
+    """The metric columns :func:`ranking` by ``rank_by`` needs, of every combination of
+    the run in run order (``r_over_dd`` computed): read column-wise, a few numbers per
+    combination whatever the run's size."""
+    check_objective(rank_by)
+    names = ["total_r", "trades"]
+    names += ["max_dd_r"] if rank_by == "r_over_dd" else [rank_by] if rank_by not in names else []
+    names += ["prop_ok"] if require_prop_ok else []
+    frame = table.frame(names)
+    if rank_by == "r_over_dd":
+        frame["r_over_dd"] = r_over_dd(
+            frame["total_r"].to_numpy(np.float64), frame["max_dd_r"].to_numpy(np.float64)
+        )
+    return frame
+
+
+def ratio_of(metrics: dict[str, Any]) -> float:
+    """``r_over_dd`` of one combination's metrics (a missing drawdown counts as none)."""
+    dd = metrics.get("max_dd_r")
+    total = np.array([float(metrics["total_r"])])
+    return float(r_over_dd(total, np.array([np.nan if dd is None else float(dd)]))[0])
 
 
 def analysis_provenance(
@@ -128,25 +142,24 @@ def rank_run(
     from pathlib import Path
 
     from backtest.core.atomic import atomic_write_text
-    from backtest.runner.outputs import _csv_text, read_results
+    from backtest.runner.outputs import _csv_text
 
     if top < 1:
         raise RankError(f"--top {top}: must be >= 1")
-    results = read_results(Path(out_dir), symbol)
-    rows, frame = results_table(results)
-    if not rows:
+    runs = RunTable.read(Path(out_dir), symbol)
+    if not len(runs):
         raise RankError(f"{out_dir}: no successful combination to rank")
-    order = ranking(frame, rank_by, min_trades, require_prop_ok)[:top]
+    order = ranking(run_frame(runs, rank_by, require_prop_ok), rank_by, min_trades, require_prop_ok)
     table = [
         {
             "rank": n,
-            "group_id": rows[i]["group_id"],
-            "combo": rows[i]["combo"],
-            **rows[i]["metrics"],
-            "r_over_dd": float(frame["r_over_dd"].iloc[i]),
-            **rows[i]["params"],
+            "group_id": row["group_id"],
+            "combo": row["combo"],
+            **row["metrics"],
+            "r_over_dd": ratio_of(row["metrics"]),
+            **row["params"],
         }
-        for n, i in enumerate(order, start=1)
+        for n, row in enumerate(runs.records(order[:top]), start=1)
     ]
     path = Path(out_dir) / f"ranking_{symbol}.csv"
     columns = list(dict.fromkeys(k for row in table for k in row)) or ["rank"]
@@ -157,7 +170,7 @@ def rank_run(
         "top": top,
     }
     document = {
-        "metadata": analysis_provenance(out_dir, results["metadata"], settings),
+        "metadata": analysis_provenance(out_dir, runs.results["metadata"], settings),
         "rows": table,
     }
     atomic_write_text(path.with_suffix(".json"), json.dumps(document, indent=1, default=str) + "\n")

@@ -25,11 +25,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
+from backtest.analysis.table import RunTable
 from backtest.core.atomic import atomic_write_text
 from backtest.core.config import load_config
 from backtest.data.bars import day_date
-from backtest.runner.outputs import LEAD_METRICS, read_results, table_columns
+from backtest.runner.outputs import LEAD_METRICS, table_columns
 
 TEMPLATE = "report.html.j2"
 ROWS = 1000  # table rows shown at once (of every combination embedded)
@@ -125,60 +127,84 @@ def _costs(meta: dict[str, Any], symbol: str) -> dict[str, Any]:
         }
 
 
-def _metric_value(metrics: dict[str, Any], name: str) -> float:
-    value = metrics.get(name)
-    if isinstance(value, bool):
-        return float(value)
-    return float(value) if isinstance(value, (int, float)) else float("nan")
-
-
-def _order(results: dict[str, Any], combos: list[dict[str, Any]], rank_by: str) -> list[int]:
-    """Indices best first by ``rank_by``: the project's one ranking rule for its objectives
-    (:mod:`backtest.analysis.ranking`; what does not rank follows in run order), else by
-    value in the metric's better direction (nulls last; ties: run order)."""
-    from backtest.analysis.ranking import OBJECTIVES, ranking, results_table
+def _order(table: RunTable, rank_by: str) -> np.ndarray:
+    """Row indices best first by ``rank_by``: the project's one ranking rule for its
+    objectives (:mod:`backtest.analysis.ranking`; what does not rank follows in run order),
+    else by value in the metric's better direction (nulls last; ties: run order). Read
+    from the one column (and those the ranking needs), never from records."""
+    from backtest.analysis.ranking import OBJECTIVES, ranking, run_frame
 
     if rank_by in OBJECTIVES:
-        ranked = [int(i) for i in ranking(results_table(results)[1], rank_by)]
-        rest = set(range(len(combos))) - set(ranked)
-        return ranked + sorted(rest)
+        ranked = ranking(run_frame(table, rank_by), rank_by)
+        rest = np.ones(len(table), dtype=bool)
+        rest[ranked] = False
+        return np.concatenate([ranked, np.flatnonzero(rest)])
     sign = -1.0 if METRIC_STYLE.get(rank_by, ("high", None))[0] == "high" else 1.0
-
-    def key(i: int) -> tuple[bool, float, int]:
-        value = _metric_value(combos[i]["metrics"], rank_by)
-        return (not np.isfinite(value), sign * value if np.isfinite(value) else 0.0, i)
-
-    return sorted(range(len(combos)), key=key)
+    values = table.values(rank_by)
+    finite = np.flatnonzero(np.isfinite(values))
+    ranked = finite[np.argsort(sign * values[finite], kind="stable")]
+    return np.concatenate([ranked, np.flatnonzero(~np.isfinite(values))])
 
 
-def _columns(combos: list[dict[str, Any]], groups: list[dict[str, Any]]) -> dict[str, Any]:
-    """The combinations as columns: group index, combo index, metrics, and each varied
-    parameter as an index into its sorted distinct values; fixed parameters apart."""
-    metric_names, param_names = table_columns(groups)
-    values: dict[str, dict[Any, Any]] = {name: {} for name in param_names}
-    keyed = [{n: _key(c["params"].get(n)) for n in param_names} for c in combos]
-    for combo, keys_of in zip(combos, keyed):
-        for name in param_names:
-            values[name].setdefault(keys_of[name], combo["params"].get(name))
-    varied = [n for n in param_names if len(values[n]) > 1]
-    fixed = {n: next(iter(values[n].values())) for n in param_names if len(values[n]) == 1}
+def _columns(shown: pa.Table) -> dict[str, Any]:
+    """The combinations as columns: metrics, and each varied parameter as an index into
+    its sorted distinct values; fixed parameters apart. Computed per column: the distinct
+    values of a parameter are few, whatever the number of rows."""
+    metric_names, param_names = table_columns()
+    distinct: dict[str, list[Any]] = {}
+    codes: dict[str, np.ndarray] = {}
+    for name in param_names:
+        distinct[name], codes[name] = _encoded(shown.column(name))
+    varied = [n for n in param_names if len(distinct[n]) > 1]
+    fixed = {n: distinct[n][0] for n in param_names if len(distinct[n]) == 1}
 
-    def ordered(name: str) -> list[Any]:
-        items = list(values[name].items())
-        numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for _, v in items)
-        return [k for k, v in sorted(items, key=lambda kv: kv[1] if numeric else str(kv[0]))]
+    def ordered(name: str) -> list[int]:
+        values = distinct[name]
+        numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+        return sorted(
+            range(len(values)), key=lambda k: values[k] if numeric else str(_key(values[k]))
+        )
 
-    keys = {name: ordered(name) for name in varied}
-    index = {name: {k: i for i, k in enumerate(keys[name])} for name in varied}
+    order = {name: ordered(name) for name in varied}
+    rank = {name: np.argsort(order[name]) for name in varied}
     return {
         "metrics": metric_names,
         "params": varied,
         "fixed": fixed,
-        "values": {n: [values[n][k] for k in keys[n]] for n in varied},
+        "values": {n: [distinct[n][k] for k in order[n]] for n in varied},
         # full precision: the page ranks exactly as the result files do
-        "metric": {n: [_finite(c["metrics"].get(n)) for c in combos] for n in metric_names},
-        "param": {n: [index[n][keys_of[n]] for keys_of in keyed] for n in varied},
+        "metric": {n: _finite_list(shown.column(n)) for n in metric_names},
+        "param": {n: rank[n][codes[n]].tolist() for n in varied},
     }
+
+
+def _encoded(column: pa.ChunkedArray) -> tuple[list[Any], np.ndarray]:
+    """A parameter column's distinct values (first seen first; lists as lists) and each
+    row's index into them."""
+    import pyarrow.compute as pc
+
+    lists = pa.types.is_list(column.type)
+    if lists:  # as their JSON text, "[1, 3]" (json.dumps), so that equal lists are one value
+        column = pc.binary_join_element_wise(
+            "[", pc.binary_join(pc.cast(column, pa.list_(pa.string())), ", "), "]", ""
+        )
+    encoded = column.combine_chunks().dictionary_encode(null_encoding="encode")
+    values = encoded.dictionary.to_pylist()
+    if lists:
+        values = [None if v is None else json.loads(v) for v in values]
+    return values, encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _finite_list(column: pa.ChunkedArray) -> list[Any]:
+    """A metric column as JSON values: non-finite floats and nulls as None."""
+    from backtest.runner.store import pylist
+
+    out = pylist(column)
+    if pa.types.is_floating(column.type):
+        values = column.to_numpy(zero_copy_only=False)
+        for i in np.flatnonzero(~np.isfinite(values)).tolist():
+            out[i] = None
+    return out
 
 
 def _key(value: Any) -> Any:
@@ -200,20 +226,19 @@ def _trade_columns(records: list[dict[str, Any]], days: list[str]) -> dict[str, 
 def _details(
     out_dir: Path,
     symbol: str,
-    results: dict[str, Any],
-    combos: list[dict[str, Any]],
+    table: RunTable,
     chosen: list[int],
     rerun_data: bool,
 ) -> tuple[dict[str, Any], str]:
-    """Trades of the ``chosen`` combinations (indices into ``combos``), from the first
+    """Trades of the ``chosen`` combinations (run-order rows of ``table``), from the first
     source that has them: trades saved in results_full (``--save-trades``), the compact
     trades in OUT/daily (``--save-daily``: day, R and money per trade), or a re-run
     with the recorded data (when the data file is there unchanged); and what was used."""
     details: dict[str, Any] = {}
     budget = MAX_DETAIL_TRADES
     missing = []
-    for i in chosen:
-        saved = combos[i].get("trades")
+    for i, record in zip(chosen, table.records(chosen)):
+        saved = record.get("trades")
         if saved is None:
             missing.append(i)
             continue
@@ -226,16 +251,15 @@ def _details(
         }
     if not missing:
         return details, "results_full"
-    used = _daily_details(out_dir, symbol, combos, missing, details, budget)
+    used = _daily_details(out_dir, symbol, missing, details, budget)
     if used or not rerun_data:
         return details, "daily" if used else "none"
-    return details, _rerun_details(out_dir, symbol, results, combos, missing, details, budget)
+    return details, _rerun_details(out_dir, symbol, table, missing, details, budget)
 
 
 def _daily_details(
     out_dir: Path,
     symbol: str,
-    combos: list[dict[str, Any]],
     wanted: list[int],
     details: dict[str, Any],
     budget: int,
@@ -266,8 +290,7 @@ def _daily_details(
 def _rerun_details(
     out_dir: Path,
     symbol: str,
-    results: dict[str, Any],
-    combos: list[dict[str, Any]],
+    table: RunTable,
     wanted: list[int],
     details: dict[str, Any],
     budget: int,
@@ -275,11 +298,11 @@ def _rerun_details(
     from backtest.analysis.rerun import RerunError, rerun
     from backtest.data.loaders import DataError
 
-    picks = [(combos[i]["group_id"], combos[i]["combo"]) for i in wanted]
+    picks = list(zip(*table.locate(wanted)))
     try:
         # The fast engine whatever the run used: both engines give identical trades
         # (tests/kernel/test_differential.py), and each re-run is checked below.
-        done, bars = rerun(out_dir, symbol, picks, engine="fast", results=results)
+        done, bars = rerun(out_dir, symbol, picks, engine="fast", table=table)
     except (RerunError, DataError, OSError) as exc:
         _log.info(f"report: no trades re-run ({' '.join(str(exc).split())})")
         return "none"
@@ -372,24 +395,23 @@ def report_data(
 ) -> dict[str, Any]:
     """Everything the page shows, JSON-ready (see the module doc)."""
     out_dir = Path(out_dir)
-    results = read_results(out_dir, symbol)
+    table = RunTable.read(out_dir, symbol)
+    results = table.results
     meta = results["metadata"]
-    ok = [g for g in results["groups"] if g.get("status") == "ok"]
+    ok = table.groups
     if not ok:
         raise ReportError(f"{out_dir}: no successful group to report")
-    combos = [
-        {"group_id": g["group_id"], "combo": k, **c} for g in ok for k, c in enumerate(g["combos"])
-    ]
-    metric_names, _ = table_columns(ok)
+    metric_names, param_names = table_columns()
     if rank_by not in metric_names:
         raise ReportError(f"--rank-by {rank_by!r}: one of {', '.join(metric_names)}")
-    order = _order(results, combos, rank_by)
-    kept = sorted(order[:MAX_COMBOS])  # run order, so ties rank as in the run
-    shown = [combos[i] for i in kept]
-    position = {i: n for n, i in enumerate(kept)}
-    details, source = _details(
-        out_dir, symbol, results, combos, [i for i in order[:detail] if i in position], rerun_data
-    )
+    order = _order(table, rank_by)
+    kept = np.sort(order[:MAX_COMBOS])  # run order, so ties rank as in the run
+    shown = table.take(kept, [*metric_names, *param_names])
+    group_ids, combo_index = table.locate(kept)
+    chosen = order[:detail]
+    chosen = chosen[np.isin(chosen, kept)].tolist()
+    details, source = _details(out_dir, symbol, table, chosen, rerun_data)
+    position = dict(zip(chosen, np.searchsorted(kept, chosen).tolist()))
     data = meta.get("data") if isinstance(meta.get("data"), dict) else {}
     return {
         "symbol": symbol,
@@ -419,8 +441,8 @@ def report_data(
             "warnings": meta.get("warnings") or [],
             "groups_ok": len(ok),
             "groups_failed": len(results["groups"]) - len(ok),
-            "combinations": len(combos),
-            "embedded": len(shown),
+            "combinations": len(table),
+            "embedded": shown.num_rows,
             "recovered": meta.get("recovered_from_checkpoint"),
             "news_file": meta.get("news_file"),
             "server_tz": meta.get("server_tz"),
@@ -428,9 +450,9 @@ def report_data(
         "lead": [m for m in LEAD_METRICS if m in metric_names],
         "style": {m: METRIC_STYLE.get(m, ("high", None)) for m in metric_names},
         "groups": [g["group_id"] for g in ok],
-        "group_index": [c["group_id"] for c in shown],
-        "combo_index": [c["combo"] for c in shown],
-        "columns": _columns(shown, ok),
+        "group_index": group_ids,
+        "combo_index": combo_index,
+        "columns": _columns(shown),
         "details": {str(position[int(i)]): d for i, d in details.items()},
         "detail_source": source,
         "limits": {"rows": rows, "detail": detail, "max_detail_trades": MAX_DETAIL_TRADES},

@@ -22,13 +22,14 @@ import numpy as np
 import pandas as pd
 
 from backtest.analysis.panel import settings_of
+from backtest.analysis.table import RunTable
 from backtest.core.config import SymbolSpec, load_config, symbol_spec
 from backtest.core.settings import RunSettings
 from backtest.data.bars import Bars, day_date
 from backtest.data.loaders import NEW_YORK, broker_offset_hours, file_checksum, load_bars
 from backtest.engines.run import ComboResult, run_combos
 from backtest.runner.group_run import json_ready
-from backtest.runner.outputs import read_results
+from backtest.runner.outputs import combos_count
 from backtest.strategy.trades import trade_records, trade_values
 
 # A broker server clock when neither --server-tz nor the run names one: New York time
@@ -61,23 +62,23 @@ class Rerun:
     differences: dict[str, tuple[Any, Any]]  # metric -> (recorded, re-run)
 
 
-def pick(results: dict[str, Any], group_id: str, combo: int) -> Pick:
-    """The combination ``combo`` of group ``group_id`` in ``results``; RerunError naming
-    the option (``--group``, ``--combo``) when there is none."""
-    groups = {g["group_id"]: g for g in results["groups"]}
+def pick(table: RunTable, group_id: str, combo: int) -> Pick:
+    """The combination ``combo`` of group ``group_id`` of the run; RerunError naming the
+    option (``--group``, ``--combo``) when there is none. Only that row is read."""
+    groups = {g["group_id"]: g for g in table.results["groups"]}
     if group_id not in groups:
         known = ", ".join(list(groups)[:5]) + (", ..." if len(groups) > 5 else "")
         raise RerunError(f"--group {group_id}: not in the results (groups: {known})")
     group = groups[group_id]
     if group.get("status") != "ok":
         raise RerunError(f"--group {group_id}: the group failed ({group.get('error')})")
-    combos = group["combos"]
-    if not 0 <= combo < len(combos):
+    count = combos_count(group)
+    if not 0 <= combo < count:
         raise RerunError(
-            f"--combo {combo}: group {group_id} has {len(combos)} combinations "
-            f"(0..{len(combos) - 1})"
+            f"--combo {combo}: group {group_id} has {count} combinations (0..{count - 1})"
         )
-    return Pick(group_id, combo, combos[combo]["params"], combos[combo]["metrics"])
+    (record,) = table.records([table.row(group_id, combo)])
+    return Pick(group_id, combo, record["params"], record["metrics"])
 
 
 def recorded_spec(meta: dict[str, Any], cfg: dict[str, Any]) -> SymbolSpec:
@@ -147,15 +148,15 @@ def rerun(
     engine: str | None = None,
     cfg: dict[str, Any] | None = None,
     bars: Bars | None = None,
-    results: dict[str, Any] | None = None,
+    table: RunTable | None = None,
 ) -> tuple[list[Rerun], Bars]:
     """Re-run ``wanted`` (group id, combination) of the run in ``out_dir`` with its
-    recorded data and settings (``engine``: the recorded one unless given; ``results``:
-    the run's results when already read)."""
+    recorded data and settings (``engine``: the recorded one unless given; ``table``:
+    the run's combinations when already read)."""
     cfg = cfg or load_config()
-    results = results or read_results(Path(out_dir), symbol)
-    meta = results["metadata"]
-    picks = [pick(results, gid, k) for gid, k in wanted]
+    table = table or RunTable.read(Path(out_dir), symbol)
+    meta = table.results["metadata"]
+    picks = [pick(table, gid, k) for gid, k in wanted]
     spec = recorded_spec(meta, cfg)
     settings = recorded_settings(meta, picks, spec)
     bars = bars if bars is not None else recorded_bars(meta, cfg)
