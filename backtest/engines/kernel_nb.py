@@ -538,15 +538,17 @@ def sweep_batch_nb(
 
 
 @njit(cache=True, nogil=True)
-def combo_order_nb(out_combo, counts, order):
-    """``order``: the indices of the trades (``out_combo[i]`` is trade ``i``'s combination)
-    combination after combination, each combination's in the order found (a counting sort)."""
+def combo_order_nb(out_combo, counts, position, order):
+    """Trades combination after combination (a counting sort; ``out_combo[i]`` is trade
+    ``i``'s combination, each combination's trades in the order found): ``position[i]`` is
+    trade ``i``'s place in that order, ``order[k]`` the trade at place ``k``."""
     at = np.empty(len(counts), dtype=np.int64)
     total = 0
     for c in range(len(counts)):
         at[c] = total
         total += counts[c]
     for i in range(len(out_combo)):
-        c = out_combo[i]
-        order[at[c]] = i
-        at[c] += 1
+        k = at[out_combo[i]]
+        at[out_combo[i]] = k + 1
+        position[i] = k
+        order[k] = i

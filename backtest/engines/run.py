@@ -95,7 +95,10 @@ def score_batch(
     if engine == "fast":
         parts = sweep_parts(bars, combos, settings)
         compact = concat_compact(
-            [compact_runs(p.trades, p.counts, p.skipped, p.skip_day, bars, p.order) for p in parts]
+            [
+                compact_runs(p.trades, p.counts, p.skipped, p.skip_day, bars, p.position)
+                for p in parts
+            ]
         )
         trades: Sequence[np.ndarray] = PartTrades(parts)
         skip_days: list[np.ndarray | None] = [

@@ -94,10 +94,11 @@ class _Rows:
         return self.table[: len(self.index)]
 
 
-# Positions in PARAM_NAMES of the values a combination's kernel row is cached by.
-_GET = itemgetter(*PARAM_NAMES)
-_SL, _TP, _WEEKDAYS = (PARAM_NAMES.index(name) for name in ("sl_mult", "tp_mult", "weekdays"))
-_RULE_VALUES = [i for i in range(len(PARAM_NAMES)) if i not in (_SL, _TP, _WEEKDAYS)]
+# The values a combination's kernel row is cached by: its entry rule's (all but the stop
+# and target multipliers; the weekdays list apart, as a tuple), then each multiplier.
+_RULE_VALUES = itemgetter(
+    *(name for name in PARAM_NAMES if name not in ("sl_mult", "tp_mult", "weekdays"))
+)
 
 
 class SweepData:
@@ -241,17 +242,13 @@ class SweepData:
         by their multiplier in the rule's window; so a grid's combinations cost three dict
         look-ups each, not a compile.
         """
-        values = _GET(params)
-        rule_key = (
-            *(values[i] for i in _RULE_VALUES),
-            tuple(values[_WEEKDAYS]),
-            news_key,
-        )
+        rule_key = (_RULE_VALUES(params), tuple(params["weekdays"]), news_key)
+        sl_mult, tp_mult = params["sl_mult"], params["tp_mult"]
         rule = self._rules.get(rule_key)
         stop = target = None
         if rule is not None:
-            stop = self._stops.get((rule[0], values[_SL], settings.risk))
-            target = self._targets.get((rule[0], values[_TP]))
+            stop = self._stops.get((rule[0], sl_mult, settings.risk))
+            target = self._targets.get((rule[0], tp_mult))
         if rule is None or stop is None or target is None:
             cp = compile_params(params, self.bars.symbol)
             window = self.window(cp)
@@ -270,11 +267,11 @@ class SweepData:
                 rule_id = self._rule_ids.setdefault(entry, len(self._rule_ids))
                 rule = self._rules[rule_key] = (*entry, cp.max_trades_per_day, rule_id)
             stop = self._stops.setdefault(
-                (window, values[_SL], settings.risk),
+                (window, sl_mult, settings.risk),
                 (self.distance(window, cp.sl_mult), self.lots(window, cp.sl_mult, settings.risk)),
             )
             target = self._targets.setdefault(
-                (window, values[_TP]), (self.distance(window, cp.tp_mult), int(cp.tp_mult > 0))
+                (window, tp_mult), (self.distance(window, cp.tp_mult), int(cp.tp_mult > 0))
             )
         w, s, g, buf, days, min_ib, max_ib, long, short, max_trades, rule_id = rule
         return (
@@ -334,11 +331,13 @@ def _news_key(settings: RunSettings) -> int:
 class SweepPart:
     """One batch's result: ``trades`` holds its combinations' trades in the order the
     kernel found them (day by day); ``trades[order]`` are the same trades combination
-    after combination, each combination's in entry order (``counts`` of them);
+    after combination, each combination's in entry order (``counts`` of them), and
+    ``position`` is the inverse (trade ``i`` is at ``position[i]`` in that order);
     ``skip_day`` the ``skipped`` lot-skip days of each (``Bars.day`` numbers), likewise."""
 
     trades: np.ndarray  # TRADE_DTYPE
-    order: np.ndarray  # int64
+    order: np.ndarray  # int32
+    position: np.ndarray  # int32
     counts: np.ndarray  # int64 per combination
     skipped: np.ndarray  # int64 per combination
     skip_day: np.ndarray  # int32
@@ -456,11 +455,17 @@ def _run_batch(data: SweepData, combo: np.ndarray) -> SweepPart:
         skipped,
         skip_day,
     )
-    by_combo = np.empty(written, dtype=np.int64)
-    nb.combo_order_nb(out_combo[:written], counts, by_combo)
-    _, skip_rows = np.nonzero(skip_day.T)
+    position = np.empty(written, dtype=np.int32)
+    by_combo = np.empty(written, dtype=np.int32)
+    nb.combo_order_nb(out_combo[:written], counts, position, by_combo)
+    skip_rows = np.nonzero(skip_day.T)[1] if skipped.any() else np.zeros(0, dtype=np.int64)
     return SweepPart(
-        out[:written], by_combo, counts, skipped, data.day_number[skip_rows].astype(np.int32)
+        out[:written],
+        by_combo,
+        position,
+        counts,
+        skipped,
+        data.day_number[skip_rows].astype(np.int32),
     )
 
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 from numpy.typing import DTypeLike
 
 from backtest.data.bars import Bars
 from backtest.strategy.trades import empty_trades as ordered_empty
-from backtest.strategy.trades import trade_values
 
 FIELDS = ("offsets", "day", "r", "pnl", "skip_offsets", "skip_day")
 
@@ -42,7 +42,7 @@ class CompactTrades:
 
 def compact_trades(results: list[tuple[np.ndarray, np.ndarray]], bars: Bars) -> CompactTrades:
     """From ``(trades, skip_days)`` per combination (trades index into ``bars``); valued
-    once for the whole group (one :func:`trade_values` call, not one per combination)."""
+    once for the whole group (one compiled pass, not one call per combination)."""
     ordered = [
         t
         if not (t["entry_bar"][1:] < t["entry_bar"][:-1]).any()
@@ -65,23 +65,70 @@ def compact_runs(
     skip_counts: np.ndarray,
     skip_day: np.ndarray,
     bars: Bars,
-    order: np.ndarray | None = None,
+    position: np.ndarray | None = None,
 ) -> CompactTrades:
     """From the trades of many combinations one after another (``counts[c]`` each, each
     combination's in entry order) and their lot-skip days likewise (``skip_counts[c]``
-    each): one :func:`trade_values` call, no copy of the trades. With ``order`` it is
-    ``trades[order]`` that is in that order (the values are taken in it, not the trades)."""
-    values = trade_values(trades, bars)
-    if order is not None:
-        values = {name: values[name][order] for name in ("day", "r", "pnl_money")}
+    each), valued in one compiled pass (:func:`_values_nb`), no copy of the trades. With
+    ``position``, trade ``i`` is the ``position[i]``-th in that order (the values are put
+    in it, the trades stay where they are)."""
+    n = len(trades)
+    day, r, pnl = np.empty(n, np.int32), np.empty(n), np.empty(n)
+    sym = bars.symbol
+    _values_nb(
+        trades["direction"],
+        trades["entry"],
+        trades["exit"],
+        trades["stop_points"],
+        trades["lots"],
+        trades["entry_bar"],
+        np.arange(n) if position is None else position,
+        bars.day,
+        sym.spread_points + sym.commission_points,
+        sym.point * 1.0,
+        sym.value_per_point * 1.0,
+        day,
+        r,
+        pnl,
+    )
     return CompactTrades(
         offsets=_offsets(counts),
-        day=values["day"].astype(np.int32),
-        r=values["r"].astype(np.float64, copy=False),
-        pnl=values["pnl_money"].astype(np.float64, copy=False),
+        day=day,
+        r=r,
+        pnl=pnl,
         skip_offsets=_offsets(skip_counts),
         skip_day=np.asarray(skip_day, dtype=np.int32),
     )
+
+
+@njit(cache=True, nogil=True)
+def _values_nb(
+    direction,
+    entry,
+    exit_,
+    stop,
+    lots,
+    entry_bar,
+    position,
+    bar_day,
+    costs,
+    point,
+    value,
+    day,
+    r,
+    pnl,
+):
+    """:func:`backtest.strategy.trades.trade_values` of trade ``i`` into ``day[k]``, ``r[k]``,
+    ``pnl[k]`` (``k = position[i]``), in one pass over the trades as stored: the same
+    operations in the same order (``pnl_points``, then ``pnl_points / D`` and ``pnl_points ×
+    point × value_per_point × lots``), so the same floats
+    (``tests/strategy/test_compact_values.py``)."""
+    for i in range(len(position)):
+        k = position[i]
+        points = np.int64(direction[i]) * (exit_[i] - entry[i]) - costs
+        day[k] = bar_day[entry_bar[i]]
+        r[k] = points / np.float64(stop[i])
+        pnl[k] = np.float64(points) * point * value * lots[i]
 
 
 def concat_compact(parts: list[CompactTrades]) -> CompactTrades:
