@@ -148,14 +148,60 @@ def first_at_or_below_nb(table, lo, hi, level):
     return p
 
 
+BLOCK = 16  # bars per block of the block tables (16 int32 values: a cache line)
+
+
 @njit(cache=True, nogil=True)
-def _first_entry(table, ok, next_ok, lo, hi, level, above):
+def block_table_nb(values, table, use_max):
+    """:func:`sparse_table_nb` of the max (or min) of each BLOCK values (the last block
+    clipped at the end): ``table[k, b]`` covers blocks ``b .. b + 2**k - 1``."""
+    blocks = table.shape[1]
+    firsts = np.empty(blocks, dtype=table.dtype)
+    for b in range(blocks):
+        a = values[b * BLOCK]
+        for i in range(b * BLOCK + 1, min(len(values), b * BLOCK + BLOCK)):
+            if (values[i] > a) if use_max else (values[i] < a):
+                a = values[i]
+        firsts[b] = a
+    sparse_table_nb(firsts, table, use_max)
+
+
+@njit(cache=True, nogil=True)
+def first_touch_nb(values, blocks, lo, hi, level, above):
+    """The first bar in ``[lo, hi)`` whose value is ``>= level`` (``above``; ``values``
+    highs, ``blocks`` their :func:`block_table_nb` of maxima) or ``<= level`` (lows,
+    minima); ``hi`` if none.
+
+    The bars up to ``lo``'s block end and after the last whole block are scanned; the
+    whole blocks between are searched in the block table, then the block found is
+    scanned. The tables are 1/BLOCK of a sparse table over the bars, so that a day's
+    lines of them stay in cache from one query to the next."""
+    head = min(hi, (lo // BLOCK + 1) * BLOCK)
+    for i in range(lo, head):
+        if (values[i] >= level) if above else (values[i] <= level):
+            return i
+    first, last = head // BLOCK, hi // BLOCK
+    tail = head
+    if last > first:
+        if above:
+            b = first_at_or_above_nb(blocks, first, last, level)
+        else:
+            b = first_at_or_below_nb(blocks, first, last, level)
+        if b < last:
+            tail = b * BLOCK  # the block holds a bar that touches
+        else:
+            tail = last * BLOCK
+    for i in range(tail, hi):
+        if (values[i] >= level) if above else (values[i] <= level):
+            return i
+    return hi
+
+
+@njit(cache=True, nogil=True)
+def _first_entry(values, blocks, ok, next_ok, lo, hi, level, above):
     """The first ok bar in ``[lo, hi)`` that touches ``level``; ``hi`` if none."""
     while lo < hi:
-        if above:
-            j = first_at_or_above_nb(table, lo, hi, level)
-        else:
-            j = first_at_or_below_nb(table, lo, hi, level)
+        j = first_touch_nb(values, blocks, lo, hi, level, above)
         if j >= hi or ok[j]:
             return j
         lo = next_ok[j]
@@ -215,9 +261,11 @@ MEMO = 16  # entry searches remembered per entry rule and day
 @njit(cache=True, nogil=True)
 def _next_entry(
     open_,
+    high,
+    low,
     falling,
-    high_table,
-    low_table,
+    high_blocks,
+    low_blocks,
     ok,
     next_ok,
     lo,
@@ -230,9 +278,11 @@ def _next_entry(
     """The first entry from bar ``lo`` on (spec section 3, reading 1): ``(bar, go_long)``,
     ``bar == hi`` when none. Both levels touched in one bar: the open decides, else the
     bar's path (up first on a rising bar)."""
-    jl = _first_entry(high_table, ok, next_ok, lo, hi, long_level, True) if allow_long else hi
+    jl = (
+        _first_entry(high, high_blocks, ok, next_ok, lo, hi, long_level, True) if allow_long else hi
+    )
     js = (
-        _first_entry(low_table, ok, next_ok, lo, min(hi, jl + 1), short_level, False)
+        _first_entry(low, low_blocks, ok, next_ok, lo, min(hi, jl + 1), short_level, False)
         if allow_short
         else hi
     )
@@ -246,18 +296,14 @@ def _next_entry(
 
 
 @njit(cache=True, nogil=True)
-def _shared_first(found, n_found, side, table, lo, hi, level, above):
-    """``first_at_or_above_nb`` (``above``) or ``first_at_or_below_nb`` of ``table`` over
-    ``[lo, hi)``, remembered by ``level`` in ``found[side]`` (``(level, bar)`` pairs,
-    ``n_found[side]`` of them, up to MEMO): the combinations of a rule that exit from its
-    first entry of a day share each stop or target level's query."""
+def _shared_first(found, n_found, side, values, blocks, lo, hi, level, above):
+    """:func:`first_touch_nb` over ``[lo, hi)``, remembered by ``level`` in ``found[side]``
+    (``(level, bar)`` pairs, ``n_found[side]`` of them, up to MEMO): the combinations of a
+    rule that exit from its first entry of a day share each stop or target level's query."""
     for i in range(n_found[side]):
         if found[side, 0, i] == level:
             return found[side, 1, i]
-    if above:
-        e = first_at_or_above_nb(table, lo, hi, level)
-    else:
-        e = first_at_or_below_nb(table, lo, hi, level)
+    e = first_touch_nb(values, blocks, lo, hi, level, above)
     i = n_found[side]
     if i < MEMO:
         found[side, 0, i] = level
@@ -273,8 +319,8 @@ def _trade_nb(
     low,
     close,
     falling,
-    high_table,
-    low_table,
+    high_blocks,
+    low_blocks,
     j,
     go_long,
     long_level,
@@ -320,22 +366,28 @@ def _trade_nb(
     if reason < 0:
         if shared:
             long = direction > 0
-            e = _shared_first(
-                found, n_found, 0, low_table if long else high_table, j + 1, walk_end, sl, not long
-            )
+            if long:
+                e = _shared_first(found, n_found, 0, low, low_blocks, j + 1, walk_end, sl, False)
+            else:
+                e = _shared_first(found, n_found, 0, high, high_blocks, j + 1, walk_end, sl, True)
             if has_tp:
-                t = _shared_first(
-                    found, n_found, 1, high_table if long else low_table, j + 1, walk_end, tp, long
-                )
+                if long:
+                    t = _shared_first(
+                        found, n_found, 1, high, high_blocks, j + 1, walk_end, tp, True
+                    )
+                else:
+                    t = _shared_first(
+                        found, n_found, 1, low, low_blocks, j + 1, walk_end, tp, False
+                    )
                 e = min(e, t)
         elif direction > 0:
-            e = first_at_or_below_nb(low_table, j + 1, walk_end, sl)
+            e = first_touch_nb(low, low_blocks, j + 1, walk_end, sl, False)
             if has_tp:
-                e = min(e, first_at_or_above_nb(high_table, j + 1, min(walk_end, e + 1), tp))
+                e = min(e, first_touch_nb(high, high_blocks, j + 1, min(walk_end, e + 1), tp, True))
         else:
-            e = first_at_or_above_nb(high_table, j + 1, walk_end, sl)
+            e = first_touch_nb(high, high_blocks, j + 1, walk_end, sl, True)
             if has_tp:
-                e = min(e, first_at_or_below_nb(low_table, j + 1, min(walk_end, e + 1), tp))
+                e = min(e, first_touch_nb(low, low_blocks, j + 1, min(walk_end, e + 1), tp, False))
         if e < walk_end:
             exit_bar = e
             o = open_[e]
@@ -375,8 +427,8 @@ def sweep_batch_nb(
     low,
     close,
     falling,
-    high_table,
-    low_table,
+    high_blocks,
+    low_blocks,
     gate_ok,
     gate_next,
     day_end,
@@ -479,9 +531,11 @@ def sweep_batch_nb(
                     if j < 0:
                         j, go_long = _next_entry(
                             open_,
+                            high,
+                            low,
                             falling,
-                            high_table,
-                            low_table,
+                            high_blocks,
+                            low_blocks,
                             ok,
                             next_ok,
                             lo,
@@ -508,8 +562,8 @@ def sweep_batch_nb(
                         low,
                         close,
                         falling,
-                        high_table,
-                        low_table,
+                        high_blocks,
+                        low_blocks,
                         j,
                         go_long,
                         long_level,

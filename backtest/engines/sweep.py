@@ -121,13 +121,15 @@ class SweepData:
         self.day_weekday = np.ascontiguousarray(bars.weekday[self.day_start], dtype=np.int64)
         self.day_number = bars.day[self.day_start] if n else bars.day[:0]
         longest = int((self.day_end - self.day_start).max()) if n else 1
-        levels = max(1, longest.bit_length())
+        levels = max(1, (longest // nb.BLOCK + 2).bit_length())  # a day's whole blocks
         fits = n == 0 or max(abs(int(self.high.max())), abs(int(self.low.min()))) < _INT32_LIMIT
         table_dtype = np.int32 if fits else np.int64
-        self.high_table = np.empty((levels, n), dtype=table_dtype)
-        self.low_table = np.empty((levels, n), dtype=table_dtype)
-        nb.sparse_table_nb(self.high.astype(table_dtype), self.high_table, True)
-        nb.sparse_table_nb(self.low.astype(table_dtype), self.low_table, False)
+        blocks = -(-n // nb.BLOCK)
+        self.high_blocks = np.empty((levels, blocks), dtype=table_dtype)
+        self.low_blocks = np.empty((levels, blocks), dtype=table_dtype)
+        if n:
+            nb.block_table_nb(self.high, self.high_blocks, True)
+            nb.block_table_nb(self.low, self.low_blocks, False)
         self.windows = _Bank(("walk_start", "ib_high", "ib_low", "has_ib"))
         self.schedules = _Bank(("close_bar", "entry_hi"))
         self.gates = _Bank(("ok", "next_ok"))
@@ -432,8 +434,8 @@ def _run_batch(data: SweepData, combo: np.ndarray) -> SweepPart:
         data.low,
         data.close,
         data.falling,
-        data.high_table,
-        data.low_table,
+        data.high_blocks,
+        data.low_blocks,
         data.gates.stacked("ok"),
         data.gates.stacked("next_ok"),
         data.day_end,

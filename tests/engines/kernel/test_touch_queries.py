@@ -1,10 +1,18 @@
-"""The sparse-table "first bar that touches a level" queries agree with a scan."""
+"""The "first bar that touches a level" queries (on a sparse table, and on block tables
+between scans of the partial blocks) agree with a scan."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from backtest.engines.kernel_nb import first_at_or_above_nb, first_at_or_below_nb, sparse_table_nb
+from backtest.engines.kernel_nb import (
+    BLOCK,
+    block_table_nb,
+    first_at_or_above_nb,
+    first_at_or_below_nb,
+    first_touch_nb,
+    sparse_table_nb,
+)
 
 
 def _scan(values, lo, hi, level, upward):
@@ -28,6 +36,30 @@ def test_queries_match_a_linear_scan():
         # Act
         above = first_at_or_above_nb(highs, lo, hi, level)
         below = first_at_or_below_nb(lows, lo, hi, level)
+        # Assert
+        assert above == _scan(values, lo, hi, level, upward=True)
+        assert below == _scan(values, lo, hi, level, upward=False)
+
+
+def test_block_queries_match_a_linear_scan():
+    # Arrange: ranges that start and end inside blocks, on block edges, and span none
+    rng = np.random.default_rng(11)
+    values = rng.integers(0, 60, size=1000).astype(np.int64)
+    levels = 7  # 2**7 blocks of BLOCK bars cover the longest range below
+    blocks = -(-len(values) // BLOCK)
+    highs = np.empty((levels, blocks), dtype=np.int32)
+    lows = np.empty((levels, blocks), dtype=np.int32)
+    block_table_nb(values, highs, True)
+    block_table_nb(values, lows, False)
+    for _ in range(4000):
+        lo = int(rng.integers(0, len(values)))
+        if rng.random() < 0.2:
+            lo -= lo % BLOCK
+        hi = int(rng.integers(lo, min(len(values), lo + 1500) + 1))
+        level = int(rng.integers(-1, 62))
+        # Act
+        above = first_touch_nb(values, highs, lo, hi, level, True)
+        below = first_touch_nb(values, lows, lo, hi, level, False)
         # Assert
         assert above == _scan(values, lo, hi, level, upward=True)
         assert below == _scan(values, lo, hi, level, upward=False)
