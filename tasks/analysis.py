@@ -222,30 +222,37 @@ def charts(c, from_, symbol=None):
     """Redraw the per-group charts of a results directory into its charts/."""
     from backtest.analysis.merge import detect_symbol
     from backtest.runner.charts import best_index, write_group_charts
-    from backtest.runner.outputs import read_results
+    from backtest.runner.outputs import RunRows, inline_combos, read_results
 
     directory = Path(from_)
     try:
         symbol = detect_symbol([directory], symbol)
-        results = read_results(directory, symbol)
+        results = read_results(directory, symbol, combos=False)
     except ValueError as exc:
         raise error(exc) from None
     account = float(results["metadata"].get("account_size", 100000.0))
-    ok = [g for g in results["groups"] if g.get("status") == "ok" and g.get("combos")]
-    with_trades = [g for g in ok if "trades" in g["combos"][g.get("best", best_index(g["combos"]))]]
+    ok = [g for g in results["groups"] if g.get("status") == "ok"]
+
+    def best_trades(group: dict) -> list | None:
+        """The saved trades of the group's best combination (inline or by index)."""
+        if "combos" in group:
+            return group["combos"][group.get("best", best_index(group["combos"]))].get("trades")
+        return (group.get("trades") or {}).get(str(group["best"]))
+
+    with_trades = [g for g in ok if best_trades(g) is not None]
     if not with_trades:
         raise Exit(
             f"{directory}: no trades in results_full_{symbol}.json "
             "(run the backtest with --save-trades)",
             code=2,
         )
+    rows = RunRows(directory, symbol, results)  # one group's combinations at a time
     for group in with_trades:
-        best = group["combos"][group.get("best", best_index(group["combos"]))]
         write_group_charts(
             directory / "charts",
             group["group_id"],
-            group["combos"],
-            best["trades"],
+            inline_combos(group, rows),
+            best_trades(group),
             account,
             symbol,
         )

@@ -31,6 +31,7 @@ from backtest.analysis.table import RunTable
 from backtest.core.atomic import atomic_write_text
 from backtest.core.config import load_config
 from backtest.data.bars import day_date
+from backtest.runner.columns import encoded
 from backtest.runner.outputs import LEAD_METRICS, table_columns
 
 TEMPLATE = "report.html.j2"
@@ -154,7 +155,7 @@ def _columns(shown: pa.Table) -> dict[str, Any]:
     distinct: dict[str, list[Any]] = {}
     codes: dict[str, np.ndarray] = {}
     for name in param_names:
-        distinct[name], codes[name] = _encoded(shown.column(name))
+        distinct[name], codes[name] = encoded(shown.column(name))
     varied = [n for n in param_names if len(distinct[n]) > 1]
     fixed = {n: distinct[n][0] for n in param_names if len(distinct[n]) == 1}
 
@@ -176,23 +177,6 @@ def _columns(shown: pa.Table) -> dict[str, Any]:
         "metric": {n: _finite_list(shown.column(n)) for n in metric_names},
         "param": {n: rank[n][codes[n]].tolist() for n in varied},
     }
-
-
-def _encoded(column: pa.ChunkedArray) -> tuple[list[Any], np.ndarray]:
-    """A parameter column's distinct values (first seen first; lists as lists) and each
-    row's index into them."""
-    import pyarrow.compute as pc
-
-    lists = pa.types.is_list(column.type)
-    if lists:  # as their JSON text, "[1, 3]" (json.dumps), so that equal lists are one value
-        column = pc.binary_join_element_wise(
-            "[", pc.binary_join(pc.cast(column, pa.list_(pa.string())), ", "), "]", ""
-        )
-    encoded = column.combine_chunks().dictionary_encode(null_encoding="encode")
-    values = encoded.dictionary.to_pylist()
-    if lists:
-        values = [None if v is None else json.loads(v) for v in values]
-    return values, encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 def _finite_list(column: pa.ChunkedArray) -> list[Any]:

@@ -31,6 +31,7 @@ from backtest.runner.store import (
     METRIC_TYPES,
     PARAM_TYPES,
     pylist,
+    read_part,
     records_table,
     table_records,
 )
@@ -63,10 +64,13 @@ class RunTable:
         count = combos_count(group)
         if "combos" in group:
             return records_table(group["group_id"], group["combos"]).select(list(columns))
-        if "part" in group:
+        if "file" in (group.get("part") or {}):
             path = self.out_dir / group["part"]["file"]
             table = pq.ParquetFile(path).read(columns=list(columns))
             where = str(path)
+        elif "part" in group:  # rows folded into the run's table: the store finds them
+            table = read_part(self.out_dir, group).select(list(columns))
+            where = f"group {group['group_id']}'s rows"
         else:
             table = self._row_group(n, columns)
             where = f"{self._parquet}: row group {n}"

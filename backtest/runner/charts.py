@@ -13,6 +13,7 @@ import json
 import math
 import os
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,10 @@ from matplotlib.patches import Rectangle
 from matplotlib.ticker import StrMethodFormatter
 
 from backtest.core.atomic import atomic_write
+from backtest.runner.columns import encoded
+
+# An ok group record -> its combinations as an Arrow table (backtest.runner.outputs.Rows).
+Rows = Callable[[dict[str, Any]], Any]
 
 CHART_KINDS = ("equity", "heatmap")
 SIZE_IN = (12.0, 7.0)
@@ -146,6 +151,12 @@ def _varied(combos: list[dict[str, Any]]) -> list[tuple[str, list[Any]]]:
     for combo in combos:
         for name, value in (combo.get("params") or {}).items():
             seen.setdefault(name, {})[json.dumps(value, sort_keys=True)] = value
+    return _most_varied(seen)
+
+
+def _most_varied(seen: dict[str, dict[str, Any]]) -> list[tuple[str, list[Any]]]:
+    """Of each parameter's distinct values (by key), those with more than one, most values
+    first (ties in parameter order), each's values in order (numbers by value)."""
     varied = [(name, list(values.values())) for name, values in seen.items() if len(values) > 1]
     varied.sort(key=lambda nv: -len(nv[1]))  # stable: ties keep parameter order
 
@@ -281,32 +292,62 @@ def run_heatmap_path(charts_dir: Path, symbol: str, x_name: str, y_name: str) ->
 
 
 def run_heatmap_charts(
-    charts_dir: Path, symbol: str, groups: list[dict[str, Any]], max_params: int = 3
+    charts_dir: Path,
+    symbol: str,
+    groups: list[dict[str, Any]],
+    max_params: int = 3,
+    rows: Rows | None = None,
 ) -> list[Path]:
     """Heatmaps of total R over the WHOLE run (every ok group): one per pair of the
     ``max_params`` most varied parameters, every other parameter fixed at the best
     combination's value (a slice through the best, not the best over the others: a
-    lucky spike then stands out against its neighbours)."""
-    combos = [c for g in groups if g.get("status") == "ok" for c in g.get("combos") or []]
-    varied = _varied(combos)[:max_params]
-    if len(varied) < 2:
+    lucky spike then stands out against its neighbours).
+
+    ``rows(record)`` gives an ok group's combinations as an Arrow table (default: its
+    inline ``combos``). Read column-wise, two passes of one group at a time: the
+    distinct values and the best combination, then the cells of the slices; memory
+    holds the few combinations of the slices, whatever the run's size."""
+    from backtest.runner.store import PARAM_TYPES, records_table
+
+    def table_of(group: dict[str, Any]) -> Any:
+        return rows(group) if rows else records_table(group["group_id"], group["combos"])
+
+    ok = [g for g in groups if g.get("status") == "ok"]
+    seen: dict[str, dict[str, Any]] = {name: {} for name in PARAM_TYPES}
+    count, best_total, best = 0, -math.inf, None
+    for group in ok:
+        table = table_of(group)
+        for name in PARAM_TYPES:
+            for value in encoded(table.column(name))[0]:
+                seen[name].setdefault(_key(value), value)
+        totals = _totals(table)
+        if len(totals) and totals.max() > best_total:
+            at = int(np.argmax(totals))
+            best_total = float(totals[at])
+            best = {name: table.column(name)[at].as_py() for name in PARAM_TYPES}
+        count += table.num_rows
+    all_varied = _most_varied(seen)
+    varied = all_varied[:max_params]
+    if len(varied) < 2 or best is None:
         return []
-    totals = [float((c.get("metrics") or {}).get("total_r") or 0.0) for c in combos]
-    best = combos[best_index(combos)]["params"]
-    keys = [{k: _key(v) for k, v in c["params"].items()} for c in combos]
-    varied_names = {name for name, _ in _varied(combos)}
+    slices = _slices(ok, table_of, all_varied, varied, best)
+    varied_names = {name for name, _ in all_varied}
     written = []
-    for x, y in itertools.combinations(varied, 2):
-        fixed = {k: _key(v) for k, v in best.items() if k not in (x[0], y[0])}
-        inside = [i for i, ks in enumerate(keys) if all(ks.get(k) == v for k, v in fixed.items())]
-        grid, best_cell = _cell_grid([combos[i] for i in inside], [totals[i] for i in inside], x, y)
+    for (a, x), (b, y) in itertools.combinations(enumerate(varied), 2):
+        inside = np.ones(len(slices["total_r"]), dtype=bool)
+        for c, (name, values) in enumerate(varied):
+            if c not in (a, b):
+                inside &= slices[name] == [_key(v) for v in values].index(_key(best[name]))
+        grid, best_cell = _slice_grid(
+            slices[x[0]][inside], slices[y[0]][inside], slices["total_r"][inside], x, y
+        )
         fig = Figure(figsize=SIZE_IN, dpi=DPI, layout=None)
         ax = fig.subplots()
         fig.subplots_adjust(**{**MARGINS, "top": 0.88})
         _grid_image(fig, ax, grid, x, y, best_cell)
         held = {k: best[k] for k in best if k in varied_names and k not in (x[0], y[0])}
         fig.suptitle(
-            f"{symbol} · whole run ({len(combos)} combinations) · total R by {x[0]} × {y[0]}; "
+            f"{symbol} · whole run ({count} combinations) · total R by {x[0]} × {y[0]}; "
             "best cell outlined",
             fontsize=11,
         )
@@ -320,6 +361,56 @@ def run_heatmap_charts(
         )
         written.append(_save(fig, run_heatmap_path(charts_dir, symbol, x[0], y[0])))
     return written
+
+
+def _totals(table: Any) -> np.ndarray:
+    """``total_r`` of each row (null as 0, as :func:`best_index` counts it)."""
+    column = table.column("total_r").to_numpy(zero_copy_only=False).astype(np.float64)
+    return np.nan_to_num(column, nan=0.0)
+
+
+def _slices(
+    groups: list[dict[str, Any]],
+    table_of: Callable[[dict[str, Any]], Any],
+    all_varied: list[tuple[str, list[Any]]],
+    varied: list[tuple[str, list[Any]]],
+    best: dict[str, Any],
+) -> dict[str, np.ndarray]:
+    """The combinations whose varied parameters other than the ``varied`` (charted) ones
+    are the best's: each charted parameter as the index of its value, and ``total_r``."""
+    charted = [name for name, _ in varied]
+    held = [name for name, _ in all_varied if name not in charted]
+    pieces: dict[str, list[np.ndarray]] = {name: [] for name in [*charted, "total_r"]}
+    for group in groups:
+        table = table_of(group)
+        keep = np.ones(table.num_rows, dtype=bool)
+        for name in held:
+            values, codes = encoded(table.column(name))
+            same = [k for k, v in enumerate(values) if _key(v) == _key(best[name])]
+            keep &= np.isin(codes, same)
+        for name, ordered in varied:
+            values, codes = encoded(table.column(name))
+            where = {_key(v): i for i, v in enumerate(ordered)}
+            pieces[name].append(np.array([where[_key(v)] for v in values], np.int64)[codes][keep])
+        pieces["total_r"].append(_totals(table)[keep])
+    return {name: np.concatenate(parts) for name, parts in pieces.items()}
+
+
+def _slice_grid(
+    xs: np.ndarray,
+    ys: np.ndarray,
+    totals: np.ndarray,
+    x: tuple[str, list[Any]],
+    y: tuple[str, list[Any]],
+) -> tuple[np.ndarray, tuple[int, int] | None]:
+    """:func:`_cell_grid` of combinations given as value indices: the max total R per
+    (y, x) cell (NaN where none) and the best cell (highest; ties: the first)."""
+    grid = np.full((len(y[1]), len(x[1])), np.nan)
+    np.fmax.at(grid, (ys, xs), totals)
+    if not len(totals):
+        return grid, None
+    at = int(np.argmax(totals))
+    return grid, (int(ys[at]), int(xs[at]))
 
 
 def write_group_charts(

@@ -38,6 +38,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -547,17 +548,9 @@ def _draw_charts(plan: _Plan, final: list[dict[str, Any]]) -> None:
             drawn += 1
         except Exception as exc:  # charts are a by-product: the results matter
             log.warning(f"{gid}: charts not written: {type(exc).__name__}: {exc}")
-    total = sum(r["combos_count"] for r in ok)
     try:
-        if total > store.INLINE_LIMIT:
-            whole = []
-            log.info(
-                f"whole-run heatmaps skipped: {total:,} combinations (more than "
-                f"{store.INLINE_LIMIT:,}; invoke report draws the run's heatmap from the Parquet)"
-            )
-        else:
-            hydrated = [{**r, "combos": _chart_combos(plan.out_dir, r)} for r in ok]
-            whole = run_heatmap_charts(plan.out_dir / "charts", plan.symbol, hydrated)
+        rows = partial(store.group_rows, plan.out_dir)  # column-wise, any run size
+        whole = run_heatmap_charts(plan.out_dir / "charts", plan.symbol, ok, rows=rows)
     except Exception as exc:
         whole = []
         log.warning(f"whole-run heatmaps not written: {type(exc).__name__}: {exc}")
