@@ -8,7 +8,7 @@ widens ``sl_mult`` to 200 values: 100 groups of 100,000.
 
 Printed: end-to-end seconds (the runner's process, start-up and writing included), the
 peak of the summed
-PSS of the runner and all its workers (sampled every 0.2 s from /proc), bytes on disk per
+PSS of the runner and all its workers (sampled every 0.5 s from /proc), bytes on disk per
 combination (everything in OUT: results, checkpoint, parts), and the rate against the
 kernel's (the same combinations' first batch run in one process). ``--interrupt`` sends
 SIGINT once half of the groups are in the checkpoint, then resumes and checks that no
@@ -80,20 +80,16 @@ def _pss_kib(pid: int) -> int:
 
 
 def _tree(pid: int) -> list[int]:
-    """``pid`` and its descendants (from /proc/*/stat parents)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry.name))
+    """``pid`` and its descendants (the kernel's ``/proc/PID/task/TID/children`` lists)."""
     out, todo = [], [pid]
     while todo:
         current = todo.pop()
         out.append(current)
-        todo += children.get(current, [])
+        for task in Path(f"/proc/{current}/task").glob("*/children"):
+            try:
+                todo += [int(child) for child in task.read_text().split()]
+            except OSError:
+                continue
     return out
 
 
@@ -105,7 +101,7 @@ class PeakMemory(threading.Thread):
         self.pid, self.peak, self.stop = pid, 0, threading.Event()
 
     def run(self) -> None:
-        while not self.stop.wait(0.2):
+        while not self.stop.wait(0.5):
             self.peak = max(self.peak, 1024 * sum(_pss_kib(p) for p in _tree(self.pid)))
 
 

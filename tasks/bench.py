@@ -22,16 +22,34 @@ REPO = Path(__file__).resolve().parent.parent
         "and PBO on 100,000 combinations x 736 days",
         "farm": "instead: static host ranges vs the Dask cluster with one host slowed down "
         "(makespans), and the cluster's overhead against the local pool (one machine)",
+        "scale": "instead: 1,000,000 combinations (or --combinations 10000000) through the "
+        "runner: time, peak memory of all processes, bytes on disk per combination",
+        "combinations": "with --scale: 1000000 (default) or 10000000",
+        "interrupt": "with --scale: interrupt the run at half-way (SIGINT), then resume it",
     },
 )
-def bench(c, quick=False, workers=None, full_sweep=False, robust=False, farm=False):
+def bench(
+    c,
+    quick=False,
+    workers=None,
+    full_sweep=False,
+    robust=False,
+    farm=False,
+    scale=False,
+    combinations=None,
+    interrupt=False,
+):
     """Benchmark the sweep against the emulator and backtesting.py; prints markdown tables.
 
     The fast sweep on 1 worker and on every core, with and without metrics, its compile
     time, and the same strategy on the emulator and backtesting.py (``--full-sweep``,
-    ``--robust``, ``--farm``: the other benchmarks)."""
+    ``--robust``, ``--farm``, ``--scale``: the other benchmarks)."""
+    if (combinations is not None or interrupt) and not scale:
+        raise Exit("error: --combinations and --interrupt go with --scale", code=2)
     module = (
-        "bench.farm"
+        "bench.scale"
+        if scale
+        else "bench.farm"
         if farm
         else "bench.robust"
         if robust
@@ -44,6 +62,10 @@ def bench(c, quick=False, workers=None, full_sweep=False, robust=False, farm=Fal
     )
     if workers is not None and not farm:
         args += ["--workers", str(workers)]
+    if combinations is not None:
+        args += ["--combinations", str(combinations)]
+    if interrupt:
+        args.append("--interrupt")
     with c.cd(str(REPO)):
         result = c.run(shlex.join(args), warn=True, pty=False)
     if result.exited != 0:

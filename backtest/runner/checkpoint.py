@@ -175,6 +175,24 @@ class Checkpoint:
         seen = set(known)
         return known + [gid for gid in group_ids if gid not in seen]
 
+    def fold(self, table_name: str, group_ids: list[str]) -> list[Path]:
+        """Point the finished records of ``group_ids`` at the run's committed results table
+        ``table_name``, which now holds their rows (the file is rewritten atomically); the
+        part files they no longer need, for the caller to delete. Records folded before
+        are left as they are (a run with nothing to fold leaves the file unchanged)."""
+        from backtest.core.atomic import atomic_write_text
+        from backtest.runner.store import folded
+
+        todo = [g for g in group_ids if "file" in (self.finished.get(g, {}).get("part") or {})]
+        if not todo:
+            return []
+        parts = [self.path.parent / self.finished[g]["part"]["file"] for g in todo]
+        for gid in todo:
+            self.finished[gid] = folded(self.finished[gid], table_name)
+        lines = [self.header, *self.finished.values()]
+        atomic_write_text(self.path, "".join(json.dumps(e, allow_nan=False) + "\n" for e in lines))
+        return parts
+
     def add(self, record: dict[str, Any]) -> None:
         """Record a finished group (durably, before anything else happens)."""
         self._append(record)

@@ -748,6 +748,7 @@ def _execute(plan: _Plan, checkpoint: Checkpoint) -> RunReport:
         if not todo:
             metadata = _kept_metadata(plan, final, metadata)
         files = write_results(plan.out_dir, plan.symbol, metadata, final, failed_raw)
+        final = _fold_parts(checkpoint, files["parquet"].name, final)
     if todo and interrupted is None:
         _draw_charts(plan, final)
     exit_code = 128 + interrupted if interrupted is not None else (1 if failed else 0)
@@ -772,6 +773,18 @@ def _execute(plan: _Plan, checkpoint: Checkpoint) -> RunReport:
         summary_rows(final),
         plan.data,
     )
+
+
+def _fold_parts(
+    checkpoint: Checkpoint, table_name: str, final: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Once the results are committed their table holds every ok group's rows: the
+    checkpoint points there and the part files go (no file holds the same rows twice);
+    the records as they now are."""
+    ok = [r["group_id"] for r in final if r["status"] == "ok"]
+    for part in checkpoint.fold(table_name, ok):
+        part.unlink(missing_ok=True)
+    return [checkpoint.finished.get(r["group_id"], r) if r["status"] == "ok" else r for r in final]
 
 
 def sample_notice(data: dict[str, Any]) -> str | None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import itertools
 import json
 import math
 from collections.abc import Callable, Iterable
@@ -91,13 +90,25 @@ CSV_SIGNIFICANT = {
 
 def rounded(value: float, column: str) -> float:
     """``value`` as the results CSVs show it in ``column`` (unchanged for other columns)."""
-    if not math.isfinite(value):
-        return value
-    if column in CSV_DECIMALS:
-        return round(value, CSV_DECIMALS[column]) + 0.0  # + 0.0: no "-0.0"
-    if column in CSV_SIGNIFICANT:
-        return float(f"{value:.{CSV_SIGNIFICANT[column]}g}") + 0.0
-    return value
+    return float(rounded_array(np.array([value], dtype=np.float64), column)[0])
+
+
+def rounded_array(values: np.ndarray, column: str) -> np.ndarray:
+    """:func:`rounded` of a whole column: ``CSV_DECIMALS`` places, or ``CSV_SIGNIFICANT``
+    significant digits (numpy's half-to-even on the scaled value); no ``-0.0``."""
+    values = np.asarray(values, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if column in CSV_DECIMALS:
+            return np.round(values, CSV_DECIMALS[column]) + 0.0
+        if column in CSV_SIGNIFICANT:
+            size = np.abs(values)
+            places = CSV_SIGNIFICANT[column] - 1 - np.floor(np.log10(np.where(size > 0, size, 1)))
+            places = np.where(np.isfinite(values), places, 0).astype(np.int64)
+            up = np.power(10.0, np.maximum(places, 0))
+            down = np.power(10.0, np.maximum(-places, 0))
+            out = np.where(places >= 0, np.round(values * up) / up, np.round(values / down) * down)
+            return np.where(np.isfinite(values), out, values) + 0.0
+    return values
 
 
 def cell_format(column: str | None = None, rounding: bool = False) -> Callable[[Any], str]:
@@ -297,7 +308,7 @@ def write_combos_parquet(path: Path, groups: list[dict[str, Any]], rows: Rows) -
 
 # Rows of the combos table gathered per pass over the Parquet file, and formatted at once.
 SORT_CHUNK = 1_000_000
-FORMAT_CHUNK = 10_000
+FORMAT_CHUNK = 50_000
 
 
 def write_sorted_csv(path: Path, parquet: Path, columns: list[str]) -> None:
@@ -305,8 +316,8 @@ def write_sorted_csv(path: Path, parquet: Path, columns: list[str]) -> None:
     ``total_r``, ties in table order (group, then combination), metric columns rounded.
 
     Memory is bounded by ``SORT_CHUNK`` rows whatever the table's size: only ``total_r``
-    is read whole; each chunk of the sorted order is gathered in one pass over the row
-    groups."""
+    is read whole; for each chunk of the sorted order, one pass over the row groups
+    formats the chunk's rows (in table order) as lines, which are then put in order."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -316,70 +327,89 @@ def write_sorted_csv(path: Path, parquet: Path, columns: list[str]) -> None:
     del totals
     sizes = [table_file.metadata.row_group(i).num_rows for i in range(table_file.num_row_groups)]
     starts = np.cumsum([0, *sizes])
-    with open(path, "w", encoding="utf-8", newline="") as out:
-        out.write(",".join(columns) + "\n")
+    with open(path, "wb") as out:
+        out.write((",".join(columns) + "\n").encode())
         for lo in range(0, len(order), SORT_CHUNK):
             wanted = order[lo : lo + SORT_CHUNK]
-            rows = np.sort(wanted)
+            by_position = np.argsort(wanted)
+            rows = wanted[by_position]
+            rank = np.empty(len(wanted), dtype=np.int64)
+            rank[by_position] = np.arange(len(wanted))
             pieces = []
             for group in range(table_file.num_row_groups):
                 a, b = np.searchsorted(rows, starts[group : group + 2])
                 if a < b:
                     piece = table_file.read_row_group(group, columns=columns)
-                    pieces.append(piece.take(pa.array(rows[a:b] - starts[group])))
-            chunk = pa.concat_tables(pieces).take(pa.array(np.searchsorted(rows, wanted)))
-            for at in range(0, chunk.num_rows, FORMAT_CHUNK):
-                out.write(csv_lines(chunk.slice(at, FORMAT_CHUNK), columns))
+                    if b - a < piece.num_rows:
+                        piece = piece.take(pa.array(rows[a:b] - starts[group]))
+                    pieces.append(csv_lines(piece, columns))
+            lines = pa.chunked_array(pieces, pa.large_string()).combine_chunks()
+            for at in range(0, len(rank), FORMAT_CHUNK):
+                out.write(_text_bytes(lines.take(pa.array(rank[at : at + FORMAT_CHUNK]))))
 
 
-def csv_lines(table: Any, columns: list[str]) -> str:
-    """Rows of an Arrow table as CSV lines, column by column: the text that
-    :func:`_csv_text` (with rounding) writes for the same rows."""
-    cells = [_column_cells(table.column(name), name) for name in columns]
-    return "".join(",".join(row) + "\n" for row in zip(*cells))
+def csv_bytes(table: Any, columns: list[str]) -> bytes:
+    """Rows of an Arrow table as CSV lines (UTF-8): the text that :func:`_csv_text` (with
+    rounding) writes for the same rows."""
+    return _text_bytes(csv_lines(table, columns)) if table.num_rows else b""
 
 
-def _column_cells(column: Any, name: str) -> list[str]:
-    """One column's CSV cells, as :func:`cell_format` (and :func:`rounded`) shows each
-    value, computed per column (numpy and C-level ``map``), not per cell."""
+def csv_lines(table: Any, columns: list[str]) -> Any:
+    """Each row of an Arrow table as one CSV line with its ``\\n`` (a large_string array),
+    formatted column by column in Arrow's compute kernels."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    cells = [_column_text(table.column(name), name) for name in columns]
+    lines = pc.binary_join_element_wise(pc.binary_join_element_wise(*cells, ","), "", "\n")
+    lines = lines.combine_chunks() if isinstance(lines, pa.ChunkedArray) else lines
+    return lines.cast(pa.large_string())
+
+
+def _text_bytes(lines: Any) -> bytes:
+    """The concatenated text of a large_string array without nulls."""
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[lines.offset :]
+    return lines.buffers()[2].to_pybytes()[offsets[0] : offsets[len(lines)]]
+
+
+def _column_text(column: Any, name: str) -> Any:
+    """One column's CSV cells as an Arrow string array, as :func:`cell_format` (and
+    :func:`rounded`) shows each value. Arrow prints a float's shortest round-trip digits as
+    Python's ``repr`` does, but not its layout: whole numbers get their ``.0`` back, and
+    the few values Python writes with an exponent (or Arrow might) are ``repr``-ed.
+    Strings and lists are formatted once per distinct value."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
     kind = column.type
     if pa.types.is_floating(kind):
-        values = column.to_numpy(zero_copy_only=False).astype(np.float64)
-        shown = values.tolist()
-        if name in CSV_DECIMALS:
-            shown = list(map(round, shown, itertools.repeat(CSV_DECIMALS[name])))
-        elif name in CSV_SIGNIFICANT:
-            shown = list(map(float, map(f"{{:.{CSV_SIGNIFICANT[name]}g}}".format, shown)))
-        cells = list(map(repr, (np.array(shown, dtype=np.float64) + 0.0).tolist()))  # no -0.0
-        for i in np.flatnonzero(np.isnan(values)).tolist():
-            cells[i] = ""
-        return cells
-    if pa.types.is_integer(kind) and column.null_count == 0:
-        return list(map(str, column.to_numpy().tolist()))
-    if pa.types.is_boolean(kind) and column.null_count == 0:
-        return np.where(column.to_numpy(zero_copy_only=False), "true", "false").tolist()
+        values = rounded_array(column.to_numpy(zero_copy_only=False), name)
+        finite = np.isfinite(values)
+        size = np.abs(values)
+        python = ~finite | (size >= 1e15) | ((size < 1e-4) & (size > 0))
+        whole = finite & ~python & (values == np.floor(values))
+        text = pc.cast(pa.array(np.where(finite, values, 0.0)), pa.string())
+        text = pc.if_else(pa.array(whole), pc.binary_join_element_wise(text, ".0", ""), text)
+        odd = np.flatnonzero(python & ~np.isnan(values))
+        if len(odd):
+            mask = np.zeros(len(values), dtype=bool)
+            mask[odd] = True
+            reprs = pa.array([repr(v) for v in values[odd].tolist()], pa.string())
+            text = pc.replace_with_mask(text, pa.array(mask), reprs)
+        return pc.if_else(pa.array(np.isnan(values)), "", text)
+    if pa.types.is_boolean(kind):
+        return pc.fill_null(pc.if_else(column, "true", "false"), "")
+    if pa.types.is_integer(kind):
+        return pc.fill_null(pc.cast(column, pa.string()), "")
     if pa.types.is_list(kind):
-        column = pc.binary_join_element_wise(
-            "[", pc.binary_join(pc.cast(column, pa.list_(pa.string())), ", "), "]", ""
-        )
-    encoded = column.combine_chunks().dictionary_encode() if len(column) else None
-    if encoded is None:
-        return []
-    cell = cell_format(name)
-    texts = np.array([_quoted(cell(v)) for v in encoded.dictionary.to_pylist()] + [""], object)
-    indices = encoded.indices.to_numpy(zero_copy_only=False)
-    indices = np.where(encoded.indices.is_null().to_numpy(zero_copy_only=False), -1, indices)
-    return texts[indices].tolist()
-
-
-def _quoted(text: str) -> str:
-    """``text`` as one CSV field (quoted when it holds a comma, quote or line break)."""
-    if any(ch in text for ch in ',"\r\n'):
-        return '"' + text.replace('"', '""') + '"'
-    return text
+        inner = pc.binary_join(pc.cast(column, pa.list_(pa.string())), ", ")
+        column = pc.binary_join_element_wise("[", inner, "]", "")
+    encoded = pc.cast(column, pa.string()).dictionary_encode()
+    text = encoded.dictionary
+    special = pc.match_substring_regex(text, '[,"\r\n]')
+    quoted = pc.binary_join_element_wise('"', pc.replace_substring(text, '"', '""'), '"', "")
+    return pc.fill_null(pc.take(pc.if_else(special, quoted, text), encoded.indices), "")
 
 
 def commit_problem(out_dir: Path, symbol: str) -> str | None:

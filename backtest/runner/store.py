@@ -57,6 +57,7 @@ METRIC_TYPES: dict[str, pa.DataType] = {
     for name in METRIC_KEYS
 }
 assert tuple(PARAM_TYPES) == PARAM_NAMES, "every parameter needs its column type"
+_FLOAT_PARAMS = frozenset(name for name, kind in PARAM_TYPES.items() if kind == pa.float64())
 
 
 class PartError(ValueError):
@@ -144,8 +145,10 @@ class ParamsDigest:
         self._hash = hashlib.sha256()
 
     def update(self, combos: Iterable[dict[str, Any]]) -> None:
+        """Add combinations, each as its typed row holds it (``sl_mult`` 1 and 1.0 alike)."""
         for params in combos:
-            self._hash.update(json.dumps(params, sort_keys=True).encode())
+            typed = {k: float(v) if k in _FLOAT_PARAMS else v for k, v in params.items()}
+            self._hash.update(json.dumps(typed, sort_keys=True).encode())
             self._hash.update(b"\n")
 
     def hexdigest(self) -> str:
@@ -196,9 +199,19 @@ def write_part(out_dir: Path, group_id: str, tables: Iterable[pa.Table]) -> dict
     return {"file": f"{PARTS_DIR}/{target.name}", "rows": rows, "sha256": _sha256(target)}
 
 
-def part_problem(out_dir: Path, record: dict[str, Any]) -> str | None:
-    """Why an ok record's part is not usable (missing, other size or sha256); None if it is."""
+def part_problem(out_dir: Path, record: dict[str, Any], deep: bool = True) -> str | None:
+    """Why an ok record's rows are not usable; None if they are. A part file must have its
+    record's sha256; rows folded into the run's table (``part.table``) must be there, as
+    many as the record says, with its parameters (``deep``: their digest)."""
     part = record.get("part")
+    if isinstance(part, dict) and isinstance(part.get("table"), str):
+        try:
+            rows = _folded_rows(Path(out_dir), record)
+        except PartError as exc:
+            return str(exc)
+        if deep and table_digest(rows) != record.get("params_sha256"):
+            return f"{part['table']}: group {record['group_id']} holds other parameters"
+        return None
     if not isinstance(part, dict) or not isinstance(part.get("file"), str):
         return "its record names no part file"
     path = Path(out_dir) / part["file"]
@@ -212,7 +225,10 @@ def part_problem(out_dir: Path, record: dict[str, Any]) -> str | None:
 
 
 def read_part(out_dir: Path, record: dict[str, Any]) -> pa.Table:
-    """A finished group's rows from its part file, checked against its record."""
+    """A finished group's rows from its part file (or the run's table it was folded into),
+    checked against its record."""
+    if "table" in (record.get("part") or {}):
+        return _folded_rows(Path(out_dir), record)
     problem = part_problem(out_dir, record)
     if problem is not None:
         raise PartError(f"group {record.get('group_id')}: {problem}")
@@ -220,6 +236,59 @@ def read_part(out_dir: Path, record: dict[str, Any]) -> pa.Table:
     if table.num_rows != record.get("combos_count") or table.num_rows != record["part"]["rows"]:
         raise PartError(f"group {record['group_id']}: its part has {table.num_rows} rows")
     return table
+
+
+def folded(record: dict[str, Any], table_name: str) -> dict[str, Any]:
+    """The record once its rows are in the run's committed table ``table_name`` (its part
+    file is then deleted: the data is never held twice)."""
+    return {**record, "part": {"table": table_name, "rows": record["combos_count"]}}
+
+
+def _folded_rows(out_dir: Path, record: dict[str, Any]) -> pa.Table:
+    """A folded group's row group of ``out_dir``'s table (found by its group_id statistics)."""
+    name = record["part"]["table"]
+    gid = record["group_id"]
+    if Path(name).name != name or not name.startswith("results_combos_"):
+        raise PartError(f"group {gid}: {name!r} is not a results table of {out_dir}")
+    try:
+        table_file, index = _table_index(out_dir / name)
+        if gid not in index:
+            raise PartError(f"group {gid}: {out_dir / name} does not hold it")
+        rows = table_file.read_row_group(index[gid])
+    except (OSError, pa.ArrowException) as exc:
+        raise PartError(f"group {gid}: {out_dir / name} is not readable: {exc}") from None
+    if rows.num_rows != record.get("combos_count"):
+        raise PartError(f"group {gid}: {out_dir / name} holds {rows.num_rows} of its rows")
+    return rows
+
+
+_TABLES: dict[Path, tuple[tuple[int, int, int], Any, dict[str, int]]] = {}
+
+
+def _table_index(path: Path) -> tuple[Any, dict[str, int]]:
+    """The open table file and its row group per group id, cached while the file is the
+    same (a run of 10,000 groups reads its table's footer once, not once per group)."""
+    stat = path.stat()
+    key = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    cached = _TABLES.get(path)
+    if cached is None or cached[0] != key:
+        table_file = pq.ParquetFile(path)
+        index = {}
+        for n in range(table_file.num_row_groups):
+            stats = table_file.metadata.row_group(n).column(0).statistics
+            if stats is not None and stats.has_min_max and stats.min == stats.max:
+                index[stats.min] = n
+        _TABLES.clear()
+        _TABLES[path] = cached = (key, table_file, index)
+    return cached[1], cached[2]
+
+
+def table_digest(table: pa.Table) -> str:
+    """:class:`ParamsDigest` of a table's parameter columns (a folded group's check)."""
+    digest = ParamsDigest()
+    columns = [pylist(table.column(name)) for name in PARAM_TYPES]
+    digest.update(dict(zip(PARAM_TYPES, values)) for values in zip(*columns))
+    return digest.hexdigest()
 
 
 def group_rows(out_dir: Path, record: dict[str, Any]) -> pa.Table:

@@ -53,7 +53,7 @@ def test_column_writer_equals_the_row_writer():
         row.update(group_id="g1", combo=n)
 
     # Act
-    by_columns = ",".join(columns) + "\n" + outputs.csv_lines(table, columns)
+    by_columns = ",".join(columns) + "\n" + outputs.csv_bytes(table, columns).decode()
     by_rows = outputs._csv_text(columns, rows, rounding=True)
 
     # Assert

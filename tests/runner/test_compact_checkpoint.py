@@ -1,30 +1,42 @@
-"""The checkpoint stays small whatever a group's size: each finished group's combinations
-are in its part file (OUT/parts/{group_id}.parquet), the checkpoint line holds its best
-combination and the part's sha256. The Parquet table and results_full agree combination
-for combination; a torn last record, a missing or altered part are run again, nothing else."""
+"""The checkpoint stays small whatever a group's size: a finished group's combinations are
+in its part file (OUT/parts/{group_id}.parquet) until the results are committed, then in
+the results table only (the part is deleted, the record points there); the checkpoint line
+holds the best combination, the count and how to check the rows. The Parquet table and
+results_full agree combination for combination; a torn last record, a missing or altered
+part, a table that lost a group: that group is run again, nothing else."""
 
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import time
 
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from backtest.runner.store import PARAM_TYPES, table_records
 from tests.runner.helpers import (
+    REPO,
     SYMBOL,
     checkpoint_lines,
     copy_run,
     full_results,
     run_args,
     run_cli,
+    runner_command,
+    runner_env,
     without_run_time,
 )
+
+TABLE = f"results_combos_{SYMBOL}.parquet"
 
 
 def test_parquet_table_and_results_full_agree_combination_for_combination(baseline):
     # Arrange
     full = full_results(baseline.out)
-    table = pq.read_table(baseline.out / f"results_combos_{SYMBOL}.parquet")
+    table = pq.read_table(baseline.out / TABLE)
 
     # Act
     rows = table_records(table)
@@ -36,23 +48,23 @@ def test_parquet_table_and_results_full_agree_combination_for_combination(baseli
     assert full["metadata"]["combos_total"] == len(inline) == 16
     assert rows == inline
     assert ids == [(g["group_id"], i) for g in full["groups"] for i in range(len(g["combos"]))]
-    assert pq.ParquetFile(baseline.out / f"results_combos_{SYMBOL}.parquet").num_row_groups == 2
+    assert pq.ParquetFile(baseline.out / TABLE).num_row_groups == 2
 
 
-def test_checkpoint_records_are_compact_and_name_their_part(baseline):
+def test_committed_records_are_compact_and_point_at_the_table(baseline):
     records = [line for line in checkpoint_lines(baseline.out) if "group_id" in line]
 
+    assert sorted(r["group_id"] for r in records) == ["group_GER40_001", "group_GER40_002"]
     for record in records:
-        part = baseline.out / record["part"]["file"]
         assert "combos" not in record
-        assert record["part"]["file"] == f"parts/{record['group_id']}.parquet"
-        assert pq.read_table(part).num_rows == record["combos_count"] == 8
+        assert record["part"] == {"table": TABLE, "rows": 8} and record["combos_count"] == 8
         assert set(record["best_combo"]["params"]) == set(PARAM_TYPES)
         assert len(json.dumps(record)) < 1500  # a 10^6-combination group's line is this size
+    assert not list((baseline.out / "parts").glob("*"))  # the rows are held once
 
 
 def test_torn_last_record_is_dropped_and_its_group_run_again(baseline, dataset, tmp_path):
-    # Arrange: the run was killed while appending the second group's line, before results
+    # Arrange: the run was killed while appending its last line, before committing results
     out = copy_run(baseline.out, tmp_path / "out")
     text = (out / "checkpoint.jsonl").read_text()
     last = text.rstrip("\n").rsplit("\n", 1)[1]
@@ -72,28 +84,69 @@ def test_torn_last_record_is_dropped_and_its_group_run_again(baseline, dataset, 
     assert without_run_time(full_results(out)) == without_run_time(full_results(baseline.out))
 
 
-def test_a_missing_or_altered_part_is_run_again_the_rest_is_not(baseline, dataset, tmp_path):
-    # Arrange
+def test_a_group_missing_from_the_table_is_run_again(baseline, dataset, tmp_path):
+    # Arrange: a table that lost group 002's rows, not committed
     out = copy_run(baseline.out, tmp_path / "out")
-    (out / "parts" / "group_GER40_001.parquet").unlink()
-    with open(out / "parts" / "group_GER40_002.parquet", "ab") as handle:
-        handle.write(b"x")
+    table = pq.read_table(out / TABLE)
+    pq.write_table(table.filter(pc.equal(table.column("group_id"), "group_GER40_001")), out / TABLE)
     (out / f"results_manifest_{SYMBOL}.json").unlink()
-    third = tmp_path / "same"
-    copy_run(baseline.out, third)
-    (third / "parts" / "group_GER40_002.parquet").unlink()
 
     # Act
-    both = run_cli(*run_args(dataset.bars, dataset.groups, out))
-    one = run_cli(*run_args(dataset.bars, dataset.groups, third))
+    resumed = run_cli(*run_args(dataset.bars, dataset.groups, out))
 
     # Assert
-    assert both.returncode == 0 and one.returncode == 0, both.stderr + one.stderr
-    assert "group group_GER40_001: " in both.stdout and "is missing; it is run again" in both.stdout
-    assert "sha256 differs); it is run again" in both.stdout
-    assert "group_GER40_001: R=" in both.stdout and "group_GER40_002: R=" in both.stdout
-    assert "group_GER40_001: R=" not in one.stdout and "group_GER40_002: R=" in one.stdout
-    for folder in (out, third):
+    assert resumed.returncode == 0, resumed.stderr
+    assert "group group_GER40_002: " in resumed.stdout and "does not hold it" in resumed.stdout
+    assert "group_GER40_001: R=" not in resumed.stdout
+    assert "group_GER40_002: R=" in resumed.stdout
+    assert without_run_time(full_results(out)) == without_run_time(full_results(baseline.out))
+
+
+def _killed_after_first_group(dataset, out):
+    """A runner SIGKILLed once group 001 is checkpointed (002 sleeps): parts, no results."""
+    proc = subprocess.Popen(
+        runner_command(*run_args(dataset.bars, dataset.groups, out, "--skip-charts")),
+        cwd=REPO,
+        env=runner_env("group_GER40_002:sleep=60"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while not (
+        (out / "checkpoint.jsonl").exists()
+        and any(line.get("group_id") == "group_GER40_001" for line in checkpoint_lines(out))
+    ):
+        assert time.monotonic() < deadline and proc.poll() is None, "001 never finished"
+        time.sleep(0.1)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+def test_a_missing_or_altered_part_is_run_again_the_rest_is_not(baseline, dataset, tmp_path):
+    # Arrange: two killed runs; one loses group 001's part, the other has one appended to
+    intact, missing, altered = (tmp_path / name for name in ("intact", "missing", "altered"))
+    _killed_after_first_group(dataset, intact)
+    for target in (missing, altered):
+        copy_run(intact, target)
+    (missing / "parts" / "group_GER40_001.parquet").unlink()
+    with open(altered / "parts" / "group_GER40_001.parquet", "ab") as handle:
+        handle.write(b"x")
+
+    # Act
+    runs = {
+        p.name: run_cli(*run_args(dataset.bars, dataset.groups, p))
+        for p in (intact, missing, altered)
+    }
+
+    # Assert
+    for name, run in runs.items():
+        assert run.returncode == 0, run.stderr
+        assert ("group_GER40_001: R=" in run.stdout) == (name != "intact")
+        assert "group_GER40_002: R=" in run.stdout
+    assert "parts/group_GER40_001.parquet is missing; it is run again" in runs["missing"].stdout
+    assert "(sha256 differs); it is run again" in runs["altered"].stdout
+    for folder in (intact, missing, altered):
         assert without_run_time(full_results(folder)) == without_run_time(
             full_results(baseline.out)
         )
