@@ -1,11 +1,13 @@
 """Numba kernels of the fast sweep (plain arrays in, preallocated arrays out).
 
 The day tables (:func:`ib_window_nb`, :func:`day_schedule_nb`,
-:func:`entry_gate_nb`, :func:`sparse_table_nb`) are built once per data set and
+:func:`entry_gate_nb`, :func:`block_table`) are built once per data set and
 per distinct window, and shared by every combination; :func:`sweep_batch_nb`
 then walks a batch of combinations day by day with "first bar that touches a level"
-queries on a sparse table, resolving the intrabar path (spec section 4) only on
-the bar a query finds. Readings of the spec: docs/ARCHITECTURE.md.
+queries (:func:`first_touch_nb`), resolving the intrabar path (spec section 4) only on
+the bar a query finds. Combinations with the same entry rule share its entry searches
+and, from its first entry of a day, the queries of equal stop and target levels.
+Readings of the spec: docs/ARCHITECTURE.md; the cost: docs/BENCHMARK.md.
 """
 
 from __future__ import annotations
@@ -118,58 +120,59 @@ def _top_level(span):
     return k
 
 
-@njit(cache=True, nogil=True)
-def first_at_or_above_nb(table, lo, hi, level):
-    """The first bar in ``[lo, hi)`` whose value (high) is ``>= level``; ``hi`` if none."""
+INNER = dict(cache=True, nogil=True, no_cpython_wrapper=True)  # kernels' helpers only
+
+
+@njit(**INNER)
+def _first_sparse(table, lo, hi, level, above):
+    """The first index in ``[lo, hi)`` whose value is ``>= level`` (``above``: ``table`` a
+    sparse table of maxima) or ``<= level`` (of minima); ``hi`` if none."""
     if lo >= hi:
         return hi
-    if table[0, lo] >= level:
+    if (table[0, lo] >= level) if above else (table[0, lo] <= level):
         return lo
     p = lo
     for k in range(min(_top_level(hi - lo), table.shape[0] - 1), -1, -1):
         step = 1 << k
-        if p + step <= hi and table[k, p] < level:
+        if p + step <= hi and ((table[k, p] < level) if above else (table[k, p] > level)):
             p += step
     return p
+
+
+@njit(cache=True, nogil=True)
+def first_at_or_above_nb(table, lo, hi, level):
+    """The first bar in ``[lo, hi)`` whose value (high) is ``>= level``; ``hi`` if none."""
+    return _first_sparse(table, lo, hi, level, True)
 
 
 @njit(cache=True, nogil=True)
 def first_at_or_below_nb(table, lo, hi, level):
     """The first bar in ``[lo, hi)`` whose value (low) is ``<= level``; ``hi`` if none."""
-    if lo >= hi:
-        return hi
-    if table[0, lo] <= level:
-        return lo
-    p = lo
-    for k in range(min(_top_level(hi - lo), table.shape[0] - 1), -1, -1):
-        step = 1 << k
-        if p + step <= hi and table[k, p] > level:
-            p += step
-    return p
+    return _first_sparse(table, lo, hi, level, False)
 
 
 BLOCK = 16  # bars per block of the block tables (16 int32 values: a cache line)
 
 
-@njit(cache=True, nogil=True)
-def block_table_nb(values, table, use_max):
-    """:func:`sparse_table_nb` of the max (or min) of each BLOCK values (the last block
-    clipped at the end): ``table[k, b]`` covers blocks ``b .. b + 2**k - 1``."""
-    blocks = table.shape[1]
-    firsts = np.empty(blocks, dtype=table.dtype)
-    for b in range(blocks):
-        a = values[b * BLOCK]
-        for i in range(b * BLOCK + 1, min(len(values), b * BLOCK + BLOCK)):
-            if (values[i] > a) if use_max else (values[i] < a):
-                a = values[i]
-        firsts[b] = a
+def block_table(values: np.ndarray, levels: int, use_max: bool, dtype: type) -> np.ndarray:
+    """:func:`sparse_table_nb` (``levels`` rows) of the max (or min) of each BLOCK values
+    (the last block clipped at the end): ``table[k, b]`` covers blocks ``b .. b + 2**k - 1``."""
+    n = len(values)
+    blocks = -(-n // BLOCK)
+    padded = np.empty(blocks * BLOCK, dtype=dtype)
+    padded[:n] = values
+    padded[n:] = values[-1] if n else 0
+    rows = padded.reshape(blocks, BLOCK)
+    firsts = rows.max(axis=1) if use_max else rows.min(axis=1)
+    table = np.empty((levels, blocks), dtype=dtype)
     sparse_table_nb(firsts, table, use_max)
+    return table
 
 
 @njit(cache=True, nogil=True)
 def first_touch_nb(values, blocks, lo, hi, level, above):
     """The first bar in ``[lo, hi)`` whose value is ``>= level`` (``above``; ``values``
-    highs, ``blocks`` their :func:`block_table_nb` of maxima) or ``<= level`` (lows,
+    highs, ``blocks`` their :func:`block_table` of maxima) or ``<= level`` (lows,
     minima); ``hi`` if none.
 
     The bars up to ``lo``'s block end and after the last whole block are scanned; the
@@ -180,35 +183,26 @@ def first_touch_nb(values, blocks, lo, hi, level, above):
     for i in range(lo, head):
         if (values[i] >= level) if above else (values[i] <= level):
             return i
-    first, last = head // BLOCK, hi // BLOCK
+    p, last = head // BLOCK, hi // BLOCK
     tail = head
-    if last > first:
-        if above:
-            b = first_at_or_above_nb(blocks, first, last, level)
-        else:
-            b = first_at_or_below_nb(blocks, first, last, level)
-        if b < last:
-            tail = b * BLOCK  # the block holds a bar that touches
-        else:
-            tail = last * BLOCK
+    if last > p:
+        # the first whole block that touches (_first_sparse over the blocks, written out:
+        # a call deeper costs compile time at every caller)
+        if not ((blocks[0, p] >= level) if above else (blocks[0, p] <= level)):
+            for k in range(min(_top_level(last - p), blocks.shape[0] - 1), -1, -1):
+                step = 1 << k
+                if p + step <= last and (
+                    (blocks[k, p] < level) if above else (blocks[k, p] > level)
+                ):
+                    p += step
+        tail = p * BLOCK  # the block that touches, or the partial one after the last
     for i in range(tail, hi):
         if (values[i] >= level) if above else (values[i] <= level):
             return i
     return hi
 
 
-@njit(cache=True, nogil=True)
-def _first_entry(values, blocks, ok, next_ok, lo, hi, level, above):
-    """The first ok bar in ``[lo, hi)`` that touches ``level``; ``hi`` if none."""
-    while lo < hi:
-        j = first_touch_nb(values, blocks, lo, hi, level, above)
-        if j >= hi or ok[j]:
-            return j
-        lo = next_ok[j]
-    return hi
-
-
-@njit(cache=True, nogil=True)
+@njit(**INNER)
 def _walk_rest(p1, p2, p3, seg, cur, direction, sl, tp, has_tp):
     """Walk a bar's path from price ``cur`` on segment ``seg`` (0: open→p1,
     1: p1→p2, 2: p2→close) to its close; the first of SL/TP reached.
@@ -258,7 +252,7 @@ N_COLUMNS = 15
 MEMO = 16  # entry searches remembered per entry rule and day
 
 
-@njit(cache=True, nogil=True)
+@njit(**INNER)
 def _next_entry(
     open_,
     high,
@@ -278,14 +272,25 @@ def _next_entry(
     """The first entry from bar ``lo`` on (spec section 3, reading 1): ``(bar, go_long)``,
     ``bar == hi`` when none. Both levels touched in one bar: the open decides, else the
     bar's path (up first on a rising bar)."""
-    jl = (
-        _first_entry(high, high_blocks, ok, next_ok, lo, hi, long_level, True) if allow_long else hi
-    )
-    js = (
-        _first_entry(low, low_blocks, ok, next_ok, lo, min(hi, jl + 1), short_level, False)
-        if allow_short
-        else hi
-    )
+    jl = js = hi
+    for side in range(2):  # the first ok bar that touches the level (short: up to jl)
+        above = side == 0
+        if not (allow_long if above else allow_short):
+            continue
+        values, blocks = (high, high_blocks) if above else (low, low_blocks)
+        level = long_level if above else short_level
+        start, end = lo, (hi if above else min(hi, jl + 1))
+        j = end
+        while start < end:
+            j = first_touch_nb(values, blocks, start, end, level, above)
+            if j >= end or ok[j]:
+                break
+            start = next_ok[j]
+            j = end
+        if above:
+            jl = j
+        else:
+            js = j
     j = min(jl, js)
     if j >= hi:
         return hi, False
@@ -295,24 +300,7 @@ def _next_entry(
     return j, jl < js
 
 
-@njit(cache=True, nogil=True)
-def _shared_first(found, n_found, side, values, blocks, lo, hi, level, above):
-    """:func:`first_touch_nb` over ``[lo, hi)``, remembered by ``level`` in ``found[side]``
-    (``(level, bar)`` pairs, ``n_found[side]`` of them, up to MEMO): the combinations of a
-    rule that exit from its first entry of a day share each stop or target level's query."""
-    for i in range(n_found[side]):
-        if found[side, 0, i] == level:
-            return found[side, 1, i]
-    e = first_touch_nb(values, blocks, lo, hi, level, above)
-    i = n_found[side]
-    if i < MEMO:
-        found[side, 0, i] = level
-        found[side, 1, i] = e
-        n_found[side] = i + 1
-    return e
-
-
-@njit(cache=True, nogil=True)
+@njit(**INNER)
 def _trade_nb(
     open_,
     high,
@@ -343,9 +331,11 @@ def _trade_nb(
     Returns ``(exit_bar, reason)``.
 
     With ``shared`` (``j`` is the first entry of the day of the trade's rule) the queries
-    go through :func:`_shared_first` (side 0: the stop, 1: the target; the target's query
-    then runs to ``walk_end``, which gives the same exit: a target touched after the stop's
-    bar does not count)."""
+    are remembered by level in ``found[side]`` (``(level, bar)`` pairs, ``n_found[side]``
+    of them, up to MEMO; side 0: the stop, 1: the target): the combinations of a rule that
+    exit from its first entry of a day share each stop or target level's query. The
+    target's query then runs to ``walk_end``, not to the stop's bar, which gives the same
+    exit: a target touched after the stop's bar does not count."""
     o = open_[j]
     p1 = high[j] if falling[j] else low[j]
     p2 = low[j] if falling[j] else high[j]
@@ -364,30 +354,24 @@ def _trade_nb(
     reason, price = _walk_rest(p1, p2, close[j], seg, fill, direction, sl, tp, has_tp)
     exit_bar = j
     if reason < 0:
-        if shared:
-            long = direction > 0
-            if long:
-                e = _shared_first(found, n_found, 0, low, low_blocks, j + 1, walk_end, sl, False)
-            else:
-                e = _shared_first(found, n_found, 0, high, high_blocks, j + 1, walk_end, sl, True)
-            if has_tp:
-                if long:
-                    t = _shared_first(
-                        found, n_found, 1, high, high_blocks, j + 1, walk_end, tp, True
-                    )
-                else:
-                    t = _shared_first(
-                        found, n_found, 1, low, low_blocks, j + 1, walk_end, tp, False
-                    )
-                e = min(e, t)
-        elif direction > 0:
-            e = first_touch_nb(low, low_blocks, j + 1, walk_end, sl, False)
-            if has_tp:
-                e = min(e, first_touch_nb(high, high_blocks, j + 1, min(walk_end, e + 1), tp, True))
-        else:
-            e = first_touch_nb(high, high_blocks, j + 1, walk_end, sl, True)
-            if has_tp:
-                e = min(e, first_touch_nb(low, low_blocks, j + 1, min(walk_end, e + 1), tp, False))
+        e = walk_end
+        for side in range(2 if has_tp else 1):  # the stop's bar, then the target's
+            above = (side == 1) == (direction > 0)
+            values, blocks = (high, high_blocks) if above else (low, low_blocks)
+            level = sl if side == 0 else tp
+            hit = -1
+            for i in range(n_found[side] if shared else 0):
+                if found[side, 0, i] == level:
+                    hit = found[side, 1, i]
+                    break
+            if hit < 0:
+                bound = walk_end if (shared or side == 0) else min(walk_end, e + 1)
+                hit = first_touch_nb(values, blocks, j + 1, bound, level, above)
+                if shared and n_found[side] < MEMO:
+                    found[side, 0, n_found[side]] = level
+                    found[side, 1, n_found[side]] = hit
+                    n_found[side] += 1
+            e = min(e, hit)
         if e < walk_end:
             exit_bar = e
             o = open_[e]
@@ -449,6 +433,9 @@ def sweep_batch_nb(
     counts,
     skipped,
     skip_day,
+    memo,
+    found,
+    n_found,
 ):
     """Walk a batch of combinations day by day (the day's bars stay in cache), the
     combinations of one entry rule together, sharing their entry searches.
@@ -465,7 +452,7 @@ def sweep_batch_nb(
     ``lo`` that finds ``j`` answers every start in ``lo..j``), up to MEMO per rule and day.
 
     The rule's combinations that trade its first entry of a day also share the stop and
-    target queries of equal levels (:func:`_shared_first`): a grid's stop × target
+    target queries of equal levels (:func:`_trade_nb`): a grid's stop × target
     combinations cost one query per distinct stop and one per distinct target.
 
     The trades (TRADE_DTYPE records) go to ``out`` in the order they are found (day by
@@ -474,16 +461,12 @@ def sweep_batch_nb(
     ``counts[c]`` counts combination ``c``'s trades, ``skipped[c]`` its lot skips, and
     ``skip_day[d, c]`` is set for each day ``d`` it skipped (so a window of days can count
     its own skips). :func:`combo_order_nb` then orders the trades by combination.
+    ``memo`` (3 × MEMO), ``found`` (2 × 2 × MEMO) and ``n_found`` (2) are scratch (int64).
     """
     for c in range(len(combo)):
         counts[c] = 0
         skipped[c] = 0
     written = 0
-    memo_lo = np.empty(MEMO, dtype=np.int64)
-    memo_j = np.empty(MEMO, dtype=np.int64)
-    memo_long = np.empty(MEMO, dtype=np.bool_)
-    found = np.empty((2, 2, MEMO), dtype=np.int64)
-    n_found = np.zeros(2, dtype=np.int64)
     for d in range(len(day_end)):
         wd = day_weekday[d]
         for r in range(len(rule_start) - 1):
@@ -524,9 +507,9 @@ def sweep_batch_nb(
                     j = -1
                     go_long = False
                     for m in range(n_memo):
-                        if memo_lo[m] <= lo <= memo_j[m]:
-                            j = memo_j[m]
-                            go_long = memo_long[m]
+                        if memo[0, m] <= lo <= memo[1, m]:
+                            j = memo[1, m]
+                            go_long = memo[2, m] != 0
                             break
                     if j < 0:
                         j, go_long = _next_entry(
@@ -546,9 +529,9 @@ def sweep_batch_nb(
                             allow_short,
                         )
                         if n_memo < MEMO:
-                            memo_lo[n_memo] = lo
-                            memo_j[n_memo] = j
-                            memo_long[n_memo] = go_long
+                            memo[0, n_memo] = lo
+                            memo[1, n_memo] = j
+                            memo[2, n_memo] = go_long
                             n_memo += 1
                     if j >= hi:
                         break
@@ -592,15 +575,11 @@ def sweep_batch_nb(
 
 
 @njit(cache=True, nogil=True)
-def combo_order_nb(out_combo, counts, position, order):
+def combo_order_nb(out_combo, at, position, order):
     """Trades combination after combination (a counting sort; ``out_combo[i]`` is trade
-    ``i``'s combination, each combination's trades in the order found): ``position[i]`` is
+    ``i``'s combination, each combination's trades in the order found; ``at[c]``: where
+    combination ``c``'s trades start, moved on as they are placed): ``position[i]`` is
     trade ``i``'s place in that order, ``order[k]`` the trade at place ``k``."""
-    at = np.empty(len(counts), dtype=np.int64)
-    total = 0
-    for c in range(len(counts)):
-        at[c] = total
-        total += counts[c]
     for i in range(len(out_combo)):
         k = at[out_combo[i]]
         at[out_combo[i]] = k + 1

@@ -1,13 +1,15 @@
 """The fast sweep: every combination of a sweep over one set of bars.
 
 Whatever does not depend on a combination's multipliers is computed once per
-data set (day bounds, sparse tables of highs and lows) or once per distinct
+data set (day bounds, block tables of highs and lows) or once per distinct
 window (``walk_start``, IB high/low per ``(ib_start, ib_end)``; ``close_bar`` and
 the entry range per ``(ib_end, trade_end, close_time)``; the entry gate per
 news window) and shared by all combinations; per-day distances and lots are
-cached per multiplier. :func:`backtest.engines.kernel_nb.sweep_batch_nb` then walks
-batches of combinations day by day. The result is identical to the emulator's
-``backtest.engines.adapter.run_combo`` (tests/kernel/test_differential.py).
+cached per multiplier, and each combination's row of the kernel's table by its entry
+rule, stop and target. :func:`backtest.engines.kernel_nb.sweep_batch_nb` then walks
+batches of combinations day by day, the combinations of one entry rule sharing its
+searches. The result is identical to the emulator's
+``backtest.engines.adapter.run_combo`` (tests/engines/kernel/test_differential.py).
 """
 
 from __future__ import annotations
@@ -124,12 +126,8 @@ class SweepData:
         levels = max(1, (longest // nb.BLOCK + 2).bit_length())  # a day's whole blocks
         fits = n == 0 or max(abs(int(self.high.max())), abs(int(self.low.min()))) < _INT32_LIMIT
         table_dtype = np.int32 if fits else np.int64
-        blocks = -(-n // nb.BLOCK)
-        self.high_blocks = np.empty((levels, blocks), dtype=table_dtype)
-        self.low_blocks = np.empty((levels, blocks), dtype=table_dtype)
-        if n:
-            nb.block_table_nb(self.high, self.high_blocks, True)
-            nb.block_table_nb(self.low, self.low_blocks, False)
+        self.high_blocks = nb.block_table(self.high, levels, True, table_dtype)
+        self.low_blocks = nb.block_table(self.low, levels, False, table_dtype)
         self.windows = _Bank(("walk_start", "ib_high", "ib_low", "has_ib"))
         self.schedules = _Bank(("close_bar", "entry_hi"))
         self.gates = _Bank(("ok", "next_ok"))
@@ -344,21 +342,24 @@ class SweepPart:
     skipped: np.ndarray  # int64 per combination
     skip_day: np.ndarray  # int32
 
-    def combo_trades(self, c: int, end: int | None = None) -> np.ndarray:
-        """Combination ``c``'s trades, a compact copy (``end``: where its trades end in
-        ``order``, if known)."""
-        if end is None:
-            end = int(self.counts[: c + 1].sum())
-        rows = _bytes(self.trades)[self.order[end - int(self.counts[c]) : end]]
+    def combo_trades(self, c: int) -> np.ndarray:
+        """Combination ``c``'s trades, a compact copy."""
+        end = int(self.counts[: c + 1].sum())
+        rows = np.take(_bytes(self.trades), self.order[end - int(self.counts[c]) : end], axis=0)
         return rows.view(TRADE_DTYPE).reshape(len(rows))
 
     def per_combo(self) -> list[tuple[np.ndarray, int, np.ndarray]]:
-        """``(trades, skipped, skip_days)`` per combination, each its own copy."""
+        """``(trades, skipped, skip_days)`` per combination: slices of one copy of the
+        part's trades in combination order (and of ``skip_day``)."""
+        trades = np.take(_bytes(self.trades), self.order, axis=0).view(TRADE_DTYPE)
+        trades = trades.reshape(len(self.order))
         ends = np.cumsum(self.counts).tolist()
         skip_ends = np.cumsum(self.skipped).tolist()
         return [
-            (self.combo_trades(c, end), s, self.skip_day[skip_end - s : skip_end].copy())
-            for c, (end, s, skip_end) in enumerate(zip(ends, self.skipped.tolist(), skip_ends))
+            (trades[end - n : end], s, self.skip_day[skip_end - s : skip_end])
+            for n, end, s, skip_end in zip(
+                self.counts.tolist(), ends, self.skipped.tolist(), skip_ends
+            )
         ]
 
 
@@ -456,10 +457,14 @@ def _run_batch(data: SweepData, combo: np.ndarray) -> SweepPart:
         counts,
         skipped,
         skip_day,
+        np.empty((3, nb.MEMO), dtype=np.int64),
+        np.empty((2, 2, nb.MEMO), dtype=np.int64),
+        np.zeros(2, dtype=np.int64),
     )
     position = np.empty(written, dtype=np.int32)
     by_combo = np.empty(written, dtype=np.int32)
-    nb.combo_order_nb(out_combo[:written], counts, position, by_combo)
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
+    nb.combo_order_nb(out_combo[:written], starts, position, by_combo)
     skip_rows = np.nonzero(skip_day.T)[1] if skipped.any() else np.zeros(0, dtype=np.int64)
     return SweepPart(
         out[:written],

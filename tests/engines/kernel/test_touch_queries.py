@@ -7,7 +7,7 @@ import numpy as np
 
 from backtest.engines.kernel_nb import (
     BLOCK,
-    block_table_nb,
+    block_table,
     first_at_or_above_nb,
     first_at_or_below_nb,
     first_touch_nb,
@@ -46,11 +46,8 @@ def test_block_queries_match_a_linear_scan():
     rng = np.random.default_rng(11)
     values = rng.integers(0, 60, size=1000).astype(np.int64)
     levels = 7  # 2**7 blocks of BLOCK bars cover the longest range below
-    blocks = -(-len(values) // BLOCK)
-    highs = np.empty((levels, blocks), dtype=np.int32)
-    lows = np.empty((levels, blocks), dtype=np.int32)
-    block_table_nb(values, highs, True)
-    block_table_nb(values, lows, False)
+    highs = block_table(values, levels, True, np.int32)
+    lows = block_table(values, levels, False, np.int32)
     for _ in range(4000):
         lo = int(rng.integers(0, len(values)))
         if rng.random() < 0.2:
