@@ -22,7 +22,7 @@ from backtest.core.settings import RunSettings
 from backtest.data.bars import Bars
 from backtest.engines.adapter import run_combo
 from backtest.engines.sweep import PartTrades, run_sweep_days, sweep_parts
-from backtest.strategy.daily import CompactTrades, compact_runs, compact_trades, concat_compact
+from backtest.strategy.daily import CompactTrades, compact_runs, compact_trades
 from backtest.strategy.metrics import trading_day_count
 from backtest.strategy.metrics_nb import metrics_dict, window_metrics
 
@@ -94,11 +94,12 @@ def score_batch(
     trades; ``Scored.trades[i]`` copies combination ``i``'s out when asked for)."""
     if engine == "fast":
         parts = sweep_parts(bars, combos, settings)
-        compact = concat_compact(
-            [
-                compact_runs(p.trades, p.counts, p.skipped, p.skip_day, bars, p.position)
-                for p in parts
-            ]
+        compact = compact_runs(
+            [(p.trades, p.position) for p in parts],
+            _concat([p.counts for p in parts]),
+            _concat([p.skipped for p in parts]),
+            np.concatenate([p.skip_day for p in parts] or [np.zeros(0, np.int32)]),
+            bars,
         )
         trades: Sequence[np.ndarray] = PartTrades(parts)
         skip_days: list[np.ndarray | None] = [
@@ -122,6 +123,10 @@ def score_batch(
     )
     cols["skipped"] = skipped
     return Scored(cols, compact, trades, skip_days)
+
+
+def _concat(counts: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(counts) if counts else np.zeros(0, dtype=np.int64)
 
 
 def _days(skip_days: np.ndarray | None) -> np.ndarray:

@@ -51,7 +51,7 @@ def compact_trades(results: list[tuple[np.ndarray, np.ndarray]], bars: Bars) -> 
     ]
     skips = [np.asarray(s, dtype=np.int32) for _, s in results]
     return compact_runs(
-        np.concatenate(ordered) if ordered else ordered_empty(),
+        [(np.concatenate(ordered) if ordered else ordered_empty(), None)],
         np.array([len(t) for t in ordered], dtype=np.int64),
         np.array([len(s) for s in skips], dtype=np.int64),
         _concat(skips, np.int32),
@@ -60,37 +60,42 @@ def compact_trades(results: list[tuple[np.ndarray, np.ndarray]], bars: Bars) -> 
 
 
 def compact_runs(
-    trades: np.ndarray,
+    pieces: list[tuple[np.ndarray, np.ndarray | None]],
     counts: np.ndarray,
     skip_counts: np.ndarray,
     skip_day: np.ndarray,
     bars: Bars,
-    position: np.ndarray | None = None,
 ) -> CompactTrades:
     """From the trades of many combinations one after another (``counts[c]`` each, each
     combination's in entry order) and their lot-skip days likewise (``skip_counts[c]``
-    each), valued in one compiled pass (:func:`_values_nb`), no copy of the trades. With
-    ``position``, trade ``i`` is the ``position[i]``-th in that order (the values are put
-    in it, the trades stay where they are)."""
-    n = len(trades)
+    each), valued in one compiled pass (:func:`_values_nb`), no copy of the trades.
+
+    The trades come in ``pieces`` of ``(trades, position)``, one piece's after the other's;
+    within a piece, trade ``i`` is the ``position[i]``-th (None: the ``i``-th): the values
+    are put in that order, the trades stay where they are."""
+    n = sum(len(trades) for trades, _ in pieces)
     day, r, pnl = np.empty(n, np.int32), np.empty(n), np.empty(n)
     sym = bars.symbol
-    _values_nb(
-        trades["direction"],
-        trades["entry"],
-        trades["exit"],
-        trades["stop_points"],
-        trades["lots"],
-        trades["entry_bar"],
-        np.arange(n) if position is None else position,
-        bars.day,
-        sym.spread_points + sym.commission_points,
-        sym.point * 1.0,
-        sym.value_per_point * 1.0,
-        day,
-        r,
-        pnl,
-    )
+    at = 0
+    for trades, position in pieces:
+        k = len(trades)
+        _values_nb(
+            trades["direction"],
+            trades["entry"],
+            trades["exit"],
+            trades["stop_points"],
+            trades["lots"],
+            trades["entry_bar"],
+            np.arange(k) if position is None else position,
+            bars.day,
+            sym.spread_points + sym.commission_points,
+            sym.point * 1.0,
+            sym.value_per_point * 1.0,
+            day[at : at + k],
+            r[at : at + k],
+            pnl[at : at + k],
+        )
+        at += k
     return CompactTrades(
         offsets=_offsets(counts),
         day=day,
@@ -132,7 +137,10 @@ def _values_nb(
 
 
 def concat_compact(parts: list[CompactTrades]) -> CompactTrades:
-    """Several groups' compact trades as one, combinations in the order given."""
+    """Several groups' compact trades as one, combinations in the order given (one part:
+    that part itself, not a copy)."""
+    if len(parts) == 1:
+        return parts[0]
     return CompactTrades(
         offsets=_offsets(_concat([np.diff(p.offsets) for p in parts], np.int64)),
         day=_concat([p.day for p in parts], np.int32),

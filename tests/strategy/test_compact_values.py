@@ -28,7 +28,7 @@ from tests.strategy.metrics.helpers import BARS_PER_DAY, ENTRY, make_bars
     spread=st.sampled_from((0.0, 1.0, 3.0)),
 )
 def test_compiled_values_equal_trade_values(seed, symbol, spread):
-    # Arrange: random trades of 1-20 days, to be put in a shuffled order
+    # Arrange: random trades of 1-20 days in two pieces, each to be put in a shuffled order
     rng = np.random.default_rng(seed)
     dates = [str(np.datetime64("2024-01-01") + int(o)) for o in range(int(rng.integers(1, 20)))]
     spec = symbol_spec(symbol)
@@ -43,13 +43,12 @@ def test_compiled_values_equal_trade_values(seed, symbol, spread):
     trades["stop_points"] = rng.integers(1, 400, n)
     trades["exit"] = trades["entry"] + rng.integers(-900, 900, n)
     trades["lots"] = np.round(rng.choice([0.01, 0.37, 3.0, 12.5], n) * rng.random(n) + 0.01, 2)
-    position = rng.permutation(n)
+    cut = int(rng.integers(0, n + 1))
+    pieces = [(trades[:cut], rng.permutation(cut)), (trades[cut:], rng.permutation(n - cut))]
     # Act
-    compact = compact_runs(
-        trades, np.array([n]), np.array([0]), np.zeros(0, np.int32), bars, position
-    )
-    # Assert: trade i's values at position[i]
-    expected = trade_values(trades[np.argsort(position)], bars)
+    compact = compact_runs(pieces, np.array([n]), np.array([0]), np.zeros(0, np.int32), bars)
+    # Assert: a piece's trade i at position[i] after the pieces before it
+    expected = trade_values(np.concatenate([t[np.argsort(p)] for t, p in pieces]), bars)
     assert compact.day.tolist() == expected["day"].tolist()
     assert compact.r.tobytes() == expected["r"].astype(np.float64).tobytes()
     assert compact.pnl.tobytes() == expected["pnl_money"].astype(np.float64).tobytes()
