@@ -3,7 +3,8 @@
 Standard workload: sample GER40 M1 data 2023-01-01..2025-10-31 and a 1,000-
 combination grid (2 IB windows × direction both/long × 10 sl_mult × 5 tp_mult ×
 5 entry_buffer), with 1 worker and with every core (a fork pool over chunks of
-combinations), with and without metrics scoring. Each timed run is its own
+combinations), with and without metrics scoring (the runner's: ``score_batch``, compiled,
+a chunk at once). Each timed run is its own
 subprocess so that its peak memory is its own. Kernel compile time is measured
 cold (an empty numba cache) and cached. Reference: a 12-month slice and a
 16-combination grid through the fast sweep, the emulator and backtesting.py

@@ -250,6 +250,9 @@ def _walk_rest(p1, p2, p3, seg, cur, direction, sl, tp, has_tp):
 ) = range(15)
 N_COLUMNS = 15
 MEMO = 16  # entry searches remembered per entry rule and day
+# Counters of sweep_batch_nb's work (docs/BENCHMARK.md, cost per combination-day): rule-days
+# walked, entry searches run, exit queries run, exit queries answered by a shared one.
+S_RULE_DAYS, S_ENTRY, S_EXIT, S_SHARED = range(4)
 
 
 @njit(**INNER)
@@ -323,6 +326,7 @@ def _trade_nb(
     shared,
     found,
     n_found,
+    stats,
     out,
     n,
 ):
@@ -363,8 +367,10 @@ def _trade_nb(
             for i in range(n_found[side] if shared else 0):
                 if found[side, 0, i] == level:
                     hit = found[side, 1, i]
+                    stats[S_SHARED] += 1
                     break
             if hit < 0:
+                stats[S_EXIT] += 1
                 bound = walk_end if (shared or side == 0) else min(walk_end, e + 1)
                 hit = first_touch_nb(values, blocks, j + 1, bound, level, above)
                 if shared and n_found[side] < MEMO:
@@ -436,6 +442,7 @@ def sweep_batch_nb(
     memo,
     found,
     n_found,
+    stats,
 ):
     """Walk a batch of combinations day by day (the day's bars stay in cache), the
     combinations of one entry rule together, sharing their entry searches.
@@ -461,7 +468,8 @@ def sweep_batch_nb(
     ``counts[c]`` counts combination ``c``'s trades, ``skipped[c]`` its lot skips, and
     ``skip_day[d, c]`` is set for each day ``d`` it skipped (so a window of days can count
     its own skips). :func:`combo_order_nb` then orders the trades by combination.
-    ``memo`` (3 × MEMO), ``found`` (2 × 2 × MEMO) and ``n_found`` (2) are scratch (int64).
+    ``memo`` (3 × MEMO), ``found`` (2 × 2 × MEMO) and ``n_found`` (2) are scratch (int64);
+    ``stats`` (int64, the ``S_*`` counters) is added to.
     """
     for c in range(len(combo)):
         counts[c] = 0
@@ -491,6 +499,7 @@ def sweep_batch_nb(
             walk_end = cb if cb >= 0 else day_end[d]
             n_memo = 0
             n_found[0] = 0
+            stats[S_RULE_DAYS] += 1
             n_found[1] = 0
             for k in range(rule_start[r], rule_start[r + 1]):
                 c = order[k]
@@ -512,6 +521,7 @@ def sweep_batch_nb(
                             go_long = memo[2, m] != 0
                             break
                     if j < 0:
+                        stats[S_ENTRY] += 1
                         j, go_long = _next_entry(
                             open_,
                             high,
@@ -561,6 +571,7 @@ def sweep_batch_nb(
                         lo == start,  # the rule's first entry of the day
                         found,
                         n_found,
+                        stats,
                         out,
                         written,
                     )

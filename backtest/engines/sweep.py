@@ -42,6 +42,9 @@ _INT32_LIMIT = 2**31 - 1
 # as long as their trade buffer, max_trades_per_day × days records each, fits ROOM records.
 BATCH = 512
 ROOM = 2**19  # records (67 bytes each: 35 MB of address space, resident only where written)
+# The kernel's work counters in this process (kernel_nb.S_*), for bench.cost; zero them to
+# count a run of your own.
+STATS = np.zeros(4, dtype=np.int64)
 MAX_PER_DAY_CACHE = 4096  # cached per-day arrays (distances, lots) per data set
 
 
@@ -460,6 +463,7 @@ def _run_batch(data: SweepData, combo: np.ndarray) -> SweepPart:
         np.empty((3, nb.MEMO), dtype=np.int64),
         np.empty((2, 2, nb.MEMO), dtype=np.int64),
         np.zeros(2, dtype=np.int64),
+        STATS,
     )
     position = np.empty(written, dtype=np.int32)
     by_combo = np.empty(written, dtype=np.int32)
