@@ -252,7 +252,7 @@ def charts(c, from_, symbol=None):
             directory / "charts",
             group["group_id"],
             inline_combos(group, rows),
-            best_trades(group),
+            best_trades(group) or [],
             account,
             symbol,
         )

@@ -323,8 +323,10 @@ def merge_dirs(
             duplicates += 1
             first_dir, first = chosen[gid]
             ok_first, ok_new = first.get("status") == "ok", record.get("status") == "ok"
-            same = ok_first and ok_new and _same_results(
-                first, record, sources[first_dir], sources[directory]
+            same = (
+                ok_first
+                and ok_new
+                and _same_results(first, record, sources[first_dir], sources[directory])
             )
             if ok_first and ok_new and not same:
                 raise MergeError(f"group {gid}: different results in {first_dir} and {directory}")

@@ -158,7 +158,9 @@ def load_candidate(directory: Path, group_id: str, combo: int, symbol: str | Non
         raise PromoteError(
             f"{directory}: --combo: group '{group_id}' has combinations 0..{count - 1}, not {combo}"
         )
-    (record,) = table.records([table.row(group_id, combo)])
+    row = table.row(group_id, combo)
+    assert row is not None, "the combination index was checked above"
+    (record,) = table.records([row])
     return Candidate(directory, symbol, group_id, combo, record["params"], record["metrics"], meta)
 
 

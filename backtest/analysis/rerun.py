@@ -77,7 +77,9 @@ def pick(table: RunTable, group_id: str, combo: int) -> Pick:
         raise RerunError(
             f"--combo {combo}: group {group_id} has {count} combinations (0..{count - 1})"
         )
-    (record,) = table.records([table.row(group_id, combo)])
+    row = table.row(group_id, combo)
+    assert row is not None, "the combination index was checked above"
+    (record,) = table.records([row])
     return Pick(group_id, combo, record["params"], record["metrics"])
 
 

@@ -307,7 +307,7 @@ def write_combos_parquet(path: Path, groups: list[dict[str, Any]], rows: Rows) -
 
 
 # Rows of the combos table gathered per pass over the Parquet file, and formatted at once.
-SORT_CHUNK = 1_000_000
+SORT_CHUNK = 250_000
 FORMAT_CHUNK = 50_000
 
 

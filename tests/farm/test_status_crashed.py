@@ -9,8 +9,8 @@ import sys
 
 from tests.farm.conftest import run_fab, wait_status, write_hosts
 
-# Bytes per file: the numba caches (~200 KB) and the checkpoint header fit, the one group's
-# checkpoint line (1000 combinations, ~700 KB) does not.
+# Bytes per file: the numba caches (~200 KB), the group's part (1000 combinations, ~60 KB) and
+# its checkpoint line fit; results_full (the 1000 combinations inline, ~700 KB) does not.
 LIMIT = 400_000
 WRAPPER = """#!{python}
 import os, resource, sys
@@ -50,7 +50,7 @@ def test_full_disk_on_the_host_is_crashed_in_status(ssh_farm, tmp_path):
 
     # Assert
     assert deploy.returncode == 0, deploy.stdout + deploy.stderr
-    assert (st["state"], st["exit"], st["done"], st["total"]) == ("crashed", 3, 0, 1)
+    assert (st["state"], st["exit"], st["done"], st["total"]) == ("crashed", 3, 1, 1)
     assert status.returncode == 1
     (row,) = [ln for ln in status.stdout.splitlines() if ln.startswith("h1 ")]
     assert " crashed " in row and "finished" not in row
@@ -59,5 +59,5 @@ def test_full_disk_on_the_host_is_crashed_in_status(ssh_farm, tmp_path):
         "h1: crashed (exit 3: OSError: [Errno 27] File too large (disk full or over a file size "
         f"limit: free space first); traceback in {out}/run.log"
     )
-    assert "after 0/1 groups; fix: fab logs --host h1" in problem
+    assert "after 1/1 groups; fix: fab logs --host h1" in problem
     assert "Traceback (most recent call last):" in (out / "run.log").read_text()

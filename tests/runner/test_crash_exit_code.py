@@ -1,7 +1,8 @@
 """A crash is exit code 3 with one line on stderr, never Python's 1 ("some groups failed"):
 a full disk (simulated with a small RLIMIT_FSIZE in the runner's process) leaves the
 traceback in run.log and nothing committed, and the same command without the limit
-resumes without computing a group again; an error outside any run leaves its traceback in a temporary file."""
+resumes without computing a group again; an error outside any run leaves its traceback
+in a temporary file."""
 
 from __future__ import annotations
 
