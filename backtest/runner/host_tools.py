@@ -96,8 +96,11 @@ def pid_alive(pid: int) -> bool:
 
 
 def last_line(path: Path) -> str | None:
+    """The runner's own word on why it stopped: its last ``error:`` line (stderr, unbuffered,
+    may land before the last log lines of stdout), else the last line."""
     lines = [ln for ln in (_read(path) or "").splitlines() if ln.strip()]
-    return lines[-1] if lines else None
+    errors = [ln for ln in lines if ln.startswith("error:")]
+    return (errors or lines)[-1] if lines else None
 
 
 def group_ids(path: Path) -> list[str]:
