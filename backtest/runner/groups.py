@@ -16,6 +16,7 @@ import difflib
 import itertools
 import json
 import math
+import operator
 import os
 import re
 from collections.abc import Iterator
@@ -334,18 +335,21 @@ def scan_groups(groups_file: GroupsFile, cfg: dict[str, Any] | None = None) -> G
 
     scan = GroupScan({}, {}, None, [])
     tables: set[tuple[Any, ...]] = set()
+    table_key = operator.itemgetter(*TABLE_PARAMS)
     for group in groups_file.groups:
         digest = ParamsDigest()
         count = 0
-        for combo in iter_group(group, cfg, where=f"{groups_file.path}: group {group.group_id}"):
-            count += 1
-            digest.update((combo,))
-            key = tuple(combo[name] for name in TABLE_PARAMS)
-            if key not in tables:
-                tables.add(key)
-                scan.table_combos.append(combo)
-            if scan.news_group is None and combo["news_filter"]:
-                scan.news_group = group.group_id
+        combos = iter_group(group, cfg, where=f"{groups_file.path}: group {group.group_id}")
+        while batch := list(itertools.islice(combos, 4096)):
+            count += len(batch)
+            digest.update(batch)
+            for combo in batch:
+                key = table_key(combo)
+                if key not in tables:
+                    tables.add(key)
+                    scan.table_combos.append(combo)
+                if scan.news_group is None and combo["news_filter"]:
+                    scan.news_group = group.group_id
         scan.counts[group.group_id] = count
         scan.digests[group.group_id] = digest.hexdigest()
     return scan

@@ -15,7 +15,6 @@ every part of every run, host and resume has the same schema.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -139,17 +138,23 @@ def row_record(table: pa.Table, row: int) -> dict[str, Any]:
 
 class ParamsDigest:
     """sha256 of a group's resolved combinations, in order: a resume compares it instead
-    of the parameters themselves (which only the part holds)."""
+    of the parameters themselves (which only the part or the table holds). Each
+    combination is hashed as the ``repr`` of its row, parameters in schema order and
+    floats as floats (``sl_mult`` 1 and 1.0 alike), as its table row reads back."""
 
     def __init__(self) -> None:
         self._hash = hashlib.sha256()
 
     def update(self, combos: Iterable[dict[str, Any]]) -> None:
-        """Add combinations, each as its typed row holds it (``sl_mult`` 1 and 1.0 alike)."""
-        for params in combos:
-            typed = {k: float(v) if k in _FLOAT_PARAMS else v for k, v in params.items()}
-            self._hash.update(json.dumps(typed, sort_keys=True).encode())
-            self._hash.update(b"\n")
+        """Add resolved combinations."""
+        rows = (
+            tuple(float(p[k]) if k in _FLOAT_PARAMS else p[k] for k in PARAM_TYPES) for p in combos
+        )
+        self.update_rows(rows)
+
+    def update_rows(self, rows: Iterable[tuple[Any, ...]]) -> None:
+        """Add combinations as rows of parameter values in schema order."""
+        self._hash.update("".join(f"{row!r}\n" for row in rows).encode())
 
     def hexdigest(self) -> str:
         return self._hash.hexdigest()
@@ -286,8 +291,7 @@ def _table_index(path: Path) -> tuple[Any, dict[str, int]]:
 def table_digest(table: pa.Table) -> str:
     """:class:`ParamsDigest` of a table's parameter columns (a folded group's check)."""
     digest = ParamsDigest()
-    columns = [pylist(table.column(name)) for name in PARAM_TYPES]
-    digest.update(dict(zip(PARAM_TYPES, values)) for values in zip(*columns))
+    digest.update_rows(zip(*(pylist(table.column(name)) for name in PARAM_TYPES)))
     return digest.hexdigest()
 
 
