@@ -263,8 +263,9 @@ def _next_entry(
     falling,
     high_blocks,
     low_blocks,
-    ok,
-    next_ok,
+    gate_ok,
+    gate_next,
+    gate,
     lo,
     hi,
     long_level,
@@ -286,9 +287,9 @@ def _next_entry(
         j = end
         while start < end:
             j = first_touch_nb(values, blocks, start, end, level, above)
-            if j >= end or ok[j]:
+            if j >= end or gate_ok[gate, j]:
                 break
-            start = next_ok[j]
+            start = gate_next[gate, j]
             j = end
         if above:
             jl = j
@@ -478,21 +479,21 @@ def sweep_batch_nb(
     for d in range(len(day_end)):
         wd = day_weekday[d]
         for r in range(len(rule_start) - 1):
-            rule = combo[order[rule_start[r]]]
-            w = rule[C_WINDOW]
-            if not has_ib[w, d] or not (rule[C_WEEKDAYS] >> wd) & 1:
+            rule = order[rule_start[r]]  # the rule's first combination holds its values
+            w = combo[rule, C_WINDOW]
+            if not has_ib[w, d] or not (combo[rule, C_WEEKDAYS] >> wd) & 1:
                 continue
             ib = ib_high[w, d] - ib_low[w, d]
-            if ib <= 0 or ib < rule[C_MIN_IB] or (rule[C_MAX_IB] > 0 and ib > rule[C_MAX_IB]):
+            max_ib = combo[rule, C_MAX_IB]
+            if ib <= 0 or ib < combo[rule, C_MIN_IB] or (max_ib > 0 and ib > max_ib):
                 continue
-            s = rule[C_SCHEDULE]
-            ok = gate_ok[rule[C_GATE]]
-            next_ok = gate_next[rule[C_GATE]]
-            buffer = dist[rule[C_BUFFER], d]
+            s = combo[rule, C_SCHEDULE]
+            gate = combo[rule, C_GATE]
+            buffer = dist[combo[rule, C_BUFFER], d]
             long_level = ib_high[w, d] + buffer
             short_level = ib_low[w, d] - buffer
-            allow_long = rule[C_LONG] != 0
-            allow_short = rule[C_SHORT] != 0
+            allow_long = combo[rule, C_LONG] != 0
+            allow_short = combo[rule, C_SHORT] != 0
             start = walk_start[w, d]
             hi = entry_hi[s, d]
             cb = close_bar[s, d]
@@ -529,8 +530,9 @@ def sweep_batch_nb(
                             falling,
                             high_blocks,
                             low_blocks,
-                            ok,
-                            next_ok,
+                            gate_ok,
+                            gate_next,
+                            gate,
                             lo,
                             hi,
                             long_level,
