@@ -115,6 +115,7 @@ def run_on_worker(
             job.engine,
             job.save_trades,
             False,
+            keep_compact=job.daily,
         )
     except Exception as exc:  # the group fails, the worker and the run go on
         message = f"{type(exc).__name__}: {exc}"

@@ -98,6 +98,7 @@ def group_outcome(
     save_trades: bool | int,
     best_trades: bool = True,
     out_dir: Path | None = None,
+    keep_compact: bool = True,
 ) -> Outcome:
     """Run a group's ``combos`` (an iterator is consumed batch by batch).
 
@@ -105,7 +106,9 @@ def group_outcome(
     the record names it (``part``); else they are returned (``Outcome.tables``, a cluster
     worker's case: the client writes the part). The record holds ``combos_count``,
     ``best``, ``best_combo`` (params, metrics), ``params_sha256`` and, with
-    ``--save-trades``, ``trades`` by combination index.
+    ``--save-trades``, ``trades`` by combination index. The group's compact trades are
+    kept only with ``keep_compact`` (``--save-daily``): a group of 100,000 combinations
+    holds about 800 MB of them.
     """
     started = time.perf_counter()
     want = _trades_wanted(save_trades, best_trades)
@@ -119,7 +122,8 @@ def group_outcome(
         for batch in _batches(combos, SCORE_BATCH):
             scored = score_batch(bars, batch, settings, engine)
             digest.update(batch)
-            parts.append(scored.compact)
+            if keep_compact:
+                parts.append(scored.compact)
             for j in best.offer(count, scored.metrics["total_r"]):
                 best.trades[count + j] = scored.trades[j]
                 best.records[count + j] = {
@@ -181,7 +185,9 @@ def run_group(
 ) -> dict[str, Any]:
     """A group run in a local worker: its part written to ``out_dir/parts`` (and, with
     ``daily_dir``, its compact trades there), durably; the record for the checkpoint."""
-    outcome = group_outcome(bars, group_id, combos, settings, engine, save_trades, False, out_dir)
+    outcome = group_outcome(
+        bars, group_id, combos, settings, engine, save_trades, False, out_dir, daily_dir is not None
+    )
     if daily_dir is not None:
         write_daily(daily_dir, group_id, outcome.compact, bars)
     return outcome.record
