@@ -80,7 +80,7 @@ class _Rows:
 
     def __init__(self, days: int, dtype: type):
         self.index: dict[tuple, int] = {}
-        self.table = np.empty((16, days), dtype=dtype)
+        self.table: np.ndarray = np.empty((16, days), dtype=dtype)
 
     def row(self, key: tuple, build) -> int:
         """The row of ``key``, building it (one value per day) on first use."""
