@@ -327,31 +327,66 @@ class GroupScan:
     table_combos: list[dict[str, Any]]  # one combination per distinct TABLE_PARAMS value
 
 
-def scan_groups(groups_file: GroupsFile, cfg: dict[str, Any] | None = None) -> GroupScan:
-    """Expand every group once, combination by combination, to validate it (errors name
-    the file, group and combination) and count, digest and sample it; memory stays that of
-    one combination, not of the run."""
+# Above this many combinations (before constraints) the scan runs in several processes.
+PARALLEL_SCAN = 200_000
+
+
+@dataclass
+class _GroupSummary:
+    count: int
+    digest: str
+    uses_news: bool
+    table_combos: list[dict[str, Any]]  # one per distinct TABLE_PARAMS value in the group
+
+
+def _scan_group(group: Group, cfg: dict[str, Any] | None, path: str) -> _GroupSummary:
     from backtest.runner.store import ParamsDigest
 
-    scan = GroupScan({}, {}, None, [])
-    tables: set[tuple[Any, ...]] = set()
+    digest = ParamsDigest()
+    count, uses_news = 0, False
+    tables: dict[tuple[Any, ...], dict[str, Any]] = {}
     table_key = operator.itemgetter(*TABLE_PARAMS)
-    for group in groups_file.groups:
-        digest = ParamsDigest()
-        count = 0
-        combos = iter_group(group, cfg, where=f"{groups_file.path}: group {group.group_id}")
-        while batch := list(itertools.islice(combos, 4096)):
-            count += len(batch)
-            digest.update(batch)
-            for combo in batch:
-                key = table_key(combo)
-                if key not in tables:
-                    tables.add(key)
-                    scan.table_combos.append(combo)
-                if scan.news_group is None and combo["news_filter"]:
-                    scan.news_group = group.group_id
-        scan.counts[group.group_id] = count
-        scan.digests[group.group_id] = digest.hexdigest()
+    combos = iter_group(group, cfg, where=f"{path}: group {group.group_id}")
+    while batch := list(itertools.islice(combos, 4096)):
+        count += len(batch)
+        digest.update(batch)
+        for combo in batch:
+            tables.setdefault(table_key(combo), combo)
+            uses_news = uses_news or combo["news_filter"]
+    return _GroupSummary(count, digest.hexdigest(), uses_news, list(tables.values()))
+
+
+def scan_groups(
+    groups_file: GroupsFile, cfg: dict[str, Any] | None = None, processes: int = 1
+) -> GroupScan:
+    """Expand every group once, combination by combination, to validate it (errors name
+    the file, group and combination; the first bad group in file order) and count, digest
+    and sample it; memory stays that of a batch of combinations, not of the run. A run of
+    more than ``PARALLEL_SCAN`` combinations is scanned by ``processes`` forked processes,
+    a group each at a time."""
+    import functools
+
+    scan = GroupScan({}, {}, None, [])
+    work = functools.partial(_scan_group, cfg=cfg, path=groups_file.path)
+    total = sum(combo_count(g) for g in groups_file.groups)
+    if processes > 1 and total > PARALLEL_SCAN and len(groups_file.groups) > 1:
+        import multiprocessing
+
+        with multiprocessing.get_context("fork").Pool(processes) as pool:
+            summaries = list(pool.imap(work, groups_file.groups))
+    else:
+        summaries = [work(g) for g in groups_file.groups]
+    seen: set[tuple[Any, ...]] = set()
+    table_key = operator.itemgetter(*TABLE_PARAMS)
+    for group, summary in zip(groups_file.groups, summaries):
+        scan.counts[group.group_id] = summary.count
+        scan.digests[group.group_id] = summary.digest
+        if scan.news_group is None and summary.uses_news:
+            scan.news_group = group.group_id
+        for combo in summary.table_combos:
+            if table_key(combo) not in seen:
+                seen.add(table_key(combo))
+                scan.table_combos.append(combo)
     return scan
 
 

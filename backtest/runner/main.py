@@ -428,7 +428,7 @@ def prepare(opts: RunOptions) -> _Plan:
     groups = {g.group_id: g for g in loaded.groups}
     total = sum(combo_count(g) for g in loaded.groups)
     _check_combinations(groups_file, total, limit, start, end, workers)
-    scan = scan_groups(loaded, cfg)
+    scan = scan_groups(loaded, cfg, workers if isinstance(workers, int) else os.cpu_count() or 1)
     spec = config_mod.symbol_spec(symbol, cfg)
     news_ns, news_checksum = _news_ns(opts, groups_file, scan.news_group, spec.currencies)
 
