@@ -156,22 +156,25 @@ def run(groups: Path, out: Path, workers: int, interrupt_at: int | None) -> dict
 
 
 def kernel_rate(combinations: int) -> float:
-    """Combinations per second of the engine alone (run + compiled scoring, one process)
-    on the workload's first 2,048 combinations, warm."""
+    """Combinations per second of the engine alone (run + compiled scoring, one process,
+    warm) over 10,000 combinations of the workload's middle group (its middle trade_end),
+    in the runner's batches."""
     code = (
-        "import time, json, sys\n"
+        "import time, json, sys, itertools\n"
         "from backtest.core.settings import RunSettings\n"
         "from backtest.data.loaders import load_period_bars\n"
         "from backtest.engines.run import score_batch\n"
         "from backtest.engines.sweep import prepare_sweep, warm_up\n"
+        "from backtest.runner.group_run import SCORE_BATCH\n"
         "from backtest.runner.groups import iter_group, load_groups_file\n"
-        "import itertools\n"
         "bars = load_period_bars('GER40', 'in_sample').between('2023-01-01', '2025-10-31')\n"
-        "g = load_groups_file(sys.argv[1]).groups[0]\n"
-        "combos = list(itertools.islice(iter_group(g), 2048))\n"
-        "warm_up(); prepare_sweep(bars, combos, RunSettings())\n"
+        "groups = load_groups_file(sys.argv[1], expand=False).groups\n"
+        "combos = list(itertools.islice(iter_group(groups[len(groups) // 2]), 10000))\n"
+        "warm_up(); prepare_sweep(bars, combos[:1], RunSettings())\n"
         "score_batch(bars, combos[:64], RunSettings())\n"
-        "t = time.perf_counter(); score_batch(bars, combos, RunSettings())\n"
+        "t = time.perf_counter()\n"
+        "for at in range(0, len(combos), SCORE_BATCH):\n"
+        "    score_batch(bars, combos[at : at + SCORE_BATCH], RunSettings())\n"
         "print(json.dumps(len(combos) / (time.perf_counter() - t)))\n"
     )
     with tempfile.TemporaryDirectory() as tmp:
@@ -183,6 +186,24 @@ def kernel_rate(combinations: int) -> float:
     if result.returncode != 0:
         raise SystemExit(result.stderr)
     return float(result.stdout.strip().splitlines()[-1])
+
+
+def phases(log: Path) -> dict[str, float]:
+    """Seconds of each phase of the last run in ``run.log``: start-up (up to the kernels
+    being ready, the scan and the data load included), groups, writing the results."""
+    import datetime as dt
+
+    def at(line: str) -> dt.datetime:
+        return dt.datetime.strptime(line[:19], "%Y-%m-%d %H:%M:%S")
+
+    lines = log.read_text().splitlines()
+    ready = max(i for i, x in enumerate(lines) if "sweep kernels ready" in x)
+    groups = [x for x in lines[ready:] if "INFO - [" in x]
+    done = next(x for x in lines[ready:] if " - INFO - done: " in x)
+    return {
+        "groups": (at(groups[-1]) - at(lines[ready])).total_seconds() if groups else 0.0,
+        "writing": (at(done) - at(groups[-1] if groups else lines[ready])).total_seconds(),
+    }
 
 
 def disk_bytes(out: Path) -> int:
@@ -242,6 +263,15 @@ def main() -> None:
         f"kernel alone (run + scoring, one process) {rate:,.0f}/s/core: "
         f"{per_core / rate:.0%} of it"
     )
+    if not args.interrupt:
+        spent = phases(out / "run.log")
+        startup = last["seconds"] - spent["groups"] - spent["writing"]
+        grouped = total / max(spent["groups"], 1e-9) / args.workers
+        print(
+            f"phases (run.log, 1 s resolution): start-up {startup:.0f} s (scan, data, kernels), "
+            f"groups {spent['groups']:.0f} s ({grouped:,.0f}/s/core: {grouped / rate:.0%} of the "
+            f"kernel's rate), writing the results {spent['writing']:.0f} s"
+        )
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
 
