@@ -10,14 +10,19 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 
+def list_text(column: pa.ChunkedArray | pa.Array) -> Any:
+    """A list column as its JSON text per row, ``"[1, 3]"`` (what ``json.dumps`` writes)."""
+    return pc.binary_join_element_wise(
+        "[", pc.binary_join(pc.cast(column, pa.list_(pa.string())), ", "), "]", ""
+    )
+
+
 def encoded(column: pa.ChunkedArray | pa.Array) -> tuple[list[Any], np.ndarray]:
     """A column's distinct values (first seen first; lists as Python lists, nulls as None)
     and each row's index into them: per-row work in Arrow, Python only per distinct value."""
     lists = pa.types.is_list(column.type)
-    if lists:  # as their JSON text, "[1, 3]" (json.dumps), so that equal lists are one value
-        column = pc.binary_join_element_wise(
-            "[", pc.binary_join(pc.cast(column, pa.list_(pa.string())), ", "), "]", ""
-        )
+    if lists:  # as their JSON text, so that equal lists are one value
+        column = list_text(column)
     if isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks()
     codes = column.dictionary_encode(null_encoding="encode")

@@ -403,8 +403,9 @@ def _column_text(column: Any, name: str) -> Any:
     if pa.types.is_integer(kind):
         return pc.fill_null(pc.cast(column, pa.string()), "")
     if pa.types.is_list(kind):
-        inner = pc.binary_join(pc.cast(column, pa.list_(pa.string())), ", ")
-        column = pc.binary_join_element_wise("[", inner, "]", "")
+        from backtest.runner.columns import list_text
+
+        column = list_text(column)
     encoded = pc.cast(column, pa.string()).dictionary_encode()
     text = encoded.dictionary
     special = pc.match_substring_regex(text, '[,"\r\n]')
