@@ -17,6 +17,7 @@ nothing is left behind. Every value in a remote command goes through ``shlex.quo
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import tempfile
 import time
@@ -597,6 +598,9 @@ def forward_dashboard(farm: Farm, local_port: int, ready: Callable[[str], None])
 
     setup = require_cluster(farm)
     host = farm.host(setup.scheduler)
+    # Ctrl-C (SIGINT) must close the tunnel even when this process was started with SIGINT
+    # ignored (a command put in the background by a non-interactive shell inherits that).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     conn = None
     try:
         conn = connection(host)
@@ -608,12 +612,8 @@ def forward_dashboard(farm: Farm, local_port: int, ready: Callable[[str], None])
         ):
             _wait_listening("127.0.0.1", local_port)
             ready(f"dashboard: http://127.0.0.1:{local_port}/status (Ctrl-C closes the tunnel)")
-            try:
-                while True:
-                    time.sleep(1)
-            except KeyboardInterrupt:
-                _leave_within(CLOSE_TIMEOUT_S)
-                raise
+            while True:
+                time.sleep(1)
     except (OSError, EOFError, ValueError) as exc:  # paramiko's errors are OSError/SSHException
         error = classify_host_key_error(host, exc)
         line = explain(host.name, host.address, host.port, error, key_description(host, conn))
@@ -621,26 +621,6 @@ def forward_dashboard(farm: Farm, local_port: int, ready: Callable[[str], None])
     finally:
         if conn is not None:
             conn.close()
-
-
-# Ctrl-C on the dashboard tunnel: Fabric joins its tunnel threads, which once (in a CI run
-# under load) did not return within 30 s; the process then leaves anyway after this long.
-CLOSE_TIMEOUT_S = 5.0
-
-
-def _leave_within(seconds: float) -> None:
-    """End the process (exit code 0, the tunnel is closed with it) if the normal shutdown
-    has not ended it within ``seconds``."""
-    import os
-    import threading
-
-    def leave() -> None:
-        print("tunnel closed (its threads did not stop in time)", flush=True)
-        os._exit(0)
-
-    timer = threading.Timer(seconds, leave)
-    timer.daemon = True
-    timer.start()
 
 
 def _wait_listening(address: str, port: int, seconds: float = 10.0) -> None:

@@ -150,6 +150,9 @@ def test_cluster_dashboard_is_an_ssh_tunnel_to_the_scheduler_dashboard(ssh_farm,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # started with SIGINT ignored, as a background job of a script would be: the
+        # tunnel still closes on Ctrl-C
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
     try:
         line = proc.stdout.readline()
