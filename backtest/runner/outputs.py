@@ -16,7 +16,6 @@ files from the same groups.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import math
@@ -28,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from backtest.core.atomic import atomic_write, atomic_write_text
+from backtest.data.loaders import file_checksum
 from backtest.runner.checkpoint import CHECKPOINT_FILE, ResumeError, read_checkpoint
 from backtest.runner.store import (
     INLINE_LIMIT,
@@ -68,14 +68,6 @@ def result_paths(out_dir: Path, symbol: str) -> dict[str, Path]:
 def manifest_path(out_dir: Path, symbol: str) -> Path:
     """``results_manifest_{symbol}.json``: written last, it commits the result files."""
     return Path(out_dir) / f"results_manifest_{symbol}.json"
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 # CSV rounding of the results tables (docs/ANALYSIS.md, "CSV rounding"): R and money
@@ -240,7 +232,7 @@ def write_results(
 
     atomic_write(paths["failed"], lambda tmp: write_groups_file(tmp, symbol, failed_raw_groups))
     files = {
-        kind: {"name": path.name, "size": path.stat().st_size, "sha256": _sha256(path)}
+        kind: {"name": path.name, "size": path.stat().st_size, "sha256": file_checksum(path)}
         for kind, path in paths.items()
     }
     atomic_write_text(
@@ -430,7 +422,8 @@ def commit_problem(out_dir: Path, symbol: str) -> str | None:
     for entry in listed.values():
         path = Path(out_dir) / entry["name"]
         try:
-            if path.stat().st_size != entry.get("size") or _sha256(path) != entry.get("sha256"):
+            size, sha = path.stat().st_size, file_checksum(path)
+            if size != entry.get("size") or sha != entry.get("sha256"):
                 return f"{path.name} is not the file the manifest commits"
         except OSError:
             return f"{path.name} is missing"

@@ -25,6 +25,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from backtest.data.loaders import file_checksum
 from backtest.strategy.metrics import METRIC_KEYS
 from backtest.strategy.params import PARAM_NAMES
 
@@ -167,14 +168,6 @@ def part_path(out_dir: Path, group_id: str) -> Path:
     return Path(out_dir) / PARTS_DIR / f"{group_id}.parquet"
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def write_part(out_dir: Path, group_id: str, tables: Iterable[pa.Table]) -> dict[str, Any]:
     """Write a group's rows (one row group per table, as they come) to its part file,
     atomically and durably (temp file, fsync, rename, fsync of the folder); what its
@@ -201,7 +194,7 @@ def write_part(out_dir: Path, group_id: str, tables: Iterable[pa.Table]) -> dict
         os.fsync(folder)
     finally:
         os.close(folder)
-    return {"file": f"{PARTS_DIR}/{target.name}", "rows": rows, "sha256": _sha256(target)}
+    return {"file": f"{PARTS_DIR}/{target.name}", "rows": rows, "sha256": file_checksum(target)}
 
 
 def part_problem(out_dir: Path, record: dict[str, Any], deep: bool = True) -> str | None:
@@ -224,7 +217,7 @@ def part_problem(out_dir: Path, record: dict[str, Any], deep: bool = True) -> st
         return f"its part file {part['file']!r} is not {PARTS_DIR}/{record['group_id']}.parquet"
     if not path.is_file():
         return f"{path} is missing"
-    if _sha256(path) != part.get("sha256"):
+    if file_checksum(path) != part.get("sha256"):
         return f"{path} is not the file its record commits (sha256 differs)"
     return None
 
