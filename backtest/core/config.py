@@ -39,6 +39,17 @@ _SPEC_PARAMS: dict[str, Any] = {
     "news_after": 15,
 }
 
+# Execution settings of spec section 8, the same defaults for every symbol
+# (``spread_unit`` None: the symbol's ``point``).
+SPREAD_MODELS = ("bid_ask", "cost")
+SPREAD_SOURCES = ("fixed", "data")
+_SPEC_EXECUTION: dict[str, Any] = {
+    "spread_model": "bid_ask",
+    "spread_source": "fixed",
+    "spread_unit": None,
+    "slippage": 0.0,
+}
+
 DEFAULTS: dict[str, Any] = {
     "symbols": {
         "GER40": {
@@ -50,6 +61,7 @@ DEFAULTS: dict[str, Any] = {
             "volume_step": 0.01,
             "spread": 1.0,
             "commission": 0.0,
+            **_SPEC_EXECUTION,
             # Local trading hours, used by the sample-data generator.
             "session": [["01:15", "22:00"]],
             "base_price": 16000.0,
@@ -70,6 +82,7 @@ DEFAULTS: dict[str, Any] = {
             "volume_step": 0.01,
             "spread": 0.20,
             "commission": 0.0,
+            **_SPEC_EXECUTION,
             "session": [["01:00", "23:00"]],
             "base_price": 1900.0,
             "params": {
@@ -171,6 +184,11 @@ class SymbolSpec:
     volume_step: float
     spread: float
     commission: float
+    # Execution (spec section 8): how the spread reaches the prices, and slippage.
+    spread_model: str = "bid_ask"  # "bid_ask" | "cost"
+    spread_source: str = "fixed"  # "fixed" | "data"
+    spread_unit: float | None = None  # price of one unit of the data's spread; None = point
+    slippage: float = 0.0  # price units, worsens the two stop fills
 
     def to_points(self, price_units: float) -> int:
         """A distance in price units as whole points: ``floor(x / point + 0.5)``."""
@@ -195,6 +213,36 @@ class SymbolSpec:
     @property
     def commission_points(self) -> int:
         return self.to_points(self.commission)
+
+    @property
+    def slippage_points(self) -> int:
+        """``p`` of spec section 8.5."""
+        return self.to_points(self.slippage)
+
+    @property
+    def bid_ask(self) -> bool:
+        """Whether buys trigger and fill on the ask path (spec section 8.3)."""
+        return self.spread_model == "bid_ask"
+
+    @property
+    def charged_points(self) -> int:
+        """Points taken off every trade's ``dir × (exit - fill)``: commission, plus the
+        fixed spread in the ``cost`` model (in ``bid_ask`` the spread is in the prices)."""
+        return self.commission_points + (0 if self.bid_ask else self.spread_points)
+
+    @property
+    def unit_of_spread(self) -> float:
+        """The price of one unit of the data's ``spread`` column (default: ``point``)."""
+        return self.point if self.spread_unit is None else self.spread_unit
+
+    def execution(self) -> dict[str, Any]:
+        """The execution settings as recorded in every output (spec section 8)."""
+        return {
+            "spread_model": self.spread_model,
+            "spread_source": self.spread_source,
+            "spread_unit": self.unit_of_spread,
+            "slippage": self.slippage,
+        }
 
 
 @dataclass(frozen=True)
@@ -289,6 +337,10 @@ def symbol_spec(name: str, cfg: dict[str, Any] | None = None) -> SymbolSpec:
         volume_step=float(raw["volume_step"]),
         spread=float(raw["spread"]),
         commission=float(raw["commission"]),
+        spread_model=str(raw.get("spread_model", "bid_ask")),
+        spread_source=str(raw.get("spread_source", "fixed")),
+        spread_unit=None if raw.get("spread_unit") is None else float(raw["spread_unit"]),
+        slippage=float(raw.get("slippage", 0.0)),
     )
 
 
@@ -324,6 +376,8 @@ SYMBOL_REQUIRED = (
     "commission",
     "params",
 )
+# Optional: a symbol without them takes the spec's execution defaults (section 8).
+SYMBOL_EXECUTION_KEYS = tuple(_SPEC_EXECUTION)
 # Used only by the sample-data generator (a symbol without them has no sample data).
 SYMBOL_SAMPLE_KEYS = ("session", "base_price", "cash_opens")
 # The parameters a new symbol must name; the others take the spec's defaults, which
@@ -334,6 +388,7 @@ GENERIC_PARAMS: dict[str, Any] = {
 }
 PERIOD_KEYS = ("start_date", "end_date", "data_file")
 RUN_KEYS = tuple(DEFAULTS["run"])
+_SYMBOL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
 _CURRENCY = re.compile(r"^[A-Za-z]{3}$")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
@@ -415,7 +470,7 @@ def _check_hhmm(value: Any, where: str) -> None:
 
 def _check_symbol(name: str, raw: Any, where: str, built_in: bool) -> None:
     raw = _mapping(raw, where, "symbol settings")
-    _known_keys(raw, SYMBOL_REQUIRED + SYMBOL_SAMPLE_KEYS, where)
+    _known_keys(raw, SYMBOL_REQUIRED + SYMBOL_EXECUTION_KEYS + SYMBOL_SAMPLE_KEYS, where)
     missing = [k for k in SYMBOL_REQUIRED if k not in raw]
     params = raw.get("params")
     if isinstance(params, dict) and not built_in:
@@ -436,6 +491,9 @@ def _check_symbol(name: str, raw: Any, where: str, built_in: bool) -> None:
         check_number(raw[key], f"{where}.{key}")
     for key in ("spread", "commission"):
         check_number(raw[key], f"{where}.{key}", low_open=False)
+    for key, value in _SPEC_EXECUTION.items():
+        raw.setdefault(key, value)
+    check_execution(raw, where)
     params = _mapping(params, f"{where}.params", "parameter: default value")
     _known_keys(params, tuple(DEFAULTS["symbols"]["GER40"]["params"]), f"{where}.params")
     if not built_in:
@@ -455,6 +513,27 @@ def _check_symbol(name: str, raw: Any, where: str, built_in: bool) -> None:
         raise ConfigError(f"{where}.cash_opens: {opens!r} must be a list of HH:MM")
     for i, value in enumerate(opens):
         _check_hhmm(value, f"{where}.cash_opens[{i}]")
+
+
+def check_execution(raw: dict[str, Any], where: str) -> None:
+    """The execution settings of spec section 8 (a symbol's, or a run's overrides of
+    them): known names, ``spread_unit > 0``, ``slippage >= 0``, and no ``cost`` model
+    with the data's spread (``cost`` charges the fixed spread only)."""
+    for key, known in (("spread_model", SPREAD_MODELS), ("spread_source", SPREAD_SOURCES)):
+        if key in raw and raw[key] not in known:
+            raise ConfigError(
+                f"{where}.{key}: {shown(raw[key])} is not one of {', '.join(known)}"
+                f"{did_you_mean(str(raw[key]), known)}"
+            )
+    if raw.get("spread_unit") is not None:
+        check_number(raw["spread_unit"], f"{where}.spread_unit")
+    if "slippage" in raw:
+        check_number(raw["slippage"], f"{where}.slippage", low_open=False, high=1e9)
+    if raw.get("spread_model") == "cost" and raw.get("spread_source") == "data":
+        raise ConfigError(
+            f"{where}.spread_source: 'data' needs spread_model bid_ask "
+            "(the cost model charges the fixed spread only; ib-strategy.md section 8)"
+        )
 
 
 def _check_date(value: Any, where: str) -> str:
@@ -506,6 +585,12 @@ def validate_config(cfg: dict[str, Any], source: str = "config") -> dict[str, An
     key that a new symbol or period is missing."""
     symbols = _mapping(cfg["symbols"], f"{source}: symbols", "symbol name: settings")
     for name, raw in symbols.items():
+        if not (isinstance(name, str) and _SYMBOL_NAME.match(name)):
+            raise ConfigError(
+                f"{source}: symbols: {shown(name)} is not a symbol name "
+                "(letters, digits, '.', '_' and '-', starting with a letter or digit: "
+                "it becomes part of file names)"
+            )
         built_in = name in DEFAULTS["symbols"]
         _check_symbol(str(name), raw, f"{source}: symbols.{name}", built_in)
     periods = _mapping(cfg["periods"], f"{source}: periods", "period name: settings")

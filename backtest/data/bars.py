@@ -60,7 +60,8 @@ class Bars:
     trading day (local date, days since 1970-01-01); ``minute`` the local
     minute of the day (0..1439); ``weekday`` 0 = Monday; ``falling`` the path
     direction, computed on the whole loaded file so that "the bar before"
-    crosses period starts.
+    crosses period starts; ``spread_data`` the file's spread column as it was
+    read (see :meth:`bar_spread`).
     """
 
     symbol: SymbolSpec
@@ -73,6 +74,9 @@ class Bars:
     day: np.ndarray
     minute: np.ndarray
     weekday: np.ndarray
+    # The file's own ``spread`` column in its units (MT5: broker points), NaN where the
+    # file has none; :meth:`bar_spread` turns it into points (spec section 8.1).
+    spread_data: np.ndarray
     source: str = ""
     checksum: str = ""
     sample: bool = False  # built-in sample data (a random walk), not market data
@@ -99,9 +103,25 @@ class Bars:
                 "day",
                 "minute",
                 "weekday",
+                "spread_data",
             )
         }
         return replace(self, **arrays)
+
+    def bar_spread(self) -> np.ndarray:
+        """Each bar's spread ``s`` in whole points, int64 (spec section 8.1): with
+        ``spread_source: data`` the file's column × ``spread_unit`` / ``point`` as
+        ``floor(x + 0.5)``, else the symbol's fixed spread on every bar. Read from the
+        symbol at each call, so a copy of the bars with other costs (a cost stress)
+        gets its own spreads."""
+        sym = self.symbol
+        if sym.spread_source != "data":
+            return np.full(len(self), sym.spread_points, dtype=np.int64)
+        if not np.isfinite(self.spread_data).all():
+            raise ValueError(
+                f"{self.source or 'bars'}: spread_source 'data' needs a spread on every bar"
+            )
+        return np.floor(self.spread_data * sym.unit_of_spread / sym.point + 0.5).astype(np.int64)
 
     def trading_days(self) -> np.ndarray:
         """The distinct trading days present (sorted day numbers)."""
@@ -131,7 +151,8 @@ def bars_from_frame(
 
     ``frame`` has a tz-aware UTC ``time`` column (bar open), sorted and unique,
     and float ``open/high/low/close`` in price units. Prices become
-    ``rint(price / point)`` (nearest, ties to even).
+    ``rint(price / point)`` (nearest, ties to even). An optional ``spread`` column
+    (the file's units) is kept as it is, NaN where absent (spec section 8.1).
     """
     times = pd.DatetimeIndex(frame["time"])
     if times.tz is None:
@@ -156,6 +177,11 @@ def bars_from_frame(
         day=day,
         minute=minute,
         weekday=local.dayofweek.to_numpy(np.int8),
+        spread_data=(
+            frame["spread"].to_numpy(dtype=np.float64)
+            if "spread" in frame.columns
+            else np.full(len(frame), np.nan)
+        ),
         source=source,
         checksum=checksum,
     )

@@ -537,6 +537,7 @@ def warm_up() -> float:
         day=np.zeros(4, dtype=np.int32),
         minute=minutes,
         weekday=np.zeros(4, dtype=np.int8),
+        spread_data=np.full(4, 3.0),
     )
     combo = resolve_params(
         "GER40",
