@@ -4,7 +4,8 @@ A constraint is a boolean expression such as ``"tp_mult >= sl_mult"`` or
 ``"ib_end - ib_start >= 60"``. It is parsed with :mod:`ast` and run by a small
 interpreter that knows only parameter names, numbers, strings, booleans,
 comparisons (chains too), ``and``/``or``/``not``, unary ``-``/``+`` and
-``+ - * /``; anything else (calls, attributes, subscripts, ``**``, ...) is refused
+``+ - * /`` between numbers; anything else (calls, attributes, subscripts, ``**``,
+arithmetic on strings or lists: ``"a" * 10**15`` would exhaust memory, ...) is refused
 when parsed and nothing is ever handed to ``eval``. Times (the values of
 ``ib_start``, ``ib_end``, ``trade_end``, ``close_time`` and quoted ``"HH:MM"``
 literals) are minutes after midnight, so they compare as times and subtract to
@@ -21,9 +22,18 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from backtest.strategy.params import TIME_PARAMS, ParamError, check_names, parse_hhmm
+from backtest.strategy.params import (
+    FLOAT_PARAMS,
+    PARAM_NAMES,
+    TIME_PARAMS,
+    ParamError,
+    check_names,
+    parse_hhmm,
+)
 
 MAX_LENGTH = 1000  # characters of one constraint
+# Parameters whose values are numbers (times are minutes): the only names arithmetic takes.
+NUMERIC_PARAMS = frozenset((*TIME_PARAMS, *FLOAT_PARAMS, "max_trades_per_day"))
 _TIME_LITERAL = re.compile(r"^(\d{1,2}):(\d{2})$")
 
 _COMPARE: dict[type, Callable[[Any, Any], bool]] = {
@@ -92,17 +102,40 @@ class Constraint:
         elif isinstance(node, ast.BoolOp):
             for value in node.values:
                 self._check(value)
-        elif isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.Not, ast.USub, ast.UAdd)):
+        elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
             self._check(node.operand)
+        elif isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            self._check_number(node.operand)
         elif isinstance(node, ast.BinOp) and type(node.op) in _ARITH:
-            self._check(node.left)
-            self._check(node.right)
+            self._check_number(node.left)
+            self._check_number(node.right)
         elif isinstance(node, ast.Compare) and all(type(op) in _COMPARE for op in node.ops):
             self._check(node.left)
             for comp in node.comparators:
                 self._check(comp)
         else:
             self._refuse(node)
+
+    def _check_number(self, node: ast.AST) -> None:
+        """An operand of arithmetic: a number, a numeric parameter or arithmetic itself.
+        Strings and lists multiply into copies (``"a" * 10**15``: memory without bound),
+        so they are refused here, before any combination is evaluated (an unknown name is
+        left to :func:`check_names`, which suggests the known one)."""
+        self._check(node)
+        numeric = (
+            (isinstance(node, ast.Constant) and type(node.value) in (int, float))
+            or (
+                isinstance(node, ast.Name)
+                and (node.id in NUMERIC_PARAMS or node.id not in PARAM_NAMES)
+            )
+            or isinstance(node, ast.BinOp)
+            or (isinstance(node, ast.UnaryOp) and not isinstance(node.op, ast.Not))
+        )
+        if not numeric:
+            raise ConstraintError(
+                f"{self.where}: constraint {self.text!r}: {ast.unparse(node)} is not a "
+                "number (arithmetic + - * / takes numbers, times and numeric parameters only)"
+            )
 
     def _refuse(self, node: ast.AST) -> None:
         raise ConstraintError(
