@@ -47,8 +47,10 @@ GROUP_KEYS = (
     "error",
 )
 FILE_KEYS = ("symbol", "groups", "metadata", "description", "comment")
-# A group id names files (charts) and log lines: letters, digits, _ . - only.
-GROUP_ID = re.compile(r"[A-Za-z0-9_.-]{1,100}")  # always fullmatch: "$" would let "id\n" through
+# A group id names files (charts, OUT/parts/{id}.parquet) and log lines: letters, digits,
+# _ . - only, and never "." or ".." (they name folders, not files). Always fullmatch: "$"
+# would let "id\n" through.
+GROUP_ID = re.compile(r"(?!\.\.?\Z)[A-Za-z0-9_.-]{1,100}")
 MAX_DEPTH = 32  # nesting levels of a groups file (a grid value is at most 4 deep)
 
 
@@ -194,7 +196,7 @@ def _group(
     if not isinstance(group_id, str) or not GROUP_ID.fullmatch(group_id):
         raise GroupsError(
             f"{where}: field 'group_id': {shown(group_id)} must be 1 to 100 characters "
-            "of A-Z a-z 0-9 _ . -"
+            "of A-Z a-z 0-9 _ . -, not '.' or '..' (it names files)"
         )
     where = f"{path}: group {group_id}"
     for key in raw:
