@@ -6,8 +6,9 @@ from pathlib import Path
 
 from invoke import Exit, task
 
+from backtest.runner.options import EXECUTION_OPTIONS
 from tasks.edge import error
-from tasks.run import CLUSTER_HELP
+from tasks.options import run_option_task
 
 RANK_HELP = {
     "min_trades": "only combinations with at least this many trades qualify (default 0)",
@@ -36,9 +37,30 @@ def _print_robustness(rob: dict, paths: dict) -> None:
         print(f"  {path}")
 
 
-@task(
+WALK_FORWARD_RUN_OPTIONS = (
+    "data_file",
+    "start_date",
+    "end_date",
+    "workers",
+    "period",
+    "risk",
+    "account_size",
+    "news_file",
+    "config",
+    "server_tz",
+    "drop_invalid",
+    "fresh",
+    "symbol",
+    *EXECUTION_OPTIONS,
+    "scheduler",
+    "scheduler_file",
+    "tls_dir",
+)
+
+
+@run_option_task(
+    WALK_FORWARD_RUN_OPTIONS,
     name="walk-forward",
-    auto_shortflags=False,
     help={
         "groups_file": "groups file (JSON, io-contract format): sweep it over the whole span first",
         "from_": "instead of --groups-file: a finished run with compact trades (--save-daily), "
@@ -51,23 +73,8 @@ def _print_robustness(rob: dict, paths: dict) -> None:
         "profit_factor, r_over_dd, avg_r, winrate",
         **RANK_HELP,
         "no_robustness": "skip the overfitting statistics at the end",
-        "data_file": "M1 bars (Parquet/CSV/MT5 export); default: the period's configured file, "
-        "else built-in sample data",
-        "start_date": "first trading day of the whole span, YYYY-MM-DD (default: the period's)",
-        "end_date": "last trading day of the whole span (default: the period's)",
-        "workers": "worker processes, or 'auto' (default)",
         "output_dir": "where the run and the walk-forward files go "
         "(default: backtest/output/{groups file stem}_walk_forward)",
-        "period": "configured period: in_sample (default) or control",
-        "risk": "money risked per trade (default from config: 1000)",
-        "account_size": "account size for the prop-firm view (default from config: 100000)",
-        "news_file": "news CSV (time, currency, impact); required when news_filter is on",
-        "config": "YAML config file merged over the defaults",
-        "server_tz": "broker server time zone of an MT5 export, e.g. Europe/Athens",
-        "drop_invalid": "drop invalid/duplicate bars instead of failing",
-        "fresh": "replace an existing checkpoint in the output dir instead of resuming",
-        "symbol": "symbol of a bare-list groups file whose groups name none",
-        **CLUSTER_HELP,
     },
 )
 def walk_forward(
@@ -82,23 +89,8 @@ def walk_forward(
     min_trades=0,
     require_prop_ok=False,
     no_robustness=False,
-    data_file=None,
-    start_date=None,
-    end_date=None,
-    workers="auto",
     output_dir=None,
-    period="in_sample",
-    risk=None,
-    account_size=None,
-    news_file=None,
-    config=None,
-    server_tz=None,
-    drop_invalid=False,
-    fresh=False,
-    symbol=None,
-    scheduler=None,
-    scheduler_file=None,
-    tls_dir=None,
+    **run_options,
 ):
     """Choose the best combination on each train window, judge it on the test window after."""
     from backtest.analysis.merge import detect_symbol
@@ -119,30 +111,14 @@ def walk_forward(
     try:
         if from_ is not None:
             folder = Path(from_)
-            done = analyse_walk_forward(folder, detect_symbol([folder], symbol), settings)
+            done = analyse_walk_forward(
+                folder, detect_symbol([folder], run_options["symbol"]), settings
+            )
         else:
             stem = Path(groups_file).stem
             out = output_dir or REPO_ROOT / "backtest" / "output" / f"{stem}_walk_forward"
             options = RunOptions(
-                groups_file=groups_file,
-                data_file=data_file,
-                start_date=start_date,
-                end_date=end_date,
-                workers=workers,
-                output_dir=out,
-                skip_charts=True,
-                period=period,
-                risk=risk,
-                account_size=account_size,
-                news_file=news_file,
-                config=config,
-                server_tz=server_tz,
-                drop_invalid=drop_invalid,
-                fresh=fresh,
-                symbol=symbol,
-                scheduler=scheduler,
-                scheduler_file=scheduler_file,
-                tls_dir=tls_dir,
+                groups_file=groups_file, output_dir=out, skip_charts=True, **run_options
             )
             done = run_walk_forward(options, settings)
     except input_errors() + (ValueError, ResultsError) as exc:

@@ -84,22 +84,13 @@ def pick(table: RunTable, group_id: str, combo: int) -> Pick:
 
 
 def recorded_spec(meta: dict[str, Any], cfg: dict[str, Any]) -> SymbolSpec:
-    """The symbol as the run saw it: ``metadata.symbol_settings`` (costs included), else
-    the configured symbol (results written before the settings were recorded)."""
+    """The symbol as the run saw it: ``metadata.symbol_settings`` (costs and execution
+    model included; a run recorded before spec section 8 reads as the ``cost`` model),
+    else the configured symbol (results written before the settings were recorded)."""
     saved = meta.get("symbol_settings")
     if not isinstance(saved, dict):
         return symbol_spec(meta["symbol"], cfg)
-    return SymbolSpec(
-        name=meta["symbol"],
-        timezone=saved["timezone"],
-        currencies=tuple(saved["currencies"]),
-        point=float(saved["point"]),
-        value_per_point=float(saved["value_per_point"]),
-        volume_min=float(saved["volume_min"]),
-        volume_step=float(saved["volume_step"]),
-        spread=float(saved["spread"]),
-        commission=float(saved["commission"]),
-    )
+    return SymbolSpec.from_dict(meta["symbol"], saved)
 
 
 def recorded_bars(meta: dict[str, Any], cfg: dict[str, Any]) -> Bars:

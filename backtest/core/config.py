@@ -49,6 +49,8 @@ _SPEC_EXECUTION: dict[str, Any] = {
     "spread_unit": None,
     "slippage": 0.0,
 }
+# What a run recorded before spec section 8 did: the spread charged once, on the bid.
+LEGACY_EXECUTION: dict[str, Any] = {**_SPEC_EXECUTION, "spread_model": "cost"}
 
 DEFAULTS: dict[str, Any] = {
     "symbols": {
@@ -235,6 +237,46 @@ class SymbolSpec:
         """The price of one unit of the data's ``spread`` column (default: ``point``)."""
         return self.point if self.spread_unit is None else self.spread_unit
 
+    def as_dict(self) -> dict[str, Any]:
+        """The costs and symbol settings a run used, as recorded in its metadata
+        (``symbol_settings``; the name is recorded beside it)."""
+        return {
+            "spread": self.spread,
+            "commission": self.commission,
+            "point": self.point,
+            "value_per_point": self.value_per_point,
+            "volume_min": self.volume_min,
+            "volume_step": self.volume_step,
+            "timezone": self.timezone,
+            "currencies": list(self.currencies),
+            **self.execution(),
+        }
+
+    @classmethod
+    def from_dict(cls, name: str, raw: dict[str, Any]) -> SymbolSpec:
+        """A symbol from its settings (a config's symbol section or a run's recorded
+        ``symbol_settings``). Execution settings that are absent read as what every run
+        did before spec section 8: the ``cost`` model, fixed spread, no slippage
+        (:data:`LEGACY_EXECUTION`)."""
+        execution = {**LEGACY_EXECUTION, **{k: raw[k] for k in LEGACY_EXECUTION if k in raw}}
+        return cls(
+            name=name,
+            timezone=raw["timezone"],
+            currencies=tuple(str(c).upper() for c in raw["currencies"]),
+            point=float(raw["point"]),
+            value_per_point=float(raw["value_per_point"]),
+            volume_min=float(raw["volume_min"]),
+            volume_step=float(raw["volume_step"]),
+            spread=float(raw["spread"]),
+            commission=float(raw["commission"]),
+            spread_model=str(execution["spread_model"]),
+            spread_source=str(execution["spread_source"]),
+            spread_unit=None
+            if execution["spread_unit"] is None
+            else float(execution["spread_unit"]),
+            slippage=float(execution["slippage"]),
+        )
+
     def execution(self) -> dict[str, Any]:
         """The execution settings as recorded in every output (spec section 8)."""
         return {
@@ -327,21 +369,24 @@ def symbol_spec(name: str, cfg: dict[str, Any] | None = None) -> SymbolSpec:
         raw = cfg["symbols"][name]
     except KeyError:
         raise ConfigError(f"unknown symbol '{name}' (known: {', '.join(cfg['symbols'])})") from None
-    return SymbolSpec(
-        name=name,
-        timezone=raw["timezone"],
-        currencies=tuple(c.upper() for c in raw["currencies"]),
-        point=float(raw["point"]),
-        value_per_point=float(raw["value_per_point"]),
-        volume_min=float(raw["volume_min"]),
-        volume_step=float(raw["volume_step"]),
-        spread=float(raw["spread"]),
-        commission=float(raw["commission"]),
-        spread_model=str(raw.get("spread_model", "bid_ask")),
-        spread_source=str(raw.get("spread_source", "fixed")),
-        spread_unit=None if raw.get("spread_unit") is None else float(raw["spread_unit"]),
-        slippage=float(raw.get("slippage", 0.0)),
-    )
+    return SymbolSpec.from_dict(name, {**_SPEC_EXECUTION, **raw})
+
+
+def with_execution(
+    cfg: dict[str, Any], name: str, overrides: dict[str, Any], where: str = "run option"
+) -> dict[str, Any]:
+    """``cfg`` with symbol ``name``'s execution settings (spec section 8) overridden for
+    one run (``None`` values: keep the config's); checked together, so ``--spread-source
+    data`` on a ``cost`` symbol is refused. ``where`` names the options in errors."""
+    given = {k: v for k, v in overrides.items() if v is not None}
+    if not given:
+        return cfg
+    symbol_spec(name, cfg)  # an unknown symbol is a ConfigError
+    merged = {**_SPEC_EXECUTION, **cfg["symbols"][name], **given}
+    check_execution(merged, f"{where} ({', '.join('--' + k.replace('_', '-') for k in given)})")
+    out = copy.copy(cfg)
+    out["symbols"] = {**cfg["symbols"], name: merged}
+    return out
 
 
 def default_params(name: str, cfg: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -4,3 +4,5 @@ fast numba sweep (``sweep`` over ``kernel_nb``), behind one seam (``run``). May 
 ``strategies``, ``backtest.emulator``, ``backtest.strategy``, ``backtest.data`` and
 ``backtest.core``.
 """
+
+ENGINES = ("fast", "emulator")  # the --engine choices (a light import for the option table)

@@ -20,13 +20,12 @@ import numpy as np
 
 from backtest.core.settings import RunSettings
 from backtest.data.bars import Bars
+from backtest.engines import ENGINES
 from backtest.engines.adapter import run_combo
 from backtest.engines.sweep import PartTrades, run_sweep_days, sweep_parts
 from backtest.strategy.daily import CompactTrades, compact_runs, compact_trades
 from backtest.strategy.metrics import trading_day_count
 from backtest.strategy.metrics_nb import metrics_dict, window_metrics
-
-ENGINES = ("fast", "emulator")
 
 
 @dataclass

@@ -22,7 +22,6 @@ everything else here stays the same (checkpoint, outputs, resume, exit codes).
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import errno
 import fcntl
@@ -56,6 +55,7 @@ from backtest.runner.executor import Executor
 from backtest.runner.exit_codes import CRASHED
 from backtest.runner.group_run import finish_remote, run_group, write_daily
 from backtest.runner.groups import GroupScan, iter_group
+from backtest.runner.options import EXECUTION_OPTIONS, PERIODS, RunOptions, build_parser
 from backtest.runner.outputs import ResultsError, read_results, summary_rows, write_results
 from backtest.runner.pool import FAULT_ENV, Supervisor, WorkerJob, failed_record, resolve_workers
 from backtest.runner.run_log import Progress, RunLogging, Signals, log
@@ -66,7 +66,6 @@ from backtest.strategy.trades import trade_records
 if TYPE_CHECKING:
     from backtest.runner.dask_executor import DaskExecutor
 
-PERIODS = ("in_sample", "control")
 RUN_LOG = "run.log"
 DAILY_DIR = "daily"
 LOCK_FILE = ".lock"
@@ -80,38 +79,6 @@ class RunError(ValueError):
 class RunCrashed(RuntimeError):
     """The run stopped on an unexpected error (exit code 3); the message is one line
     for stderr, the traceback is in run.log (or the file the message names)."""
-
-
-@dataclass
-class RunOptions:
-    """Everything a run takes; the command line's options one to one."""
-
-    groups_file: str | Path
-    data_file: str | Path | None = None
-    start_date: str | None = None
-    end_date: str | None = None
-    workers: int | str = "auto"
-    output_dir: str | Path | None = None
-    skip_charts: bool = False
-    save_trades: bool | str = False  # True or "all", "top:N" (best N of each group), False
-    charts: str = "top:10"  # PNGs for the best N groups (+ whole-run heatmaps), "all", "none"
-    no_report: bool = False  # the HTML report is written by the CLIs' after_run hook
-    save_daily: bool = False
-    period: str = "in_sample"
-    risk: float | None = None
-    account_size: float | None = None
-    news_file: str | Path | None = None
-    engine: str = "fast"
-    config: str | Path | None = None
-    server_tz: str | None = None
-    drop_invalid: bool = False
-    fresh: bool = False
-    symbol: str | None = None
-    strict_data: bool = False
-    max_combinations: int | str | None = None
-    scheduler: str | None = None  # tls://HOST:PORT of a Dask cluster (else the local pool)
-    scheduler_file: str | Path | None = None  # or the cluster's scheduler file
-    tls_dir: str | Path | None = None  # ca.pem, client.pem, client-key.pem of the cluster
 
 
 @dataclass
@@ -184,6 +151,25 @@ def _positive(value: Any, option: str) -> float:
     if not math.isfinite(number) or number <= 0:
         raise RunError(f"{option}: {value!r} must be a number > 0")
     return number
+
+
+def _number(value: Any, option: str) -> float | None:
+    """A number option as given on a command line (invoke passes text); None stays."""
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise RunError(f"{option}: {value!r} is not a number") from None
+
+
+def execution_config(cfg: dict[str, Any], symbol: str, opts: Any) -> dict[str, Any]:
+    """``cfg`` with the run's execution options (``--spread-model``, ``--spread-source``,
+    ``--slippage``; None: the config's) applied to ``symbol`` and checked (spec section 8).
+    ``opts`` is anything with those attributes (RunOptions, a task's options)."""
+    given = {k: getattr(opts, k, None) for k in EXECUTION_OPTIONS}
+    given["slippage"] = _number(given["slippage"], "--slippage")
+    return config_mod.with_execution(cfg, symbol, given, "run option")
 
 
 def _workers_option(value: int | str) -> int | str:
@@ -290,20 +276,6 @@ def _check_coverage(bars: Bars, start: str, end: str, strict: bool) -> tuple[dic
     for problem in problems:
         log.warning(f"{problem} (--strict-data makes this an error)")
     return found.as_dict(), problems
-
-
-def _symbol_settings(spec: config_mod.SymbolSpec) -> dict[str, Any]:
-    """The costs and symbol settings a run used (io-contract metadata)."""
-    return {
-        "spread": spec.spread,
-        "commission": spec.commission,
-        "point": spec.point,
-        "value_per_point": spec.value_per_point,
-        "volume_min": spec.volume_min,
-        "volume_step": spec.volume_step,
-        "timezone": spec.timezone,
-        "currencies": list(spec.currencies),
-    }
 
 
 def _check_writable(out_dir: Path) -> None:
@@ -420,6 +392,7 @@ def prepare(opts: RunOptions) -> _Plan:
             f"({', '.join(loaded.symbols)}); run one symbol per groups file"
         )
     symbol = loaded.symbols[0]
+    cfg = execution_config(cfg, symbol, opts)
     if opts.symbol and symbol != opts.symbol:
         raise RunError(
             f"{groups_file}: field 'symbol': the file's groups are {symbol}, "
@@ -465,7 +438,7 @@ def prepare(opts: RunOptions) -> _Plan:
         "data_checksum": loaded_bars.checksum,
         "data_source": data["source"],  # file or sample (fab status reads it mid-run)
         "code_version": code_version(),
-        "symbol_settings": _symbol_settings(spec),
+        "symbol_settings": spec.as_dict(),
         "settings": {
             **settings_kw,
             "engine": opts.engine,
@@ -883,111 +856,6 @@ def _lock_output(out_dir: Path) -> int:
 # --- command line ----------------------------------------------------------
 
 
-class _OneLineParser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line (``error: ...``) and exit code 2,
-    like every other bad input; ``--help`` still shows the full usage."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"error: {message} (see --help)\n")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = _OneLineParser(
-        prog="python -m backtest.run_parallel_backtest",
-        description="Run every group of a groups file over one period, in parallel; "
-        "resumable (re-run on the same --output-dir).",
-    )
-    add = parser.add_argument
-    add("--groups-file", required=True, help="groups file (JSON, io-contract format)")
-    add(
-        "--data-file",
-        help="M1 bars (Parquet/CSV/MT5 export); default: the period's "
-        "configured file, else built-in sample data",
-    )
-    add("--start-date", help="first trading day, YYYY-MM-DD (default: the period's)")
-    add("--end-date", help="last trading day, YYYY-MM-DD (default: the period's)")
-    add("--workers", default="auto", help="worker processes, or 'auto' (default)")
-    add(
-        "--output-dir",
-        help="where results go (default: backtest/output/{groups file stem}_{period})",
-    )
-    add("--skip-charts", action="store_true", help="no PNG charts (the same as --charts none)")
-    add(
-        "--charts",
-        default="top:10",
-        metavar="top:N|all|none",
-        help="PNG equity and heatmap charts for the best N groups (default top:10), all or "
-        "none; whole-run heatmaps unless none",
-    )
-    add(
-        "--save-trades",
-        nargs="?",
-        const=True,
-        default=False,
-        metavar="top:N",
-        help="store the trades of every combination (or of the best N of each group, "
-        "top:N) in results_full_{SYMBOL}.json",
-    )
-    add(
-        "--no-report",
-        action="store_true",
-        help="do not write the HTML report OUT/report_{SYMBOL}.html at the end",
-    )
-    add(
-        "--save-daily",
-        action="store_true",
-        help="keep every combination's compact trades in OUT/daily/ (walk-forward, robustness)",
-    )
-    add(
-        "--period",
-        default="in_sample",
-        choices=PERIODS,
-        help="configured period (default in_sample)",
-    )
-    add("--risk", type=float, help="money risked per trade (default from config: 1000)")
-    add("--account-size", type=float, help="account size for the prop-firm view (default 100000)")
-    add("--news-file", help="news CSV (time, currency, impact); required when news_filter is on")
-    add("--engine", default="fast", choices=ENGINES, help="fast sweep kernel or the emulator")
-    add("--config", help="YAML config overriding the defaults (symbols, periods, run)")
-    add(
-        "--server-tz",
-        help="time zone of an MT5 export's broker server time: an IANA zone "
-        "(Europe/Athens) or broker:NY+7 (New York time + 7 h, GMT+2/+3 on US dates)",
-    )
-    add(
-        "--drop-invalid", action="store_true", help="drop invalid/duplicate bars instead of failing"
-    )
-    add("--fresh", action="store_true", help="replace an existing checkpoint instead of resuming")
-    add("--symbol", help="symbol of a bare-list groups file whose groups name none")
-    add(
-        "--strict-data",
-        action="store_true",
-        help="refuse data that leaves more than 5 weekdays of the period uncovered "
-        "(at either end or in a gap) instead of warning",
-    )
-    add(
-        "--max-combinations",
-        help="most combinations (before constraints) one run may hold "
-        "(default: run.max_combinations of the config, 10000000)",
-    )
-    add(
-        "--scheduler",
-        metavar="tls://HOST:PORT",
-        help="run the groups on this Dask cluster (fab cluster-up) instead of local workers",
-    )
-    add(
-        "--scheduler-file",
-        help="the same, by the cluster's scheduler file (fab cluster-up writes "
-        ".cluster/scheduler.json)",
-    )
-    add(
-        "--tls-dir",
-        help="the cluster's ca.pem, client.pem, client-key.pem (default: the scheduler "
-        "file's folder, else .cluster)",
-    )
-    return parser
-
-
 def input_errors() -> tuple[type[BaseException], ...]:
     """The library errors that mean bad input (exit code 2, nothing run)."""
     from backtest.data.loaders import DataError
@@ -1007,24 +875,31 @@ def input_errors() -> tuple[type[BaseException], ...]:
     )
 
 
-def main(argv: list[str] | None = None, after_run: Callable[[RunReport], Any] | None = None) -> int:
-    """Parse, run; bad input is one line on stderr and exit code 2 (nothing run).
-    ``after_run`` (the HTML report of :mod:`backtest.run_parallel_backtest`, which may
-    import the analysis layer) gets the report of a run that was not interrupted,
-    unless ``--no-report``."""
-    args = build_parser().parse_args(argv)
-    options = RunOptions(**{f.name: getattr(args, f.name) for f in fields(RunOptions)})
+def run_edge(
+    options: RunOptions,
+    after_run: Callable[[RunReport], Any] | None = None,
+    on_report: Callable[[RunReport], Any] | None = None,
+) -> tuple[int, RunReport | None]:
+    """Run, then ``on_report`` (what a command prints of a finished run), then
+    ``after_run`` (the HTML report, which may import the analysis layer) for a run
+    that was not interrupted, unless ``--no-report``: the one edge of both commands
+    (``run_parallel_backtest`` and ``invoke backtest``). Bad input is one line on
+    stderr and exit code 2 (nothing run); a crash, here or in ``after_run``, is one
+    line and exit code 3. Returns the exit code and the run's report (None when the
+    run did not happen)."""
     try:
         report = run_backtest(options)
     except input_errors() as exc:
         print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
-        return 2
+        return 2, None
     except KeyboardInterrupt:  # Ctrl-C before the workers started (loading, compiling)
         print("interrupted (SIGINT) before any group ran; re-run the same command", file=sys.stderr)
-        return 128 + signal.SIGINT
+        return 128 + signal.SIGINT, None
     except RunCrashed as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return CRASHED
+        return CRASHED, None
+    if on_report is not None:
+        on_report(report)
     if after_run is not None and not options.no_report and report.interrupted is None:
         after = RunLogging()
         after.claimed = report.output_dir / RUN_LOG  # the run is over: its log gets it
@@ -1033,11 +908,20 @@ def main(argv: list[str] | None = None, after_run: Callable[[RunReport], Any] | 
                 after_run(report)
         except RunCrashed as exc:
             print(f"error: after the run (its results are written): {exc}", file=sys.stderr)
-            return CRASHED
+            return CRASHED, report
+    return report.exit_code, report
+
+
+def main(argv: list[str] | None = None, after_run: Callable[[RunReport], Any] | None = None) -> int:
+    """Parse, then :func:`run_edge`; a run on sample data says so last."""
+    args = build_parser().parse_args(argv)
+    options = RunOptions(**{f.name: getattr(args, f.name) for f in fields(RunOptions)})
+    code, report = run_edge(options, after_run)
+    if report is not None and after_run is not None and code != CRASHED:
         notice = sample_notice(report.data)
-        if notice:  # the run's log ended with it; after the report's line, say it again last
-            print(notice)
-    return report.exit_code
+        if notice and not options.no_report and report.interrupted is None:
+            print(notice)  # the run's log ended with it; after the report's line, say it again
+    return code
 
 
 def run_and_exit(entry: Callable[[], int] | None = None) -> NoReturn:

@@ -41,5 +41,9 @@ def test_file_run_records_its_data_and_costs(dataset, tmp_path):
         "volume_step": 0.01,
         "timezone": "Europe/Berlin",
         "currencies": ["EUR"],
+        "spread_model": "bid_ask",
+        "spread_source": "fixed",
+        "spread_unit": 0.01,
+        "slippage": 0.0,
     }
     assert "SAMPLE DATA" not in result.stdout + result.stderr
