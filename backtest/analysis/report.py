@@ -18,9 +18,12 @@ the control comparison, walk-forward and robustness sections.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
 import json
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +38,8 @@ from backtest.runner.columns import encoded
 from backtest.runner.outputs import LEAD_METRICS, table_columns
 
 TEMPLATE = "report.html.j2"
+SCRIPT = "report.js"  # the page's code, inlined as it is (its hash in the policy)
+STYLE = "report.css"
 ROWS = 1000  # table rows shown at once (of every combination embedded)
 DETAIL = 50  # combinations whose trades are embedded (the best by rank_by)
 MAX_DETAIL_TRADES = 250_000  # and at most this many trades over all of them
@@ -464,23 +469,70 @@ def _script_json(value: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+def _source_hash(text: str) -> str:
+    """The CSP source that allows exactly the inline element whose text is ``text``."""
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    return f"'sha256-{base64.b64encode(digest).decode()}'"
+
+
+def _inline(text: str, element: str, what: str) -> str:
+    """``text`` checked to stay one ``<element>``'s content (the HTML parser ends it at the
+    first ``</element``, and its hash is of the text as the parser reads it)."""
+    if f"</{element}" in text.lower() or "\r" in text:
+        raise ReportError(f"{what} holds '</{element}' or a carriage return: it cannot be inlined")
+    return text
+
+
+def _style_slots(plotly_js: str) -> list[str]:
+    """Ids of the style elements plotly.js would create at run time, which the policy would
+    refuse: the page holds them already, empty (allowed by the hash of ""). plotly.js adds
+    its rules to ``plotly.js-style-global`` through the CSSOM, which the policy allows; the
+    others (maplibre's map styles, no map here) it leaves alone when their id exists."""
+    made = (
+        r'if\(!document\.getElementById\("([\w.-]+)"\)\)'
+        r'\{var \w+=document\.createElement\("style"\)'
+    )
+    created = re.findall(made, plotly_js)
+    return ["plotly.js-style-global", *created]
+
+
+def content_policy(scripts: list[str], styles: list[str]) -> str:
+    """The page's Content-Security-Policy: nothing may be fetched or sent; only the page's
+    own script and style elements (by their sha256) apply. No 'unsafe-inline': a handler
+    or element injected through the data would not run; no 'unsafe-eval' either."""
+    script_src = " ".join(_source_hash(text) for text in scripts)
+    style_src = " ".join(_source_hash(text) for text in styles)
+    return (
+        f"default-src 'none'; script-src {script_src}; "
+        # plotly.js sets a few empty style attributes ('unsafe-hashes' of "" allows just those)
+        f"style-src {style_src} 'unsafe-hashes' {_source_hash('')}; "
+        "img-src data: blob:; font-src data:; worker-src blob:; base-uri 'none'; form-action 'none'"
+    )
+
+
 def render(payload: dict[str, Any]) -> str:
     """The page's HTML for ``payload`` (:func:`report_data`)."""
     import jinja2
     import plotly.offline
 
+    folder = Path(__file__).parent / "templates"
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+        loader=jinja2.FileSystemLoader(folder),
         autoescape=True,
         undefined=jinja2.ChainableUndefined,  # analysis files may lack optional keys
     )
-    plotly_js = plotly.offline.get_plotlyjs()
-    if "</script" in plotly_js.lower():
-        raise ReportError("the bundled plotly.js holds '</script': it cannot be inlined")
+    plotly_js = _inline(plotly.offline.get_plotlyjs(), "script", "the bundled plotly.js")
+    app_js = _inline((folder / SCRIPT).read_text(encoding="utf-8"), "script", SCRIPT)
+    css = _inline((folder / STYLE).read_text(encoding="utf-8"), "style", STYLE)
+    markup = jinja2.utils.markupsafe.Markup
     return env.get_template(TEMPLATE).render(
         p=payload,
-        data_json=jinja2.utils.markupsafe.Markup(_script_json(payload)),
-        plotly_js=jinja2.utils.markupsafe.Markup(plotly_js),
+        csp=content_policy([plotly_js, app_js], [css, ""]),
+        css=markup(css),
+        style_slots=_style_slots(plotly_js),
+        data_json=markup(_script_json(payload)),
+        plotly_js=markup(plotly_js),
+        app_js=markup(app_js),
         generated=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     )
 

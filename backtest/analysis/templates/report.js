@@ -1,0 +1,246 @@
+"use strict";
+const D = JSON.parse(document.getElementById("report-data").textContent);
+const C = D.columns, N = D.group_index.length, $ = (id) => document.getElementById(id);
+const PLOT_CONFIG = {displaylogo: false, responsive: true, showLink: false, showSendToCloud: false, showEditInChartStudio: false};
+const state = {sort: D.rank_by, desc: D.style[D.rank_by][0] === "high", filters: {}, limit: D.limits.rows, selected: null, order: []};
+const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
+const label = (v) => (v === null || v === undefined) ? "" : (typeof v === "object" ? JSON.stringify(v) : String(v));
+const metricNames = [...D.lead, ...C.metrics.filter((m) => !D.lead.includes(m))];
+const columns = ["#", "group_id", "combo", ...metricNames, ...C.params];
+window.reportState = state;
+window.heatmapDraws = 0;
+
+function value(col, i) {
+  if (col === "group_id") return D.group_index[i];
+  if (col === "combo") return D.combo_index[i];
+  if (col in C.metric) return C.metric[col][i];
+  if (col in C.param) return C.values[col][C.param[col][i]];
+  return null;
+}
+function num(v) { return typeof v === "boolean" ? (v ? 1 : 0) : (typeof v === "number" ? v : NaN); }
+function fmt(col, v) {
+  if (v === null || v === undefined) return "";
+  if (typeof v === "boolean") return v ? "true" : "false";
+  if (typeof v === "number") {
+    if (Number.isInteger(v) && !(col in C.metric && ["total_r", "avg_r", "sharpe", "profit_factor", "winrate", "max_dd_r", "worst_day_r", "total_pnl", "max_daily_loss_pct", "max_drawdown_pct"].includes(col))) return String(v);
+    if (col === "winrate") return (100 * v).toFixed(1) + " %";
+    if (col === "total_pnl") return v.toFixed(2);
+    return Math.abs(v) >= 1000 ? v.toFixed(1) : v.toFixed(3);
+  }
+  return label(v);
+}
+function matcher(text) {
+  const t = text.trim();
+  if (!t) return null;
+  let m = t.match(/^(-?[\d.eE+-]+)\s*\.\.\s*(-?[\d.eE+-]+)$/);
+  if (m) { const a = +m[1], b = +m[2]; return (v) => num(v) >= a && num(v) <= b; }
+  m = t.match(/^(>=|<=|!=|>|<|=)\s*(-?[\d.eE+-]+)$/);
+  if (m) {
+    const x = +m[2];
+    return {">=": (v) => num(v) >= x, "<=": (v) => num(v) <= x, ">": (v) => num(v) > x, "<": (v) => num(v) < x, "=": (v) => num(v) === x, "!=": (v) => num(v) !== x}[m[1]];
+  }
+  const low = t.toLowerCase();
+  return (v) => label(v).toLowerCase().includes(low);
+}
+function ordering() {
+  const tests = Object.entries(state.filters).map(([c, t]) => [c, matcher(t)]).filter(([, f]) => f);
+  const rows = [];
+  for (let i = 0; i < N; i++) if (tests.every(([c, f]) => f(value(c, i)))) rows.push(i);
+  const col = state.sort, sign = state.desc ? -1 : 1;
+  if (col !== "#") {
+    const keyed = rows.map((i) => [i, value(col, i)]);
+    keyed.sort((a, b) => {
+      const x = a[1], y = b[1], xn = x === null || x === undefined, yn = y === null || y === undefined;
+      if (xn || yn) return xn && yn ? a[0] - b[0] : (xn ? 1 : -1);
+      const c = (typeof x === "number" || typeof x === "boolean") ? num(x) - num(y) : label(x).localeCompare(label(y));
+      return c !== 0 ? sign * c : a[0] - b[0];
+    });
+    return keyed.map((k) => k[0]);
+  }
+  return state.desc ? rows.reverse() : rows;
+}
+function buildHead() {
+  const head = columns.map((c) => `<th data-col="${esc(c)}" class="${["group_id"].includes(c) ? "text" : ""}">${esc(c)}</th>`).join("");
+  const filters = columns.map((c) => c === "#" ? "<th></th>" : `<th><input data-filter="${esc(c)}" placeholder="filter"></th>`).join("");
+  $("combos").tHead.innerHTML = `<tr class="names">${head}</tr><tr class="filters">${filters}</tr>`;
+  for (const th of $("combos").tHead.querySelectorAll("tr.names th")) th.addEventListener("click", () => {
+    const c = th.dataset.col;
+    if (state.sort === c) state.desc = !state.desc;
+    else { state.sort = c; state.desc = c in C.metric ? D.style[c][0] === "high" : false; }
+    renderTable();
+  });
+  for (const input of $("combos").tHead.querySelectorAll("input")) input.addEventListener("input", () => { state.filters[input.dataset.filter] = input.value; renderTable(); });
+}
+function renderTable() {
+  state.order = ordering();
+  const shown = state.order.slice(0, Math.max(1, state.limit | 0));
+  const html = [];
+  shown.forEach((i, n) => {
+    const cells = columns.map((c) => {
+      if (c === "#") return `<td>${n + 1}</td>`;
+      const v = value(c, i), cls = c === "group_id" ? "text" : (c in C.metric && typeof v === "number" && D.style[c][1] !== null ? (v > D.style[c][1] ? "pos" : (v < D.style[c][1] ? "neg" : "")) : "");
+      return `<td class="${cls}">${esc(fmt(c, v))}</td>`;
+    }).join("");
+    html.push(`<tr data-i="${i}" class="${i === state.selected ? "selected" : ""}">${cells}</tr>`);
+  });
+  $("combos").tBodies[0].innerHTML = html.join("");
+  for (const th of $("combos").tHead.querySelectorAll("tr.names th")) th.className = (th.dataset.col === "group_id" ? "text " : "") + (th.dataset.col === state.sort ? (state.desc ? "sorted-desc" : "sorted-asc") : "");
+  $("table-count").textContent = `${Math.min(shown.length, state.order.length)} of ${state.order.length} matching (${N} in this page, ${D.meta.combinations} in the run)`;
+  $("rank-by").value = state.sort in C.metric ? state.sort : "";
+}
+function options(id, names, chosen) { $(id).innerHTML = names.map((n) => `<option value="${esc(n)}"${n === chosen ? " selected" : ""}>${esc(n)}</option>`).join(""); }
+
+// ColorBrewer RdYlGn (plotly.js has no such named scale): red bad, yellow neutral, green good.
+const RD_YL_GN = [[0, "#a50026"], [0.1, "#d73027"], [0.2, "#f46d43"], [0.3, "#fdae61"], [0.4, "#fee08b"], [0.5, "#ffffbf"],
+  [0.6, "#d9ef8b"], [0.7, "#a6d96a"], [0.8, "#66bd63"], [0.9, "#1a9850"], [1, "#006837"]];
+function better(metric, a, b) { return D.style[metric][0] === "high" ? a > b : a < b; }
+function colourScale(metric, z) {
+  const flat = z.flat().filter((v) => v !== null && Number.isFinite(v));
+  const [dir, centre] = D.style[metric];
+  if (centre !== null) {
+    const half = Math.max(1e-9, ...flat.map((v) => Math.abs(v - centre)));
+    return {colorscale: RD_YL_GN, reversescale: dir === "low", zmin: centre - half, zmax: centre + half, zmid: centre};
+  }
+  return {colorscale: "Viridis", reversescale: dir === "low"};
+}
+function webgl() { try { const c = document.createElement("canvas"); return !!(c.getContext("webgl") || c.getContext("experimental-webgl")); } catch (e) { return false; } }
+function drawHeatmap() {
+  const metric = $("hm-metric").value, x = $("hm-x").value, y = $("hm-y").value;
+  if (!x || !y) { $("heatmap").textContent = "fewer than two parameters vary in this run"; return; }
+  if (x === y) { $("hm-y").value = C.params.find((q) => q !== x); return drawHeatmap(); }
+  const ref = state.selected !== null ? state.selected : state.order[0];
+  const xs = C.values[x], ys = C.values[y], others = C.params.filter((q) => q !== x && q !== y);
+  const z = ys.map(() => xs.map(() => null)), who = ys.map(() => xs.map(() => null));
+  for (let i = 0; i < N; i++) {
+    if (!others.every((q) => C.param[q][i] === C.param[q][ref])) continue;
+    const v = num(C.metric[metric][i]); if (!Number.isFinite(v)) continue;
+    const ix = C.param[x][i], iy = C.param[y][i];
+    if (z[iy][ix] === null || better(metric, v, z[iy][ix])) { z[iy][ix] = v; who[iy][ix] = i; }
+  }
+  let best = null;
+  z.forEach((row, iy) => row.forEach((v, ix) => { if (v !== null && (best === null || better(metric, v, z[best[1]][best[0]]))) best = [ix, iy]; }));
+  const xl = xs.map(label), yl = ys.map(label), scale = colourScale(metric, z);
+  const text = who.map((row) => row.map((i) => i === null ? "" : `${D.group_index[i]} combo ${D.combo_index[i]}`));
+  const traces = [Object.assign({type: "heatmap", x: xl, y: yl, z: z, text: text, hoverongaps: false, colorbar: {title: {text: metric}},
+    hovertemplate: `${x}=%{x}<br>${y}=%{y}<br>${metric}=%{z}<br>%{text}<extra></extra>`, xgap: 1, ygap: 1}, scale)];
+  if (best) traces.push({type: "scatter", mode: "markers+text", x: [xl[best[0]]], y: [yl[best[1]]], text: ["best"], textposition: "top center",
+    marker: {symbol: "square-open", size: 26, color: "black", line: {width: 3}}, hoverinfo: "skip", showlegend: false});
+  const rx = C.param[x][ref], ry = C.param[y][ref];
+  traces.push({type: "scatter", mode: "markers", x: [xl[rx]], y: [yl[ry]], marker: {symbol: "circle-open", size: 14, color: "#1565c0", line: {width: 2}}, name: "selected", hoverinfo: "skip", showlegend: false});
+  const held = others.map((q) => `${q}=${label(C.values[q][C.param[q][ref]])}`).join(", ");
+  const title = `${metric} by ${x} × ${y}; best outlined, selected circled`;
+  Plotly.react("heatmap", traces, {title: {text: title, font: {size: 13}}, margin: {l: 70, r: 20, t: 40, b: 60},
+    xaxis: {title: {text: x}, type: "category"}, yaxis: {title: {text: y}, type: "category"}}, PLOT_CONFIG);
+  $("hm-note").textContent = others.length ? `others fixed at the selected row's: ${held}` : "";
+  if (webgl()) {
+    const zs = z.map((row) => row.map((v) => v === null ? NaN : v));
+    const surfaceScale = {colorscale: scale.colorscale, reversescale: scale.reversescale, cmin: scale.zmin, cmax: scale.zmax, cmid: scale.zmid};
+    Plotly.react("surface", [{type: "surface", z: zs, x: xs.map((_, i) => i), y: ys.map((_, i) => i), showscale: false, ...surfaceScale}],
+      {title: {text: `${metric}: 3D surface`, font: {size: 13}}, margin: {l: 0, r: 0, t: 40, b: 0},
+       scene: {xaxis: {title: {text: x}, tickvals: xs.map((_, i) => i), ticktext: xl}, yaxis: {title: {text: y}, tickvals: ys.map((_, i) => i), ticktext: yl}, zaxis: {title: {text: metric}}}}, PLOT_CONFIG);
+  } else {
+    $("surface").textContent = "the 3D surface needs WebGL, which this browser does not offer";
+  }
+  window.heatmapDraws += 1;
+}
+
+function cumsum(a) { let s = 0; return a.map((v) => (s += v)); }
+function drawdown(curve, start) { let peak = start; return curve.map((v) => { peak = Math.max(peak, v); return v - peak; }); }
+function renderDetail() {
+  const i = state.selected !== null ? state.selected : state.order[0];
+  if (i === undefined) return;
+  const g = D.group_index[i], k = D.combo_index[i], d = D.details[String(i)];
+  $("detail-title").textContent = `Selected: ${g} combo ${k}`;
+  const params = C.params.map((q) => `${q}=${label(value(q, i))}`).join(", ");
+  const metrics = metricNames.map((m) => `${m} ${fmt(m, value(m, i))}`).join(" · ");
+  $("detail-params").innerHTML = `${esc(params)}<br>${esc(metrics)}`;
+  const command = `${D.invoke} trades --from ${D.out_dir} --group ${g} --combo ${k}`;
+  if (!d) {
+    const why = D.detail_source === "none"
+      ? "No trades are in this page: the run saved none (--save-trades, --save-daily) and its data file could not be re-read unchanged."
+      : `Trades of this combination are not in the page (only those of the best ${esc(D.limits.detail)} by ${esc(D.rank_by)} are).`;
+    $("detail-note").innerHTML = `<div class="warn">${why} <code>${esc(command)}</code> writes its trades, equity chart and monthly table.</div>`;
+    for (const id of ["equity", "prop"]) Plotly.purge(id);
+    for (const id of ["monthly", "trades", "prop-facts"]) $(id).innerHTML = "";
+    return;
+  }
+  const diffs = d.differences && Object.keys(d.differences).length ? `<div class="warn">the re-run differs from the recorded metrics in ${esc(Object.keys(d.differences).join(", "))}</div>` : "";
+  $("detail-note").innerHTML = `<div class="muted">trades from ${esc(d.source)}; all files: <code>${esc(command)}</code></div>${diffs}`;
+  const t = d.trades, r = t.r.map(num), pnl = t.pnl_money.map(num), x = t.exit_time || t.day;
+  const account = D.meta.account_size, cumR = cumsum(r), balance = cumsum(pnl).map((v) => account + v);
+  const x0 = [t.entry_time ? t.entry_time[0] : t.day[0], ...x];
+  const curveR = [0, ...cumR], curveM = [account, ...balance];
+  const floor = account * (1 - D.meta.max_loss_limit_pct / 100);
+  Plotly.react("equity", [
+    {x: x0, y: curveR, type: "scatter", mode: "lines", line: {shape: "hv", color: "#1565c0"}, name: "cumulative R", yaxis: "y"},
+    {x: x0, y: curveM, type: "scatter", mode: "lines", line: {shape: "hv", color: "#2e7d32"}, name: "balance", yaxis: "y2"},
+    {x: x0, y: drawdown(curveR, 0), type: "scatter", mode: "lines", fill: "tozeroy", line: {shape: "hv", color: "#c62828"}, name: "drawdown R", yaxis: "y3"},
+    {x: [x0[0], x0[x0.length - 1]], y: [floor, floor], type: "scatter", mode: "lines", line: {dash: "dot", color: "#b71c1c"}, name: `max loss limit (${D.meta.max_loss_limit_pct} %)`, yaxis: "y2"},
+  ], {title: {text: `${g} combo ${k}: equity in R and money, drawdown`, font: {size: 13}}, margin: {l: 70, r: 20, t: 40, b: 40}, legend: {orientation: "h"},
+      xaxis: {anchor: "y3"}, yaxis: {domain: [0.55, 1], title: {text: "R"}}, yaxis2: {domain: [0.27, 0.52], title: {text: "balance"}}, yaxis3: {domain: [0, 0.24], title: {text: "drawdown R"}}}, PLOT_CONFIG);
+  renderMonthly(t.day, r);
+  renderProp(i, t.day, pnl);
+  renderTrades(t);
+}
+function renderMonthly(days, r) {
+  const sums = {};
+  days.forEach((day, n) => { const y = day.slice(0, 4), m = +day.slice(5, 7); (sums[y] = sums[y] || Array(13).fill(0))[m - 1] += r[n]; sums[y][12] += r[n]; });
+  const years = Object.keys(sums).sort(), names = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec", "total"];
+  const top = Math.max(1e-9, ...years.flatMap((y) => sums[y].slice(0, 12).map(Math.abs)));
+  const cell = (v) => `<td class="${v < 0 ? "neg" : "pos"}">${esc(v.toFixed(2))}</td>`;
+  $("monthly").innerHTML = `<thead><tr><th class="text">year</th>${names.map((n) => `<th>${n}</th>`).join("")}</tr></thead><tbody>` +
+    years.map((y) => `<tr><td class="text">${esc(y)}</td>${sums[y].map(cell).join("")}</tr>`).join("") + "</tbody>";
+  // Cell colours through the CSSOM: the page's policy refuses inline style attributes.
+  [...$("monthly").tBodies[0].rows].forEach((tr, row) => sums[years[row]].slice(0, 12).forEach((v, n) => {
+    const a = Math.min(1, Math.abs(v) / top) * 0.6;
+    tr.cells[n + 1].style.background = v >= 0 ? `rgba(46,125,50,${a})` : `rgba(198,40,40,${a})`;
+  }));
+}
+function renderProp(i, days, pnl) {
+  const account = D.meta.account_size, daily = D.meta.daily_loss_limit_pct, max = D.meta.max_loss_limit_pct;
+  const loss = [], ddPct = [], labels = [];
+  let balance = account, peak = account, n = 0;
+  while (n < days.length) {
+    const day = days[n], start = balance; let low = start;
+    for (; n < days.length && days[n] === day; n++) { balance += pnl[n]; low = Math.min(low, balance); peak = Math.max(peak, balance); ddPct.push(100 * (peak - balance) / peak); }
+    labels.push(day); loss.push(100 * (start - low) / account);
+  }
+  const m = (name) => value(name, i), ok = m("prop_ok");
+  $("prop-facts").innerHTML = `<div class="facts"><div><b>worst day</b> ${esc(fmt("x", num(m("max_daily_loss_pct"))))} % (limit ${esc(label(daily))} %)</div>` +
+    `<div><b>max drawdown</b> ${esc(fmt("x", num(m("max_drawdown_pct"))))} % (limit ${esc(label(max))} %)</div>` +
+    `<div><b>verdict</b> <span class="${ok ? "ok" : "broken"}">${ok ? "inside both limits" : "breaks a limit"}</span></div></div>`;
+  Plotly.react("prop", [
+    {x: labels, y: loss, type: "bar", name: "day's loss % of account", marker: {color: "#ef6c00"}},
+    {x: [labels[0], labels[labels.length - 1]], y: [daily, daily], type: "scatter", mode: "lines", line: {dash: "dot", color: "#b71c1c"}, name: `daily limit ${daily} %`},
+    {x: days, y: ddPct, type: "scatter", mode: "lines", line: {color: "#6a1b9a"}, name: "drawdown % from peak", yaxis: "y2"},
+    {x: [labels[0], labels[labels.length - 1]], y: [max, max], type: "scatter", mode: "lines", line: {dash: "dash", color: "#6a1b9a"}, name: `max loss limit ${max} %`, yaxis: "y2"},
+  ], {margin: {l: 50, r: 10, t: 10, b: 40}, legend: {orientation: "h"}, yaxis: {title: {text: "day's loss %"}, domain: [0, 0.45]},
+      yaxis2: {title: {text: "drawdown %"}, domain: [0.55, 1]}}, PLOT_CONFIG);
+}
+function renderTrades(t) {
+  const cols = Object.keys(t), n = t.r.length, limit = Math.min(n, 2000);
+  const rows = [];
+  for (let j = 0; j < limit; j++) rows.push(`<tr><td>${j + 1}</td>${cols.map((c) => `<td class="${["day", "entry_time", "exit_time", "direction", "exit_reason"].includes(c) ? "text" : ""}">${esc(t[c][j] === null ? "" : (c === "r" ? num(t[c][j]).toFixed(4) : (c === "pnl_money" ? num(t[c][j]).toFixed(2) : t[c][j])))}</td>`).join("")}</tr>`);
+  $("trades").innerHTML = `<thead><tr><th>#</th>${cols.map((c) => `<th>${esc(c)}</th>`).join("")}</tr></thead><tbody>${rows.join("")}</tbody>` +
+    (limit < n ? `<tfoot><tr><td colspan="${cols.length + 1}" class="text">first ${esc(limit)} of ${esc(n)} trades</td></tr></tfoot>` : "");
+}
+function select(i) { state.selected = i; renderTable(); drawHeatmap(); renderDetail(); }
+
+options("rank-by", metricNames, D.rank_by);
+options("hm-metric", metricNames, D.rank_by);
+const counts = C.params.map((q) => [q, C.values[q].length]).sort((a, b) => b[1] - a[1]).map((a) => a[0]);
+options("hm-x", C.params, counts[0]);
+options("hm-y", C.params, counts[1]);
+$("rank-by").addEventListener("change", () => { state.sort = $("rank-by").value; state.desc = D.style[state.sort][0] === "high"; renderTable(); });
+$("row-limit").addEventListener("change", () => { state.limit = +$("row-limit").value || D.limits.rows; renderTable(); });
+$("clear-filters").addEventListener("click", () => { state.filters = {}; for (const inp of $("combos").tHead.querySelectorAll("input")) inp.value = ""; renderTable(); });
+for (const id of ["hm-metric", "hm-x", "hm-y"]) $(id).addEventListener("change", drawHeatmap);
+$("combos").tBodies[0].addEventListener("click", (e) => { const tr = e.target.closest("tr"); if (tr) select(+tr.dataset.i); });
+buildHead();
+renderTable();
+drawHeatmap();
+renderDetail();
+if (D.walk_forward) {
+  Plotly.react("wf-equity", [{y: D.walk_forward.equity_r, type: "scatter", mode: "lines", line: {color: "#1565c0"}, name: "out-of-sample R"}],
+    {margin: {l: 50, r: 10, t: 10, b: 40}, xaxis: {title: {text: "out-of-sample trading day"}}, yaxis: {title: {text: "cumulative R"}}}, PLOT_CONFIG);
+}
