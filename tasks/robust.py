@@ -17,6 +17,8 @@ RANK_HELP = {
 
 
 def _print_robustness(rob: dict, paths: dict) -> None:
+    from backtest.analysis.stress import stress_lines
+
     sel, pbo, dsr = rob["selected"], rob["pbo"], rob["dsr"]
     boot = rob["bootstrap"]
     print(
@@ -32,7 +34,11 @@ def _print_robustness(rob: dict, paths: dict) -> None:
         f"{dsr['n_trials']} trials {dsr['benchmark_sharpe_daily'] * 252**0.5:.2f})"
     )
     print(f"  bootstrap: P(breach a prop limit) {boot.get('p_any_breach', float('nan')):.1%}")
+    stress = rob["cost_stress"]
+    if "levels" in stress:
+        print("\n".join(stress_lines(stress)))
     print(f"verdict: {rob['verdict']['text']} (rule: {rob['verdict']['rule']})")
+    print(f"  {rob['verdict']['cost_stress']}")
     for path in paths.values():
         print(f"  {path}")
 

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from backtest.analysis.table import RunTable
+from backtest.core.config import execution_text, recorded_execution
 
 # Higher is better for every objective; see docs/ANALYSIS.md for the null cases.
 OBJECTIVES = ("total_r", "sharpe", "profit_factor", "r_over_dd", "avg_r", "winrate")
@@ -111,6 +112,7 @@ def analysis_provenance(
         "analysis_code_version": code_version(),
         "data_source": data.get("source") if isinstance(data, dict) else metadata.get("data_file"),
         "code_version": metadata.get("code_version"),
+        "execution": recorded_execution(metadata.get("symbol_settings")),
     }
 
 
@@ -123,6 +125,7 @@ def caption(provenance: dict[str, Any]) -> str:
     return (
         f"data: {provenance.get('data_source')} {data.get('path') or run.get('data_file') or ''} "
         f"sha256 {checksum}  period {run.get('start_date')}..{run.get('end_date')}  "
+        f"execution: {execution_text(recorded_execution(run.get('symbol_settings')))}  "
         f"code: {provenance.get('code_version')}"
     )
 

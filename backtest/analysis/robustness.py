@@ -28,6 +28,7 @@ from backtest.analysis.overfitting import (
 )
 from backtest.analysis.panel import Panel, settings_of
 from backtest.analysis.ranking import caption, objective_values, ranking
+from backtest.analysis.stress import TOP, cost_stress
 from backtest.core.atomic import atomic_write, atomic_write_text
 
 # The verdict's rule: both must hold for "distinguishable from luck".
@@ -82,6 +83,8 @@ def robustness(
         seed=seed,
     )
     distinguishable = bool(dsr.dsr >= DSR_MIN and pbo.pbo <= PBO_MAX)
+    top = [(str(panel.group_id[i]), int(panel.combo[i])) for i in order[:TOP]]
+    stress = _cost_stress(panel, top)
     return {
         "selected": {
             "group_id": str(panel.group_id[selected]),
@@ -124,11 +127,28 @@ def robustness(
                 else "the selected combination is NOT distinguishable from luck: do not trade it "
                 "on this evidence"
             ),
+            "cost_stress": stress.get("text") or f"cost stress MISSING: {stress['missing']}",
         },
+        "cost_stress": stress,
         "_pbo_result": pbo,
         "_stability": stability,
         "_boot": boot,
     }
+
+
+def _cost_stress(panel: Panel, top: list[tuple[str, int]]) -> dict[str, Any]:
+    """:func:`backtest.analysis.stress.cost_stress` of the run's top combinations, or
+    what is missing for it (the run's data file gone or changed): never a silent pass."""
+    from backtest.analysis.rerun import RerunError
+
+    try:
+        return cost_stress(panel.out_dir, panel.symbol, top)
+    except (RerunError, OSError, ValueError) as exc:
+        return {
+            "missing": " ".join(str(exc).split()),
+            "command": f"invoke robustness --from {panel.out_dir} on the machine that has the "
+            "run's data file",
+        }
 
 
 def _column_sharpes(daily: np.ndarray) -> np.ndarray:

@@ -372,6 +372,29 @@ def symbol_spec(name: str, cfg: dict[str, Any] | None = None) -> SymbolSpec:
     return SymbolSpec.from_dict(name, {**_SPEC_EXECUTION, **raw})
 
 
+def recorded_execution(symbol_settings: Any) -> dict[str, Any]:
+    """The execution settings (spec section 8) a run recorded in its ``symbol_settings``;
+    a run recorded before them ran the ``cost`` model with the fixed spread and no
+    slippage, which ``assumed: True`` says (readers show it)."""
+    saved = symbol_settings if isinstance(symbol_settings, dict) else {}
+    missing = [k for k in LEGACY_EXECUTION if k not in saved]
+    out = {k: saved.get(k, LEGACY_EXECUTION[k]) for k in LEGACY_EXECUTION}
+    if out["spread_unit"] is None and isinstance(saved.get("point"), (int, float)):
+        out["spread_unit"] = saved["point"]
+    return {**out, "assumed": bool(missing)}
+
+
+def execution_text(execution: dict[str, Any]) -> str:
+    """One line for headers and captions: ``bid_ask, spread fixed, slippage 0.5``."""
+    source = execution["spread_source"]
+    if source == "data":
+        source = f"data x {execution['spread_unit']:g}"
+    text = f"{execution['spread_model']}, spread {source}, slippage {execution['slippage']:g}"
+    return text + (
+        " (not recorded: a run from before execution models)" if execution.get("assumed") else ""
+    )
+
+
 def with_execution(
     cfg: dict[str, Any], name: str, overrides: dict[str, Any], where: str = "run option"
 ) -> dict[str, Any]:
