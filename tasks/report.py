@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from invoke import Exit, task
 
+from backtest.runner.options import EXECUTION_OPTIONS
 from tasks.edge import error
+from tasks.options import run_option_task
 
 
 def _whole(value: object, option: str) -> int:
@@ -41,8 +44,8 @@ def report(c, from_, symbol=None, rank_by="total_r", rows="1000", detail="50"):
     print(f"report: {path} ({path.stat().st_size / 1e6:.1f} MB); open it in a browser, offline")
 
 
-@task(
-    auto_shortflags=False,
+@run_option_task(
+    EXECUTION_OPTIONS,
     help={
         "from_": "a results directory (results_full_{SYMBOL}.json)",
         "group": "group id of the combination (as in results_combos_{SYMBOL}.csv)",
@@ -52,11 +55,21 @@ def report(c, from_, symbol=None, rank_by="total_r", rows="1000", detail="50"):
         "symbol": "symbol (needed only when the directory holds several)",
     },
 )
-def trades(c, from_, group, combo, server_tz=None, symbol=None):
-    """Re-run one combination as recorded; write its trades CSV, equity PNG, monthly R table."""
+def trades(c, from_, group, combo, server_tz=None, symbol=None, **execution):
+    """Re-run one combination as recorded (or with other execution settings); write its
+    trades CSV, equity PNG, monthly R table."""
     from backtest.analysis.merge import detect_symbol
-    from backtest.analysis.rerun import DEFAULT_BROKER_TZ, monthly_r, rerun, write_combo_files
+    from backtest.analysis.rerun import (
+        DEFAULT_BROKER_TZ,
+        execution_tag,
+        monthly_r,
+        recorded_bars,
+        rerun,
+        write_combo_files,
+    )
+    from backtest.core.config import load_config
     from backtest.data.loaders import DataError, check_server_tz
+    from backtest.runner.main import execution_overrides
     from backtest.runner.outputs import ResultsError, read_results
 
     index = _whole(combo, "--combo")
@@ -66,9 +79,14 @@ def trades(c, from_, group, combo, server_tz=None, symbol=None):
         if server_tz is not None:
             check_server_tz(server_tz, "--server-tz")
         meta = read_results(folder, sym, combos=False)["metadata"]
-        (again,), bars = rerun(folder, sym, [(group, index)])
+        cfg = load_config()
+        recorded = recorded_bars(meta, cfg)
+        spec = recorded.symbol.with_execution(execution_overrides(execution), "option")
+        bars = replace(recorded, symbol=spec)
+        tag = execution_tag(spec, recorded.symbol)
+        (again,), _ = rerun(folder, sym, [(group, index)], cfg=cfg, bars=bars)
         tz = server_tz or meta.get("server_tz") or DEFAULT_BROKER_TZ
-        paths = write_combo_files(folder, sym, again, bars, tz, float(meta["account_size"]))
+        paths = write_combo_files(folder, sym, again, bars, tz, float(meta["account_size"]), tag)
     except (ValueError, ResultsError, DataError, OSError) as exc:
         raise error(exc) from None
     metrics = again.result.metrics
@@ -79,7 +97,12 @@ def trades(c, from_, group, combo, server_tz=None, symbol=None):
     for kind, path in paths.items():
         print(f"  {kind}: {path}")
     print(monthly_r(again, bars).round(2).to_string())
-    if again.differences:
+    if tag:
+        print(
+            f"re-run with {tag} instead of the run's own execution settings: its metrics "
+            "differ from the recorded ones by design"
+        )
+    elif again.differences:
         lines = [f"  {k}: recorded {a!r}, re-run {b!r}" for k, (a, b) in again.differences.items()]
         raise Exit(
             "error: the re-run's metrics differ from the recorded ones:\n" + "\n".join(lines),

@@ -234,9 +234,10 @@ def monthly_r(again: Rerun, bars: Bars) -> pd.DataFrame:
 TRADES_DIR = "trades"
 
 
-def combo_paths(out_dir: Path, group_id: str, combo: int) -> dict[str, Path]:
-    """``OUT/trades/{group}_combo{K}_{trades.csv, equity.png, monthly.csv}``."""
-    stem = Path(out_dir) / TRADES_DIR / f"{group_id}_combo{combo}"
+def combo_paths(out_dir: Path, group_id: str, combo: int, tag: str = "") -> dict[str, Path]:
+    """``OUT/trades/{group}_combo{K}[_{tag}]_{trades.csv, equity.png, monthly.csv}``
+    (``tag``: the execution settings of a re-run that overrides the recorded ones)."""
+    stem = Path(out_dir) / TRADES_DIR / f"{group_id}_combo{combo}{'_' + tag if tag else ''}"
     return {
         "trades": Path(f"{stem}_trades.csv"),
         "equity": Path(f"{stem}_equity.png"),
@@ -244,14 +245,28 @@ def combo_paths(out_dir: Path, group_id: str, combo: int) -> dict[str, Path]:
     }
 
 
+def execution_tag(spec: SymbolSpec, recorded: SymbolSpec) -> str:
+    """``""`` when ``spec`` executes as the run recorded, else a file-name tag of its
+    execution settings (``cost-fixed-slip0.5``)."""
+    if spec.execution() == recorded.execution():
+        return ""
+    return f"{spec.spread_model}-{spec.spread_source}-slip{spec.slippage:g}"
+
+
 def write_combo_files(
-    out_dir: Path, symbol: str, again: Rerun, bars: Bars, server_tz: str, account_size: float
+    out_dir: Path,
+    symbol: str,
+    again: Rerun,
+    bars: Bars,
+    server_tz: str,
+    account_size: float,
+    tag: str = "",
 ) -> dict[str, Path]:
     """The re-run combination's trades CSV, equity PNG and monthly R table into OUT/trades/."""
     from backtest.core.atomic import atomic_write_text
     from backtest.runner.charts import equity_chart
 
-    paths = combo_paths(out_dir, again.pick.group_id, again.pick.combo)
+    paths = combo_paths(out_dir, again.pick.group_id, again.pick.combo, tag)
     paths["trades"].parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(paths["trades"], trades_csv(again, bars, server_tz))
     monthly = monthly_r(again, bars).round(4) + 0.0

@@ -277,6 +277,15 @@ class SymbolSpec:
             slippage=float(execution["slippage"]),
         )
 
+    def with_execution(self, overrides: dict[str, Any], where: str = "run option") -> SymbolSpec:
+        """This symbol with execution settings overridden (``None`` values: kept), checked
+        together as a config's are (spec section 8)."""
+        given = {k: v for k, v in overrides.items() if v is not None}
+        if not given:
+            return self
+        check_execution({**self.execution(), **given}, where)
+        return SymbolSpec.from_dict(self.name, {**self.as_dict(), **given})
+
     def execution(self) -> dict[str, Any]:
         """The execution settings as recorded in every output (spec section 8)."""
         return {

@@ -163,12 +163,18 @@ def _number(value: Any, option: str) -> float | None:
         raise RunError(f"{option}: {value!r} is not a number") from None
 
 
-def execution_config(cfg: dict[str, Any], symbol: str, opts: Any) -> dict[str, Any]:
-    """``cfg`` with the run's execution options (``--spread-model``, ``--spread-source``,
-    ``--slippage``; None: the config's) applied to ``symbol`` and checked (spec section 8).
-    ``opts`` is anything with those attributes (RunOptions, a task's options)."""
-    given = {k: getattr(opts, k, None) for k in EXECUTION_OPTIONS}
+def execution_overrides(values: dict[str, Any]) -> dict[str, Any]:
+    """The execution options (``--spread-model``, ``--spread-source``, ``--slippage``;
+    None: not given) of ``values`` (option name -> value as given: invoke passes text)."""
+    given = {k: values.get(k) for k in EXECUTION_OPTIONS}
     given["slippage"] = _number(given["slippage"], "--slippage")
+    return given
+
+
+def execution_config(cfg: dict[str, Any], symbol: str, opts: RunOptions) -> dict[str, Any]:
+    """``cfg`` with the run's execution options applied to ``symbol`` and checked
+    (spec section 8)."""
+    given = execution_overrides({k: getattr(opts, k) for k in EXECUTION_OPTIONS})
     return config_mod.with_execution(cfg, symbol, given, "run option")
 
 
