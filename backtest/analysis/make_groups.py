@@ -74,12 +74,9 @@ def _decimal(value: Any, where: str) -> Decimal:
     return out
 
 
-def range_values(spec: dict[str, Any], where: str, limit: int | None = None) -> list[int | float]:
-    """``{start, stop, step}`` as values, stop inclusive, computed in decimal.
-
-    All-integer bounds give ints; otherwise floats of the exact decimal
-    (``0.1`` steps give ``0.3``, never ``0.30000000000000004``).
-    """
+def _range_spec(spec: dict[str, Any], where: str) -> tuple[Decimal, Decimal, int]:
+    """A checked ``{start, stop, step}``: its start, step and number of values (stop
+    inclusive), counted without making them."""
     unknown = set(spec) - {"start", "stop", "step"}
     missing = [k for k in ("start", "stop", "step") if k not in spec]
     if unknown or missing:
@@ -92,7 +89,16 @@ def range_values(spec: dict[str, Any], where: str, limit: int | None = None) -> 
         raise GridError(f"{where}.step: {spec['step']!r} must be > 0")
     if stop < start:
         raise GridError(f"{where}: stop {spec['stop']!r} is below start {spec['start']!r}")
-    count = int((stop - start) / step) + 1
+    return start, step, int((stop - start) / step) + 1
+
+
+def range_values(spec: dict[str, Any], where: str, limit: int | None = None) -> list[int | float]:
+    """``{start, stop, step}`` as values, stop inclusive, computed in decimal.
+
+    All-integer bounds give ints; otherwise floats of the exact decimal
+    (``0.1`` steps give ``0.3``, never ``0.30000000000000004``).
+    """
+    start, step, count = _range_spec(spec, where)
     limit = DEFAULTS["run"]["max_combinations"] if limit is None else limit
     if count > limit:
         raise GridError(f"{where}: {count:,} values is more than {limit:,}")
@@ -104,14 +110,19 @@ def range_values(spec: dict[str, Any], where: str, limit: int | None = None) -> 
     return [int(v) if integral else float(v) for v in values]
 
 
+def _axis_count(raw: Any, label: str) -> int:
+    """How many values a grid axis (a list or a range) has, without making them."""
+    if isinstance(raw, dict):
+        return _range_spec(raw, label)[2]
+    if isinstance(raw, list):
+        return len(raw)
+    raise GridError(f"{label}: expected a list of values or {{start, stop, step}}, got {raw!r}")
+
+
 def _axis_values(name: str, raw: Any, where: str, limit: int) -> list[Any]:
     label = f"{where}.{name}"
-    if isinstance(raw, dict):
-        values: list[Any] = range_values(raw, label, limit)
-    elif isinstance(raw, list):
-        values = list(raw)
-    else:
-        raise GridError(f"{label}: expected a list of values or {{start, stop, step}}, got {raw!r}")
+    _axis_count(raw, label)
+    values = range_values(raw, label, limit) if isinstance(raw, dict) else list(raw)
     if not values:
         raise GridError(f"{label}: no values")
     repeated = first_duplicate(values)
@@ -241,16 +252,40 @@ def _combination_key(params: dict[str, Any]) -> str:
     return json.dumps({k: number(v) for k, v in params.items()}, sort_keys=True)
 
 
-def expand_block(
-    symbol: str, spec: dict[str, Any], cfg: dict[str, Any] | None, where: str, limit: int
-) -> Block:
-    """Validate and expand one block (io-contract order); errors name ``where``."""
-    if spec.get("symbol") not in (None, symbol):
-        raise GridError(f"{where}: symbol {spec['symbol']!r} differs from {symbol!r}")
+def _mappings(spec: dict[str, Any], where: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A block's ``params`` and ``grid`` (empty when absent), checked to be mappings."""
     fixed = spec.get("params") or {}
     raw_grid = spec.get("grid") or {}
     if not isinstance(fixed, dict) or not isinstance(raw_grid, dict):
         raise GridError(f"{where}: 'params' and 'grid' must be mappings")
+    return fixed, raw_grid
+
+
+def block_size(spec: dict[str, Any], where: str) -> int:
+    """A block's combinations before its constraints, counted from its lists' lengths and
+    its ranges' start/stop/step: nothing is expanded."""
+    _, raw_grid = _mappings(spec, where)
+    return math.prod(_axis_count(raw, f"{where}.grid.{n}") for n, raw in raw_grid.items())
+
+
+def _check_size(total: int, limit: int, where: str) -> None:
+    if total > limit:
+        raise GridError(
+            f"{where}: {total:,} combinations (before constraints) is more than "
+            f"run.max_combinations {limit:,}"
+        )
+
+
+def expand_block(
+    symbol: str, spec: dict[str, Any], cfg: dict[str, Any] | None, where: str, limit: int
+) -> Block:
+    """Validate and expand one block (io-contract order); errors name ``where``. Its size
+    is checked against ``limit`` first, counted from the lists and ranges (so a grid of
+    10^14 combinations is refused at once, not after its axes are made)."""
+    if spec.get("symbol") not in (None, symbol):
+        raise GridError(f"{where}: symbol {spec['symbol']!r} differs from {symbol!r}")
+    fixed, raw_grid = _mappings(spec, where)
+    _check_size(block_size(spec, where), limit, where)
     try:
         check_names(fixed, f"{where}.params")
         check_names(raw_grid, f"{where}.grid")
@@ -271,12 +306,6 @@ def expand_block(
     axes = [(n, v) for n, v in axes if isinstance(v[0], list)] + [
         (n, sorted(v)) for n, v in axes if not isinstance(v[0], list)
     ]
-    total = math.prod(len(v) for _, v in axes)
-    if total > limit:
-        raise GridError(
-            f"{where}: {total:,} combinations (before constraints) is more than "
-            f"run.max_combinations {limit:,}"
-        )
     shape = tuple(len(v) for _, v in axes)
     cost = np.zeros(shape)
     kept = np.zeros(shape, dtype=bool)
@@ -504,13 +533,16 @@ def plan_groups(
     files = [(where, grids)] if isinstance(grids, dict) else grids
     specs = [block for label, spec in files for block in grid_blocks(spec, label)]
     limit = int(cfg["run"]["max_combinations"])
-    blocks: list[Block] = []
-    for label, spec in specs:
-        blocks.append(expand_block(symbol, spec, cfg, label, limit))
-        if sum(b.cost.size for b in blocks) > limit:
+    total = 0
+    for label, spec in specs:  # counted before any block is expanded
+        size = block_size(spec, label)
+        _check_size(size, limit, label)
+        total += size
+        if total > limit:
             raise GridError(
                 f"{label}: the grids hold more than run.max_combinations {limit:,} combinations"
             )
+    blocks = [expand_block(symbol, spec, cfg, label, limit) for label, spec in specs]
     for i, j in itertools.combinations(range(len(blocks)), 2):
         common = blocks[i].keys & blocks[j].keys
         if common:
