@@ -106,7 +106,8 @@ def walk_forward(
         run_walk_forward,
     )
     from backtest.core.config import REPO_ROOT
-    from backtest.runner.main import RunOptions, input_errors
+    from backtest.runner.options import RunOptions
+    from backtest.runner.plan import input_errors
     from backtest.runner.outputs import ResultsError
 
     if (groups_file is None) == (from_ is None):

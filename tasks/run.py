@@ -33,7 +33,9 @@ def backtest(c, **options):
             "invoke backtest --groups-file examples/groups_GER40.json"
         )
     from backtest.analysis.report import report_after_run
-    from backtest.runner.main import RunOptions, run_edge, sample_notice
+    from backtest.runner.execute import sample_notice
+    from backtest.runner.main import run_edge
+    from backtest.runner.options import RunOptions
 
     code, report = run_edge(RunOptions(**options), after_run=report_after_run, on_report=_print_top)
     if report is None or code == CRASHED:

@@ -409,7 +409,7 @@ def _copy_charts(sources: list[tuple[Path, str]], output_dir: Path) -> None:
 def _copy_daily(sources: list[tuple[Path, str]], output_dir: Path) -> None:
     """Bring each kept group's compact trades (``daily/{group_id}.npz``, ``--save-daily``)
     along, so that walk-forward and robustness work on the merged run as on a local one."""
-    from backtest.runner.main import DAILY_DIR
+    from backtest.runner.execute import DAILY_DIR
 
     daily = (output_dir / DAILY_DIR).resolve()
     for directory, gid in sources:

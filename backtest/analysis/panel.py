@@ -23,7 +23,7 @@ from backtest.analysis.ranking import r_over_dd
 from backtest.analysis.table import ParamRows, RunTable
 from backtest.core.settings import RunSettings
 from backtest.data.bars import day_date, day_number
-from backtest.runner.main import DAILY_DIR
+from backtest.runner.execute import DAILY_DIR
 from backtest.runner.outputs import combos_count
 from backtest.runner.store import PARAM_TYPES
 from backtest.strategy.daily import (

@@ -559,7 +559,7 @@ def write_report(
 
 
 def report_after_run(run: Any) -> Path | None:
-    """The report at the end of a run (:class:`backtest.runner.main.RunReport`); a
+    """The report at the end of a run (:class:`backtest.runner.execute.RunReport`); a
     failure is logged, never fatal: the results are written already."""
     started = dt.datetime.now(dt.UTC)
     try:

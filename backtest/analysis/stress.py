@@ -68,7 +68,7 @@ def cost_stress(
 
     table = RunTable.read(Path(out_dir), symbol)
     base_runs, bars = rerun(out_dir, symbol, wanted, cfg=cfg, table=table)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for level in LEVELS:
         level_bars: Bars = replace(bars, symbol=stressed(bars.symbol, level))
         same = level.factor == 1.0 and not level.extra_slippage_points

@@ -316,7 +316,7 @@ def run_walk_forward(options: Any, settings: WalkForwardSettings) -> dict[str, A
     :func:`analyse_walk_forward` on it."""
     from dataclasses import replace
 
-    from backtest.runner.main import run_backtest
+    from backtest.runner.execute import run_backtest
 
     settings.check()
     report = run_backtest(replace(options, save_daily=True))

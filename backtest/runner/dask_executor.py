@@ -1,7 +1,7 @@
 """The groups of a run as tasks on a Dask distributed cluster (``--scheduler`` /
 ``--scheduler-file``), instead of the local pool of forked workers.
 
-The run loop stays in :mod:`backtest.runner.main`: this executor submits one task per
+The run loop stays in :mod:`backtest.runner.execute`: this executor submits one task per
 group, and calls ``on_done`` in this process as each group finishes, so checkpoint,
 outputs, resume and exit codes are the local runner's. The scheduler hands a group to
 whichever worker is free (a slow or busy host simply takes fewer); a group whose

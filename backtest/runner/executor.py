@@ -1,6 +1,6 @@
 """The seam between the run loop and whatever computes the groups.
 
-:func:`backtest.runner.main._execute` hands its groups to an executor and gets each
+:func:`backtest.runner.execute._execute` hands its groups to an executor and gets each
 finished group back through ``on_done``, in the runner's process, as it finishes: the
 checkpoint, the output files, resume and the exit codes belong to the run loop, whatever
 computes the groups. Two executors exist: the local pool of forked workers

@@ -9,7 +9,7 @@ import math
 import pytest
 
 from backtest.analysis.walk_forward import WalkForwardSettings, make_windows, run_walk_forward
-from backtest.runner.main import RunOptions
+from backtest.runner.options import RunOptions
 from backtest.strategy.metrics import METRIC_KEYS
 from tests.runner.helpers import run_cli, write_bars, write_groups
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from backtest.core.config import DEFAULTS, load_config
-from backtest.runner.main import default_output_dir
+from backtest.runner.plan import default_output_dir
 from tests.runner.helpers import full_results, run_cli, write_bars, write_groups
 
 CONTROL = DEFAULTS["periods"]["control"]

@@ -3,6 +3,7 @@ interrupted exit code 130, not 1 (which means "finished, some groups failed").""
 
 from __future__ import annotations
 
+import backtest.runner.execute as execute
 import backtest.runner.main as runner
 
 
@@ -10,7 +11,7 @@ def test_ctrl_c_during_preparation_exits_130(dataset, tmp_path, monkeypatch, cap
     def interrupted_load(_opts):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(runner, "prepare", interrupted_load)
+    monkeypatch.setattr(execute, "prepare", interrupted_load)
     args = ["--groups-file", str(dataset.groups), "--output-dir", str(tmp_path / "out")]
 
     code = runner.main(args)
