@@ -80,16 +80,17 @@ class Strategy:
             self.cancel(order.ticket)
 
     def close(self) -> None:
-        """Close the open position at the current price."""
+        """Close the open position at the current price (a long sells at the bid, a short
+        buys at the ask)."""
         pos = self._open_position("close")
-        opposite = mt5.ORDER_TYPE_SELL if pos.type == mt5.POSITION_TYPE_BUY else mt5.ORDER_TYPE_BUY
+        long = pos.type == mt5.POSITION_TYPE_BUY
         self._send(
             {
                 "action": mt5.TRADE_ACTION_DEAL,
                 "position": pos.ticket,
-                "type": opposite,
+                "type": mt5.ORDER_TYPE_SELL if long else mt5.ORDER_TYPE_BUY,
                 "volume": pos.volume,
-                "price": self._broker.price_current(),
+                "price": self._broker.price_current() if long else self._broker.ask_current(),
             }
         )
 

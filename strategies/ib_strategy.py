@@ -4,8 +4,10 @@ Each trading day: wait for the first bar at or after ``ib_end`` (the walk
 start), measure the IB from the day's bars that opened at or after
 ``ib_start``, then keep a buy stop at ``L`` and / or a sell stop at ``S`` on
 every bar that may open an entry. A fill re-anchors SL/TP on the fill price
-and cancels the other side; the bar that opens at or after ``close_time``
-closes what is open, and a day without such a bar closes at its last close.
+(before slippage) and cancels the other side; the bar that opens at or after
+``close_time`` closes what is open, and a day without such a bar closes at its last
+close. Which path (bid or ask) triggers and fills what, and slippage, are the
+emulator's business (spec section 8): the strategy's levels are all bid prices.
 """
 
 from __future__ import annotations
@@ -88,10 +90,15 @@ class IBStrategy(Strategy):
                 self.sleep_until()
 
     def on_fill(self, position: TradePosition) -> None:
-        """One order filled: drop the other side, anchor SL/TP on the fill (spec 3.3)."""
+        """One order filled: drop the other side, anchor SL/TP on the fill before
+        slippage (spec 3.3, 8.5)."""
         self._entries += 1
         self.cancel_all()
-        sl, tp = self._stops(position.type == POSITION_TYPE_BUY, position.price_open)
+        long = position.type == POSITION_TYPE_BUY
+        slip = position.slippage
+        sl, tp = self._stops(
+            long, position.price_open - slip if long else position.price_open + slip
+        )
         if (sl, tp) != (position.sl, position.tp):
             self.set_stops(sl, tp)
         if self._entries >= self.p.max_trades_per_day:

@@ -5,8 +5,7 @@ It speaks the MT5 Python API's shapes: ``order_send`` takes request dicts
 ``TRADE_ACTION_REMOVE``, ``TRADE_ACTION_DEAL`` to close a position,
 ``TRADE_ACTION_SLTP``) and answers with retcodes; ``positions_get``,
 ``orders_get``, ``history_deals_get`` and ``copy_rates_*`` read its state.
-Prices are integer points of the bid (spec section 1); the spread is charged
-later, in the trade records, not in fills.
+Bar prices are integer points of the bid (spec section 1).
 
 Time advances bar by bar. Each bar is announced to a listener at its open
 (only its open price is visible), then walked along the MT5 "1 minute OHLC"
@@ -14,6 +13,25 @@ path of spec section 4; pending stops, stop-losses and take-profits trigger at
 the first point of the path that reaches them: at the open when the open is
 already through, else at the level. The earliest trigger in path order wins,
 and after a fill the rest of the bar's path is walked for the new position.
+
+Execution models (spec section 8). In ``bid_ask`` (the symbol's ``spread_model``) a
+bar has two paths: the bid path above and the ask path, the same shape ``s`` higher
+(``s`` the bar's spread in points, ``Bars.bar_spread``). Buy orders (the buy stop, a
+short's SL and TP) trigger and fill on the ask path, sell orders (the sell stop, a
+long's SL and TP) on the bid path. Only the bid path is walked: every trigger carries
+its path's offset (0 bid, ``s`` ask), and a trigger at level ``X`` on the ask path is
+the bid path reaching ``X - s`` (the direction of the segments is the bid path's), so
+"earliest in path order" compares points of the one shared path. A trigger fills at its
+level, or at its path's open (``open + offset``) when the bar's open is already through;
+a level already passed at a later point (possible only at the point of an entry, when
+the spread is as wide as the stop) fires at that point and fills at the level. At equal
+points the buy stop comes before the sell stop. Closes are a sell at the bid (a long)
+or a buy at the ask (a short: the current bid + ``s``). In ``cost`` the offset is 0 on
+every bar: one path, the bid, and the spread is charged later, in the trade values
+(``SymbolSpec.charged_points``). Slippage ``p`` (both models) worsens the two stop
+fills: the entry (buy ``+p``, sell ``-p``) and the SL exit (a long's ``-p``, a short's
+``+p``); a deal's ``slippage`` says by how much, and a position's SL and TP stay where
+they were set, from the fill before slippage.
 
 Where it deliberately differs from a live terminal (the backtest contract
 asks for it):
@@ -24,7 +42,10 @@ asks for it):
   ``volume_min`` the order is rejected then (like a margin rejection on
   activation), so that a strategy learns that its level was reached;
 - the listener hears when a trading day ends, after the walk of its last bar,
-  and a close requested then fills at that bar's close.
+  and a close requested then fills at that bar's close (a short's: its close + ``s``);
+- a position's SL and TP are checked against its fill before slippage, not against
+  the current price: with a spread as wide as the stop, a long's SL can lie at or
+  above the bid at the point of entry, and then it triggers there (spec 8.4).
 """
 
 from __future__ import annotations
@@ -129,6 +150,7 @@ class TradePosition:
     price_open: int
     sl: int
     tp: int  # 0 = none
+    slippage: int = 0  # points by which price_open is worse than the trigger (spec 8.5)
 
 
 @dataclass(frozen=True)
@@ -145,6 +167,7 @@ class TradeDeal:
     reason: int
     sl: int
     tp: int
+    slippage: int = 0  # points by which ``price`` is worse than the trigger (spec 8.5)
 
 
 class OrderSendResult(NamedTuple):
@@ -171,6 +194,7 @@ class _Trigger(NamedTuple):
     upward: bool  # fires at the first point at or above the level (else at or below)
     ticket: int  # an order or a position
     reason: int  # DEAL_REASON_* for a position; 0 for an order
+    ask: bool  # on the ask path (a buy: buy stop, a short's SL and TP), else the bid
 
 
 class MT5Emulator:
@@ -185,6 +209,10 @@ class MT5Emulator:
         self._o, self._h = bars.open.tolist(), bars.high.tolist()
         self._l, self._c = bars.low.tolist(), bars.close.tolist()
         self._falling = bars.falling.tolist()
+        # The ask path's offset per bar (spec 8.1-8.2): the bar's spread in bid_ask, 0 in
+        # cost (one path, the bid); the slippage of the two stop fills (8.5).
+        self._spread = bars.bar_spread().tolist() if self._spec.bid_ask else [0] * len(bars)
+        self._slippage = self._spec.slippage_points
         self._trigger_list: list[_Trigger] | None = None  # rebuilt after a change
         self._index = -1  # the current bar
         self._bar_complete = False
@@ -207,6 +235,11 @@ class MT5Emulator:
     def price_current(self) -> int:
         """The bid at the current point of the path (points)."""
         return self._price
+
+    def ask_current(self) -> int:
+        """The ask at the current point of the path (points): the bid + the bar's
+        spread in ``bid_ask``, the bid in ``cost``."""
+        return self._price + self._spread[self._index]
 
     def copy_rates_from_pos(self, start_pos: int, count: int) -> np.ndarray:
         """``count`` bars back from ``start_pos`` (0 = the current bar), oldest first.
@@ -297,7 +330,7 @@ class MT5Emulator:
         if pos is None:
             return OrderSendResult(TRADE_RETCODE_POSITION_CLOSED)
         sl, tp = int(req.get("sl", 0)), int(req.get("tp", 0))
-        if not _stops_valid(pos.type == POSITION_TYPE_BUY, self._price, sl, tp):
+        if not _stops_valid(pos.type == POSITION_TYPE_BUY, _trigger_price(pos), sl, tp):
             return OrderSendResult(TRADE_RETCODE_INVALID_STOPS)
         self._positions[pos.ticket] = replace(pos, sl=sl, tp=tp)
         self._trigger_list = None
@@ -312,7 +345,9 @@ class MT5Emulator:
             return OrderSendResult(
                 TRADE_RETCODE_INVALID, comment="a close needs the opposite type and the full volume"
             )
-        deal = self._exit(pos, self._price, DEAL_REASON_EXPERT)
+        # a long sells at the bid, a short buys at the ask
+        price = self._price if pos.type == POSITION_TYPE_BUY else self.ask_current()
+        deal = self._exit(pos, price, DEAL_REASON_EXPERT)
         return OrderSendResult(
             TRADE_RETCODE_DONE, deal=deal.ticket, volume=deal.volume, price=deal.price
         )
@@ -371,18 +406,21 @@ class MT5Emulator:
         return Bar(i, self._time[i], self._day[i], self._minute[i], self._weekday[i], self._o[i])
 
     def _walk(self, i: int) -> None:
-        """Move bar ``i`` along its path, firing triggers in path order."""
+        """Move bar ``i`` along its (bid) path, firing triggers in path order."""
         if not self._orders and not self._positions:
             return
         op, hi, lo, cl = self._o[i], self._h[i], self._l[i], self._c[i]
         path = (op, hi, lo, cl) if self._falling[i] else (op, lo, hi, cl)
-        segment, self._price = 0, op
+        segment, self._price, at_open = 0, op, True
         while True:
-            hit = _first_hit(self._triggers(), path, segment, self._price, lo, hi)
+            hit = _first_hit(
+                self._triggers(), path, segment, self._price, lo, hi, self._spread[i], at_open
+            )
             if hit is None:
                 return
-            trigger, segment, self._price = hit
-            self._fire(trigger)
+            trigger, segment, self._price, fill = hit
+            at_open = False
+            self._fire(trigger, fill)
 
     def _triggers(self) -> list[_Trigger]:
         """Every level that can fire: pending orders, then the positions' SL and TP."""
@@ -391,25 +429,31 @@ class MT5Emulator:
         return self._trigger_list
 
     def _build_triggers(self) -> list[_Trigger]:
+        """Buy stops first (at equal points the buy stop fills, spec 8.4), then sell stops,
+        then each position's SL and TP; buys on the ask path, sells on the bid path."""
+        orders = sorted(self._orders.values(), key=lambda o: o.type != ORDER_TYPE_BUY_STOP)
         out = [
-            _Trigger(o.price_open, o.type == ORDER_TYPE_BUY_STOP, o.ticket, 0)
-            for o in self._orders.values()
+            _Trigger(o.price_open, buy, o.ticket, 0, buy)
+            for o in orders
+            for buy in (o.type == ORDER_TYPE_BUY_STOP,)
         ]
         for p in self._positions.values():
             long = p.type == POSITION_TYPE_BUY
-            out.append(_Trigger(p.sl, not long, p.ticket, DEAL_REASON_SL))
+            out.append(_Trigger(p.sl, not long, p.ticket, DEAL_REASON_SL, not long))
             if p.tp:
-                out.append(_Trigger(p.tp, long, p.ticket, DEAL_REASON_TP))
+                out.append(_Trigger(p.tp, long, p.ticket, DEAL_REASON_TP, not long))
         return out
 
-    def _fire(self, trigger: _Trigger) -> None:
+    def _fire(self, trigger: _Trigger, price: int) -> None:
         if trigger.reason:
-            self._exit(self._positions[trigger.ticket], self._price, trigger.reason)
+            self._exit(self._positions[trigger.ticket], price, trigger.reason)
         else:
             self._trigger_list = None
-            self._activate(self._orders.pop(trigger.ticket))
+            self._activate(self._orders.pop(trigger.ticket), price)
 
-    def _activate(self, order: TradeOrder) -> None:
+    def _activate(self, order: TradeOrder, price: int) -> None:
+        """Fill ``order``, triggered at ``price``: the position opens at ``price``
+        worsened by the slippage (a buy higher, a sell lower)."""
         if order.volume_initial < self._spec.volume_min - 1e-12:
             rejected = replace(order, state=ORDER_STATE_REJECTED)
             self._history_orders.append(rejected)
@@ -417,15 +461,18 @@ class MT5Emulator:
             return
         self._history_orders.append(replace(order, state=ORDER_STATE_FILLED))
         long = order.type == ORDER_TYPE_BUY_STOP
+        slip = self._slippage
+        fill = price + slip if long else price - slip
         pos = TradePosition(
             order.ticket,
             self._now(),
             self._index,
             POSITION_TYPE_BUY if long else POSITION_TYPE_SELL,
             order.volume_initial,
-            self._price,
+            fill,
             order.sl,
             order.tp,
+            slip,
         )
         self._positions[pos.ticket] = pos
         self._trigger_list = None
@@ -434,21 +481,35 @@ class MT5Emulator:
             DEAL_TYPE_BUY if long else DEAL_TYPE_SELL,
             DEAL_ENTRY_IN,
             pos,
-            self._price,
+            fill,
             DEAL_REASON_EXPERT,
+            slip,
         )
         self._running().on_deal(deal)
 
     def _exit(self, pos: TradePosition, price: int, reason: int) -> TradeDeal:
+        """Close ``pos`` at ``price``; a stop-loss (a stop order) slips: a long's sells
+        lower, a short's buys higher. TP (a limit) and closes do not."""
         del self._positions[pos.ticket]
         self._trigger_list = None
-        kind = DEAL_TYPE_SELL if pos.type == POSITION_TYPE_BUY else DEAL_TYPE_BUY
-        deal = self._deal(0, kind, DEAL_ENTRY_OUT, pos, price, reason)
+        long = pos.type == POSITION_TYPE_BUY
+        slip = self._slippage if reason == DEAL_REASON_SL else 0
+        kind = DEAL_TYPE_SELL if long else DEAL_TYPE_BUY
+        deal = self._deal(
+            0, kind, DEAL_ENTRY_OUT, pos, price - slip if long else price + slip, reason, slip
+        )
         self._running().on_deal(deal)
         return deal
 
     def _deal(
-        self, order: int, kind: int, entry: int, pos: TradePosition, price: int, reason: int
+        self,
+        order: int,
+        kind: int,
+        entry: int,
+        pos: TradePosition,
+        price: int,
+        reason: int,
+        slippage: int = 0,
     ) -> TradeDeal:
         deal = TradeDeal(
             self._ticket(),
@@ -463,6 +524,7 @@ class MT5Emulator:
             reason,
             pos.sl,
             pos.tp,
+            slippage,
         )
         self._deals.append(deal)
         return deal
@@ -473,6 +535,15 @@ class MT5Emulator:
 
     def _now(self) -> int:
         return self._time[self._index] if self._index >= 0 else 0
+
+
+def _trigger_price(pos: TradePosition) -> int:
+    """The price ``pos``'s order triggered at: its fill before slippage."""
+    return (
+        pos.price_open - pos.slippage
+        if pos.type == POSITION_TYPE_BUY
+        else pos.price_open + pos.slippage
+    )
 
 
 def _stops_valid(long: bool, price: int, sl: int, tp: int) -> bool:
@@ -486,35 +557,47 @@ def _first_hit(
     triggers: list[_Trigger],
     path: tuple[int, int, int, int],
     segment: int,
-    price: int,
+    point: int,
     low: int,
     high: int,
-) -> tuple[_Trigger, int, int] | None:
-    """The trigger that the path reaches first from ``price`` on segment ``segment``.
+    spread: int,
+    at_open: bool,
+) -> tuple[_Trigger, int, int, int] | None:
+    """The trigger that the bar's path reaches first from ``point`` (a bid) on segment
+    ``segment``; ``path`` is the bid path, ``low``/``high`` the bar's bid extremes.
 
-    Returns ``(trigger, segment, fill price)``: a level already passed at the
-    current point fires there, at the current price; otherwise at the level.
-    Triggers are scanned in order, so a tie goes to the first one listed.
+    A trigger on the ask path at level ``X`` is the bid path reaching ``X - spread``.
+    Returns ``(trigger, segment, point, fill)``: the bid point where it fires and its fill
+    before slippage. A level already passed at ``point`` fires there: at the path's open
+    (``point + offset``) when ``at_open`` (the bar's first point, nothing fired yet on
+    it), else at the level (spec 8.4: only a bar's open fills at the open); a level
+    reached later fires at the level. Triggers are scanned in order, so a tie goes to the
+    first one listed (the buy stop).
     """
-    live = [t for t in triggers if (t.level <= high if t.upward else t.level >= low)]
+    live = []
+    for t in triggers:
+        level = t.level - spread if t.ask else t.level  # the level on the bid path
+        if level <= high if t.upward else level >= low:
+            live.append((t, level))
     if not live:
         return None
-    for t in live:
-        if (price >= t.level) if t.upward else (price <= t.level):
-            return t, segment, price
+    for t, level in live:
+        if (point >= level) if t.upward else (point <= level):
+            fill = point + (spread if t.ask else 0) if at_open else t.level
+            return t, segment, point, fill
     while segment < 3:
         end = path[segment + 1]
-        best, best_distance = None, None
-        for t in live:
-            if t.upward and price < t.level <= end:
-                distance = t.level - price
-            elif not t.upward and end <= t.level < price:
-                distance = price - t.level
+        best, best_level, best_distance = None, 0, 0
+        for t, level in live:
+            if t.upward and point < level <= end:
+                distance = level - point
+            elif not t.upward and end <= level < point:
+                distance = point - level
             else:
                 continue
-            if best_distance is None or distance < best_distance:
-                best, best_distance = t, distance
+            if best is None or distance < best_distance:
+                best, best_level, best_distance = t, level, distance
         if best is not None:
-            return best, segment, best.level
-        segment, price = segment + 1, end
+            return best, segment, best_level, best.level
+        segment, point = segment + 1, end
     return None

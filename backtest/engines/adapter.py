@@ -1,7 +1,8 @@
 """The emulator engine behind ``backtest.engines.run`` (``engine="emulator"``).
 
 One combination = a fresh :class:`MT5Emulator` over the period's bars and a
-fresh :class:`IBStrategy`; the emulator's deal history becomes raw trades.
+fresh :class:`IBStrategy`; the emulator's deal history becomes raw trades (prices
+after slippage, ``stop_points`` the day's D).
 """
 
 from __future__ import annotations
@@ -53,7 +54,9 @@ def trades_from_deals(deals: tuple[TradeDeal, ...]) -> np.ndarray:
         row["direction"] = 1 if long else -1
         row["entry"], row["exit"] = inn.price, out.price
         row["sl"], row["tp"], row["has_tp"] = out.sl, out.tp, out.tp != 0
-        row["stop_points"] = abs(inn.price - out.sl)
+        # D: the SL was set from the fill before slippage (spec 8.5)
+        trigger = inn.price - inn.slippage if long else inn.price + inn.slippage
+        row["stop_points"] = abs(trigger - out.sl)
         row["lots"] = inn.volume
         row["reason"] = _REASON_CODES.get(out.reason, 2)
     return trades

@@ -7,6 +7,15 @@ then walks a batch of combinations day by day with "first bar that touches a lev
 queries (:func:`first_touch_nb`), resolving the intrabar path (spec section 4) only on
 the bar a query finds. Combinations with the same entry rule share its entry searches
 and, from its first entry of a day, the queries of equal stop and target levels.
+
+Execution models (spec section 8): the kernel takes the bid bars and, per bar, the ask
+path's offset ``spread`` (the bar's spread in ``bid_ask``, 0 in ``cost``) with the ask
+highs and lows (``high + spread``, ``low + spread``) and their block tables, all built
+once per data set (in ``cost`` the same arrays as the bid's). The buy stop and a short's
+SL and TP query the ask tables, the sell stop and a long's exits the bid tables; on the
+bar a query finds, an ask level ``X`` is the bid path reaching ``X - spread`` of that bar,
+so the path is resolved on the bid prices as before. ``slippage`` worsens the entry and
+the SL exit (spec 8.5); the records hold the prices after it.
 Readings of the spec: docs/ARCHITECTURE.md; the cost: docs/BENCHMARK.md.
 """
 
@@ -204,26 +213,27 @@ def first_touch_nb(values, blocks, lo, hi, level, above):
 
 @njit(**INNER)
 def _walk_rest(p1, p2, p3, seg, cur, direction, sl, tp, has_tp):
-    """Walk a bar's path from price ``cur`` on segment ``seg`` (0: open→p1,
-    1: p1→p2, 2: p2→close) to its close; the first of SL/TP reached.
+    """Walk a bar's (bid) path from price ``cur`` on segment ``seg`` (0: open→p1,
+    1: p1→p2, 2: p2→close) to its close; the first of SL/TP reached (their levels on
+    the bid path: a short's, on the ask path, less the bar's spread).
 
-    Returns (reason, price) with reason -1 when neither is reached. ``cur`` lies
-    strictly between SL and TP, so each straight segment can reach one of them.
+    Returns the reason, -1 when neither is reached. ``cur`` lies strictly between SL
+    and TP, so each straight segment can reach one of them.
     """
     for s in range(seg, 3):
         nxt = p1 if s == 0 else (p2 if s == 1 else p3)
         if direction > 0:
             if nxt > cur and has_tp and nxt >= tp:
-                return REASON_TP, tp
+                return REASON_TP
             if nxt < cur and nxt <= sl:
-                return REASON_SL, sl
+                return REASON_SL
         else:
             if nxt < cur and has_tp and nxt <= tp:
-                return REASON_TP, tp
+                return REASON_TP
             if nxt > cur and nxt >= sl:
-                return REASON_SL, sl
+                return REASON_SL
         cur = nxt
-    return -1, 0
+    return -1
 
 
 # Columns of the per-combination table of sweep_batch_nb (int64, one row per combination):
@@ -258,10 +268,11 @@ S_RULE_DAYS, S_ENTRY, S_EXIT, S_SHARED = range(4)
 @njit(**INNER)
 def _next_entry(
     open_,
-    high,
-    low,
     falling,
-    high_blocks,
+    spread,
+    ask_high,
+    ask_high_blocks,
+    low,
     low_blocks,
     gate_ok,
     gate_next,
@@ -274,14 +285,16 @@ def _next_entry(
     allow_short,
 ):
     """The first entry from bar ``lo`` on (spec section 3, reading 1): ``(bar, go_long)``,
-    ``bar == hi`` when none. Both levels touched in one bar: the open decides, else the
-    bar's path (up first on a rising bar)."""
+    ``bar == hi`` when none. The buy stop triggers on the ask (``ask_high``), the sell
+    stop on the bid (``low``). Both levels touched in one bar: the open decides (the ask
+    open through ``long_level`` first: both at the open is a buy, spec 8.4), else the
+    bar's path (up first on a falling bar)."""
     jl = js = hi
     for side in range(2):  # the first ok bar that touches the level (short: up to jl)
         above = side == 0
         if not (allow_long if above else allow_short):
             continue
-        values, blocks = (high, high_blocks) if above else (low, low_blocks)
+        values, blocks = (ask_high, ask_high_blocks) if above else (low, low_blocks)
         level = long_level if above else short_level
         start, end = lo, (hi if above else min(hi, jl + 1))
         j = end
@@ -300,7 +313,7 @@ def _next_entry(
         return hi, False
     if jl == js:
         o = open_[j]
-        return j, o >= long_level or (o > short_level and falling[j])
+        return j, o + spread[j] >= long_level or (o > short_level and falling[j])
     return j, jl < js
 
 
@@ -313,6 +326,12 @@ def _trade_nb(
     falling,
     high_blocks,
     low_blocks,
+    spread,
+    ask_high,
+    ask_low,
+    ask_high_blocks,
+    ask_low_blocks,
+    slippage,
     j,
     go_long,
     long_level,
@@ -335,6 +354,12 @@ def _trade_nb(
     bar from ``j + 1`` that touches SL or TP, else the close), written to ``out[n]``.
     Returns ``(exit_bar, reason)``.
 
+    A long fills on the ask path and exits on the bid path, a short the other way round
+    (``spread`` the ask path's offset per bar). The path is walked on the bid: the point
+    of entry of a long filled at ``long_level`` is ``long_level - spread[j]``, and a
+    short's SL and TP are ``spread`` lower there. An exit level already passed at the
+    point of entry (a spread as wide as the stop) fires there, at the level (spec 8.4).
+
     With ``shared`` (``j`` is the first entry of the day of the trade's rule) the queries
     are remembered by level in ``found[side]`` (``(level, bar)`` pairs, ``n_found[side]``
     of them, up to MEMO; side 0: the stop, 1: the target): the combinations of a rule that
@@ -342,27 +367,43 @@ def _trade_nb(
     target's query then runs to ``walk_end``, not to the stop's bar, which gives the same
     exit: a target touched after the stop's bar does not count."""
     o = open_[j]
+    s = spread[j]
     p1 = high[j] if falling[j] else low[j]
     p2 = low[j] if falling[j] else high[j]
     if go_long:
         direction = 1
-        fill = max(long_level, o)
-        seg = 0 if (o >= long_level or falling[j]) else 1
+        at_open = o + s >= long_level
+        fill = o + s if at_open else long_level
+        cur = o if at_open else long_level - s  # the point of entry on the bid path
+        seg = 0 if (at_open or falling[j]) else 1
         sl = fill - stop
         tp = fill + target
+        off = 0  # a long exits on the bid path
     else:
         direction = -1
-        fill = min(short_level, o)
-        seg = 0 if (o <= short_level or not falling[j]) else 1
+        at_open = o <= short_level
+        fill = o if at_open else short_level
+        cur = fill
+        seg = 0 if (at_open or not falling[j]) else 1
         sl = fill + stop
         tp = fill - target
-    reason, price = _walk_rest(p1, p2, close[j], seg, fill, direction, sl, tp, has_tp)
+        off = s  # a short exits on the ask path
+    if direction * (cur - (sl - off)) <= 0:  # already passed at the point of entry
+        reason = REASON_SL
+    elif has_tp and direction * (cur - (tp - off)) >= 0:
+        reason = REASON_TP
+    else:
+        reason = _walk_rest(p1, p2, close[j], seg, cur, direction, sl - off, tp - off, has_tp)
+    price = sl if reason == REASON_SL else tp
     exit_bar = j
     if reason < 0:
         e = walk_end
         for side in range(2 if has_tp else 1):  # the stop's bar, then the target's
             above = (side == 1) == (direction > 0)
-            values, blocks = (high, high_blocks) if above else (low, low_blocks)
+            if direction > 0:  # a long's exits on the bid, a short's on the ask
+                values, blocks = (high, high_blocks) if above else (low, low_blocks)
+            else:
+                values, blocks = (ask_high, ask_high_blocks) if above else (ask_low, ask_low_blocks)
             level = sl if side == 0 else tp
             hit = -1
             for i in range(n_found[side] if shared else 0):
@@ -382,25 +423,30 @@ def _trade_nb(
         if e < walk_end:
             exit_bar = e
             o = open_[e]
-            if direction * (o - sl) <= 0:
-                reason, price = REASON_SL, o
-            elif has_tp and direction * (o - tp) >= 0:
-                reason, price = REASON_TP, o
+            off = 0 if direction > 0 else spread[e]
+            if direction * (o + off - sl) <= 0:  # the exits' path opens beyond a level
+                reason, price = REASON_SL, o + off
+            elif has_tp and direction * (o + off - tp) >= 0:
+                reason, price = REASON_TP, o + off
             else:
                 q1 = high[e] if falling[e] else low[e]
                 q2 = low[e] if falling[e] else high[e]
-                reason, price = _walk_rest(q1, q2, close[e], 0, o, direction, sl, tp, has_tp)
-        elif close_bar >= 0:
-            exit_bar = close_bar
-            reason, price = REASON_CLOSE, open_[close_bar]
+                reason = _walk_rest(q1, q2, close[e], 0, o, direction, sl - off, tp - off, has_tp)
+                price = sl if reason == REASON_SL else tp
         else:
-            exit_bar = day_end - 1
-            reason, price = REASON_CLOSE, close[exit_bar]
+            exit_bar = close_bar if close_bar >= 0 else day_end - 1
+            # at close_time the bar's open, else the day's last close; a short's + spread
+            price = open_[exit_bar] if close_bar >= 0 else close[exit_bar]
+            if direction < 0:
+                price += spread[exit_bar]
+            reason = REASON_CLOSE
+    if reason == REASON_SL:
+        price -= direction * slippage  # a stop order slips: a long's lower, a short's higher
     row = out[n]
     row.entry_bar = j
     row.exit_bar = exit_bar
     row.direction = direction
-    row.entry = fill
+    row.entry = fill + direction * slippage
     row.exit = price
     row.sl = sl
     row.tp = tp if has_tp else 0
@@ -420,6 +466,12 @@ def sweep_batch_nb(
     falling,
     high_blocks,
     low_blocks,
+    spread,
+    ask_high,
+    ask_low,
+    ask_high_blocks,
+    ask_low_blocks,
+    slippage,
     gate_ok,
     gate_next,
     day_end,
@@ -447,6 +499,10 @@ def sweep_batch_nb(
 ):
     """Walk a batch of combinations day by day (the day's bars stay in cache), the
     combinations of one entry rule together, sharing their entry searches.
+
+    ``open_ .. low_blocks`` are the bid bars and their block tables; ``spread`` the ask
+    path's offset per bar, ``ask_high``/``ask_low`` the bid's + ``spread`` with their
+    block tables (the bid's own arrays in the ``cost`` model); ``slippage`` in points.
 
     Shared tables are indexed ``[row, day]`` (``walk_start``, IB, by window;
     ``close_bar``, ``entry_hi`` by schedule; ``dist``: distances in points, ``lots_table``:
@@ -525,10 +581,11 @@ def sweep_batch_nb(
                         stats[S_ENTRY] += 1
                         j, go_long = _next_entry(
                             open_,
-                            high,
-                            low,
                             falling,
-                            high_blocks,
+                            spread,
+                            ask_high,
+                            ask_high_blocks,
+                            low,
                             low_blocks,
                             gate_ok,
                             gate_next,
@@ -559,6 +616,12 @@ def sweep_batch_nb(
                         falling,
                         high_blocks,
                         low_blocks,
+                        spread,
+                        ask_high,
+                        ask_low,
+                        ask_high_blocks,
+                        ask_low_blocks,
+                        slippage,
                         j,
                         go_long,
                         long_level,

@@ -1,7 +1,9 @@
 """The fast sweep: every combination of a sweep over one set of bars.
 
 Whatever does not depend on a combination's multipliers is computed once per
-data set (day bounds, block tables of highs and lows) or once per distinct
+data set (day bounds, block tables of highs and lows; in the ``bid_ask`` execution
+model the bars' spreads and the ask highs and lows with their block tables, spec
+section 8) or once per distinct
 window (``walk_start``, IB high/low per ``(ib_start, ib_end)``; ``close_bar`` and
 the entry range per ``(ib_end, trade_end, close_time)``; the entry gate per
 news window) and shared by all combinations; per-day distances and lots are
@@ -127,10 +129,28 @@ class SweepData:
         self.day_number = bars.day[self.day_start] if n else bars.day[:0]
         longest = int((self.day_end - self.day_start).max()) if n else 1
         levels = max(1, (longest // nb.BLOCK + 2).bit_length())  # a day's whole blocks
-        fits = n == 0 or max(abs(int(self.high.max())), abs(int(self.low.min()))) < _INT32_LIMIT
+        # Execution (spec section 8): the ask path's offset per bar, 0 in the cost model
+        # (whose ask tables are then the bid's own), and the slippage of the stop fills.
+        sym = bars.symbol
+        self.spread = (
+            np.ascontiguousarray(bars.bar_spread(), dtype=np.int64)
+            if sym.bid_ask
+            else np.zeros(n, dtype=np.int64)
+        )
+        self.slippage = sym.slippage_points
+        top = int(self.high.max() + self.spread.max()) if n else 0
+        fits = n == 0 or max(abs(top), abs(int(self.low.min()))) < _INT32_LIMIT
         table_dtype = np.int32 if fits else np.int64
         self.high_blocks = nb.block_table(self.high, levels, True, table_dtype)
         self.low_blocks = nb.block_table(self.low, levels, False, table_dtype)
+        if sym.bid_ask:
+            self.ask_high = self.high + self.spread
+            self.ask_low = self.low + self.spread
+            self.ask_high_blocks = nb.block_table(self.ask_high, levels, True, table_dtype)
+            self.ask_low_blocks = nb.block_table(self.ask_low, levels, False, table_dtype)
+        else:
+            self.ask_high, self.ask_low = self.high, self.low
+            self.ask_high_blocks, self.ask_low_blocks = self.high_blocks, self.low_blocks
         self.windows = _Bank(("walk_start", "ib_high", "ib_low", "has_ib"))
         self.schedules = _Bank(("close_bar", "entry_hi"))
         self.gates = _Bank(("ok", "next_ok"))
@@ -440,6 +460,12 @@ def _run_batch(data: SweepData, combo: np.ndarray) -> SweepPart:
         data.falling,
         data.high_blocks,
         data.low_blocks,
+        data.spread,
+        data.ask_high,
+        data.ask_low,
+        data.ask_high_blocks,
+        data.ask_low_blocks,
+        data.slippage,
         data.gates.stacked("ok"),
         data.gates.stacked("next_ok"),
         data.day_end,

@@ -88,7 +88,7 @@ def compact_runs(
             trades["entry_bar"],
             np.arange(k) if position is None else position,
             bars.day,
-            sym.spread_points + sym.commission_points,
+            sym.charged_points,
             sym.point * 1.0,
             sym.value_per_point * 1.0,
             day[at : at + k],
@@ -116,7 +116,7 @@ def _values_nb(
     entry_bar,
     position,
     bar_day,
-    costs,
+    charged,
     point,
     value,
     day,
@@ -125,12 +125,13 @@ def _values_nb(
 ):
     """:func:`backtest.strategy.trades.trade_values` of trade ``i`` into ``day[k]``, ``r[k]``,
     ``pnl[k]`` (``k = position[i]``), in one pass over the trades as stored: the same
-    operations in the same order (``pnl_points``, then ``pnl_points / D`` and ``pnl_points ×
+    operations in the same order (``pnl_points`` with ``charged`` =
+    ``SymbolSpec.charged_points``, then ``pnl_points / D`` and ``pnl_points ×
     point × value_per_point × lots``), so the same floats
     (``tests/strategy/test_compact_values.py``)."""
     for i in range(len(position)):
         k = position[i]
-        points = np.int64(direction[i]) * (exit_[i] - entry[i]) - costs
+        points = np.int64(direction[i]) * (exit_[i] - entry[i]) - charged
         day[k] = bar_day[entry_bar[i]]
         r[k] = points / np.float64(stop[i])
         pnl[k] = np.float64(points) * point * value * lots[i]

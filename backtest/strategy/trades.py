@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from backtest.core.config import SymbolSpec
 from backtest.data.bars import Bars
 from backtest.strategy.risk_manager import pnl_money
 
@@ -22,9 +23,9 @@ TRADE_DTYPE = np.dtype(
         ("entry_bar", np.int64),  # index into the Bars the engine walked
         ("exit_bar", np.int64),
         ("direction", np.int8),  # +1 long, -1 short
-        ("entry", np.int64),  # fill price, points
-        ("exit", np.int64),  # exit price, points
-        ("sl", np.int64),
+        ("entry", np.int64),  # fill price, points, after slippage
+        ("exit", np.int64),  # exit price, points, after slippage
+        ("sl", np.int64),  # set from the fill before slippage
         ("tp", np.int64),  # meaningful only where has_tp
         ("has_tp", np.bool_),
         ("stop_points", np.int64),  # D
@@ -38,19 +39,20 @@ def empty_trades(n: int = 0) -> np.ndarray:
     return np.zeros(n, dtype=TRADE_DTYPE)
 
 
-def pnl_points(trades: np.ndarray, spread_points: int, commission_points: int) -> np.ndarray:
-    """``dir × (exit - fill) - spread - commission`` per trade (int64)."""
+def pnl_points(trades: np.ndarray, symbol: SymbolSpec) -> np.ndarray:
+    """``dir × (exit - fill) - symbol.charged_points`` per trade (int64), with the prices
+    after slippage: the ``cost`` model charges the fixed spread and the commission,
+    ``bid_ask`` the commission only, the spread being in the prices (spec 5, 8.4-8.5)."""
     return (
         trades["direction"].astype(np.int64) * (trades["exit"] - trades["entry"])
-        - spread_points
-        - commission_points
+        - symbol.charged_points
     )
 
 
 def trade_values(trades: np.ndarray, bars: Bars) -> dict[str, np.ndarray]:
     """Per-trade ``r``, ``pnl_money`` and trading ``day`` as arrays (for metrics)."""
     sym = bars.symbol
-    pts = pnl_points(trades, sym.spread_points, sym.commission_points)
+    pts = pnl_points(trades, sym)
     return {
         "pnl_points": pts,
         "r": pts / trades["stop_points"].astype(np.float64),

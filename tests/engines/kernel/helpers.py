@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -12,11 +13,15 @@ from backtest.strategy.params import resolve_params
 
 
 def make_bars(
-    rows: list[tuple[str, int, int, int, int]], symbol: str = "GER40", utc: bool = False
+    rows: list[tuple[str, int, int, int, int]],
+    symbol: str = "GER40",
+    utc: bool = False,
+    **spec_overrides: Any,
 ) -> Bars:
     """Bars from ``("YYYY-MM-DD HH:MM", open, high, low, close)`` rows in points;
-    times are the symbol's local time unless ``utc``."""
-    spec = symbol_spec(symbol)
+    times are the symbol's local time unless ``utc``. Keyword arguments override the
+    symbol's spec (e.g. ``spread_model``)."""
+    spec = replace(symbol_spec(symbol), **spec_overrides)
     times = pd.DatetimeIndex([r[0] for r in rows])
     times = times.tz_localize("UTC") if utc else times.tz_localize(spec.timezone)
     frame = pd.DataFrame(

@@ -30,7 +30,7 @@ def _bars():
                 )
             )
             price = c
-    return make_bars(rows)
+    return make_bars(rows, spread_model="cost")
 
 
 def test_each_combination_alone_equals_it_in_a_large_sweep():

@@ -29,7 +29,7 @@ HALF = {"sl_mult": 0.5, "tp_mult": 2.0}
 )
 def test_second_entry_needs_a_bar_after_the_exit_bar(max_trades, expected):
     # Arrange
-    bars = make_bars(TWO_ENTRIES)
+    bars = make_bars(TWO_ENTRIES, spread_model="cost")
     # Act
     [(trades, _)] = run_sweep(bars, [params(max_trades_per_day=max_trades, **HALF)], RunSettings())
     # Assert
@@ -44,7 +44,8 @@ def test_lot_skip_counts_only_days_whose_level_is_reached():
         IB_ROWS
         + [("2024-03-05 09:02", 1000, 1012, 999, 1011)]
         + day2
-        + [("2024-03-06 09:02", 1000, 1005, 995, 1001)]
+        + [("2024-03-06 09:02", 1000, 1005, 995, 1001)],
+        spread_model="cost",
     )
     # Act
     [(trades, skipped)] = run_sweep(bars, [params(max_trades_per_day=3)], RunSettings(risk=0.001))
@@ -60,7 +61,8 @@ def test_news_block_moves_the_entry_to_the_next_free_bar():
             ("2024-03-05 09:02", 1000, 1012, 999, 1011),
             ("2024-03-05 09:03", 1012, 1014, 1011, 1013),
             ("2024-03-05 09:20", 1013, 1013, 1013, 1013),
-        ]
+        ],
+        spread_model="cost",
     )
     event = np.array([pd.Timestamp("2024-03-05 08:02", tz="UTC").value], dtype=np.int64)
     combo = params(news_filter=True, news_before=0, news_after=0)
@@ -81,7 +83,7 @@ def test_news_block_moves_the_entry_to_the_next_free_bar():
 )
 def test_filtered_day_has_no_trade_and_is_not_skipped(override):
     # Arrange
-    bars = make_bars(IB_ROWS + [("2024-03-05 09:02", 1000, 1012, 999, 1011)])
+    bars = make_bars(IB_ROWS + [("2024-03-05 09:02", 1000, 1012, 999, 1011)], spread_model="cost")
     # Act
     [(trades, skipped)] = run_sweep(bars, [params(**override)], RunSettings(risk=0.001))
     # Assert

@@ -20,7 +20,7 @@ ROWS_UTC = [
 
 def test_repeated_hour_bar_before_ib_end_cannot_enter():
     # Arrange
-    bars = make_bars(ROWS_UTC, utc=True)
+    bars = make_bars(ROWS_UTC, utc=True, spread_model="cost")
     combo = params(
         ib_start="02:00", ib_end="02:10", trade_end="02:20", close_time="02:50", weekdays=[6]
     )

@@ -17,7 +17,8 @@ def test_long_fills_at_level_on_rising_bar_and_takes_profit_later():
             ("2024-03-05 09:02", 1000, 1012, 999, 1011),
             ("2024-03-05 09:03", 1011, 1031, 1011, 1030),
             CLOSE_BAR,
-        ]
+        ],
+        spread_model="cost",
     )
     # Act
     [(trades, skipped)] = run_sweep(bars, [params()], RunSettings())
@@ -29,7 +30,9 @@ def test_long_fills_at_level_on_rising_bar_and_takes_profit_later():
 
 def test_bar_opening_through_level_fills_at_its_open():
     # Arrange: 09:02 opens at 1015, above the buy stop 1010
-    bars = make_bars(IB_ROWS + [("2024-03-05 09:02", 1015, 1016, 1014, 1016), CLOSE_BAR])
+    bars = make_bars(
+        IB_ROWS + [("2024-03-05 09:02", 1015, 1016, 1014, 1016), CLOSE_BAR], spread_model="cost"
+    )
     # Act
     [(trades, _)] = run_sweep(bars, [params()], RunSettings())
     # Assert: fill 1015, SL 995, TP 1035; closed at 09:20's open
@@ -38,7 +41,9 @@ def test_bar_opening_through_level_fills_at_its_open():
 
 def test_falling_bar_touching_both_levels_fills_long_then_stops_out_on_same_bar():
     # Arrange: falling 1000→1012→985→988 reaches 1010 before 990; D = 10, T = 40
-    bars = make_bars(IB_ROWS + [("2024-03-05 09:02", 1000, 1012, 985, 988), CLOSE_BAR])
+    bars = make_bars(
+        IB_ROWS + [("2024-03-05 09:02", 1000, 1012, 985, 988), CLOSE_BAR], spread_model="cost"
+    )
     # Act
     [(trades, _)] = run_sweep(bars, [params(sl_mult=0.5, tp_mult=2.0)], RunSettings())
     # Assert: the rest of the path (high→low) reaches SL 1000 on the entry bar
@@ -47,7 +52,9 @@ def test_falling_bar_touching_both_levels_fills_long_then_stops_out_on_same_bar(
 
 def test_rising_bar_touching_both_levels_fills_short_first():
     # Arrange: rising 1000→985→1012→1005 reaches 990 first
-    bars = make_bars(IB_ROWS + [("2024-03-05 09:02", 1000, 1012, 985, 1005), CLOSE_BAR])
+    bars = make_bars(
+        IB_ROWS + [("2024-03-05 09:02", 1000, 1012, 985, 1005), CLOSE_BAR], spread_model="cost"
+    )
     # Act
     [(trades, _)] = run_sweep(bars, [params(sl_mult=0.5, tp_mult=2.0)], RunSettings())
     # Assert: short 990, SL 1000 reached on low→high of the same bar
@@ -62,7 +69,8 @@ def test_direction_long_ignores_the_sell_stop_and_buffer_moves_the_level():
             ("2024-03-05 09:02", 995, 996, 985, 994),
             ("2024-03-05 09:03", 1000, 1016, 999, 1014),
             CLOSE_BAR,
-        ]
+        ],
+        spread_model="cost",
     )
     # Act
     [(trades, _)] = run_sweep(bars, [params(direction="long", entry_buffer=0.25)], RunSettings())

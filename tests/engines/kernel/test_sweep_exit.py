@@ -22,7 +22,7 @@ ENTRY = ("2024-03-05 09:02", 1000, 1012, 999, 1011)  # long 1010, SL 990, TP 103
 )
 def test_sl_or_tp_on_a_later_bar(bar, expected):
     # Arrange
-    bars = make_bars(IB_ROWS + [ENTRY, bar])
+    bars = make_bars(IB_ROWS + [ENTRY, bar], spread_model="cost")
     # Act
     [(trades, _)] = run_sweep(bars, [params()], RunSettings())
     # Assert
@@ -32,7 +32,9 @@ def test_sl_or_tp_on_a_later_bar(bar, expected):
 
 def test_open_position_closes_at_open_of_first_bar_at_close_time_even_beyond_sl():
     # Arrange: 09:21 is the first bar at/after 09:20; it opens below SL 990
-    bars = make_bars(IB_ROWS + [ENTRY, ("2024-03-05 09:21", 970, 975, 960, 961)])
+    bars = make_bars(
+        IB_ROWS + [ENTRY, ("2024-03-05 09:21", 970, 975, 960, 961)], spread_model="cost"
+    )
     # Act
     [(trades, _)] = run_sweep(bars, [params()], RunSettings())
     # Assert
@@ -47,7 +49,8 @@ def test_day_without_bar_after_close_time_closes_at_last_close():
             ENTRY,
             ("2024-03-05 09:05", 1011, 1015, 1008, 1013),
             ("2024-03-06 09:30", 2000, 2000, 2000, 2000),
-        ]
+        ],
+        spread_model="cost",
     )
     # Act
     [(trades, _)] = run_sweep(bars, [params()], RunSettings())
@@ -63,7 +66,8 @@ def test_no_take_profit_when_tp_mult_is_zero():
             ENTRY,
             ("2024-03-05 09:03", 1011, 1031, 1011, 1030),
             ("2024-03-05 09:20", 1025, 1026, 1024, 1025),
-        ]
+        ],
+        spread_model="cost",
     )
     # Act
     [(trades, _)] = run_sweep(bars, [params(tp_mult=0.0)], RunSettings())

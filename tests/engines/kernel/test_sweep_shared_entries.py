@@ -40,7 +40,7 @@ CASES = [
 
 def test_shared_and_unshared_entries_in_one_batch_equal_each_run_alone():
     # Arrange: rule A's five combinations interleaved with rules B and C
-    bars = make_bars(ROWS)
+    bars = make_bars(ROWS, spread_model="cost")
     combos = [params(**overrides) for overrides, _ in CASES]
     # Act
     together = run_sweep(bars, combos, RunSettings())

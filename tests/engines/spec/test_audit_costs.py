@@ -18,6 +18,7 @@ def test_xauusd_short_pays_spread_and_commission():
         symbol="XAUUSD",
         spread=0.25,
         commission=0.07,
+        spread_model="cost",
     )
 
     # Act

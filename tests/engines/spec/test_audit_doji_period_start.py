@@ -4,6 +4,8 @@ Spec 1/4: "the bar before" is the previous row of the loaded data, across days
 and the start of the period; the runner loads the whole file, then slices it.
 """
 
+from dataclasses import replace
+
 from backtest.data.loaders import load_period_bars
 from tests.engines.spec.both_engines import brief, run_both
 
@@ -21,7 +23,8 @@ def test_period_first_doji_follows_the_last_bar_of_the_day_before(tmp_path):
     # (Sliced first, 09:00 would be a first-row doji, falling, and 10:00 a short.)
     data = tmp_path / "GER40.csv"
     data.write_text(CSV)
-    bars = load_period_bars("GER40", "in_sample", str(data)).between("2024-03-05", "2024-03-05")
+    loaded = load_period_bars("GER40", "in_sample", str(data)).between("2024-03-05", "2024-03-05")
+    bars = replace(loaded, symbol=replace(loaded.symbol, spread_model="cost"))
 
     # Act
     records, _, _ = run_both(bars)

@@ -17,7 +17,7 @@ from tests.engines.spec.both_engines import brief, run_both
 )
 def test_stop_loss_on_the_close_segment_of_the_entry_bar(entry_bar, expected):
     # Arrange: sl_mult 0.1 → D = floor(0.1 × 2000 + 0.5) = 200 points; TP 20.00 away.
-    bars = make_bars([IB_BAR, entry_bar, ("10:01", 100, 100.5, 99.5, 100)])
+    bars = make_bars([IB_BAR, entry_bar, ("10:01", 100, 100.5, 99.5, 100)], spread_model="cost")
 
     # Act
     records, _, _ = run_both(bars, sl_mult=0.1)

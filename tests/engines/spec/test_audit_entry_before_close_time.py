@@ -13,7 +13,8 @@ CLOSE_BAR = ("12:00", 125, 140, 80, 126)  # spans SL 90 and TP 130
 def test_entry_on_the_last_bar_before_close_time_closes_at_the_next_open():
     # Arrange: 11:59 rises 105 → 104 → 112 → 111: long at 110.
     bars = make_bars(
-        [IB_BAR, ("10:00", 105, 106, 104, 105), ("11:59", 105, 112, 104, 111), CLOSE_BAR]
+        [IB_BAR, ("10:00", 105, 106, 104, 105), ("11:59", 105, 112, 104, 111), CLOSE_BAR],
+        spread_model="cost",
     )
 
     # Act
@@ -30,7 +31,7 @@ def test_entry_on_the_last_bar_before_close_time_closes_at_the_next_open():
 
 def test_level_first_reached_on_the_close_bar_is_no_entry():
     # Arrange: nothing reaches L or S before 12:00.
-    bars = make_bars([IB_BAR, ("11:59", 105, 106, 104, 105), CLOSE_BAR])
+    bars = make_bars([IB_BAR, ("11:59", 105, 106, 104, 105), CLOSE_BAR], spread_model="cost")
 
     # Act
     records, skipped, _ = run_both(bars, trade_end="12:00", close_time="12:00")

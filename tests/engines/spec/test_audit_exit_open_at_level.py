@@ -21,7 +21,7 @@ from tests.engines.spec.both_engines import brief, run_both
 )
 def test_open_exactly_at_the_exit_level(exit_bar, expected):
     # Arrange: long at 110 on 10:01 (rising 107 → 106 → 115 → 114), SL 90, TP 130.
-    bars = make_bars([IB_BAR, ("10:01", 107, 115, 106, 114), exit_bar])
+    bars = make_bars([IB_BAR, ("10:01", 107, 115, 106, 114), exit_bar], spread_model="cost")
 
     # Act
     records, _, _ = run_both(bars)

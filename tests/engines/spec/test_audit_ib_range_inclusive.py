@@ -22,7 +22,7 @@ ROWS = [IB_BAR, ("10:00", 112, 113, 111, 112)]  # IB = 20.00; opens above L = 11
 )
 def test_ib_bounds_are_inclusive(min_ib, max_ib, trades):
     # Arrange
-    bars = make_bars(ROWS)
+    bars = make_bars(ROWS, spread_model="cost")
 
     # Act
     records, skipped, _ = run_both(bars, min_ib=min_ib, max_ib=max_ib)

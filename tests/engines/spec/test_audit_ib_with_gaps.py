@@ -18,7 +18,8 @@ def test_ib_of_sparse_bars_and_walk_from_the_first_bar_after_ib_end():
             ("09:58", 108, 109, 90, 95),
             ("10:03", 100, 111, 99, 110),  # rising: 100 → 99 → 111: long at 110
             ("10:04", 110, 131, 109, 130),  # rising: 110 → 109 → 131: TP 130
-        ]
+        ],
+        spread_model="cost",
     )
 
     # Act

@@ -25,7 +25,7 @@ ROWS = [
 )
 def test_lots_at_volume_min(risk, lots, skipped):
     # Arrange
-    bars = make_bars(ROWS)
+    bars = make_bars(ROWS, spread_model="cost")
 
     # Act
     records, skip_count, _ = run_both(bars, risk=risk)
@@ -37,7 +37,7 @@ def test_lots_at_volume_min(risk, lots, skipped):
 
 def test_money_of_a_minimum_lot():
     # Arrange
-    bars = make_bars(ROWS)
+    bars = make_bars(ROWS, spread_model="cost")
 
     # Act
     [trade], _, _ = run_both(bars, risk=0.29)

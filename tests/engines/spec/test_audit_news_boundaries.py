@@ -19,7 +19,9 @@ def test_bars_at_both_block_edges_are_blocked_the_next_one_enters(tmp_path):
     news_file = tmp_path / "news.csv"
     news_file.write_text(NEWS)
     events = event_times(load_news(news_file), ("EUR",)).tolist()
-    bars = make_bars([IB_BAR, ("10:15", *TOUCH_L), ("10:45", *TOUCH_L), ("10:46", *TOUCH_L)])
+    bars = make_bars(
+        [IB_BAR, ("10:15", *TOUCH_L), ("10:45", *TOUCH_L), ("10:46", *TOUCH_L)], spread_model="cost"
+    )
 
     # Act
     records, _, _ = run_both(bars, news_ns=events, news_filter=True, news_before=15, news_after=15)

@@ -22,7 +22,7 @@ from tests.engines.spec.both_engines import brief, run_both
 )
 def test_open_equal_to_the_level_fills_at_the_open(entry_bar, expected):
     # Arrange: L = 110, S = 90, D = T = 20.00
-    bars = make_bars([IB_BAR, entry_bar])
+    bars = make_bars([IB_BAR, entry_bar], spread_model="cost")
 
     # Act
     records, _, _ = run_both(bars)

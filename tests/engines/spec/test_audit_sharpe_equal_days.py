@@ -21,7 +21,11 @@ def _day(date: str) -> list[tuple]:
 
 def test_identical_daily_r_gives_sharpe_zero():
     # Arrange
-    bars = make_bars(_day("2024-03-05") + _day("2024-03-06") + _day("2024-03-07"), spread=0.0)
+    bars = make_bars(
+        _day("2024-03-05") + _day("2024-03-06") + _day("2024-03-07"),
+        spread=0.0,
+        spread_model="cost",
+    )
 
     # Act
     records, _, metrics = run_both(bars)

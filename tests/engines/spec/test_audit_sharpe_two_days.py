@@ -22,6 +22,7 @@ def test_sharpe_with_two_trading_days_one_without_trade():
             ("2024-03-09 12:00", 100, 101, 99, 100.5),
         ],
         spread=0.0,
+        spread_model="cost",
     ).between("2024-03-05", "2024-03-09")
 
     # Act

@@ -10,7 +10,7 @@ from tests.engines.spec.both_engines import run_both
 
 def test_short_with_take_profit_at_zero_keeps_its_tp():
     # Arrange: tp_mult 4.5 → T = 9000 points; falling 100 → 101 → 89 → 93: short at 90.00.
-    bars = make_bars([IB_BAR, ("10:00", 100, 101, 89, 93)])
+    bars = make_bars([IB_BAR, ("10:00", 100, 101, 89, 93)], spread_model="cost")
 
     # Act
     [trade], _, _ = run_both(bars, tp_mult=4.5)

@@ -19,7 +19,7 @@ ROWS = [
 @pytest.mark.parametrize("weekdays, trades", [([0], 1), ([6], 0), ([1, 2, 3, 4, 5, 6], 0)])
 def test_monday_in_london_is_monday(weekdays, trades):
     # Arrange
-    bars = make_bars(ROWS, symbol="XAUUSD", day="2024-06-10")
+    bars = make_bars(ROWS, symbol="XAUUSD", day="2024-06-10", spread_model="cost")
 
     # Act
     records, _, _ = run_both(bars, weekdays=weekdays)

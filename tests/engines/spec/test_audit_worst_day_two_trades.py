@@ -18,6 +18,7 @@ def test_two_losses_on_one_day_make_the_worst_day():
             ("2024-03-06 10:02", 80, 81, 75, 78),  # opens below SL: exit at 80 (−1.5 R)
         ],
         spread=0.0,
+        spread_model="cost",
     )
 
     # Act

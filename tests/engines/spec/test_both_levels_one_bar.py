@@ -5,7 +5,7 @@ from tests.engines.spec.bar_factory import IB_BAR, make_bars, run
 
 def test_rising_bar_reaches_low_first_so_the_short_fills():
     # Arrange: rising 10:00 bar, path 100 → 88 → 112 → 111: S=90 first, then SL=110.
-    bars = make_bars([IB_BAR, ("10:00", 100, 112, 88, 111)])
+    bars = make_bars([IB_BAR, ("10:00", 100, 112, 88, 111)], spread_model="cost")
 
     # Act
     records, _, _ = run(bars)
@@ -18,7 +18,7 @@ def test_rising_bar_reaches_low_first_so_the_short_fills():
 
 def test_falling_bar_reaches_high_first_so_the_long_fills():
     # Arrange: falling 10:00 bar, path 100 → 112 → 88 → 89: L=110 first, then SL=90.
-    bars = make_bars([IB_BAR, ("10:00", 100, 112, 88, 89)])
+    bars = make_bars([IB_BAR, ("10:00", 100, 112, 88, 89)], spread_model="cost")
 
     # Act
     records, _, _ = run(bars)

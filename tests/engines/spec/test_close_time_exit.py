@@ -28,7 +28,8 @@ def test_exit_at_open_of_close_bar_with_reason_close(close_bar, exit_price, exit
             ("21:59", 114, 115, 113, 114),
             close_bar,
             ("22:30", 150, 160, 50, 100),
-        ]
+        ],
+        spread_model="cost",
     )
 
     # Act
@@ -48,7 +49,8 @@ def test_close_time_earlier_than_default():
             ("10:01", 107, 115, 106, 114),
             ("11:59", 114, 115, 113, 114),
             ("12:00", 116, 117, 115, 116),
-        ]
+        ],
+        spread_model="cost",
     )
 
     # Act

@@ -12,7 +12,8 @@ def test_exit_at_close_of_last_bar_of_the_day():
             ("10:01", 107, 115, 106, 114),
             ("21:30", 114, 118, 112, 116),
             ("2024-03-06 01:15", 140, 141, 139, 140),
-        ]
+        ],
+        spread_model="cost",
     )
 
     # Act
@@ -27,7 +28,7 @@ def test_exit_at_close_of_last_bar_of_the_day():
 
 def test_entry_on_the_last_bar_closes_at_its_close():
     # Arrange: the data ends with the bar that fills the long at 110.
-    bars = make_bars([IB_BAR, ("10:00", 105, 112, 104, 111)])
+    bars = make_bars([IB_BAR, ("10:00", 105, 112, 104, 111)], spread_model="cost")
 
     # Act
     records, _, _ = run(bars)

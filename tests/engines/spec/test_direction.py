@@ -5,7 +5,7 @@ from tests.engines.spec.bar_factory import IB_BAR, make_bars, run
 
 def test_long_only_ignores_the_earlier_short_level():
     # Arrange: rising bar, path 100 → 88 → 112 → 111: S first, then L.
-    bars = make_bars([IB_BAR, ("10:00", 100, 112, 88, 111)])
+    bars = make_bars([IB_BAR, ("10:00", 100, 112, 88, 111)], spread_model="cost")
 
     # Act
     records, _, _ = run(bars, direction="long")
@@ -18,7 +18,7 @@ def test_long_only_ignores_the_earlier_short_level():
 
 def test_short_only_ignores_the_earlier_long_level():
     # Arrange: falling bar, path 100 → 112 → 88 → 89: L first, then S.
-    bars = make_bars([IB_BAR, ("10:00", 100, 112, 88, 89)])
+    bars = make_bars([IB_BAR, ("10:00", 100, 112, 88, 89)], spread_model="cost")
 
     # Act
     records, _, _ = run(bars, direction="short")
@@ -30,7 +30,7 @@ def test_short_only_ignores_the_earlier_long_level():
 
 def test_short_only_never_buys():
     # Arrange: only L is reached.
-    bars = make_bars([IB_BAR, ("10:00", 105, 120, 104, 119)])
+    bars = make_bars([IB_BAR, ("10:00", 105, 120, 104, 119)], spread_model="cost")
 
     # Act
     records, _, _ = run(bars, direction="short")

@@ -8,7 +8,7 @@ DOJI_1000 = ("10:00", 100, 112, 88, 100)  # reaches L=110 and S=90; order set by
 
 
 def _first_entry(rows):
-    bars = make_bars(rows)
+    bars = make_bars(rows, spread_model="cost")
     records, _, _ = run(bars)
     return bars, records[0]
 
@@ -52,7 +52,8 @@ def test_first_row_doji_is_falling_and_a_chain_alternates():
 def test_bar_before_crosses_the_period_start():
     # Arrange: the day before ends with a falling bar; the period starts on the doji's day.
     bars = make_bars(
-        [("2024-03-04 21:59", 101, 102, 99, 100), ("09:00", 100, 110, 90, 100), DOJI_1000]
+        [("2024-03-04 21:59", 101, 102, 99, 100), ("09:00", 100, 110, 90, 100), DOJI_1000],
+        spread_model="cost",
     )
     period = bars.between("2024-03-05", "2024-03-05")
 

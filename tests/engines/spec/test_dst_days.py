@@ -27,7 +27,7 @@ def test_ib_and_close_follow_local_time_on_dst_day(symbol, day, ib_utc, walk_utc
         (f"{day} {walk_utc}", 112, 113, 111, 112),
         (f"{day} {close_utc}", 118, 119, 117, 118),
     ]
-    bars = make_bars(rows, symbol=symbol, utc=True)
+    bars = make_bars(rows, symbol=symbol, utc=True, spread_model="cost")
 
     # Act
     records, _, _ = run(bars, weekdays=[6])  # both days are Sundays

@@ -56,7 +56,9 @@ class Recorder:
 
 def test_requests_rates_and_deals():
     # Arrange
-    bars = make_bars([IB_BAR, ("10:00", 105, 108, 104, 107), ("10:01", 107, 115, 106, 114)])
+    bars = make_bars(
+        [IB_BAR, ("10:00", 105, 108, 104, 107), ("10:01", 107, 115, 106, 114)], spread_model="cost"
+    )
     emulator = mt5.MT5Emulator(bars)
     recorder = Recorder(emulator)
 

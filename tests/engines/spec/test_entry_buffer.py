@@ -7,7 +7,10 @@ from tests.engines.spec.bar_factory import IB_BAR, make_bars, run
 
 def test_buffer_moves_the_long_level_up():
     # Arrange: buffer 0.1 × 2000 = 200 points → L = 112; 10:00 reaches only 111.
-    bars = make_bars([IB_BAR, ("10:00", 105, 111, 104, 110), ("10:01", 110, 113, 109, 112.5)])
+    bars = make_bars(
+        [IB_BAR, ("10:00", 105, 111, 104, 110), ("10:01", 110, 113, 109, 112.5)],
+        spread_model="cost",
+    )
 
     # Act
     records, _, _ = run(bars, entry_buffer=0.1)
@@ -20,7 +23,9 @@ def test_buffer_moves_the_long_level_up():
 
 def test_buffer_moves_the_short_level_down():
     # Arrange: S = 88; 10:00 reaches 89 only, 10:01 reaches 87.
-    bars = make_bars([IB_BAR, ("10:00", 95, 96, 89, 90), ("10:01", 90, 91, 87, 88)])
+    bars = make_bars(
+        [IB_BAR, ("10:00", 95, 96, 89, 90), ("10:01", 90, 91, 87, 88)], spread_model="cost"
+    )
 
     # Act
     records, _, _ = run(bars, entry_buffer=0.1)
@@ -39,7 +44,7 @@ def test_buffer_moves_the_short_level_down():
 )
 def test_buffer_rounds_to_whole_points(buffer, level):
     # Arrange
-    bars = make_bars([IB_BAR, ("10:00", 105, 111, 104, 110.5)])
+    bars = make_bars([IB_BAR, ("10:00", 105, 111, 104, 110.5)], spread_model="cost")
 
     # Act
     records, _, _ = run(bars, entry_buffer=buffer)

@@ -24,7 +24,7 @@ ROWS = [IB_BAR, ("10:00", 112, 113, 111, 112)]  # IB = 20.00 = 2000 points
 )
 def test_ib_range_filter(min_ib, max_ib, trades):
     # Arrange
-    bars = make_bars(ROWS)
+    bars = make_bars(ROWS, spread_model="cost")
 
     # Act
     records, _, _ = run(bars, min_ib=min_ib, max_ib=max_ib)

@@ -7,7 +7,10 @@ BREAKOUT = [("10:00", 100, 100.5, 99.5, 100), ("10:01", 100, 150, 50, 120)]
 
 def test_flat_ib_has_no_trade():
     # Arrange: the IB hour's bars all at 100.00: IB = 0.
-    bars = make_bars([("09:00", 100, 100, 100, 100), ("09:30", 100, 100, 100, 100)] + BREAKOUT)
+    bars = make_bars(
+        [("09:00", 100, 100, 100, 100), ("09:30", 100, 100, 100, 100)] + BREAKOUT,
+        spread_model="cost",
+    )
 
     # Act
     records, skipped, _ = run(bars)
@@ -18,7 +21,7 @@ def test_flat_ib_has_no_trade():
 
 def test_no_ib_bar_has_no_trade():
     # Arrange: the day's first bar is at 10:00 (bars before 09:00 are not IB bars).
-    bars = make_bars([("08:59", 100, 110, 90, 105)] + BREAKOUT)
+    bars = make_bars([("08:59", 100, 110, 90, 105)] + BREAKOUT, spread_model="cost")
 
     # Act
     records, _, _ = run(bars)
@@ -34,7 +37,8 @@ def test_ib_uses_only_bars_from_ib_start():
             ("08:59", 100, 110, 90, 105),
             ("09:00", 100, 101, 99, 100.5),
             ("10:00", 100.5, 101.5, 100.2, 101),
-        ]
+        ],
+        spread_model="cost",
     )
 
     # Act

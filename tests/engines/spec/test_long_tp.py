@@ -11,7 +11,8 @@ def test_long_fills_at_level_and_exits_at_tp():
             ("10:00", 105, 108, 104, 107),
             ("10:01", 107, 115, 106, 114),
             ("10:02", 114, 131, 113, 130),
-        ]
+        ],
+        spread_model="cost",
     )
 
     # Act

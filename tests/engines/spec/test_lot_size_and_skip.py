@@ -15,7 +15,9 @@ DAY2_QUIET = [
 
 def test_lots_round_down_to_the_volume_step():
     # Arrange: IB 30.00 → D = 3000 points; 1000 / (3000 × 0.01 × 1.0) = 33.33…
-    bars = make_bars([("09:00", 100, 120, 90, 105), ("10:01", 107, 121, 106, 114)])
+    bars = make_bars(
+        [("09:00", 100, 120, 90, 105), ("10:01", 107, 121, 106, 114)], spread_model="cost"
+    )
 
     # Act
     records, skipped, _ = run(bars)
@@ -27,7 +29,7 @@ def test_lots_round_down_to_the_volume_step():
 
 def test_lots_exactly_volume_min_is_traded():
     # Arrange: D = 2000 points, risk 0.2 → 0.2 / 20 = 0.01 lot
-    bars = make_bars(DAY1)
+    bars = make_bars(DAY1, spread_model="cost")
 
     # Act
     records, skipped, _ = run(bars, risk=0.2)
@@ -40,7 +42,7 @@ def test_lots_exactly_volume_min_is_traded():
 def test_below_volume_min_skips_the_day_once_and_stops_its_entries():
     # Arrange: risk 0.19 → 0.0095 lot < 0.01; both levels are reached on day 1,
     # none on day 2; max 3 trades a day would allow more entries.
-    bars = make_bars(DAY1 + DAY2_QUIET)
+    bars = make_bars(DAY1 + DAY2_QUIET, spread_model="cost")
 
     # Act
     records, skipped, _ = run(bars, risk=0.19, max_trades_per_day=3)
@@ -52,7 +54,7 @@ def test_below_volume_min_skips_the_day_once_and_stops_its_entries():
 
 def test_day_whose_levels_are_never_reached_is_not_skipped():
     # Arrange
-    bars = make_bars(DAY2_QUIET)
+    bars = make_bars(DAY2_QUIET, spread_model="cost")
 
     # Act
     records, skipped, _ = run(bars, risk=0.19)

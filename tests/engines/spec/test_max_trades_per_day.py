@@ -13,7 +13,7 @@ ROWS = [
 
 def test_no_entry_on_exit_bar_and_reentry_on_the_next_bar():
     # Arrange
-    bars = make_bars(ROWS)
+    bars = make_bars(ROWS, spread_model="cost")
 
     # Act
     records, _, trades = run(bars, max_trades_per_day=2)
@@ -32,7 +32,7 @@ def test_no_entry_on_exit_bar_and_reentry_on_the_next_bar():
 
 def test_one_trade_when_max_is_one():
     # Arrange
-    bars = make_bars(ROWS)
+    bars = make_bars(ROWS, spread_model="cost")
 
     # Act
     records, _, _ = run(bars, max_trades_per_day=1)
@@ -49,7 +49,7 @@ def test_limit_counts_entries_of_the_day_only():
         ("2024-03-06 09:00", 100, 110, 90, 105),
         ("2024-03-06 10:00", 112, 113, 111, 112),
     ]
-    bars = make_bars(rows)
+    bars = make_bars(rows, spread_model="cost")
 
     # Act
     records, _, _ = run(bars, max_trades_per_day=2)

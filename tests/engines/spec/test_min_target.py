@@ -20,7 +20,7 @@ ROWS = [
 )
 def test_target_is_at_least_one_point(tp_mult, tp):
     # Arrange
-    bars = make_bars(ROWS)
+    bars = make_bars(ROWS, spread_model="cost")
 
     # Act
     records, _, _ = run(bars, tp_mult=tp_mult)

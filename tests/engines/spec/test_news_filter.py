@@ -9,7 +9,7 @@ EVENT = utc_ns("2024-03-05 09:30")  # 10:30 Berlin time
 
 def _touching_l(times):
     """Bars that each reach L = 110 from below without reaching S."""
-    return make_bars([IB_BAR] + [(t, 105, 111, 104, 106) for t in times])
+    return make_bars([IB_BAR] + [(t, 105, 111, 104, 106) for t in times], spread_model="cost")
 
 
 def test_entries_blocked_on_both_boundaries_allowed_one_minute_after():
@@ -75,7 +75,9 @@ def test_events_are_ignored_without_news_filter():
 
 def test_block_does_not_close_an_open_position():
     # Arrange: long at 10:00; the event's block covers 10:15 where TP 130 is reached.
-    bars = make_bars([IB_BAR, ("10:00", 105, 111, 104, 106), ("10:15", 106, 131, 105, 129)])
+    bars = make_bars(
+        [IB_BAR, ("10:00", 105, 111, 104, 106), ("10:15", 106, 131, 105, 129)], spread_model="cost"
+    )
 
     # Act
     records, _, _ = run(bars, news_ns=[EVENT], news_filter=True)

@@ -11,7 +11,8 @@ def test_tp_mult_zero_has_no_tp_and_rides_to_close():
             ("10:01", 107, 115, 106, 114),
             ("12:00", 114, 200, 113, 199),
             ("22:00", 195, 196, 194, 195),
-        ]
+        ],
+        spread_model="cost",
     )
 
     # Act

@@ -5,7 +5,7 @@ from tests.engines.spec.bar_factory import IB_BAR, make_bars, run
 
 def test_first_bar_after_ib_end_opening_above_l_fills_at_its_open():
     # Arrange: the first walked bar opens at 112 > L=110.
-    bars = make_bars([IB_BAR, ("10:00", 112, 113, 111, 112.5)])
+    bars = make_bars([IB_BAR, ("10:00", 112, 113, 111, 112.5)], spread_model="cost")
 
     # Act
     records, _, _ = run(bars)
@@ -25,7 +25,8 @@ def test_later_bar_gapping_below_s_fills_short_at_its_open():
             ("10:00", 105, 108, 104, 107),
             ("10:01", 107, 109, 106, 108),
             ("10:02", 85, 86, 84, 85.5),
-        ]
+        ],
+        spread_model="cost",
     )
 
     # Act
@@ -40,7 +41,7 @@ def test_later_bar_gapping_below_s_fills_short_at_its_open():
 
 def test_entry_at_open_then_rest_of_bar_reaches_tp():
     # Arrange: opens at 112 (fill), rising path 112 → 111 → 133: TP 132 in the same bar.
-    bars = make_bars([IB_BAR, ("10:00", 112, 133, 111, 120)])
+    bars = make_bars([IB_BAR, ("10:00", 112, 133, 111, 120)], spread_model="cost")
 
     # Act
     records, _, _ = run(bars)

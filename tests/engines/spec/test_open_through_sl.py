@@ -11,7 +11,8 @@ def test_long_exits_at_open_below_sl():
             ("10:00", 105, 108, 104, 107),
             ("10:01", 107, 115, 106, 114),
             ("10:02", 85, 86, 80, 82),
-        ]
+        ],
+        spread_model="cost",
     )
 
     # Act
@@ -30,7 +31,8 @@ def test_short_exits_at_open_above_sl():
             IB_BAR,
             ("10:00", 100, 101, 85, 88),
             ("10:01", 115, 116, 114, 115),
-        ]
+        ],
+        spread_model="cost",
     )
 
     # Act

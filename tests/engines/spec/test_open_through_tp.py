@@ -11,7 +11,8 @@ def test_long_exits_at_open_above_tp():
             ("10:00", 105, 108, 104, 107),
             ("10:01", 107, 115, 106, 114),
             ("10:02", 135, 136, 134, 135),
-        ]
+        ],
+        spread_model="cost",
     )
 
     # Act
@@ -25,7 +26,9 @@ def test_long_exits_at_open_above_tp():
 
 def test_short_exits_at_open_below_tp():
     # Arrange: short at 90 (TP 70); 10:01 opens at 60.
-    bars = make_bars([IB_BAR, ("10:00", 100, 101, 85, 88), ("10:01", 60, 61, 59, 60)])
+    bars = make_bars(
+        [IB_BAR, ("10:00", 100, 101, 85, 88), ("10:01", 60, 61, 59, 60)], spread_model="cost"
+    )
 
     # Act
     records, _, _ = run(bars)

@@ -10,7 +10,8 @@ def test_short_fills_at_level_and_exits_at_sl():
             IB_BAR,
             ("10:00", 100, 101, 85, 88),
             ("10:01", 88, 111, 87, 109),
-        ]
+        ],
+        spread_model="cost",
     )
 
     # Act

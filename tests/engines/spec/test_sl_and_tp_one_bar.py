@@ -20,7 +20,8 @@ def test_path_decides_between_sl_and_tp(close, exit_price, reason):
             ("10:00", 105, 108, 104, 107),
             ("10:01", 107, 115, 106, 114),
             ("10:02", 110, 131, 89, close),
-        ]
+        ],
+        spread_model="cost",
     )
 
     # Act

@@ -23,7 +23,7 @@ class CloseWhenFlat(Strategy):
 
 def test_close_and_set_stops_need_an_open_position() -> None:
     # Arrange
-    emulator = MT5Emulator(make_bars([IB_BAR]))
+    emulator = MT5Emulator(make_bars([IB_BAR], spread_model="cost"))
     strategy = CloseWhenFlat(emulator)
 
     # Act

@@ -17,7 +17,7 @@ ROWS = [("09:00", 100.0, 100.01, 100.0, 100.01), ("10:00", 101, 102, 100.9, 101.
 )
 def test_stop_under_one_point_skips_the_day(sl_mult, trades):
     # Arrange
-    bars = make_bars(ROWS)
+    bars = make_bars(ROWS, spread_model="cost")
 
     # Act
     records, skipped, _ = run(bars, sl_mult=sl_mult)
@@ -29,7 +29,7 @@ def test_stop_under_one_point_skips_the_day(sl_mult, trades):
 
 def test_one_point_stop_sits_one_point_below_the_fill():
     # Arrange
-    bars = make_bars(ROWS)
+    bars = make_bars(ROWS, spread_model="cost")
 
     # Act
     records, _, _ = run(bars, sl_mult=0.5, tp_mult=0)

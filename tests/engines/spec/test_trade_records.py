@@ -15,6 +15,7 @@ def test_xauusd_long_tp_record():
             ("09:01", 1906, 1931, 1905, 1930),
         ],
         symbol="XAUUSD",
+        spread_model="cost",
     )
 
     # Act
@@ -40,7 +41,9 @@ def test_xauusd_long_tp_record():
 
 def test_ger40_short_loss_record_with_spread():
     # Arrange: short at 90, SL 110; spread 1.00 = 100 points; lots 50.
-    bars = make_bars([IB_BAR, ("10:00", 100, 101, 85, 88), ("10:01", 88, 111, 87, 109)])
+    bars = make_bars(
+        [IB_BAR, ("10:00", 100, 101, 85, 88), ("10:01", 88, 111, 87, 109)], spread_model="cost"
+    )
 
     # Act
     records, _, trades = run(bars)
@@ -57,7 +60,9 @@ def test_ger40_short_loss_record_with_spread():
 def test_commission_is_charged_with_the_spread():
     # Arrange: commission 0.5 = 50 points on top of the 100-point spread.
     bars = make_bars(
-        [IB_BAR, ("10:01", 107, 115, 106, 114), ("10:02", 114, 131, 113, 130)], commission=0.5
+        [IB_BAR, ("10:01", 107, 115, 106, 114), ("10:02", 114, 131, 113, 130)],
+        commission=0.5,
+        spread_model="cost",
     )
 
     # Act

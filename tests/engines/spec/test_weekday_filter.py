@@ -17,7 +17,7 @@ ROWS = [IB_BAR, ("10:00", 112, 113, 111, 112)]  # 2024-03-05 is a Tuesday (1)
 )
 def test_weekday_filter(weekdays, trades):
     # Arrange
-    bars = make_bars(ROWS)
+    bars = make_bars(ROWS, spread_model="cost")
 
     # Act
     records, _, _ = run(bars, weekdays=weekdays)
@@ -28,7 +28,7 @@ def test_weekday_filter(weekdays, trades):
 
 def test_saturday_does_not_trade_by_default():
     # Arrange: 2024-03-09 is a Saturday.
-    bars = make_bars(ROWS, day="2024-03-09")
+    bars = make_bars(ROWS, day="2024-03-09", spread_model="cost")
 
     # Act
     records, _, _ = run(bars)
@@ -41,7 +41,7 @@ def test_weekday_is_that_of_the_local_date():
     # Arrange: XAUUSD (London, GMT in March): 2024-03-04 Monday in London; the
     # IB and walk bars are given in UTC and stay on Monday.
     rows = [("2024-03-04 08:00", 100, 110, 90, 105), ("2024-03-04 09:00", 112, 113, 111, 112)]
-    bars = make_bars(rows, symbol="XAUUSD", utc=True)
+    bars = make_bars(rows, symbol="XAUUSD", utc=True, spread_model="cost")
 
     # Act
     monday, _, _ = run(bars, weekdays=[0])
