@@ -107,8 +107,8 @@ def walk_forward(
     )
     from backtest.core.config import REPO_ROOT
     from backtest.runner.options import RunOptions
-    from backtest.runner.plan import input_errors
     from backtest.runner.outputs import ResultsError
+    from backtest.runner.plan import input_errors
 
     if (groups_file is None) == (from_ is None):
         raise Exit("error: give either --groups-file (sweep, then analyse) or --from OUT", code=2)
@@ -242,8 +242,9 @@ def rank(c, from_, rank_by="total_r", min_trades=0, require_prop_ok=False, top=2
         f"{', prop limits kept' if require_prop_ok else ''}):"
     )
     for n, row in enumerate(rows, start=1):
+        value = "" if rank_by == "total_r" else f"{rank_by}={row[rank_by]:.4g}, "
         print(
-            f"  {n}. {row['group_id']} combo {row['combo']}: {rank_by}={row[rank_by]:.4g}, "
-            f"R={row['total_r']:.2f}, trades={row['trades']}, prop_ok={row['prop_ok']}"
+            f"  {n}. {row['group_id']} combo {row['combo']}: {value}"
+            f"total_r={row['total_r']:.4g}, trades={row['trades']}, prop_ok={row['prop_ok']}"
         )
     print(f"  -> {path}")

@@ -102,7 +102,7 @@ def analysis_provenance(
 ) -> dict[str, Any]:
     """What produced an analysis: the run's own metadata (data, costs, settings, code)
     plus the analysis settings and the code version that computed it."""
-    from backtest.core.version import code_version
+    from backtest.core.version import code_version, git_commit
 
     data = metadata.get("data")
     return {
@@ -110,6 +110,7 @@ def analysis_provenance(
         "run": metadata,
         "analysis": analysis,
         "analysis_code_version": code_version(),
+        "analysis_git_commit": git_commit(),
         "data_source": data.get("source") if isinstance(data, dict) else metadata.get("data_file"),
         "code_version": metadata.get("code_version"),
         "execution": recorded_execution(metadata.get("symbol_settings")),

@@ -8,6 +8,7 @@ with a different checkout path) computes the same value for the same code.
 from __future__ import annotations
 
 import hashlib
+import subprocess
 from functools import lru_cache
 from pathlib import Path
 
@@ -30,3 +31,29 @@ def code_version(root: Path = REPO_ROOT) -> str:
         digest.update(name.encode() + b"\0")
         digest.update((root / name).read_bytes() + b"\0")
     return f"{backtest.__version__}+{digest.hexdigest()[:12]}"
+
+
+@lru_cache(maxsize=1)
+def git_commit(root: Path = REPO_ROOT) -> str | None:
+    """The checkout's commit, ``"<12 hex>"`` or ``"<12 hex>-dirty"`` when tracked files
+    differ from it; None outside a git checkout (a farm host gets a copy, not a clone).
+    Recorded beside :func:`code_version`, which stays the comparable identity of the code
+    (resume and promote compare it; a commit that changes no source keeps it)."""
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short=12", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+        if head.returncode != 0:
+            return None
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return head.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")

@@ -32,6 +32,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from backtest.core.version import git_commit
 from backtest.data.bars import day_date
 from backtest.engines.run import run_combos
 from backtest.runner import store
@@ -172,6 +173,7 @@ def _metadata(plan: RunPlan, workers: int, started: str) -> dict[str, Any]:
         "warnings": plan.warnings,
         "strict_data": bool(opts.strict_data),
         "code_version": plan.header["code_version"],
+        "git_commit": git_commit(),
         "host": socket.gethostname(),
         "workers": workers,
         "engine": opts.engine,
@@ -298,8 +300,9 @@ def _execute(plan: RunPlan, checkpoint: Checkpoint) -> RunReport:
         f"({days}) from {plan.bars.source}; {len(todo)} groups to run, "
         f"engine {plan.options.engine}"
     )
-    log.info(why)
-    if not todo:
+    if todo:
+        log.info(why)
+    else:
         log.info(
             f"nothing left to run: all {len(order)} groups finished before; "
             "the result files are written again from the checkpoint"

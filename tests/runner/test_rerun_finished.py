@@ -23,4 +23,5 @@ def test_rerun_of_a_finished_run_leaves_its_files_identical(baseline, dataset, t
     assert result.returncode == 0, result.stderr
     assert "2 of 2 groups already finished" in result.stdout
     assert "INFO - [" not in result.stdout  # no group computed again
+    assert "workers" not in result.stdout  # no worker is started, none is counted
     assert {name: (out / name).read_bytes() for name in FILES} == before
