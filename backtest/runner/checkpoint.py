@@ -55,7 +55,7 @@ def _read_lines(path: Path, log: Callable[[str], None]) -> tuple[list[dict[str, 
             entry = json.loads(line) if line.strip() else None
             if end == -1 or not isinstance(entry, (dict, type(None))):
                 raise ValueError("incomplete line")
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: nested too deep
             if last:
                 log(f"{path}: dropped a torn last line (the run was killed while writing it)")
                 break

@@ -18,7 +18,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
@@ -29,8 +28,25 @@ import numpy as np
 from backtest.core.atomic import atomic_write, atomic_write_text
 from backtest.data.loaders import file_checksum
 from backtest.runner.checkpoint import CHECKPOINT_FILE, ResumeError, read_checkpoint
+from backtest.runner.reading import (
+    COUNT,
+    FLAG,
+    NUMBER,
+    TEXT,
+    Entries,
+    Fields,
+    Items,
+    Kind,
+    ResultsError,
+    Spec,
+    check,
+    maybe,
+    read_json,
+)
 from backtest.runner.store import (
     INLINE_LIMIT,
+    METRIC_TYPES,
+    PARAM_TYPES,
     combos_schema,
     group_rows,
     part_problem,
@@ -47,10 +63,6 @@ LEAD_METRICS = ("total_r", "sharpe", "trades", "winrate", "profit_factor", "max_
 
 # An ok group record -> its combinations as an Arrow table (backtest.runner.store schema).
 Rows = Callable[[dict[str, Any]], Any]
-
-
-class ResultsError(ValueError):
-    """A results file that is missing or cannot be read."""
 
 
 def result_paths(out_dir: Path, symbol: str) -> dict[str, Path]:
@@ -407,10 +419,11 @@ def _column_text(column: Any, name: str) -> Any:
 
 def commit_problem(out_dir: Path, symbol: str) -> str | None:
     """Why the result files of ``symbol`` in ``out_dir`` are not committed; None when
-    they are (the manifest exists and every file it lists has its size and sha256)."""
+    they are (the manifest exists and every file it lists is a regular file, no symbolic
+    link, with its size and sha256)."""
     manifest = manifest_path(Path(out_dir), symbol)
     try:
-        listed = json.loads(manifest.read_text(encoding="utf-8"))["files"]
+        listed = read_json(manifest)["files"]
         expected = {kind: path.name for kind, path in result_paths(Path(out_dir), symbol).items()}
         names = {k: v.get("name") for k, v in listed.items()} if isinstance(listed, dict) else {}
         if names != expected:
@@ -421,6 +434,8 @@ def commit_problem(out_dir: Path, symbol: str) -> str | None:
         return f"{manifest.name} is not readable"
     for entry in listed.values():
         path = Path(out_dir) / entry["name"]
+        if path.is_symlink() or (path.exists() and not path.is_file()):
+            return f"{path.name} is not a regular file (a symbolic link is never read)"
         try:
             size, sha = path.stat().st_size, file_checksum(path)
             if size != entry.get("size") or sha != entry.get("sha256"):
@@ -430,31 +445,108 @@ def commit_problem(out_dir: Path, symbol: str) -> str | None:
     return None
 
 
-def _finite_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+def _kind(arrow_type: Any) -> Spec:
+    """The JSON kind of a results column's values (:mod:`backtest.runner.store` types)."""
+    import pyarrow as pa
+
+    if pa.types.is_list(arrow_type):
+        return Items(_kind(arrow_type.value_type), optional=True)
+    if pa.types.is_boolean(arrow_type):
+        return maybe(FLAG)
+    if pa.types.is_integer(arrow_type):
+        return maybe(COUNT)
+    if pa.types.is_floating(arrow_type):
+        return maybe(NUMBER)
+    return maybe(TEXT)
 
 
-def _check_combo(combo: Any, where: str) -> None:
-    metrics = combo.get("metrics") if isinstance(combo, dict) else None
-    if not isinstance(metrics, dict) or not isinstance(combo.get("params"), dict):
-        raise ResultsError(f"{where} needs 'params' and 'metrics' objects")
-    total = metrics.get("total_r")
-    if not _finite_number(total):
-        raise ResultsError(f"{where}.metrics.total_r {total!r} is not a number")
+def _each(kind: Spec, names: str) -> dict[str, Spec]:
+    """``{name: kind}`` for each of the space-separated ``names``."""
+    return dict.fromkeys(names.split(), kind)
+
+
+_NUMBER_OR_NULL, _TEXT_OR_NULL, _TEXTS = maybe(NUMBER), maybe(TEXT), Items(TEXT, optional=True)
+# Spec section 7's trade records (``--save-trades``).
+TRADE = Fields(
+    {
+        **_each(TEXT, "entry_time exit_time"),
+        **_each(_TEXT_OR_NULL, "direction exit_reason"),
+        **_each(_NUMBER_OR_NULL, "entry_price exit_price sl tp lots"),
+        **_each(NUMBER, "r pnl_money"),
+    }
+)
+COMBO = Fields(
+    {
+        "params": Fields({name: _kind(kind) for name, kind in PARAM_TYPES.items()}),
+        "metrics": Fields(
+            {name: _kind(kind) for name, kind in METRIC_TYPES.items()} | {"total_r": NUMBER}
+        ),
+        "trades": Items(TRADE, optional=True),
+    }
+)
+GROUP = Fields(
+    {
+        **_each(TEXT, "group_id status"),
+        **_each(_TEXT_OR_NULL, "error params_sha256"),
+        **_each(maybe(COUNT), "best combos_count"),
+        "elapsed_s": _NUMBER_OR_NULL,
+        "combos": Items(COMBO, optional=True),
+        "best_combo": Fields(COMBO.fields, optional=True),
+        "trades": Entries(Items(TRADE), optional=True),  # by combination index (compact)
+        "part": Fields({**_each(_TEXT_OR_NULL, "file table"), "rows": maybe(COUNT)}, optional=True),
+    }
+)
+# The metadata readers use (io-contract "Outputs"; the runner's, a merge's and a
+# checkpoint's keys): each of its type when present. Other keys may be added freely.
+METADATA = Fields(
+    {
+        **_each(
+            _TEXT_OR_NULL,
+            "symbol period start_date end_date data_file data_checksum data_source code_version "
+            "host engine news_file news_checksum server_tz groups_file start_time end_time "
+            "recovered_from_checkpoint salvaged_from",
+        ),
+        **_each(_NUMBER_OR_NULL, "risk account_size daily_loss_limit_pct max_loss_limit_pct"),
+        **_each(maybe(COUNT), "format_version workers combos_total"),
+        **_each(maybe(FLAG), "strict_data drop_invalid save_daily combos_inline"),
+        **_each(_TEXTS, "warnings merged_from hosts merge_forced"),
+        "save_trades": Kind("true, false or top:N", frozenset({bool, str, type(None)})),
+        "data": Fields(
+            {
+                **_each(_TEXT_OR_NULL, "source path checksum first_bar last_bar"),
+                "bars": maybe(COUNT),
+            },
+            optional=True,
+        ),
+        "symbol_settings": Fields(
+            {
+                **_each(
+                    _NUMBER_OR_NULL,
+                    "spread commission point value_per_point volume_min volume_step",
+                ),
+                "timezone": _TEXT_OR_NULL,
+                "currencies": _TEXTS,
+            },
+            optional=True,
+        ),
+    }
+)
 
 
 def _check_group(group: Any, where: str) -> str:
-    """The group's id after checking the record's shape; ResultsError on the first problem.
-    An ok group has its ``combos`` inline, or (compact) ``combos_count`` and ``best_combo``."""
+    """The group's id after checking the record: its fields' types (:data:`GROUP`), its
+    id by the group id rule, and an ok group's combinations: inline ``combos``, or
+    (compact) ``combos_count`` and ``best_combo``; ResultsError on the first problem."""
     from backtest.runner.groups import GROUP_ID
 
     if not isinstance(group, dict):
-        raise ResultsError(f"{where}: a group record is not an object")
+        raise ResultsError(f"{where} is not an object")
     gid = group.get("group_id")
     if not isinstance(gid, str) or not GROUP_ID.fullmatch(gid):
         raise ResultsError(f"{where}: group_id {str(gid)[:120]!r} breaks the group id rule")
-    where = f"{where}: group {gid}"
-    status = group.get("status")
+    where = f"{where} ({gid})"
+    check(group, GROUP, where)
+    status = group["status"]
     if status == "failed":
         return gid
     if status != "ok":
@@ -462,40 +554,38 @@ def _check_group(group: Any, where: str) -> str:
     combos = group.get("combos")
     if combos is None and "combos_count" in group:
         count = group["combos_count"]
-        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        if count is None or count < 1:
             raise ResultsError(f"{where}: combos_count {count!r} is not a count >= 1")
-        _check_combo(group.get("best_combo"), f"{where}: best_combo")
-    elif not isinstance(combos, list) or not combos:
+        if group.get("best_combo") is None:
+            raise ResultsError(f"{where}: best_combo is missing")
+    elif not combos:
         raise ResultsError(f"{where}: an ok group needs a non-empty 'combos' list")
     else:
         count = len(combos)
-        for n, combo in enumerate(combos):
-            _check_combo(combo, f"{where}: combos[{n}]")
     best = group.get("best")
-    if isinstance(best, bool) or not isinstance(best, int) or not 0 <= best < count:
+    if best is None or not 0 <= best < count:
         raise ResultsError(f"{where}: best {best!r} is not an index of its {count} combos")
     return gid
 
 
 def check_results(data: Any, where: str, symbol: str) -> dict[str, Any]:
-    """``data`` if it is a results document of ``symbol`` whose every group record has
-    the io-contract shape (ids by the group id rule, once each; an ok group's ``best``
-    indexes its combos; numeric ``total_r``); else ResultsError naming the problem.
+    """``data`` if it is a results document of ``symbol`` in the io-contract's shape: its
+    metadata's known fields of their types (:data:`METADATA`), every group record of
+    :data:`GROUP`'s (ids by the group id rule, once each; an ok group's ``best`` indexes
+    its combos); no value nested deeper than the schema or :data:`MAX_DEPTH`. Else
+    ResultsError naming ``where`` and the field.
 
     Results may come from another machine (``fab collect``): nothing in them is
-    trusted before this check."""
-    if (
-        not isinstance(data, dict)
-        or not isinstance(data.get("groups"), list)
-        or not isinstance(data.get("metadata"), dict)
-    ):
+    trusted before this check, which every reader passes (:func:`read_results`)."""
+    if not isinstance(data, dict) or not isinstance(data.get("groups"), list):
         raise ResultsError(f"{where}: expected an object with 'metadata' and 'groups'")
+    check({k: v for k, v in data.items() if k != "groups"}, Fields({"metadata": METADATA}), where)
     if data["metadata"].get("symbol", symbol) != symbol:
         named = data["metadata"]["symbol"]
         raise ResultsError(f"{where}: metadata.symbol is {named!r}, not {symbol}")
     seen: set[str] = set()
-    for group in data["groups"]:
-        gid = _check_group(group, where)
+    for n, group in enumerate(data["groups"]):
+        gid = _check_group(group, f"{where}: groups[{n}]")
         if gid in seen:
             raise ResultsError(f"{where}: group {gid} appears twice")
         seen.add(gid)
@@ -554,8 +644,8 @@ def read_results(
             return results_from_checkpoint(Path(out_dir), symbol, combos)
         raise ResultsError(f"{Path(out_dir)}: no committed results for {symbol}: {problem}")
     try:
-        data = json.loads(paths["full"].read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        data = read_json(paths["full"])
+    except OSError as exc:
         raise ResultsError(f"{paths['full']}: not a readable results file: {exc}") from None
     data = check_results(data, str(paths["full"]), symbol)
     if combos and data["metadata"].get("combos_inline") is False:
