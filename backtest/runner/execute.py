@@ -363,6 +363,11 @@ def _execute(plan: RunPlan, checkpoint: Checkpoint) -> RunReport:
         f"done: {len(final) - len(failed)} of {len(final)} groups ok, "
         f"{len(failed) - stopped} failed, {stopped} interrupted; results in {plan.out_dir}"
     )
+    if plan.warnings:  # said at the start, before a long log: said again where it is read
+        log.warning(
+            f"data coverage: {len(plan.warnings)} problem(s), first: {plan.warnings[0]} "
+            "(all in results_full metadata.warnings; --strict-data makes them errors)"
+        )
     notice = sample_notice(plan.data)
     if notice:
         log.warning(notice)

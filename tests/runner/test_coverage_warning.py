@@ -30,6 +30,9 @@ def test_uncovered_start_is_warned_and_recorded(dataset, tmp_path):
     assert meta["data"]["coverage"]["uncovered_before"] == 16
     assert meta["data"]["coverage"]["ok"] is False
     assert problem in meta["warnings"][0]
+    last = [line for line in result.stdout.splitlines() if "data coverage" in line]
+    assert len(last) == 1 and problem in last[0]
+    assert result.stdout.index("data coverage") > result.stdout.index("done: ")
 
 
 def test_strict_data_refuses(dataset, tmp_path):
