@@ -32,7 +32,7 @@ from farm.errors import FarmError, HostsFileError
 from farm.hosts import ClusterSetup, Farm, Host, remote_join
 from farm.report import FarmResult, HostOutcome, run_each, run_one
 from farm.steps import DryRun, Remote, q
-from farm.tls import CA_CERT, ensure_ca, sign_node, write_client_cert
+from farm.tls import CA_CERT, ensure_ca, sign_node, write_client_cert, write_signed_pair
 
 SCHEDULER_FILE = "scheduler.json"
 CLUSTER_IMPORTS = (*steps.RUNNER_IMPORTS, "distributed", "bokeh")  # bokeh: the dashboard
@@ -55,8 +55,15 @@ def dask_env(config: dict[str, Any]) -> dict[str, str]:
     }
 
 
+# A worker process always runs an HTTP server, even with --no-dashboard, and by default
+# serves /health, /metrics and /sitemap.json to anyone on 0.0.0.0: it gets no routes,
+# and worker_command binds it to 127.0.0.1.
+WORKER_CONFIG: dict[str, Any] = {
+    "distributed.comm.require-encryption": True,
+    "distributed.worker.http.routes": [],
+}
 SCHEDULER_ENV = dask_env(SCHEDULER_CONFIG)
-WORKER_ENV = dask_env({"distributed.comm.require-encryption": True})
+WORKER_ENV = dask_env(WORKER_CONFIG)
 
 # Run on the host by the venv's Python: the processes of the session SID (a service
 # started with setsid), and with "stop" SIGTERM to its leader, SIGKILL to whatever is
@@ -228,7 +235,8 @@ def scheduler_command(host: Host, setup: ClusterSetup) -> list[str]:
 
 def worker_command(host: Host, setup: ClusterSetup, address: str) -> list[str]:
     """``processes`` worker processes of one thread each (a group at a time), bound to
-    the host's address, named after the host, without a worker dashboard."""
+    the host's address, named after the host, without a worker dashboard (their HTTP
+    server, which dask always starts, on 127.0.0.1 and without routes: WORKER_CONFIG)."""
     args = [
         _python(host),
         "-m",
@@ -243,6 +251,8 @@ def worker_command(host: Host, setup: ClusterSetup, address: str) -> list[str]:
         "--name",
         host.name,
         "--no-dashboard",
+        "--dashboard-address",
+        "127.0.0.1:0",
         "--local-directory",
         remote_join(cluster_dir(host, setup), "worker-space"),
         *_tls_args(host, setup),
@@ -424,17 +434,16 @@ def cluster_up(farm: Farm, *, dry_run: bool = False) -> ClusterUp:
 @contextmanager
 def local_cluster(folder: Path, workers: int) -> Iterator[Path]:
     """A cluster on this machine as cluster-up makes one (TLS with a CA of its own in
-    ``folder``, the scheduler's settings, one thread per worker process), for the tests
-    and the benchmark; yields its scheduler file, beside the client's certificates."""
+    ``folder``, keys mode 600, the scheduler's and the workers' settings, one thread per
+    worker process), for the tests and the benchmark; yields its scheduler file, beside
+    the client's certificates."""
     import dask
     from distributed import LocalCluster, Security
 
     ensure_ca(folder)
     write_client_cert(folder)
-    node = sign_node(folder, "local-node", "127.0.0.1")
-    for name, text in (("node.pem", node.cert), ("node-key.pem", node.key)):
-        (folder / name).write_text(text)
-    cert, key = str(folder / "node.pem"), str(folder / "node-key.pem")
+    pair = write_signed_pair(folder, ("node.pem", "node-key.pem"), "local-node", "127.0.0.1")
+    cert, key = map(str, pair)
     security = Security(
         require_encryption=True,
         tls_ca_file=str(folder / CA_CERT),
@@ -445,7 +454,7 @@ def local_cluster(folder: Path, workers: int) -> Iterator[Path]:
         tls_client_cert=cert,
         tls_client_key=key,
     )
-    with dask.config.set(SCHEDULER_CONFIG):
+    with dask.config.set({**SCHEDULER_CONFIG, **WORKER_CONFIG}):
         cluster = LocalCluster(
             n_workers=workers,
             threads_per_worker=1,
@@ -454,6 +463,7 @@ def local_cluster(folder: Path, workers: int) -> Iterator[Path]:
             host="127.0.0.1",
             security=security,
             dashboard_address=None,
+            worker_dashboard_address="127.0.0.1:0",
         )
     scheduler_file = folder / SCHEDULER_FILE
     scheduler_file.write_text(json.dumps({"address": cluster.scheduler_address}) + "\n")

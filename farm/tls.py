@@ -134,12 +134,25 @@ def sign_node(folder: Path, name: str, address: str | None = None) -> NodeCert:
     return NodeCert(cert.public_bytes(serialization.Encoding.PEM).decode(), _key_pem(key))
 
 
+def write_signed_pair(
+    folder: Path,
+    names: tuple[str, str],
+    node: str,
+    address: str | None = None,
+    keep: bool = False,
+) -> tuple[Path, Path]:
+    """``folder/names[0]`` (certificate) and ``folder/names[1]`` (its key, mode 600 as
+    cluster-up's node keys) for ``node``, signed by the folder's CA (:func:`sign_node`);
+    with ``keep``, a pair already there is kept."""
+    cert_path, key_path = folder / names[0], folder / names[1]
+    if not (keep and cert_path.is_file() and key_path.is_file()):
+        pair = sign_node(folder, node, address)
+        _write_private(key_path, pair.key)
+        cert_path.write_text(pair.cert)
+    return cert_path, key_path
+
+
 def write_client_cert(folder: Path) -> tuple[Path, Path]:
     """``folder/client.pem`` and ``client-key.pem`` (mode 600) for the runner's
     ``--tls-dir``, signed by the folder's CA; kept when present."""
-    cert_path, key_path = folder / CLIENT_CERT, folder / CLIENT_KEY
-    if not (cert_path.is_file() and key_path.is_file()):
-        node = sign_node(folder, "ibsweep-client")
-        _write_private(key_path, node.key)
-        cert_path.write_text(node.cert)
-    return cert_path, key_path
+    return write_signed_pair(folder, (CLIENT_CERT, CLIENT_KEY), "ibsweep-client", keep=True)

@@ -24,6 +24,7 @@ import pytest
 import yaml
 
 from tests.farm.conftest import DATES, REPO, free_port, run_fab, write_groups, write_hosts
+from tests.farm.sockets import http_status, listening
 from tests.runner.helpers import (
     checkpoint_lines,
     combos_bytes,
@@ -136,6 +137,23 @@ def test_cluster_up_starts_scheduler_and_workers_on_the_hosts_addresses(ssh_farm
     assert status.returncode == 0, status.stdout + status.stderr
     assert status.stdout.count("1          1       ok") == 2, status.stdout  # connected, wanted
     assert "2 workers, 2 threads" in status.stdout
+
+
+def test_worker_services_listen_on_their_host_and_loopback_and_serve_no_http(cluster):
+    # Arrange: every process of each host's worker service (nanny and worker process)
+    leaders = cluster.leaders()
+    addresses = {"h1": "127.0.0.2", "h2": "127.0.0.3"}
+    # Act
+    sockets = {name: listening(session_members(leaders[f"{name} worker"])) for name in addresses}
+    health = {
+        (address, port): http_status(address, port)
+        for found in sockets.values()
+        for address, port in found
+    }
+    # Assert: TLS on the host's address; dask's worker HTTP server on 127.0.0.1, no routes
+    for name, found in sockets.items():
+        assert {address for address, _ in found} == {addresses[name], "127.0.0.1"}, found
+    assert 200 not in health.values(), health
 
 
 def test_cluster_dashboard_is_an_ssh_tunnel_to_the_scheduler_dashboard(ssh_farm, cluster):
