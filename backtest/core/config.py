@@ -455,6 +455,9 @@ SYMBOL_REQUIRED = (
 )
 # Optional: a symbol without them takes the spec's execution defaults (section 8).
 SYMBOL_EXECUTION_KEYS = tuple(_SPEC_EXECUTION)
+# The broker server clock of the symbol's MT5 exports (an IANA zone or broker:NY+H),
+# used when no --server-tz is given; checked where it is used (backtest.data.loaders).
+SYMBOL_CLOCK_KEYS = ("server_tz",)
 # Used only by the sample-data generator (a symbol without them has no sample data).
 SYMBOL_SAMPLE_KEYS = ("session", "base_price", "cash_opens")
 # The parameters a new symbol must name; the others take the spec's defaults, which
@@ -547,7 +550,14 @@ def _check_hhmm(value: Any, where: str) -> None:
 
 def _check_symbol(name: str, raw: Any, where: str, built_in: bool) -> None:
     raw = _mapping(raw, where, "symbol settings")
-    _known_keys(raw, SYMBOL_REQUIRED + SYMBOL_EXECUTION_KEYS + SYMBOL_SAMPLE_KEYS, where)
+    _known_keys(
+        raw, SYMBOL_REQUIRED + SYMBOL_EXECUTION_KEYS + SYMBOL_CLOCK_KEYS + SYMBOL_SAMPLE_KEYS, where
+    )
+    if raw.get("server_tz") is not None and not isinstance(raw["server_tz"], str):
+        raise ConfigError(
+            f"{where}.server_tz: {shown(raw['server_tz'])} must be a time zone name "
+            "(Europe/Athens, Etc/GMT-2 or broker:NY+7)"
+        )
     missing = [k for k in SYMBOL_REQUIRED if k not in raw]
     params = raw.get("params")
     if isinstance(params, dict) and not built_in:

@@ -14,7 +14,7 @@ import json
 import math
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -339,6 +339,10 @@ def prepare(opts: RunOptions) -> RunPlan:
         )
     symbol = loaded.symbols[0]
     cfg = execution_config(cfg, symbol, opts)
+    configured_tz = cfg["symbols"][symbol].get("server_tz")
+    if opts.server_tz is None and configured_tz is not None:
+        where = f"{config_mod.config_path(opts.config) or 'config'}: symbols.{symbol}.server_tz"
+        opts = replace(opts, server_tz=check_server_tz(configured_tz, where))
     if opts.symbol and symbol != opts.symbol:
         raise RunError(
             f"{groups_file}: field 'symbol': the file's groups are {symbol}, "
