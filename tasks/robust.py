@@ -137,9 +137,7 @@ def walk_forward(
             code=report.exit_code,
         )
     result = done["result"]
-    print(
-        f"{len(result['windows'])} windows ({train} train, {test} test) over {done['output_dir']}:"
-    )
+    print(f"{result['windows_note']}; over {done['output_dir']}:")
     for row in result["windows"]:
         chosen = (
             f"{row['group_id']} combo {row['combo']}" if row["group_id"] else "nothing qualified"

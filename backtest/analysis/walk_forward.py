@@ -94,6 +94,21 @@ def make_windows(
     return windows
 
 
+def windows_note(
+    windows: list[Window], end: dt.date, train: str, test: str, step: str | None, anchored: bool
+) -> str:
+    """Why there are this many windows: their shape, and where the next one would end."""
+    shape = (
+        f"train from the start growing by {step or test}" if anchored else f"{train} train"
+    ) + f" + {test} test, moved by {step or test}"
+    far = windows[-1].test_end + dt.timedelta(days=366 * 20)  # room for one more of any length
+    nxt = make_windows(windows[0].train_start, far, train, test, step, anchored)[len(windows)]
+    return (
+        f"{len(windows)} window{'s' if len(windows) != 1 else ''} ({shape}): the next "
+        f"would end on {nxt.test_end}, after the span's end {end}"
+    )
+
+
 def walk_forward(
     panel: Panel,
     windows: list[Window],
@@ -345,6 +360,9 @@ def analyse_walk_forward(
     )
     s = settings
     result = walk_forward(panel, windows, s.objective, s.min_trades, s.require_prop_ok)
+    result["windows_note"] = windows_note(
+        windows, dt.date.fromisoformat(meta["end_date"]), s.train, s.test, s.step, s.anchored
+    )
     recorded = {**asdict(s), "step": s.step or s.test}
     paths = write_walk_forward(panel.out_dir, symbol, result, provenance(panel, recorded))
     out: dict[str, Any] = {"result": result, "paths": paths, "output_dir": panel.out_dir}
