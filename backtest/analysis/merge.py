@@ -23,9 +23,8 @@ import shlex
 import shutil
 import sys
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from backtest.core.atomic import atomic_write
 
@@ -128,15 +127,18 @@ def _same_results(a: dict[str, Any], b: dict[str, Any], rows_a: Any, rows_b: Any
 
 def _failed_raw(directory: Path, symbol: str) -> dict[str, dict[str, Any]]:
     """Raw failed groups of a directory (its ``failed_groups_{SYMBOL}.json``) by id."""
+    from backtest.runner.reading import TEXT, Fields, Items, ResultsError, check, read_json
+
     path = Path(directory) / f"failed_groups_{symbol}.json"
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         return {}
     try:
-        data = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise MergeError(f"{path}: not valid JSON: {exc}") from None
-    groups = data.get("groups", []) if isinstance(data, dict) else data
-    return {g["group_id"]: g for g in groups if isinstance(g, dict) and "group_id" in g}
+        data = read_json(path)
+        groups = data.get("groups") if isinstance(data, dict) else data
+        check(groups, Items(Fields({"group_id": TEXT})), f"{path}: groups")
+    except ResultsError as exc:
+        raise MergeError(str(exc)) from None
+    return {g["group_id"]: g for g in groups}
 
 
 @dataclass
@@ -155,6 +157,7 @@ class MergeReport:
     paths: dict[str, Path]
     metadata: dict[str, Any]
     raw_groups: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+    skipped: list[str] = field(default_factory=list)  # input files not copied, and why
 
     def summary_lines(self) -> list[str]:
         """What a person reads after a merge (``invoke merge``, ``fab collect``)."""
@@ -163,6 +166,7 @@ class MergeReport:
             f"directories into {self.output_dir} ({self.duplicates} duplicates dropped)"
         ]
         lines += [f"forced: {reason}" for reason in self.forced]
+        lines += [f"skipped: {reason}" for reason in self.skipped]
         for label, ids in (
             ("failed", self.failed),
             ("missing", self.missing),
@@ -365,8 +369,8 @@ def merge_dirs(
         failed_raw,
         lambda record: sources[chosen[record["group_id"]][0]](record),
     )
-    _copy_charts([(chosen[r["group_id"]][0], r["group_id"]) for r in records], output_dir)
-    _copy_daily([(chosen[r["group_id"]][0], r["group_id"]) for r in records], output_dir)
+    kept = [(chosen[r["group_id"]][0], r["group_id"]) for r in records]
+    skipped = _copy_charts(kept, output_dir) + _copy_daily(kept, output_dir)
     return MergeReport(
         output_dir=output_dir,
         symbol=symbol,
@@ -380,43 +384,70 @@ def merge_dirs(
         paths=paths,
         metadata=metadata,
         raw_groups=raw_groups,
+        skipped=skipped,
     )
 
 
-def _copy_charts(sources: list[tuple[Path, str]], output_dir: Path) -> None:
-    """Bring each kept group's charts along from the directory it came from."""
+def _copy_charts(sources: list[tuple[Path, str]], output_dir: Path) -> list[str]:
+    """Bring each kept group's charts along from the directory it came from; what was
+    skipped, and why (:func:`_copy_file`)."""
     sources = [
         (d, gid)
         for d, gid in sources
         if (d / "charts").is_dir() and d.resolve() != output_dir.resolve()
     ]
-    if not sources:
-        return
     from backtest.runner.charts import CHART_KINDS, chart_path
 
     charts = (output_dir / "charts").resolve()
+    skipped: list[str] = []
     for directory, gid in sources:
         for kind in CHART_KINDS:
             png = chart_path(directory / "charts", gid, kind)
             target = chart_path(output_dir / "charts", gid, kind)
             if target.resolve().parent != charts:  # ids are checked; this is the last guard
                 raise MergeError(f"group {gid!r}: its chart would land outside {charts}")
-            if png.is_file():
-                charts.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(png, target)
+            skipped += _copy_file(png, directory, target, output_dir)
+    return skipped
 
 
-def _copy_daily(sources: list[tuple[Path, str]], output_dir: Path) -> None:
+def _copy_daily(sources: list[tuple[Path, str]], output_dir: Path) -> list[str]:
     """Bring each kept group's compact trades (``daily/{group_id}.npz``, ``--save-daily``)
-    along, so that walk-forward and robustness work on the merged run as on a local one."""
+    along, so that walk-forward and robustness work on the merged run as on a local one;
+    what was skipped, and why."""
     from backtest.runner.execute import DAILY_DIR
 
     daily = (output_dir / DAILY_DIR).resolve()
+    skipped: list[str] = []
     for directory, gid in sources:
-        source = directory / DAILY_DIR / f"{gid}.npz"
-        target = daily / f"{gid}.npz"
-        if not source.is_file() or directory.resolve() == output_dir.resolve():
+        target = output_dir / DAILY_DIR / f"{gid}.npz"
+        if directory.resolve() == output_dir.resolve():
             continue
-        if target.parent != daily:  # ids are checked; this is the last guard
+        if target.resolve().parent != daily:  # ids are checked; this is the last guard
             raise MergeError(f"group {gid!r}: its daily file would land outside {daily}")
-        atomic_write(target, partial(shutil.copyfile, source))  # a tempfile name, no fixed one
+        skipped += _copy_file(directory / DAILY_DIR / f"{gid}.npz", directory, target, output_dir)
+    return skipped
+
+
+def _copy_file(source: Path, directory: Path, target: Path, output_dir: Path) -> list[str]:
+    """Copy ``source`` (a file of the input ``directory``) to ``target`` in ``output_dir``
+    atomically (a temporary file renamed over it: an existing link there is replaced, not
+    written through). A symbolic link on either side, or a source that is not a regular
+    file, is skipped: ``[the reason]``; nothing to copy: ``[]``."""
+    from backtest.runner.reading import ResultsError, linked, open_regular
+
+    for link in (linked(source, directory), linked(target.parent, output_dir)):
+        if link is not None:
+            return [f"{source} not copied: {link} is a symbolic link"]
+    try:
+        with open_regular(source) as handle:
+            atomic_write(target, lambda tmp: _write_from(handle, tmp))
+    except FileNotFoundError:
+        return []
+    except ResultsError:
+        return [f"{source} not copied: not a regular file"]
+    return []
+
+
+def _write_from(handle: IO[bytes], path: Path) -> None:
+    with open(path, "wb") as out:
+        shutil.copyfileobj(handle, out)

@@ -44,11 +44,11 @@ def open_regular(path: Path) -> IO[bytes]:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError:
         if Path(path).is_symlink():
-            raise ResultsError(f"{path}: a symbolic link, not read") from None
+            raise ResultsError(f"{path} is a symbolic link: not read") from None
         raise
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
-        raise ResultsError(f"{path}: not a regular file, not read")
+        raise ResultsError(f"{path} is not a regular file: not read")
     os.set_blocking(fd, True)
     return os.fdopen(fd, "rb")
 

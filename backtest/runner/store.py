@@ -215,6 +215,8 @@ def part_problem(out_dir: Path, record: dict[str, Any], deep: bool = True) -> st
     path = Path(out_dir) / part["file"]
     if Path(part["file"]).parent != Path(PARTS_DIR) or path.name != f"{record['group_id']}.parquet":
         return f"its part file {part['file']!r} is not {PARTS_DIR}/{record['group_id']}.parquet"
+    if path.is_symlink():
+        return f"{path} is a symbolic link (never read)"
     if not path.is_file():
         return f"{path} is missing"
     if file_checksum(path) != part.get("sha256"):
