@@ -4,6 +4,12 @@ Spec section 1: a bar is valid when ``low <= min(open, close)``,
 ``high >= max(open, close)`` and all four prices are finite and positive.
 Invalid rows, duplicate timestamps and unsorted input are errors naming the
 file and the first bad row, or (``drop_invalid=True``) are dropped and counted.
+
+The file's ``spread`` column (MT5: ``<SPREAD>``) is kept; with ``spread_source:
+data`` a missing, negative or non-finite spread makes its row invalid (spec
+section 8.1). Files that are not M1 bars (times off the whole minute, a median
+spacing other than 60 s) and files of more than ``max_rows`` rows are refused
+whatever ``drop_invalid`` says.
 """
 
 from __future__ import annotations
@@ -31,10 +37,22 @@ from backtest.core.config import (
     symbol_spec,
 )
 from backtest.data.bars import FIRST_TIME, LAST_TIME, Bars, bars_from_frame, epoch_ns
+from backtest.data.coverage import spread_unit_doubt
 from backtest.data.sample import _sample_dir, ensure_sample
 
 PRICES = ("open", "high", "low", "close")
+SPREAD = "spread"
+# The columns read (others are skipped); ``spread`` is optional.
+KEPT = ("time",) + PRICES + (SPREAD,)
 MT5_COLUMNS = ("date", "time") + PRICES
+MINUTE_NS = 60_000_000_000
+DAY_NS = 24 * 60 * MINUTE_NS
+# Most rows one data file may hold (``run.max_data_rows``): over 25 years of 24-hour
+# weekday M1 bars; it bounds what a mistaken or hostile file costs in memory.
+MAX_ROWS = 10_000_000
+# The median spacing of a file's bars is judged on at least this many pairs of
+# consecutive bars within a day (a hand-made file of a few bars is not judged).
+MIN_SPACING_PAIRS = 20
 # The usual MetaTrader 5 broker clock: New York time + H hours (H = 7: GMT+2 in winter,
 # GMT+3 in summer, switching on the US daylight-saving dates, "New York close").
 NEW_YORK = "America/New_York"
@@ -120,7 +138,7 @@ def _columns(
     named: dict[str, str] = {}
     for column in frame.columns:
         name = _column_name(column)
-        if name in required and name in named:
+        if name in (*required, SPREAD) and name in named:
             raise DataError(
                 f"{path}: columns {named[name]!r} and {str(column)!r} are both column '{name}' "
                 "(names are read case-insensitively); keep one"
@@ -167,7 +185,16 @@ def _parse_text_times(text: pd.Series, path: Path) -> np.ndarray:
     return epoch_ns(index)
 
 
-def _read_csv(path: Path, encoding: str) -> _Raw:
+def _check_rows(rows: int, path: Path, max_rows: int) -> None:
+    """At most ``max_rows`` rows (read with ``nrows=max_rows + 1``, so one more says "too many")."""
+    if rows > max_rows:
+        raise DataError(
+            f"{path}: row {max_rows + 1}: more than {max_rows:,} rows, the most one data file "
+            "may hold (run.max_data_rows in the config); split the file or raise the limit"
+        )
+
+
+def _read_csv(path: Path, encoding: str, max_rows: int) -> _Raw:
     try:
         sep = ";" if _looks_semicolon(path, encoding) else ","
         frame = pd.read_csv(
@@ -175,13 +202,15 @@ def _read_csv(path: Path, encoding: str) -> _Raw:
             encoding=encoding,
             sep=sep,
             dtype={"time": str},
-            usecols=_wanted(("time",) + PRICES),
+            usecols=_wanted(KEPT),
+            nrows=max_rows + 1,
         )
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: empty file") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: not a readable CSV file: {exc}".splitlines()[0]) from None
     frame = _columns(frame, path, ("time",) + PRICES, lambda: _header(path, encoding, sep))
+    _check_rows(len(frame), path, max_rows)
     text = frame["time"].astype(str)
     return _Raw(frame, _parse_text_times(text, path), lambda i: str(text.iloc[i]))
 
@@ -196,11 +225,17 @@ def _looks_semicolon(path: Path, encoding: str) -> bool:
     return ";" in header and "," not in header
 
 
-def _read_parquet(path: Path) -> _Raw:
+def _read_parquet(path: Path, max_rows: int) -> _Raw:
     try:
-        names = pq.read_schema(path).names
-        wanted = [n for n in names if _column_name(n) in ("time",) + PRICES]
-        frame = pd.read_parquet(path, columns=wanted if len(wanted) == 5 else None)
+        metadata = pq.read_metadata(path)
+    except Exception as exc:  # pyarrow raises several unrelated types
+        raise DataError(f"{path}: not a readable Parquet file: {exc}".splitlines()[0]) from None
+    _check_rows(metadata.num_rows, path, max_rows)
+    try:
+        names = metadata.schema.to_arrow_schema().names
+        wanted = [n for n in names if _column_name(n) in KEPT]
+        required = {_column_name(n) for n in wanted} >= {"time", *PRICES}
+        frame = pd.read_parquet(path, columns=wanted if required else None)
     except Exception as exc:  # pyarrow raises several unrelated types
         raise DataError(f"{path}: not a readable Parquet file: {exc}".splitlines()[0]) from None
     if "time" not in frame.columns and frame.index.name == "time":
@@ -312,7 +347,7 @@ def server_to_utc(local_ns: np.ndarray, server_tz: str) -> tuple[np.ndarray, np.
     return utc, nonexistent
 
 
-def _read_mt5(path: Path, encoding: str, server_tz: str | None) -> _Raw:
+def _read_mt5(path: Path, encoding: str, server_tz: str | None, max_rows: int) -> _Raw:
     if not server_tz:
         raise DataError(
             f"{path}: MetaTrader 5 export in broker server time: give the server's "
@@ -323,14 +358,16 @@ def _read_mt5(path: Path, encoding: str, server_tz: str | None) -> _Raw:
             path,
             sep="\t",
             encoding=encoding,
-            usecols=_wanted(MT5_COLUMNS),
+            usecols=_wanted(MT5_COLUMNS + (SPREAD,)),
             dtype={"<DATE>": str, "<TIME>": str},
+            nrows=max_rows + 1,
         )
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise DataError(
             f"{path}: not a readable MetaTrader 5 export: {exc}".splitlines()[0]
         ) from None
     frame = _columns(frame, path, MT5_COLUMNS, lambda: _header(path, encoding, "\t"))
+    _check_rows(len(frame), path, max_rows)
     days, bad_day = _parse_codes(
         frame["date"], lambda u: pd.to_datetime(u, format="%Y.%m.%d", errors="coerce")
     )
@@ -356,7 +393,7 @@ def _read_mt5(path: Path, encoding: str, server_tz: str | None) -> _Raw:
     )
 
 
-def _read(path: Path, server_tz: str | None, log: Log = None) -> _Raw:
+def _read(path: Path, server_tz: str | None, log: Log, max_rows: int) -> _Raw:
     kind, encoding = _sniff(path)
     if server_tz and kind != "mt5":
         _say(
@@ -366,14 +403,107 @@ def _read(path: Path, server_tz: str | None, log: Log = None) -> _Raw:
             logging.WARNING,
         )
     if kind == "parquet":
-        return _read_parquet(path)
+        return _read_parquet(path, max_rows)
     if kind == "mt5":
-        return _read_mt5(path, encoding, server_tz)
-    return _read_csv(path, encoding)
+        return _read_mt5(path, encoding, server_tz, max_rows)
+    return _read_csv(path, encoding, max_rows)
 
 
 def _price_arrays(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     return {c: pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=np.float64) for c in PRICES}
+
+
+def _check_m1(raw: _Raw, path: Path) -> None:
+    """Refuse a file that is not M1 bars, whatever ``drop_invalid`` says (dropping rows
+    would hide it): every time on a whole minute (:00 seconds), and consecutive bars of
+    a day (its UTC date, which keeps the overnight gaps out) a median 60 s apart,
+    judged on :data:`MIN_SPACING_PAIRS` pairs or more. Rows whose time is bad are the
+    validation's (``_Raw.bad_time``)."""
+    assert raw.bad_time is not None, "_Raw.__post_init__ fills it"
+    rows = np.flatnonzero(~raw.bad_time)
+    t = raw.time_ns[rows]
+    off_minute = np.flatnonzero(t % MINUTE_NS)
+    if len(off_minute):
+        i = int(rows[off_minute[0]])
+        raise DataError(
+            f"{path}: row {i + 1} ({raw.time_text(i)}): time is not on a whole minute; M1 bars "
+            "open at :00 seconds (not M1 data? --drop-invalid does not drop it)"
+        )
+    if not np.all(t[1:] >= t[:-1]):
+        order = np.argsort(t, kind="stable")
+        rows, t = rows[order], t[order]
+    steps = np.diff(t)
+    same_day = t[1:] // DAY_NS == t[:-1] // DAY_NS
+    if np.count_nonzero(same_day) < MIN_SPACING_PAIRS:
+        return
+    median = float(np.median(steps[same_day]))
+    if median == MINUTE_NS:
+        return
+    j = int(np.flatnonzero(same_day & (steps != MINUTE_NS))[0])
+    i = int(rows[j + 1])
+    raise DataError(
+        f"{path}: row {i + 1} ({raw.time_text(i)}): {steps[j] / 1e9:g} s after the bar before; "
+        f"consecutive bars within a day are a median {median / 1e9:g} s apart, not 60 s: "
+        "not M1 bars (--drop-invalid does not change that)"
+    )
+
+
+@dataclass
+class _Spread:
+    """The file's spread column (float, in its own units: MT5 broker points) and the
+    rows whose spread makes the bar invalid (none when the run does not use it)."""
+
+    values: np.ndarray
+    bad: np.ndarray
+    fault: Callable[[int], str]  # what is wrong with row i's spread
+
+
+def _spread(
+    raw: _Raw, path: Path, symbol: SymbolSpec, max_price: float, log: Log
+) -> _Spread | None:
+    """The file's spread column (None: the file has none), checked as the run uses it.
+
+    ``spread_source: data`` (spec section 8.1): a file without the column is an error,
+    and a missing, negative or non-finite spread (or one above the largest price)
+    makes its row invalid. ``fixed``: the column is unused, so a bad value is no
+    error: it becomes NaN (no spread), said once in a warning.
+    """
+    used = symbol.spread_source == "data"
+    if SPREAD not in raw.frame.columns:
+        if used:
+            raise DataError(
+                f"{path}: spread_source data needs the file's spread column "
+                "(spread; <SPREAD> in an MT5 export), and the file has none"
+            )
+        return None
+    column = raw.frame[SPREAD]
+    values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64)
+    unit = symbol.unit_of_spread
+    with np.errstate(invalid="ignore", over="ignore"):
+        bad = ~(np.isfinite(values) & (values >= 0) & (values * unit <= max_price))
+
+    def fault(i: int) -> str:
+        value, shown = values[i], column.iloc[i]
+        if pd.isna(shown):
+            return "spread is missing"
+        if np.isnan(value):
+            return f"spread {shown!r} is not a number"
+        if not np.isfinite(value) or value < 0:
+            return f"spread {value:g} is not a finite number >= 0"
+        return f"spread {value:g} × spread_unit {unit:g} is above the largest price {max_price:g}"
+
+    if not used and bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        _say(
+            log,
+            f"{path}: {np.count_nonzero(bad)} row(s) without a usable spread (first: row {i + 1} "
+            f"({raw.time_text(i)}), {fault(i)}); ignored: with spread_source fixed the "
+            "file's spread is not used",
+            logging.WARNING,
+        )
+        values[bad] = np.nan
+        bad = np.zeros(len(values), dtype=bool)
+    return _Spread(values, bad, fault)
 
 
 def _invalid(p: dict[str, np.ndarray], max_price: float) -> np.ndarray:
@@ -387,7 +517,12 @@ def _invalid(p: dict[str, np.ndarray], max_price: float) -> np.ndarray:
 
 
 def _what_is_wrong(
-    raw: _Raw, p: dict[str, np.ndarray], i: int, duplicate: np.ndarray, max_price: float
+    raw: _Raw,
+    p: dict[str, np.ndarray],
+    i: int,
+    duplicate: np.ndarray,
+    max_price: float,
+    spread: _Spread | None,
 ) -> str:
     """One phrase for the first bad row ``i``."""
     assert raw.bad_time is not None, "_Raw.__post_init__ fills it"
@@ -408,6 +543,8 @@ def _what_is_wrong(
         return f"low {p['low'][i]:g} is above min(open, close) {low_edge:g}"
     if not p["high"][i] >= high_edge:
         return f"high {p['high'][i]:g} is below max(open, close) {high_edge:g}"
+    if spread is not None and spread.bad[i]:
+        return f"{spread.fault(i)} (spread_source data needs a spread on every bar)"
     t = raw.time_ns
     if duplicate[i]:
         first = int(np.flatnonzero(t == t[i])[0])
@@ -417,13 +554,18 @@ def _what_is_wrong(
 
 
 def _validated(
-    raw: _Raw, path: Path, drop_invalid: bool, log: Log, max_price: float
-) -> tuple[np.ndarray, dict]:
-    """The clean (time_ns, prices) after the spec's checks and the price bound
-    (``max_price``: MAX_PRICE_POINTS points); raises or drops."""
+    raw: _Raw, path: Path, drop_invalid: bool, log: Log, max_price: float, spread: _Spread | None
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The clean time_ns and columns (prices, and ``spread`` when the file has it) after
+    the spec's checks and the price bound (``max_price``: MAX_PRICE_POINTS points);
+    raises or drops."""
     p = _price_arrays(raw.frame)
+    if spread is not None:
+        p[SPREAD] = spread.values
     t = raw.time_ns
     invalid = _invalid(p, max_price) | raw.bad_time
+    if spread is not None:
+        invalid |= spread.bad
     if not invalid.any() and bool(np.all(t[1:] > t[:-1])):
         return t, p  # the usual case: clean, strictly increasing
     if not drop_invalid:
@@ -435,7 +577,7 @@ def _validated(
             i = int(bad[0])
             raise DataError(
                 f"{path}: row {i + 1} ({raw.time_text(i)}): "
-                f"{_what_is_wrong(raw, p, i, duplicate, max_price)}"
+                f"{_what_is_wrong(raw, p, i, duplicate, max_price, spread)}"
             )
         return t, p
     keep = np.flatnonzero(~invalid)
@@ -444,10 +586,12 @@ def _validated(
     out_of_order = int(np.count_nonzero(t[keep][1:] < np.maximum.accumulate(t[keep])[:-1]))
     keep = keep[np.argsort(t[keep], kind="stable")]
     n_invalid, n_duplicate = int(invalid.sum()), int(duplicate.sum())
+    n_spread = 0 if spread is None else int(np.count_nonzero(invalid & spread.bad))
     if n_invalid or n_duplicate or out_of_order:
+        for_spread = f" ({n_spread} for their spread)" if n_spread else ""
         _say(
             log,
-            f"{path}: dropped {n_invalid} invalid bar(s) and {n_duplicate} duplicate "
+            f"{path}: dropped {n_invalid} invalid bar(s){for_spread} and {n_duplicate} duplicate "
             f"timestamp(s); sorted {out_of_order} out-of-order bar(s)",
             logging.WARNING,
         )
@@ -462,6 +606,7 @@ def load_bars(
     server_tz: str | None = None,
     drop_invalid: bool = False,
     log: Log = None,
+    max_rows: int = MAX_ROWS,
 ) -> Bars:
     """Read, validate and convert one data file to :class:`Bars` (integer points).
 
@@ -469,18 +614,27 @@ def load_bars(
     ``open/high/low/close`` (+ optional ``tick_volume``, ``spread``). A
     MetaTrader 5 export (detected by its ``<DATE>`` header) is in broker server
     time and needs ``server_tz`` (see :func:`server_to_utc` for daylight saving).
+    The spread column is kept and checked as ``symbol.spread_source`` needs it
+    (:func:`_spread`); a file of more than ``max_rows`` rows, or not M1 bars
+    (:func:`_check_m1`), is refused.
     """
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: data file not found")
     if server_tz is not None:
         check_server_tz(server_tz, f"{path}: server_tz")
-    raw = _read(path, server_tz, log)
-    time_ns, prices = _validated(raw, path, drop_invalid, log, MAX_PRICE_POINTS * symbol.point)
+    raw = _read(path, server_tz, log, max_rows)
+    _check_m1(raw, path)
+    max_price = MAX_PRICE_POINTS * symbol.point
+    spread = _spread(raw, path, symbol, max_price, log)
+    time_ns, columns = _validated(raw, path, drop_invalid, log, max_price, spread)
     frame = pd.DataFrame(
-        {"time": pd.DatetimeIndex(time_ns.astype("datetime64[ns]"), tz="UTC"), **prices}
+        {"time": pd.DatetimeIndex(time_ns.astype("datetime64[ns]"), tz="UTC"), **columns}
     )
-    return bars_from_frame(frame, symbol, source=str(path), checksum=file_checksum(path))
+    bars = bars_from_frame(frame, symbol, source=str(path), checksum=file_checksum(path))
+    if symbol.spread_source == "data" and (doubt := spread_unit_doubt(bars)):
+        _say(log, f"{path}: {doubt}", logging.WARNING)
+    return bars
 
 
 def resolve_data_file(
@@ -530,10 +684,13 @@ def load_period_bars(
     drop_invalid: bool = False,
     log: Log = None,
 ) -> Bars:
-    """:func:`resolve_data_file` + :func:`load_bars`: the whole file (slice with ``between``)."""
+    """:func:`resolve_data_file` + :func:`load_bars`: the whole file (slice with ``between``),
+    with the symbol's settings of ``cfg`` (its ``spread_source`` decides how the spread
+    column is checked) and at most ``run.max_data_rows`` rows (default :data:`MAX_ROWS`)."""
     cfg = cfg or DEFAULTS
     path, sample = resolve_data_file(symbol, period_name, data_file, cfg, log)
-    bars = load_bars(path, symbol_spec(symbol, cfg), server_tz, drop_invalid, log)
+    max_rows = int(cfg["run"].get("max_data_rows", MAX_ROWS))
+    bars = load_bars(path, symbol_spec(symbol, cfg), server_tz, drop_invalid, log, max_rows)
     return replace(bars, sample=sample)
 
 

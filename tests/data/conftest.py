@@ -33,10 +33,14 @@ MT5_HEADER = "<DATE>\t<TIME>\t<OPEN>\t<HIGH>\t<LOW>\t<CLOSE>\t<TICKVOL>\t<VOL>\t
 
 @pytest.fixture
 def write_mt5(tmp_path: Path):
-    """Write MT5 export rows ``(date, time, open, high, low, close)``; returns its path."""
+    """Write MT5 export rows ``(date, time, open, high, low, close[, spread])`` (spread
+    100 when not given); returns its path."""
 
     def write(rows: list[tuple], name: str = "export.csv") -> Path:
-        lines = [MT5_HEADER] + ["\t".join(map(str, row)) + "\t10\t0\t100" for row in rows]
+        lines = [MT5_HEADER] + [
+            "\t".join(map(str, row[:6])) + f"\t10\t0\t{row[6] if len(row) > 6 else 100}"
+            for row in rows
+        ]
         path = tmp_path / name
         path.write_text("\n".join(lines) + "\n")
         return path
