@@ -8,7 +8,8 @@ from invoke import task
 from backtest.core.config import ConfigError, load_config, symbol_names, symbol_spec
 from backtest.core.config import period as period_of
 from backtest.data.bars import Bars
-from backtest.data.loaders import DataError, load_bars
+from backtest.data.coverage import spread_profile
+from backtest.data.loaders import MAX_ROWS, DataError, load_bars
 from backtest.data.sample import ensure_sample, ensure_sample_news, news_sample_path, sample_path
 from tasks.edge import error
 
@@ -56,6 +57,17 @@ def sample_data(c, symbol=None, period=None, seed=None, config=None):
         raise error(exc) from None
 
 
+def _number(text: str | None, option: str, kind: type[int] | type[float]) -> float | None:
+    """An option's text as ``kind`` (None stays None); else a ConfigError of one line."""
+    if text is None:
+        return None
+    try:
+        return kind(text)
+    except ValueError:
+        what = "a whole number" if kind is int else "a number"
+        raise ConfigError(f"{option}: {text!r} is not {what}") from None
+
+
 @task(
     auto_shortflags=False,
     help={
@@ -64,14 +76,46 @@ def sample_data(c, symbol=None, period=None, seed=None, config=None):
         "server_tz": "broker server time zone of an MT5 export: an IANA zone (Europe/Athens) or "
         "broker:NY+7 (New York time + 7 h, GMT+2/+3 on the US daylight-saving dates)",
         "drop_invalid": "drop invalid / duplicate rows and sort, instead of failing",
+        "spread_source": "fixed (default: the config's) or data: every row must then carry "
+        "a spread >= 0 (ib-strategy.md section 8.1)",
+        "spread_unit": "price of one unit of the file's spread column (default: the config's, "
+        "else the symbol's point)",
+        "max_rows": f"most rows the file may hold (default: run.max_data_rows, {MAX_ROWS:,})",
         "config": "YAML config file merged over the defaults",
     },
 )
-def check_data(c, file, symbol, server_tz=None, drop_invalid=False, config=None):
-    """Validate a market-data file and print a one-line summary."""
+def check_data(
+    c,
+    file,
+    symbol,
+    server_tz=None,
+    drop_invalid=False,
+    spread_source=None,
+    spread_unit=None,
+    max_rows=None,
+    config=None,
+):
+    """Validate a market-data file: a one-line summary, then its spread's distribution
+    (overall and by local hour) and a warning when spread_unit looks wrong."""
     try:
         cfg = load_config(config)
-        bars = load_bars(file, symbol_spec(symbol, cfg), server_tz, drop_invalid, log=print)
+        spec = symbol_spec(symbol, cfg).with_execution(
+            {
+                "spread_source": spread_source,
+                "spread_unit": _number(spread_unit, "--spread-unit", float),
+            },
+            "check-data option",
+        )
+        rows = _number(max_rows, "--max-rows", int)
+        if rows is None:
+            rows = cfg["run"].get("max_data_rows", MAX_ROWS)
+        elif rows < 1:
+            raise ConfigError(f"--max-rows: {max_rows} must be >= 1")
+        bars = load_bars(file, spec, server_tz, drop_invalid, log=print, max_rows=int(rows))
     except (ConfigError, DataError) as exc:
         raise error(exc) from None
     print(f"{file}: OK, {symbol}, {_summary(bars)}, sha256 {bars.checksum[:12]}")
+    profile = spread_profile(bars)
+    print("\n".join(profile.lines()))
+    if profile.doubt and spec.spread_source != "data":  # with data, the loader said it
+        print(f"WARNING: {profile.doubt}")

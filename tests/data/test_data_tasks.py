@@ -6,17 +6,20 @@ from invoke import Context, Exit
 from tasks.data import check_data, sample_data
 
 
-def test_check_data_prints_one_line_summary(write_csv, capsys):
+def test_check_data_prints_one_line_summary_and_no_spread(write_csv, capsys):
     path = write_csv(["2024-01-02 08:00,100,101,99,100", "2024-01-02 08:01,100,101,99,100"])
 
     check_data(Context(), file=str(path), symbol="GER40")
 
     out = capsys.readouterr().out.splitlines()
-    assert len(out) == 1
     assert out[0].startswith(
         f"{path}: OK, GER40, 2 bars, 2024-01-02 08:00 UTC .. "
         "2024-01-02 08:01 UTC, 1 trading days, sha256 "
     )
+    assert out[1:] == [
+        "spread: none in the file (spread_source data needs one on every bar; "
+        "fixed uses the symbol's 1 on every bar)"
+    ]
 
 
 def test_check_data_bad_file_exits_2(write_csv):
