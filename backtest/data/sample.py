@@ -8,7 +8,12 @@ Dec 25 / Jan 1, a U-shaped intraday volatility with a spike at each cash open,
 volatility clustering (a daily log-volatility AR(1) plus slow intraday noise),
 fat-tailed minute returns, overnight/weekend gaps at the session open, rare
 intraday jumps, a small share of missing minutes and some doji bars. Prices are
-whole points and every bar is valid (spec section 1).
+whole points and every bar is valid (spec section 1). The ``spread`` column (whole
+points, as an MT5 export's ``<SPREAD>`` with the default ``spread_unit``) is the
+symbol's fixed spread in quiet hours, wider before the first cash open, in the first
+minutes after the session open and each cash open, and around the jumps (news-like
+spikes), as a broker's is; it draws on its own random stream, so the prices are
+those of generator version 1.
 
 The same (symbol, dates, seed) gives byte-identical Parquet, so the same
 checksum in the results' metadata. Bump :data:`GENERATOR_VERSION` whenever the
@@ -31,7 +36,7 @@ from backtest.core.atomic import atomic_write
 from backtest.core.config import DEFAULTS, REPO_ROOT, period, symbol_spec
 from backtest.data.bars import epoch_ns
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: a realistic spread column (1: the fixed spread plus noise)
 
 # Cash-market opens (local time of the symbol) that get a volatility spike; a
 # symbol's config may override them with "cash_opens".
@@ -48,6 +53,13 @@ _DOJI_SHARE = 0.015  # share of bars forced to close == open
 _DAY_VOL_PHI = 0.85  # daily log-volatility AR(1) coefficient
 _DAY_VOL_SIGMA = 0.2  # ... and its innovation std
 _TICKS_PER_MINUTE = 40.0
+# The spread, relative to the symbol's fixed spread (its quiet-hours level):
+_SPREAD_PRE_CASH = 1.8  # before the first cash open (thin pre-market)
+_SPREAD_SESSION_OPEN = 3.0  # extra at the session open, decaying over _SPREAD_DECAY minutes
+_SPREAD_CASH_OPEN = 1.5  # extra at each cash open
+_SPREAD_DECAY = 4.0
+_SPREAD_NEWS = (2.0, 5.0)  # extra around a jump: uniform in this range, then decaying
+_SPREAD_TICK = 0.1  # a spread step (the noise's unit), as a share of the fixed spread
 
 
 def _minute_of_day(text: str) -> int:
@@ -70,13 +82,23 @@ def _sessions(raw: dict[str, Any], symbol: str) -> list[tuple[int, int]]:
     return out
 
 
+_MINUTES = np.arange(1440, dtype=np.float64)  # the local minutes of a day
+
+
+def _decay(start: int, height: float, minutes: float) -> np.ndarray:
+    """A spike of ``height`` at local minute ``start``, decaying over ``minutes`` (per
+    minute of the day; 0 before ``start``)."""
+    m = _MINUTES
+    return np.where(m >= start, height * np.exp(-np.clip(m - start, 0, None) / minutes), 0.0)
+
+
 def _activity(sessions: list[tuple[int, int]], opens: list[int]) -> np.ndarray:
     """Relative volatility of each local minute of the day (index 0..1439).
 
     Quiet before the first cash open, a U over the session, and a decaying
     spike at every cash open (the first one strongest).
     """
-    m = np.arange(1440, dtype=np.float64)
+    m = _MINUTES
     first_open = min(opens)
     level = np.where(m < first_open - 60, 0.45, np.where(m < first_open, 0.7, 1.0))
     u_shape = np.zeros(1440)
@@ -85,9 +107,42 @@ def _activity(sessions: list[tuple[int, int]], opens: list[int]) -> np.ndarray:
         u_shape += inside * (0.8 * np.exp(-(m - lo) / 45.0) + 0.4 * np.exp(-(hi - 1 - m) / 60.0))
     spikes = np.zeros(1440)
     for k, o in enumerate(sorted(opens)):
-        height = 2.2 if k == 0 else 1.5
-        spikes += np.where(m >= o, height * np.exp(-np.clip(m - o, 0, None) / 20.0), 0.0)
+        spikes += _decay(o, 2.2 if k == 0 else 1.5, 20.0)
     return level + u_shape + spikes
+
+
+def _spread_shape(sessions: list[tuple[int, int]], opens: list[int]) -> np.ndarray:
+    """Relative spread of each local minute of the day (1: the fixed spread): wider
+    before the first cash open, and wide in the first minutes after the session open
+    and after each cash open."""
+    shape = np.where(_MINUTES < min(opens), _SPREAD_PRE_CASH, 1.0)
+    for lo, _ in sessions:
+        shape += _decay(lo, _SPREAD_SESSION_OPEN, _SPREAD_DECAY)
+    for o in opens:
+        shape += _decay(o, _SPREAD_CASH_OPEN, _SPREAD_DECAY)
+    return shape
+
+
+def _news_widening(jumps: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Relative extra spread around each jump (a news-like spike): half of it the minute
+    before, all of it at the jump, then decaying over :data:`_SPREAD_DECAY` minutes."""
+    impulse = np.zeros(len(jumps))
+    impulse[jumps] = rng.uniform(*_SPREAD_NEWS, np.count_nonzero(jumps))
+    after = np.exp(-np.arange(9) / _SPREAD_DECAY)
+    kernel = np.concatenate(([0.5], after))  # offsets -1, 0, 1, ..., 8 minutes
+    return np.convolve(impulse, kernel)[1 : len(jumps) + 1]
+
+
+def _spread_points(
+    quiet: int, shape: np.ndarray, day_vol: np.ndarray, widening: np.ndarray, ticks: np.ndarray
+) -> np.ndarray:
+    """Each bar's spread in whole points: ``quiet`` (the fixed spread) × the minute's
+    shape × a day factor (volatile days are wider) × (1 + news widening), plus
+    ``ticks`` steps of :data:`_SPREAD_TICK` of it."""
+    quiet = max(quiet, 1)
+    tick = max(1, round(quiet * _SPREAD_TICK))
+    level = quiet * shape * np.sqrt(day_vol) * (1.0 + widening)
+    return np.rint(level).astype(np.int64) + ticks * tick
 
 
 def _trading_days(start_date: str, end_date: str) -> pd.DatetimeIndex:
@@ -148,7 +203,8 @@ def generate_bars(
     raw = _symbol_raw(symbol, cfg)
     sessions = _sessions(raw, symbol)
     opens = [_minute_of_day(t) for t in raw.get("cash_opens", _CASH_OPENS.get(symbol, ()))]
-    activity_of_minute = _activity(sessions, opens or [sessions[0][0]])
+    opens = opens or [sessions[0][0]]
+    activity_of_minute = _activity(sessions, opens)
     rng = np.random.default_rng([seed, zlib.crc32(symbol.encode())])
 
     days = _trading_days(start_date, end_date)
@@ -205,7 +261,15 @@ def generate_bars(
     tick_volume = np.maximum(
         1, np.rint(_TICKS_PER_MINUTE * activity * day_vol * rng.lognormal(0.0, 0.4, n))
     ).astype(np.int64)
-    spread = (spec.spread_points + rng.geometric(0.5, n) - 1).astype(np.int64)
+    ticks = rng.geometric(0.5, n) - 1  # drawn where version 1 drew its spread noise
+    spread_rng = np.random.default_rng([seed, zlib.crc32(symbol.encode()), zlib.crc32(b"spread")])
+    spread = _spread_points(
+        spec.spread_points,
+        _spread_shape(sessions, opens)[minute],
+        day_vol,
+        _news_widening(jumps, spread_rng),
+        ticks,
+    )
 
     keep = rng.random(n) >= _MISSING_SHARE
 
