@@ -108,7 +108,7 @@ def check_data(
         )
         rows = _number(max_rows, "--max-rows", int)
         if rows is None:
-            rows = cfg["run"].get("max_data_rows", MAX_ROWS)
+            rows = cfg["run"]["max_data_rows"]
         elif rows < 1:
             raise ConfigError(f"--max-rows: {max_rows} must be >= 1")
         bars = load_bars(file, spec, server_tz, drop_invalid, log=print, max_rows=int(rows))

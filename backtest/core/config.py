@@ -52,6 +52,8 @@ _SPEC_EXECUTION: dict[str, Any] = {
 # What a run recorded before spec section 8 did: the spread charged once, on the bid.
 LEGACY_EXECUTION: dict[str, Any] = {**_SPEC_EXECUTION, "spread_model": "cost"}
 
+MAX_DATA_ROWS = 10_000_000
+
 DEFAULTS: dict[str, Any] = {
     "symbols": {
         "GER40": {
@@ -119,6 +121,8 @@ DEFAULTS: dict[str, Any] = {
         "output_root": "backtest/output",
         # Most combinations (before constraints) one run may hold (issue 9: bounds).
         "max_combinations": 10_000_000,
+        # Most rows one data file may hold: over 25 years of weekday 24-hour M1 bars.
+        "max_data_rows": MAX_DATA_ROWS,
     },
     # The prop firm's limits that `invoke promote` checks (The5ers; sources, dates and
     # which numbers are assumptions: docs/PRODUCTION.md).
@@ -271,9 +275,9 @@ class SymbolSpec:
             commission=float(raw["commission"]),
             spread_model=str(execution["spread_model"]),
             spread_source=str(execution["spread_source"]),
-            spread_unit=None
-            if execution["spread_unit"] is None
-            else float(execution["spread_unit"]),
+            spread_unit=float(
+                raw["point"] if execution["spread_unit"] is None else execution["spread_unit"]
+            ),
             slippage=float(execution["slippage"]),
         )
 
@@ -660,6 +664,7 @@ def _check_run(raw: Any, where: str) -> None:
         check_number(raw[key], f"{where}.{key}", high=100.0)
     check_number(raw["sample_seed"], f"{where}.sample_seed", low_open=False, whole=True)
     check_number(raw["max_combinations"], f"{where}.max_combinations", whole=True)
+    check_number(raw["max_data_rows"], f"{where}.max_data_rows", whole=True)
     for key in ("sample_dir", "output_root"):
         if not isinstance(raw[key], str) or not raw[key]:
             raise ConfigError(f"{where}.{key}: {raw[key]!r} must be a folder path")

@@ -28,6 +28,7 @@ import pyarrow.parquet as pq
 
 from backtest.core.config import (
     DEFAULTS,
+    MAX_DATA_ROWS,
     MAX_PRICE_POINTS,
     SYMBOL_SAMPLE_KEYS,
     ConfigError,
@@ -47,9 +48,9 @@ KEPT = ("time",) + PRICES + (SPREAD,)
 MT5_COLUMNS = ("date", "time") + PRICES
 MINUTE_NS = 60_000_000_000
 DAY_NS = 24 * 60 * MINUTE_NS
-# Most rows one data file may hold (``run.max_data_rows``): over 25 years of 24-hour
-# weekday M1 bars; it bounds what a mistaken or hostile file costs in memory.
-MAX_ROWS = 10_000_000
+# Most rows one data file may hold (``run.max_data_rows``; it bounds what a mistaken or
+# hostile file costs in memory).
+MAX_ROWS = MAX_DATA_ROWS
 # The median spacing of a file's bars is judged on at least this many pairs of
 # consecutive bars within a day (a hand-made file of a few bars is not judged).
 MIN_SPACING_PAIRS = 20
@@ -689,7 +690,7 @@ def load_period_bars(
     column is checked) and at most ``run.max_data_rows`` rows (default :data:`MAX_ROWS`)."""
     cfg = cfg or DEFAULTS
     path, sample = resolve_data_file(symbol, period_name, data_file, cfg, log)
-    max_rows = int(cfg["run"].get("max_data_rows", MAX_ROWS))
+    max_rows = int(cfg["run"]["max_data_rows"])
     bars = load_bars(path, symbol_spec(symbol, cfg), server_tz, drop_invalid, log, max_rows)
     return replace(bars, sample=sample)
 
