@@ -134,8 +134,11 @@ def _failed_raw(directory: Path, symbol: str) -> dict[str, dict[str, Any]]:
         return {}
     try:
         data = read_json(path)
-        groups = data.get("groups") if isinstance(data, dict) else data
-        check(groups, Items(Fields({"group_id": TEXT})), f"{path}: groups")
+        groups = check(
+            data.get("groups") if isinstance(data, dict) else data,
+            Items(Fields({"group_id": TEXT})),
+            f"{path}: groups",
+        )
     except ResultsError as exc:
         raise MergeError(str(exc)) from None
     return {g["group_id"]: g for g in groups}

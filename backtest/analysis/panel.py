@@ -112,6 +112,27 @@ def settings_of(metadata: dict[str, Any]) -> RunSettings:
         raise PanelError(f"results metadata has no {err.args[0]!r}") from None
 
 
+def _read_daily(path: Path) -> tuple[CompactTrades, np.ndarray]:
+    """One group's compact trades and trading days from its ``daily/{group_id}.npz``: a
+    regular file (no symbolic link followed), arrays only (no pickle), else PanelError."""
+    import zipfile
+
+    from backtest.runner.reading import ResultsError, open_regular
+
+    try:
+        with open_regular(path) as handle, np.load(handle) as npz:
+            return CompactTrades(**{name: npz[name] for name in FIELDS}), npz["trading_days"]
+    except FileNotFoundError:
+        raise PanelError(
+            f"{path}: missing; the run needs its compact trades: re-run it with "
+            "--save-daily (invoke walk-forward always saves them)"
+        ) from None
+    except ResultsError as exc:
+        raise PanelError(str(exc)) from None
+    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
+        raise PanelError(f"{path}: not a compact trades file ({type(exc).__name__})") from None
+
+
 def load_panel(out_dir: Path, symbol: str) -> Panel:
     """The panel of the run in ``out_dir`` (groups with status ok)."""
     out_dir = Path(out_dir)
@@ -127,14 +148,7 @@ def load_panel(out_dir: Path, symbol: str) -> Panel:
     for group in groups:
         gid = group["group_id"]
         path = out_dir / DAILY_DIR / f"{gid}.npz"
-        if not path.is_file():
-            raise PanelError(
-                f"{path}: missing; the run needs its compact trades: re-run it with "
-                "--save-daily (invoke walk-forward always saves them)"
-            )
-        with np.load(path) as npz:
-            part = CompactTrades(**{name: npz[name] for name in FIELDS})
-            group_days = npz["trading_days"]
+        part, group_days = _read_daily(path)
         if len(part) != combos_count(group):
             raise PanelError(f"{path}: {len(part)} combinations, results say {combos_count(group)}")
         if days is None:

@@ -36,6 +36,17 @@ from backtest.core.config import load_config
 from backtest.data.bars import day_date
 from backtest.runner.columns import encoded
 from backtest.runner.outputs import LEAD_METRICS, table_columns
+from backtest.runner.reading import (
+    COUNT,
+    FLAG,
+    REAL,
+    TEXT,
+    Fields,
+    Items,
+    check,
+    maybe,
+    read_json,
+)
 
 TEMPLATE = "report.html.j2"
 SCRIPT = "report.js"  # the page's code, inlined as it is (its hash in the policy)
@@ -45,6 +56,12 @@ DETAIL = 50  # combinations whose trades are embedded (the best by rank_by)
 MAX_DETAIL_TRADES = 250_000  # and at most this many trades over all of them
 MAX_COMBOS = 200_000  # combinations embedded for the table and the heatmaps
 SIGNIFICANT = 10  # digits kept for the page's numbers (the JSON keeps all)
+# The control comparison's columns the page shows (besides group_id, combo, ctl_trades).
+CONTROL_NUMBERS = (
+    *("is_total_r", "ctl_total_r", "is_r_per_trade", "ctl_r_per_trade"),
+    *("ctl_t_stat", "ctl_p_value"),
+)
+CONTROL_FLAGS = ("few_control_trades", "control_loses_money", "breaks_prop_limits")
 # How each metric is coloured and ranked: "high"/"low" is better; a centre makes the
 # colour scale diverging and symmetric around it (equal halves), None sequential.
 METRIC_STYLE: dict[str, tuple[str, float | None]] = {
@@ -310,68 +327,135 @@ def _rerun_details(
     return "rerun"
 
 
-def _section(path: Path) -> dict[str, Any] | None:
-    """A JSON analysis file of OUT, or None when it is not there (or unreadable)."""
+# What the page shows of the analysis files in OUT, with its types: a file that holds
+# something else is refused (one line naming the file and the field), not half-shown.
+_R, _N, _T, _F = maybe(REAL), maybe(COUNT), maybe(TEXT), maybe(FLAG)
+_TOTAL_R = Fields({"total_r": _R}, optional=True)
+CONTROL_ROW_SHOWN = Fields(
+    {
+        "group_id": TEXT,
+        "combo": COUNT,
+        "ctl_trades": _N,
+        **dict.fromkeys(CONTROL_NUMBERS, _R),
+        **dict.fromkeys(CONTROL_FLAGS, _F),
+    }
+)
+CONTROL_PERIOD_SHOWN = Fields(
+    {
+        **dict.fromkeys(("start_date", "end_date"), _T),
+        "trading_days": _N,
+        "data": Fields({"source": _T, "path": _T}, optional=True),
+    },
+    optional=True,
+)
+CONTROL_SHOWN = Fields(
+    {
+        "rows": Items(CONTROL_ROW_SHOWN),
+        "metadata": Fields({"control": CONTROL_PERIOD_SHOWN}, optional=True),
+    }
+)
+WALK_FORWARD_SHOWN = Fields(
+    {
+        "windows": Items(
+            Fields(
+                {
+                    "window": _N,
+                    **dict.fromkeys(("train_start", "train_end", "test_start", "test_end"), _T),
+                    "group_id": _T,
+                    "combo": _N,
+                    "train_metrics": _TOTAL_R,
+                    "test_metrics": Fields({"total_r": _R, "trades": _N}, optional=True),
+                }
+            )
+        ),
+        "stitched": Fields(
+            {
+                **dict.fromkeys(("total_r", "sharpe"), _R),
+                **dict.fromkeys(("days", "trades"), _N),
+                "equity_r": Items(_R, optional=True),
+            },
+            optional=True,
+        ),
+        "walk_forward_efficiency": _R,
+        "choice_changes": _N,
+    }
+)
+ROBUSTNESS_SHOWN = Fields(
+    {
+        "verdict": Fields({"distinguishable_from_luck": FLAG, "text": TEXT, "rule": TEXT}),
+        "selected": Fields({"group_id": TEXT, "combo": COUNT, "rank_by": TEXT}),
+        "pbo": Fields({"pbo": REAL, "n_splits": COUNT, "n_trials": COUNT}),
+        "dsr": Fields({"dsr": REAL, "sharpe_annual": REAL}),
+        "bootstrap": Fields({"p_any_breach": _R}, optional=True),
+    }
+)
+
+
+def _section(path: Path, shown: Fields) -> dict[str, Any] | None:
+    """A JSON analysis file of OUT, checked to hold what the page shows of it (``shown``,
+    through the read edge: a regular file, bounded, typed); None when there is none."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        document = read_json(path)
+    except FileNotFoundError:
         return None
+    return check(document, shown, str(path))
+
+
+def _shown(document: dict[str, Any] | None, shown: Fields) -> dict[str, Any]:
+    """The fields of ``document`` that ``shown`` lists (nested objects alike), numbers as
+    :func:`_short` gives them: the page gets nothing else of an analysis file."""
+    out: dict[str, Any] = {}
+    for key, spec in shown.fields.items():
+        value = (document or {}).get(key)
+        if isinstance(spec, Fields):
+            out[key] = _shown(value, spec)
+        elif isinstance(value, list):
+            out[key] = [_short(v) for v in value]
+        else:
+            out[key] = _short(value)
+    return out
 
 
 def _control_section(out_dir: Path, symbol: str) -> dict[str, Any] | None:
-    document = _section(Path(out_dir) / f"control_vs_in_sample_{symbol}.json")
-    if not document or not isinstance(document.get("rows"), list):
+    path = Path(out_dir) / f"control_vs_in_sample_{symbol}.json"
+    document = _section(path, CONTROL_SHOWN)
+    if document is None:
         return None
-    keys = (
-        "group_id",
-        "combo",
-        "is_total_r",
-        "ctl_total_r",
-        "is_r_per_trade",
-        "ctl_r_per_trade",
-        "ctl_trades",
-        "ctl_t_stat",
-        "ctl_p_value",
-        "few_control_trades",
-        "control_loses_money",
-        "breaks_prop_limits",
-    )
-    rows = [{k: _short(r.get(k)) for k in keys} for r in document["rows"]]
-    meta = document.get("metadata") or {}
-    return {"rows": rows[:ROWS], "count": len(rows), "control": meta.get("control") or {}}
+    rows = [_shown(r, CONTROL_ROW_SHOWN) for r in document["rows"]]
+    period = _shown((document.get("metadata") or {}).get("control"), CONTROL_PERIOD_SHOWN)
+    return {"rows": rows[:ROWS], "count": len(rows), "control": period}
 
 
 def _walk_forward_section(out_dir: Path, symbol: str) -> dict[str, Any] | None:
-    document = _section(Path(out_dir) / f"walk_forward_{symbol}.json")
-    if not document or not isinstance(document.get("windows"), list):
+    document = _section(Path(out_dir) / f"walk_forward_{symbol}.json", WALK_FORWARD_SHOWN)
+    if document is None:
         return None
     windows = [
         {
             "window": w.get("window"),
             "train": f"{w.get('train_start')}..{w.get('train_end')}",
             "test": f"{w.get('test_start')}..{w.get('test_end')}",
-            "chosen": f"{w['group_id']} combo {w['combo']}" if w.get("group_id") else "none",
+            "chosen": f"{w['group_id']} combo {w.get('combo')}" if w.get("group_id") else "none",
             "train_r": _short((w.get("train_metrics") or {}).get("total_r")),
             "test_r": _short((w.get("test_metrics") or {}).get("total_r")),
             "test_trades": (w.get("test_metrics") or {}).get("trades"),
         }
         for w in document["windows"]
     ]
-    stitched = document.get("stitched") or {}
+    shown = _shown(document, WALK_FORWARD_SHOWN)
+    stitched = shown["stitched"]
     return {
         "windows": windows,
-        "stitched": {k: _short(v) for k, v in stitched.items() if k != "equity_r"},
-        "equity_r": [_short(v) for v in stitched.get("equity_r") or []],
-        "efficiency": _short(document.get("walk_forward_efficiency")),
-        "choice_changes": document.get("choice_changes"),
+        "stitched": {k: v for k, v in stitched.items() if k != "equity_r"},
+        "equity_r": stitched["equity_r"] or [],
+        "efficiency": shown["walk_forward_efficiency"],
+        "choice_changes": shown["choice_changes"],
     }
 
 
 def _robustness_section(out_dir: Path, symbol: str) -> dict[str, Any] | None:
-    document = _section(Path(out_dir) / f"robustness_{symbol}.json")
-    if not document or not isinstance(document.get("verdict"), dict):
-        return None
-    return {k: document.get(k) for k in ("verdict", "selected", "pbo", "dsr", "bootstrap")}
+    document = _section(Path(out_dir) / f"robustness_{symbol}.json", ROBUSTNESS_SHOWN)
+    return None if document is None else _shown(document, ROBUSTNESS_SHOWN)
 
 
 def report_data(
@@ -469,6 +553,11 @@ def _script_json(value: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+def _fixed(value: float | None, digits: int) -> str:
+    """A number with ``digits`` decimals for the page; "n/a" for none (NaN in a file)."""
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
 def _source_hash(text: str) -> str:
     """The CSP source that allows exactly the inline element whose text is ``text``."""
     digest = hashlib.sha256(text.encode("utf-8")).digest()
@@ -521,6 +610,7 @@ def render(payload: dict[str, Any]) -> str:
         autoescape=True,
         undefined=jinja2.ChainableUndefined,  # analysis files may lack optional keys
     )
+    env.filters["fixed"] = _fixed
     plotly_js = _inline(plotly.offline.get_plotlyjs(), "script", "the bundled plotly.js")
     app_js = _inline((folder / SCRIPT).read_text(encoding="utf-8"), "script", SCRIPT)
     css = _inline((folder / STYLE).read_text(encoding="utf-8"), "style", STYLE)
