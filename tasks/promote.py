@@ -18,11 +18,13 @@ def _bad_input() -> tuple[type[BaseException], ...]:
 
 
 def _exit_on_fail(checks: list, what: str) -> None:
-    from backtest.analysis.promote import failed
+    """Exit 1 naming the lines that FAIL or are MISSING (their reasons say what to do)."""
+    from backtest.analysis.promote import blocking
 
-    bad = failed(checks)
+    bad = blocking(checks)
     if bad:
-        raise Exit(f"{len(bad)} check(s) FAIL ({', '.join(c.name for c in bad)}): {what}", code=1)
+        names = ", ".join(f"{c.name} {c.status}" for c in bad)
+        raise Exit(f"{len(bad)} check(s) FAIL or MISSING ({names}): {what}", code=1)
 
 
 @task(
@@ -40,6 +42,10 @@ def _exit_on_fail(checks: list, what: str) -> None:
         "symbol": "symbol (rollback: required; promote: only when --from holds several)",
         "control_data_file": "control-period data file when control has to be run (default: "
         "the config's control data; never sample data after a run on real data)",
+        "control_start_date": "first control trading day when control has to be run (default: "
+        "the config's control period; never inside the in-sample period)",
+        "control_end_date": "last control trading day when control has to be run (default: the "
+        "config's control period)",
         "config": "config YAML (default: $IBSWEEP_CONFIG or ./ibsweep.yaml)",
     },
 )
@@ -55,6 +61,8 @@ def promote(
     rollback=False,
     symbol=None,
     control_data_file=None,
+    control_start_date=None,
+    control_end_date=None,
     config=None,
 ):
     """Check a combination against the production checklist and write it to the live bot."""
@@ -94,7 +102,7 @@ def promote(
         account=str(account).lower(),
         dry_run=dry_run,
         symbol=symbol,
-        control_data_file=control_data_file,
+        control=lib.ControlOptions(control_data_file, control_start_date, control_end_date),
     )
     try:
         outcome = lib.promote(request, cfg, now)

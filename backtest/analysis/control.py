@@ -4,12 +4,16 @@ The top ``N%`` of the in-sample combinations by ``--rank-by`` (default ``total_r
 least ``min_count``, at most all; the ranking filters ``--min-trades`` and
 ``--require-prop-ok`` apply) are run again over the ``control`` period with everything the
 in-sample run recorded: risk, account, limits, news file, ``server_tz``,
-``drop_invalid``, engine. Data: ``--data-file``, else the configured control file; after a
-run on real data, never the built-in sample data. The result is
+``drop_invalid``, engine, costs and execution model (``symbol_settings``). Data:
+``--data-file``, else the configured control file; after a run on real data, never the
+built-in sample data. The control dates must not share a trading day with the in-sample
+period (whatever the files: a control inside it is in-sample data). The result is
 ``control_vs_in_sample_{SYMBOL}.csv`` (one row per combination: in-sample ``is_`` and
 control ``ctl_`` metrics, R per trade on both sides and their difference, the t
 statistic of the control daily R, a flag below ``min_control_trades`` trades, the
-prop-firm view) and ``.json`` with the same rows and the provenance of both periods.
+prop-firm view), ``.npz`` (the rows' compact trades and the control trading days: the
+figures can be recomputed from them, :func:`row_figures`) and ``.json`` with the same rows
+and the provenance of both periods, written last.
 """
 
 from __future__ import annotations
@@ -26,10 +30,13 @@ from scipy.stats import t as student_t
 
 from backtest.analysis.ranking import ranking, run_frame
 from backtest.analysis.table import RunTable
-from backtest.core.config import DEFAULTS, period, symbol_spec
+from backtest.core.config import DEFAULTS, SymbolSpec, period
 from backtest.core.settings import RunSettings
-from backtest.engines.run import run_combos
+from backtest.data.bars import day_date, day_number
+from backtest.engines.run import run_combos_compact
+from backtest.strategy.daily import FIELDS, CompactTrades, concat_compact, select_compact
 from backtest.strategy.metrics import METRIC_KEYS, SQRT_252
+from backtest.strategy.metrics_nb import metrics_dict, window_metrics
 from backtest.strategy.params import PARAM_NAMES, resolve_params
 
 # Side-by-side metric order: the ranking ones first, then the rest of spec section 6.
@@ -63,6 +70,51 @@ def control_path(directory: Path, symbol: str) -> Path:
 
 def control_json_path(directory: Path, symbol: str) -> Path:
     return Path(directory) / f"control_vs_in_sample_{symbol}.json"
+
+
+def control_trades_path(directory: Path, symbol: str) -> Path:
+    """The rows' compact trades (``.npz``, the runner's ``daily/`` format), in row order."""
+    return Path(directory) / f"control_vs_in_sample_{symbol}.npz"
+
+
+def in_sample_days(meta: dict[str, Any], days: np.ndarray) -> np.ndarray:
+    """The trading days (day numbers) of ``days`` that lie inside the in-sample period
+    ``meta`` records: a control period must have none."""
+    lo, hi = day_number(meta["start_date"]), day_number(meta["end_date"])
+    return days[(days >= lo) & (days <= hi)]
+
+
+def overlap_text(meta: dict[str, Any], inside: np.ndarray) -> str:
+    """What :func:`in_sample_days` found, in words."""
+    return (
+        f"{len(inside)} control trading day(s) ({day_date(int(inside[0]))}.."
+        f"{day_date(int(inside[-1]))}) inside the in-sample period {meta['start_date']}.."
+        f"{meta['end_date']}: that is in-sample data, not a control"
+    )
+
+
+def read_control_trades(path: Path) -> tuple[CompactTrades, np.ndarray]:
+    """The compact trades and control trading days of a ``.npz`` by :func:`compare_control`
+    (ValueError/OSError when unreadable)."""
+    with np.load(path, allow_pickle=False) as npz:
+        return CompactTrades(**{name: npz[name] for name in FIELDS}), npz["trading_days"]
+
+
+def row_figures(
+    compact: CompactTrades, days: np.ndarray, row: int, settings: RunSettings
+) -> dict[str, Any]:
+    """Row ``row``'s section-6 metrics recomputed from its trades over the control days
+    ``days`` (as the sweep scores them)."""
+    cols = window_metrics(
+        select_compact(compact, [row]),
+        int(days[0]) if len(days) else 0,
+        int(days[-1]) if len(days) else -1,
+        len(days),
+        settings.account_size,
+        settings.daily_loss_limit_pct,
+        settings.max_loss_limit_pct,
+    )
+    return metrics_dict(cols, 0)
 
 
 def top_count(top: str | int | float, n: int, min_count: int) -> int:
@@ -128,11 +180,10 @@ def _settings(meta: dict[str, Any], news_ns: np.ndarray) -> RunSettings:
 
 
 def _news(
-    symbol: str,
+    spec: SymbolSpec,
     combos: list[dict[str, Any]],
     news_file: str | None,
     meta: dict[str, Any],
-    cfg: dict[str, Any],
 ) -> tuple[np.ndarray, str | None]:
     if not any(c["news_filter"] for c in combos):
         return np.zeros(0, dtype=np.int64), None
@@ -142,29 +193,33 @@ def _news(
             "selected combinations use news_filter: give a news file "
             f"covering the control period (in-sample run's: {meta.get('news_file')})"
         )
-    from backtest.core.config import symbol_spec
     from backtest.data.news import event_times, load_news
 
-    return event_times(load_news(path), symbol_spec(symbol, cfg).currencies), str(path)
+    return event_times(load_news(path), spec.currencies), str(path)
 
 
 def _run_chunks(
     bars, combos: list[dict[str, Any]], settings: RunSettings, engine: str, workers: int
-) -> list[dict[str, Any]]:
-    """Metrics per combination, in order; chunks over a process pool when ``workers > 1``."""
-    if workers <= 1 or len(combos) < 2:
-        return [r.metrics for r in run_combos(bars, combos, settings, engine)]
-    size = math.ceil(len(combos) / workers)
+) -> tuple[list[dict[str, Any]], CompactTrades]:
+    """Metrics per combination, in order, and their compact trades; chunks over a process
+    pool when ``workers > 1``."""
+    size = math.ceil(len(combos) / workers) if workers > 1 else len(combos)
     chunks = [combos[i : i + size] for i in range(0, len(combos), size)]
-    with ProcessPoolExecutor(max_workers=min(workers, len(chunks))) as pool:
-        parts = pool.map(
-            run_combos,
-            [bars] * len(chunks),
-            chunks,
-            [settings] * len(chunks),
-            [engine] * len(chunks),
-        )
-        return [r.metrics for part in parts for r in part]
+    if len(chunks) == 1:
+        parts = [run_combos_compact(bars, combos, settings, engine)]
+    else:
+        with ProcessPoolExecutor(max_workers=len(chunks)) as pool:
+            parts = list(
+                pool.map(
+                    run_combos_compact,
+                    [bars] * len(chunks),
+                    chunks,
+                    [settings] * len(chunks),
+                    [engine] * len(chunks),
+                )
+            )
+    metrics = [r.metrics for results, _ in parts for r in results]
+    return metrics, concat_compact([compact for _, compact in parts])
 
 
 def t_statistic(sharpe_annual: float, n_days: int) -> float:
@@ -257,17 +312,21 @@ def compare_control(
     min_control_trades: int = MIN_CONTROL_TRADES,
     only: list[tuple[str, int]] | None = None,
 ) -> Path:
-    """Write ``control_vs_in_sample_{SYMBOL}.csv`` (and ``.json`` with its provenance) for
-    the run in ``in_sample_dir``; the CSV's path.
+    """Write ``control_vs_in_sample_{SYMBOL}.npz``, ``.json`` (its provenance) and ``.csv``
+    for the run in ``in_sample_dir``; the CSV's path.
 
     Everything the in-sample run recorded is reused (risk, account, limits, news file,
-    ``server_tz``, ``drop_invalid``, engine) unless given here. ``only``: re-run exactly
-    these ``(group_id, combo)`` instead of the top ones (``invoke promote``).
+    ``server_tz``, ``drop_invalid``, engine, costs and execution model) unless given here.
+    Control dates that share a trading day with the in-sample period: ControlError.
+    ``only``: re-run exactly these ``(group_id, combo)`` instead of the top ones
+    (``invoke promote``).
     """
     from backtest.analysis.merge import detect_symbol
+    from backtest.analysis.rerun import recorded_spec
     from backtest.core.atomic import atomic_write_text
     from backtest.core.version import code_version
-    from backtest.data.loaders import load_bars
+    from backtest.data.loaders import file_checksum, load_bars
+    from backtest.runner.group_run import write_daily
 
     cfg = cfg or DEFAULTS
     in_sample_dir = Path(in_sample_dir)
@@ -286,23 +345,26 @@ def compare_control(
         resolve_params(symbol, s["params"], f"{s['group_id']} combo {s['combo']}", cfg)
         for s in selected
     ]
-    news_ns, news_path = _news(symbol, combos, news_file, meta, cfg)
+    spec = recorded_spec(meta, cfg)
+    news_ns, news_path = _news(spec, combos, news_file, meta)
     settings = _settings(meta, news_ns)
     span = period("control", cfg)
     start, end = start_date or span.start_date, end_date or span.end_date
     tz = server_tz if server_tz is not None else meta.get("server_tz")
     path, is_sample = _control_data(symbol, data_file, meta, cfg)
-    loaded = load_bars(path, symbol_spec(symbol, cfg), tz, bool(meta.get("drop_invalid")))
+    loaded = load_bars(path, spec, tz, bool(meta.get("drop_invalid")))
     bars = loaded.between(start, end)
     if len(bars) == 0:
         raise ControlError(f"{path}: no bars of {symbol} between {start} and {end}")
+    inside = in_sample_days(meta, bars.trading_days())
+    if len(inside):
+        raise ControlError(f"control dates {start}..{end}: {overlap_text(meta, inside)}")
     engine = engine or meta.get("engine") or "fast"
     days = len(bars.trading_days())
-    rows = comparison_rows(
-        selected, _run_chunks(bars, combos, settings, engine, workers), days, min_control_trades
-    )
+    metrics, compact = _run_chunks(bars, combos, settings, engine, workers)
+    rows = comparison_rows(selected, metrics, days, min_control_trades)
     out = Path(output_dir or in_sample_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    trades = write_daily(out, control_trades_path(out, symbol).stem, compact, bars)
     provenance = {
         "symbol": symbol,
         "in_sample_dir": str(in_sample_dir),
@@ -323,7 +385,9 @@ def compare_control(
             "drop_invalid": bool(meta.get("drop_invalid")),
             "news_file": news_path,
             "engine": engine,
+            "trades": {"file": trades.name, "sha256": file_checksum(trades)},
         },
+        "symbol_settings": spec.as_dict(),
         "settings": {
             "risk": settings.risk,
             "account_size": settings.account_size,

@@ -1,17 +1,21 @@
 """From a finished sweep to the live bot: the production checklist as code.
 
 :func:`promote` gathers the evidence for one combination of a finished in-sample run (its
-recorded results, its control-period results, the run's robustness verdict if any, the
-bot folder's ``.env``, news file and promotion log), evaluates the checklist of
-docs/PRODUCTION.md as :class:`Check` lines (PASS / FAIL / MANUAL, each with its reason)
-and, only when nothing FAILs, writes the bot's parameter files atomically: the previous
-ones go to a dated backup first and a line is appended to the promotion log.
-:func:`rollback` restores the newest backup; :func:`preflight` re-evaluates what is
-deployed without writing anything.
+recorded results, its control-period results and trades, the run's robustness verdict,
+the bot folder's ``.env``, news file and promotion log), evaluates the checklist of
+docs/PRODUCTION.md as :class:`Check` lines (PASS / FAIL / MISSING / MANUAL, each with its
+reason; MISSING names the command that makes the evidence) and, only when no line FAILs
+or is MISSING, writes the bot's files as one unit under the bot folder's lock: staged in
+the folder, the previous files kept as a restore point (its manifest written last), then
+renamed into place; a failure on the way puts back what was there.
+:func:`rollback` restores the newest complete restore point the same way;
+:func:`preflight` re-evaluates what is deployed without writing anything.
 
-Every checklist item is a small pure function of plain values (``check_*``); the
-functions that read files (``load_*``, ``read_*``) raise :class:`PromoteError` (one line
-naming the file and the field) on bad input.
+Every checklist line is a small pure function returning one :class:`Check`: the item-1
+lines take the whole :class:`Evidence` (:data:`BACKTEST_CHECKS`: adding a line is adding
+a function there), items 2-6 plain values (preflight evaluates them for what is
+deployed). The functions that read files (``load_*``, ``read_*``) raise
+:class:`PromoteError` (one line naming the file and the field) on bad input.
 """
 
 from __future__ import annotations
@@ -21,33 +25,53 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 
-from backtest.core.atomic import atomic_write
-from backtest.core.config import symbol_spec
+from backtest.core.atomic import _fsync_dir, atomic_write
+from backtest.core.config import SymbolSpec, symbol_spec
 from backtest.strategy.params import PARAM_NAMES, distance_points, parse_hhmm
 
-PASS, FAIL, MANUAL = "PASS", "FAIL", "MANUAL"
+PASS, FAIL, MISSING, MANUAL = "PASS", "FAIL", "MISSING", "MANUAL"
+BLOCKING = (FAIL, MISSING)
 ACCOUNTS = ("demo", "real")
 LOG_FILE = "ibsweep_promotions.jsonl"
 BACKUP_DIR = "ibsweep_backups"
 ROLLED_BACK_DIR = "rolled_back"
 PROMOTE_CONTROL_DIR = "promote_control"
+STAGING_PREFIX = ".ibsweep-staging-"
 FORMAT_VERSION = 1
 # Percentage comparisons allow the prop view's tolerance (docs/ARCHITECTURE.md, reading 6).
 PCT_TOLERANCE = 1e-9
+# The control figures the checklist reads, recomputed from the control trades.
+CONTROL_FIGURES = (
+    "trades",
+    "total_r",
+    "total_pnl",
+    "max_daily_loss_pct",
+    "max_drawdown_pct",
+    "prop_ok",
+)
+# Settings that change a backtest's numbers, besides the symbol's costs and execution
+# model (SymbolSpec.as_dict): scored by every source; recorded by the runs only.
+SCORING_SETTINGS = ("risk", "account_size", "daily_loss_limit_pct", "max_loss_limit_pct")
+RUN_SETTINGS = ("news_file", "server_tz", "engine", "drop_invalid")
 _STAMP = "%Y%m%dT%H%M%S.%fZ"
-_BACKUP_NAME = re.compile(
-    r"^ibsweep_params_(?P<symbol>.+)\.(?P<stamp>\d{8}T\d{6}\.\d{6}Z)\.(json|set)$"
+_MANIFEST_NAME = re.compile(
+    r"^ibsweep_params_(?P<symbol>.+)\.(?P<stamp>\d{8}T\d{6}\.\d{6}Z)\.manifest\.json$"
 )
 _ENV_LINE = re.compile(r"^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$")
+
+Config = dict[str, Any]
 
 
 class PromoteError(ValueError):
@@ -67,16 +91,22 @@ class Check:
         return {"item": self.item, "name": self.name, "status": self.status, "reason": self.reason}
 
 
-def failed(checks: list[Check]) -> list[Check]:
-    return [c for c in checks if c.status == FAIL]
+def blocking(checks: list[Check]) -> list[Check]:
+    """The lines that stop a promotion: FAIL, and MISSING (no evidence is no pass)."""
+    return [c for c in checks if c.status in BLOCKING]
 
 
 def format_table(checks: list[Check]) -> str:
     """The checklist as an aligned text table (item, status, check, reason)."""
     width = max(len(c.name) for c in checks)
-    lines = [f"{'#':<2} {'status':<6} {'check':<{width}} reason"]
-    lines += [f"{c.item:<2} {c.status:<6} {c.name:<{width}} {c.reason}" for c in checks]
+    status = max(len("status"), *(len(c.status) for c in checks))
+    lines = [f"{'#':<2} {'status':<{status}} {'check':<{width}} reason"]
+    lines += [f"{c.item:<2} {c.status:<{status}} {c.name:<{width}} {c.reason}" for c in checks]
     return "\n".join(lines)
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 # --- file names in the bot folder ------------------------------------------------------
@@ -88,6 +118,32 @@ def params_path(bot_dir: Path, symbol: str) -> Path:
 
 def set_path(bot_dir: Path, symbol: str) -> Path:
     return Path(bot_dir) / f"ibsweep_params_{symbol}.set"
+
+
+def live_files(bot_dir: Path, symbol: str) -> dict[str, Path]:
+    """The parameter files the bot reads, by extension: the ``.set`` first (a JSON always
+    describes a complete ``.set``), then the JSON."""
+    return {"set": set_path(bot_dir, symbol), "json": params_path(bot_dir, symbol)}
+
+
+def own_paths(bot_dir: Path, symbol: str | None = None) -> list[Path]:
+    """Every path promote writes in the bot folder (the symbol's files when given)."""
+    from backtest.runner.execute import LOCK_FILE
+
+    backups = Path(bot_dir) / BACKUP_DIR
+    paths = [Path(bot_dir) / LOG_FILE, backups, backups / ROLLED_BACK_DIR, backups / LOCK_FILE]
+    return paths + (list(live_files(bot_dir, symbol).values()) if symbol else [])
+
+
+def refuse_symlinks(paths: Iterable[Path]) -> None:
+    """Promote reads and writes only real files inside the bot folder: a symbolic link
+    among ``paths`` (it could lead anywhere) is bad input."""
+    for path in paths:
+        if path.is_symlink():
+            raise PromoteError(
+                f"{path}: a symbolic link (to {os.readlink(path)}); promote reads and writes "
+                "only real files inside the bot folder: replace the link by the file or folder"
+            )
 
 
 def stamp(now: dt.datetime) -> str:
@@ -103,7 +159,7 @@ def params_sha256(symbol: str, params: dict[str, Any], risk: float) -> str:
         sort_keys=True,
         separators=(",", ":"),
     )
-    return hashlib.sha256(body.encode()).hexdigest()
+    return sha256(body.encode())
 
 
 # --- reading the inputs ----------------------------------------------------------------
@@ -124,11 +180,10 @@ class Candidate:
     @property
     def settings(self) -> dict[str, float]:
         """Risk, account and limits of the run (what the metrics were scored with)."""
-        keys = ("risk", "account_size", "daily_loss_limit_pct", "max_loss_limit_pct")
-        missing = [k for k in keys if k not in self.metadata]
+        missing = [k for k in SCORING_SETTINGS if k not in self.metadata]
         if missing:
             raise PromoteError(f"{self.directory}: results metadata has no '{missing[0]}'")
-        return {k: float(self.metadata[k]) for k in keys}
+        return {k: float(self.metadata[k]) for k in SCORING_SETTINGS}
 
 
 def load_candidate(directory: Path, group_id: str, combo: int, symbol: str | None) -> Candidate:
@@ -165,17 +220,40 @@ def load_candidate(directory: Path, group_id: str, combo: int, symbol: str | Non
 
 
 @dataclass(frozen=True)
+class ControlTrades:
+    """A control row's trades as the comparison's ``.npz`` holds them: the control
+    trading days (day numbers), the figures recomputed from them, the file's sha256 and
+    the one the comparison recorded for it."""
+
+    path: Path
+    days: np.ndarray
+    figures: dict[str, Any]
+    sha256: str
+    recorded_sha256: str | None
+
+
+@dataclass(frozen=True)
 class ControlResult:
-    """The control-period row of the candidate and the control run's provenance."""
+    """The control-period row of the candidate, the control run's provenance and the
+    row's trades (None, ``problem`` saying why, when there are none to read)."""
 
     path: Path
     metadata: dict[str, Any]
     row: dict[str, Any]
+    trades: ControlTrades | None
+    problem: str | None = None
     ran_now: bool = False
 
     @property
-    def metrics(self) -> dict[str, Any]:
+    def recorded(self) -> dict[str, Any]:
+        """The figures as the comparison's row states them."""
         return {k[4:]: v for k, v in self.row.items() if k.startswith("ctl_")}
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        """The figures the checklist judges: recomputed from the trades when there are
+        any (a MISSING line blocks the promotion when there are none)."""
+        return self.trades.figures if self.trades is not None else self.recorded
 
 
 def _read_json(path: Path, what: str) -> Any:
@@ -185,8 +263,30 @@ def _read_json(path: Path, what: str) -> Any:
         raise PromoteError(f"{path}: not a readable {what}: {' '.join(str(exc).split())}") from None
 
 
+def _control_trades(path: Path, meta: dict[str, Any], index: int) -> ControlTrades | str:
+    """Row ``index``'s trades and figures from the ``.npz`` beside the comparison
+    ``path``, or why there are none."""
+    from backtest.analysis.control import read_control_trades, row_figures
+    from backtest.analysis.panel import settings_of
+
+    trades_path = path.with_suffix(".npz")
+    if not trades_path.is_file():
+        return f"no {trades_path.name} (the control trades) beside it"
+    recorded = (meta.get("control") or {}).get("trades") or {}
+    try:
+        compact, days = read_control_trades(trades_path)
+        if not index < len(compact):
+            return f"{trades_path.name} holds {len(compact)} rows, not row {index + 1}"
+        figures = row_figures(compact, days, index, settings_of(meta.get("settings") or {}))
+        digest = sha256(trades_path.read_bytes())
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return f"{trades_path.name} is unreadable ({' '.join(str(exc).split())})"
+    return ControlTrades(trades_path, days, figures, digest, recorded.get("sha256"))
+
+
 def control_row(path: Path, candidate: Candidate) -> ControlResult | None:
-    """The candidate's row of a ``control_vs_in_sample_{SYMBOL}.json``, None without one.
+    """The candidate's row of a ``control_vs_in_sample_{SYMBOL}.json`` with its trades,
+    None without one.
 
     The file must be a control run of this in-sample run (same in-sample data checksum and
     code version) and the row's parameters the candidate's, else PromoteError."""
@@ -202,29 +302,71 @@ def control_row(path: Path, candidate: Candidate) -> ControlResult | None:
                 f"{path}: field 'metadata.in_sample.{key}': {ins.get(key)!r} is not the "
                 f"in-sample run's {candidate.metadata.get(key)!r} (a control of another run)"
             )
-    for row in rows:
+    for index, row in enumerate(rows):
         if row.get("group_id") == candidate.group_id and row.get("combo") == candidate.combo:
             if any(row.get(n) != candidate.params.get(n) for n in PARAM_NAMES):
                 raise PromoteError(
                     f"{path}: row {candidate.group_id} combo {candidate.combo}: parameters "
                     "differ from the in-sample run's"
                 )
-            return ControlResult(Path(path), meta, row)
+            trades = _control_trades(Path(path), meta, index)
+            if isinstance(trades, str):
+                return ControlResult(Path(path), meta, row, None, trades)
+            return ControlResult(Path(path), meta, row, trades)
     return None
+
+
+@dataclass(frozen=True)
+class ControlOptions:
+    """What promote's own control run uses (``--control-data-file``,
+    ``--control-start-date``, ``--control-end-date``; None: the config's)."""
+
+    data_file: str | None = None
+    start_date: str | None = None
+    end_date: str | None = None
+
+    def differences(self, found: ControlResult) -> list[str]:
+        """The options given that an existing control result was not made with."""
+        ctl = found.metadata.get("control") or {}
+        path = (ctl.get("data") or {}).get("path")
+        wanted = (
+            ("--control-data-file", self.data_file, path),
+            ("--control-start-date", self.start_date, ctl.get("start_date")),
+            ("--control-end-date", self.end_date, ctl.get("end_date")),
+        )
+        return [
+            f"{option} {given} (it has {had})"
+            for option, given, had in wanted
+            if given is not None
+            and (
+                Path(given).resolve() != Path(str(had)).resolve()
+                if option == "--control-data-file"
+                else given != had
+            )
+        ]
+
+
+def control_folders(candidate: Candidate) -> list[Path]:
+    """Where promote looks for the candidate's control result without ``--control-from``:
+    the run folder (``invoke control --from OUT``), then promote's own control run."""
+    own = candidate.directory / PROMOTE_CONTROL_DIR / f"{candidate.group_id}_combo{candidate.combo}"
+    return [candidate.directory, own]
 
 
 def load_control(
     candidate: Candidate,
     control_from: Path | None,
-    cfg: dict[str, Any],
-    data_file: str | None = None,
+    cfg: Config,
+    options: ControlOptions = ControlOptions(),
 ) -> ControlResult:
     """The candidate's control result: from ``control_from`` (which must hold it), else
-    from the in-sample folder or an earlier promotion's control run, else a control run of
-    just this combination into ``OUT/promote_control/{group}_combo{K}/``."""
-    from backtest.analysis.control import compare_control, control_json_path
+    the one result the run folder and an earlier promotion's control run hold (two:
+    PromoteError, choose with ``--control-from``), else a control run of just this
+    combination (``options``) into ``OUT/promote_control/{group}_combo{K}/``."""
+    from backtest.analysis.control import ControlError, compare_control, control_json_path
 
     name = control_json_path(Path("."), candidate.symbol).name
+    label = f"{candidate.group_id} combo {candidate.combo}"
     if control_from is not None:
         path = Path(control_from) / name
         if not path.is_file():
@@ -232,27 +374,47 @@ def load_control(
         found = control_row(path, candidate)
         if found is None:
             raise PromoteError(
-                f"{path}: --control-from: no row for {candidate.group_id} combo "
-                f"{candidate.combo} (leave out --control-from to run control for it)"
+                f"{path}: --control-from: no row for {label} (leave out --control-from to run "
+                "control for it)"
             )
         return found
-    own = candidate.directory / PROMOTE_CONTROL_DIR / f"{candidate.group_id}_combo{candidate.combo}"
-    for folder in (candidate.directory, own):
-        if (folder / name).is_file():
-            found = control_row(folder / name, candidate)
-            if found is not None:
-                return found
-    compare_control(
-        candidate.directory,
-        output_dir=own,
-        data_file=data_file,
-        cfg=cfg,
-        symbol=candidate.symbol,
-        only=[(candidate.group_id, candidate.combo)],
-    )
-    found = control_row(own / name, candidate)
+    folders = control_folders(candidate)
+    results = [control_row(f / name, candidate) for f in folders if (f / name).is_file()]
+    held = [r for r in results if r is not None]
+    if len(held) > 1:
+        raise PromoteError(
+            f"{candidate.directory}: {len(held)} control results hold {label} "
+            f"({', '.join(str(r.path.parent) for r in held)}): choose one with --control-from"
+        )
+    if held:
+        differ = options.differences(held[0])
+        if differ:
+            raise PromoteError(
+                f"{held[0].path}: the control result of {label} was made otherwise than "
+                f"{'; '.join(differ)}: pass --control-from {held[0].path.parent} to use it, "
+                "or move it away to run control again"
+            )
+        return held[0]
+    try:
+        compare_control(
+            candidate.directory,
+            output_dir=folders[-1],
+            data_file=options.data_file,
+            cfg=cfg,
+            symbol=candidate.symbol,
+            start_date=options.start_date,
+            end_date=options.end_date,
+            only=[(candidate.group_id, candidate.combo)],
+        )
+    except ControlError as exc:
+        raise PromoteError(
+            f"control for {label} cannot be run: {exc} (choose the control data and dates "
+            "with --control-data-file, --control-start-date, --control-end-date, or run "
+            "invoke control and pass --control-from)"
+        ) from None
+    found = control_row(folders[-1] / name, candidate)
     assert found is not None  # compare_control wrote exactly this row
-    return ControlResult(found.path, found.metadata, found.row, ran_now=True)
+    return ControlResult(found.path, found.metadata, found.row, found.trades, found.problem, True)
 
 
 def load_robustness(directory: Path, symbol: str) -> tuple[Path, dict[str, Any] | None]:
@@ -352,13 +514,15 @@ def read_news(bot_dir: Path, env: dict[str, str], variable: str) -> NewsFile:
 
 @dataclass(frozen=True)
 class BotFolder:
-    """The live bot's folder: its ``.env`` variables, promotion log and news file."""
+    """The live bot's folder: its ``.env`` variables, promotion log, news file, and the
+    state of promote's own files when it was read (:func:`bot_state`)."""
 
     path: Path
     env_path: Path
     env: dict[str, str]
     log: list[dict[str, Any]]
     news: NewsFile
+    state: dict[str, str] = field(default_factory=dict)
 
 
 def can_create_files(folder: Path) -> bool:
@@ -373,9 +537,20 @@ def can_create_files(folder: Path) -> bool:
     return True
 
 
-def open_bot_folder(bot_dir: Path, cfg: dict[str, Any], writable: bool) -> BotFolder:
-    """Read the bot folder; missing, not a folder, or (when ``writable``) not writable:
-    PromoteError."""
+def bot_state(bot_dir: Path) -> dict[str, str]:
+    """sha256 of the promotion log and of every deployed parameter file, by name: what a
+    promotion's checks read from the bot folder and its writing replaces."""
+    names = [LOG_FILE, *(p.name for p in Path(bot_dir).glob("ibsweep_params_*"))]
+    return {
+        name: sha256((Path(bot_dir) / name).read_bytes())
+        for name in sorted(names)
+        if (Path(bot_dir) / name).is_file() and not (Path(bot_dir) / name).is_symlink()
+    }
+
+
+def open_bot_folder(bot_dir: Path, cfg: Config, writable: bool) -> BotFolder:
+    """Read the bot folder; missing, not a folder, (when ``writable``) not writable, or
+    a symbolic link where promote keeps its files: PromoteError."""
     path = Path(bot_dir)
     if not path.exists():
         raise PromoteError(f"{path}: --bot-dir: bot folder does not exist")
@@ -383,11 +558,35 @@ def open_bot_folder(bot_dir: Path, cfg: dict[str, Any], writable: bool) -> BotFo
         raise PromoteError(f"{path}: --bot-dir: not a folder")
     if writable and not can_create_files(path):
         raise PromoteError(f"{path}: --bot-dir: bot folder is not writable")
+    refuse_symlinks(own_paths(path))
     settings = cfg["promote"]
     env_path = path / settings["env_file"]
     env = read_env(env_path)
     log = read_log(path / LOG_FILE)
-    return BotFolder(path, env_path, env, log, read_news(path, env, settings["env_news_file"]))
+    news = read_news(path, env, settings["env_news_file"])
+    return BotFolder(path, env_path, env, log, news, bot_state(path))
+
+
+@contextmanager
+def bot_lock(bot_dir: Path) -> Iterator[None]:
+    """Hold the bot folder's lock while writing: the runner's lock of its output folder,
+    taken on ``ibsweep_backups/.lock``; a second promote or rollback of the folder at the
+    same time is refused (PromoteError)."""
+    from backtest.runner.execute import _lock_output
+    from backtest.runner.plan import RunError
+
+    refuse_symlinks(own_paths(bot_dir))
+    try:
+        fd = _lock_output(Path(bot_dir) / BACKUP_DIR)
+    except RunError:
+        raise PromoteError(
+            f"{bot_dir}: --bot-dir: another promote or rollback is writing to it: nothing "
+            "written; run this one again when it has finished"
+        ) from None
+    try:
+        yield
+    finally:
+        os.close(fd)
 
 
 # --- trading sessions ------------------------------------------------------------------
@@ -419,8 +618,25 @@ def _local(moment: dt.datetime, timezone: str) -> str:
 # --- the checklist: one small pure function per line -----------------------------------
 
 
-def check_positive(in_sample: dict[str, Any], control: dict[str, Any]) -> Check:
+def control_command(evidence: Evidence) -> str:
+    """The command that makes the control evidence of the candidate's run."""
+    return f"invoke control --from {evidence.candidate.directory}"
+
+
+def robustness_command(evidence: Evidence) -> str:
+    """The command that makes the robustness file (the run needs its compact trades)."""
+    from backtest.runner.execute import DAILY_DIR
+
+    folder = evidence.candidate.directory
+    command = f"invoke robustness --from {folder}"
+    if (folder / DAILY_DIR).is_dir():
+        return command
+    return f"the sweep again with --save-daily, then {command}"
+
+
+def check_positive(evidence: Evidence, cfg: Config) -> Check:
     """(1) Both periods gain after costs (spread and commission are in every trade's R)."""
+    in_sample, control = evidence.candidate.metrics, evidence.control.metrics
     losing = [
         name
         for name, m in (("in-sample", in_sample), ("control", control))
@@ -437,10 +653,11 @@ def check_positive(in_sample: dict[str, Any], control: dict[str, Any]) -> Check:
     return Check("1", "positive after costs", PASS, reason)
 
 
-def check_trades(
-    in_sample: dict[str, Any], control: dict[str, Any], min_in_sample: int, min_control: int
-) -> Check:
+def check_trades(evidence: Evidence, cfg: Config) -> Check:
     """(1) At least N trades in each period (promote.min_trades_in_sample / _control)."""
+    in_sample, control = evidence.candidate.metrics, evidence.control.metrics
+    min_in_sample = int(cfg["promote"]["min_trades_in_sample"])
+    min_control = int(cfg["promote"]["min_trades_control"])
     reason = (
         f"in-sample {in_sample['trades']} (>= {min_in_sample} needed), "
         f"control {control['trades']} (>= {min_control} needed)"
@@ -451,10 +668,10 @@ def check_trades(
     )
 
 
-def check_prop_view(
-    in_sample: dict[str, Any], control: dict[str, Any], settings: dict[str, float]
-) -> Check:
+def check_prop_view(evidence: Evidence, cfg: Config) -> Check:
     """(1) The prop-firm view is OK in both periods (spec section 6)."""
+    in_sample, control = evidence.candidate.metrics, evidence.control.metrics
+    settings = evidence.candidate.settings
 
     def text(name: str, m: dict[str, Any]) -> str:
         return (
@@ -470,39 +687,209 @@ def check_prop_view(
     return Check("1", "prop view OK", PASS if ok else FAIL, reason)
 
 
-def check_robustness(
-    robustness: dict[str, Any] | None, path: Path, group_id: str, combo: int
-) -> Check:
-    """(1) When the run has a robustness file: its verdict is "distinguishable from luck"
-    and about this combination."""
+def _same_figure(recorded: Any, recomputed: Any) -> bool:
+    if isinstance(recorded, bool) or isinstance(recomputed, bool):
+        return recorded is recomputed
+    try:
+        return bool(np.isclose(float(recorded), float(recomputed), rtol=1e-9, atol=1e-9))
+    except (TypeError, ValueError):
+        return False
+
+
+def check_control_figures(evidence: Evidence, cfg: Config) -> Check:
+    """(1) The control figures judged are its trades': recomputed from the ``.npz``, and
+    the comparison's row says the same (an edited summary is caught, not believed)."""
+    name, ctl = "control figures", evidence.control
+    where = ctl.path.name
+    if ctl.trades is None:
+        return Check("1", name, MISSING, f"{where}: {ctl.problem}: run {control_command(evidence)}")
+    trades = ctl.trades
+    if trades.recorded_sha256 != trades.sha256:
+        return Check(
+            "1",
+            name,
+            FAIL,
+            f"{trades.path.name} is not the trades file {where} was written with "
+            f"(sha256 {trades.sha256[:12]}, recorded {str(trades.recorded_sha256)[:12]}): "
+            f"run {control_command(evidence)}",
+        )
+    differ = [
+        f"{key} {ctl.recorded.get(key)!r} but its trades give {trades.figures[key]!r}"
+        for key in CONTROL_FIGURES
+        if not _same_figure(ctl.recorded.get(key), trades.figures[key])
+    ]
+    if differ:
+        return Check("1", name, FAIL, f"{where} says {'; '.join(differ)} (edited?)")
+    return Check(
+        "1",
+        name,
+        PASS,
+        f"{where}: recomputed from its {trades.figures['trades']} trades in {trades.path.name}",
+    )
+
+
+def check_control_period(evidence: Evidence, cfg: Config) -> Check:
+    """(1) The control trading days lie outside the in-sample period (whatever the data
+    files: a control inside it is in-sample data)."""
+    from backtest.analysis.control import in_sample_days, overlap_text
+    from backtest.data.bars import day_date
+
+    name, ctl, meta = "control out of sample", evidence.control, evidence.candidate.metadata
+    if ctl.trades is None:
+        return Check(
+            "1",
+            name,
+            MISSING,
+            f"{ctl.path.name}: {ctl.problem} (its trading days): run {control_command(evidence)}",
+        )
+    days = ctl.trades.days
+    if not len(days):
+        return Check("1", name, FAIL, f"{ctl.trades.path.name}: no control trading day")
+    inside = in_sample_days(meta, days)
+    if len(inside):
+        return Check("1", name, FAIL, f"{ctl.path}: {overlap_text(meta, inside)}")
+    return Check(
+        "1",
+        name,
+        PASS,
+        f"{ctl.path}: {len(days)} trading days {day_date(int(days[0]))}.."
+        f"{day_date(int(days[-1]))}, in-sample {meta['start_date']}..{meta['end_date']}",
+    )
+
+
+def setting_values(
+    symbol: str, scoring: Any, symbol_settings: Any, run: dict[str, Any] | None
+) -> dict[str, Any]:
+    """Every setting that changes a number, by name, as one source records it: risk,
+    account and limits (``scoring``), the symbol's costs and execution model, and for a
+    run (``run``) its news file, server time zone, engine and ``drop_invalid``. A name
+    left out: not recorded."""
+    scoring = scoring if isinstance(scoring, dict) else {}
+    values: dict[str, Any] = {k: float(scoring[k]) for k in SCORING_SETTINGS if k in scoring}
+    if isinstance(symbol_settings, dict):
+        try:
+            values.update(SymbolSpec.from_dict(symbol, symbol_settings).as_dict())
+        except (KeyError, TypeError, ValueError):
+            pass  # not a readable record: every cost is then "not recorded"
+    if run is not None:
+        values.update({k: run[k] for k in RUN_SETTINGS if k in run})
+        values["drop_invalid"] = bool(values.get("drop_invalid"))
+    return values
+
+
+def settings_by_source(evidence: Evidence, cfg: Config) -> dict[str, dict[str, Any]]:
+    """:func:`setting_values` of the in-sample run, the control run and the deployment
+    (its risk settings and the configured symbol the bot trades)."""
+    cand, meta = evidence.candidate, evidence.control.metadata
+    control = meta.get("control") or {}
+    deployed = symbol_spec(cand.symbol, cfg).as_dict()
+    return {
+        "in-sample": setting_values(
+            cand.symbol, cand.metadata, cand.metadata.get("symbol_settings"), cand.metadata
+        ),
+        "control": setting_values(
+            cand.symbol, meta.get("settings"), meta.get("symbol_settings"), control
+        ),
+        "deployment": setting_values(cand.symbol, cand.settings, deployed, None),
+    }
+
+
+def check_same_settings(evidence: Evidence, cfg: Config) -> Check:
+    """(1) The in-sample run, the control run and the deployment have the same settings
+    wherever a setting changes a number (the news file only with the news filter on)."""
+    name = "same settings"
+    sources = settings_by_source(evidence, cfg)
+    runs = ("in-sample", "control")
+    names = [*SCORING_SETTINGS, *sources["deployment"], *RUN_SETTINGS]
+    names = [
+        n
+        for n in dict.fromkeys(names)
+        if n != "news_file" or evidence.candidate.params.get("news_filter")
+    ]
+    differ, unrecorded = [], []
+    for key in names:
+        holders = [s for s in sources if key in sources["deployment"] or s in runs]
+        missing = [s for s in holders if key not in sources[s]]
+        unrecorded += [f"{s} {key}" for s in missing]
+        values = {s: sources[s][key] for s in holders if s not in missing}
+        if len({json.dumps(v, sort_keys=True, default=str) for v in values.values()}) > 1:
+            differ.append(f"{key}: " + ", ".join(f"{s} {v!r}" for s, v in values.items()))
+    if differ:
+        return Check("1", name, FAIL, "; ".join(differ))
+    if unrecorded:
+        return Check(
+            "1",
+            name,
+            MISSING,
+            f"{evidence.control.path.name} or the run records no {', '.join(unrecorded[:3])}"
+            f"{', ...' if len(unrecorded) > 3 else ''}: run {control_command(evidence)}",
+        )
+    risk = sources["deployment"]
+    return Check(
+        "1",
+        name,
+        PASS,
+        f"{len(names)} settings equal in-sample, control and deployment (risk "
+        f"{risk['risk']:g}, spread {risk['spread']:g} {risk['spread_model']}, engine "
+        f"{sources['in-sample'].get('engine')})",
+    )
+
+
+def check_robustness(evidence: Evidence, cfg: Config) -> Check:
+    """(1) The run's robustness verdict is "distinguishable from luck", about this
+    combination and this run; MISSING without a robustness file."""
+    name, robustness, path = "robustness verdict", evidence.robustness, evidence.robustness_path
+    cand = evidence.candidate
     if robustness is None:
         return Check(
             "1",
-            "robustness verdict",
-            PASS,
-            f"no {path.name} in the run folder (the "
-            "verdict is checked when there is one: invoke robustness)",
+            name,
+            MISSING,
+            f"no {path.name} in the run folder: run {robustness_command(evidence)}",
+        )
+    run = (robustness.get("metadata") or {}).get("run") or {}
+    other_run = [k for k in ("data_checksum", "code_version") if run.get(k) != cand.metadata.get(k)]
+    if other_run:
+        return Check(
+            "1",
+            name,
+            FAIL,
+            f"{path.name} judged another run ({other_run[0]} {run.get(other_run[0])!r}, "
+            f"this run's {cand.metadata.get(other_run[0])!r}): run {robustness_command(evidence)}",
         )
     selected = robustness.get("selected") or {}
     about = f"{selected.get('group_id')} combo {selected.get('combo')}"
     verdict = robustness["verdict"]
-    other = (selected.get("group_id"), selected.get("combo")) != (group_id, combo)
+    other = (selected.get("group_id"), selected.get("combo")) != (cand.group_id, cand.combo)
     note = (
-        f"; the promoted {group_id} combo {combo} is not the combination it judged" if other else ""
+        f"; the promoted {cand.group_id} combo {cand.combo} is not the combination it judged"
+        if other
+        else ""
     )
     text = f"{path.name}: {about}: {verdict.get('text')} ({verdict.get('rule')}){note}"
     ok = bool(verdict.get("distinguishable_from_luck")) and not other
-    return Check("1", "robustness verdict", PASS if ok else FAIL, text)
+    return Check("1", name, PASS if ok else FAIL, text)
 
 
-def check_real_data(in_sample_sample: bool, control_source: str | None, paths: tuple) -> Check:
+def check_real_data(evidence: Evidence, cfg: Config) -> Check:
     """(1) Both runs on real data, never the built-in sample data."""
+    from backtest.analysis.control import in_sample_was_sample
+
+    cand, ctl = evidence.candidate, evidence.control
+    ctl_data = (ctl.metadata.get("control") or {}).get("data") or {}
+    in_data = cand.metadata.get("data") or {}
     sample = [
         n
-        for n, s in (("in-sample", in_sample_sample), ("control", control_source == "sample"))
+        for n, s in (
+            ("in-sample", in_sample_was_sample(cand.metadata, cfg)),
+            ("control", ctl_data.get("source") == "sample"),
+        )
         if s
     ]
-    reason = f"in-sample {paths[0]}; control {paths[1]}"
+    reason = (
+        f"in-sample {in_data.get('path') or cand.metadata.get('data_file')}; "
+        f"control {ctl_data.get('path')}"
+    )
     if sample:
         return Check(
             "1",
@@ -513,8 +900,10 @@ def check_real_data(in_sample_sample: bool, control_source: str | None, paths: t
     return Check("1", "real data", PASS, reason)
 
 
-def check_code_version(in_sample: str | None, control: str | None) -> Check:
+def check_code_version(evidence: Evidence, cfg: Config) -> Check:
     """(1) Both runs by the same code version."""
+    in_sample = evidence.candidate.metadata.get("code_version")
+    control = evidence.control.metadata.get("code_version")
     if in_sample and in_sample == control:
         return Check("1", "same code version", PASS, f"{in_sample}")
     return Check(
@@ -750,34 +1139,26 @@ class Evidence:
     account: str
 
 
-def backtest_checks(evidence: Evidence, cfg: dict[str, Any]) -> list[Check]:
-    """Item 1: the recorded in-sample and control results, robustness, data, code."""
-    from backtest.analysis.control import in_sample_was_sample
-
-    cand, ctl = evidence.candidate, evidence.control
-    settings = cfg["promote"]
-    ctl_data = ctl.metadata.get("control", {}).get("data", {})
-    in_data = cand.metadata.get("data") or {}
-    return [
-        check_positive(cand.metrics, ctl.metrics),
-        check_trades(
-            cand.metrics,
-            ctl.metrics,
-            int(settings["min_trades_in_sample"]),
-            int(settings["min_trades_control"]),
-        ),
-        check_prop_view(cand.metrics, ctl.metrics, cand.settings),
-        check_robustness(evidence.robustness, evidence.robustness_path, cand.group_id, cand.combo),
-        check_real_data(
-            in_sample_was_sample(cand.metadata, cfg),
-            ctl_data.get("source"),
-            (in_data.get("path") or cand.metadata.get("data_file"), ctl_data.get("path")),
-        ),
-        check_code_version(cand.metadata.get("code_version"), ctl.metadata.get("code_version")),
-    ]
+# Item 1, in the order of docs/PRODUCTION.md: a new line is one more function here.
+BACKTEST_CHECKS: tuple[Callable[[Evidence, Config], Check], ...] = (
+    check_positive,
+    check_trades,
+    check_prop_view,
+    check_control_figures,
+    check_control_period,
+    check_same_settings,
+    check_robustness,
+    check_real_data,
+    check_code_version,
+)
 
 
-def evaluate(evidence: Evidence, cfg: dict[str, Any], now: dt.datetime) -> list[Check]:
+def backtest_checks(evidence: Evidence, cfg: Config) -> list[Check]:
+    """Item 1: the in-sample and control results, robustness, settings, data, code."""
+    return [check(evidence, cfg) for check in BACKTEST_CHECKS]
+
+
+def evaluate(evidence: Evidence, cfg: Config, now: dt.datetime) -> list[Check]:
     """The whole checklist for a promotion, in the order of docs/PRODUCTION.md."""
     cand = evidence.candidate
     deployment = Deployment(cand.symbol, cand.params, cand.settings, evidence.account)
@@ -838,37 +1219,160 @@ class Written:
     log_entry: dict[str, Any] = field(default_factory=dict)
 
 
-def _backups(bot_dir: Path, symbol: str) -> dict[str, list[Path]]:
-    folder = Path(bot_dir) / BACKUP_DIR
-    found: dict[str, list[Path]] = {}
-    if folder.is_dir():
-        for path in sorted(folder.iterdir()):
-            match = _BACKUP_NAME.match(path.name)
-            if match and match["symbol"] == symbol:
-                found.setdefault(match["stamp"], []).append(path)
+def _write(path: Path, data: bytes) -> Path:
+    return atomic_write(path, lambda tmp: tmp.write_bytes(data))
+
+
+def _manifest_path(folder: Path, symbol: str, when: str) -> Path:
+    return folder / f"ibsweep_params_{symbol}.{when}.manifest.json"
+
+
+def _copy_path(folder: Path, live: Path, when: str) -> Path:
+    return folder / f"{live.stem}.{when}{live.suffix}"
+
+
+@dataclass(frozen=True)
+class RestorePoint:
+    """A complete backup of a symbol's parameter files: by extension the copy, or None
+    where there was no such file (a rollback removes it)."""
+
+    manifest: Path
+    stamp: str
+    files: dict[str, Path | None]
+
+    def discard(self) -> None:
+        """Remove it, the manifest first (a half-removed backup is no restore point)."""
+        self.manifest.unlink(missing_ok=True)
+        for path in self.files.values():
+            if path is not None:
+                path.unlink(missing_ok=True)
+
+
+def save_restore_point(bot_dir: Path, symbol: str, folder: Path, when: str) -> RestorePoint | None:
+    """Copy the live parameter files of ``symbol`` into ``folder`` (``NAME.{when}.ext``)
+    and then, last, their manifest (sha256 of each copy): only a backup with a manifest
+    that matches its files is a restore point. None when there is nothing to keep; a
+    failure removes what it wrote."""
+    live = live_files(bot_dir, symbol)
+    if not any(path.exists() for path in live.values()):
+        return None
+    refuse_symlinks([folder, *live.values()])
+    folder.mkdir(parents=True, exist_ok=True)
+    copies: dict[str, Path | None] = dict.fromkeys(live)
+    manifest: dict[str, Any] = {"format": FORMAT_VERSION, "symbol": symbol, "stamp": when}
+    try:
+        for ext, path in live.items():
+            if path.exists():
+                data = path.read_bytes()
+                copies[ext] = _write(_copy_path(folder, path, when), data)
+                manifest[ext] = sha256(data)
+            else:
+                manifest[ext] = None
+        point = RestorePoint(_manifest_path(folder, symbol, when), when, copies)
+        _write(point.manifest, (json.dumps(manifest, indent=1) + "\n").encode())
+    except BaseException:
+        RestorePoint(_manifest_path(folder, symbol, when), when, copies).discard()
+        raise
+    return point
+
+
+def restore_points(folder: Path, symbol: str) -> dict[str, RestorePoint]:
+    """The restore points of ``symbol`` in ``folder`` by stamp: manifests whose every
+    copy exists with the recorded sha256 (a backup cut short, by a full disk or a kill,
+    has no manifest and is left alone)."""
+    found: dict[str, RestorePoint] = {}
+    if not folder.is_dir():
+        return found
+    live = live_files(Path("."), symbol)
+    for manifest in sorted(folder.iterdir()):
+        match = _MANIFEST_NAME.match(manifest.name)
+        if match is None or match["symbol"] != symbol:
+            continue
+        when = match["stamp"]
+        copies = {ext: _copy_path(folder, path, when) for ext, path in live.items()}
+        refuse_symlinks([manifest, *copies.values()])
+        try:
+            recorded = json.loads(manifest.read_text(encoding="utf-8"))
+            files = {ext: copies[ext] if recorded[ext] else None for ext in live}
+            complete = all(
+                path is None or (path.is_file() and sha256(path.read_bytes()) == recorded[ext])
+                for ext, path in files.items()
+            )
+        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError):
+            complete = False
+        if complete and any(files.values()):
+            found[when] = RestorePoint(manifest, when, files)
     return found
 
 
-def _copy(source: Path, target: Path) -> None:
-    data = source.read_bytes()
-    atomic_write(target, lambda tmp: tmp.write_bytes(data))
+def _swap_in(moves: list[tuple[str, Path, Path | None]], point: RestorePoint | None) -> None:
+    """Rename each staged file over its live one, in order (``(ext, live, staged)``;
+    staged None: remove the live file). On a failure the files already moved get their
+    previous versions back from ``point`` (or are removed: there was none) and ``point``
+    is discarded. The last move, the log, is never undone: when it fails it changed
+    nothing, and after it nothing can fail."""
+    done: list[tuple[str, Path]] = []
+    try:
+        for ext, live, staged in moves:
+            if staged is None:
+                live.unlink(missing_ok=True)
+            else:
+                os.replace(staged, live)
+            done.append((ext, live))
+    except BaseException:
+        previous = point.files if point is not None else {}
+        if point is not None:
+            point.manifest.unlink(missing_ok=True)
+        for ext, live in done:
+            copy = previous.get(ext)
+            if copy is not None:
+                os.replace(copy, live)
+            else:
+                live.unlink(missing_ok=True)
+        if point is not None:
+            point.discard()
+        raise
+    _fsync_dir(moves[-1][1].parent)
 
 
-def _append_log(bot_dir: Path, entry: dict[str, Any]) -> None:
-    with open(Path(bot_dir) / LOG_FILE, "a", encoding="utf-8") as handle:
-        handle.write(json.dumps(entry, sort_keys=True) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
+def replace_live_files(
+    bot_dir: Path,
+    symbol: str,
+    new: Mapping[str, bytes | None],
+    keep_in: Path,
+    entry: dict[str, Any],
+    when: str,
+) -> RestorePoint | None:
+    """Make ``new`` (extension -> content, None: no such file) the live parameter files
+    of ``symbol`` and append ``entry`` to the promotion log, as one unit: all of it is
+    staged in the bot folder, the live files are kept as a restore point in ``keep_in``
+    (stamp ``when``), then everything is renamed into place, the log last. A failure on
+    the way leaves the bot folder as it was. Call it holding :func:`bot_lock`."""
+    bot_dir = Path(bot_dir)
+    live = live_files(bot_dir, symbol)
+    log = bot_dir / LOG_FILE
+    refuse_symlinks(own_paths(bot_dir, symbol))
+    staging = Path(tempfile.mkdtemp(dir=bot_dir, prefix=STAGING_PREFIX))
+    try:
+        moves = [
+            (ext, live[ext], None if data is None else _write(staging / live[ext].name, data))
+            for ext, data in new.items()
+        ]
+        line = (json.dumps(entry, sort_keys=True) + "\n").encode()
+        old_log = log.read_bytes() if log.exists() else b""
+        moves.append(("log", log, _write(staging / LOG_FILE, old_log + line)))
+        point = save_restore_point(bot_dir, symbol, keep_in, when)
+        _swap_in(moves, point)
+        return point
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
-def _backup_current(bot_dir: Path, symbol: str, folder: Path, when: str) -> list[Path]:
-    saved = []
-    for current in (params_path(bot_dir, symbol), set_path(bot_dir, symbol)):
-        if current.exists():
-            target = folder / f"{current.stem}.{when}{current.suffix}"
-            _copy(current, target)
-            saved.append(target)
-    return saved
+def _remove_stale_staging(bot_dir: Path) -> None:
+    """Staging folders a killed promotion left behind (only under the lock: none is in use)."""
+    for folder in Path(bot_dir).glob(f"{STAGING_PREFIX}*"):
+        if folder.is_dir() and not folder.is_symlink():
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def write_promotion(
@@ -879,54 +1383,65 @@ def write_promotion(
     log_entry: dict[str, Any],
     now: dt.datetime,
 ) -> Written:
-    """Back up the current parameter files (``ibsweep_backups/NAME.{stamp}.ext``), write
-    the ``.set`` file and then the JSON atomically, append ``log_entry`` to the log."""
-    when = stamp(now)
-    saved = _backup_current(bot_dir, symbol, Path(bot_dir) / BACKUP_DIR, when)
-    paths = {"set": set_path(bot_dir, symbol), "json": params_path(bot_dir, symbol)}
-    atomic_write(paths["set"], lambda tmp: tmp.write_bytes(set_bytes))
+    """Write the ``.set`` file and the JSON and append ``log_entry`` to the log as one unit
+    (:func:`replace_live_files`), the previous files kept in ``ibsweep_backups/``."""
+    bot_dir, when = Path(bot_dir), stamp(now)
     text = json.dumps(document, indent=1, sort_keys=False) + "\n"
-    atomic_write(paths["json"], lambda tmp: tmp.write_text(text, encoding="utf-8"))
-    entry = {**log_entry, "backup": when if saved else None}
-    _append_log(bot_dir, entry)
-    return Written(paths, when if saved else None, entry)
+    live = live_files(bot_dir, symbol)
+    backup = when if any(path.exists() for path in live.values()) else None
+    entry = {**log_entry, "backup": backup}
+    new = {"set": set_bytes, "json": text.encode()}
+    replace_live_files(bot_dir, symbol, new, bot_dir / BACKUP_DIR, entry, when)
+    return Written(live, backup, entry)
 
 
 def rollback(bot_dir: Path, symbol: str, now: dt.datetime) -> Written:
-    """Restore the newest backup of ``symbol``'s parameter files byte for byte; the files
-    it replaces are kept under ``ibsweep_backups/rolled_back/``; log it."""
+    """Restore the newest restore point of ``symbol``'s parameter files byte for byte as
+    one unit (:func:`replace_live_files`); the files it replaces are kept under
+    ``ibsweep_backups/rolled_back/``; the restore point is used up; log it."""
     bot_dir = Path(bot_dir)
     if not bot_dir.is_dir():
         raise PromoteError(f"{bot_dir}: --bot-dir: bot folder does not exist")
     if not can_create_files(bot_dir):
         raise PromoteError(f"{bot_dir}: --bot-dir: bot folder is not writable")
-    backups = _backups(bot_dir, symbol)
-    if not backups:
-        raise PromoteError(
-            f"{bot_dir / BACKUP_DIR}: no backup of ibsweep_params_{symbol} to roll back to"
-        )
-    restored = max(backups)
-    when = stamp(now)
-    kept = _backup_current(bot_dir, symbol, bot_dir / BACKUP_DIR / ROLLED_BACK_DIR, when)
-    files: dict[str, Path] = {}
-    suffixes = {p.suffix for p in backups[restored]}
-    for current in (params_path(bot_dir, symbol), set_path(bot_dir, symbol)):
-        if current.suffix in suffixes:
-            _copy(bot_dir / BACKUP_DIR / f"{current.stem}.{restored}{current.suffix}", current)
-            files[current.suffix[1:]] = current
-        else:
-            current.unlink(missing_ok=True)  # it did not exist at that time
-    for path in backups[restored]:
-        path.unlink()
-    entry = {
-        "time": now.astimezone(dt.UTC).isoformat(),
-        "event": "rollback",
-        "symbol": symbol,
-        "restored": restored,
-        "replaced_kept_as": [str(p.relative_to(bot_dir)) for p in kept],
-    }
-    _append_log(bot_dir, entry)
-    return Written(files, restored, entry)
+    refuse_symlinks(own_paths(bot_dir, symbol))
+    backups = bot_dir / BACKUP_DIR
+
+    def newest() -> RestorePoint:
+        points = restore_points(backups, symbol)
+        if not points:
+            raise PromoteError(
+                f"{backups}: no backup of ibsweep_params_{symbol} to roll back to (a "
+                "backup is one with its manifest)"
+            )
+        return points[max(points)]
+
+    newest()  # refused before anything is written, the lock file included
+    with bot_lock(bot_dir):
+        _remove_stale_staging(bot_dir)
+        point = newest()
+        when = stamp(now)
+        live = live_files(bot_dir, symbol)
+        kept = backups / ROLLED_BACK_DIR
+        entry = {
+            "time": now.astimezone(dt.UTC).isoformat(),
+            "event": "rollback",
+            "symbol": symbol,
+            "restored": point.stamp,
+            "replaced_kept_as": [
+                str(_copy_path(kept, path, when).relative_to(bot_dir))
+                for path in live.values()
+                if path.exists()
+            ],
+        }
+        new = {
+            ext: None if copy is None else copy.read_bytes() for ext, copy in point.files.items()
+        }
+        replace_live_files(bot_dir, symbol, new, kept, entry, when)
+        point.discard()
+    return Written(
+        {ext: live[ext] for ext, copy in point.files.items() if copy}, point.stamp, entry
+    )
 
 
 # --- promote, preflight ----------------------------------------------------------------
@@ -944,12 +1459,13 @@ class Request:
     account: str = "demo"
     dry_run: bool = False
     symbol: str | None = None
-    control_data_file: str | None = None
+    control: ControlOptions = ControlOptions()
 
 
 @dataclass
 class Outcome:
-    """A promotion's checklist, and what it wrote (nothing unless every line passed)."""
+    """A promotion's checklist, and what it wrote (nothing while a line FAILs or is
+    MISSING)."""
 
     evidence: Evidence
     checks: list[Check]
@@ -963,7 +1479,7 @@ def gather(request: Request, cfg: dict[str, Any]) -> Evidence:
         raise PromoteError(f"--account: {request.account!r} must be demo or real")
     bot = open_bot_folder(request.bot_dir, cfg, writable=not request.dry_run)
     candidate = load_candidate(request.from_dir, request.group_id, request.combo, request.symbol)
-    control = load_control(candidate, request.control_from, cfg, request.control_data_file)
+    control = load_control(candidate, request.control_from, cfg, request.control)
     rob_path, rob = load_robustness(candidate.directory, candidate.symbol)
     return Evidence(candidate, control, rob_path, rob, bot, request.account)
 
@@ -994,7 +1510,7 @@ def promotion_document(
         "prop_firm": dict(cfg["prop_firm"]),
         "set_file": {
             "name": set_path(Path("."), cand.symbol).name,
-            "sha256": hashlib.sha256(set_bytes).hexdigest(),
+            "sha256": sha256(set_bytes),
             "encoding": "UTF-16 LE with BOM, CRLF",
             "inputs": {k: cfg["promote"]["set_inputs"][k] for k in set_inputs(deployment)},
         },
@@ -1016,6 +1532,7 @@ def promotion_document(
                 "data": ctl_meta.get("data"),
                 "code_version": ctl.metadata.get("code_version"),
                 "metrics": ctl.metrics,
+                "trades": None if ctl.trades is None else str(ctl.trades.path.resolve()),
             },
             "robustness": None
             if rob is None
@@ -1030,14 +1547,15 @@ def promotion_document(
     }
 
 
-def promote(request: Request, cfg: dict[str, Any], now: dt.datetime | None = None) -> Outcome:
-    """Evaluate the checklist; when nothing FAILs and it is not a dry run, write the bot's
-    files (see :func:`write_promotion`)."""
+def promote(request: Request, cfg: Config, now: dt.datetime | None = None) -> Outcome:
+    """Evaluate the checklist; when no line FAILs or is MISSING and it is not a dry run,
+    write the bot's files (:func:`write_promotion`) holding the bot folder's lock, after
+    checking that nothing changed the folder since its files were read."""
     now = now or dt.datetime.now(dt.UTC)
     evidence = gather(request, cfg)
     checks = evaluate(evidence, cfg, now)
     outcome = Outcome(evidence, checks)
-    if failed(checks) or request.dry_run:
+    if blocking(checks) or request.dry_run:
         return outcome
     cand = evidence.candidate
     deployment = Deployment(cand.symbol, cand.params, cand.settings, request.account)
@@ -1059,8 +1577,18 @@ def promote(request: Request, cfg: dict[str, Any], now: dt.datetime | None = Non
         "group_id": cand.group_id,
         "combo": cand.combo,
         "code_version": cand.metadata.get("code_version"),
+        "control": str(evidence.control.path.resolve()),
     }
-    outcome.written = write_promotion(request.bot_dir, cand.symbol, document, set_bytes, entry, now)
+    with bot_lock(request.bot_dir):
+        if bot_state(request.bot_dir) != evidence.bot.state:
+            raise PromoteError(
+                f"{request.bot_dir}: --bot-dir: another promote or rollback changed the bot's "
+                "files while this one was checked: nothing written; run it again"
+            )
+        _remove_stale_staging(request.bot_dir)
+        outcome.written = write_promotion(
+            request.bot_dir, cand.symbol, document, set_bytes, entry, now
+        )
     return outcome
 
 
@@ -1092,14 +1620,10 @@ def check_deployed_files(document: dict[str, Any], bot_dir: Path, symbol: str) -
 def check_recorded_backtests(document: dict[str, Any]) -> Check:
     """(1) At promotion every backtest line passed (the run folders may not be here)."""
     lines = [c for c in document.get("checklist", []) if c.get("item") == "1"]
-    bad = [c["name"] for c in lines if c.get("status") != PASS]
+    bad = [f"{c['name']} {c.get('status')}" for c in lines if c.get("status") != PASS]
     if not lines or bad:
-        return Check(
-            "1",
-            "backtests (at promotion)",
-            FAIL,
-            f"recorded checklist {'lacks item 1' if not lines else 'FAILED: ' + ', '.join(bad)}",
-        )
+        problem = "lacks item 1" if not lines else "did not pass: " + ", ".join(bad)
+        return Check("1", "backtests (at promotion)", FAIL, f"recorded checklist {problem}")
     prov = document.get("provenance", {})
     ins = prov.get("in_sample", {})
     return Check(
@@ -1122,6 +1646,7 @@ def preflight(
         raise PromoteError(f"{bot.path}: no deployed ibsweep_params_{{SYMBOL}}.json")
     result = {}
     for sym in symbols:
+        refuse_symlinks(live_files(bot.path, sym).values())
         path = params_path(bot.path, sym)
         if not path.is_file():
             raise PromoteError(f"{path}: --symbol: no deployed parameters for {sym}")

@@ -7,7 +7,12 @@ buy stop at 16020 (long, SL 16000, TP 16040 for tp_mult 1, 16060 for tp_mult 2).
 "W" day the price then runs to 16050 and the day ends at 16051: tp_mult 1 exits at TP,
 R = (2000 - 100 spread) / 2000 = 0.95; tp_mult 2 exits at the day's last close 16051,
 R = (3100 - 100) / 2000 = 1.5. On an "L" day it falls to 15990: SL, R = -2100 / 2000 =
--1.05. Risk 1000 on 100 000 buys 50 lots, so 1 R of 2000 points is 1000.00.
+-1.05. Risk 1000 on 100 000 buys 50 lots, so 1 R of 2000 points is 1000.00. (The spread
+is charged as a cost, spread_model "cost": the tests' config says so.)
+
+Ten days cannot tell an edge from luck: :meth:`Scenario.judged` gives a copy of the run
+whose real robustness file is made to judge one combination distinguishable from luck, the
+evidence a promotion needs.
 """
 
 from __future__ import annotations
@@ -136,6 +141,7 @@ def write_config(path: Path, root: Path, extra: dict[str, Any] | None = None) ->
         },
         "run": {"sample_dir": str(root / "sample")},
         "promote": {"min_trades_in_sample": 5, "min_trades_control": 5},
+        "symbols": {SYMBOL: {"spread_model": "cost"}},
     }
     for key, value in (extra or {}).items():
         body[key] = {**body.get(key, {}), **value}
@@ -163,6 +169,7 @@ class Scenario:
         )
         self.run = self.sweep(root / "run", self.real_bars)
         compare_control(self.run, top="100%", min_count=0, cfg=self.cfg)
+        self._judged: dict[tuple[str, int], Path] = {}
 
     def sweep(self, out: Path, bars: Path, *extra: Any, config: Path | None = None) -> Path:
         """A real run of the groups over ``bars`` (in-sample dates) into ``out``."""
@@ -182,6 +189,25 @@ class Scenario:
 
     def config_with(self, path: Path, extra: dict[str, Any]) -> Path:
         return write_config(path, self.root, extra)
+
+    def judged(self, combo: int, group: str = GROUP) -> Path:
+        """A copy of the run with ``robustness_GER40.json`` by the real `invoke robustness`,
+        then made to judge ``group`` combo ``combo`` distinguishable from luck (made once)."""
+        if (group, combo) not in self._judged:
+            from tasks.robust import robustness
+
+            run = self.copy_run(self.root / f"judged_{group}_{combo}")
+            robustness.body(Context(), from_=str(run), samples=200)
+            path = run / f"robustness_{SYMBOL}.json"
+            document = json.loads(path.read_text())
+            document["selected"].update(group_id=group, combo=combo)
+            document["verdict"].update(
+                distinguishable_from_luck=True,
+                text="the selected combination is distinguishable from luck",
+            )
+            path.write_text(json.dumps(document, indent=1))
+            self._judged[(group, combo)] = run
+        return self._judged[(group, combo)]
 
 
 _SCENARIO: dict[str, Scenario] = {}
@@ -214,6 +240,13 @@ def snapshot(folder: Path) -> dict[str, bytes | None]:
     }
 
 
+def backup_copies(folder: Path) -> list[Path]:
+    """The dated copies of parameter files in a backup folder (not their manifests)."""
+    return sorted(
+        p for p in folder.glob("ibsweep_params_*.*") if not p.name.endswith(".manifest.json")
+    )
+
+
 def promote_task(**options: Any) -> None:
     """``invoke promote`` in-process (the task body), options as on the command line."""
     from tasks.promote import promote
@@ -233,16 +266,24 @@ def expect_exit(code: int, **options: Any) -> str:
     raise AssertionError(f"invoke promote did not exit with {code}")
 
 
+def _table(output: str) -> tuple[list[str], dict[str, int]]:
+    """The lines of a printed checklist table (``format_table``) from its header on, and
+    where its columns start."""
+    lines = output.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("#  status"))
+    columns = {name: lines[header].index(name) for name in ("status", "check", "reason")}
+    return lines[header:], columns
+
+
 def statuses(output: str) -> dict[str, str]:
     """``check name -> status`` of a printed checklist table (``format_table``)."""
-    lines = output.splitlines()
-    header = next(i for i, line in enumerate(lines) if line.startswith("#  status check"))
-    name_end = lines[header].index("reason")
+    lines, at = _table(output)
     found = {}
-    for line in lines[header + 1 :]:
-        if len(line) < name_end or line[3:9].strip() not in ("PASS", "FAIL", "MANUAL"):
+    for line in lines[1:]:
+        status = line[at["status"] : at["check"]].strip()
+        if len(line) < at["reason"] or status not in ("PASS", "FAIL", "MISSING", "MANUAL"):
             break
-        found[line[10:name_end].strip()] = line[3:9].strip()
+        found[line[at["check"] : at["reason"]].strip()] = status
     return found
 
 
@@ -265,5 +306,6 @@ def promote_fails(capsys: Any, bot: Path, **options: Any) -> tuple[str, str]:
 
 def reason(output: str, name: str) -> str:
     """The reason printed on the table line of check ``name``."""
-    line = next(li for li in output.splitlines() if li[10:].startswith(name + " "))
-    return line[10 + len(name) :].strip()
+    lines, at = _table(output)
+    line = next(li for li in lines[1:] if li[at["check"] :].startswith(name + " "))
+    return line[at["reason"] :].strip()

@@ -25,7 +25,7 @@ def s(tmp_path_factory):
 @pytest.fixture
 def deployed(s, tmp_path):
     bot = make_bot(tmp_path / "bot")
-    promote_task(from_=s.run, group=GROUP, combo="0", bot_dir=bot, config=s.config)
+    promote_task(from_=s.judged(0), group=GROUP, combo="0", bot_dir=bot, config=s.config)
     return bot
 
 

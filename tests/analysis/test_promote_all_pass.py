@@ -9,6 +9,7 @@ from backtest.analysis.promote import BACKUP_DIR, LOG_FILE, read_set_file
 from tests.analysis.promote_helpers import (
     GROUP,
     PARAMS_COMBO_0,
+    backup_copies,
     make_bot,
     promote_task,
     scenario,
@@ -45,7 +46,7 @@ def test_every_check_passes_and_the_files_carry_the_combination(s, tmp_path, cap
     # Arrange
     bot = make_bot(tmp_path / "bot")
     # Act
-    promote_task(from_=s.run, group=GROUP, combo="0", bot_dir=bot, config=s.config)
+    promote_task(from_=s.judged(0), group=GROUP, combo="0", bot_dir=bot, config=s.config)
     # Assert
     found = statuses(capsys.readouterr().out)
     assert set(found.values()) == {"PASS", "MANUAL"}
@@ -64,12 +65,12 @@ def test_second_promotion_keeps_the_first_files_as_a_dated_backup_and_logs_both(
 ):
     # Arrange
     bot = make_bot(tmp_path / "bot")
-    promote_task(from_=s.run, group=GROUP, combo="0", bot_dir=bot, config=s.config)
+    promote_task(from_=s.judged(0), group=GROUP, combo="0", bot_dir=bot, config=s.config)
     first = {ext: (bot / f"ibsweep_params_GER40.{ext}").read_bytes() for ext in ("json", "set")}
     # Act
-    promote_task(from_=s.run, group=GROUP, combo="1", bot_dir=bot, config=s.config)
+    promote_task(from_=s.judged(1), group=GROUP, combo="1", bot_dir=bot, config=s.config)
     # Assert
-    backups = sorted((bot / BACKUP_DIR).iterdir())
+    backups = backup_copies(bot / BACKUP_DIR)
     assert [p.suffix for p in backups] == [".json", ".set"]
     assert {p.suffix[1:]: p.read_bytes() for p in backups} == first
     stamp = backups[0].name.split(".", 1)[1].rsplit(".", 1)[0]

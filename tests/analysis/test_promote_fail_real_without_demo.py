@@ -26,7 +26,7 @@ def test_real_without_a_demo_promotion_fails_only_demo_first(s, tmp_path, capsys
     bot = make_bot(tmp_path / "bot", account="REAL")
     # Act
     message, output = promote_fails(
-        capsys, bot, from_=s.run, group=GROUP, combo="0", account="real", config=s.config
+        capsys, bot, from_=s.judged(0), group=GROUP, combo="0", account="real", config=s.config
     )
     # Assert
     assert only_failure(output) == "DEMO first"
@@ -39,11 +39,11 @@ def test_real_without_a_demo_promotion_fails_only_demo_first(s, tmp_path, capsys
 def test_real_before_the_demo_session_ended_fails_only_demo_first(s, tmp_path, capsys):
     # Arrange: promoted to DEMO just now; its first whole session is still ahead
     bot = make_bot(tmp_path / "bot")
-    promote(Request(s.run, GROUP, 0, bot), s.cfg)
+    promote(Request(s.judged(0), GROUP, 0, bot), s.cfg)
     (bot / ".env").write_text("ACCOUNT_TYPE=REAL\nNEWS_FILE=news.csv\n")
     # Act
     message, output = promote_fails(
-        capsys, bot, from_=s.run, group=GROUP, combo="0", account="real", config=s.config
+        capsys, bot, from_=s.judged(0), group=GROUP, combo="0", account="real", config=s.config
     )
     # Assert
     assert only_failure(output) == "DEMO first"
@@ -53,11 +53,13 @@ def test_real_before_the_demo_session_ended_fails_only_demo_first(s, tmp_path, c
 def test_real_after_a_demo_session_of_another_parameter_set_fails(s, tmp_path, capsys):
     # Arrange: combo 1 was on DEMO a week ago; combo 0 never was
     bot = make_bot(tmp_path / "bot")
-    promote(Request(s.run, GROUP, 1, bot), s.cfg, now=dt.datetime.now(dt.UTC) - dt.timedelta(7))
+    promote(
+        Request(s.judged(1), GROUP, 1, bot), s.cfg, now=dt.datetime.now(dt.UTC) - dt.timedelta(7)
+    )
     (bot / ".env").write_text("ACCOUNT_TYPE=REAL\nNEWS_FILE=news.csv\n")
     # Act
     _, output = promote_fails(
-        capsys, bot, from_=s.run, group=GROUP, combo="0", account="real", config=s.config
+        capsys, bot, from_=s.judged(0), group=GROUP, combo="0", account="real", config=s.config
     )
     # Assert
     assert only_failure(output) == "DEMO first"

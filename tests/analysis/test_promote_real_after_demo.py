@@ -19,10 +19,12 @@ def test_real_after_a_week_on_demo_passes(s, tmp_path, capsys):
     # switched to the real account
     bot = make_bot(tmp_path / "bot")
     week_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=7)
-    promote(Request(s.run, GROUP, 0, bot), s.cfg, now=week_ago)
+    promote(Request(s.judged(0), GROUP, 0, bot), s.cfg, now=week_ago)
     (bot / ".env").write_text("ACCOUNT_TYPE=real\nNEWS_FILE=news.csv\n")
     # Act
-    promote_task(from_=s.run, group=GROUP, combo="0", bot_dir=bot, account="real", config=s.config)
+    promote_task(
+        from_=s.judged(0), group=GROUP, combo="0", bot_dir=bot, account="real", config=s.config
+    )
     # Assert
     found = statuses(capsys.readouterr().out)
     assert found["DEMO first"] == "PASS" and "FAIL" not in found.values()

@@ -24,7 +24,7 @@ def s(tmp_path_factory):
 
 def test_control_is_run_for_the_combination_when_none_exists(s, tmp_path, capsys):
     # Arrange: a run folder without control results
-    run = s.copy_run(tmp_path / "run")
+    run = s.copy_run(tmp_path / "run", s.judged(1))
     for name in ("control_vs_in_sample_GER40.json", "control_vs_in_sample_GER40.csv"):
         (run / name).unlink()
     bot = make_bot(tmp_path / "bot")
@@ -45,11 +45,12 @@ def test_control_is_run_for_the_combination_when_none_exists(s, tmp_path, capsys
 def test_the_control_of_the_run_folder_is_used_when_it_has_the_row(s, tmp_path, capsys):
     # Arrange: compare_control's own file of the top 100 % (what `invoke control` writes)
     bot = make_bot(tmp_path / "bot")
+    run = s.judged(0)
     # Act
-    promote_task(from_=s.run, group=GROUP, combo="0", bot_dir=bot, dry_run=True, config=s.config)
+    promote_task(from_=run, group=GROUP, combo="0", bot_dir=bot, dry_run=True, config=s.config)
     # Assert
     output = capsys.readouterr().out
-    assert f"control: {s.run / 'control_vs_in_sample_GER40.json'}\n" in output
+    assert f"control: {run / 'control_vs_in_sample_GER40.json'}\n" in output
 
 
 def test_control_from_without_the_row_exits_2(s, tmp_path):
