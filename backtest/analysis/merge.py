@@ -364,14 +364,17 @@ def merge_dirs(
     if groups_file is not None:  # the sweep's whole file, not the first half's
         metadata["groups_file"] = str(groups_file)
     output_dir.mkdir(parents=True, exist_ok=True)
-    paths = write_results(
-        output_dir,
-        symbol,
-        metadata,
-        records,
-        failed_raw,
-        lambda record: sources[chosen[record["group_id"]][0]](record),
-    )
+    try:
+        paths = write_results(
+            output_dir,
+            symbol,
+            metadata,
+            records,
+            failed_raw,
+            lambda record: sources[chosen[record["group_id"]][0]](record),
+        )
+    except ValueError as exc:  # a part or table of an input is not what its results say
+        raise MergeError(f"cannot merge: {exc}") from None
     kept = [(chosen[r["group_id"]][0], r["group_id"]) for r in records]
     skipped = _copy_charts(kept, output_dir) + _copy_daily(kept, output_dir)
     return MergeReport(

@@ -30,6 +30,7 @@ from backtest.runner.outputs import ResultsError, combos_count, read_results, re
 from backtest.runner.store import (
     METRIC_TYPES,
     PARAM_TYPES,
+    open_table,
     pylist,
     read_part,
     records_table,
@@ -66,7 +67,7 @@ class RunTable:
             return records_table(group["group_id"], group["combos"]).select(list(columns))
         if "file" in (group.get("part") or {}):
             path = self.out_dir / group["part"]["file"]
-            table = pq.ParquetFile(path).read(columns=list(columns))
+            table = open_table(path).read(columns=list(columns))
             where = str(path)
         elif "part" in group:  # rows folded into the run's table: the store finds them
             table = read_part(self.out_dir, group).select(list(columns))
@@ -81,7 +82,7 @@ class RunTable:
     def _row_group(self, n: int, columns: Sequence[str]) -> pa.Table:
         """Row group ``n`` of the committed table, after checking it is that group's."""
         if self._file is None:
-            self._file = pq.ParquetFile(self._parquet)
+            self._file = open_table(self._parquet)
             if self._file.num_row_groups != len(self.groups):
                 raise ResultsError(
                     f"{self._parquet}: {self._file.num_row_groups} row groups for "

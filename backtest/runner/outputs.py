@@ -49,6 +49,7 @@ from backtest.runner.store import (
     PARAM_TYPES,
     combos_schema,
     group_rows,
+    open_table,
     part_problem,
     table_records,
 )
@@ -668,10 +669,8 @@ class RunRows:
     def __call__(self, record: dict[str, Any]) -> Any:
         if "combos" in record or "part" in record:
             return group_rows(self.out_dir, record)
-        import pyarrow.parquet as pq
-
         if self._file is None:
-            self._file = pq.ParquetFile(self.parquet)
+            self._file = open_table(self.parquet)
         gid = record["group_id"]
         table = self._file.read_row_group(self.row_group[gid])
         if table.num_rows != record["combos_count"] or (

@@ -73,6 +73,15 @@ def combos_schema() -> pa.Schema:
     return pa.schema(fields)
 
 
+def open_table(path: Path) -> pq.ParquetFile:
+    """A part or results table to read, after checking that its columns and types are
+    :func:`combos_schema`'s (a file from elsewhere is not trusted to be); PartError if not."""
+    table_file = pq.ParquetFile(path)
+    if not table_file.schema_arrow.equals(combos_schema()):
+        raise PartError(f"{path}: not the columns and types of a results table")
+    return table_file
+
+
 def batch_table(
     group_id: str, start: int, params: Sequence[dict[str, Any]], metrics: dict[str, np.ndarray]
 ) -> pa.Table:
@@ -272,7 +281,7 @@ def _table_index(path: Path) -> tuple[Any, dict[str, int]]:
     key = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
     cached = _TABLES.get(path)
     if cached is None or cached[0] != key:
-        table_file = pq.ParquetFile(path)
+        table_file = open_table(path)
         index = {}
         for n in range(table_file.num_row_groups):
             stats = table_file.metadata.row_group(n).column(0).statistics
