@@ -6,6 +6,10 @@ minutes, DST changes in Berlin and London, days without a bar after
 close_time, weekends) × random parameters, through ``backtest.engines.sweep.run_sweep``
 and ``backtest.engines.adapter.run_combo``; and grids whose combinations share entry rules
 (several stops and targets per rule, which the sweep walks with one entry search).
+Each series runs one execution model (spec section 8): ``cost``, or ``bid_ask`` with a
+fixed spread or the data's spread column, which varies per bar (zeros, spikes, spreads
+wider than the stop or than ``L - S``), and a slippage; the sessions run past
+``close_time`` often enough that shorts are closed there (``test_cases_covered``).
 ~300 examples by default (half as many shared-entry grids); ``HYPOTHESIS_PROFILE=thorough``
 (or ``IBSWEEP_DIFF_EXAMPLES=N``) runs many more.
 """
@@ -14,13 +18,14 @@ from __future__ import annotations
 
 import itertools
 import os
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from backtest.core.config import symbol_spec
@@ -47,6 +52,11 @@ START_DATES = ("2024-03-28", "2024-10-24", "2024-06-06", "2024-01-08")
 ANCHORS = {"night": (0, 30), "morning": (8, 50)}
 SL_MULTS = (0.05, 0.25, 0.5, 1.0, 1.5, 2.0, 0.33)
 TP_MULTS = (0.0, 0.01, 0.5, 1.0, 2.0, 3.0, 0.77)
+# Per-bar spreads (the data's column, in its units) of a series: none, small ones with
+# zeros, and wide spikes (wider than most stops and IBs: degenerate triggers).
+SPREAD_KINDS = ("zero", "small", "spiky", "wide")
+# What the examples covered (spec section 8 cases), for test_cases_covered.
+COVERED: Counter[str] = Counter()
 
 
 @dataclass
@@ -97,6 +107,15 @@ def bar_series(draw) -> Series:
         lo = min(o, c) - int(rng.integers(0, reach + 1))
         opens[i], highs[i], lows[i], closes[i] = o, h, lo, c
         price = c
+    kind = draw(st.sampled_from(SPREAD_KINDS))
+    if kind == "zero":
+        spread = np.zeros(n, dtype=np.int64)
+    elif kind == "small":
+        spread = rng.integers(0, 4, n)
+    elif kind == "spiky":
+        spread = np.where(rng.random(n) < 0.2, rng.integers(10, 80, n), rng.integers(0, 3, n))
+    else:
+        spread = rng.integers(0, 60, n)
     frame = pd.DataFrame(
         {
             "time": pd.DatetimeIndex(times),
@@ -104,9 +123,26 @@ def bar_series(draw) -> Series:
             "high": highs * spec.point,
             "low": lows * spec.point,
             "close": closes * spec.point,
+            "spread": spread.astype(np.float64),
         }
     )
+    spec = replace(spec, **draw(execution(spec.point)))
     return Series(bars_from_frame(frame, spec), hour * 60 + minute, span)
+
+
+@st.composite
+def execution(draw, point: float) -> dict[str, Any]:
+    """A symbol's execution settings (spec section 8): the model, the spread's source and
+    unit, the fixed spread, the slippage (in price units, as configured)."""
+    model = draw(st.sampled_from(("cost", "bid_ask", "bid_ask")))
+    source = "fixed" if model == "cost" else draw(st.sampled_from(("fixed", "data", "data")))
+    return {
+        "spread_model": model,
+        "spread_source": source,
+        "spread_unit": draw(st.sampled_from((None, None, 2 * point))),
+        "spread": draw(st.sampled_from((0, 1, 3, 10, 40, 100))) * point,
+        "slippage": draw(st.sampled_from((0, 0, 1, 3, 20))) * point,
+    }
 
 
 def _hhmm(minute: int) -> str:
@@ -206,6 +242,30 @@ def _describe(trades: np.ndarray) -> list[tuple]:
     return [tuple(t.item()) for t in trades]
 
 
+def _note(bars: Bars, trades: np.ndarray) -> None:
+    """Count the section-8 cases ``trades`` cover (bid_ask only)."""
+    sym = bars.symbol
+    if not sym.bid_ask or not len(trades):
+        return
+    spread = bars.bar_spread()
+    entry_spread = spread[trades["entry_bar"]]
+    exit_spread = spread[trades["exit_bar"]]
+    short, close = trades["direction"] < 0, trades["reason"] == 2
+    cases = {
+        "bid_ask trade": np.ones(len(trades), dtype=bool),
+        "data spread": np.full(len(trades), sym.spread_source == "data"),
+        "short closed with spread": short & close & (exit_spread > 0),
+        "short SL with spread": short & (trades["reason"] == 0) & (exit_spread > 0),
+        "long entry with spread": ~short & (entry_spread > 0),
+        "spread >= D at entry": entry_spread >= trades["stop_points"],
+        "slippage": np.full(len(trades), sym.slippage_points > 0),
+    }
+    for name, hit in cases.items():
+        if hit.any():
+            COVERED[name] += 1
+            event(name)
+
+
 @settings(
     max_examples=EXAMPLES,
     deadline=None,
@@ -221,7 +281,8 @@ def test_sweep_equals_emulator(case):
     slow = [adapter.run_combo(bars, params, run_settings) for params in combos]
     # Assert
     for params, (fast_trades, fast_skipped), (slow_trades, slow_skipped) in zip(combos, fast, slow):
-        assert _describe(fast_trades) == _describe(slow_trades), params
+        _note(bars, slow_trades)
+        assert _describe(fast_trades) == _describe(slow_trades), (params, bars.symbol)
         assert fast_skipped == slow_skipped, params
 
 
@@ -240,5 +301,21 @@ def test_shared_entries_equal_emulator(case):
     slow = [adapter.run_combo(bars, params, run_settings) for params in combos]
     # Assert
     for params, (fast_trades, fast_skipped), (slow_trades, slow_skipped) in zip(combos, fast, slow):
-        assert _describe(fast_trades) == _describe(slow_trades), params
+        _note(bars, slow_trades)
+        assert _describe(fast_trades) == _describe(slow_trades), (params, bars.symbol)
         assert fast_skipped == slow_skipped, params
+
+
+def test_cases_covered():
+    """The examples above covered the section-8 cases (when they ran in this session)."""
+    if not COVERED:
+        pytest.skip("the differential tests did not run in this session")
+    assert set(COVERED) == {
+        "bid_ask trade",
+        "data spread",
+        "short closed with spread",
+        "short SL with spread",
+        "long entry with spread",
+        "spread >= D at entry",
+        "slippage",
+    }, COVERED

@@ -3,7 +3,9 @@
 Rows are ``(local time, open, high, low, close)`` in price units; the local
 time is ``"HH:MM"`` on ``day`` or a full ``"YYYY-MM-DD HH:MM"``, in the
 symbol's session time zone (use ``utc=True`` for UTC times). Keyword
-arguments of :func:`make_bars` override the symbol's spec (e.g. ``commission``).
+arguments of :func:`make_bars` override the symbol's spec (e.g. ``commission``,
+``spread_model``); ``spreads`` is the file's ``spread`` column, one value a row (the
+bars' own spread with ``spread_source="data"``, spec section 8.1).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ def make_bars(
     symbol: str = "GER40",
     day: str = DAY,
     utc: bool = False,
+    spreads: list[float] | None = None,
     **spec_overrides: Any,
 ) -> Bars:
     spec = replace(symbol_spec(symbol), **spec_overrides)
@@ -48,6 +51,8 @@ def make_bars(
             "close": [r[4] for r in rows],
         }
     )
+    if spreads is not None:
+        frame["spread"] = np.asarray(spreads, dtype=np.float64)
     return bars_from_frame(frame, spec)
 
 
