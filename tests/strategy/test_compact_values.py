@@ -26,14 +26,22 @@ from tests.strategy.metrics.helpers import BARS_PER_DAY, ENTRY, make_bars
     seed=st.integers(0, 2**32 - 1),
     symbol=st.sampled_from(("GER40", "XAUUSD")),
     spread=st.sampled_from((0.0, 1.0, 3.0)),
+    model=st.sampled_from(("cost", "bid_ask")),
+    commission=st.sampled_from((0.0, 2.0)),
 )
-def test_compiled_values_equal_trade_values(seed, symbol, spread):
+def test_compiled_values_equal_trade_values(seed, symbol, spread, model, commission):
     # Arrange: random trades of 1-20 days in two pieces, each to be put in a shuffled order
     rng = np.random.default_rng(seed)
     dates = [str(np.datetime64("2024-01-01") + int(o)) for o in range(int(rng.integers(1, 20)))]
     spec = symbol_spec(symbol)
     bars = dataclasses.replace(
-        make_bars(dates), symbol=dataclasses.replace(spec, spread=spread * spec.point)
+        make_bars(dates),
+        symbol=dataclasses.replace(
+            spec,
+            spread=spread * spec.point,
+            spread_model=model,
+            commission=commission * spec.point,
+        ),
     )
     n = int(rng.integers(0, 200))
     trades = empty_trades(n)

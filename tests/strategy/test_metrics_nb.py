@@ -30,7 +30,12 @@ def random_case(seed: int):
     dates = [str(np.datetime64("2024-01-01") + int(o)) for o in offsets]
     bars = make_bars(dates)
     bars = dataclasses.replace(
-        bars, symbol=dataclasses.replace(symbol_spec("GER40"), spread=float(rng.choice([0, 1])))
+        bars,
+        symbol=dataclasses.replace(
+            symbol_spec("GER40"),
+            spread=float(rng.choice([0, 1])),
+            spread_model=str(rng.choice(["cost", "bid_ask"])),
+        ),
     )
     rows = []
     for day in range(n_days):
