@@ -277,6 +277,22 @@ def _download_step(hosts_dir: Path) -> Callable[[Any, Host], dict]:
     return step
 
 
+def _download_problems(host: Host, value: dict[str, list[str]]) -> list[str]:
+    """What a download that ran left undone, each with its fix."""
+    problems = []
+    if value["bad"]:
+        problems.append(
+            f"files that do not parse: {'; '.join(value['bad'])}; fix: fab collect again"
+        )
+    if value["too_big"]:
+        problems.append(
+            f"files over collect_max_file_mb {host.collect_max_file_mb:,} not fetched: "
+            f"{'; '.join(value['too_big'])}; fix: inspect them on the host, or raise "
+            "collect_max_file_mb in hosts.yaml"
+        )
+    return problems
+
+
 def collect(
     farm: Farm,
     hosts: list[Host],
@@ -300,9 +316,9 @@ def collect(
         report.data = {h.name: host_data(base, h) for h in mine}
         dirs, report.salvaged, refused = merge_inputs(symbol, base, mine)
         for o in downloads.outcomes:
-            if o.ok and o.value["bad"]:
-                bad = "; ".join(o.value["bad"])
-                o.error = f"{o.host.name}: files that do not parse: {bad}; fix: fab collect again"
+            problems = _download_problems(o.host, o.value) if o.ok else []
+            if problems:
+                o.error = f"{o.host.name}: " + "; ".join(problems)
             if o.host.name in refused and o.value is not None:  # downloaded, but not trusted
                 o.error = (
                     f"{o.host.name}: results not merged, they cannot be trusted: "

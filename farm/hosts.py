@@ -4,7 +4,8 @@ Format (see docs/FARM.md)::
 
     defaults: {user, port, identity_file, known_hosts, base_dir, python, venv,
                workers, period, output_dir, connect_timeout, command_timeout,
-               stop_timeout, charts, save_daily, strict_data, env}
+               stop_timeout, charts, save_daily, strict_data, env,
+               collect_max_file_mb, collect_max_host_mb}
     symbols:  {SYMBOL: {groups_file, allow_uncovered, allow_sample,
                         in_sample: {data_file, start_date, end_date},
                         control: {data_file, start_date, end_date}}}
@@ -55,6 +56,10 @@ DEFAULT_KEYS: dict[str, Any] = {
     "save_daily": False,
     "strict_data": True,
     "env": {},
+    # fab collect's caps (MB = 2**20 bytes): a bigger file is not fetched, and a host whose
+    # output holds more is not collected (a tampered or runaway host cannot fill this disk)
+    "collect_max_file_mb": 1024,
+    "collect_max_host_mb": 51200,
 }
 PERIODS = ("in_sample", "control")
 SYMBOL_KEYS = {"groups_file", "allow_uncovered", "allow_sample", *PERIODS}
@@ -107,6 +112,8 @@ class Host:
     stop_timeout: int = 120
     strict_data: bool = True
     save_daily: bool = False
+    collect_max_file_mb: int = DEFAULT_KEYS["collect_max_file_mb"]
+    collect_max_host_mb: int = DEFAULT_KEYS["collect_max_host_mb"]
 
     @property
     def range_slice(self) -> slice:
@@ -395,6 +402,8 @@ def _host(name: str, raw: Any, defaults: dict, base: Path, where: str) -> Host:
         stop_timeout=_int(v["stop_timeout"], f"{where}.stop_timeout", 1),
         strict_data=_bool(v["strict_data"], f"{where}.strict_data"),
         save_daily=_bool(v["save_daily"], f"{where}.save_daily"),
+        collect_max_file_mb=_int(v["collect_max_file_mb"], f"{where}.collect_max_file_mb", 1),
+        collect_max_host_mb=_int(v["collect_max_host_mb"], f"{where}.collect_max_host_mb", 1),
     )
 
 

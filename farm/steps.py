@@ -34,6 +34,7 @@ RUNNER_IMPORTS = ("numpy", "pandas", "pyarrow", "yaml", "numba", "matplotlib")
 MIN_PYTHON = (3, 11)
 ENV_FILE = "runner.env"
 _FILE_PART = re.compile(r"[A-Za-z0-9_.-]{1,255}")
+MB = 1 << 20  # hosts.yaml's collect_max_file_mb / collect_max_host_mb unit
 
 
 class Remote(Protocol):
@@ -81,19 +82,63 @@ def put(c: Remote, host: Host, local: Path | str, remote: str) -> None:
     _transfer(c, host, "upload", str(local), remote, lambda: c.put(str(local), remote))
 
 
-def get(c: Remote, host: Host, remote: str, local: Path | str) -> None:
-    """Download over SFTP, failing like :func:`put` when it stalls."""
-    _transfer(c, host, "download", remote, str(local), lambda: c.get(remote, str(local)))
+class FileTooBig(Exception):
+    """A download that would pass its byte limit (it was stopped, nothing kept)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        super().__init__(f"{size:,} bytes or more")
 
 
-def _transfer(
-    c: Remote, host: Host, what: str, src: str, dst: str, move: Callable[[], Any]
-) -> None:
+def get(c: Remote, host: Host, remote: str, local: Path, limit: int) -> int:
+    """Download over SFTP, failing like :func:`put` when it stalls; the bytes written.
+
+    A file of more than ``limit`` bytes raises :class:`FileTooBig` and leaves nothing at
+    ``local``: refused by its size before a byte comes, and stopped at the limit when it
+    grows (or its listing lied), so it is never held or stored whole.
+    """
+    sftp = getattr(c, "sftp", None)  # a real Connection (the dry-run printer has none)
+    if sftp is None:
+        _transfer(c, host, "download", remote, str(local), lambda: c.get(remote, str(local)))
+        return 0
+    try:
+        return _transfer(
+            c,
+            host,
+            "download",
+            remote,
+            str(local),
+            lambda: _get_capped(sftp(), remote, local, limit),
+        )
+    except FileTooBig:
+        local.unlink(missing_ok=True)
+        raise
+
+
+def _get_capped(sftp: Any, remote: str, local: Path, limit: int) -> int:
+    """Copy ``remote`` to ``local``, prefetching its size if within ``limit``, reading at
+    most ``limit`` + 1 bytes: FileTooBig past the limit."""
+    with sftp.open(remote, "rb") as source:
+        size = source.stat().st_size
+        if size > limit:
+            raise FileTooBig(size)
+        source.prefetch(size)
+        copied = 0
+        with local.open("wb") as target:
+            while chunk := source.read(min(1 << 20, limit + 1 - copied)):
+                copied += len(chunk)
+                if copied > limit:
+                    raise FileTooBig(copied)
+                target.write(chunk)
+    return copied
+
+
+def _transfer(c: Remote, host: Host, what: str, src: str, dst: str, move: Callable[[], Any]) -> Any:
     sftp = getattr(c, "sftp", None)  # a real Connection (the dry-run printer has none)
     if sftp is not None:
         sftp().get_channel().settimeout(host.command_timeout)
     try:
-        move()
+        return move()
     except TimeoutError:
         raise TransferStalledError(
             host.name,
@@ -546,8 +591,10 @@ def check_parses(path: Path) -> None:
         import pandas as pd
 
         pd.read_csv(path)
-    elif suffix == ".png" and path.read_bytes()[:8] != b"\x89PNG\r\n\x1a\n":
-        raise ValueError("not a PNG")
+    elif suffix == ".png":  # by its header: a chart is never read whole
+        with path.open("rb") as handle:
+            if handle.read(8) != b"\x89PNG\r\n\x1a\n":
+                raise ValueError("not a PNG")
 
 
 def download(c: Remote, host: Host, local_dir: Path) -> dict:
@@ -555,12 +602,18 @@ def download(c: Remote, host: Host, local_dir: Path) -> dict:
 
     Only :func:`collectable` names are fetched (the others are listed as ``ignored``),
     and only to paths that resolve inside ``local_dir``: a host cannot write anywhere
-    else on this machine, whatever its listing says.
+    else on this machine, whatever its listing says. hosts.yaml's caps bound what it can
+    make this machine store: a file over ``collect_max_file_mb`` is not fetched (listed
+    in ``too_big``, an older copy here removed); a host whose other files hold more than
+    ``collect_max_host_mb`` fails before anything is fetched; both caps also bound the
+    bytes as they come (a listing can lie, a file grow).
     """
-    fetched, skipped, bad, ignored = [], [], [], []
+    fetched, skipped, bad, ignored, too_big = [], [], [], [], []
+    file_cap, host_cap = host.collect_max_file_mb * MB, host.collect_max_host_mb * MB
     root = local_dir.resolve()
     listing = list_remote_files(c, host)
     _drop_stale_manifests(local_dir, {rel for rel, _, _ in listing})
+    wanted = []
     for rel, size, mtime in listing:
         if rel.endswith(".tmp"):  # an atomic write in progress: the next collect gets it
             continue
@@ -570,19 +623,59 @@ def download(c: Remote, host: Host, local_dir: Path) -> dict:
         local = local_dir / rel
         if not local.resolve().is_relative_to(root):
             bad.append(f"{rel}: refused, it resolves outside {root}")
-            continue
+        elif size > file_cap:
+            too_big.append(_too_big(rel, local, size))
+        else:
+            wanted.append((rel, size, mtime, local))
+    total = sum(size for _, size, _, _ in wanted)
+    if total > host_cap:
+        raise _host_cap_error(host, total)
+    left = host_cap - total
+    for rel, size, mtime, local in wanted:
         if local.exists() and local.stat().st_size == size and int(local.stat().st_mtime) == mtime:
             skipped.append(rel)
             continue
         local.parent.mkdir(parents=True, exist_ok=True)
-        get(c, host, remote_join(host.remote_out, rel), local)
+        left += size  # its listed size was counted; now its real bytes are
+        try:
+            left -= get(c, host, remote_join(host.remote_out, rel), local, min(file_cap, left))
+        except FileTooBig as exc:
+            if exc.size <= file_cap:  # within the file cap: the host's total grew past its cap
+                raise _host_cap_error(host, host_cap - left + exc.size) from None
+            too_big.append(_too_big(rel, local, exc.size))
+            continue
         os.utime(local, (mtime, mtime))
         fetched.append(rel)
         try:
             check_parses(local)
         except (ValueError, UnicodeDecodeError, OSError) as exc:
             bad.append(f"{rel}: {exc}")
-    return {"fetched": fetched, "skipped": skipped, "bad": bad, "ignored": ignored}
+    return {
+        "fetched": fetched,
+        "skipped": skipped,
+        "bad": bad,
+        "ignored": ignored,
+        "too_big": too_big,
+    }
+
+
+def _too_big(rel: str, local: Path, size: int) -> str:
+    """A file over the cap, as collect lists it; an older copy of it here goes (it would
+    mix an old file into the new results)."""
+    if local.is_file():
+        local.unlink()
+    return f"{rel} ({size / MB:,.1f} MB)"
+
+
+def _host_cap_error(host: Host, total: int) -> FarmError:
+    """The host's ``total`` bytes to collect pass its collect_max_host_mb."""
+    return FarmError(
+        host.name,
+        f"its output holds {total / MB:,.1f} MB to collect, more than collect_max_host_mb "
+        f"{host.collect_max_host_mb:,}; nothing more fetched",
+        f"check {host.remote_out} on the host (a runaway or tampered run?), or raise "
+        "collect_max_host_mb in hosts.yaml",
+    )
 
 
 def _drop_stale_manifests(local_dir: Path, remote: set[str]) -> None:

@@ -43,6 +43,8 @@ def _write(tmp_path, defaults=None, host=None, symbol=None):
         ("defaults", {"port": 0}, "hosts.a.port", "integer from 1 to 65535"),
         ("defaults", {"env": {"TOKEN": True}}, "hosts.a.env.TOKEN", "a string or a number"),
         ("host", {"stop_timeout": 0}, "hosts.a.stop_timeout", "integer >= 1"),
+        ("defaults", {"collect_max_file_mb": 0}, "hosts.a.collect_max_file_mb", "integer >= 1"),
+        ("host", {"collect_max_host_mb": "9"}, "hosts.a.collect_max_host_mb", "integer >= 1"),
         ("symbol", {"allow_uncovered": "no"}, "symbols.GER40.allow_uncovered", "true or false"),
         ("symbol", {"allow_sample": "yes"}, "symbols.GER40.allow_sample", "true or false"),
         (
