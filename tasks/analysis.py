@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from invoke import task
-from invoke.exceptions import Exit
 
 from tasks.edge import error
 
@@ -214,48 +213,39 @@ def make_groups(c, grid, groups, symbol=None, output=None, id_prefix=None, hosts
 @task(
     auto_shortflags=False,
     help={
-        "from_": "results directory whose results_full_{SYMBOL}.json holds trades (--save-trades)",
+        "from_": "a results directory (results_full_{SYMBOL}.json); without saved trades "
+        "(--save-trades) the best combinations are re-run with the run's recorded data "
+        "file (checksum verified) and settings",
+        "charts": "the groups to draw: all (default) or top:N (the N best by total_r)",
         "symbol": "symbol (needed only when the directory holds several)",
+        "config": "config YAML (default: $IBSWEEP_CONFIG or ./ibsweep.yaml)",
     },
 )
-def charts(c, from_, symbol=None):
-    """Redraw the per-group charts of a results directory into its charts/."""
+def charts(c, from_, charts="all", symbol=None, config=None):
+    """Redraw a run's charts (per-group equity and heatmap, whole-run heatmaps) into its charts/."""
     from backtest.analysis.merge import detect_symbol
-    from backtest.runner.charts import best_index, write_group_charts
-    from backtest.runner.outputs import RunRows, inline_combos, read_results
+    from backtest.analysis.redraw import redraw_charts
+    from backtest.runner.outputs import ResultsError
+    from backtest.runner.plan import top_option
 
     directory = Path(from_)
+    cfg = _cfg(config)
     try:
+        count = top_option(charts, "--charts")
+        if count == 0:
+            raise ValueError(f"--charts {charts!r}: all or top:N (N >= 1)")
         symbol = detect_symbol([directory], symbol)
-        results = read_results(directory, symbol, combos=False)
-    except ValueError as exc:
+        done = redraw_charts(directory, symbol, count, cfg)
+    except (ValueError, ResultsError, OSError) as exc:
         raise error(exc) from None
-    account = float(results["metadata"].get("account_size", 100000.0))
-    ok = [g for g in results["groups"] if g.get("status") == "ok"]
-
-    def best_trades(group: dict) -> list | None:
-        """The saved trades of the group's best combination (inline or by index)."""
-        if "combos" in group:
-            return group["combos"][group.get("best", best_index(group["combos"]))].get("trades")
-        return (group.get("trades") or {}).get(str(group["best"]))
-
-    with_trades = [g for g in ok if best_trades(g) is not None]
-    if not with_trades:
-        raise Exit(
-            f"{directory}: no trades in results_full_{symbol}.json "
-            "(run the backtest with --save-trades)",
-            code=2,
-        )
-    rows = RunRows(directory, symbol, results)  # one group's combinations at a time
-    for group in with_trades:
-        write_group_charts(
-            directory / "charts",
-            group["group_id"],
-            inline_combos(group, rows),
-            best_trades(group) or [],
-            account,
-            symbol,
-        )
-    print(f"charts of {len(with_trades)} groups -> {directory / 'charts'}")
-    if len(with_trades) < len(ok):
-        print(f"{len(ok) - len(with_trades)} groups without trades in the JSON were skipped")
+    how = []
+    if done.saved:
+        how.append(f"{len(done.saved)} from saved trades")
+    if done.rerun:
+        how.append(f"{len(done.rerun)} re-run with the recorded data and settings")
+    print(
+        f"charts of {done.groups} of {done.ok_groups} groups ({', '.join(how)}) and "
+        f"{len(done.whole_run)} whole-run heatmaps -> {done.charts_dir}"
+    )
+    for gid, keys in done.differ.items():
+        print(f"WARNING: {gid}: the re-run's {', '.join(keys)} differ from the recorded ones")

@@ -70,18 +70,22 @@ def params_text(params: dict[str, Any], width: int = 180) -> str:
     return "\n".join(textwrap.wrap(", ".join(f"{k}={_label(v)}" for k, v in params.items()), width))
 
 
-def _save(fig: Figure, path: Path) -> Path:
+def save_png(fig: Figure, path: Path, metadata: dict[str, str] | None = None) -> Path:
     """Draw ``fig`` into ``path`` through :func:`backtest.core.atomic.atomic_write`: a
     ``tempfile`` name in the target folder (no fixed, guessable name), opened with
-    ``O_NOFOLLOW`` so that a symlink planted there is never written through."""
+    ``O_NOFOLLOW`` so that a symlink planted there is never written through.
+    ``metadata``: PNG text chunks (key -> text) besides matplotlib's ``Software``."""
     FigureCanvasAgg(fig)
 
     def draw(tmp: Path) -> None:
         fd = os.open(tmp, os.O_WRONLY | os.O_TRUNC | os.O_NOFOLLOW)
         with os.fdopen(fd, "wb") as handle:
-            fig.savefig(handle, format="png", dpi=DPI)
+            fig.savefig(handle, format="png", dpi=DPI, metadata=metadata)
 
     return atomic_write(path, draw)
+
+
+_save = save_png
 
 
 def equity_chart(
