@@ -56,7 +56,8 @@ def test_in_the_cost_model_each_level_costs_each_trade_its_extra_points(cost_run
     trades = base.result.trades
     d = trades["stop_points"].astype(np.float64)
     spread = symbol_spec("GER40").spread_points
-    gross = pnl_points(trades, 0, 0).astype(np.float64)
+    free = dataclasses.replace(symbol_spec("GER40"), spread_model="cost", spread=0.0)
+    gross = pnl_points(trades, free).astype(np.float64)
     is_sl = trades["reason"] == 0
     # Act
     stress = cost_stress(out, "GER40", wanted)
