@@ -54,7 +54,8 @@ class MergeError(ValueError):
 
 def result_symbols(directory: Path) -> list[str]:
     """Symbols with a ``results_full_{SYMBOL}.json`` in ``directory``, or the symbol of
-    its checkpoint (a run that stopped before writing results), sorted."""
+    its checkpoint (a run that stopped before writing results), sorted. A checkpoint
+    that cannot be read is a MergeError when it is all the directory has."""
     from backtest.runner.checkpoint import CHECKPOINT_FILE, ResumeError, read_checkpoint
 
     found = {
@@ -64,7 +65,9 @@ def result_symbols(directory: Path) -> list[str]:
     if (Path(directory) / CHECKPOINT_FILE).exists():
         try:
             header, _ = read_checkpoint(Path(directory) / CHECKPOINT_FILE)
-        except (OSError, ResumeError):
+        except (OSError, ResumeError) as exc:
+            if not found:
+                raise MergeError(f"{directory}: no results, and {exc}") from None
             header = {}
         if isinstance(header.get("symbol"), str):
             found.add(header["symbol"])

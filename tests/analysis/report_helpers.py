@@ -1,9 +1,12 @@
-"""Small real runs (the runner as a process) for the report and trades tests."""
+"""Small real runs (the runner as a process) for the report and trades tests, and the
+headless Chromium that opens reports."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -73,3 +76,53 @@ def invoke(*args: Any) -> subprocess.CompletedProcess:
         text=True,
         timeout=120,
     )
+
+
+@contextmanager
+def chromium(profile: Path) -> Iterator[Any]:
+    """Debian's Chromium, headless, driven by Playwright, with a fresh profile in
+    ``profile``: a browser context that opens report files."""
+    from playwright.sync_api import sync_playwright
+
+    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: run scripts/setup.sh"
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            str(profile),
+            executable_path=str(CHROMIUM),
+            args=CHROMIUM_FLAGS,
+            headless=True,
+            viewport={"width": 1400, "height": 1000},
+        )
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+# Records every Content-Security-Policy violation of the page (before its own scripts run).
+_CSP_LISTENER = (
+    "window.cspViolations = [];"
+    "document.addEventListener('securitypolicyviolation', (e) => "
+    "window.cspViolations.push(e.violatedDirective + ' ' + (e.sample || e.blockedURI)));"
+)
+
+
+def open_page(context: Any, path: Path, timeout: float = 30_000) -> tuple[Any, dict[str, list]]:
+    """The HTML file ``path`` in a new tab of ``context``, loaded until the report has drawn
+    its heatmap (or ``timeout`` ms passed); the tab and what the page did: ``console``
+    (type, text) with page errors, every ``requests`` URL, ``dialogs`` opened (alert,
+    confirm: dismissed) and ``drawn`` (False when the report never finished drawing)."""
+    page = context.new_page()
+    seen: dict[str, list] = {"console": [], "requests": [], "dialogs": [], "drawn": []}
+    page.on("console", lambda m: seen["console"].append((m.type, m.text)))
+    page.on("pageerror", lambda e: seen["console"].append(("error", str(e))))
+    page.on("request", lambda r: seen["requests"].append(r.url))
+    page.on("dialog", lambda d: (seen["dialogs"].append(d.message), d.dismiss()))
+    page.add_init_script(_CSP_LISTENER)
+    page.goto(path.as_uri())
+    try:
+        page.wait_for_function("window.heatmapDraws >= 1", timeout=timeout)
+        seen["drawn"].append(True)
+    except Exception:  # the page broke or went elsewhere: the caller's asserts say how
+        seen["drawn"].append(False)
+    return page, seen

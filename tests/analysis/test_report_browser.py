@@ -12,7 +12,7 @@ import pytest
 from matplotlib import image
 
 from backtest.analysis.report import report_path
-from tests.analysis.report_helpers import CHROMIUM, CHROMIUM_FLAGS, sample_run, small_run
+from tests.analysis.report_helpers import chromium, open_page, sample_run, small_run
 from tests.runner.helpers import SYMBOL, full_results
 
 
@@ -25,33 +25,15 @@ def runs(tmp_path_factory):
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     """One Chromium for the module, with a fresh profile."""
-    from playwright.sync_api import sync_playwright
-
-    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: run scripts/setup.sh"
-    profile = tmp_path_factory.mktemp("chromium-profile")
-    with sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            str(profile),
-            executable_path=str(CHROMIUM),
-            args=CHROMIUM_FLAGS,
-            headless=True,
-            viewport={"width": 1400, "height": 1000},
-        )
+    with chromium(tmp_path_factory.mktemp("chromium-profile")) as context:
         yield context
-        context.close()
 
 
 def _open(browser, out):
     """The report of ``out`` in a new tab; the tab and what it logged and requested."""
-    page = browser.new_page()
-    seen = {"console": [], "requests": []}
-    page.on("console", lambda m: seen["console"].append((m.type, m.text)))
-    page.on("pageerror", lambda e: seen["console"].append(("error", str(e))))
-    page.on("request", lambda r: seen["requests"].append(r.url))
-    url = report_path(out, SYMBOL).as_uri()
-    page.goto(url)
-    page.wait_for_function("window.heatmapDraws >= 1")
-    return page, seen, url
+    path = report_path(out, SYMBOL)
+    page, seen = open_page(browser, path)
+    return page, seen, path.as_uri()
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +49,7 @@ def test_loads_without_console_errors_or_requests(opened):
     resources = page.evaluate("performance.getEntriesByType('resource').map(e => e.name)")
 
     assert [m for m in seen["console"] if m[0] == "error"] == []
+    assert page.evaluate("window.cspViolations") == []  # the policy refuses none of its own
     assert seen["requests"] == [url]  # the file itself, nothing else
     assert resources == []
     assert page.locator("#sample-banner").count() == 0  # real data: no banner
