@@ -559,12 +559,13 @@ def open_bot_folder(bot_dir: Path, cfg: Config, writable: bool) -> BotFolder:
     if writable and not can_create_files(path):
         raise PromoteError(f"{path}: --bot-dir: bot folder is not writable")
     refuse_symlinks(own_paths(path))
+    state = bot_state(path)  # first: a change after this is a change since the reading
     settings = cfg["promote"]
     env_path = path / settings["env_file"]
     env = read_env(env_path)
     log = read_log(path / LOG_FILE)
     news = read_news(path, env, settings["env_news_file"])
-    return BotFolder(path, env_path, env, log, news, bot_state(path))
+    return BotFolder(path, env_path, env, log, news, state)
 
 
 @contextmanager
@@ -1352,8 +1353,9 @@ def replace_live_files(
     live = live_files(bot_dir, symbol)
     log = bot_dir / LOG_FILE
     refuse_symlinks(own_paths(bot_dir, symbol))
-    staging = Path(tempfile.mkdtemp(dir=bot_dir, prefix=STAGING_PREFIX))
+    staging: Path | None = None
     try:
+        staging = Path(tempfile.mkdtemp(dir=bot_dir, prefix=STAGING_PREFIX))
         moves = [
             (ext, live[ext], None if data is None else _write(staging / live[ext].name, data))
             for ext, data in new.items()
@@ -1364,8 +1366,14 @@ def replace_live_files(
         point = save_restore_point(bot_dir, symbol, keep_in, when)
         _swap_in(moves, point)
         return point
+    except OSError as exc:
+        raise PromoteError(
+            f"{bot_dir}: writing the bot's files failed ({' '.join(str(exc).split())}): "
+            "nothing changed in the bot folder"
+        ) from exc
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 def _remove_stale_staging(bot_dir: Path) -> None:

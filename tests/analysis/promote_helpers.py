@@ -143,10 +143,17 @@ def write_config(path: Path, root: Path, extra: dict[str, Any] | None = None) ->
         "promote": {"min_trades_in_sample": 5, "min_trades_control": 5},
         "symbols": {SYMBOL: {"spread_model": "cost"}},
     }
-    for key, value in (extra or {}).items():
-        body[key] = {**body.get(key, {}), **value}
-    path.write_text(yaml.safe_dump(body))
+    path.write_text(yaml.safe_dump(_merged(body, extra or {})))
     return path
+
+
+def _merged(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """``extra`` deep-merged over ``base`` (as the config loader merges YAML files)."""
+    out = dict(base)
+    for key, value in extra.items():
+        both = isinstance(value, dict) and isinstance(base.get(key), dict)
+        out[key] = _merged(base[key], value) if both else value
+    return out
 
 
 class Scenario:
@@ -171,12 +178,21 @@ class Scenario:
         compare_control(self.run, top="100%", min_count=0, cfg=self.cfg)
         self._judged: dict[tuple[str, int], Path] = {}
 
-    def sweep(self, out: Path, bars: Path, *extra: Any, config: Path | None = None) -> Path:
-        """A real run of the groups over ``bars`` (in-sample dates) into ``out``."""
+    def sweep(
+        self,
+        out: Path,
+        bars: Path,
+        *extra: Any,
+        config: Path | None = None,
+        save_daily: bool = True,
+    ) -> Path:
+        """A real run of the groups over ``bars`` (in-sample dates, unless ``extra`` says
+        otherwise) into ``out``."""
         done = run_cli(
             "--groups-file", self.groups, "--data-file", bars,
             "--start-date", IN_SAMPLE[0], "--end-date", IN_SAMPLE[1],
-            "--workers", 1, "--output-dir", out, "--skip-charts", "--save-daily",
+            "--workers", 1, "--output-dir", out, "--skip-charts",
+            *(["--save-daily"] if save_daily else []),
             "--news-file", self.news, "--config", config or self.config, *extra,
         )  # fmt: skip
         assert done.returncode == 0, done.stderr
