@@ -10,9 +10,19 @@ _ROOT = str(Path(__file__).resolve().parent.parent)
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
-from tasks import analysis, bench, crosscheck, data, promote, report, robust, run  # noqa: E402
+from tasks import (  # noqa: E402
+    account,
+    analysis,
+    bench,
+    crosscheck,
+    data,
+    promote,
+    report,
+    robust,
+    run,
+)
 
 ns = Collection()
-for _module in (data, run, analysis, robust, promote, report, crosscheck, bench):
+for _module in (data, run, analysis, robust, account, promote, report, crosscheck, bench):
     for _task in Collection.from_module(_module).tasks.values():
         ns.add_task(_task)
