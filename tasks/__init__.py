@@ -17,12 +17,24 @@ from tasks import (  # noqa: E402
     crosscheck,
     data,
     promote,
+    reconcile,
     report,
     robust,
     run,
 )
 
 ns = Collection()
-for _module in (data, run, analysis, robust, account, promote, report, crosscheck, bench):
+for _module in (
+    data,
+    run,
+    analysis,
+    robust,
+    account,
+    promote,
+    reconcile,
+    report,
+    crosscheck,
+    bench,
+):
     for _task in Collection.from_module(_module).tasks.values():
         ns.add_task(_task)
