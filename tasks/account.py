@@ -20,6 +20,12 @@ def _print(result: dict, paths: dict, seconds: float) -> None:
         f"{result['calendar']['days']} days {result['calendar']['first']}.."
         f"{result['calendar']['last']} (aligned by calendar date)"
     )
+    for p in result["picks"]:
+        print(f"  {p['symbol']}: trades from {p['source']}")
+        for warning in p["warnings"]:
+            print(f"  warning: {p['symbol']}: {warning}")
+    for warning in result["calendar"]["warnings"]:
+        print(f"  warning: {warning}")
     if result["equity"]["note"]:
         print(f"  note: {result['equity']['note']}")
     for row in result["rules"]:
@@ -105,8 +111,11 @@ def account(
     output_dir=None,
     config=None,
 ):
-    """The prop account as the firm sees it: the picks on one account, every rule of the
-    program, the challenge replayed and simulated, P(pass) and P(breach) against risk."""
+    """The prop account as the firm sees it: the picks on one account, the challenge, the risk.
+
+    Every rule of the program on the account's history, the challenge replayed from every
+    day and simulated by a seeded stationary bootstrap, P(pass) and P(breach) against risk.
+    """
     from backtest.analysis.account import (
         Settings,
         analyse,

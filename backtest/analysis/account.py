@@ -668,6 +668,7 @@ def analyse(account: Account, settings: Settings | None = None) -> dict[str, Any
             "first": dates[0] if dates else None,
             "last": dates[-1] if dates else None,
             "alignment": ALIGNMENT,
+            "warnings": span_warnings(account),
         },
         "equity": {
             "available": account.has_equity,
@@ -700,6 +701,28 @@ def analyse(account: Account, settings: Settings | None = None) -> dict[str, Any
             "chosen risk; the others keep their proportion to it",
         },
     }
+
+
+SPAN_GAP_DAYS = 5  # calendar days by which the picks' data may start or end apart unremarked
+
+
+def span_warnings(account: Account) -> list[str]:
+    """A line for each pick whose data starts or ends more than :data:`SPAN_GAP_DAYS`
+    calendar days after / before the account's calendar: its days there count as 0."""
+    out = []
+    if len(account.calendar) == 0:
+        return out
+    first, last = int(account.calendar[0]), int(account.calendar[-1])
+    for p in account.picks:
+        if len(p.trading_days) == 0:
+            out.append(f"{p.symbol}: no trading day in its run")
+            continue
+        lo, hi = int(p.trading_days.min()), int(p.trading_days.max())
+        if lo - first > SPAN_GAP_DAYS:
+            out.append(f"{p.symbol}'s data starts {day_date(lo)}: the days before count as 0")
+        if last - hi > SPAN_GAP_DAYS:
+            out.append(f"{p.symbol}'s data ends {day_date(hi)}: the days after count as 0")
+    return out
 
 
 def _best(levels: list[dict[str, Any]], bound: float) -> dict[str, Any] | None:
