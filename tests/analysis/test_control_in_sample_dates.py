@@ -111,7 +111,7 @@ def test_two_control_results_are_refused_not_one_silently_chosen(s, tmp_path, ca
     # a winning comparison into the run folder
     run = s.copy_run(tmp_path / "run", s.judged(0))
     for suffix in ("json", "csv", "npz"):
-        (run / f"control_vs_in_sample_GER40.{suffix}").unlink()
+        (run / f"control_vs_in_sample_GER40.{suffix}").unlink(missing_ok=True)
     bot = make_bot(tmp_path / "bot")
     promote_fails(
         capsys,

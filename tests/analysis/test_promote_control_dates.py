@@ -28,7 +28,7 @@ def uncontrolled(s, tmp_path):
     """A judged run without any control result yet."""
     run = s.copy_run(tmp_path / "run", s.judged(0))
     for suffix in ("json", "csv", "npz"):
-        (run / f"control_vs_in_sample_GER40.{suffix}").unlink()
+        (run / f"control_vs_in_sample_GER40.{suffix}").unlink(missing_ok=True)
     return run
 
 

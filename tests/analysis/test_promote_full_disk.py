@@ -93,9 +93,9 @@ def test_a_first_promotion_on_a_full_disk_writes_all_or_nothing(s, sizes, tmp_pa
             assert _last_logged(bot)["params_sha256"] == document["params_sha256"]
             continue
         assert done.returncode == 2, (limit, done.stdout, done.stderr)
+        assert snapshot(bot) == {**before, **LOCK}
         (line,) = done.stderr.splitlines()
         assert "File too large" in line and "nothing changed in the bot folder" in line
-        assert snapshot(bot) == {**before, **LOCK}
 
 
 def test_a_second_promotion_on_a_full_disk_keeps_the_first_one(s, sizes, tmp_path):

@@ -56,7 +56,7 @@ def test_a_dry_run_without_robustness_file_exits_1_naming_invoke_robustness(s, t
 def test_a_control_comparison_without_its_trades_is_missing_evidence(s, tmp_path, capsys):
     # Arrange: the control comparison as an older version wrote it (no .npz of trades)
     run = s.copy_run(tmp_path / "run", s.judged(0))
-    (run / "control_vs_in_sample_GER40.npz").unlink()
+    (run / "control_vs_in_sample_GER40.npz").unlink(missing_ok=True)
     bot = make_bot(tmp_path / "bot")
     # Act
     _, output = promote_fails(capsys, bot, from_=run, group=GROUP, combo="0", config=s.config)

@@ -39,7 +39,7 @@ def _link_log(bot, outside):
 
 
 def _link_backups(bot, outside):
-    shutil.rmtree(bot / BACKUP_DIR)
+    shutil.rmtree(bot / BACKUP_DIR, ignore_errors=True)
     (bot / BACKUP_DIR).symlink_to(outside, target_is_directory=True)
     return bot / BACKUP_DIR
 
