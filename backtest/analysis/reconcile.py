@@ -49,8 +49,8 @@ import pandas as pd
 from backtest.core.config import SymbolSpec, symbol_spec
 from backtest.core.settings import RunSettings
 from backtest.data.bars import Bars, day_date, day_number
-from backtest.data.deals import HOUR_NS, SECOND_NS, DealsError, LiveHistory, Position, read_deals
-from backtest.data.loaders import DataError, broker_offset_hours, check_server_tz, load_bars
+from backtest.data.deals import HOUR_NS, SECOND_NS, LiveHistory, Position, read_deals
+from backtest.data.loaders import MAX_ROWS, broker_offset_hours, check_server_tz, load_bars
 from backtest.strategy.params import compile_params, distance_points, parse_hhmm
 from backtest.strategy.trades import REASONS, trade_values
 
@@ -947,8 +947,8 @@ def reconcile(request: Request, cfg: dict[str, Any] | None = None) -> Reconcilia
     times = [p.entry_time_ns for p in positions] + [e.time_ns for p in positions for e in p.exits]
     if not times and (first_day is None or last_day is None):
         raise ReconcileError(
-            f"{request.deals}: no position of {symbol} between the dates: give --start-date "
-            "and --end-date to reconcile days without trades"
+            f"{request.deals}: no position of {symbol} to reconcile (between the dates "
+            "given): give --start-date and --end-date to reconcile days without trades"
         )
     days = [_day_of(t, tz) for t in times]
     start = first_day if first_day is not None else min(days)
@@ -956,8 +956,9 @@ def reconcile(request: Request, cfg: dict[str, Any] | None = None) -> Reconcilia
     if start > end:
         raise ReconcileError(f"--start-date {request.start_date} is after --end-date")
     server_clock = _is_server_clock(Path(request.data_file))
+    max_rows = int(((cfg or {}).get("run") or {}).get("max_data_rows", MAX_ROWS))
     loaded = load_bars(
-        request.data_file, spec, server_tz if server_clock else None, log=notes.append
+        request.data_file, spec, server_tz if server_clock else None, False, notes.append, max_rows
     )
     if not len(loaded):
         raise ReconcileError(f"{request.data_file}: no bars")
@@ -977,7 +978,6 @@ def reconcile(request: Request, cfg: dict[str, Any] | None = None) -> Reconcilia
     live_dirs = [p.direction for p in positions]
     pairs = match_pairs(bt.entry_ns(), bt.directions(), live_entries, live_dirs, tolerance_ns)
     rows = _rows(bt, positions, pairs, settings, tolerance_ns)
-    counts = {0: len(pairs)}
     shift: dict[str, Any] = {"tried": False}
     if len(pairs) < max(len(positions), len(bt.trades)):
         counts, rematched = _shift_scan(
@@ -1078,11 +1078,13 @@ def _shift_scan(
     bars in UTC stay, only the deals move."""
     counts: dict[int, int] = {}
     matched: dict[int, set[str]] = {}
+    # the days around the reconciled ones are enough to shift (a few hours either way)
+    near = loaded.between(day_date(start - 1), day_date(end + 1)) if server_clock else loaded
     for hours in (0, *SHIFT_HOURS):
         shift_ns = hours * HOUR_NS
         trades = bt
         if server_clock and hours:
-            period = shifted_bars(loaded, hours).between(day_date(start), day_date(end))
+            period = shifted_bars(near, hours).between(day_date(start), day_date(end))
             trades = run_backtest(period, bt.params, settings, engine)
         pairs = match_pairs(
             trades.entry_ns(),
@@ -1340,19 +1342,3 @@ def reconcile_evidence(
     if rate < min_match:
         return Evidence(FAIL, f"{text} below {min_match:.0%}", path)
     return Evidence(PASS, text, path)
-
-
-__all__ = [
-    "DataError",
-    "DealsError",
-    "Deployment",
-    "Evidence",
-    "ReconcileError",
-    "Reconciliation",
-    "Request",
-    "from_bot",
-    "from_run",
-    "reconcile",
-    "reconcile_evidence",
-    "write_outputs",
-]
