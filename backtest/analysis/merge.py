@@ -249,6 +249,14 @@ def _agreeing(meta: dict[str, Any], key: str) -> Any:
         return meta.get(key) or data.get("checksum")
     if key == "data_source":
         return data.get("source")
+    if key == "symbol_settings" and isinstance(meta.get(key), dict):
+        # as run: a run recorded before the execution settings ran cost, fixed, no
+        # slippage (recorded_execution), so it agrees with a run that says so
+        from backtest.core.config import recorded_execution
+
+        execution = recorded_execution(meta[key])
+        del execution["assumed"]
+        return {**meta[key], **execution}
     return meta.get(key)
 
 
