@@ -339,9 +339,17 @@ def wait_status(
 
 
 def kill_runner_tree(pid: int) -> None:
-    """SIGKILL the runner ``pid`` (started by this test) and its worker children, by pid."""
+    """SIGKILL the runner ``pid`` (started by this test) and its worker children, by pid.
+
+    A runner that has already exited (it may finish, or stop on a pending SIGTERM, at any
+    moment) is not an error, and a pid that is no longer a runner is left alone."""
     import signal
 
+    try:
+        if b"run_parallel_backtest" not in Path(f"/proc/{pid}/cmdline").read_bytes():
+            return  # gone, and its pid taken by another process
+    except OSError:
+        return  # gone
     children = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -350,10 +358,9 @@ def kill_runner_tree(pid: int) -> None:
             continue
         if int(fields[1]) == pid:
             children.append(int(stat.parent.name))
-    os.kill(pid, signal.SIGKILL)
-    for child in children:
+    for victim in (pid, *children):
         try:
-            os.kill(child, signal.SIGKILL)
+            os.kill(victim, signal.SIGKILL)
         except ProcessLookupError:
             pass
 

@@ -26,11 +26,18 @@ def _hosts_file(tmp_path, hosts, symbols=None, defaults=None):
     return path
 
 
-def test_shipped_hosts_file_describes_the_four_vms():
-    farm = load_hosts(REPO / "hosts.yaml")
+def test_shipped_hosts_file_describes_the_four_vms(tmp_path):
+    # Arrange: a copy, so that no file of the working tree (a groups_GER40.json of another
+    # size at the repository root, written by an example) changes what it reads
+    path = tmp_path / "hosts.yaml"
+    path.write_text((REPO / "hosts.yaml").read_text())
+
+    # Act
+    farm = load_hosts(path)
 
     got = [(h.address, h.symbol, h.start, h.stop, h.workers) for h in farm.hosts]
 
+    # Assert
     assert got == [
         ("10.10.32.11", "GER40", 0, 30, 20),
         ("10.10.32.12", "GER40", 30, 60, 20),

@@ -5,10 +5,21 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 
 import yaml
 
 from tests.farm.conftest import kill_runner_tree, run_fab, wait_status, write_groups, write_hosts
+
+
+def test_killing_a_runner_that_already_exited_is_quiet():
+    # Arrange: a process that has exited and been reaped (a runner that stopped on its own)
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+
+    # Act / Assert: no ProcessLookupError
+    kill_runner_tree(gone.pid)
 
 
 def test_restart_aborts_when_the_old_runner_does_not_stop(ssh_farm, tmp_path):
@@ -36,7 +47,8 @@ def test_restart_aborts_when_the_old_runner_does_not_stop(ssh_farm, tmp_path):
         after = wait_status(hosts, "h1", lambda s: True)
         pid_text = pid_file.read_text().strip()
     finally:
-        os.kill(old["pid"], signal.SIGCONT)
+        # killed while still stopped: a SIGCONT first would let it act on the pending
+        # SIGTERM and exit on its own, racing the kill (ProcessLookupError)
         kill_runner_tree(old["pid"])
 
     # Assert
