@@ -206,6 +206,19 @@ class Scenario:
     def config_with(self, path: Path, extra: dict[str, Any]) -> Path:
         return write_config(path, self.root, extra)
 
+    def losing_control(self, out: Path, run: Path | None = None) -> Path:
+        """``out`` with the control comparison of every combination of ``run`` (default:
+        the scenario's) on the losing control days (module doc: -4.5 R for tp_mult 1)."""
+        compare_control(
+            run or self.run,
+            top="100%",
+            min_count=0,
+            output_dir=out,
+            data_file=str(self.losing_control_bars),
+            cfg=self.cfg,
+        )
+        return out
+
     def judged(self, combo: int, group: str = GROUP) -> Path:
         """A copy of the run with ``robustness_GER40.json`` by the real `invoke robustness`,
         then made to judge ``group`` combo ``combo`` distinguishable from luck (made once)."""

@@ -136,15 +136,7 @@ def test_two_control_results_are_refused_not_one_silently_chosen(s, tmp_path, ca
 def test_the_control_evidence_used_is_named(s, tmp_path, capsys):
     # Arrange: the losing control chosen by --control-from
     run = s.copy_run(tmp_path / "run", s.judged(0))
-    losing = tmp_path / "losing"
-    compare_control(
-        run,
-        top="100%",
-        min_count=0,
-        output_dir=losing,
-        data_file=str(s.losing_control_bars),
-        cfg=s.cfg,
-    )
+    losing = s.losing_control(tmp_path / "losing", run)
     bot = make_bot(tmp_path / "bot")
     # Act
     _, output = promote_fails(

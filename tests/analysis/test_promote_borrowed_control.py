@@ -6,7 +6,6 @@ import json
 
 import pytest
 
-from backtest.analysis.control import compare_control
 from tests.analysis.promote_helpers import (
     GROUP,
     make_bot,
@@ -71,15 +70,7 @@ def test_costs_configured_since_the_runs_fail_same_settings_for_the_deployment(s
 
 def test_an_edited_control_summary_is_not_believed(s, tmp_path, capsys):
     # Arrange: a losing control (-4.5 R) whose row was edited to +9.5 R / +9500
-    control = tmp_path / "control"
-    compare_control(
-        s.run,
-        top="100%",
-        min_count=0,
-        output_dir=control,
-        data_file=str(s.losing_control_bars),
-        cfg=s.cfg,
-    )
+    control = s.losing_control(tmp_path / "control")
     path = control / "control_vs_in_sample_GER40.json"
     document = json.loads(path.read_text())
     for row in document["rows"]:

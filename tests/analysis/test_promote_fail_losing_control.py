@@ -2,7 +2,6 @@
 
 import pytest
 
-from backtest.analysis.control import compare_control
 from tests.analysis.promote_helpers import (
     GROUP,
     make_bot,
@@ -20,15 +19,7 @@ def s(tmp_path_factory):
 
 def test_losing_control_fails_only_positive_after_costs(s, tmp_path, capsys):
     # Arrange: control days W L L L W L L W L L: 3 x 0.95 - 7 x 1.05 = -4.5 R
-    control = tmp_path / "control"
-    compare_control(
-        s.run,
-        top="100%",
-        min_count=0,
-        output_dir=control,
-        data_file=str(s.losing_control_bars),
-        cfg=s.cfg,
-    )
+    control = s.losing_control(tmp_path / "control")
     bot = make_bot(tmp_path / "bot")
     # Act
     message, output = promote_fails(
