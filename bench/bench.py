@@ -8,14 +8,20 @@ a chunk at once). Each timed run is its own
 subprocess so that its peak memory is its own. Kernel compile time is measured
 cold (an empty numba cache) and cached. Reference: a 12-month slice and a
 16-combination grid through the fast sweep, the emulator and backtesting.py
-(optional, bench/requirements.txt).
+(optional, bench/requirements.txt). Execution models (spec section 8): the standard
+rows run the configured model (``--spread-model``/``--spread-source`` override it), and
+a table compares the kernel's rate (1 worker, no metrics) in ``cost``, ``bid_ask`` with
+the fixed spread and ``bid_ask`` with the data's spread, in the same minutes (the three
+runs twice, interleaved; the faster of the two each).
 
-    python -m bench.bench [--quick] [--workers N]
+    python -m bench.bench [--quick] [--workers N] [--spread-model bid_ask|cost]
+                          [--spread-source fixed|data]
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gc
 import itertools
 import json
@@ -36,6 +42,9 @@ REFERENCE = ("2024-11-01", "2025-10-31")
 QUICK_REFERENCE = ("2025-10-01", "2025-10-31")
 WINDOWS = (("09:00", "10:00"), ("08:00", "09:00"))
 REPEATS = 3  # timed sweeps report the fastest of these (the machine may be shared)
+# (spread_model, spread_source) of the execution-model table; the first is the baseline
+EXECUTIONS = (("cost", "fixed"), ("bid_ask", "fixed"), ("bid_ask", "data"))
+MODEL_REPEATS = 7  # the model table's runs are short: more of them, the fastest counts
 
 _BARS = None  # the period's bars, set in the parent before the pool forks
 _SETTINGS = None
@@ -81,10 +90,19 @@ def reference_grid() -> list[dict[str, Any]]:
     ]
 
 
-def load_bars(start: str, end: str):
+def load_bars(
+    start: str, end: str, spread_model: str | None = None, spread_source: str | None = None
+):
+    """The sample's bars of ``start..end``, with the symbol's execution settings
+    overridden where given (spec section 8)."""
     from backtest.data.loaders import load_period_bars
 
-    return load_period_bars(SYMBOL, "in_sample").between(start, end)
+    bars = load_period_bars(SYMBOL, "in_sample").between(start, end)
+    given = {"spread_model": spread_model, "spread_source": spread_source}
+    overrides = {k: v for k, v in given.items() if v is not None}
+    if overrides:
+        bars = dataclasses.replace(bars, symbol=dataclasses.replace(bars.symbol, **overrides))
+    return bars
 
 
 def _smaps_mb(*keys: str) -> float:
@@ -138,13 +156,20 @@ def _run_chunks(workers: int, chunks: list) -> list[tuple[int, int, float]]:
     return out
 
 
-def timed_sweep(workers: int, n_combos: int, with_metrics: bool) -> dict[str, Any]:
+def timed_sweep(
+    workers: int,
+    n_combos: int,
+    with_metrics: bool,
+    spread_model: str | None = None,
+    spread_source: str | None = None,
+    repeats: int = REPEATS,
+) -> dict[str, Any]:
     """One standard-workload run in this process (called in a fresh subprocess)."""
     global _BARS, _SETTINGS
     from backtest.core.settings import RunSettings
     from backtest.engines.sweep import prepare_sweep, warm_up
 
-    _BARS, _SETTINGS = load_bars(*STANDARD), RunSettings()
+    _BARS, _SETTINGS = load_bars(*STANDARD, spread_model, spread_source), RunSettings()
     loaded_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     combos = standard_grid()[:n_combos]
     warm = warm_up()
@@ -156,7 +181,7 @@ def timed_sweep(workers: int, n_combos: int, with_metrics: bool) -> dict[str, An
     chunk = max(1, -(-len(combos) // (workers * 4)))
     chunks = [(combos[i : i + chunk], with_metrics) for i in range(0, len(combos), chunk)]
     best = None
-    for _ in range(REPEATS):
+    for _ in range(repeats):
         cpu0 = _cpu_seconds()
         start = time.perf_counter()
         out = _run_chunks(workers, [(*c, False) for c in chunks])
@@ -170,6 +195,8 @@ def timed_sweep(workers: int, n_combos: int, with_metrics: bool) -> dict[str, An
         for pid, _, private in _run_chunks(workers, [(*c, True) for c in chunks]):
             worker_private[pid] = max(private, worker_private.get(pid, 0.0))
     return {
+        "spread_model": _BARS.symbol.spread_model,
+        "spread_source": _BARS.symbol.spread_source,
         "bars": len(_BARS),
         "days": len(_BARS.trading_days()),
         "combos": len(combos),
@@ -293,9 +320,51 @@ def _fmt(value: float | None, digits: int = 2) -> str:
     return "-" if value is None else f"{value:,.{digits}f}"
 
 
-def report(quick: bool, workers: int) -> str:
+def _execution_args(spread_model: str | None, spread_source: str | None) -> list[str]:
+    return (["--spread-model", spread_model] if spread_model else []) + (
+        ["--spread-source", spread_source] if spread_source else []
+    )
+
+
+def execution_table(n_combos: int, rounds: int = 2) -> list[str]:
+    """The kernel's rate (1 worker, no metrics) per execution model, the models' runs
+    interleaved ``rounds`` times (so that they share the machine's minutes); the fastest."""
+    best: dict[tuple[str, str], dict[str, Any]] = {}
+    for _ in range(rounds):
+        for execution in EXECUTIONS:
+            r = _child(
+                ["--step", "sweep", "--workers", "1", "--combos", str(n_combos)]
+                + _execution_args(*execution)
+                + ["--repeats", str(MODEL_REPEATS)]
+            )
+            if execution not in best or r["seconds"] < best[execution]["seconds"]:
+                best[execution] = r
+    base = n_combos / best[EXECUTIONS[0]]["seconds"]
+    lines = [
+        "",
+        f"Execution models (spec section 8): the kernel alone, 1 worker, no metrics, "
+        f"{n_combos} combinations; each model run {rounds} times interleaved with the others, "
+        f"fastest of {MODEL_REPEATS} sweeps a run:",
+        "",
+        "| spread_model | spread_source | seconds | comb/s/core | vs cost | trades | "
+        "shared tables MB |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for (model, source), r in best.items():
+        rate = r["combos"] / r["seconds"]
+        lines.append(
+            f"| {model} | {source} | {_fmt(r['seconds'], 4)} | {_fmt(rate, 0)} | "
+            f"{rate / base - 1:+.1%} | {r['trades']:,} | {_fmt(r['tables_mb'], 1)} |"
+        )
+    return lines
+
+
+def report(
+    quick: bool, workers: int, spread_model: str | None = None, spread_source: str | None = None
+) -> str:
     """Run every measurement; the markdown tables."""
     n_combos = 128 if quick else 1000
+    execution = _execution_args(spread_model, spread_source)
     lines = [f"Machine: {machine()}", ""]
 
     lines += [
@@ -327,6 +396,7 @@ def report(quick: bool, workers: int) -> str:
         r = _child(
             ["--step", "sweep", "--workers", str(n_workers), "--combos", str(n_combos)]
             + (["--metrics"] if with_metrics else [])
+            + execution
         )
         rate = r["combos"] / r["seconds"]
         lines.append(
@@ -340,11 +410,13 @@ def report(quick: bool, workers: int) -> str:
         runs.append(r)
     lines += [
         "",
+        f"Execution: {runs[0]['spread_model']}, spread {runs[0]['spread_source']}. "
         f"Fastest of {REPEATS} runs each. Peak RSS of loading the data file alone: "
         f"{_fmt(runs[0]['load_peak_mb'], 0)} MB; the sweep's shared tables: "
         f"{_fmt(runs[0]['tables_mb'], 0)} MB. Worker RSS counts the pages shared with "
         "the parent; total = the parent's PSS + each worker's private pages.",
     ]
+    lines += execution_table(n_combos)
 
     span = QUICK_REFERENCE if quick else REFERENCE
     rows = _child(
@@ -387,6 +459,17 @@ def main(argv: list[str] | None = None) -> int:
         default=os.cpu_count() or 1,
         help="workers of the all-cores row (default: every core)",
     )
+    parser.add_argument(
+        "--spread-model",
+        choices=("bid_ask", "cost"),
+        help="execution model of the standard rows (default: the configured one)",
+    )
+    parser.add_argument(
+        "--spread-source",
+        choices=("fixed", "data"),
+        help="spread of the standard rows (default: the configured one; data needs bid_ask)",
+    )
+    parser.add_argument("--repeats", type=int, default=REPEATS, help=argparse.SUPPRESS)
     parser.add_argument("--step", choices=("compile", "sweep", "reference"), help=argparse.SUPPRESS)
     parser.add_argument("--combos", type=int, default=1000, help=argparse.SUPPRESS)
     parser.add_argument("--metrics", action="store_true", help=argparse.SUPPRESS)
@@ -395,14 +478,27 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.workers < 1:
         parser.error("--workers must be >= 1")
+    if args.spread_model == "cost" and args.spread_source == "data":
+        parser.error("--spread-source data needs --spread-model bid_ask (ib-strategy.md 8)")
     if args.step == "compile":
         print(json.dumps(compile_seconds()))
     elif args.step == "sweep":
-        print(json.dumps(timed_sweep(args.workers, args.combos, args.metrics)))
+        print(
+            json.dumps(
+                timed_sweep(
+                    args.workers,
+                    args.combos,
+                    args.metrics,
+                    args.spread_model,
+                    args.spread_source,
+                    args.repeats,
+                )
+            )
+        )
     elif args.step == "reference":
         print(json.dumps(reference(args.start, args.end, args.combos)))
     else:
-        print(report(args.quick, args.workers))
+        print(report(args.quick, args.workers, args.spread_model, args.spread_source))
     return 0
 
 

@@ -8,9 +8,10 @@ chunks of 250 as the bench's 1-worker row: the kernel alone
 counters (``backtest.engines.sweep.STATS``) per combination-day; the time of one "first
 bar that touches a level" query (``kernel_nb.first_touch_nb``) in the kernel's access
 pattern (a few queries per day, day after day); and, for contrast, the same grid with
-every combination its own entry rule (nothing shared).
+every combination its own entry rule (nothing shared). ``--spread-model`` and
+``--spread-source`` choose the execution model (spec section 8; default the configured).
 
-    python -m bench.cost [--repeats N]
+    python -m bench.cost [--repeats N] [--spread-model bid_ask|cost] [--spread-source fixed|data]
 """
 
 from __future__ import annotations
@@ -87,14 +88,19 @@ def query_ns(data, per_day: int, passes: int) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=7, help="runs per timing (fastest)")
+    parser.add_argument("--spread-model", choices=("bid_ask", "cost"), help="execution model")
+    parser.add_argument("--spread-source", choices=("fixed", "data"), help="bid_ask's spread")
     args = parser.parse_args(argv)
+    if args.spread_model == "cost" and args.spread_source == "data":
+        parser.error("--spread-source data needs --spread-model bid_ask (ib-strategy.md 8)")
 
     from backtest.core.settings import RunSettings
     from backtest.engines import kernel_nb as nb
     from backtest.engines import sweep
     from backtest.engines.run import score_batch
 
-    bars, settings = load_bars(*STANDARD), RunSettings()
+    bars = load_bars(*STANDARD, args.spread_model, args.spread_source)
+    settings = RunSettings()
     grids = {"standard grid (20 rules × 50)": standard_grid()}
     grids["nothing shared (1,000 rules × 1)"] = _unshared(grids["standard grid (20 rules × 50)"])
     sweep.warm_up()
@@ -104,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     days = len(data.day_start)
     print(f"Machine: {machine()}, pid {os.getpid()}")
     print(f"{len(bars):,} bars, {days} days; chunks of {CHUNK}, batches of up to {sweep.BATCH}")
+    print(f"Execution: {bars.symbol.spread_model}, spread {bars.symbol.spread_source}")
     print()
     print(
         "| grid | kernel ns / combination-day | score_batch ns / combination-day | "

@@ -8,14 +8,15 @@ queries (:func:`first_touch_nb`), resolving the intrabar path (spec section 4) o
 the bar a query finds. Combinations with the same entry rule share its entry searches
 and, from its first entry of a day, the queries of equal stop and target levels.
 
-Execution models (spec section 8): the kernel takes the bid bars and, per bar, the ask
-path's offset ``spread`` (the bar's spread in ``bid_ask``, 0 in ``cost``) with the ask
-highs and lows (``high + spread``, ``low + spread``) and their block tables, all built
-once per data set (in ``cost`` the same arrays as the bid's). The buy stop and a short's
-SL and TP query the ask tables, the sell stop and a long's exits the bid tables; on the
-bar a query finds, an ask level ``X`` is the bid path reaching ``X - spread`` of that bar,
-so the path is resolved on the bid prices as before. ``slippage`` worsens the entry and
-the SL exit (spec 8.5); the records hold the prices after it.
+Execution models (spec section 8): the kernel takes the bid bars and the ask highs and
+lows (``high + s``, ``low + s``, ``s`` the bar's spread) with their block tables, built
+once per data set; in ``cost`` they are the bid's own arrays (the ask path's offset is 0).
+A bar's offset is read as ``ask_high - high`` (lines a query has just brought to cache,
+and no read at all in ``cost``). The buy stop and a short's SL and TP query the ask
+tables, the sell stop and a long's exits the bid tables; on the bar a query finds, an
+ask level ``X`` is the bid path reaching ``X - s`` of that bar, so the path is resolved
+on the bid prices as before. ``slippage`` worsens the entry and the SL exit (spec 8.5);
+the records hold the prices after it.
 Readings of the spec: docs/ARCHITECTURE.md; the cost: docs/BENCHMARK.md.
 """
 
@@ -269,7 +270,7 @@ S_RULE_DAYS, S_ENTRY, S_EXIT, S_SHARED = range(4)
 def _next_entry(
     open_,
     falling,
-    spread,
+    high,
     ask_high,
     ask_high_blocks,
     low,
@@ -313,11 +314,14 @@ def _next_entry(
         return hi, False
     if jl == js:
         o = open_[j]
-        return j, o + spread[j] >= long_level or (o > short_level and falling[j])
+        return j, o + ask_high[j] - high[j] >= long_level or (o > short_level and falling[j])
     return j, jl < js
 
 
-@njit(**INNER)
+# Inlined (numba IR) into its one caller: as a call, its many array arguments cost more
+# than its work (bench/cost.py: 20 % of the kernel's time), and compiling it inline costs
+# no more.
+@njit(cache=True, nogil=True, no_cpython_wrapper=True, inline="always")
 def _trade_nb(
     open_,
     high,
@@ -326,7 +330,6 @@ def _trade_nb(
     falling,
     high_blocks,
     low_blocks,
-    spread,
     ask_high,
     ask_low,
     ask_high_blocks,
@@ -355,10 +358,11 @@ def _trade_nb(
     Returns ``(exit_bar, reason)``.
 
     A long fills on the ask path and exits on the bid path, a short the other way round
-    (``spread`` the ask path's offset per bar). The path is walked on the bid: the point
-    of entry of a long filled at ``long_level`` is ``long_level - spread[j]``, and a
-    short's SL and TP are ``spread`` lower there. An exit level already passed at the
-    point of entry (a spread as wide as the stop) fires there, at the level (spec 8.4).
+    (the ask path's offset on bar ``i`` is ``ask_high[i] - high[i]``). The path is walked
+    on the bid: the point of entry of a long filled at ``long_level`` is ``long_level``
+    less bar ``j``'s offset, and a short's SL and TP are the offset lower there. An exit
+    level already passed at the point of entry (a spread as wide as the stop) fires there,
+    at the level (spec 8.4).
 
     With ``shared`` (``j`` is the first entry of the day of the trade's rule) the queries
     are remembered by level in ``found[side]`` (``(level, bar)`` pairs, ``n_found[side]``
@@ -367,7 +371,7 @@ def _trade_nb(
     target's query then runs to ``walk_end``, not to the stop's bar, which gives the same
     exit: a target touched after the stop's bar does not count."""
     o = open_[j]
-    s = spread[j]
+    s = ask_high[j] - high[j]
     p1 = high[j] if falling[j] else low[j]
     p2 = low[j] if falling[j] else high[j]
     if go_long:
@@ -423,7 +427,7 @@ def _trade_nb(
         if e < walk_end:
             exit_bar = e
             o = open_[e]
-            off = 0 if direction > 0 else spread[e]
+            off = 0 if direction > 0 else ask_high[e] - high[e]
             if direction * (o + off - sl) <= 0:  # the exits' path opens beyond a level
                 reason, price = REASON_SL, o + off
             elif has_tp and direction * (o + off - tp) >= 0:
@@ -438,7 +442,7 @@ def _trade_nb(
             # at close_time the bar's open, else the day's last close; a short's + spread
             price = open_[exit_bar] if close_bar >= 0 else close[exit_bar]
             if direction < 0:
-                price += spread[exit_bar]
+                price += ask_high[exit_bar] - high[exit_bar]
             reason = REASON_CLOSE
     if reason == REASON_SL:
         price -= direction * slippage  # a stop order slips: a long's lower, a short's higher
@@ -466,7 +470,6 @@ def sweep_batch_nb(
     falling,
     high_blocks,
     low_blocks,
-    spread,
     ask_high,
     ask_low,
     ask_high_blocks,
@@ -500,9 +503,9 @@ def sweep_batch_nb(
     """Walk a batch of combinations day by day (the day's bars stay in cache), the
     combinations of one entry rule together, sharing their entry searches.
 
-    ``open_ .. low_blocks`` are the bid bars and their block tables; ``spread`` the ask
-    path's offset per bar, ``ask_high``/``ask_low`` the bid's + ``spread`` with their
-    block tables (the bid's own arrays in the ``cost`` model); ``slippage`` in points.
+    ``open_ .. low_blocks`` are the bid bars and their block tables; ``ask_high`` and
+    ``ask_low`` the bid's + each bar's spread with their block tables (the bid's own
+    arrays in the ``cost`` model); ``slippage`` in points.
 
     Shared tables are indexed ``[row, day]`` (``walk_start``, IB, by window;
     ``close_bar``, ``entry_hi`` by schedule; ``dist``: distances in points, ``lots_table``:
@@ -582,7 +585,7 @@ def sweep_batch_nb(
                         j, go_long = _next_entry(
                             open_,
                             falling,
-                            spread,
+                            high,
                             ask_high,
                             ask_high_blocks,
                             low,
@@ -616,7 +619,6 @@ def sweep_batch_nb(
                         falling,
                         high_blocks,
                         low_blocks,
-                        spread,
                         ask_high,
                         ask_low,
                         ask_high_blocks,

@@ -129,27 +129,25 @@ class SweepData:
         self.day_number = bars.day[self.day_start] if n else bars.day[:0]
         longest = int((self.day_end - self.day_start).max()) if n else 1
         levels = max(1, (longest // nb.BLOCK + 2).bit_length())  # a day's whole blocks
-        # Execution (spec section 8): the ask path's offset per bar, 0 in the cost model
-        # (whose ask tables are then the bid's own), and the slippage of the stop fills.
+        # Execution (spec section 8): the ask highs and lows, the bid's + each bar's spread
+        # (in the cost model the bid's own arrays: the ask path is the bid path), and the
+        # slippage of the stop fills.
         sym = bars.symbol
-        self.spread = (
-            np.ascontiguousarray(bars.bar_spread(), dtype=np.int64)
-            if sym.bid_ask
-            else np.zeros(n, dtype=np.int64)
-        )
         self.slippage = sym.slippage_points
-        top = int(self.high.max() + self.spread.max()) if n else 0
+        if sym.bid_ask:
+            spread = np.ascontiguousarray(bars.bar_spread(), dtype=np.int64)
+            self.ask_high, self.ask_low = self.high + spread, self.low + spread
+        else:
+            self.ask_high, self.ask_low = self.high, self.low
+        top = int(self.ask_high.max()) if n else 0
         fits = n == 0 or max(abs(top), abs(int(self.low.min()))) < _INT32_LIMIT
         table_dtype = np.int32 if fits else np.int64
         self.high_blocks = nb.block_table(self.high, levels, True, table_dtype)
         self.low_blocks = nb.block_table(self.low, levels, False, table_dtype)
         if sym.bid_ask:
-            self.ask_high = self.high + self.spread
-            self.ask_low = self.low + self.spread
             self.ask_high_blocks = nb.block_table(self.ask_high, levels, True, table_dtype)
             self.ask_low_blocks = nb.block_table(self.ask_low, levels, False, table_dtype)
         else:
-            self.ask_high, self.ask_low = self.high, self.low
             self.ask_high_blocks, self.ask_low_blocks = self.high_blocks, self.low_blocks
         self.windows = _Bank(("walk_start", "ib_high", "ib_low", "has_ib"))
         self.schedules = _Bank(("close_bar", "entry_hi"))
@@ -460,7 +458,6 @@ def _run_batch(data: SweepData, combo: np.ndarray) -> SweepPart:
         data.falling,
         data.high_blocks,
         data.low_blocks,
-        data.spread,
         data.ask_high,
         data.ask_low,
         data.ask_high_blocks,
