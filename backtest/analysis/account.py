@@ -709,7 +709,7 @@ SPAN_GAP_DAYS = 5  # calendar days by which the picks' data may start or end apa
 def span_warnings(account: Account) -> list[str]:
     """A line for each pick whose data starts or ends more than :data:`SPAN_GAP_DAYS`
     calendar days after / before the account's calendar: its days there count as 0."""
-    out = []
+    out: list[str] = []
     if len(account.calendar) == 0:
         return out
     first, last = int(account.calendar[0]), int(account.calendar[-1])
