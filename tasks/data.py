@@ -5,12 +5,14 @@ from __future__ import annotations
 import pandas as pd
 from invoke import task
 
-from backtest.core.config import ConfigError, load_config, symbol_names, symbol_spec
+from backtest.core.config import ConfigError, config_path, load_config, symbol_names, symbol_spec
 from backtest.core.config import period as period_of
 from backtest.data.bars import Bars
+from backtest.data.clock import check_clock
 from backtest.data.coverage import spread_profile
-from backtest.data.loaders import MAX_ROWS, DataError, load_bars
+from backtest.data.loaders import MAX_ROWS, DataError, check_server_tz, is_mt5_export, load_bars
 from backtest.data.sample import ensure_sample, ensure_sample_news, news_sample_path, sample_path
+from backtest.runner.options import option_fields
 from tasks.edge import error
 
 
@@ -74,8 +76,11 @@ def _number(text: str | None, option: str, kind: type[int] | type[float]) -> flo
         "file": "data file to check (Parquet, CSV or MetaTrader 5 export)",
         "symbol": "symbol of the data, e.g. GER40",
         "server_tz": "broker server time zone of an MT5 export: an IANA zone (Europe/Athens) or "
-        "broker:NY+7 (New York time + 7 h, GMT+2/+3 on the US daylight-saving dates)",
+        "broker:NY+7 (New York time + 7 h, GMT+2/+3 on the US daylight-saving dates); "
+        "default: the symbol's server_tz in the config",
         "drop_invalid": "drop invalid / duplicate rows and sort, instead of failing",
+        "ignore_clock_check": option_fields(("ignore_clock_check",))[0].metadata["help"]
+        + " (check-data then warns and exits 0)",
         "spread_source": "fixed (default: the config's) or data: every row must then carry "
         "a spread >= 0 (ib-strategy.md section 8.1)",
         "spread_unit": "price of one unit of the file's spread column (default: the config's, "
@@ -94,11 +99,17 @@ def check_data(
     spread_unit=None,
     max_rows=None,
     config=None,
+    ignore_clock_check=False,
 ):
     """Validate a market-data file: a one-line summary, then its spread's distribution
-    (overall and by local hour) and a warning when spread_unit looks wrong."""
+    (overall and by local hour), a warning when spread_unit looks wrong, and the cash open
+    measured from the bars (exit 2 when the clock is an hour or more off, as a run)."""
     try:
         cfg = load_config(config)
+        configured_tz = cfg["symbols"].get(symbol, {}).get("server_tz")
+        if server_tz is None and configured_tz is not None:
+            where = f"{config_path(config) or 'config'}: symbols.{symbol}.server_tz"
+            server_tz = check_server_tz(configured_tz, where)
         spec = symbol_spec(symbol, cfg).with_execution(
             {
                 "spread_source": spread_source,
@@ -115,7 +126,16 @@ def check_data(
     except (ConfigError, DataError) as exc:
         raise error(exc) from None
     print(f"{file}: OK, {symbol}, {_summary(bars)}, sha256 {bars.checksum[:12]}")
+    # Measured first, said in check-data's own words (a wrong clock ends it below).
+    clock = check_clock(bars, cfg, server_tz, is_mt5_export(file), "warn", lambda text: None)
+    print(clock.summary())
+    if clock.wrong and ignore_clock_check:
+        print(f"WARNING: {clock.problem()}: ignored (--ignore-clock-check)")
+    if better := clock.better():
+        print(f"WARNING: {better}")
     profile = spread_profile(bars)
     print("\n".join(profile.lines()))
     if profile.doubt and spec.spread_source != "data":  # with data, the loader said it
         print(f"WARNING: {profile.doubt}")
+    if clock.wrong and not ignore_clock_check:
+        raise error(f"{file}: {clock.problem()}")

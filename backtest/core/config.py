@@ -494,14 +494,45 @@ def shown(value: Any, limit: int = 40) -> str:
 
 
 def check_timezone(name: Any, where: str) -> str:
-    """``name`` when it is an IANA time zone (``Europe/Berlin``), else ConfigError."""
+    """``name`` when it is an IANA time zone (``Europe/Berlin``), else ConfigError.
+
+    The suggestion never changes the offset the user typed: ``UTC+2`` is answered with
+    ``Etc/GMT-2`` (POSIX inverts the sign), not with ``UTC``; a name carrying an offset
+    that no zone has, or a sign that is unclear, gets no zone but the rule; and a close
+    name is suggested only among zones without an offset in their name."""
     if isinstance(name, str) and name:
         try:
             ZoneInfo(name)
             return name
         except (ZoneInfoNotFoundError, ValueError, OSError):
             pass
-    hint = did_you_mean(name, sorted(available_timezones())) if isinstance(name, str) else ""
+    rule = "POSIX inverts the sign: Etc/GMT-2 is UTC+2, Etc/GMT+2 is UTC-2"
+    hint = ""
+    if isinstance(name, str):
+        typed = re.match(
+            r"^\s*(Etc/)?(?:UTC|GMT|Z)?\s*([+-])\s*(\d{1,2})(?::?(\d\d))?\s*$", name, re.I
+        )
+        if typed:
+            posix, sign, hours, minutes = typed.groups()
+            east = (sign == "+") != bool(posix)  # Etc/GMT+2 means UTC-2
+            offset = f"UTC{'+' if east else '-'}{int(hours)}" + (
+                f":{minutes}" if minutes and minutes != "00" else ""
+            )
+            whole = (minutes or "00") == "00"
+            if whole and -12 <= (int(hours) if east else -int(hours)) <= 14:
+                fixed = "UTC" if int(hours) == 0 else f"Etc/GMT{'-' if east else '+'}{int(hours)}"
+                hint = f" (a fixed {offset} is '{fixed}'; {rule})"
+            else:
+                place = "" if whole else "; name the place instead, e.g. Asia/Kolkata"
+                hint = (
+                    f" (no IANA zone is a fixed {offset}: fixed zones are whole hours, "
+                    f"Etc/GMT-14 .. Etc/GMT+12, and {rule}{place})"
+                )
+        elif re.search(r"(UTC|GMT)\s*[+-]?\s*\d", name, re.I):
+            hint = f" (fixed offsets are written Etc/GMT-2 for UTC+2: {rule})"
+        else:
+            plain = [z for z in available_timezones() if not re.search(r"\d", z)]
+            hint = did_you_mean(name, sorted(plain))
     raise ConfigError(f"{where}: {shown(name)} is not an IANA time zone{hint} (e.g. Europe/Berlin)")
 
 

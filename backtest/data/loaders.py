@@ -58,6 +58,11 @@ MIN_SPACING_PAIRS = 20
 # GMT+3 in summer, switching on the US daylight-saving dates, "New York close").
 NEW_YORK = "America/New_York"
 _BROKER_CLOCK = re.compile(r"^broker:NY(?:([+-])(\d{1,2}))?$")
+# An offset typed instead of a zone name: UTC+2, GMT-3, UTC+02:00, +2 (not Etc/GMT+2,
+# which is a zone, with the POSIX sign).
+_TYPED_OFFSET = re.compile(r"^\s*(?:UTC|GMT|Z)?\s*([+-])\s*(\d{1,2})(?::?(\d\d))?\s*$", re.I)
+# A fixed-offset IANA zone: Etc/GMT+2 is UTC-2 (POSIX sign).
+_ETC_GMT = re.compile(r"^Etc/GMT([+-])(\d{1,2})$")
 _LOG = logging.getLogger(__name__)
 Log = logging.Logger | Callable[[str], Any] | None
 
@@ -283,9 +288,33 @@ def broker_offset_hours(server_tz: str) -> int | None:
     return -hours if match.group(1) == "-" else hours
 
 
+def typed_utc_hours(value: str) -> int | None:
+    """The whole hours east of UTC that a text such as ``UTC+2``, ``GMT+02:00`` or ``+2``
+    means (not an IANA name), or None."""
+    match = _TYPED_OFFSET.match(value)
+    if not match or (match.group(3) or "00") != "00":
+        return None
+    hours = int(match.group(2))
+    return -hours if match.group(1) == "-" else hours
+
+
+def _broker_clocks_for(hours: int) -> str:
+    """The broker presets whose winter or summer offset is UTC+``hours``, the usual first."""
+    winter = [(h, hours, hours + 1) for h in (hours + 5,) if abs(h) <= 23]
+    summer = [(h, hours - 1, hours) for h in (hours + 4,) if abs(h) <= 23]
+    # The usual MT5 clock (broker:NY+7) first, whichever of its offsets was typed.
+    presets = sorted(winter + summer, key=lambda p: p[0] != 7)
+    return " or ".join(
+        f"broker:NY{f'{h:+d}' if h else ''} (UTC{w:+d} in winter, UTC{s:+d} in summer)"
+        for h, w, s in presets
+    )
+
+
 def check_server_tz(value: Any, where: str = "--server-tz") -> str:
     """``value`` when it is an IANA time zone or a broker clock ``broker:NY+H`` (H whole
-    hours, -23..23); else a DataError of one line naming ``where``."""
+    hours, -23..23); else a DataError of one line naming ``where``. An offset such as
+    ``UTC+2`` is answered with the broker presets of that offset and the fixed zone of
+    exactly that offset (``Etc/GMT-2``: POSIX inverts the sign), never another offset."""
     if isinstance(value, str) and value.startswith("broker:"):
         hours = broker_offset_hours(value)
         if hours is None or abs(hours) > 23:
@@ -297,6 +326,15 @@ def check_server_tz(value: Any, where: str = "--server-tz") -> str:
     try:
         return check_timezone(value, where)
     except ConfigError as exc:
+        hours = typed_utc_hours(value) if isinstance(value, str) else None
+        if hours is not None and -12 <= hours <= 14:
+            fixed = "UTC" if hours == 0 else f"Etc/GMT{-hours:+d}"
+            raise DataError(
+                f"{where}: {value!r} is not a time zone name; an MT5 server on daylight "
+                f"saving (the US dates, as most are) is {_broker_clocks_for(hours)}; one "
+                f"on UTC{hours:+d} all year is {fixed}"
+                + (f" (POSIX sign: {fixed} is UTC{hours:+d})" if hours else "")
+            ) from None
         raise DataError(
             f"{exc}; or a broker clock such as broker:NY+7 (New York time + 7 h: "
             "GMT+2/GMT+3 on the US daylight-saving dates)"
@@ -406,6 +444,9 @@ def _read(path: Path, server_tz: str | None, log: Log, max_rows: int) -> _Raw:
     if kind == "parquet":
         return _read_parquet(path, max_rows)
     if kind == "mt5":
+        if server_tz and (etc := _ETC_GMT.match(server_tz)):
+            east = f"UTC{'-' if etc.group(1) == '+' else '+'}{int(etc.group(2))}"
+            _say(log, f"{path}: server_tz {server_tz} is {east} (POSIX inverts the sign)")
         return _read_mt5(path, encoding, server_tz, max_rows)
     return _read_csv(path, encoding, max_rows)
 
@@ -676,6 +717,11 @@ def resolve_data_file(
     return sample, True
 
 
+def is_mt5_export(path: str | Path) -> bool:
+    """Whether ``path`` is a MetaTrader 5 export (broker server times), by its header."""
+    return _sniff(Path(path))[0] == "mt5"
+
+
 def load_period_bars(
     symbol: str,
     period_name: str,
@@ -684,14 +730,23 @@ def load_period_bars(
     server_tz: str | None = None,
     drop_invalid: bool = False,
     log: Log = None,
+    clock: str | None = None,
 ) -> Bars:
     """:func:`resolve_data_file` + :func:`load_bars`: the whole file (slice with ``between``),
     with the symbol's settings of ``cfg`` (its ``spread_source`` decides how the spread
-    column is checked) and at most ``run.max_data_rows`` rows (default :data:`MAX_ROWS`)."""
+    column is checked) and at most ``run.max_data_rows`` rows (default :data:`MAX_ROWS`).
+
+    ``clock`` ``refuse`` or ``warn``: the whole file's clock is checked from its cash
+    opens (:func:`backtest.data.clock.check_clock`): a wrong one is a DataError, or
+    (``warn``, ``--ignore-clock-check``) a warning; None: not checked."""
     cfg = cfg or DEFAULTS
     path, sample = resolve_data_file(symbol, period_name, data_file, cfg, log)
     max_rows = int(cfg["run"]["max_data_rows"])
     bars = load_bars(path, symbol_spec(symbol, cfg), server_tz, drop_invalid, log, max_rows)
+    if clock is not None:
+        from backtest.data.clock import check_clock  # clock reads this module
+
+        check_clock(bars, cfg, server_tz, is_mt5_export(path), clock, log)
     return replace(bars, sample=sample)
 
 

@@ -185,6 +185,7 @@ def _metadata(plan: RunPlan, workers: int, started: str) -> dict[str, Any]:
         "news_file": str(opts.news_file) if opts.news_file else None,
         "server_tz": opts.server_tz,
         "drop_invalid": bool(opts.drop_invalid),
+        "ignore_clock_check": bool(opts.ignore_clock_check),
         "groups_file": str(plan.groups_file),
         "start_time": started,
         "end_time": _now(),

@@ -90,6 +90,12 @@ class RunOptions:
     drop_invalid: bool = _opt(
         False, help="drop invalid/duplicate bars instead of failing", flag=True
     )
+    ignore_clock_check: bool = _opt(
+        False,
+        help="run even when the data's cash-open volatility jump is an hour or more away "
+        "from the symbol's cash_opens (a wrong --server-tz; see README, Data formats)",
+        flag=True,
+    )
     fresh: bool = _opt(False, help="replace an existing checkpoint instead of resuming", flag=True)
     symbol: str | None = _opt(help="symbol of a bare-list groups file whose groups name none")
     strict_data: bool = _opt(

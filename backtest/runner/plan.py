@@ -371,6 +371,7 @@ def prepare(opts: RunOptions) -> RunPlan:
         opts.server_tz,
         opts.drop_invalid,
         log,
+        "warn" if opts.ignore_clock_check else "refuse",
     )
     bars = loaded_bars.between(start, end)
     if len(bars) == 0:

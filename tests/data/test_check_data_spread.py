@@ -41,6 +41,7 @@ def test_spread_distribution_overall_and_by_local_hour(spread_file, capsys):
     # Assert
     assert out[0].startswith(f"{spread_file}: OK, GER40, 60 bars, ")
     assert out[1:] == [
+        "clock not checked: 0 day(s) with 240 bars or more; 10 are needed to measure the cash open",
         "spread: 60 bars, median 100, 95th percentile 316 (× spread_unit 0.01: 1 and 3.16 "
         "in price; the fixed spread is 1)",
         "spread by local hour (Europe/Berlin):   bars   median   95th percentile",

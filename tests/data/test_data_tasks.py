@@ -17,8 +17,9 @@ def test_check_data_prints_one_line_summary_and_no_spread(write_csv, capsys):
         "2024-01-02 08:01 UTC, 1 trading days, sha256 "
     )
     assert out[1:] == [
+        "clock not checked: 0 day(s) with 240 bars or more; 10 are needed to measure the cash open",
         "spread: none in the file (spread_source data needs one on every bar; "
-        "fixed uses the symbol's 1 on every bar)"
+        "fixed uses the symbol's 1 on every bar)",
     ]
 
 
