@@ -35,8 +35,15 @@ def _chart_data(document: dict[str, Any]) -> dict[str, Any]:
         "overall_loss_pct": program["overall_loss_pct"],
         "history": {
             key: h[key]
-            for key in ("date", "end", "lowest_closed", "lowest_equity", "daily_loss_closed_pct",
-                        "daily_loss_equity_pct", "net_by_symbol")  # fmt: skip
+            for key in (
+                "date",
+                "end",
+                "lowest_closed",
+                "lowest_equity",
+                "daily_loss_closed_pct",
+                "daily_loss_equity_pct",
+                "net_by_symbol",
+            )
         },
         "levels": [
             {
