@@ -56,8 +56,10 @@ def report(c, from_, symbol=None, rank_by="total_r", rows="1000", detail="50"):
     },
 )
 def trades(c, from_, group, combo, server_tz=None, symbol=None, **execution):
-    """Re-run one combination as recorded (or with other execution settings); write its
-    trades CSV, equity PNG, monthly R table."""
+    """Re-run one combination; write its trades CSV, equity PNG and monthly R table.
+
+    As recorded, or with other execution settings (--spread-model, --spread-source,
+    --slippage): then into files of their own, and its metrics differ by design."""
     from backtest.analysis.merge import detect_symbol
     from backtest.analysis.rerun import (
         DEFAULT_BROKER_TZ,
