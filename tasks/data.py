@@ -101,9 +101,11 @@ def check_data(
     config=None,
     ignore_clock_check=False,
 ):
-    """Validate a market-data file: a one-line summary, then its spread's distribution
-    (overall and by local hour), a warning when spread_unit looks wrong, and the cash open
-    measured from the bars (exit 2 when the clock is an hour or more off, as a run)."""
+    """Validate a market-data file and show its clock and spread.
+
+    A summary line; the cash open measured from the bars (exit 2 when the clock is an
+    hour or more off, as a run); the spread's distribution, overall and by local hour,
+    and a warning when spread_unit looks wrong."""
     try:
         cfg = load_config(config)
         configured_tz = cfg["symbols"].get(symbol, {}).get("server_tz")
