@@ -69,10 +69,11 @@ def merge(c, dir, output, groups_file=None, symbol=None, force=False, config=Non
         "min_trades": "only in-sample combinations with at least this many trades qualify",
         "require_prop_ok": "only in-sample combinations inside the prop-firm limits qualify",
         "min_control_trades": "flag control results with fewer trades than this (default 30)",
-        "output": "directory for control_vs_in_sample_{SYMBOL}.csv/.json (default: --from)",
+        "output": "directory for control_vs_in_sample_{SYMBOL}.csv/.json/.npz (default: --from)",
         "data_file": "control-period data file (default: the config's control data; after a run "
         "on real data there is no fallback to sample data)",
-        "start_date": "first control trading day (default: the config's control period)",
+        "start_date": "first control trading day (default: the config's control period); no "
+        "control day may lie inside the in-sample period",
         "end_date": "last control trading day (default: the config's control period)",
         "server_tz": "broker server time zone of an MT5 control file (default: the in-sample "
         "run's)",

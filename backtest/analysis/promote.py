@@ -329,21 +329,18 @@ class ControlOptions:
         """The options given that an existing control result was not made with."""
         ctl = found.metadata.get("control") or {}
         path = (ctl.get("data") or {}).get("path")
-        wanted = (
-            ("--control-data-file", self.data_file, path),
+        differ = []
+        if self.data_file is not None and (
+            path is None or Path(self.data_file).resolve() != Path(path).resolve()
+        ):
+            differ.append(f"--control-data-file {self.data_file} (it has {path})")
+        for option, given, had in (
             ("--control-start-date", self.start_date, ctl.get("start_date")),
             ("--control-end-date", self.end_date, ctl.get("end_date")),
-        )
-        return [
-            f"{option} {given} (it has {had})"
-            for option, given, had in wanted
-            if given is not None
-            and (
-                Path(given).resolve() != Path(str(had)).resolve()
-                if option == "--control-data-file"
-                else given != had
-            )
-        ]
+        ):
+            if given is not None and given != had:
+                differ.append(f"{option} {given} (it has {had})")
+        return differ
 
 
 def control_folders(candidate: Candidate) -> list[Path]:
@@ -797,22 +794,17 @@ def settings_by_source(evidence: Evidence, cfg: Config) -> dict[str, dict[str, A
 
 def check_same_settings(evidence: Evidence, cfg: Config) -> Check:
     """(1) The in-sample run, the control run and the deployment have the same settings
-    wherever a setting changes a number (the news file only with the news filter on)."""
+    wherever a setting changes a number (the news file only with the news filter on; the
+    run-only settings are compared between the two runs)."""
     name = "same settings"
     sources = settings_by_source(evidence, cfg)
-    runs = ("in-sample", "control")
-    names = [*SCORING_SETTINGS, *sources["deployment"], *RUN_SETTINGS]
-    names = [
-        n
-        for n in dict.fromkeys(names)
-        if n != "news_file" or evidence.candidate.params.get("news_filter")
-    ]
+    news = bool(evidence.candidate.params.get("news_filter"))
+    names = [*sources["deployment"], *(k for k in RUN_SETTINGS if k != "news_file" or news)]
     differ, unrecorded = [], []
     for key in names:
-        holders = [s for s in sources if key in sources["deployment"] or s in runs]
-        missing = [s for s in holders if key not in sources[s]]
-        unrecorded += [f"{s} {key}" for s in missing]
-        values = {s: sources[s][key] for s in holders if s not in missing}
+        holders = [s for s in sources if s != "deployment" or key not in RUN_SETTINGS]
+        unrecorded += [f"{s} {key}" for s in holders if key not in sources[s]]
+        values = {s: sources[s][key] for s in holders if key in sources[s]}
         if len({json.dumps(v, sort_keys=True, default=str) for v in values.values()}) > 1:
             differ.append(f"{key}: " + ", ".join(f"{s} {v!r}" for s, v in values.items()))
     if differ:
@@ -822,17 +814,17 @@ def check_same_settings(evidence: Evidence, cfg: Config) -> Check:
             "1",
             name,
             MISSING,
-            f"{evidence.control.path.name} or the run records no {', '.join(unrecorded[:3])}"
-            f"{', ...' if len(unrecorded) > 3 else ''}: run {control_command(evidence)}",
+            f"not recorded: {', '.join(unrecorded[:3])}{', ...' if len(unrecorded) > 3 else ''}"
+            f": run {control_command(evidence)}",
         )
-    risk = sources["deployment"]
+    deployed = sources["deployment"]
     return Check(
         "1",
         name,
         PASS,
         f"{len(names)} settings equal in-sample, control and deployment (risk "
-        f"{risk['risk']:g}, spread {risk['spread']:g} {risk['spread_model']}, engine "
-        f"{sources['in-sample'].get('engine')})",
+        f"{deployed['risk']:g}, spread {deployed['spread']:g} {deployed['spread_model']}, "
+        f"engine {sources['in-sample'].get('engine')})",
     )
 
 
@@ -1257,7 +1249,6 @@ def save_restore_point(bot_dir: Path, symbol: str, folder: Path, when: str) -> R
     live = live_files(bot_dir, symbol)
     if not any(path.exists() for path in live.values()):
         return None
-    refuse_symlinks([folder, *live.values()])
     folder.mkdir(parents=True, exist_ok=True)
     copies: dict[str, Path | None] = dict.fromkeys(live)
     manifest: dict[str, Any] = {"format": FORMAT_VERSION, "symbol": symbol, "stamp": when}
