@@ -64,6 +64,7 @@ WRONG = 45  # minutes: a measured open this far from where it belongs is a wrong
 MIN_SHARE = 1 / 3  # share of the days that must agree for a measured open
 MIN_STRENGTH = 0.5  # median jump at the measured open, in median bar ranges
 SHIFTS = np.arange(-720, 721)  # the shifts tried, in minutes
+CHUNK_DAYS = 500  # days measured at a time (the temporaries stay small)
 MINUTE_NS = 60_000_000_000
 DAY_MINUTES = 1440
 # Clocks tried for the one that puts the open right, in order of preference on a tie:
@@ -127,19 +128,24 @@ def _day_matrix(bars: Bars) -> tuple[np.ndarray, np.ndarray]:
     """(day numbers, ranges): each measured day's bar ranges by local minute (days ×
     1440, NaN where no bar), divided by the day's median range."""
     days, inverse, counts = np.unique(bars.day, return_inverse=True, return_counts=True)
-    ranges = (bars.high - bars.low).astype(np.float64)
-    matrix = np.full((len(days), DAY_MINUTES), np.nan)
-    matrix[inverse, bars.minute.astype(np.int64)] = ranges
-    median = np.nanmedian(matrix, axis=1)  # every day has a bar
-    keep = (counts >= MIN_DAY_BARS) & (median > 0)
-    return days[keep], matrix[keep] / median[keep, None]
+    enough = counts >= MIN_DAY_BARS
+    row = np.cumsum(enough) - 1  # the measured days' rows
+    mine = enough[inverse]
+    # float32: 25 years of days take 40 MB (the measure needs no more precision)
+    full = np.full((int(enough.sum()), DAY_MINUTES), np.nan, dtype=np.float32)
+    full[row[inverse[mine]], bars.minute[mine].astype(np.int64)] = bars.high[mine] - bars.low[mine]
+    median = np.nanmedian(full, axis=1) if len(full) else np.zeros(0, np.float32)
+    keep = median > 0
+    matrix: np.ndarray = full[keep]
+    matrix /= median[keep, None]
+    return days[enough][keep], matrix
 
 
 def _window_means(matrix: np.ndarray, width: int, least: int) -> np.ndarray:
     """Mean over the ``width`` minutes from each minute on (NaN with fewer than ``least``
     bars); column ``m`` covers ``m .. m + width - 1``."""
     present = ~np.isnan(matrix)
-    values = np.cumsum(np.where(present, matrix, 0.0), axis=1)
+    values = np.cumsum(np.where(present, matrix, 0.0), axis=1, dtype=np.float64)
     counts = np.cumsum(present, axis=1)
     zero = np.zeros((len(matrix), 1))
     values, counts = np.hstack([zero, values]), np.hstack([zero, counts])
@@ -176,7 +182,7 @@ def _pattern(jumps: np.ndarray, opens: tuple[int, ...], shifts: np.ndarray) -> n
     return np.where(seen, total, np.nan)
 
 
-def _day_shifts(jumps: np.ndarray, opens: tuple[int, ...], chunk: int = 500) -> np.ndarray:
+def _day_shifts(jumps: np.ndarray, opens: tuple[int, ...], chunk: int = CHUNK_DAYS) -> np.ndarray:
     """Each day's shift (module doc, step 3; NaN: the day has no jump near any open
     moved by any shift), a block of days at a time (memory stays bounded)."""
     out = np.full(len(jumps), np.nan)
@@ -345,7 +351,10 @@ def read_clock(
             "to measure the cash open",
             days=len(days),
         )
-    jumps = _jumps(matrix)
+    jumps = np.empty_like(matrix)  # float32, like the matrix
+    for lo in range(0, len(matrix), CHUNK_DAYS):
+        jumps[lo : lo + CHUNK_DAYS] = _jumps(matrix[lo : lo + CHUNK_DAYS])
+    del matrix
     day_shift = _day_shifts(jumps, opens)
     usable = ~np.isnan(day_shift)
     days, jumps, day_shift = days[usable], jumps[usable], day_shift[usable]
