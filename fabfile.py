@@ -26,6 +26,11 @@ SYMBOL_HELP = "only the hosts of this symbol"
 PERIOD_HELP = "in_sample or control (default: hosts.yaml period)"
 
 
+def _error(exc: Exception) -> str:
+    """``error: `` before each line (a dry run refused for several hosts: one line each)."""
+    return "\n".join(f"error: {line}" for line in str(exc).splitlines())
+
+
 def _farm(hosts_file: str | None, need_groups: bool = False) -> Farm:
     try:
         farm = load_hosts(hosts_file, need_groups=need_groups)
@@ -93,7 +98,8 @@ def setup(c, host=None, symbol=None, hosts_file=None, dry_run=False):
         "hosts_file": HOSTS_HELP,
         "restart": "stop a runner that is still alive and start again "
         "(resumes the same output dir)",
-        "dry_run": "print every command and transfer per host without connecting",
+        "dry_run": "connect to nothing: check each host's runner options here (the "
+        "runner's own checks, exit 2 if one would refuse), print every command and transfer",
     },
 )
 def deploy(c, symbol=None, host=None, period=None, dry_run=False, restart=False, hosts_file=None):
@@ -103,8 +109,8 @@ def deploy(c, symbol=None, host=None, period=None, dry_run=False, restart=False,
         result = flows.deploy_hosts(
             farm, _hosts(farm, host, symbol, period), restart=restart, dry_run=dry_run
         )
-    except HostsFileError as exc:
-        raise Exit(f"error: {exc}", code=2) from None
+    except HostsFileError as exc:  # a data file missing; with --dry-run, a runner refusal
+        raise Exit(_error(exc), code=2) from None
     if dry_run:
         return _print_plan(result)
     _finish(result, "deploy")

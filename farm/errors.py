@@ -22,6 +22,11 @@ class HostsFileError(ValueError):
     """hosts.yaml (or a groups file it names) cannot be used; names file and field."""
 
 
+class RunnerRefusedError(HostsFileError):
+    """fab deploy --dry-run: a host's runner would refuse its options (exit 2); one line
+    per such host, each naming it, the runner's error and the fix."""
+
+
 class FarmError(Exception):
     """A failure on one host, already phrased as ``host: cause; fix``."""
 

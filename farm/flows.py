@@ -59,12 +59,24 @@ def setup_hosts(
 def deploy_hosts(
     farm: Farm, hosts: list[Host], *, restart: bool = False, dry_run: bool = False
 ) -> FarmResult:
-    """Push code + groups and start each host's runner detached (see :func:`farm.steps.deploy`)."""
+    """Push code + groups and start each host's runner detached (see :func:`farm.steps.deploy`).
+
+    ``dry_run``: connects to nothing; first puts each host's exact runner options through
+    the runner's own checks here (:func:`farm.preflight.check_runner_options`: a
+    RunnerRefusedError naming each host whose runner would refuse them), then records
+    every command and transfer."""
     check_data_files(farm, hosts)
+    checked: dict[str, list[str]] = {}
+    if dry_run:
+        from farm.preflight import check_runner_options
+
+        checked = check_runner_options(farm, hosts)
     with tempfile.TemporaryDirectory(prefix="ibsweep-code-") as tmp:
         archive = steps.build_code_archive(Path(tmp))
 
         def step(c: Any, h: Host) -> str:
+            if isinstance(c, steps.DryRun):
+                c.plan += checked.get(h.name, [])
             return steps.deploy(c, h, farm.symbols[h.symbol], archive, restart=restart)
 
         return run_each(hosts, step, dry_run=dry_run)
@@ -72,9 +84,13 @@ def deploy_hosts(
 
 def check_data_files(farm: Farm, hosts: list[Host]) -> None:
     """Every host's period has a local data file that exists, or its symbol allows sample
-    data; else HostsFileError before anything connects (deploy, retry)."""
+    data, and the symbol's news file (if any) exists; else HostsFileError before anything
+    connects (deploy, retry)."""
     for h in hosts:
         setup_ = farm.symbols[h.symbol]
+        news = setup_.news_file
+        if news is not None and not news.is_file():
+            raise HostsFileError(f"{farm.path}: symbols.{h.symbol}.news_file: {news} not found")
         data = setup_.data_path(h.period)
         where = f"{farm.path}: symbols.{h.symbol}.{h.period}.data_file"
         if data is None and not setup_.allow_sample:
@@ -268,6 +284,28 @@ def rerun_data_file(farm: Farm, symbol: str, period: str) -> str:
     return str(local) if local is not None else ""
 
 
+def rerun_command(farm: Farm, symbol: str, period: str, merge: Any) -> str | None:
+    """The local command that runs the missing and failed groups as the hosts ran them:
+    hosts.yaml's local data and news files (the hosts' copies do not exist here) and the
+    symbol's execution settings (``merge`` is a backtest.analysis.merge.MergeReport)."""
+    from backtest.runner.options import runner_arguments
+
+    setup_ = farm.symbols[symbol]
+    if setup_.news_file is not None:
+        merge = dataclasses.replace(
+            merge, metadata={**merge.metadata, "news_file": str(setup_.news_file)}
+        )
+    command = merge.rerun_groups(data_file=rerun_data_file(farm, symbol, period))
+    execution = runner_arguments(
+        {
+            "spread_model": setup_.spread_model,
+            "spread_source": setup_.spread_source,
+            "slippage": setup_.slippage,
+        }
+    )
+    return f"{command} {shlex.join(execution)}" if command and execution else command
+
+
 def _download_step(hosts_dir: Path) -> Callable[[Any, Host], dict]:
     """The collect step: download a host's output into ``hosts_dir/<host name>``."""
 
@@ -342,8 +380,7 @@ def collect(
             out.append(report)
             continue
         if report.left:
-            data_file = rerun_data_file(farm, symbol, period)
-            report.rerun_command = report.merge.rerun_groups(data_file=data_file)
+            report.rerun_command = rerun_command(farm, symbol, period, report.merge)
         out.append(report)
     return out
 

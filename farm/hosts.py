@@ -7,6 +7,7 @@ Format (see docs/FARM.md)::
                stop_timeout, charts, save_daily, strict_data, env,
                collect_max_file_mb, collect_max_host_mb}
     symbols:  {SYMBOL: {groups_file, allow_uncovered, allow_sample,
+                        server_tz, news_file, spread_model, spread_source, slippage,
                         in_sample: {data_file, start_date, end_date},
                         control: {data_file, start_date, end_date}}}
     hosts:    {NAME: {address, symbol, range: "0:30", <any default as override>}}
@@ -62,7 +63,12 @@ DEFAULT_KEYS: dict[str, Any] = {
     "collect_max_host_mb": 51200,
 }
 PERIODS = ("in_sample", "control")
-SYMBOL_KEYS = {"groups_file", "allow_uncovered", "allow_sample", *PERIODS}
+# Per symbol, given to every host's runner when set (None: the runner's own default):
+# the broker clock of an MT5 export, the news file, the execution settings of spec section 8.
+RUN_KEYS = ("server_tz", "news_file")
+EXECUTION_KEYS = ("spread_model", "spread_source", "slippage")
+SYMBOL_KEYS = {"groups_file", "allow_uncovered", "allow_sample", *PERIODS, *RUN_KEYS}
+SYMBOL_KEYS |= set(EXECUTION_KEYS)
 PERIOD_KEYS = {"data_file", "start_date", "end_date"}
 MOVED_KEYS = ("data_file", "start_date", "end_date")  # symbol level before per-period blocks
 HOST_KEYS = {"address", "symbol", "range"} | set(DEFAULT_KEYS)
@@ -149,7 +155,10 @@ class PeriodSetup:
 class SymbolSetup:
     """Per-symbol inputs: the groups file every host slices, and per period the data
     file and dates; ``allow_sample`` lets a period without a data file run on the
-    built-in sample data."""
+    built-in sample data. ``server_tz``, ``news_file`` (local, pushed to each host like
+    the data) and the execution settings (``spread_model``, ``spread_source``,
+    ``slippage``) go to every host's runner as its options of those names; None: not
+    given (the runner's config decides)."""
 
     name: str
     groups_file: Path | None
@@ -157,6 +166,11 @@ class SymbolSetup:
     n_groups: int | None
     periods: dict[str, PeriodSetup] = field(default_factory=dict)
     allow_sample: bool = False
+    server_tz: str | None = None
+    news_file: Path | None = None
+    spread_model: str | None = None
+    spread_source: str | None = None
+    slippage: float | None = None
 
     def period(self, name: str) -> PeriodSetup:
         """The ``in_sample`` or ``control`` block (empty when hosts.yaml has none)."""
@@ -421,6 +435,38 @@ def _period(raw: Any, base: Path, where: str) -> PeriodSetup:
     return PeriodSetup(_local_path(raw.get("data_file"), base, f"{where}.data_file"), start, end)
 
 
+def _run_settings(raw: dict, base: Path, where: str) -> dict[str, Any]:
+    """A symbol's runner settings (:data:`RUN_KEYS`, :data:`EXECUTION_KEYS`), each checked
+    as the runner checks its option (absent or null: not given)."""
+    from backtest.core.config import ConfigError, check_execution
+
+    out: dict[str, Any] = {}
+    tz = raw.get("server_tz")
+    if tz is not None:
+        from backtest.data.loaders import DataError, check_server_tz
+
+        try:
+            out["server_tz"] = check_server_tz(
+                _plain(tz, f"{where}.server_tz"), f"{where}.server_tz"
+            )
+        except DataError as exc:
+            raise HostsFileError(" ".join(str(exc).split())) from None
+    news = _local_path(raw.get("news_file"), base, f"{where}.news_file")
+    if news is not None and news.name in ("", ".", ".."):
+        raise HostsFileError(f"{where}.news_file: must name a file, got {raw['news_file']!r}")
+    if news is not None:
+        _plain(news.name, f"{where}.news_file")  # its name goes into remote paths
+    out["news_file"] = news
+    given = {k: raw[k] for k in EXECUTION_KEYS if raw.get(k) is not None}
+    try:
+        check_execution(given, where)
+    except ConfigError as exc:
+        raise HostsFileError(" ".join(str(exc).split())) from None
+    if "slippage" in given:
+        given["slippage"] = float(given["slippage"])
+    return {**out, **given}
+
+
 def make_groups_command(path: Path, symbol: str, hosts: list[Host]) -> str:
     """The ``invoke make-groups`` line that writes the groups file the hosts' ranges slice."""
     stops = [h.stop for h in hosts if h.symbol == symbol]
@@ -645,6 +691,7 @@ def load_hosts(path: str | os.PathLike | None = None, *, need_groups: bool = Fal
             n_groups=n,
             periods={p: _period(s.get(p), base, f"{where}.{p}") for p in PERIODS},
             allow_sample=_bool(s.get("allow_sample", False), f"{where}.allow_sample"),
+            **_run_settings(s, base, where),
         )
         _check_ranges(file, hosts, symbols[name])
     for name in symbols_raw:

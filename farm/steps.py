@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import posixpath
 import re
 import shlex
 import tarfile
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from backtest.runner.host_tools import DEPLOY_RECORD
+from backtest.runner.options import option_fields, runner_arguments
 from farm.errors import FarmError, NotReadyError, RunnerBusyError, TransferStalledError
 from farm.hosts import Host, SymbolSetup, remote_join
 
@@ -320,37 +322,70 @@ def push_if_changed(c: Remote, host: Host, local: Path, remote: str) -> bool:
     return True
 
 
-def runner_command(host: Host, setup_: SymbolSetup, run_dir: str, data_remote: str | None) -> str:
-    """The runner's command line, every value quoted: the period's data file and dates,
-    ``--strict-data`` unless hosts.yaml says ``strict_data: false``, and no environment
-    values (those go through :func:`put_env_file`, never a command line)."""
+def runner_values(
+    host: Host,
+    setup_: SymbolSetup,
+    *,
+    groups_file: str,
+    output_dir: str,
+    data_file: str | None,
+    news_file: str | None,
+) -> dict[str, Any]:
+    """The runner options of ``host`` (option name of
+    :class:`backtest.runner.options.RunOptions` -> value; None or False: not given), in
+    the table's order, with the given paths (the host's, or this machine's for
+    ``deploy --dry-run``'s local check): the period and its dates, workers, charts,
+    ``--strict-data`` unless ``strict_data: false``, ``--save-daily``, and the symbol's
+    ``server_tz``, news file and execution settings when hosts.yaml sets them."""
     period = setup_.period(host.period)
-    args = [
-        host.remote_venv + "/bin/python",
-        "-m",
-        "backtest.run_parallel_backtest",
-        "--groups-file",
-        remote_join(run_dir, "groups_filtered.json"),
-        "--period",
-        host.period,
-        "--workers",
-        str(host.workers),
-        "--output-dir",
-        run_dir,
-    ]
-    if data_remote:
-        args += ["--data-file", data_remote]
-    if period.start_date:
-        args += ["--start-date", period.start_date]
-    if period.end_date:
-        args += ["--end-date", period.end_date]
-    if not host.charts:
-        args.append("--skip-charts")
-    if host.strict_data:
-        args.append("--strict-data")
-    if host.save_daily:
-        args.append("--save-daily")
-    return " ".join(q(a) for a in args)
+    values = {
+        "groups_file": groups_file,
+        "data_file": data_file,
+        "start_date": period.start_date,
+        "end_date": period.end_date,
+        "workers": host.workers,
+        "output_dir": output_dir,
+        "skip_charts": not host.charts,
+        "save_daily": host.save_daily,
+        "period": host.period,
+        "news_file": news_file,
+        "server_tz": setup_.server_tz,
+        "strict_data": host.strict_data,
+        "spread_model": setup_.spread_model,
+        "spread_source": setup_.spread_source,
+        "slippage": setup_.slippage,
+    }
+    return {row.name: values[row.name] for row in option_fields() if row.name in values}
+
+
+def runner_command(
+    host: Host,
+    setup_: SymbolSetup,
+    run_dir: str,
+    data_remote: str | None,
+    news_remote: str | None = None,
+) -> str:
+    """The runner's command line on the host, from the runner's own option table
+    (:func:`backtest.runner.options.runner_arguments` of :func:`runner_values`), every
+    word quoted; no environment values (those go through :func:`put_env_file`, never a
+    command line)."""
+    values = runner_values(
+        host,
+        setup_,
+        groups_file=remote_join(run_dir, "groups_filtered.json"),
+        output_dir=run_dir,
+        data_file=data_remote,
+        news_file=news_remote,
+    )
+    args = [host.remote_venv + "/bin/python", "-m", "backtest.run_parallel_backtest"]
+    return " ".join(q(a) for a in args + runner_arguments(values))
+
+
+def news_remote_path(host: Host, setup_: SymbolSetup) -> str | None:
+    """Where deploy puts the symbol's news file on the host: ``BASE/data/news/NAME``."""
+    if setup_.news_file is None:
+        return None
+    return remote_join(host.base_dir, f"data/news/{setup_.news_file.name}")
 
 
 def put_text(
@@ -482,17 +517,24 @@ def deploy(
     push_code(c, host, archive)
     target = run_dir or host.remote_out
     data_dir = remote_join(host.base_dir, f"data/{host.period}")
-    _run(c, host, f"mkdir -p {q(target)} {q(data_dir)}")
+    news_remote = news_remote_path(host, setup_)
+    news_dir = [posixpath.dirname(news_remote)] if news_remote else []
+    _run(c, host, "mkdir -p " + " ".join(q(d) for d in [target, data_dir, *news_dir]))
     data_remote, data_sha = None, None
     data_local = setup_.data_path(host.period)
     if data_local is not None:
         data_remote, data_sha = remote_join(data_dir, data_local.name), sha256_file(data_local)
         push_if_changed(c, host, data_local, data_remote)
+    news: dict[str, str] | None = None
+    if setup_.news_file is not None and news_remote is not None:
+        news = {"path": news_remote, "checksum": sha256_file(setup_.news_file)}
+        push_if_changed(c, host, setup_.news_file, news_remote)
     source = "file" if data_remote else "sample"
     record = {
         "period": host.period,
         "code_id": archive.code_id,
         "data": {"source": source, "path": data_remote, "checksum": data_sha},
+        "news": news,
     }
     shown = f"(deploy record: data {source}, code {archive.code_id})"
     put_text(c, host, json.dumps(record) + "\n", remote_join(target, DEPLOY_RECORD), shown)
@@ -512,7 +554,7 @@ def deploy(
             f"--groups {q(full)} --range {q(host.range_text)} --out {q(filtered)}",
         )
     env_file = put_env_file(c, host, target)
-    command = runner_command(host, setup_, target, data_remote)
+    command = runner_command(host, setup_, target, data_remote, news_remote)
     pid = start_runner(c, host, target, command, env_file)
     return f"started pid {pid} in {target}"
 

@@ -55,9 +55,7 @@ def test_an_old_cost_run_merges_with_an_explicit_cost_run(ssh_farm, finished_pai
     }
 
 
-def test_runs_with_different_execution_settings_are_not_merged(
-    ssh_farm, finished_pair, tmp_path
-):
+def test_runs_with_different_execution_settings_are_not_merged(ssh_farm, finished_pair, tmp_path):
     # Arrange: h1 ran bid_ask (the default); h2 says cost, another time slippage 0.5, and
     # once the old cost run (no settings) against h1's bid_ask
     dest = tmp_path / "dest"
