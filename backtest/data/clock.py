@@ -124,21 +124,46 @@ def server_wall(utc_ns: np.ndarray, clock: str) -> np.ndarray:
     return wall + np.int64((hours or 0) * 60 * MINUTE_NS)
 
 
-def _day_matrix(bars: Bars) -> tuple[np.ndarray, np.ndarray]:
-    """(day numbers, ranges): each measured day's bar ranges by local minute (days ×
-    1440, NaN where no bar), divided by the day's median range."""
-    days, inverse, counts = np.unique(bars.day, return_inverse=True, return_counts=True)
+def _day_matrix(day: np.ndarray, minute: np.ndarray, ranges: np.ndarray) -> tuple:
+    """(day numbers, ranges) of the bars of whole days (``day`` sorted): each measured
+    day's bar ranges by local minute (days × 1440, float32, NaN where no bar), divided by
+    the day's median range."""
+    days, first, counts = np.unique(day, return_index=True, return_counts=True)
     enough = counts >= MIN_DAY_BARS
-    row = np.cumsum(enough) - 1  # the measured days' rows
-    mine = enough[inverse]
-    # float32: 25 years of days take 40 MB (the measure needs no more precision)
+    row = np.repeat(np.cumsum(enough) - 1, counts)
+    mine = np.repeat(enough, counts)
     full = np.full((int(enough.sum()), DAY_MINUTES), np.nan, dtype=np.float32)
-    full[row[inverse[mine]], bars.minute[mine].astype(np.int64)] = bars.high[mine] - bars.low[mine]
-    median = np.nanmedian(full, axis=1) if len(full) else np.zeros(0, np.float32)
+    full[row[mine], minute[mine].astype(np.int64)] = ranges[mine]
+    # the rows' medians (np.nanmedian is a Python loop over rows): NaN sorts last
+    ordered = np.sort(full, axis=1)
+    n = np.count_nonzero(~np.isnan(full), axis=1)[:, None]  # not counts: DST's repeated hour
+    median = (
+        np.take_along_axis(ordered, (n - 1) // 2, axis=1)[:, 0]
+        + np.take_along_axis(ordered, n // 2, axis=1)[:, 0]
+    ) / 2
     keep = median > 0
     matrix: np.ndarray = full[keep]
     matrix /= median[keep, None]
     return days[enough][keep], matrix
+
+
+def _measured_days(bars: Bars) -> tuple[np.ndarray, np.ndarray]:
+    """(day numbers, jumps) of the measured days (module doc, steps 1 and 2; float32),
+    :data:`CHUNK_DAYS` days of bars at a time, so that the temporaries stay small."""
+    order = None if np.all(bars.day[1:] >= bars.day[:-1]) else np.argsort(bars.day, kind="stable")
+    day = bars.day if order is None else bars.day[order]
+    starts = np.flatnonzero(np.diff(day, prepend=day[:1] - 1))  # each day's first bar
+    edges = np.append(starts[::CHUNK_DAYS], len(day))
+    numbers, blocks = [], []
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        rows = slice(lo, hi) if order is None else order[lo:hi]
+        ranges = (bars.high[rows] - bars.low[rows]).astype(np.float32)
+        days, matrix = _day_matrix(bars.day[rows], bars.minute[rows], ranges)
+        numbers.append(days)
+        blocks.append(_jumps(matrix).astype(np.float32))
+    if not blocks:
+        return np.zeros(0, dtype=np.int64), np.zeros((0, DAY_MINUTES), dtype=np.float32)
+    return np.concatenate(numbers), np.concatenate(blocks)
 
 
 def _window_means(matrix: np.ndarray, width: int, least: int) -> np.ndarray:
@@ -344,17 +369,13 @@ def read_clock(
             f"{symbol.name} has no cash_opens in the config (the local times of its "
             "cash-market opens, e.g. ['09:00'])"
         )
-    days, matrix = _day_matrix(bars)
+    days, jumps = _measured_days(bars)
     if len(days) < MIN_DAYS:
         return unmeasured(
             f"{len(days)} day(s) with {MIN_DAY_BARS} bars or more; {MIN_DAYS} are needed "
             "to measure the cash open",
             days=len(days),
         )
-    jumps = np.empty_like(matrix)  # float32, like the matrix
-    for lo in range(0, len(matrix), CHUNK_DAYS):
-        jumps[lo : lo + CHUNK_DAYS] = _jumps(matrix[lo : lo + CHUNK_DAYS])
-    del matrix
     day_shift = _day_shifts(jumps, opens)
     usable = ~np.isnan(day_shift)
     days, jumps, day_shift = days[usable], jumps[usable], day_shift[usable]
