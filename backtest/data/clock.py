@@ -302,7 +302,7 @@ class ClockReading:
             fix = f"--server-tz {describe_clock(self.right)} puts it right"
         else:  # never UTC itself: the clock read was UTC, and it is wrong
             fix = (
-                f"the times look like broker server time {describe_clock(self.right)}, not UTC: "
+                f"the times look like {describe_clock(self.right)} time, not UTC: "
                 "a Parquet/CSV file holds UTC times (or times with their offset; --server-tz "
                 f"is for MT5 exports: --server-tz {self.right} reads such an export right)"
             )
@@ -316,10 +316,15 @@ class ClockReading:
         gained = self.right_agree - self.clock_agree
         if gained < max(5, 0.02 * self.days):
             return None
+        advice = (
+            f"--server-tz {self.right} is probably the server's clock"
+            if self.mt5
+            else f"are the file's times {self.right} rather than UTC?"
+        )
         return (
             f"clock: {self.right} puts {self._what()} right on {self.right_agree} of "
             f"{self.days} days, {self.clock} on {self.clock_agree}: the others are an hour off "
-            f"(daylight-saving dates?); --server-tz {self.right} is probably the server's clock"
+            f"(daylight-saving dates?); {advice}"
         )
 
 

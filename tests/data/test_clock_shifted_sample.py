@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from backtest.core.config import symbol_spec
+from backtest.data.bars import bars_from_frame
 from backtest.data.clock import read_clock
 from backtest.data.loaders import DataError, load_period_bars
 from tests.data.clock_helpers import sample_frame, write_mt5_export, write_shifted_parquet
@@ -100,3 +102,15 @@ def test_posix_etc_gmt_plus_two_is_refused_and_explained(ger40_export):
     assert "read with --server-tz Etc/GMT+2 (UTC-2: POSIX inverts the sign)" in message
     assert "is at 13:00 in these bars" in message and "every bar is 4 h later" in message
     assert "--server-tz broker:NY+7 puts it right" in message
+
+
+def test_london_times_taken_as_utc_are_refused_naming_london():
+    # Arrange: a year of bars stamped in London wall-clock time, as if it were UTC
+    frame = sample_frame("GER40", "2024-01-01", "2024-12-31")
+    london = frame["time"].dt.tz_convert("Europe/London").dt.tz_localize(None)
+    bars = bars_from_frame(frame.assign(time=london.dt.tz_localize("UTC")), symbol_spec("GER40"))
+    # Act
+    reading = read_clock(bars, (540,))
+    # Assert: an hour late on the summer days, the majority
+    assert (reading.wrong, reading.shift, reading.right) == (True, 60, "Europe/London")
+    assert "the times look like Europe/London time, not UTC" in reading.problem()
