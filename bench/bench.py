@@ -99,7 +99,7 @@ def load_bars(
 
     bars = load_period_bars(SYMBOL, "in_sample").between(start, end)
     given = {"spread_model": spread_model, "spread_source": spread_source}
-    overrides = {k: v for k, v in given.items() if v is not None}
+    overrides: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
     if overrides:
         bars = dataclasses.replace(bars, symbol=dataclasses.replace(bars.symbol, **overrides))
     return bars
