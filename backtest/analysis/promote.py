@@ -304,11 +304,12 @@ def control_row(path: Path, candidate: Candidate) -> ControlResult | None:
             )
     for index, row in enumerate(rows):
         if row.get("group_id") == candidate.group_id and row.get("combo") == candidate.combo:
+            label = f"{path}: row {candidate.group_id} combo {candidate.combo}"
             if any(row.get(n) != candidate.params.get(n) for n in PARAM_NAMES):
-                raise PromoteError(
-                    f"{path}: row {candidate.group_id} combo {candidate.combo}: parameters "
-                    "differ from the in-sample run's"
-                )
+                raise PromoteError(f"{label}: parameters differ from the in-sample run's")
+            bad = [k for k in CONTROL_FIGURES if not isinstance(row.get(f"ctl_{k}"), int | float)]
+            if bad:
+                raise PromoteError(f"{label}: field 'ctl_{bad[0]}' is not a number")
             trades = _control_trades(Path(path), meta, index)
             if isinstance(trades, str):
                 return ControlResult(Path(path), meta, row, None, trades)
