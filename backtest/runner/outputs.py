@@ -541,11 +541,11 @@ def _check_group(group: Any, where: str) -> str:
     from backtest.runner.groups import GROUP_ID
 
     if not isinstance(group, dict):
-        raise ResultsError(f"{where} is not an object")
+        raise ResultsError(f"{where}: a group record is not an object")
     gid = group.get("group_id")
     if not isinstance(gid, str) or not GROUP_ID.fullmatch(gid):
         raise ResultsError(f"{where}: group_id {str(gid)[:120]!r} breaks the group id rule")
-    where = f"{where} ({gid})"
+    where = f"{where}: group {gid}"
     check(group, GROUP, where)
     status = group["status"]
     if status == "failed":
@@ -585,8 +585,8 @@ def check_results(data: Any, where: str, symbol: str) -> dict[str, Any]:
         named = data["metadata"]["symbol"]
         raise ResultsError(f"{where}: metadata.symbol is {named!r}, not {symbol}")
     seen: set[str] = set()
-    for n, group in enumerate(data["groups"]):
-        gid = _check_group(group, f"{where}: groups[{n}]")
+    for group in data["groups"]:
+        gid = _check_group(group, where)
         if gid in seen:
             raise ResultsError(f"{where}: group {gid} appears twice")
         seen.add(gid)

@@ -79,7 +79,7 @@ def test_a_metric_of_the_wrong_type_is_refused(run, tmp_path, task):
     # Assert: the file and the field
     assert done.returncode == 2
     line = _one_error_line(done)
-    assert f"{FULL}: groups[0] (group_GER40_001): combos[0].metrics.trades 'abc' " in line
+    assert f"{FULL}: group group_GER40_001: combos[0].metrics.trades 'abc' " in line
 
 
 def test_a_value_nested_deep_but_parsable_is_refused(run, tmp_path):
@@ -96,7 +96,7 @@ def test_a_value_nested_deep_but_parsable_is_refused(run, tmp_path):
         read_results(out, SYMBOL)
 
     # Assert
-    assert f"{FULL}: groups[1] (group_GER40_002): note nests deeper than 32 levels" in str(
+    assert f"{FULL}: group group_GER40_002: note nests deeper than 32 levels" in str(
         refused.value
     )
 
