@@ -24,6 +24,7 @@ import hashlib
 import json
 import logging
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -599,10 +600,30 @@ def content_policy(scripts: list[str], styles: list[str]) -> str:
     )
 
 
+def page_assets(folder: Path, script: str, styles: Sequence[str]) -> dict[str, Any]:
+    """What a self-contained page's template needs besides its data: plotly.js and the
+    page's own ``script`` and ``styles`` (files of ``folder``) to inline as they are, the
+    empty style elements plotly.js would otherwise create (``style_slots``) and the
+    Content-Security-Policy that allows exactly these (``csp``)."""
+    import jinja2
+    import plotly.offline
+
+    markup = jinja2.utils.markupsafe.Markup
+    plotly_js = _inline(plotly.offline.get_plotlyjs(), "script", "the bundled plotly.js")
+    app_js = _inline((folder / script).read_text(encoding="utf-8"), "script", script)
+    css = [_inline((folder / s).read_text(encoding="utf-8"), "style", s) for s in styles]
+    return {
+        "csp": content_policy([plotly_js, app_js], [*css, ""]),
+        "plotly_js": markup(plotly_js),
+        "app_js": markup(app_js),
+        "styles": [markup(text) for text in css],
+        "style_slots": _style_slots(plotly_js),
+    }
+
+
 def render(payload: dict[str, Any]) -> str:
     """The page's HTML for ``payload`` (:func:`report_data`)."""
     import jinja2
-    import plotly.offline
 
     folder = Path(__file__).parent / "templates"
     env = jinja2.Environment(
@@ -611,19 +632,11 @@ def render(payload: dict[str, Any]) -> str:
         undefined=jinja2.ChainableUndefined,  # analysis files may lack optional keys
     )
     env.filters["fixed"] = _fixed
-    plotly_js = _inline(plotly.offline.get_plotlyjs(), "script", "the bundled plotly.js")
-    app_js = _inline((folder / SCRIPT).read_text(encoding="utf-8"), "script", SCRIPT)
-    css = _inline((folder / STYLE).read_text(encoding="utf-8"), "style", STYLE)
-    markup = jinja2.utils.markupsafe.Markup
     return env.get_template(TEMPLATE).render(
         p=payload,
-        csp=content_policy([plotly_js, app_js], [css, ""]),
-        css=markup(css),
-        style_slots=_style_slots(plotly_js),
-        data_json=markup(_script_json(payload)),
-        plotly_js=markup(plotly_js),
-        app_js=markup(app_js),
+        data_json=jinja2.utils.markupsafe.Markup(_script_json(payload)),
         generated=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        **page_assets(folder, SCRIPT, [STYLE]),
     )
 
 
