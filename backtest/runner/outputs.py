@@ -494,7 +494,9 @@ GROUP = Fields(
         "combos": Items(COMBO, optional=True),
         "best_combo": Fields(COMBO.fields, optional=True),
         "trades": Entries(Items(TRADE), optional=True),  # by combination index (compact)
-        "part": Fields({**_each(_TEXT_OR_NULL, "file table"), "rows": maybe(COUNT)}, optional=True),
+        "part": Fields(
+            {**_each(_TEXT_OR_NULL, "file table sha256"), "rows": maybe(COUNT)}, optional=True
+        ),
     }
 )
 # The metadata readers use (io-contract "Outputs"; the runner's, a merge's and a

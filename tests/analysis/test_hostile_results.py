@@ -96,9 +96,7 @@ def test_a_value_nested_deep_but_parsable_is_refused(run, tmp_path):
         read_results(out, SYMBOL)
 
     # Assert
-    assert f"{FULL}: group group_GER40_002: note nests deeper than 32 levels" in str(
-        refused.value
-    )
+    assert f"{FULL}: group group_GER40_002: note nests deeper than 32 levels" in str(refused.value)
 
 
 def test_a_checkpoint_line_nested_too_deep_is_refused(run, tmp_path):
