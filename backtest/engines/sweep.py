@@ -2,8 +2,8 @@
 
 Whatever does not depend on a combination's multipliers is computed once per
 data set (day bounds, block tables of highs and lows; in the ``bid_ask`` execution
-model the bars' spreads and the ask highs and lows with their block tables, spec
-section 8) or once per distinct
+model the ask highs and lows, the bid's + each bar's spread, with their block tables,
+spec section 8) or once per distinct
 window (``walk_start``, IB high/low per ``(ib_start, ib_end)``; ``close_bar`` and
 the entry range per ``(ib_end, trade_end, close_time)``; the entry gate per
 news window) and shared by all combinations; per-day distances and lots are
