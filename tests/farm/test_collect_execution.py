@@ -32,55 +32,46 @@ def _merged_settings(dest) -> dict:
     return json.loads(merged.read_text())["metadata"]["symbol_settings"]
 
 
-def test_an_old_cost_run_merges_with_an_explicit_cost_run(ssh_farm, finished_pair, tmp_path):
-    # Arrange: h1 says cost, fixed spread, spread unit = point, no slippage; h2 was recorded
-    # before execution settings existed (none of them in its symbol_settings)
+def test_execution_settings_decide_whether_hosts_merge(ssh_farm, finished_pair, tmp_path):
+    # Arrange: first h1 says cost, fixed spread, spread unit = point, no slippage, and h2
+    # was recorded before execution settings existed (none in its symbol_settings); then,
+    # h1 running bid_ask (the default), h2 says cost, slippage 0.5, the data's spread, or
+    # is the old cost run
     point = _set_settings(finished_pair.out("h1"), spread_model="cost")["point"]
     old = _set_settings(finished_pair.out("h2"), **dict.fromkeys(EXECUTION))
     dest = tmp_path / "dest"
+    different = [
+        {"spread_model": "cost"},
+        {"slippage": 0.5},
+        {"spread_source": "data"},
+        dict.fromkeys(EXECUTION),
+    ]
 
     # Act
-    collect = run_fab(ssh_farm, finished_pair.hosts_file, "collect", "--dest", str(dest))
-
-    # Assert
-    assert not set(EXECUTION) & set(old)
-    assert collect.returncode == 0, collect.stdout + collect.stderr
-    assert "merge refused" not in collect.stdout
+    same = run_fab(ssh_farm, finished_pair.hosts_file, "collect", "--dest", str(dest))
     merged = _merged_settings(dest)
+    refusals = []
+    for changes in different:
+        finished_pair.reset()
+        _set_settings(finished_pair.out("h2"), **changes)
+        other = dest.with_name(f"dest{len(refusals)}")
+        collect = run_fab(ssh_farm, finished_pair.hosts_file, "collect", "--dest", str(other))
+        refused = [ln for ln in collect.stdout.splitlines() if ln.startswith("GER40: merge ")]
+        made = {p.name for p in (other / "GER40_in_sample").iterdir()}
+        refusals.append((collect.returncode, refused, made))
+
+    # Assert: the old cost run merges with the explicit one
+    assert not set(EXECUTION) & set(old)
+    assert same.returncode == 0, same.stdout + same.stderr
+    assert "merge refused" not in same.stdout
     assert {k: merged.get(k) for k in EXECUTION} == {
         "spread_model": "cost",
         "spread_source": "fixed",
         "spread_unit": point,
         "slippage": 0.0,
     }
-
-
-def test_runs_with_different_execution_settings_are_not_merged(ssh_farm, finished_pair, tmp_path):
-    # Arrange: h1 ran bid_ask (the default); h2 says cost, another time slippage 0.5, and
-    # once the old cost run (no settings) against h1's bid_ask
-    dest = tmp_path / "dest"
-    cases = [
-        {"spread_model": "cost"},
-        {"slippage": 0.5},
-        {"spread_source": "data"},
-        dict.fromkeys(EXECUTION),
-    ]
-    lines = []
-
-    # Act
-    for changes in cases:
-        finished_pair.reset()
-        _set_settings(finished_pair.out("h2"), **changes)
-        collect = run_fab(ssh_farm, finished_pair.hosts_file, "collect", "--dest", str(dest))
-        lines.append(
-            (
-                collect.returncode,
-                [ln for ln in collect.stdout.splitlines() if ln.startswith("GER40: merge refused")],
-            )
-        )
-
-    # Assert
-    for (code, refused), changes in zip(lines, cases):
+    # and different settings are refused, nothing merged
+    for (code, refused, made), changes in zip(refusals, different):
         assert code == 1, changes
         assert len(refused) == 1 and "different symbol_settings" in refused[0], (changes, refused)
-    assert not (dest / "GER40_in_sample" / "merged").exists()
+        assert "merged" not in made, changes

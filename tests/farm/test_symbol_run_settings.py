@@ -14,7 +14,7 @@ import yaml
 from backtest.runner.options import build_parser
 from farm.errors import HostsFileError
 from farm.hosts import load_hosts
-from farm.steps import news_remote_path, runner_command
+from farm.steps import runner_command
 from tests.farm.conftest import REPO, write_groups
 
 HOST = {"address": "127.0.0.9", "symbol": "GER40", "range": "0:2"}
@@ -22,6 +22,7 @@ RUNNER_KEYS = ("server_tz", "news_file", "spread_model", "spread_source", "slipp
 
 
 def _write(tmp_path: Path, base_dir: str = "/srv/ibsweep", **symbol) -> Path:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     groups = write_groups(tmp_path / "g.json", 2)
     doc = {
         "defaults": {"base_dir": base_dir},
@@ -108,7 +109,10 @@ def test_bad_setting_is_one_error_naming_file_and_field(tmp_path, settings, fiel
 
 
 def test_runner_command_carries_the_settings_quoted(tmp_path):
-    # Arrange: a base dir and a news file name that need quoting
+    # Arrange: a base dir and a news file name that need quoting; another hosts file
+    # without the settings
+    from farm.steps import news_remote_path
+
     base = "/srv/ib sweep/it's $(touch x)"
     farm = load_hosts(
         _write(
@@ -125,10 +129,14 @@ def test_runner_command_carries_the_settings_quoted(tmp_path):
     setup = farm.symbols["GER40"]
     run_dir = host.remote_out
     news = news_remote_path(host, setup)
+    plain = load_hosts(_write(tmp_path / "plain"))
 
     # Act
     command = runner_command(host, setup, run_dir, f"{base}/data/in_sample/d.csv", news)
     args = _parsed(command)
+    plain_args = _parsed(
+        runner_command(plain.hosts[0], plain.symbols["GER40"], plain.hosts[0].remote_out, None)
+    )
 
     # Assert
     assert news == f"{base}/data/news/my news; $(id).csv"
@@ -143,19 +151,9 @@ def test_runner_command_carries_the_settings_quoted(tmp_path):
         True,
     )
     assert shlex.quote(news) in command and shlex.quote(run_dir) in command
-
-
-def test_runner_command_without_the_settings_leaves_them_to_the_config(tmp_path):
-    # Arrange
-    farm = load_hosts(_write(tmp_path))
-    (host,) = farm.hosts
-
-    # Act
-    args = _parsed(runner_command(host, farm.symbols["GER40"], host.remote_out, None))
-
-    # Assert
-    assert [getattr(args, k) for k in RUNNER_KEYS] == [None] * len(RUNNER_KEYS)
-    assert args.data_file is None
+    # without them in hosts.yaml, the runner's config decides (no option given)
+    assert [getattr(plain_args, k) for k in RUNNER_KEYS] == [None] * len(RUNNER_KEYS)
+    assert plain_args.data_file is None
 
 
 def test_shipped_hosts_file_examples_of_the_settings_are_valid(tmp_path):
