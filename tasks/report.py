@@ -71,8 +71,8 @@ def trades(c, from_, group, combo, server_tz=None, symbol=None, **execution):
     )
     from backtest.core.config import load_config
     from backtest.data.loaders import DataError, check_server_tz
-    from backtest.runner.plan import execution_overrides
     from backtest.runner.outputs import ResultsError, read_results
+    from backtest.runner.plan import execution_overrides
 
     index = _whole(combo, "--combo")
     try:
