@@ -68,19 +68,27 @@ def check_runner_options(farm: Farm, hosts: list[Host]) -> dict[str, list[str]]:
     for its dry-run plan. Raises :class:`~farm.errors.RunnerRefusedError` (exit 2) with
     one line per host whose runner would refuse its options."""
     from backtest.runner.groups import load_groups_file
+    from backtest.runner.plan import input_errors
 
     checks: dict[tuple[Any, ...], _Check] = {}
+    refused: dict[str, str] = {}
     for h in hosts:
         setup_ = farm.symbols[h.symbol]
+        config = dict(h.env).get(CONFIG_ENV)
+        try:
+            with _runner_environment(config):
+                data = _local_data(setup_, h.period)
+        except input_errors() as exc:
+            refused[h.name] = _refusal(farm, h, " ".join(str(exc).split()))
+            continue
         values = steps.runner_values(
             h,
             setup_,
             groups_file="",
             output_dir="",
-            data_file=str(_local_data(setup_, h.period)),
+            data_file=str(data),
             news_file=None if setup_.news_file is None else str(setup_.news_file),
         )
-        config = dict(h.env).get(CONFIG_ENV)
         key = (h.symbol, config, *values.items())
         checks.setdefault(key, _Check(values, config)).hosts.append(h)
     slices: dict[str, list[dict[str, Any]]] = {}
@@ -94,7 +102,6 @@ def check_runner_options(farm: Farm, hosts: list[Host]) -> dict[str, list[str]]:
             slices[h.name] = [g.raw for g in chosen]
             groups_of[h.name] = [g.group_id for g in chosen]
     lines: dict[str, list[str]] = {}
-    refused: list[str] = []
     with tempfile.TemporaryDirectory(prefix="ibsweep-check-") as tmp:
         for n, check in enumerate(checks.values()):
             symbol = check.hosts[0].symbol
@@ -108,12 +115,12 @@ def check_runner_options(farm: Farm, hosts: list[Host]) -> dict[str, list[str]]:
                         check, symbol, label, slices[h.name], Path(tmp) / f"{h.name}-{n}"
                     )
                 if alone.error is not None:
-                    refused.append(_refusal(farm, h, alone.error))
+                    refused[h.name] = _refusal(farm, h, alone.error)
                     continue
                 plan = alone.plan if alone.plan is not None else together.plan
                 lines[h.name] = _summary(h, plan, groups_of[h.name], alone.warnings)
     if refused:
-        raise RunnerRefusedError("\n".join(refused))
+        raise RunnerRefusedError("\n".join(refused[h.name] for h in hosts if h.name in refused))
     return lines
 
 
