@@ -11,7 +11,7 @@ from tasks.edge import error
 
 
 def _bad_input() -> tuple[type[BaseException], ...]:
-    from backtest.analysis.promote import PromoteError
+    from backtest.promotion.checklist import PromoteError
     from backtest.runner.outputs import ResultsError
 
     return PromoteError, ResultsError, ValueError, OSError
@@ -19,7 +19,7 @@ def _bad_input() -> tuple[type[BaseException], ...]:
 
 def _exit_on_fail(checks: list, what: str) -> None:
     """Exit 1 naming the lines that FAIL or are MISSING (their reasons say what to do)."""
-    from backtest.analysis.promote import blocking
+    from backtest.promotion.checklist import blocking
 
     bad = blocking(checks)
     if bad:
@@ -68,7 +68,12 @@ def promote(
     """Check a combination against the production checklist and write it to the live bot."""
     import datetime as dt
 
-    from backtest.analysis import promote as lib
+    from backtest.promotion.botfolder import BACKUP_DIR, LOG_FILE
+    from backtest.promotion.checklist import format_table
+    from backtest.promotion.control import ControlOptions
+    from backtest.promotion.deploy import rollback as roll_back
+    from backtest.promotion.flow import Request
+    from backtest.promotion.flow import promote as run_promote
 
     cfg = _cfg(config)
     if not bot_dir:
@@ -78,13 +83,13 @@ def promote(
         if not symbol:
             raise Exit("error: --rollback needs --symbol", code=2)
         try:
-            done = lib.rollback(Path(bot_dir), symbol, now)
+            done = roll_back(Path(bot_dir), symbol, now)
         except _bad_input() as exc:
             raise error(exc) from None
         print(f"rolled back {symbol} in {bot_dir} to the files of {done.backup}:")
         for path in done.files.values():
             print(f"  {path}")
-        print(f"log: {Path(bot_dir) / lib.LOG_FILE}")
+        print(f"log: {Path(bot_dir) / LOG_FILE}")
         return
     missing = [
         f"--{n}" for n, v in (("from", from_), ("group", group), ("combo", combo)) if v is None
@@ -93,7 +98,7 @@ def promote(
         raise Exit(f"error: {', '.join(missing)} required (or --rollback)", code=2)
     if not str(combo).isdigit():
         raise Exit(f"error: --combo: {combo!r} is not a combination index (0, 1, ...)", code=2)
-    request = lib.Request(
+    request = Request(
         from_dir=Path(from_),
         group_id=str(group),
         combo=int(combo),
@@ -102,10 +107,10 @@ def promote(
         account=str(account).lower(),
         dry_run=dry_run,
         symbol=symbol,
-        control=lib.ControlOptions(control_data_file, control_start_date, control_end_date),
+        control=ControlOptions(control_data_file, control_start_date, control_end_date),
     )
     try:
-        outcome = lib.promote(request, cfg, now)
+        outcome = run_promote(request, cfg, now)
     except _bad_input() as exc:
         raise error(exc) from None
     cand, ctl = outcome.evidence.candidate, outcome.evidence.control
@@ -114,7 +119,7 @@ def promote(
         f"in {request.bot_dir}"
     )
     print(f"control: {ctl.path}{' (run now for this combination)' if ctl.ran_now else ''}")
-    print(lib.format_table(outcome.checks))
+    print(format_table(outcome.checks))
     _exit_on_fail(outcome.checks, "nothing written")
     if outcome.written is None:
         print("dry run: nothing written")
@@ -123,8 +128,8 @@ def promote(
     for path in written.files.values():
         print(f"wrote {path}")
     if written.backup:
-        print(f"previous files kept in {Path(bot_dir) / lib.BACKUP_DIR} ({written.backup})")
-    print(f"log: {Path(bot_dir) / lib.LOG_FILE}")
+        print(f"previous files kept in {Path(bot_dir) / BACKUP_DIR} ({written.backup})")
+    print(f"log: {Path(bot_dir) / LOG_FILE}")
 
 
 @task(
@@ -137,14 +142,15 @@ def promote(
 )
 def preflight(c, bot_dir, symbol=None, config=None):
     """Re-run the checklist for what is deployed (news, .env, limits); changes nothing."""
-    from backtest.analysis import promote as lib
+    from backtest.promotion.checklist import format_table
+    from backtest.promotion.flow import preflight as run_preflight
 
     cfg = _cfg(config)
     try:
-        result = lib.preflight(Path(bot_dir), cfg, symbol)
+        result = run_preflight(Path(bot_dir), cfg, symbol)
     except _bad_input() as exc:
         raise error(exc) from None
     for sym, checks in result.items():
         print(f"preflight {sym} in {bot_dir}")
-        print(lib.format_table(checks))
+        print(format_table(checks))
     _exit_on_fail([c for checks in result.values() for c in checks], "do not start the bot")

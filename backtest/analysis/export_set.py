@@ -63,7 +63,7 @@ class SetExport:
 
     def encoded(self) -> bytes:
         """UTF-16 LE with a byte-order mark (MT5 ignores ``||Y`` in a UTF-8 file)."""
-        from backtest.analysis.promote import encode_set
+        from backtest.data.mt5_set import encode_set
 
         return encode_set(self.text)
 
@@ -89,7 +89,7 @@ def _decimal(value: int | float) -> Decimal:
 def _number(value: int | float) -> str:
     """A number as MT5 reads it (``invoke promote``'s way): whole numbers as digits, the
     float parameters' values at full precision (``1.0``, ``0.25``)."""
-    from backtest.analysis.promote import set_value
+    from backtest.data.mt5_set import set_value
 
     return set_value(value)
 
@@ -99,7 +99,7 @@ def _arithmetic(
 ) -> tuple[Any, Decimal, Any]:
     """``(start, step, stop)`` of a grid (``numbers``: its ``values`` as written to the
     file) that is an arithmetic range, else ExportError."""
-    from backtest.analysis.promote import set_value
+    from backtest.data.mt5_set import set_value
 
     pairs = sorted(zip(numbers, values), key=lambda pair: _decimal(pair[0]))
     exact = [_decimal(n) for n, _ in pairs]
@@ -130,7 +130,7 @@ def _line(
     name: str, input_name: str, values: list[Any], encoding: str, where: str
 ) -> tuple[str, bool]:
     """One input's line and whether MT5 optimises it."""
-    from backtest.analysis.promote import set_value
+    from backtest.data.mt5_set import set_value
 
     if name == "news_filter":
         return _bool_line(input_name, [bool(v) for v in values]), len(values) > 1

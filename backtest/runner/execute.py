@@ -422,7 +422,7 @@ def run_backtest(options: RunOptions | dict[str, Any]) -> RunReport:
     opts = _as_options(options)
     with RunLogging() as logging_setup, crash_edge(logging_setup):
         plan = prepare(opts)
-        lock = _lock_output(plan.out_dir)
+        lock = lock_output(plan.out_dir)
         logging_setup.claimed = plan.out_dir / RUN_LOG
         try:
             checkpoint = Checkpoint.open(
@@ -461,7 +461,7 @@ def crash_edge(logging_setup: RunLogging) -> Iterator[None]:
         raise RunCrashed(f"the run crashed: {reason}{hint}; {saved}{resume}") from exc
 
 
-def _lock_output(out_dir: Path) -> int:
+def lock_output(out_dir: Path) -> int:
     """Take ``OUT/.lock`` (flock, released when the runner and its workers are gone):
     a second run on the same directory would compute every group twice and race
     on the checkpoint, so it is refused."""

@@ -111,8 +111,8 @@ def test_control_comparison_is_the_same(runs, tmp_path):
 
 
 def test_candidate_and_rerun_lookups_are_the_same(runs):
-    from backtest.analysis.promote import load_candidate
     from backtest.analysis.rerun import rerun
+    from backtest.promotion.candidate import load_candidate
 
     # Act (committed results only: a checkpoint names no data file to re-run with)
     committed = ("inline", "compact")

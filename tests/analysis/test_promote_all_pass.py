@@ -5,7 +5,8 @@ import json
 
 import pytest
 
-from backtest.analysis.promote import BACKUP_DIR, LOG_FILE, read_set_file
+from backtest.data.mt5_set import read_set_file
+from backtest.promotion.botfolder import BACKUP_DIR, LOG_FILE
 from tests.analysis.promote_helpers import (
     GROUP,
     PARAMS_COMBO_0,

@@ -3,7 +3,7 @@ session (allowed weekday, ib_start..close_time local time) that has ended."""
 
 import datetime as dt
 
-from backtest.analysis.promote import check_demo_first, check_first_session, sessions
+from backtest.promotion.bot_checks import check_demo_first, check_first_session, sessions
 from tests.analysis.promote_helpers import PARAMS_COMBO_0
 
 UTC = dt.UTC

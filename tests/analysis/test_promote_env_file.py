@@ -2,7 +2,8 @@
 
 import pytest
 
-from backtest.analysis.promote import PromoteError, read_env
+from backtest.promotion.botfolder import read_env
+from backtest.promotion.checklist import PromoteError
 
 
 def test_the_usual_dotenv_forms_are_read(tmp_path):

@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from backtest.analysis.promote import Request, promote
+from backtest.promotion.flow import Request, promote
 from tests.analysis.promote_helpers import (
     GROUP,
     make_bot,

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from invoke.exceptions import Exit
 
-from backtest.analysis.promote import BACKUP_DIR, LOG_FILE
+from backtest.promotion.botfolder import BACKUP_DIR, LOG_FILE
 from tests.analysis.promote_helpers import (
     GROUP,
     Scenario,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from backtest.analysis.promote import LOG_FILE
+from backtest.promotion.botfolder import LOG_FILE
 from tests.analysis.promote_helpers import GROUP, make_bot, scenario
 from tests.runner.helpers import REPO, runner_env
 
@@ -30,7 +30,7 @@ def s(tmp_path_factory):
 # the barrier folder, each process leaves a file there).
 BARRIER = """
 import os, sys, time, pathlib
-from backtest.analysis import promote
+from backtest.promotion import flow as promote
 barrier = pathlib.Path(sys.argv.pop(1))
 evaluate = promote.evaluate
 def evaluate_then_wait(*args, **kwargs):

@@ -5,7 +5,8 @@ import json
 
 import pytest
 
-from backtest.analysis.promote import LOG_FILE, Request, promote
+from backtest.promotion.botfolder import LOG_FILE
+from backtest.promotion.flow import Request, promote
 from tests.analysis.promote_helpers import GROUP, make_bot, promote_task, scenario, statuses
 
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from backtest.analysis.promote import LOG_FILE
+from backtest.promotion.botfolder import LOG_FILE
 from tests.analysis.promote_helpers import (
     GROUP,
     backup_copies,

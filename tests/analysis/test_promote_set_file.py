@@ -1,7 +1,7 @@
 """The .set file: UTF-16 LE with a byte-order mark, CRLF lines, `Name=value` as MT5 reads
 them (booleans true/false, floats at full precision, lists comma-separated, times HH:MM)."""
 
-from backtest.analysis.promote import encode_set, read_set_file, set_text, set_value
+from backtest.data.mt5_set import encode_set, read_set_file, set_text, set_value
 
 
 def test_values_are_written_as_mt5_reads_them():

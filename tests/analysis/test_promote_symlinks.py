@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from backtest.analysis.promote import BACKUP_DIR, LOG_FILE
+from backtest.promotion.botfolder import BACKUP_DIR, LOG_FILE
 from tests.analysis.promote_helpers import (
     GROUP,
     expect_exit,

@@ -23,6 +23,7 @@ LAYERS = [
     "backtest.engines",
     "backtest.runner",
     "backtest.analysis",
+    "backtest.promotion",
 ]
 # The users' command runs the runner and then writes the report: the top of backtest.
 ENTRY_POINTS = {"backtest.run_parallel_backtest": "backtest.analysis"}
