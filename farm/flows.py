@@ -285,25 +285,16 @@ def rerun_data_file(farm: Farm, symbol: str, period: str) -> str:
 
 
 def rerun_command(farm: Farm, symbol: str, period: str, merge: Any) -> str | None:
-    """The local command that runs the missing and failed groups as the hosts ran them:
-    hosts.yaml's local data and news files (the hosts' copies do not exist here) and the
-    symbol's execution settings (``merge`` is a backtest.analysis.merge.MergeReport)."""
-    from backtest.runner.options import runner_arguments
-
+    """The local command that runs the missing and failed groups as the hosts ran them
+    (their execution settings are in the merged metadata): hosts.yaml's local data and
+    news files, the hosts' copies not existing here (``merge`` is a
+    backtest.analysis.merge.MergeReport)."""
     setup_ = farm.symbols[symbol]
     if setup_.news_file is not None:
         merge = dataclasses.replace(
             merge, metadata={**merge.metadata, "news_file": str(setup_.news_file)}
         )
-    command = merge.rerun_groups(data_file=rerun_data_file(farm, symbol, period))
-    execution = runner_arguments(
-        {
-            "spread_model": setup_.spread_model,
-            "spread_source": setup_.spread_source,
-            "slippage": setup_.slippage,
-        }
-    )
-    return f"{command} {shlex.join(execution)}" if command and execution else command
+    return merge.rerun_groups(data_file=rerun_data_file(farm, symbol, period))
 
 
 def _download_step(hosts_dir: Path) -> Callable[[Any, Host], dict]:

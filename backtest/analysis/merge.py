@@ -40,12 +40,16 @@ MUST_AGREE = (
     "account_size",
     "daily_loss_limit_pct",
     "max_loss_limit_pct",
-    "symbol_settings",  # spread, commission, point, value per point, volumes, time zone
+    "symbol_settings",  # costs, execution model, point, value per point, volumes, time zone
     "data_source",  # file or sample: a sample-data part never merges into real results
+    "news_checksum",  # the news events the filter blocked (None: no news file)
+    "server_tz",  # the broker clock an MT5 export was read with
+    "drop_invalid",  # which bars were dropped
 )
 # Keys a part may not know (a run read back from its checkpoint has no data provenance
-# block): such a part agrees with any value; the data checksum still has to match.
-MAY_BE_UNKNOWN = ("data_source",)
+# block; runs before these were recorded): such a part agrees with any value; the data
+# checksum still has to match.
+MAY_BE_UNKNOWN = ("data_source", "news_checksum")
 
 
 class MergeError(ValueError):
@@ -214,31 +218,37 @@ class MergeReport:
         meta = dict(self.metadata)
         if data_file is not None:
             meta["data_file"] = data_file
-        cmd = [
-            sys.executable,  # the project's interpreter (.venv/bin/python), not a bare "python"
-            "-m",
-            "backtest.run_parallel_backtest",
-            "--groups-file",
-            str(path),
-            "--output-dir",
-            str(out),
-        ]
-        for key in (
-            "period",
-            "start_date",
-            "end_date",
-            "data_file",
-            "risk",
-            "account_size",
-            "news_file",
-            "engine",
-            "server_tz",
-        ):
-            if meta.get(key) not in (None, ""):
-                cmd += [f"--{key.replace('_', '-')}", str(meta[key])]
-        for flag in ("save_trades", "drop_invalid"):
-            if meta.get(flag):
-                cmd.append(f"--{flag.replace('_', '-')}")
+        from backtest.core.config import recorded_execution
+        from backtest.runner.options import runner_arguments
+
+        # as the runs ran: an old run's execution (cost) is said explicitly, the default
+        # being bid_ask now
+        execution = recorded_execution(meta.get("symbol_settings"))
+        values = {
+            "groups_file": str(path),
+            "output_dir": str(out),
+            **{
+                key: meta.get(key) or None
+                for key in (
+                    "period",
+                    "start_date",
+                    "end_date",
+                    "data_file",
+                    "risk",
+                    "account_size",
+                    "news_file",
+                    "engine",
+                    "server_tz",
+                    "save_trades",
+                    "drop_invalid",
+                )
+            },
+            "spread_model": execution["spread_model"],
+            "spread_source": execution["spread_source"],
+            "slippage": execution["slippage"] or None,
+        }
+        # the project's interpreter (.venv/bin/python), not a bare "python"
+        cmd = [sys.executable, "-m", "backtest.run_parallel_backtest", *runner_arguments(values)]
         return shlex.join(cmd)
 
 

@@ -183,6 +183,7 @@ def _metadata(plan: RunPlan, workers: int, started: str) -> dict[str, Any]:
         "max_loss_limit_pct": plan.settings.max_loss_limit_pct,
         "save_trades": save_trades_setting(opts.save_trades),
         "news_file": str(opts.news_file) if opts.news_file else None,
+        "news_checksum": plan.header["settings"]["news_checksum"],
         "server_tz": opts.server_tz,
         "drop_invalid": bool(opts.drop_invalid),
         "ignore_clock_check": bool(opts.ignore_clock_check),

@@ -8,7 +8,7 @@ from backtest.analysis.merge import MergeError, merge_dirs
 from backtest.runner.outputs import write_results
 
 
-def part(folder, gid, spread, source):
+def part(folder, gid, spread, source, **extra):
     meta = {
         "symbol": "GER40",
         "period": "in_sample",
@@ -22,6 +22,7 @@ def part(folder, gid, spread, source):
         "max_loss_limit_pct": 10.0,
         "symbol_settings": {"spread": spread},
         "data": {"source": source, "checksum": "abc"},
+        **extra,
     }
     metrics = {
         "total_r": 1.0,
@@ -60,3 +61,22 @@ def test_parts_that_disagree_are_refused(tmp_path, b_spread, b_source, reason):
         "g1",
         "g3",
     ]
+
+
+@pytest.mark.parametrize(
+    ("key", "a_value", "b_value"),
+    [
+        ("news_checksum", "n1", "n2"),
+        ("server_tz", "broker:NY+7", "Europe/Athens"),
+        ("drop_invalid", False, True),
+    ],
+)
+def test_parts_read_with_other_news_clock_or_dropped_bars_are_refused(
+    tmp_path, key, a_value, b_value
+):
+    # Arrange
+    a = part(tmp_path / "a", "g1", 1.0, "file", **{key: a_value})
+    b = part(tmp_path / "b", "g2", 1.0, "file", **{key: b_value})
+    # Act / Assert
+    with pytest.raises(MergeError, match=f"different {key}"):
+        merge_dirs([a, b], tmp_path / "out")
