@@ -55,6 +55,7 @@ WALK_FORWARD_RUN_OPTIONS = (
     "config",
     "server_tz",
     "drop_invalid",
+    "ignore_clock_check",
     "fresh",
     "symbol",
     *EXECUTION_OPTIONS,
