@@ -12,11 +12,7 @@ the page's code (``templates/account.js``) only draws the charts from the JSON b
 
 from __future__ import annotations
 
-import datetime as dt
-from pathlib import Path
 from typing import Any
-
-from backtest.analysis.report import _inline, _script_json, _style_slots, content_policy
 
 TEMPLATE = "account.html.j2"
 SCRIPT = "account.js"
@@ -70,25 +66,14 @@ def _chart_data(document: dict[str, Any]) -> dict[str, Any]:
 def render_account(document: dict[str, Any]) -> str:
     """The page's HTML for the analysis ``document`` (what ``account_*.json`` holds)."""
     import jinja2
-    import plotly.offline
 
-    folder = Path(__file__).parent / "templates"
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(folder),
-        autoescape=True,
+    from backtest.analysis.report import render_page
+
+    return render_page(
+        TEMPLATE,
+        SCRIPT,
+        STYLES,
+        _chart_data(document),
         undefined=jinja2.StrictUndefined,
-    )
-    plotly_js = _inline(plotly.offline.get_plotlyjs(), "script", "the bundled plotly.js")
-    app_js = _inline((folder / SCRIPT).read_text(encoding="utf-8"), "script", SCRIPT)
-    styles = [_inline((folder / s).read_text(encoding="utf-8"), "style", s) for s in STYLES]
-    markup = jinja2.utils.markupsafe.Markup
-    return env.get_template(TEMPLATE).render(
         d=document,
-        csp=content_policy([plotly_js, app_js], [*styles, ""]),
-        styles=[markup(s) for s in styles],
-        style_slots=_style_slots(plotly_js),
-        data_json=markup(_script_json(_chart_data(document))),
-        plotly_js=markup(plotly_js),
-        app_js=markup(app_js),
-        generated=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     )

@@ -562,27 +562,10 @@ def day_png(view: DayView, path: Path) -> Path:
 def day_html(view: DayView) -> str:
     """The day as one offline page: plotly.js inlined, the report's policy (nothing is
     fetched; only the page's own script and style elements run, by their sha256)."""
-    import jinja2
-    import plotly.offline
+    from backtest.analysis.report import render_page
 
-    from backtest.analysis.report import _inline, _script_json, _style_slots, content_policy
-
-    folder = Path(__file__).parent / "templates"
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(folder), autoescape=True)
-    plotly_js = _inline(plotly.offline.get_plotlyjs(), "script", "the bundled plotly.js")
-    app_js = _inline((folder / SCRIPT).read_text(encoding="utf-8"), "script", SCRIPT)
-    css = _inline((folder / STYLE).read_text(encoding="utf-8"), "style", STYLE)
-    markup = jinja2.utils.markupsafe.Markup
     payload = view.payload()
-    return env.get_template(TEMPLATE).render(
-        v=payload,
-        csp=content_policy([plotly_js, app_js], [css, ""]),
-        css=markup(css),
-        style_slots=_style_slots(plotly_js),
-        data_json=markup(_script_json(payload)),
-        plotly_js=markup(plotly_js),
-        app_js=markup(app_js),
-    )
+    return render_page(TEMPLATE, SCRIPT, [STYLE], payload, v=payload)
 
 
 def write_day(out_dir: Path, view: DayView) -> dict[str, Path]:

@@ -13,8 +13,6 @@ does (backtest/analysis/report.py).
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from html import escape
 from typing import Any
 
@@ -162,15 +160,13 @@ def section(document: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def _source_hash(text: str) -> str:
-    digest = hashlib.sha256(text.encode("utf-8")).digest()
-    return f"'sha256-{base64.b64encode(digest).decode()}'"
-
-
 def content_policy() -> str:
-    """Nothing may be fetched, run or sent; only the page's one style element applies."""
+    """Nothing may be fetched, run or sent; only the page's one style element applies (by
+    its sha256, as the report's policy allows its own: :func:`report.source_hash`)."""
+    from backtest.analysis.report import source_hash
+
     return (
-        f"default-src 'none'; style-src {_source_hash(STYLE)}; img-src 'none'; "
+        f"default-src 'none'; style-src {source_hash(STYLE)}; img-src 'none'; "
         "script-src 'none'; base-uri 'none'; form-action 'none'"
     )
 

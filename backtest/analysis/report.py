@@ -49,6 +49,7 @@ from backtest.runner.reading import (
     read_json,
 )
 
+TEMPLATES = Path(__file__).parent / "templates"  # every page's template, script, styles
 TEMPLATE = "report.html.j2"
 SCRIPT = "report.js"  # the page's code, inlined as it is (its hash in the policy)
 STYLE = "report.css"
@@ -548,7 +549,7 @@ def _invoke_command() -> str:
     return str(beside) if beside.is_file() else "invoke"
 
 
-def _script_json(value: Any) -> str:
+def script_json(value: Any) -> str:
     """JSON safe inside a ``<script>`` element (no ``</script>``, no HTML comment)."""
     text = json.dumps(value, allow_nan=False, separators=(",", ":"))
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
@@ -559,13 +560,13 @@ def _fixed(value: float | None, digits: int) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}"
 
 
-def _source_hash(text: str) -> str:
+def source_hash(text: str) -> str:
     """The CSP source that allows exactly the inline element whose text is ``text``."""
     digest = hashlib.sha256(text.encode("utf-8")).digest()
     return f"'sha256-{base64.b64encode(digest).decode()}'"
 
 
-def _inline(text: str, element: str, what: str) -> str:
+def inline(text: str, element: str, what: str) -> str:
     """``text`` checked to stay one ``<element>``'s content (the HTML parser ends it at the
     first ``</element``, and its hash is of the text as the parser reads it)."""
     if f"</{element}" in text.lower() or "\r" in text:
@@ -573,7 +574,7 @@ def _inline(text: str, element: str, what: str) -> str:
     return text
 
 
-def _style_slots(plotly_js: str) -> list[str]:
+def style_slots(plotly_js: str) -> list[str]:
     """Ids of the style elements plotly.js would create at run time, which the policy would
     refuse: the page holds them already, empty (allowed by the hash of ""). plotly.js adds
     its rules to ``plotly.js-style-global`` through the CSSOM, which the policy allows; the
@@ -590,12 +591,12 @@ def content_policy(scripts: list[str], styles: list[str]) -> str:
     """The page's Content-Security-Policy: nothing may be fetched or sent; only the page's
     own script and style elements (by their sha256) apply. No 'unsafe-inline': a handler
     or element injected through the data would not run; no 'unsafe-eval' either."""
-    script_src = " ".join(_source_hash(text) for text in scripts)
-    style_src = " ".join(_source_hash(text) for text in styles)
+    script_src = " ".join(source_hash(text) for text in scripts)
+    style_src = " ".join(source_hash(text) for text in styles)
     return (
         f"default-src 'none'; script-src {script_src}; "
         # plotly.js sets a few empty style attributes ('unsafe-hashes' of "" allows just those)
-        f"style-src {style_src} 'unsafe-hashes' {_source_hash('')}; "
+        f"style-src {style_src} 'unsafe-hashes' {source_hash('')}; "
         "img-src data: blob:; font-src data:; worker-src blob:; base-uri 'none'; form-action 'none'"
     )
 
@@ -609,34 +610,60 @@ def page_assets(folder: Path, script: str, styles: Sequence[str]) -> dict[str, A
     import plotly.offline
 
     markup = jinja2.utils.markupsafe.Markup
-    plotly_js = _inline(plotly.offline.get_plotlyjs(), "script", "the bundled plotly.js")
-    app_js = _inline((folder / script).read_text(encoding="utf-8"), "script", script)
-    css = [_inline((folder / s).read_text(encoding="utf-8"), "style", s) for s in styles]
+    plotly_js = inline(plotly.offline.get_plotlyjs(), "script", "the bundled plotly.js")
+    app_js = inline((folder / script).read_text(encoding="utf-8"), "script", script)
+    css = [inline((folder / s).read_text(encoding="utf-8"), "style", s) for s in styles]
     return {
         "csp": content_policy([plotly_js, app_js], [*css, ""]),
         "plotly_js": markup(plotly_js),
         "app_js": markup(app_js),
         "styles": [markup(text) for text in css],
-        "style_slots": _style_slots(plotly_js),
+        "style_slots": style_slots(plotly_js),
     }
+
+
+def render_page(
+    template: str,
+    script: str,
+    styles: Sequence[str],
+    data: Any,
+    undefined: Any = None,
+    filters: dict[str, Any] | None = None,
+    **context: Any,
+) -> str:
+    """A self-contained, offline page of ``templates/`` (the report, a drawn day, the
+    Account page): ``template`` rendered autoescaped with ``context``, ``data`` as the
+    page's JSON block (``data_json``), the time it was written (``generated``) and
+    :func:`page_assets` of its ``script`` and ``styles``. ``undefined``: jinja2's
+    Undefined class for missing keys (default: jinja2.Undefined)."""
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=undefined or jinja2.Undefined,
+    )
+    env.filters.update(filters or {})
+    return env.get_template(template).render(
+        data_json=jinja2.utils.markupsafe.Markup(script_json(data)),
+        generated=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        **page_assets(TEMPLATES, script, styles),
+        **context,
+    )
 
 
 def render(payload: dict[str, Any]) -> str:
     """The page's HTML for ``payload`` (:func:`report_data`)."""
     import jinja2
 
-    folder = Path(__file__).parent / "templates"
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(folder),
-        autoescape=True,
+    return render_page(
+        TEMPLATE,
+        SCRIPT,
+        [STYLE],
+        payload,
         undefined=jinja2.ChainableUndefined,  # analysis files may lack optional keys
-    )
-    env.filters["fixed"] = _fixed
-    return env.get_template(TEMPLATE).render(
+        filters={"fixed": _fixed},
         p=payload,
-        data_json=jinja2.utils.markupsafe.Markup(_script_json(payload)),
-        generated=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        **page_assets(folder, SCRIPT, [STYLE]),
     )
 
 

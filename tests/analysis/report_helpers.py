@@ -107,11 +107,20 @@ _CSP_LISTENER = (
 )
 
 
-def open_page(context: Any, path: Path, timeout: float = 30_000) -> tuple[Any, dict[str, list]]:
-    """The HTML file ``path`` in a new tab of ``context``, loaded until the report has drawn
-    its heatmap (or ``timeout`` ms passed); the tab and what the page did: ``console``
-    (type, text) with page errors, every ``requests`` URL, ``dialogs`` opened (alert,
-    confirm: dismissed) and ``drawn`` (False when the report never finished drawing)."""
+# When each page has drawn (its script sets these last).
+REPORT_DRAWN = "window.heatmapDraws >= 1"
+DAY_DRAWN = "window.dayDrawn === true"
+ACCOUNT_DRAWN = "window.accountDraws >= 5"
+
+
+def open_page(
+    context: Any, path: Path, timeout: float = 30_000, ready: str = REPORT_DRAWN
+) -> tuple[Any, dict[str, list]]:
+    """The HTML file ``path`` in a new tab of ``context``, loaded until the page has drawn
+    (``ready``, a JavaScript condition: by default the report's heatmap; or ``timeout`` ms
+    passed); the tab and what the page did: ``console`` (type, text) with page errors,
+    every ``requests`` URL, ``dialogs`` opened (alert, confirm: dismissed) and ``drawn``
+    (False when the page never finished drawing)."""
     page = context.new_page()
     seen: dict[str, list] = {"console": [], "requests": [], "dialogs": [], "drawn": []}
     page.on("console", lambda m: seen["console"].append((m.type, m.text)))
@@ -121,7 +130,7 @@ def open_page(context: Any, path: Path, timeout: float = 30_000) -> tuple[Any, d
     page.add_init_script(_CSP_LISTENER)
     page.goto(path.as_uri())
     try:
-        page.wait_for_function("window.heatmapDraws >= 1", timeout=timeout)
+        page.wait_for_function(ready, timeout=timeout)
         seen["drawn"].append(True)
     except Exception:  # the page broke or went elsewhere: the caller's asserts say how
         seen["drawn"].append(False)

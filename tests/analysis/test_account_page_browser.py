@@ -11,7 +11,7 @@ from matplotlib import image
 
 from backtest.analysis.account import Settings, analyse, provenance, write_account
 from tests.analysis.account_helpers import account, pick_data, program
-from tests.analysis.report_helpers import CHROMIUM, CHROMIUM_FLAGS
+from tests.analysis.report_helpers import ACCOUNT_DRAWN, chromium, open_page
 
 HOSTILE = '<img src=x id=injected onerror="window.pwned=1">Evil & Co'
 
@@ -39,28 +39,10 @@ def page_file(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def opened(page_file, tmp_path_factory):
-    from playwright.sync_api import sync_playwright
-
-    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: run scripts/setup.sh"
-    profile = tmp_path_factory.mktemp("chromium-profile")
-    with sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            str(profile),
-            executable_path=str(CHROMIUM),
-            args=CHROMIUM_FLAGS,
-            headless=True,
-            viewport={"width": 1400, "height": 1000},
-        )
-        page = context.new_page()
-        seen = {"console": [], "requests": []}
-        page.on("console", lambda m: seen["console"].append((m.type, m.text)))
-        page.on("pageerror", lambda e: seen["console"].append(("error", str(e))))
-        page.on("request", lambda r: seen["requests"].append(r.url))
-        url = page_file.as_uri()
-        page.goto(url)
-        page.wait_for_function("window.accountDraws >= 5")
-        yield page, seen, url
-        context.close()
+    with chromium(tmp_path_factory.mktemp("chromium-profile")) as context:
+        page, seen = open_page(context, page_file, ready=ACCOUNT_DRAWN)
+        assert seen["drawn"] == [True]
+        yield page, seen, page_file.as_uri()
 
 
 def test_loads_offline_without_errors_and_draws_every_chart(opened):

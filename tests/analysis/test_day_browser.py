@@ -12,7 +12,7 @@ import pytest
 
 from backtest.analysis.day import day_link, day_paths
 from tests.analysis.day_helpers import day_run, raw_day, raw_ib, trades_on
-from tests.analysis.report_helpers import CHROMIUM, CHROMIUM_FLAGS, invoke
+from tests.analysis.report_helpers import DAY_DRAWN, chromium, invoke, open_page
 from tests.runner.helpers import full_results
 
 GROUP = "multi"
@@ -40,29 +40,12 @@ def drawn(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def page(drawn, tmp_path_factory):
-    from playwright.sync_api import sync_playwright
-
     out, _, date, _ = drawn
-    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: run scripts/setup.sh"
-    profile = tmp_path_factory.mktemp("chromium-profile")
-    with sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            str(profile),
-            executable_path=str(CHROMIUM),
-            args=CHROMIUM_FLAGS,
-            headless=True,
-            viewport={"width": 1400, "height": 1000},
-        )
-        tab = context.new_page()
-        seen: dict[str, list] = {"console": [], "requests": []}
-        tab.on("console", lambda m: seen["console"].append((m.type, m.text)))
-        tab.on("pageerror", lambda e: seen["console"].append(("error", str(e))))
-        tab.on("request", lambda r: seen["requests"].append(r.url))
-        url = (out / day_link(GROUP, COMBO, date)).as_uri()
-        tab.goto(url)
-        tab.wait_for_function("window.dayDrawn === true", timeout=20000)
-        yield tab, seen, url
-        context.close()
+    path = out / day_link(GROUP, COMBO, date)
+    with chromium(tmp_path_factory.mktemp("chromium-profile")) as context:
+        tab, seen = open_page(context, path, timeout=20_000, ready=DAY_DRAWN)
+        assert seen["drawn"] == [True]
+        yield tab, seen, path.as_uri()
 
 
 def _shapes(tab):
