@@ -17,6 +17,16 @@ def _bad_input() -> tuple[type[BaseException], ...]:
     return PromoteError, ResultsError, ValueError, OSError
 
 
+def _share(value: object, option: str, default: float) -> float:
+    """``--min-match`` / ``--max-breach`` as a number (the library checks 0..1)."""
+    if value is None:
+        return default
+    try:
+        return float(str(value))
+    except ValueError:
+        raise Exit(f"error: {option}: {value!r} is not a number from 0 to 1", code=2) from None
+
+
 def _exit_on_fail(checks: list, what: str) -> None:
     """Exit 1 naming the lines that FAIL or are MISSING (their reasons say what to do)."""
     from backtest.promotion.checklist import blocking
@@ -36,7 +46,12 @@ def _exit_on_fail(checks: list, what: str) -> None:
         "bot_dir": "the live bot's folder (its .env, news file, parameter files, log)",
         "control_from": "directory with control_vs_in_sample_{SYMBOL}.json holding the "
         "combination (default: --from, else control is run for it)",
-        "account": "demo (default) or real (needs an earlier DEMO promotion and session)",
+        "account": "demo (default) or real (needs an earlier DEMO promotion and a reconciled "
+        "DEMO session)",
+        "min_match": "the match rate a reconcile of a DEMO session needs for REAL (default 0.9)",
+        "program": "the prop program of the whole-account check (default the5ers_high_stakes)",
+        "programs": "programs YAML with --program (default: the shipped programs.yaml)",
+        "max_breach": "the whole account's largest simulated P(breach) (default 0.1)",
         "dry_run": "evaluate the checklist and print it; write nothing to the bot folder",
         "rollback": "restore the previous parameter files of --symbol in --bot-dir",
         "symbol": "symbol (rollback: required; promote: only when --from holds several)",
@@ -63,16 +78,24 @@ def promote(
     control_data_file=None,
     control_start_date=None,
     control_end_date=None,
+    min_match=None,
+    program=None,
+    programs=None,
+    max_breach=None,
     config=None,
 ):
     """Check a combination against the production checklist and write it to the live bot."""
     import datetime as dt
 
+    from backtest.analysis.account import DEFAULT_MAX_BREACH
+    from backtest.analysis.reconcile import MIN_MATCH
+    from backtest.core.config import execution_text
+    from backtest.core.programs import DEFAULT_PROGRAM
     from backtest.promotion.botfolder import BACKUP_DIR, LOG_FILE
     from backtest.promotion.checklist import format_table
     from backtest.promotion.control import ControlOptions
     from backtest.promotion.deploy import rollback as roll_back
-    from backtest.promotion.flow import Request
+    from backtest.promotion.flow import Request, deployed_execution
     from backtest.promotion.flow import promote as run_promote
 
     cfg = _cfg(config)
@@ -108,6 +131,10 @@ def promote(
         dry_run=dry_run,
         symbol=symbol,
         control=ControlOptions(control_data_file, control_start_date, control_end_date),
+        min_match=_share(min_match, "--min-match", MIN_MATCH),
+        program=program or DEFAULT_PROGRAM,
+        programs_file=Path(programs) if programs else None,
+        max_breach=_share(max_breach, "--max-breach", DEFAULT_MAX_BREACH),
     )
     try:
         outcome = run_promote(request, cfg, now)
@@ -119,6 +146,7 @@ def promote(
         f"in {request.bot_dir}"
     )
     print(f"control: {ctl.path}{' (run now for this combination)' if ctl.ran_now else ''}")
+    print(f"execution: {execution_text(deployed_execution(cand.symbol, cfg))}")
     print(format_table(outcome.checks))
     _exit_on_fail(outcome.checks, "nothing written")
     if outcome.written is None:
@@ -137,17 +165,21 @@ def promote(
     help={
         "bot_dir": "the live bot's folder",
         "symbol": "check only this symbol's deployed parameters (default: every one)",
+        "min_match": "the match rate a reconciled session needs (default 0.9)",
         "config": "config YAML (default: $IBSWEEP_CONFIG or ./ibsweep.yaml)",
     },
 )
-def preflight(c, bot_dir, symbol=None, config=None):
-    """Re-run the checklist for what is deployed (news, .env, limits); changes nothing."""
+def preflight(c, bot_dir, symbol=None, min_match=None, config=None):
+    """Re-run the checklist for what is deployed (news, .env, limits, reconciled sessions);
+    changes nothing."""
+    from backtest.analysis.reconcile import MIN_MATCH
     from backtest.promotion.checklist import format_table
     from backtest.promotion.flow import preflight as run_preflight
 
     cfg = _cfg(config)
+    share = _share(min_match, "--min-match", MIN_MATCH)
     try:
-        result = run_preflight(Path(bot_dir), cfg, symbol)
+        result = run_preflight(Path(bot_dir), cfg, symbol, min_match=share)
     except _bad_input() as exc:
         raise error(exc) from None
     for sym, checks in result.items():

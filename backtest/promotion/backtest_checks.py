@@ -232,6 +232,21 @@ def check_same_settings(evidence: Evidence, cfg: Config) -> Check:
     )
 
 
+def judged_another_run(evidence: Evidence) -> str | None:
+    """Why the robustness file is not about the candidate's run (its data checksum and
+    code version), None when it is."""
+    assert evidence.robustness is not None
+    cand, path = evidence.candidate, evidence.robustness_path
+    run = (evidence.robustness.get("metadata") or {}).get("run") or {}
+    other = [k for k in ("data_checksum", "code_version") if run.get(k) != cand.metadata.get(k)]
+    if not other:
+        return None
+    return (
+        f"{path.name} judged another run ({other[0]} {run.get(other[0])!r}, "
+        f"this run's {cand.metadata.get(other[0])!r}): run {robustness_command(evidence)}"
+    )
+
+
 def check_robustness(evidence: Evidence, cfg: Config) -> Check:
     """(1) The run's robustness verdict is "distinguishable from luck", about this
     combination and this run; MISSING without a robustness file."""
@@ -244,16 +259,9 @@ def check_robustness(evidence: Evidence, cfg: Config) -> Check:
             MISSING,
             f"no {path.name} in the run folder: run {robustness_command(evidence)}",
         )
-    run = (robustness.get("metadata") or {}).get("run") or {}
-    other_run = [k for k in ("data_checksum", "code_version") if run.get(k) != cand.metadata.get(k)]
+    other_run = judged_another_run(evidence)
     if other_run:
-        return Check(
-            "1",
-            name,
-            FAIL,
-            f"{path.name} judged another run ({other_run[0]} {run.get(other_run[0])!r}, "
-            f"this run's {cand.metadata.get(other_run[0])!r}): run {robustness_command(evidence)}",
-        )
+        return Check("1", name, FAIL, other_run)
     selected = robustness.get("selected") or {}
     about = f"{selected.get('group_id')} combo {selected.get('combo')}"
     verdict = robustness["verdict"]
@@ -266,6 +274,70 @@ def check_robustness(evidence: Evidence, cfg: Config) -> Check:
     text = f"{path.name}: {about}: {verdict.get('text')} ({verdict.get('rule')}){note}"
     ok = bool(verdict.get("distinguishable_from_luck")) and not other
     return Check("1", name, PASS if ok else FAIL, text)
+
+
+def _stressed_figures(levels: list[Any], factor: float) -> str:
+    """`` (N trades, total R, R per trade at spread X, slippage Y)`` of the level of every
+    cost x ``factor`` (empty when the file does not hold them: the verdict decides)."""
+    for row in levels:
+        try:
+            if row["factor"] != factor or row.get("extra_slippage_points"):
+                continue
+            sel = row["selected"]
+            return (
+                f" ({sel['trades']} trades, total R {sel['total_r']:+.2f}, R per trade "
+                f"{sel['avg_r']:+.3f} at spread {row['spread']:g}, slippage {row['slippage']:g})"
+            )
+        except (KeyError, TypeError, ValueError, AttributeError):
+            continue
+    return ""
+
+
+def check_cost_stress(evidence: Evidence, cfg: Config) -> Check:
+    """(1) The promoted combination survives 1.5x costs: R per trade and total R above 0
+    with every cost x 1.5 (the robustness file's ``cost_stress``, docs/ANALYSIS.md "Cost
+    stress"). MISSING when there is no such evidence about this combination of this run:
+    no robustness file, one made before the cost stress existed, one whose cost stress
+    could not be made (the run's data was not there), or one about another run or
+    combination."""
+    from backtest.analysis.stress import SURVIVAL_FACTOR
+    from backtest.core.config import execution_text
+
+    name, robustness, path = "survives 1.5x costs", evidence.robustness, evidence.robustness_path
+    cand = evidence.candidate
+    command = robustness_command(evidence)
+    if robustness is None:
+        return Check("1", name, MISSING, f"no {path.name} in the run folder: run {command}")
+    stress = robustness.get("cost_stress")
+    if stress is None:
+        return Check(
+            "1", name, MISSING, f"{path.name} has no cost stress (made before it): run {command}"
+        )
+    if "missing" in stress:
+        return Check(
+            "1",
+            name,
+            MISSING,
+            f"{path.name}: the cost stress could not be made ({stress['missing']}): run "
+            f"{stress.get('command') or command}",
+        )
+    other_run = judged_another_run(evidence)
+    if other_run:
+        return Check("1", name, MISSING, other_run)
+    first = (stress["combinations"] or [{}])[0]
+    if (first.get("group_id"), first.get("combo")) != (cand.group_id, cand.combo):
+        return Check(
+            "1",
+            name,
+            MISSING,
+            f"{path.name} stressed {first.get('group_id')} combo {first.get('combo')}, not the "
+            f"promoted {cand.label}: run invoke robustness with the ranking that selects it",
+        )
+    figures = _stressed_figures(stress["levels"], SURVIVAL_FACTOR)
+    execution = stress.get("execution")
+    model = f"; {execution_text(execution)}" if isinstance(execution, dict) else ""
+    text = f"{path.name}: {cand.label}: {stress['text']}{figures}{model}"
+    return Check("1", name, PASS if stress["survives_1_5x"] else FAIL, text)
 
 
 def check_real_data(evidence: Evidence, cfg: Config) -> Check:
@@ -320,6 +392,7 @@ BACKTEST_CHECKS: tuple[Callable[[Evidence, Config], Check], ...] = (
     check_control_period,
     check_same_settings,
     check_robustness,
+    check_cost_stress,
     check_real_data,
     check_code_version,
 )

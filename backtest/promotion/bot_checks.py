@@ -1,99 +1,38 @@
 """Items 2-6 of the checklist: what the bot folder and the prop firm's limits say about
 a :class:`Deployment` (promote evaluates them for what it is about to write, preflight
-for what is deployed). One small function per line, taking plain values."""
+for what is deployed). One small function per line, taking plain values; the session
+lines (items 2 and 6) are in :mod:`backtest.promotion.sessions`."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from backtest.analysis.reconcile import MIN_MATCH
 from backtest.core.config import symbol_spec
 from backtest.promotion.botfolder import BotFolder, NewsFile
 from backtest.promotion.checklist import (
     FAIL,
-    MANUAL,
+    MISSING,
     PASS,
     PCT_TOLERANCE,
     Check,
+    Config,
     Deployment,
 )
-from backtest.strategy.params import distance_points, parse_hhmm
-
-# --- trading sessions ------------------------------------------------------------------
-
-
-def sessions(params: dict[str, Any], timezone: str, after: dt.datetime) -> Iterator[tuple]:
-    """``(start, end)`` (aware, UTC) of the bot's sessions that start after ``after``: the
-    allowed weekdays, from ``ib_start`` to ``close_time`` local time (holidays unknown)."""
-    zone = ZoneInfo(timezone)
-    begin_at, end_at = (parse_hhmm(params[k]) for k in ("ib_start", "close_time"))
-    day = after.astimezone(zone).date()
-    weekdays = set(params["weekdays"])
-    for offset in range(0, 366 * 2):
-        date = day + dt.timedelta(days=offset)
-        if date.weekday() not in weekdays:
-            continue
-        begin, end = (
-            dt.datetime.combine(date, dt.time(m // 60, m % 60), zone).astimezone(dt.UTC)
-            for m in (begin_at, end_at)
-        )
-        if begin > after:
-            yield begin, end
-
-
-def _local(moment: dt.datetime, timezone: str) -> str:
-    return moment.astimezone(ZoneInfo(timezone)).strftime("%a %Y-%m-%d %H:%M")
-
+from backtest.promotion.evidence import AccountEvidence
+from backtest.promotion.sessions import (
+    LiveSessions,
+    check_demo_first,
+    check_first_live_session,
+    check_first_session,
+)
+from backtest.strategy.params import distance_points
 
 # --- the lines ------------------------------------------------------------------------
-
-
-def check_demo_first(
-    account: str,
-    log: list[dict[str, Any]],
-    symbol: str,
-    sha: str,
-    params: dict[str, Any],
-    timezone: str,
-    now: dt.datetime,
-) -> Check:
-    """(2) DEMO first: REAL only when the promotion log shows this parameter set promoted
-    to DEMO before a whole trading session that has ended by ``now``."""
-    name = "DEMO first"
-    if account == "demo":
-        return Check("2", name, PASS, "DEMO account (REAL needs one DEMO session first)")
-    demos = [
-        e
-        for e in log
-        if e.get("event") == "promote"
-        and e.get("symbol") == symbol
-        and e.get("account") == "demo"
-        and e.get("params_sha256") == sha
-    ]
-    if not demos:
-        return Check(
-            "2",
-            name,
-            FAIL,
-            f"the promotion log has no DEMO promotion of this "
-            f"parameter set (sha256 {sha[:12]}): promote to DEMO and run one session",
-        )
-    since = min(dt.datetime.fromisoformat(e["time"]) for e in demos)
-    start, end = next(sessions(params, timezone, since))
-    when = f"{_local(start, timezone)}..{_local(end, timezone)[-5:]} {timezone}"
-    if end <= now:
-        return Check("2", name, PASS, f"on DEMO since {since.isoformat()}; session {when} is over")
-    return Check(
-        "2",
-        name,
-        FAIL,
-        f"on DEMO since {since.isoformat()}, but its first whole session {when} has not ended yet",
-    )
 
 
 def check_env_account(account: str, env: dict[str, str], variable: str, env_path: Path) -> Check:
@@ -210,40 +149,53 @@ def check_stop_distance(params: dict[str, Any], spec: Any, prop: dict[str, Any])
     return Check("5", "stop distance", PASS if stop >= need - PCT_TOLERANCE else FAIL, reason)
 
 
-def check_first_session(params: dict[str, Any], timezone: str, now: dt.datetime) -> Check:
-    """(6) MANUAL: the first session to watch by hand, with the time it starts."""
-    start, end = next(sessions(params, timezone, now))
-    return Check(
-        "6",
-        "watch the first session",
-        MANUAL,
-        f"{_local(start, timezone)}..{_local(end, timezone)[-5:]} {timezone} "
-        f"(starts {start:%Y-%m-%d %H:%M} UTC): watch it by hand",
+def check_account(account: AccountEvidence) -> Check:
+    """(5) The whole account: the promoted combination together with what is deployed
+    for the other symbols (:func:`backtest.analysis.account.account_check`). FAIL when the
+    combined P(breach) exceeds ``--max-breach`` or a pick's risk exceeds the program's risk
+    per position; MISSING when the account cannot be evaluated (the reason says why; the
+    ``invoke account`` command shows every figure)."""
+    name = "whole account"
+    if account.result is None:
+        return Check("5", name, MISSING, f"{account.problem}: see {account.command}")
+    alone = (
+        ""
+        if account.others
+        else f"; {account.symbol} alone: nothing deployed for another symbol in the bot folder"
     )
+    return Check("5", name, account.result.status, "; ".join(account.result.reasons) + alone)
 
 
 def bot_checks(
-    deployment: Deployment, bot: BotFolder, cfg: dict[str, Any], now: dt.datetime
+    deployment: Deployment,
+    bot: BotFolder,
+    cfg: Config,
+    now: dt.datetime,
+    min_match: float = MIN_MATCH,
+    account_line: Check | None = None,
+    promoted_at: dt.datetime | None = None,
 ) -> list[Check]:
-    """Items 2-6: what the bot folder and the prop-firm limits say about a deployment."""
+    """Items 2-6: what the bot folder and the prop-firm limits say about a deployment.
+    ``promoted_at``: when it was deployed (preflight; None: it is being promoted now);
+    ``account_line``: the whole-account line of item 5, when there is one."""
     spec = symbol_spec(deployment.symbol, cfg)
     prop, settings = cfg["prop_firm"], cfg["promote"]
     p = deployment.params
+    live = LiveSessions(bot.path, deployment.symbol, deployment.sha256, min_match)
+    deployed_at = promoted_at or now
+    last = (
+        check_first_live_session(p, spec.timezone, now, live, promoted_at)
+        if promoted_at is not None and deployment.account == "real"
+        else check_first_session(p, spec.timezone, now)
+    )
     return [
-        check_demo_first(
-            deployment.account,
-            bot.log,
-            deployment.symbol,
-            deployment.sha256,
-            p,
-            spec.timezone,
-            now,
-        ),
+        check_demo_first(deployment.account, bot.log, p, spec.timezone, now, live, deployed_at),
         check_env_account(deployment.account, bot.env, settings["env_account"], bot.env_path),
         check_news_filter(p, prop),
         check_news_fresh(bot.news, spec.currencies, now, int(settings["news_horizon_days"])),
         check_risk(deployment.settings, prop),
         check_loss_limits(deployment.settings, prop),
         check_stop_distance(p, spec, prop),
-        check_first_session(p, spec.timezone, now),
+        *([account_line] if account_line is not None else []),
+        last,
     ]

@@ -18,9 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from backtest.analysis.account import DEFAULT_MAX_BREACH
+from backtest.analysis.reconcile import MIN_MATCH
+from backtest.core.programs import DEFAULT_PROGRAM
 from backtest.data.loaders import file_checksum
 from backtest.promotion.backtest_checks import backtest_checks
-from backtest.promotion.bot_checks import bot_checks
+from backtest.promotion.bot_checks import bot_checks, check_account
 from backtest.promotion.botfolder import (
     bot_lock,
     bot_state,
@@ -36,6 +39,7 @@ from backtest.promotion.candidate import load_candidate
 from backtest.promotion.checklist import (
     ACCOUNTS,
     FAIL,
+    MISSING,
     PASS,
     Check,
     Config,
@@ -50,7 +54,7 @@ from backtest.promotion.deploy import (
     remove_stale_staging,
     write_promotion,
 )
-from backtest.promotion.evidence import Evidence, load_robustness
+from backtest.promotion.evidence import Evidence, account_evidence, load_robustness
 from backtest.promotion.setfile import input_names, set_bytes
 
 
@@ -67,6 +71,10 @@ class Request:
     dry_run: bool = False
     symbol: str | None = None
     control: ControlOptions = ControlOptions()
+    min_match: float = MIN_MATCH
+    program: str = DEFAULT_PROGRAM
+    programs_file: Path | None = None
+    max_breach: float = DEFAULT_MAX_BREACH
 
 
 @dataclass
@@ -82,20 +90,47 @@ class Outcome:
 def gather(request: Request, cfg: dict[str, Any]) -> Evidence:
     """Read every input of a promotion (PromoteError, ValueError or OSError on bad input);
     runs control for the combination when no control result exists."""
+    from backtest.core.programs import load_program
+
     if request.account not in ACCOUNTS:
         raise PromoteError(f"--account: {request.account!r} must be demo or real")
+    check_share(request.min_match, "--min-match")
+    check_share(request.max_breach, "--max-breach")
+    program = load_program(request.program, request.programs_file)
     bot = open_bot_folder(request.bot_dir, cfg, writable=not request.dry_run)
     candidate = load_candidate(request.from_dir, request.group_id, request.combo, request.symbol)
     control = load_control(candidate, request.control_from, cfg, request.control)
     rob_path, rob = load_robustness(candidate.directory, candidate.symbol)
-    return Evidence(candidate, control, rob_path, rob, bot, request.account)
+    account = account_evidence(
+        candidate, bot, program, request.programs_file, request.max_breach, cfg
+    )
+    return Evidence(
+        candidate, control, rob_path, rob, bot, request.account, account, request.min_match
+    )
+
+
+def check_share(value: float, option: str) -> None:
+    """A share between 0 and 1 (``--min-match``, ``--max-breach``), else PromoteError."""
+    if not (isinstance(value, int | float) and 0.0 <= value <= 1.0):
+        raise PromoteError(f"{option}: {value!r} must be a number from 0 to 1")
+
+
+def deployed_execution(symbol: str, cfg: Config) -> dict[str, Any]:
+    """The execution settings (spec section 8) the deployment goes live with: the
+    configured symbol's (the same settings line holds them equal to the runs')."""
+    from backtest.core.config import recorded_execution, symbol_spec
+
+    return recorded_execution(symbol_spec(symbol, cfg).as_dict())
 
 
 def evaluate(evidence: Evidence, cfg: Config, now: dt.datetime) -> list[Check]:
     """The whole checklist for a promotion, in the order of docs/PRODUCTION.md."""
     cand = evidence.candidate
     deployment = Deployment(cand.symbol, cand.params, cand.settings, evidence.account)
-    return backtest_checks(evidence, cfg) + bot_checks(deployment, evidence.bot, cfg, now)
+    account_line = check_account(evidence.whole_account)
+    return backtest_checks(evidence, cfg) + bot_checks(
+        deployment, evidence.bot, cfg, now, evidence.min_match, account_line
+    )
 
 
 def promotion_document(
@@ -121,7 +156,9 @@ def promotion_document(
         "params": cand.params,
         "params_sha256": deployment.sha256,
         "settings": cand.settings,
+        "execution": deployed_execution(cand.symbol, cfg),
         "prop_firm": dict(cfg["prop_firm"]),
+        "whole_account": whole_account_record(evidence, full=True),
         "set_file": {
             "name": set_path(Path("."), cand.symbol).name,
             "sha256": hashlib.sha256(set_file).hexdigest(),
@@ -154,11 +191,24 @@ def promotion_document(
                 "file": str(evidence.robustness_path.resolve()),
                 "selected": rob.get("selected"),
                 "verdict": rob.get("verdict"),
+                "cost_stress": {
+                    k: v
+                    for k, v in (rob.get("cost_stress") or {}).items()
+                    if k in ("survives_1_5x", "text", "combinations", "execution", "missing")
+                },
             },
             "promoted_by": code_version(),
         },
         "checklist": [c.as_dict() for c in checks],
     }
+
+
+def whole_account_record(evidence: Evidence, full: bool) -> dict[str, Any]:
+    """The whole-account figures of checklist step 5: every one (``full``: the parameter
+    file) or without the rules table and the list of breaches (the promotion log)."""
+    account = evidence.whole_account
+    figures = account.result.figures if full and account.result else account.record()
+    return {"program": account.program, "others": list(account.others), "figures": figures}
 
 
 def promote(request: Request, cfg: Config, now: dt.datetime | None = None) -> Outcome:
@@ -192,6 +242,8 @@ def promote(request: Request, cfg: Config, now: dt.datetime | None = None) -> Ou
         "combo": cand.combo,
         "code_version": cand.metadata.get("code_version"),
         "control": str(evidence.control.path.resolve()),
+        "execution": document["execution"],
+        "whole_account": whole_account_record(evidence, full=False),
     }
     with bot_lock(request.bot_dir):
         if bot_state(request.bot_dir) != evidence.bot.state:
@@ -243,11 +295,30 @@ def check_recorded_backtests(document: dict[str, Any]) -> Check:
     )
 
 
+def check_recorded_account(document: dict[str, Any]) -> Check:
+    """(5) The whole account at promotion (the run folders may not be here): the
+    promotion's own line; a promotion made before that line: MISSING."""
+    name = "whole account (at promotion)"
+    lines = [c for c in document.get("checklist", []) if c.get("name") == "whole account"]
+    line = lines[0] if lines else None
+    if line is None:
+        return Check(
+            "5", name, MISSING, "the recorded checklist has no whole-account line: promote again"
+        )
+    return Check("5", name, str(line.get("status")), f"{line.get('reason')}")
+
+
 def preflight(
-    bot_dir: Path, cfg: dict[str, Any], symbol: str | None = None, now: dt.datetime | None = None
+    bot_dir: Path,
+    cfg: dict[str, Any],
+    symbol: str | None = None,
+    now: dt.datetime | None = None,
+    min_match: float = MIN_MATCH,
 ) -> dict[str, list[Check]]:
-    """The checklist of what is deployed in ``bot_dir`` (per symbol), writing nothing."""
+    """The checklist of what is deployed in ``bot_dir`` (per symbol), writing nothing;
+    the sessions' lines judge the bot folder's reconciles with ``min_match``."""
     now = now or dt.datetime.now(dt.UTC)
+    check_share(min_match, "--min-match")
     bot = open_bot_folder(bot_dir, cfg, writable=False)
     symbols = [symbol] if symbol else deployed_symbols(bot.path)
     if not symbols:
@@ -263,11 +334,13 @@ def preflight(
             deployment = Deployment(
                 document["symbol"], document["params"], document["settings"], document["account"]
             )
-        except (KeyError, TypeError) as exc:
-            raise PromoteError(f"{path}: field {exc} missing") from None
+            promoted_at = dt.datetime.fromisoformat(document["promoted_at"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise PromoteError(f"{path}: field {exc} missing or malformed") from None
+        account_line = check_recorded_account(document)
         result[sym] = [
             check_deployed_files(document, bot.path, sym),
             check_recorded_backtests(document),
-            *bot_checks(deployment, bot, cfg, now),
+            *bot_checks(deployment, bot, cfg, now, min_match, account_line, promoted_at),
         ]
     return result

@@ -22,6 +22,7 @@ import json
 import shutil
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import yaml
@@ -223,20 +224,32 @@ class Scenario:
         """A copy of the run with ``robustness_GER40.json`` by the real `invoke robustness`,
         then made to judge ``group`` combo ``combo`` distinguishable from luck (made once)."""
         if (group, combo) not in self._judged:
-            from tasks.robust import robustness
-
-            run = self.copy_run(self.root / f"judged_{group}_{combo}")
-            robustness.body(Context(), from_=str(run), samples=200)
-            path = run / f"robustness_{SYMBOL}.json"
-            document = json.loads(path.read_text())
-            document["selected"].update(group_id=group, combo=combo)
-            document["verdict"].update(
-                distinguishable_from_luck=True,
-                text="the selected combination is distinguishable from luck",
+            self._judged[(group, combo)] = judge(
+                self.copy_run(self.root / f"judged_{group}_{combo}"), group, combo, self.cfg
             )
-            path.write_text(json.dumps(document, indent=1))
-            self._judged[(group, combo)] = run
         return self._judged[(group, combo)]
+
+
+def judge(run: Path, group: str, combo: int, cfg: dict[str, Any]) -> Path:
+    """``run`` with ``robustness_{SYMBOL}.json`` by the real `invoke robustness`, then made
+    to judge ``group`` combo ``combo`` distinguishable from luck; its cost stress is the
+    real one of that combination (``stress.cost_stress``, the selected one first)."""
+    from backtest.analysis.stress import cost_stress
+    from tasks.robust import robustness
+
+    robustness.body(Context(), from_=str(run), samples=200)
+    path = run / f"robustness_{SYMBOL}.json"
+    document = json.loads(path.read_text())
+    document["selected"].update(group_id=group, combo=combo)
+    stress = cost_stress(run, SYMBOL, [(group, combo)], cfg=cfg)
+    document["cost_stress"] = stress
+    document["verdict"].update(
+        distinguishable_from_luck=True,
+        text="the selected combination is distinguishable from luck",
+        cost_stress=stress["text"],
+    )
+    path.write_text(json.dumps(document, indent=1))
+    return run
 
 
 _SCENARIO: dict[str, Scenario] = {}
@@ -338,3 +351,139 @@ def reason(output: str, name: str) -> str:
     lines, at = _table(output)
     line = next(li for li in lines[1:] if li[at["check"] :].startswith(name + " "))
     return line[at["reason"] :].strip()
+
+
+# --- the live bot's sessions, reconciled (checklist items 2 and 6) ----------------------
+
+
+def weekdays_after(moment: dt.datetime, count: int) -> list[dt.date]:
+    """The first ``count`` weekdays after the local (Berlin) date of ``moment``."""
+    day = moment.astimezone(ZoneInfo("Europe/Berlin")).date() + dt.timedelta(days=1)
+    days = []
+    while len(days) < count:
+        if day.weekday() < 5:
+            days.append(day)
+        day += dt.timedelta(days=1)
+    return days
+
+
+def session_deals(path: Path, days: list[dt.date], skip: tuple[int, ...] = ()) -> Path:
+    """A ``history_deals_get`` CSV of the bot's trades on "W" days (module doc): long at
+    the buy stop 16020.00 20 s after the 10:00 bar opens (Berlin), out at the TP 16040.00
+    90 s later; the days at the indexes ``skip`` are left out (trades the bot missed)."""
+    from tests.analysis.reconcile_helpers import deals_rows, write_deals_csv
+
+    rows: list[str] = []
+    for k, day in enumerate(days):
+        if k in skip:
+            continue
+        entry = pd.Timestamp(f"{day} 10:00:20", tz="Europe/Berlin").tz_convert("UTC").value
+        rows += deals_rows(
+            position=100 + k, direction=1, entry_utc_ns=entry, entry_price=16020.0,
+            exit_utc_ns=entry + 90 * 10**9, exit_price=16040.0, reason="tp", sl=16000.0,
+            tp=16040.0, lots=50.0,
+        )  # fmt: skip
+    return write_deals_csv(path, rows)
+
+
+def reconcile_session(
+    bot: Path,
+    config: Path,
+    days: list[dt.date],
+    account: str,
+    skip: tuple[int, ...] = (),
+) -> Path:
+    """`invoke reconcile --bot-dir BOT` of the deployed parameters on "W" bars of ``days``
+    with the bot's deals of them (:func:`session_deals`); its JSON."""
+    from tasks.reconcile import reconcile
+    from tests.analysis.reconcile_helpers import SERVER_TZ
+
+    work = bot.parent / f"reconcile_{account}_{days[0]}"
+    work.mkdir(exist_ok=True)
+    bars = write_pattern_bars(work / "bars.parquet", days[0].isoformat(), "W" * len(days))
+    deals = session_deals(work / "deals.csv", days, skip)
+    reconcile.body(
+        Context(), deals=str(deals), data_file=str(bars), symbol=SYMBOL, bot_dir=str(bot),
+        server_tz=SERVER_TZ, account=account, config=str(config),
+    )  # fmt: skip
+    return bot / "ibsweep_reconcile" / account / f"reconcile_{SYMBOL}.json"
+
+
+# --- a second symbol on the account (checklist step 5 on the whole account) -------------
+
+XAU_GROUP = "group_XAUUSD_001"
+
+
+def write_xauusd_bars(path: Path, start: str, days: str) -> Path:
+    """XAUUSD M1 bars shaped like the GER40 days of the module doc, an hour earlier in
+    London time (IB 08:00-09:00, 1900.00..1920.00: IB 2000 points), one ``days`` letter
+    (W/L) per weekday from ``start``: tp_mult 1 makes (2000 - 20) / 2000 = +0.99 R on a "W"
+    day, -(2000 + 20) / 2000 = -1.01 R on an "L" day (spread 0.20, bid_ask)."""
+    from backtest.data.sample import write_parquet
+
+    rows = []
+    date = dt.date.fromisoformat(start)
+    for kind in days:
+        while date.weekday() >= 5:
+            date += dt.timedelta(days=1)
+        midnight = pd.Timestamp(date, tz="Europe/London")
+        for minute, o, h, low, c in day_bars(kind):
+            time = (midnight + pd.Timedelta(minutes=minute - 60)).tz_convert("UTC")
+            rows.append(
+                {"time": time, "open": o - 14100, "high": h - 14100, "low": low - 14100,
+                 "close": c - 14100}
+            )  # fmt: skip
+        date += dt.timedelta(days=1)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_parquet(pd.DataFrame(rows), path)
+    return path
+
+
+def xauusd_run(s: Scenario, out: Path, days: str) -> Path:
+    """A real XAUUSD run (one combination: tp_mult 1, no news filter) over the in-sample
+    dates on :func:`write_xauusd_bars` of ``days``, with its compact trades."""
+    groups = out.parent / "groups_XAUUSD.json"
+    groups.write_text(
+        json.dumps(
+            {
+                "symbol": "XAUUSD",
+                "groups": [{"group_id": XAU_GROUP, "params": {}, "grid": {"tp_mult": [1.0]}}],
+            }
+        )
+    )
+    bars = write_xauusd_bars(out.parent / "xauusd.parquet", IN_SAMPLE[0], days)
+    done = run_cli(
+        "--groups-file", groups, "--data-file", bars,
+        "--start-date", IN_SAMPLE[0], "--end-date", IN_SAMPLE[1],
+        "--workers", 1, "--output-dir", out, "--skip-charts", "--save-daily", "--no-report",
+        "--config", s.config,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+def deploy_by_hand(bot: Path, symbol: str, run: Path, group: str, combo: int, risk: float) -> Path:
+    """``ibsweep_params_{symbol}.json`` as a promotion of ``run``'s combination leaves it
+    (the fields the whole-account line reads: the in-sample run and the risk)."""
+    document = {
+        "format": 1,
+        "symbol": symbol,
+        "account": "demo",
+        "promoted_at": "2024-02-01T12:00:00+00:00",
+        "settings": {"risk": risk, "account_size": 100000.0},
+        "provenance": {"in_sample": {"dir": str(run), "group_id": group, "combo": combo}},
+    }
+    path = bot / f"ibsweep_params_{symbol}.json"
+    path.write_text(json.dumps(document, indent=1))
+    return path
+
+
+def programs_file(path: Path, **changes: Any) -> Path:
+    """A programs file holding ``test_program``: the shipped The5ers High Stakes with
+    ``changes`` (deep-merged)."""
+    from backtest.core.config import REPO_ROOT
+
+    shipped = yaml.safe_load((REPO_ROOT / "programs.yaml").read_text())
+    program = _merged(shipped["programs"]["the5ers_high_stakes"], changes)
+    path.write_text(yaml.safe_dump({"programs": {"test_program": program}}))
+    return path

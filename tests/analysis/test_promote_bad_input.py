@@ -96,4 +96,5 @@ def test_the_command_line_exits_2_with_one_line(s, tmp_path):
     )  # fmt: skip
     # Assert
     assert done.returncode == 2
-    assert done.stderr.strip().count("\n") == 0 and "--group nope: not in the results" in done.stderr
+    assert done.stderr.strip().count("\n") == 0
+    assert "--group nope: not in the results" in done.stderr

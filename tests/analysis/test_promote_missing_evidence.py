@@ -28,7 +28,8 @@ def test_a_run_without_save_daily_has_no_robustness_file_and_is_not_promoted(s, 
     found = statuses(output)
     assert found["robustness verdict"] == "MISSING"
     assert [name for name, status in found.items() if status in ("FAIL", "MISSING")] == [
-        "robustness verdict"
+        "robustness verdict",
+        "survives 1.5x costs",
     ]
     assert reason(output, "robustness verdict") == (
         "no robustness_GER40.json in the run folder: run the sweep again with --save-daily, "
