@@ -98,3 +98,21 @@ def test_the_command_line_exits_2_with_one_line(s, tmp_path):
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0
     assert "--group nope: not in the results" in done.stderr
+
+
+@pytest.mark.parametrize(
+    "options, expected",
+    [
+        ({"min_match": "1.5"}, "error: --min-match: 1.5 must be a number from 0 to 1"),
+        ({"min_match": "most"}, "error: --min-match: 'most' is not a number from 0 to 1"),
+        ({"max_breach": "-0.1"}, "error: --max-breach: -0.1 must be a number from 0 to 1"),
+    ],
+    ids=["min-match above 1", "min-match not a number", "max-breach below 0"],
+)
+def test_a_share_outside_0_to_1(s, tmp_path, options, expected):
+    assert _refused(s, tmp_path, group=GROUP, combo="0", **options) == expected
+
+
+def test_unknown_program(s, tmp_path):
+    message = _refused(s, tmp_path, group=GROUP, combo="0", program="the5ers_high_stake")
+    assert "the5ers_high_stake" in message and "the5ers_high_stakes" in message
