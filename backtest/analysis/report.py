@@ -24,30 +24,32 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Sequence
+import sys
+from collections.abc import Callable, Sequence
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
 
+from backtest.analysis.report_sections import (
+    control_section,
+    reconcile_section,
+    robustness_section,
+    short,
+    walk_forward_section,
+)
 from backtest.analysis.table import RunTable
 from backtest.core.atomic import atomic_write_text
 from backtest.core.config import load_config
 from backtest.data.bars import day_date
 from backtest.runner.columns import encoded
-from backtest.runner.outputs import LEAD_METRICS, table_columns
-from backtest.runner.reading import (
-    COUNT,
-    FLAG,
-    REAL,
-    TEXT,
-    Fields,
-    Items,
-    check,
-    maybe,
-    read_json,
-)
+from backtest.runner.outputs import LEAD_METRICS, result_paths, table_columns
+from backtest.runner.reading import NUMBER, TEXT, Fields, check, maybe
+
+if TYPE_CHECKING:
+    from backtest.analysis.panel import Panel
 
 TEMPLATES = Path(__file__).parent / "templates"  # every page's template, script, styles
 TEMPLATE = "report.html.j2"
@@ -57,13 +59,6 @@ ROWS = 1000  # table rows shown at once (of every combination embedded)
 DETAIL = 50  # combinations whose trades are embedded (the best by rank_by)
 MAX_DETAIL_TRADES = 250_000  # and at most this many trades over all of them
 MAX_COMBOS = 200_000  # combinations embedded for the table and the heatmaps
-SIGNIFICANT = 10  # digits kept for the page's numbers (the JSON keeps all)
-# The control comparison's columns the page shows (besides group_id, combo, ctl_trades).
-CONTROL_NUMBERS = (
-    *("is_total_r", "ctl_total_r", "is_r_per_trade", "ctl_r_per_trade"),
-    *("ctl_t_stat", "ctl_p_value"),
-)
-CONTROL_FLAGS = ("few_control_trades", "control_loses_money", "breaks_prop_limits")
 # How each metric is coloured and ranked: "high"/"low" is better; a centre makes the
 # colour scale diverging and symmetric around it (equal halves), None sequential.
 METRIC_STYLE: dict[str, tuple[str, float | None]] = {
@@ -81,7 +76,33 @@ METRIC_STYLE: dict[str, tuple[str, float | None]] = {
     "skipped": ("low", None),
     "max_daily_loss_pct": ("low", None),
     "max_drawdown_pct": ("low", None),
+    "recovery_factor": ("high", 0.0),
+    "expected_payoff": ("high", 0.0),
 }
+# Columns of MT5's tester report the page computes from the run's metrics (the table's
+# header says how, in its title).
+MT5_COLUMNS = {
+    "recovery_factor": "total_r / max_dd_r: MT5's recovery factor (net profit / maximal "
+    "drawdown), here both in R of closed trades, as the run records its drawdown (at a "
+    "fixed risk per trade, money differs from R only by the lots' rounding); empty without "
+    "trades, or without a drawdown",
+    "expected_payoff": "total_pnl / trades: MT5's expected payoff, the net profit per trade "
+    "in the account's money; empty without trades",
+}
+# What the header shows of the metadata besides what the results reader checks already
+# (backtest.runner.outputs.METADATA): the execution settings and the git commit.
+META_SHOWN = Fields(
+    {
+        "symbol_settings": Fields(
+            {
+                **dict.fromkeys(("spread_model", "spread_source"), maybe(TEXT)),
+                **dict.fromkeys(("spread_unit", "slippage"), maybe(NUMBER)),
+            },
+            optional=True,
+        ),
+        "git_commit": maybe(TEXT),
+    }
+)
 _log = logging.getLogger("backtest.report")
 
 
@@ -92,15 +113,6 @@ class ReportError(ValueError):
 def report_path(out_dir: Path, symbol: str) -> Path:
     """``OUT/report_{SYMBOL}.html``."""
     return Path(out_dir) / f"report_{symbol}.html"
-
-
-def _short(value: Any) -> Any:
-    """Floats to ``SIGNIFICANT`` digits (page size); non-finite to None; others as they are."""
-    if isinstance(value, float):
-        return float(f"{value:.{SIGNIFICANT}g}") if np.isfinite(value) else None
-    if isinstance(value, np.generic):
-        return _short(value.item())
-    return value
 
 
 def _finite(value: Any) -> Any:
@@ -227,7 +239,7 @@ def _trade_columns(records: list[dict[str, Any]], days: list[str]) -> dict[str, 
     names = ("entry_time", "exit_time", "direction", "entry_price", "exit_price", "sl", "tp")
     out: dict[str, list[Any]] = {"day": days}
     for name in (*names, "lots", "r", "pnl_money", "exit_reason"):
-        out[name] = [_short(r.get(name)) for r in records]
+        out[name] = [short(r.get(name)) for r in records]
     return out
 
 
@@ -237,6 +249,7 @@ def _details(
     table: RunTable,
     chosen: list[int],
     rerun_data: bool,
+    panel: Callable[[], Panel | None],
 ) -> tuple[dict[str, Any], str]:
     """Trades of the ``chosen`` combinations (run-order rows of ``table``), from the first
     source that has them: trades saved in results_full (``--save-trades``), the compact
@@ -259,24 +272,19 @@ def _details(
         }
     if not missing:
         return details, "results_full"
-    used = _daily_details(out_dir, symbol, missing, details, budget)
+    used = _daily_details(panel(), missing, details, budget)
     if used or not rerun_data:
         return details, "daily" if used else "none"
     return details, _rerun_details(out_dir, symbol, table, missing, details, budget)
 
 
 def _daily_details(
-    out_dir: Path,
-    symbol: str,
+    panel: Panel | None,
     wanted: list[int],
     details: dict[str, Any],
     budget: int,
 ) -> bool:
-    from backtest.analysis.panel import PanelError, load_panel
-
-    try:
-        panel = load_panel(out_dir, symbol)
-    except (PanelError, OSError, ValueError):
+    if panel is None:
         return False
     c = panel.compact
     for i in wanted:
@@ -288,8 +296,8 @@ def _daily_details(
             "source": "OUT/daily (--save-daily): trading day, R and money per trade",
             "trades": {
                 "day": [day_date(int(d)).isoformat() for d in c.day[lo:hi]],
-                "r": [_short(float(v)) for v in c.r[lo:hi]],
-                "pnl_money": [_short(float(v)) for v in c.pnl[lo:hi]],
+                "r": [short(float(v)) for v in c.r[lo:hi]],
+                "pnl_money": [short(float(v)) for v in c.pnl[lo:hi]],
             },
         }
     return True
@@ -329,137 +337,6 @@ def _rerun_details(
     return "rerun"
 
 
-# What the page shows of the analysis files in OUT, with its types: a file that holds
-# something else is refused (one line naming the file and the field), not half-shown.
-_R, _N, _T, _F = maybe(REAL), maybe(COUNT), maybe(TEXT), maybe(FLAG)
-_TOTAL_R = Fields({"total_r": _R}, optional=True)
-CONTROL_ROW_SHOWN = Fields(
-    {
-        "group_id": TEXT,
-        "combo": COUNT,
-        "ctl_trades": _N,
-        **dict.fromkeys(CONTROL_NUMBERS, _R),
-        **dict.fromkeys(CONTROL_FLAGS, _F),
-    }
-)
-CONTROL_PERIOD_SHOWN = Fields(
-    {
-        **dict.fromkeys(("start_date", "end_date"), _T),
-        "trading_days": _N,
-        "data": Fields({"source": _T, "path": _T}, optional=True),
-    },
-    optional=True,
-)
-CONTROL_SHOWN = Fields(
-    {
-        "rows": Items(CONTROL_ROW_SHOWN),
-        "metadata": Fields({"control": CONTROL_PERIOD_SHOWN}, optional=True),
-    }
-)
-WALK_FORWARD_SHOWN = Fields(
-    {
-        "windows": Items(
-            Fields(
-                {
-                    "window": _N,
-                    **dict.fromkeys(("train_start", "train_end", "test_start", "test_end"), _T),
-                    "group_id": _T,
-                    "combo": _N,
-                    "train_metrics": _TOTAL_R,
-                    "test_metrics": Fields({"total_r": _R, "trades": _N}, optional=True),
-                }
-            )
-        ),
-        "stitched": Fields(
-            {
-                **dict.fromkeys(("total_r", "sharpe"), _R),
-                **dict.fromkeys(("days", "trades"), _N),
-                "equity_r": Items(_R, optional=True),
-            },
-            optional=True,
-        ),
-        "walk_forward_efficiency": _R,
-        "choice_changes": _N,
-    }
-)
-ROBUSTNESS_SHOWN = Fields(
-    {
-        "verdict": Fields({"distinguishable_from_luck": FLAG, "text": TEXT, "rule": TEXT}),
-        "selected": Fields({"group_id": TEXT, "combo": COUNT, "rank_by": TEXT}),
-        "pbo": Fields({"pbo": REAL, "n_splits": COUNT, "n_trials": COUNT}),
-        "dsr": Fields({"dsr": REAL, "sharpe_annual": REAL}),
-        "bootstrap": Fields({"p_any_breach": _R}, optional=True),
-    }
-)
-
-
-def _section(path: Path, shown: Fields) -> dict[str, Any] | None:
-    """A JSON analysis file of OUT, checked to hold what the page shows of it (``shown``,
-    through the read edge: a regular file, bounded, typed); None when there is none."""
-    try:
-        document = read_json(path)
-    except FileNotFoundError:
-        return None
-    return check(document, shown, str(path))
-
-
-def _shown(document: dict[str, Any] | None, shown: Fields) -> dict[str, Any]:
-    """The fields of ``document`` that ``shown`` lists (nested objects alike), numbers as
-    :func:`_short` gives them: the page gets nothing else of an analysis file."""
-    out: dict[str, Any] = {}
-    for key, spec in shown.fields.items():
-        value = (document or {}).get(key)
-        if isinstance(spec, Fields):
-            out[key] = _shown(value, spec)
-        elif isinstance(value, list):
-            out[key] = [_short(v) for v in value]
-        else:
-            out[key] = _short(value)
-    return out
-
-
-def _control_section(out_dir: Path, symbol: str) -> dict[str, Any] | None:
-    path = Path(out_dir) / f"control_vs_in_sample_{symbol}.json"
-    document = _section(path, CONTROL_SHOWN)
-    if document is None:
-        return None
-    rows = [_shown(r, CONTROL_ROW_SHOWN) for r in document["rows"]]
-    period = _shown((document.get("metadata") or {}).get("control"), CONTROL_PERIOD_SHOWN)
-    return {"rows": rows[:ROWS], "count": len(rows), "control": period}
-
-
-def _walk_forward_section(out_dir: Path, symbol: str) -> dict[str, Any] | None:
-    document = _section(Path(out_dir) / f"walk_forward_{symbol}.json", WALK_FORWARD_SHOWN)
-    if document is None:
-        return None
-    windows = [
-        {
-            "window": w.get("window"),
-            "train": f"{w.get('train_start')}..{w.get('train_end')}",
-            "test": f"{w.get('test_start')}..{w.get('test_end')}",
-            "chosen": f"{w['group_id']} combo {w.get('combo')}" if w.get("group_id") else "none",
-            "train_r": _short((w.get("train_metrics") or {}).get("total_r")),
-            "test_r": _short((w.get("test_metrics") or {}).get("total_r")),
-            "test_trades": (w.get("test_metrics") or {}).get("trades"),
-        }
-        for w in document["windows"]
-    ]
-    shown = _shown(document, WALK_FORWARD_SHOWN)
-    stitched = shown["stitched"]
-    return {
-        "windows": windows,
-        "stitched": {k: v for k, v in stitched.items() if k != "equity_r"},
-        "equity_r": stitched["equity_r"] or [],
-        "efficiency": shown["walk_forward_efficiency"],
-        "choice_changes": shown["choice_changes"],
-    }
-
-
-def _robustness_section(out_dir: Path, symbol: str) -> dict[str, Any] | None:
-    document = _section(Path(out_dir) / f"robustness_{symbol}.json", ROBUSTNESS_SHOWN)
-    return None if document is None else _shown(document, ROBUSTNESS_SHOWN)
-
-
 def report_data(
     out_dir: Path,
     symbol: str,
@@ -473,6 +350,11 @@ def report_data(
     table = RunTable.read(out_dir, symbol)
     results = table.results
     meta = results["metadata"]
+    check(
+        {"metadata": meta},
+        Fields({"metadata": META_SHOWN}),
+        str(result_paths(out_dir, symbol)["full"]),
+    )
     ok = table.groups
     if not ok:
         raise ReportError(f"{out_dir}: no successful group to report")
@@ -485,9 +367,33 @@ def report_data(
     group_ids, combo_index = table.locate(kept)
     chosen = order[:detail]
     chosen = chosen[np.isin(chosen, kept)].tolist()
-    details, source = _details(out_dir, symbol, table, chosen, rerun_data)
+
+    @cache
+    def panel() -> Panel | None:
+        """The run's compact trades (OUT/daily), read once if at all; None without them."""
+        from backtest.analysis.panel import DAILY_DIR, PanelError, load_panel
+
+        if not (out_dir / DAILY_DIR).is_dir():  # none saved: not worth reading the run again
+            return None
+        try:
+            return load_panel(out_dir, symbol)
+        except (PanelError, OSError, ValueError):
+            return None
+
+    def trading_days(start: str, end: str) -> list[str] | None:
+        run = panel()
+        days = None if run is None else run.days_between(start, end)
+        return None if days is None else [day_date(int(d)).isoformat() for d in days]
+
+    details, source = _details(out_dir, symbol, table, chosen, rerun_data, panel)
     position = dict(zip(chosen, np.searchsorted(kept, chosen).tolist()))
+    for i, d in details.items():
+        at = position[int(i)]
+        d["day_page"] = _day_page(out_dir, group_ids[at], combo_index[at])
     data = meta.get("data") if isinstance(meta.get("data"), dict) else {}
+    columns = _columns(shown)
+    columns["metric"].update(_mt5_columns(shown))
+    columns["metrics"] += list(MT5_COLUMNS)
     return {
         "symbol": symbol,
         "meta": {
@@ -502,11 +408,13 @@ def report_data(
             "bars": data.get("bars"),
             "sample": _sample(meta),
             "costs": _costs(meta, symbol),
+            "execution": _execution(meta),
             "risk": meta.get("risk"),
             "account_size": meta.get("account_size"),
             "daily_loss_limit_pct": meta.get("daily_loss_limit_pct"),
             "max_loss_limit_pct": meta.get("max_loss_limit_pct"),
             "code_version": meta.get("code_version"),
+            "git_commit": meta.get("git_commit"),
             "engine": meta.get("engine"),
             "workers": meta.get("workers"),
             "host": meta.get("host"),
@@ -522,29 +430,73 @@ def report_data(
             "news_file": meta.get("news_file"),
             "server_tz": meta.get("server_tz"),
         },
-        "lead": [m for m in LEAD_METRICS if m in metric_names],
-        "style": {m: METRIC_STYLE.get(m, ("high", None)) for m in metric_names},
+        "lead": [*(m for m in LEAD_METRICS if m in metric_names), *MT5_COLUMNS],
+        "style": {m: METRIC_STYLE.get(m, ("high", None)) for m in columns["metrics"]},
+        "definitions": MT5_COLUMNS,
         "groups": [g["group_id"] for g in ok],
         "group_index": group_ids,
         "combo_index": combo_index,
-        "columns": _columns(shown),
+        "columns": columns,
         "details": {str(position[int(i)]): d for i, d in details.items()},
         "detail_source": source,
         "limits": {"rows": rows, "detail": detail, "max_detail_trades": MAX_DETAIL_TRADES},
         "rank_by": rank_by,
-        "control": _control_section(out_dir, symbol),
-        "walk_forward": _walk_forward_section(out_dir, symbol),
-        "robustness": _robustness_section(out_dir, symbol),
+        "control": control_section(out_dir, symbol),
+        "walk_forward": walk_forward_section(out_dir, symbol, trading_days),
+        "robustness": robustness_section(out_dir, symbol),
+        "reconcile": reconcile_section(out_dir, symbol),
         "out_dir": str(out_dir),
         "invoke": _invoke_command(),
     }
 
 
+def _execution(meta: dict[str, Any]) -> str:
+    """The run's execution settings as one line (:func:`execution_text`); a run recorded
+    before execution models says so."""
+    from backtest.core.config import execution_text, recorded_execution
+
+    execution = recorded_execution(meta.get("symbol_settings"))
+    if execution["spread_unit"] is None:  # neither a unit nor a point recorded
+        execution["spread_unit"] = float("nan")
+    return execution_text(execution)
+
+
+def _mt5_columns(shown: pa.Table) -> dict[str, list[Any]]:
+    """The :data:`MT5_COLUMNS` of every combination of ``shown`` (full precision; None
+    where they are not defined)."""
+    from backtest.analysis.ranking import r_over_dd
+
+    def values(name: str) -> np.ndarray:
+        return np.asarray(shown.column(name).to_pylist(), dtype=np.float64)
+
+    trades = values("trades")
+    traded = trades > 0
+    recovery = r_over_dd(values("total_r"), values("max_dd_r"))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        payoff = values("total_pnl") / trades
+    out = {}
+    for name, column in (("recovery_factor", recovery), ("expected_payoff", payoff)):
+        ok = traded & np.isfinite(column)
+        out[name] = [float(v) if k else None for v, k in zip(column.tolist(), ok.tolist())]
+    return out
+
+
+def _day_page(out_dir: Path, group_id: str, combo: int) -> dict[str, list[str]]:
+    """The drawn day of a trade of combination ``combo`` of ``group_id``: its page beside
+    the report (:func:`backtest.analysis.day.day_link`) and the command that writes it
+    (:func:`~backtest.analysis.day.day_command`), each as the text before and after the
+    trade's date, which the page puts in."""
+    from backtest.analysis.day import day_command, day_link
+
+    at = "0001-01-01"
+    link = day_link(group_id, combo, at).rsplit(at, 1)
+    command = day_command(out_dir, group_id, combo, at).rsplit(at, 1)
+    return {"link": link, "command": command}
+
+
 def _invoke_command() -> str:
     """The project's own ``invoke`` (beside this interpreter) for the commands the page
     prints; plain ``invoke`` when there is none."""
-    import sys
-
     beside = Path(sys.executable).parent / "invoke"
     return str(beside) if beside.is_file() else "invoke"
 
@@ -587,16 +539,32 @@ def style_slots(plotly_js: str) -> list[str]:
     return ["plotly.js-style-global", *created]
 
 
-def content_policy(scripts: list[str], styles: list[str]) -> str:
+def style_attributes(plotly_js: str) -> list[str]:
+    """The style attributes plotly.js sets, which the policy allows by their exact text
+    ('unsafe-hashes'): a few empty ones, and on a heatmap drawn as one image (no gap
+    between its cells) its pixelated rendering, ``image-rendering: ...; `` as plotly.js
+    joins its ``CSS_DECLARATIONS`` (without it the browser would refuse the attribute
+    and smooth the cells into each other)."""
+    found = re.search(r"CSS_DECLARATIONS=(\[\[[^;]*?\]\]);", plotly_js)
+    if found is None:
+        return [""]
+    declarations = json.loads(found.group(1))
+    return ["", "".join(f"{name}: {value}; " for name, value in declarations)]
+
+
+def content_policy(
+    scripts: Sequence[str], styles: Sequence[str], attributes: Sequence[str] = ("",)
+) -> str:
     """The page's Content-Security-Policy: nothing may be fetched or sent; only the page's
-    own script and style elements (by their sha256) apply. No 'unsafe-inline': a handler
+    own script and style elements (by their sha256) apply, and only the style attributes
+    ``attributes`` (plotly.js's, :func:`style_attributes`). No 'unsafe-inline': a handler
     or element injected through the data would not run; no 'unsafe-eval' either."""
     script_src = " ".join(source_hash(text) for text in scripts)
     style_src = " ".join(source_hash(text) for text in styles)
+    attribute_src = " ".join(source_hash(text) for text in attributes)
     return (
         f"default-src 'none'; script-src {script_src}; "
-        # plotly.js sets a few empty style attributes ('unsafe-hashes' of "" allows just those)
-        f"style-src {style_src} 'unsafe-hashes' {source_hash('')}; "
+        f"style-src {style_src} 'unsafe-hashes' {attribute_src}; "
         "img-src data: blob:; font-src data:; worker-src blob:; base-uri 'none'; form-action 'none'"
     )
 
@@ -614,7 +582,7 @@ def page_assets(folder: Path, script: str, styles: Sequence[str]) -> dict[str, A
     app_js = inline((folder / script).read_text(encoding="utf-8"), "script", script)
     css = [inline((folder / s).read_text(encoding="utf-8"), "style", s) for s in styles]
     return {
-        "csp": content_policy([plotly_js, app_js], [*css, ""]),
+        "csp": content_policy([plotly_js, app_js], [*css, ""], style_attributes(plotly_js)),
         "plotly_js": markup(plotly_js),
         "app_js": markup(app_js),
         "styles": [markup(text) for text in css],
@@ -653,17 +621,24 @@ def render_page(
 
 
 def render(payload: dict[str, Any]) -> str:
-    """The page's HTML for ``payload`` (:func:`report_data`)."""
+    """The page's HTML for ``payload`` (:func:`report_data`). The reconcile's document
+    (when there is one) becomes its section's markup (escaped by
+    :func:`backtest.analysis.reconcile_page.section`), not part of the JSON block."""
     import jinja2
 
+    from backtest.analysis.reconcile_page import section
+
+    reconcile = payload.get("reconcile")
+    markup = jinja2.utils.markupsafe.Markup
     return render_page(
         TEMPLATE,
         SCRIPT,
         [STYLE],
-        payload,
+        {k: v for k, v in payload.items() if k != "reconcile"},
         undefined=jinja2.ChainableUndefined,  # analysis files may lack optional keys
         filters={"fixed": _fixed},
         p=payload,
+        reconcile_html=markup(section(reconcile["document"])) if reconcile else None,
     )
 
 
@@ -690,14 +665,33 @@ def write_report(
 
 def report_after_run(run: Any) -> Path | None:
     """The report at the end of a run (:class:`backtest.runner.execute.RunReport`); a
-    failure is logged, never fatal: the results are written already."""
+    failure is logged (the run's log), never fatal: the results are written already."""
+    return _write_aside(run.output_dir, run.symbol, logging.getLogger("backtest.run").warning)
+
+
+def refresh_report(out_dir: Path, symbol: str, create: bool = False) -> Path | None:
+    """The report of the run in ``out_dir`` rewritten after an analysis added its file
+    there: ``invoke walk-forward`` writes it (``create``: its sweep is a run, and every
+    run ends with one), ``invoke robustness`` and ``invoke control`` rewrite it when there
+    is one. A failure is a warning on stderr, never the command's: its own files are
+    written. The report's path, or None."""
+    if not create and not report_path(out_dir, symbol).is_file():
+        return None
+
+    def warn(text: str) -> None:
+        print(f"warning: {text}", file=sys.stderr)
+
+    return _write_aside(Path(out_dir), symbol, warn)
+
+
+def _write_aside(out_dir: Path, symbol: str, warn: Callable[[str], None]) -> Path | None:
+    """:func:`write_report` as a by-product of another command: its line printed (path,
+    size, time), a failure handed to ``warn`` in one line."""
     started = dt.datetime.now(dt.UTC)
     try:
-        path = write_report(run.output_dir, run.symbol)
-    except Exception as exc:  # the report is a by-product of the run
-        logging.getLogger("backtest.run").warning(
-            f"report not written: {type(exc).__name__}: {' '.join(str(exc).split())}"
-        )
+        path = write_report(out_dir, symbol)
+    except Exception as exc:  # the report is a by-product of the command
+        warn(f"report not written: {type(exc).__name__}: {' '.join(str(exc).split())}")
         return None
     seconds = (dt.datetime.now(dt.UTC) - started).total_seconds()
     print(f"report: {path} ({path.stat().st_size / 1e6:.1f} MB, {seconds:.1f} s)")

@@ -107,17 +107,18 @@ _CSP_LISTENER = (
 )
 
 
-# When each page has drawn (its script sets these last).
-REPORT_DRAWN = "window.heatmapDraws >= 1"
-DAY_DRAWN = "window.dayDrawn === true"
-ACCOUNT_DRAWN = "window.accountDraws >= 5"
+# When each page has drawn (its script sets these last); functions, which the page's
+# policy lets Playwright poll (a bare expression would be eval'ed, which it refuses).
+REPORT_DRAWN = "() => window.heatmapDraws >= 1"
+DAY_DRAWN = "() => window.dayDrawn === true"
+ACCOUNT_DRAWN = "() => window.accountDraws >= 5"
 
 
 def open_page(
     context: Any, path: Path, timeout: float = 30_000, ready: str = REPORT_DRAWN
 ) -> tuple[Any, dict[str, list]]:
     """The HTML file ``path`` in a new tab of ``context``, loaded until the page has drawn
-    (``ready``, a JavaScript condition: by default the report's heatmap; or ``timeout`` ms
+    (``ready``, a JavaScript function: by default the report's heatmap; or ``timeout`` ms
     passed); the tab and what the page did: ``console`` (type, text) with page errors,
     every ``requests`` URL, ``dialogs`` opened (alert, confirm: dismissed) and ``drawn``
     (False when the page never finished drawing)."""

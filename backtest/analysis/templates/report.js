@@ -2,7 +2,7 @@
 const D = JSON.parse(document.getElementById("report-data").textContent);
 const C = D.columns, N = D.group_index.length, $ = (id) => document.getElementById(id);
 const PLOT_CONFIG = {displaylogo: false, responsive: true, showLink: false, showSendToCloud: false, showEditInChartStudio: false};
-const state = {sort: D.rank_by, desc: D.style[D.rank_by][0] === "high", filters: {}, limit: D.limits.rows, selected: null, order: []};
+const state = {sort: D.rank_by, desc: D.style[D.rank_by][0] === "high", filters: {}, filterErrors: [], limit: D.limits.rows, selected: null, order: []};
 const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
 const label = (v) => (v === null || v === undefined) ? "" : (typeof v === "object" ? JSON.stringify(v) : String(v));
 const metricNames = [...D.lead, ...C.metrics.filter((m) => !D.lead.includes(m))];
@@ -22,28 +22,43 @@ function fmt(col, v) {
   if (v === null || v === undefined) return "";
   if (typeof v === "boolean") return v ? "true" : "false";
   if (typeof v === "number") {
-    if (Number.isInteger(v) && !(col in C.metric && ["total_r", "avg_r", "sharpe", "profit_factor", "winrate", "max_dd_r", "worst_day_r", "total_pnl", "max_daily_loss_pct", "max_drawdown_pct"].includes(col))) return String(v);
+    if (Number.isInteger(v) && !(col in C.metric && ["total_r", "avg_r", "sharpe", "profit_factor", "winrate", "max_dd_r", "worst_day_r", "total_pnl", "max_daily_loss_pct", "max_drawdown_pct", "recovery_factor", "expected_payoff"].includes(col))) return String(v);
     if (col === "winrate") return (100 * v).toFixed(1) + " %";
-    if (col === "total_pnl") return v.toFixed(2);
+    if (col === "total_pnl" || col === "expected_payoff") return v.toFixed(2);
     return Math.abs(v) >= 1000 ? v.toFixed(1) : v.toFixed(3);
   }
   return label(v);
 }
+// A filter box: a number compared (>=100, <0, =1, !=0), a range (0.5..1.5), or text (a
+// substring; =text and !=text: the whole value). {test} or, when it cannot be read, {error}.
+const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+function number(text) { const t = text.trim(); return NUMBER.test(t) ? Number(t) : NaN; }
 function matcher(text) {
   const t = text.trim();
   if (!t) return null;
-  let m = t.match(/^(-?[\d.eE+-]+)\s*\.\.\s*(-?[\d.eE+-]+)$/);
-  if (m) { const a = +m[1], b = +m[2]; return (v) => num(v) >= a && num(v) <= b; }
-  m = t.match(/^(>=|<=|!=|>|<|=)\s*(-?[\d.eE+-]+)$/);
+  let m = t.match(/^(.*?)\s*\.\.\s*(.*)$/);
   if (m) {
-    const x = +m[2];
-    return {">=": (v) => num(v) >= x, "<=": (v) => num(v) <= x, ">": (v) => num(v) > x, "<": (v) => num(v) < x, "=": (v) => num(v) === x, "!=": (v) => num(v) !== x}[m[1]];
+    const a = number(m[1]), b = number(m[2]);
+    if (!Number.isFinite(a) || !Number.isFinite(b)) return {error: `"${t}" is not a range of numbers (like 0.5..1.5)`};
+    return {test: (v) => num(v) >= a && num(v) <= b};
+  }
+  m = t.match(/^(>=|<=|!=|>|<|=)\s*(.*)$/);
+  if (m) {
+    const op = m[1], x = number(m[2]);
+    if (!Number.isFinite(x)) {
+      if (op === "=") return {test: (v) => label(v) === m[2]};
+      if (op === "!=") return {test: (v) => label(v) !== m[2]};
+      return {error: `"${m[2]}" is not a number (${op} compares numbers)`};
+    }
+    return {test: {">=": (v) => num(v) >= x, "<=": (v) => num(v) <= x, ">": (v) => num(v) > x, "<": (v) => num(v) < x, "=": (v) => num(v) === x, "!=": (v) => num(v) !== x}[op]};
   }
   const low = t.toLowerCase();
-  return (v) => label(v).toLowerCase().includes(low);
+  return {test: (v) => label(v).toLowerCase().includes(low)};
 }
 function ordering() {
-  const tests = Object.entries(state.filters).map(([c, t]) => [c, matcher(t)]).filter(([, f]) => f);
+  const read = Object.entries(state.filters).map(([c, t]) => [c, matcher(t)]).filter(([, f]) => f);
+  state.filterErrors = read.filter(([, f]) => f.error).map(([c, f]) => [c, f.error]);
+  const tests = read.filter(([, f]) => f.test).map(([c, f]) => [c, f.test]);
   const rows = [];
   for (let i = 0; i < N; i++) if (tests.every(([c, f]) => f(value(c, i)))) rows.push(i);
   const col = state.sort, sign = state.desc ? -1 : 1;
@@ -60,7 +75,7 @@ function ordering() {
   return state.desc ? rows.reverse() : rows;
 }
 function buildHead() {
-  const head = columns.map((c) => `<th data-col="${esc(c)}" class="${["group_id"].includes(c) ? "text" : ""}">${esc(c)}</th>`).join("");
+  const head = columns.map((c) => `<th data-col="${esc(c)}" class="${["group_id"].includes(c) ? "text" : ""}"${c in D.definitions ? ` title="${esc(D.definitions[c])}"` : ""}>${esc(c)}</th>`).join("");
   const filters = columns.map((c) => c === "#" ? "<th></th>" : `<th><input data-filter="${esc(c)}" placeholder="filter"></th>`).join("");
   $("combos").tHead.innerHTML = `<tr class="names">${head}</tr><tr class="filters">${filters}</tr>`;
   for (const th of $("combos").tHead.querySelectorAll("tr.names th")) th.addEventListener("click", () => {
@@ -86,6 +101,13 @@ function renderTable() {
   $("combos").tBodies[0].innerHTML = html.join("");
   for (const th of $("combos").tHead.querySelectorAll("tr.names th")) th.className = (th.dataset.col === "group_id" ? "text " : "") + (th.dataset.col === state.sort ? (state.desc ? "sorted-desc" : "sorted-asc") : "");
   $("table-count").textContent = `${Math.min(shown.length, state.order.length)} of ${state.order.length} matching (${N} in this page, ${D.meta.combinations} in the run)`;
+  const errors = Object.fromEntries(state.filterErrors);
+  for (const input of $("combos").tHead.querySelectorAll("input")) {
+    const error = errors[input.dataset.filter];
+    input.classList.toggle("bad", !!error);
+    input.title = error ? `${error}: this filter is not applied` : "";
+  }
+  $("filter-note").textContent = state.filterErrors.map(([c, e]) => `filter on ${c}: ${e}, not applied`).join("; ");
   $("rank-by").value = state.sort in C.metric ? state.sort : "";
 }
 function options(id, names, chosen) { $(id).innerHTML = names.map((n) => `<option value="${esc(n)}"${n === chosen ? " selected" : ""}>${esc(n)}</option>`).join(""); }
@@ -98,12 +120,27 @@ function colourScale(metric, z) {
   const flat = z.flat().filter((v) => v !== null && Number.isFinite(v));
   const [dir, centre] = D.style[metric];
   if (centre !== null) {
-    const half = Math.max(1e-9, ...flat.map((v) => Math.abs(v - centre)));
+    const half = flat.reduce((top, v) => Math.max(top, Math.abs(v - centre)), 1e-9);
     return {colorscale: RD_YL_GN, reversescale: dir === "low", zmin: centre - half, zmax: centre + half, zmid: centre};
   }
   return {colorscale: "Viridis", reversescale: dir === "low"};
 }
 function webgl() { try { const c = document.createElement("canvas"); return !!(c.getContext("webgl") || c.getContext("experimental-webgl")); } catch (e) { return false; } }
+// How the heatmap's cells are drawn for its size on the page: a 1-pixel gap between cells
+// only while cells are large (a 300 x 300 map of 2-pixel cells would be mostly gap), and
+// each cell's value written in it when the widest value fits.
+function cellLayout(z, nx, ny) {
+  const box = $("heatmap").getBoundingClientRect();
+  const width = Math.max(1, box.width - 190) / nx, height = Math.max(1, box.height - 110) / ny;
+  let low = Infinity, high = -Infinity;
+  for (const row of z) for (const v of row) if (v !== null) { low = Math.min(low, v); high = Math.max(high, v); }
+  const top = Math.max(Math.abs(low), Math.abs(high)), digits = top >= 1000 ? 0 : (top >= 10 ? 1 : 2);
+  const widest = Number.isFinite(top) ? Math.max(low.toFixed(digits).length, high.toFixed(digits).length) : 0;
+  const fits = widest > 0 && width >= 7 * widest + 6 && height >= 16;
+  return {gap: Math.min(width, height) >= 12 ? 1 : 0, texttemplate: fits ? `%{z:.${digits}f}` : ""};
+}
+// At most about 8 labelled ticks on an axis of n categories (the 3D scene cannot thin them).
+function fewTicks(n) { const step = Math.max(1, Math.ceil(n / 8)); return [...Array(n).keys()].filter((i) => i % step === 0); }
 function drawHeatmap() {
   const metric = $("hm-metric").value, x = $("hm-x").value, y = $("hm-y").value;
   if (!x || !y) { $("heatmap").textContent = "fewer than two parameters vary in this run"; return; }
@@ -121,8 +158,10 @@ function drawHeatmap() {
   z.forEach((row, iy) => row.forEach((v, ix) => { if (v !== null && (best === null || better(metric, v, z[best[1]][best[0]]))) best = [ix, iy]; }));
   const xl = xs.map(label), yl = ys.map(label), scale = colourScale(metric, z);
   const text = who.map((row) => row.map((i) => i === null ? "" : `${D.group_index[i]} combo ${D.combo_index[i]}`));
+  const cells = cellLayout(z, xs.length, ys.length);
   const traces = [Object.assign({type: "heatmap", x: xl, y: yl, z: z, text: text, hoverongaps: false, colorbar: {title: {text: metric}},
-    hovertemplate: `${x}=%{x}<br>${y}=%{y}<br>${metric}=%{z}<br>%{text}<extra></extra>`, xgap: 1, ygap: 1}, scale)];
+    hovertemplate: `${x}=%{x}<br>${y}=%{y}<br>${metric}=%{z}<br>%{text}<extra></extra>`, xgap: cells.gap, ygap: cells.gap,
+    texttemplate: cells.texttemplate, textfont: {size: 11}}, scale)];
   if (best) traces.push({type: "scatter", mode: "markers+text", x: [xl[best[0]]], y: [yl[best[1]]], text: ["best"], textposition: "top center",
     marker: {symbol: "square-open", size: 26, color: "black", line: {width: 3}}, hoverinfo: "skip", showlegend: false});
   const rx = C.param[x][ref], ry = C.param[y][ref];
@@ -135,9 +174,10 @@ function drawHeatmap() {
   if (webgl()) {
     const zs = z.map((row) => row.map((v) => v === null ? NaN : v));
     const surfaceScale = {colorscale: scale.colorscale, reversescale: scale.reversescale, cmin: scale.zmin, cmax: scale.zmax, cmid: scale.zmid};
+    const xt = fewTicks(xs.length), yt = fewTicks(ys.length);
     Plotly.react("surface", [{type: "surface", z: zs, x: xs.map((_, i) => i), y: ys.map((_, i) => i), showscale: false, ...surfaceScale}],
       {title: {text: `${metric}: 3D surface`, font: {size: 13}}, margin: {l: 0, r: 0, t: 40, b: 0},
-       scene: {xaxis: {title: {text: x}, tickvals: xs.map((_, i) => i), ticktext: xl}, yaxis: {title: {text: y}, tickvals: ys.map((_, i) => i), ticktext: yl}, zaxis: {title: {text: metric}}}}, PLOT_CONFIG);
+       scene: {xaxis: {title: {text: x}, tickvals: xt, ticktext: xt.map((i) => xl[i])}, yaxis: {title: {text: y}, tickvals: yt, ticktext: yt.map((i) => yl[i])}, zaxis: {title: {text: metric}}}}, PLOT_CONFIG);
   } else {
     $("surface").textContent = "the 3D surface needs WebGL, which this browser does not offer";
   }
@@ -180,20 +220,32 @@ function renderDetail() {
       xaxis: {anchor: "y3"}, yaxis: {domain: [0.55, 1], title: {text: "R"}}, yaxis2: {domain: [0.27, 0.52], title: {text: "balance"}}, yaxis3: {domain: [0, 0.24], title: {text: "drawdown R"}}}, PLOT_CONFIG);
   renderMonthly(t.day, r);
   renderProp(i, t.day, pnl);
-  renderTrades(t);
+  renderTrades(t, d.day_page);
 }
 function renderMonthly(days, r) {
-  const sums = {};
-  days.forEach((day, n) => { const y = day.slice(0, 4), m = +day.slice(5, 7); (sums[y] = sums[y] || Array(13).fill(0))[m - 1] += r[n]; sums[y][12] += r[n]; });
-  const years = Object.keys(sums).sort(), names = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec", "total"];
-  const top = Math.max(1e-9, ...years.flatMap((y) => sums[y].slice(0, 12).map(Math.abs)));
-  const cell = (v) => `<td class="${v < 0 ? "neg" : "pos"}">${esc(v.toFixed(2))}</td>`;
+  // Months of the run's period (and any month with a trade): a month without a trade shows
+  // 0.00 uncoloured; a month outside the period is empty.
+  const names = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec", "total"];
+  const first = String(D.meta.start_date || days[0] || "").slice(0, 7), last = String(D.meta.end_date || days[days.length - 1] || "").slice(0, 7);
+  const sums = {}, year = (y) => (sums[y] = sums[y] || Array(13).fill(null));
+  if (/^\d{4}-\d{2}$/.test(first) && /^\d{4}-\d{2}$/.test(last)) {
+    for (let y = +first.slice(0, 4); y <= +last.slice(0, 4); y++) {
+      const row = year(String(y));
+      for (let m = 1; m <= 12; m++) { const key = `${y}-${String(m).padStart(2, "0")}`; if (key >= first && key <= last) row[m - 1] = 0; }
+      row[12] = 0;
+    }
+  }
+  days.forEach((day, n) => { const row = year(day.slice(0, 4)), m = +day.slice(5, 7) - 1; row[m] = (row[m] || 0) + r[n]; row[12] = (row[12] || 0) + r[n]; });
+  const years = Object.keys(sums).sort();
+  const top = years.reduce((t, y) => sums[y].slice(0, 12).reduce((u, v) => Math.max(u, Math.abs(v || 0)), t), 1e-9);
+  const cell = (v) => v === null ? "<td></td>" : `<td class="${v < 0 ? "neg" : (v > 0 ? "pos" : "")}">${esc(v.toFixed(2))}</td>`;
   $("monthly").innerHTML = `<thead><tr><th class="text">year</th>${names.map((n) => `<th>${n}</th>`).join("")}</tr></thead><tbody>` +
     years.map((y) => `<tr><td class="text">${esc(y)}</td>${sums[y].map(cell).join("")}</tr>`).join("") + "</tbody>";
   // Cell colours through the CSSOM: the page's policy refuses inline style attributes.
   [...$("monthly").tBodies[0].rows].forEach((tr, row) => sums[years[row]].slice(0, 12).forEach((v, n) => {
+    if (!v) return;
     const a = Math.min(1, Math.abs(v) / top) * 0.6;
-    tr.cells[n + 1].style.background = v >= 0 ? `rgba(46,125,50,${a})` : `rgba(198,40,40,${a})`;
+    tr.cells[n + 1].style.background = v > 0 ? `rgba(46,125,50,${a})` : `rgba(198,40,40,${a})`;
   }));
 }
 function renderProp(i, days, pnl) {
@@ -217,10 +269,21 @@ function renderProp(i, days, pnl) {
   ], {margin: {l: 50, r: 10, t: 10, b: 40}, legend: {orientation: "h"}, yaxis: {title: {text: "day's loss %"}, domain: [0, 0.45]},
       yaxis2: {title: {text: "drawdown %"}, domain: [0.55, 1]}}, PLOT_CONFIG);
 }
-function renderTrades(t) {
+function dayPage(page, day) {
+  const link = (page.link[0] + day + page.link[1]).split("/").map(encodeURIComponent).join("/");
+  return {href: link, command: page.command[0] + day + page.command[1]};
+}
+function renderTrades(t, page) {
   const cols = Object.keys(t), n = t.r.length, limit = Math.min(n, 2000);
+  const shown = (c, j) => t[c][j] === null ? "" : (c === "r" ? num(t[c][j]).toFixed(4) : (c === "pnl_money" ? num(t[c][j]).toFixed(2) : t[c][j]));
+  const cell = (c, j) => {
+    const text = esc(shown(c, j)), cls = ["day", "entry_time", "exit_time", "direction", "exit_reason"].includes(c) ? "text" : "";
+    if (c !== "day" || !page || !t.day[j]) return `<td class="${cls}">${text}</td>`;
+    const to = dayPage(page, t.day[j]);
+    return `<td class="${cls}"><a class="day-link" href="${esc(to.href)}" title="${esc(`this day drawn; written by: ${to.command}`)}">${text}</a></td>`;
+  };
   const rows = [];
-  for (let j = 0; j < limit; j++) rows.push(`<tr><td>${j + 1}</td>${cols.map((c) => `<td class="${["day", "entry_time", "exit_time", "direction", "exit_reason"].includes(c) ? "text" : ""}">${esc(t[c][j] === null ? "" : (c === "r" ? num(t[c][j]).toFixed(4) : (c === "pnl_money" ? num(t[c][j]).toFixed(2) : t[c][j])))}</td>`).join("")}</tr>`);
+  for (let j = 0; j < limit; j++) rows.push(`<tr><td>${j + 1}</td>${cols.map((c) => cell(c, j)).join("")}</tr>`);
   $("trades").innerHTML = `<thead><tr><th>#</th>${cols.map((c) => `<th>${esc(c)}</th>`).join("")}</tr></thead><tbody>${rows.join("")}</tbody>` +
     (limit < n ? `<tfoot><tr><td colspan="${cols.length + 1}" class="text">first ${esc(limit)} of ${esc(n)} trades</td></tr></tfoot>` : "");
 }
@@ -241,6 +304,10 @@ renderTable();
 drawHeatmap();
 renderDetail();
 if (D.walk_forward) {
-  Plotly.react("wf-equity", [{y: D.walk_forward.equity_r, type: "scatter", mode: "lines", line: {color: "#1565c0"}, name: "out-of-sample R"}],
-    {margin: {l: 50, r: 10, t: 10, b: 40}, xaxis: {title: {text: "out-of-sample trading day"}}, yaxis: {title: {text: "cumulative R"}}}, PLOT_CONFIG);
+  const wf = D.walk_forward, dated = Array.isArray(wf.dates) && wf.dates.length === wf.equity_r.length;
+  const starts = dated ? wf.windows.map((w) => w.test_start).filter((d) => d) : [];
+  Plotly.react("wf-equity", [{x: dated ? wf.dates : wf.equity_r.map((_, i) => i + 1), y: wf.equity_r, type: "scatter", mode: "lines", line: {color: "#1565c0"}, name: "out-of-sample R"}],
+    {margin: {l: 50, r: 10, t: 10, b: 40}, xaxis: dated ? {type: "date", title: {text: "out-of-sample trading day (grey lines: test windows start)"}} : {title: {text: "out-of-sample trading day (count: the run's days are not at hand)"}},
+     yaxis: {title: {text: "cumulative R"}},
+     shapes: starts.map((d) => ({type: "line", xref: "x", yref: "paper", x0: d, x1: d, y0: 0, y1: 1, line: {color: "#bbb", width: 1}}))}, PLOT_CONFIG);
 }
