@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from backtest.core.atomic import atomic_write
+from backtest.core.atomic import atomic_write, fsync_dir
 from backtest.data.loaders import file_checksum
 from backtest.promotion.botfolder import (
     BACKUP_DIR,
@@ -42,20 +42,6 @@ _MANIFEST_NAME = re.compile(
 def stamp(now: dt.datetime) -> str:
     """A sortable UTC time stamp for backup names (``20261201T083000.123456Z``)."""
     return now.astimezone(dt.UTC).strftime(_STAMP)
-
-
-def _fsync_folder(folder: Path) -> None:
-    """fsync a folder, so that the renames in it survive a power cut (best effort)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 @dataclass
@@ -179,7 +165,7 @@ def _swap_in(moves: list[tuple[str, Path, Path | None]], point: RestorePoint | N
         if point is not None:
             point.discard()
         raise
-    _fsync_folder(moves[-1][1].parent)
+    fsync_dir(moves[-1][1].parent)
 
 
 def replace_live_files(
