@@ -411,6 +411,6 @@ def compare_control(
 
 def _csv(rows: list[dict[str, Any]]) -> str:
     """CSV text in the style of the results tables (same cell formatting)."""
-    from backtest.runner.outputs import _csv_text
+    from backtest.runner.outputs import csv_text
 
-    return _csv_text(list(rows[0]), rows)
+    return csv_text(list(rows[0]), rows)

@@ -146,7 +146,7 @@ def rank_run(
     from pathlib import Path
 
     from backtest.core.atomic import atomic_write_text
-    from backtest.runner.outputs import _csv_text
+    from backtest.runner.outputs import csv_text
 
     if top < 1:
         raise RankError(f"--top {top}: must be >= 1")
@@ -178,5 +178,5 @@ def rank_run(
         "rows": table,
     }
     atomic_write_text(path.with_suffix(".json"), json.dumps(document, indent=1, default=str) + "\n")
-    atomic_write_text(path, _csv_text(columns, table))
+    atomic_write_text(path, csv_text(columns, table))
     return path, table

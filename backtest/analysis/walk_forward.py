@@ -222,7 +222,7 @@ def write_walk_forward(
     out_dir: Path, symbol: str, result: dict[str, Any], provenance: dict[str, Any]
 ) -> dict[str, Path]:
     """``walk_forward_{SYMBOL}.csv`` / ``.json`` / ``.png`` into ``out_dir``."""
-    from backtest.runner.outputs import _csv_text
+    from backtest.runner.outputs import csv_text
 
     paths = {
         "csv": out_dir / f"walk_forward_{symbol}.csv",
@@ -231,7 +231,7 @@ def write_walk_forward(
     }
     flat = [_flat_row(r) for r in result["windows"]]
     columns = list(dict.fromkeys(k for row in flat for k in row))
-    atomic_write_text(paths["csv"], _csv_text(columns, flat))
+    atomic_write_text(paths["csv"], csv_text(columns, flat))
     document = {"metadata": provenance, **result}
     atomic_write_text(paths["json"], json.dumps(_json_safe(document), indent=1) + "\n")
     atomic_write(paths["png"], lambda tmp: _equity_png(tmp, symbol, result, provenance))

@@ -150,7 +150,7 @@ def _ordered_union(keys: Iterable[Iterable[str]], lead: Iterable[str]) -> list[s
     return out
 
 
-def _csv_text(columns: list[str], rows: list[dict[str, Any]], rounding: bool = False) -> str:
+def csv_text(columns: list[str], rows: list[dict[str, Any]], rounding: bool = False) -> str:
     """CSV text of ``rows``; ``rounding`` rounds the metric columns (:func:`rounded`)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -237,7 +237,7 @@ def write_results(
     )
     summary = summary_rows(ok)
     atomic_write_text(
-        paths["summary"], _csv_text(["group_id", *metric_cols, *param_cols], summary, True)
+        paths["summary"], csv_text(["group_id", *metric_cols, *param_cols], summary, True)
     )
     head = {"format_version": FORMAT_VERSION, **metadata}
     head.update(combos_inline=inline, combos_total=total)
@@ -354,7 +354,7 @@ def write_sorted_csv(path: Path, parquet: Path, columns: list[str]) -> None:
 
 
 def csv_bytes(table: Any, columns: list[str]) -> bytes:
-    """Rows of an Arrow table as CSV lines (UTF-8): the text that :func:`_csv_text` (with
+    """Rows of an Arrow table as CSV lines (UTF-8): the text that :func:`csv_text` (with
     rounding) writes for the same rows."""
     return _text_bytes(csv_lines(table, columns)) if table.num_rows else b""
 

@@ -25,6 +25,9 @@ LAYERS = [
     "backtest.analysis",
     "backtest.promotion",
 ]
+# Above the library: the command-line edges (invoke tasks, Fabric), the farm and the
+# benchmarks. They may import the library and each other; the library never imports them.
+TOP = {"farm", "tasks", "fabfile", "bench"}
 # The users' command runs the runner and then writes the report: the top of backtest.
 ENTRY_POINTS = {"backtest.run_parallel_backtest": "backtest.analysis"}
 
@@ -36,7 +39,7 @@ def layer_of(module: str) -> str | None:
     for layer in LAYERS:
         if module == layer or module.startswith(layer + "."):
             return layer
-    if module.split(".")[0] in {"farm", "tasks", "fabfile"}:
+    if module.split(".")[0] in TOP:
         return "top"
     return None
 
@@ -51,7 +54,7 @@ def imported_modules(path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names.add(node.module)
             names.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return {n for n in names if n.split(".")[0] in {"backtest", "strategies", "farm", "tasks"}}
+    return {n for n in names if n.split(".")[0] in {"backtest", "strategies", *TOP}}
 
 
 def module_name(path: Path) -> str:
@@ -80,8 +83,51 @@ def layered_files() -> list[Path]:
     return sorted([*(ROOT / "backtest").rglob("*.py"), *(ROOT / "strategies").rglob("*.py")])
 
 
+def top_files() -> list[Path]:
+    return sorted(
+        [
+            *(ROOT / "farm").rglob("*.py"),
+            *(ROOT / "tasks").rglob("*.py"),
+            *(ROOT / "bench").rglob("*.py"),
+            ROOT / "fabfile.py",
+        ]
+    )
+
+
+def private_imports(paths: list[Path]) -> list[str]:
+    """``"importer -> module._name"`` for every private name imported from another layer
+    (a private name is its module's own business; another package calls a public one)."""
+    found = []
+    for path in paths:
+        source = module_name(path)
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.ImportFrom) and node.module and node.level == 0):
+                continue
+            if layer_of(node.module) in (None, layer_of(source)):
+                continue
+            for alias in node.names:
+                if alias.name.startswith("_") and not alias.name.startswith("__"):
+                    found.append(f"{source} -> {node.module}.{alias.name}")
+    return sorted(found)
+
+
 def test_no_lower_layer_imports_a_higher_one():
     assert violations(layered_files()) == []
+
+
+def test_the_top_is_above_the_library():
+    # Arrange: the top's own files are layered too
+    paths = top_files()
+    # Act
+    outside = [module_name(p) for p in paths if layer_of(module_name(p)) != "top"]
+    # Assert: nothing of the library imports the top (checked with the library's files)
+    assert outside == []
+    assert [v for v in violations(layered_files()) if "-> farm" in v or "-> tasks" in v] == []
+
+
+def test_no_private_name_is_imported_across_packages():
+    assert private_imports(layered_files() + top_files()) == []
 
 
 def test_every_module_is_in_a_layer():
@@ -96,6 +142,7 @@ def test_every_module_is_in_a_layer():
         ("backtest/strategy/metrics.py", "import backtest.engines.sweep"),
         ("backtest/runner/pool.py", "def f():\n    from backtest.analysis.merge import merge_dirs"),
         ("backtest/core/config.py", "from farm.hosts import load_hosts"),
+        ("backtest/runner/plan.py", "from bench.bench import main"),
     ],
 )
 def test_an_upward_import_is_caught(tmp_path, monkeypatch, importer, imported):
