@@ -54,7 +54,7 @@ def test_column_writer_equals_the_row_writer():
 
     # Act
     by_columns = ",".join(columns) + "\n" + outputs.csv_bytes(table, columns).decode()
-    by_rows = outputs._csv_text(columns, rows, rounding=True)
+    by_rows = outputs.csv_text(columns, rows, rounding=True)
 
     # Assert
     assert by_columns == by_rows
