@@ -157,6 +157,17 @@ def control(
     )
     if ctl["data"]["source"] == "sample":
         print("NOTE: the control period ran on built-in SAMPLE data (a random walk, no edge)")
+    _refresh_report(Path(from_), path, symbol)
+
+
+def _refresh_report(run: Path, written: Path, symbol: str | None) -> None:
+    """The run's report rewritten with the control section, when it has one and the
+    control file went beside it."""
+    from backtest.analysis.merge import detect_symbol
+    from backtest.analysis.report import refresh_report
+
+    if written.parent.resolve() == run.resolve():
+        refresh_report(run, detect_symbol([run], symbol))
 
 
 @task(

@@ -101,6 +101,7 @@ def walk_forward(
 ):
     """Choose the best combination on each train window, judge it on the test window after."""
     from backtest.analysis.merge import detect_symbol
+    from backtest.analysis.report import refresh_report
     from backtest.analysis.walk_forward import (
         WalkForwardSettings,
         analyse_walk_forward,
@@ -119,9 +120,8 @@ def walk_forward(
     try:
         if from_ is not None:
             folder = Path(from_)
-            done = analyse_walk_forward(
-                folder, detect_symbol([folder], run_options["symbol"]), settings
-            )
+            symbol = detect_symbol([folder], run_options["symbol"])
+            done = analyse_walk_forward(folder, symbol, settings)
         else:
             stem = Path(groups_file).stem
             out = output_dir or REPO_ROOT / "backtest" / "output" / f"{stem}_walk_forward"
@@ -129,6 +129,7 @@ def walk_forward(
                 groups_file=groups_file, output_dir=out, skip_charts=True, **run_options
             )
             done = run_walk_forward(options, settings)
+            symbol = done["report"].symbol
     except input_errors() + (ValueError, ResultsError) as exc:
         raise error(exc) from None
     report = done.get("report")
@@ -158,6 +159,7 @@ def walk_forward(
         _print_robustness(
             done["robustness"], {k: v for k, v in done["paths"].items() if "robustness" in k}
         )
+    refresh_report(done["output_dir"], symbol, create=True)
 
 
 @task(
@@ -187,6 +189,7 @@ def robustness(
     """Overfitting statistics of a finished run: PBO, deflated Sharpe, stability, bootstrap."""
     from backtest.analysis.merge import detect_symbol
     from backtest.analysis.panel import load_panel
+    from backtest.analysis.report import refresh_report
     from backtest.analysis.robustness import robustness as analyse
     from backtest.analysis.robustness import write_robustness
     from backtest.analysis.walk_forward import provenance
@@ -211,6 +214,7 @@ def robustness(
     except (ValueError, ResultsError, OSError) as exc:
         raise error(exc) from None
     _print_robustness(rob, paths)
+    refresh_report(folder, sym)
 
 
 @task(
