@@ -60,6 +60,8 @@ def _poison(document: dict) -> None:
     meta = document["metadata"]
     assert len(_poison_text(meta, METADATA)) >= 25
     meta["added_by_a_host"] = XSS
+    meta["git_commit"] = XSS  # the header's fields beside what the results reader knows
+    meta["symbol_settings"].update(spread_model=XSS, spread_source=XSS)
     for group in document["groups"]:
         for combo in group["combos"]:
             for trade in combo.get("trades") or []:
@@ -152,6 +154,7 @@ def test_the_policy_runs_no_script_but_the_pages_own(run, browser, tmp_path):
         "workers",
         "data.bars",
         "symbol_settings.spread",
+        "symbol_settings.slippage",
     ],
 )
 def test_script_in_a_number_field_is_refused_when_the_results_are_read(run, tmp_path, field):
