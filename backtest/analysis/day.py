@@ -497,25 +497,10 @@ def day_png(view: DayView, path: Path) -> Path:
     for n, trade in enumerate(view.trades):
         x0, x1 = at(trade["entry_local"]), at(trade["exit_local"])
         first = n == 0  # one legend entry for each kind
-        ax.hlines(
-            trade["sl"],
-            x0,
-            x1,
-            colors="#d32f2f",
-            lw=1.6,
-            zorder=5,
-            label="SL" if first else "_nolegend_",
-        )
-        if trade["tp"] is not None:
-            ax.hlines(
-                trade["tp"],
-                x0,
-                x1,
-                colors="#388e3c",
-                lw=1.6,
-                zorder=5,
-                label="TP" if first else "_nolegend_",
-            )
+        for key, colour in (("sl", "#d32f2f"), ("tp", "#388e3c")):  # a trade may have no TP
+            if trade[key] is not None:
+                label = key.upper() if first else "_nolegend_"
+                ax.hlines(trade[key], x0, x1, colors=colour, lw=1.6, zorder=5, label=label)
         up = trade["direction"] == "long"
         ax.plot(
             x0,
