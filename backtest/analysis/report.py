@@ -387,9 +387,7 @@ def report_data(
 
     details, source = _details(out_dir, symbol, table, chosen, rerun_data, panel)
     position = dict(zip(chosen, np.searchsorted(kept, chosen).tolist()))
-    for i, d in details.items():
-        at = position[int(i)]
-        d["day_page"] = _day_page(out_dir, group_ids[at], combo_index[at])
+    shown_at = [position[int(i)] for i in details]
     data = meta.get("data") if isinstance(meta.get("data"), dict) else {}
     columns = _columns(shown)
     columns["metric"].update(_mt5_columns(shown))
@@ -438,6 +436,9 @@ def report_data(
         "combo_index": combo_index,
         "columns": columns,
         "details": {str(position[int(i)]): d for i, d in details.items()},
+        "day_pages": {
+            str(at): _day_page(out_dir, group_ids[at], combo_index[at]) for at in shown_at
+        },
         "detail_source": source,
         "limits": {"rows": rows, "detail": detail, "max_detail_trades": MAX_DETAIL_TRADES},
         "rank_by": rank_by,

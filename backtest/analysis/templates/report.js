@@ -220,7 +220,7 @@ function renderDetail() {
       xaxis: {anchor: "y3"}, yaxis: {domain: [0.55, 1], title: {text: "R"}}, yaxis2: {domain: [0.27, 0.52], title: {text: "balance"}}, yaxis3: {domain: [0, 0.24], title: {text: "drawdown R"}}}, PLOT_CONFIG);
   renderMonthly(t.day, r);
   renderProp(i, t.day, pnl);
-  renderTrades(t, d.day_page);
+  renderTrades(t, D.day_pages[String(i)]);
 }
 function renderMonthly(days, r) {
   // Months of the run's period (and any month with a trade): a month without a trade shows
