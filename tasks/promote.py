@@ -170,8 +170,9 @@ def promote(
     },
 )
 def preflight(c, bot_dir, symbol=None, min_match=None, config=None):
-    """Re-run the checklist for what is deployed (news, .env, limits, reconciled sessions);
-    changes nothing."""
+    """Re-run the checklist for what is deployed; change nothing.
+
+    News, .env, limits and the reconciled sessions, as promote checked them."""
     from backtest.analysis.reconcile import MIN_MATCH
     from backtest.promotion.checklist import format_table
     from backtest.promotion.flow import preflight as run_preflight
