@@ -69,7 +69,7 @@ def robustness(
     sr, skew, kurt, _ = daily_sharpe_moments(daily[:, selected].astype(np.float64))
     trial_sr = _column_sharpes(daily)
     var_sr = float(np.var(trial_sr, ddof=1)) if len(trial_sr) > 1 else 0.0
-    dsr = deflated_sharpe_ratio(sr, n_trials, var_sr, n_obs, skew, kurt)
+    dsr = deflated_sharpe_ratio(sr, trials_tried(meta, n_trials), var_sr, n_obs, skew, kurt)
     stability = _stability(panel, frame, rank_by)
     day_r, day_money, day_low = _selected_days(panel, selected, panel.days_between(start, end))
     boot = bootstrap_days(
@@ -116,6 +116,7 @@ def robustness(
             "skew": dsr.skew,
             "kurtosis": dsr.kurtosis,
         },
+        **search_note(meta, n_trials),
         "bootstrap": _plain(boot),
         "plateau_best": stability.iloc[0][["group_id", "combo", "objective", "plateau"]].to_dict(),
         "verdict": {
@@ -133,6 +134,40 @@ def robustness(
         "_pbo_result": pbo,
         "_stability": stability,
         "_boot": boot,
+    }
+
+
+def trials_tried(metadata: dict[str, Any], columns: int) -> int:
+    """N of the deflated Sharpe ratio: every combination the run tried. A sweep's are its
+    combinations (the panel's columns); an optimize run (``invoke optimize``) tried every
+    trial its search evaluated, wherever it ran (``metadata.optimize.evaluated``, the
+    distinct combinations of the study), which a folder may hold only some of."""
+    search = metadata.get("optimize")
+    evaluated = search.get("evaluated") if isinstance(search, dict) else None
+    if isinstance(evaluated, int) and not isinstance(evaluated, bool) and evaluated > columns:
+        return evaluated
+    return columns
+
+
+def search_note(metadata: dict[str, Any], columns: int) -> dict[str, Any]:
+    """For an optimize run, what its statistics count (empty for a sweep): the DSR's N is
+    every evaluated trial; PBO and the variance of the trials' Sharpe ratios are over the
+    evaluated trials held here, which a search concentrates near its optimum
+    (docs/ANALYSIS.md, "Optimize", honest statistics)."""
+    search = metadata.get("optimize")
+    if not isinstance(search, dict):
+        return {}
+    return {
+        "search": {
+            "sampler": search.get("sampler"),
+            "trials": search.get("trials"),
+            "evaluated": trials_tried(metadata, columns),
+            "columns": columns,
+            "note": "DSR: N counts every trial the search evaluated; PBO is computed over the "
+            "evaluated trials only, which the search concentrated near its optimum using every "
+            "day of the period: it measures the in-sample best against its near neighbours, "
+            "not against the space (docs/ANALYSIS.md, Optimize)",
+        }
     }
 
 

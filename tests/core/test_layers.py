@@ -23,6 +23,7 @@ LAYERS = [
     "backtest.engines",
     "backtest.runner",
     "backtest.analysis",
+    "backtest.search",
     "backtest.promotion",
 ]
 # Above the library: the command-line edges (invoke tasks, Fabric), the farm and the

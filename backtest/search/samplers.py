@@ -1,0 +1,197 @@
+"""The samplers of ``invoke optimize`` (Optuna's), set up for batches.
+
+A batch of ``B`` trials is asked at once, evaluated at once by the fast kernel and told at
+once, so each sampler is configured for that:
+
+- ``tpe``: :class:`BatchTPESampler`, Optuna's multivariate TPE (``group=True`` on a space
+  of several blocks) whose Parzen estimators are fitted once per batch and shared by the
+  batch's asks. The asks of one batch see the same finished trials, so each would fit
+  the same estimators: this is what ``B`` asks of ``TPESampler(constant_liar=False)``
+  compute (tests/search/test_batch_tpe.py holds them equal), ``B`` times cheaper. Each
+  ask still draws its own candidates, so a batch spreads over the promising region.
+- ``cmaes``: ``CmaEsSampler(popsize=B)``: one batch is one generation (with a smaller
+  population the rest of a batch would be wasted: CMA-ES updates on the first ``popsize``
+  finished trials of a generation); ``with_margin`` on a space of steps (mixed-integer
+  CMA-ES); categorical parameters are sampled at random (CMA-ES has no categories).
+- ``nsga2``: ``NSGAIISampler(population_size=B)``: a batch is a generation.
+- ``random``: ``RandomSampler``.
+
+Every sampler is seeded (``--seed``); a study interrupted and resumed continues with the
+same sampler settings, not the same random stream.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+
+SAMPLERS = ("tpe", "cmaes", "nsga2", "random")
+
+
+class SamplerError(ValueError):
+    """A sampler that cannot search this space or these objectives."""
+
+
+def _tpe_class() -> type:
+    from optuna.samplers import TPESampler
+    from optuna.samplers._tpe.sampler import _split_trials
+    from optuna.trial import TrialState
+
+    class BatchTPESampler(TPESampler):
+        """TPE whose estimators are fitted once per batch (:meth:`new_batch`) and whose
+        batch of proposals is drawn at once: ``size × n_ei_candidates`` candidates from
+        the "good" estimator, the acquisition (log l(x) - log g(x)) computed for all of them
+        in a few calls (discrete candidates repeat across a batch: the truncated-normal
+        masses are computed once per distinct value), each ask then takes the best of its
+        own ``n_ei_candidates``, as one ask of Optuna's TPE does."""
+
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(constant_liar=False, **kwargs)
+            self._fitted: dict[Any, Any] = {}
+            self._queues: dict[Any, list[dict[str, Any]]] = {}
+            self._size = 1
+
+        def new_batch(self, size: int = 1) -> None:
+            """The study has new finished trials and ``size`` asks follow: the next ask
+            fits again and draws the batch's proposals."""
+            self._fitted.clear()
+            self._queues.clear()
+            self._size = max(1, size)
+
+        def _fit(self, study: Any, search_space: dict[str, Any], key: Any) -> Any:
+            fitted = self._fitted.get(key)
+            if fitted is None:
+                states = [TrialState.COMPLETE, TrialState.PRUNED]
+                trials = study._get_trials(deepcopy=False, states=states, use_cache=True)
+                if self._gamma is None:
+                    from optuna.samplers._tpe.sampler import (
+                        default_gamma,
+                        default_gamma_multiobjective,
+                    )
+
+                    multi = len(study.directions) > 1
+                    self._gamma = default_gamma_multiobjective if multi else default_gamma
+                below, above = _split_trials(study, trials, self._gamma(len(trials)))
+                fitted = self._fitted[key] = (
+                    self._build_parzen_estimator(study, search_space, below, handle_below=True),
+                    self._build_parzen_estimator(study, search_space, above, handle_below=False),
+                )
+            return fitted
+
+        def _sample(self, study: Any, trial: Any, search_space: dict[str, Any]) -> dict[str, Any]:
+            key = tuple((name, repr(dist)) for name, dist in search_space.items())
+            queue = self._queues.get(key)
+            if not queue:
+                mpe_below, mpe_above = self._fit(study, search_space, key)
+                queue = self._queues[key] = self._proposals(
+                    mpe_below, mpe_above, search_space, max(self._size, 1)
+                )
+            return queue.pop(0)
+
+        def _proposals(
+            self, mpe_below: Any, mpe_above: Any, search_space: dict[str, Any], asks: int
+        ) -> list[dict[str, Any]]:
+            k = self._n_ei_candidates
+            samples = mpe_below.sample(self._rng.rng, k * asks)
+            # the acquisition in chunks of whole asks, a bounded (chunk x trials) matrix
+            components = max(1, len(mpe_above._mixture_distribution.weights))
+            per_chunk = max(1, (1 << 22) // (k * components)) * k
+            acquisition = np.concatenate(
+                [
+                    self._compute_acquisition_func(
+                        {p: v[at : at + per_chunk] for p, v in samples.items()},
+                        mpe_below,
+                        mpe_above,
+                    )
+                    for at in range(0, k * asks, per_chunk)
+                ]
+            )
+            out = []
+            for j in range(asks):
+                own = slice(j * k, (j + 1) * k)
+                chosen = TPESampler._compare(
+                    {p: v[own] for p, v in samples.items()}, acquisition[own]
+                )
+                out.append(
+                    {
+                        name: dist.to_external_repr(chosen[name])
+                        for name, dist in search_space.items()
+                    }
+                )
+            return out
+
+    return BatchTPESampler
+
+
+def batch_tpe(**kwargs: Any) -> Any:
+    """A :class:`BatchTPESampler` (Optuna imported only when used)."""
+    return _tpe_class()(**kwargs)
+
+
+def sampler_settings(
+    name: str, seed: int, batch: int, n_objectives: int, blocks: int, stepped: bool
+) -> dict[str, Any]:
+    """The sampler's constructor arguments, as recorded in the provenance and the study."""
+    if name not in SAMPLERS:
+        raise SamplerError(f"--sampler: {name!r} is not one of {', '.join(SAMPLERS)}")
+    if name == "cmaes" and n_objectives > 1:
+        raise SamplerError(
+            "--sampler cmaes: CMA-ES optimises one objective; use tpe or nsga2 for --objectives"
+        )
+    if name == "tpe":
+        return {
+            "class": "BatchTPESampler(TPESampler)",
+            "seed": seed,
+            "multivariate": True,
+            "group": blocks > 1,
+            "constant_liar": False,
+            "n_startup_trials": 10,
+            "n_ei_candidates": 24,
+            "fitted": "once per batch",
+        }
+    if name == "cmaes":
+        return {
+            "class": "CmaEsSampler",
+            "seed": seed,
+            "popsize": batch,
+            "with_margin": stepped,
+            "n_startup_trials": 0,
+            "independent_sampler": "RandomSampler (categorical parameters)",
+        }
+    if name == "nsga2":
+        return {"class": "NSGAIISampler", "seed": seed, "population_size": batch}
+    return {"class": "RandomSampler", "seed": seed}
+
+
+def make_sampler(settings: dict[str, Any]) -> Any:
+    """The Optuna sampler of :func:`sampler_settings`' ``settings``."""
+    import optuna
+
+    seed = settings["seed"]
+    kind = settings["class"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        if kind.startswith("BatchTPESampler"):
+            return batch_tpe(
+                seed=seed,
+                multivariate=True,
+                group=settings["group"],
+                n_startup_trials=settings["n_startup_trials"],
+                n_ei_candidates=settings["n_ei_candidates"],
+            )
+        if kind == "CmaEsSampler":
+            return optuna.samplers.CmaEsSampler(
+                seed=seed,
+                popsize=settings["popsize"],
+                with_margin=settings["with_margin"],
+                n_startup_trials=0,
+                independent_sampler=optuna.samplers.RandomSampler(seed=seed),
+                warn_independent_sampling=False,
+            )
+        if kind == "NSGAIISampler":
+            return optuna.samplers.NSGAIISampler(
+                seed=seed, population_size=settings["population_size"]
+            )
+        return optuna.samplers.RandomSampler(seed=seed)

@@ -1,0 +1,454 @@
+"""The search space of ``invoke optimize``, as Optuna distributions.
+
+Two sources, validated before anything runs (one line naming the file, the block and
+the field; exit code 2 at the edge):
+
+- ``--space SPACE.yaml``: the grid YAML format of ``invoke make-groups`` (docs/ANALYSIS.md,
+  "Grid YAML": ``symbol``, ``params``, ``grid``, ``constraints``, or ``blocks``; read by
+  :func:`backtest.analysis.make_groups.grid_blocks`) whose grid may also hold ranges too
+  large to expand: ``{start, stop, step}`` (stop inclusive, computed in decimal), a time
+  range ``{start: "08:00", stop: "10:30", step: 5}`` (quoted times, the step in minutes),
+  or a float range without a step ``{start: 0.5, stop: 3.0}`` (continuous);
+- ``--groups-file G.json``: each group is a block (its ``params``, its ``grid`` lists, its
+  ``constraints``), loaded by :func:`backtest.runner.groups.load_groups_file`.
+
+A list is a categorical parameter; a stepped range an integer or stepped float one (its
+values snap to the decimal grid: ``0.1`` steps give ``0.3``); a time range an integer
+number of minutes. Several blocks are a conditional space: a categorical ``block`` is
+sampled first, then that block's parameters (named ``b{N}.{parameter}``). Parameters
+whose values are whole numbers (the four times, ``max_trades_per_day``, ``news_before``,
+``news_after``) need a step, whatever the sampler. A sampled point becomes a combination
+the way a groups-file entry does (io-contract): the symbol's defaults, the block's fixed
+parameters and the sampled ones; the block's constraints, then the invariants of spec
+section 2 (:class:`backtest.strategy.params.Resolver`). A point that fails either is
+*infeasible*: it is never run.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from backtest.analysis.make_groups import GridError, block_size, grid_blocks, load_grid
+from backtest.core.config import shown
+from backtest.strategy.constraints import Constraint, ConstraintError, parse_constraints
+from backtest.strategy.params import (
+    PARAM_NAMES,
+    TIME_PARAMS,
+    ParamError,
+    Resolver,
+    check_names,
+    check_value,
+    first_duplicate,
+    parse_hhmm,
+)
+
+# Parameters whose values are whole numbers (minutes, counts): a range of them needs a step.
+WHOLE_PARAMS = (*TIME_PARAMS, "max_trades_per_day", "news_before", "news_after")
+BLOCK_PARAM = "block"
+
+
+class SpaceError(ValueError):
+    """A search space that cannot be searched; the message names the file and field."""
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One sampled parameter of a block: its Optuna name and distribution, and how a
+    sampled value becomes the parameter's value."""
+
+    name: str  # the strategy's parameter
+    key: str  # Optuna's parameter name
+    kind: str  # "list", "int", "time", "float" (stepped), "continuous"
+    choices: tuple[Any, ...] = ()  # "list": the values as given
+    start: Decimal = Decimal(0)
+    step: Decimal | None = None
+    count: int = 0  # values of a stepped range
+    stop: float = 0.0  # "continuous": the upper bound
+    integral: bool = False  # a stepped range of whole numbers
+
+    def distribution(self) -> Any:
+        from optuna.distributions import (
+            CategoricalDistribution,
+            FloatDistribution,
+            IntDistribution,
+        )
+
+        if self.kind == "list":
+            return CategoricalDistribution([_choice(v) for v in self.choices])
+        if self.kind == "continuous":
+            return FloatDistribution(float(self.start), self.stop)
+        assert self.step is not None
+        last = self.start + (self.count - 1) * self.step
+        if self.kind in ("int", "time"):
+            return IntDistribution(int(self.start), int(last), step=int(self.step))
+        if self.count == 1:
+            return FloatDistribution(float(self.start), float(last))
+        return FloatDistribution(float(self.start), float(last), step=float(self.step))
+
+    def suggest(self, trial: Any) -> Any:
+        """Sample this axis on an Optuna trial; the parameter's value."""
+        dist = self.distribution()
+        if self.kind == "list":
+            return self.value(trial.suggest_categorical(self.key, dist.choices))
+        if self.kind in ("int", "time"):
+            return self.value(trial.suggest_int(self.key, dist.low, dist.high, step=dist.step))
+        return self.value(trial.suggest_float(self.key, dist.low, dist.high, step=dist.step))
+
+    def value(self, sampled: Any) -> Any:
+        """The parameter value of a sampled (external) value."""
+        if self.kind == "list":
+            return self.choices[[_choice(v) for v in self.choices].index(sampled)]
+        if self.kind == "continuous":
+            return min(max(float(sampled), float(self.start)), self.stop)
+        assert self.step is not None
+        k = min(
+            max(round((Decimal(repr(float(sampled))) - self.start) / self.step), 0), self.count - 1
+        )
+        exact = self.start + k * self.step
+        if self.kind == "time":
+            return f"{int(exact) // 60:02d}:{int(exact) % 60:02d}"
+        return int(exact) if self.integral else float(exact)
+
+
+def _choice(value: Any) -> Any:
+    """A list value as an Optuna categorical choice (None, bool, int, float or str)."""
+    return json.dumps(value) if isinstance(value, list) else value
+
+
+@dataclass
+class Block:
+    """One block of the space: fixed parameters, sampled axes, constraints."""
+
+    where: str
+    fixed: dict[str, Any]
+    axes: list[Axis]
+    constraints: list[Constraint]
+    raw: dict[str, Any] = field(default_factory=dict)  # as written (provenance)
+
+    def size(self) -> int | None:
+        """Points of the block's grid before its constraints (None: a continuous axis)."""
+        sizes = [len(a.choices) if a.kind == "list" else a.count for a in self.axes]
+        if any(a.kind == "continuous" for a in self.axes):
+            return None
+        return math.prod(sizes)
+
+
+@dataclass
+class SearchSpace:
+    """A validated search space of one symbol."""
+
+    source: str  # the file
+    kind: str  # "space" (grid YAML) or "groups" (a groups file)
+    symbol: str
+    blocks: list[Block]
+    resolver: Resolver
+
+    def size(self) -> int | None:
+        """Grid points before constraints; None when an axis is continuous."""
+        sizes = [b.size() for b in self.blocks]
+        return None if any(s is None for s in sizes) else sum(s for s in sizes if s)
+
+    def distributions(self) -> dict[str, Any]:
+        """Every Optuna parameter name and its distribution (for the study's provenance)."""
+        out: dict[str, Any] = {}
+        if len(self.blocks) > 1:
+            from optuna.distributions import CategoricalDistribution
+
+            out[BLOCK_PARAM] = CategoricalDistribution(list(range(len(self.blocks))))
+        for block in self.blocks:
+            out.update({a.key: a.distribution() for a in block.axes})
+        return out
+
+    def describe(self) -> dict[str, Any]:
+        """The space as recorded (provenance, the study, a resume's comparison)."""
+        return {
+            "source": self.source,
+            "kind": self.kind,
+            "symbol": self.symbol,
+            "blocks": [b.raw for b in self.blocks],
+            "size": self.size(),
+        }
+
+    def sample(self, trial: Any) -> tuple[dict[str, Any] | None, str | None, int]:
+        """Sample a point on an Optuna trial: ``(combination, None, block)`` for a
+        feasible one (resolved: every parameter), ``(None, reason, block)`` otherwise."""
+        index = 0
+        if len(self.blocks) > 1:
+            index = int(trial.suggest_categorical(BLOCK_PARAM, list(range(len(self.blocks)))))
+        block = self.blocks[index]
+        overrides = dict(block.fixed)
+        for axis in block.axes:
+            overrides[axis.name] = axis.suggest(trial)
+        return (*self.combination(block, overrides), index)
+
+    def combination(
+        self, block: Block, overrides: dict[str, Any]
+    ) -> tuple[dict[str, Any] | None, str | None]:
+        """``overrides`` as a resolved combination of ``block``, or why it is infeasible
+        (a constraint, an invariant of spec section 2)."""
+        merged = {**self.resolver.defaults, **overrides}
+        for constraint in block.constraints:
+            if not constraint(merged):
+                return None, f"constraint {constraint.text!r}"
+        try:
+            return self.resolver(overrides, block.where, checked=True), None
+        except ParamError as exc:
+            return None, str(exc).split(": ", 1)[-1]
+
+
+def combination_key(params: dict[str, Any]) -> tuple[Any, ...]:
+    """A resolved combination as a key: numerically equal values are one value (1 and
+    1.0), lists as tuples; the same combination sampled twice has the same key."""
+
+    def norm(value: Any) -> Any:
+        if isinstance(value, list):
+            return tuple(norm(v) for v in value)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        return value
+
+    return tuple(norm(params[name]) for name in PARAM_NAMES)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_space(
+    space_file: str | Path | None,
+    groups_file: str | Path | None,
+    symbol: str | None,
+    cfg: dict[str, Any],
+) -> SearchSpace:
+    """The space of ``--space`` or ``--groups-file`` (exactly one), for ``symbol`` (the
+    file's own when it names one; ``--symbol`` must then agree)."""
+    if (space_file is None) == (groups_file is None):
+        raise SpaceError("give --space SPACE.yaml or --groups-file G.json (one of them)")
+    if space_file is not None:
+        return _from_grid(Path(space_file), symbol, cfg)
+    return _from_groups(Path(str(groups_file)), symbol, cfg)
+
+
+def _symbol(found: str | None, given: str | None, where: str, cfg: dict[str, Any]) -> str:
+    from backtest.core.config import ConfigError, symbol_spec
+
+    if found is not None and given is not None and found != given:
+        raise SpaceError(f"{where}: field 'symbol': the file says {found}, --symbol says {given}")
+    name = found or given
+    if name is None:
+        raise SpaceError(f"{where}: field 'symbol': missing (give the file's symbol or --symbol)")
+    try:
+        symbol_spec(str(name), cfg)
+    except ConfigError as exc:
+        raise SpaceError(f"{where}: field 'symbol': {exc}") from None
+    return str(name)
+
+
+def _from_grid(path: Path, symbol: str | None, cfg: dict[str, Any]) -> SearchSpace:
+    try:
+        spec = load_grid(path)
+        blocks = grid_blocks(spec, str(path))
+    except GridError as exc:
+        raise SpaceError(str(exc)) from None
+    named = spec.get("symbol")
+    name = _symbol(None if named is None else str(named), symbol, str(path), cfg)
+    for label, block in blocks:
+        if block.get("symbol") not in (None, name):
+            raise SpaceError(f"{label}: symbol {block['symbol']!r} differs from {name!r}")
+    resolver = _resolver(name, cfg, str(path))
+    several = len(blocks) > 1
+    parsed = []
+    for n, (label, block) in enumerate(blocks):
+        fixed = block.get("params") or {}
+        grid = block.get("grid") or {}
+        if not isinstance(fixed, dict) or not isinstance(grid, dict):
+            raise SpaceError(f"{label}: 'params' and 'grid' must be mappings")
+        raw = {"params": fixed, "grid": grid, "constraints": block.get("constraints") or []}
+        prefix = f"b{n}." if several else ""
+        parsed.append(_block(label, fixed, grid, block.get("constraints"), prefix, raw, resolver))
+    return SearchSpace(str(path), "space", name, parsed, resolver)
+
+
+def _from_groups(path: Path, symbol: str | None, cfg: dict[str, Any]) -> SearchSpace:
+    from backtest.runner.groups import GroupsError, load_groups_file
+
+    try:
+        loaded = load_groups_file(path, cfg, symbol=symbol, expand=False)
+    except (GroupsError, ParamError) as exc:
+        raise SpaceError(str(exc)) from None
+    if not loaded.groups:
+        raise SpaceError(f"{path}: field 'groups': no groups")
+    if len(loaded.symbols) > 1:
+        raise SpaceError(
+            f"{path}: field 'symbol': groups of several symbols ({', '.join(loaded.symbols)})"
+        )
+    name = _symbol(loaded.symbols[0], symbol, str(path), cfg)
+    resolver = _resolver(name, cfg, str(path))
+    several = len(loaded.groups) > 1
+    blocks = []
+    for n, group in enumerate(loaded.groups):
+        raw: dict[str, Any] = {
+            k: group.raw[k] for k in ("group_id", "params", "grid", "constraints") if k in group.raw
+        }
+        where = f"{path}: group {group.group_id}"
+        prefix = f"b{n}." if several else ""
+        constraints = [c.text for c in group.constraints]
+        blocks.append(_block(where, group.params, group.grid, constraints, prefix, raw, resolver))
+    return SearchSpace(str(path), "groups", name, blocks, resolver)
+
+
+def _resolver(symbol: str, cfg: dict[str, Any], where: str) -> Resolver:
+    try:
+        return Resolver(symbol, cfg, f"{where}: the symbol's defaults")
+    except ParamError as exc:
+        raise SpaceError(str(exc)) from None
+
+
+def _block(
+    where: str,
+    fixed: dict[str, Any],
+    grid: dict[str, Any],
+    constraints: Any,
+    prefix: str,
+    raw: dict[str, Any],
+    resolver: Resolver,
+) -> Block:
+    try:
+        check_names(fixed, f"{where}.params")
+        check_names(grid, f"{where}.grid")
+        parsed = parse_constraints(constraints, f"{where}.constraints")
+    except ParamError as exc:
+        raise SpaceError(str(exc)) from None
+    both = sorted(set(fixed) & set(grid))
+    if both:
+        raise SpaceError(f"{where}: {both} in both 'params' and 'grid'")
+    for name, value in fixed.items():
+        _check(name, [value], f"{where}.params.{name}")
+    axes = [_axis(name, spec, f"{where}.grid.{name}", prefix) for name, spec in grid.items()]
+    block = Block(where, dict(fixed), axes, parsed, _plain(raw))
+    _try_constraints(block, resolver)
+    return block
+
+
+def _check(name: str, values: list[Any], label: str) -> None:
+    """Each value on its own (type and range, spec section 2 and the exactness bounds)."""
+    for value in values:
+        if name in TIME_PARAMS and isinstance(value, int) and not isinstance(value, bool):
+            raise SpaceError(f'{label}: {value} is not a time HH:MM (quote times in YAML: "09:30")')
+        try:
+            check_value(name, value, label.rsplit(".", 1)[0])
+        except ParamError as exc:
+            raise SpaceError(str(exc)) from None
+
+
+def _axis(name: str, spec: Any, label: str, prefix: str) -> Axis:
+    key = prefix + name
+    if isinstance(spec, list):
+        if not spec:
+            raise SpaceError(f"{label}: no values")
+        repeated = first_duplicate(spec)
+        if repeated is not None:
+            raise SpaceError(
+                f"{label}: value {shown(repeated[0])} is listed twice "
+                "(numerically equal values are the same value)"
+            )
+        _check(name, spec, label)
+        return Axis(name, key, "list", choices=tuple(spec))
+    if not isinstance(spec, dict):
+        raise SpaceError(
+            f"{label}: expected a list of values or a range {{start, stop, step}}, "
+            f"got {shown(spec)}"
+        )
+    if name in TIME_PARAMS:
+        return _time_range(name, key, spec, label)
+    if "step" not in spec:
+        return _continuous(name, key, spec, label)
+    try:  # the grid format's own check and count of a range (stop inclusive)
+        count = block_size({"grid": {name: spec}}, label.rsplit(".grid.", 1)[0])
+    except GridError as exc:
+        raise SpaceError(str(exc)) from None
+    start, step = Decimal(str(spec["start"])), Decimal(str(spec["step"]))
+    integral = all(isinstance(spec[k], int) and not isinstance(spec[k], bool) for k in spec)
+    if name in WHOLE_PARAMS and not integral:
+        raise SpaceError(f"{label}: {name} takes whole numbers: give start, stop, step as integers")
+    last = start + (count - 1) * step
+    bounds = [int(v) if integral else float(v) for v in (start, last)]
+    _check(name, bounds, label)
+    kind = "int" if integral else "float"
+    return Axis(name, key, kind, start=start, step=step, count=count, integral=integral)
+
+
+def _continuous(name: str, key: str, spec: dict[str, Any], label: str) -> Axis:
+    """``{start, stop}``: every float between them (the samplers' continuous range)."""
+    unknown = sorted(set(spec) - {"start", "stop"})
+    missing = [k for k in ("start", "stop") if k not in spec]
+    if unknown or missing:
+        raise SpaceError(
+            f"{label}: a range is {{start, stop, step}} (or {{start, stop}} for a float "
+            f"parameter; missing: {missing or '-'}, unknown: {unknown or '-'})"
+        )
+    if name in WHOLE_PARAMS:
+        raise SpaceError(
+            f"{label}: a range without a step: {name} takes whole numbers "
+            f"({'minutes' if name in TIME_PARAMS else 'a count'}); give a step"
+        )
+    low, high = spec["start"], spec["stop"]
+    for k, v in (("start", low), ("stop", high)):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise SpaceError(f"{label}.{k}: {shown(v)} is not a finite number")
+    if high <= low:
+        raise SpaceError(f"{label}: stop {high!r} must be above start {low!r}")
+    _check(name, [float(low), float(high)], label)
+    return Axis(name, key, "continuous", start=Decimal(repr(float(low))), stop=float(high))
+
+
+def _time_range(name: str, key: str, spec: dict[str, Any], label: str) -> Axis:
+    """``{start: "HH:MM", stop: "HH:MM", step: MINUTES}``: minutes of the day."""
+    if "step" not in spec:
+        raise SpaceError(
+            f"{label}: a range without a step: {name} takes whole numbers (minutes); give a step"
+        )
+    unknown = sorted(set(spec) - {"start", "stop", "step"})
+    if unknown:
+        raise SpaceError(f"{label}: unknown key(s) {unknown} (a time range: start, stop, step)")
+    try:
+        start = parse_hhmm(spec["start"], label, name)
+        stop = parse_hhmm(spec["stop"], label, name)
+    except ParamError:
+        raise SpaceError(
+            f'{label}: start and stop of a time range are quoted times "HH:MM" '
+            f"(got {shown(spec['start'])}, {shown(spec['stop'])})"
+        ) from None
+    step = spec["step"]
+    if isinstance(step, bool) or not isinstance(step, int) or step < 1:
+        raise SpaceError(f"{label}.step: {shown(step)} must be a whole number of minutes >= 1")
+    if stop < start:
+        raise SpaceError(f"{label}: stop {spec['stop']} is before start {spec['start']}")
+    count = (stop - start) // step + 1
+    return Axis(
+        name, key, "time", start=Decimal(start), step=Decimal(step), count=count, integral=True
+    )
+
+
+def _try_constraints(block: Block, resolver: Resolver) -> None:
+    """Evaluate the constraints once, on the block's first point, so that a constraint
+    comparing values of different types (``direction > 1``) is bad input now, not an
+    error in the middle of the search."""
+    point = dict(block.fixed)
+    for axis in block.axes:
+        first = axis.choices[0] if axis.kind == "list" else axis.value(float(axis.start))
+        point[axis.name] = first
+    try:
+        for constraint in block.constraints:
+            constraint({**resolver.defaults, **point})
+    except ConstraintError as exc:
+        raise SpaceError(str(exc)) from None
+
+
+def _plain(value: Any) -> Any:
+    """A block as JSON (YAML may hold dates and other types: they become text)."""
+    return json.loads(json.dumps(value, default=str))

@@ -1,0 +1,290 @@
+"""The study's storage: Optuna's RDB storage (SQLite in the run folder, PostgreSQL, ...),
+written a batch at a time.
+
+Optuna's own API writes a trial in several transactions (create, each parameter, each
+value, the state), and asking reads back every unfinished trial: on SQLite a few hundred
+trials per second at best, and a batch of hundreds of unfinished trials makes each ask
+slower. A batch of trials here is two transactions whatever its size:
+
+1. :meth:`BatchWriter.reserve`: the batch's trials inserted ``RUNNING`` with their
+   parameters and the sampler's attributes, numbered under a lock on the study's row
+   (the numbers Optuna itself gives: the count of the study's earlier trials), so that
+   several processes and hosts can share one study;
+2. :meth:`BatchWriter.finish`: their state, values and attributes, once evaluated.
+
+Both go through Optuna's own table definitions (``optuna.storages._rdb.models``, pinned
+with Optuna in requirements.txt; tests/search/test_storage_rows.py holds the rows equal,
+read back by Optuna, to what ``study.add_trial`` writes). The sampler works on an
+in-memory copy of the study (:func:`read_trials` brings the storage's new trials into it);
+Optuna, ``optuna-dashboard`` and any other client read the storage as an ordinary study.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+RUNNING_TIMEOUT_S = 120  # how long a process waits for SQLite's write lock
+
+
+class StorageError(ValueError):
+    """A storage that cannot be opened or used (exit code 2 at the edge)."""
+
+
+def shown_url(url: str) -> str:
+    """The URL as logged and recorded: the password hidden."""
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<unreadable URL>"
+
+
+def default_url(out_dir: Path) -> str:
+    """``sqlite:///OUT/optuna.db`` (absolute)."""
+    return f"sqlite:///{(Path(out_dir) / 'optuna.db').resolve()}"
+
+
+def open_storage(url: str) -> Any:
+    """Optuna's RDB storage at ``url``: its tables made when new, SQLite in WAL mode (a
+    reader such as optuna-dashboard does not block the writers); StorageError when it
+    cannot be opened, one line."""
+    import optuna
+
+    shown = shown_url(url)
+    try:
+        from sqlalchemy.engine import make_url
+
+        parsed = make_url(url)
+    except Exception as exc:
+        raise StorageError(f"--storage {url!r}: not a database URL ({exc})") from None
+    kwargs: dict[str, Any] = {}
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if not database or database == ":memory:":
+            raise StorageError(f"--storage {shown}: an SQLite storage needs a file path")
+        folder = Path(database).parent
+        if not folder.is_dir():
+            raise StorageError(f"--storage {shown}: cannot be opened: {folder} is not a folder")
+        kwargs["connect_args"] = {"timeout": RUNNING_TIMEOUT_S}
+    else:
+        kwargs["pool_pre_ping"] = True
+    try:
+        storage = optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
+        if parsed.get_backend_name() == "sqlite":
+            with storage.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+    except Exception as exc:
+        reason = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+        raise StorageError(f"--storage {shown}: cannot be opened: {reason}") from None
+    return storage
+
+
+def _utc_now() -> dt.datetime:
+    """Now as Optuna's RDB storage keeps it: naive UTC."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _models() -> Any:
+    from optuna.storages._rdb import models
+
+    return models
+
+
+class BatchWriter:
+    """Whole batches of trials into one study of an RDB storage."""
+
+    def __init__(self, storage: Any, study_id: int) -> None:
+        self.storage, self.study_id = storage, study_id
+        models = _models()
+        self.trials = models.TrialModel.__table__
+        self.params = models.TrialParamModel.__table__
+        self.values = models.TrialValueModel.__table__
+        self.user_attrs = models.TrialUserAttributeModel.__table__
+        self.system_attrs = models.TrialSystemAttributeModel.__table__
+        self.studies = models.StudyModel.__table__
+
+    def reserve(self, trials: Sequence[Any], limit: int | None = None) -> list[tuple[int, int]]:
+        """Insert ``trials`` (Optuna FrozenTrials: their params, distributions, system
+        attributes) as ``RUNNING``, numbered after the study's trials under a lock on
+        its row; their ``(trial_id, number)``, in order. With ``limit``, only as many as
+        keep the study at ``limit`` trials (the first ones; maybe none): processes sharing
+        a study stop at exactly its number of trials."""
+        from optuna.distributions import distribution_to_json
+        from optuna.trial import TrialState
+        from sqlalchemy import func, insert, select, update
+
+        now = _utc_now()
+        with self.storage.engine.begin() as conn:
+            # The study's row locked (SQLite: the database's write lock) before counting:
+            # two writers never give the same numbers.
+            conn.execute(
+                update(self.studies)
+                .where(self.studies.c.study_id == self.study_id)
+                .values(study_name=self.studies.c.study_name)
+            )
+            count = conn.execute(
+                select(func.count())
+                .select_from(self.trials)
+                .where(self.trials.c.study_id == self.study_id)
+            ).scalar_one()
+            if limit is not None:
+                trials = trials[: max(0, limit - count)]
+            if not trials:
+                return []
+            rows = [
+                {
+                    "number": count + i,
+                    "study_id": self.study_id,
+                    "state": TrialState.RUNNING,
+                    "datetime_start": now,
+                }
+                for i in range(len(trials))
+            ]
+            result = conn.execute(
+                insert(self.trials).returning(self.trials.c.trial_id, sort_by_parameter_order=True),
+                rows,
+            )
+            ids = [int(r[0]) for r in result.all()]
+            params = [
+                {
+                    "trial_id": tid,
+                    "param_name": name,
+                    "param_value": trial.distributions[name].to_internal_repr(value),
+                    "distribution_json": distribution_to_json(trial.distributions[name]),
+                }
+                for tid, trial in zip(ids, trials)
+                for name, value in trial.params.items()
+            ]
+            if params:
+                conn.execute(insert(self.params), params)
+            self._attrs(conn, self.system_attrs, ids, [t.system_attrs for t in trials])
+        return [(tid, count + i) for i, tid in enumerate(ids)]
+
+    def finish(
+        self,
+        trial_ids: Sequence[int],
+        states: Sequence[Any],
+        values: Sequence[Sequence[float] | None],
+        user_attrs: Sequence[dict[str, Any]],
+        system_attrs: Sequence[dict[str, Any]] | None = None,
+    ) -> int:
+        """Finish reserved trials: state, values, user attributes (and the sampler's
+        system attributes as they now are). Trials no longer ``RUNNING`` are left as they
+        are (a resume finishing a batch twice changes nothing); how many were finished."""
+        from optuna.trial import TrialState
+        from sqlalchemy import bindparam, delete, insert, select, update
+
+        models = _models()
+        now = _utc_now()
+        with self.storage.engine.begin() as conn:
+            running = {
+                int(r[0])
+                for r in conn.execute(
+                    select(self.trials.c.trial_id).where(
+                        self.trials.c.trial_id.in_(list(trial_ids)),
+                        self.trials.c.state == TrialState.RUNNING,
+                    )
+                )
+            }
+            todo = [i for i, tid in enumerate(trial_ids) if tid in running]
+            if not todo:
+                return 0
+            ids = [trial_ids[i] for i in todo]
+            conn.execute(
+                update(self.trials)
+                .where(self.trials.c.trial_id == bindparam("tid"))
+                .values(state=bindparam("st"), datetime_complete=bindparam("done")),
+                [{"tid": trial_ids[i], "st": states[i], "done": now} for i in todo],
+            )
+            rows = []
+            for i in todo:
+                for objective, value in enumerate(values[i] or ()):
+                    stored, kind = models.TrialValueModel.value_to_stored_repr(float(value))
+                    rows.append(
+                        {
+                            "trial_id": trial_ids[i],
+                            "objective": objective,
+                            "value": stored,
+                            "value_type": kind,
+                        }
+                    )
+            if rows:
+                conn.execute(insert(self.values), rows)
+            self._attrs(conn, self.user_attrs, ids, [user_attrs[i] for i in todo])
+            if system_attrs is not None:
+                conn.execute(delete(self.system_attrs).where(self.system_attrs.c.trial_id.in_(ids)))
+                self._attrs(conn, self.system_attrs, ids, [system_attrs[i] for i in todo])
+        return len(todo)
+
+    @staticmethod
+    def _attrs(conn: Any, table: Any, ids: Sequence[int], attrs: Sequence[dict[str, Any]]) -> None:
+        from sqlalchemy import insert
+
+        rows = [
+            {"trial_id": tid, "key": key, "value_json": json.dumps(value)}
+            for tid, items in zip(ids, attrs)
+            for key, value in items.items()
+        ]
+        if rows:
+            conn.execute(insert(table), rows)
+
+    def trial_ids(self, numbers: Sequence[int]) -> dict[int, tuple[int, Any]]:
+        """``number -> (trial_id, state)`` of the study's trials ``numbers``."""
+        from sqlalchemy import select
+
+        with self.storage.engine.connect() as conn:
+            rows = conn.execute(
+                select(self.trials.c.number, self.trials.c.trial_id, self.trials.c.state).where(
+                    self.trials.c.study_id == self.study_id,
+                    self.trials.c.number.in_(list(numbers)),
+                )
+            ).all()
+        return {int(n): (int(tid), state) for n, tid, state in rows}
+
+    def states_after(self, after_id: int, recheck: set[int]) -> list[tuple[int, Any]]:
+        """``(trial_id, state)`` of the study's trials above ``after_id`` and of
+        ``recheck``: one light query, so that a process reads in full only the trials it
+        does not have (not its own batches back)."""
+        from sqlalchemy import or_, select
+
+        ids = self.trials.c.trial_id
+        where = ids > after_id
+        if recheck:
+            where = or_(where, ids.in_(sorted(recheck)))
+        with self.storage.engine.connect() as conn:
+            rows = conn.execute(
+                select(ids, self.trials.c.state).where(
+                    self.trials.c.study_id == self.study_id, where
+                )
+            ).all()
+        return [(int(tid), state) for tid, state in rows]
+
+    def count(self) -> int:
+        """The study's trials, every state."""
+        from sqlalchemy import func, select
+
+        with self.storage.engine.connect() as conn:
+            return int(
+                conn.execute(
+                    select(func.count())
+                    .select_from(self.trials)
+                    .where(self.trials.c.study_id == self.study_id)
+                ).scalar_one()
+            )
+
+
+def read_trials(
+    storage: Any, study_id: int, after_id: int = -1, only: set[int] | None = None
+) -> list[Any]:
+    """The study's trials whose id is above ``after_id`` (every trial by default), or
+    exactly those of ``only``, as Optuna's FrozenTrials (Optuna's own reader)."""
+    if only is not None:
+        if not only:
+            return []
+        return list(storage._get_trials(study_id, None, set(only), max(only)))
+    return list(storage._get_trials(study_id, None, set(), after_id))
