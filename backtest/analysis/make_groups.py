@@ -42,6 +42,7 @@ from backtest.strategy.params import (
     TIME_PARAMS,
     ParamError,
     Resolver,
+    TimeOrderError,
     check_names,
     check_value,
     first_duplicate,
@@ -330,6 +331,11 @@ def expand_block(
             cost[index] = combo_cost(params)
             kept[index] = True
             keys.add(_combination_key(params))
+    except TimeOrderError as exc:
+        raise GridError(
+            f"{exc}; to leave such combinations out, add the constraint "
+            f'"{exc.relation}" to the grid\'s constraints list'
+        ) from None
     except ParamError as exc:
         raise GridError(str(exc)) from None
     if not kept.any():

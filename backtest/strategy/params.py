@@ -77,6 +77,15 @@ class ParamError(ValueError):
     """A parameter that cannot run; the message names where and which field."""
 
 
+class TimeOrderError(ParamError):
+    """Times out of spec section 2's order; ``relation`` is the broken one
+    (``"ib_start < ib_end"``), which a grid can keep with a constraint."""
+
+    def __init__(self, message: str, relation: str):
+        super().__init__(message)
+        self.relation = relation
+
+
 def parse_hhmm(value: Any, where: str = "", name: str = "") -> int:
     """``"HH:MM"`` as minutes after local midnight."""
     match = _HHMM.match(value) if isinstance(value, str) else None
@@ -172,12 +181,13 @@ def check_order(params: dict[str, Any], where: str, minutes: dict[str, int] | No
     for lo, hi, op in order:
         bad = minutes[lo] >= minutes[hi] if op == "<" else minutes[lo] > minutes[hi]
         if bad:
-            raise _fail(
+            problem = _fail(
                 where,
                 hi,
                 f"{params[hi]} breaks {lo} {op} {hi} ({lo} is {params[lo]}); "
                 "needed: ib_start < ib_end <= trade_end <= close_time",
             )
+            raise TimeOrderError(str(problem), f"{lo} {op} {hi}")
 
 
 def resolve_params(

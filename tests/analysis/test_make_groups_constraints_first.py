@@ -1,7 +1,9 @@
 """The constraints filter before the invariants are checked: "ib_start < ib_end" drops
 the combinations that would break the invariant (issue 9), instead of exit 2."""
 
-from backtest.analysis.make_groups import plan_groups
+import pytest
+
+from backtest.analysis.make_groups import GridError, plan_groups
 from backtest.runner.groups import expand_all, load_groups_file, write_groups_file
 
 
@@ -22,3 +24,13 @@ def test_ib_window_constraint_filters(tmp_path):
         ("08:00", "10:00"),
         ("09:00", "10:00"),
     ]
+
+
+def test_without_the_constraint_the_error_suggests_it():
+    # Arrange: a trade_end grid that can fall before ib_end
+    spec = {"grid": {"ib_end": ["10:00", "11:00"], "trade_end": ["10:30", "17:30"]}}
+    # Act
+    with pytest.raises(GridError) as info:
+        plan_groups("GER40", spec, 2)
+    # Assert
+    assert 'add the constraint "ib_end <= trade_end"' in str(info.value)
