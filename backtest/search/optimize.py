@@ -51,7 +51,7 @@ from backtest.runner.checkpoint import Checkpoint
 from backtest.runner.execute import RUN_LOG, crash_edge, lock_output, sample_notice
 from backtest.runner.group_run import json_ready, write_daily
 from backtest.runner.options import RunOptions
-from backtest.runner.plan import RunPlan, default_output_dir, input_errors, prepare
+from backtest.runner.plan import RunError, RunPlan, default_output_dir, input_errors, prepare
 from backtest.runner.run_log import RunLogging, Signals, log
 from backtest.search.objectives import ObjectiveError, Objectives, objectives_option
 from backtest.search.samplers import SAMPLERS, SamplerError, make_sampler, sampler_settings
@@ -128,7 +128,7 @@ def _whole(value: Any, option: str, low: int = 1) -> int:
     except (TypeError, ValueError):
         number = low - 1
     if number < low:
-        raise OptimizeError(f"{option}: {value!r} must be a whole number >= {low}")
+        raise OptimizeError(f"{option}: {value} must be a whole number >= {low}")
     return number
 
 
@@ -170,6 +170,7 @@ class Setup:
     url: str
     study_name: str
     header: dict[str, Any]
+    storage: Any = None  # opened when given (the default one lives in OUT)
 
 
 def setup(opts: OptimizeOptions) -> Setup:
@@ -194,6 +195,7 @@ def setup(opts: OptimizeOptions) -> Setup:
         opts.sampler, seed, batch, len(objectives.names), len(space.blocks), stepped
     )
     source = Path(space.source)
+    storage = open_storage(opts.storage) if opts.storage else None  # bad URL: before any data
     period = run.get("period") or "in_sample"
     out_dir = Path(
         run.get("output_dir") or default_output_dir(f"{source.stem}_optimize", period, cfg)
@@ -213,7 +215,9 @@ def setup(opts: OptimizeOptions) -> Setup:
         "study_name": study_name,
         "storage": shown_url(url),
     }
-    return Setup(opts, space, objectives, sampler, n_trials, batch, plan, url, study_name, header)
+    return Setup(
+        opts, space, objectives, sampler, n_trials, batch, plan, url, study_name, header, storage
+    )
 
 
 def optimize_errors() -> tuple[type[BaseException], ...]:
@@ -249,6 +253,10 @@ def _study_attrs(s: Setup) -> dict[str, Any]:
     optimize = s.header["optimize"]
     attrs["optimize"] = {k: optimize[k] for k in optimize if k not in ("storage", "batch")}
     attrs["optimize"]["space"] = {k: v for k, v in optimize["space"].items() if k != "source"}
+    # each process its own seed (hosts sharing a study give different --seed values)
+    attrs["optimize"]["sampler_settings"] = {
+        k: v for k, v in optimize["sampler_settings"].items() if k != "seed"
+    }
     return json.loads(json.dumps(attrs, default=str))
 
 
@@ -258,7 +266,7 @@ def _open_study(s: Setup, fresh: bool) -> tuple[Any, Any]:
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # this run's log says what it does
 
-    storage = open_storage(s.url)
+    storage = s.storage or open_storage(s.url)
     if fresh:
         try:
             optuna.delete_study(study_name=s.study_name, storage=storage)
@@ -389,9 +397,10 @@ class Search:
         self.sync()
         out = []
         for trial in self.memory.get_trials(deepcopy=False):
-            if trial.state.is_finished():
+            number = trial.user_attrs.get(NUMBER)  # none: asked once the study was full
+            if trial.state.is_finished() and number is not None:
                 renumbered = copy.copy(trial)
-                renumbered.number = trial.user_attrs[NUMBER]
+                renumbered.number = number
                 out.append(renumbered)
         return sorted(out, key=lambda t: t.number)
 
@@ -689,11 +698,8 @@ def run_optimize(opts: OptimizeOptions) -> OptimizeReport:
     results. Bad input raises one of :func:`optimize_errors` before anything is written;
     any other error is :class:`~backtest.runner.execute.RunCrashed` (its traceback in
     run.log)."""
-    with RunLogging() as logging_setup, crash_edge(logging_setup):
-        try:
-            s = setup(opts)
-        except SamplerError as exc:
-            raise OptimizeError(str(exc)) from None
+    with RunLogging() as logging_setup, crash_edge(logging_setup), _as_bad_input():
+        s = setup(opts)
         out_dir = s.plan.out_dir
         lock = lock_output(out_dir)
         logging_setup.claimed = out_dir / RUN_LOG
@@ -705,6 +711,24 @@ def run_optimize(opts: OptimizeOptions) -> OptimizeReport:
             return _run(s, storage, study, checkpoint)
         finally:
             os.close(lock)
+
+
+@contextmanager
+def _as_bad_input() -> Any:
+    """This package's bad-input errors as the runner's (:class:`RunError`), so that the
+    run's edge (:func:`crash_edge`) lets them through as bad input (exit code 2) rather
+    than logging a crash."""
+    try:
+        yield
+    except (
+        OptimizeError,
+        SpaceError,
+        SamplerError,
+        ObjectiveError,
+        StorageError,
+        GridError,
+    ) as exc:
+        raise RunError(str(exc)) from None
 
 
 def _kept_records(checkpoint: Checkpoint, out_dir: Path) -> list[dict[str, Any]]:
@@ -735,7 +759,8 @@ def _run(s: Setup, storage: Any, study: Any, checkpoint: Checkpoint) -> Optimize
     plan = s.plan
     log.info(
         f"study {s.study_name} in {shown_url(s.url)}: {count} trials ({read} read), "
-        f"{s.n_trials} wanted; sampler {s.options.sampler} (seed {s.sampler['seed']}), "
+        f"{s.n_trials} wanted; sampler {s.options.sampler} (seed {s.sampler['seed']}"
+        f"{f' + {count} trials so far' if count else ''}), "
         f"batches of {s.batch}, objective {', '.join(s.objectives.names)}; space "
         f"{s.space.source}: {_size_text(s.space)}"
     )

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -73,15 +74,25 @@ def open_storage(url: str) -> Any:
         kwargs["connect_args"] = {"timeout": RUNNING_TIMEOUT_S}
     else:
         kwargs["pool_pre_ping"] = True
-    try:
-        storage = optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
-        if parsed.get_backend_name() == "sqlite":
-            with storage.engine.connect() as conn:
-                conn.exec_driver_sql("PRAGMA journal_mode=WAL")
-    except Exception as exc:
-        reason = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
-        raise StorageError(f"--storage {shown}: cannot be opened: {reason}") from None
-    return storage
+    from sqlalchemy.exc import IntegrityError
+
+    for attempt in range(5):
+        try:
+            storage = optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
+            if parsed.get_backend_name() == "sqlite":
+                with storage.engine.connect() as conn:
+                    conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+            return storage
+        except IntegrityError:
+            # processes creating a new database at once: one made its tables (and
+            # Optuna's schema version row) first; the others read them on a second try
+            if attempt == 4:
+                raise StorageError(f"--storage {shown}: cannot be opened (created meanwhile)")
+            time.sleep(0.2 * (attempt + 1))
+        except Exception as exc:
+            reason = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+            raise StorageError(f"--storage {shown}: cannot be opened: {reason}") from None
+    raise AssertionError("unreachable")
 
 
 def _utc_now() -> dt.datetime:
@@ -286,5 +297,6 @@ def read_trials(
     if only is not None:
         if not only:
             return []
-        return list(storage._get_trials(study_id, None, set(only), max(only)))
+        found = storage._get_trials(study_id, None, set(only), max(only))
+        return [t for t in found if t._trial_id in only]  # (and those above max(only))
     return list(storage._get_trials(study_id, None, set(), after_id))

@@ -28,7 +28,7 @@ function history(k) {
   const traces = [];
   [0, 1].forEach((code) => {
     const idx = D.trial.map((_, i) => i).filter((i) => D.outcome[i] === code && D.qualifies[i] && values[i] !== null);
-    traces.push({x: idx.map((i) => D.trial[i]), y: idx.map((i) => values[i]), type: "scattergl", mode: "markers",
+    traces.push({x: idx.map((i) => D.trial[i]), y: idx.map((i) => values[i]), type: "scatter", mode: "markers",
                  name: OUTCOME_NAMES[code], marker: {size: code === 0 ? 5 : 4, opacity: 0.6, color: code === 0 ? "#1565c0" : "#9e9e9e"}});
   });
   const q = D.trial.map((_, i) => i).filter((i) => D.qualifies[i] && values[i] !== null);
@@ -73,7 +73,7 @@ function pareto() {
   const front = new Set(D.best.map((b) => b.trial));
   const on = q.filter((i) => front.has(D.trial[i])), off = q.filter((i) => !front.has(D.trial[i]));
   const trace = (rows, name, color) => ({x: rows.map((i) => D.values[0][i]), y: rows.map((i) => D.values[1][i]),
-    text: rows.map((i) => "trial " + D.trial[i]), type: "scattergl", mode: "markers", name, marker: {size: 6, color}});
+    text: rows.map((i) => "trial " + D.trial[i]), type: "scatter", mode: "markers", name, marker: {size: 6, color}});
   const layout = {title: {text: "Pareto front: " + D.objectives[0] + " vs " + D.objectives[1], font: {size: 13}},
                   margin: {l: 60, r: 20, t: 40, b: 45}, xaxis: {title: {text: D.objectives[0]}}, yaxis: {title: {text: D.objectives[1]}}};
   return Plotly.newPlot("pareto", [trace(off, "evaluated", "#90a4ae"), trace(on, "Pareto front", "#c62828")], layout, PLOT_CONFIG)
