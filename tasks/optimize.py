@@ -13,7 +13,6 @@ OPTIMIZE_RUN_OPTIONS = (
     "start_date",
     "end_date",
     "workers",
-    "output_dir",
     "period",
     "risk",
     "account_size",
@@ -71,6 +70,8 @@ def _print_result(report) -> None:
         "study_name": "the study's name in the storage (default {space stem}_{SYMBOL}_{period})",
         "batch": "trials asked, evaluated and told together (default 256; cmaes and nsga2: "
         "the population)",
+        "output_dir": "where the results go (default: backtest/output/{space or groups file "
+        "stem}_optimize_{period}); resumed when run again",
     },
 )
 def optimize(
@@ -87,6 +88,7 @@ def optimize(
     storage=None,
     study_name=None,
     batch=256,
+    output_dir=None,
     **run_options,
 ):
     """Search a space with Optuna's samplers, batches of trials through the fast kernel."""
@@ -107,7 +109,7 @@ def optimize(
         storage=storage,
         study_name=study_name,
         batch=batch,
-        run=run_options,
+        run={**run_options, "output_dir": output_dir},
     )
     try:
         report = run_optimize(options)

@@ -87,7 +87,9 @@ def open_storage(url: str) -> Any:
             # processes creating a new database at once: one made its tables (and
             # Optuna's schema version row) first; the others read them on a second try
             if attempt == 4:
-                raise StorageError(f"--storage {shown}: cannot be opened (created meanwhile)")
+                raise StorageError(
+                    f"--storage {shown}: cannot be opened (created meanwhile)"
+                ) from None
             time.sleep(0.2 * (attempt + 1))
         except Exception as exc:
             reason = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
