@@ -11,7 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 TOP = ("backtest", "tests", "docs", "farm", "tasks", "bench", "examples", "scripts", "strategies")
-PATH = re.compile(r"`((?:%s)/[A-Za-z0-9_./-]+)`" % "|".join(TOP))
+PATH = re.compile(rf"`((?:{'|'.join(TOP)})/[A-Za-z0-9_./-]+)`")
 
 
 def named_paths(doc: Path) -> list[str]:
