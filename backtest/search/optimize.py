@@ -79,6 +79,7 @@ OUTCOME, GROUP, COMBO, KEY, SAME_AS, REASON = (
 )
 NUMBER = "ibsweep:number"  # a trial's number in the storage (the in-memory copy's differ)
 FAULT_ENV = "IBSWEEP_OPTIMIZE_FAULT"
+AWAIT_S = 600.0  # the longest a duplicate waits for another process's evaluation of it
 STUDY_ATTR = "ibsweep"  # the study's settings, which every process joining it must share
 SHOWN_METRICS = ("total_r", "trades", "sharpe", "max_dd_r")
 
@@ -349,7 +350,8 @@ class Search:
         self.seen_id = -1  # the storage's trials up to this id are read (or ours)
         self.unfinished: set[int] = set()  # others' trials read while running
         self.mine: set[int] = set()  # trial ids this process wrote
-        self.counts = {"evaluated": 0, "duplicate": 0, "infeasible": 0, "batches": 0}
+        self.counts = dict.fromkeys(("evaluated", "duplicate", "infeasible", "interrupted"), 0)
+        self.counts["batches"] = 0
         self.daily = self.out_dir / "daily" if s.plan.options.save_daily else None
         self.evaluator: Any = None
         self.run_id = f"{socket.gethostname()}:{os.getpid()}:{self.out_dir}"
@@ -427,7 +429,8 @@ class Search:
             combos.append(combo)
             reasons.append(reason)
         frozen = [self.memory._storage.get_trial(t._trial_id) for t in asked]
-        reserved = self.writer.reserve(frozen, self.s.n_trials)
+        keys = [None if c is None else _key_hash(c) for c in combos]
+        reserved, earlier = self.writer.reserve(frozen, self.s.n_trials, keys, KEY)
         for trial in asked[len(reserved) :]:  # others filled the study meanwhile
             self.memory.tell(trial, state=optuna.trial.TrialState.FAIL)
         asked, combos, reasons = (
@@ -441,7 +444,7 @@ class Search:
         numbers = [n for _, n in reserved]
         self.mine.update(ids)
         gid = f"trials_{numbers[0]:07d}"
-        plan = self._plan_batch(gid, numbers, combos, reasons)
+        plan = self._plan_batch(gid, numbers, keys[: len(reserved)], reasons, earlier)
         plan["trial_ids"] = ids
         _durable_json(self.parts / f"{gid}{PENDING}", plan)
         rows = [combos[i] for i in plan["rows"]]
@@ -452,14 +455,17 @@ class Search:
                 write_daily(self.daily, gid, compact, self.s.plan.bars)
             part = store.write_part(self.out_dir, gid, [store.batch_table(gid, 0, rows, metrics)])
             _fault("after-part", self.counts["batches"] + 1)
+        self._await_earlier(plan)
         states, values, attrs = self._outcomes(plan, metrics if rows else None)
-        for trial, state, value, attr, number in zip(asked, states, values, attrs, numbers):
-            for key, item in {**attr, NUMBER: number}.items():
-                trial.set_user_attr(key, item)
+        for trial, state, value, attr, number, key in zip(
+            asked, states, values, attrs, numbers, plan["keys"]
+        ):
+            for name, item in {**attr, KEY: key, NUMBER: number}.items():
+                trial.set_user_attr(name, item)
             if state == "COMPLETE":
                 self.memory.tell(trial, value)
             else:
-                self.memory.tell(trial, state=optuna.trial.TrialState.PRUNED)
+                self.memory.tell(trial, state=optuna.trial.TrialState[state])
         system = [self.memory._storage.get_trial(t._trial_id).system_attrs for t in asked]
         self.writer.finish(ids, [_state(s) for s in states], values, attrs, system)
         if rows:
@@ -467,7 +473,7 @@ class Search:
             self.checkpoint.add(record)
         (self.parts / f"{gid}{PENDING}").unlink(missing_ok=True)
         kinds = plan["outcomes"]
-        for kind in ("evaluated", "duplicate", "infeasible"):
+        for kind in ("evaluated", "duplicate", "infeasible", "interrupted"):
             self.counts[kind] += kinds.count(kind)
         self.counts["batches"] += 1
         return {"group_id": gid, "numbers": numbers, "outcomes": kinds, "values": values}
@@ -476,34 +482,37 @@ class Search:
         self,
         gid: str,
         numbers: list[int],
-        combos: list[dict[str, Any] | None],
+        keys: list[str | None],
         reasons: list[str | None],
+        earlier: dict[str, int],
     ) -> dict[str, Any]:
         """What happens to each trial of a batch (the pending file: enough to finish the
-        batch from its part after a crash)."""
+        batch from its part after a crash). ``earlier``: keys another process reserved
+        before (their trial numbers; their values are awaited, :meth:`_await_earlier`)."""
         outcomes: list[str] = []
         row_of: list[int | None] = []
         same_as: list[int | None] = []
-        keys: list[str | None] = []
         known_values: list[list[float] | None] = []
         rows: list[int] = []
         first: dict[str, int] = {}  # key -> its row in this batch
-        for i, combo in enumerate(combos):
-            if combo is None:
+        for i, key in enumerate(keys):
+            if key is None:
                 outcomes.append("infeasible")
                 row_of.append(None)
                 same_as.append(None)
-                keys.append(None)
                 known_values.append(None)
                 continue
-            key = _key_hash(combo)
-            keys.append(key)
             if key in self.known:
                 number, values = self.known[key]
                 outcomes.append("duplicate")
                 row_of.append(None)
                 same_as.append(number)
                 known_values.append(values)
+            elif key in earlier:  # another process is evaluating it
+                outcomes.append("duplicate")
+                row_of.append(None)
+                same_as.append(earlier[key])
+                known_values.append(None)
             elif key in first:
                 outcomes.append("duplicate")
                 row_of.append(first[key])
@@ -547,15 +556,18 @@ class Search:
                 states.append("PRUNED")
                 values.append(None)
                 attr[REASON] = plan["reasons"][i]
+            elif outcome == "interrupted":  # its first evaluation, elsewhere, was cut
+                states.append("FAIL")
+                values.append(None)
+                attr.update({SAME_AS: plan["same_as"][i], REASON: plan["reasons"][i]})
             elif row is None:  # a duplicate of an earlier batch's trial
                 states.append("COMPLETE")
                 values.append(list(plan["known_values"][i]))
-                attr.update({SAME_AS: plan["same_as"][i], KEY: plan["keys"][i]})
+                attr[SAME_AS] = plan["same_as"][i]
             else:
                 assert values_of is not None and qualifies is not None and metrics is not None
                 states.append("COMPLETE")
                 values.append([float(v) for v in values_of[row]])
-                attr[KEY] = plan["keys"][i]
                 if outcome == "evaluated":
                     attr.update({GROUP: gid, COMBO: row, "ibsweep:qualifies": bool(qualifies[row])})
                     for name in SHOWN_METRICS:
@@ -566,6 +578,43 @@ class Search:
                     attr[SAME_AS] = plan["same_as"][i]
             attrs.append(attr)
         return states, values, attrs
+
+    def _await_earlier(self, plan: dict[str, Any], timeout: float = AWAIT_S) -> None:
+        """The values of the batch's duplicates whose first evaluation another process
+        was running when this one reserved them: waited for (that process finishes its
+        batch); one that failed, or is not finished within ``timeout`` seconds, leaves its
+        duplicate failed too (outcome ``interrupted``; the point can be sampled again)."""
+        waiting = [
+            i
+            for i, (outcome, row, values) in enumerate(
+                zip(plan["outcomes"], plan["row_of"], plan["known_values"])
+            )
+            if outcome == "duplicate" and row is None and values is None
+        ]
+        deadline = time.monotonic() + timeout
+        while waiting:
+            found = self.writer.results([plan["same_as"][i] for i in waiting])
+            left = []
+            for i in waiting:
+                state, values = found.get(plan["same_as"][i], (None, None))
+                if state is not None and state.name == "COMPLETE" and values is not None:
+                    plan["known_values"][i] = values
+                elif state is not None and state.name == "RUNNING":
+                    left.append(i)
+                else:
+                    plan["outcomes"][i] = "interrupted"
+                    plan["reasons"][i] = f"its first evaluation, trial {plan['same_as'][i]}, failed"
+            if left and time.monotonic() > deadline:
+                for i in left:
+                    plan["outcomes"][i] = "interrupted"
+                    plan["reasons"][i] = (
+                        f"its first evaluation, trial {plan['same_as'][i]}, did not finish "
+                        f"within {timeout:.0f} s"
+                    )
+                left = []
+            waiting = left
+            if waiting:
+                time.sleep(0.2)
 
     # -- a batch cut by a crash ----------------------------------------------------------
 
@@ -607,6 +656,7 @@ class Search:
         }
         for name in ("total_r", "avg_r", "sharpe", "max_dd_r", "profit_factor", "winrate"):
             metrics[name] = np.asarray(metrics[name], dtype=np.float64)
+        self._await_earlier(plan)
         states, values, attrs = self._outcomes(plan, metrics)
         self.writer.finish(plan["trial_ids"], [_state(s) for s in states], values, attrs)
         record = _record(
@@ -624,6 +674,7 @@ class Search:
     def _finish_without_rows(self, plan: dict[str, Any]) -> bool:
         """A batch of duplicates of earlier batches and infeasible points: nothing was
         evaluated, everything is in its pending file."""
+        self._await_earlier(plan)
         states, values, attrs = self._outcomes(plan, None)
         self.writer.finish(plan["trial_ids"], [_state(s) for s in states], values, attrs)
         return True

@@ -8,7 +8,9 @@ once, so each sampler is configured for that:
   batch's asks. The asks of one batch see the same finished trials, so each would fit
   the same estimators: this is what ``B`` asks of ``TPESampler(constant_liar=False)``
   compute (tests/search/test_batch_tpe.py holds them equal), ``B`` times cheaper. Each
-  ask still draws its own candidates, so a batch spreads over the promising region.
+  ask still draws its own candidates, so a batch spreads over the promising region; of
+  its candidates it takes the best one no trial holds yet (``avoid_duplicates``): on a
+  grid, TPE without the constant liar otherwise proposes the points it has again.
 - ``cmaes``: ``CmaEsSampler(popsize=B)``: one batch is one generation (with a smaller
   population the rest of a batch would be wasted: CMA-ES updates on the first ``popsize``
   finished trials of a generation); ``with_margin`` on a space of steps (mixed-integer
@@ -16,8 +18,9 @@ once, so each sampler is configured for that:
 - ``nsga2``: ``NSGAIISampler(population_size=B)``: a batch is a generation.
 - ``random``: ``RandomSampler``.
 
-Every sampler is seeded (``--seed``); a study interrupted and resumed continues with the
-same sampler settings, not the same random stream.
+Every sampler is seeded (``--seed`` plus the trials the study has when a process starts):
+a study interrupted and resumed continues with the same sampler settings, not the same
+random stream.
 """
 
 from __future__ import annotations
@@ -45,10 +48,14 @@ def _tpe_class() -> type:
         the "good" estimator, the acquisition (log l(x) - log g(x)) computed for all of them
         in a few calls (discrete candidates repeat across a batch: the truncated-normal
         masses are computed once per distinct value), each ask then takes the best of its
-        own ``n_ei_candidates``, as one ask of Optuna's TPE does."""
+        own ``n_ei_candidates``, as one ask of Optuna's TPE does; with
+        ``avoid_duplicates`` the best of them that no trial of the study (nor an earlier
+        ask of the batch) holds, when there is one."""
 
-        def __init__(self, **kwargs: Any) -> None:
+        def __init__(self, avoid_duplicates: bool = True, **kwargs: Any) -> None:
             super().__init__(constant_liar=False, **kwargs)
+            self._avoid = avoid_duplicates
+            self._taken: dict[Any, set[tuple[float, ...]]] = {}
             self._fitted: dict[Any, Any] = {}
             self._queues: dict[Any, list[dict[str, Any]]] = {}
             self._size = 1
@@ -58,6 +65,7 @@ def _tpe_class() -> type:
             fits again and draws the batch's proposals."""
             self._fitted.clear()
             self._queues.clear()
+            self._taken.clear()
             self._size = max(1, size)
 
         def _fit(self, study: Any, search_space: dict[str, Any], key: Any) -> Any:
@@ -85,13 +93,37 @@ def _tpe_class() -> type:
             queue = self._queues.get(key)
             if not queue:
                 mpe_below, mpe_above = self._fit(study, search_space, key)
+                taken = self._taken_points(study, search_space, key) if self._avoid else None
                 queue = self._queues[key] = self._proposals(
-                    mpe_below, mpe_above, search_space, max(self._size, 1)
+                    mpe_below, mpe_above, search_space, max(self._size, 1), taken
                 )
             return queue.pop(0)
 
+        @staticmethod
+        def _point(samples: dict[str, Any], names: list[str], c: int) -> tuple[float, ...]:
+            return tuple(float(samples[n][c]) for n in names)
+
+        def _taken_points(
+            self, study: Any, search_space: dict[str, Any], key: Any
+        ) -> set[tuple[float, ...]]:
+            """The points of ``search_space`` the study's trials hold (internal values)."""
+            taken = self._taken.get(key)
+            if taken is None:
+                names = list(search_space)
+                taken = self._taken[key] = {
+                    tuple(search_space[n].to_internal_repr(t.params[n]) for n in names)
+                    for t in study._get_trials(deepcopy=False, use_cache=True)
+                    if all(n in t.params for n in names)
+                }
+            return taken
+
         def _proposals(
-            self, mpe_below: Any, mpe_above: Any, search_space: dict[str, Any], asks: int
+            self,
+            mpe_below: Any,
+            mpe_above: Any,
+            search_space: dict[str, Any],
+            asks: int,
+            taken: set[tuple[float, ...]] | None = None,
         ) -> list[dict[str, Any]]:
             k = self._n_ei_candidates
             samples = mpe_below.sample(self._rng.rng, k * asks)
@@ -109,11 +141,28 @@ def _tpe_class() -> type:
                 ]
             )
             out = []
+            names = list(search_space)
+            pool = np.argsort(-acquisition, kind="stable")  # every candidate, best first
+            at = 0
             for j in range(asks):
                 own = slice(j * k, (j + 1) * k)
-                chosen = TPESampler._compare(
-                    {p: v[own] for p, v in samples.items()}, acquisition[own]
-                )
+                if taken is None:
+                    values = {p: v[own] for p, v in samples.items()}
+                    chosen = TPESampler._compare(values, acquisition[own])
+                else:
+                    # the best of its own candidates that no trial holds yet; all held: the
+                    # batch's best candidate no trial holds; none: its own best
+                    order = j * k + np.argsort(-acquisition[own], kind="stable")
+                    pick = next(
+                        (c for c in order if self._point(samples, names, c) not in taken), None
+                    )
+                    while pick is None and at < len(pool):
+                        if self._point(samples, names, pool[at]) not in taken:
+                            pick = pool[at]
+                        at += 1
+                    pick = order[0] if pick is None else pick
+                    chosen = {p: v[pick].item() for p, v in samples.items()}
+                    taken.add(self._point(samples, names, pick))
                 out.append(
                     {
                         name: dist.to_external_repr(chosen[name])
@@ -147,6 +196,7 @@ def sampler_settings(
             "multivariate": True,
             "group": blocks > 1,
             "constant_liar": False,
+            "avoid_duplicates": True,
             "n_startup_trials": 10,
             "n_ei_candidates": 24,
             "fitted": "once per batch",
@@ -175,6 +225,7 @@ def make_sampler(settings: dict[str, Any]) -> Any:
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         if kind.startswith("BatchTPESampler"):
             return batch_tpe(
+                avoid_duplicates=settings["avoid_duplicates"],
                 seed=seed,
                 multivariate=True,
                 group=settings["group"],

@@ -22,9 +22,12 @@ Optuna, ``optuna-dashboard`` and any other client read the storage as an ordinar
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
+import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -74,27 +77,38 @@ def open_storage(url: str) -> Any:
         kwargs["connect_args"] = {"timeout": RUNNING_TIMEOUT_S}
     else:
         kwargs["pool_pre_ping"] = True
-    from sqlalchemy.exc import IntegrityError
-
     for attempt in range(5):
         try:
-            storage = optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
-            if parsed.get_backend_name() == "sqlite":
-                with storage.engine.connect() as conn:
-                    conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+            with _creating(parsed):
+                storage = optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
+                if parsed.get_backend_name() == "sqlite":
+                    with storage.engine.connect() as conn:
+                        conn.exec_driver_sql("PRAGMA journal_mode=WAL")
             return storage
-        except IntegrityError:
-            # processes creating a new database at once: one made its tables (and
-            # Optuna's schema version row) first; the others read them on a second try
-            if attempt == 4:
-                raise StorageError(
-                    f"--storage {shown}: cannot be opened (created meanwhile)"
-                ) from None
-            time.sleep(0.2 * (attempt + 1))
         except Exception as exc:
             reason = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
-            raise StorageError(f"--storage {shown}: cannot be opened: {reason}") from None
+            # processes creating one new database at once: one made the tables (and
+            # Optuna's schema version row) first; the others find them on another try
+            raced = "IntegrityError" in reason or "already exists" in reason
+            if not raced or attempt == 4:
+                raise StorageError(f"--storage {shown}: cannot be opened: {reason}") from None
+            time.sleep(0.2 * (attempt + 1))
     raise AssertionError("unreachable")
+
+
+@contextmanager
+def _creating(parsed: Any) -> Iterator[None]:
+    """For an SQLite file, an exclusive lock on ``FILE.lock`` while Optuna opens it (and
+    makes its tables when new): processes of one machine starting together do not race."""
+    if parsed.get_backend_name() != "sqlite":
+        yield
+        return
+    fd = os.open(f"{parsed.database}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def _utc_now() -> dt.datetime:
@@ -121,12 +135,22 @@ class BatchWriter:
         self.system_attrs = models.TrialSystemAttributeModel.__table__
         self.studies = models.StudyModel.__table__
 
-    def reserve(self, trials: Sequence[Any], limit: int | None = None) -> list[tuple[int, int]]:
+    def reserve(
+        self,
+        trials: Sequence[Any],
+        limit: int | None = None,
+        keys: Sequence[str | None] | None = None,
+        key_attr: str = "key",
+    ) -> tuple[list[tuple[int, int]], dict[str, int]]:
         """Insert ``trials`` (Optuna FrozenTrials: their params, distributions, system
         attributes) as ``RUNNING``, numbered after the study's trials under a lock on
         its row; their ``(trial_id, number)``, in order. With ``limit``, only as many as
         keep the study at ``limit`` trials (the first ones; maybe none): processes sharing
-        a study stop at exactly its number of trials."""
+        a study stop at exactly its number of trials. ``keys`` (one per trial, None for
+        none) are written as the user attribute ``key_attr`` in the same transaction; also
+        returned: for each key some earlier trial of the study already holds (one not
+        failed, of any process, maybe still running), the lowest such trial number. So
+        of two processes that sample one combination, the second to reserve knows it."""
         from optuna.distributions import distribution_to_json
         from optuna.trial import TrialState
         from sqlalchemy import func, insert, select, update
@@ -148,7 +172,7 @@ class BatchWriter:
             if limit is not None:
                 trials = trials[: max(0, limit - count)]
             if not trials:
-                return []
+                return [], {}
             rows = [
                 {
                     "number": count + i,
@@ -176,7 +200,64 @@ class BatchWriter:
             if params:
                 conn.execute(insert(self.params), params)
             self._attrs(conn, self.system_attrs, ids, [t.system_attrs for t in trials])
-        return [(tid, count + i) for i, tid in enumerate(ids)]
+            earlier = {}
+            if keys is not None:
+                mine = list(keys[: len(ids)])
+                earlier = self._holding(conn, key_attr, {k for k in mine if k}, set(ids))
+                self._attrs(conn, self.user_attrs, ids, [{key_attr: k} if k else {} for k in mine])
+        return [(tid, count + i) for i, tid in enumerate(ids)], earlier
+
+    def _holding(self, conn: Any, key_attr: str, keys: set[str], own: set[int]) -> dict[str, int]:
+        """Key -> the lowest number of the study's trials (not failed, not ``own``) whose
+        ``key_attr`` is that key."""
+        from optuna.trial import TrialState
+        from sqlalchemy import select
+
+        if not keys:
+            return {}
+        attrs, trials = self.user_attrs, self.trials
+        rows = conn.execute(
+            select(trials.c.number, trials.c.trial_id, attrs.c.value_json)
+            .join(trials, trials.c.trial_id == attrs.c.trial_id)
+            .where(
+                trials.c.study_id == self.study_id,
+                trials.c.state != TrialState.FAIL,
+                attrs.c.key == key_attr,
+                attrs.c.value_json.in_([json.dumps(k) for k in sorted(keys)]),
+            )
+        ).all()
+        out: dict[str, int] = {}
+        for number, tid, value in rows:
+            if tid not in own:
+                key = json.loads(value)
+                out[key] = min(out.get(key, number), number)
+        return out
+
+    def results(self, numbers: Sequence[int]) -> dict[int, tuple[Any, list[float] | None]]:
+        """``number -> (state, values)`` of the study's trials ``numbers``."""
+        from sqlalchemy import select
+
+        if not numbers:
+            return {}
+        trials, values = self.trials, self.values
+        models = _models()
+        with self.storage.engine.connect() as conn:
+            states = conn.execute(
+                select(trials.c.number, trials.c.trial_id, trials.c.state).where(
+                    trials.c.study_id == self.study_id, trials.c.number.in_(list(numbers))
+                )
+            ).all()
+            by_id = {int(tid): int(n) for n, tid, _ in states}
+            found = conn.execute(
+                select(values.c.trial_id, values.c.objective, values.c.value, values.c.value_type)
+                .where(values.c.trial_id.in_(list(by_id)))
+                .order_by(values.c.trial_id, values.c.objective)
+            ).all()
+        got: dict[int, list[float]] = {}
+        for tid, _, value, kind in found:
+            stored = models.TrialValueModel.stored_repr_to_value(value, kind)
+            got.setdefault(by_id[int(tid)], []).append(float(stored))
+        return {int(n): (state, got.get(int(n))) for n, _, state in states}
 
     def finish(
         self,

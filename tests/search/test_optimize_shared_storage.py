@@ -2,7 +2,7 @@
 its own output folder, on one SQLite file. The study gets exactly ``--trials`` trials, each
 numbered once and finished; each folder holds the rows of the trials it evaluated; each
 process read the other's trials (its sampler learnt from them, its duplicates were never
-evaluated again)."""
+evaluated again, even one the other was evaluating at that moment)."""
 
 from __future__ import annotations
 
@@ -37,6 +37,19 @@ def test_two_processes_share_one_study(tmp_path):
     runs = {t.user_attrs["ibsweep:run"].rsplit(":", 1)[-1] for t in read.trials}
     assert runs == {str(out) for out in outs}  # both took part
     evaluated = [t for t in read.trials if t.user_attrs["ibsweep:outcome"] == "evaluated"]
+    keys = [t.user_attrs["ibsweep:key"] for t in evaluated]
+    assert len(set(keys)) == len(keys)  # no combination evaluated by both
+    by_number = {t.number: t for t in read.trials}
+    run_of = {t.number: t.user_attrs["ibsweep:run"] for t in read.trials}
+    crossed = [
+        t
+        for t in read.trials
+        if t.user_attrs["ibsweep:outcome"] == "duplicate"
+        and run_of[t.user_attrs["ibsweep:same_as"]] != t.user_attrs["ibsweep:run"]
+    ]
+    assert crossed  # one sampled what the other had evaluated (or was evaluating): not run
+    for t in crossed:
+        assert t.values == by_number[t.user_attrs["ibsweep:same_as"]].values
     rows = pd.concat([combos(out) for out in outs])
     assert len(rows) == len(evaluated)  # every evaluated trial is a row of one folder
     for out in outs:

@@ -71,7 +71,7 @@ def test_rows_read_back_as_optunas_own(tmp_path):
     # Act
     theirs.add_trials(templates)
     writer = BatchWriter(storage, ours._study_id)
-    reserved = writer.reserve(templates)
+    reserved, _ = writer.reserve(templates)
     ids = [tid for tid, _ in reserved]
     writer.finish(
         ids,
@@ -95,7 +95,7 @@ def test_finishing_twice_changes_nothing(tmp_path):
     template = optuna.trial.create_trial(
         params={"x": 0.5}, distributions={"x": DISTS["x"]}, value=1.0
     )
-    ((tid, _),) = writer.reserve([template])
+    ((tid, _),), _ = writer.reserve([template])
     done = optuna.trial.TrialState.COMPLETE
 
     first = writer.finish([tid], [done], [[1.0]], [{"a": 1}])
@@ -117,7 +117,7 @@ def test_writers_sharing_a_study_number_its_trials_once_and_stop_at_its_size(tmp
     def write():
         writer = BatchWriter(open_storage(url), study._study_id)  # its own engine
         for _ in range(10):
-            got = writer.reserve([template] * 7, limit=150)
+            got, _ = writer.reserve([template] * 7, limit=150)
             with lock:
                 numbers.extend(n for _, n in got)
 
@@ -148,3 +148,22 @@ def test_a_storage_that_cannot_be_opened_is_one_line(url, says):
     message = str(caught.value)
     assert says in message and "\n" not in message
     assert "secret" not in message  # the password is never echoed
+
+
+def test_a_key_reserved_before_is_named_with_its_first_trial(tmp_path):
+    storage = open_storage(f"sqlite:///{tmp_path / 'optuna.db'}")
+    study = optuna.create_study(storage=storage, study_name="s")
+    one, two = (BatchWriter(open_storage(storage.url), study._study_id) for _ in range(2))
+    template = optuna.trial.create_trial(
+        params={"x": 0.5}, distributions={"x": DISTS["x"]}, value=1.0
+    )
+
+    first, none_before = one.reserve([template] * 3, keys=["a", "b", None], key_attr="k")
+    failed = first[1][0]
+    one.finish([failed], [optuna.trial.TrialState.FAIL], [None], [{}])
+    second, before = two.reserve([template] * 3, keys=["b", "a", "c"], key_attr="k")
+
+    assert none_before == {}
+    assert before == {"a": 0}  # "b" was reserved by trial 1, which failed: free again
+    assert [n for _, n in second] == [3, 4, 5]
+    assert study.trials[4].user_attrs == {"k": "a"}
