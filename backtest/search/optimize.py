@@ -350,6 +350,7 @@ class Search:
         self.seen_id = -1  # the storage's trials up to this id are read (or ours)
         self.unfinished: set[int] = set()  # others' trials read while running
         self.mine: set[int] = set()  # trial ids this process wrote
+        self.attrs: dict[int, dict[str, Any]] = {}  # in-memory trial id -> its user attributes
         self.counts = dict.fromkeys(("evaluated", "duplicate", "infeasible", "interrupted"), 0)
         self.counts["batches"] = 0
         self.daily = self.out_dir / "daily" if s.plan.options.save_daily else None
@@ -399,10 +400,12 @@ class Search:
         self.sync()
         out = []
         for trial in self.memory.get_trials(deepcopy=False):
-            number = trial.user_attrs.get(NUMBER)  # none: asked once the study was full
+            attrs = {**trial.user_attrs, **self.attrs.get(trial._trial_id, {})}
+            number = attrs.get(NUMBER)  # none: asked once the study was full
             if trial.state.is_finished() and number is not None:
                 renumbered = copy.copy(trial)
                 renumbered.number = number
+                renumbered.user_attrs = attrs
                 out.append(renumbered)
         return sorted(out, key=lambda t: t.number)
 
@@ -460,8 +463,9 @@ class Search:
         for trial, state, value, attr, number, key in zip(
             asked, states, values, attrs, numbers, plan["keys"]
         ):
-            for name, item in {**attr, KEY: key, NUMBER: number}.items():
-                trial.set_user_attr(name, item)
+            # the storage's attributes of this process's trials, beside the in-memory copy
+            # (setting them there one by one costs as much as the kernel's evaluation)
+            self.attrs[trial._trial_id] = {**attr, KEY: key, NUMBER: number}
             if state == "COMPLETE":
                 self.memory.tell(trial, value)
             else:

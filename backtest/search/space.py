@@ -72,6 +72,14 @@ class Axis:
     integral: bool = False  # a stepped range of whole numbers
 
     def distribution(self) -> Any:
+        """Optuna's distribution of the axis (made once)."""
+        made = self.__dict__.get("_made")
+        if made is None:
+            made = self._distribution()
+            object.__setattr__(self, "_made", made)  # a cache on the frozen instance
+        return made
+
+    def _distribution(self) -> Any:
         from optuna.distributions import (
             CategoricalDistribution,
             FloatDistribution,
@@ -102,7 +110,7 @@ class Axis:
     def value(self, sampled: Any) -> Any:
         """The parameter value of a sampled (external) value."""
         if self.kind == "list":
-            return self.choices[[_choice(v) for v in self.choices].index(sampled)]
+            return self.choices[self.distribution().choices.index(sampled)]
         if self.kind == "continuous":
             return min(max(float(sampled), float(self.start)), self.stop)
         assert self.step is not None
