@@ -11,6 +11,7 @@ batch's order. Workers ignore SIGINT: Ctrl-C is the parent's to handle.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import signal
 import time
@@ -30,11 +31,15 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _score(combos: list[dict[str, Any]]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+def _score(
+    combos: list[dict[str, Any]],
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray] | None]:
+    """A slice's metric columns, and its compact trades when they are kept (else None:
+    they are most of what a worker would send back)."""
     from backtest.engines.run import score_batch
 
     scored = score_batch(_STATE["bars"], combos, _STATE["settings"], "fast")
-    return scored.metrics, scored.compact.arrays()
+    return scored.metrics, scored.compact.arrays() if _STATE["compact"] else None
 
 
 def rule_key(params: dict[str, Any]) -> tuple[Any, ...]:
@@ -50,22 +55,30 @@ def rule_key(params: dict[str, Any]) -> tuple[Any, ...]:
 class Evaluator:
     """The local pool of ``workers`` processes over one data set."""
 
-    def __init__(self, bars: Bars, settings: RunSettings, workers: int) -> None:
+    def __init__(
+        self, bars: Bars, settings: RunSettings, workers: int, compact: bool = True
+    ) -> None:
         from backtest.engines.sweep import sweep_data, warm_up
 
-        _STATE.update(bars=bars, settings=settings)
+        _STATE.update(bars=bars, settings=settings, compact=compact)
         self.bars, self.workers = bars, max(1, workers)
         self.compile_s = warm_up()
         sweep_data(bars)  # the per-data tables, built once before forking
         self.pool: Any = None
         if self.workers > 1:
+            gc.collect()
+            gc.freeze()  # the workers' collector leaves the inherited objects (and pages) alone
             context = multiprocessing.get_context("fork")
             self.pool = context.Pool(self.workers, initializer=_ignore_sigint)
+            gc.unfreeze()
         self.seconds = 0.0  # spent evaluating (wall), for the rate
         self.evaluated = 0
 
-    def evaluate(self, combos: list[dict[str, Any]]) -> tuple[dict[str, np.ndarray], CompactTrades]:
-        """Every metric column and the compact trades of ``combos``, in their order."""
+    def evaluate(
+        self, combos: list[dict[str, Any]]
+    ) -> tuple[dict[str, np.ndarray], CompactTrades | None]:
+        """Every metric column and (when kept) the compact trades of ``combos``, in their
+        order."""
         started = time.perf_counter()
         order = sorted(range(len(combos)), key=lambda i: rule_key(combos[i]))
         ordered = [combos[i] for i in order]
@@ -76,10 +89,12 @@ class Evaluator:
         else:
             parts = self.pool.map(_score, slices)
         metrics = {k: np.concatenate([m[k] for m, _ in parts]) for k in parts[0][0]}
-        compact = concat_compact([CompactTrades(**c) for _, c in parts])
         back = np.argsort(order)  # sorted position of each combination
         metrics = {k: v[back] for k, v in metrics.items()}
-        compact = select_compact(compact, back.tolist())
+        compact = None
+        if _STATE["compact"]:
+            whole = concat_compact([CompactTrades(**c) for _, c in parts if c is not None])
+            compact = select_compact(whole, back.tolist())
         self.seconds += time.perf_counter() - started
         self.evaluated += len(combos)
         return metrics, compact

@@ -455,6 +455,7 @@ class Search:
             metrics, compact = self.evaluator.evaluate(rows)
             _fault("before-part", self.counts["batches"] + 1)
             if self.daily is not None:
+                assert compact is not None, "compact trades are kept with --save-daily"
                 write_daily(self.daily, gid, compact, self.s.plan.bars)
             part = store.write_part(self.out_dir, gid, [store.batch_table(gid, 0, rows, metrics)])
             _fault("after-part", self.counts["batches"] + 1)
@@ -829,7 +830,9 @@ def _run(s: Setup, storage: Any, study: Any, checkpoint: Checkpoint) -> Optimize
     if count < s.n_trials:
         workers, why = resolve_workers(plan.workers, 1 << 30, len(plan.bars))
         log.info(why)
-        search.evaluator = Evaluator(plan.bars, plan.settings, workers)
+        search.evaluator = Evaluator(
+            plan.bars, plan.settings, workers, compact=bool(plan.options.save_daily)
+        )
         log.info(f"sweep kernels ready in {search.evaluator.compile_s:.1f}s; {workers} workers")
         clock = time.perf_counter()
         try:

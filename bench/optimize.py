@@ -1,0 +1,392 @@
+"""``invoke optimize`` against the exhaustive answer (issue 27's targets).
+
+The workload of ``bench.scale``: 3 years of GER40 M1 sample data (the in-sample period) and
+its 10^6-combination grid (20 IB windows × 5 ``trade_end`` × ``sl_mult`` 20 × ``tp_mult``
+25 × ``entry_buffer`` 5 × ``direction`` 2 × ``max_trades_per_day`` 2). The grid is swept
+exhaustively by the runner (its groups phase timed from run.log: the sweep's rate), which
+gives every combination's ``total_r`` and so the grid's top 0.1 % (the 1,000th best). The
+same grid, written as a search space (ranges and lists, :data:`SPACE`), is then searched by
+``invoke optimize`` with TPE, CMA-ES and random sampling, several seeds each, in batches of
+``--batch`` trials, in stages of doubling ``--trials`` (each stage resumes the study) until
+the best trial found is in the grid's top 0.1 % or the budget (2 % of the grid) is spent.
+
+Printed: the best found (as its rank in the grid) against trials and evaluations, per
+sampler (median over the seeds); the trials and evaluations each seed needed to reach the
+top 0.1 %; the rates: the sweep's groups phase, and the searches' evaluation (the kernel on
+the pool) and whole search loop (sampling, storage, results of each batch included), all in
+combinations per second per worker; and a check that every evaluated trial's ``total_r``
+equals the sweep's for its combination.
+
+    python -m bench.optimize [--workers 2] [--seeds 5] [--samplers tpe,cmaes,random]
+        [--budget 20000] [--curve 4096] [--batch 256] [--keep DIR] [--quick] [--kernel-only]
+
+Last, the kernel alone in one process on three sets of 2,048 combinations, each batch of
+256 sorted by entry rule (as the search's evaluator sorts it): a group of the grid (what a
+sweep's worker runs: 500 stop/target pairs per entry rule), a random sample of the grid,
+and the last trials TPE evaluated: how much of the sweep's rate comes from sharing entry
+searches, which a sample of a large space rarely does.
+
+``--quick``: the last 6 months of the period, 2 seeds, budget 4096 (a smoke run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bench.scale import REPO, groups_file, phases, run
+
+GRID = 1_000_000
+SPACE = """\
+# bench.scale's 10^6-combination grid as a search space (bench/optimize.py)
+symbol: GER40
+params: {close_time: "22:00"}
+grid:
+  ib_start: {start: "07:00", stop: "09:00", step: 30}
+  ib_end: {start: "09:30", stop: "11:00", step: 30}
+  trade_end: ["15:00", "16:00", "17:00", "17:30", "18:00"]
+  sl_mult: {start: 0.3, stop: 1.25, step: 0.05}
+  tp_mult: {start: 0.0, stop: 6.0, step: 0.25}
+  entry_buffer: {start: 0.0, stop: 0.2, step: 0.05}
+  direction: [both, long]
+  max_trades_per_day: {start: 1, stop: 2, step: 1}
+"""
+KEY = [
+    "ib_start",
+    "ib_end",
+    "trade_end",
+    "sl_mult",
+    "tp_mult",
+    "entry_buffer",
+    "direction",
+    "max_trades_per_day",
+]
+CHECKPOINTS = (256, 512, 1024, 2048, 4096, 8192, 16384, 20000)
+
+
+def sweep(work: Path, workers: int, dates: list[str]) -> dict[str, Any]:
+    """The exhaustive sweep (reused when ``work/sweep`` holds a finished one)."""
+    out = work / "sweep"
+    groups = work / "groups.json"
+    groups_file(groups, GRID)
+    table = out / "results_combos_GER40.parquet"
+    if table.exists() and (out / "results_manifest_GER40.json").exists():
+        print(f"sweep: reusing {out}")
+        return {"out": out, "seconds": None, "table": table}
+    extra = ["--start-date", dates[0], "--end-date", dates[1]] if dates else []
+    done = run_sweep(groups, out, workers, extra)
+    return {"out": out, "seconds": done["seconds"], "table": table}
+
+
+def run_sweep(groups: Path, out: Path, workers: int, extra: list[str]) -> dict[str, Any]:
+    if not extra:
+        done = run(groups, out, workers, None)
+    else:  # bench.scale's run takes no dates: the same command with them
+        command = [
+            sys.executable,
+            "-m",
+            "backtest.run_parallel_backtest",
+            "--groups-file",
+            str(groups),
+            "--output-dir",
+            str(out),
+            "--workers",
+            str(workers),
+            "--skip-charts",
+            "--no-report",
+            "--max-combinations",
+            "100000000",
+            *extra,
+        ]
+        started = time.perf_counter()
+        result = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
+        done = {"code": result.returncode, "seconds": time.perf_counter() - started}
+        done["lines"] = (result.stdout + result.stderr).splitlines()
+    if done["code"] != 0:
+        print("\n".join(done["lines"][-20:]))
+        raise SystemExit("the sweep failed")
+    return done
+
+
+def optimize(
+    space: Path,
+    out: Path,
+    sampler: str,
+    seed: int,
+    trials: int,
+    batch: int,
+    workers: int,
+    dates: list[str],
+) -> dict[str, Any]:
+    """One stage: ``invoke optimize`` up to ``trials`` trials (a resume after the first)."""
+    command = [
+        str(Path(sys.executable).parent / "invoke"),
+        "optimize",
+        "--space",
+        str(space),
+        "--sampler",
+        sampler,
+        "--seed",
+        str(seed),
+        "--trials",
+        str(trials),
+        "--batch",
+        str(batch),
+        "--workers",
+        str(workers),
+        "--output-dir",
+        str(out),
+        "--no-report",
+    ]
+    if dates:
+        command += ["--start-date", dates[0], "--end-date", dates[1]]
+    started = time.perf_counter()
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(command)}\n{result.stdout[-2000:]}\n{result.stderr}")
+    meta = json.loads((out / "results_full_GER40.json").read_text())["metadata"]["optimize"]
+    return {"seconds": time.perf_counter() - started, "meta": meta}
+
+
+def grid_values(table: Path) -> pd.DataFrame:
+    """Every combination of the sweep: its identity and total_r."""
+    frame = pd.read_parquet(table, columns=[*KEY, "total_r"])
+    for name in ("sl_mult", "tp_mult", "entry_buffer"):
+        frame[name] = frame[name].round(6)
+    return frame
+
+
+def curve(out: Path, ranks: np.ndarray) -> pd.DataFrame:
+    """Per trial (number order): the best total_r found so far, its rank in the grid
+    (1 = the grid's best) and the evaluations made so far."""
+    trials = pd.read_parquet(out / "optimize_trials_GER40.parquet").sort_values("trial")
+    values = trials["value"].where(trials["outcome"].isin(["evaluated", "duplicate"]))
+    best = values.fillna(-np.inf).cummax().to_numpy()
+    evaluations = (trials["outcome"] == "evaluated").cumsum().to_numpy()
+    # rank of a value: 1 + the grid's combinations strictly better (ranks: sorted descending)
+    rank = 1 + np.searchsorted(-ranks, -best, side="left")
+    return pd.DataFrame(
+        {"trial": trials["trial"].to_numpy(), "best": best, "rank": rank, "evals": evaluations}
+    )
+
+
+def check_values(out: Path, grid: pd.DataFrame) -> tuple[int, int]:
+    """(evaluated trials, those whose total_r differs from the sweep's)."""
+    rows = pd.read_parquet(out / "results_combos_GER40.parquet", columns=[*KEY, "total_r"])
+    for name in ("sl_mult", "tp_mult", "entry_buffer"):
+        rows[name] = rows[name].round(6)
+    joined = rows.merge(grid, on=KEY, how="left", suffixes=("", "_sweep"))
+    differ = ~np.isclose(joined["total_r"], joined["total_r_sweep"], rtol=0, atol=1e-9)
+    return len(rows), int(differ.sum())
+
+
+KERNEL_CODE = """
+import json, random, sys, time, itertools
+import pandas as pd
+from backtest.core.settings import RunSettings
+from backtest.data.loaders import load_period_bars
+from backtest.engines.run import score_batch
+from backtest.engines.sweep import sweep_data, warm_up
+from backtest.runner.groups import iter_group, load_groups_file
+from backtest.search.evaluate import rule_key
+start, end, groups_path, late_path = sys.argv[1:5]
+bars = load_period_bars("GER40", "in_sample").between(start, end)
+groups = load_groups_file(groups_path, expand=False).groups
+warm_up(); sweep_data(bars)
+grid = list(itertools.islice(iter_group(groups[len(groups) // 2]), 2048))
+from backtest.strategy.params import resolve_params
+rng = random.Random(1)
+points = [(g := rng.choice(groups), {k: rng.choice(v) for k, v in g.grid.items()})
+          for _ in range(2048)]
+sample = sorted([resolve_params("GER40", {**g.params, **p}) for g, p in points], key=rule_key)
+late = pd.read_parquet(late_path).drop(columns=["group_id", "combo"]).tail(2048)
+names = list(grid[0])
+late = sorted([{n: (list(r[n]) if n == "weekdays" else r[n]) for n in names}
+               for r in late.to_dict("records")], key=rule_key)
+out = {}
+for name, combos in (("grid group", grid), ("random sample", sample), ("TPE, last 2048", late)):
+    score_batch(bars, combos[:64], RunSettings())
+    t = time.perf_counter()
+    for at in range(0, len(combos), 256):
+        score_batch(bars, combos[at : at + 256], RunSettings())
+    out[name] = [len(combos) / (time.perf_counter() - t), len({rule_key(c) for c in combos})]
+print(json.dumps(out))
+"""
+
+
+def kernel_rates(work: Path, dates: list[str]) -> dict[str, list[float]]:
+    """Combinations/s of the kernel alone (one process, batches of 256, each sorted by
+    entry rule as the search's evaluator sorts it): a group of the grid, a random sample of
+    the grid, the last 2,048 trials TPE evaluated (seed 1): what sharing entry rules gives."""
+    start, end = dates or ["2023-01-01", "2025-10-31"]
+    late = work / "tpe_1" / "results_combos_GER40.parquet"
+    result = subprocess.run(
+        [sys.executable, "-c", KERNEL_CODE, start, end, str(work / "groups.json"), str(late)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        raise SystemExit(result.stderr)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--samplers", default="tpe,cmaes,random")
+    parser.add_argument("--budget", type=int, default=GRID // 50)
+    parser.add_argument("--curve", type=int, default=4096, help="trials every run reaches")
+    parser.add_argument("--batch", type=int, default=256)
+    parser.add_argument("--keep", help="work folder (a finished sweep there is reused)")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument(
+        "--kernel-only", action="store_true", help="only the kernel's rates (needs --keep DIR)"
+    )
+    args = parser.parse_args()
+    dates = ["2025-05-01", "2025-10-31"] if args.quick else []
+    seeds = 2 if args.quick else args.seeds
+    budget = min(args.budget, 4096) if args.quick else args.budget
+    load = os.getloadavg()[0]
+    print(
+        f"Machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
+        f"Python {platform.python_version()}, load {load:.2f} at start, "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
+    )
+    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="ibsweep-optimize-"))
+    work.mkdir(parents=True, exist_ok=True)
+    if args.kernel_only:
+        print_kernel_rates(work, dates)
+        return
+    swept = sweep(work, args.workers, dates)
+    grid = grid_values(swept["table"])
+    ranks = np.sort(grid["total_r"].to_numpy())[::-1]
+    top = ranks[GRID // 1000 - 1]  # the 1,000th best: the grid's top 0.1 %
+    print(
+        f"\ngrid: {len(grid):,} combinations; best total_r {ranks[0]:.2f}, top 0.1 % from "
+        f"{top:.2f} (the 1,000th), median {np.median(ranks):.2f}"
+    )
+    if swept["seconds"] is not None:
+        spent = phases(swept["out"] / "run.log")
+        sweep_rate = GRID / spent["groups"] / args.workers
+        print(
+            f"sweep: {swept['seconds']:.0f} s end to end, groups phase {spent['groups']:.0f} s: "
+            f"{sweep_rate:,.0f} combinations/s/worker"
+        )
+    else:
+        sweep_rate = None
+    space = work / "space.yaml"
+    space.write_text(SPACE)
+    results: dict[str, list[dict[str, Any]]] = {}
+    for sampler in args.samplers.split(","):
+        for seed in range(1, seeds + 1):
+            out = work / f"{sampler}_{seed}"
+            stages, trials, hit = [], min(2048, budget), None
+            while True:
+                stage = optimize(space, out, sampler, seed, trials, args.batch, args.workers, dates)
+                stages.append({"trials": trials, **stage})
+                line = curve(out, ranks)
+                reached = line[line["best"] >= top]
+                hit = None if reached.empty else reached.iloc[0]
+                if trials >= budget or (hit is not None and trials >= args.curve):
+                    break
+                trials = min(trials * 2, budget)
+            evaluated, differ = check_values(out, grid)
+            results.setdefault(sampler, []).append(
+                {
+                    "seed": seed,
+                    "curve": line,
+                    "hit": hit,
+                    "stages": stages,
+                    "check": (evaluated, differ),
+                }
+            )
+            print(
+                f"  {sampler} seed {seed}: {len(line)} trials, "
+                f"best rank {int(line['rank'].iloc[-1])}"
+                + (
+                    f", top 0.1 % at trial {int(hit['trial'])} ({int(hit['evals'])} evaluations)"
+                    if hit is not None
+                    else ", top 0.1 % not reached"
+                )
+                + f"; {sum(s['seconds'] for s in stages):.0f} s; {differ} of {evaluated} "
+                "evaluated values differ from the sweep's",
+                flush=True,
+            )
+    report(results, ranks, top, budget, sweep_rate, args.workers)
+    if "tpe" in results:
+        print_kernel_rates(work, dates)
+
+
+def print_kernel_rates(work: Path, dates: list[str]) -> None:
+    print("\nThe kernel alone, one process, batches of 256 sorted by entry rule:\n")
+    print("| combinations | entry rules among 2,048 | combinations/s |")
+    print("|---|---|---|")
+    for name, (rate, rules) in kernel_rates(work, dates).items():
+        print(f"| {name} | {rules:,} | {rate:,.0f} |")
+
+
+def report(results, ranks, top, budget, sweep_rate, workers) -> None:
+    print("\nBest found, as its rank in the grid (1 = the grid's best; median over seeds):\n")
+    points = [c for c in CHECKPOINTS if c <= budget]
+    print("| sampler | " + " | ".join(f"{c:,} trials" for c in points) + " |")
+    print("|---|" + "---|" * len(points))
+    for sampler, runs in results.items():
+        cells = []
+        for c in points:
+            got = [int(r["curve"]["rank"].iloc[c - 1]) for r in runs if len(r["curve"]) >= c]
+            cells.append(f"{statistics.median(got):,.0f}" if len(got) == len(runs) else "-")
+        print(f"| {sampler} | " + " | ".join(cells) + " |")
+    print(f"\nTop 0.1 % (total_r >= {top:.2f}) reached within {budget:,} trials:\n")
+    print(
+        "| sampler | runs reaching it | trials (median) | evaluations (median) | "
+        "evaluations, % of the grid |"
+    )
+    print("|---|---|---|---|---|")
+    for sampler, runs in results.items():
+        hits = [r["hit"] for r in runs if r["hit"] is not None]
+        if len(hits) * 2 > len(runs):  # the median over all seeds exists
+            worst = sorted([int(h["evals"]) for h in hits] + [budget + 1] * (len(runs) - len(hits)))
+            evals = statistics.median(worst)
+            trials_needed = statistics.median(
+                sorted([int(h["trial"]) + 1 for h in hits] + [budget + 1] * (len(runs) - len(hits)))
+            )
+            print(
+                f"| {sampler} | {len(hits)} of {len(runs)} | {trials_needed:,.0f} | "
+                f"{evals:,.0f} | {evals / len(ranks):.2%} |"
+            )
+        else:
+            print(f"| {sampler} | {len(hits)} of {len(runs)} | - | - | - |")
+    print("\nRates, combinations per second per worker (the first stage of each run; medians):\n")
+    print("| what | evaluation (kernel on the pool) | whole search loop | against the sweep |")
+    print("|---|---|---|---|")
+    if sweep_rate is not None:
+        print(f"| exhaustive sweep (groups phase) | - | {sweep_rate:,.0f} | 100 % |")
+    for sampler, runs in results.items():
+        evaluation, loop = [], []
+        for r in runs:
+            this = r["stages"][0]["meta"]["this_run"]
+            evaluation.append(this["evaluated"] / max(this["evaluation_seconds"], 1e-9) / workers)
+            loop.append(this["evaluated"] / max(this["seconds"], 1e-9) / workers)
+        share = f"{statistics.median(loop) / sweep_rate:.0%}" if sweep_rate else "-"
+        print(
+            f"| {sampler}, batches | {statistics.median(evaluation):,.0f} | "
+            f"{statistics.median(loop):,.0f} | {share} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
