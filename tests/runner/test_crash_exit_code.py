@@ -46,7 +46,8 @@ def test_full_disk_exits_3_with_one_line_and_the_traceback_in_run_log(baseline, 
     assert resumed.returncode == 0, resumed.stderr
     assert "2 of 2 groups already finished" in resumed.stdout
     assert "INFO - [" not in resumed.stdout  # no group computed again
-    assert [r.get("group_id") for r in checkpoint_lines(out)[1:]] == [
+    # each group once; the order is the order the two workers finished them in
+    assert sorted(r.get("group_id") for r in checkpoint_lines(out)[1:]) == [
         "group_GER40_001",
         "group_GER40_002",
     ]
