@@ -56,14 +56,22 @@ class Evaluator:
     """The local pool of ``workers`` processes over one data set."""
 
     def __init__(
-        self, bars: Bars, settings: RunSettings, workers: int, compact: bool = True
+        self,
+        bars: Bars,
+        settings: RunSettings,
+        workers: int,
+        compact: bool = True,
+        tables: list[dict[str, Any]] | None = None,
     ) -> None:
-        from backtest.engines.sweep import sweep_data, warm_up
+        from backtest.engines.sweep import prepare_sweep, warm_up
 
         _STATE.update(bars=bars, settings=settings, compact=compact)
         self.bars, self.workers = bars, max(1, workers)
         self.compile_s = warm_up()
-        sweep_data(bars)  # the per-data tables, built once before forking
+        # the per-data tables, and those of ``tables`` (one combination per distinct time
+        # window, SearchSpace.table_points), built and stacked once before forking, as the
+        # runner does: else every worker builds them as it meets them
+        prepare_sweep(bars, tables or [], settings)
         self.pool: Any = None
         if self.workers > 1:
             gc.collect()

@@ -831,7 +831,11 @@ def _run(s: Setup, storage: Any, study: Any, checkpoint: Checkpoint) -> Optimize
         workers, why = resolve_workers(plan.workers, 1 << 30, len(plan.bars))
         log.info(why)
         search.evaluator = Evaluator(
-            plan.bars, plan.settings, workers, compact=bool(plan.options.save_daily)
+            plan.bars,
+            plan.settings,
+            workers,
+            compact=bool(plan.options.save_daily),
+            tables=s.space.table_points(),
         )
         log.info(f"sweep kernels ready in {search.evaluator.compile_s:.1f}s; {workers} workers")
         clock = time.perf_counter()

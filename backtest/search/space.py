@@ -182,6 +182,36 @@ class SearchSpace:
             "size": self.size(),
         }
 
+    def table_points(self, limit: int = 256) -> list[dict[str, Any]]:
+        """One feasible combination per distinct value of the parameters the kernel's
+        shared tables are built by (``runner.groups.TABLE_PARAMS``: the times and the news
+        window), for the sweep's tables to be built once before the workers fork; empty
+        when the space has more than ``limit`` of them (they are then built as met)."""
+        import itertools
+
+        from backtest.runner.groups import TABLE_PARAMS
+
+        out: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for block in self.blocks:
+            timed = [a for a in block.axes if a.name in TABLE_PARAMS]
+            if any(a.kind == "continuous" for a in timed):
+                return []
+            values = [_axis_values(a) for a in timed]
+            if math.prod(len(v) for v in values) > 16 * limit:
+                return []
+            base = dict(block.fixed)
+            for axis in block.axes:
+                if axis.name not in TABLE_PARAMS:
+                    base[axis.name] = _axis_values(axis)[0]
+            for chosen in itertools.product(*values):
+                overrides = {**base, **{a.name: v for a, v in zip(timed, chosen)}}
+                combo, _ = self.combination(block, overrides)
+                if combo is not None:
+                    out.setdefault(tuple(repr(combo[n]) for n in TABLE_PARAMS), combo)
+                if len(out) > limit:
+                    return []
+        return list(out.values())
+
     def sample(self, trial: Any) -> tuple[dict[str, Any] | None, str | None, int]:
         """Sample a point on an Optuna trial: ``(combination, None, block)`` for a
         feasible one (resolved: every parameter), ``(None, reason, block)`` otherwise."""
@@ -207,6 +237,14 @@ class SearchSpace:
             return self.resolver(overrides, block.where, checked=True), None
         except ParamError as exc:
             return None, str(exc).split(": ", 1)[-1]
+
+
+def _axis_values(axis: Axis) -> list[Any]:
+    """Every value of a discrete axis (a list, or a stepped range's grid)."""
+    if axis.kind == "list":
+        return list(axis.choices)
+    assert axis.step is not None
+    return [axis.value(float(axis.start + k * axis.step)) for k in range(axis.count)]
 
 
 def combination_key(params: dict[str, Any]) -> tuple[Any, ...]:
