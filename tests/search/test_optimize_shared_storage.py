@@ -68,3 +68,30 @@ def test_two_processes_share_one_study(tmp_path):
     assert metadata(last)["optimize"]["evaluated"] == len(
         {t.user_attrs["ibsweep:key"] for t in evaluated}
     )
+
+
+def test_two_processes_at_once_never_share_a_number_or_a_combination(tmp_path):
+    # Arrange: both started together (however the machine shares itself between them,
+    # which of them runs how many trials is not asserted)
+    space(tmp_path)
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    outs = [tmp_path / "host_a", tmp_path / "host_b"]
+    common = ["--trials", N, "--batch", 20, "--storage", url, "--study-name", "shared"]
+
+    # Act
+    running = [
+        popen(*optimize_args(tmp_path, out, *common, "--sampler", "random", "--seed", seed))
+        for out, seed in zip(outs, (1, 2))
+    ]
+    ends = [p.communicate(timeout=600) for p in running]
+
+    # Assert
+    for process, (_, stderr) in zip(running, ends):
+        assert process.returncode == 0, stderr
+    read = study(url, "shared")
+    assert sorted(t.number for t in read.trials) == list(range(N))
+    assert {t.state.name for t in read.trials} <= {"COMPLETE", "PRUNED"}
+    evaluated = [t for t in read.trials if t.user_attrs["ibsweep:outcome"] == "evaluated"]
+    keys = [t.user_attrs["ibsweep:key"] for t in evaluated]
+    assert len(set(keys)) == len(keys)
+    assert sum(len(combos(out)) for out in outs) == len(evaluated)
