@@ -59,7 +59,7 @@ from backtest.core.programs import DEFAULT_PROGRAM, Program, load_program
 from backtest.data.bars import day_date
 from backtest.runner.outputs import ResultsError, combos_count
 from backtest.strategy.risk_manager import LIMIT_TOLERANCE_PCT
-from backtest.strategy.trades import trade_values
+from backtest.strategy.trades import trade_adverse, trade_values
 
 DEFAULT_LEVELS = "0.25:5:0.25"  # risk per trade, % of the account: 20 levels
 DEFAULT_MAX_BREACH = 0.10  # the bound on P(breach) the sizing and promote's check use
@@ -200,6 +200,9 @@ def load_trades(data: PickData, cfg: dict[str, Any] | None = None) -> PickData:
         data.trade_day = compact.day[lo:hi].astype(np.int64)
         data.trade_r = compact.r[lo:hi].astype(np.float64)
         data.trade_pnl = compact.pnl[lo:hi].astype(np.float64)
+        # equity: each trade's worst open P&L (absent from files older than it: None)
+        if compact.adverse is not None:
+            data.trade_adverse = compact.adverse[lo:hi].astype(np.float64)
         data.trading_days = np.asarray(days, dtype=np.int64)
         data.skip_days = compact.skip_day[s_lo:s_hi].astype(np.int64)
         data.source = f"compact trades {path}"
@@ -215,6 +218,7 @@ def load_trades(data: PickData, cfg: dict[str, Any] | None = None) -> PickData:
     data.trade_day = values["day"].astype(np.int64)
     data.trade_r = values["r"].astype(np.float64)
     data.trade_pnl = values["pnl_money"].astype(np.float64)
+    data.trade_adverse = trade_adverse(again.result.trades, bars.symbol)
     data.trading_days = bars.trading_days().astype(np.int64)
     skips = again.result.skip_days
     data.skip_days = np.zeros(0, np.int64) if skips is None else skips.astype(np.int64)
@@ -495,7 +499,7 @@ def rules_table(account: Account, risks: Sequence[float], rules: Rules) -> list[
             "value_pct": value,
             "limit_pct": rules.overall_loss_pct,
             "detail": f"lowest on {when}; {over} days below the floor"
-            + ("" if account.has_equity else " (closed-trade balance only)"),
+            + (" (equity)" if account.has_equity else " (closed-trade balance only)"),
         }
     )
     value, when = worst("drawdown_pct")
@@ -974,7 +978,7 @@ def account_check(
     ok_line = (
         f"combined P(breach) {sim['p_breach']:.1%} <= {max_breach:.1%}, P(pass) "
         f"{sim['p_pass']:.1%} ({prog.name}, {', '.join(account.symbols)}"
-        + ("" if account.has_equity else "; closed-trade balance only")
+        + ("; equity" if account.has_equity else "; closed-trade balance only")
         + ")"
     )
     figures = {

@@ -74,8 +74,9 @@ OUTCOME_NAMES = {
 }
 CHUNK = 2048  # bootstrap paths drawn and walked at a time (part of the seeded sequence)
 CLOSED_ONLY = (
-    "closed-trade balance only: the runs record no intraday excursion of open trades, so the "
-    "equity-based daily loss is not known"
+    "closed-trade balance only: these trades carry no intraday excursion (compact trades "
+    "written before the runs recorded it), so the equity-based daily loss is not known; "
+    "re-run with --save-daily for it"
 )
 
 

@@ -27,7 +27,6 @@ from backtest.runner.execute import DAILY_DIR
 from backtest.runner.outputs import combos_count
 from backtest.runner.store import PARAM_TYPES
 from backtest.strategy.daily import (
-    FIELDS,
     CompactTrades,
     concat_compact,
     daily_r_matrix,
@@ -121,7 +120,7 @@ def _read_daily(path: Path) -> tuple[CompactTrades, np.ndarray]:
 
     try:
         with open_regular(path) as handle, np.load(handle) as npz:
-            return CompactTrades(**{name: npz[name] for name in FIELDS}), npz["trading_days"]
+            return CompactTrades.from_arrays(npz), npz["trading_days"]
     except FileNotFoundError:
         raise PanelError(
             f"{path}: missing; the run needs its compact trades: re-run it with "

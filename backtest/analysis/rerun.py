@@ -173,12 +173,24 @@ def server_times(utc_ns: np.ndarray, server_tz: str) -> list[str]:
 
 
 def trades_csv(again: Rerun, bars: Bars, server_tz: str) -> str:
-    """The trades as CSV: UTC and broker times, then the spec's trade fields."""
+    """The trades as CSV: UTC and broker times, then the spec's trade fields and each
+    trade's maximum adverse and favourable excursion (``mae``, ``mfe``, price units)."""
     trades = again.result.trades
     entry_b = server_times(bars.time_ns[trades["entry_bar"]], server_tz)
     exit_b = server_times(bars.time_ns[trades["exit_bar"]], server_tz)
     days = trade_values(trades, bars)["day"]
-    fields = ["entry_price", "exit_price", "sl", "tp", "lots", "r", "pnl_money", "exit_reason"]
+    fields = [
+        "entry_price",
+        "exit_price",
+        "sl",
+        "tp",
+        "lots",
+        "r",
+        "pnl_money",
+        "exit_reason",
+        "mae",
+        "mfe",
+    ]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(

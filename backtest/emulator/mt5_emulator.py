@@ -33,6 +33,13 @@ fills: the entry (buy ``+p``, sell ``-p``) and the SL exit (a long's ``-p``, a s
 ``+p``); a deal's ``slippage`` says by how much, and a position's SL and TP stay where
 they were set, from the fill before slippage.
 
+Excursions: while a position is open, the emulator follows its exit side's path (a
+long's bid, a short's ask) point by point, from the point of its entry to the point of its
+exit (the rest of the entry bar, every bar between, the exit bar up to the exit; a close
+at the current point), and its exit deal carries the maximum adverse and favourable
+excursion (``mae``, ``mfe``, points >= 0) of that path from the position's open price
+(after slippage).
+
 Where it deliberately differs from a live terminal (the backtest contract
 asks for it):
 
@@ -168,6 +175,10 @@ class TradeDeal:
     sl: int
     tp: int
     slippage: int = 0  # points by which ``price`` is worse than the trigger (spec 8.5)
+    # an exit deal: the position's maximum adverse / favourable excursion (points >= 0)
+    # from its open price along its exit side's path, entry point to exit point
+    mae: int = 0
+    mfe: int = 0
 
 
 class OrderSendResult(NamedTuple):
@@ -220,6 +231,8 @@ class MT5Emulator:
         self._next_ticket = 1
         self._orders: dict[int, TradeOrder] = {}
         self._positions: dict[int, TradePosition] = {}
+        # per open position: the lowest and highest price of its exit side's path so far
+        self._extremes: dict[int, tuple[int, int]] = {}
         self._deals: list[TradeDeal] = []
         self._history_orders: list[TradeOrder] = []
         self._wake_minute: int | None = None
@@ -416,11 +429,29 @@ class MT5Emulator:
             hit = _first_hit(
                 self._triggers(), path, segment, self._price, lo, hi, self._spread[i], at_open
             )
+            # the open positions follow the path up to the hit (or the bar's close)
+            to_segment, to_point = (2, cl) if hit is None else (hit[1], hit[2])
+            self._follow(_path_points(path, segment, self._price, to_segment, to_point))
             if hit is None:
                 return
             trigger, segment, self._price, fill = hit
             at_open = False
             self._fire(trigger, fill)
+
+    def _follow(self, points: list[int]) -> None:
+        """The open positions' exit sides pass the bid ``points`` of the current bar (a
+        short's ask: each point + the bar's spread)."""
+        if not self._positions:
+            return
+        low, high = min(points), max(points)
+        spread = self._spread[self._index]
+        for ticket, pos in self._positions.items():
+            offset = 0 if pos.type == POSITION_TYPE_BUY else spread
+            seen_low, seen_high = self._extremes[ticket]
+            self._extremes[ticket] = (
+                min(seen_low, low + offset),
+                max(seen_high, high + offset),
+            )
 
     def _triggers(self) -> list[_Trigger]:
         """Every level that can fire: pending orders, then the positions' SL and TP."""
@@ -475,6 +506,9 @@ class MT5Emulator:
             slip,
         )
         self._positions[pos.ticket] = pos
+        # its exit side's path starts at the point of entry
+        here = self._price if long else self.ask_current()
+        self._extremes[pos.ticket] = (here, here)
         self._trigger_list = None
         deal = self._deal(
             order.ticket,
@@ -490,13 +524,29 @@ class MT5Emulator:
     def _exit(self, pos: TradePosition, price: int, reason: int) -> TradeDeal:
         """Close ``pos`` at ``price``; a stop-loss (a stop order) slips: a long's sells
         lower, a short's buys higher. TP (a limit) and closes do not."""
+        long = pos.type == POSITION_TYPE_BUY
+        if reason == DEAL_REASON_EXPERT:  # a close: at the current point of the path
+            self._follow([self._price])
+        low, high = self._extremes.pop(pos.ticket)
         del self._positions[pos.ticket]
         self._trigger_list = None
-        long = pos.type == POSITION_TYPE_BUY
         slip = self._slippage if reason == DEAL_REASON_SL else 0
         kind = DEAL_TYPE_SELL if long else DEAL_TYPE_BUY
+        # excursions from the open price (after slippage): a long's down and up, a short's
+        # up and down, never below 0
+        adverse, favourable = (pos.price_open - low, high - pos.price_open)
+        if not long:
+            adverse, favourable = high - pos.price_open, pos.price_open - low
         deal = self._deal(
-            0, kind, DEAL_ENTRY_OUT, pos, price - slip if long else price + slip, reason, slip
+            0,
+            kind,
+            DEAL_ENTRY_OUT,
+            pos,
+            price - slip if long else price + slip,
+            reason,
+            slip,
+            max(0, adverse),
+            max(0, favourable),
         )
         self._running().on_deal(deal)
         return deal
@@ -510,6 +560,8 @@ class MT5Emulator:
         price: int,
         reason: int,
         slippage: int = 0,
+        mae: int = 0,
+        mfe: int = 0,
     ) -> TradeDeal:
         deal = TradeDeal(
             self._ticket(),
@@ -525,6 +577,8 @@ class MT5Emulator:
             pos.sl,
             pos.tp,
             slippage,
+            mae,
+            mfe,
         )
         self._deals.append(deal)
         return deal
@@ -551,6 +605,16 @@ def _stops_valid(long: bool, price: int, sl: int, tp: int) -> bool:
     if long:
         return (sl == 0 or sl < price) and (tp == 0 or tp > price)
     return (sl == 0 or sl > price) and (tp == 0 or tp < price)
+
+
+def _path_points(
+    path: tuple[int, int, int, int], segment: int, point: int, to_segment: int, to_point: int
+) -> list[int]:
+    """The points of a bar's path from ``point`` on ``segment`` to ``to_point`` on
+    ``to_segment`` (segment ``k`` runs from ``path[k]`` to ``path[k + 1]``): the two ends and
+    the corners between. A straight segment's extremes are its ends, so these are the
+    extremes of what the path passes."""
+    return [point, *path[segment + 1 : to_segment + 1], to_point]
 
 
 def _first_hit(

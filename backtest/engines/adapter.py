@@ -2,7 +2,7 @@
 
 One combination = a fresh :class:`MT5Emulator` over the period's bars and a
 fresh :class:`IBStrategy`; the emulator's deal history becomes raw trades (prices
-after slippage, ``stop_points`` the day's D).
+after slippage, ``stop_points`` the day's D, the excursions from the exit deal).
 """
 
 from __future__ import annotations
@@ -59,4 +59,5 @@ def trades_from_deals(deals: tuple[TradeDeal, ...]) -> np.ndarray:
         row["stop_points"] = abs(trigger - out.sl)
         row["lots"] = inn.volume
         row["reason"] = _REASON_CODES.get(out.reason, 2)
+        row["mae"], row["mfe"] = out.mae, out.mfe
     return trades

@@ -218,23 +218,100 @@ def _walk_rest(p1, p2, p3, seg, cur, direction, sl, tp, has_tp):
     1: p1→p2, 2: p2→close) to its close; the first of SL/TP reached (their levels on
     the bid path: a short's, on the ask path, less the bar's spread).
 
-    Returns the reason, -1 when neither is reached. ``cur`` lies strictly between SL
-    and TP, so each straight segment can reach one of them.
+    Returns ``(reason, segment)``: the reason, -1 when neither is reached, and the
+    segment where it is (2 when none). ``cur`` lies strictly between SL and TP, so each
+    straight segment can reach one of them.
     """
     for s in range(seg, 3):
         nxt = p1 if s == 0 else (p2 if s == 1 else p3)
         if direction > 0:
             if nxt > cur and has_tp and nxt >= tp:
-                return REASON_TP
+                return REASON_TP, s
             if nxt < cur and nxt <= sl:
-                return REASON_SL
+                return REASON_SL, s
         else:
             if nxt < cur and has_tp and nxt <= tp:
-                return REASON_TP
+                return REASON_TP, s
             if nxt > cur and nxt >= sl:
-                return REASON_SL
+                return REASON_SL, s
         cur = nxt
-    return -1
+    return -1, 2
+
+
+@njit(**INNER, inline="always")
+def _corners(lo, hi, p1, p2, p3, first, last):
+    """``lo``/``hi`` widened by a bar's path corners ``first .. last`` (1: ``p1``, 2:
+    ``p2``, 3: the close ``p3``): those a walk from segment ``first - 1`` to segment
+    ``last`` passes."""
+    if first <= 1 <= last:
+        lo, hi = min(lo, p1), max(hi, p1)
+    if first <= 2 <= last:
+        lo, hi = min(lo, p2), max(hi, p2)
+    if last >= 3:
+        lo, hi = min(lo, p3), max(hi, p3)
+    return lo, hi
+
+
+@njit(**INNER)
+def _scan_nb(lows, highs, a, b, lo, hi):
+    """``lo``/``hi`` widened by the lows and highs of the bars ``[a, b)``."""
+    for i in range(a, b):
+        lo = min(lo, lows[i])
+    for i in range(a, b):
+        hi = max(hi, highs[i])
+    return lo, hi
+
+
+@njit(**INNER)
+def _span_nb(lows, low_blocks, highs, high_blocks, a, b, lo, hi):
+    """``lo``/``hi`` widened by the lowest low and the highest high of the bars ``[a, b)``,
+    ``a`` a block's first bar: the whole blocks in two overlapping windows of their
+    :func:`block_table` s, the bars after the last whole block scanned."""
+    p, last = a // BLOCK, b // BLOCK
+    if last > p:
+        k = min(_top_level(last - p), low_blocks.shape[0] - 1)
+        step = 1 << k
+        while last - p > 2 * step:  # longer than the tables reach (not within a day)
+            lo, hi = min(lo, low_blocks[k, p]), max(hi, high_blocks[k, p])
+            p += step
+        lo = min(lo, low_blocks[k, p], low_blocks[k, last - step])
+        hi = max(hi, high_blocks[k, p], high_blocks[k, last - step])
+    return _scan_nb(lows, highs, max(a, last * BLOCK), b, lo, hi)
+
+
+@njit(**INNER)
+def _before_exit(lows, lows_b, highs, highs_b, j, cur, seg, off, p1, p2, p3, span_end):
+    """The lowest and highest point of a trade's exit side's path before its exit bar
+    ``span_end``: bar ``j`` (bid corners ``p1``, ``p2``, ``p3``, the exit side ``off`` above)
+    from the point of entry ``cur`` on segment ``seg``, then the bars ``j + 1 .. span_end -
+    1`` whole (``lows``, ``highs``: the exit side's, with their block tables)."""
+    head = (j // BLOCK + 1) * BLOCK  # the first block boundary after bar j
+    lo, hi = _corners(cur, cur, p1, p2, p3, seg + 1, 3)
+    lo, hi = _scan_nb(lows, highs, j + 1, min(head, span_end), lo + off, hi + off)
+    if span_end > head:
+        lo, hi = _span_nb(lows, lows_b, highs, highs_b, head, span_end, lo, hi)
+    return lo, hi
+
+
+@njit(**INNER)
+def _prefix_nb(lows, lows_b, highs, highs_b, spans, j, cur, seg, off, p1, p2, p3, walk_end):
+    """The prefix of a rule-day's first entry (bar ``j``, as :func:`_before_exit`) in
+    ``spans[PREFIX + 2 b]`` (low) and ``spans[PREFIX + 2 b + 1]`` (high): the lowest and
+    highest point of bar ``j`` from the point of entry, the bars to the first block boundary
+    after ``j``, and the ``b`` whole blocks after it (from the level-0 block tables), every
+    ``b`` up to ``walk_end``'s block."""
+    head = (j // BLOCK + 1) * BLOCK
+    lo, hi = _corners(cur, cur, p1, p2, p3, seg + 1, 3)
+    lo, hi = _scan_nb(lows, highs, j + 1, min(head, walk_end), lo + off, hi + off)
+    spans[PREFIX] = lo
+    spans[PREFIX + 1] = hi
+    first = head // BLOCK
+    for b in range(walk_end // BLOCK - first):
+        lo = min(lo, lows_b[0, first + b])
+        hi = max(hi, highs_b[0, first + b])
+        spans[PREFIX + 2 * b + 2] = lo
+        spans[PREFIX + 2 * b + 3] = hi
+    spans[PREFIX_AT] = 1
 
 
 # Columns of the per-combination table of sweep_batch_nb (int64, one row per combination):
@@ -261,6 +338,14 @@ def _walk_rest(p1, p2, p3, seg, cur, direction, sl, tp, has_tp):
 ) = range(15)
 N_COLUMNS = 15
 MEMO = 16  # entry searches remembered per entry rule and day
+# The excursions' scratch ``spans`` of a rule-day (int64): ``mae`` of the exit through each
+# remembered level, then its ``mfe`` (slot ``i``: the stop of ``found[0]``'s entry ``i``,
+# ``MEMO + i``: the target of ``found[1]``'s; CLOSE: the close; -1: not known yet), whether
+# the prefix is there (1, else -1), then the prefix (:func:`_prefix_nb`).
+SLOTS = 2 * MEMO + 1
+CLOSE = 2 * MEMO
+PREFIX_AT = 2 * SLOTS
+PREFIX = PREFIX_AT + 1
 # Counters of sweep_batch_nb's work (docs/BENCHMARK.md, cost per combination-day): rule-days
 # walked, entry searches run, exit queries run, exit queries answered by a shared one.
 S_RULE_DAYS, S_ENTRY, S_EXIT, S_SHARED = range(4)
@@ -349,13 +434,14 @@ def _trade_nb(
     shared,
     found,
     n_found,
+    spans,
     stats,
     out,
     n,
 ):
     """The trade entered at bar ``j``: its exit (the rest of bar ``j``'s path, then the first
-    bar from ``j + 1`` that touches SL or TP, else the close), written to ``out[n]``.
-    Returns ``(exit_bar, reason)``.
+    bar from ``j + 1`` that touches SL or TP, else the close) and its excursions, written
+    to ``out[n]``. Returns ``(exit_bar, reason)``.
 
     A long fills on the ask path and exits on the bid path, a short the other way round
     (the ask path's offset on bar ``i`` is ``ask_high[i] - high[i]``). The path is walked
@@ -369,7 +455,19 @@ def _trade_nb(
     of them, up to MEMO; side 0: the stop, 1: the target): the combinations of a rule that
     exit from its first entry of a day share each stop or target level's query. The
     target's query then runs to ``walk_end``, not to the stop's bar, which gives the same
-    exit: a target touched after the stop's bar does not count."""
+    exit: a target touched after the stop's bar does not count. Each entry also keeps the
+    excursions of the exit through its level (in ``spans``, by slot: SLOTS): an SL exit is
+    the same bar and point whatever the target, and the other way round; the close's once;
+    the path before the exit bar from the rule-day's prefix (:func:`_prefix_nb`, built on
+    the first exit that needs it).
+
+    Excursions (docs/ARCHITECTURE.md, reading 32): the lowest and highest point of the exit
+    side's path (a long's bid, a short's ask) from the point of entry to the point of exit:
+    on bar ``j`` the entry point and the corners after it (up to the exit point when it
+    exits there), the bars between (:func:`_before_exit`), on the exit bar its open and
+    the corners up to the exit point (a close at ``close_time``: that bar's open; with no
+    such bar the day's last bar is walked whole); ``mae``/``mfe`` from the fill after
+    slippage."""
     o = open_[j]
     s = ask_high[j] - high[j]
     p1 = high[j] if falling[j] else low[j]
@@ -392,16 +490,30 @@ def _trade_nb(
         sl = fill + stop
         tp = fill - target
         off = s  # a short exits on the ask path
+    seg_exit = seg
+    ex = cur  # the exit point on the bid path (passed at the point of entry: that point)
     if direction * (cur - (sl - off)) <= 0:  # already passed at the point of entry
         reason = REASON_SL
     elif has_tp and direction * (cur - (tp - off)) >= 0:
         reason = REASON_TP
     else:
-        reason = _walk_rest(p1, p2, close[j], seg, cur, direction, sl - off, tp - off, has_tp)
+        reason, seg_exit = _walk_rest(
+            p1, p2, close[j], seg, cur, direction, sl - off, tp - off, has_tp
+        )
+        if reason >= 0:
+            ex = (sl if reason == REASON_SL else tp) - off
     price = sl if reason == REASON_SL else tp
     exit_bar = j
-    if reason < 0:
+    if reason >= 0:  # the exit side's path on bar j: from the point of entry to the exit
+        low_x, high_x = _corners(min(cur, ex), max(cur, ex), p1, p2, close[j], seg + 1, seg_exit)
+        entry = fill + direction * slippage
+        if direction > 0:
+            mae, mfe = max(0, entry - low_x - off), max(0, high_x + off - entry)
+        else:
+            mae, mfe = max(0, high_x + off - entry), max(0, entry - low_x - off)
+    else:
         e = walk_end
+        at_stop = at_target = -1  # the exit levels' entries in ``found`` (shared trades)
         for side in range(2 if has_tp else 1):  # the stop's bar, then the target's
             above = (side == 1) == (direction > 0)
             if direction > 0:  # a long's exits on the bid, a short's on the ask
@@ -409,10 +521,11 @@ def _trade_nb(
             else:
                 values, blocks = (ask_high, ask_high_blocks) if above else (ask_low, ask_low_blocks)
             level = sl if side == 0 else tp
-            hit = -1
+            hit = at = -1
             for i in range(n_found[side] if shared else 0):
                 if found[side, 0, i] == level:
                     hit = found[side, 1, i]
+                    at = i
                     stats[S_SHARED] += 1
                     break
             if hit < 0:
@@ -420,23 +533,38 @@ def _trade_nb(
                 bound = walk_end if (shared or side == 0) else min(walk_end, e + 1)
                 hit = first_touch_nb(values, blocks, j + 1, bound, level, above)
                 if shared and n_found[side] < MEMO:
-                    found[side, 0, n_found[side]] = level
-                    found[side, 1, n_found[side]] = hit
+                    at = n_found[side]
+                    found[side, 0, at] = level
+                    found[side, 1, at] = hit
+                    spans[side * MEMO + at] = -1  # the excursions of its exit: not known yet
                     n_found[side] += 1
+            if side == 0:
+                at_stop = at
+            else:
+                at_target = at
             e = min(e, hit)
+        o = q1 = q2 = off_e = 0
+        seg_exit = -1  # the exit's segment on the exit bar; -1: at a single point
         if e < walk_end:
             exit_bar = e
             o = open_[e]
-            off = 0 if direction > 0 else ask_high[e] - high[e]
-            if direction * (o + off - sl) <= 0:  # the exits' path opens beyond a level
-                reason, price = REASON_SL, o + off
-            elif has_tp and direction * (o + off - tp) >= 0:
-                reason, price = REASON_TP, o + off
+            off_e = 0 if direction > 0 else ask_high[e] - high[e]
+            if direction * (o + off_e - sl) <= 0:  # the exits' path opens beyond a level
+                reason, price = REASON_SL, o + off_e
+            elif has_tp and direction * (o + off_e - tp) >= 0:
+                reason, price = REASON_TP, o + off_e
             else:
                 q1 = high[e] if falling[e] else low[e]
                 q2 = low[e] if falling[e] else high[e]
-                reason = _walk_rest(q1, q2, close[e], 0, o, direction, sl - off, tp - off, has_tp)
+                reason, seg_exit = _walk_rest(
+                    q1, q2, close[e], 0, o, direction, sl - off_e, tp - off_e, has_tp
+                )
                 price = sl if reason == REASON_SL else tp
+            span_end = e
+            if reason == REASON_SL:
+                slot = at_stop
+            else:
+                slot = MEMO + at_target if at_target >= 0 else -1
         else:
             exit_bar = close_bar if close_bar >= 0 else day_end - 1
             # at close_time the bar's open, else the day's last close; a short's + spread
@@ -444,13 +572,79 @@ def _trade_nb(
             if direction < 0:
                 price += ask_high[exit_bar] - high[exit_bar]
             reason = REASON_CLOSE
+            span_end = walk_end  # no bar at close_time: the day's last bar, walked whole
+            slot = CLOSE if shared else -1
+        # Excursions, remembered by exit level (the close: once) for the rule's first entry
+        # of the day: a level's exit is the same bar and the same point whatever the other
+        # level is.
+        entry = fill + direction * slippage
+        mae = spans[slot] if slot >= 0 else -1
+        if mae >= 0:
+            mfe = spans[SLOTS + slot]
+        else:
+            # the exit bar from its open to the exit point (a close: that one point; the
+            # day's last close lies inside its bar, walked whole below)
+            low_x = high_x = price
+            if seg_exit >= 0:
+                low_x, high_x = _corners(
+                    min(o, price - off_e), max(o, price - off_e), q1, q2, close[e], 1, seg_exit
+                )
+                low_x += off_e
+                high_x += off_e
+            head = (j // BLOCK + 1) * BLOCK  # the first block boundary after bar j
+            if not shared:
+                if direction > 0:
+                    low_b, high_b = _before_exit(
+                        low, low_blocks, high, high_blocks, j, cur, seg, off, p1, p2, close[j],
+                        span_end,
+                    )  # fmt: skip
+                else:
+                    low_b, high_b = _before_exit(
+                        ask_low, ask_low_blocks, ask_high, ask_high_blocks, j, cur, seg, off, p1,
+                        p2, close[j], span_end,
+                    )  # fmt: skip
+            else:
+                if span_end > head:  # the prefix to the span's last block, then its bars
+                    if spans[PREFIX_AT] < 0:
+                        if direction > 0:
+                            _prefix_nb(
+                                low, low_blocks, high, high_blocks, spans, j, cur, seg, off, p1,
+                                p2, close[j], walk_end,
+                            )  # fmt: skip
+                        else:
+                            _prefix_nb(
+                                ask_low, ask_low_blocks, ask_high, ask_high_blocks, spans, j, cur,
+                                seg, off, p1, p2, close[j], walk_end,
+                            )  # fmt: skip
+                    whole = span_end // BLOCK - head // BLOCK
+                    low_b, high_b = spans[PREFIX + 2 * whole], spans[PREFIX + 2 * whole + 1]
+                    start = span_end - span_end % BLOCK
+                else:  # bar j from the point of entry, then the bars up to the span's end
+                    low_b, high_b = _corners(cur, cur, p1, p2, close[j], seg + 1, 3)
+                    low_b += off
+                    high_b += off
+                    start = j + 1
+                if direction > 0:
+                    for i in range(start, span_end):
+                        low_b, high_b = min(low_b, low[i]), max(high_b, high[i])
+                else:
+                    for i in range(start, span_end):
+                        low_b, high_b = min(low_b, ask_low[i]), max(high_b, ask_high[i])
+            low_x, high_x = min(low_x, low_b), max(high_x, high_b)
+            if direction > 0:
+                mae, mfe = max(0, entry - low_x), max(0, high_x - entry)
+            else:
+                mae, mfe = max(0, high_x - entry), max(0, entry - low_x)
+            if slot >= 0:
+                spans[slot] = mae
+                spans[SLOTS + slot] = mfe
     if reason == REASON_SL:
         price -= direction * slippage  # a stop order slips: a long's lower, a short's higher
     row = out[n]
     row.entry_bar = j
     row.exit_bar = exit_bar
     row.direction = direction
-    row.entry = fill + direction * slippage
+    row.entry = entry
     row.exit = price
     row.sl = sl
     row.tp = tp if has_tp else 0
@@ -458,6 +652,8 @@ def _trade_nb(
     row.stop_points = stop
     row.lots = lots
     row.reason = reason
+    row.mae = mae
+    row.mfe = mfe
     return exit_bar, reason
 
 
@@ -498,6 +694,7 @@ def sweep_batch_nb(
     memo,
     found,
     n_found,
+    spans,
     stats,
 ):
     """Walk a batch of combinations day by day (the day's bars stay in cache), the
@@ -528,7 +725,8 @@ def sweep_batch_nb(
     ``counts[c]`` counts combination ``c``'s trades, ``skipped[c]`` its lot skips, and
     ``skip_day[d, c]`` is set for each day ``d`` it skipped (so a window of days can count
     its own skips). :func:`combo_order_nb` then orders the trades by combination.
-    ``memo`` (3 × MEMO), ``found`` (2 × 2 × MEMO) and ``n_found`` (2) are scratch (int64);
+    ``memo`` (3 × MEMO), ``found`` (2 × 2 × MEMO), ``n_found`` (2) and ``spans`` (PREFIX +
+    2 × (a day's whole blocks + 2)) are scratch (int64);
     ``stats`` (int64, the ``S_*`` counters) is added to.
     """
     for c in range(len(combo)):
@@ -561,6 +759,8 @@ def sweep_batch_nb(
             n_found[0] = 0
             stats[S_RULE_DAYS] += 1
             n_found[1] = 0
+            spans[CLOSE] = -1  # the rule-day's excursions: none known yet
+            spans[PREFIX_AT] = -1
             for k in range(rule_start[r], rule_start[r + 1]):
                 c = order[k]
                 stop = dist[combo[c, C_STOP], d]
@@ -638,6 +838,7 @@ def sweep_batch_nb(
                         lo == start,  # the rule's first entry of the day
                         found,
                         n_found,
+                        spans,
                         stats,
                         out,
                         written,

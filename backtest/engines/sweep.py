@@ -43,7 +43,7 @@ _INT32_LIMIT = 2**31 - 1
 # bars and table lines in cache (the kernel's main cost is fetching those, docs/BENCHMARK.md),
 # as long as their trade buffer, max_trades_per_day × days records each, fits ROOM records.
 BATCH = 512
-ROOM = 2**19  # records (67 bytes each: 35 MB of address space, resident only where written)
+ROOM = 2**19  # records (83 bytes each: 44 MB of address space, resident only where written)
 # The kernel's work counters in this process (kernel_nb.S_*), for bench.cost; zero them to
 # count a run of your own.
 STATS = np.zeros(4, dtype=np.int64)
@@ -129,6 +129,7 @@ class SweepData:
         self.day_number = bars.day[self.day_start] if n else bars.day[:0]
         longest = int((self.day_end - self.day_start).max()) if n else 1
         levels = max(1, (longest // nb.BLOCK + 2).bit_length())  # a day's whole blocks
+        self.day_blocks = longest // nb.BLOCK + 2  # at most a day's whole blocks, and one
         # Execution (spec section 8): the ask highs and lows, the bid's + each bar's spread
         # (in the cost model the bid's own arrays: the ask path is the bid path), and the
         # slippage of the stop fills.
@@ -486,6 +487,7 @@ def _run_batch(data: SweepData, combo: np.ndarray) -> SweepPart:
         np.empty((3, nb.MEMO), dtype=np.int64),
         np.empty((2, 2, nb.MEMO), dtype=np.int64),
         np.zeros(2, dtype=np.int64),
+        np.zeros(nb.PREFIX + 2 * data.day_blocks + 2, dtype=np.int64),
         STATS,
     )
     position = np.empty(written, dtype=np.int32)

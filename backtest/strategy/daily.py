@@ -1,15 +1,21 @@
 """A run's trades in compact form: what windows, walk-forward and overfitting statistics need.
 
-Per combination, each trade's trading day, ``r`` and ``pnl_money`` (entry order) and the
-days its lot skip hit, concatenated over the combinations of a group with offsets. That
-is 20 bytes a trade instead of a trade record, and enough for every section-6 metric of
-any window of days (:mod:`backtest.strategy.metrics_nb`) and for the days × combinations
-matrix of daily R (:func:`daily_r_matrix`).
+Per combination, each trade's trading day, ``r``, ``pnl_money`` and adverse excursion in
+money (entry order) and the days its lot skip hit, concatenated over the combinations of a
+group with offsets. That is 28 bytes a trade instead of a trade record, and enough for
+every section-6 metric of any window of days (:mod:`backtest.strategy.metrics_nb`), for the
+days × combinations matrix of daily R (:func:`daily_r_matrix`) and for an account's
+equity-based daily low (``backtest.analysis.challenge.symbol_days``).
+
+The adverse excursion (``adverse``) is optional: files written before the trades recorded
+their excursions (issue 23) lack it, and read back (:meth:`CompactTrades.from_arrays`) it is
+None, "closed-trade balance only".
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numba import njit
@@ -18,7 +24,8 @@ from numpy.typing import DTypeLike
 from backtest.data.bars import Bars
 from backtest.strategy.trades import empty_trades as ordered_empty
 
-FIELDS = ("offsets", "day", "r", "pnl", "skip_offsets", "skip_day")
+FIELDS = ("offsets", "day", "r", "pnl", "skip_offsets", "skip_day")  # in every file
+OPTIONAL_FIELDS = ("adverse",)  # where known (files written before it lack it)
 
 
 @dataclass(frozen=True)
@@ -32,12 +39,29 @@ class CompactTrades:
     pnl: np.ndarray  # float64, money
     skip_offsets: np.ndarray  # int64, n + 1
     skip_day: np.ndarray  # int32
+    # float64 money <= 0 per trade: its worst open P&L (maximum adverse excursion less the
+    # charged costs, valued with its lots, ``trades.trade_adverse``); None: not known
+    adverse: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
 
     def arrays(self) -> dict[str, np.ndarray]:
-        return {name: getattr(self, name) for name in FIELDS}
+        """The arrays to store (``adverse`` only where known)."""
+        out = {name: getattr(self, name) for name in FIELDS}
+        if self.adverse is not None:
+            out["adverse"] = self.adverse
+        return out
+
+    @classmethod
+    def from_arrays(cls, arrays: Any) -> CompactTrades:
+        """Back from :meth:`arrays` (a mapping such as an ``np.load`` of a ``.npz``; a
+        missing FIELDS name raises KeyError); an older file's missing ``adverse``: None."""
+        names = set(arrays.keys())
+        return cls(
+            **{name: arrays[name] for name in FIELDS},
+            **{name: arrays[name] for name in OPTIONAL_FIELDS if name in names},
+        )
 
 
 def compact_trades(results: list[tuple[np.ndarray, np.ndarray]], bars: Bars) -> CompactTrades:
@@ -74,7 +98,7 @@ def compact_runs(
     within a piece, trade ``i`` is the ``position[i]``-th (None: the ``i``-th): the values
     are put in that order, the trades stay where they are."""
     n = sum(len(trades) for trades, _ in pieces)
-    day, r, pnl = np.empty(n, np.int32), np.empty(n), np.empty(n)
+    day, r, pnl, adverse = np.empty(n, np.int32), np.empty(n), np.empty(n), np.empty(n)
     sym = bars.symbol
     at = 0
     for trades, position in pieces:
@@ -86,6 +110,7 @@ def compact_runs(
             trades["stop_points"],
             trades["lots"],
             trades["entry_bar"],
+            trades["mae"],
             np.arange(k) if position is None else position,
             bars.day,
             sym.charged_points,
@@ -94,6 +119,7 @@ def compact_runs(
             day[at : at + k],
             r[at : at + k],
             pnl[at : at + k],
+            adverse[at : at + k],
         )
         at += k
     return CompactTrades(
@@ -103,6 +129,7 @@ def compact_runs(
         pnl=pnl,
         skip_offsets=_offsets(skip_counts),
         skip_day=np.asarray(skip_day, dtype=np.int32),
+        adverse=adverse,
     )
 
 
@@ -114,6 +141,7 @@ def _values_nb(
     stop,
     lots,
     entry_bar,
+    mae,
     position,
     bar_day,
     charged,
@@ -122,19 +150,22 @@ def _values_nb(
     day,
     r,
     pnl,
+    adverse,
 ):
     """:func:`backtest.strategy.trades.trade_values` of trade ``i`` into ``day[k]``, ``r[k]``,
-    ``pnl[k]`` (``k = position[i]``), in one pass over the trades as stored: the same
-    operations in the same order (``pnl_points`` with ``charged`` =
-    ``SymbolSpec.charged_points``, then ``pnl_points / D`` and ``pnl_points ×
-    point × value_per_point × lots``), so the same floats
-    (``tests/strategy/test_compact_values.py``)."""
+    ``pnl[k]`` and :func:`backtest.strategy.trades.trade_adverse` into ``adverse[k]``
+    (``k = position[i]``), in one pass over the trades as stored: the same operations in
+    the same order (``pnl_points`` with ``charged`` = ``SymbolSpec.charged_points``, then
+    ``pnl_points / D`` and ``pnl_points × point × value_per_point × lots``; ``min(-mae -
+    charged, 0)`` valued so), so the same floats (``tests/strategy/test_compact_values.py``)."""
     for i in range(len(position)):
         k = position[i]
         points = np.int64(direction[i]) * (exit_[i] - entry[i]) - charged
         day[k] = bar_day[entry_bar[i]]
         r[k] = points / np.float64(stop[i])
         pnl[k] = np.float64(points) * point * value * lots[i]
+        worst = min(-mae[i] - charged, 0)
+        adverse[k] = np.float64(worst) * point * value * lots[i]
 
 
 def concat_compact(parts: list[CompactTrades]) -> CompactTrades:
@@ -142,6 +173,7 @@ def concat_compact(parts: list[CompactTrades]) -> CompactTrades:
     that part itself, not a copy)."""
     if len(parts) == 1:
         return parts[0]
+    known = all(p.adverse is not None for p in parts)
     return CompactTrades(
         offsets=_offsets(_concat([np.diff(p.offsets) for p in parts], np.int64)),
         day=_concat([p.day for p in parts], np.int32),
@@ -149,6 +181,9 @@ def concat_compact(parts: list[CompactTrades]) -> CompactTrades:
         pnl=_concat([p.pnl for p in parts], np.float64),
         skip_offsets=_offsets(_concat([np.diff(p.skip_offsets) for p in parts], np.int64)),
         skip_day=_concat([p.skip_day for p in parts], np.int32),
+        adverse=_concat([p.adverse for p in parts if p.adverse is not None], np.float64)
+        if known
+        else None,
     )
 
 
@@ -160,6 +195,7 @@ def select_compact(compact: CompactTrades, rows: list[int]) -> CompactTrades:
 
     days, rs, pnls = (part(compact.offsets, a) for a in (compact.day, compact.r, compact.pnl))
     skips = part(compact.skip_offsets, compact.skip_day)
+    adverse = None if compact.adverse is None else part(compact.offsets, compact.adverse)
     return CompactTrades(
         offsets=_offsets([len(d) for d in days]),
         day=_concat(days, np.int32),
@@ -167,6 +203,7 @@ def select_compact(compact: CompactTrades, rows: list[int]) -> CompactTrades:
         pnl=_concat(pnls, np.float64),
         skip_offsets=_offsets([len(s) for s in skips]),
         skip_day=_concat(skips, np.int32),
+        adverse=None if adverse is None else _concat(adverse, np.float64),
     )
 
 

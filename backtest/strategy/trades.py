@@ -31,6 +31,11 @@ TRADE_DTYPE = np.dtype(
         ("stop_points", np.int64),  # D
         ("lots", np.float64),
         ("reason", np.int8),  # index into REASONS
+        # maximum adverse / favourable excursion (points, >= 0) from ``entry`` along the
+        # exit side's path (a long's bid, a short's ask), from the point of entry to the
+        # point of exit (docs/ARCHITECTURE.md, reading 32)
+        ("mae", np.int64),
+        ("mfe", np.int64),
     ]
 )
 
@@ -47,6 +52,14 @@ def pnl_points(trades: np.ndarray, symbol: SymbolSpec) -> np.ndarray:
         trades["direction"].astype(np.int64) * (trades["exit"] - trades["entry"])
         - symbol.charged_points
     )
+
+
+def trade_adverse(trades: np.ndarray, symbol: SymbolSpec) -> np.ndarray:
+    """Each trade's worst open P&L in money (float64, <= 0): its maximum adverse excursion
+    less ``symbol.charged_points``, valued with its lots (as ``pnl_money`` values a trade's
+    points), what the account's equity low adds to the day's closed P&L."""
+    points = np.minimum(-trades["mae"] - symbol.charged_points, 0)
+    return pnl_money(points, trades["lots"], symbol)
 
 
 def trade_values(trades: np.ndarray, bars: Bars) -> dict[str, np.ndarray]:
@@ -68,7 +81,8 @@ def iso_times(time_ns: np.ndarray) -> list[str]:
 
 
 def trade_records(trades: np.ndarray, bars: Bars) -> list[dict[str, Any]]:
-    """The public trade records of spec section 7 (JSON-ready)."""
+    """The public trade records of spec section 7 (JSON-ready), then ``mae`` and ``mfe``
+    in price units."""
     values = trade_values(trades, bars)
     columns = {
         "entry_time": iso_times(bars.time_ns[trades["entry_bar"]]),
@@ -85,5 +99,7 @@ def trade_records(trades: np.ndarray, bars: Bars) -> list[dict[str, Any]]:
         "r": values["r"].tolist(),
         "pnl_money": values["pnl_money"].tolist(),
         "exit_reason": [REASONS[code] for code in trades["reason"].tolist()],
+        "mae": bars.price(trades["mae"]).tolist(),
+        "mfe": bars.price(trades["mfe"]).tolist(),
     }
     return [dict(zip(columns, row)) for row in zip(*columns.values())]

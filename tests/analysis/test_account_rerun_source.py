@@ -1,6 +1,6 @@
 """A pick from a run made without --save-daily is re-run from its recorded data and
-settings: the same trades as the run's compact trades, and the outputs say where the
-trades came from."""
+settings: the same trades as the run's compact trades (their adverse excursions in money
+included), and the outputs say where the trades came from."""
 
 import numpy as np
 
@@ -20,5 +20,8 @@ def test_a_run_without_compact_trades_is_re_run(tmp_path):
     assert len(again.trade_pnl) > 0
     assert np.array_equal(again.trade_day, from_file.trade_day)
     assert np.array_equal(again.trade_pnl, from_file.trade_pnl)
+    assert from_file.trade_adverse is not None and again.trade_adverse is not None
+    assert np.array_equal(again.trade_adverse, from_file.trade_adverse)
+    assert (again.trade_adverse <= 0).all() and (again.trade_adverse < 0).any()
     assert np.array_equal(again.trading_days, from_file.trading_days)
     assert again.warnings == []  # the re-run's metrics are the recorded ones

@@ -49,12 +49,18 @@ def test_the_account_of_two_symbols(runs):
     assert [p["risk"] for p in doc["picks"]] == [500.0, 1600.0]
     assert doc["program"]["program_id"] == "the5ers_high_stakes"
     assert "check your program's current rules" in doc["rules_line"]
-    assert doc["equity"]["available"] is False
-    assert "closed-trade balance only" in doc["equity"]["note"]
+    # runs with --save-daily keep each trade's adverse excursion: the equity-based daily loss
+    assert doc["equity"] == {"available": True, "note": None}
+    rules = {row["rule"]: row for row in doc["rules"]}
+    assert rules["max daily loss (equity)"]["status"] in ("PASS", "FAIL")
+    assert (
+        rules["max daily loss (equity)"]["value_pct"]
+        >= rules["max daily loss (closed)"]["value_pct"]
+    )
     assert doc["simulation"]["paths"] == 2000 and doc["simulation"]["seed"] == 7
     assert doc["simulation"]["block"]["mean_block"] >= 1
     assert len(doc["risk_sizing"]["levels"]) == 20
-    assert "closed-trade balance only" in result.stdout
+    assert "closed-trade balance only" not in result.stdout
     assert "replay (" in result.stdout and "simulation (2000 challenges)" in result.stdout
 
     # each symbol's money is its run's, scaled to the risk asked (the runs risk 1000)

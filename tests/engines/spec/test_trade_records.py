@@ -1,4 +1,4 @@
-"""Trade records: prices in price units, r and pnl_money net of the spread."""
+"""Trade records: prices in price units, r and pnl_money net of the spread, the excursions."""
 
 import pytest
 
@@ -35,6 +35,10 @@ def test_xauusd_long_tp_record():
             "r": 0.99,  # (2000 - 20) / 2000
             "pnl_money": pytest.approx(990.0),  # 1980 × 0.01 × 100 × 0.5
             "exit_reason": "tp",
+            # the bid from the entry (1910, on 09:00's way up) dips to 1905 at 09:01, then
+            # reaches the TP: 1910 - 1905 and 1930 - 1910
+            "mae": 5.0,
+            "mfe": 20.0,
         }
     ]
 
