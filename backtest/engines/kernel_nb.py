@@ -341,11 +341,16 @@ MEMO = 16  # entry searches remembered per entry rule and day
 # The excursions' scratch ``spans`` of a rule-day (int64): ``mae`` of the exit through each
 # remembered level, then its ``mfe`` (slot ``i``: the stop of ``found[0]``'s entry ``i``,
 # ``MEMO + i``: the target of ``found[1]``'s; CLOSE: the close; -1: not known yet), whether
-# the prefix is there (1, else -1), then the prefix (:func:`_prefix_nb`).
+# the prefix is there (1, else -1), whether to record at all (RECORD), then the prefix
+# (:func:`_prefix_nb`).
 SLOTS = 2 * MEMO + 1
 CLOSE = 2 * MEMO
 PREFIX_AT = 2 * SLOTS
-PREFIX = PREFIX_AT + 1
+# Where ``spans`` says whether the batch records excursions (1) or not (0), set once by
+# sweep_batch_nb: a slot, not an argument of _trade_nb, whose 30 arguments are CPython's
+# limit for a plain call (above it the call becomes ``f(*args)``, which numba cannot inline).
+RECORD = PREFIX_AT + 1
+PREFIX = RECORD + 1
 # Counters of sweep_batch_nb's work (docs/BENCHMARK.md, cost per combination-day): rule-days
 # walked, entry searches run, exit queries run, exit queries answered by a shared one.
 S_RULE_DAYS, S_ENTRY, S_EXIT, S_SHARED = range(4)
@@ -504,13 +509,18 @@ def _trade_nb(
             ex = (sl if reason == REASON_SL else tp) - off
     price = sl if reason == REASON_SL else tp
     exit_bar = j
-    if reason >= 0:  # the exit side's path on bar j: from the point of entry to the exit
-        low_x, high_x = _corners(min(cur, ex), max(cur, ex), p1, p2, close[j], seg + 1, seg_exit)
-        entry = fill + direction * slippage
-        if direction > 0:
-            mae, mfe = max(0, entry - low_x - off), max(0, high_x + off - entry)
-        else:
-            mae, mfe = max(0, high_x + off - entry), max(0, entry - low_x - off)
+    entry = fill + direction * slippage
+    excursions = spans[RECORD] == 1
+    mae = mfe = -1  # not recorded (``excursions`` off)
+    if reason >= 0:
+        if excursions:  # the exit side's path on bar j: from the point of entry to the exit
+            low_x, high_x = _corners(
+                min(cur, ex), max(cur, ex), p1, p2, close[j], seg + 1, seg_exit
+            )
+            if direction > 0:
+                mae, mfe = max(0, entry - low_x - off), max(0, high_x + off - entry)
+            else:
+                mae, mfe = max(0, high_x + off - entry), max(0, entry - low_x - off)
     else:
         e = walk_end
         at_stop = at_target = -1  # the exit levels' entries in ``found`` (shared trades)
@@ -577,67 +587,67 @@ def _trade_nb(
         # Excursions, remembered by exit level (the close: once) for the rule's first entry
         # of the day: a level's exit is the same bar and the same point whatever the other
         # level is.
-        entry = fill + direction * slippage
-        mae = spans[slot] if slot >= 0 else -1
-        if mae >= 0:
-            mfe = spans[SLOTS + slot]
-        else:
-            # the exit bar from its open to the exit point (a close: that one point; the
-            # day's last close lies inside its bar, walked whole below)
-            low_x = high_x = price
-            if seg_exit >= 0:
-                low_x, high_x = _corners(
-                    min(o, price - off_e), max(o, price - off_e), q1, q2, close[e], 1, seg_exit
-                )
-                low_x += off_e
-                high_x += off_e
-            head = (j // BLOCK + 1) * BLOCK  # the first block boundary after bar j
-            if not shared:
-                if direction > 0:
-                    low_b, high_b = _before_exit(
-                        low, low_blocks, high, high_blocks, j, cur, seg, off, p1, p2, close[j],
-                        span_end,
-                    )  # fmt: skip
-                else:
-                    low_b, high_b = _before_exit(
-                        ask_low, ask_low_blocks, ask_high, ask_high_blocks, j, cur, seg, off, p1,
-                        p2, close[j], span_end,
-                    )  # fmt: skip
+        if excursions:
+            known = spans[slot] if slot >= 0 else -1
+            if known >= 0:
+                mae, mfe = known, spans[SLOTS + slot]
             else:
-                if span_end > head:  # the prefix to the span's last block, then its bars
-                    if spans[PREFIX_AT] < 0:
-                        if direction > 0:
-                            _prefix_nb(
-                                low, low_blocks, high, high_blocks, spans, j, cur, seg, off, p1,
-                                p2, close[j], walk_end,
-                            )  # fmt: skip
-                        else:
-                            _prefix_nb(
-                                ask_low, ask_low_blocks, ask_high, ask_high_blocks, spans, j, cur,
-                                seg, off, p1, p2, close[j], walk_end,
-                            )  # fmt: skip
-                    whole = span_end // BLOCK - head // BLOCK
-                    low_b, high_b = spans[PREFIX + 2 * whole], spans[PREFIX + 2 * whole + 1]
-                    start = span_end - span_end % BLOCK
-                else:  # bar j from the point of entry, then the bars up to the span's end
-                    low_b, high_b = _corners(cur, cur, p1, p2, close[j], seg + 1, 3)
-                    low_b += off
-                    high_b += off
-                    start = j + 1
-                if direction > 0:
-                    for i in range(start, span_end):
-                        low_b, high_b = min(low_b, low[i]), max(high_b, high[i])
+                # the exit bar from its open to the exit point (a close: that one point; the
+                # day's last close lies inside its bar, walked whole below)
+                low_x = high_x = price
+                if seg_exit >= 0:
+                    low_x, high_x = _corners(
+                        min(o, price - off_e), max(o, price - off_e), q1, q2, close[e], 1, seg_exit
+                    )
+                    low_x += off_e
+                    high_x += off_e
+                head = (j // BLOCK + 1) * BLOCK  # the first block boundary after bar j
+                if not shared:
+                    if direction > 0:
+                        low_b, high_b = _before_exit(
+                            low, low_blocks, high, high_blocks, j, cur, seg, off, p1, p2, close[j],
+                            span_end,
+                        )  # fmt: skip
+                    else:
+                        low_b, high_b = _before_exit(
+                            ask_low, ask_low_blocks, ask_high, ask_high_blocks, j, cur, seg, off,
+                            p1, p2, close[j], span_end,
+                        )  # fmt: skip
                 else:
-                    for i in range(start, span_end):
-                        low_b, high_b = min(low_b, ask_low[i]), max(high_b, ask_high[i])
-            low_x, high_x = min(low_x, low_b), max(high_x, high_b)
-            if direction > 0:
-                mae, mfe = max(0, entry - low_x), max(0, high_x - entry)
-            else:
-                mae, mfe = max(0, high_x - entry), max(0, entry - low_x)
-            if slot >= 0:
-                spans[slot] = mae
-                spans[SLOTS + slot] = mfe
+                    if span_end > head:  # the prefix to the span's last block, then its bars
+                        if spans[PREFIX_AT] < 0:
+                            if direction > 0:
+                                _prefix_nb(
+                                    low, low_blocks, high, high_blocks, spans, j, cur, seg, off, p1,
+                                    p2, close[j], walk_end,
+                                )  # fmt: skip
+                            else:
+                                _prefix_nb(
+                                    ask_low, ask_low_blocks, ask_high, ask_high_blocks, spans, j,
+                                    cur, seg, off, p1, p2, close[j], walk_end,
+                                )  # fmt: skip
+                        whole = span_end // BLOCK - head // BLOCK
+                        low_b, high_b = spans[PREFIX + 2 * whole], spans[PREFIX + 2 * whole + 1]
+                        start = span_end - span_end % BLOCK
+                    else:  # bar j from the point of entry, then the bars up to the span's end
+                        low_b, high_b = _corners(cur, cur, p1, p2, close[j], seg + 1, 3)
+                        low_b += off
+                        high_b += off
+                        start = j + 1
+                    if direction > 0:
+                        for i in range(start, span_end):
+                            low_b, high_b = min(low_b, low[i]), max(high_b, high[i])
+                    else:
+                        for i in range(start, span_end):
+                            low_b, high_b = min(low_b, ask_low[i]), max(high_b, ask_high[i])
+                low_x, high_x = min(low_x, low_b), max(high_x, high_b)
+                if direction > 0:
+                    mae, mfe = max(0, entry - low_x), max(0, high_x - entry)
+                else:
+                    mae, mfe = max(0, high_x - entry), max(0, entry - low_x)
+                if slot >= 0:
+                    spans[slot] = mae
+                    spans[SLOTS + slot] = mfe
     if reason == REASON_SL:
         price -= direction * slippage  # a stop order slips: a long's lower, a short's higher
     row = out[n]
@@ -695,6 +705,7 @@ def sweep_batch_nb(
     found,
     n_found,
     spans,
+    excursions,
     stats,
 ):
     """Walk a batch of combinations day by day (the day's bars stay in cache), the
@@ -727,8 +738,11 @@ def sweep_batch_nb(
     its own skips). :func:`combo_order_nb` then orders the trades by combination.
     ``memo`` (3 × MEMO), ``found`` (2 × 2 × MEMO), ``n_found`` (2) and ``spans`` (PREFIX +
     2 × (a day's whole blocks + 2)) are scratch (int64);
-    ``stats`` (int64, the ``S_*`` counters) is added to.
+    ``excursions``: record each trade's ``mae``/``mfe`` (else -1, not recorded: what a
+    metrics-only sweep skips, docs/BENCHMARK.md); ``stats`` (int64, the ``S_*`` counters)
+    is added to.
     """
+    spans[RECORD] = 1 if excursions else 0
     for c in range(len(combo)):
         counts[c] = 0
         skipped[c] = 0

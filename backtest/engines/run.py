@@ -85,20 +85,27 @@ class Scored:
 
 
 def score_batch(
-    bars: Bars, combos: list[dict[str, Any]], settings: RunSettings, engine: str = "fast"
+    bars: Bars,
+    combos: list[dict[str, Any]],
+    settings: RunSettings,
+    engine: str = "fast",
+    excursions: bool = True,
 ) -> Scored:
     """Run ``combos`` with ``engine`` and score them all at once in compiled code.
 
     The fast engine's batches are valued and scored whole (no per-combination copy of the
-    trades; ``Scored.trades[i]`` copies combination ``i``'s out when asked for)."""
+    trades; ``Scored.trades[i]`` copies combination ``i``'s out when asked for). Without
+    ``excursions`` the fast engine records no ``mae``/``mfe`` (-1) and the compact trades
+    no ``adverse`` (None): what scoring alone needs, at the kernel's full speed."""
     if engine == "fast":
-        parts = sweep_parts(bars, combos, settings)
+        parts = sweep_parts(bars, combos, settings, excursions)
         compact = compact_runs(
             [(p.trades, p.position) for p in parts],
             _concat([p.counts for p in parts]),
             _concat([p.skipped for p in parts]),
             np.concatenate([p.skip_day for p in parts] or [np.zeros(0, np.int32)]),
             bars,
+            excursions,
         )
         trades: Sequence[np.ndarray] = PartTrades(parts)
         skip_days: list[np.ndarray | None] = [

@@ -43,7 +43,7 @@ _INT32_LIMIT = 2**31 - 1
 # bars and table lines in cache (the kernel's main cost is fetching those, docs/BENCHMARK.md),
 # as long as their trade buffer, max_trades_per_day × days records each, fits ROOM records.
 BATCH = 512
-ROOM = 2**19  # records (83 bytes each: 44 MB of address space, resident only where written)
+ROOM = 2**19  # records (75 bytes each: 38 MB of address space, resident only where written)
 # The kernel's work counters in this process (kernel_nb.S_*), for bench.cost; zero them to
 # count a run of your own.
 STATS = np.zeros(4, dtype=np.int64)
@@ -435,8 +435,9 @@ def _batches(
             start = end
 
 
-def _run_batch(data: SweepData, combo: np.ndarray) -> SweepPart:
-    """Walk one batch (its kernel rows, ``kernel_nb.C_*`` columns).
+def _run_batch(data: SweepData, combo: np.ndarray, excursions: bool = True) -> SweepPart:
+    """Walk one batch (its kernel rows, ``kernel_nb.C_*`` columns); ``excursions``: record
+    the trades' ``mae``/``mfe`` (else -1).
 
     The trade buffer is allocated for the most trades the batch can have and the part
     keeps the written head of it: the kernel writes it front to back, so the pages of the
@@ -488,6 +489,7 @@ def _run_batch(data: SweepData, combo: np.ndarray) -> SweepPart:
         np.empty((2, 2, nb.MEMO), dtype=np.int64),
         np.zeros(2, dtype=np.int64),
         np.zeros(nb.PREFIX + 2 * data.day_blocks + 2, dtype=np.int64),
+        excursions,
         STATS,
     )
     position = np.empty(written, dtype=np.int32)
@@ -510,12 +512,18 @@ def _bytes(records: np.ndarray) -> np.ndarray:
     return records.view(np.uint8).reshape(len(records), TRADE_DTYPE.itemsize)
 
 
-def sweep_parts(bars: Bars, combos: list[dict[str, Any]], settings: RunSettings) -> list[SweepPart]:
+def sweep_parts(
+    bars: Bars, combos: list[dict[str, Any]], settings: RunSettings, excursions: bool = True
+) -> list[SweepPart]:
     """The combinations' results batch by batch (up to BATCH combinations a part, in order):
-    what :func:`run_sweep_days` splits per combination and the scoring reads whole."""
+    what :func:`run_sweep_days` splits per combination and the scoring reads whole.
+    Without ``excursions`` the trades' ``mae``/``mfe`` are -1 (not recorded), which a
+    metrics-only sweep does not need (docs/BENCHMARK.md, "Excursions")."""
     data = sweep_data(bars)
     news_key = _news_key(settings)
-    return [_run_batch(data, rows) for rows in _batches(data, combos, settings, news_key)]
+    return [
+        _run_batch(data, rows, excursions) for rows in _batches(data, combos, settings, news_key)
+    ]
 
 
 def run_sweep_days(

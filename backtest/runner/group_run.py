@@ -112,6 +112,9 @@ def group_outcome(
     """
     started = time.perf_counter()
     want = _trades_wanted(save_trades, best_trades)
+    # the trades' excursions only where trades are kept: compact (--save-daily) or saved
+    # (--save-trades); charts read prices, not excursions
+    excursions = keep_compact or bool(save_trades)
     best = _Best(max(want, 1))
     digest = store.ParamsDigest()
     parts: list[CompactTrades] = []
@@ -120,7 +123,7 @@ def group_outcome(
     def tables() -> Iterator[pa.Table]:
         nonlocal count
         for batch in _batches(combos, SCORE_BATCH):
-            scored = score_batch(bars, batch, settings, engine)
+            scored = score_batch(bars, batch, settings, engine, excursions=excursions)
             digest.update(batch)
             if keep_compact:
                 parts.append(scored.compact)

@@ -38,8 +38,9 @@ def _score(
     they are most of what a worker would send back)."""
     from backtest.engines.run import score_batch
 
-    scored = score_batch(_STATE["bars"], combos, _STATE["settings"], "fast")
-    return scored.metrics, scored.compact.arrays() if _STATE["compact"] else None
+    keep = _STATE["compact"]
+    scored = score_batch(_STATE["bars"], combos, _STATE["settings"], "fast", excursions=keep)
+    return scored.metrics, scored.compact.arrays() if keep else None
 
 
 def rule_key(params: dict[str, Any]) -> tuple[Any, ...]:

@@ -89,6 +89,7 @@ def compact_runs(
     skip_counts: np.ndarray,
     skip_day: np.ndarray,
     bars: Bars,
+    excursions: bool = True,
 ) -> CompactTrades:
     """From the trades of many combinations one after another (``counts[c]`` each, each
     combination's in entry order) and their lot-skip days likewise (``skip_counts[c]``
@@ -96,7 +97,8 @@ def compact_runs(
 
     The trades come in ``pieces`` of ``(trades, position)``, one piece's after the other's;
     within a piece, trade ``i`` is the ``position[i]``-th (None: the ``i``-th): the values
-    are put in that order, the trades stay where they are."""
+    are put in that order, the trades stay where they are. Without ``excursions`` (trades
+    that recorded none, ``mae`` -1) ``adverse`` is None."""
     n = sum(len(trades) for trades, _ in pieces)
     day, r, pnl, adverse = np.empty(n, np.int32), np.empty(n), np.empty(n), np.empty(n)
     sym = bars.symbol
@@ -129,7 +131,7 @@ def compact_runs(
         pnl=pnl,
         skip_offsets=_offsets(skip_counts),
         skip_day=np.asarray(skip_day, dtype=np.int32),
-        adverse=adverse,
+        adverse=adverse if excursions else None,
     )
 
 

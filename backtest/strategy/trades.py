@@ -31,11 +31,12 @@ TRADE_DTYPE = np.dtype(
         ("stop_points", np.int64),  # D
         ("lots", np.float64),
         ("reason", np.int8),  # index into REASONS
-        # maximum adverse / favourable excursion (points, >= 0) from ``entry`` along the
-        # exit side's path (a long's bid, a short's ask), from the point of entry to the
-        # point of exit (docs/ARCHITECTURE.md, reading 32)
-        ("mae", np.int64),
-        ("mfe", np.int64),
+        # maximum adverse / favourable excursion (points, >= 0; -1: not recorded, a
+        # metrics-only sweep) from ``entry`` along the exit side's path (a long's bid, a
+        # short's ask), from the point of entry to the point of exit (docs/ARCHITECTURE.md,
+        # reading 32)
+        ("mae", np.int32),
+        ("mfe", np.int32),
     ]
 )
 
@@ -82,7 +83,7 @@ def iso_times(time_ns: np.ndarray) -> list[str]:
 
 def trade_records(trades: np.ndarray, bars: Bars) -> list[dict[str, Any]]:
     """The public trade records of spec section 7 (JSON-ready), then ``mae`` and ``mfe``
-    in price units."""
+    in price units (None where not recorded: a metrics-only sweep's trades)."""
     values = trade_values(trades, bars)
     columns = {
         "entry_time": iso_times(bars.time_ns[trades["entry_bar"]]),
@@ -99,7 +100,12 @@ def trade_records(trades: np.ndarray, bars: Bars) -> list[dict[str, Any]]:
         "r": values["r"].tolist(),
         "pnl_money": values["pnl_money"].tolist(),
         "exit_reason": [REASONS[code] for code in trades["reason"].tolist()],
-        "mae": bars.price(trades["mae"]).tolist(),
-        "mfe": bars.price(trades["mfe"]).tolist(),
+        "mae": _recorded(bars.price(trades["mae"]).tolist(), trades["mae"]),
+        "mfe": _recorded(bars.price(trades["mfe"]).tolist(), trades["mfe"]),
     }
     return [dict(zip(columns, row)) for row in zip(*columns.values())]
+
+
+def _recorded(prices: list[float], points: np.ndarray) -> list[float | None]:
+    """``prices`` with None where the excursion was not recorded (``points`` < 0)."""
+    return [p if k >= 0 else None for p, k in zip(prices, points.tolist())]
