@@ -70,7 +70,7 @@ def reconcile(
     """Match the bot's live trades to the backtest of its parameters (reconcile_{SYMBOL}.*)."""
     from backtest.analysis import reconcile as lib
     from backtest.data.deals import DealsError
-    from backtest.data.loaders import DataError
+    from backtest.data.files import DataError
     from backtest.runner.outputs import ResultsError
 
     cfg = _cfg(config)

@@ -41,7 +41,8 @@ from typing import Any
 
 import numpy as np
 
-from backtest.data.loaders import check_server_tz, file_checksum, server_to_utc
+from backtest.data.files import file_checksum
+from backtest.data.server_tz import check_server_tz, server_to_utc
 
 HTML_REPORT, DEALS_CSV = "mt5_html_report", "deals_csv"
 SECOND_NS = 1_000_000_000
