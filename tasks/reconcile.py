@@ -69,7 +69,7 @@ def reconcile(
 ):
     """Match the bot's live trades to the backtest of its parameters (reconcile_{SYMBOL}.*)."""
     from backtest.analysis import reconcile as lib
-    from backtest.data.deals import DealsError
+    from backtest.data.deal_records import DealsError
     from backtest.data.files import DataError
     from backtest.runner.outputs import ResultsError
 

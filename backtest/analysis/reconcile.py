@@ -49,7 +49,8 @@ import pandas as pd
 from backtest.core.config import SymbolSpec, symbol_spec
 from backtest.core.settings import RunSettings
 from backtest.data.bars import Bars, day_date, day_number
-from backtest.data.deals import HOUR_NS, SECOND_NS, LiveHistory, Position, read_deals
+from backtest.data.deal_records import HOUR_NS, SECOND_NS, LiveHistory, Position
+from backtest.data.deals import read_deals
 from backtest.data.loaders import MAX_ROWS, load_bars
 from backtest.data.server_tz import broker_offset_hours, check_server_tz
 from backtest.strategy.params import compile_params, distance_points, parse_hhmm
