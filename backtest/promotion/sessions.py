@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from backtest.analysis.reconcile import MIN_MATCH, Evidence, reconcile_evidence
+from backtest.analysis.reconcile_evidence import MIN_MATCH, Evidence, reconcile_evidence
 from backtest.promotion.checklist import FAIL, MANUAL, MISSING, PASS, Check
 from backtest.strategy.params import parse_hhmm
 

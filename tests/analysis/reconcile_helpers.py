@@ -34,7 +34,7 @@ from typing import Any
 
 import pandas as pd
 
-from backtest.analysis.reconcile import Deployment, parameter_set_sha256
+from backtest.analysis.reconcile_deploy import Deployment, parameter_set_sha256
 from backtest.core.config import symbol_spec
 from backtest.core.settings import RunSettings
 from backtest.strategy.params import resolve_params

@@ -7,7 +7,7 @@ import json
 
 from invoke import Context
 
-from backtest.analysis.reconcile import PASS, reconcile_evidence
+from backtest.analysis.reconcile_evidence import PASS, reconcile_evidence
 from backtest.core.version import code_version
 from backtest.data.files import file_checksum
 from tasks.reconcile import reconcile
