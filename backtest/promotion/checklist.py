@@ -10,7 +10,7 @@ from typing import Any
 PASS, FAIL, MISSING, MANUAL = "PASS", "FAIL", "MISSING", "MANUAL"
 BLOCKING = (FAIL, MISSING)
 ACCOUNTS = ("demo", "real")
-# Percentage comparisons allow the prop view's tolerance (docs/ARCHITECTURE.md, reading 6).
+# Percentage comparisons allow the prop view's tolerance (docs/READINGS.md, reading 6).
 PCT_TOLERANCE = 1e-9
 
 Config = dict[str, Any]

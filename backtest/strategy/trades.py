@@ -33,7 +33,7 @@ TRADE_DTYPE = np.dtype(
         ("reason", np.int8),  # index into REASONS
         # maximum adverse / favourable excursion (points, >= 0) from ``entry`` along the
         # exit side's path (a long's bid, a short's ask), from the point of entry to the
-        # point of exit (docs/ARCHITECTURE.md, reading 32)
+        # point of exit (docs/READINGS.md, reading 32)
         ("mae", np.int64),
         ("mfe", np.int64),
     ]
