@@ -93,18 +93,19 @@ def block_length(account: Account, risks: Sequence[float]) -> dict[str, Any]:
     return {"mean_block": max(each.values()), "by_series": each}
 
 
+# What each risk level keeps of a simulation's or a replay's summary (the risk CSV's columns).
+LEVEL_KEYS = (
+    "p_pass",
+    "p_breach",
+    "p_time_limit",
+    "p_unfinished",
+    "median_days_to_pass",
+    "p90_days_to_pass",
+)
+
+
 def _lite(s: dict[str, Any]) -> dict[str, Any]:
-    keys = (
-        "p_pass",
-        "p_breach",
-        "p_time_limit",
-        "p_unfinished",
-        "median_days_to_pass",
-        "p90_days_to_pass",
-        "se_p_pass",
-        "se_p_breach",
-    )
-    return {k: s[k] for k in keys}
+    return {k: s[k] for k in (*LEVEL_KEYS, "se_p_pass", "se_p_breach")}
 
 
 def analyse(account: Account, settings: Settings | None = None) -> dict[str, Any]:

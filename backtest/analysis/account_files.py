@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from backtest.analysis.account import Settings
+from backtest.analysis.account import LEVEL_KEYS, Settings
 from backtest.analysis.account_picks import Account
 from backtest.core.atomic import atomic_write_text
 from backtest.core.config import REPO_ROOT, load_config
@@ -69,20 +69,12 @@ def risk_csv(result: dict[str, Any]) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     levels = result["risk_sizing"]["levels"]
     symbols = list(levels[0]["risks"]) if levels else []
-    keys = [
-        "p_pass",
-        "p_breach",
-        "p_time_limit",
-        "p_unfinished",
-        "median_days_to_pass",
-        "p90_days_to_pass",
-    ]
     writer.writerow(
         [
             "risk_pct",
             *(f"risk_{s}" for s in symbols),
-            *(f"sim_{k}" for k in keys),
-            *(f"replay_{k}" for k in keys),
+            *(f"sim_{k}" for k in LEVEL_KEYS),
+            *(f"replay_{k}" for k in LEVEL_KEYS),
             "within_position_limit",
         ]
     )
@@ -91,8 +83,8 @@ def risk_csv(result: dict[str, Any]) -> str:
             [
                 lv["risk_pct"],
                 *(lv["risks"][s] for s in symbols),
-                *("" if lv["simulation"][k] is None else lv["simulation"][k] for k in keys),
-                *("" if lv["replay"][k] is None else lv["replay"][k] for k in keys),
+                *("" if lv["simulation"][k] is None else lv["simulation"][k] for k in LEVEL_KEYS),
+                *("" if lv["replay"][k] is None else lv["replay"][k] for k in LEVEL_KEYS),
                 lv["within_position_limit"],
             ]
         )

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -149,6 +149,16 @@ def by_volume(fills: list[tuple[float, float]]) -> float:
     if len(fills) == 1 or total <= 0:
         return fills[0][0]
     return sum(price * volume for price, volume in fills) / total
+
+
+class DealsRead(NamedTuple):
+    """What a format's reader finds in a file (:func:`backtest.data.deals.read_deals` adds
+    the file's identity and the filters to make a :class:`LiveHistory`)."""
+
+    deals: list[Deal]
+    positions: list[Position]
+    notes: list[str]
+    account: dict[str, str]  # the HTML header (Account, ...); a CSV has none
 
 
 @dataclass

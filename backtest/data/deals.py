@@ -32,9 +32,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from backtest.data.deal_records import DealsError, LiveHistory
+from backtest.data.deal_records import DEALS_CSV, HTML_REPORT, DealsError, LiveHistory
 from backtest.data.deals_csv import read_deals_csv
 from backtest.data.deals_html import read_report_html
+from backtest.data.files import file_checksum
 from backtest.data.server_tz import check_server_tz
 
 
@@ -79,7 +80,18 @@ def read_deals(
     text = _decode(path)
     head = text.lstrip("\ufeff").lstrip()[:2000].lower()
     if head.startswith(("<!doctype html", "<html")) or "<table" in head:
-        history = read_report_html(path, text, server_tz, wanted, magic)
+        kind, read = HTML_REPORT, read_report_html(path, text, server_tz, wanted, magic)
     else:
-        history = read_deals_csv(path, text, server_tz, wanted, magic)
-    return history
+        kind, read = DEALS_CSV, read_deals_csv(path, text, server_tz, wanted, magic)
+    return LiveHistory(
+        path=path,
+        format=kind,
+        checksum=file_checksum(path),
+        server_tz=server_tz,
+        symbols=wanted,
+        magics=magic,
+        deals=read.deals,
+        positions=read.positions,
+        notes=read.notes,
+        account=read.account,
+    )

@@ -15,13 +15,12 @@ from backtest.data.deal_records import (
     DEAL_ENTRIES,
     DEAL_REASONS,
     DEAL_TYPES,
-    DEALS_CSV,
     HOUR_NS,
     SECOND_NS,
     Deal,
     DealsError,
+    DealsRead,
     Exit,
-    LiveHistory,
     Position,
     by_volume,
     check_tickets,
@@ -35,7 +34,6 @@ from backtest.data.deal_records import (
     stop_comment,
     text_time,
 )
-from backtest.data.files import file_checksum
 
 
 def _wall_text(ns: int) -> str:
@@ -108,7 +106,7 @@ def read_deals_csv(
     server_tz: str | None,
     wanted: tuple[str, ...],
     magics: tuple[int, ...],
-) -> LiveHistory:
+) -> DealsRead:
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
     try:
         header = [h.strip().lower() for h in next(reader)]
@@ -171,17 +169,7 @@ def read_deals_csv(
             f"{orphans} position(s) without their opening deal in the file (opened before "
             "it starts) are left out"
         )
-    return LiveHistory(
-        path=path,
-        format=DEALS_CSV,
-        checksum=file_checksum(path),
-        server_tz=server_tz,
-        symbols=wanted,
-        magics=magics,
-        deals=deals,
-        positions=positions,
-        notes=notes,
-    )
+    return DealsRead(deals, positions, notes, {})
 
 
 def _magic(row: dict[str, str], where: str) -> int | None:

@@ -11,12 +11,11 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from backtest.data.deal_records import (
-    HTML_REPORT,
     MT5_TIME,
     Deal,
     DealsError,
+    DealsRead,
     Exit,
-    LiveHistory,
     Position,
     check_tickets,
     deal_times_utc,
@@ -27,7 +26,6 @@ from backtest.data.deal_records import (
     none_taken,
     stop_comment,
 )
-from backtest.data.files import file_checksum
 
 
 @dataclass
@@ -129,7 +127,7 @@ def read_report_html(
     server_tz: str | None,
     wanted: tuple[str, ...],
     magics: tuple[int, ...],
-) -> LiveHistory:
+) -> DealsRead:
     parser = _Rows()
     parser.feed(text)
     parser.close()
@@ -177,18 +175,8 @@ def read_report_html(
             f"{unlinked} closing deal(s) could not be tied to one position (positions open "
             "at the same time): those positions keep the Positions table's exit"
         )
-    return LiveHistory(
-        path=path,
-        format=HTML_REPORT,
-        checksum=file_checksum(path),
-        server_tz=server_tz,
-        symbols=wanted,
-        magics=magics,
-        deals=deals,
-        positions=sorted(positions, key=lambda p: (p.entry_time_ns, p.position_id)),
-        notes=notes,
-        account=_header_facts(parser.rows),
-    )
+    positions = sorted(positions, key=lambda p: (p.entry_time_ns, p.position_id))
+    return DealsRead(deals, positions, notes, _header_facts(parser.rows))
 
 
 def _header_facts(rows: list[list[_Cell]]) -> dict[str, str]:
