@@ -443,7 +443,8 @@ def _run_settings(raw: dict, base: Path, where: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     tz = raw.get("server_tz")
     if tz is not None:
-        from backtest.data.loaders import DataError, check_server_tz
+        from backtest.data.files import DataError
+        from backtest.data.server_tz import check_server_tz
 
         try:
             out["server_tz"] = check_server_tz(

@@ -116,16 +116,9 @@ def account(
     Every rule of the program on the account's history, the challenge replayed from every
     day and simulated by a seeded stationary bootstrap, P(pass) and P(breach) against risk.
     """
-    from backtest.analysis.account import (
-        Settings,
-        analyse,
-        default_output_dir,
-        load_account,
-        parse_levels,
-        parse_pick,
-        provenance,
-        write_account,
-    )
+    from backtest.analysis.account import Settings, analyse
+    from backtest.analysis.account_files import default_output_dir, provenance, write_account
+    from backtest.analysis.account_picks import load_account, parse_levels, parse_pick
     from backtest.core.config import load_config
     from backtest.core.programs import load_program
     from backtest.runner.outputs import ResultsError

@@ -30,7 +30,7 @@ def day(c, from_, group, combo, date, symbol=None):
     """Re-run one combination as recorded and draw one trading day (PNG and offline HTML)."""
     from backtest.analysis.day import day_view, write_day
     from backtest.analysis.merge import detect_symbol
-    from backtest.data.loaders import DataError
+    from backtest.data.files import DataError
     from backtest.runner.outputs import ResultsError
 
     index = _whole(combo, "--combo")

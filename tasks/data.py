@@ -10,8 +10,11 @@ from backtest.core.config import period as period_of
 from backtest.data.bars import Bars
 from backtest.data.clock import check_clock
 from backtest.data.coverage import spread_profile
-from backtest.data.loaders import MAX_ROWS, DataError, check_server_tz, is_mt5_export, load_bars
+from backtest.data.files import DataError
+from backtest.data.loaders import MAX_ROWS, load_bars
+from backtest.data.readers import is_mt5_export
 from backtest.data.sample import ensure_sample, ensure_sample_news, news_sample_path, sample_path
+from backtest.data.server_tz import check_server_tz
 from backtest.runner.options import option_fields
 from tasks.edge import error
 

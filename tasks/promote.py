@@ -88,7 +88,7 @@ def promote(
     import datetime as dt
 
     from backtest.analysis.account import DEFAULT_MAX_BREACH
-    from backtest.analysis.reconcile import MIN_MATCH
+    from backtest.analysis.reconcile_evidence import MIN_MATCH
     from backtest.core.config import execution_text
     from backtest.core.programs import DEFAULT_PROGRAM
     from backtest.promotion.botfolder import BACKUP_DIR, LOG_FILE
@@ -173,7 +173,7 @@ def preflight(c, bot_dir, symbol=None, min_match=None, config=None):
     """Re-run the checklist for what is deployed; change nothing.
 
     News, .env, limits and the reconciled sessions, as promote checked them."""
-    from backtest.analysis.reconcile import MIN_MATCH
+    from backtest.analysis.reconcile_evidence import MIN_MATCH
     from backtest.promotion.checklist import format_table
     from backtest.promotion.flow import preflight as run_preflight
 

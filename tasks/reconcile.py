@@ -69,8 +69,10 @@ def reconcile(
 ):
     """Match the bot's live trades to the backtest of its parameters (reconcile_{SYMBOL}.*)."""
     from backtest.analysis import reconcile as lib
-    from backtest.data.deals import DealsError
-    from backtest.data.loaders import DataError
+    from backtest.analysis import reconcile_deploy as deploy
+    from backtest.analysis import reconcile_outputs as outputs
+    from backtest.data.deal_records import DealsError
+    from backtest.data.files import DataError
     from backtest.runner.outputs import ResultsError
 
     cfg = _cfg(config)
@@ -90,9 +92,9 @@ def reconcile(
         raise error(f"--magic: {', '.join(_many(magic))} are not whole numbers") from None
     try:
         if from_ is not None:
-            deployment = lib.from_run(Path(from_), str(group), int(combo), symbol, cfg)
+            deployment = deploy.from_run(Path(from_), str(group), int(combo), symbol, cfg)
         else:
-            deployment = lib.from_bot(Path(bot_dir), symbol, cfg)
+            deployment = deploy.from_bot(Path(bot_dir), symbol, cfg)
         request = lib.Request(
             deals=Path(deals),
             data_file=Path(data_file),
@@ -108,18 +110,18 @@ def reconcile(
             engine=engine,
         )
         result = lib.reconcile(request, cfg)
-    except (lib.ReconcileError, DealsError, DataError, ResultsError, ValueError, OSError) as exc:
+    except (deploy.ReconcileError, DealsError, DataError, ResultsError, ValueError, OSError) as exc:
         raise error(exc) from None
     out = (
         Path(output)
         if output
-        else lib.default_output_dir(
+        else outputs.default_output_dir(
             Path(from_) if from_ else None,
             Path(bot_dir) if bot_dir else None,
             result.summary["account"],
         )
     )
-    paths = lib.write_outputs(result, out)
-    print("\n".join(lib.summary_lines(result)))
+    paths = outputs.write_outputs(result, out)
+    print("\n".join(outputs.summary_lines(result)))
     for kind, path in paths.items():
         print(f"  {kind}: {path}")

@@ -70,7 +70,8 @@ def trades(c, from_, group, combo, server_tz=None, symbol=None, **execution):
         write_combo_files,
     )
     from backtest.core.config import load_config
-    from backtest.data.loaders import DataError, check_server_tz
+    from backtest.data.files import DataError
+    from backtest.data.server_tz import check_server_tz
     from backtest.runner.outputs import ResultsError, read_results
     from backtest.runner.plan import execution_overrides
 

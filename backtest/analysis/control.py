@@ -325,7 +325,8 @@ def compare_control(
     from backtest.analysis.rerun import recorded_spec
     from backtest.core.atomic import atomic_write_text
     from backtest.core.version import code_version
-    from backtest.data.loaders import file_checksum, load_bars
+    from backtest.data.files import file_checksum
+    from backtest.data.loaders import load_bars
     from backtest.runner.group_run import write_daily
 
     cfg = cfg or DEFAULTS

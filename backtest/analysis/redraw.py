@@ -17,7 +17,7 @@ from typing import Any
 from backtest.analysis.rerun import RerunError, rerun
 from backtest.analysis.table import RunTable
 from backtest.core.config import load_config
-from backtest.data.loaders import DataError
+from backtest.data.files import DataError
 from backtest.runner.charts import best_index, run_heatmap_charts, write_group_charts
 from backtest.runner.outputs import RunRows, inline_combos, summary_rows
 

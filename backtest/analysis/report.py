@@ -312,7 +312,7 @@ def _rerun_details(
     budget: int,
 ) -> str:
     from backtest.analysis.rerun import RerunError, rerun
-    from backtest.data.loaders import DataError
+    from backtest.data.files import DataError
 
     picks = list(zip(*table.locate(wanted)))
     try:

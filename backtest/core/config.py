@@ -169,7 +169,7 @@ DEFAULTS: dict[str, Any] = {
 
 # Largest price, in points, that a bar or a price parameter may reach: every product
 # of a multiplier (at most MAX_MULT) and a distance stays below 2**53 (exact in
-# float64) and far inside int64 (docs/ARCHITECTURE.md, spec readings).
+# float64) and far inside int64 (docs/READINGS.md, reading 16).
 MAX_PRICE_POINTS = 10**12
 
 

@@ -43,15 +43,9 @@ import pandas as pd
 
 from backtest.core.config import DEFAULTS, ConfigError
 from backtest.data.bars import Bars, epoch_ns
-from backtest.data.loaders import (
-    NEW_YORK,
-    DataError,
-    Log,
-    _say,
-    broker_offset_hours,
-    server_to_utc,
-)
+from backtest.data.files import DataError, Log, say
 from backtest.data.sample import _CASH_OPENS
+from backtest.data.server_tz import NEW_YORK, broker_offset_hours, server_to_utc
 
 BEFORE = 30  # minutes before a candidate open whose mean range it is compared with
 AFTER = 10  # minutes from the candidate open on
@@ -114,7 +108,7 @@ def describe_clock(clock: str) -> str:
 
 def server_wall(utc_ns: np.ndarray, clock: str) -> np.ndarray:
     """UTC ns to the wall-clock time of ``clock`` (naive ns): the inverse of
-    :func:`backtest.data.loaders.server_to_utc`; ``UTC`` is the identity."""
+    :func:`backtest.data.server_tz.server_to_utc`; ``UTC`` is the identity."""
     if clock == "UTC":
         return utc_ns
     hours = broker_offset_hours(clock)
@@ -443,10 +437,10 @@ def check_clock(
     if reading.wrong:
         if mode == "refuse":
             raise DataError(f"{source}: {reading.problem()}")
-        _say(log, f"{source}: {reading.problem()}: ignored (--ignore-clock-check)", logging.WARNING)
+        say(log, f"{source}: {reading.problem()}: ignored (--ignore-clock-check)", logging.WARNING)
         return reading
     level = logging.INFO if reading.shift is not None else logging.WARNING
-    _say(log, f"{source}: {reading.summary()}", level)
+    say(log, f"{source}: {reading.summary()}", level)
     if better := reading.better():
-        _say(log, f"{source}: {better}", logging.WARNING)
+        say(log, f"{source}: {better}", logging.WARNING)
     return reading

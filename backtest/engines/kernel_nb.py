@@ -17,7 +17,7 @@ tables, the sell stop and a long's exits the bid tables; on the bar a query find
 ask level ``X`` is the bid path reaching ``X - s`` of that bar, so the path is resolved
 on the bid prices as before. ``slippage`` worsens the entry and the SL exit (spec 8.5);
 the records hold the prices after it.
-Readings of the spec: docs/ARCHITECTURE.md; the cost: docs/BENCHMARK.md.
+Readings of the spec: docs/READINGS.md; the cost: docs/BENCHMARK.md.
 """
 
 from __future__ import annotations
@@ -466,7 +466,7 @@ def _trade_nb(
     the path before the exit bar from the rule-day's prefix (:func:`_prefix_nb`, built on
     the first exit that needs it).
 
-    Excursions (docs/ARCHITECTURE.md, reading 32): the lowest and highest point of the exit
+    Excursions (docs/READINGS.md, reading 32): the lowest and highest point of the exit
     side's path (a long's bid, a short's ask) from the point of entry to the point of exit:
     on bar ``j`` the entry point and the corners after it (up to the exit point when it
     exits there), the bars between (:func:`_before_exit`), on the exit bar its open and

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from backtest.analysis.reconcile import MIN_MATCH
+from backtest.analysis.reconcile_evidence import MIN_MATCH
 from backtest.core.config import symbol_spec
 from backtest.promotion.botfolder import BotFolder, NewsFile
 from backtest.promotion.checklist import (

@@ -10,7 +10,7 @@ from typing import Any
 PASS, FAIL, MISSING, MANUAL = "PASS", "FAIL", "MISSING", "MANUAL"
 BLOCKING = (FAIL, MISSING)
 ACCOUNTS = ("demo", "real")
-# Percentage comparisons allow the prop view's tolerance (docs/ARCHITECTURE.md, reading 6).
+# Percentage comparisons allow the prop view's tolerance (docs/READINGS.md, reading 6).
 PCT_TOLERANCE = 1e-9
 
 Config = dict[str, Any]
@@ -60,6 +60,6 @@ class Deployment:
     def sha256(self) -> str:
         """The parameter set's identity (symbol, parameters, risk: everything the ``.set``
         carries), the one ``invoke reconcile`` records too."""
-        from backtest.analysis.reconcile import parameter_set_sha256
+        from backtest.analysis.reconcile_deploy import parameter_set_sha256
 
         return parameter_set_sha256(self.symbol, self.params, self.settings["risk"])

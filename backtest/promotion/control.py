@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from backtest.data.loaders import file_checksum
+from backtest.data.files import file_checksum
 from backtest.promotion.botfolder import read_json
 from backtest.promotion.candidate import Candidate
 from backtest.promotion.checklist import Config, PromoteError

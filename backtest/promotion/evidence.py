@@ -8,7 +8,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from backtest.analysis.account import AccountCheck, PickSpec
+from backtest.analysis.account import AccountCheck
+from backtest.analysis.account_picks import PickSpec
 from backtest.core.programs import Program
 from backtest.promotion.botfolder import (
     BotFolder,
@@ -115,7 +116,8 @@ def account_evidence(
     at its run's risk with, for every other symbol deployed in the bot folder, the
     deployed combination (its in-sample run, which must be on this machine) at its
     deployed risk. Nothing else deployed: the candidate alone."""
-    from backtest.analysis.account import AccountError, account_check
+    from backtest.analysis.account import account_check
+    from backtest.analysis.account_picks import AccountError
     from backtest.core.programs import ProgramError
 
     picks = [PickSpec(candidate.directory, candidate.group_id, candidate.combo, candidate.symbol)]

@@ -5,8 +5,8 @@ session, reconciled).
 A session is an allowed weekday's ``ib_start``..``close_time`` in the symbol's time zone
 (holidays unknown). The evidence of a session is a reconcile of it
 (``invoke reconcile --bot-dir BOT``, which writes ``BOT/ibsweep_reconcile/{account}/``):
-:func:`backtest.analysis.reconcile.reconcile_evidence` says PASS (this parameter set, that
-account, a period whose first session started after a moment, a match rate at or above
+:func:`backtest.analysis.reconcile_evidence.reconcile_evidence` says PASS (this parameter
+set, that account, a period whose first session started after a moment, a match rate at or above
 ``--min-match``), FAIL (below it) or MISSING. Missing evidence is never a PASS.
 """
 
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from backtest.analysis.reconcile import MIN_MATCH, Evidence, reconcile_evidence
+from backtest.analysis.reconcile_evidence import MIN_MATCH, Evidence, reconcile_evidence
 from backtest.promotion.checklist import FAIL, MANUAL, MISSING, PASS, Check
 from backtest.strategy.params import parse_hhmm
 

@@ -46,7 +46,7 @@ def chart_path(charts_dir: Path, group_id: str, kind: str) -> Path:
 
 
 def best_index(combos: list[dict[str, Any]]) -> int:
-    """Highest ``total_r``; ties go to the lower index (architecture reading 5)."""
+    """Highest ``total_r``; ties go to the lower index (docs/READINGS.md, reading 5)."""
     totals = [float((c.get("metrics") or {}).get("total_r") or 0.0) for c in combos]
     return int(np.argmax(totals)) if totals else 0
 

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from backtest.core.atomic import atomic_write, atomic_write_text
-from backtest.data.loaders import file_checksum
+from backtest.data.files import file_checksum
 from backtest.runner.checkpoint import CHECKPOINT_FILE, ResumeError, read_checkpoint
 from backtest.runner.reading import (
     COUNT,

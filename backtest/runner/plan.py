@@ -285,7 +285,8 @@ def symbol_from_group_ids(groups_file: Path, cfg: dict[str, Any]) -> str | None:
 
 def prepare(opts: RunOptions) -> RunPlan:
     """Validate every input and load the data; raise a library error on bad input."""
-    from backtest.data.loaders import check_server_tz, data_provenance, load_period_bars
+    from backtest.data.loaders import data_provenance, load_period_bars
+    from backtest.data.server_tz import check_server_tz
     from backtest.runner.groups import combo_count, load_groups_file, scan_groups
     from backtest.strategy.params import check_config_params
 
@@ -424,7 +425,7 @@ def prepare(opts: RunOptions) -> RunPlan:
 
 def input_errors() -> tuple[type[BaseException], ...]:
     """The library errors that mean bad input (exit code 2, nothing run)."""
-    from backtest.data.loaders import DataError
+    from backtest.data.files import DataError
     from backtest.data.news import NewsError
     from backtest.runner.checkpoint import ResumeError
     from backtest.runner.dask_executor import ClusterError

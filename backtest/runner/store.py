@@ -25,7 +25,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from backtest.data.loaders import file_checksum
+from backtest.data.files import file_checksum
 from backtest.strategy.metrics import METRIC_KEYS
 from backtest.strategy.params import PARAM_NAMES
 

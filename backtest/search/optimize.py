@@ -723,7 +723,7 @@ def _record(
     digest = store.ParamsDigest()
     digest.update(params)
     if part_file is not None:
-        from backtest.data.loaders import file_checksum
+        from backtest.data.files import file_checksum
 
         part = {**part, "sha256": file_checksum(part_file)}
     return {

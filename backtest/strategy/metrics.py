@@ -102,7 +102,7 @@ def sharpe(traded_day_r: np.ndarray, n_days: int) -> float:
     """mean / std (ddof 1) × √252 of the daily R over ``n_days`` trading days.
 
     ``traded_day_r`` holds the days with a trade; the other
-    ``n_days - len(traded_day_r)`` days count as 0 R (reading 7). 0 when the
+    ``n_days - len(traded_day_r)`` days count as 0 R (docs/READINGS.md, reading 7). 0 when the
     std is 0 or there are fewer than 2 days.
     """
     if n_days < 2 or _all_days_equal(traded_day_r, n_days):

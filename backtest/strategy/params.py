@@ -54,8 +54,8 @@ FLOAT_PARAMS = (
     "news_after",
 )
 DIRECTIONS = ("both", "long", "short")
-# Upper bounds that keep every integer conversion exact (docs/ARCHITECTURE.md, spec
-# readings): a multiplier times an IB of at most MAX_PRICE_POINTS stays below 2**53;
+# Upper bounds that keep every integer conversion exact (docs/READINGS.md,
+# reading 16): a multiplier times an IB of at most MAX_PRICE_POINTS stays below 2**53;
 # news minutes become nanoseconds below 2**53; a day has at most 1,500 M1 bars (25 h
 # on a fall-back day), so more trades per day than that can never bind.
 MAX_MULT = 1000.0

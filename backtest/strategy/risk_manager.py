@@ -47,7 +47,7 @@ LIMIT_TOLERANCE_PCT = 1e-9
 def max_daily_loss_pct(pnl_money: np.ndarray, starts: np.ndarray, account_size: float) -> float:
     """Largest (day's start balance − day's lowest closed balance) / account × 100.
 
-    The day's lowest balance includes its start balance (reading 6), so a day
+    The day's lowest balance includes its start balance (docs/READINGS.md, reading 6), so a day
     without a loss contributes 0.
     """
     if len(pnl_money) == 0:

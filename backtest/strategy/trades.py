@@ -33,7 +33,7 @@ TRADE_DTYPE = np.dtype(
         ("reason", np.int8),  # index into REASONS
         # maximum adverse / favourable excursion (points, >= 0; -1: not recorded, a
         # metrics-only sweep) from ``entry`` along the exit side's path (a long's bid, a
-        # short's ask), from the point of entry to the point of exit (docs/ARCHITECTURE.md,
+        # short's ask), from the point of entry to the point of exit (docs/READINGS.md,
         # reading 32)
         ("mae", np.int32),
         ("mfe", np.int32),

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from backtest.analysis.account import Account, PickData, PickSpec, build_account
+from backtest.analysis.account_picks import Account, PickData, PickSpec, build_account
 from backtest.analysis.challenge import Days, Rules
 from backtest.core.programs import Program, parse_program
 from backtest.data.bars import day_number

@@ -34,7 +34,7 @@ from typing import Any
 
 import pandas as pd
 
-from backtest.analysis.reconcile import Deployment, parameter_set_sha256
+from backtest.analysis.reconcile_deploy import Deployment, parameter_set_sha256
 from backtest.core.config import symbol_spec
 from backtest.core.settings import RunSettings
 from backtest.strategy.params import resolve_params
@@ -177,7 +177,7 @@ REASON_CODES = {"sl": 4, "tp": 5, "close": 3}
 
 def server_seconds(utc_ns: int, server_tz: str = SERVER_TZ) -> int:
     """A UTC time as seconds on the server clock ``server_tz`` (``broker:NY+H`` or IANA)."""
-    from backtest.data.loaders import NEW_YORK, broker_offset_hours
+    from backtest.data.server_tz import NEW_YORK, broker_offset_hours
 
     stamp = pd.Timestamp(int(utc_ns), tz="UTC")
     hours = broker_offset_hours(server_tz)

@@ -4,7 +4,8 @@ over the program's maximum per position, else PASS; the figures for the promote 
 
 import pytest
 
-from backtest.analysis.account import AccountError, account_check, parse_pick
+from backtest.analysis.account import account_check
+from backtest.analysis.account_picks import AccountError, parse_pick
 from tests.analysis.account_helpers import symbol_run
 
 

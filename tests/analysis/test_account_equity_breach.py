@@ -5,7 +5,7 @@ the day passes."""
 
 import numpy as np
 
-from backtest.analysis.account import breaches, rules_table
+from backtest.analysis.account_rules import breaches, rules_table
 from backtest.analysis.challenge import (
     BREACH_DAILY,
     CLOSED_ONLY,

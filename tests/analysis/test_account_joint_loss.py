@@ -3,7 +3,7 @@ loses 3 % is within the 5 % daily limit for either alone and breaches on the acc
 
 import numpy as np
 
-from backtest.analysis.account import breaches, rules_table
+from backtest.analysis.account_rules import breaches, rules_table
 from backtest.analysis.challenge import BREACH_DAILY, Rules, replay
 from backtest.data.bars import day_date
 from tests.analysis.account_helpers import account, pick_data, program

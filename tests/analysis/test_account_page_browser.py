@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from matplotlib import image
 
-from backtest.analysis.account import Settings, analyse, provenance, write_account
+from backtest.analysis.account import Settings, analyse
+from backtest.analysis.account_files import provenance, write_account
 from tests.analysis.account_helpers import account, pick_data, program
 from tests.analysis.report_helpers import ACCOUNT_DRAWN, chromium, open_page
 

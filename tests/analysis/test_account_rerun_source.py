@@ -4,7 +4,7 @@ included), and the outputs say where the trades came from."""
 
 import numpy as np
 
-from backtest.analysis.account import load_trades, parse_pick, read_pick
+from backtest.analysis.account_picks import load_trades, parse_pick, read_pick
 from tests.analysis.account_helpers import symbol_run
 
 

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from backtest.analysis.account import load_trades, parse_pick, read_pick
+from backtest.analysis.account_picks import load_trades, parse_pick, read_pick
 from tests.analysis.account_helpers import symbol_run
 from tests.analysis.report_helpers import invoke
 

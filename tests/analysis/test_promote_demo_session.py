@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from backtest.analysis.reconcile import Evidence
+from backtest.analysis.reconcile_evidence import Evidence
 from backtest.promotion.sessions import (
     LiveSessions,
     check_demo_first,

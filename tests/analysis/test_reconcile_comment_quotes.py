@@ -9,7 +9,8 @@ import csv
 
 import pytest
 
-from backtest.analysis.reconcile import Request, reconcile, write_outputs
+from backtest.analysis.reconcile import Request, reconcile
+from backtest.analysis.reconcile_outputs import write_outputs
 from tests.analysis.reconcile_helpers import SERVER_TZ, deployment, fixture, shared_bars
 
 COMMENT = 'ib "short", v2 <risk=4>'

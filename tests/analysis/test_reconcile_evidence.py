@@ -6,15 +6,9 @@ import datetime as dt
 
 import pytest
 
-from backtest.analysis.reconcile import (
-    FAIL,
-    MISSING,
-    PASS,
-    Request,
-    reconcile,
-    reconcile_evidence,
-    write_outputs,
-)
+from backtest.analysis.reconcile import Request, reconcile
+from backtest.analysis.reconcile_evidence import FAIL, MISSING, PASS, reconcile_evidence
+from backtest.analysis.reconcile_outputs import write_outputs
 from tests.analysis.reconcile_helpers import SERVER_TZ, deployment, fixture, shared_bars
 
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from backtest.data.clock import check_clock
-from backtest.data.loaders import DataError, load_bars
+from backtest.data.files import DataError
+from backtest.data.loaders import load_bars
 from tests.data.clock_helpers import sample_frame, write_mt5_export
 
 # 2024: the US switched on 10 March and 3 November, Europe on 31 March and 27 October.

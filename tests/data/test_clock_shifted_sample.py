@@ -9,7 +9,8 @@ import pytest
 from backtest.core.config import symbol_spec
 from backtest.data.bars import bars_from_frame
 from backtest.data.clock import read_clock
-from backtest.data.loaders import DataError, load_period_bars
+from backtest.data.files import DataError
+from backtest.data.loaders import load_period_bars
 from tests.data.clock_helpers import sample_frame, write_mt5_export, write_shifted_parquet
 
 SHIFTS = [-7, -2, -1, 1, 2, 7]

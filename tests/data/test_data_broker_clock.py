@@ -6,7 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from backtest.data.loaders import DataError, check_server_tz, load_bars
+from backtest.data.files import DataError
+from backtest.data.loaders import load_bars
+from backtest.data.server_tz import check_server_tz
 
 
 def _utc(bars):

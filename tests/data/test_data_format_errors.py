@@ -2,7 +2,8 @@
 
 import pytest
 
-from backtest.data.loaders import DataError, load_bars
+from backtest.data.files import DataError
+from backtest.data.loaders import load_bars
 
 
 def test_missing_column(write_csv, ger40):

@@ -2,7 +2,8 @@
 
 import pytest
 
-from backtest.data.loaders import DataError, load_bars
+from backtest.data.files import DataError
+from backtest.data.loaders import load_bars
 
 GOOD = [
     "2024-01-02 09:00,100.00,101.00,99.00,100.50",

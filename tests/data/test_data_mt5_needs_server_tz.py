@@ -2,7 +2,8 @@
 
 import pytest
 
-from backtest.data.loaders import DataError, load_bars
+from backtest.data.files import DataError
+from backtest.data.loaders import load_bars
 
 
 def test_mt5_without_server_tz_is_refused(write_mt5, ger40):

@@ -8,7 +8,8 @@ so 03:00-03:59 local happens twice.
 import pandas as pd
 import pytest
 
-from backtest.data.loaders import DataError, load_bars
+from backtest.data.files import DataError
+from backtest.data.loaders import load_bars
 
 
 def _utc(bars) -> list[str]:

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from backtest.core.config import DEFAULTS
-from backtest.data.loaders import DataError, load_bars, load_period_bars
+from backtest.data.files import DataError
+from backtest.data.loaders import load_bars, load_period_bars
 
 
 def _bars_csv(write_csv, times: pd.DatetimeIndex):

@@ -6,7 +6,8 @@ import pytest
 
 from backtest.core.config import DEFAULTS
 from backtest.data.bars import day_date
-from backtest.data.loaders import DataError, load_period_bars, resolve_data_file
+from backtest.data.files import DataError
+from backtest.data.loaders import load_period_bars, resolve_data_file
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from backtest.data.loaders import DataError, load_bars
+from backtest.data.files import DataError
+from backtest.data.loaders import load_bars
 
 HEADER = "time,open,high,low,close,spread"
 

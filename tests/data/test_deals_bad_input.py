@@ -3,7 +3,8 @@
 import pandas as pd
 import pytest
 
-from backtest.data.deals import DealsError, read_deals
+from backtest.data.deal_records import DealsError
+from backtest.data.deals import read_deals
 from tests.data.deals_helpers import SERVER_TZ, fixture
 
 

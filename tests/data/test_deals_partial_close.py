@@ -3,7 +3,8 @@
 
 import pytest
 
-from backtest.data.deals import DEALS_CSV, HTML_REPORT, read_deals
+from backtest.data.deal_records import DEALS_CSV, HTML_REPORT
+from backtest.data.deals import read_deals
 from tests.data.deals_helpers import SERVER_TZ, fixture, utc_ns
 
 

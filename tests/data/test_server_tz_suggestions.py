@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from backtest.core.config import ConfigError, check_timezone
-from backtest.data.loaders import DataError, broker_offset_hours, check_server_tz
+from backtest.data.files import DataError
+from backtest.data.server_tz import broker_offset_hours, check_server_tz
 
 WINTER, SUMMER = dt.datetime(2024, 1, 15, 12), dt.datetime(2024, 7, 15, 12)
 

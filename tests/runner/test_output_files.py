@@ -7,7 +7,7 @@ import datetime as dt
 import json
 
 from backtest.core.version import code_version
-from backtest.data.loaders import file_checksum
+from backtest.data.files import file_checksum
 from backtest.strategy.params import PARAM_NAMES
 from tests.runner.helpers import END, GROUP_IDS, START, SYMBOL, full_results
 

@@ -1,4 +1,5 @@
-"""The fast sweep on a fall-back DST day, where a local hour repeats (reading 1)."""
+"""The fast sweep on a fall-back DST day, where a local hour repeats (docs/READINGS.md,
+reading 1)."""
 
 from __future__ import annotations
 

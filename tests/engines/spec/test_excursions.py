@@ -1,6 +1,6 @@
 """Each trade's maximum adverse and favourable excursion (MAE/MFE), computed by hand.
 
-docs/ARCHITECTURE.md, reading 32: on the exit side's path (a long's bid, a short's ask =
+docs/READINGS.md, reading 32: on the exit side's path (a long's bid, a short's ask =
 bid + the bar's spread, spec section 8), from the point of entry (the rest of the entry
 bar's path) to the point of exit (the exit bar's path up to the exit; a close at
 ``close_time``: that bar's open), measured from the fill after slippage, in points >= 0
