@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from backtest.core.config import read_yaml_mapping
+from backtest.runner.host_tools import parse_range
 from farm.errors import HostsFileError
 
 HOSTS_ENV = "IBSWEEP_HOSTS"
@@ -88,7 +89,6 @@ CLUSTER_DEFAULTS: dict[str, Any] = {
 RESERVED_DIRS = ("code", "data", "requirements.txt", ".requirements.sha256")
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_RANGE = re.compile(r"^\s*(-?\d*)\s*:\s*(-?\d*)\s*$")
 
 
 @dataclass(frozen=True)
@@ -242,15 +242,6 @@ def hosts_file_path(path: str | os.PathLike | None = None) -> Path:
     return Path(path or os.environ.get(HOSTS_ENV) or DEFAULT_HOSTS_FILE)
 
 
-def parse_range(text: Any, where: str) -> tuple[int | None, int | None]:
-    """``"0:30"`` → ``(0, 30)``; ``":30"`` → ``(None, 30)``; anything else is an error."""
-    match = _RANGE.match(str(text)) if isinstance(text, (str, int)) else None
-    if not match:
-        raise HostsFileError(f"{where}: range must look like '0:30' (start:stop), got {text!r}")
-    start, stop = (int(v) if v not in ("", "-") else None for v in match.groups())
-    return start, stop
-
-
 def _local_path(value: Any, base: Path, where: str) -> Path | None:
     if value in (None, ""):
         return None
@@ -378,7 +369,7 @@ def _host(name: str, raw: Any, defaults: dict, base: Path, where: str) -> Host:
         raise HostsFileError(
             f"{where}.period: must be one of {', '.join(PERIODS)}, got {v['period']!r}"
         )
-    start, stop = parse_range(v["range"], f"{where}.range")
+    start, stop = parse_range(v["range"], f"{where}.range", HostsFileError)
     env = v["env"] if v["env"] is not None else {}
     if not isinstance(env, dict) or not all(
         isinstance(k, str) and re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", k) for k in env

@@ -28,6 +28,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -37,15 +38,13 @@ import numpy as np
 
 from backtest.core.config import DEFAULTS, read_yaml_mapping, shown
 from backtest.runner.groups import GROUP_ID
-from backtest.strategy.constraints import Constraint, parse_constraints
+from backtest.strategy.constraints import Constraint, check_block
 from backtest.strategy.params import (
-    TIME_PARAMS,
     ParamError,
     Resolver,
     TimeOrderError,
-    check_names,
-    check_value,
-    first_duplicate,
+    check_listed,
+    check_values,
     parse_hhmm,
 )
 
@@ -124,34 +123,16 @@ def _axis_values(name: str, raw: Any, where: str, limit: int) -> list[Any]:
     label = f"{where}.{name}"
     _axis_count(raw, label)
     values = range_values(raw, label, limit) if isinstance(raw, dict) else list(raw)
-    if not values:
-        raise GridError(f"{label}: no values")
-    repeated = first_duplicate(values)
-    if repeated is not None:
-        raise GridError(
-            f"{label}: value {shown(repeated[0])} is listed twice "
-            "(numerically equal values are the same value)"
-        )
+    _grid_checked(check_listed, values, label)
     return values
 
 
-def _check_times(label: str, values: list[Any]) -> None:
-    """YAML reads an unquoted 09:30 as the number 570: say so instead of a puzzle."""
-    if label.rsplit(".", 1)[-1] in TIME_PARAMS:
-        for value in values:
-            if isinstance(value, int) and not isinstance(value, bool):
-                raise GridError(
-                    f'{label}: {value} is not a time HH:MM (quote times in YAML: "09:30")'
-                )
-
-
-def _check_values(label: str, name: str, values: list[Any]) -> None:
-    _check_times(label, values)
-    for value in values:
-        try:
-            check_value(name, value, label.rsplit(".", 1)[0])
-        except ParamError as exc:
-            raise GridError(str(exc)) from None
+def _grid_checked(check: Callable[..., None], *args: Any) -> None:
+    """``check(*args)`` (a check of backtest.strategy.params), its ParamError a GridError."""
+    try:
+        check(*args)
+    except ParamError as exc:
+        raise GridError(str(exc)) from None
 
 
 # --------------------------------------------------------------------------- cost model
@@ -288,19 +269,12 @@ def expand_block(
     fixed, raw_grid = _mappings(spec, where)
     _check_size(block_size(spec, where), limit, where)
     try:
-        check_names(fixed, f"{where}.params")
-        check_names(raw_grid, f"{where}.grid")
-        constraints = parse_constraints(spec.get("constraints"), f"{where}.constraints")
+        constraints = check_block(fixed, raw_grid, spec.get("constraints"), where)
     except ParamError as exc:
         raise GridError(str(exc)) from None
-    both = sorted(set(fixed) & set(raw_grid))
-    if both:
-        raise GridError(f"{where}: {both} in both 'params' and 'grid'")
-    for name, value in fixed.items():
-        _check_values(f"{where}.params.{name}", name, [value])
     axes = [(n, _axis_values(n, raw, f"{where}.grid", limit)) for n, raw in raw_grid.items()]
     for name, values in axes:
-        _check_values(f"{where}.grid.{name}", name, values)
+        _grid_checked(check_values, name, values, f"{where}.grid.{name}")
     # Cutting order: list-valued axes (weekdays: no constraint can compare lists)
     # first, then the file's order; each axis's values sorted, so that a range of
     # cells is a comparison.

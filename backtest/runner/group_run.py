@@ -50,11 +50,6 @@ def json_ready(value: Any) -> Any:
     return value
 
 
-def best_index(metrics: list[dict[str, Any]]) -> int:
-    """The best combination: highest ``total_r``, ties to the lower index."""
-    return max(range(len(metrics)), key=lambda i: (metrics[i]["total_r"], -i))
-
-
 @dataclass
 class Outcome:
     """A finished group: its record (small), the best combination's trade records (for

@@ -28,11 +28,12 @@ from backtest.core.atomic import atomic_write_text
 from backtest.core.config import DEFAULTS, ConfigError, shown, symbol_spec
 from backtest.strategy.constraints import Constraint, parse_constraints
 from backtest.strategy.params import (
+    TABLE_PARAMS,
     ParamError,
     Resolver,
+    check_listed,
     check_names,
     check_value,
-    first_duplicate,
 )
 
 # "error": why the group failed, as failed_groups_{SYMBOL}.json records it (ignored on load)
@@ -172,12 +173,10 @@ def _check_grid(grid: Any, params: dict[str, Any], where: str) -> dict[str, list
             raise GroupsError(f"{field}: also fixed in params; name it in one place")
         if not isinstance(values, list) or not values:
             raise GroupsError(f"{field}: {shown(values)} must be a non-empty list of values")
-        repeated = first_duplicate(values)
-        if repeated is not None:
-            raise GroupsError(
-                f"{field}: value {shown(repeated[0])} is listed twice (numerically equal values "
-                "are the same value)"
-            )
+        try:
+            check_listed(values, field)
+        except ParamError as exc:
+            raise GroupsError(str(exc)) from None
         for value in values:
             _checked_value(name, value, f"{where}: grid")
     return grid
@@ -305,18 +304,6 @@ def expand_all(groups_file: GroupsFile, cfg: dict[str, Any] | None = None) -> di
         g.group_id: expand_group(g, cfg, where=f"{groups_file.path}: group {g.group_id}")
         for g in groups_file.groups
     }
-
-
-# The parameters the sweep's shared day tables depend on (backtest.engines.sweep.SweepData).
-TABLE_PARAMS = (
-    "ib_start",
-    "ib_end",
-    "trade_end",
-    "close_time",
-    "news_filter",
-    "news_before",
-    "news_after",
-)
 
 
 @dataclass

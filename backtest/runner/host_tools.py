@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from backtest.runner.exit_codes import ALL_OK, BAD_INPUT, CRASHED, GROUPS_FAILED
 
@@ -34,11 +35,20 @@ FINISHED_EXITS = (ALL_OK, GROUPS_FAILED)
 DEPLOY_RECORD = "farm_deploy.json"  # fab deploy: the data file (or sample) and its checksum
 _MANIFESTS = "results_manifest_*.json"  # backtest.runner.outputs.manifest_path
 EXIT_WAIT_STEPS = 40  # x 50 ms: how long a just-ended runner's wrapper gets to write its code
+_RANGE = re.compile(r"^\s*(-?\d*)\s*:\s*(-?\d*)\s*$")
 
 
-def parse_range(text: str) -> tuple[int | None, int | None]:
-    start, _, stop = text.partition(":")
-    return (int(start) if start.strip() else None, int(stop) if stop.strip() else None)
+def parse_range(
+    text: Any, where: str = "--range", error: type[Exception] = ValueError
+) -> tuple[int | None, int | None]:
+    """``"0:30"`` → ``(0, 30)``; ``":30"`` → ``(None, 30)`` (an empty or ``-`` end: open);
+    anything else ``error`` naming ``where``. The hosts file's ranges (farm.hosts) and the
+    host's ``filter --range`` read them alike."""
+    match = _RANGE.match(str(text)) if isinstance(text, (str, int)) else None
+    if not match:
+        raise error(f"{where}: range must look like '0:30' (start:stop), got {text!r}")
+    start, stop = (int(v) if v not in ("", "-") else None for v in match.groups())
+    return start, stop
 
 
 def cmd_filter(groups: Path, range_text: str, out: Path) -> int:

@@ -27,36 +27,26 @@ import pyarrow.parquet as pq
 
 from backtest.data.files import file_checksum
 from backtest.strategy.metrics import METRIC_KEYS
-from backtest.strategy.params import PARAM_NAMES
+from backtest.strategy.params import PARAMS
 
 PARTS_DIR = "parts"
 # results_full holds every combination inline up to this many in a run (io-contract).
 INLINE_LIMIT = 100_000
 
-_TIME = pa.string()
-PARAM_TYPES: dict[str, pa.DataType] = {
-    "ib_start": _TIME,
-    "ib_end": _TIME,
-    "trade_end": _TIME,
-    "close_time": _TIME,
-    "direction": pa.string(),
-    "entry_buffer": pa.float64(),
-    "sl_mult": pa.float64(),
-    "tp_mult": pa.float64(),
-    "min_ib": pa.float64(),
-    "max_ib": pa.float64(),
-    "max_trades_per_day": pa.int64(),
-    "weekdays": pa.list_(pa.int64()),
-    "news_filter": pa.bool_(),
-    "news_before": pa.int64(),
-    "news_after": pa.int64(),
+# The Arrow type of each parameter's column, from the registry's column names.
+_ARROW = {
+    "string": pa.string(),
+    "float64": pa.float64(),
+    "int64": pa.int64(),
+    "bool": pa.bool_(),
+    "list<int64>": pa.list_(pa.int64()),
 }
+PARAM_TYPES: dict[str, pa.DataType] = {p.name: _ARROW[p.column] for p in PARAMS}
 _INT_METRICS = ("trades", "max_losing_streak", "skipped")
 METRIC_TYPES: dict[str, pa.DataType] = {
     name: pa.int64() if name in _INT_METRICS else pa.bool_() if name == "prop_ok" else pa.float64()
     for name in METRIC_KEYS
 }
-assert tuple(PARAM_TYPES) == PARAM_NAMES, "every parameter needs its column type"
 _FLOAT_PARAMS = frozenset(name for name, kind in PARAM_TYPES.items() if kind == pa.float64())
 
 

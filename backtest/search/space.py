@@ -35,20 +35,25 @@ from typing import Any
 
 from backtest.analysis.make_groups import GridError, block_size, grid_blocks, load_grid
 from backtest.core.config import shown
-from backtest.strategy.constraints import Constraint, ConstraintError, parse_constraints
+from backtest.strategy.constraints import (
+    Constraint,
+    ConstraintError,
+    check_block,
+)
 from backtest.strategy.params import (
     PARAM_NAMES,
+    PARAMS,
+    TABLE_PARAMS,
     TIME_PARAMS,
     ParamError,
     Resolver,
-    check_names,
-    check_value,
-    first_duplicate,
+    check_listed,
+    check_values,
     parse_hhmm,
 )
 
 # Parameters whose values are whole numbers (minutes, counts): a range of them needs a step.
-WHOLE_PARAMS = (*TIME_PARAMS, "max_trades_per_day", "news_before", "news_after")
+WHOLE_PARAMS = tuple(p.name for p in PARAMS if p.whole)
 BLOCK_PARAM = "block"
 
 
@@ -184,12 +189,10 @@ class SearchSpace:
 
     def table_points(self, limit: int = 256) -> list[dict[str, Any]]:
         """One feasible combination per distinct value of the parameters the kernel's
-        shared tables are built by (``runner.groups.TABLE_PARAMS``: the times and the news
-        window), for the sweep's tables to be built once before the workers fork; empty
+        shared tables are built by (the registry's ``TABLE_PARAMS``: the times and the
+        news window), for the sweep's tables to be built once before the workers fork; empty
         when the space has more than ``limit`` of them (they are then built as met)."""
         import itertools
-
-        from backtest.runner.groups import TABLE_PARAMS
 
         out: dict[tuple[Any, ...], dict[str, Any]] = {}
         for block in self.blocks:
@@ -364,45 +367,30 @@ def _block(
     resolver: Resolver,
 ) -> Block:
     try:
-        check_names(fixed, f"{where}.params")
-        check_names(grid, f"{where}.grid")
-        parsed = parse_constraints(constraints, f"{where}.constraints")
+        parsed = check_block(fixed, grid, constraints, where)
     except ParamError as exc:
         raise SpaceError(str(exc)) from None
-    both = sorted(set(fixed) & set(grid))
-    if both:
-        raise SpaceError(f"{where}: {both} in both 'params' and 'grid'")
-    for name, value in fixed.items():
-        _check(name, [value], f"{where}.params.{name}")
     axes = [_axis(name, spec, f"{where}.grid.{name}", prefix) for name, spec in grid.items()]
     block = Block(where, dict(fixed), axes, parsed, _plain(raw))
     _try_constraints(block, resolver)
     return block
 
 
-def _check(name: str, values: list[Any], label: str) -> None:
-    """Each value on its own (type and range, spec section 2 and the exactness bounds)."""
-    for value in values:
-        if name in TIME_PARAMS and isinstance(value, int) and not isinstance(value, bool):
-            raise SpaceError(f'{label}: {value} is not a time HH:MM (quote times in YAML: "09:30")')
-        try:
-            check_value(name, value, label.rsplit(".", 1)[0])
-        except ParamError as exc:
-            raise SpaceError(str(exc)) from None
+def _check(name: str, values: list[Any], label: str, listed: bool = False) -> None:
+    """Each value on its own (type and range, spec section 2 and the exactness bounds);
+    ``listed``: a list's values, also at least one and none twice."""
+    try:
+        if listed:
+            check_listed(values, label)
+        check_values(name, values, label)
+    except ParamError as exc:
+        raise SpaceError(str(exc)) from None
 
 
 def _axis(name: str, spec: Any, label: str, prefix: str) -> Axis:
     key = prefix + name
     if isinstance(spec, list):
-        if not spec:
-            raise SpaceError(f"{label}: no values")
-        repeated = first_duplicate(spec)
-        if repeated is not None:
-            raise SpaceError(
-                f"{label}: value {shown(repeated[0])} is listed twice "
-                "(numerically equal values are the same value)"
-            )
-        _check(name, spec, label)
+        _check(name, spec, label, listed=True)
         return Axis(name, key, "list", choices=tuple(spec))
     if not isinstance(spec, dict):
         raise SpaceError(

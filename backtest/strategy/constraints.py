@@ -23,17 +23,18 @@ from collections.abc import Callable
 from typing import Any
 
 from backtest.strategy.params import (
-    FLOAT_PARAMS,
     PARAM_NAMES,
+    PARAMS,
     TIME_PARAMS,
     ParamError,
     check_names,
+    check_values,
     parse_hhmm,
 )
 
 MAX_LENGTH = 1000  # characters of one constraint
 # Parameters whose values are numbers (times are minutes): the only names arithmetic takes.
-NUMERIC_PARAMS = frozenset((*TIME_PARAMS, *FLOAT_PARAMS, "max_trades_per_day"))
+NUMERIC_PARAMS = frozenset(p.name for p in PARAMS if p.numeric)
 _TIME_LITERAL = re.compile(r"^(\d{1,2}):(\d{2})$")
 
 _COMPARE: dict[type, Callable[[Any, Any], bool]] = {
@@ -196,3 +197,20 @@ def parse_constraints(raw: Any, where: str) -> list[Constraint]:
     if not isinstance(raw, list):
         raise ConstraintError(f"{where}: {raw!r} must be a list of expressions")
     return [Constraint(text, f"{where}[{i}]") for i, text in enumerate(raw)]
+
+
+def check_block(
+    fixed: dict[str, Any], grid: dict[str, Any], constraints: Any, where: str
+) -> list[Constraint]:
+    """A block's (a grid file's or a search space's) fixed ``params``, ``grid`` names and
+    ``constraints``: known names, none both fixed and in the grid, each fixed value
+    valid (:func:`check_values`); the constraints parsed. ParamError naming ``where``."""
+    check_names(fixed, f"{where}.params")
+    check_names(grid, f"{where}.grid")
+    parsed = parse_constraints(constraints, f"{where}.constraints")
+    both = sorted(set(fixed) & set(grid))
+    if both:
+        raise ParamError(f"{where}: {both} in both 'params' and 'grid'")
+    for name, value in fixed.items():
+        check_values(name, [value], f"{where}.params.{name}")
+    return parsed

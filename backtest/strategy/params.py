@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 
 from backtest.core.config import (
-    MAX_PRICE_POINTS,
     ConfigError,
     SymbolSpec,
     default_params,
@@ -26,50 +25,20 @@ from backtest.core.config import (
     symbol_spec,
 )
 
-PARAM_NAMES = (
-    "ib_start",
-    "ib_end",
-    "trade_end",
-    "close_time",
-    "direction",
-    "entry_buffer",
-    "sl_mult",
-    "tp_mult",
-    "min_ib",
-    "max_ib",
-    "max_trades_per_day",
-    "weekdays",
-    "news_filter",
-    "news_before",
-    "news_after",
+# The registry is the one list of the parameters (name, kind, column, default, bounds,
+# table, EA input, help); this module owns what their values mean and re-exports it.
+from backtest.core.param_registry import (
+    BY_NAME,
+    MAX_PRICE_POINTS,
+    Param,
 )
-TIME_PARAMS = ("ib_start", "ib_end", "trade_end", "close_time")
-FLOAT_PARAMS = (
-    "entry_buffer",
-    "sl_mult",
-    "tp_mult",
-    "min_ib",
-    "max_ib",
-    "news_before",
-    "news_after",
-)
-DIRECTIONS = ("both", "long", "short")
-# Upper bounds that keep every integer conversion exact (docs/READINGS.md,
-# reading 16): a multiplier times an IB of at most MAX_PRICE_POINTS stays below 2**53;
-# news minutes become nanoseconds below 2**53; a day has at most 1,500 M1 bars (25 h
-# on a fall-back day), so more trades per day than that can never bind.
-MAX_MULT = 1000.0
-MAX_NEWS_MINUTES = 7 * 24 * 60.0
-MAX_TRADES_PER_DAY = 1500
-UPPER_BOUNDS = {
-    "entry_buffer": MAX_MULT,
-    "sl_mult": MAX_MULT,
-    "tp_mult": MAX_MULT,
-    "min_ib": float(MAX_PRICE_POINTS),  # price units; in points too (resolve_params)
-    "max_ib": float(MAX_PRICE_POINTS),
-    "news_before": MAX_NEWS_MINUTES,
-    "news_after": MAX_NEWS_MINUTES,
-}
+from backtest.core.param_registry import FLOAT_PARAMS as FLOAT_PARAMS
+from backtest.core.param_registry import PARAM_NAMES as PARAM_NAMES
+from backtest.core.param_registry import PARAMS as PARAMS
+from backtest.core.param_registry import TABLE_PARAMS as TABLE_PARAMS
+from backtest.core.param_registry import TIME_PARAMS as TIME_PARAMS
+
+DIRECTIONS = BY_NAME["direction"].choices
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
@@ -108,48 +77,88 @@ def check_names(params: dict[str, Any], where: str) -> None:
 
 
 def check_value(name: str, value: Any, where: str) -> None:
-    """One parameter's value on its own: type and range (spec section 2 and the
-    exactness bounds); the relations between parameters are :func:`validate_params`'."""
-    if name in TIME_PARAMS:
+    """One parameter's value on its own: type and range as its registry entry says (spec
+    section 2 and the exactness bounds); the relations between parameters are
+    :func:`validate_params`'."""
+    param = BY_NAME.get(name)
+    if param is None:  # an unknown name is check_names' to refuse
+        return
+    if param.kind == "time":
         parse_hhmm(value, where, name)
-    elif name in FLOAT_PARAMS:
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, (int, float))
-            or (isinstance(value, float) and not math.isfinite(value))
-        ):
-            raise _fail(where, name, f"{shown(value)} is not a finite number")
-        if value < 0 or (name == "sl_mult" and value == 0):
-            raise _fail(
-                where, name, f"{shown(value)} must be {'>' if name == 'sl_mult' else '>='} 0"
-            )
-        if value > UPPER_BOUNDS[name]:
-            raise _fail(where, name, f"{shown(value)} must be <= {UPPER_BOUNDS[name]:g}")
-    elif name == "direction":
-        if value not in DIRECTIONS:
-            raise _fail(where, name, f"{shown(value)} is not one of {', '.join(DIRECTIONS)}")
-    elif name == "max_trades_per_day":
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int)
-            or not 1 <= value <= MAX_TRADES_PER_DAY
-        ):
-            raise _fail(
-                where, name, f"{shown(value)} must be a whole number from 1 to {MAX_TRADES_PER_DAY}"
-            )
-    elif name == "weekdays":
+    elif param.kind == "float":
+        _check_float(param, value, where)
+    elif param.kind == "choice":
+        if value not in param.choices:
+            raise _fail(where, name, f"{shown(value)} is not one of {', '.join(param.choices)}")
+    elif param.kind == "int":
+        low, high = _bounds(param)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise _fail(where, name, f"{shown(value)} must be a whole number from {low} to {high}")
+    elif param.kind == "weekdays":
+        low, high = _bounds(param)
         if (
             not isinstance(value, list)
             or not value
-            or any(isinstance(d, bool) or not isinstance(d, int) or not 0 <= d <= 6 for d in value)
-        ):
-            raise _fail(
-                where, name, f"{shown(value)} must be a non-empty list of 0..6 (0 = Monday)"
+            or any(
+                isinstance(d, bool) or not isinstance(d, int) or not low <= d <= high for d in value
             )
+        ):
+            problem = f"must be a non-empty list of {low}..{high} (0 = Monday)"
+            raise _fail(where, name, f"{shown(value)} {problem}")
         if len(set(value)) < len(value):
             raise _fail(where, name, f"{value!r} names a day twice")
-    elif name == "news_filter" and not isinstance(value, bool):
+    elif param.kind == "bool" and not isinstance(value, bool):
         raise _fail(where, name, f"{shown(value)} must be true or false")
+
+
+def _check_float(param: Param, value: Any, where: str) -> None:
+    """A finite number within the entry's bounds (``low_open``: the least value refused)."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or (isinstance(value, float) and not math.isfinite(value))
+    ):
+        raise _fail(where, param.name, f"{shown(value)} is not a finite number")
+    low, high = _bounds(param)
+    if value < low or (param.low_open and value == low):
+        raise _fail(
+            where, param.name, f"{shown(value)} must be {'>' if param.low_open else '>='} {low:g}"
+        )
+    if value > high:
+        raise _fail(where, param.name, f"{shown(value)} must be <= {high:g}")
+
+
+def _bounds(param: Param) -> tuple[Any, Any]:
+    """``(low, high)`` of an entry that has them (numbers, weekdays)."""
+    assert param.low is not None and param.high is not None, f"{param.name} has no bounds"
+    return param.low, param.high
+
+
+def check_listed(values: list[Any], label: str) -> None:
+    """The values listed for one parameter (a grid axis): at least one, none twice
+    (numerically equal values are the same value: ``[1, 1.0]``)."""
+    if not values:
+        raise ParamError(f"{label}: no values")
+    repeated = first_duplicate(values)
+    if repeated is not None:
+        raise ParamError(
+            f"{label}: value {shown(repeated[0])} is listed twice "
+            "(numerically equal values are the same value)"
+        )
+
+
+def check_values(name: str, values: list[Any], label: str) -> None:
+    """Each value given for parameter ``name`` at ``label`` (``...grid.NAME``) on its own
+    (:func:`check_value`); YAML reads an unquoted 09:30 as the number 570, which is said
+    instead of a puzzle."""
+    if name in TIME_PARAMS:
+        for value in values:
+            if isinstance(value, int) and not isinstance(value, bool):
+                raise ParamError(
+                    f'{label}: {value} is not a time HH:MM (quote times in YAML: "09:30")'
+                )
+    for value in values:
+        check_value(name, value, label.rsplit(".", 1)[0])
 
 
 def validate_params(params: dict[str, Any], where: str = "params") -> None:
