@@ -23,10 +23,11 @@ import pandas as pd
 
 from backtest.analysis.panel import settings_of
 from backtest.analysis.table import RunTable
+from backtest.core.checksum import file_checksum
 from backtest.core.config import SymbolSpec, load_config, symbol_spec
 from backtest.core.settings import RunSettings
 from backtest.data.bars import Bars, day_date
-from backtest.data.loaders import NEW_YORK, broker_offset_hours, file_checksum, load_bars
+from backtest.data.loaders import NEW_YORK, broker_offset_hours, load_bars
 from backtest.engines.run import ComboResult, run_combos
 from backtest.runner.group_run import json_ready
 from backtest.runner.outputs import combos_count
