@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from backtest.runner.rundir import RUN_LOG, manifest_path, result_paths
 from bench.scale import REPO, groups_file, phases, run
 
 GRID = 1_000_000
@@ -81,8 +82,8 @@ def sweep(work: Path, workers: int, dates: list[str]) -> dict[str, Any]:
     out = work / "sweep"
     groups = work / "groups.json"
     groups_file(groups, GRID)
-    table = out / "results_combos_GER40.parquet"
-    if table.exists() and (out / "results_manifest_GER40.json").exists():
+    table = result_paths(out, "GER40")["parquet"]
+    if table.exists() and manifest_path(out, "GER40").exists():
         print(f"sweep: reusing {out}")
         return {"out": out, "seconds": None, "table": table}
     extra = ["--start-date", dates[0], "--end-date", dates[1]] if dates else []
@@ -156,7 +157,7 @@ def optimize(
     result = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
     if result.returncode != 0:
         raise SystemExit(f"{' '.join(command)}\n{result.stdout[-2000:]}\n{result.stderr}")
-    meta = json.loads((out / "results_full_GER40.json").read_text())["metadata"]["optimize"]
+    meta = json.loads(result_paths(out, "GER40")["full"].read_text())["metadata"]["optimize"]
     return {"seconds": time.perf_counter() - started, "meta": meta}
 
 
@@ -184,7 +185,7 @@ def curve(out: Path, ranks: np.ndarray) -> pd.DataFrame:
 
 def check_values(out: Path, grid: pd.DataFrame) -> tuple[int, int]:
     """(evaluated trials, those whose total_r differs from the sweep's)."""
-    rows = pd.read_parquet(out / "results_combos_GER40.parquet", columns=[*KEY, "total_r"])
+    rows = pd.read_parquet(result_paths(out, "GER40")["parquet"], columns=[*KEY, "total_r"])
     for name in ("sl_mult", "tp_mult", "entry_buffer"):
         rows[name] = rows[name].round(6)
     joined = rows.merge(grid, on=KEY, how="left", suffixes=("", "_sweep"))
@@ -231,7 +232,7 @@ def kernel_rates(work: Path, dates: list[str]) -> dict[str, list[float]]:
     entry rule as the search's evaluator sorts it): a group of the grid, a random sample of
     the grid, the last 2,048 trials TPE evaluated (seed 1): what sharing entry rules gives."""
     start, end = dates or ["2023-01-01", "2025-10-31"]
-    late = work / "tpe_1" / "results_combos_GER40.parquet"
+    late = result_paths(work / "tpe_1", "GER40")["parquet"]
     result = subprocess.run(
         [sys.executable, "-c", KERNEL_CODE, start, end, str(work / "groups.json"), str(late)],
         cwd=REPO,
@@ -280,7 +281,7 @@ def main() -> None:
         f"{top:.2f} (the 1,000th), median {np.median(ranks):.2f}"
     )
     if swept["seconds"] is not None:
-        spent = phases(swept["out"] / "run.log")
+        spent = phases(swept["out"] / RUN_LOG)
         sweep_rate = GRID / spent["groups"] / args.workers
         print(
             f"sweep: {swept['seconds']:.0f} s end to end, groups phase {spent['groups']:.0f} s: "

@@ -33,6 +33,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from backtest.runner.rundir import RUN_LOG
+
 REPO = Path(__file__).resolve().parent.parent
 STARTS = ("07:00", "07:30", "08:00", "08:30", "09:00")
 WINDOWS = [(s, e) for s in STARTS for e in ("09:30", "10:00", "10:30", "11:00")]
@@ -264,7 +266,7 @@ def main() -> None:
         f"{per_core / rate:.0%} of it"
     )
     if not args.interrupt:
-        spent = phases(out / "run.log")
+        spent = phases(out / RUN_LOG)
         startup = last["seconds"] - spent["groups"] - spent["writing"]
         grouped = total / max(spent["groups"], 1e-9) / args.workers
         print(

@@ -14,14 +14,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from backtest.runner.checkpoint import CHECKPOINT_FILE as CHECKPOINT
 from backtest.runner.outputs import (
     commit_problem,
     read_results,
     results_from_checkpoint,
     write_results,
 )
-from backtest.runner.store import group_rows
+from backtest.runner.rundir import CHECKPOINT_FILE, group_rows
 
 
 def _ok_ids(results: dict[str, Any]) -> set[str]:
@@ -34,7 +33,7 @@ def needs_salvage(directory: Path, symbol: str) -> bool:
     Raises :class:`backtest.runner.outputs.ResultsError` when the checkpoint or the
     committed results are corrupt or malformed (a host whose results are not trusted).
     """
-    if not (directory / CHECKPOINT).exists():
+    if not (directory / CHECKPOINT_FILE).exists():
         return False
     checkpointed = results_from_checkpoint(directory, symbol, combos=False)
     if commit_problem(directory, symbol) is not None:

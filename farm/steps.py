@@ -23,8 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from backtest.core.checksum import file_checksum
 from backtest.runner.host_tools import DEPLOY_RECORD
 from backtest.runner.options import option_fields, runner_arguments
+from backtest.runner.rundir import MANIFEST_GLOB
 from farm.errors import FarmError, NotReadyError, RunnerBusyError, TransferStalledError
 from farm.hosts import Host, SymbolSetup, remote_join
 
@@ -193,14 +195,6 @@ def build_code_archive(dest_dir: Path, root: Path = REPO_ROOT) -> CodeArchive:
     return CodeArchive(path, code_id)
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 # ---------------------------------------------------------------- setup / readiness
 
 
@@ -234,7 +228,7 @@ def setup(c: Remote, host: Host, requirements: Path = REPO_ROOT / "requirements.
         f"if [ -x {q(venv + '/bin/python')} ]; then echo exists; "
         f"else {q(host.python)} -m venv {q(venv)} && echo created; fi",
     )
-    want = sha256_file(requirements)
+    want = file_checksum(requirements)
     stamp = remote_join(base, ".requirements.sha256")
     have = _run(c, host, f"cat {q(stamp)} 2>/dev/null || true").stdout.strip()
     if have == want and "created" not in created.stdout:
@@ -316,7 +310,7 @@ def push_code(c: Remote, host: Host, archive: CodeArchive) -> str:
 def push_if_changed(c: Remote, host: Host, local: Path, remote: str) -> bool:
     """Upload ``local`` unless the remote file has the same sha256; True when uploaded."""
     have = _run(c, host, f"sha256sum {q(remote)} 2>/dev/null || true").stdout.split()
-    if have and have[0] == sha256_file(local):
+    if have and have[0] == file_checksum(local):
         return False
     put(c, host, local, remote)
     return True
@@ -523,11 +517,11 @@ def deploy(
     data_remote, data_sha = None, None
     data_local = setup_.data_path(host.period)
     if data_local is not None:
-        data_remote, data_sha = remote_join(data_dir, data_local.name), sha256_file(data_local)
+        data_remote, data_sha = remote_join(data_dir, data_local.name), file_checksum(data_local)
         push_if_changed(c, host, data_local, data_remote)
     news: dict[str, str] | None = None
     if setup_.news_file is not None and news_remote is not None:
-        news = {"path": news_remote, "checksum": sha256_file(setup_.news_file)}
+        news = {"path": news_remote, "checksum": file_checksum(setup_.news_file)}
         push_if_changed(c, host, setup_.news_file, news_remote)
     source = "file" if data_remote else "sample"
     record = {
@@ -726,7 +720,7 @@ def _drop_stale_manifests(local_dir: Path, remote: set[str]) -> None:
     commit a mix of old and new files (backtest.runner.outputs.commit_problem)."""
     if not local_dir.is_dir():
         return
-    for manifest in local_dir.rglob("results_manifest_*.json"):
+    for manifest in local_dir.rglob(MANIFEST_GLOB):
         if manifest.relative_to(local_dir).as_posix() not in remote:
             manifest.unlink()
 

@@ -34,7 +34,7 @@ from backtest.core.config import DEFAULTS, SymbolSpec, period
 from backtest.core.settings import RunSettings
 from backtest.data.bars import day_date, day_number
 from backtest.engines.run import run_combos_compact
-from backtest.strategy.daily import FIELDS, CompactTrades, concat_compact, select_compact
+from backtest.strategy.daily import CompactTrades, concat_compact, select_compact
 from backtest.strategy.metrics import METRIC_KEYS, SQRT_252
 from backtest.strategy.metrics_nb import metrics_dict, window_metrics
 from backtest.strategy.params import PARAM_NAMES, resolve_params
@@ -73,7 +73,8 @@ def control_json_path(directory: Path, symbol: str) -> Path:
 
 
 def control_trades_path(directory: Path, symbol: str) -> Path:
-    """The rows' compact trades (``.npz``, the runner's ``daily/`` format), in row order."""
+    """The rows' compact trades (``.npz``, the runner's ``daily/`` format,
+    :func:`backtest.runner.rundir.read_daily`), in row order."""
     return Path(directory) / f"control_vs_in_sample_{symbol}.npz"
 
 
@@ -91,13 +92,6 @@ def overlap_text(meta: dict[str, Any], inside: np.ndarray) -> str:
         f"{day_date(int(inside[-1]))}) inside the in-sample period {meta['start_date']}.."
         f"{meta['end_date']}: that is in-sample data, not a control"
     )
-
-
-def read_control_trades(path: Path) -> tuple[CompactTrades, np.ndarray]:
-    """The compact trades and control trading days of a ``.npz`` by :func:`compare_control`
-    (ValueError/OSError when unreadable)."""
-    with np.load(path, allow_pickle=False) as npz:
-        return CompactTrades(**{name: npz[name] for name in FIELDS}), npz["trading_days"]
 
 
 def row_figures(
@@ -324,10 +318,10 @@ def compare_control(
     from backtest.analysis.merge import detect_symbol
     from backtest.analysis.rerun import recorded_spec
     from backtest.core.atomic import atomic_write_text
+    from backtest.core.checksum import file_checksum
     from backtest.core.version import code_version
-    from backtest.data.files import file_checksum
     from backtest.data.loaders import load_bars
-    from backtest.runner.group_run import write_daily
+    from backtest.runner.rundir import write_daily
 
     cfg = cfg or DEFAULTS
     in_sample_dir = Path(in_sample_dir)
@@ -365,7 +359,7 @@ def compare_control(
     metrics, compact = _run_chunks(bars, combos, settings, engine, workers)
     rows = comparison_rows(selected, metrics, days, min_control_trades)
     out = Path(output_dir or in_sample_dir)
-    trades = write_daily(out, control_trades_path(out, symbol).stem, compact, bars)
+    trades = write_daily(control_trades_path(out, symbol), compact, bars.trading_days())
     provenance = {
         "symbol": symbol,
         "in_sample_dir": str(in_sample_dir),

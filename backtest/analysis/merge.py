@@ -28,7 +28,6 @@ from typing import IO, Any
 
 from backtest.core.atomic import atomic_write
 
-RESULTS_PREFIX = "results_full_"
 # Metadata that must agree between merged runs (unless forced).
 MUST_AGREE = (
     "data_checksum",
@@ -60,11 +59,12 @@ def result_symbols(directory: Path) -> list[str]:
     """Symbols with a ``results_full_{SYMBOL}.json`` in ``directory``, or the symbol of
     its checkpoint (a run that stopped before writing results), sorted. A checkpoint
     that cannot be read is a MergeError when it is all the directory has."""
-    from backtest.runner.checkpoint import CHECKPOINT_FILE, ResumeError, read_checkpoint
+    from backtest.runner.checkpoint import ResumeError, read_checkpoint
+    from backtest.runner.rundir import CHECKPOINT_FILE, FULL_PREFIX
 
     found = {
-        p.name[len(RESULTS_PREFIX) : -len(".json")]
-        for p in Path(directory).glob(f"{RESULTS_PREFIX}*.json")
+        p.name[len(FULL_PREFIX) : -len(".json")]
+        for p in Path(directory).glob(f"{FULL_PREFIX}*.json")
     }
     if (Path(directory) / CHECKPOINT_FILE).exists():
         try:
@@ -80,6 +80,8 @@ def result_symbols(directory: Path) -> list[str]:
 
 def detect_symbol(dirs: list[Path], symbol: str | None = None) -> str:
     """The one symbol of ``dirs``' results, or ``symbol`` checked to be there."""
+    from backtest.runner.rundir import FULL_PREFIX
+
     if not dirs:
         raise MergeError("no result directories given")
     found: set[str] = set()
@@ -89,11 +91,11 @@ def detect_symbol(dirs: list[Path], symbol: str | None = None) -> str:
         symbols = result_symbols(directory)
         if symbol is not None and symbol not in symbols:
             raise MergeError(
-                f"{directory}: no {RESULTS_PREFIX}{symbol}.json "
+                f"{directory}: no {FULL_PREFIX}{symbol}.json "
                 f"(found: {', '.join(symbols) or 'none'})"
             )
         if not symbols:
-            raise MergeError(f"{directory}: no {RESULTS_PREFIX}{{SYMBOL}}.json")
+            raise MergeError(f"{directory}: no {FULL_PREFIX}{{SYMBOL}}.json")
         found.update(symbols)
     if symbol is not None:
         return symbol
@@ -135,8 +137,9 @@ def _same_results(a: dict[str, Any], b: dict[str, Any], rows_a: Any, rows_b: Any
 def _failed_raw(directory: Path, symbol: str) -> dict[str, dict[str, Any]]:
     """Raw failed groups of a directory (its ``failed_groups_{SYMBOL}.json``) by id."""
     from backtest.runner.reading import TEXT, Fields, Items, ResultsError, check, read_json
+    from backtest.runner.rundir import result_paths
 
-    path = Path(directory) / f"failed_groups_{symbol}.json"
+    path = result_paths(Path(directory), symbol)["failed"]
     if not path.exists() and not path.is_symlink():
         return {}
     try:
@@ -331,7 +334,7 @@ def merge_dirs(
         except (OSError, ValueError) as exc:
             raise MergeError(f"{directory}: cannot read results: {exc}") from None
         runs.append((directory, results))
-        sources[directory] = RunRows(directory, symbol, results)
+        sources[directory] = RunRows(directory, symbol)
     metas = [(d, r.get("metadata") or {}) for d, r in runs]
     forced = _check_metadata(metas, force)
 
@@ -418,19 +421,20 @@ def merge_dirs(
 def _copy_charts(sources: list[tuple[Path, str]], output_dir: Path) -> list[str]:
     """Bring each kept group's charts along from the directory it came from; what was
     skipped, and why (:func:`_copy_file`)."""
+    from backtest.runner.charts import CHART_KINDS, chart_path
+    from backtest.runner.rundir import CHARTS_DIR
+
     sources = [
         (d, gid)
         for d, gid in sources
-        if (d / "charts").is_dir() and d.resolve() != output_dir.resolve()
+        if (d / CHARTS_DIR).is_dir() and d.resolve() != output_dir.resolve()
     ]
-    from backtest.runner.charts import CHART_KINDS, chart_path
-
-    charts = (output_dir / "charts").resolve()
+    charts = (output_dir / CHARTS_DIR).resolve()
     skipped: list[str] = []
     for directory, gid in sources:
         for kind in CHART_KINDS:
-            png = chart_path(directory / "charts", gid, kind)
-            target = chart_path(output_dir / "charts", gid, kind)
+            png = chart_path(directory / CHARTS_DIR, gid, kind)
+            target = chart_path(output_dir / CHARTS_DIR, gid, kind)
             if target.resolve().parent != charts:  # ids are checked; this is the last guard
                 raise MergeError(f"group {gid!r}: its chart would land outside {charts}")
             skipped += _copy_file(png, directory, target, output_dir)
@@ -441,17 +445,17 @@ def _copy_daily(sources: list[tuple[Path, str]], output_dir: Path) -> list[str]:
     """Bring each kept group's compact trades (``daily/{group_id}.npz``, ``--save-daily``)
     along, so that walk-forward and robustness work on the merged run as on a local one;
     what was skipped, and why."""
-    from backtest.runner.execute import DAILY_DIR
+    from backtest.runner.rundir import DAILY_DIR, daily_path
 
     daily = (output_dir / DAILY_DIR).resolve()
     skipped: list[str] = []
     for directory, gid in sources:
-        target = output_dir / DAILY_DIR / f"{gid}.npz"
+        target = daily_path(output_dir, gid)
         if directory.resolve() == output_dir.resolve():
             continue
         if target.resolve().parent != daily:  # ids are checked; this is the last guard
             raise MergeError(f"group {gid!r}: its daily file would land outside {daily}")
-        skipped += _copy_file(directory / DAILY_DIR / f"{gid}.npz", directory, target, output_dir)
+        skipped += _copy_file(daily_path(directory, gid), directory, target, output_dir)
     return skipped
 
 

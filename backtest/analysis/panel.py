@@ -23,8 +23,9 @@ from backtest.analysis.ranking import r_over_dd
 from backtest.analysis.table import ParamRows, RunTable
 from backtest.core.settings import RunSettings
 from backtest.data.bars import day_date, day_number
-from backtest.runner.execute import DAILY_DIR
 from backtest.runner.outputs import combos_count
+from backtest.runner.rundir import DAILY_DIR as DAILY_DIR  # for analysis.account
+from backtest.runner.rundir import daily_path, read_daily
 from backtest.runner.store import PARAM_TYPES
 from backtest.strategy.daily import (
     CompactTrades,
@@ -112,24 +113,17 @@ def settings_of(metadata: dict[str, Any]) -> RunSettings:
 
 
 def _read_daily(path: Path) -> tuple[CompactTrades, np.ndarray]:
-    """One group's compact trades and trading days from its ``daily/{group_id}.npz``: a
-    regular file (no symbolic link followed), arrays only (no pickle), else PanelError."""
-    import zipfile
-
-    from backtest.runner.reading import ResultsError, open_regular
-
+    """One group's compact trades and trading days from its ``daily/{group_id}.npz``
+    (:func:`backtest.runner.rundir.read_daily`), else PanelError saying why."""
     try:
-        with open_regular(path) as handle, np.load(handle) as npz:
-            return CompactTrades.from_arrays(npz), npz["trading_days"]
+        return read_daily(path)
     except FileNotFoundError:
         raise PanelError(
             f"{path}: missing; the run needs its compact trades: re-run it with "
             "--save-daily (invoke walk-forward always saves them)"
         ) from None
-    except ResultsError as exc:
+    except (OSError, ValueError) as exc:  # ResultsError: not such a file
         raise PanelError(str(exc)) from None
-    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
-        raise PanelError(f"{path}: not a compact trades file ({type(exc).__name__})") from None
 
 
 def load_panel(out_dir: Path, symbol: str) -> Panel:
@@ -146,7 +140,7 @@ def load_panel(out_dir: Path, symbol: str) -> Panel:
     days: np.ndarray | None = None
     for group in groups:
         gid = group["group_id"]
-        path = out_dir / DAILY_DIR / f"{gid}.npz"
+        path = daily_path(out_dir, gid)
         part, group_days = _read_daily(path)
         if len(part) != combos_count(group):
             raise PanelError(f"{path}: {len(part)} combinations, results say {combos_count(group)}")

@@ -20,6 +20,7 @@ from backtest.core.config import load_config
 from backtest.data.files import DataError
 from backtest.runner.charts import best_index, run_heatmap_charts, write_group_charts
 from backtest.runner.outputs import RunRows, inline_combos, summary_rows
+from backtest.runner.rundir import CHARTS_DIR
 
 
 class RedrawError(ValueError):
@@ -65,10 +66,10 @@ def redraw_charts(
         raise RedrawError(f"{out_dir}: no successful group to draw")
     order = [row["group_id"] for row in summary_rows(ok)]
     chosen = [table.group(gid) for gid in (order if count is None else order[:count])]
-    rows = RunRows(out_dir, symbol, results)
+    rows = RunRows(out_dir, symbol)
     combos = {g["group_id"]: inline_combos(g, rows) for g in chosen}
     trades: dict[str, list[dict[str, Any]]] = {}
-    done = Redrawn(out_dir / "charts", ok_groups=len(ok))
+    done = Redrawn(out_dir / CHARTS_DIR, ok_groups=len(ok))
     for group in chosen:
         gid = group["group_id"]
         saved = combos[gid][_best(group, combos[gid])].get("trades")

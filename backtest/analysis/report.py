@@ -45,8 +45,9 @@ from backtest.core.atomic import atomic_write_text
 from backtest.core.config import load_config
 from backtest.data.bars import day_date
 from backtest.runner.columns import encoded
-from backtest.runner.outputs import LEAD_METRICS, result_paths, table_columns
+from backtest.runner.outputs import LEAD_METRICS, table_columns
 from backtest.runner.reading import NUMBER, TEXT, Fields, check, maybe
+from backtest.runner.rundir import DAILY_DIR, report_path, result_paths
 
 if TYPE_CHECKING:
     from backtest.analysis.panel import Panel
@@ -108,11 +109,6 @@ _log = logging.getLogger("backtest.report")
 
 class ReportError(ValueError):
     """A results directory that cannot be reported; the message says why."""
-
-
-def report_path(out_dir: Path, symbol: str) -> Path:
-    """``OUT/report_{SYMBOL}.html``."""
-    return Path(out_dir) / f"report_{symbol}.html"
 
 
 def _finite(value: Any) -> Any:
@@ -371,7 +367,7 @@ def report_data(
     @cache
     def panel() -> Panel | None:
         """The run's compact trades (OUT/daily), read once if at all; None without them."""
-        from backtest.analysis.panel import DAILY_DIR, PanelError, load_panel
+        from backtest.analysis.panel import PanelError, load_panel
 
         if not (out_dir / DAILY_DIR).is_dir():  # none saved: not worth reading the run again
             return None

@@ -23,10 +23,10 @@ import pandas as pd
 
 from backtest.analysis.panel import settings_of
 from backtest.analysis.table import RunTable
+from backtest.core.checksum import file_checksum
 from backtest.core.config import SymbolSpec, load_config, symbol_spec
 from backtest.core.settings import RunSettings
 from backtest.data.bars import Bars, day_date
-from backtest.data.files import file_checksum
 from backtest.data.loaders import load_bars
 from backtest.data.server_tz import NEW_YORK, broker_offset_hours
 from backtest.engines.run import ComboResult, run_combos

@@ -8,10 +8,11 @@ reader needs over the whole run (numpy arrays, Arrow tables), and ``{"params",
 
 Rows are numbered in run order: the ok groups in results order, each group's
 combinations in combination order (the order that breaks ties everywhere). A group's
-rows come from where :class:`backtest.runner.outputs.RunRows` finds them: its inline
-``combos`` (results_full up to the inline limit), its part file (a run read from its
-checkpoint), or its row group of the committed ``results_combos_{SYMBOL}.parquet``; only
-the columns asked for are read, one group at a time.
+rows come from where :func:`backtest.runner.rundir.group_rows` finds them, by its one
+integrity rule: its inline ``combos`` (results_full up to the inline limit), its part
+file (a run read from its checkpoint), or its row group of the committed
+``results_combos_{SYMBOL}.parquet``; only the columns asked for are read, one group at a
+time.
 """
 
 from __future__ import annotations
@@ -24,18 +25,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
-from backtest.runner.outputs import ResultsError, combos_count, read_results, result_paths
-from backtest.runner.store import (
-    METRIC_TYPES,
-    PARAM_TYPES,
-    open_table,
-    pylist,
-    read_part,
-    records_table,
-    table_records,
-)
+from backtest.runner.outputs import combos_count, read_results
+from backtest.runner.rundir import group_rows
+from backtest.runner.store import METRIC_TYPES, PARAM_TYPES, combos_schema, pylist, table_records
 
 
 class RunTable:
@@ -48,8 +41,6 @@ class RunTable:
         self.groups = [g for g in results["groups"] if g.get("status") == "ok"]
         self.starts = np.cumsum([0, *(combos_count(g) for g in self.groups)], dtype=np.int64)
         self._by_id = {g["group_id"]: n for n, g in enumerate(self.groups)}
-        self._parquet = result_paths(self.out_dir, symbol)["parquet"]
-        self._file: pq.ParquetFile | None = None
 
     @classmethod
     def read(cls, out_dir: Path, symbol: str, checkpoint_fallback: bool = True) -> RunTable:
@@ -60,39 +51,9 @@ class RunTable:
         return int(self.starts[-1])
 
     def group_table(self, n: int, columns: Sequence[str]) -> pa.Table:
-        """The ``columns`` of ok group ``n``'s rows, in combination order."""
-        group = self.groups[n]
-        count = combos_count(group)
-        if "combos" in group:
-            return records_table(group["group_id"], group["combos"]).select(list(columns))
-        if "file" in (group.get("part") or {}):
-            path = self.out_dir / group["part"]["file"]
-            table = open_table(path).read(columns=list(columns))
-            where = str(path)
-        elif "part" in group:  # rows folded into the run's table: the store finds them
-            table = read_part(self.out_dir, group).select(list(columns))
-            where = f"group {group['group_id']}'s rows"
-        else:
-            table = self._row_group(n, columns)
-            where = f"{self._parquet}: row group {n}"
-        if table.num_rows != count:
-            raise ResultsError(f"{where}: {table.num_rows} rows, group {group['group_id']} {count}")
-        return table
-
-    def _row_group(self, n: int, columns: Sequence[str]) -> pa.Table:
-        """Row group ``n`` of the committed table, after checking it is that group's."""
-        if self._file is None:
-            self._file = open_table(self._parquet)
-            if self._file.num_row_groups != len(self.groups):
-                raise ResultsError(
-                    f"{self._parquet}: {self._file.num_row_groups} row groups for "
-                    f"{len(self.groups)} ok groups"
-                )
-        gid = self.groups[n]["group_id"]
-        stats = self._file.metadata.row_group(n).column(0).statistics
-        if stats is not None and stats.has_min_max and (stats.min, stats.max) != (gid, gid):
-            raise ResultsError(f"{self._parquet}: row group {n} is not group {gid}")
-        return self._file.read_row_group(n, columns=list(columns))
+        """The ``columns`` of ok group ``n``'s rows, in combination order (read by the
+        rule of :mod:`backtest.runner.rundir`: PartError naming the file if broken)."""
+        return group_rows(self.out_dir, self.groups[n], columns, self.symbol)
 
     def columns(self, columns: Sequence[str]) -> pa.Table:
         """The ``columns`` of every row of the run, in run order."""
@@ -200,7 +161,5 @@ def param_dicts(table: pa.Table) -> list[dict[str, Any]]:
 
 def empty_table(columns: Sequence[str]) -> pa.Table:
     """No rows, the results schema's types for ``columns``."""
-    from backtest.runner.store import combos_schema
-
     schema = combos_schema()
     return pa.schema([schema.field(name) for name in columns]).empty_table()

@@ -32,10 +32,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from backtest.core.checksum import file_checksum
 from backtest.data.deal_records import DEALS_CSV, HTML_REPORT, DealsError, LiveHistory
 from backtest.data.deals_csv import read_deals_csv
 from backtest.data.deals_html import read_report_html
-from backtest.data.files import file_checksum
 from backtest.data.server_tz import check_server_tz
 
 

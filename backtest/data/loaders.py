@@ -21,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 
+from backtest.core.checksum import file_checksum
 from backtest.core.config import (
     DEFAULTS,
     MAX_DATA_ROWS,
@@ -33,7 +34,7 @@ from backtest.core.config import (
 from backtest.data.bars import Bars, bars_from_frame
 from backtest.data.clock import check_clock
 from backtest.data.coverage import spread_unit_doubt
-from backtest.data.files import DataError, Log, file_checksum, say
+from backtest.data.files import DataError, Log, say
 from backtest.data.readers import is_mt5_export, read_raw
 from backtest.data.sample import _sample_dir, ensure_sample
 from backtest.data.server_tz import check_server_tz

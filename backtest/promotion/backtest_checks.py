@@ -27,7 +27,7 @@ def control_command(evidence: Evidence) -> str:
 
 def robustness_command(evidence: Evidence) -> str:
     """The command that makes the robustness file (the run needs its compact trades)."""
-    from backtest.runner.execute import DAILY_DIR
+    from backtest.runner.rundir import DAILY_DIR
 
     folder = evidence.candidate.directory
     command = f"invoke robustness --from {folder}"

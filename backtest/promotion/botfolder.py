@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from backtest.data.files import file_checksum
+from backtest.core.checksum import file_checksum
 from backtest.promotion.checklist import Config, PromoteError
 
 LOG_FILE = "ibsweep_promotions.jsonl"

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from backtest.data.files import file_checksum
+from backtest.core.checksum import file_checksum
 from backtest.promotion.botfolder import read_json
 from backtest.promotion.candidate import Candidate
 from backtest.promotion.checklist import Config, PromoteError
@@ -70,15 +70,16 @@ class ControlResult:
 def _control_trades(path: Path, meta: dict[str, Any], index: int) -> ControlTrades | str:
     """Row ``index``'s trades and figures from the ``.npz`` beside the comparison
     ``path``, or why there are none."""
-    from backtest.analysis.control import read_control_trades, row_figures
+    from backtest.analysis.control import row_figures
     from backtest.analysis.panel import settings_of
+    from backtest.runner.rundir import read_daily
 
     trades_path = path.with_suffix(".npz")
     if not trades_path.is_file():
         return f"no {trades_path.name} (the control trades) beside it"
     recorded = (meta.get("control") or {}).get("trades") or {}
     try:
-        compact, days = read_control_trades(trades_path)
+        compact, days = read_daily(trades_path)
         if not index < len(compact):
             return f"{trades_path.name} holds {len(compact)} rows, not row {index + 1}"
         figures = row_figures(compact, days, index, settings_of(meta.get("settings") or {}))

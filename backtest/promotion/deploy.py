@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from backtest.core.atomic import atomic_write, fsync_dir
-from backtest.data.files import file_checksum
+from backtest.core.checksum import file_checksum
 from backtest.promotion.botfolder import (
     BACKUP_DIR,
     LOG_FILE,

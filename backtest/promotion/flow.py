@@ -20,8 +20,8 @@ from typing import Any
 
 from backtest.analysis.account import DEFAULT_MAX_BREACH
 from backtest.analysis.reconcile_evidence import MIN_MATCH
+from backtest.core.checksum import file_checksum
 from backtest.core.programs import DEFAULT_PROGRAM
-from backtest.data.files import file_checksum
 from backtest.promotion.backtest_checks import backtest_checks
 from backtest.promotion.bot_checks import bot_checks, check_account
 from backtest.promotion.botfolder import (

@@ -4,7 +4,7 @@
 checksum, code version, run settings, the groups' order); then one line per finished
 group, its compact record (``group_id``, ``status``, ``best``, ``best_combo``,
 ``combos_count``, ``params_sha256`` and the ``part`` file that holds its combinations,
-:mod:`backtest.runner.store`), written with flush + fsync the moment the group finishes,
+:mod:`backtest.runner.rundir`), written with flush + fsync the moment the group finishes,
 after its part. A run on the same ``OUT`` skips the groups already ``ok`` and retries
 failed ones; a record whose part is missing or altered is run again. A header that does
 not match the new run (other data, code, dates or settings) or a finished group whose
@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-CHECKPOINT_FILE = "checkpoint.jsonl"
+from backtest.runner.rundir import CHECKPOINT_FILE, PARTS_DIR, folded, part_problem
+
 # Header keys that describe the run's order, not the conditions of its results.
 _NOT_COMPARED = ("kind", "group_ids")
 
@@ -132,8 +133,6 @@ class Checkpoint:
 
     @classmethod
     def _create(cls, path: Path, header: dict[str, Any]) -> Checkpoint:
-        from backtest.runner.store import PARTS_DIR
-
         path.parent.mkdir(parents=True, exist_ok=True)
         path.unlink(missing_ok=True)
         shutil.rmtree(path.parent / PARTS_DIR, ignore_errors=True)  # a new start: no old parts
@@ -148,8 +147,6 @@ class Checkpoint:
     def check_parts(self, log: Callable[[str], None]) -> None:
         """Forget finished groups whose part file is missing or not the one their record
         commits (it is run again), saying so."""
-        from backtest.runner.store import part_problem
-
         for gid, record in list(self.done().items()):
             problem = part_problem(self.path.parent, record)
             if problem is not None:
@@ -181,7 +178,6 @@ class Checkpoint:
         part files they no longer need, for the caller to delete. Records folded before
         are left as they are (a run with nothing to fold leaves the file unchanged)."""
         from backtest.core.atomic import atomic_write_text
-        from backtest.runner.store import folded
 
         todo = [g for g in group_ids if "file" in (self.finished.get(g, {}).get("part") or {})]
         if not todo:

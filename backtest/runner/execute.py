@@ -35,15 +35,16 @@ from typing import TYPE_CHECKING, Any
 from backtest.core.version import git_commit
 from backtest.data.bars import day_date
 from backtest.engines.run import run_combos
-from backtest.runner import store
+from backtest.runner import rundir, store
 from backtest.runner.checkpoint import Checkpoint
 from backtest.runner.executor import Executor
-from backtest.runner.group_run import finish_remote, run_group, write_daily
+from backtest.runner.group_run import finish_remote, run_group
 from backtest.runner.groups import iter_group
 from backtest.runner.options import RunOptions
 from backtest.runner.outputs import ResultsError, read_results, summary_rows, write_results
 from backtest.runner.pool import FAULT_ENV, Supervisor, WorkerJob, failed_record, resolve_workers
 from backtest.runner.run_log import Progress, RunLogging, Signals, log
+from backtest.runner.rundir import CHARTS_DIR, LOCK_FILE, RUN_LOG
 from backtest.strategy.daily import CompactTrades
 from backtest.strategy.trades import trade_records
 
@@ -60,9 +61,6 @@ from backtest.runner.plan import (
     top_option,
 )
 
-RUN_LOG = "run.log"
-DAILY_DIR = "daily"
-LOCK_FILE = ".lock"
 _DISK_FULL = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
 
 
@@ -128,7 +126,7 @@ def _draw_charts(plan: RunPlan, final: list[dict[str, Any]]) -> None:
                 )
                 trades = trade_records(result.trades, plan.bars)
             write_group_charts(
-                plan.out_dir / "charts",
+                plan.out_dir / CHARTS_DIR,
                 gid,
                 _chart_combos(plan.out_dir, record),
                 trades,
@@ -139,15 +137,15 @@ def _draw_charts(plan: RunPlan, final: list[dict[str, Any]]) -> None:
         except Exception as exc:  # charts are a by-product: the results matter
             log.warning(f"{gid}: charts not written: {type(exc).__name__}: {exc}")
     try:
-        rows = partial(store.group_rows, plan.out_dir)  # column-wise, any run size
-        whole = run_heatmap_charts(plan.out_dir / "charts", plan.symbol, ok, rows=rows)
+        rows = partial(rundir.group_rows, plan.out_dir)  # column-wise, any run size
+        whole = run_heatmap_charts(plan.out_dir / CHARTS_DIR, plan.symbol, ok, rows=rows)
     except Exception as exc:
         whole = []
         log.warning(f"whole-run heatmaps not written: {type(exc).__name__}: {exc}")
     log.info(
         f"charts: {drawn} of {len(ok)} groups (--charts {plan.options.charts}) and "
         f"{len(whole)} whole-run heatmaps in {time.perf_counter() - started:.1f}s "
-        f"-> {plan.out_dir / 'charts'}"
+        f"-> {plan.out_dir / CHARTS_DIR}"
     )
 
 
@@ -156,7 +154,7 @@ def _chart_combos(out_dir: Path, record: dict[str, Any]) -> list[dict[str, Any]]
     (a heatmap of a million cells is not drawn from Python dicts)."""
     if record["combos_count"] > store.INLINE_LIMIT:
         return [record["best_combo"]]
-    return store.table_records(store.group_rows(out_dir, record))
+    return store.table_records(rundir.group_rows(out_dir, record))
 
 
 def _metadata(plan: RunPlan, workers: int, started: str) -> dict[str, Any]:
@@ -250,12 +248,12 @@ def _cluster_executor(plan: RunPlan) -> DaskExecutor:
             f"--workers {plan.workers}: not used on a cluster (its worker processes are "
             "hosts.yaml's cluster.processes)"
         )
-    daily = plan.out_dir / DAILY_DIR if plan.options.save_daily else None
+    save_daily = bool(plan.options.save_daily)
     job = RunJob(
         plan.settings,
         plan.options.engine,
         _trades_to_keep(plan.options.save_trades),
-        daily is not None,
+        save_daily,
         plan.header["code_version"],
         os.environ.get(FAULT_ENV, ""),
         fault_dir(plan.out_dir),
@@ -263,9 +261,10 @@ def _cluster_executor(plan: RunPlan) -> DaskExecutor:
     )
 
     def finish(record: dict[str, Any], compact: CompactTrades | None, tables: list[Any]):
-        if daily is not None:
+        if save_daily:
             assert compact is not None, "compact trades come back with --save-daily"
-            write_daily(daily, record["group_id"], compact, plan.bars)
+            path = rundir.daily_path(plan.out_dir, record["group_id"])
+            rundir.write_daily(path, compact, plan.bars.trading_days())
         return finish_remote(plan.out_dir, record, tables)
 
     return DaskExecutor(plan.cluster, plan.bars, job, finish)
@@ -326,7 +325,7 @@ def _execute(plan: RunPlan, checkpoint: Checkpoint) -> RunReport:
             plan.options.engine,
             _trades_to_keep(plan.options.save_trades),
             plan.out_dir,
-            plan.out_dir / DAILY_DIR if plan.options.save_daily else None,
+            bool(plan.options.save_daily),
         )
         return record, []  # charts are drawn at the end, for the best groups only
 

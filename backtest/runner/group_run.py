@@ -3,16 +3,15 @@
 The group's combinations arrive as an iterator (:func:`backtest.runner.groups.iter_group`)
 and are consumed ``SCORE_BATCH`` at a time: each batch is run by the chosen engine, scored
 in compiled code (:func:`backtest.engines.run.score_batch`) and turned into the batch's
-rows of the group's part file (:mod:`backtest.runner.store`), which is written as the
-batches come. What outlives a batch is only the raw trades of the combinations whose
-trades are kept (``--save-trades``, the best one for the charts) and, with
+rows of the group's part file (:mod:`backtest.runner.store`, :mod:`backtest.runner.rundir`),
+which is written as the batches come. What outlives a batch is only the raw trades of the
+combinations whose trades are kept (``--save-trades``, the best one for the charts) and, with
 ``--save-daily``, the compact trades: a group's memory does not grow with its size
 beyond that. The record that reaches the checkpoint is small (:func:`group_outcome`).
 """
 
 from __future__ import annotations
 
-import io
 import itertools
 import math
 import time
@@ -24,11 +23,10 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from backtest.core.atomic import atomic_write
 from backtest.core.settings import RunSettings
 from backtest.data.bars import Bars
 from backtest.engines.run import score_batch
-from backtest.runner import store
+from backtest.runner import rundir, store
 from backtest.strategy.daily import CompactTrades, concat_compact
 from backtest.strategy.metrics_nb import metrics_dict
 from backtest.strategy.trades import trade_records
@@ -132,7 +130,7 @@ def group_outcome(
             count += len(batch)
 
     kept: list[pa.Table] = []
-    part = store.write_part(out_dir, group_id, tables()) if out_dir is not None else None
+    part = rundir.write_part(out_dir, group_id, tables()) if out_dir is not None else None
     if part is None:
         kept = list(tables())
     if count == 0:
@@ -179,15 +177,18 @@ def run_group(
     engine: str,
     save_trades: bool | int,
     out_dir: Path,
-    daily_dir: Path | None = None,
+    save_daily: bool = False,
 ) -> dict[str, Any]:
-    """A group run in a local worker: its part written to ``out_dir/parts`` (and, with
-    ``daily_dir``, its compact trades there), durably; the record for the checkpoint."""
+    """A group run in a local worker: its part written to ``OUT/parts`` (and, with
+    ``save_daily``, its compact trades to ``OUT/daily``), durably; the record for the
+    checkpoint."""
     outcome = group_outcome(
-        bars, group_id, combos, settings, engine, save_trades, False, out_dir, daily_dir is not None
+        bars, group_id, combos, settings, engine, save_trades, False, out_dir, save_daily
     )
-    if daily_dir is not None:
-        write_daily(daily_dir, group_id, outcome.compact, bars)
+    if save_daily:
+        rundir.write_daily(
+            rundir.daily_path(out_dir, group_id), outcome.compact, bars.trading_days()
+        )
     return outcome.record
 
 
@@ -196,23 +197,5 @@ def finish_remote(
 ) -> dict[str, Any]:
     """A cluster worker's group, back at the client: its part written here, the record
     naming it."""
-    part = store.write_part(out_dir, outcome_record["group_id"], tables)
+    part = rundir.write_part(out_dir, outcome_record["group_id"], tables)
     return {**outcome_record, "part": part}
-
-
-def write_daily(daily_dir: Path, group_id: str, compact: CompactTrades, bars: Bars) -> Path:
-    """``daily_dir/{group_id}.npz``: the group's compact trades, written atomically."""
-    store.part_path(daily_dir, group_id)  # the same file-name rule as the parts
-    daily_dir.mkdir(parents=True, exist_ok=True)
-    return atomic_write(
-        daily_dir / f"{group_id}.npz",
-        lambda tmp: tmp.write_bytes(
-            _npz_bytes({**compact.arrays(), "trading_days": bars.trading_days().astype(np.int32)})
-        ),
-    )
-
-
-def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)  # type: ignore[arg-type]
-    return buffer.getvalue()

@@ -26,6 +26,13 @@ from pathlib import Path
 from typing import Any
 
 from backtest.runner.exit_codes import ALL_OK, BAD_INPUT, CRASHED, GROUPS_FAILED
+from backtest.runner.rundir import (
+    CHECKPOINT_FILE,
+    MANIFEST_GLOB,
+    RUN_LOG,
+    manifest_symbol,
+    result_paths,
+)
 
 PROGRESS = re.compile(r"\[(\d+)/(\d+)\]\s+(\S+?):\s*(.*)$")
 ETA = re.compile(r"ETA:\s*([\d.]+)\s*(min|s|h)")
@@ -33,7 +40,6 @@ OOM = re.compile(r"(out of memory|oom-kill|killed process)", re.IGNORECASE)
 RUNNER_MODULE = "run_parallel_backtest"
 FINISHED_EXITS = (ALL_OK, GROUPS_FAILED)
 DEPLOY_RECORD = "farm_deploy.json"  # fab deploy: the data file (or sample) and its checksum
-_MANIFESTS = "results_manifest_*.json"  # backtest.runner.outputs.manifest_path
 EXIT_WAIT_STEPS = 40  # x 50 ms: how long a just-ended runner's wrapper gets to write its code
 _RANGE = re.compile(r"^\s*(-?\d*)\s*:\s*(-?\d*)\s*$")
 
@@ -137,7 +143,7 @@ def progress(run: Path) -> dict:
             if isinstance(rec, dict) and rec.get("group_id"):
                 done[rec["group_id"]] = str(rec.get("status", "ok"))
                 last = rec["group_id"]
-    for log in (run / "run.log", run / "runner.out"):
+    for log in (run / RUN_LOG, run / "runner.out"):
         for line in (_read(log) or "").splitlines():
             m = PROGRESS.search(line)
             if not m:
@@ -159,7 +165,7 @@ def committed(run: Path) -> bool:
     it finish; exit code 0 or 1 alone may come from a crash outside the runner's edge."""
     from backtest.runner.outputs import commit_problem
 
-    symbols = [p.name[len("results_manifest_") : -len(".json")] for p in run.glob(_MANIFESTS)]
+    symbols = [manifest_symbol(p) for p in run.glob(MANIFEST_GLOB)]
     return bool(symbols) and all(commit_problem(run, s) is None for s in symbols)
 
 
@@ -174,7 +180,7 @@ def _json(path: Path) -> dict:
 def _header(run: Path) -> dict:
     """The checkpoint's first line (the runner's header), if readable."""
     try:
-        with open(run / "checkpoint.jsonl", encoding="utf-8") as handle:
+        with open(run / CHECKPOINT_FILE, encoding="utf-8") as handle:
             first = json.loads(handle.readline())
     except (OSError, ValueError):
         return {}
@@ -195,9 +201,8 @@ def run_data(run: Path) -> dict:
     checksum = _header(run).get("data_checksum")
     if isinstance(checksum, str):
         data["checksum"] = checksum
-    for manifest in sorted(run.glob(_MANIFESTS)):
-        symbol = manifest.name[len("results_manifest_") : -len(".json")]
-        meta = _json(run / f"results_full_{symbol}.json").get("metadata")
+    for manifest in sorted(run.glob(MANIFEST_GLOB)):
+        meta = _json(result_paths(run, manifest_symbol(manifest))["full"]).get("metadata")
         reported = meta.get("data") if isinstance(meta, dict) else None
         if isinstance(reported, dict):
             data.update({k: reported[k] for k in data if isinstance(reported.get(k), str)})
@@ -276,7 +281,7 @@ def status(out: Path) -> dict:
         "failed": failed,
         "last_group": prog["last_group"],
         "eta_min": prog["eta_min"] if state == "running" else None,
-        "log": str(run / "run.log") if (run / "run.log").exists() else str(run / "runner.out"),
+        "log": str(run / RUN_LOG) if (run / RUN_LOG).exists() else str(run / "runner.out"),
         "oom": kernel_oom(pid) if state == "dead" else None,
         "data": run_data(run),
     }

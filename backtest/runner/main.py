@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     pass
 
 from backtest.runner.execute import (
-    RUN_LOG,
     RunCrashed,
     RunReport,
     crash_edge,
@@ -32,6 +31,7 @@ from backtest.runner.execute import (
     sample_notice,
 )
 from backtest.runner.plan import input_errors
+from backtest.runner.rundir import RUN_LOG
 
 # --- command line ----------------------------------------------------------
 

@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 
 from backtest.core.atomic import atomic_write, atomic_write_text
-from backtest.data.files import file_checksum
-from backtest.runner.checkpoint import CHECKPOINT_FILE, ResumeError, read_checkpoint
+from backtest.core.checksum import file_checksum
+from backtest.runner.checkpoint import ResumeError, read_checkpoint
 from backtest.runner.reading import (
     COUNT,
     FLAG,
@@ -43,14 +43,19 @@ from backtest.runner.reading import (
     maybe,
     read_json,
 )
+from backtest.runner.rundir import (
+    CHECKPOINT_FILE,
+    PartError,
+    group_rows,
+    manifest_path,
+    part_problem,
+    result_paths,
+)
 from backtest.runner.store import (
     INLINE_LIMIT,
     METRIC_TYPES,
     PARAM_TYPES,
     combos_schema,
-    group_rows,
-    open_table,
-    part_problem,
     table_records,
 )
 from backtest.strategy.metrics import METRIC_KEYS
@@ -64,23 +69,6 @@ LEAD_METRICS = ("total_r", "sharpe", "trades", "winrate", "profit_factor", "max_
 
 # An ok group record -> its combinations as an Arrow table (backtest.runner.store schema).
 Rows = Callable[[dict[str, Any]], Any]
-
-
-def result_paths(out_dir: Path, symbol: str) -> dict[str, Path]:
-    """Where each io-contract file of ``symbol`` lives in ``out_dir``."""
-    out_dir = Path(out_dir)
-    return {
-        "summary": out_dir / f"results_summary_{symbol}.csv",
-        "combos": out_dir / f"results_combos_{symbol}.csv",
-        "parquet": out_dir / f"results_combos_{symbol}.parquet",
-        "full": out_dir / f"results_full_{symbol}.json",
-        "failed": out_dir / f"failed_groups_{symbol}.json",
-    }
-
-
-def manifest_path(out_dir: Path, symbol: str) -> Path:
-    """``results_manifest_{symbol}.json``: written last, it commits the result files."""
-    return Path(out_dir) / f"results_manifest_{symbol}.json"
 
 
 # CSV rounding of the results tables (docs/ANALYSIS.md, "CSV rounding"): R and money
@@ -617,13 +605,17 @@ def results_from_checkpoint(out_dir: Path, symbol: str, combos: bool = True) -> 
     order = [g for g in header.get("group_ids") or [] if g in records]
     order += [g for g in records if g not in set(order)]
     groups = []
+    rows = partial(group_rows, Path(out_dir))
     for gid in order:
         record = records[gid]
         if record.get("status") == "ok" and "part" in record:
-            if part_problem(out_dir, record) is not None:
+            try:
+                if combos:
+                    record = {**record, "combos": inline_combos(record, rows)}
+                elif part_problem(out_dir, record) is not None:
+                    continue
+            except PartError:
                 continue
-            if combos:
-                record = {**record, "combos": inline_combos(record, partial(group_rows, out_dir))}
         groups.append(record)
     return check_results({"metadata": metadata, "groups": groups}, str(path), symbol)
 
@@ -652,43 +644,26 @@ def read_results(
         raise ResultsError(f"{paths['full']}: not a readable results file: {exc}") from None
     data = check_results(data, str(paths["full"]), symbol)
     if combos and data["metadata"].get("combos_inline") is False:
-        _combos_from_table(data["groups"], paths["parquet"])
+        _combos_from_table(data["groups"], Path(out_dir), symbol)
     return data
 
 
 class RunRows:
     """Where the combinations of one run directory's groups are (a :data:`Rows`): inline
     in the record, in its part file (a run read from its checkpoint), or in the run's
-    committed Parquet table, one row group per ok group in ``results``' order."""
+    committed Parquet table; read by :func:`backtest.runner.rundir.group_rows`."""
 
-    def __init__(self, out_dir: Path, symbol: str, results: dict[str, Any]) -> None:
+    def __init__(self, out_dir: Path, symbol: str) -> None:
         self.out_dir = Path(out_dir)
-        self.parquet = result_paths(self.out_dir, symbol)["parquet"]
-        ok = [g["group_id"] for g in results["groups"] if g.get("status") == "ok"]
-        self.row_group = {gid: n for n, gid in enumerate(ok)}
-        self._file: Any = None
+        self.symbol = symbol
 
     def __call__(self, record: dict[str, Any]) -> Any:
-        if "combos" in record or "part" in record:
-            return group_rows(self.out_dir, record)
-        if self._file is None:
-            self._file = open_table(self.parquet)
-        gid = record["group_id"]
-        table = self._file.read_row_group(self.row_group[gid])
-        if table.num_rows != record["combos_count"] or (
-            table.num_rows and table.column("group_id")[0].as_py() != gid
-        ):
-            raise ResultsError(
-                f"{self.parquet}: row group {self.row_group[gid]} is not group {gid}"
-            )
-        return table
+        return group_rows(self.out_dir, record, symbol=self.symbol)
 
 
-def _combos_from_table(groups: list[dict[str, Any]], parquet: Path) -> None:
-    """Fill each ok group's ``combos`` from its row group of the Parquet table."""
-    rows = RunRows(
-        parquet.parent, parquet.name[len("results_combos_") : -len(".parquet")], {"groups": groups}
-    )
+def _combos_from_table(groups: list[dict[str, Any]], out_dir: Path, symbol: str) -> None:
+    """Fill each ok group's ``combos`` from its row group of the run's Parquet table."""
+    rows = RunRows(out_dir, symbol)
     for group in groups:
         if group.get("status") == "ok":
             group["combos"] = inline_combos(group, rows)

@@ -162,7 +162,8 @@ def default_output_dir(groups_file: str | Path, period: str, cfg: dict[str, Any]
 def _refuse_other_sweep(out_dir: Path, group_ids: list[str]) -> None:
     """The default folder of a groups file holds another file's sweep (same stem,
     other groups): refuse, rather than merge two sweeps' results."""
-    from backtest.runner.checkpoint import CHECKPOINT_FILE, read_checkpoint
+    from backtest.runner.checkpoint import read_checkpoint
+    from backtest.runner.rundir import CHECKPOINT_FILE
 
     path = out_dir / CHECKPOINT_FILE
     if not path.is_file():

@@ -46,13 +46,14 @@ import numpy as np
 
 from backtest.analysis.make_groups import GridError
 from backtest.core.atomic import atomic_write
-from backtest.runner import store
+from backtest.runner import rundir, store
 from backtest.runner.checkpoint import Checkpoint
-from backtest.runner.execute import RUN_LOG, crash_edge, lock_output, sample_notice
-from backtest.runner.group_run import json_ready, write_daily
+from backtest.runner.execute import crash_edge, lock_output, sample_notice
+from backtest.runner.group_run import json_ready
 from backtest.runner.options import RunOptions
 from backtest.runner.plan import RunError, RunPlan, default_output_dir, input_errors, prepare
 from backtest.runner.run_log import RunLogging, Signals, log
+from backtest.runner.rundir import RUN_LOG
 from backtest.search.objectives import ObjectiveError, Objectives, objectives_option
 from backtest.search.samplers import SAMPLERS, SamplerError, make_sampler, sampler_settings
 from backtest.search.space import SearchSpace, SpaceError, combination_key, load_space
@@ -342,7 +343,7 @@ class Search:
 
         self.s, self.storage, self.study, self.checkpoint = s, storage, study, checkpoint
         self.out_dir = s.plan.out_dir
-        self.parts = self.out_dir / store.PARTS_DIR
+        self.parts = self.out_dir / rundir.PARTS_DIR
         self.writer = BatchWriter(storage, study._study_id)
         self.sampler: Any = None  # made by start(), seeded for where the study is
         self.memory = optuna.create_study(directions=s.objectives.study_directions)
@@ -353,7 +354,7 @@ class Search:
         self.attrs: dict[int, dict[str, Any]] = {}  # in-memory trial id -> its user attributes
         self.counts = dict.fromkeys(("evaluated", "duplicate", "infeasible", "interrupted"), 0)
         self.counts["batches"] = 0
-        self.daily = self.out_dir / "daily" if s.plan.options.save_daily else None
+        self.save_daily = bool(s.plan.options.save_daily)
         self.evaluator: Any = None
         self.run_id = f"{socket.gethostname()}:{os.getpid()}:{self.out_dir}"
 
@@ -454,10 +455,11 @@ class Search:
         if rows:
             metrics, compact = self.evaluator.evaluate(rows)
             _fault("before-part", self.counts["batches"] + 1)
-            if self.daily is not None:
+            if self.save_daily:
                 assert compact is not None, "compact trades are kept with --save-daily"
-                write_daily(self.daily, gid, compact, self.s.plan.bars)
-            part = store.write_part(self.out_dir, gid, [store.batch_table(gid, 0, rows, metrics)])
+                path = rundir.daily_path(self.out_dir, gid)
+                rundir.write_daily(path, compact, self.s.plan.bars.trading_days())
+            part = rundir.write_part(self.out_dir, gid, [store.batch_table(gid, 0, rows, metrics)])
             _fault("after-part", self.counts["batches"] + 1)
         self._await_earlier(plan)
         states, values, attrs = self._outcomes(plan, metrics if rows else None)
@@ -668,7 +670,7 @@ class Search:
             gid,
             [r["params"] for r in store.table_records(table)],
             metrics,
-            {"file": f"{store.PARTS_DIR}/{part.name}", "rows": table.num_rows, "sha256": None},
+            {"file": f"{rundir.PARTS_DIR}/{part.name}", "rows": table.num_rows, "sha256": None},
             plan,
             time.perf_counter(),
             part,
@@ -723,7 +725,7 @@ def _record(
     digest = store.ParamsDigest()
     digest.update(params)
     if part_file is not None:
-        from backtest.data.files import file_checksum
+        from backtest.core.checksum import file_checksum
 
         part = {**part, "sha256": file_checksum(part_file)}
     return {
@@ -792,7 +794,7 @@ def _kept_records(checkpoint: Checkpoint, out_dir: Path) -> list[dict[str, Any]]
     lost is said (its trials stay in the study: they are not evaluated again)."""
     out = []
     for gid, record in sorted(checkpoint.done().items()):
-        problem = store.part_problem(out_dir, record)
+        problem = rundir.part_problem(out_dir, record)
         if problem is not None:
             log.warning(f"{gid}: {problem}; its rows are lost (its trials stay in the study)")
             continue

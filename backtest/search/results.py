@@ -230,7 +230,8 @@ def write_outputs(
     except Exception as exc:  # the page is a by-product: the results are written
         log.warning(f"{paths['page']}: not written: {type(exc).__name__}: {exc}")
     if not plan.options.no_report and records:
-        from backtest.analysis.report import report_path, write_report
+        from backtest.analysis.report import write_report
+        from backtest.runner.rundir import report_path
 
         try:
             files["report"] = write_report(out_dir, symbol)

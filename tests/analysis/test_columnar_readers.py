@@ -148,7 +148,7 @@ def test_whole_run_heatmaps_are_the_same(runs, tmp_path):
     from functools import partial
 
     from backtest.runner.charts import run_heatmap_charts
-    from backtest.runner.store import group_rows
+    from backtest.runner.rundir import group_rows
 
     # Arrange: the inline run's records with their combinations, the compact run's parts
     inline = outputs.read_results(runs["inline"], SYMBOL, combos=False)["groups"]

@@ -8,8 +8,8 @@ import json
 from invoke import Context
 
 from backtest.analysis.reconcile_evidence import PASS, reconcile_evidence
+from backtest.core.checksum import file_checksum
 from backtest.core.version import code_version
-from backtest.data.files import file_checksum
 from tasks.reconcile import reconcile
 from tests.analysis.reconcile_helpers import SERVER_TZ, deployment, fixture, shared_bars, write_bot
 

@@ -1,6 +1,6 @@
 """Sample data is deterministic: same seed, byte-identical Parquet; another seed differs."""
 
-from backtest.data.files import file_checksum
+from backtest.core.checksum import file_checksum
 from backtest.data.sample import generate_bars, write_parquet
 
 

@@ -7,6 +7,7 @@ import sys
 
 import yaml
 
+from backtest.core.checksum import file_checksum
 from farm.flows import setup_hosts
 from farm.hosts import load_hosts
 from tests.farm.conftest import write_groups, write_hosts
@@ -14,8 +15,6 @@ from tests.farm.conftest import write_groups, write_hosts
 
 def test_setup_creates_venv_then_is_idempotent(ssh_farm, tmp_path):
     # Arrange: the host's bare interpreter, an own venv, and an empty requirements file (no network)
-    import farm.steps as steps
-
     a = ssh_farm.servers[0]
     groups = write_groups(tmp_path / "groups.json", 2)
     path = write_hosts(
@@ -46,4 +45,4 @@ def test_setup_creates_venv_then_is_idempotent(ssh_farm, tmp_path):
     assert venv_python.stat().st_mtime_ns == created
     assert (
         tmp_path / "bare host" / "h1" / ".requirements.sha256"
-    ).read_text().strip() == steps.sha256_file(requirements)
+    ).read_text().strip() == file_checksum(requirements)

@@ -6,8 +6,8 @@ import csv
 import datetime as dt
 import json
 
+from backtest.core.checksum import file_checksum
 from backtest.core.version import code_version
-from backtest.data.files import file_checksum
 from backtest.strategy.params import PARAM_NAMES
 from tests.runner.helpers import END, GROUP_IDS, START, SYMBOL, full_results
 
