@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-# Upper bounds that keep every integer conversion exact (docs/READINGS.md, reading 16 and the
-# readings). Largest price, in points, that a bar or a price parameter may reach: every
+# Upper bounds that keep every integer conversion exact (docs/READINGS.md, reading 16).
+# Largest price, in points, that a bar or a price parameter may reach: every
 # product of a multiplier (at most MAX_MULT) and a distance stays below 2**53 (exact in
 # float64) and far inside int64; news minutes become nanoseconds below 2**53; a day has
 # at most 1,500 M1 bars (25 h on a fall-back day), so more trades per day than that can
