@@ -2,7 +2,9 @@
 committed run of N combinations (tests/analysis/big_run.py: random grid combinations and
 metrics in the results schema), its report written with the default ``--report-rows``,
 then opened in headless Chromium (Debian's, Playwright) until the page has drawn.
-Prints the size, the time to write the report, the time to open it and the load.
+Prints the size, the time to write the report, the time to open it and the load; first
+the same for a run of 1,000 combinations: the page's floor on this machine at this load
+(plotly.js alone is 4.6 MB of script to parse), to read the others against.
 
     python -m bench.report_size [--rows 1000000] [--rows 10000000] [--keep DIR]
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import tempfile
 import time
 from pathlib import Path
@@ -51,13 +54,14 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = args.keep or Path(tmp)
-        for rows in args.rows or [1_000_000]:
+        for rows in [1_000, *(args.rows or [1_000_000])]:
             load = os.getloadavg()[0]
             f = measure(base / f"run_{rows}", rows, Path(tmp) / f"profile_{rows}")
             print(
                 f"{rows:>11,} combinations: report {f['mb']:.1f} MB written in "
                 f"{f['report_s']:.1f} s, opened (drawn) in headless Chromium in "
-                f"{f['open_s']:.2f} s (synthetic run written in {f['run_s']:.1f} s); "
+                f"{f['open_s']:.2f} s (synthetic run written in {f['run_s']:.1f} s); peak RSS "
+                f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6:.2f} GB so far; "
                 f"load {load:.1f} -> {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
             )
 

@@ -185,4 +185,5 @@ def test_a_committed_run_reads_as_runtable_numbers_it(tmp_path):
         ("g00001", 0),
         ("g00002", 499),
     ]
-    assert rows_of(con, [("g00001", 0), ("g00002", 499)]) == [1000, 2499]
+    pairs = [("g00001", 0), ("g00002", 499), ("g00000", 1000), ("g00009", 0)]
+    assert rows_of(con, pairs) == [runs.row(g, c) for g, c in pairs] == [1000, 2499, None, None]
