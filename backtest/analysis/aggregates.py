@@ -191,7 +191,7 @@ def whole_run(con: duckdb.DuckDBPyConnection, rank_by: str, higher: dict[str, bo
     return {
         "params": axes,
         "values": {n: values[n] for n in axes},
-        "varied": len(values),
+        "varied": list(values),
         **pair_maps(con, {n: values[n] for n in axes}, shown, higher),
         "distributions": distributions(con, metric_names),
     }

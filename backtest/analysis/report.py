@@ -176,17 +176,18 @@ def _costs(meta: dict[str, Any], symbol: str) -> dict[str, Any]:
         }
 
 
-def _columns(shown: pa.Table) -> dict[str, Any]:
-    """The combinations as columns: metrics, and each varied parameter as an index into
-    its sorted distinct values; fixed parameters apart. Computed per column: the distinct
-    values of a parameter are few, whatever the number of rows."""
+def _columns(shown: pa.Table, run_varied: Sequence[str] = ()) -> dict[str, Any]:
+    """The combinations as columns: metrics, and each varied parameter (among these rows,
+    or in the whole run: ``run_varied``) as an index into its sorted distinct values;
+    fixed parameters apart. Computed per column: the distinct values of a parameter are
+    few, whatever the number of rows."""
     metric_names, param_names = table_columns()
     distinct: dict[str, list[Any]] = {}
     codes: dict[str, np.ndarray] = {}
     for name in param_names:
         distinct[name], codes[name] = encoded(shown.column(name))
-    varied = [n for n in param_names if len(distinct[n]) > 1]
-    fixed = {n: distinct[n][0] for n in param_names if len(distinct[n]) == 1}
+    varied = [n for n in param_names if len(distinct[n]) > 1 or n in run_varied]
+    fixed = {n: distinct[n][0] for n in param_names if n not in varied}
 
     order = {name: ordered_values(distinct[name]) for name in varied}
     rank = {name: np.argsort(order[name]) for name in varied}
@@ -373,7 +374,8 @@ def report_data(
     position = dict(zip(chosen, np.searchsorted(kept, chosen).tolist()))
     shown_at = [position[int(i)] for i in details]
     data = meta.get("data") if isinstance(meta.get("data"), dict) else {}
-    columns = _columns(shown)
+    run = whole_run(con, rank_by, higher)
+    columns = _columns(shown, run["varied"])
     columns["metric"].update(_mt5_columns(shown))
     columns["metrics"] += list(MT5_COLUMNS)
     return {
@@ -421,7 +423,7 @@ def report_data(
         "group_index": group_ids,
         "combo_index": combo_index,
         "columns": columns,
-        "run": whole_run(con, rank_by, higher),
+        "run": run,
         "details": {str(position[int(i)]): d for i, d in details.items()},
         "day_pages": {
             str(at): _day_page(out_dir, group_ids[at], combo_index[at]) for at in shown_at

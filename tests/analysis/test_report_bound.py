@@ -108,3 +108,20 @@ def test_it_opens_in_headless_chromium(big, tmp_path):
     assert f"whole run: {ROWS} combinations" in title
     assert bars == 40
     assert rows == 1000
+
+
+def test_a_parameter_that_varies_in_the_run_is_never_called_fixed(tmp_path):
+    """With one row embedded every parameter has one value in the page; those that vary
+    in the run stay columns (and heatmap axes), only the run's constants are 'fixed'."""
+    from backtest.analysis.report import report_data
+    from tests.analysis.big_run import GRID
+
+    out = write_big_run(tmp_path / "out", 3_000, group_rows=1_000)
+
+    data = report_data(out, SYMBOL, rerun_data=False, report_rows=1)
+
+    constants = {name: values[0] for name, values in GRID.items() if len(values) == 1}
+    assert data["meta"]["embedded"] == 1
+    assert data["columns"]["fixed"] == constants
+    assert set(data["columns"]["params"]) == set(GRID) - set(constants)
+    assert set(data["run"]["varied"]) == set(GRID) - set(constants)
