@@ -99,6 +99,11 @@ def test_it_opens_in_headless_chromium(big, tmp_path):
         title = page.evaluate("() => document.getElementById('heatmap').layout.title.text")
         bars = page.evaluate("() => document.getElementById('distribution').data[0].y.length")
         rows = page.evaluate("() => document.querySelectorAll('#combos tbody tr').length")
+        draws = page.evaluate("() => window.heatmapDraws")
+        page.select_option("#hm-scope", "page")
+        page.wait_for_function(f"() => window.heatmapDraws > {draws}", timeout=60_000)
+        around = page.evaluate("() => document.getElementById('heatmap').layout.title.text")
+        note = page.evaluate("() => document.getElementById('hm-note').textContent")
         page.close()
 
     assert seen["drawn"] == [True]
@@ -108,6 +113,7 @@ def test_it_opens_in_headless_chromium(big, tmp_path):
     assert f"whole run: {ROWS} combinations" in title
     assert bars == 40
     assert rows == 1000
+    assert "whole run" not in around and note.startswith("others fixed at the selected row's")
 
 
 def test_a_parameter_that_varies_in_the_run_is_never_called_fixed(tmp_path):
