@@ -18,8 +18,13 @@ external access is off except for reading the run's folder, the configuration is
 locked, and :func:`query` runs one read-only statement (DuckDB's own parser tells its
 type; anything but a query is refused).
 
-Public API: :func:`connect` / :func:`connect_table`, :func:`query`, :func:`count`,
-:func:`objective_sql`, :func:`ranked_rows`, :func:`ordered_rows`, :func:`rows_of`.
+Public API (small, for the report, rank, control, ``invoke query`` and ``invoke explore``):
+open :func:`connect` (a run folder) or :func:`connect_table` (a run already read), or
+:func:`frame_connection` (rows in memory); ask :func:`query` / :func:`batches` (a user's
+SQL, checked read-only) and :func:`count`; rank with :func:`ranked_rows`,
+:func:`qualifying` and :func:`ordered_rows` (the SQL pieces :func:`objective_sql`,
+:func:`rank_where`, :func:`in_rows`); look up :func:`rows_of`; print with
+:func:`text_table` and :func:`cell_text`.
 """
 
 from __future__ import annotations
