@@ -26,6 +26,7 @@ REPORT_ROWS = 20_000  # combinations the page embeds (--report-rows), plus the s
 HEATMAP_NUMBERS = 120_000  # cells x metrics of the whole-run heatmaps, all pairs together
 BINS = 40  # bars of each metric's distribution
 MAX_AXES = 6  # parameters with the most values that get whole-run heatmaps (pairs of them)
+MAX_AXIS_VALUES = 200  # values of a parameter that can be a heatmap's axis
 
 
 def top_rows(con: duckdb.DuckDBPyConnection, rank_by: str, higher: bool, limit: int) -> np.ndarray:
@@ -73,19 +74,35 @@ def ordered_values(values: Sequence[Any]) -> list[int]:
     )
 
 
-def varied(con: duckdb.DuckDBPyConnection, params: Sequence[str]) -> dict[str, list[Any]]:
-    """Each parameter that takes more than one value in the whole run: its values, in axis
-    order (:func:`ordered_values`)."""
+def varied(
+    con: duckdb.DuckDBPyConnection, params: Sequence[str], most: int = MAX_AXIS_VALUES
+) -> dict[str, list[Any] | None]:
+    """Each parameter that takes more than one value in the whole run: its values in axis
+    order (:func:`ordered_values`), or None when it takes more than ``most`` (no axis of a
+    heatmap: an optimizer's continuous parameter). Two scans, whatever the parameters."""
     counts = con.execute(
         "SELECT "
         + ", ".join(f"count(DISTINCT {p}) + max(({p} IS NULL)::INT)" for p in params)
         + f" FROM {VIEW}"
     ).fetchall()[0]
-    out = {}
-    for name, n in zip(params, counts or ()):
-        if n and n > 1:
-            values = [v for (v,) in con.sql(f"SELECT DISTINCT {name} FROM {VIEW}").fetchall()]
-            out[name] = [values[k] for k in ordered_values(values)]
+    many = {p: int(n) for p, n in zip(params, counts) if n and n > 1}
+    listed = [p for p, n in many.items() if n <= most]
+    found = (
+        con.execute(
+            "SELECT "
+            + ", ".join(
+                f"list(DISTINCT {p}) FILTER (WHERE {p} IS NOT NULL), bool_or({p} IS NULL)"
+                for p in listed
+            )
+            + f" FROM {VIEW}"
+        ).fetchall()[0]
+        if listed
+        else ()
+    )
+    out: dict[str, list[Any] | None] = dict.fromkeys(many)
+    for n, name in enumerate(listed):
+        values = list(found[2 * n] or []) + ([None] if found[2 * n + 1] else [])
+        out[name] = [values[k] for k in ordered_values(values)]
     return out
 
 
@@ -123,10 +140,13 @@ def pair_maps(
     if not kept:
         return out
     sets = ", ".join(f"({x}, {y})" for x, y in kept)
-    best = ", ".join(_best(m, higher[m]) for m in metrics)
-    grouping = f"grouping({', '.join(names)})"
+    axes = ", ".join(names)
+    # First each cell of all the axes at once (fewer rows than the run's), then the pairs.
+    per_cell = ", ".join(f"{_best(m, higher[m])} AS m{k}" for k, m in enumerate(metrics))
+    best = ", ".join(f"{'max' if higher[m] else 'min'}(m{k})" for k, m in enumerate(metrics))
     answer = con.sql(
-        f"SELECT {grouping} AS g, {', '.join(names)}, {best} FROM {VIEW} "
+        f"WITH cells AS (SELECT {axes}, {per_cell} FROM {VIEW} GROUP BY {axes}) "
+        f"SELECT grouping({axes}) AS g, {axes}, {best} FROM cells "
         f"GROUP BY GROUPING SETS ({sets})"
     ).fetchall()
     index = {n: {value_key(v): i for i, v in enumerate(values[n])} for n in names}
@@ -157,23 +177,38 @@ def distributions(
 ) -> dict[str, Any]:
     """Each metric over every combination: ``lo``, ``hi`` and ``counts`` of ``bins`` equal
     bins between them (the last one closed), and ``missing``: how many have no finite
-    value (null, or no trades for a ratio)."""
-    out = {}
-    for m in metrics:
-        value = f"(CASE WHEN isfinite({m}::DOUBLE) THEN {m}::DOUBLE END)"
-        lo, hi, missing = con.execute(
-            f"SELECT min({value}), max({value}), count(*) - count({value}) FROM {VIEW}"
-        ).fetchall()[0] or (None, None, 0)
-        counts = [0] * bins
+    value (null, or no trades for a ratio). Two scans, whatever the metrics."""
+    values = [f"(CASE WHEN isfinite({m}::DOUBLE) THEN {m}::DOUBLE END)" for m in metrics]
+    stats = con.execute(
+        "SELECT "
+        + ", ".join(f"min({v}), max({v}), count(*) - count({v})" for v in values)
+        + f" FROM {VIEW}"
+    ).fetchall()[0]
+    out: dict[str, Any] = {}
+    buckets = []
+    for k, m in enumerate(metrics):
+        lo, hi, missing = stats[3 * k : 3 * k + 3]
+        out[m] = {"lo": _short(lo), "hi": _short(hi), "counts": [0] * bins, "missing": missing}
         if lo is not None:
             width = (hi - lo) / bins if hi > lo else 1.0
-            found = con.sql(
-                f"SELECT least(floor(({value} - {lo!r}) / {width!r})::BIGINT, {bins - 1}) AS b, "
-                f"count(*) FROM {VIEW} WHERE {value} IS NOT NULL GROUP BY b"
-            ).fetchall()
-            for b, n in found:
-                counts[int(b)] = int(n)
-        out[m] = {"lo": _short(lo), "hi": _short(hi), "counts": counts, "missing": int(missing)}
+            place = f"least(floor(({values[k]} - {lo!r}) / {width!r})::BIGINT, {bins - 1})"
+            bucket = f"CASE WHEN {values[k]} IS NOT NULL THEN {place} END"  # least skips nulls
+            buckets.append((k, f"{bucket} AS b{k}"))
+    if buckets:
+        names = [f"b{k}" for k, _ in buckets]
+        found = con.sql(
+            f"WITH v AS (SELECT {', '.join(e for _, e in buckets)} FROM {VIEW}) "
+            f"SELECT grouping({', '.join(names)}), {', '.join(names)}, count(*) FROM v "
+            f"GROUP BY GROUPING SETS ({', '.join(f'({n})' for n in names)})"
+        ).fetchall()
+        by_mask = {
+            ((1 << len(names)) - 1) & ~(1 << (len(names) - 1 - i)): (i, k)
+            for i, (k, _) in enumerate(buckets)
+        }
+        for row in found:
+            i, k = by_mask[row[0]]
+            if row[1 + i] is not None:
+                out[metrics[k]]["counts"][int(row[1 + i])] = int(row[-1])
     return out
 
 
@@ -184,14 +219,15 @@ def whole_run(con: duckdb.DuckDBPyConnection, rank_by: str, higher: dict[str, bo
     from backtest.runner.outputs import LEAD_METRICS, table_columns
 
     metric_names, param_names = table_columns()
-    values = varied(con, param_names)
+    found = varied(con, param_names)
+    values = {n: v for n, v in found.items() if v is not None}
     most = sorted(values, key=lambda n: -len(values[n]))[:MAX_AXES]
     axes = [n for n in param_names if n in most]
     shown = [rank_by, *(m for m in LEAD_METRICS if m != rank_by and m in metric_names)]
     return {
         "params": axes,
         "values": {n: values[n] for n in axes},
-        "varied": list(values),
+        "varied": list(found),
         **pair_maps(con, {n: values[n] for n in axes}, shown, higher),
         "distributions": distributions(con, metric_names),
     }
