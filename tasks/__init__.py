@@ -18,6 +18,7 @@ from tasks import (  # noqa: E402
     data,
     optimize,
     promote,
+    query,
     reconcile,
     report,
     robust,
@@ -35,6 +36,7 @@ for _module in (
     promote,
     reconcile,
     report,
+    query,
     crosscheck,
     bench,
 ):

@@ -26,18 +26,25 @@ def _whole(value: object, option: str) -> int:
         "symbol": "symbol (needed only when the directory holds several)",
         "rank_by": "metric the page ranks by at first and that chooses the combinations "
         "whose trades are embedded (default total_r)",
-        "rows": "table rows shown at once (default 1000; the page holds every combination)",
+        "rows": "table rows shown at once (default 1000)",
         "detail": "how many of the best combinations get their trades embedded (default 50)",
+        "report_rows": "combinations the page embeds at most: the best by --rank-by, plus the "
+        "ones the analyses selected (default 20000); heatmaps and distributions cover all",
     },
 )
-def report(c, from_, symbol=None, rank_by="total_r", rows="1000", detail="50"):
+def report(c, from_, symbol=None, rank_by="total_r", rows="1000", detail="50", report_rows="20000"):
     """Write the run's self-contained offline HTML report OUT/report_{SYMBOL}.html."""
     from backtest.analysis.report import write_report
     from backtest.runner.outputs import ResultsError
 
     try:
         path = write_report(
-            Path(from_), symbol, rank_by, _whole(rows, "--rows"), _whole(detail, "--detail")
+            Path(from_),
+            symbol,
+            rank_by,
+            _whole(rows, "--rows"),
+            _whole(detail, "--detail"),
+            report_rows=_whole(report_rows, "--report-rows"),
         )
     except (ValueError, ResultsError, OSError) as exc:
         raise error(exc) from None

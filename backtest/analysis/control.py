@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import t as student_t
 
-from backtest.analysis.ranking import ranking, run_frame
+from backtest.analysis.sql import connect_table, in_rows, qualifying, ranked_rows, rows_of
 from backtest.analysis.table import RunTable
 from backtest.core.config import DEFAULTS, SymbolSpec, period
 from backtest.core.settings import RunSettings
@@ -148,22 +148,25 @@ def select_top(
     ranking reads its columns only; records are made for the selected rows."""
     if not len(table):
         raise ControlError("the in-sample results have no successful combination")
-    frame = run_frame(table, rank_by, require_prop_ok)
-    order = ranking(frame, rank_by, min_trades, require_prop_ok)
-    if len(order) == 0:
+    con = connect_table(table)
+    count = qualifying(con, rank_by, min_trades, require_prop_ok)
+    if count == 0:
         raise ControlError(
             f"no in-sample combination qualifies (--min-trades {min_trades}"
             f"{', --require-prop-ok' if require_prop_ok else ''})"
         )
-    return table.records(order[: top_count(top, len(order), min_count)])
+    limit = top_count(top, count, min_count)
+    return table.records(ranked_rows(con, rank_by, min_trades, require_prop_ok, limit))
 
 
 def select_only(table: RunTable, only: list[tuple[str, int]]) -> list[dict[str, Any]]:
     """The combinations ``only`` (group id, index) that rank by ``total_r`` (they have
     trades), in ranking order, as :func:`select_top` gives them."""
-    wanted = [table.row(gid, combo) for gid, combo in only]
-    order = ranking(run_frame(table, "total_r"), "total_r") if len(table) else np.zeros(0, int)
-    return table.records(order[np.isin(order, [w for w in wanted if w is not None])])
+    if not len(table):
+        return []
+    con = connect_table(table)
+    wanted = [w for w in rows_of(con, only) if w is not None]
+    return table.records(ranked_rows(con, "total_r", where=in_rows(wanted)))
 
 
 def _settings(meta: dict[str, Any], news_ns: np.ndarray) -> RunSettings:

@@ -3,7 +3,10 @@
 ``--rank-by`` (any objective below; higher is better), ``--min-trades N`` and
 ``--require-prop-ok``: the same rule in the control re-run, walk-forward, robustness and
 ``invoke rank``. Ties go to the lower index, i.e. to the earlier group and combination
-of the groups file, as in the results summary.
+of the groups file, as in the results summary. Over a whole run the rule runs as SQL
+(:func:`backtest.analysis.sql.ranked_rows`, DuckDB, memory bounded); over the frames of
+a window (walk-forward, robustness) as :func:`ranking`; a differential test holds them
+equal (tests/analysis/test_sql_differential.py).
 """
 
 from __future__ import annotations
@@ -150,10 +153,13 @@ def rank_run(
 
     if top < 1:
         raise RankError(f"--top {top}: must be >= 1")
+    from backtest.analysis.sql import connect_table, ranked_rows
+
     runs = RunTable.read(Path(out_dir), symbol)
     if not len(runs):
         raise RankError(f"{out_dir}: no successful combination to rank")
-    order = ranking(run_frame(runs, rank_by, require_prop_ok), rank_by, min_trades, require_prop_ok)
+    check_objective(rank_by)
+    order = ranked_rows(connect_table(runs), rank_by, min_trades, require_prop_ok, top)
     table = [
         {
             "rank": n,
@@ -163,7 +169,7 @@ def rank_run(
             "r_over_dd": ratio_of(row["metrics"]),
             **row["params"],
         }
-        for n, row in enumerate(runs.records(order[:top]), start=1)
+        for n, row in enumerate(runs.records(order), start=1)
     ]
     path = Path(out_dir) / f"ranking_{symbol}.csv"
     columns = list(dict.fromkeys(k for row in table for k in row)) or ["rank"]

@@ -1,19 +1,23 @@
 """One self-contained, offline HTML report of a run: ``OUT/report_{SYMBOL}.html``.
 
 The page embeds everything it shows: plotly.js (from the pinned ``plotly`` package,
-inline, no CDN), the run's combinations as compact columns, and the trades of the best
-``detail`` combinations. Nothing is fetched: no script, font, map or image leaves the
-file (tested in a real headless Chromium). jinja2 renders the template
-``templates/report.html.j2`` (autoescaped; the data goes in as JSON).
+inline, no CDN), at most ``report_rows`` combinations as compact columns (the best by
+the ranking, plus the ones an analysis selected), whole-run aggregates that DuckDB
+computes over every combination (:mod:`backtest.analysis.aggregates`), and the trades
+of the best ``detail`` combinations. Its size is bounded whatever the run's. Nothing
+is fetched: no script, font, map or image leaves the file (tested in a real headless
+Chromium). jinja2 renders the template ``templates/report.html.j2`` (autoescaped; the
+data goes in as JSON).
 
 What it shows (docs/ANALYSIS.md, "Report"): the header (symbol, period, data source
 and checksum, a red banner on sample data, costs, risk, code version, runtime); an
-MT5-style table of the combinations (sortable, filterable, ranked by any metric, the
-first ``rows`` shown); a heatmap and a 3D surface of any metric over any two
-parameters of the whole run (the other parameters fixed at the selected row's
-values); for the selected combination its equity in R and money with drawdown, its
-trades, a monthly R table and the prop-firm view; and, when their files are in OUT,
-the control comparison, walk-forward and robustness sections.
+MT5-style table of the embedded combinations (sortable, filterable, ranked by any
+metric, the first ``rows`` shown); a heatmap and a 3D surface of a metric over any two
+parameters: over the whole run (each cell's best, the other parameters free) or over the
+embedded rows (the other parameters fixed at the selected row's values); each metric's
+distribution over the whole run; for the selected combination its equity in R and
+money with drawdown, its trades, a monthly R table and the prop-firm view; and, when
+their files are in OUT, the control comparison, walk-forward and robustness sections.
 """
 
 from __future__ import annotations
@@ -33,13 +37,22 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 
+from backtest.analysis.aggregates import (
+    REPORT_ROWS,
+    ordered_values,
+    take,
+    top_rows,
+    whole_run,
+)
 from backtest.analysis.report_sections import (
     control_section,
     reconcile_section,
     robustness_section,
+    selected_pairs,
     short,
     walk_forward_section,
 )
+from backtest.analysis.sql import connect_table, rows_of
 from backtest.analysis.table import RunTable
 from backtest.core.atomic import atomic_write_text
 from backtest.core.config import load_config
@@ -59,7 +72,6 @@ STYLE = "report.css"
 ROWS = 1000  # table rows shown at once (of every combination embedded)
 DETAIL = 50  # combinations whose trades are embedded (the best by rank_by)
 MAX_DETAIL_TRADES = 250_000  # and at most this many trades over all of them
-MAX_COMBOS = 200_000  # combinations embedded for the table and the heatmaps
 # How each metric is coloured and ranked: "high"/"low" is better; a centre makes the
 # colour scale diverging and symmetric around it (equal halves), None sequential.
 METRIC_STYLE: dict[str, tuple[str, float | None]] = {
@@ -160,45 +172,20 @@ def _costs(meta: dict[str, Any], symbol: str) -> dict[str, Any]:
         }
 
 
-def _order(table: RunTable, rank_by: str) -> np.ndarray:
-    """Row indices best first by ``rank_by``: the project's one ranking rule for its
-    objectives (:mod:`backtest.analysis.ranking`; what does not rank follows in run order),
-    else by value in the metric's better direction (nulls last; ties: run order). Read
-    from the one column (and those the ranking needs), never from records."""
-    from backtest.analysis.ranking import OBJECTIVES, ranking, run_frame
-
-    if rank_by in OBJECTIVES:
-        ranked = ranking(run_frame(table, rank_by), rank_by)
-        rest = np.ones(len(table), dtype=bool)
-        rest[ranked] = False
-        return np.concatenate([ranked, np.flatnonzero(rest)])
-    sign = -1.0 if METRIC_STYLE.get(rank_by, ("high", None))[0] == "high" else 1.0
-    values = table.values(rank_by)
-    finite = np.flatnonzero(np.isfinite(values))
-    ranked = finite[np.argsort(sign * values[finite], kind="stable")]
-    return np.concatenate([ranked, np.flatnonzero(~np.isfinite(values))])
-
-
-def _columns(shown: pa.Table) -> dict[str, Any]:
-    """The combinations as columns: metrics, and each varied parameter as an index into
-    its sorted distinct values; fixed parameters apart. Computed per column: the distinct
-    values of a parameter are few, whatever the number of rows."""
+def _columns(shown: pa.Table, run_varied: Sequence[str] = ()) -> dict[str, Any]:
+    """The combinations as columns: metrics, and each varied parameter (among these rows,
+    or in the whole run: ``run_varied``) as an index into its sorted distinct values;
+    fixed parameters apart. Computed per column: the distinct values of a parameter are
+    few, whatever the number of rows."""
     metric_names, param_names = table_columns()
     distinct: dict[str, list[Any]] = {}
     codes: dict[str, np.ndarray] = {}
     for name in param_names:
         distinct[name], codes[name] = encoded(shown.column(name))
-    varied = [n for n in param_names if len(distinct[n]) > 1]
-    fixed = {n: distinct[n][0] for n in param_names if len(distinct[n]) == 1}
+    varied = [n for n in param_names if len(distinct[n]) > 1 or n in run_varied]
+    fixed = {n: distinct[n][0] for n in param_names if n not in varied}
 
-    def ordered(name: str) -> list[int]:
-        values = distinct[name]
-        numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
-        return sorted(
-            range(len(values)), key=lambda k: values[k] if numeric else str(_key(values[k]))
-        )
-
-    order = {name: ordered(name) for name in varied}
+    order = {name: ordered_values(distinct[name]) for name in varied}
     rank = {name: np.argsort(order[name]) for name in varied}
     return {
         "metrics": metric_names,
@@ -221,13 +208,6 @@ def _finite_list(column: pa.ChunkedArray) -> list[Any]:
         for i in np.flatnonzero(~np.isfinite(values)).tolist():
             out[i] = None
     return out
-
-
-def _key(value: Any) -> Any:
-    """A hashable key of a parameter value that keeps 1, 1.0 and True apart (lists as JSON)."""
-    if isinstance(value, (list, dict)):
-        return json.dumps(value, sort_keys=True)
-    return (type(value).__name__, value)
 
 
 def _trade_columns(records: list[dict[str, Any]], days: list[str]) -> dict[str, list[Any]]:
@@ -340,8 +320,10 @@ def report_data(
     rows: int = ROWS,
     detail: int = DETAIL,
     rerun_data: bool = True,
+    report_rows: int = REPORT_ROWS,
 ) -> dict[str, Any]:
-    """Everything the page shows, JSON-ready (see the module doc)."""
+    """Everything the page shows, JSON-ready (see the module doc): at most ``report_rows``
+    combinations of the run (the best by ``rank_by``) and those an analysis selected."""
     out_dir = Path(out_dir)
     table = RunTable.read(out_dir, symbol)
     results = table.results
@@ -357,12 +339,15 @@ def report_data(
     metric_names, param_names = table_columns()
     if rank_by not in metric_names:
         raise ReportError(f"--rank-by {rank_by!r}: one of {', '.join(metric_names)}")
-    order = _order(table, rank_by)
-    kept = np.sort(order[:MAX_COMBOS])  # run order, so ties rank as in the run
-    shown = table.take(kept, [*metric_names, *param_names])
-    group_ids, combo_index = table.locate(kept)
-    chosen = order[:detail]
-    chosen = chosen[np.isin(chosen, kept)].tolist()
+    con = connect_table(table)
+    higher = {m: METRIC_STYLE.get(m, ("high", None))[0] == "high" for m in metric_names}
+    order = top_rows(con, rank_by, higher[rank_by], report_rows)
+    selected = [r for r in rows_of(con, selected_pairs(out_dir, symbol)) if r is not None]
+    kept = np.unique(np.concatenate([order, np.asarray(selected, dtype=np.int64)]))
+    shown = take(con, kept, ["group_id", "combo", *metric_names, *param_names])
+    group_ids = shown.column("group_id").to_pylist()
+    combo_index = shown.column("combo").to_pylist()
+    chosen = order[:detail].tolist()
 
     @cache
     def panel() -> Panel | None:
@@ -385,7 +370,8 @@ def report_data(
     position = dict(zip(chosen, np.searchsorted(kept, chosen).tolist()))
     shown_at = [position[int(i)] for i in details]
     data = meta.get("data") if isinstance(meta.get("data"), dict) else {}
-    columns = _columns(shown)
+    run = whole_run(con, rank_by, higher)
+    columns = _columns(shown, run["varied"])
     columns["metric"].update(_mt5_columns(shown))
     columns["metrics"] += list(MT5_COLUMNS)
     return {
@@ -420,6 +406,8 @@ def report_data(
             "groups_failed": len(results["groups"]) - len(ok),
             "combinations": len(table),
             "embedded": shown.num_rows,
+            "report_rows": report_rows,
+            "selected_embedded": len(set(selected) - set(order.tolist())),
             "recovered": meta.get("recovered_from_checkpoint"),
             "news_file": meta.get("news_file"),
             "server_tz": meta.get("server_tz"),
@@ -431,6 +419,7 @@ def report_data(
         "group_index": group_ids,
         "combo_index": combo_index,
         "columns": columns,
+        "run": run,
         "details": {str(position[int(i)]): d for i, d in details.items()},
         "day_pages": {
             str(at): _day_page(out_dir, group_ids[at], combo_index[at]) for at in shown_at
@@ -646,8 +635,10 @@ def write_report(
     rows: int = ROWS,
     detail: int = DETAIL,
     rerun_data: bool = True,
+    report_rows: int = REPORT_ROWS,
 ) -> Path:
-    """Write ``OUT/report_{SYMBOL}.html`` for the run in ``out_dir``; its path."""
+    """Write ``OUT/report_{SYMBOL}.html`` for the run in ``out_dir`` (at most
+    ``report_rows`` combinations embedded, plus the selected ones); its path."""
     from backtest.analysis.merge import detect_symbol
 
     out_dir = Path(out_dir)
@@ -656,7 +647,9 @@ def write_report(
         raise ReportError(f"--rows: {rows} must be >= 1")
     if detail < 0:
         raise ReportError(f"--detail: {detail} must be >= 0")
-    payload = report_data(out_dir, symbol, rank_by, rows, detail, rerun_data)
+    if report_rows < 1:
+        raise ReportError(f"--report-rows: {report_rows} must be >= 1")
+    payload = report_data(out_dir, symbol, rank_by, rows, detail, rerun_data, report_rows)
     return atomic_write_text(report_path(out_dir, symbol), render(payload))
 
 

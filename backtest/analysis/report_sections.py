@@ -182,6 +182,28 @@ def read_section(path: Path, shown: Fields) -> dict[str, Any] | None:
     return check(document, shown, str(path))
 
 
+def selected_pairs(out_dir: Path, symbol: str) -> list[tuple[str, int]]:
+    """The (group id, combination) pairs the run's analyses selected, which the report
+    embeds whatever their rank: robustness's selected combination, each walk-forward
+    window's choice and the control comparison's rows (as many as the page shows). A file
+    that cannot be read adds none (its section says why)."""
+    pairs: list[tuple[str, int]] = []
+    sources = (
+        (f"robustness_{symbol}.json", ROBUSTNESS_SHOWN, lambda d: [d["selected"]]),
+        (f"walk_forward_{symbol}.json", WALK_FORWARD_SHOWN, lambda d: d["windows"]),
+        (f"control_vs_in_sample_{symbol}.json", CONTROL_SHOWN, lambda d: d["rows"][:CONTROL_ROWS]),
+    )
+    for name, shown, picks in sources:
+        try:
+            document = read_section(Path(out_dir) / name, shown)
+        except (ValueError, OSError):
+            continue
+        for pick in picks(document) if document else []:
+            if isinstance(pick.get("group_id"), str) and isinstance(pick.get("combo"), int):
+                pairs.append((pick["group_id"], pick["combo"]))
+    return list(dict.fromkeys(pairs))
+
+
 def shown_fields(document: dict[str, Any] | None, shown: Fields) -> dict[str, Any]:
     """The fields of ``document`` that ``shown`` lists (nested objects and lists of them
     alike), numbers as :func:`short` gives them: the page gets nothing else of a file."""

@@ -15,6 +15,7 @@ function value(col, i) {
   if (col === "combo") return D.combo_index[i];
   if (col in C.metric) return C.metric[col][i];
   if (col in C.param) return C.values[col][C.param[col][i]];
+  if (col in C.fixed) return C.fixed[col];
   return null;
 }
 function num(v) { return typeof v === "boolean" ? (v ? 1 : 0) : (typeof v === "number" ? v : NaN); }
@@ -141,11 +142,24 @@ function cellLayout(z, nx, ny) {
 }
 // At most about 8 labelled ticks on an axis of n categories (the 3D scene cannot thin them).
 function fewTicks(n) { const step = Math.max(1, Math.ceil(n / 8)); return [...Array(n).keys()].filter((i) => i % step === 0); }
-function drawHeatmap() {
-  const metric = $("hm-metric").value, x = $("hm-x").value, y = $("hm-y").value;
-  if (!x || !y) { $("heatmap").textContent = "fewer than two parameters vary in this run"; return; }
-  if (x === y) { $("hm-y").value = C.params.find((q) => q !== x); return drawHeatmap(); }
-  const ref = state.selected !== null ? state.selected : state.order[0];
+// The heatmap's two scopes: the whole run (each cell's best over every combination, the
+// other parameters free: DuckDB computed them, D.run) or this page's rows (the other
+// parameters fixed at the selected row's values).
+const R = D.run, wholeRun = () => $("hm-scope").value === "run";
+function heatmapOptions() {
+  const run = wholeRun(), params = run ? R.params : C.params, metrics = run ? R.metrics : metricNames;
+  const values = run ? R.values : C.values, chosen = $("hm-metric").value || D.rank_by;
+  const counts = params.map((q) => [q, values[q].length]).sort((a, b) => b[1] - a[1]).map((a) => a[0]);
+  options("hm-metric", metrics, metrics.includes(chosen) ? chosen : metrics[0]);
+  options("hm-x", params, counts[0]);
+  options("hm-y", params, counts[1]);
+}
+function runCells(metric, x, y) {
+  const xs = R.values[x], ys = R.values[y], direct = R.pairs[`${x}|${y}`], flipped = R.pairs[`${y}|${x}`];
+  const z = ys.map((_, iy) => xs.map((_, ix) => direct ? direct[metric][iy][ix] : (flipped ? flipped[metric][ix][iy] : null)));
+  return {xs: xs, ys: ys, z: z, who: null, known: !!(direct || flipped)};
+}
+function pageCells(metric, x, y, ref) {
   const xs = C.values[x], ys = C.values[y], others = C.params.filter((q) => q !== x && q !== y);
   const z = ys.map(() => xs.map(() => null)), who = ys.map(() => xs.map(() => null));
   for (let i = 0; i < N; i++) {
@@ -154,23 +168,36 @@ function drawHeatmap() {
     const ix = C.param[x][i], iy = C.param[y][i];
     if (z[iy][ix] === null || better(metric, v, z[iy][ix])) { z[iy][ix] = v; who[iy][ix] = i; }
   }
+  return {xs: xs, ys: ys, z: z, who: who, known: true};
+}
+function drawHeatmap() {
+  const metric = $("hm-metric").value, x = $("hm-x").value, y = $("hm-y").value, run = wholeRun();
+  const params = run ? R.params : C.params;
+  if (!x || !y) { $("heatmap").textContent = "fewer than two parameters vary in this run"; window.heatmapDraws += 1; return; }
+  if (x === y) { $("hm-y").value = params.find((q) => q !== x); return drawHeatmap(); }
+  const ref = state.selected !== null ? state.selected : state.order[0];
+  const cells = run ? runCells(metric, x, y) : pageCells(metric, x, y, ref);
+  const xs = cells.xs, ys = cells.ys, z = cells.z, who = cells.who, others = params.filter((q) => q !== x && q !== y);
   let best = null;
   z.forEach((row, iy) => row.forEach((v, ix) => { if (v !== null && (best === null || better(metric, v, z[best[1]][best[0]]))) best = [ix, iy]; }));
   const xl = xs.map(label), yl = ys.map(label), scale = colourScale(metric, z);
-  const text = who.map((row) => row.map((i) => i === null ? "" : `${D.group_index[i]} combo ${D.combo_index[i]}`));
-  const cells = cellLayout(z, xs.length, ys.length);
+  const text = who ? who.map((row) => row.map((i) => i === null ? "" : `${D.group_index[i]} combo ${D.combo_index[i]}`)) : z.map((row) => row.map(() => "best of the whole run"));
+  const layout = cellLayout(z, xs.length, ys.length);
   const traces = [Object.assign({type: "heatmap", x: xl, y: yl, z: z, text: text, hoverongaps: false, colorbar: {title: {text: metric}},
-    hovertemplate: `${x}=%{x}<br>${y}=%{y}<br>${metric}=%{z}<br>%{text}<extra></extra>`, xgap: cells.gap, ygap: cells.gap,
-    texttemplate: cells.texttemplate, textfont: {size: 11}}, scale)];
+    hovertemplate: `${x}=%{x}<br>${y}=%{y}<br>${metric}=%{z}<br>%{text}<extra></extra>`, xgap: layout.gap, ygap: layout.gap,
+    texttemplate: layout.texttemplate, textfont: {size: 11}}, scale)];
   if (best) traces.push({type: "scatter", mode: "markers+text", x: [xl[best[0]]], y: [yl[best[1]]], text: ["best"], textposition: "top center",
     marker: {symbol: "square-open", size: 26, color: "black", line: {width: 3}}, hoverinfo: "skip", showlegend: false});
-  const rx = C.param[x][ref], ry = C.param[y][ref];
-  traces.push({type: "scatter", mode: "markers", x: [xl[rx]], y: [yl[ry]], marker: {symbol: "circle-open", size: 14, color: "#1565c0", line: {width: 2}}, name: "selected", hoverinfo: "skip", showlegend: false});
-  const held = others.map((q) => `${q}=${label(C.values[q][C.param[q][ref]])}`).join(", ");
-  const title = `${metric} by ${x} × ${y}; best outlined, selected circled`;
+  const rx = run ? R.values[x].findIndex((v) => label(v) === label(value(x, ref))) : C.param[x][ref];
+  const ry = run ? R.values[y].findIndex((v) => label(v) === label(value(y, ref))) : C.param[y][ref];
+  if (rx >= 0 && ry >= 0) traces.push({type: "scatter", mode: "markers", x: [xl[rx]], y: [yl[ry]], marker: {symbol: "circle-open", size: 14, color: "#1565c0", line: {width: 2}}, name: "selected", hoverinfo: "skip", showlegend: false});
+  const held = others.map((q) => `${q}=${label(value(q, ref))}`).join(", ");
+  const title = `${metric} by ${x} × ${y}; best outlined, selected circled` + (run ? ` (whole run: ${D.meta.combinations} combinations)` : "");
   Plotly.react("heatmap", traces, {title: {text: title, font: {size: 13}}, margin: {l: 70, r: 20, t: 40, b: 60},
     xaxis: {title: {text: x}, type: "category"}, yaxis: {title: {text: y}, type: "category"}}, PLOT_CONFIG);
-  $("hm-note").textContent = others.length ? `others fixed at the selected row's: ${held}` : "";
+  $("hm-note").textContent = run
+    ? `each cell: the best ${metric} over every combination of the run with these two values, the other parameters free` + (cells.known ? "" : "; this pair is not in the page (its size bound): choose others") + (R.left_out ? ` (${R.left_out} pairs left out)` : "")
+    : (others.length ? `others fixed at the selected row's: ${held}` : "");
   if (webgl()) {
     const zs = z.map((row) => row.map((v) => v === null ? NaN : v));
     const surfaceScale = {colorscale: scale.colorscale, reversescale: scale.reversescale, cmin: scale.zmin, cmax: scale.zmax, cmid: scale.zmid};
@@ -289,11 +316,24 @@ function renderTrades(t, page) {
 }
 function select(i) { state.selected = i; renderTable(); drawHeatmap(); renderDetail(); }
 
+// The whole run's distribution of a metric (DuckDB's bins over every combination).
+function drawDistribution() {
+  const metric = $("dist-metric").value, d = R.distributions[metric];
+  if (!d) return;
+  const width = d.lo === null ? 0 : (d.hi - d.lo) / d.counts.length;
+  const x = d.counts.map((_, k) => d.lo + (k + 0.5) * width);
+  Plotly.react("distribution", [{type: "bar", x: x, y: d.counts, width: width || 1, marker: {color: "#1565c0"}, name: metric,
+    hovertemplate: `${metric} %{x}<br>%{y} combinations<extra></extra>`}],
+    {margin: {l: 60, r: 10, t: 10, b: 40}, xaxis: {title: {text: metric}}, yaxis: {title: {text: "combinations"}}, bargap: 0}, PLOT_CONFIG);
+  $("dist-note").textContent = `${D.meta.combinations} combinations` + (d.missing ? `; ${d.missing} without a finite ${metric} (not drawn)` : "");
+}
+
 options("rank-by", metricNames, D.rank_by);
-options("hm-metric", metricNames, D.rank_by);
-const counts = C.params.map((q) => [q, C.values[q].length]).sort((a, b) => b[1] - a[1]).map((a) => a[0]);
-options("hm-x", C.params, counts[0]);
-options("hm-y", C.params, counts[1]);
+$("hm-scope").value = D.meta.embedded < D.meta.combinations ? "run" : "page";
+heatmapOptions();
+options("dist-metric", Object.keys(R.distributions), D.rank_by);
+$("dist-metric").addEventListener("change", drawDistribution);
+$("hm-scope").addEventListener("change", () => { heatmapOptions(); drawHeatmap(); });
 $("rank-by").addEventListener("change", () => { state.sort = $("rank-by").value; state.desc = D.style[state.sort][0] === "high"; renderTable(); });
 $("row-limit").addEventListener("change", () => { state.limit = +$("row-limit").value || D.limits.rows; renderTable(); });
 $("clear-filters").addEventListener("click", () => { state.filters = {}; for (const inp of $("combos").tHead.querySelectorAll("input")) inp.value = ""; renderTable(); });
@@ -303,6 +343,7 @@ buildHead();
 renderTable();
 drawHeatmap();
 renderDetail();
+drawDistribution();
 if (D.walk_forward) {
   const wf = D.walk_forward, dated = Array.isArray(wf.dates) && wf.dates.length === wf.equity_r.length;
   const starts = dated ? wf.windows.map((w) => w.test_start).filter((d) => d) : [];
