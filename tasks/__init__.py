@@ -16,6 +16,7 @@ from tasks import (  # noqa: E402
     bench,
     crosscheck,
     data,
+    explore,
     optimize,
     promote,
     reconcile,
@@ -35,6 +36,7 @@ for _module in (
     promote,
     reconcile,
     report,
+    explore,
     crosscheck,
     bench,
 ):
