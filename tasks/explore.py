@@ -21,19 +21,18 @@ from tasks.edge import error
 def explore(c, from_, port="0", symbol=None, no_browser=False):
     """Serve the run's report on 127.0.0.1 with every combination sortable, filterable and
     paged through a local API (10^7 rows); Ctrl-C stops it."""
-    from backtest.analysis.explore import ExploreError, serve
-    from backtest.analysis.merge import MergeError
-    from backtest.runner.outputs import ResultsError
+    from backtest.analysis.explore import serve
 
     text = str(port).strip()
     if not text.isdigit() or int(text) > 65535:
         raise error(f"--port: {port!r} is not a port number (0..65535; 0: a free one)")
 
     def opened(url: str) -> None:
-        if not no_browser:
+        if not no_browser:  # aside: a console browser would hold the terminal
+            import threading
             import webbrowser
 
-            webbrowser.open(url)
+            threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
 
     try:
         serve(
@@ -43,5 +42,5 @@ def explore(c, from_, port="0", symbol=None, no_browser=False):
             on_ready=opened,
             log=lambda line: print(line, flush=True),
         )
-    except (ExploreError, MergeError, ResultsError, ValueError, OSError) as exc:
+    except (ValueError, OSError) as exc:  # ExploreError, the results readers' errors
         raise error(exc) from None

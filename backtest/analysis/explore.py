@@ -65,7 +65,16 @@ def load_combos(path: Path) -> pa.Table:
 
     open_table(path)  # PartError (a ValueError) when it is not a results table
     text = [name for name, kind in COLUMN_KINDS.items() if kind == "text"]
-    table = pq.read_table(path, read_dictionary=text).combine_chunks()
+    source = pq.ParquetFile(path, read_dictionary=text)
+    # a column at a time, each made one chunk: the read's buffers of one column are
+    # reused for the next (the whole table read at once, then combined, held 2-3 times
+    # its size), and a page is taken from one chunk per column, not from one per group
+    table = pa.table(
+        {
+            name: source.read(columns=[name]).column(0).combine_chunks()
+            for name in source.schema_arrow.names
+        }
+    )
     con = duckdb.connect(":memory:")
     con.register("raw", table)
     derived = ", ".join(f"{sql} AS {name}" for name, sql in DERIVED.items())
@@ -266,8 +275,10 @@ class Combos:
         self._building: set[tuple[str, bool]] = set()
         self._cache: OrderedDict[Any, Any] = OrderedDict()
         self._lock = threading.Lock()
+        self._closed = False
 
     def close(self) -> None:
+        self._closed = True
         self.con.close()
 
     def _fetch(self, sql: str, params: list[Any] | None = None) -> dict[str, np.ndarray]:
@@ -322,6 +333,9 @@ class Combos:
         def build() -> None:
             try:
                 self.order(column, desc)
+            except Exception:
+                if not self._closed:  # else the server stopped during the build
+                    raise
             finally:
                 with self._lock:
                     self._building.discard((column, desc))
@@ -493,15 +507,19 @@ def open_run(out_dir: Path, symbol: str | None, log: Callable[[str], None]) -> t
     return combos, served_page(page.read_text(encoding="utf-8"))
 
 
+class _Stopped(Exception):
+    """SIGINT or SIGTERM before the server listens (while the table loads)."""
+
+
 @contextmanager
-def _stopped_by_signals(stop: threading.Event) -> Iterator[None]:
-    """SIGINT and SIGTERM set ``stop`` while inside (the previous handlers after)."""
-    previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}
+def _signals(handler: Callable[..., None]) -> Iterator[None]:
+    """``handler`` for SIGINT and SIGTERM while inside (the previous handlers after)."""
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
+        for number, old in previous.items():
+            signal.signal(number, old)
 
 
 def serve(
@@ -512,14 +530,28 @@ def serve(
     log: Callable[[str], None] = print,
 ) -> None:
     """Serve the run in ``out_dir`` on 127.0.0.1 (``port`` 0: a free one) until SIGINT or
-    SIGTERM, then close the port and return. ``on_ready(url)`` once it listens (opens a
-    browser, say). From the main thread (it installs the signal handlers)."""
-    combos, page = open_run(out_dir, symbol, log)
+    SIGTERM, then close the port and return (also when one comes while the table loads).
+    ``on_ready(url)`` once it listens (opens a browser, say). From the main thread (it
+    installs the signal handlers)."""
     stop = threading.Event()
-    with _stopped_by_signals(stop):
+
+    def handler(*_: Any) -> None:
+        if not stop.is_set() and not serving.is_set():
+            raise _Stopped
+        stop.set()
+
+    serving = threading.Event()
+    with _signals(handler):
+        try:
+            combos, page = open_run(out_dir, symbol, log)
+            serving.set()
+        except _Stopped:
+            log("explore: stopped while loading")
+            return
         try:
             server = Explorer(combos, page, port)
         except OSError as exc:
+            combos.close()
             raise ExploreError(f"--port {port}: cannot listen on 127.0.0.1: {exc}") from None
         thread = threading.Thread(target=server.serve_forever, name="explore", daemon=True)
         thread.start()

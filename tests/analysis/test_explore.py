@@ -237,6 +237,7 @@ def test_a_bad_query_is_a_400_that_says_why(server, query, named):
     assert _api(server, "limit=1")["count"] == 16 + EXTRA  # the table is still there
 
 
+WAIT = 90_000  # ms: a page of 5 MB (plotly.js) on a busy 2-core machine
 # The report drawn (its heatmap) and the table drawn from the API.
 EXPLORED = (
     "() => window.heatmapDraws >= 1 && window.exploreDraws >= 1 "
@@ -256,14 +257,14 @@ def _shown(page: Any) -> list[tuple[str, int]]:
 
 def test_the_page_pages_through_rows_it_does_not_embed(server, run, tmp_path):
     with chromium(tmp_path / "profile") as browser:
-        page, seen = open_page(browser, server, ready=EXPLORED)
+        page, seen = open_page(browser, server, timeout=WAIT, ready=EXPLORED)
         embedded = page.evaluate("D.group_index.length")
         first = _shown(page)
         page.fill("#row-limit", "10")
         page.dispatch_event("#row-limit", "change")
-        page.wait_for_function("() => window.exploreState.last.limit === 10")
+        page.wait_for_function("() => window.exploreState.last.limit === 10", timeout=WAIT)
         page.click("#explore-next")
-        page.wait_for_function("() => window.exploreState.last.offset === 10")
+        page.wait_for_function("() => window.exploreState.last.offset === 10", timeout=WAIT)
         second = _shown(page)
         count = page.text_content("#table-count")
         violations = page.evaluate("window.cspViolations")
