@@ -137,7 +137,12 @@ def _load() -> str:
 
 def run(table: Path, limit: int) -> None:
     """Load ``table`` and time :data:`STEPS`; print the figures."""
-    print(f"table {table} ({table.stat().st_size / 1e6:.0f} MB); load average {_load()}")
+    import duckdb
+
+    print(
+        f"table {table} ({table.stat().st_size / 1e6:.0f} MB); duckdb {duckdb.__version__}, "
+        f"pyarrow {pa.__version__}, numpy {np.__version__}; load average {_load()}"
+    )
     wall, cpu = time.perf_counter(), time.process_time()
     combos = Combos(load_combos(table))
     print(

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from backtest.analysis.report import MT5_COLUMNS, TEMPLATES, inline, source_hash
 from backtest.runner.outputs import result_paths
@@ -292,17 +293,26 @@ class Combos:
             cursor.close()
 
     def _sort_key(self, column: str) -> np.ndarray:
-        """Each row's sort key in run order, ascending; NaN for a missing value."""
-        if COLUMN_KINDS.get(column, "number") == "number":
-            found = self._fetch(f"SELECT {_sort_sql(column)} AS k FROM combos ORDER BY {ROW}")
-            return np.ma.filled(np.ma.asarray(found["k"]).astype(np.float64), np.nan)
-        found = self._fetch(
-            f"SELECT dense_rank() OVER (ORDER BY k) AS rank, k IS NULL AS missing FROM "
-            f"(SELECT {ROW}, {_sort_sql(column)} AS k FROM combos) ORDER BY {ROW}"
-        )
-        key = np.asarray(found["rank"], dtype=np.float64)
-        key[np.asarray(found["missing"], dtype=bool)] = np.nan
-        return key
+        """Each row's sort key in run order, ascending, from the columns in memory (what
+        :func:`_sort_sql` sorts by in DuckDB): a number (flags 0/1), or the rank of the
+        row's text (a list's shown text) among the column's distinct ones in binary
+        order; NaN for a missing value."""
+        if column == ROW:
+            return np.arange(self.count, dtype=np.float64)
+        values = self.table.column(column)
+        if COLUMN_KINDS[column] == "number":
+            as_float = pc.cast(values, pa.float64(), safe=False)
+            return np.asarray(as_float.to_numpy(zero_copy_only=False), dtype=np.float64)
+        if COLUMN_KINDS[column] == "list":
+            inner = pc.binary_join(pc.cast(values, pa.list_(pa.string())), ",")
+            values = pc.binary_join_element_wise("[", inner, "]", "")
+        if not pa.types.is_dictionary(values.type):
+            values = pc.dictionary_encode(values)
+        coded = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+        rank = np.empty(len(coded.dictionary), dtype=np.float64)
+        rank[np.asarray(pc.sort_indices(coded.dictionary))] = np.arange(len(rank))
+        codes = np.asarray(pc.fill_null(coded.indices, -1).to_numpy(zero_copy_only=False))
+        return np.where(codes >= 0, rank[np.maximum(codes, 0)], np.nan)
 
     def order(self, column: str, desc: bool) -> np.ndarray:
         """Row numbers sorted by ``column`` (missing values last either way, ties in run
