@@ -16,6 +16,7 @@ from tasks import (  # noqa: E402
     bench,
     crosscheck,
     data,
+    explore,
     optimize,
     promote,
     query,
@@ -37,6 +38,7 @@ for _module in (
     reconcile,
     report,
     query,
+    explore,
     crosscheck,
     bench,
 ):

@@ -115,13 +115,14 @@ ACCOUNT_DRAWN = "() => window.accountDraws >= 5"
 
 
 def open_page(
-    context: Any, path: Path, timeout: float = 30_000, ready: str = REPORT_DRAWN
+    context: Any, path: Path | str, timeout: float = 30_000, ready: str = REPORT_DRAWN
 ) -> tuple[Any, dict[str, list]]:
-    """The HTML file ``path`` in a new tab of ``context``, loaded until the page has drawn
-    (``ready``, a JavaScript function: by default the report's heatmap; or ``timeout`` ms
-    passed); the tab and what the page did: ``console`` (type, text) with page errors,
-    every ``requests`` URL, ``dialogs`` opened (alert, confirm: dismissed) and ``drawn``
-    (False when the page never finished drawing)."""
+    """The HTML file ``path`` (or a URL: a page a server serves) in a new tab of
+    ``context``, loaded until the page has drawn (``ready``, a JavaScript function: by
+    default the report's heatmap; or ``timeout`` ms passed); the tab and what the page
+    did: ``console`` (type, text) with page errors, every ``requests`` URL, ``dialogs``
+    opened (alert, confirm: dismissed) and ``drawn`` (False when the page never finished
+    drawing)."""
     page = context.new_page()
     seen: dict[str, list] = {"console": [], "requests": [], "dialogs": [], "drawn": []}
     page.on("console", lambda m: seen["console"].append((m.type, m.text)))
@@ -129,7 +130,7 @@ def open_page(
     page.on("request", lambda r: seen["requests"].append(r.url))
     page.on("dialog", lambda d: (seen["dialogs"].append(d.message), d.dismiss()))
     page.add_init_script(_CSP_LISTENER)
-    page.goto(path.as_uri())
+    page.goto(path if isinstance(path, str) else path.as_uri())
     try:
         page.wait_for_function(ready, timeout=timeout)
         seen["drawn"].append(True)

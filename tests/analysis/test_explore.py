@@ -1,0 +1,325 @@
+"""``invoke explore`` as a real process on a real run: its API sorts, filters and pages
+over every row (orders computed here by hand from the Parquet file), refuses a bad column
+with a 400 that names it, its page in headless Chromium pages through rows that are not
+embedded in the report, and SIGINT or SIGTERM stop it with exit 0 and the port free.
+
+The run is the runner's small one (16 combinations, its report embeds all of them); its
+table then gains 60 rows the report does not hold (a run's table larger than its page),
+with ties and missing values in the metrics sorted on."""
+
+from __future__ import annotations
+
+import json
+import math
+import signal
+import socket
+import subprocess
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from backtest.analysis.explore import Combos, Query, load_combos
+from backtest.runner.outputs import result_paths
+from backtest.runner.store import batch_table, row_record
+from tests.analysis.report_helpers import chromium, invoke, open_page, small_run
+from tests.runner.helpers import REPO, SYMBOL, runner_env
+
+EXTRA = 60  # rows added to the run's table, not in its report
+
+
+def _grow(out: Path) -> list[dict[str, Any]]:
+    """The run's table with EXTRA rows appended (groups ``extra_00``..: total_r 100..106,
+    repeating, so that they sort first and tie; profit_factor missing in every third);
+    every row as a dict, with its position as ``row``."""
+    path = result_paths(out, SYMBOL)["parquet"]
+    real = pq.read_table(path)
+    template = row_record(real, 0)
+    metrics = {name: np.full(EXTRA, template["metrics"][name]) for name in template["metrics"]}
+    k = np.arange(EXTRA)
+    metrics["total_r"] = 100.0 + k % 7
+    metrics["trades"] = 10 + k % 5
+    metrics["profit_factor"] = np.where(k % 3 == 0, np.nan, 1.0 + k / 100)
+    parts = [
+        batch_table(
+            f"extra_{g:02d}",
+            0,
+            [template["params"]] * 10,
+            {n: v[10 * g : 10 * g + 10] for n, v in metrics.items()},
+        )
+        for g in range(EXTRA // 10)
+    ]
+    grown = pa.concat_tables([real, *parts])
+    pq.write_table(grown, path)
+    return [{"row": i, **r} for i, r in enumerate(grown.to_pylist())]
+
+
+def _start(out: Path, *extra: Any) -> tuple[subprocess.Popen, str]:
+    """``invoke explore`` on ``out`` as a process; it and the URL it printed."""
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "invoke"),
+            "explore",
+            "--from",
+            str(out),
+            "--no-browser",
+            *map(str, extra),
+        ],
+        cwd=REPO,
+        env=runner_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    for line in process.stdout:
+        if line.startswith("explore: http://127.0.0.1:"):
+            return process, line.split()[1]
+    process.wait(30)
+    raise AssertionError(f"no URL; exit {process.returncode}: {process.stderr.read()}")
+
+
+def _stop(process: subprocess.Popen, number: int = signal.SIGINT) -> tuple[int, str]:
+    """Signal ``number`` to the process; its exit code and the rest of its output."""
+    process.send_signal(number)
+    try:
+        rest, _ = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise
+    return process.returncode, rest
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory) -> dict[str, Any]:
+    out = small_run(tmp_path_factory.mktemp("explore"))
+    return {"out": out, "rows": _grow(out)}
+
+
+@pytest.fixture(scope="module")
+def server(run) -> Iterator[str]:
+    process, url = _start(run["out"])
+    yield url
+    _stop(process)
+
+
+def _get(url: str) -> tuple[int, dict[str, Any]]:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def _api(server: str, query: str) -> dict[str, Any]:
+    status, answer = _get(f"{server}api/combos?{query}")
+    assert status == 200, answer
+    return answer
+
+
+def _ids(rows: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    return [(r["group_id"], r["combo"]) for r in rows]
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _sorted(rows: list[dict[str, Any]], column: str, desc: bool) -> list[dict[str, Any]]:
+    """By ``column``, missing values last either way, ties in run order (as the page)."""
+    present = sorted((r for r in rows if not _missing(r[column])), key=lambda r: r["row"])
+    present.sort(key=lambda r: r[column], reverse=desc)  # stable: ties stay in run order
+    return present + [r for r in rows if _missing(r[column])]
+
+
+@pytest.mark.parametrize(
+    ("column", "desc"), [("total_r", True), ("profit_factor", False), ("trades", True)]
+)
+def test_sorts_every_row_with_ties_and_missing_values(server, run, column, desc):
+    answer = _api(server, f"sort={column}&desc={int(desc)}&limit=1000")
+
+    assert answer["total"] == answer["count"] == 16 + EXTRA
+    assert _ids(answer["rows"]) == _ids(_sorted(run["rows"], column, desc))
+
+
+def test_pages_are_slices_of_the_whole_order(server, run):
+    whole = _ids(_sorted(run["rows"], "total_r", True))
+
+    pages = [_api(server, f"sort=total_r&desc=1&offset={o}&limit=7") for o in range(0, 77, 7)]
+
+    assert [len(p["rows"]) for p in pages] == [7] * 10 + [6]
+    assert sum((_ids(p["rows"]) for p in pages), []) == whole
+    assert _api(server, "sort=total_r&offset=500&limit=7")["rows"] == []
+
+
+def test_filters_on_parameters_and_metrics(server, run):
+    direction = run["rows"][0]["direction"]
+    expected = [
+        r
+        for r in run["rows"]
+        if r["trades"] >= 12 and r["direction"] == direction and r["total_r"] <= 104
+    ]
+    query = f"filter=trades:>=12&filter=direction:={direction}&filter=total_r:-1000..104"
+
+    answer = _api(server, f"sort=profit_factor&desc=1&limit=5&offset=2&{query}")
+
+    assert answer["total"] == len(expected) > 7
+    assert _ids(answer["rows"]) == _ids(_sorted(expected, "profit_factor", True)[2:7])
+    # a missing value matches != only; a substring, case-blind, of the group id
+    assert (
+        _api(server, "filter=profit_factor:!=1.5&limit=1")["total"] == 16 + EXTRA - 1
+    )  # k=50: 1.5
+    assert _api(server, "filter=profit_factor:>=0&limit=1")["total"] == sum(
+        not _missing(r["profit_factor"]) for r in run["rows"]
+    )
+    assert _api(server, "filter=group_id:EXTRA_01&limit=1")["total"] == 10
+
+
+def test_duckdb_and_the_built_orders_answer_alike(run):
+    """Before a sort's order is built DuckDB sorts (top-N); after, the order is sliced:
+    both give the hand-computed pages."""
+    combos = Combos(load_combos(result_paths(run["out"], SYMBOL)["parquet"]))
+    cases = [
+        ("profit_factor", False, ""),
+        ("total_r", True, "&filter=trades:>=12"),
+        ("group_id", True, "&filter=profit_factor:!=1.5"),
+        ("weekdays", False, ""),
+    ]
+    try:
+        for column, desc, filters in cases:
+            query = Query.parse(f"sort={column}&desc={int(desc)}&offset=3&limit=9{filters}")
+            kept = [
+                r
+                for r in run["rows"]
+                if all(
+                    (r["trades"] >= 12) if f == "trades:>=12" else r["profit_factor"] != 1.5
+                    for f in filters.split("&filter=")[1:]
+                )
+            ]
+            key = (lambda r: str(r["weekdays"]).replace(" ", "")) if column == "weekdays" else None
+            rows = [dict(r, weekdays=key(r)) for r in kept] if key else kept
+            expected = _ids(_sorted(rows, column, desc)[3:12])
+            by_duckdb = combos.query(query, build=False)
+            combos.order(column, desc)
+            by_order = combos.query(query)
+
+            assert _ids(by_duckdb["rows"]) == _ids(by_order["rows"]) == expected, column
+            assert by_duckdb["total"] == by_order["total"] == len(kept)
+    finally:
+        combos.close()
+
+
+@pytest.mark.parametrize(
+    ("query", "named"),
+    [
+        ("sort=nope", "unknown column 'nope'"),
+        ("filter=nope:1", "unknown column 'nope'"),
+        ("sort=total_r;DROP TABLE combos", "unknown column 'total_r;DROP TABLE combos'"),
+        ("filter=ib_start:>5", 'filter on ib_start: ">5" compares numbers'),
+        ("filter=trades:>=many", 'filter on trades: "many" is not a number'),
+        ("limit=-1", "limit: '-1' is not a whole number"),
+        ("order=total_r", "unknown parameter 'order'"),
+    ],
+)
+def test_a_bad_query_is_a_400_that_says_why(server, query, named):
+    status, answer = _get(f"{server}api/combos?{urllib.parse.quote(query, safe='=&:')}")
+
+    assert status == 400
+    assert named in answer["error"]
+    assert _api(server, "limit=1")["count"] == 16 + EXTRA  # the table is still there
+
+
+WAIT = 90_000  # ms: a page of 5 MB (plotly.js) on a busy 2-core machine
+# The report drawn (its heatmap) and the table drawn from the API.
+EXPLORED = (
+    "() => window.heatmapDraws >= 1 && window.exploreDraws >= 1 "
+    "&& window.exploreState.last !== null"
+)
+
+
+def _shown(page: Any) -> list[tuple[str, int]]:
+    return [
+        (g, int(k))
+        for g, k in page.evaluate(
+            "[...document.querySelectorAll('#combos tbody tr')].map(tr => "
+            "[tr.children[1].textContent, tr.children[2].textContent])"
+        )
+    ]
+
+
+def test_the_page_pages_through_rows_it_does_not_embed(server, run, tmp_path):
+    with chromium(tmp_path / "profile") as browser:
+        page, seen = open_page(browser, server, timeout=WAIT, ready=EXPLORED)
+        embedded = page.evaluate("D.group_index.length")
+        first = _shown(page)
+        page.fill("#row-limit", "10")
+        page.dispatch_event("#row-limit", "change")
+        page.wait_for_function("() => window.exploreState.last.limit === 10", timeout=WAIT)
+        page.click("#explore-next")
+        page.wait_for_function("() => window.exploreState.last.offset === 10", timeout=WAIT)
+        second = _shown(page)
+        count = page.text_content("#table-count")
+        violations = page.evaluate("window.cspViolations")
+
+    by_rank = _ids(_sorted(run["rows"], "total_r", True))
+    assert seen["drawn"] == [True]
+    assert [m for m in seen["console"] if m[0] == "error"] == []
+    assert violations == []  # the added script and its requests are allowed, nothing else
+    assert {u.split("?")[0] for u in seen["requests"]} == {server, f"{server}api/combos"}
+    assert embedded == 16
+    assert first == by_rank  # every row, the report's rank order
+    assert second == by_rank[10:20]  # page 2 of 10 rows: not embedded in the page
+    assert all(g.startswith("extra_") for g, _ in second)
+    assert count.startswith(f"rows 11..20 of {16 + EXTRA} matching")
+
+
+def _port_free(port: int) -> bool:
+    """Nothing listens on ``port`` and a server may listen there again (as http.server
+    does, with SO_REUSEADDR: the closed connections' TIME_WAIT does not count)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+            probe.listen()
+        except OSError:
+            return False
+        return True
+
+
+@pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_stops_it_cleanly(run, number):
+    process, url = _start(run["out"])
+    port = int(url.rstrip("/").rsplit(":", 1)[1])
+    assert url.startswith("http://127.0.0.1:")
+    assert _api(url, "limit=1")["count"] == 16 + EXTRA
+    assert not _port_free(port)
+
+    code, rest = _stop(process, number)
+
+    assert code == 0, process.stderr.read() if process.stderr else ""
+    assert "explore: stopped" in rest
+    assert _port_free(port)
+
+
+def test_bad_folder_or_port_is_one_line_and_exit_2(run, tmp_path):
+    missing = invoke("explore", "--from", tmp_path / "nowhere", "--no-browser")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = invoke(
+            "explore", "--from", run["out"], "--no-browser", "--port", taken.getsockname()[1]
+        )
+
+    assert missing.returncode == 2
+    assert missing.stderr.strip() == f"error: {tmp_path / 'nowhere'}: not a directory"
+    assert busy.returncode == 2
+    assert busy.stderr.startswith("error: --port ") and "cannot listen" in busy.stderr
+    assert len(busy.stderr.strip().splitlines()) == 1
