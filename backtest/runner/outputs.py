@@ -311,46 +311,87 @@ def write_combos_parquet(path: Path, groups: list[dict[str, Any]], rows: Rows) -
             writer.write_table(table, row_group_size=max(1, table.num_rows))
 
 
-# Rows of the combos table gathered per pass over the Parquet file, and formatted at once.
+# Rows of the sorted combos table put in order at once.
 SORT_CHUNK = 250_000
-FORMAT_CHUNK = 50_000
 
 
 def write_sorted_csv(path: Path, parquet: Path, columns: list[str]) -> None:
     """``results_combos_{SYMBOL}.csv`` from the Parquet table: every row, descending
     ``total_r``, ties in table order (group, then combination), metric columns rounded.
 
-    Memory is bounded by ``SORT_CHUNK`` rows whatever the table's size: only ``total_r``
-    is read whole; for each chunk of the sorted order, one pass over the row groups
-    formats the chunk's rows (in table order) as lines, which are then put in order."""
-    import pyarrow as pa
+    One pass over the table: each row group is formatted as CSV lines, sorted within
+    itself (descending ``total_r``, stable) and appended to a temporary file beside
+    ``path`` (a sorted run). The CSV is then a k-way merge of the runs: the whole table's
+    stable order (from ``total_r`` alone) says which run each output row comes from, and
+    each run is read front to back, one read per run and ``SORT_CHUNK`` output rows.
+    Memory: ``total_r`` and a line offset per row, a row group's lines, a chunk of output."""
+    import tempfile
+
     import pyarrow.parquet as pq
 
     table_file = pq.ParquetFile(parquet)
-    totals = table_file.read(columns=["total_r"]).column(0).to_numpy(zero_copy_only=False)
-    order = np.argsort(-totals, kind="stable")
-    del totals
-    sizes = [table_file.metadata.row_group(i).num_rows for i in range(table_file.num_row_groups)]
-    starts = np.cumsum([0, *sizes])
-    with open(path, "wb") as out:
+    wanted = columns if "total_r" in columns else [*columns, "total_r"]
+    totals, ends, written = [], [np.zeros(1, dtype=np.int64)], 0
+    with tempfile.TemporaryFile(dir=Path(path).parent) as runs, open(path, "wb") as out:
         out.write((",".join(columns) + "\n").encode())
-        for lo in range(0, len(order), SORT_CHUNK):
-            wanted = order[lo : lo + SORT_CHUNK]
-            by_position = np.argsort(wanted)
-            rows = wanted[by_position]
-            rank = np.empty(len(wanted), dtype=np.int64)
-            rank[by_position] = np.arange(len(wanted))
-            pieces = []
-            for group in range(table_file.num_row_groups):
-                a, b = np.searchsorted(rows, starts[group : group + 2])
-                if a < b:
-                    piece = table_file.read_row_group(group, columns=columns)
-                    if b - a < piece.num_rows:
-                        piece = piece.take(pa.array(rows[a:b] - starts[group]))
-                    pieces.append(csv_lines(piece, columns))
-            lines = pa.chunked_array(pieces, pa.large_string()).combine_chunks()
-            for at in range(0, len(rank), FORMAT_CHUNK):
-                out.write(_text_bytes(lines.take(pa.array(rank[at : at + FORMAT_CHUNK]))))
+        for group in range(table_file.num_row_groups):
+            piece = table_file.read_row_group(group, columns=wanted)
+            total_r = piece.column("total_r").to_numpy(zero_copy_only=False)
+            lines = csv_lines(piece, columns).take(np.argsort(-total_r, kind="stable"))
+            offsets = _line_offsets(lines)
+            runs.write(_text_bytes(lines))
+            ends.append(offsets[1:] - offsets[0] + written)
+            written += int(offsets[-1] - offsets[0])
+            totals.append(total_r)
+        if not totals:
+            return
+        runs.flush()
+        starts = np.cumsum([0, *(len(t) for t in totals)])
+        _merge_runs(out, runs.fileno(), np.concatenate(totals), np.concatenate(ends), starts)
+
+
+def _line_offsets(lines: Any) -> np.ndarray:
+    """The ``len(lines) + 1`` byte offsets of a large_string array's values."""
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)
+    return offsets[lines.offset : lines.offset + len(lines) + 1]
+
+
+def _merge_runs(
+    out: Any, runs: int, totals: np.ndarray, offsets: np.ndarray, starts: np.ndarray
+) -> None:
+    """Write the lines of the sorted runs in file ``runs`` in the stable descending order
+    of ``totals`` (the table's ``total_r``, table order). Run ``r`` holds table rows
+    ``starts[r]:starts[r + 1]``, its lines sorted alike; line ``i`` of the file spans bytes
+    ``offsets[i]:offsets[i + 1]``. Output row ``k`` is the next unwritten line of the run
+    that its table row is in."""
+    import os
+
+    import pyarrow as pa
+
+    run_of = np.searchsorted(starts, np.argsort(-totals, kind="stable"), side="right") - 1
+    del totals
+    cursor = starts[:-1].copy()  # each run's next line
+    for lo in range(0, len(run_of), SORT_CHUNK):
+        chunk = run_of[lo : lo + SORT_CHUNK]
+        counts = np.bincount(chunk, minlength=len(cursor))
+        pieces, base = [], 0
+        piece_offsets: list[np.ndarray] = [np.zeros(1, dtype=np.int64)]
+        for run in np.flatnonzero(counts):
+            first, last = cursor[run], cursor[run] + counts[run]
+            a, b = int(offsets[first]), int(offsets[last])
+            pieces.append(os.pread(runs, b - a, a))
+            piece_offsets.append(offsets[first + 1 : last + 1] - a + base)
+            base += b - a
+            cursor[run] = last
+        lines = pa.LargeStringArray.from_buffers(
+            len(chunk),
+            pa.py_buffer(np.concatenate(piece_offsets)),
+            pa.py_buffer(b"".join(pieces)),
+        )
+        # the pieces are in run order, each run's lines in output order
+        position = np.empty(len(chunk), dtype=np.int64)
+        position[np.argsort(chunk, kind="stable")] = np.arange(len(chunk))
+        out.write(_text_bytes(lines.take(pa.array(position))))
 
 
 def csv_bytes(table: Any, columns: list[str]) -> bytes:
