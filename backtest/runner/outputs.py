@@ -23,8 +23,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from backtest.core.atomic import atomic_write, atomic_write_text
 from backtest.data.loaders import file_checksum
 from backtest.runner.checkpoint import CHECKPOINT_FILE, ResumeError, read_checkpoint
@@ -52,6 +50,13 @@ from backtest.runner.store import (
     open_table,
     part_problem,
     table_records,
+)
+from backtest.runner.table_text import (
+    CSV_DECIMALS,
+    CSV_SIGNIFICANT,
+    records_json,
+    rounded,
+    write_sorted_csv,
 )
 from backtest.strategy.metrics import METRIC_KEYS
 from backtest.strategy.params import PARAM_NAMES
@@ -81,39 +86,6 @@ def result_paths(out_dir: Path, symbol: str) -> dict[str, Path]:
 def manifest_path(out_dir: Path, symbol: str) -> Path:
     """``results_manifest_{symbol}.json``: written last, it commits the result files."""
     return Path(out_dir) / f"results_manifest_{symbol}.json"
-
-
-# CSV rounding of the results tables (docs/ANALYSIS.md, "CSV rounding"): R and money
-# to 4 decimals, ratios and percentages to 4 significant digits; parameters, counts and
-# results_full keep full precision.
-CSV_DECIMALS = {name: 4 for name in ("total_r", "avg_r", "max_dd_r", "worst_day_r", "total_pnl")}
-CSV_SIGNIFICANT = {
-    name: 4
-    for name in ("winrate", "profit_factor", "sharpe", "max_daily_loss_pct", "max_drawdown_pct")
-}
-
-
-def rounded(value: float, column: str) -> float:
-    """``value`` as the results CSVs show it in ``column`` (unchanged for other columns)."""
-    return float(rounded_array(np.array([value], dtype=np.float64), column)[0])
-
-
-def rounded_array(values: np.ndarray, column: str) -> np.ndarray:
-    """:func:`rounded` of a whole column: ``CSV_DECIMALS`` places, or ``CSV_SIGNIFICANT``
-    significant digits (numpy's half-to-even on the scaled value); no ``-0.0``."""
-    values = np.asarray(values, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        if column in CSV_DECIMALS:
-            return np.round(values, CSV_DECIMALS[column]) + 0.0
-        if column in CSV_SIGNIFICANT:
-            size = np.abs(values)
-            places = CSV_SIGNIFICANT[column] - 1 - np.floor(np.log10(np.where(size > 0, size, 1)))
-            places = np.where(np.isfinite(values), places, 0).astype(np.int64)
-            up = np.power(10.0, np.maximum(places, 0))
-            down = np.power(10.0, np.maximum(-places, 0))
-            out = np.where(places >= 0, np.round(values * up) / up, np.round(values / down) * down)
-            return np.where(np.isfinite(values), out, values) + 0.0
-    return values
 
 
 def cell_format(column: str | None = None, rounding: bool = False) -> Callable[[Any], str]:
@@ -261,7 +233,7 @@ def full_record(group: dict[str, Any], rows: Rows, inline: bool) -> dict[str, An
     if group.get("status") != "ok":
         keys = ("group_id", "status", "error", "elapsed_s")
         return {**{k: group.get(k) for k in keys}, "combos": [], "best": None}
-    head: dict[str, Any] = {k: group[k] for k in ("group_id", "status", "elapsed_s") if k in group}
+    head = _head(group)
     if not inline:
         count = combos_count(group)
         record = {
@@ -274,6 +246,11 @@ def full_record(group: dict[str, Any], rows: Rows, inline: bool) -> dict[str, An
             record["trades"] = group["trades"]
         return record
     return {**head, "combos": inline_combos(group, rows), "best": group["best"]}
+
+
+def _head(group: dict[str, Any]) -> dict[str, Any]:
+    """The leading keys of an ok group's ``results_full`` record."""
+    return {k: group[k] for k in ("group_id", "status", "elapsed_s") if k in group}
 
 
 def inline_combos(group: dict[str, Any], rows: Rows) -> list[dict[str, Any]]:
@@ -294,9 +271,20 @@ def _write_full(
     with open(path, "w", encoding="utf-8") as out:
         out.write('{"metadata": ' + json.dumps(metadata, allow_nan=False) + ', "groups": [')
         for n, group in enumerate(groups):
-            record = json.dumps(full_record(group, rows, inline), allow_nan=False)
-            out.write((", " if n else "") + record)
+            out.write((", " if n else "") + _full_text(group, rows, inline))
         out.write("]}\n")
+
+
+def _full_text(group: dict[str, Any], rows: Rows, inline: bool) -> str:
+    """``json.dumps(full_record(group, rows, inline))``; an inline group whose combinations
+    come from its table (no trades kept) is written column by column in Arrow's kernels,
+    the same text (:func:`_records_json`) several times faster."""
+    simple = inline and group.get("status") == "ok" and "combos" not in group
+    body = records_json(rows(group)) if simple and not group.get("trades") else None
+    if body is None:
+        return json.dumps(full_record(group, rows, inline), allow_nan=False)
+    shell = json.dumps({**_head(group), "combos": [], "best": group["best"]}, allow_nan=False)
+    return shell.replace('"combos": []', f'"combos": [{body}]', 1)  # ids never hold it
 
 
 def write_combos_parquet(path: Path, groups: list[dict[str, Any]], rows: Rows) -> None:
@@ -309,154 +297,6 @@ def write_combos_parquet(path: Path, groups: list[dict[str, Any]], rows: Rows) -
         for group in groups:
             table = rows(group)
             writer.write_table(table, row_group_size=max(1, table.num_rows))
-
-
-# Rows of the sorted combos table put in order at once.
-SORT_CHUNK = 250_000
-
-
-def write_sorted_csv(path: Path, parquet: Path, columns: list[str]) -> None:
-    """``results_combos_{SYMBOL}.csv`` from the Parquet table: every row, descending
-    ``total_r``, ties in table order (group, then combination), metric columns rounded.
-
-    One pass over the table: each row group is formatted as CSV lines, sorted within
-    itself (descending ``total_r``, stable) and appended to a temporary file beside
-    ``path`` (a sorted run). The CSV is then a k-way merge of the runs: the whole table's
-    stable order (from ``total_r`` alone) says which run each output row comes from, and
-    each run is read front to back, one read per run and ``SORT_CHUNK`` output rows.
-    Memory: ``total_r`` and a line offset per row, a row group's lines, a chunk of output."""
-    import tempfile
-
-    import pyarrow.parquet as pq
-
-    table_file = pq.ParquetFile(parquet)
-    wanted = columns if "total_r" in columns else [*columns, "total_r"]
-    totals, ends, written = [], [np.zeros(1, dtype=np.int64)], 0
-    with tempfile.TemporaryFile(dir=Path(path).parent) as runs, open(path, "wb") as out:
-        out.write((",".join(columns) + "\n").encode())
-        for group in range(table_file.num_row_groups):
-            piece = table_file.read_row_group(group, columns=wanted)
-            total_r = piece.column("total_r").to_numpy(zero_copy_only=False)
-            lines = csv_lines(piece, columns).take(np.argsort(-total_r, kind="stable"))
-            offsets = _line_offsets(lines)
-            runs.write(_text_bytes(lines))
-            ends.append(offsets[1:] - offsets[0] + written)
-            written += int(offsets[-1] - offsets[0])
-            totals.append(total_r)
-        if not totals:
-            return
-        runs.flush()
-        starts = np.cumsum([0, *(len(t) for t in totals)])
-        _merge_runs(out, runs.fileno(), np.concatenate(totals), np.concatenate(ends), starts)
-
-
-def _line_offsets(lines: Any) -> np.ndarray:
-    """The ``len(lines) + 1`` byte offsets of a large_string array's values."""
-    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)
-    return offsets[lines.offset : lines.offset + len(lines) + 1]
-
-
-def _merge_runs(
-    out: Any, runs: int, totals: np.ndarray, offsets: np.ndarray, starts: np.ndarray
-) -> None:
-    """Write the lines of the sorted runs in file ``runs`` in the stable descending order
-    of ``totals`` (the table's ``total_r``, table order). Run ``r`` holds table rows
-    ``starts[r]:starts[r + 1]``, its lines sorted alike; line ``i`` of the file spans bytes
-    ``offsets[i]:offsets[i + 1]``. Output row ``k`` is the next unwritten line of the run
-    that its table row is in."""
-    import os
-
-    import pyarrow as pa
-
-    run_of = np.searchsorted(starts, np.argsort(-totals, kind="stable"), side="right") - 1
-    del totals
-    cursor = starts[:-1].copy()  # each run's next line
-    for lo in range(0, len(run_of), SORT_CHUNK):
-        chunk = run_of[lo : lo + SORT_CHUNK]
-        counts = np.bincount(chunk, minlength=len(cursor))
-        pieces, base = [], 0
-        piece_offsets: list[np.ndarray] = [np.zeros(1, dtype=np.int64)]
-        for run in np.flatnonzero(counts):
-            first, last = cursor[run], cursor[run] + counts[run]
-            a, b = int(offsets[first]), int(offsets[last])
-            pieces.append(os.pread(runs, b - a, a))
-            piece_offsets.append(offsets[first + 1 : last + 1] - a + base)
-            base += b - a
-            cursor[run] = last
-        lines = pa.LargeStringArray.from_buffers(
-            len(chunk),
-            pa.py_buffer(np.concatenate(piece_offsets)),
-            pa.py_buffer(b"".join(pieces)),
-        )
-        # the pieces are in run order, each run's lines in output order
-        position = np.empty(len(chunk), dtype=np.int64)
-        position[np.argsort(chunk, kind="stable")] = np.arange(len(chunk))
-        out.write(_text_bytes(lines.take(pa.array(position))))
-
-
-def csv_bytes(table: Any, columns: list[str]) -> bytes:
-    """Rows of an Arrow table as CSV lines (UTF-8): the text that :func:`csv_text` (with
-    rounding) writes for the same rows."""
-    return _text_bytes(csv_lines(table, columns)) if table.num_rows else b""
-
-
-def csv_lines(table: Any, columns: list[str]) -> Any:
-    """Each row of an Arrow table as one CSV line with its ``\\n`` (a large_string array),
-    formatted column by column in Arrow's compute kernels."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    cells = [_column_text(table.column(name), name) for name in columns]
-    lines = pc.binary_join_element_wise(pc.binary_join_element_wise(*cells, ","), "", "\n")
-    lines = lines.combine_chunks() if isinstance(lines, pa.ChunkedArray) else lines
-    return lines.cast(pa.large_string())
-
-
-def _text_bytes(lines: Any) -> bytes:
-    """The concatenated text of a large_string array without nulls."""
-    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[lines.offset :]
-    return lines.buffers()[2].to_pybytes()[offsets[0] : offsets[len(lines)]]
-
-
-def _column_text(column: Any, name: str) -> Any:
-    """One column's CSV cells as an Arrow string array, as :func:`cell_format` (and
-    :func:`rounded`) shows each value. Arrow prints a float's shortest round-trip digits as
-    Python's ``repr`` does, but not its layout: whole numbers get their ``.0`` back, and
-    the few values Python writes with an exponent (or Arrow might) are ``repr``-ed.
-    Strings and lists are formatted once per distinct value."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-    kind = column.type
-    if pa.types.is_floating(kind):
-        values = rounded_array(column.to_numpy(zero_copy_only=False), name)
-        finite = np.isfinite(values)
-        size = np.abs(values)
-        python = ~finite | (size >= 1e15) | ((size < 1e-4) & (size > 0))
-        whole = finite & ~python & (values == np.floor(values))
-        text = pc.cast(pa.array(np.where(finite, values, 0.0)), pa.string())
-        text = pc.if_else(pa.array(whole), pc.binary_join_element_wise(text, ".0", ""), text)
-        odd = np.flatnonzero(python & ~np.isnan(values))
-        if len(odd):
-            mask = np.zeros(len(values), dtype=bool)
-            mask[odd] = True
-            reprs = pa.array([repr(v) for v in values[odd].tolist()], pa.string())
-            text = pc.replace_with_mask(text, pa.array(mask), reprs)
-        return pc.if_else(pa.array(np.isnan(values)), "", text)
-    if pa.types.is_boolean(kind):
-        return pc.fill_null(pc.if_else(column, "true", "false"), "")
-    if pa.types.is_integer(kind):
-        return pc.fill_null(pc.cast(column, pa.string()), "")
-    if pa.types.is_list(kind):
-        from backtest.runner.columns import list_text
-
-        column = list_text(column)
-    encoded = pc.cast(column, pa.string()).dictionary_encode()
-    text = encoded.dictionary
-    special = pc.match_substring_regex(text, '[,"\r\n]')
-    quoted = pc.binary_join_element_wise('"', pc.replace_substring(text, '"', '""'), '"', "")
-    return pc.fill_null(pc.take(pc.if_else(special, quoted, text), encoded.indices), "")
 
 
 def commit_problem(out_dir: Path, symbol: str) -> str | None:
