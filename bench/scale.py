@@ -212,7 +212,25 @@ def kernel_rates(combinations: int) -> tuple[float, float]:
     return float(wall), float(cpu)
 
 
-def phases(result: dict[str, Any]) -> dict[str, float]:
+def phases(log: Path) -> dict[str, float]:
+    """Seconds of each phase of the last run in ``run.log``: start-up (up to the kernels
+    being ready, the scan and the data load included), groups, writing the results."""
+    import datetime as dt
+
+    def at(line: str) -> dt.datetime:
+        return dt.datetime.strptime(line[:19], "%Y-%m-%d %H:%M:%S")
+
+    lines = log.read_text().splitlines()
+    ready = max(i for i, x in enumerate(lines) if "sweep kernels ready" in x)
+    groups = [x for x in lines[ready:] if "INFO - [" in x]
+    done = next(x for x in lines[ready:] if " - INFO - done: " in x)
+    return {
+        "groups": (at(groups[-1]) - at(lines[ready])).total_seconds() if groups else 0.0,
+        "writing": (at(done) - at(groups[-1] if groups else lines[ready])).total_seconds(),
+    }
+
+
+def arrival_phases(result: dict[str, Any]) -> dict[str, float]:
     """Seconds of each phase of a run, from when its lines arrived: start-up (process start,
     imports, the groups scan, the data load, the kernels ready and the shared tables
     built), groups (to the last group's line), writing the results (to the closing
@@ -246,7 +264,7 @@ def measure(combinations: int, workers: int, report: bool = True) -> dict[str, A
         "combinations": total,
         "workers": workers,
         "seconds": result["seconds"],
-        "phases": phases(result),
+        "phases": arrival_phases(result),
         "peak_bytes": result["peak_bytes"],
         "disk_bytes": size,
         "cpu_seconds": result["cpu_seconds"],
@@ -339,7 +357,7 @@ def main() -> None:
         f"{per_core / rate:.0%} of it"
     )
     if not args.interrupt:
-        spent = phases(last)
+        spent = arrival_phases(last)
         grouped = total / max(spent["groups"], 1e-9) / args.workers
         print(
             f"phases: start-up {spent['start-up']:.1f} s (scan, data, kernels), groups "

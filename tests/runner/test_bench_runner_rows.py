@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bench.bench import runner_sizes
-from bench.scale import phases
+from bench.scale import arrival_phases
 
 
 def test_phases_split_a_run_at_its_lines():
@@ -21,7 +21,7 @@ def test_phases_split_a_run_at_its_lines():
     result = {"lines": lines, "arrived": [1.0, 3.5, 5.0, 9.0, 12.25, 29.0], "seconds": 30.0}
 
     # Act
-    got = phases(result)
+    got = arrival_phases(result)
 
     # Assert
     assert got == {"start-up": 3.5, "groups": 5.5, "writing": 3.25, "report": 17.75}
