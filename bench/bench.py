@@ -12,10 +12,13 @@ cold (an empty numba cache) and cached. Reference: a 12-month slice and a
 rows run the configured model (``--spread-model``/``--spread-source`` override it), and
 a table compares the kernel's rate (1 worker, no metrics) in ``cost``, ``bid_ask`` with
 the fixed spread and ``bid_ask`` with the data's spread, in the same minutes (the three
-runs twice, interleaved; the faster of the two each).
+runs twice, interleaved; the faster of the two each). Through the runner: the default
+command (report included, charts off) end to end on 10^5 combinations (1 worker) and 10^6
+(every core), by phase (start-up, groups, writing, report), beside the kernel's rate
+(bench/scale.py; ``--runner`` chooses the sizes, 10000000:2 adds the 10^7 run).
 
     python -m bench.bench [--quick] [--workers N] [--spread-model bid_ask|cost]
-                          [--spread-source fixed|data]
+                          [--spread-source fixed|data] [--runner COMBINATIONS:WORKERS,...]
 """
 
 from __future__ import annotations
@@ -369,8 +372,47 @@ def execution_table(n_combos: int, rounds: int = 2) -> list[str]:
     return lines
 
 
+def runner_sizes(text: str | None, quick: bool, workers: int) -> list[tuple[int, int]]:
+    """``--runner COMBINATIONS:WORKERS[,...]`` as pairs; the default: 10^5 on 1 worker and
+    10^6 on ``workers`` (``--quick``: 10^4 on 1 worker); ``none``: no runner rows."""
+    if text is None:
+        return [(10_000, 1)] if quick else [(100_000, 1), (1_000_000, workers)]
+    if text.strip().lower() == "none":
+        return []
+    pairs = []
+    for item in text.split(","):
+        combinations, _, count = item.strip().partition(":")
+        pairs.append((int(combinations.replace("_", "")), int(count or "1")))
+    return pairs
+
+
+def runner_table(sizes: list[tuple[int, int]]) -> list[str]:
+    """The runner's rows (bench.scale.measure): the default command end to end beside the
+    kernel's rate, by phase."""
+    from bench.scale import RUNNER_HEAD, measure, runner_row
+
+    if not sizes:
+        return []
+    lines = [
+        "",
+        "Through the runner: the default command (report included, charts off), "
+        f"{SYMBOL} sample M1 {STANDARD[0]}..{STANDARD[1]}, groups of 10,000 combinations "
+        "(bench/scale.py); the kernel's rate: run + compiled scoring of 10,000 of them in one "
+        "warm process, measured right after each run:",
+        "",
+        *RUNNER_HEAD,
+    ]
+    for combinations, n_workers in sizes:
+        lines.append(runner_row(measure(combinations, n_workers)))
+    return lines
+
+
 def report(
-    quick: bool, workers: int, spread_model: str | None = None, spread_source: str | None = None
+    quick: bool,
+    workers: int,
+    spread_model: str | None = None,
+    spread_source: str | None = None,
+    runner: list[tuple[int, int]] | None = None,
 ) -> str:
     """Run every measurement; the markdown tables."""
     n_combos = 128 if quick else 1000
@@ -457,6 +499,7 @@ def report(
             f"{_fmt(None if secs is None else secs / fast, 0)} | "
             f"{'-' if row['trades'] is None else row['trades']} | {row.get('note', '')} |"
         )
+    lines += runner_table(runner or [])
     return "\n".join(lines)
 
 
@@ -478,6 +521,11 @@ def main(argv: list[str] | None = None) -> int:
         "--spread-source",
         choices=("fixed", "data"),
         help="spread of the standard rows (default: the configured one; data needs bid_ask)",
+    )
+    parser.add_argument(
+        "--runner",
+        help="the runner's rows, COMBINATIONS:WORKERS[,...] (default 100000:1,1000000:N with "
+        "N the --workers; --quick: 10000:1; 10000000:2 adds the 10^7 run; none: no rows)",
     )
     parser.add_argument("--repeats", type=int, default=REPEATS, help=argparse.SUPPRESS)
     parser.add_argument("--step", choices=("compile", "sweep", "reference"), help=argparse.SUPPRESS)
@@ -508,7 +556,11 @@ def main(argv: list[str] | None = None) -> int:
     elif args.step == "reference":
         print(json.dumps(reference(args.start, args.end, args.combos)))
     else:
-        print(report(args.quick, args.workers, args.spread_model, args.spread_source))
+        try:
+            sizes = runner_sizes(args.runner, args.quick, args.workers)
+        except ValueError:
+            parser.error(f"--runner {args.runner!r}: COMBINATIONS:WORKERS[,...] or none")
+        print(report(args.quick, args.workers, args.spread_model, args.spread_source, sizes))
     return 0
 
 

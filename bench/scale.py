@@ -33,8 +33,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from backtest.runner.rundir import RUN_LOG
-
 REPO = Path(__file__).resolve().parent.parent
 STARTS = ("07:00", "07:30", "08:00", "08:30", "09:00")
 WINDOWS = [(s, e) for s in STARTS for e in ("09:30", "10:00", "10:30", "11:00")]
@@ -42,7 +40,7 @@ TRADE_END = ["15:00", "16:00", "17:00", "17:30", "18:00"]
 
 
 def grid(combinations: int) -> dict[str, list[Any]]:
-    """The grid inside each group; 10^6 in all, or sl_mult widened ×10 for 10^7."""
+    """The grid inside each group (10,000 combinations); sl_mult widened ×10 for 10^7."""
     sl_count = 20 if combinations <= 1_000_000 else 200
     return {
         "sl_mult": [round(0.3 + 0.05 * i, 4) for i in range(sl_count)],
@@ -54,7 +52,8 @@ def grid(combinations: int) -> dict[str, list[Any]]:
 
 
 def groups_file(path: Path, combinations: int) -> int:
-    """Write the workload's groups file; its number of combinations."""
+    """Write the workload's groups file; its number of combinations. Below 10^6 the
+    first ``combinations / 10,000`` groups of the 10^6 workload (10^5: 10 groups)."""
     inner = grid(combinations)
     groups = [
         {
@@ -63,7 +62,7 @@ def groups_file(path: Path, combinations: int) -> int:
             "grid": inner,
         }
         for n, ((s, e), t) in enumerate((w, t) for w in WINDOWS for t in TRADE_END)
-    ]
+    ][: max(1, combinations // 10_000)]
     path.write_text(json.dumps({"symbol": "GER40", "groups": groups}))
     per_group = 1
     for values in inner.values():
@@ -107,8 +106,12 @@ class PeakMemory(threading.Thread):
             self.peak = max(self.peak, 1024 * sum(_pss_kib(p) for p in _tree(self.pid)))
 
 
-def run(groups: Path, out: Path, workers: int, interrupt_at: int | None) -> dict[str, Any]:
-    """The runner once (until done, or SIGINT once ``interrupt_at`` groups are finished)."""
+def run(
+    groups: Path, out: Path, workers: int, interrupt_at: int | None, report: bool = False
+) -> dict[str, Any]:
+    """The runner once (until done, or SIGINT once ``interrupt_at`` groups are finished);
+    ``report``: the default command (the HTML report written), else ``--no-report``. Each
+    line of its output comes with the second it arrived (the phases)."""
     command = [
         sys.executable,
         "-m",
@@ -120,21 +123,23 @@ def run(groups: Path, out: Path, workers: int, interrupt_at: int | None) -> dict
         "--workers",
         str(workers),
         "--skip-charts",
-        "--no-report",
+        *([] if report else ["--no-report"]),
         "--max-combinations",
         "100000000",
     ]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _children_cpu()
     proc = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     memory = PeakMemory(proc.pid)
     memory.start()
     lines: list[str] = []
+    arrived: list[float] = []
 
     def read() -> None:
         assert proc.stdout is not None
         finished, sent = 0, False
         for raw in proc.stdout:
             lines.append(raw.decode(errors="replace").rstrip())
+            arrived.append(time.perf_counter() - started)
             finished += "INFO - [" in lines[-1]
             if interrupt_at is not None and finished >= interrupt_at and not sent:
                 proc.send_signal(signal.SIGINT)
@@ -150,6 +155,8 @@ def run(groups: Path, out: Path, workers: int, interrupt_at: int | None) -> dict
     return {
         "code": code,
         "seconds": time.perf_counter() - started,
+        "arrived": arrived,
+        "cpu_seconds": _children_cpu() - cpu,
         "peak_bytes": memory.peak,
         "groups_run": sum("INFO - [" in x for x in lines),
         "lines": lines,
@@ -157,10 +164,23 @@ def run(groups: Path, out: Path, workers: int, interrupt_at: int | None) -> dict
     }
 
 
+def _children_cpu() -> float:
+    """CPU seconds of the waited-for child processes (and theirs) so far."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def kernel_rate(combinations: int) -> float:
     """Combinations per second of the engine alone (run + compiled scoring, one process,
     warm) over 10,000 combinations of the workload's middle group (its middle trade_end),
     in the runner's batches."""
+    return kernel_rates(combinations)[0]
+
+
+def kernel_rates(combinations: int) -> tuple[float, float]:
+    """:func:`kernel_rate` per second of wall clock and per CPU-second of the process."""
     code = (
         "import time, json, sys, itertools\n"
         "from backtest.core.settings import RunSettings\n"
@@ -174,10 +194,11 @@ def kernel_rate(combinations: int) -> float:
         "combos = list(itertools.islice(iter_group(groups[len(groups) // 2]), 10000))\n"
         "warm_up(); prepare_sweep(bars, combos[:1], RunSettings())\n"
         "score_batch(bars, combos[:64], RunSettings())\n"
-        "t = time.perf_counter()\n"
+        "t, cpu = time.perf_counter(), time.process_time()\n"
         "for at in range(0, len(combos), SCORE_BATCH):\n"
         "    score_batch(bars, combos[at : at + SCORE_BATCH], RunSettings())\n"
-        "print(json.dumps(len(combos) / (time.perf_counter() - t)))\n"
+        "wall, cpu = time.perf_counter() - t, time.process_time() - cpu\n"
+        "print(json.dumps([len(combos) / wall, len(combos) / cpu]))\n"
     )
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "g.json"
@@ -187,7 +208,8 @@ def kernel_rate(combinations: int) -> float:
         )
     if result.returncode != 0:
         raise SystemExit(result.stderr)
-    return float(result.stdout.strip().splitlines()[-1])
+    wall, cpu = json.loads(result.stdout.strip().splitlines()[-1])
+    return float(wall), float(cpu)
 
 
 def phases(log: Path) -> dict[str, float]:
@@ -208,13 +230,82 @@ def phases(log: Path) -> dict[str, float]:
     }
 
 
+def arrival_phases(result: dict[str, Any]) -> dict[str, float]:
+    """Seconds of each phase of a run, from when its lines arrived: start-up (process start,
+    imports, the groups scan, the data load, the kernels ready and the shared tables
+    built), groups (to the last group's line), writing the results (to the closing
+    ``done:`` line) and what follows (the HTML report, when written)."""
+    lines, arrived = result["lines"], result["arrived"]
+    ready = max(i for i, x in enumerate(lines) if "sweep kernels ready" in x)
+    grouped = [i for i, x in enumerate(lines) if "INFO - [" in x and i > ready]
+    done = next(i for i, x in enumerate(lines) if " - INFO - done: " in x and i > ready)
+    last = grouped[-1] if grouped else ready
+    return {
+        "start-up": arrived[ready],
+        "groups": arrived[last] - arrived[ready],
+        "writing": arrived[done] - arrived[last],
+        "report": result["seconds"] - arrived[done],
+    }
+
+
+def measure(combinations: int, workers: int, report: bool = True) -> dict[str, Any]:
+    """One run of the workload through the runner (the default command: report included,
+    charts off), its phases, peak memory, bytes on disk, and the kernel's rate on the same
+    grid in the same minutes."""
+    with tempfile.TemporaryDirectory(prefix="ibsweep-runner-") as tmp:
+        groups = Path(tmp) / "groups.json"
+        total = groups_file(groups, combinations)
+        result = run(groups, Path(tmp) / "out", workers, None, report)
+        if result["code"] != 0:
+            raise SystemExit("the run failed:\n" + "\n".join(result["lines"][-20:]))
+        size = disk_bytes(Path(tmp) / "out")
+    wall_rate, cpu_rate = kernel_rates(combinations)
+    return {
+        "combinations": total,
+        "workers": workers,
+        "seconds": result["seconds"],
+        "phases": arrival_phases(result),
+        "peak_bytes": result["peak_bytes"],
+        "disk_bytes": size,
+        "cpu_seconds": result["cpu_seconds"],
+        "kernel_rate": wall_rate,
+        "kernel_cpu_rate": cpu_rate,
+        "load": os.getloadavg()[0],
+    }
+
+
+RUNNER_HEAD = [
+    "| combinations | workers | seconds | start-up s | groups s | writing s | report s | "
+    "comb/s/core | kernel comb/s/core | runner ÷ kernel | comb per CPU-s | kernel per CPU-s "
+    "| runner ÷ kernel (CPU) | peak MiB (PSS) | B/comb on disk | load |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+]
+
+
+def runner_row(m: dict[str, Any]) -> str:
+    """A markdown row of :func:`measure`."""
+    per_core = m["combinations"] / m["seconds"] / m["workers"]
+    per_cpu = m["combinations"] / m["cpu_seconds"]
+    p = m["phases"]
+    return (
+        f"| {m['combinations']:,} | {m['workers']} | {m['seconds']:.1f} | "
+        f"{p['start-up']:.1f} | {p['groups']:.1f} | {p['writing']:.1f} | {p['report']:.1f} | "
+        f"{per_core:,.0f} | {m['kernel_rate']:,.0f} | {per_core / m['kernel_rate']:.0%} | "
+        f"{per_cpu:,.0f} | {m['kernel_cpu_rate']:,.0f} | {per_cpu / m['kernel_cpu_rate']:.0%} | "
+        f"{m['peak_bytes'] / 2**20:,.0f} | {m['disk_bytes'] / m['combinations']:.0f} | "
+        f"{m['load']:.1f} |"
+    )
+
+
 def disk_bytes(out: Path) -> int:
     return sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--combinations", type=int, default=1_000_000, choices=(10**6, 10**7))
+    parser.add_argument(
+        "--combinations", type=int, default=1_000_000, choices=(10**4, 10**5, 10**6, 10**7)
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--interrupt", action="store_true")
     parser.add_argument("--keep", help="keep the output folder here")
@@ -266,13 +357,12 @@ def main() -> None:
         f"{per_core / rate:.0%} of it"
     )
     if not args.interrupt:
-        spent = phases(out / RUN_LOG)
-        startup = last["seconds"] - spent["groups"] - spent["writing"]
+        spent = arrival_phases(last)
         grouped = total / max(spent["groups"], 1e-9) / args.workers
         print(
-            f"phases (run.log, 1 s resolution): start-up {startup:.0f} s (scan, data, kernels), "
-            f"groups {spent['groups']:.0f} s ({grouped:,.0f}/s/core: {grouped / rate:.0%} of the "
-            f"kernel's rate), writing the results {spent['writing']:.0f} s"
+            f"phases: start-up {spent['start-up']:.1f} s (scan, data, kernels), groups "
+            f"{spent['groups']:.1f} s ({grouped:,.0f}/s/core: {grouped / rate:.0%} of the "
+            f"kernel's rate), writing the results {spent['writing']:.1f} s"
         )
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)

@@ -26,6 +26,9 @@ REPO = Path(__file__).resolve().parent.parent
         "runner: time, peak memory of all processes, bytes on disk per combination",
         "combinations": "with --scale: 1000000 (default) or 10000000",
         "interrupt": "with --scale: interrupt the run at half-way (SIGINT), then resume it",
+        "runner": "the default benchmark's runner rows, COMBINATIONS:WORKERS[,...] (default "
+        "100000:1,1000000:N, N the --workers or every core; 10000000:2 adds the 10^7 run; "
+        "none: no runner rows)",
     },
 )
 def bench(
@@ -38,11 +41,13 @@ def bench(
     scale=False,
     combinations=None,
     interrupt=False,
+    runner=None,
 ):
     """Benchmark the sweep against the emulator and backtesting.py; prints markdown tables.
 
     The fast sweep on 1 worker and on every core, with and without metrics, its compile
-    time, and the same strategy on the emulator and backtesting.py (``--full-sweep``,
+    time, the same strategy on the emulator and backtesting.py, and the runner's default
+    command end to end beside the kernel's rate, by phase (``--full-sweep``,
     ``--robust``, ``--farm``, ``--scale``: the other benchmarks)."""
     if (combinations is not None or interrupt) and not scale:
         raise Exit("error: --combinations and --interrupt go with --scale", code=2)
@@ -66,6 +71,10 @@ def bench(
         args += ["--combinations", str(combinations)]
     if interrupt:
         args.append("--interrupt")
+    if runner is not None:
+        if module != "bench.bench":
+            raise Exit("error: --runner goes with the default benchmark", code=2)
+        args += ["--runner", str(runner)]
     with c.cd(str(REPO)):
         result = c.run(shlex.join(args), warn=True, pty=False)
     if result.exited != 0:

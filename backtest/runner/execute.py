@@ -39,7 +39,7 @@ from backtest.runner import rundir, store
 from backtest.runner.checkpoint import Checkpoint
 from backtest.runner.executor import Executor
 from backtest.runner.group_run import finish_remote, run_group
-from backtest.runner.groups import iter_group
+from backtest.runner.groups import group_digests, iter_group
 from backtest.runner.options import RunOptions
 from backtest.runner.outputs import ResultsError, read_results, summary_rows, write_results
 from backtest.runner.pool import FAULT_ENV, Supervisor, WorkerJob, failed_record, resolve_workers
@@ -429,12 +429,24 @@ def run_backtest(options: RunOptions | dict[str, Any]) -> RunReport:
                 plan.out_dir, plan.header, fresh=opts.fresh, log=log.warning
             )
             checkpoint.check_parts(log.warning)
-            for gid, digest in plan.scan.digests.items():
-                checkpoint.verify_params(gid, digest)
+            _verify_finished(plan, checkpoint)
             logging_setup.to_file(plan.out_dir / RUN_LOG)
             return _execute(plan, checkpoint)
         finally:
             os.close(lock)
+
+
+def _verify_finished(plan: RunPlan, checkpoint: Checkpoint) -> None:
+    """Refuse to resume when a finished group's resolved combinations changed since it ran:
+    only the groups the checkpoint holds are expanded and digested (a fresh run, none)."""
+    done = checkpoint.done()
+    finished = [g for gid, g in plan.groups.items() if gid in done]
+    if not finished:
+        return
+    processes = plan.workers if isinstance(plan.workers, int) else os.cpu_count() or 1
+    digests = group_digests(finished, plan.cfg, str(plan.groups_file), processes)
+    for gid, digest in digests.items():
+        checkpoint.verify_params(gid, digest)
 
 
 @contextmanager

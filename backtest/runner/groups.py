@@ -29,6 +29,7 @@ from backtest.core.config import DEFAULTS, ConfigError, shown, symbol_spec
 from backtest.strategy.constraints import Constraint, parse_constraints
 from backtest.strategy.params import (
     TABLE_PARAMS,
+    TIME_PARAMS,
     ParamError,
     Resolver,
     check_listed,
@@ -308,68 +309,107 @@ def expand_all(groups_file: GroupsFile, cfg: dict[str, Any] | None = None) -> di
 
 @dataclass
 class GroupScan:
-    """What a run needs to know of its groups' combinations, learnt without holding them."""
+    """What a run needs to know of its groups' combinations, learnt without expanding them."""
 
     counts: dict[str, int]  # kept combinations per group id
-    digests: dict[str, str]  # sha256 of each group's resolved combinations
     news_group: str | None  # the first group with a combination that uses the news filter
     table_combos: list[dict[str, Any]]  # one combination per distinct TABLE_PARAMS value
 
 
-# Above this many combinations (before constraints) the scan runs in several processes.
+# Above this many combinations (before constraints) a scan runs in several processes.
 PARALLEL_SCAN = 200_000
 
 
 @dataclass
 class _GroupSummary:
     count: int
-    digest: str
     uses_news: bool
     table_combos: list[dict[str, Any]]  # one per distinct TABLE_PARAMS value in the group
 
 
-def _scan_group(group: Group, cfg: dict[str, Any] | None, path: str) -> _GroupSummary:
-    from backtest.runner.store import ParamsDigest
+def key_names(group: Group) -> list[str]:
+    """The grid parameters whose values decide whether a combination is kept and valid,
+    and which shared tables it needs: the times (spec section 2's order), the table
+    parameters, ``news_filter`` and those the constraints name, in grid order. Every
+    other grid parameter is checked value by value and never changes either answer."""
+    named = set(TIME_PARAMS) | set(TABLE_PARAMS) | {"news_filter"}
+    for constraint in group.constraints:
+        named |= constraint.names
+    return [name for name in group.grid if name in named]
 
-    digest = ParamsDigest()
-    count, uses_news = 0, False
+
+def _scan_group(group: Group, cfg: dict[str, Any] | None, path: str) -> _GroupSummary:
+    """Count, news use and table combinations of a group from the product of its key
+    parameters (:func:`key_names`) alone, the others at their first value: a combination's
+    fate depends on its key values only, so the kept count is the kept key products times
+    the sizes of the other lists, and the first kept combination of each table key (file
+    order) is the same. Every value of every list is still checked, and a bad combination
+    is named as the whole product numbers it (its first, the others at their first value)."""
+    where = f"{path}: group {group.group_id}"
+    keys = set(key_names(group))
+    reduced = replace(group, grid={k: v if k in keys else v[:1] for k, v in group.grid.items()})
+    strides = _strides([len(v) for v in group.grid.values()])
     tables: dict[tuple[Any, ...], dict[str, Any]] = {}
     table_key = operator.itemgetter(*TABLE_PARAMS)
-    combos = iter_group(group, cfg, where=f"{path}: group {group.group_id}")
-    while batch := list(itertools.islice(combos, 4096)):
-        count += len(batch)
-        digest.update(batch)
-        for combo in batch:
-            tables.setdefault(table_key(combo), combo)
-            uses_news = uses_news or combo["news_filter"]
-    return _GroupSummary(count, digest.hexdigest(), uses_news, list(tables.values()))
+    kept, uses_news = 0, False
+    for combo in _combos(reduced, _resolver(group, cfg, where), where, strides):
+        kept += 1
+        tables.setdefault(table_key(combo), combo)
+        uses_news = uses_news or bool(combo["news_filter"])
+    free = math.prod(len(v) for k, v in group.grid.items() if k not in keys)
+    return _GroupSummary(kept * free, uses_news, list(tables.values()))
+
+
+def _strides(lengths: list[int]) -> list[int]:
+    """How far apart in the product two combinations that differ by one in a list are
+    (the last list varies fastest)."""
+    out = [1] * len(lengths)
+    for n in range(len(lengths) - 2, -1, -1):
+        out[n] = out[n + 1] * lengths[n + 1]
+    return out
+
+
+def _number(position: int, lengths: list[int], strides: list[int] | None) -> int:
+    """The 1-based number of the product's combination at ``position``, in the larger
+    product of ``strides`` when given."""
+    if strides is None:
+        return position + 1
+    number = 0
+    for length, stride in zip(reversed(lengths), reversed(strides)):
+        position, index = divmod(position, length)
+        number += index * stride
+    return number + 1
+
+
+def _map(work: Any, items: list[Any], processes: int, size: int) -> list[Any]:
+    """``work`` of each item, in order; in ``processes`` forked processes when ``size``
+    (combinations) is over ``PARALLEL_SCAN``."""
+    if processes > 1 and size > PARALLEL_SCAN and len(items) > 1:
+        import multiprocessing
+
+        with multiprocessing.get_context("fork").Pool(processes) as pool:
+            return list(pool.imap(work, items))
+    return [work(item) for item in items]
 
 
 def scan_groups(
     groups_file: GroupsFile, cfg: dict[str, Any] | None = None, processes: int = 1
 ) -> GroupScan:
-    """Expand every group once, combination by combination, to validate it (errors name
-    the file, group and combination; the first bad group in file order) and count, digest
-    and sample it; memory stays that of a batch of combinations, not of the run. A run of
-    more than ``PARALLEL_SCAN`` combinations is scanned by ``processes`` forked processes,
-    a group each at a time."""
+    """Validate every group (errors name the file, group and combination; the first bad
+    group in file order) and count and sample its combinations without expanding them
+    (:func:`_scan_group`: the product of its key parameters only). A run whose key
+    products hold more than ``PARALLEL_SCAN`` combinations is scanned by ``processes``
+    forked processes, a group each at a time."""
     import functools
 
-    scan = GroupScan({}, {}, None, [])
+    scan = GroupScan({}, None, [])
     work = functools.partial(_scan_group, cfg=cfg, path=groups_file.path)
-    total = sum(combo_count(g) for g in groups_file.groups)
-    if processes > 1 and total > PARALLEL_SCAN and len(groups_file.groups) > 1:
-        import multiprocessing
-
-        with multiprocessing.get_context("fork").Pool(processes) as pool:
-            summaries = list(pool.imap(work, groups_file.groups))
-    else:
-        summaries = [work(g) for g in groups_file.groups]
+    size = sum(math.prod(len(g.grid[k]) for k in key_names(g)) for g in groups_file.groups)
+    summaries = _map(work, groups_file.groups, processes, size)
     seen: set[tuple[Any, ...]] = set()
     table_key = operator.itemgetter(*TABLE_PARAMS)
     for group, summary in zip(groups_file.groups, summaries):
         scan.counts[group.group_id] = summary.count
-        scan.digests[group.group_id] = summary.digest
         if scan.news_group is None and summary.uses_news:
             scan.news_group = group.group_id
         for combo in summary.table_combos:
@@ -377,6 +417,29 @@ def scan_groups(
                 seen.add(table_key(combo))
                 scan.table_combos.append(combo)
     return scan
+
+
+def group_digest(group: Group, cfg: dict[str, Any] | None = None, path: str = "") -> str:
+    """sha256 of the group's resolved combinations (:class:`ParamsDigest`), expanding them
+    in batches: what a resume compares with a finished group's ``params_sha256``."""
+    from backtest.runner.store import ParamsDigest
+
+    digest = ParamsDigest()
+    combos = iter_group(group, cfg, where=f"{path}: group {group.group_id}")
+    while batch := list(itertools.islice(combos, 4096)):
+        digest.update(batch)
+    return digest.hexdigest()
+
+
+def group_digests(
+    groups: list[Group], cfg: dict[str, Any] | None = None, path: str = "", processes: int = 1
+) -> dict[str, str]:
+    """:func:`group_digest` of each group by id (in forked processes for many combinations)."""
+    import functools
+
+    work = functools.partial(group_digest, cfg=cfg, path=path)
+    digests = _map(work, groups, processes, sum(combo_count(g) for g in groups))
+    return {g.group_id: d for g, d in zip(groups, digests)}
 
 
 def expand_group(
@@ -400,7 +463,11 @@ def iter_group(
     error (it would have no best combination), raised after the last one.
     """
     where = where or f"group {group.group_id}"
-    names = list(group.grid)
+    yield from _combos(group, _resolver(group, cfg, where), where, None)
+
+
+def _resolver(group: Group, cfg: dict[str, Any] | None, where: str) -> Resolver:
+    """A resolver for the group's symbol with every fixed and grid value checked."""
     try:
         resolve = Resolver(group.symbol, cfg, where)
         for name, value in group.params.items():
@@ -410,8 +477,17 @@ def iter_group(
                 resolve.check(name, value, where)
     except (ParamError, ConfigError) as exc:
         raise GroupsError(str(exc)) from None
+    return resolve
+
+
+def _combos(
+    group: Group, resolve: Resolver, where: str, strides: list[int] | None
+) -> Iterator[dict[str, Any]]:
+    """:func:`iter_group` with a checked resolver. ``strides``: the group's grid is a
+    part of a larger product (:func:`_scan_group`) whose numbers the errors give."""
+    names = list(group.grid)
     kept = 0
-    for number, values in enumerate(itertools.product(*group.grid.values()), start=1):
+    for position, values in enumerate(itertools.product(*group.grid.values())):
         chosen = dict(zip(names, values))
         # lists (weekdays) are copied so that combinations never share one
         overrides = {
@@ -425,6 +501,7 @@ def iter_group(
             try:
                 combo = resolve(overrides, where, checked=True)
             except ParamError:  # again, naming the combination (built only when needed)
+                number = _number(position, [len(v) for v in group.grid.values()], strides)
                 listed = ", ".join(f"{k}={v!r}" for k, v in chosen.items())
                 resolve(overrides, f"{where}: grid combination {number} ({listed})")
                 raise

@@ -23,8 +23,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from backtest.core.atomic import atomic_write, atomic_write_text
 from backtest.core.checksum import file_checksum
 from backtest.runner.checkpoint import ResumeError, read_checkpoint
@@ -58,6 +56,13 @@ from backtest.runner.store import (
     combos_schema,
     table_records,
 )
+from backtest.runner.table_text import (
+    CSV_DECIMALS,
+    CSV_SIGNIFICANT,
+    records_json,
+    rounded,
+    write_sorted_csv,
+)
 from backtest.strategy.metrics import METRIC_KEYS
 from backtest.strategy.params import PARAM_NAMES
 
@@ -71,37 +76,6 @@ LEAD_METRICS = ("total_r", "sharpe", "trades", "winrate", "profit_factor", "max_
 Rows = Callable[[dict[str, Any]], Any]
 
 
-# CSV rounding of the results tables (docs/ANALYSIS.md, "CSV rounding"): R and money
-# to 4 decimals, ratios and percentages to 4 significant digits; parameters, counts and
-# results_full keep full precision.
-CSV_DECIMALS = {name: 4 for name in ("total_r", "avg_r", "max_dd_r", "worst_day_r", "total_pnl")}
-CSV_SIGNIFICANT = {
-    name: 4
-    for name in ("winrate", "profit_factor", "sharpe", "max_daily_loss_pct", "max_drawdown_pct")
-}
-
-
-def rounded(value: float, column: str) -> float:
-    """``value`` as the results CSVs show it in ``column`` (unchanged for other columns)."""
-    return float(rounded_array(np.array([value], dtype=np.float64), column)[0])
-
-
-def rounded_array(values: np.ndarray, column: str) -> np.ndarray:
-    """:func:`rounded` of a whole column: ``CSV_DECIMALS`` places, or ``CSV_SIGNIFICANT``
-    significant digits (numpy's half-to-even on the scaled value); no ``-0.0``."""
-    values = np.asarray(values, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        if column in CSV_DECIMALS:
-            return np.round(values, CSV_DECIMALS[column]) + 0.0
-        if column in CSV_SIGNIFICANT:
-            size = np.abs(values)
-            places = CSV_SIGNIFICANT[column] - 1 - np.floor(np.log10(np.where(size > 0, size, 1)))
-            places = np.where(np.isfinite(values), places, 0).astype(np.int64)
-            up = np.power(10.0, np.maximum(places, 0))
-            down = np.power(10.0, np.maximum(-places, 0))
-            out = np.where(places >= 0, np.round(values * up) / up, np.round(values / down) * down)
-            return np.where(np.isfinite(values), out, values) + 0.0
-    return values
 
 
 def cell_format(column: str | None = None, rounding: bool = False) -> Callable[[Any], str]:
@@ -249,7 +223,7 @@ def full_record(group: dict[str, Any], rows: Rows, inline: bool) -> dict[str, An
     if group.get("status") != "ok":
         keys = ("group_id", "status", "error", "elapsed_s")
         return {**{k: group.get(k) for k in keys}, "combos": [], "best": None}
-    head: dict[str, Any] = {k: group[k] for k in ("group_id", "status", "elapsed_s") if k in group}
+    head = _head(group)
     if not inline:
         count = combos_count(group)
         record = {
@@ -262,6 +236,11 @@ def full_record(group: dict[str, Any], rows: Rows, inline: bool) -> dict[str, An
             record["trades"] = group["trades"]
         return record
     return {**head, "combos": inline_combos(group, rows), "best": group["best"]}
+
+
+def _head(group: dict[str, Any]) -> dict[str, Any]:
+    """The leading keys of an ok group's ``results_full`` record."""
+    return {k: group[k] for k in ("group_id", "status", "elapsed_s") if k in group}
 
 
 def inline_combos(group: dict[str, Any], rows: Rows) -> list[dict[str, Any]]:
@@ -282,9 +261,20 @@ def _write_full(
     with open(path, "w", encoding="utf-8") as out:
         out.write('{"metadata": ' + json.dumps(metadata, allow_nan=False) + ', "groups": [')
         for n, group in enumerate(groups):
-            record = json.dumps(full_record(group, rows, inline), allow_nan=False)
-            out.write((", " if n else "") + record)
+            out.write((", " if n else "") + _full_text(group, rows, inline))
         out.write("]}\n")
+
+
+def _full_text(group: dict[str, Any], rows: Rows, inline: bool) -> str:
+    """``json.dumps(full_record(group, rows, inline))``; an inline group whose combinations
+    come from its table (no trades kept) is written column by column in Arrow's kernels,
+    the same text (:func:`_records_json`) several times faster."""
+    simple = inline and group.get("status") == "ok" and "combos" not in group
+    body = records_json(rows(group)) if simple and not group.get("trades") else None
+    if body is None:
+        return json.dumps(full_record(group, rows, inline), allow_nan=False)
+    shell = json.dumps({**_head(group), "combos": [], "best": group["best"]}, allow_nan=False)
+    return shell.replace('"combos": []', f'"combos": [{body}]', 1)  # ids never hold it
 
 
 def write_combos_parquet(path: Path, groups: list[dict[str, Any]], rows: Rows) -> None:
@@ -297,113 +287,6 @@ def write_combos_parquet(path: Path, groups: list[dict[str, Any]], rows: Rows) -
         for group in groups:
             table = rows(group)
             writer.write_table(table, row_group_size=max(1, table.num_rows))
-
-
-# Rows of the combos table gathered per pass over the Parquet file, and formatted at once.
-SORT_CHUNK = 250_000
-FORMAT_CHUNK = 50_000
-
-
-def write_sorted_csv(path: Path, parquet: Path, columns: list[str]) -> None:
-    """``results_combos_{SYMBOL}.csv`` from the Parquet table: every row, descending
-    ``total_r``, ties in table order (group, then combination), metric columns rounded.
-
-    Memory is bounded by ``SORT_CHUNK`` rows whatever the table's size: only ``total_r``
-    is read whole; for each chunk of the sorted order, one pass over the row groups
-    formats the chunk's rows (in table order) as lines, which are then put in order."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    table_file = pq.ParquetFile(parquet)
-    totals = table_file.read(columns=["total_r"]).column(0).to_numpy(zero_copy_only=False)
-    order = np.argsort(-totals, kind="stable")
-    del totals
-    sizes = [table_file.metadata.row_group(i).num_rows for i in range(table_file.num_row_groups)]
-    starts = np.cumsum([0, *sizes])
-    with open(path, "wb") as out:
-        out.write((",".join(columns) + "\n").encode())
-        for lo in range(0, len(order), SORT_CHUNK):
-            wanted = order[lo : lo + SORT_CHUNK]
-            by_position = np.argsort(wanted)
-            rows = wanted[by_position]
-            rank = np.empty(len(wanted), dtype=np.int64)
-            rank[by_position] = np.arange(len(wanted))
-            pieces = []
-            for group in range(table_file.num_row_groups):
-                a, b = np.searchsorted(rows, starts[group : group + 2])
-                if a < b:
-                    piece = table_file.read_row_group(group, columns=columns)
-                    if b - a < piece.num_rows:
-                        piece = piece.take(pa.array(rows[a:b] - starts[group]))
-                    pieces.append(csv_lines(piece, columns))
-            lines = pa.chunked_array(pieces, pa.large_string()).combine_chunks()
-            for at in range(0, len(rank), FORMAT_CHUNK):
-                out.write(_text_bytes(lines.take(pa.array(rank[at : at + FORMAT_CHUNK]))))
-
-
-def csv_bytes(table: Any, columns: list[str]) -> bytes:
-    """Rows of an Arrow table as CSV lines (UTF-8): the text that :func:`csv_text` (with
-    rounding) writes for the same rows."""
-    return _text_bytes(csv_lines(table, columns)) if table.num_rows else b""
-
-
-def csv_lines(table: Any, columns: list[str]) -> Any:
-    """Each row of an Arrow table as one CSV line with its ``\\n`` (a large_string array),
-    formatted column by column in Arrow's compute kernels."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    cells = [_column_text(table.column(name), name) for name in columns]
-    lines = pc.binary_join_element_wise(pc.binary_join_element_wise(*cells, ","), "", "\n")
-    lines = lines.combine_chunks() if isinstance(lines, pa.ChunkedArray) else lines
-    return lines.cast(pa.large_string())
-
-
-def _text_bytes(lines: Any) -> bytes:
-    """The concatenated text of a large_string array without nulls."""
-    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[lines.offset :]
-    return lines.buffers()[2].to_pybytes()[offsets[0] : offsets[len(lines)]]
-
-
-def _column_text(column: Any, name: str) -> Any:
-    """One column's CSV cells as an Arrow string array, as :func:`cell_format` (and
-    :func:`rounded`) shows each value. Arrow prints a float's shortest round-trip digits as
-    Python's ``repr`` does, but not its layout: whole numbers get their ``.0`` back, and
-    the few values Python writes with an exponent (or Arrow might) are ``repr``-ed.
-    Strings and lists are formatted once per distinct value."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-    kind = column.type
-    if pa.types.is_floating(kind):
-        values = rounded_array(column.to_numpy(zero_copy_only=False), name)
-        finite = np.isfinite(values)
-        size = np.abs(values)
-        python = ~finite | (size >= 1e15) | ((size < 1e-4) & (size > 0))
-        whole = finite & ~python & (values == np.floor(values))
-        text = pc.cast(pa.array(np.where(finite, values, 0.0)), pa.string())
-        text = pc.if_else(pa.array(whole), pc.binary_join_element_wise(text, ".0", ""), text)
-        odd = np.flatnonzero(python & ~np.isnan(values))
-        if len(odd):
-            mask = np.zeros(len(values), dtype=bool)
-            mask[odd] = True
-            reprs = pa.array([repr(v) for v in values[odd].tolist()], pa.string())
-            text = pc.replace_with_mask(text, pa.array(mask), reprs)
-        return pc.if_else(pa.array(np.isnan(values)), "", text)
-    if pa.types.is_boolean(kind):
-        return pc.fill_null(pc.if_else(column, "true", "false"), "")
-    if pa.types.is_integer(kind):
-        return pc.fill_null(pc.cast(column, pa.string()), "")
-    if pa.types.is_list(kind):
-        from backtest.runner.columns import list_text
-
-        column = list_text(column)
-    encoded = pc.cast(column, pa.string()).dictionary_encode()
-    text = encoded.dictionary
-    special = pc.match_substring_regex(text, '[,"\r\n]')
-    quoted = pc.binary_join_element_wise('"', pc.replace_substring(text, '"', '""'), '"', "")
-    return pc.fill_null(pc.take(pc.if_else(special, quoted, text), encoded.indices), "")
 
 
 def commit_problem(out_dir: Path, symbol: str) -> str | None:

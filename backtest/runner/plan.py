@@ -49,7 +49,7 @@ class RunPlan:
     end_date: str
     groups_file: Path
     groups: dict[str, Any]  # group_id -> backtest.runner.groups.Group, file order
-    scan: GroupScan  # counts, digests, ... of the groups' combinations (none held)
+    scan: GroupScan  # counts, news use, table combinations of the groups (none expanded)
     cfg: dict[str, Any]
     bars: Bars
     settings: RunSettings

@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import backtest.runner.outputs as outputs
+import backtest.runner.table_text as table_text
 from backtest.runner.store import batch_table, combos_schema
 from backtest.strategy.metrics import METRIC_KEYS
 from backtest.strategy.params import resolve_params
@@ -53,7 +54,7 @@ def test_column_writer_equals_the_row_writer():
         row.update(group_id="g1", combo=n)
 
     # Act
-    by_columns = ",".join(columns) + "\n" + outputs.csv_bytes(table, columns).decode()
+    by_columns = ",".join(columns) + "\n" + table_text.csv_bytes(table, columns).decode()
     by_rows = outputs.csv_text(columns, rows, rounding=True)
 
     # Assert
@@ -61,32 +62,59 @@ def test_column_writer_equals_the_row_writer():
     assert '"[1, 3]"' in by_columns and ",," in by_columns  # a quoted list, a null
 
 
-def test_sorted_csv_is_the_same_in_one_chunk_or_many(tmp_path, monkeypatch):
-    # Arrange: three row groups with many ties of total_r
+def test_sorted_csv_is_the_whole_table_sorted_in_one_chunk_or_many(tmp_path, monkeypatch):
+    # Arrange: row groups (sorted runs) of different sizes, many ties of total_r within
+    # and across them, one empty
     path = tmp_path / "t.parquet"
     with pq.ParquetWriter(path, combos_schema()) as writer:
-        for seed in (1, 2, 3):
-            writer.write_table(_random_rows(97, seed))
-    columns = ["group_id", "combo", "total_r", "sl_mult"]
+        for n, seed in enumerate((1, 2, 3, 4)):
+            writer.write_table(_random_rows((97, 1, 0, 40)[n], seed))
+    columns = ["group_id", "combo", "total_r", "sl_mult", "prop_ok"]
+    table = pq.read_table(path)
+    order = np.argsort(-table.column("total_r").to_numpy(), kind="stable")
+    expected = ",".join(columns) + "\n" + table_text.csv_bytes(table.take(order), columns).decode()
 
     # Act
     outputs.write_sorted_csv(tmp_path / "one.csv", path, columns)
-    monkeypatch.setattr(outputs, "SORT_CHUNK", 10)
-    monkeypatch.setattr(outputs, "FORMAT_CHUNK", 7)
+    monkeypatch.setattr(table_text, "SORT_CHUNK", 7)
     outputs.write_sorted_csv(tmp_path / "many.csv", path, columns)
 
-    # Assert
-    one = (tmp_path / "one.csv").read_text()
-    assert (tmp_path / "many.csv").read_text() == one
-    table = pq.read_table(path).to_pylist()
-    expected = sorted(
-        range(len(table)), key=lambda i: -table[i]["total_r"]
-    )  # stable: ties in order
-    lines = one.splitlines()[1:]
-    assert [line.split(",")[2] for line in lines] == [
-        repr(outputs.rounded(table[i]["total_r"], "total_r")) for i in expected
+    # Assert: the stable descending order of the whole table, ties in table order
+    assert (tmp_path / "one.csv").read_text() == expected
+    assert (tmp_path / "many.csv").read_text() == expected
+    assert len(set(table.column("total_r").to_pylist())) < table.num_rows  # ties tested
+
+
+def test_inline_combinations_by_columns_are_the_json_dumps_bytes(tmp_path):
+    # Arrange: random rows (nulls, NaN, lists, strings), a group with kept trades (written
+    # by json.dumps), a failed group, a group whose total_r holds an infinity
+    tables = {f"g{n}": _random_rows(n * 23 + 1, seed=n) for n in range(4)}
+    infinite = tables["g3"].column("total_r").to_numpy().copy()
+    infinite[0] = math.inf
+    tables["g3"] = tables["g3"].set_column(
+        tables["g3"].schema.get_field_index("total_r"), "total_r", pa.array(infinite)
+    )
+    groups = [
+        {"group_id": gid, "status": "ok", "elapsed_s": 0.5, "best": 0, "combos_count": 1}
+        for gid in tables
     ]
-    assert [line.split(",")[1] for line in lines] == [str(table[i]["combo"]) for i in expected]
+    groups[1]["trades"] = {"0": [{"r": 1.5, "side": "long"}]}
+    groups.insert(2, {"group_id": "bad", "status": "failed", "error": "x", "elapsed_s": 0.0})
+    rows = lambda g: tables[g["group_id"]]  # noqa: E731
+    metadata = {"symbol": "GER40", "note": "é"}
+
+    # Act
+    outputs._write_full(tmp_path / "col.json", metadata, groups[:4], rows, True)
+    with pytest.raises(ValueError, match="Out of range float values"):
+        outputs._write_full(tmp_path / "inf.json", metadata, groups, rows, True)
+
+    # Assert
+    whole = {
+        "metadata": metadata,
+        "groups": [outputs.full_record(g, rows, True) for g in groups[:4]],
+    }
+    assert (tmp_path / "col.json").read_text() == json.dumps(whole, allow_nan=False) + "\n"
+    assert "null" in (tmp_path / "col.json").read_text()
 
 
 @pytest.fixture
