@@ -18,6 +18,10 @@ once, so each sampler is configured for that:
 - ``nsga2``: ``NSGAIISampler(population_size=B)``: a batch is a generation.
 - ``random``: ``RandomSampler``.
 
+TPE and random sampling ask ahead (:data:`ASK_AHEAD`): batch ``k + 1`` is sampled while the
+workers evaluate batch ``k`` (TPE's estimators then fitted on the trials up to batch
+``k - 1``).
+
 Every sampler is seeded (``--seed`` plus the trials the study has when a process starts):
 a study interrupted and resumed continues with the same sampler settings, not the same
 random stream.
@@ -31,6 +35,10 @@ from typing import Any
 import numpy as np
 
 SAMPLERS = ("tpe", "cmaes", "nsga2", "random")
+# The samplers whose next batch is sampled while the current one is evaluated (their
+# settings say ``ask_ahead``): TPE (its model then one batch old) and random sampling.
+# Not CMA-ES nor NSGA-II: a batch is their generation, sampled from the one before it.
+ASK_AHEAD = ("tpe", "random")
 
 
 class SamplerError(ValueError):
@@ -200,6 +208,7 @@ def sampler_settings(
             "n_startup_trials": 10,
             "n_ei_candidates": 24,
             "fitted": "once per batch",
+            "ask_ahead": True,
         }
     if name == "cmaes":
         return {
@@ -212,7 +221,7 @@ def sampler_settings(
         }
     if name == "nsga2":
         return {"class": "NSGAIISampler", "seed": seed, "population_size": batch}
-    return {"class": "RandomSampler", "seed": seed}
+    return {"class": "RandomSampler", "seed": seed, "ask_ahead": True}
 
 
 def make_sampler(settings: dict[str, Any]) -> Any:
