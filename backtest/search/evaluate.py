@@ -99,6 +99,7 @@ class Evaluator:
         evaluation = Evaluation(self, order)
         if self.pool is None or len(slices) == 1:
             parts = [_score(s) for s in slices]
+            evaluation.finished()
             evaluation.ready(lambda: parts)
         else:
             job = self.pool.map_async(_score, slices, callback=evaluation.finished)
