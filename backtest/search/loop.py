@@ -30,7 +30,7 @@ from backtest.core.atomic import atomic_write
 from backtest.runner import store
 from backtest.runner.checkpoint import Checkpoint
 from backtest.runner.group_run import json_ready, write_daily
-from backtest.search.samplers import make_sampler
+from backtest.search.samplers import UniformBatch, make_sampler
 from backtest.search.setup import Setup
 from backtest.search.space import combination_key
 from backtest.search.storage import BatchWriter, read_trials
@@ -104,7 +104,8 @@ class Search:
         settings = dict(self.s.sampler)
         settings["seed"] = int(settings["seed"]) + self.writer.count()
         self.sampler = make_sampler(settings)
-        self.memory.sampler = self.sampler
+        if not isinstance(self.sampler, UniformBatch):
+            self.memory.sampler = self.sampler
         return read
 
     # -- the storage's trials into the sampler's copy ------------------------------------
@@ -165,13 +166,7 @@ class Search:
         started = time.perf_counter()
         if hasattr(self.sampler, "new_batch"):
             self.sampler.new_batch(size)
-        asked, combos, reasons = [], [], []
-        for _ in range(size):
-            trial = self.memory.ask()
-            combo, reason, _block = self.s.space.sample(trial)
-            asked.append(trial)
-            combos.append(combo)
-            reasons.append(reason)
+        asked, combos, reasons = self._ask(size)
         frozen = [self.memory._storage.get_trial(t._trial_id) for t in asked]
         keys = [None if c is None else _key_hash(c) for c in combos]
         reserved, earlier = self.writer.reserve(frozen, self.s.n_trials, keys, KEY)
@@ -194,6 +189,31 @@ class Search:
             "evaluation": self.evaluator.submit(rows) if rows else None,
             "started": started,
         }
+
+    def _ask(self, size: int) -> tuple[list[Any], list[dict[str, Any] | None], list[str | None]]:
+        """``size`` trials of the in-memory study, their combinations (None: infeasible)
+        and reasons: asked of an Optuna sampler, or drawn at once (:class:`UniformBatch`)
+        and made as trials directly."""
+        asked, combos, reasons = [], [], []
+        if isinstance(self.sampler, UniformBatch):
+            from optuna.trial import Trial, TrialState, create_trial
+
+            storage, study_id = self.memory._storage, self.memory._study_id
+            for point in self.s.space.draw(self.sampler.rng, size):
+                template = create_trial(
+                    state=TrialState.RUNNING, params=point.params, distributions=point.distributions
+                )
+                asked.append(Trial(self.memory, storage.create_new_trial(study_id, template)))
+                combos.append(point.combo)
+                reasons.append(point.reason)
+            return asked, combos, reasons
+        for _ in range(size):
+            trial = self.memory.ask()
+            combo, reason, _block = self.s.space.sample(trial)
+            asked.append(trial)
+            combos.append(combo)
+            reasons.append(reason)
+        return asked, combos, reasons
 
     def complete(self, prepared: dict[str, Any]) -> dict[str, Any]:
         """Wait for a prepared batch's evaluation and record it: its part, its trials told

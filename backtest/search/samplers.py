@@ -16,7 +16,11 @@ once, so each sampler is configured for that:
   finished trials of a generation); ``with_margin`` on a space of steps (mixed-integer
   CMA-ES); categorical parameters are sampled at random (CMA-ES has no categories).
 - ``nsga2``: ``NSGAIISampler(population_size=B)``: a batch is a generation.
-- ``random``: ``RandomSampler``.
+- ``random``: :class:`UniformBatch`: a whole batch drawn at once with numpy
+  (:meth:`backtest.search.space.SearchSpace.draw`: a block, then each parameter uniformly over
+  its grid or interval, as Optuna's ``RandomSampler`` draws them one parameter at a time),
+  its trials made in the in-memory study without Optuna's per-parameter ``suggest`` path
+  (which costs more than the kernel's evaluation of the point).
 
 TPE and random sampling ask ahead (:data:`ASK_AHEAD`): batch ``k + 1`` is sampled while the
 workers evaluate batch ``k`` (TPE's estimators then fitted on the trials up to batch
@@ -182,6 +186,13 @@ def _tpe_class() -> type:
     return BatchTPESampler
 
 
+class UniformBatch:
+    """Random sampling of whole batches (see the module doc), seeded."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = np.random.default_rng(seed)
+
+
 def batch_tpe(**kwargs: Any) -> Any:
     """A :class:`BatchTPESampler` (Optuna imported only when used)."""
     return _tpe_class()(**kwargs)
@@ -221,7 +232,7 @@ def sampler_settings(
         }
     if name == "nsga2":
         return {"class": "NSGAIISampler", "seed": seed, "population_size": batch}
-    return {"class": "RandomSampler", "seed": seed, "ask_ahead": True}
+    return {"class": "UniformBatch", "seed": seed, "ask_ahead": True}
 
 
 def make_sampler(settings: dict[str, Any]) -> Any:
@@ -254,4 +265,4 @@ def make_sampler(settings: dict[str, Any]) -> Any:
             return optuna.samplers.NSGAIISampler(
                 seed=seed, population_size=settings["population_size"]
             )
-        return optuna.samplers.RandomSampler(seed=seed)
+        return UniformBatch(seed)
