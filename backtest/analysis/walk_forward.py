@@ -109,6 +109,20 @@ def windows_note(
     )
 
 
+def window_row(w: Window, train_days: int, test_days: int, objective: str) -> dict[str, Any]:
+    """A window's row before its choice: its dates, trading days and objective."""
+    return {
+        "window": w.index,
+        "train_start": w.train_start.isoformat(),
+        "train_end": w.train_end.isoformat(),
+        "test_start": w.test_start.isoformat(),
+        "test_end": w.test_end.isoformat(),
+        "train_days": train_days,
+        "test_days": test_days,
+        "objective": objective,
+    }
+
+
 def walk_forward(
     panel: Panel,
     windows: list[Window],
@@ -128,16 +142,8 @@ def walk_forward(
         train = panel.metrics(w.train_start, w.train_end, settings)
         chosen = choose(train, objective, min_trades, require_prop_ok)
         test_days = panel.days_between(w.test_start, w.test_end)
-        row: dict[str, Any] = {
-            "window": w.index,
-            "train_start": w.train_start.isoformat(),
-            "train_end": w.train_end.isoformat(),
-            "test_start": w.test_start.isoformat(),
-            "test_end": w.test_end.isoformat(),
-            "train_days": len(panel.days_between(w.train_start, w.train_end)),
-            "test_days": len(test_days),
-            "objective": objective,
-        }
+        train_days = len(panel.days_between(w.train_start, w.train_end))
+        row = window_row(w, train_days, len(test_days), objective)
         if chosen is None:
             row.update(
                 group_id=None,

@@ -29,25 +29,22 @@ from typing import Any
 
 import numpy as np
 
-from backtest.analysis.make_groups import GridError
 from backtest.runner import store
 from backtest.runner.checkpoint import Checkpoint
 from backtest.runner.execute import RUN_LOG, crash_edge, lock_output, sample_notice
 from backtest.runner.plan import RunError
 from backtest.runner.run_log import RunLogging, Signals, log
 from backtest.search.loop import Search
-from backtest.search.objectives import ObjectiveError
-from backtest.search.samplers import SamplerError
 from backtest.search.setup import (
-    OptimizeError,
+    SEARCH_ERRORS,
     OptimizeOptions,
     Setup,
     open_study,
     optimize_errors,
     setup,
 )
-from backtest.search.space import SearchSpace, SpaceError
-from backtest.search.storage import StorageError, shown_url
+from backtest.search.space import SearchSpace
+from backtest.search.storage import shown_url
 
 __all__ = ["OptimizeOptions", "OptimizeReport", "optimize_errors", "run_optimize"]
 
@@ -99,14 +96,7 @@ def _as_bad_input() -> Any:
     than logging a crash."""
     try:
         yield
-    except (
-        OptimizeError,
-        SpaceError,
-        SamplerError,
-        ObjectiveError,
-        StorageError,
-        GridError,
-    ) as exc:
+    except SEARCH_ERRORS as exc:
         raise RunError(str(exc)) from None
 
 

@@ -155,15 +155,11 @@ def setup(opts: OptimizeOptions) -> Setup:
 
 def optimize_errors() -> tuple[type[BaseException], ...]:
     """Bad input of ``invoke optimize`` (exit code 2, one line)."""
-    return (
-        *input_errors(),
-        OptimizeError,
-        SpaceError,
-        SamplerError,
-        ObjectiveError,
-        StorageError,
-        GridError,
-    )
+    return (*input_errors(), *SEARCH_ERRORS)
+
+
+# this package's bad input (the runner's own, input_errors(), besides)
+SEARCH_ERRORS = (OptimizeError, SpaceError, SamplerError, ObjectiveError, StorageError, GridError)
 
 
 # --------------------------------------------------------------------------- the study

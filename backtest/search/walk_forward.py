@@ -40,6 +40,7 @@ from backtest.analysis.walk_forward import (
     efficiency,
     make_windows,
     stitched,
+    window_row,
     windows_note,
     write_walk_forward,
 )
@@ -170,19 +171,13 @@ def _window(
     train_bars = plan.bars.between(w.train_start, w.train_end)
     table = _window_rows(folder, plan.symbol)
     sharpes = _per_day_sharpes(table)
-    row: dict[str, Any] = {
-        "window": w.index,
-        "train_start": w.train_start.isoformat(),
-        "train_end": w.train_end.isoformat(),
-        "test_start": w.test_start.isoformat(),
-        "test_end": w.test_end.isoformat(),
-        "train_days": len(train_bars.trading_days()),
-        "test_days": len(test_bars.trading_days()),
-        "objective": whole.objectives.names[0],
-        "trials": summary["trials"],
-        "evaluated": summary["evaluated"],
-        "folder": folder.name,
-    }
+    row = window_row(
+        w,
+        len(train_bars.trading_days()),
+        len(test_bars.trading_days()),
+        whole.objectives.names[0],
+    )
+    row.update(trials=summary["trials"], evaluated=summary["evaluated"], folder=folder.name)
     best = summary["best"][0] if summary["best"] else None
     empty = {
         "group_id": None,
