@@ -73,7 +73,7 @@ class ClusterEvaluator:
         self.client: Any = self.executor.client
         self.workers = self.executor.size
         self.compile_s = 0.0  # the workers compile before their first slice
-        self.seconds, self.evaluated = 0.0, 0
+        self.seconds, self.busy_until, self.evaluated = 0.0, 0.0, 0
         token = uuid.uuid4().hex[:8]
         key = bars_key(bars)
         self.plugin = ShippedBars(key, f"{key}-{token}", bars)

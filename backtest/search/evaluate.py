@@ -91,6 +91,7 @@ class Evaluator:
             self.pool = context.Pool(self.workers, initializer=_ignore_sigint)
             gc.unfreeze()
         self.seconds = 0.0  # spent evaluating (wall), for the rate
+        self.busy_until = 0.0  # when the last evaluation ended
         self.evaluated = 0
 
     def submit(self, combos: list[dict[str, Any]]) -> Evaluation:
@@ -159,6 +160,10 @@ class Evaluation:
         if parts[0][1] is not None:
             whole = concat_compact([CompactTrades(**c) for _, c in parts if c is not None])
             compact = select_compact(whole, back.tolist())
-        self.evaluator.seconds += done - self.started
+        # the wall time the workers were busy: batches overlap when sampled ahead (the next
+        # is queued while this one runs), so each counts from the end of the one before
+        begin = max(self.started, self.evaluator.busy_until)
+        self.evaluator.seconds += max(0.0, done - begin)
+        self.evaluator.busy_until = max(self.evaluator.busy_until, done)
         self.evaluator.evaluated += len(self.order)
         return metrics, compact
