@@ -277,6 +277,8 @@ def _print_windows(done: dict) -> None:
 def _search_walk_forward(settings, searched, space, groups_file, from_, output_dir, run_options):
     """``--search``: each train window searched (backtest.search.walk_forward)."""
     from backtest.core.config import REPO_ROOT
+    from backtest.runner.execute import RunCrashed
+    from backtest.runner.exit_codes import CRASHED
     from backtest.search.optimize import optimize_errors
     from backtest.search.walk_forward import WindowSearch, run_search_walk_forward
 
@@ -303,6 +305,8 @@ def _search_walk_forward(settings, searched, space, groups_file, from_, output_d
         )
     except optimize_errors() + (ValueError,) as exc:
         raise error(exc) from None
+    except RunCrashed as exc:
+        raise error(exc, code=CRASHED) from None
     if "interrupted" in done:
         raise Exit(
             f"interrupted ({done['interrupted']}); re-run the same command to resume", code=130
