@@ -26,6 +26,9 @@ OPTIMIZE_RUN_OPTIONS = (
     "strict_data",
     "save_daily",
     "no_report",
+    "scheduler",
+    "scheduler_file",
+    "tls_dir",
     *EXECUTION_OPTIONS,
 )
 

@@ -81,7 +81,13 @@ WALK_FORWARD_RUN_OPTIONS = (
         **RANK_HELP,
         "no_robustness": "skip the overfitting statistics at the end",
         "output_dir": "where the run and the walk-forward files go "
-        "(default: backtest/output/{groups file stem}_walk_forward)",
+        "(default: backtest/output/{groups file or space stem}_walk_forward)",
+        "search": "instead of the whole grid, each train window searched by this sampler: "
+        "tpe, cmaes, nsga2 or random (invoke optimize per window; needs --trials)",
+        "trials": "with --search: the trials of each window's search",
+        "space": "with --search: the search space (instead of --groups-file)",
+        "batch": "with --search: trials per batch (default 256)",
+        "seed": "with --search: the sampler's seed (default 0)",
     },
 )
 def walk_forward(
@@ -97,6 +103,11 @@ def walk_forward(
     require_prop_ok=False,
     no_robustness=False,
     output_dir=None,
+    search=None,
+    trials=None,
+    space=None,
+    batch=256,
+    seed=0,
     **run_options,
 ):
     """Choose the best combination on each train window, judge it on the test window after."""
@@ -112,11 +123,15 @@ def walk_forward(
     from backtest.runner.outputs import ResultsError
     from backtest.runner.plan import input_errors
 
-    if (groups_file is None) == (from_ is None):
-        raise Exit("error: give either --groups-file (sweep, then analyse) or --from OUT", code=2)
     settings = WalkForwardSettings(
         train, test, step, anchored, objective, int(min_trades), require_prop_ok, not no_robustness
     )
+    if search is not None or trials is not None or space is not None:
+        searched = {"sampler": search, "trials": trials, "batch": batch, "seed": seed}
+        _search_walk_forward(settings, searched, space, groups_file, from_, output_dir, run_options)
+        return
+    if (groups_file is None) == (from_ is None):
+        raise Exit("error: give either --groups-file (sweep, then analyse) or --from OUT", code=2)
     try:
         if from_ is not None:
             folder = Path(from_)
@@ -138,23 +153,7 @@ def walk_forward(
             f"error: the sweep did not finish (exit {report.exit_code}); re-run to resume",
             code=report.exit_code,
         )
-    result = done["result"]
-    print(f"{result['windows_note']}; over {done['output_dir']}:")
-    for row in result["windows"]:
-        chosen = (
-            f"{row['group_id']} combo {row['combo']}" if row["group_id"] else "nothing qualified"
-        )
-        test_r = row["test_metrics"]["total_r"] if row["test_metrics"] else 0.0
-        print(f"  {row['test_start']}..{row['test_end']}: {chosen}, test R {test_r:.2f}")
-    stitched, wfe = result["stitched"], result["walk_forward_efficiency"]
-    print(
-        f"out-of-sample: {stitched['total_r']:.2f} R, {stitched['trades']} trades, sharpe "
-        f"{stitched['sharpe']:.2f}; walk-forward efficiency "
-        f"{'n/a (in-sample R not positive)' if wfe is None else f'{wfe:.2f}'}; "
-        f"choice changed {result['choice_changes']} times"
-    )
-    for key in ("csv", "json", "png"):
-        print(f"  {done['paths'][key]}")
+    _print_windows(done)
     if "robustness" in done:
         _print_robustness(
             done["robustness"], {k: v for k, v in done["paths"].items() if "robustness" in k}
@@ -251,3 +250,76 @@ def rank(c, from_, rank_by="total_r", min_trades=0, require_prop_ok=False, top=2
             f"total_r={row['total_r']:.4g}, trades={row['trades']}, prop_ok={row['prop_ok']}"
         )
     print(f"  -> {path}")
+
+
+def _print_windows(done: dict) -> None:
+    """The windows, the stitched out-of-sample result and the files."""
+    result = done["result"]
+    print(f"{result['windows_note']}; over {done['output_dir']}:")
+    for row in result["windows"]:
+        chosen = (
+            f"{row['group_id']} combo {row['combo']}" if row["group_id"] else "nothing qualified"
+        )
+        tried = f" (of {row['evaluated']} evaluated)" if "evaluated" in row else ""
+        test_r = row["test_metrics"]["total_r"] if row["test_metrics"] else 0.0
+        print(f"  {row['test_start']}..{row['test_end']}: {chosen}{tried}, test R {test_r:.2f}")
+    stitched, wfe = result["stitched"], result["walk_forward_efficiency"]
+    print(
+        f"out-of-sample: {stitched['total_r']:.2f} R, {stitched['trades']} trades, sharpe "
+        f"{stitched['sharpe']:.2f}; walk-forward efficiency "
+        f"{'n/a (in-sample R not positive)' if wfe is None else f'{wfe:.2f}'}; "
+        f"choice changed {result['choice_changes']} times"
+    )
+    for key in ("csv", "json", "png"):
+        print(f"  {done['paths'][key]}")
+
+
+def _search_walk_forward(settings, searched, space, groups_file, from_, output_dir, run_options):
+    """``--search``: each train window searched (backtest.search.walk_forward)."""
+    from backtest.core.config import REPO_ROOT
+    from backtest.runner.execute import RunCrashed
+    from backtest.runner.exit_codes import CRASHED
+    from backtest.search.optimize import optimize_errors
+    from backtest.search.walk_forward import WindowSearch, run_search_walk_forward
+
+    search, trials = searched["sampler"], searched["trials"]
+    if search is None or trials is None:
+        raise Exit("error: --search and --trials go together (a search of N trials per window)", 2)
+    if from_ is not None or (space is None) == (groups_file is None):
+        raise Exit("error: --search: give --space or --groups-file (not --from)", code=2)
+    try:
+        window_search = WindowSearch(
+            search, int(trials), int(searched["batch"]), int(searched["seed"])
+        )
+    except ValueError:
+        raise Exit("error: --trials, --batch and --seed take whole numbers", code=2) from None
+    stem = Path(space or groups_file).stem
+    out = output_dir or REPO_ROOT / "backtest" / "output" / f"{stem}_walk_forward_{search}"
+    try:
+        done = run_search_walk_forward(
+            space,
+            groups_file,
+            {**run_options, "output_dir": out},
+            settings,
+            window_search,
+        )
+    except optimize_errors() + (ValueError,) as exc:
+        raise error(exc) from None
+    except RunCrashed as exc:
+        raise error(exc, code=CRASHED) from None
+    if "interrupted" in done:
+        raise Exit(
+            f"interrupted ({done['interrupted']}); re-run the same command to resume", code=130
+        )
+    _print_windows(done)
+    found = done["result"]["search"]
+    dsr = found["dsr"]
+    print(
+        f"searches: {found['trials_run']} trials, {found['evaluated']} combinations evaluated; "
+        + (
+            "stitched out-of-sample DSR n/a (too few days or trials)"
+            if dsr is None
+            else f"stitched out-of-sample DSR {dsr['dsr']:.3f} (N = {dsr['n_trials']} evaluated)"
+        )
+    )
+    print(f"  PBO {found['pbo']}")

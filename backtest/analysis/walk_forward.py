@@ -109,6 +109,20 @@ def windows_note(
     )
 
 
+def window_row(w: Window, train_days: int, test_days: int, objective: str) -> dict[str, Any]:
+    """A window's row before its choice: its dates, trading days and objective."""
+    return {
+        "window": w.index,
+        "train_start": w.train_start.isoformat(),
+        "train_end": w.train_end.isoformat(),
+        "test_start": w.test_start.isoformat(),
+        "test_end": w.test_end.isoformat(),
+        "train_days": train_days,
+        "test_days": test_days,
+        "objective": objective,
+    }
+
+
 def walk_forward(
     panel: Panel,
     windows: list[Window],
@@ -128,16 +142,8 @@ def walk_forward(
         train = panel.metrics(w.train_start, w.train_end, settings)
         chosen = choose(train, objective, min_trades, require_prop_ok)
         test_days = panel.days_between(w.test_start, w.test_end)
-        row: dict[str, Any] = {
-            "window": w.index,
-            "train_start": w.train_start.isoformat(),
-            "train_end": w.train_end.isoformat(),
-            "test_start": w.test_start.isoformat(),
-            "test_end": w.test_end.isoformat(),
-            "train_days": len(panel.days_between(w.train_start, w.train_end)),
-            "test_days": len(test_days),
-            "objective": objective,
-        }
+        train_days = len(panel.days_between(w.train_start, w.train_end))
+        row = window_row(w, train_days, len(test_days), objective)
         if chosen is None:
             row.update(
                 group_id=None,
@@ -165,9 +171,9 @@ def walk_forward(
         train_rates.append(row["train_metrics"]["total_r"] / max(1, row["train_days"]))
     return {
         "windows": rows,
-        "stitched": _stitched(oos_daily, oos_r),
-        "walk_forward_efficiency": _efficiency(oos_daily, train_rates),
-        "choice_changes": _changes(rows),
+        "stitched": stitched(oos_daily, oos_r),
+        "walk_forward_efficiency": efficiency(oos_daily, train_rates),
+        "choice_changes": choice_changes(rows),
     }
 
 
@@ -179,7 +185,7 @@ def _trade_r(panel: Panel, i: int, days: np.ndarray) -> np.ndarray:
     return r[(day >= days[0]) & (day <= days[-1])]
 
 
-def _stitched(oos_daily: list[np.ndarray], oos_r: list[np.ndarray]) -> dict[str, Any]:
+def stitched(oos_daily: list[np.ndarray], oos_r: list[np.ndarray]) -> dict[str, Any]:
     """Out-of-sample days of every window in order, as one series (spec section 6 rules)."""
     daily = np.concatenate(oos_daily) if oos_daily else np.zeros(0)
     r = np.concatenate(oos_r) if oos_r else np.zeros(0)
@@ -196,7 +202,7 @@ def _stitched(oos_daily: list[np.ndarray], oos_r: list[np.ndarray]) -> dict[str,
     }
 
 
-def _efficiency(oos_daily: list[np.ndarray], train_rates: list[float]) -> float | None:
+def efficiency(oos_daily: list[np.ndarray], train_rates: list[float]) -> float | None:
     """Annualised out-of-sample R over the mean annualised in-sample R of the choices;
     None when the in-sample rate is not positive (the ratio's sign would mean nothing)."""
     days = sum(len(d) for d in oos_daily)
@@ -208,7 +214,7 @@ def _efficiency(oos_daily: list[np.ndarray], train_rates: list[float]) -> float 
     return float(sum(d.sum() for d in oos_daily) / days) / in_rate
 
 
-def _changes(rows: list[dict[str, Any]]) -> int:
+def choice_changes(rows: list[dict[str, Any]]) -> int:
     """Windows whose chosen parameters differ from the previous window's."""
     chosen = [json.dumps(r["params"], sort_keys=True) for r in rows]
     return sum(1 for a, b in zip(chosen, chosen[1:]) if a != b)
@@ -274,10 +280,10 @@ def _equity_png(
         ax.axvline(at, color="0.8", lw=0.6)
         at += row["test_days"]
     ax.axhline(0, color="0.5", lw=0.6)
-    stitched, wfe = result["stitched"], result["walk_forward_efficiency"]
+    joined, wfe = result["stitched"], result["walk_forward_efficiency"]
     ax.set_title(
-        f"{symbol} walk-forward, out-of-sample only: {stitched['total_r']:.1f} R over "
-        f"{stitched['days']} days, {len(result['windows'])} windows, "
+        f"{symbol} walk-forward, out-of-sample only: {joined['total_r']:.1f} R over "
+        f"{joined['days']} days, {len(result['windows'])} windows, "
         f"WFE {'n/a' if wfe is None else f'{wfe:.2f}'}",
         fontsize=10,
     )

@@ -131,3 +131,20 @@ def process_code_version() -> str:
 def allowed_failures(dask_scheduler: Any) -> int:
     """How often the scheduler hands out again a task whose worker died."""
     return int(dask_scheduler.allowed_failures)
+
+
+def shipped_bars(key: str, version: str, engine: str = "fast") -> Bars:
+    """The bars :class:`ShippedBars` set up in this worker process under ``key``, once
+    this worker runs code ``version`` and has the engine's kernels compiled: what the
+    tasks of other packages (the search's batches) start from."""
+    here = code_version()
+    if here != version:
+        raise RuntimeError(
+            f"this worker runs code {here}, the client {version} "
+            "(fab cluster-down, then fab cluster-up pushes the client's code)"
+        )
+    bars = _BARS.get(key)
+    if bars is None:
+        raise RuntimeError(f"the run's bars ({key}) never reached this worker")
+    _warm(engine)
+    return bars

@@ -157,7 +157,9 @@ def _chart_combos(out_dir: Path, record: dict[str, Any]) -> list[dict[str, Any]]
     return store.table_records(rundir.group_rows(out_dir, record))
 
 
-def _metadata(plan: RunPlan, workers: int, started: str) -> dict[str, Any]:
+def run_metadata(plan: RunPlan, workers: int, started: str) -> dict[str, Any]:
+    """The metadata a run's results record: its data, costs, execution and money settings,
+    code, host and times (the keys the readers check and the re-runs read)."""
     opts = plan.options
     return {
         "symbol": plan.symbol,
@@ -351,7 +353,7 @@ def _execute(plan: RunPlan, checkpoint: Checkpoint) -> RunReport:
         final = [records[gid] for gid in order if gid in records]
         failed = [r for r in final if r["status"] != "ok"]
         failed_raw = [{**plan.groups[r["group_id"]].raw, "error": r["error"]} for r in failed]
-        metadata = _metadata(plan, workers, started)
+        metadata = run_metadata(plan, workers, started)
         if not todo:
             metadata = _kept_metadata(plan, final, metadata)
         files = write_results(plan.out_dir, plan.symbol, metadata, final, failed_raw)

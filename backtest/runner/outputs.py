@@ -76,8 +76,6 @@ LEAD_METRICS = ("total_r", "sharpe", "trades", "winrate", "profit_factor", "max_
 Rows = Callable[[dict[str, Any]], Any]
 
 
-
-
 def cell_format(column: str | None = None, rounding: bool = False) -> Callable[[Any], str]:
     """How one CSV column shows its values: lists and booleans as JSON, null as empty,
     floats at full precision (with ``rounding``: as :func:`rounded` gives them for

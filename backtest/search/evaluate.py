@@ -1,4 +1,5 @@
-"""A batch of combinations through the fast kernel, on the local pool.
+"""A batch of combinations through the fast kernel, on the local pool (the Dask cluster:
+:mod:`.cluster`).
 
 The parent builds the sweep's per-data tables and compiles the kernels once, then forks
 its workers (the bars and tables shared copy-on-write, as the runner's pool does). A
@@ -7,6 +8,9 @@ combinations, :mod:`backtest.engines.sweep`) and cut into one contiguous slice p
 worker; each worker scores its slice with :func:`backtest.engines.run.score_batch` and
 returns the metric columns and the compact trades; the parent puts them back in the
 batch's order. Workers ignore SIGINT: Ctrl-C is the parent's to handle.
+
+:meth:`Evaluator.submit` starts a batch and returns at once (:class:`Evaluation`): the
+search samples its next batch while the workers evaluate this one.
 """
 
 from __future__ import annotations
@@ -31,16 +35,22 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _score(
-    combos: list[dict[str, Any]],
-) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray] | None]:
+Part = tuple[dict[str, np.ndarray], dict[str, np.ndarray] | None]
+
+
+def score_slice(
+    bars: Bars, settings: RunSettings, combos: list[dict[str, Any]], compact: bool
+) -> Part:
     """A slice's metric columns, and its compact trades when they are kept (else None:
     they are most of what a worker would send back)."""
     from backtest.engines.run import score_batch
 
-    keep = _STATE["compact"]
-    scored = score_batch(_STATE["bars"], combos, _STATE["settings"], "fast", excursions=keep)
-    return scored.metrics, scored.compact.arrays() if keep else None
+    scored = score_batch(bars, combos, settings, "fast", excursions=compact)
+    return scored.metrics, scored.compact.arrays() if compact else None
+
+
+def _score(combos: list[dict[str, Any]]) -> Part:
+    return score_slice(_STATE["bars"], _STATE["settings"], combos, _STATE["compact"])
 
 
 def rule_key(params: dict[str, Any]) -> tuple[Any, ...]:
@@ -81,35 +91,79 @@ class Evaluator:
             self.pool = context.Pool(self.workers, initializer=_ignore_sigint)
             gc.unfreeze()
         self.seconds = 0.0  # spent evaluating (wall), for the rate
+        self.busy_until = 0.0  # when the last evaluation ended
         self.evaluated = 0
+
+    def submit(self, combos: list[dict[str, Any]]) -> Evaluation:
+        """Start evaluating ``combos`` (on the pool; at once without one)."""
+        order, slices = slices_by_rule(combos, self.workers)
+        evaluation = Evaluation(self, order)
+        if self.pool is None or len(slices) == 1:
+            parts = [_score(s) for s in slices]
+            evaluation.finished()
+            evaluation.ready(lambda: parts)
+        else:
+            job = self.pool.map_async(_score, slices, callback=evaluation.finished)
+            evaluation.ready(job.get)
+        return evaluation
 
     def evaluate(
         self, combos: list[dict[str, Any]]
     ) -> tuple[dict[str, np.ndarray], CompactTrades | None]:
         """Every metric column and (when kept) the compact trades of ``combos``, in their
         order."""
-        started = time.perf_counter()
-        order = sorted(range(len(combos)), key=lambda i: rule_key(combos[i]))
-        ordered = [combos[i] for i in order]
-        cuts = np.linspace(0, len(ordered), min(self.workers, len(ordered)) + 1).astype(int)
-        slices = [ordered[a:b] for a, b in zip(cuts[:-1], cuts[1:]) if b > a]
-        if self.pool is None or len(slices) == 1:
-            parts = [_score(s) for s in slices]
-        else:
-            parts = self.pool.map(_score, slices)
-        metrics = {k: np.concatenate([m[k] for m, _ in parts]) for k in parts[0][0]}
-        back = np.argsort(order)  # sorted position of each combination
-        metrics = {k: v[back] for k, v in metrics.items()}
-        compact = None
-        if _STATE["compact"]:
-            whole = concat_compact([CompactTrades(**c) for _, c in parts if c is not None])
-            compact = select_compact(whole, back.tolist())
-        self.seconds += time.perf_counter() - started
-        self.evaluated += len(combos)
-        return metrics, compact
+        return self.submit(combos).result()
 
     def close(self) -> None:
         if self.pool is not None:
             self.pool.terminate()
             self.pool.join()
             self.pool = None
+
+
+def slices_by_rule(
+    combos: list[dict[str, Any]], workers: int
+) -> tuple[list[int], list[list[dict[str, Any]]]]:
+    """The batch ordered by entry rule, and that order cut into one contiguous slice per
+    worker (at most): ``(order, slices)``."""
+    order = sorted(range(len(combos)), key=lambda i: rule_key(combos[i]))
+    ordered = [combos[i] for i in order]
+    cuts = np.linspace(0, len(ordered), min(max(1, workers), len(ordered)) + 1).astype(int)
+    return order, [ordered[a:b] for a, b in zip(cuts[:-1], cuts[1:]) if b > a]
+
+
+class Evaluation:
+    """A batch being evaluated (by :class:`Evaluator` or the cluster's): its metric
+    columns and compact trades, in the batch's order, once ready."""
+
+    def __init__(self, evaluator: Any, order: list[int]) -> None:
+        self.evaluator, self.order = evaluator, order
+        self.started = time.perf_counter()
+        self.done_at: float | None = None
+        self._get: Any = None
+
+    def ready(self, get: Any) -> None:
+        """``get()`` returns the slices' parts (blocking until they are there)."""
+        self._get = get
+
+    def finished(self, _parts: Any = None) -> None:
+        """The workers are done (their callback): the evaluation's wall time ends here."""
+        self.done_at = time.perf_counter()
+
+    def result(self) -> tuple[dict[str, np.ndarray], CompactTrades | None]:
+        parts = self._get()
+        done = self.done_at or time.perf_counter()
+        metrics = {k: np.concatenate([m[k] for m, _ in parts]) for k in parts[0][0]}
+        back = np.argsort(self.order)  # sorted position of each combination
+        metrics = {k: v[back] for k, v in metrics.items()}
+        compact = None
+        if parts[0][1] is not None:
+            whole = concat_compact([CompactTrades(**c) for _, c in parts if c is not None])
+            compact = select_compact(whole, back.tolist())
+        # the wall time the workers were busy: batches overlap when sampled ahead (the next
+        # is queued while this one runs), so each counts from the end of the one before
+        begin = max(self.started, self.evaluator.busy_until)
+        self.evaluator.seconds += max(0.0, done - begin)
+        self.evaluator.busy_until = max(self.evaluator.busy_until, done)
+        self.evaluator.evaluated += len(self.order)
+        return metrics, compact

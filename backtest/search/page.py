@@ -24,7 +24,7 @@ from backtest.analysis.report import page_assets, script_json
 from backtest.core.atomic import atomic_write_text
 
 if TYPE_CHECKING:
-    from backtest.search.optimize import Setup
+    from backtest.search.setup import Setup
 
 TEMPLATES = Path(__file__).parent / "templates"
 TEMPLATE = "optimize.html.j2"
@@ -47,7 +47,7 @@ def importances(trials: list[Any], names: tuple[str, ...], directions: list[str]
     qualifying evaluated trials; ``{"error": why}`` where it cannot be computed."""
     import optuna
 
-    from backtest.search.optimize import OUTCOME
+    from backtest.search.loop import OUTCOME
 
     usable = [
         t
@@ -83,7 +83,7 @@ def importances(trials: list[Any], names: tuple[str, ...], directions: list[str]
 
 def page_data(s: Setup, trials: list[Any], summary: dict, metadata: dict) -> dict[str, Any]:
     """What the page's script draws (plain numbers and text)."""
-    from backtest.search.optimize import OUTCOME
+    from backtest.search.loop import OUTCOME
 
     names = s.objectives.names
     finished = [t for t in trials if t.values is not None]

@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import time
 from pathlib import Path
@@ -24,11 +23,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from backtest.core.atomic import atomic_write
+from backtest.runner.execute import run_metadata
 from backtest.runner.outputs import write_results
 from backtest.runner.run_log import log
 
 if TYPE_CHECKING:
-    from backtest.search.optimize import Search, Setup
+    from backtest.search.loop import Search
+    from backtest.search.setup import Setup
 
 OUTCOMES = ("evaluated", "duplicate", "infeasible", "interrupted")
 
@@ -45,7 +46,7 @@ def trials_frame(trials: list[Any], names: tuple[str, ...]) -> Any:
     """One row per trial (see the module doc)."""
     import pandas as pd
 
-    from backtest.search.optimize import COMBO, GROUP, OUTCOME, REASON, SAME_AS, SHOWN_METRICS
+    from backtest.search.loop import COMBO, GROUP, OUTCOME, REASON, SAME_AS, SHOWN_METRICS
 
     rows = []
     for t in trials:
@@ -86,7 +87,7 @@ def _iso(value: Any) -> str | None:
 def optimize_summary(s: Setup, search: Search, trials: list[Any], records: list[dict]) -> dict:
     """The ``optimize`` block of the metadata: the provenance of the search and its counts
     (the study's, whichever process evaluated; this folder's rows)."""
-    from backtest.search.optimize import KEY, OUTCOME
+    from backtest.search.loop import KEY, OUTCOME
 
     outcomes = [t.user_attrs.get(OUTCOME, "other") for t in trials]
     evaluated = {t.user_attrs.get(KEY) for t, o in zip(trials, outcomes) if o == "evaluated"}
@@ -126,7 +127,7 @@ def optimize_summary(s: Setup, search: Search, trials: list[Any], records: list[
 def _best_trials(trials: list[Any], s: Setup) -> list[dict[str, Any]]:
     """The best qualifying evaluated trial (one objective) or the Pareto front (several),
     as ``{trial, values, group_id, combo}``."""
-    from backtest.search.optimize import COMBO, GROUP, OUTCOME
+    from backtest.search.loop import COMBO, GROUP, OUTCOME
 
     directions = s.objectives.directions
     done = [
@@ -158,45 +159,6 @@ def _best_trials(trials: list[Any], s: Setup) -> list[dict[str, Any]]:
     ]
 
 
-def run_metadata(plan: Any, workers: int, started: str) -> dict[str, Any]:
-    """The metadata a run's results record (the keys of a sweep's, which the readers check
-    and the re-runs read: data, costs, execution settings, money settings, code)."""
-    import socket
-
-    from backtest.core.version import git_commit
-
-    opts = plan.options
-    return {
-        "symbol": plan.symbol,
-        "period": plan.period,
-        "start_date": plan.start_date,
-        "end_date": plan.end_date,
-        "data_file": plan.bars.source,
-        "data_checksum": plan.header["data_checksum"],
-        "data": plan.data,
-        "symbol_settings": plan.header["symbol_settings"],
-        "warnings": plan.warnings,
-        "strict_data": bool(opts.strict_data),
-        "code_version": plan.header["code_version"],
-        "git_commit": git_commit(),
-        "host": socket.gethostname(),
-        "workers": workers,
-        "engine": "fast",
-        "risk": plan.settings.risk,
-        "account_size": plan.settings.account_size,
-        "daily_loss_limit_pct": plan.settings.daily_loss_limit_pct,
-        "max_loss_limit_pct": plan.settings.max_loss_limit_pct,
-        "save_trades": False,
-        "save_daily": bool(opts.save_daily),
-        "news_file": str(opts.news_file) if opts.news_file else None,
-        "server_tz": opts.server_tz,
-        "drop_invalid": bool(opts.drop_invalid),
-        "ignore_clock_check": bool(opts.ignore_clock_check),
-        "start_time": started,
-        "end_time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-    }
-
-
 def write_outputs(
     s: Setup,
     search: Search,
@@ -217,7 +179,13 @@ def write_outputs(
     summary = optimize_summary(s, search, trials, records)
     summary["this_run"]["seconds"] = round(seconds, 3)
     metadata = run_metadata(plan, workers, started)
-    metadata["groups_file"] = s.space.source
+    # the search's own: the fast kernel, no trades kept, its daily R with --save-daily
+    metadata.update(
+        engine="fast",
+        save_trades=False,
+        save_daily=bool(plan.options.save_daily),
+        groups_file=s.space.source,
+    )
     metadata["optimize"] = summary
     files = write_results(out_dir, symbol, metadata, records, [])
     paths = trials_paths(out_dir, symbol)

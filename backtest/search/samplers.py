@@ -16,7 +16,15 @@ once, so each sampler is configured for that:
   finished trials of a generation); ``with_margin`` on a space of steps (mixed-integer
   CMA-ES); categorical parameters are sampled at random (CMA-ES has no categories).
 - ``nsga2``: ``NSGAIISampler(population_size=B)``: a batch is a generation.
-- ``random``: ``RandomSampler``.
+- ``random``: :class:`UniformBatch`: a whole batch drawn at once with numpy
+  (:meth:`backtest.search.space.SearchSpace.draw`: a block, then each parameter uniformly over
+  its grid or interval, as Optuna's ``RandomSampler`` draws them one parameter at a time),
+  its trials made in the in-memory study without Optuna's per-parameter ``suggest`` path
+  (which costs more than the kernel's evaluation of the point).
+
+TPE and random sampling ask ahead (:data:`ASK_AHEAD`): batch ``k + 1`` is sampled while the
+workers evaluate batch ``k`` (TPE's estimators then fitted on the trials up to batch
+``k - 1``).
 
 Every sampler is seeded (``--seed`` plus the trials the study has when a process starts):
 a study interrupted and resumed continues with the same sampler settings, not the same
@@ -31,6 +39,10 @@ from typing import Any
 import numpy as np
 
 SAMPLERS = ("tpe", "cmaes", "nsga2", "random")
+# The samplers whose next batch is sampled while the current one is evaluated (their
+# settings say ``ask_ahead``): TPE (its model then one batch old) and random sampling.
+# Not CMA-ES nor NSGA-II: a batch is their generation, sampled from the one before it.
+ASK_AHEAD = ("tpe", "random")
 
 
 class SamplerError(ValueError):
@@ -174,6 +186,13 @@ def _tpe_class() -> type:
     return BatchTPESampler
 
 
+class UniformBatch:
+    """Random sampling of whole batches (see the module doc), seeded."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = np.random.default_rng(seed)
+
+
 def batch_tpe(**kwargs: Any) -> Any:
     """A :class:`BatchTPESampler` (Optuna imported only when used)."""
     return _tpe_class()(**kwargs)
@@ -200,6 +219,7 @@ def sampler_settings(
             "n_startup_trials": 10,
             "n_ei_candidates": 24,
             "fitted": "once per batch",
+            "ask_ahead": True,
         }
     if name == "cmaes":
         return {
@@ -212,7 +232,7 @@ def sampler_settings(
         }
     if name == "nsga2":
         return {"class": "NSGAIISampler", "seed": seed, "population_size": batch}
-    return {"class": "RandomSampler", "seed": seed}
+    return {"class": "UniformBatch", "seed": seed, "ask_ahead": True}
 
 
 def make_sampler(settings: dict[str, Any]) -> Any:
@@ -245,4 +265,4 @@ def make_sampler(settings: dict[str, Any]) -> Any:
             return optuna.samplers.NSGAIISampler(
                 seed=seed, population_size=settings["population_size"]
             )
-        return optuna.samplers.RandomSampler(seed=seed)
+        return UniformBatch(seed)

@@ -227,6 +227,35 @@ class SearchSpace:
             overrides[axis.name] = axis.suggest(trial)
         return (*self.combination(block, overrides), index)
 
+    def draw(self, rng: Any, size: int) -> list[Drawn]:
+        """``size`` points drawn uniformly at once (the random sampler without Optuna's
+        per-parameter path): a block uniformly, then each axis uniformly over its grid (a
+        list's values, a stepped range's steps) or its interval (continuous); each point
+        as Optuna's parameters and distributions and, as :meth:`sample` gives them, its
+        combination or why it is infeasible."""
+        n = len(self.blocks)
+        chosen = rng.integers(n, size=size) if n > 1 else [0] * size
+        points: list[dict[str, Any]] = [{} for _ in range(size)]
+        at = {b: [i for i in range(size) if int(chosen[i]) == b] for b in range(n)}
+        for b, rows in at.items():
+            for axis in self.blocks[b].axes:
+                for i, value in zip(rows, _uniform(axis, rng, len(rows))):
+                    points[i][axis.key] = value
+        all_dists = self.distributions()
+        out = []
+        for i, params in enumerate(points):
+            block = self.blocks[int(chosen[i])]
+            dists = {a.key: a.distribution() for a in block.axes}
+            if n > 1:
+                params = {BLOCK_PARAM: int(chosen[i]), **params}
+                dists = {BLOCK_PARAM: all_dists[BLOCK_PARAM], **dists}
+            overrides = dict(block.fixed)
+            for axis in block.axes:
+                overrides[axis.name] = axis.value(params[axis.key])
+            combo, reason = self.combination(block, overrides)
+            out.append(Drawn(params, dists, combo, reason))
+        return out
+
     def combination(
         self, block: Block, overrides: dict[str, Any]
     ) -> tuple[dict[str, Any] | None, str | None]:
@@ -240,6 +269,30 @@ class SearchSpace:
             return self.resolver(overrides, block.where, checked=True), None
         except ParamError as exc:
             return None, str(exc).split(": ", 1)[-1]
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """A point of :meth:`SearchSpace.draw`."""
+
+    params: dict[str, Any]  # Optuna's names -> external values
+    distributions: dict[str, Any]
+    combo: dict[str, Any] | None
+    reason: str | None
+
+
+def _uniform(axis: Axis, rng: Any, m: int) -> list[Any]:
+    """``m`` values of ``axis`` (Optuna's external values), uniformly."""
+    dist = axis.distribution()
+    if axis.kind == "list":
+        return [dist.choices[k] for k in rng.integers(len(dist.choices), size=m).tolist()]
+    if axis.kind == "continuous":
+        return rng.uniform(dist.low, dist.high, size=m).tolist()
+    steps = rng.integers(axis.count, size=m).tolist()
+    if axis.kind in ("int", "time"):
+        return [int(dist.low + k * dist.step) for k in steps]
+    step = dist.step if dist.step is not None else 0.0
+    return [min(float(dist.low + k * step), float(dist.high)) for k in steps]
 
 
 def _axis_values(axis: Axis) -> list[Any]:

@@ -1,7 +1,8 @@
 """An interrupted optimize resumes with nothing evaluated twice: Ctrl-C keeps every
 finished batch; a process killed after a batch's part was written finishes that batch from
 its part on the next start; killed before, its trials are failed (never evaluated) and the
-study samples anew; a resume with other settings is refused."""
+study samples anew, as are those of the batch sampled ahead (random and TPE sample batch
+k + 1 while batch k is evaluated); a resume with other settings is refused."""
 
 from __future__ import annotations
 
@@ -94,6 +95,8 @@ def test_killed_after_its_part_the_batch_is_finished_from_it(tmp_path):
     batch = table[table.trial.between(80, 119)]
     assert (batch.state != "RUNNING").all()
     assert (batch[batch.outcome == "evaluated"].group_id == "trials_0000080").sum() == rows
+    ahead = table[table.trial.between(120, 159)]  # sampled ahead, not evaluated: failed
+    assert (ahead.outcome == "interrupted").all()
     assert len(table) == 200
 
 
@@ -107,17 +110,19 @@ def test_killed_before_its_part_the_batch_is_failed_and_sampled_anew(tmp_path):
 
     assert killed.returncode == -signal.SIGKILL
     assert resumed.returncode == 0, resumed.stderr
-    assert (
-        "resuming: trials_0000040: 40 trials were cut before their part was written: failed in "
-        "the study (never evaluated), sampled anew" in (out / "run.log").read_text()
-    )
+    log = (out / "run.log").read_text()
+    for gid in ("trials_0000040", "trials_0000080"):  # the batch cut, the one sampled ahead
+        assert (
+            f"resuming: {gid}: 40 trials were cut before their part was written: failed in "
+            "the study (never evaluated), sampled anew" in log
+        )
     table = _no_combination_twice(out)
-    cut = table[table.trial.between(40, 79)]
+    cut = table[table.trial.between(40, 119)]
     assert (cut.state == "FAIL").all() and (cut.outcome == "interrupted").all()
     assert cut.group_id.isna().all()
     assert len(table) == 200
     meta = json.loads((out / "results_full_GER40.json").read_text())["metadata"]["optimize"]
-    assert meta["outcomes"]["interrupted"] == 40
+    assert meta["outcomes"]["interrupted"] == 80
 
 
 def test_a_resume_with_other_settings_is_refused(tmp_path):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import optuna
 import pytest
 
@@ -171,3 +172,48 @@ def test_bad_space_is_one_line_naming_the_field(tmp_path, grid, says):
 def test_a_constraint_of_mismatched_types_is_bad_input_before_the_search(tmp_path):
     with pytest.raises(SpaceError, match="fails on"):
         _space(tmp_path, "symbol: GER40\ngrid: {sl_mult: [1.0]}\nconstraints: ['direction > 1']\n")
+
+
+DRAWN = """\
+symbol: GER40
+blocks:
+  - grid:
+      ib_end: {start: "09:15", stop: "10:30", step: 15}
+      sl_mult: {start: 0.3, stop: 1.25, step: 0.05}
+      direction: [both, long]
+      weekdays: [[0, 1, 2], [3, 4]]
+    constraints: ["tp_mult == 0 or tp_mult >= sl_mult"]
+  - params: {direction: short}
+    grid:
+      entry_buffer: {start: 0.0, stop: 0.2}
+      max_trades_per_day: {start: 1, stop: 3, step: 1}
+"""
+
+
+def test_a_batch_drawn_at_once_is_what_sampling_those_values_gives(tmp_path):
+    space = _space(tmp_path, DRAWN)
+    rng = np.random.default_rng(7)
+
+    drawn = space.draw(rng, 3000)
+
+    seen: dict[str, set] = {}
+    for point in drawn:
+        combo, reason, block = space.sample(optuna.trial.FixedTrial(point.params))
+        assert (point.combo, point.reason) == (combo, reason)
+        assert point.distributions == {
+            k: v for k, v in space.distributions().items() if k in point.params
+        }
+        for key, value in point.params.items():
+            dist = point.distributions[key]
+            assert dist._contains(dist.to_internal_repr(value)), (key, value)
+            seen.setdefault(key, set()).add(value)
+    # every value of every discrete axis is drawn (uniformly: 3000 draws over <= 20 values)
+    for key, dist in space.distributions().items():
+        if isinstance(dist, optuna.distributions.CategoricalDistribution):
+            assert seen[key] == set(dist.choices), key
+        elif dist.step is not None:
+            count = round((dist.high - dist.low) / dist.step) + 1
+            assert len(seen[key]) == count, key
+    again = space.draw(np.random.default_rng(7), 3000)
+    assert [p.params for p in again] == [p.params for p in drawn]
+    assert any(p.combo is None for p in drawn) and any(p.combo is not None for p in drawn)
