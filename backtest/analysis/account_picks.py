@@ -28,12 +28,13 @@ from typing import Any
 import numpy as np
 
 from backtest.analysis.challenge import Days, combine, symbol_days
-from backtest.analysis.panel import DAILY_DIR, PanelError, _read_daily
+from backtest.analysis.panel import PanelError, group_daily
 from backtest.analysis.rerun import RerunError, pick, rerun
 from backtest.analysis.table import RunTable
 from backtest.core.config import ConfigError
 from backtest.core.programs import Program
 from backtest.runner.outputs import ResultsError, combos_count
+from backtest.runner.rundir import daily_path
 from backtest.strategy.trades import trade_adverse, trade_values
 
 
@@ -144,10 +145,10 @@ def load_trades(data: PickData, cfg: dict[str, Any] | None = None) -> PickData:
     """The pick's trades: from ``OUT/daily/GROUP.npz`` when the run saved it, else re-run
     with the recorded data (AccountError when neither can be had)."""
     spec = data.spec
-    path = spec.out_dir / DAILY_DIR / f"{spec.group_id}.npz"
+    path = daily_path(spec.out_dir, spec.group_id)
     if path.exists():
         try:
-            compact, days = _read_daily(path)
+            compact, days = group_daily(path)
         except PanelError as exc:
             raise AccountError(f"{spec.where}: {exc}") from None
         if len(compact) != data.group_count:

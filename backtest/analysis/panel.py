@@ -24,7 +24,7 @@ from backtest.analysis.table import ParamRows, RunTable
 from backtest.core.settings import RunSettings
 from backtest.data.bars import day_date, day_number
 from backtest.runner.outputs import combos_count
-from backtest.runner.rundir import DAILY_DIR as DAILY_DIR  # for analysis.account
+from backtest.runner.rundir import DAILY_DIR as DAILY_DIR
 from backtest.runner.rundir import daily_path, read_daily
 from backtest.runner.store import PARAM_TYPES
 from backtest.strategy.daily import (
@@ -112,7 +112,7 @@ def settings_of(metadata: dict[str, Any]) -> RunSettings:
         raise PanelError(f"results metadata has no {err.args[0]!r}") from None
 
 
-def _read_daily(path: Path) -> tuple[CompactTrades, np.ndarray]:
+def group_daily(path: Path) -> tuple[CompactTrades, np.ndarray]:
     """One group's compact trades and trading days from its ``daily/{group_id}.npz``
     (:func:`backtest.runner.rundir.read_daily`), else PanelError saying why."""
     try:
@@ -141,7 +141,7 @@ def load_panel(out_dir: Path, symbol: str) -> Panel:
     for group in groups:
         gid = group["group_id"]
         path = daily_path(out_dir, gid)
-        part, group_days = _read_daily(path)
+        part, group_days = group_daily(path)
         if len(part) != combos_count(group):
             raise PanelError(f"{path}: {len(part)} combinations, results say {combos_count(group)}")
         if days is None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from backtest.core.config import SymbolSpec, symbol_spec
 from backtest.core.settings import RunSettings
+from backtest.runner.rundir import result_paths
 
 
 class ReconcileError(ValueError):
@@ -136,7 +137,7 @@ def from_bot(bot_dir: Path, symbol: str, cfg: dict) -> Deployment:
     spec, recorded = symbol_spec(symbol, cfg), "today's config (the in-sample run is not here)"
     server_tz, engine = None, "fast"
     run_dir = Path(str(ins.get("dir") or ""))
-    if ins.get("dir") and (run_dir / f"results_full_{symbol}.json").is_file():
+    if ins.get("dir") and result_paths(run_dir, symbol)["full"].is_file():
         from backtest.analysis.rerun import recorded_spec
         from backtest.runner.outputs import read_results
 
