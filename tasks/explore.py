@@ -19,8 +19,9 @@ from tasks.edge import error
     },
 )
 def explore(c, from_, port="0", symbol=None, no_browser=False):
-    """Serve the run's report on 127.0.0.1 with every combination sortable, filterable and
-    paged through a local API (10^7 rows); Ctrl-C stops it."""
+    """Serve the run's report page on 127.0.0.1 with its whole table behind a local API.
+
+    Every combination sortable, filterable and paged (10^7 rows); Ctrl-C stops it."""
     from backtest.analysis.explore import serve
 
     text = str(port).strip()
