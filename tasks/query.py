@@ -42,7 +42,8 @@ def query(c, from_, sql, csv=False, max_rows="200", symbol=None):
             return
         import pyarrow as pa
 
-        shown, more, schema = [], 0, None
+        shown: list[pa.RecordBatch] = []
+        more, schema = 0, None
         for batch in batches(con, sql):
             schema = batch.schema
             room = limit - sum(b.num_rows for b in shown)
