@@ -26,7 +26,9 @@ REPORT_ROWS = 20_000  # combinations the page embeds (--report-rows), plus the s
 HEATMAP_NUMBERS = 120_000  # cells x metrics of the whole-run heatmaps, all pairs together
 BINS = 40  # bars of each metric's distribution
 MAX_AXES = 6  # parameters with the most values that get whole-run heatmaps (pairs of them)
-MAX_AXIS_VALUES = 200  # values of a parameter that can be a heatmap's axis
+# values of a parameter that can be a heatmap's axis: a square pair of such axes fits the
+# heatmaps' budget for one metric (346 × 346 cells)
+MAX_AXIS_VALUES = int(HEATMAP_NUMBERS**0.5)
 
 
 def top_rows(con: duckdb.DuckDBPyConnection, rank_by: str, higher: bool, limit: int) -> np.ndarray:
