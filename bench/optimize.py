@@ -92,29 +92,7 @@ def sweep(work: Path, workers: int, dates: list[str]) -> dict[str, Any]:
 
 
 def run_sweep(groups: Path, out: Path, workers: int, extra: list[str]) -> dict[str, Any]:
-    if not extra:
-        done = run(groups, out, workers, None)
-    else:  # bench.scale's run takes no dates: the same command with them
-        command = [
-            sys.executable,
-            "-m",
-            "backtest.run_parallel_backtest",
-            "--groups-file",
-            str(groups),
-            "--output-dir",
-            str(out),
-            "--workers",
-            str(workers),
-            "--skip-charts",
-            "--no-report",
-            "--max-combinations",
-            "100000000",
-            *extra,
-        ]
-        started = time.perf_counter()
-        result = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
-        done = {"code": result.returncode, "seconds": time.perf_counter() - started}
-        done["lines"] = (result.stdout + result.stderr).splitlines()
+    done = run(groups, out, workers, None, extra=tuple(extra))
     if done["code"] != 0:
         print("\n".join(done["lines"][-20:]))
         raise SystemExit("the sweep failed")

@@ -107,10 +107,16 @@ class PeakMemory(threading.Thread):
 
 
 def run(
-    groups: Path, out: Path, workers: int, interrupt_at: int | None, report: bool = False
+    groups: Path,
+    out: Path,
+    workers: int,
+    interrupt_at: int | None,
+    report: bool = False,
+    extra: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """The runner once (until done, or SIGINT once ``interrupt_at`` groups are finished);
-    ``report``: the default command (the HTML report written), else ``--no-report``. Each
+    ``report``: the default command (the HTML report written), else ``--no-report``;
+    ``extra``: more runner options (e.g. the dates). Each
     line of its output comes with the second it arrived (the phases)."""
     command = [
         sys.executable,
@@ -126,6 +132,7 @@ def run(
         *([] if report else ["--no-report"]),
         "--max-combinations",
         "100000000",
+        *extra,
     ]
     started, cpu = time.perf_counter(), _children_cpu()
     proc = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
