@@ -39,6 +39,7 @@ def query(c, from_, sql, csv=False, max_rows="200", symbol=None):
         con = connect(Path(from_), symbol)
         if csv:
             _print_csv(batches(con, sql))
+            _say_source(Path(from_), symbol)
             return
         import pyarrow as pa
 
@@ -52,8 +53,18 @@ def query(c, from_, sql, csv=False, max_rows="200", symbol=None):
             more += max(0, batch.num_rows - max(room, 0))
         table = pa.Table.from_batches(shown, schema) if schema is not None else pa.table({})
         sys.stdout.write(text_table(table, more))
+        _say_source(Path(from_), symbol)
     except (SqlError, ResultsError, ValueError, OSError) as exc:
         raise error(exc) from None
+
+
+def _say_source(out_dir: Path, symbol: str | None) -> None:
+    """After an answer, on stderr (the CSV on stdout stays clean): which run, data, execution
+    and code it comes from (an error stays one line)."""
+    from backtest.analysis.sql import source_lines
+
+    for line in source_lines(out_dir, symbol):
+        print(line, file=sys.stderr)
 
 
 def _print_csv(answer) -> None:

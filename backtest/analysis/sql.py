@@ -63,6 +63,23 @@ def connect(out_dir: Path, symbol: str | None = None) -> duckdb.DuckDBPyConnecti
     return connect_table(RunTable.read(out_dir, symbol))
 
 
+def source_lines(out_dir: Path, symbol: str | None = None) -> list[str]:
+    """Where a query's numbers come from: the run's data (file or sample, its checksum),
+    period, execution and code (:func:`backtest.analysis.ranking.caption`), and the sample
+    data warning when the run used it."""
+    from backtest.analysis.merge import detect_symbol
+    from backtest.analysis.ranking import analysis_provenance, caption
+    from backtest.analysis.table import RunTable
+    from backtest.runner.execute import sample_notice
+
+    out_dir = Path(out_dir)
+    metadata = RunTable.read(out_dir, detect_symbol([out_dir], symbol)).results["metadata"]
+    data = metadata.get("data")
+    notice = sample_notice(data) if isinstance(data, dict) else None
+    lines = [f"run {out_dir}: {caption(analysis_provenance(out_dir, metadata, {}))}"]
+    return lines + ([notice] if notice else [])
+
+
 def connect_table(table: RunTable) -> duckdb.DuckDBPyConnection:
     """:func:`connect` for a run already read (its results checked and committed)."""
     import duckdb

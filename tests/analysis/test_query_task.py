@@ -83,3 +83,15 @@ def test_a_folder_without_results_is_one_line(tmp_path):
 
     assert done.returncode == 2
     assert done.stderr.startswith("error: ") and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_the_answer_says_which_run_and_data_it_comes_from(run):
+    # Act
+    done = invoke("query", "--from", run, "--csv", "SELECT count(*) AS n FROM combos")
+
+    # Assert: stdout is the answer only; stderr names the run, its data and code
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["n", "2500"]
+    source = done.stderr.splitlines()[0]
+    assert source.startswith(f"run {run}: data: ")
+    assert "execution: " in source and "code: " in source
