@@ -24,7 +24,6 @@ from backtest.analysis.table import ParamRows, RunTable
 from backtest.core.settings import RunSettings
 from backtest.data.bars import day_date, day_number
 from backtest.runner.outputs import combos_count
-from backtest.runner.rundir import DAILY_DIR as DAILY_DIR
 from backtest.runner.rundir import daily_path, read_daily
 from backtest.runner.store import PARAM_TYPES
 from backtest.strategy.daily import (

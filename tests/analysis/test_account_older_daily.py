@@ -10,8 +10,8 @@ import numpy as np
 from backtest.analysis.account_picks import build_account, load_trades, parse_pick, read_pick
 from backtest.analysis.account_rules import rules_table
 from backtest.analysis.challenge import CLOSED_ONLY, Rules
-from backtest.analysis.panel import DAILY_DIR
 from backtest.core.programs import load_program
+from backtest.runner.rundir import DAILY_DIR
 from tests.analysis.account_helpers import symbol_run
 
 
