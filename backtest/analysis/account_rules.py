@@ -187,8 +187,8 @@ def _news_rule(p: PickData, program: Program) -> dict[str, Any]:
         ok = bool(params.get("news_filter")) and before >= window and after >= window
         status = _status(ok)
         detail = (
-            f"news_filter {'on' if params.get('news_filter') else 'off'}, {before} min before, "
-            f"{after} after; no entry within {window:g} min of high-impact news is needed "
+            f"news_filter {'on' if params.get('news_filter') else 'off'}, {before:g} min before, "
+            f"{after:g} after; no entry within {window:g} min of high-impact news is needed "
             "(exits by SL/TP inside the window are not checked)"
         )
     return {

@@ -39,7 +39,7 @@ import pyarrow.compute as pc
 
 from backtest.analysis.report import MT5_COLUMNS, TEMPLATES, inline, source_hash
 from backtest.runner.outputs import result_paths
-from backtest.runner.store import METRIC_TYPES, PARAM_TYPES, combos_schema, open_table
+from backtest.runner.store import METRIC_TYPES, PARAM_TYPES, combos_schema, open_table, widened
 
 if TYPE_CHECKING:
     import duckdb
@@ -70,11 +70,13 @@ def load_combos(path: Path) -> pa.Table:
     # a column at a time, each made one chunk: the read's buffers of one column are
     # reused for the next (the whole table read at once, then combined, held 2-3 times
     # its size), and a page is taken from one chunk per column, not from one per group
-    table = pa.table(
-        {
-            name: source.read(columns=[name]).column(0).combine_chunks()
-            for name in source.schema_arrow.names
-        }
+    table = widened(  # an older results format's columns in today's types
+        pa.table(
+            {
+                name: source.read(columns=[name]).column(0).combine_chunks()
+                for name in source.schema_arrow.names
+            }
+        )
     )
     con = duckdb.connect(":memory:")
     con.register("raw", table)

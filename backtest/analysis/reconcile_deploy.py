@@ -22,9 +22,18 @@ class ReconcileError(ValueError):
 
 def parameter_set_sha256(symbol: str, params: dict[str, Any], risk: float) -> str:
     """The identity of a parameter set as ``invoke promote`` records it (sha256 of the
-    canonical JSON of symbol, resolved parameters and risk per trade)."""
+    canonical JSON of symbol, resolved parameters and risk per trade). A column that results
+    format 1 stored as int64 (the news windows) is hashed as a whole number when its value
+    is one (``15``, not ``15.0``): a set recorded from a format-1 run keeps its identity."""
+    from backtest.runner.store import LEGACY_TYPES
+
+    were_whole = LEGACY_TYPES[1]
+    canonical = {
+        k: int(v) if k in were_whole and isinstance(v, float) and v.is_integer() else v
+        for k, v in params.items()
+    }
     body = json.dumps(
-        {"symbol": symbol, "params": params, "risk": float(risk)},
+        {"symbol": symbol, "params": canonical, "risk": float(risk)},
         sort_keys=True,
         separators=(",", ":"),
     )

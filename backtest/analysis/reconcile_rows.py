@@ -307,7 +307,7 @@ def _extra_reasons(
                     "news_block",
                     f"a news block: the backtest's news filter blocks entries at "
                     f"{_hhmm(bar_open, tz)} (event at {iso_utc(int(near))}, "
-                    f"{params['news_before']} min before to {params['news_after']} min after)",
+                    f"{params['news_before']:g} min before to {params['news_after']:g} min after)",
                 )
             )
     local = local_time(p.entry_time_ns, tz)

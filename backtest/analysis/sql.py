@@ -103,14 +103,28 @@ def connect_table(table: RunTable) -> duckdb.DuckDBPyConnection:
             raise SqlError(f"{parquet}: {stored.metadata.num_rows} rows, the run {len(table)}")
         path = str(parquet.resolve()).replace("'", "''")
         con.execute(
-            f"CREATE VIEW {VIEW} AS SELECT file_row_number AS row, * EXCLUDE (file_row_number) "
-            f"FROM read_parquet('{path}', file_row_number = true)"
+            f"CREATE VIEW {VIEW} AS SELECT file_row_number AS row, * EXCLUDE (file_row_number)"
+            f"{_widening(stored.schema_arrow)} FROM read_parquet('{path}', file_row_number = true)"
         )
         folder = str(parquet.resolve().parent).replace("'", "''")
         con.execute(f"SET allowed_directories = ['{folder}/']")
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
     return con
+
+
+def _widening(stored: pa.Schema) -> str:
+    """The ``REPLACE`` clause giving an older format's columns today's type (the int64
+    news windows of format 1 as DOUBLE, :data:`backtest.runner.store.LEGACY_TYPES`)."""
+    from backtest.runner.store import combos_schema
+
+    current = combos_schema()
+    casts = [
+        f'CAST("{f.name}" AS DOUBLE) AS "{f.name}"'
+        for f in stored
+        if f.type != current.field(f.name).type and current.field(f.name).type == pa.float64()
+    ]
+    return f" REPLACE ({', '.join(casts)})" if casts else ""
 
 
 def _schema_names() -> list[str]:

@@ -87,9 +87,9 @@ PARAMS: tuple[Param, ...] = (
           low=0, high=6, set_input="InpWeekdays"),
     Param("news_filter", "bool", "bool", False, "block entries around high-impact news",
           table=True, set_input="InpNewsFilter"),
-    Param("news_before", "float", "int64", 15, "minutes blocked before an event",
+    Param("news_before", "float", "float64", 15.0, "minutes blocked before an event",
           low=0.0, high=MAX_NEWS_MINUTES, table=True, set_input="InpNewsBefore"),
-    Param("news_after", "float", "int64", 15, "minutes blocked after an event",
+    Param("news_after", "float", "float64", 15.0, "minutes blocked after an event",
           low=0.0, high=MAX_NEWS_MINUTES, table=True, set_input="InpNewsAfter"),
 )  # fmt: skip
 

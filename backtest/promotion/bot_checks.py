@@ -70,7 +70,7 @@ def check_news_filter(params: dict[str, Any], prop: dict[str, Any]) -> Check:
             "combination swept with news_filter on",
         )
     reason = (
-        f"news_filter on, {params['news_before']} min before / {params['news_after']} min "
+        f"news_filter on, {params['news_before']:g} min before / {params['news_after']:g} min "
         f"after (the firm's window: {window} min)"
     )
     short = min(params["news_before"], params["news_after"]) < window

@@ -10,7 +10,9 @@ failed ones; a record whose part is missing or altered is run again. A header th
 not match the new run (other data, code, dates or settings) or a finished group whose
 resolved parameters differ is refused with the reason: results computed under different
 conditions must not be mixed. A torn last line (the process was killed mid-write) is
-dropped, not fatal, and its group run again.
+dropped, not fatal, and its group run again. The header records the results format
+(``format_version``); a checkpoint of another format is not resumed (one line saying
+so: its finished results stay readable, the run goes to another folder or starts over).
 """
 
 from __future__ import annotations
@@ -23,7 +25,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from backtest.runner.rundir import CHECKPOINT_FILE, PARTS_DIR, folded, part_problem
+from backtest.runner.rundir import (
+    CHECKPOINT_FILE,
+    FORMAT_VERSION,
+    PARTS_DIR,
+    folded,
+    part_problem,
+)
 
 # Header keys that describe the run's order, not the conditions of its results.
 _NOT_COMPARED = ("kind", "group_ids")
@@ -104,7 +112,7 @@ class Checkpoint:
         which replaces an existing checkpoint).
         """
         path = Path(out_dir) / CHECKPOINT_FILE
-        header = {"kind": "header", **header}
+        header = {"kind": "header", "format_version": FORMAT_VERSION, **header}
         if fresh or not path.exists():
             return cls._create(path, header)
         entries, good = _read_lines(path, log)
@@ -115,6 +123,14 @@ class Checkpoint:
             raise ResumeError(
                 f"{path}: the first line is not a checkpoint header; "
                 "rerun with --fresh to start over"
+            )
+        recorded = old.get("format_version", 1)  # none before format 2
+        if recorded != FORMAT_VERSION:
+            raise ResumeError(
+                f"{Path(out_dir)}: cannot resume: its checkpoint is of results format "
+                f"{recorded!r}, this code writes format {FORMAT_VERSION} (news_before/news_after "
+                "float64); its finished results stay readable as they are: run into another "
+                "--output-dir, or rerun with --fresh to start over in this one"
             )
         diffs = _differences(
             {k: v for k, v in old.items() if k not in _NOT_COMPARED},

@@ -43,6 +43,7 @@ from backtest.runner.reading import (
 )
 from backtest.runner.rundir import (
     CHECKPOINT_FILE,
+    FORMAT_VERSION,
     PartError,
     group_rows,
     manifest_path,
@@ -66,7 +67,6 @@ from backtest.runner.table_text import (
 from backtest.strategy.metrics import METRIC_KEYS
 from backtest.strategy.params import PARAM_NAMES
 
-FORMAT_VERSION = 1
 MANIFEST_VERSION = 1
 # The summary's leading metric columns (io-contract.md); other metrics follow.
 LEAD_METRICS = ("total_r", "sharpe", "trades", "winrate", "profit_factor", "max_dd_r")
@@ -199,7 +199,9 @@ def write_results(
     atomic_write_text(
         paths["summary"], csv_text(["group_id", *metric_cols, *param_cols], summary, True)
     )
-    head = {"format_version": FORMAT_VERSION, **metadata}
+    # the files are written in today's format, whatever the metadata of a run merged in says
+    head = {"format_version": FORMAT_VERSION}
+    head.update((k, v) for k, v in metadata.items() if k != "format_version")
     head.update(combos_inline=inline, combos_total=total)
     atomic_write(paths["full"], lambda tmp: _write_full(tmp, head, groups, rows, inline))
 
@@ -476,7 +478,7 @@ def results_from_checkpoint(out_dir: Path, symbol: str, combos: bool = True) -> 
         raise ResultsError(f"{path}: {exc}") from None
     settings = header["settings"] if isinstance(header.get("settings"), dict) else {}
     metadata = {
-        "format_version": FORMAT_VERSION,
+        "format_version": header.get("format_version", 1),  # the header has none before 2
         **{k: header.get(k) for k in ("symbol", "period", "start_date", "end_date")},
         **{k: v for k, v in header.items() if k not in ("kind", "group_ids", "settings")},
         **settings,

@@ -23,11 +23,12 @@ into it; or no ``part`` at all: a results_full record of a committed run). **The
 integrity rule**, which every reader goes through: a part file is read only when its
 sha256 is its record's; a table's row group is found by its group id (the ``group_id``
 column) and read only when it has the record's row count and, where the record carries
-it (checkpoint records), its parameters' digest (``params_sha256``); no file is read
-through a symbolic link. A committed table is moreover the file its manifest commits
-(sha256, :func:`backtest.runner.outputs.commit_problem`), checked before a run's results
-are read. A group whose rows break the rule raises :class:`PartError`, one line naming
-the group and the file.
+it (checkpoint records), its parameters' digest (``params_sha256``, over the rows as
+stored); no file is read through a symbolic link. A committed table is moreover the file
+its manifest commits (sha256, :func:`backtest.runner.outputs.commit_problem`), checked
+before a run's results are read. A group whose rows break the rule raises
+:class:`PartError`, one line naming the group and the file. Rows of an older results
+format (:data:`FORMAT_VERSION`) are given in today's column types (widened exactly).
 """
 
 from __future__ import annotations
@@ -59,6 +60,12 @@ FULL_PREFIX = "results_full_"
 TABLE_PREFIX = "results_combos_"
 MANIFEST_PREFIX = "results_manifest_"
 MANIFEST_GLOB = f"{MANIFEST_PREFIX}*.json"
+# The results format, recorded in every checkpoint header and results_full's metadata
+# (``format_version``). 2: ``news_before``/``news_after`` are float64 columns (fractional
+# minutes). 1 (no ``format_version`` in a checkpoint): they were int64, whole minutes; its
+# tables are still read, widened exactly (:data:`backtest.runner.store.LEGACY_TYPES`), but
+# its checkpoint is not resumed (:meth:`backtest.runner.checkpoint.Checkpoint.open`).
+FORMAT_VERSION = 2
 
 
 class PartError(ResultsError):
@@ -176,7 +183,7 @@ def group_rows(
     module; PartError naming the group and the file if they break it."""
     import pyarrow as pa
 
-    from backtest.runner.store import records_table
+    from backtest.runner.store import records_table, widened
 
     gid = record.get("group_id")
     if "combos" in record:
@@ -196,7 +203,7 @@ def group_rows(
         raise PartError(f"group {gid}: {exc}") from None
     except (OSError, pa.ArrowException) as exc:
         raise PartError(f"group {gid}: {path or out_dir} is not readable: {exc}") from None
-    return table
+    return widened(table)  # an older format's rows in today's types (after the digest check)
 
 
 def _source(

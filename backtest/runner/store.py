@@ -10,7 +10,9 @@ and nothing holds the same data twice in JSON. Where the files are, and the rule
 a group's rows are read: :mod:`backtest.runner.rundir`.
 
 The column types are fixed here (:func:`combos_schema`), not inferred from a first group:
-every part of every run, host and resume has the same schema.
+every part of every run, host and resume has the same schema. A table of an older results
+format (:data:`LEGACY_TYPES`, :data:`backtest.runner.rundir.FORMAT_VERSION`) is still
+opened and its rows given in today's types (:func:`widened`).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from backtest.runner.rundir import PartError
+from backtest.runner.rundir import FORMAT_VERSION, PartError
 from backtest.strategy.metrics import METRIC_KEYS
 from backtest.strategy.params import PARAMS
 
@@ -57,13 +59,50 @@ def combos_schema() -> pa.Schema:
     return pa.schema(fields)
 
 
+# The columns whose type an older results format stored otherwise, by format version.
+# Format 1 held the news windows as int64 (whole minutes, below 2**53): float64 holds
+# each exactly, so its tables are read widened, nothing lost.
+LEGACY_TYPES: dict[int, dict[str, pa.DataType]] = {
+    1: {"news_before": pa.int64(), "news_after": pa.int64()},
+}
+
+
+def table_format(schema: pa.Schema) -> int | None:
+    """The results format whose columns and types ``schema`` has; None if none."""
+    current = combos_schema()
+    if schema.equals(current):
+        return FORMAT_VERSION
+    for version, types in LEGACY_TYPES.items():
+        fields = [pa.field(f.name, types.get(f.name, f.type)) for f in current]
+        if schema.equals(pa.schema(fields)):
+            return version
+    return None
+
+
 def open_table(path: Path) -> pq.ParquetFile:
     """A part or results table to read, after checking that its columns and types are
-    :func:`combos_schema`'s (a file from elsewhere is not trusted to be); PartError if not."""
+    those of a results format (:func:`table_format`: a file from elsewhere is not trusted
+    to be); PartError if not. Read its rows through :func:`widened`."""
     table_file = pq.ParquetFile(path)
-    if not table_file.schema_arrow.equals(combos_schema()):
+    if table_format(table_file.schema_arrow) is None:
         raise PartError(f"{path}: not the columns and types of a results table")
     return table_file
+
+
+_WIDENED = frozenset(name for types in LEGACY_TYPES.values() for name in types)
+
+
+def widened(table: pa.Table) -> pa.Table:
+    """``table`` (columns of a results table) with an older format's columns cast to
+    today's types (:data:`LEGACY_TYPES`: int64 minutes to float64, exact); other columns
+    as they are."""
+    current = combos_schema()
+    for name in _WIDENED & set(table.column_names):
+        want = current.field(name).type
+        at = table.schema.get_field_index(name)
+        if table.schema.field(at).type != want:
+            table = table.set_column(at, current.field(name), table.column(at).cast(want))
+    return table
 
 
 def batch_table(

@@ -16,12 +16,13 @@ A list is a categorical parameter; a stepped range an integer or stepped float o
 values snap to the decimal grid: ``0.1`` steps give ``0.3``); a time range an integer
 number of minutes. Several blocks are a conditional space: a categorical ``block`` is
 sampled first, then that block's parameters (named ``b{N}.{parameter}``). Parameters
-whose values are whole numbers (the four times, ``max_trades_per_day``, ``news_before``,
-``news_after``) need a step, whatever the sampler. A sampled point becomes a combination
-the way a groups-file entry does (io-contract): the symbol's defaults, the block's fixed
-parameters and the sampled ones; the block's constraints, then the invariants of spec
-section 2 (:class:`backtest.strategy.params.Resolver`). A point that fails either is
-*infeasible*: it is never run.
+whose values are whole numbers (the four times, ``max_trades_per_day``) need a step,
+whatever the sampler (the news windows are minutes as floats: a range of them needs none).
+A sampled point becomes a combination the way a groups-file entry does (io-contract): the
+symbol's defaults, the block's fixed parameters and the sampled ones; the block's
+constraints, then the invariants of spec section 2
+(:class:`backtest.strategy.params.Resolver`). A point that fails either is *infeasible*: it
+is never run.
 """
 
 from __future__ import annotations

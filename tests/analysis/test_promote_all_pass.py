@@ -32,8 +32,8 @@ SET_COMBO_0 = {
     "InpMaxTradesPerDay": "1",
     "InpWeekdays": "0,1,2,3,4",
     "InpNewsFilter": "true",
-    "InpNewsBefore": "15",
-    "InpNewsAfter": "15",
+    "InpNewsBefore": "15.0",  # a double input, recorded as float64 (results format 2)
+    "InpNewsAfter": "15.0",
     "InpRisk": "1000.0",
 }
 

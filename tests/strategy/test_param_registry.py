@@ -66,8 +66,6 @@ def test_every_reader_lists_the_registry() -> None:
         "trade_end",
         "close_time",
         "max_trades_per_day",
-        "news_before",
-        "news_after",
     }
 
 
