@@ -109,7 +109,11 @@ _CSP_LISTENER = (
 
 # When each page has drawn (its script sets these last); functions, which the page's
 # policy lets Playwright poll (a bare expression would be eval'ed, which it refuses).
-REPORT_DRAWN = "() => window.heatmapDraws >= 1"
+# The report: opened, its first screen drawn (header, the table's first rows, the heatmap)
+# and nothing of its opening left to run; its other charts draw when scrolled to
+# (:func:`scroll_to`), the 3D surface on a click.
+REPORT_DRAWN = "() => window.reportOpened === true"
+TABLE_DONE = "() => window.tableDone === true"  # every row shown is in the table
 DAY_DRAWN = "() => window.dayDrawn === true"
 ACCOUNT_DRAWN = "() => window.accountDraws >= 5"
 
@@ -137,3 +141,10 @@ def open_page(
     except Exception:  # the page broke or went elsewhere: the caller's asserts say how
         seen["drawn"].append(False)
     return page, seen
+
+
+def scroll_to(page: Any, element: str, timeout: float = 30_000) -> None:
+    """Scroll the report's ``element`` (an id: ``distribution``, ``detail-section``,
+    ``wf-equity``) into view, as a reader does, and wait until what waited for it is drawn."""
+    page.evaluate(f"document.getElementById({element!r}).scrollIntoView()")
+    page.wait_for_function(f"() => !window.reportPending().includes({element!r})", timeout=timeout)
