@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -119,15 +119,22 @@ ACCOUNT_DRAWN = "() => window.accountDraws >= 5"
 
 
 def open_page(
-    context: Any, path: Path | str, timeout: float = 30_000, ready: str = REPORT_DRAWN
+    context: Any,
+    path: Path | str,
+    timeout: float = 30_000,
+    ready: str = REPORT_DRAWN,
+    before: Callable[[Any], None] | None = None,
 ) -> tuple[Any, dict[str, list]]:
     """The HTML file ``path`` (or a URL: a page a server serves) in a new tab of
     ``context``, loaded until the page has drawn (``ready``, a JavaScript function: by
-    default the report's heatmap; or ``timeout`` ms passed); the tab and what the page
-    did: ``console`` (type, text) with page errors, every ``requests`` URL, ``dialogs``
-    opened (alert, confirm: dismissed) and ``drawn`` (False when the page never finished
-    drawing)."""
+    default the report opened, :data:`REPORT_DRAWN`; or ``timeout`` ms passed); the tab
+    and what the page did: ``console`` (type, text) with page errors, every ``requests``
+    URL, ``dialogs`` opened (alert, confirm: dismissed) and ``drawn`` (False when the page
+    never finished drawing). ``before``: called with the new tab before it loads (the
+    bench starts its counters there)."""
     page = context.new_page()
+    if before is not None:
+        before(page)
     seen: dict[str, list] = {"console": [], "requests": [], "dialogs": [], "drawn": []}
     page.on("console", lambda m: seen["console"].append((m.type, m.text)))
     page.on("pageerror", lambda e: seen["console"].append(("error", str(e))))
