@@ -151,8 +151,8 @@ function tableRows(shown, from, to) {
   }
   return html.join("");
 }
-// The table's first rows now, the rest of those shown when the page is idle (a later call
-// drops what an earlier one had left to add).
+// The table's first rows now, the rest of those shown when the page is idle; what is left to
+// add is dropped when the table is drawn again (by a later call, or by invoke explore's script).
 let tableJob = 0;
 function renderTable() {
   state.order = ordering();
@@ -161,7 +161,7 @@ function renderTable() {
   window.tableDone = shown.length <= FIRST_ROWS;
   let at = FIRST_ROWS;
   const more = () => {
-    if (job !== tableJob) return;
+    if (job !== tableJob || body.rows.length !== at || +body.lastElementChild.dataset.i !== shown[at - 1]) return;
     body.insertAdjacentHTML("beforeend", tableRows(shown, at, at + MORE_ROWS));
     at += MORE_ROWS;
     if (at < shown.length) idle(more); else window.tableDone = true;
