@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -109,21 +109,32 @@ _CSP_LISTENER = (
 
 # When each page has drawn (its script sets these last); functions, which the page's
 # policy lets Playwright poll (a bare expression would be eval'ed, which it refuses).
-REPORT_DRAWN = "() => window.heatmapDraws >= 1"
+# The report: opened, its first screen drawn (header, the table's first rows, the heatmap)
+# and nothing of its opening left to run; its other charts draw when scrolled to
+# (:func:`scroll_to`), the 3D surface on a click.
+REPORT_DRAWN = "() => window.reportOpened === true"
+TABLE_DONE = "() => window.tableDone === true"  # every row shown is in the table
 DAY_DRAWN = "() => window.dayDrawn === true"
 ACCOUNT_DRAWN = "() => window.accountDraws >= 5"
 
 
 def open_page(
-    context: Any, path: Path | str, timeout: float = 30_000, ready: str = REPORT_DRAWN
+    context: Any,
+    path: Path | str,
+    timeout: float = 30_000,
+    ready: str = REPORT_DRAWN,
+    before: Callable[[Any], None] | None = None,
 ) -> tuple[Any, dict[str, list]]:
     """The HTML file ``path`` (or a URL: a page a server serves) in a new tab of
     ``context``, loaded until the page has drawn (``ready``, a JavaScript function: by
-    default the report's heatmap; or ``timeout`` ms passed); the tab and what the page
-    did: ``console`` (type, text) with page errors, every ``requests`` URL, ``dialogs``
-    opened (alert, confirm: dismissed) and ``drawn`` (False when the page never finished
-    drawing)."""
+    default the report opened, :data:`REPORT_DRAWN`; or ``timeout`` ms passed); the tab
+    and what the page did: ``console`` (type, text) with page errors, every ``requests``
+    URL, ``dialogs`` opened (alert, confirm: dismissed) and ``drawn`` (False when the page
+    never finished drawing). ``before``: called with the new tab before it loads (the
+    bench starts its counters there)."""
     page = context.new_page()
+    if before is not None:
+        before(page)
     seen: dict[str, list] = {"console": [], "requests": [], "dialogs": [], "drawn": []}
     page.on("console", lambda m: seen["console"].append((m.type, m.text)))
     page.on("pageerror", lambda e: seen["console"].append(("error", str(e))))
@@ -137,3 +148,10 @@ def open_page(
     except Exception:  # the page broke or went elsewhere: the caller's asserts say how
         seen["drawn"].append(False)
     return page, seen
+
+
+def scroll_to(page: Any, element: str, timeout: float = 30_000) -> None:
+    """Scroll the report's ``element`` (an id: ``distribution``, ``detail-section``,
+    ``wf-equity``) into view, as a reader does, and wait until what waited for it is drawn."""
+    page.evaluate(f"document.getElementById({element!r}).scrollIntoView()")
+    page.wait_for_function(f"() => !window.reportPending().includes({element!r})", timeout=timeout)

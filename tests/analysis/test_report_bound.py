@@ -17,7 +17,7 @@ import pytest
 from backtest.analysis.aggregates import REPORT_ROWS
 from backtest.analysis.report import report_path, write_report
 from tests.analysis.big_run import SYMBOL, write_big_run
-from tests.analysis.report_helpers import chromium, open_page
+from tests.analysis.report_helpers import TABLE_DONE, chromium, open_page, scroll_to
 
 ROWS = 1_000_000
 LIMIT = 15_000_000  # bytes: the bound for a page that opens quickly
@@ -97,8 +97,10 @@ def test_it_opens_in_headless_chromium(big, tmp_path):
         page, seen = open_page(context, report_path(out, SYMBOL), timeout=120_000)
         scope = page.evaluate("() => document.getElementById('hm-scope').value")
         title = page.evaluate("() => document.getElementById('heatmap').layout.title.text")
-        bars = page.evaluate("() => document.getElementById('distribution').data[0].y.length")
+        page.wait_for_function(TABLE_DONE, timeout=60_000)
         rows = page.evaluate("() => document.querySelectorAll('#combos tbody tr').length")
+        scroll_to(page, "distribution", timeout=60_000)
+        bars = page.evaluate("() => document.getElementById('distribution').data[0].y.length")
         draws = page.evaluate("() => window.heatmapDraws")
         page.select_option("#hm-scope", "page")
         page.wait_for_function(f"() => window.heatmapDraws > {draws}", timeout=60_000)

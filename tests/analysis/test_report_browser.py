@@ -1,18 +1,28 @@
 """The HTML report in a real headless Chromium (Debian's, driven by Playwright): it
 loads offline with no console error and no request, a header click sorts the table,
-changing the heatmap's parameter redraws it, the page is not blank, and a sample-data
-run shows the red banner. One browser session for the whole module."""
+changing the heatmap's parameter redraws it, the page is not blank, a sample-data run
+shows the red banner, and it opens with its first screen drawn while every other chart
+draws when scrolled to (the 3D surface on a click): none is lost. One browser session for
+the whole module."""
 
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
 from matplotlib import image
 
-from backtest.analysis.report import report_path
-from tests.analysis.report_helpers import chromium, open_page, sample_run, small_run
+from backtest.analysis.report import report_path, write_report
+from tests.analysis.report_helpers import (
+    chromium,
+    open_page,
+    sample_run,
+    scroll_to,
+    small_run,
+)
+from tests.analysis.test_report_sections import _analysis_files
 from tests.runner.helpers import SYMBOL, full_results
 
 
@@ -126,4 +136,55 @@ def test_a_sample_data_run_shows_the_banner(browser, runs):
         == "rgb(198, 40, 40)"
     )
     assert [m for m in seen["console"] if m[0] == "error"] == []
+    page.close()
+
+
+# What each chart of the page waits for (its element's data-chart): the heatmap is the
+# first screen's chart; a section with a file in OUT adds its chart (walk-forward).
+CHARTS = {
+    "heatmap": "at once",
+    "surface": "on request",
+    "distribution": "in view",
+    "equity": "in view",
+    "prop": "in view",
+    "wf-equity": "in view",
+}
+DRAWN = (
+    "[...document.querySelectorAll('[data-chart]')]"
+    ".filter((e) => e.data && e.data.length).map((e) => e.id).sort()"
+)
+
+
+def test_every_deferred_chart_draws_when_scrolled_to_or_asked_for(browser, runs, tmp_path):
+    # Arrange: the run with its walk-forward, robustness and control files beside it
+    out = shutil.copytree(runs["file"], tmp_path / "out")
+    _analysis_files(out)
+    write_report(out, SYMBOL)
+
+    # Act: open it; scroll to each element that waits, as a reader does; ask for the surface
+    page, seen = open_page(browser, report_path(out, SYMBOL))
+    charts = page.evaluate(
+        "Object.fromEntries([...document.querySelectorAll('[data-chart]')]"
+        ".map((e) => [e.id, e.dataset.chart]))"
+    )
+    at_open, waiting = page.evaluate(DRAWN), page.evaluate("window.reportPending().sort()")
+    for element in waiting:
+        scroll_to(page, element)
+    page.click("#draw-surface")
+    page.wait_for_function("() => window.reportDrawn.surface === 1")
+    drawn = page.evaluate(DRAWN)
+    surface = page.evaluate("document.getElementById('surface').data[0].type")
+    page.select_option("#hm-x", "sl_mult")  # once drawn, the surface follows the heatmap
+    page.wait_for_function("() => window.reportDrawn.surface === 2", timeout=20_000)
+    surface_x = page.evaluate("document.getElementById('surface').layout.scene.xaxis.title.text")
+
+    # Assert
+    assert charts == CHARTS
+    assert at_open == ["heatmap"]  # the first screen's chart, no other
+    assert waiting == ["detail-section", "distribution", "wf-equity"]
+    assert drawn == sorted(CHARTS)  # no chart lost
+    assert page.evaluate("window.reportPending()") == []
+    assert surface == "surface" and surface_x == "sl_mult"
+    assert [m for m in seen["console"] if m[0] == "error"] == []
+    assert page.evaluate("window.cspViolations") == []
     page.close()

@@ -17,7 +17,7 @@ from backtest.analysis.report import render, report_data, report_path, write_rep
 from backtest.runner.outputs import METADATA
 from backtest.runner.reading import Fields, Items, Kind, ResultsError
 from tests.analysis.hostile_helpers import XSS, tampered
-from tests.analysis.report_helpers import chromium, invoke, open_page, small_run
+from tests.analysis.report_helpers import chromium, invoke, open_page, scroll_to, small_run
 from tests.runner.helpers import SYMBOL
 
 # Report fields computed by the report itself, not read from the results.
@@ -87,6 +87,7 @@ def test_script_in_every_text_field_of_the_results_is_shown_as_text(run, browser
     path = report_path(out, SYMBOL)
     page, seen = open_page(browser, path)
     page.click("#combos tbody tr:first-child")  # the trades table and monthly R redrawn
+    scroll_to(page, "detail-section")
 
     # Assert
     assert done.returncode == 0, done.stderr
@@ -110,6 +111,7 @@ def test_every_report_field_handed_to_the_page_is_escaped(run, browser, tmp_path
     # Act
     path.write_text(render(payload), encoding="utf-8")
     page, seen = open_page(browser, path)
+    scroll_to(page, "detail-section")
 
     # Assert: the prop-firm view (its limits went into innerHTML unescaped) shows text
     _assert_nothing_ran(page, seen, path)

@@ -11,7 +11,7 @@ import yaml
 from backtest.analysis.panel import load_panel
 from backtest.analysis.report import report_path
 from backtest.data.bars import day_date
-from tests.analysis.report_helpers import chromium, invoke, open_page
+from tests.analysis.report_helpers import chromium, invoke, open_page, scroll_to
 from tests.runner.helpers import SYMBOL, write_bars, write_groups
 
 SPAN = ("2024-01-01", "2024-04-30")
@@ -55,6 +55,7 @@ def test_walk_forward_ends_with_the_report_of_its_run(walked, tmp_path):
 
     with chromium(tmp_path / "profile") as context:
         page, seen = open_page(context, path)
+        scroll_to(page, "wf-equity")
         trace = page.evaluate("document.getElementById('wf-equity').data[0]")
         axis = page.evaluate("document.getElementById('wf-equity').layout.xaxis")
 

@@ -23,6 +23,7 @@ from tests.analysis.report_helpers import (
     chromium,
     invoke,
     open_page,
+    scroll_to,
     small_run,
 )
 from tests.analysis.test_report_sections import STRESS, _robustness, reconcile_document
@@ -51,6 +52,7 @@ def browser(tmp_path_factory):
 @pytest.fixture(scope="module")
 def opened(browser, run):
     page, seen = open_page(browser, report_path(run, SYMBOL))
+    scroll_to(page, "detail-section")  # the selected combination: monthly R, its trades
     yield page, seen
     page.close()
 
@@ -231,6 +233,8 @@ def test_a_300_by_300_heatmap_is_not_blank_and_its_3d_axes_are_readable(browser,
         "(({xgap, ygap, texttemplate, x}) => ({xgap, ygap, texttemplate, n: x.length}))"
         "(document.getElementById('heatmap').data[0])"
     )
+    page.click("#draw-surface")
+    page.wait_for_function("() => window.reportDrawn.surface === 1")
     scene = page.evaluate("document.getElementById('surface').layout.scene")
     shot = tmp_path / "heatmap.png"
     page.locator("#heatmap .nsewdrag").first.screenshot(path=str(shot))

@@ -10,6 +10,57 @@ const columns = ["#", "group_id", "combo", ...metricNames, ...C.params];
 window.reportState = state;
 window.heatmapDraws = 0;
 
+// What draws when (docs/ANALYSIS.md, "What draws at once"): the header is HTML; the table's
+// first rows at once, the rest of its --rows while the page is idle; plotly.js is run (it is
+// held in the page, not run by the parser) once those are on screen, then the heatmap, the
+// first chart; every other chart when it comes near the view, the 3D surface on a click.
+// window.reportTimes: when each step ended (ms since the navigation began); reportOpened: the
+// first screen is drawn and nothing of the opening is left to run; reportDrawn: how often
+// each deferred element was drawn; reportPending(): those still waiting to come into view.
+window.reportTimes = {};
+window.reportOpened = false;
+window.reportDrawn = {};
+window.tableDone = false;
+const mark = (step) => { window.reportTimes[step] = Math.round(performance.now()); };
+const FIRST_ROWS = 100, MORE_ROWS = 100;  // the table's rows drawn at once, then per idle moment
+function plotly() {
+  if (!window.Plotly) {  // inline, the very text the page's policy allows by its hash
+    const script = document.createElement("script");
+    script.textContent = $("plotly-js").textContent;
+    document.head.appendChild(script);
+    mark("plotly");
+  }
+  return window.Plotly;
+}
+// fn after the browser has painted what is there (a frame, then a task); a hidden tab paints
+// no frame: then after a short while anyway.
+function afterPaint(fn) {
+  let done = false;
+  const once = () => { if (!done) { done = true; fn(); } };
+  requestAnimationFrame(() => setTimeout(once, 0));
+  setTimeout(once, 500);
+}
+const idle = (fn) => (window.requestIdleCallback ? requestIdleCallback(fn, {timeout: 1000}) : setTimeout(fn, 0));
+let opened = null;  // resolved when the first screen is drawn
+const whenOpened = new Promise((resolve) => { opened = resolve; });
+const pending = new Map(), near = new Set();
+// An element's drawing, done now if it is near the view, else when it comes near (never
+// before the first screen is drawn).
+function whenSeen(id, draw) { pending.set(id, draw); if (near.has(id)) whenOpened.then(() => flush(id)); }
+function flush(id) {
+  const draw = pending.get(id);
+  if (!draw) return;
+  pending.delete(id);
+  draw();
+  window.reportDrawn[id] = (window.reportDrawn[id] || 0) + 1;
+}
+window.reportPending = () => [...pending.keys()];
+const watcher = new IntersectionObserver((entries) => {
+  for (const e of entries) {
+    if (e.isIntersecting) { near.add(e.target.id); whenOpened.then(() => flush(e.target.id)); } else near.delete(e.target.id);
+  }
+}, {rootMargin: "200px 0px"});
+
 function value(col, i) {
   if (col === "group_id") return D.group_index[i];
   if (col === "combo") return D.combo_index[i];
@@ -87,19 +138,35 @@ function buildHead() {
   });
   for (const input of $("combos").tHead.querySelectorAll("input")) input.addEventListener("input", () => { state.filters[input.dataset.filter] = input.value; renderTable(); });
 }
-function renderTable() {
-  state.order = ordering();
-  const shown = state.order.slice(0, Math.max(1, state.limit | 0));
+function tableRows(shown, from, to) {
   const html = [];
-  shown.forEach((i, n) => {
+  for (let n = from; n < Math.min(to, shown.length); n++) {
+    const i = shown[n];
     const cells = columns.map((c) => {
       if (c === "#") return `<td>${n + 1}</td>`;
       const v = value(c, i), cls = c === "group_id" ? "text" : (c in C.metric && typeof v === "number" && D.style[c][1] !== null ? (v > D.style[c][1] ? "pos" : (v < D.style[c][1] ? "neg" : "")) : "");
       return `<td class="${cls}">${esc(fmt(c, v))}</td>`;
     }).join("");
     html.push(`<tr data-i="${i}" class="${i === state.selected ? "selected" : ""}">${cells}</tr>`);
-  });
-  $("combos").tBodies[0].innerHTML = html.join("");
+  }
+  return html.join("");
+}
+// The table's first rows now, the rest of those shown when the page is idle; what is left to
+// add is dropped when the table is drawn again (by a later call, or by invoke explore's script).
+let tableJob = 0;
+function renderTable() {
+  state.order = ordering();
+  const shown = state.order.slice(0, Math.max(1, state.limit | 0)), job = ++tableJob, body = $("combos").tBodies[0];
+  body.innerHTML = tableRows(shown, 0, FIRST_ROWS);
+  window.tableDone = shown.length <= FIRST_ROWS;
+  let at = FIRST_ROWS;
+  const more = () => {
+    if (job !== tableJob || body.rows.length !== at || +body.lastElementChild.dataset.i !== shown[at - 1]) return;
+    body.insertAdjacentHTML("beforeend", tableRows(shown, at, at + MORE_ROWS));
+    at += MORE_ROWS;
+    if (at < shown.length) idle(more); else window.tableDone = true;
+  };
+  if (!window.tableDone) whenOpened.then(() => idle(more));
   for (const th of $("combos").tHead.querySelectorAll("tr.names th")) th.className = (th.dataset.col === "group_id" ? "text " : "") + (th.dataset.col === state.sort ? (state.desc ? "sorted-desc" : "sorted-asc") : "");
   $("table-count").textContent = `${Math.min(shown.length, state.order.length)} of ${state.order.length} matching (${N} in this page, ${D.meta.combinations} in the run)`;
   const errors = Object.fromEntries(state.filterErrors);
@@ -193,22 +260,28 @@ function drawHeatmap() {
   if (rx >= 0 && ry >= 0) traces.push({type: "scatter", mode: "markers", x: [xl[rx]], y: [yl[ry]], marker: {symbol: "circle-open", size: 14, color: "#1565c0", line: {width: 2}}, name: "selected", hoverinfo: "skip", showlegend: false});
   const held = others.map((q) => `${q}=${label(value(q, ref))}`).join(", ");
   const title = `${metric} by ${x} × ${y}; best outlined, selected circled` + (run ? ` (whole run: ${D.meta.combinations} combinations)` : "");
-  Plotly.react("heatmap", traces, {title: {text: title, font: {size: 13}}, margin: {l: 70, r: 20, t: 40, b: 60},
+  plotly().react("heatmap", traces, {title: {text: title, font: {size: 13}}, margin: {l: 70, r: 20, t: 40, b: 60},
     xaxis: {title: {text: x}, type: "category"}, yaxis: {title: {text: y}, type: "category"}}, PLOT_CONFIG);
   $("hm-note").textContent = run
     ? `each cell: the best ${metric} over every combination of the run with these two values, the other parameters free` + (cells.known ? "" : "; this pair is not in the page (its size bound): choose others") + (R.left_out ? ` (${R.left_out} pairs left out)` : "")
     : (others.length ? `others fixed at the selected row's: ${held}` : "");
-  if (webgl()) {
-    const zs = z.map((row) => row.map((v) => v === null ? NaN : v));
-    const surfaceScale = {colorscale: scale.colorscale, reversescale: scale.reversescale, cmin: scale.zmin, cmax: scale.zmax, cmid: scale.zmid};
-    const xt = fewTicks(xs.length), yt = fewTicks(ys.length);
-    Plotly.react("surface", [{type: "surface", z: zs, x: xs.map((_, i) => i), y: ys.map((_, i) => i), showscale: false, ...surfaceScale}],
-      {title: {text: `${metric}: 3D surface`, font: {size: 13}}, margin: {l: 0, r: 0, t: 40, b: 0},
-       scene: {xaxis: {title: {text: x}, tickvals: xt, ticktext: xt.map((i) => xl[i])}, yaxis: {title: {text: y}, tickvals: yt, ticktext: yt.map((i) => yl[i])}, zaxis: {title: {text: metric}}}}, PLOT_CONFIG);
-  } else {
-    $("surface").textContent = "the 3D surface needs WebGL, which this browser does not offer";
-  }
+  state.cells = {metric: metric, x: x, y: y, xs: xs, ys: ys, xl: xl, yl: yl, z: z, scale: scale};
+  if (state.surface) drawSurface();
   window.heatmapDraws += 1;
+}
+// The heatmap's cells as a 3D surface: drawn on request (the button in its place), then with
+// every heatmap.
+function drawSurface() {
+  if (!state.cells) { $("surface").textContent = "fewer than two parameters vary in this run"; return; }
+  if (!webgl()) { $("surface").textContent = "the 3D surface needs WebGL, which this browser does not offer"; return; }
+  const {metric, x, y, xs, ys, xl, yl, z, scale} = state.cells;
+  const zs = z.map((row) => row.map((v) => v === null ? NaN : v));
+  const surfaceScale = {colorscale: scale.colorscale, reversescale: scale.reversescale, cmin: scale.zmin, cmax: scale.zmax, cmid: scale.zmid};
+  const xt = fewTicks(xs.length), yt = fewTicks(ys.length);
+  plotly().react("surface", [{type: "surface", z: zs, x: xs.map((_, i) => i), y: ys.map((_, i) => i), showscale: false, ...surfaceScale}],
+    {title: {text: `${metric}: 3D surface`, font: {size: 13}}, margin: {l: 0, r: 0, t: 40, b: 0},
+     scene: {xaxis: {title: {text: x}, tickvals: xt, ticktext: xt.map((i) => xl[i])}, yaxis: {title: {text: y}, tickvals: yt, ticktext: yt.map((i) => yl[i])}, zaxis: {title: {text: metric}}}}, PLOT_CONFIG);
+  window.reportDrawn.surface = (window.reportDrawn.surface || 0) + 1;
 }
 
 function cumsum(a) { let s = 0; return a.map((v) => (s += v)); }
@@ -227,7 +300,7 @@ function renderDetail() {
       ? "No trades are in this page: the run saved none (--save-trades, --save-daily) and its data file could not be re-read unchanged."
       : `Trades of this combination are not in the page (only those of the best ${esc(D.limits.detail)} by ${esc(D.rank_by)} are).`;
     $("detail-note").innerHTML = `<div class="warn">${why} <code>${esc(command)}</code> writes its trades, equity chart and monthly table.</div>`;
-    for (const id of ["equity", "prop"]) Plotly.purge(id);
+    for (const id of ["equity", "prop"]) plotly().purge(id);
     for (const id of ["monthly", "trades", "prop-facts"]) $(id).innerHTML = "";
     return;
   }
@@ -238,7 +311,7 @@ function renderDetail() {
   const x0 = [t.entry_time ? t.entry_time[0] : t.day[0], ...x];
   const curveR = [0, ...cumR], curveM = [account, ...balance];
   const floor = account * (1 - D.meta.max_loss_limit_pct / 100);
-  Plotly.react("equity", [
+  plotly().react("equity", [
     {x: x0, y: curveR, type: "scatter", mode: "lines", line: {shape: "hv", color: "#1565c0"}, name: "cumulative R", yaxis: "y"},
     {x: x0, y: curveM, type: "scatter", mode: "lines", line: {shape: "hv", color: "#2e7d32"}, name: "balance", yaxis: "y2"},
     {x: x0, y: drawdown(curveR, 0), type: "scatter", mode: "lines", fill: "tozeroy", line: {shape: "hv", color: "#c62828"}, name: "drawdown R", yaxis: "y3"},
@@ -288,7 +361,7 @@ function renderProp(i, days, pnl) {
   $("prop-facts").innerHTML = `<div class="facts"><div><b>worst day</b> ${esc(fmt("x", num(m("max_daily_loss_pct"))))} % (limit ${esc(label(daily))} %)</div>` +
     `<div><b>max drawdown</b> ${esc(fmt("x", num(m("max_drawdown_pct"))))} % (limit ${esc(label(max))} %)</div>` +
     `<div><b>verdict</b> <span class="${ok ? "ok" : "broken"}">${ok ? "inside both limits" : "breaks a limit"}</span></div></div>`;
-  Plotly.react("prop", [
+  plotly().react("prop", [
     {x: labels, y: loss, type: "bar", name: "day's loss % of account", marker: {color: "#ef6c00"}},
     {x: [labels[0], labels[labels.length - 1]], y: [daily, daily], type: "scatter", mode: "lines", line: {dash: "dot", color: "#b71c1c"}, name: `daily limit ${daily} %`},
     {x: days, y: ddPct, type: "scatter", mode: "lines", line: {color: "#6a1b9a"}, name: "drawdown % from peak", yaxis: "y2"},
@@ -314,7 +387,12 @@ function renderTrades(t, page) {
   $("trades").innerHTML = `<thead><tr><th>#</th>${cols.map((c) => `<th>${esc(c)}</th>`).join("")}</tr></thead><tbody>${rows.join("")}</tbody>` +
     (limit < n ? `<tfoot><tr><td colspan="${cols.length + 1}" class="text">first ${esc(limit)} of ${esc(n)} trades</td></tr></tfoot>` : "");
 }
-function select(i) { state.selected = i; renderTable(); drawHeatmap(); renderDetail(); }
+function select(i) {
+  state.selected = i;
+  for (const tr of $("combos").tBodies[0].rows) tr.classList.toggle("selected", +tr.dataset.i === i);
+  drawHeatmap();
+  whenSeen("detail-section", renderDetail);
+}
 
 // The whole run's distribution of a metric (DuckDB's bins over every combination).
 function drawDistribution() {
@@ -322,33 +400,42 @@ function drawDistribution() {
   if (!d) return;
   const width = d.lo === null ? 0 : (d.hi - d.lo) / d.counts.length;
   const x = d.counts.map((_, k) => d.lo + (k + 0.5) * width);
-  Plotly.react("distribution", [{type: "bar", x: x, y: d.counts, width: width || 1, marker: {color: "#1565c0"}, name: metric,
+  plotly().react("distribution", [{type: "bar", x: x, y: d.counts, width: width || 1, marker: {color: "#1565c0"}, name: metric,
     hovertemplate: `${metric} %{x}<br>%{y} combinations<extra></extra>`}],
     {margin: {l: 60, r: 10, t: 10, b: 40}, xaxis: {title: {text: metric}}, yaxis: {title: {text: "combinations"}}, bargap: 0}, PLOT_CONFIG);
   $("dist-note").textContent = `${D.meta.combinations} combinations` + (d.missing ? `; ${d.missing} without a finite ${metric} (not drawn)` : "");
+}
+
+function drawWalkForward() {
+  const wf = D.walk_forward, dated = Array.isArray(wf.dates) && wf.dates.length === wf.equity_r.length;
+  const starts = dated ? wf.windows.map((w) => w.test_start).filter((d) => d) : [];
+  plotly().react("wf-equity", [{x: dated ? wf.dates : wf.equity_r.map((_, i) => i + 1), y: wf.equity_r, type: "scatter", mode: "lines", line: {color: "#1565c0"}, name: "out-of-sample R"}],
+    {margin: {l: 50, r: 10, t: 10, b: 40}, xaxis: dated ? {type: "date", title: {text: "out-of-sample trading day (grey lines: test windows start)"}} : {title: {text: "out-of-sample trading day (count: the run's days are not at hand)"}},
+     yaxis: {title: {text: "cumulative R"}},
+     shapes: starts.map((d) => ({type: "line", xref: "x", yref: "paper", x0: d, x1: d, y0: 0, y1: 1, line: {color: "#bbb", width: 1}}))}, PLOT_CONFIG);
 }
 
 options("rank-by", metricNames, D.rank_by);
 $("hm-scope").value = D.meta.embedded < D.meta.combinations ? "run" : "page";
 heatmapOptions();
 options("dist-metric", Object.keys(R.distributions), D.rank_by);
-$("dist-metric").addEventListener("change", drawDistribution);
+$("dist-metric").addEventListener("change", () => whenSeen("distribution", drawDistribution));
 $("hm-scope").addEventListener("change", () => { heatmapOptions(); drawHeatmap(); });
 $("rank-by").addEventListener("change", () => { state.sort = $("rank-by").value; state.desc = D.style[state.sort][0] === "high"; renderTable(); });
 $("row-limit").addEventListener("change", () => { state.limit = +$("row-limit").value || D.limits.rows; renderTable(); });
 $("clear-filters").addEventListener("click", () => { state.filters = {}; for (const inp of $("combos").tHead.querySelectorAll("input")) inp.value = ""; renderTable(); });
 for (const id of ["hm-metric", "hm-x", "hm-y"]) $(id).addEventListener("change", drawHeatmap);
 $("combos").tBodies[0].addEventListener("click", (e) => { const tr = e.target.closest("tr"); if (tr) select(+tr.dataset.i); });
+$("draw-surface").addEventListener("click", () => { state.surface = true; $("surface").textContent = ""; drawSurface(); });
 buildHead();
 renderTable();
-drawHeatmap();
-renderDetail();
-drawDistribution();
-if (D.walk_forward) {
-  const wf = D.walk_forward, dated = Array.isArray(wf.dates) && wf.dates.length === wf.equity_r.length;
-  const starts = dated ? wf.windows.map((w) => w.test_start).filter((d) => d) : [];
-  Plotly.react("wf-equity", [{x: dated ? wf.dates : wf.equity_r.map((_, i) => i + 1), y: wf.equity_r, type: "scatter", mode: "lines", line: {color: "#1565c0"}, name: "out-of-sample R"}],
-    {margin: {l: 50, r: 10, t: 10, b: 40}, xaxis: dated ? {type: "date", title: {text: "out-of-sample trading day (grey lines: test windows start)"}} : {title: {text: "out-of-sample trading day (count: the run's days are not at hand)"}},
-     yaxis: {title: {text: "cumulative R"}},
-     shapes: starts.map((d) => ({type: "line", xref: "x", yref: "paper", x0: d, x1: d, y0: 0, y1: 1, line: {color: "#bbb", width: 1}}))}, PLOT_CONFIG);
-}
+mark("table");
+whenSeen("distribution", drawDistribution);
+whenSeen("detail-section", renderDetail);
+if (D.walk_forward) whenSeen("wf-equity", drawWalkForward);
+for (const id of pending.keys()) watcher.observe($(id));
+afterPaint(() => {  // the header and the table's first rows are on screen
+  drawHeatmap();
+  mark("heatmap");
+  afterPaint(() => { mark("opened"); window.reportOpened = true; opened(); });
+});
