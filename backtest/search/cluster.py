@@ -85,9 +85,10 @@ class ClusterEvaluator:
         """The log line saying where the batches run."""
         return self.executor.describe().replace("a group whose", "a slice whose")
 
-    def submit(self, combos: list[dict[str, Any]]) -> Evaluation:
-        """Start evaluating ``combos`` on the cluster, one task per worker thread."""
-        order, slices = slices_by_rule(combos, self.workers)
+    def submit(self, combos: list[dict[str, Any]], units: list[int] | None = None) -> Evaluation:
+        """Start evaluating ``combos`` on the cluster, one task per worker thread
+        (``units``: :func:`~backtest.search.evaluate.slices_by_rule`)."""
+        order, slices = slices_by_rule(combos, self.workers, units)
         evaluation = Evaluation(self, order)
         self.batches += 1
         left = [len(slices)]

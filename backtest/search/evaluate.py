@@ -94,9 +94,10 @@ class Evaluator:
         self.busy_until = 0.0  # when the last evaluation ended
         self.evaluated = 0
 
-    def submit(self, combos: list[dict[str, Any]]) -> Evaluation:
-        """Start evaluating ``combos`` (on the pool; at once without one)."""
-        order, slices = slices_by_rule(combos, self.workers)
+    def submit(self, combos: list[dict[str, Any]], units: list[int] | None = None) -> Evaluation:
+        """Start evaluating ``combos`` (on the pool; at once without one); ``units``: see
+        :func:`slices_by_rule`."""
+        order, slices = slices_by_rule(combos, self.workers, units)
         evaluation = Evaluation(self, order)
         if self.pool is None or len(slices) == 1:
             parts = [_score(s) for s in slices]
@@ -122,13 +123,22 @@ class Evaluator:
 
 
 def slices_by_rule(
-    combos: list[dict[str, Any]], workers: int
+    combos: list[dict[str, Any]], workers: int, units: list[int] | None = None
 ) -> tuple[list[int], list[list[dict[str, Any]]]]:
     """The batch ordered by entry rule, and that order cut into one contiguous slice per
-    worker (at most): ``(order, slices)``."""
-    order = sorted(range(len(combos)), key=lambda i: rule_key(combos[i]))
-    ordered = [combos[i] for i in order]
-    cuts = np.linspace(0, len(ordered), min(max(1, workers), len(ordered)) + 1).astype(int)
+    worker (at most): ``(order, slices)``. ``units``: the batch is already grouped, runs
+    of these sizes each of one entry rule (``--trial entry-rule``: a trial's sub-grid), so
+    it keeps its order and is cut only between units (no entry rule split)."""
+    parts = min(max(1, workers), len(combos))
+    if units is None:
+        order = sorted(range(len(combos)), key=lambda i: rule_key(combos[i]))
+        ordered = [combos[i] for i in order]
+        cuts = np.linspace(0, len(ordered), parts + 1).astype(int)
+    else:
+        order, ordered = list(range(len(combos))), combos
+        bounds = np.concatenate(([0], np.cumsum(units, dtype=np.int64)))
+        wanted = np.linspace(0, len(combos), parts + 1)
+        cuts = bounds[np.abs(bounds[None, :] - wanted[:, None]).argmin(axis=1)]
     return order, [ordered[a:b] for a, b in zip(cuts[:-1], cuts[1:]) if b > a]
 
 
