@@ -149,6 +149,14 @@ class Block:
     # ``--trial entry-rule``: the exit axes, not sampled; every trial runs their sub-grid
     exits: list[Axis] = field(default_factory=list)
 
+    def exit_grid(self) -> list[dict[str, Any]]:
+        """Every combination of the exit axes' values (grid order; made once)."""
+        if "_exit_grid" not in self.__dict__:
+            names = [a.name for a in self.exits]
+            values = itertools.product(*(_axis_values(a) for a in self.exits))
+            self.__dict__["_exit_grid"] = [dict(zip(names, v)) for v in values]
+        return self.__dict__["_exit_grid"]
+
     def size(self) -> int | None:
         """Points of the block's grid before its constraints (None: a continuous axis)."""
         axes = self.axes + self.exits
@@ -270,14 +278,13 @@ class SearchSpace:
         if not block.exits:
             combo, reason = self.combination(block, overrides)
             return (None, reason) if combo is None else ([combo], None)
-        exits = [a.name for a in block.exits]
-        grid = [dict(zip(exits, v)) for v in itertools.product(*map(_axis_values, block.exits))]
+        grid = block.exit_grid()
         try:  # the invariants of spec section 2 concern the times: the entry rule's own
             first = self.resolver({**overrides, **grid[0]}, block.where, checked=True)
         except ParamError as exc:
             return None, str(exc).split(": ", 1)[-1]
         merged = {**self.resolver.defaults, **overrides}
-        out, why = [], ""
+        out, why, weekdays = [], "", first["weekdays"]
         for chosen in grid:
             if block.constraints:
                 point = {**merged, **chosen}
@@ -285,8 +292,9 @@ class SearchSpace:
                 if failed is not None:
                     why = f"constraint {failed.text!r}"
                     continue
-            combo = {**first, **chosen}
-            combo["weekdays"] = list(first["weekdays"])
+            combo = first.copy()
+            combo.update(chosen)
+            combo["weekdays"] = weekdays.copy()
             out.append(combo)
         return (out, None) if out else (None, f"every combination of its exit sub-grid: {why}")
 
