@@ -209,11 +209,17 @@ class Search:
             "plan": plan,
             "asked": asked[: len(reserved)],
             "rows": rows,
-            "evaluation": self.evaluator.submit(rows, plan["sizes"] if self.entry_rule else None)
-            if rows
-            else None,
+            "evaluation": self._submit(rows, plan) if rows else None,
             "started": started,
         }
+
+    def _submit(self, rows: list[dict[str, Any]], plan: dict[str, Any]) -> Any:
+        """Start the evaluation of a batch's rows; with ``--trial entry-rule`` the rows come
+        as whole sub-grids (each one entry rule, cut only between them), and the workers
+        make the part's table and digest as a sweep's workers do."""
+        if not self.entry_rule:
+            return self.evaluator.submit(rows)
+        return self.evaluator.submit(rows, plan["sizes"], plan["group_id"])
 
     def _ask(
         self, size: int
@@ -253,13 +259,16 @@ class Search:
         gid, ids, numbers = plan["group_id"], plan["trial_ids"], plan["numbers"]
         metrics = None
         if prepared["evaluation"] is not None:
-            metrics, compact = prepared["evaluation"].result()
+            evaluation = prepared["evaluation"]
+            metrics, compact = evaluation.result()
+            made = evaluation.rows  # (tables, digest) when the workers made them
             _fault("before-part", self.counts["batches"] + 1)
             if self.save_daily:
                 assert compact is not None, "compact trades are kept with --save-daily"
                 path = rundir.daily_path(self.out_dir, gid)
                 rundir.write_daily(path, compact, self.s.plan.bars.trading_days())
-            part = rundir.write_part(self.out_dir, gid, [store.batch_table(gid, 0, rows, metrics)])
+            tables = made[0] if made else [store.batch_table(gid, 0, rows, metrics)]
+            part = rundir.write_part(self.out_dir, gid, tables)
             _fault("after-part", self.counts["batches"] + 1)
         self._await_earlier(plan)
         states, values, attrs = self._outcomes(plan, metrics)
@@ -276,7 +285,8 @@ class Search:
         system = [self.memory._storage.get_trial(t._trial_id).system_attrs for t in asked]
         self.writer.finish(ids, [_state(s) for s in states], values, attrs, system)
         if metrics is not None:
-            record = _record(gid, rows, metrics, part, plan, prepared["started"])
+            digest = made[1] if made else None
+            record = _record(gid, rows, metrics, part, plan, prepared["started"], digest=digest)
             self.checkpoint.add(record)
             self.counts["combinations"] += len(rows)
         (self.parts / f"{gid}{PENDING}").unlink(missing_ok=True)
@@ -532,6 +542,7 @@ def _record(
     plan: dict[str, Any],
     started: float,
     part_file: Path | None = None,
+    digest: str | None = None,
 ) -> dict[str, Any]:
     """The batch's checkpoint record: the runner's group record (its best row by
     ``total_r``, ties to the lower index) and the trial number of each row (a trial's
@@ -539,8 +550,10 @@ def _record(
     params = rows
     total = np.asarray(metrics["total_r"], dtype=np.float64)
     best = int(np.argmax(total))
-    digest = store.ParamsDigest()
-    digest.update(params)
+    if digest is None:
+        hashed = store.ParamsDigest()
+        hashed.update(params)
+        digest = hashed.hexdigest()
     if part_file is not None:
         from backtest.core.checksum import file_checksum
 
@@ -555,7 +568,7 @@ def _record(
             "params": json_ready(params[best]),
             "metrics": json_ready(metrics_dict(metrics, best)),
         },
-        "params_sha256": digest.hexdigest(),
+        "params_sha256": digest,
         "part": part,
         "trials": [
             plan["numbers"][i]
