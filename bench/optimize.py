@@ -25,6 +25,8 @@ equals the sweep's for its combination.
 (``sl_mult`` × ``tp_mult``: 500 combinations here); the budget, the curve and the stages
 count combinations evaluated (a trial's 500 each), the batches default to 8 trials.
 ``--resweep``: sweep again even with a kept sweep (its rate measured in the same minutes).
+``--rate N``: then one more run per sampler of N trials in one process (seed 1), whose
+search loop gives the rate (the stages of a 2 % budget are too short for it).
 
 Last, the kernel alone in one process on three sets of 2,048 combinations, each batch of
 256 sorted by entry rule (as the search's evaluator sorts it): a group of the grid (what a
@@ -248,6 +250,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, help="trials per batch (256; entry-rule: 8)")
     parser.add_argument("--trial", default="combination", choices=("combination", "entry-rule"))
     parser.add_argument("--resweep", action="store_true", help="sweep again (its rate now)")
+    parser.add_argument("--rate", type=int, default=0, help="trials of one run per sampler")
     parser.add_argument("--keep", help="work folder (a finished sweep there is reused)")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument(
@@ -331,8 +334,33 @@ def main() -> None:
                 flush=True,
             )
     report(results, ranks, top, budget, sweep_rate, args.workers, entry)
+    if args.rate:
+        rates(work, space, args, batch, dates, sweep_rate)
     if "tpe" in results and not entry:
         print_kernel_rates(work, dates)
+
+
+def rates(work: Path, space: Path, args: Any, batch: int, dates: list[str], sweep_rate) -> None:
+    """One run of ``--rate`` trials per sampler, in one process: its search loop's rate."""
+    print(f"\nRates of one run of {args.rate:,} trials per sampler (batches of {batch}):\n")
+    print(
+        "| sampler | combinations | evaluation (kernel on the pool) | whole search loop | "
+        "against the sweep | seconds |"
+    )
+    print("|---|---|---|---|---|---|")
+    for sampler in args.samplers.split(","):
+        out = work / f"{sampler}_{args.trial}_rate"
+        shutil.rmtree(out, ignore_errors=True)
+        done = optimize(space, out, sampler, 1, args.rate, batch, args.workers, dates, args.trial)
+        this = done["meta"]["this_run"]
+        evaluation = this["combinations"] / max(this["evaluation_seconds"], 1e-9) / args.workers
+        loop = this["combinations"] / max(this["seconds"], 1e-9) / args.workers
+        share = f"{loop / sweep_rate:.0%}" if sweep_rate else "-"
+        print(
+            f"| {sampler} | {this['combinations']:,} | {evaluation:,.0f} | {loop:,.0f} | {share} "
+            f"| {this['seconds']:.1f} |",
+            flush=True,
+        )
 
 
 def print_kernel_rates(work: Path, dates: list[str]) -> None:
