@@ -15,7 +15,7 @@ import pytest
 
 from backtest.search.evaluate import slices_by_rule
 from backtest.strategy.params import PARAM_NAMES
-from tests.runner.helpers import SYMBOL, run_cli
+from tests.runner.helpers import SYMBOL, run_args, run_cli
 from tests.search.helpers import (
     END,
     START,
@@ -76,22 +76,9 @@ def swept(run):
     path = folder / "groups.json"
     path.write_text(json.dumps({"symbol": SYMBOL, "groups": groups}))
     sweep = folder / "sweep"
-    done = run_cli(
-        "--groups-file",
-        path,
-        "--data-file",
-        bars(folder),
-        "--start-date",
-        START,
-        "--end-date",
-        END,
-        "--workers",
-        1,
-        "--output-dir",
-        sweep,
-        "--no-report",
-        timeout=300,
-    )
+    args = run_args(bars(folder), path, sweep, "--no-report")
+    args[args.index("--start-date") + 1], args[args.index("--end-date") + 1] = START, END
+    done = run_cli(*args, timeout=300)
     assert done.returncode == 0, done.stderr
     return pd.read_parquet(sweep / f"results_combos_{SYMBOL}.parquet")
 
