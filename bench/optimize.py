@@ -19,6 +19,14 @@ equals the sweep's for its combination.
 
     python -m bench.optimize [--workers 2] [--seeds 5] [--samplers tpe,cmaes,random]
         [--budget 20000] [--curve 4096] [--batch 256] [--keep DIR] [--quick] [--kernel-only]
+        [--trial combination|entry-rule] [--resweep]
+
+``--trial entry-rule``: each trial is an entry rule run with its whole exit sub-grid
+(``sl_mult`` × ``tp_mult``: 500 combinations here); the budget, the curve and the stages
+count combinations evaluated (a trial's 500 each), the batches default to 8 trials.
+``--resweep``: sweep again even with a kept sweep (its rate measured in the same minutes).
+``--rate N``: then one more run per sampler of N trials in one process (seed 1), whose
+search loop gives the rate (the stages of a 2 % budget are too short for it).
 
 Last, the kernel alone in one process on three sets of 2,048 combinations, each batch of
 256 sorted by entry rule (as the search's evaluator sorts it): a group of the grid (what a
@@ -35,6 +43,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -75,14 +84,18 @@ KEY = [
     "max_trades_per_day",
 ]
 CHECKPOINTS = (256, 512, 1024, 2048, 4096, 8192, 16384, 20000)
+SUB_GRID = 20 * 25  # sl_mult × tp_mult: the combinations of one entry rule
 
 
-def sweep(work: Path, workers: int, dates: list[str]) -> dict[str, Any]:
-    """The exhaustive sweep (reused when ``work/sweep`` holds a finished one)."""
+def sweep(work: Path, workers: int, dates: list[str], again: bool = False) -> dict[str, Any]:
+    """The exhaustive sweep (reused when ``work/sweep`` holds a finished one, unless
+    ``again``)."""
     out = work / "sweep"
     groups = work / "groups.json"
     groups_file(groups, GRID)
     table = result_paths(out, "GER40")["parquet"]
+    if again and out.exists():
+        shutil.rmtree(out)
     if table.exists() and manifest_path(out, "GER40").exists():
         print(f"sweep: reusing {out}")
         return {"out": out, "seconds": None, "table": table}
@@ -108,6 +121,7 @@ def optimize(
     batch: int,
     workers: int,
     dates: list[str],
+    trial: str = "combination",
 ) -> dict[str, Any]:
     """One stage: ``invoke optimize`` up to ``trials`` trials (a resume after the first)."""
     command = [
@@ -128,6 +142,8 @@ def optimize(
         "--output-dir",
         str(out),
         "--no-report",
+        "--trial",
+        trial,
     ]
     if dates:
         command += ["--start-date", dates[0], "--end-date", dates[1]]
@@ -153,7 +169,9 @@ def curve(out: Path, ranks: np.ndarray) -> pd.DataFrame:
     trials = pd.read_parquet(out / "optimize_trials_GER40.parquet").sort_values("trial")
     values = trials["value"].where(trials["outcome"].isin(["evaluated", "duplicate"]))
     best = values.fillna(-np.inf).cummax().to_numpy()
-    evaluations = (trials["outcome"] == "evaluated").cumsum().to_numpy()
+    # combinations evaluated (a trial's sub-grid each with --trial entry-rule)
+    evaluated = trials["combos"].where(trials["outcome"] == "evaluated")
+    evaluations = evaluated.fillna(0).astype(int).cumsum().to_numpy()
     # rank of a value: 1 + the grid's combinations strictly better (ranks: sorted descending)
     rank = 1 + np.searchsorted(-ranks, -best, side="left")
     return pd.DataFrame(
@@ -229,7 +247,10 @@ def main() -> None:
     parser.add_argument("--samplers", default="tpe,cmaes,random")
     parser.add_argument("--budget", type=int, default=GRID // 50)
     parser.add_argument("--curve", type=int, default=4096, help="trials every run reaches")
-    parser.add_argument("--batch", type=int, default=256)
+    parser.add_argument("--batch", type=int, help="trials per batch (256; entry-rule: 8)")
+    parser.add_argument("--trial", default="combination", choices=("combination", "entry-rule"))
+    parser.add_argument("--resweep", action="store_true", help="sweep again (its rate now)")
+    parser.add_argument("--rate", type=int, default=0, help="trials of one run per sampler")
     parser.add_argument("--keep", help="work folder (a finished sweep there is reused)")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument(
@@ -238,7 +259,11 @@ def main() -> None:
     args = parser.parse_args()
     dates = ["2025-05-01", "2025-10-31"] if args.quick else []
     seeds = 2 if args.quick else args.seeds
-    budget = min(args.budget, 4096) if args.quick else args.budget
+    entry = args.trial == "entry-rule"
+    # in combinations; with --quick the entry-rule budget stays 2 % (40 trials of 500)
+    budget = min(args.budget, 4096) if args.quick and not entry else args.budget
+    per_trial = SUB_GRID if entry else 1
+    batch = args.batch or (8 if entry else 256)
     load = os.getloadavg()[0]
     print(
         f"Machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
@@ -250,7 +275,7 @@ def main() -> None:
     if args.kernel_only:
         print_kernel_rates(work, dates)
         return
-    swept = sweep(work, args.workers, dates)
+    swept = sweep(work, args.workers, dates, args.resweep)
     grid = grid_values(swept["table"])
     ranks = np.sort(grid["total_r"].to_numpy())[::-1]
     top = ranks[GRID // 1000 - 1]  # the 1,000th best: the grid's top 0.1 %
@@ -270,19 +295,22 @@ def main() -> None:
     space = work / "space.yaml"
     space.write_text(SPACE)
     results: dict[str, list[dict[str, Any]]] = {}
+    limit = budget // per_trial  # trials
     for sampler in args.samplers.split(","):
         for seed in range(1, seeds + 1):
-            out = work / f"{sampler}_{seed}"
-            stages, trials, hit = [], min(2048, budget), None
+            out = work / (f"{sampler}_entry_{seed}" if entry else f"{sampler}_{seed}")
+            stages, trials, hit = [], min(2048 // per_trial, limit), None
             while True:
-                stage = optimize(space, out, sampler, seed, trials, args.batch, args.workers, dates)
+                stage = optimize(
+                    space, out, sampler, seed, trials, batch, args.workers, dates, args.trial
+                )
                 stages.append({"trials": trials, **stage})
                 line = curve(out, ranks)
                 reached = line[line["best"] >= top]
                 hit = None if reached.empty else reached.iloc[0]
-                if trials >= budget or (hit is not None and trials >= args.curve):
+                if trials >= limit or (hit is not None and trials * per_trial >= args.curve):
                     break
-                trials = min(trials * 2, budget)
+                trials = min(trials * 2, limit)
             evaluated, differ = check_values(out, grid)
             results.setdefault(sampler, []).append(
                 {
@@ -305,9 +333,34 @@ def main() -> None:
                 "evaluated values differ from the sweep's",
                 flush=True,
             )
-    report(results, ranks, top, budget, sweep_rate, args.workers)
-    if "tpe" in results:
+    report(results, ranks, top, budget, sweep_rate, args.workers, entry)
+    if args.rate:
+        rates(work, space, args, batch, dates, sweep_rate)
+    if "tpe" in results and not entry:
         print_kernel_rates(work, dates)
+
+
+def rates(work: Path, space: Path, args: Any, batch: int, dates: list[str], sweep_rate) -> None:
+    """One run of ``--rate`` trials per sampler, in one process: its search loop's rate."""
+    print(f"\nRates of one run of {args.rate:,} trials per sampler (batches of {batch}):\n")
+    print(
+        "| sampler | combinations | evaluation (kernel on the pool) | whole search loop | "
+        "against the sweep | seconds |"
+    )
+    print("|---|---|---|---|---|---|")
+    for sampler in args.samplers.split(","):
+        out = work / f"{sampler}_{args.trial}_rate"
+        shutil.rmtree(out, ignore_errors=True)
+        done = optimize(space, out, sampler, 1, args.rate, batch, args.workers, dates, args.trial)
+        this = done["meta"]["this_run"]
+        evaluation = this["combinations"] / max(this["evaluation_seconds"], 1e-9) / args.workers
+        loop = this["combinations"] / max(this["seconds"], 1e-9) / args.workers
+        share = f"{loop / sweep_rate:.0%}" if sweep_rate else "-"
+        print(
+            f"| {sampler} | {this['combinations']:,} | {evaluation:,.0f} | {loop:,.0f} | {share} "
+            f"| {this['seconds']:.1f} |",
+            flush=True,
+        )
 
 
 def print_kernel_rates(work: Path, dates: list[str]) -> None:
@@ -318,18 +371,30 @@ def print_kernel_rates(work: Path, dates: list[str]) -> None:
         print(f"| {name} | {rules:,} | {rate:,.0f} |")
 
 
-def report(results, ranks, top, budget, sweep_rate, workers) -> None:
+def report(results, ranks, top, budget, sweep_rate, workers, entry=False) -> None:
     print("\nBest found, as its rank in the grid (1 = the grid's best; median over seeds):\n")
-    points = [c for c in CHECKPOINTS if c <= budget]
-    print("| sampler | " + " | ".join(f"{c:,} trials" for c in points) + " |")
+    if entry:  # by combinations evaluated: the rank after the last trial within each count
+        points = [c for c in (1000, 2000, 4000, 8000, 12000, 16000, 20000) if c <= budget]
+        print("| sampler | " + " | ".join(f"{c:,} evaluations" for c in points) + " |")
+    else:
+        points = [c for c in CHECKPOINTS if c <= budget]
+        print("| sampler | " + " | ".join(f"{c:,} trials" for c in points) + " |")
     print("|---|" + "---|" * len(points))
     for sampler, runs in results.items():
         cells = []
         for c in points:
-            got = [int(r["curve"]["rank"].iloc[c - 1]) for r in runs if len(r["curve"]) >= c]
-            cells.append(f"{statistics.median(got):,.0f}" if len(got) == len(runs) else "-")
+            if entry:
+                within = [r["curve"][r["curve"]["evals"] <= c] for r in runs]
+                got = [int(w["rank"].iloc[-1]) for w in within if len(w)]
+                full = all(int(r["curve"]["evals"].iloc[-1]) >= c for r in runs)
+                ok = len(got) == len(runs) and full
+            else:
+                got = [int(r["curve"]["rank"].iloc[c - 1]) for r in runs if len(r["curve"]) >= c]
+                ok = len(got) == len(runs)
+            cells.append(f"{statistics.median(got):,.0f}" if ok else "-")
         print(f"| {sampler} | " + " | ".join(cells) + " |")
-    print(f"\nTop 0.1 % (total_r >= {top:.2f}) reached within {budget:,} trials:\n")
+    limit = budget // (SUB_GRID if entry else 1)  # trials
+    print(f"\nTop 0.1 % (total_r >= {top:.2f}) reached within {budget:,} evaluations:\n")
     print(
         "| sampler | runs reaching it | trials (median) | evaluations (median) | "
         "evaluations, % of the grid |"
@@ -341,7 +406,7 @@ def report(results, ranks, top, budget, sweep_rate, workers) -> None:
             worst = sorted([int(h["evals"]) for h in hits] + [budget + 1] * (len(runs) - len(hits)))
             evals = statistics.median(worst)
             trials_needed = statistics.median(
-                sorted([int(h["trial"]) + 1 for h in hits] + [budget + 1] * (len(runs) - len(hits)))
+                sorted([int(h["trial"]) + 1 for h in hits] + [limit + 1] * (len(runs) - len(hits)))
             )
             print(
                 f"| {sampler} | {len(hits)} of {len(runs)} | {trials_needed:,.0f} | "
@@ -349,7 +414,8 @@ def report(results, ranks, top, budget, sweep_rate, workers) -> None:
             )
         else:
             print(f"| {sampler} | {len(hits)} of {len(runs)} | - | - | - |")
-    print("\nRates, combinations per second per worker (the first stage of each run; medians):\n")
+    stages = "every stage" if entry else "the first stage"
+    print(f"\nRates, combinations per second per worker ({stages} of each run; medians):\n")
     print("| what | evaluation (kernel on the pool) | whole search loop | against the sweep |")
     print("|---|---|---|---|")
     if sweep_rate is not None:
@@ -357,12 +423,15 @@ def report(results, ranks, top, budget, sweep_rate, workers) -> None:
     for sampler, runs in results.items():
         evaluation, loop = [], []
         for r in runs:
-            this = r["stages"][0]["meta"]["this_run"]
-            evaluation.append(this["evaluated"] / max(this["evaluation_seconds"], 1e-9) / workers)
-            loop.append(this["evaluated"] / max(this["seconds"], 1e-9) / workers)
+            runs_ = [s["meta"]["this_run"] for s in (r["stages"] if entry else r["stages"][:1])]
+            done = sum(t["combinations"] for t in runs_)  # rows (a sub-grid each: entry-rule)
+            busy = sum(t["evaluation_seconds"] for t in runs_)
+            evaluation.append(done / max(busy, 1e-9) / workers)
+            loop.append(done / max(sum(t["seconds"] for t in runs_), 1e-9) / workers)
         share = f"{statistics.median(loop) / sweep_rate:.0%}" if sweep_rate else "-"
         print(
-            f"| {sampler}, batches | {statistics.median(evaluation):,.0f} | "
+            f"| {sampler}, {'entry rules' if entry else 'combinations'} | "
+            f"{statistics.median(evaluation):,.0f} | "
             f"{statistics.median(loop):,.0f} | {share} |"
         )
 

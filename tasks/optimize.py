@@ -40,6 +40,11 @@ def _print_result(report) -> None:
         f"study {summary['study_name']}: {summary['trials']} trials of {summary['n_trials']} "
         f"({', '.join(f'{k} {v}' for k, v in summary['outcomes'].items())}); "
         f"{summary['evaluated']} combinations evaluated (N for the deflated Sharpe ratio)"
+        + (
+            f" in {summary['evaluated_trials']} entry rules"
+            if summary.get("trial") == "entry-rule"
+            else ""
+        )
     )
     names = summary["objectives"]
     for best in summary["best"][:5]:
@@ -73,6 +78,9 @@ def _print_result(report) -> None:
         "study_name": "the study's name in the storage (default {space stem}_{SYMBOL}_{period})",
         "batch": "trials asked, evaluated and told together (default 256; cmaes and nsga2: "
         "the population)",
+        "trial": "what one trial is: combination (default: a sampled point) or entry-rule (a "
+        "sampled entry rule run with every sl_mult/tp_mult of the space, one kernel call; its "
+        "value the best of them; N for the DSR counts every combination)",
         "output_dir": "where the results go (default: backtest/output/{space or groups file "
         "stem}_optimize_{period}); resumed when run again",
     },
@@ -91,6 +99,7 @@ def optimize(
     storage=None,
     study_name=None,
     batch=256,
+    trial="combination",
     output_dir=None,
     **run_options,
 ):
@@ -112,6 +121,7 @@ def optimize(
         storage=storage,
         study_name=study_name,
         batch=batch,
+        trial=trial,
         run={**run_options, "output_dir": output_dir},
     )
     try:

@@ -180,17 +180,31 @@ class ParamsDigest:
 
     def update(self, combos: Iterable[dict[str, Any]]) -> None:
         """Add resolved combinations."""
+        self._hash.update(self.encoded(combos))
+
+    @staticmethod
+    def encoded(combos: Iterable[dict[str, Any]]) -> bytes:
+        """What :meth:`update` hashes for ``combos`` (a search's workers encode their
+        slices of a batch, the parent hashes them in order: :meth:`update_bytes`)."""
         rows = (
             tuple(float(p[k]) if k in _FLOAT_PARAMS else p[k] for k in PARAM_TYPES) for p in combos
         )
-        self.update_rows(rows)
+        return _encoded_rows(rows)
+
+    def update_bytes(self, text: bytes) -> None:
+        """Add combinations as :meth:`encoded` gave them."""
+        self._hash.update(text)
 
     def update_rows(self, rows: Iterable[tuple[Any, ...]]) -> None:
         """Add combinations as rows of parameter values in schema order."""
-        self._hash.update("".join(f"{row!r}\n" for row in rows).encode())
+        self._hash.update(_encoded_rows(rows))
 
     def hexdigest(self) -> str:
         return self._hash.hexdigest()
+
+
+def _encoded_rows(rows: Iterable[tuple[Any, ...]]) -> bytes:
+    return "".join(f"{row!r}\n" for row in rows).encode()
 
 
 def table_digest(table: pa.Table) -> str:

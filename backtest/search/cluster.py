@@ -21,7 +21,7 @@ from typing import Any
 
 from backtest.core.settings import RunSettings
 from backtest.data.bars import Bars
-from backtest.search.evaluate import Evaluation, Part, score_slice, slices_by_rule
+from backtest.search.evaluate import Evaluation, Part, Place, places, score_slice, slices_by_rule
 
 _PREPARED: set[str] = set()  # worker side: the (bars, tables) whose tables are built here
 _lock = threading.Lock()
@@ -39,7 +39,7 @@ class SliceJob:
     token: str  # this run's (its tables are built once per worker process)
 
 
-def score_on_worker(job: SliceJob, combos: list[dict[str, Any]]) -> Part:
+def score_on_worker(job: SliceJob, combos: list[dict[str, Any]], place: Place = None) -> Part:
     """One slice of a batch, inside a Dask worker."""
     from backtest.engines.sweep import prepare_sweep
     from backtest.runner.dask_worker import shipped_bars
@@ -49,7 +49,7 @@ def score_on_worker(job: SliceJob, combos: list[dict[str, Any]]) -> Part:
         if job.token not in _PREPARED:
             prepare_sweep(bars, list(job.tables), job.settings)
             _PREPARED.add(job.token)
-    return score_slice(bars, job.settings, combos, job.compact)
+    return score_slice(bars, job.settings, combos, job.compact, place)
 
 
 class ClusterEvaluator:
@@ -85,9 +85,13 @@ class ClusterEvaluator:
         """The log line saying where the batches run."""
         return self.executor.describe().replace("a group whose", "a slice whose")
 
-    def submit(self, combos: list[dict[str, Any]]) -> Evaluation:
-        """Start evaluating ``combos`` on the cluster, one task per worker thread."""
-        order, slices = slices_by_rule(combos, self.workers)
+    def submit(
+        self, combos: list[dict[str, Any]], units: list[int] | None = None, group: str = ""
+    ) -> Evaluation:
+        """Start evaluating ``combos`` on the cluster, one task per worker thread
+        (``units``, ``group``: :meth:`~backtest.search.evaluate.Evaluator.submit`)."""
+        order, slices = slices_by_rule(combos, self.workers, units)
+        where = places(slices, group if units is not None else None)
         evaluation = Evaluation(self, order)
         self.batches += 1
         left = [len(slices)]
@@ -103,6 +107,7 @@ class ClusterEvaluator:
                 score_on_worker,
                 self.job,
                 part,
+                where[index],
                 key=(f"ibsweep-trials-{self.job.token}", self.batches, index),
                 retries=1,
                 pure=False,

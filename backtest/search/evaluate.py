@@ -35,22 +35,39 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-Part = tuple[dict[str, np.ndarray], dict[str, np.ndarray] | None]
+# A slice's metric columns, its compact trades (when kept) and, when the slice's place in
+# its group is given, its rows: the part file's table and the encoded parameters
+Part = tuple[dict[str, np.ndarray], dict[str, np.ndarray] | None, tuple[Any, bytes] | None]
+# (group id, the slice's first row in it), or None: the parent makes the rows
+Place = tuple[str, int] | None
 
 
 def score_slice(
-    bars: Bars, settings: RunSettings, combos: list[dict[str, Any]], compact: bool
+    bars: Bars,
+    settings: RunSettings,
+    combos: list[dict[str, Any]],
+    compact: bool,
+    place: Place = None,
 ) -> Part:
     """A slice's metric columns, and its compact trades when they are kept (else None:
-    they are most of what a worker would send back)."""
+    they are most of what a worker would send back); with ``place`` also its rows of the
+    part file and the parameters as the group's digest hashes them
+    (:meth:`~backtest.runner.store.ParamsDigest.encoded`), made here, in the worker, as a
+    sweep's worker makes its group's."""
     from backtest.engines.run import score_batch
+    from backtest.runner.store import ParamsDigest, batch_table
 
     scored = score_batch(bars, combos, settings, "fast", excursions=compact)
-    return scored.metrics, scored.compact.arrays() if compact else None
+    rows = None
+    if place is not None:
+        table = batch_table(place[0], place[1], combos, scored.metrics)
+        rows = (table, ParamsDigest.encoded(combos))
+    return scored.metrics, scored.compact.arrays() if compact else None, rows
 
 
-def _score(combos: list[dict[str, Any]]) -> Part:
-    return score_slice(_STATE["bars"], _STATE["settings"], combos, _STATE["compact"])
+def _score(job: tuple[list[dict[str, Any]], Place]) -> Part:
+    combos, place = job
+    return score_slice(_STATE["bars"], _STATE["settings"], combos, _STATE["compact"], place)
 
 
 def rule_key(params: dict[str, Any]) -> tuple[Any, ...]:
@@ -94,16 +111,20 @@ class Evaluator:
         self.busy_until = 0.0  # when the last evaluation ended
         self.evaluated = 0
 
-    def submit(self, combos: list[dict[str, Any]]) -> Evaluation:
-        """Start evaluating ``combos`` (on the pool; at once without one)."""
-        order, slices = slices_by_rule(combos, self.workers)
+    def submit(
+        self, combos: list[dict[str, Any]], units: list[int] | None = None, group: str = ""
+    ) -> Evaluation:
+        """Start evaluating ``combos`` (on the pool; at once without one); ``units``: see
+        :func:`slices_by_rule` (the workers then also make the rows of ``group``)."""
+        order, slices = slices_by_rule(combos, self.workers, units)
+        jobs = list(zip(slices, places(slices, group if units is not None else None)))
         evaluation = Evaluation(self, order)
         if self.pool is None or len(slices) == 1:
-            parts = [_score(s) for s in slices]
+            parts = [_score(job) for job in jobs]
             evaluation.finished()
             evaluation.ready(lambda: parts)
         else:
-            job = self.pool.map_async(_score, slices, callback=evaluation.finished)
+            job = self.pool.map_async(_score, jobs, callback=evaluation.finished)
             evaluation.ready(job.get)
         return evaluation
 
@@ -122,14 +143,29 @@ class Evaluator:
 
 
 def slices_by_rule(
-    combos: list[dict[str, Any]], workers: int
+    combos: list[dict[str, Any]], workers: int, units: list[int] | None = None
 ) -> tuple[list[int], list[list[dict[str, Any]]]]:
     """The batch ordered by entry rule, and that order cut into one contiguous slice per
-    worker (at most): ``(order, slices)``."""
-    order = sorted(range(len(combos)), key=lambda i: rule_key(combos[i]))
-    ordered = [combos[i] for i in order]
-    cuts = np.linspace(0, len(ordered), min(max(1, workers), len(ordered)) + 1).astype(int)
+    worker (at most): ``(order, slices)``. ``units``: the batch is already grouped, runs
+    of these sizes each of one entry rule (``--trial entry-rule``: a trial's sub-grid), so
+    it keeps its order and is cut only between units (no entry rule split)."""
+    parts = min(max(1, workers), len(combos))
+    if units is None:
+        order = sorted(range(len(combos)), key=lambda i: rule_key(combos[i]))
+        ordered = [combos[i] for i in order]
+        cuts = np.linspace(0, len(ordered), parts + 1).astype(int)
+    else:
+        order, ordered = list(range(len(combos))), combos
+        bounds = np.concatenate(([0], np.cumsum(units, dtype=np.int64)))
+        wanted = np.linspace(0, len(combos), parts + 1)
+        cuts = bounds[np.abs(bounds[None, :] - wanted[:, None]).argmin(axis=1)]
     return order, [ordered[a:b] for a, b in zip(cuts[:-1], cuts[1:]) if b > a]
+
+
+def places(slices: list[list[dict[str, Any]]], group: str | None) -> list[Place]:
+    """Each slice's place in ``group`` (slices in the batch's order), or None each."""
+    starts = np.concatenate(([0], np.cumsum([len(s) for s in slices]))).tolist()
+    return [None if group is None else (group, int(a)) for a in starts[: len(slices)]]
 
 
 class Evaluation:
@@ -141,6 +177,8 @@ class Evaluation:
         self.started = time.perf_counter()
         self.done_at: float | None = None
         self._get: Any = None
+        # the batch's part tables and parameter digest, when the workers made them
+        self.rows: tuple[list[Any], str] | None = None
 
     def ready(self, get: Any) -> None:
         """``get()`` returns the slices' parts (blocking until they are there)."""
@@ -153,13 +191,20 @@ class Evaluation:
     def result(self) -> tuple[dict[str, np.ndarray], CompactTrades | None]:
         parts = self._get()
         done = self.done_at or time.perf_counter()
-        metrics = {k: np.concatenate([m[k] for m, _ in parts]) for k in parts[0][0]}
+        metrics = {k: np.concatenate([m[k] for m, _, _ in parts]) for k in parts[0][0]}
         back = np.argsort(self.order)  # sorted position of each combination
         metrics = {k: v[back] for k, v in metrics.items()}
         compact = None
         if parts[0][1] is not None:
-            whole = concat_compact([CompactTrades(**c) for _, c in parts if c is not None])
+            whole = concat_compact([CompactTrades(**c) for _, c, _ in parts if c is not None])
             compact = select_compact(whole, back.tolist())
+        if all(rows is not None for _, _, rows in parts):  # made in the batch's order
+            from backtest.runner.store import ParamsDigest
+
+            digest = ParamsDigest()
+            for _, _, rows in parts:
+                digest.update_bytes(rows[1])
+            self.rows = ([rows[0] for _, _, rows in parts], digest.hexdigest())
         # the wall time the workers were busy: batches overlap when sampled ahead (the next
         # is queued while this one runs), so each counts from the end of the one before
         begin = max(self.started, self.evaluator.busy_until)

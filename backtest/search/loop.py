@@ -32,7 +32,7 @@ from backtest.runner.checkpoint import Checkpoint
 from backtest.runner.group_run import json_ready
 from backtest.search.samplers import UniformBatch, make_sampler
 from backtest.search.setup import Setup
-from backtest.search.space import combination_key
+from backtest.search.space import EXIT_PARAMS, combination_key
 from backtest.search.storage import BatchWriter, read_trials
 from backtest.strategy.metrics_nb import metrics_dict
 
@@ -46,6 +46,9 @@ OUTCOME, GROUP, COMBO, KEY, SAME_AS, REASON = (
     "ibsweep:same_as",
     "ibsweep:reason",
 )
+# An evaluated trial's rows in its group: ``combo_first`` and ``combos`` of them (its exit
+# sub-grid with --trial entry-rule; ``combo`` is then its best row)
+FIRST, ROWS = "ibsweep:combo_first", "ibsweep:combos"
 NUMBER = "ibsweep:number"  # a trial's number in the storage (the in-memory copy's differ)
 FAULT_ENV = "IBSWEEP_OPTIMIZE_FAULT"
 AWAIT_S = 600.0  # the longest a duplicate waits for another process's evaluation of it
@@ -54,6 +57,23 @@ SHOWN_METRICS = ("total_r", "trades", "sharpe", "max_dd_r")
 
 def _key_hash(params: dict[str, Any]) -> str:
     return hashlib.sha256(repr(combination_key(params)).encode()).hexdigest()[:20]
+
+
+def unit_key(rows: list[dict[str, Any]], entry_rule: bool) -> str:
+    """A trial's key: its combination's, or with ``--trial entry-rule`` its sub-grid's
+    (the first combination and every row's exit values): the same entry rule sampled
+    twice has the same key, and is evaluated once."""
+    if not entry_rule:
+        return _key_hash(rows[0])
+    exits = [tuple(float(r[n]) for n in EXIT_PARAMS) for r in rows]
+    return hashlib.sha256(repr((combination_key(rows[0]), exits)).encode()).hexdigest()[:20]
+
+
+def spans(sizes: list[int]) -> list[tuple[int, int]]:
+    """The rows ``[a, b)`` of each evaluated trial in its batch's part, from their sizes
+    (one row each with ``--trial combination``)."""
+    ends = np.cumsum(sizes, dtype=np.int64).tolist()
+    return list(zip([0, *ends[:-1]], ends))
 
 
 def _durable_json(path: Path, value: Any) -> None:
@@ -92,7 +112,9 @@ class Search:
         self.attrs: dict[int, dict[str, Any]] = {}  # in-memory trial id -> its user attributes
         self.counts = dict.fromkeys(("evaluated", "duplicate", "infeasible", "interrupted"), 0)
         self.counts["batches"] = 0
+        self.counts["combinations"] = 0  # rows this process evaluated (a sub-grid's each)
         self.save_daily = bool(s.plan.options.save_daily)
+        self.entry_rule = s.options.trial == "entry-rule"
         self.evaluator: Any = None
         self.run_id = f"{socket.gethostname()}:{os.getpid()}:{self.out_dir}"
 
@@ -166,9 +188,9 @@ class Search:
         started = time.perf_counter()
         if hasattr(self.sampler, "new_batch"):
             self.sampler.new_batch(size)
-        asked, combos, reasons = self._ask(size)
+        asked, units, reasons = self._ask(size)
         frozen = [self.memory._storage.get_trial(t._trial_id) for t in asked]
-        keys = [None if c is None else _key_hash(c) for c in combos]
+        keys = [None if u is None else unit_key(u, self.entry_rule) for u in units]
         reserved, earlier = self.writer.reserve(frozen, self.s.n_trials, keys, KEY)
         for trial in asked[len(reserved) :]:  # others filled the study meanwhile
             self.memory.tell(trial, state=optuna.trial.TrialState.FAIL)
@@ -180,21 +202,34 @@ class Search:
         gid = f"trials_{numbers[0]:07d}"
         plan = self._plan_batch(gid, numbers, keys[: len(reserved)], reasons, earlier)
         plan["trial_ids"] = ids
+        plan["sizes"] = [len(units[i] or ()) for i in plan["rows"]]
         _durable_json(self.parts / f"{gid}{PENDING}", plan)
-        rows = [combos[i] for i in plan["rows"]]
+        rows = [combo for i in plan["rows"] for combo in units[i] or ()]
         return {
             "plan": plan,
             "asked": asked[: len(reserved)],
             "rows": rows,
-            "evaluation": self.evaluator.submit(rows) if rows else None,
+            "evaluation": self._submit(rows, plan) if rows else None,
             "started": started,
         }
 
-    def _ask(self, size: int) -> tuple[list[Any], list[dict[str, Any] | None], list[str | None]]:
-        """``size`` trials of the in-memory study, their combinations (None: infeasible)
-        and reasons: asked of an Optuna sampler, or drawn at once (:class:`UniformBatch`)
-        and made as trials directly."""
-        asked, combos, reasons = [], [], []
+    def _submit(self, rows: list[dict[str, Any]], plan: dict[str, Any]) -> Any:
+        """Start the evaluation of a batch's rows; with ``--trial entry-rule`` the rows come
+        as whole sub-grids (each one entry rule, cut only between them), and the workers
+        make the part's table and digest as a sweep's workers do."""
+        if not self.entry_rule:
+            return self.evaluator.submit(rows)
+        return self.evaluator.submit(rows, plan["sizes"], plan["group_id"])
+
+    def _ask(
+        self, size: int
+    ) -> tuple[list[Any], list[list[dict[str, Any]] | None], list[str | None]]:
+        """``size`` trials of the in-memory study, the combinations each is evaluated as
+        (None: infeasible) and reasons: asked of an Optuna sampler, or drawn at once
+        (:class:`UniformBatch`) and made as trials directly."""
+        asked: list[Any] = []
+        units: list[list[dict[str, Any]] | None] = []
+        reasons: list[str | None] = []
         if isinstance(self.sampler, UniformBatch):
             from optuna.trial import Trial, TrialState, create_trial
 
@@ -204,16 +239,16 @@ class Search:
                     state=TrialState.RUNNING, params=point.params, distributions=point.distributions
                 )
                 asked.append(Trial(self.memory, storage.create_new_trial(study_id, template)))
-                combos.append(point.combo)
+                units.append(point.rows)
                 reasons.append(point.reason)
-            return asked, combos, reasons
+            return asked, units, reasons
         for _ in range(size):
             trial = self.memory.ask()
-            combo, reason, _block = self.s.space.sample(trial)
+            rows, reason, _block = self.s.space.sample(trial)
             asked.append(trial)
-            combos.append(combo)
+            units.append(rows)
             reasons.append(reason)
-        return asked, combos, reasons
+        return asked, units, reasons
 
     def complete(self, prepared: dict[str, Any]) -> dict[str, Any]:
         """Wait for a prepared batch's evaluation and record it: its part, its trials told
@@ -224,13 +259,16 @@ class Search:
         gid, ids, numbers = plan["group_id"], plan["trial_ids"], plan["numbers"]
         metrics = None
         if prepared["evaluation"] is not None:
-            metrics, compact = prepared["evaluation"].result()
+            evaluation = prepared["evaluation"]
+            metrics, compact = evaluation.result()
+            made = evaluation.rows  # (tables, digest) when the workers made them
             _fault("before-part", self.counts["batches"] + 1)
             if self.save_daily:
                 assert compact is not None, "compact trades are kept with --save-daily"
                 path = rundir.daily_path(self.out_dir, gid)
                 rundir.write_daily(path, compact, self.s.plan.bars.trading_days())
-            part = rundir.write_part(self.out_dir, gid, [store.batch_table(gid, 0, rows, metrics)])
+            tables = made[0] if made else [store.batch_table(gid, 0, rows, metrics)]
+            part = rundir.write_part(self.out_dir, gid, tables)
             _fault("after-part", self.counts["batches"] + 1)
         self._await_earlier(plan)
         states, values, attrs = self._outcomes(plan, metrics)
@@ -247,8 +285,10 @@ class Search:
         system = [self.memory._storage.get_trial(t._trial_id).system_attrs for t in asked]
         self.writer.finish(ids, [_state(s) for s in states], values, attrs, system)
         if metrics is not None:
-            record = _record(gid, rows, metrics, part, plan, prepared["started"])
+            digest = made[1] if made else None
+            record = _record(gid, rows, metrics, part, plan, prepared["started"], digest=digest)
             self.checkpoint.add(record)
+            self.counts["combinations"] += len(rows)
         (self.parts / f"{gid}{PENDING}").unlink(missing_ok=True)
         kinds = plan["outcomes"]
         for kind in ("evaluated", "duplicate", "infeasible", "interrupted"):
@@ -321,8 +361,12 @@ class Search:
     ) -> tuple[list[str], list[list[float] | None], list[dict[str, Any]]]:
         """Each trial's state, values and user attributes (evaluated trials learnt)."""
         values_of = qualifies = None
+        sizes = plan.get("sizes") or [1] * len(plan["rows"])
+        span = spans(sizes)
+        best = [a for a, _ in span]
         if metrics is not None:
             values_of, qualifies = self.s.objectives.values(metrics)
+            best = best_rows(values_of, span, self.s.objectives.directions)
         states: list[str] = []
         values: list[list[float] | None] = []
         attrs: list[dict[str, Any]] = []
@@ -345,11 +389,13 @@ class Search:
             else:
                 assert values_of is not None and qualifies is not None and metrics is not None
                 states.append("COMPLETE")
-                values.append([float(v) for v in values_of[row]])
+                at = best[row]  # its row (the best of its sub-grid)
+                values.append([float(v) for v in values_of[at]])
                 if outcome == "evaluated":
-                    attr.update({GROUP: gid, COMBO: row, "ibsweep:qualifies": bool(qualifies[row])})
+                    attr.update({GROUP: gid, COMBO: at, "ibsweep:qualifies": bool(qualifies[at])})
+                    attr.update({FIRST: span[row][0], ROWS: sizes[row]})
                     for name in SHOWN_METRICS:
-                        value = float(metrics[name][row])
+                        value = float(metrics[name][at])
                         attr[name] = value if np.isfinite(value) else None
                     self.known.setdefault(plan["keys"][i], (plan["numbers"][i], values[-1]))
                 else:
@@ -426,9 +472,10 @@ class Search:
 
         gid = plan["group_id"]
         table = pq.read_table(part, schema=store.combos_schema())
-        if table.num_rows != len(plan["rows"]):
+        wanted = sum(plan.get("sizes") or [1] * len(plan["rows"]))
+        if table.num_rows != wanted:
             self._fail(plan)
-            return f"{gid}: its part holds {table.num_rows} rows, not {len(plan['rows'])}: failed"
+            return f"{gid}: its part holds {table.num_rows} rows, not {wanted}: failed"
         metrics = {
             name: table.column(name).to_numpy(zero_copy_only=False) for name in store.METRIC_TYPES
         }
@@ -465,6 +512,14 @@ class Search:
         self.writer.finish(plan["trial_ids"], [TrialState.FAIL] * n, [None] * n, attrs)
 
 
+def best_rows(values: np.ndarray, span: list[tuple[int, int]], directions: list[str]) -> list[int]:
+    """Each trial's row: the best of its rows ``[a, b)`` by the (one) objective, ties to
+    the lower row; a non-qualifying row holds the worst value, so a trial none of whose
+    rows qualifies gets its first row (and the worst value). One row each: that row."""
+    signed = values[:, 0] * (1.0 if directions[0] == "maximize" else -1.0)
+    return [a if b - a == 1 else a + int(np.argmax(signed[a:b])) for a, b in span]
+
+
 def _fault(where: str, batch: int) -> None:
     """Test hook (drills): ``IBSWEEP_OPTIMIZE_FAULT=kill-before-part:N`` or
     ``kill-after-part:N`` SIGKILLs this process there in its N-th batch."""
@@ -487,14 +542,18 @@ def _record(
     plan: dict[str, Any],
     started: float,
     part_file: Path | None = None,
+    digest: str | None = None,
 ) -> dict[str, Any]:
     """The batch's checkpoint record: the runner's group record (its best row by
-    ``total_r``, ties to the lower index) and the trial number of each row."""
+    ``total_r``, ties to the lower index) and the trial number of each row (a trial's
+    sub-grid: its rows, each with its number)."""
     params = rows
     total = np.asarray(metrics["total_r"], dtype=np.float64)
     best = int(np.argmax(total))
-    digest = store.ParamsDigest()
-    digest.update(params)
+    if digest is None:
+        hashed = store.ParamsDigest()
+        hashed.update(params)
+        digest = hashed.hexdigest()
     if part_file is not None:
         from backtest.core.checksum import file_checksum
 
@@ -509,7 +568,11 @@ def _record(
             "params": json_ready(params[best]),
             "metrics": json_ready(metrics_dict(metrics, best)),
         },
-        "params_sha256": digest.hexdigest(),
+        "params_sha256": digest,
         "part": part,
-        "trials": [plan["numbers"][i] for i in plan["rows"]],
+        "trials": [
+            plan["numbers"][i]
+            for i, size in zip(plan["rows"], plan.get("sizes") or [1] * len(plan["rows"]))
+            for _ in range(size)
+        ],
     }

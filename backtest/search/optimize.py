@@ -243,7 +243,7 @@ def _progress(search: Search, done: dict[str, Any], clock: float) -> None:
     outcomes = done["outcomes"]
     total = done["numbers"][-1] + 1
     elapsed = time.perf_counter() - clock
-    rate = search.counts["evaluated"] / elapsed if elapsed > 0 else 0.0
+    rate = search.counts["combinations"] / elapsed if elapsed > 0 else 0.0
     left = max(s.n_trials - total, 0)
     per_trial = elapsed / max(
         sum(search.counts[k] for k in ("evaluated", "duplicate", "infeasible")), 1
@@ -252,7 +252,7 @@ def _progress(search: Search, done: dict[str, Any], clock: float) -> None:
     log.info(
         f"[{total}/{s.n_trials}] {done['group_id']}: {outcomes.count('evaluated')} evaluated, "
         f"{outcomes.count('duplicate')} duplicates, {outcomes.count('infeasible')} infeasible; "
-        f"{best}; {rate:,.0f} evaluated/s, ETA: {left * per_trial / 60:.1f}min"
+        f"{best}; {rate:,.0f} combinations/s, ETA: {left * per_trial / 60:.1f}min"
     )
 
 

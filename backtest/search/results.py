@@ -46,7 +46,16 @@ def trials_frame(trials: list[Any], names: tuple[str, ...]) -> Any:
     """One row per trial (see the module doc)."""
     import pandas as pd
 
-    from backtest.search.loop import COMBO, GROUP, OUTCOME, REASON, SAME_AS, SHOWN_METRICS
+    from backtest.search.loop import (
+        COMBO,
+        FIRST,
+        GROUP,
+        OUTCOME,
+        REASON,
+        ROWS,
+        SAME_AS,
+        SHOWN_METRICS,
+    )
 
     rows = []
     for t in trials:
@@ -57,6 +66,8 @@ def trials_frame(trials: list[Any], names: tuple[str, ...]) -> Any:
             "outcome": attrs.get(OUTCOME, "other"),
             "group_id": attrs.get(GROUP),
             "combo": attrs.get(COMBO),
+            "combo_first": attrs.get(FIRST, attrs.get(COMBO)),
+            "combos": attrs.get(ROWS, None if attrs.get(COMBO) is None else 1),
             "same_as": attrs.get(SAME_AS),
             "qualifies": attrs.get("ibsweep:qualifies"),
         }
@@ -72,7 +83,7 @@ def trials_frame(trials: list[Any], names: tuple[str, ...]) -> Any:
         row["datetime_complete"] = _iso(t.datetime_complete)
         rows.append(row)
     frame = pd.DataFrame(rows)
-    for column in ("combo", "same_as", "trades"):
+    for column in ("combo", "combo_first", "combos", "same_as", "trades"):
         if column in frame:
             frame[column] = frame[column].astype("Int64")
     if "qualifies" in frame:
@@ -87,16 +98,22 @@ def _iso(value: Any) -> str | None:
 def optimize_summary(s: Setup, search: Search, trials: list[Any], records: list[dict]) -> dict:
     """The ``optimize`` block of the metadata: the provenance of the search and its counts
     (the study's, whichever process evaluated; this folder's rows)."""
-    from backtest.search.loop import KEY, OUTCOME
+    from backtest.search.loop import KEY, OUTCOME, ROWS
 
     outcomes = [t.user_attrs.get(OUTCOME, "other") for t in trials]
-    evaluated = {t.user_attrs.get(KEY) for t, o in zip(trials, outcomes) if o == "evaluated"}
+    # each distinct evaluated trial's combinations (its exit sub-grid with --trial entry-rule)
+    evaluated = {
+        t.user_attrs.get(KEY): int(t.user_attrs.get(ROWS, 1))
+        for t, o in zip(trials, outcomes)
+        if o == "evaluated"
+    }
     states: dict[str, int] = {}
     for t in trials:
         states[t.state.name] = states.get(t.state.name, 0) + 1
     header = s.header["optimize"]
     best = _best_trials(trials, s)
     return {
+        "trial": s.options.trial,
         "sampler": s.options.sampler,
         "sampler_settings": s.sampler,
         "seed": s.sampler["seed"],
@@ -113,7 +130,8 @@ def optimize_summary(s: Setup, search: Search, trials: list[Any], records: list[
         "states": states,
         "outcomes": {k: outcomes.count(k) for k in OUTCOMES},
         # N of the deflated Sharpe ratio: the distinct combinations the study evaluated
-        "evaluated": len(evaluated),
+        "evaluated": sum(evaluated.values()),
+        "evaluated_trials": len(evaluated),
         "evaluated_here": sum(int(r["combos_count"]) for r in records),
         "best": best,
         "this_run": {

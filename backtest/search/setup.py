@@ -26,6 +26,9 @@ from backtest.search.space import SearchSpace, SpaceError, load_space
 from backtest.search.storage import StorageError, default_url, open_storage, shown_url
 
 BATCH = 256
+# What one trial is: a sampled combination, or a sampled entry rule run with every value
+# of the space's exit parameters (its exit sub-grid, one kernel call; docs/ANALYSIS.md)
+TRIALS = ("combination", "entry-rule")
 STUDY_ATTR = "ibsweep"  # the study's settings, which every process joining it must share
 
 
@@ -49,6 +52,7 @@ class OptimizeOptions:
     storage: str | None = None
     study_name: str | None = None
     batch: int | str = BATCH
+    trial: str = "combination"
     run: dict[str, Any] = field(default_factory=dict)  # RunOptions names -> values
 
 
@@ -121,8 +125,17 @@ def setup(opts: OptimizeOptions) -> Setup:
     objectives = objectives_option(
         opts.objective, opts.objectives, opts.min_trades, opts.require_prop_ok
     )
+    if opts.trial not in TRIALS:
+        raise OptimizeError(f"--trial: {opts.trial!r} is not one of {', '.join(TRIALS)}")
+    if opts.trial == "entry-rule" and len(objectives.names) > 1:
+        raise OptimizeError(
+            "--trial entry-rule: a trial reports the best of its exit sub-grid, one value: "
+            "give one --objective, or --trial combination for --objectives"
+        )
     cfg = config_mod.load_config(run.get("config"))
     space = load_space(opts.space, opts.groups_file, run.get("symbol"), cfg)
+    if opts.trial == "entry-rule":
+        space = space.by_entry_rule()
     stepped = all(a.kind != "continuous" for b in space.blocks for a in b.axes)
     sampler = sampler_settings(
         opts.sampler, seed, batch, len(objectives.names), len(space.blocks), stepped
@@ -141,6 +154,7 @@ def setup(opts: OptimizeOptions) -> Setup:
     header = {k: v for k, v in plan.header.items() if k != "group_ids"}
     header["optimize"] = {
         "space": space.describe(),
+        "trial": opts.trial,
         "sampler": opts.sampler,
         "sampler_settings": sampler,
         **objectives.describe(),

@@ -27,9 +27,10 @@ is never run.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,9 @@ from backtest.strategy.params import (
 # Parameters whose values are whole numbers (minutes, counts): a range of them needs a step.
 WHOLE_PARAMS = tuple(p.name for p in PARAMS if p.whole)
 BLOCK_PARAM = "block"
+# The exit parameters: the kernel shares an entry rule's searches among the combinations
+# that differ only in them (backtest.engines.sweep, SweepData.combo_row)
+EXIT_PARAMS = ("sl_mult", "tp_mult")
 
 
 class SpaceError(ValueError):
@@ -143,11 +147,22 @@ class Block:
     axes: list[Axis]
     constraints: list[Constraint]
     raw: dict[str, Any] = field(default_factory=dict)  # as written (provenance)
+    # ``--trial entry-rule``: the exit axes, not sampled; every trial runs their sub-grid
+    exits: list[Axis] = field(default_factory=list)
+
+    def exit_grid(self) -> list[dict[str, Any]]:
+        """Every combination of the exit axes' values (grid order; made once)."""
+        if "_exit_grid" not in self.__dict__:
+            names = [a.name for a in self.exits]
+            values = itertools.product(*(_axis_values(a) for a in self.exits))
+            self.__dict__["_exit_grid"] = [dict(zip(names, v)) for v in values]
+        return self.__dict__["_exit_grid"]
 
     def size(self) -> int | None:
         """Points of the block's grid before its constraints (None: a continuous axis)."""
-        sizes = [len(a.choices) if a.kind == "list" else a.count for a in self.axes]
-        if any(a.kind == "continuous" for a in self.axes):
+        axes = self.axes + self.exits
+        sizes = [len(a.choices) if a.kind == "list" else a.count for a in axes]
+        if any(a.kind == "continuous" for a in axes):
             return None
         return math.prod(sizes)
 
@@ -193,8 +208,6 @@ class SearchSpace:
         shared tables are built by (the registry's ``TABLE_PARAMS``: the times and the
         news window), for the sweep's tables to be built once before the workers fork; empty
         when the space has more than ``limit`` of them (they are then built as met)."""
-        import itertools
-
         out: dict[tuple[Any, ...], dict[str, Any]] = {}
         for block in self.blocks:
             timed = [a for a in block.axes if a.name in TABLE_PARAMS]
@@ -204,7 +217,7 @@ class SearchSpace:
             if math.prod(len(v) for v in values) > 16 * limit:
                 return []
             base = dict(block.fixed)
-            for axis in block.axes:
+            for axis in block.axes + block.exits:
                 if axis.name not in TABLE_PARAMS:
                     base[axis.name] = _axis_values(axis)[0]
             for chosen in itertools.product(*values):
@@ -216,9 +229,9 @@ class SearchSpace:
                     return []
         return list(out.values())
 
-    def sample(self, trial: Any) -> tuple[dict[str, Any] | None, str | None, int]:
-        """Sample a point on an Optuna trial: ``(combination, None, block)`` for a
-        feasible one (resolved: every parameter), ``(None, reason, block)`` otherwise."""
+    def sample(self, trial: Any) -> tuple[list[dict[str, Any]] | None, str | None, int]:
+        """Sample a point on an Optuna trial: ``(rows, None, block)`` for a feasible one
+        (its combinations, resolved: :meth:`rows`), ``(None, reason, block)`` otherwise."""
         index = 0
         if len(self.blocks) > 1:
             index = int(trial.suggest_categorical(BLOCK_PARAM, list(range(len(self.blocks)))))
@@ -226,21 +239,21 @@ class SearchSpace:
         overrides = dict(block.fixed)
         for axis in block.axes:
             overrides[axis.name] = axis.suggest(trial)
-        return (*self.combination(block, overrides), index)
+        return (*self.rows(block, overrides), index)
 
     def draw(self, rng: Any, size: int) -> list[Drawn]:
         """``size`` points drawn uniformly at once (the random sampler without Optuna's
         per-parameter path): a block uniformly, then each axis uniformly over its grid (a
         list's values, a stepped range's steps) or its interval (continuous); each point
         as Optuna's parameters and distributions and, as :meth:`sample` gives them, its
-        combination or why it is infeasible."""
+        combinations or why it is infeasible."""
         n = len(self.blocks)
         chosen = rng.integers(n, size=size) if n > 1 else [0] * size
         points: list[dict[str, Any]] = [{} for _ in range(size)]
         at = {b: [i for i in range(size) if int(chosen[i]) == b] for b in range(n)}
-        for b, rows in at.items():
+        for b, where in at.items():
             for axis in self.blocks[b].axes:
-                for i, value in zip(rows, _uniform(axis, rng, len(rows))):
+                for i, value in zip(where, _uniform(axis, rng, len(where))):
                     points[i][axis.key] = value
         all_dists = self.distributions()
         out = []
@@ -253,9 +266,57 @@ class SearchSpace:
             overrides = dict(block.fixed)
             for axis in block.axes:
                 overrides[axis.name] = axis.value(params[axis.key])
-            combo, reason = self.combination(block, overrides)
-            out.append(Drawn(params, dists, combo, reason))
+            out.append(Drawn(params, dists, *self.rows(block, overrides)))
         return out
+
+    def rows(
+        self, block: Block, overrides: dict[str, Any]
+    ) -> tuple[list[dict[str, Any]] | None, str | None]:
+        """The combinations a sampled point is evaluated as: its one combination, or with
+        ``--trial entry-rule`` (:meth:`by_entry_rule`) every combination of its exit
+        sub-grid that the block's constraints keep, in grid order (the last exit
+        parameter varying fastest); None and the reason when there is none."""
+        if not block.exits:
+            combo, reason = self.combination(block, overrides)
+            return (None, reason) if combo is None else ([combo], None)
+        grid = block.exit_grid()
+        try:  # the invariants of spec section 2 concern the times: the entry rule's own
+            first = self.resolver({**overrides, **grid[0]}, block.where, checked=True)
+        except ParamError as exc:
+            return None, str(exc).split(": ", 1)[-1]
+        merged = {**self.resolver.defaults, **overrides}
+        out, why, weekdays = [], "", first["weekdays"]
+        for chosen in grid:
+            if block.constraints:
+                point = {**merged, **chosen}
+                failed = next((c for c in block.constraints if not c(point)), None)
+                if failed is not None:
+                    why = f"constraint {failed.text!r}"
+                    continue
+            combo = first.copy()
+            combo.update(chosen)
+            combo["weekdays"] = weekdays.copy()
+            out.append(combo)
+        return (out, None) if out else (None, f"every combination of its exit sub-grid: {why}")
+
+    def by_entry_rule(self) -> SearchSpace:
+        """The space of ``--trial entry-rule``: the exit parameters (:data:`EXIT_PARAMS`,
+        those the kernel does not share an entry rule's searches over) taken out of the
+        sampled axes, each trial evaluating its entry rule with every value of them. An
+        exit range without a step is refused (its values cannot all be run)."""
+        blocks = []
+        for block in self.blocks:
+            for axis in block.axes:
+                if axis.name in EXIT_PARAMS and axis.kind == "continuous":
+                    raise SpaceError(
+                        f"{block.where}.grid.{axis.name}: a range without a step: --trial "
+                        f"entry-rule runs every value of the exit parameters "
+                        f"({', '.join(EXIT_PARAMS)}); give a step or a list"
+                    )
+            entry = [a for a in block.axes if a.name not in EXIT_PARAMS]
+            exits = [a for a in block.axes if a.name in EXIT_PARAMS]
+            blocks.append(replace(block, axes=entry, exits=exits))
+        return replace(self, blocks=blocks)
 
     def combination(
         self, block: Block, overrides: dict[str, Any]
@@ -278,7 +339,7 @@ class Drawn:
 
     params: dict[str, Any]  # Optuna's names -> external values
     distributions: dict[str, Any]
-    combo: dict[str, Any] | None
+    rows: list[dict[str, Any]] | None
     reason: str | None
 
 

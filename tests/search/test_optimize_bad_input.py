@@ -34,6 +34,18 @@ CASES = {
     ),
     "unknown objective": (None, ["--objective", "profit"], "--objective: 'profit' is not one of"),
     "batch 0": (None, ["--batch", 0], "--batch: 0 must be a whole number >= 1"),
+    "entry-rule trials over an exit range without a step": (
+        "symbol: GER40\ngrid:\n  direction: [both, long]\n  sl_mult: {start: 0.5, stop: 2.0}\n",
+        ["--trial", "entry-rule"],
+        "grid.sl_mult: a range without a step: --trial entry-rule runs every value of the "
+        "exit parameters (sl_mult, tp_mult); give a step or a list",
+    ),
+    "entry-rule trials on two objectives": (
+        None,
+        ["--trial", "entry-rule", "--objectives", "total_r,max_dd_r"],
+        "--trial entry-rule: a trial reports the best of its exit sub-grid, one value",
+    ),
+    "unknown trial": (None, ["--trial", "rule"], "--trial: 'rule' is not one of"),
 }
 
 

@@ -21,10 +21,19 @@ def scheduler_file(tmp_path_factory):
         yield path
 
 
-def test_a_search_on_the_cluster_equals_the_local_pool_trial_for_trial(scheduler_file, tmp_path):
+# trials of one combination; trials of a whole entry rule (each worker makes its rows)
+MODES = {"combination": (120, 40, 40), "entry-rule": (12, 4, 6)}
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+def test_a_search_on_the_cluster_equals_the_local_pool_trial_for_trial(
+    scheduler_file, tmp_path, mode
+):
     space(tmp_path)
     local_out, dask_out = tmp_path / "local", tmp_path / "dask"
-    options = ("--trials", 120, "--batch", 40, "--seed", 3, "--save-daily", "--no-report")
+    n, batch, evaluated = MODES[mode]
+    options = ("--trials", n, "--batch", batch, "--seed", 3, "--save-daily", "--no-report")
+    options += ("--trial", mode)
 
     local = invoke(*optimize_args(tmp_path, local_out, *options))
     remote = invoke(
@@ -39,7 +48,7 @@ def test_a_search_on_the_cluster_equals_the_local_pool_trial_for_trial(scheduler
     assert "sweep kernels ready" not in log  # nothing evaluated by a local pool
     assert metadata(dask_out)["workers"] == 2
     here, there = trials(local_out), trials(dask_out)
-    assert (here.outcome == "evaluated").sum() > 40
+    assert (here.outcome == "evaluated").sum() > evaluated
     assert there[SAME].equals(here[SAME])
     assert combos(dask_out).equals(combos(local_out))
     daily = sorted(p.name for p in (local_out / "daily").iterdir())

@@ -27,8 +27,8 @@ def _points(space, n, seed=0):
     out = []
     for _ in range(n):
         trial = study.ask()
-        combo, reason, _ = space.sample(trial)
-        out.append((combo, reason))
+        rows, reason, _ = space.sample(trial)
+        out.append((None if rows is None else rows[0], reason))
         study.tell(trial, 0.0)
     return out
 
@@ -198,8 +198,8 @@ def test_a_batch_drawn_at_once_is_what_sampling_those_values_gives(tmp_path):
 
     seen: dict[str, set] = {}
     for point in drawn:
-        combo, reason, block = space.sample(optuna.trial.FixedTrial(point.params))
-        assert (point.combo, point.reason) == (combo, reason)
+        rows, reason, block = space.sample(optuna.trial.FixedTrial(point.params))
+        assert (point.rows, point.reason) == (rows, reason)
         assert point.distributions == {
             k: v for k, v in space.distributions().items() if k in point.params
         }
@@ -216,4 +216,4 @@ def test_a_batch_drawn_at_once_is_what_sampling_those_values_gives(tmp_path):
             assert len(seen[key]) == count, key
     again = space.draw(np.random.default_rng(7), 3000)
     assert [p.params for p in again] == [p.params for p in drawn]
-    assert any(p.combo is None for p in drawn) and any(p.combo is not None for p in drawn)
+    assert any(p.rows is None for p in drawn) and any(p.rows is not None for p in drawn)
