@@ -39,7 +39,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from backtest.analysis.explore_rows import compare, page_of, walk
+from backtest.analysis.explore_rows import compare, nth_kept, page_of, walk
 from backtest.analysis.report import MT5_COLUMNS, TEMPLATES, inline, source_hash
 from backtest.runner.outputs import result_paths
 from backtest.runner.store import METRIC_TYPES, PARAM_TYPES, combos_schema, open_table
@@ -322,12 +322,14 @@ class Combos:
         self._buffers: list[np.ndarray] = []
         self._lock = threading.Lock()
         self._closed = False
-        self._lists = threading.Thread(target=self._encode_lists, name="explore-lists", daemon=True)
-        self._lists.start()
+        self._lists = threading.Event()
+        self._prepared = threading.Thread(target=self._prepare, name="explore-prepare", daemon=True)
+        self._prepared.start()
 
     def ready(self) -> None:
-        """Wait until the list columns are encoded (:meth:`_encode_lists`)."""
-        self._lists.join()
+        """Wait until the columns are encoded and the scratch memory is there
+        (:meth:`_prepare`)."""
+        self._prepared.join()
 
     def close(self) -> None:
         self._closed = True
@@ -463,12 +465,9 @@ class Combos:
                 np.negative(key, out=key)
             if keep is None:
                 return page_of(key, query.offset, query.limit), total
-            rows = np.flatnonzero(keep)
             with self._scratch() as kept:
-                found = page_of(
-                    np.take(key, rows, out=kept[: len(rows)]), query.offset, query.limit
-                )
-            return rows[found], total
+                kept = np.compress(keep, key, out=kept[:total])
+                return nth_kept(keep, page_of(kept, query.offset, query.limit)), total
 
     def _sorted_by_duckdb(self, query: Query) -> np.ndarray:
         where, params = where_sql(dict(query.filters))
@@ -517,11 +516,11 @@ class Combos:
         """``column``'s distinct values, a missing one last, and each row's index into
         them (the smallest integers that hold it); None for a float metric, a number
         column with more than :data:`DISTINCT` values, and a list column until its
-        encoding (started with the table: :meth:`_encode_lists`) is done, unless ``wait``
-        for it. Kept."""
+        encoding (started with the table: :meth:`_prepare`) is done, unless ``wait`` for
+        it. Kept."""
         if COLUMN_KINDS[column] == "list":
             if wait:
-                self._lists.join()
+                self._lists.wait()
             with self._lock:
                 return self._codes.get(column)
         with self._lock:
@@ -542,14 +541,29 @@ class Combos:
             self._codes[column] = found
         return found
 
-    def _encode_lists(self) -> None:
-        """Every list column encoded (:meth:`_encode_list`), kept: in a thread started
-        with the table (seconds at 10^7 rows; DuckDB answers meanwhile)."""
-        for column in self.table.column_names:
-            if COLUMN_KINDS.get(column) == "list" and not self._closed:
-                encoded = self._encode_list(column)
-                with self._lock:
-                    self._codes[column] = encoded
+    def _prepare(self) -> None:
+        """In a thread started with the table (seconds at 10^7 rows; queries are answered
+        meanwhile, slower): the scratch memory of a page's sort key touched once, and every
+        column that :meth:`_encoded` encodes encoded, text and lists first."""
+        with self._scratch() as key, self._scratch() as kept:
+            key.fill(0.0)
+            kept.fill(0.0)
+        columns = [c for c in COLUMN_KINDS if c in self.table.column_names]
+        try:
+            for kind in ("text", "list", "number"):
+                for column in (c for c in columns if COLUMN_KINDS[c] == kind):
+                    if self._closed:
+                        return
+                    if kind == "list":
+                        encoded = self._encode_list(column)
+                        with self._lock:
+                            self._codes[column] = encoded
+                    else:
+                        self._encoded(column)
+                if kind == "list":
+                    self._lists.set()
+        finally:
+            self._lists.set()  # a list sort waits for it: never forever
 
     def _encode_list(self, column: str) -> tuple[pa.Array, np.ndarray]:
         """A list column's distinct lists (one row of each, a missing one last) and each

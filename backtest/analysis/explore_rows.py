@@ -75,8 +75,11 @@ def _sampled(key: np.ndarray, start: int, stop: int, present: int) -> np.ndarray
         low = sample[low_at] if low_at >= 0 else -np.inf
         valid = int(np.count_nonzero(~np.isnan(sample)))
         high = sample[high_at] if high_at < valid else np.inf
-        inside = (key >= low) & (key <= high)
-        below = int(np.count_nonzero(key < low))
+        if low == -np.inf:  # a first page: nothing below it (one pass, not three)
+            inside, below = key <= high, 0
+        else:
+            inside = (key >= low) & (key <= high)
+            below = int(np.count_nonzero(key < low))
         rows = np.flatnonzero(inside)
         if below <= start and below + len(rows) >= stop:
             return rows[_window(key[rows], start - below, stop - below)]
@@ -112,3 +115,22 @@ def walk(order: np.ndarray, keep: np.ndarray, offset: int, limit: int) -> np.nda
         size *= 2
     rows = np.concatenate(found) if found else order[:0]
     return rows[offset:need]
+
+
+BLOCK = 1 << 16  # rows counted at a time by :func:`nth_kept`
+
+
+def nth_kept(keep: np.ndarray, ranks: np.ndarray) -> np.ndarray:
+    """``np.flatnonzero(keep)[ranks]`` without listing every kept row (8 bytes a row): the
+    kept rows are counted a block at a time, and only the blocks ``ranks`` fall in are
+    listed."""
+    starts = np.arange(0, len(keep), BLOCK)
+    counts = np.array([np.count_nonzero(keep[s : s + BLOCK]) for s in starts], dtype=np.int64)
+    before = np.cumsum(counts) - counts  # kept rows before each block
+    blocks = np.searchsorted(before, ranks, side="right") - 1
+    out = np.empty(len(ranks), dtype=np.int64)
+    for block in np.unique(blocks):
+        at = blocks == block
+        start = int(starts[block])
+        out[at] = start + np.flatnonzero(keep[start : start + BLOCK])[ranks[at] - before[block]]
+    return out

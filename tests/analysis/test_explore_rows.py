@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from backtest.analysis import explore_rows
 from backtest.analysis.explore import ROW, Combos, Query, where_sql
-from backtest.analysis.explore_rows import page_of, walk
+from backtest.analysis.explore_rows import nth_kept, page_of, walk
 
 FLOATS = [-2.0, -1.0, -0.0, 0.0, 0.5, 1.0, 1.5, 3.0, float("inf"), float("-inf"), float("nan")]
 KEYS = st.sampled_from([*FLOATS, None])
@@ -71,9 +71,8 @@ def test_a_filter_keeps_the_rows_sql_keeps(table, texts, encoded):
     filters = tuple(sorted(tuple(t.split(":", 1)) for t in texts))
     combos = Combos(table)
     try:
-        if encoded:
-            combos.ready()
-        else:
+        combos.ready()
+        if not encoded:
             combos._codes["weekdays"] = None  # as before the encoding is done
         where, params = where_sql(dict(filters))
         by_sql = combos._fetch(f"SELECT {ROW} FROM combos WHERE {where} ORDER BY {ROW}", params)
@@ -141,3 +140,14 @@ def test_walk_is_the_filtered_order(n, offset, limit, seed):
         walk(order, keep, offset, limit).tolist()
         == order[keep[order]][offset : offset + limit].tolist()
     )
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 300_000), st.integers(0, 9), st.integers(0, 50))
+def test_nth_kept_is_the_kept_rows_at_those_ranks(n, seed, many):
+    rng = np.random.default_rng(seed)
+    keep = rng.random(n) < rng.choice([0.0001, 0.01, 0.5, 1.0])
+    kept = np.flatnonzero(keep)
+    ranks = np.sort(rng.integers(0, len(kept), many)) if len(kept) else np.zeros(0, np.int64)
+
+    assert nth_kept(keep, ranks).tolist() == kept[ranks].tolist()
