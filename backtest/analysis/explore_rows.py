@@ -65,25 +65,41 @@ def _sampled(key: np.ndarray, start: int, stop: int, present: int) -> np.ndarray
     """Ranks ``start .. stop`` (< ``present``, the values that are not NaN) of ``key``."""
     n = len(key)
     step = max(1, n // SAMPLE)
-    if step > 1:
-        sample = np.sort(key[::step])  # NaN last
-        # the bounds' ranks in the sample, widened by a few standard errors of a rank
-        scale = len(sample) / n
-        spread = 4 * np.sqrt(max(stop, 1) * scale) + 2
-        low_at = int(start * scale - spread)
-        high_at = int(stop * scale + spread)
-        low = sample[low_at] if low_at >= 0 else -np.inf
-        valid = int(np.count_nonzero(~np.isnan(sample)))
-        high = sample[high_at] if high_at < valid else np.inf
-        if low == -np.inf:  # a first page: nothing below it (one pass, not three)
-            inside, below = key <= high, 0
-        else:
-            inside = (key >= low) & (key <= high)
-            below = int(np.count_nonzero(key < low))
-        rows = np.flatnonzero(inside)
-        if below <= start and below + len(rows) >= stop:
-            return rows[_window(key[rows], start - below, stop - below)]
-    return _window(key, start, stop)
+    if step == 1:
+        return _window(key, start, stop)
+    sample = np.sort(key[::step])  # NaN last
+    # the bounds' ranks in the sample, widened by a few standard errors of a rank
+    scale = len(sample) / n
+    spread = 4 * np.sqrt(max(stop, 1) * scale) + 2
+    low_at, high_at = int(start * scale - spread), int(stop * scale + spread)
+    valid = int(np.count_nonzero(~np.isnan(sample)))
+    if low_at >= valid:  # the sample has too few values below the page's
+        return _window(key, start, stop)
+    low = sample[low_at] if low_at >= 0 else -np.inf
+    high = sample[high_at] if high_at < valid else np.inf
+    # the rows of ``low`` and of ``high`` (ties: often most of a column of a few values)
+    # are found by counting, only the rows strictly between them listed and sorted
+    below = int(np.count_nonzero(key < low))
+    at_low = key == low
+    lows = int(np.count_nonzero(at_low))
+    if low == high:
+        if below <= start and below + lows >= stop:
+            return nth_kept(at_low, np.arange(start - below, stop - below))
+        return _window(key, start, stop)
+    at_high = key == high
+    between = np.flatnonzero((key > low) & (key < high))
+    highs = below + lows + len(between)  # the rank of the first row of ``high``
+    if below > start or highs + int(np.count_nonzero(at_high)) < stop:
+        return _window(key, start, stop)
+    between = between[np.argsort(key[between], kind="stable")]
+    ranks = np.arange(start, stop)
+    return np.concatenate(
+        [
+            nth_kept(at_low, ranks[ranks < below + lows] - below),
+            between[ranks[(ranks >= below + lows) & (ranks < highs)] - below - lows],
+            nth_kept(at_high, ranks[ranks >= highs] - highs),
+        ]
+    )
 
 
 def _window(key: np.ndarray, start: int, stop: int) -> np.ndarray:
