@@ -33,7 +33,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from backtest.analysis.explore_rows import compare, nth_kept, page_of, walk
+from backtest.analysis.explore_rows import coded_page, compare, nth_kept, page_of, walk
 from backtest.analysis.report import MT5_COLUMNS
 from backtest.runner.store import METRIC_TYPES, PARAM_TYPES, combos_schema, open_table
 
@@ -42,6 +42,7 @@ MAX_LIMIT = 10_000  # and at most
 ROW = "row"  # run order (the row's position in the Parquet file): ties break by it
 CACHED = 8  # filters and filtered orders kept for the next pages
 ORDERS = 12  # sort orders kept (4 bytes a row each)
+CODED = 1000  # a column with at most as many values has its pages found by counting
 DISTINCT = 100_000  # a column with at most as many values has its text filters by value
 
 
@@ -356,13 +357,34 @@ class Combos:
             if valid is not None:
                 out[~valid] = np.nan
             return out
+        codes, keys = self._coded_keys(column)
+        return np.take(keys, codes, out=out)
+
+    def _coded_keys(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """A text or list column's codes (:meth:`_encoded`) and each code's sort key: the
+        rank of its text among the distinct ones in binary order, NaN if missing."""
         distinct, codes = self._encoded(column, wait=True) or self._encode_list(column)
         present = distinct.slice(0, len(distinct) - 1)  # the missing value is last
         if COLUMN_KINDS[column] == "list":
             present = _list_text(present)
         rank = np.full(len(distinct), np.nan)
         rank[np.asarray(pc.sort_indices(present))] = np.arange(len(present))
-        return np.take(rank, codes, out=out)
+        return codes, rank
+
+    def _coded_page(self, query: Query, keep: np.ndarray | None) -> np.ndarray | None:
+        """The page by :func:`coded_page` when the sort column has at most :data:`CODED`
+        distinct values (encoded); else None."""
+        if query.sort == ROW or (COLUMN_KINDS[query.sort] == "list" and not self._lists.is_set()):
+            return None
+        encoded = self._encoded(query.sort)
+        if encoded is None or len(encoded[0]) > CODED:
+            return None
+        if COLUMN_KINDS[query.sort] == "number":
+            values = pc.cast(encoded[0], pa.float64(), safe=False)
+            codes, keys = encoded[1], np.asarray(values.to_numpy(zero_copy_only=False), np.float64)
+        else:
+            codes, keys = self._coded_keys(query.sort)
+        return coded_page(codes, -keys if query.desc else keys, query.offset, query.limit, keep)
 
     def _numbers(self, column: str) -> tuple[np.ndarray, np.ndarray | None]:
         """A number column's values as numpy (not copied where Arrow's buffer serves) and
@@ -447,9 +469,17 @@ class Combos:
         if order is not None:
             if keep is None:
                 return order[query.offset : query.offset + query.limit], total
-            return walk(order, keep, query.offset, query.limit), total
+            if query.offset == 0:  # a new filter's first page: a walk that stops there
+                return walk(order, keep, query.offset, query.limit), total
+            rows = self._kept(  # its next pages: slices of its rows in that order, kept
+                ("order", query.filters, query.sort, query.desc), lambda: order[keep[order]]
+            )
+            return rows[query.offset : query.offset + query.limit], total
         if COLUMN_KINDS.get(query.sort) == "list" and self._encoded(query.sort) is None:
             return self._sorted_by_duckdb(query), total  # until the lists are encoded
+        coded = self._coded_page(query, keep)
+        if coded is not None:
+            return coded, total
         with self._scratch() as key:
             self._sort_key(query.sort, key)
             if query.desc:

@@ -65,41 +65,27 @@ def _sampled(key: np.ndarray, start: int, stop: int, present: int) -> np.ndarray
     """Ranks ``start .. stop`` (< ``present``, the values that are not NaN) of ``key``."""
     n = len(key)
     step = max(1, n // SAMPLE)
-    if step == 1:
-        return _window(key, start, stop)
-    sample = np.sort(key[::step])  # NaN last
-    # the bounds' ranks in the sample, widened by a few standard errors of a rank
-    scale = len(sample) / n
-    spread = 4 * np.sqrt(max(stop, 1) * scale) + 2
-    low_at, high_at = int(start * scale - spread), int(stop * scale + spread)
-    valid = int(np.count_nonzero(~np.isnan(sample)))
-    if low_at >= valid:  # the sample has too few values below the page's
-        return _window(key, start, stop)
-    low = sample[low_at] if low_at >= 0 else -np.inf
-    high = sample[high_at] if high_at < valid else np.inf
-    # the rows of ``low`` and of ``high`` (ties: often most of a column of a few values)
-    # are found by counting, only the rows strictly between them listed and sorted
-    below = int(np.count_nonzero(key < low))
-    at_low = key == low
-    lows = int(np.count_nonzero(at_low))
-    if low == high:
-        if below <= start and below + lows >= stop:
-            return nth_kept(at_low, np.arange(start - below, stop - below))
-        return _window(key, start, stop)
-    at_high = key == high
-    between = np.flatnonzero((key > low) & (key < high))
-    highs = below + lows + len(between)  # the rank of the first row of ``high``
-    if below > start or highs + int(np.count_nonzero(at_high)) < stop:
-        return _window(key, start, stop)
-    between = between[np.argsort(key[between], kind="stable")]
-    ranks = np.arange(start, stop)
-    return np.concatenate(
-        [
-            nth_kept(at_low, ranks[ranks < below + lows] - below),
-            between[ranks[(ranks >= below + lows) & (ranks < highs)] - below - lows],
-            nth_kept(at_high, ranks[ranks >= highs] - highs),
-        ]
-    )
+    if step > 1:
+        sample = np.sort(key[::step])  # NaN last
+        # the bounds' ranks in the sample, widened by a few standard errors of a rank
+        scale = len(sample) / n
+        spread = 4 * np.sqrt(max(stop, 1) * scale) + 2
+        low_at = int(start * scale - spread)
+        high_at = int(stop * scale + spread)
+        valid = int(np.count_nonzero(~np.isnan(sample)))
+        if low_at >= valid:  # the sample has too few values below the page's
+            return _window(key, start, stop)
+        low = sample[low_at] if low_at >= 0 else -np.inf
+        high = sample[high_at] if high_at < valid else np.inf
+        if low == -np.inf:  # a first page: nothing below it (one pass, not three)
+            inside, below = key <= high, 0
+        else:
+            inside = (key >= low) & (key <= high)
+            below = int(np.count_nonzero(key < low))
+        rows = np.flatnonzero(inside)
+        if below <= start and below + len(rows) >= stop:
+            return rows[_window(key[rows], start - below, stop - below)]
+    return _window(key, start, stop)
 
 
 def _window(key: np.ndarray, start: int, stop: int) -> np.ndarray:
@@ -150,3 +136,39 @@ def nth_kept(keep: np.ndarray, ranks: np.ndarray) -> np.ndarray:
         start = int(starts[block])
         out[at] = start + np.flatnonzero(keep[start : start + BLOCK])[ranks[at] - before[block]]
     return out
+
+
+SPANNED = 8  # distinct values a page may span in :func:`coded_page`
+
+
+def coded_page(
+    codes: np.ndarray, keys: np.ndarray, offset: int, limit: int, keep: np.ndarray | None = None
+) -> np.ndarray | None:
+    """:func:`page_of` of ``keys[codes]`` (of the rows ``keep`` holds, numbered among
+    them, when given) for a column of few distinct values (``keys``: each one's sort key,
+    NaN last), by counting each value's rows instead of comparing keys: the page's rows
+    of each value it spans, in position order. None when it spans more than
+    :data:`SPANNED` values (few ties: :func:`page_of` is the faster)."""
+    counts = np.bincount(codes if keep is None else codes[keep], minlength=len(keys))
+    by_key = np.argsort(keys, kind="stable")
+    ordered = keys[by_key]
+    same = (ordered[1:] == ordered[:-1]) | (np.isnan(ordered[1:]) & np.isnan(ordered[:-1]))
+    starts = np.flatnonzero(np.concatenate([[True], ~same]))  # groups of equal keys
+    sizes = np.add.reduceat(counts[by_key], starts) if len(starts) else starts
+    ends = np.cumsum(sizes)
+    firsts = ends - sizes
+    end = min(offset + limit, int(ends[-1]) if len(ends) else 0)
+    spanned = np.flatnonzero((firsts < end) & (ends > offset))
+    if len(spanned) > SPANNED:
+        return None
+    parts = [np.zeros(0, np.int64)]
+    bounds = np.append(starts, len(keys))
+    for group in spanned:
+        members = by_key[bounds[group] : bounds[group + 1]]
+        rows = codes == members[0] if len(members) == 1 else np.isin(codes, members)
+        if keep is not None:
+            rows &= keep
+        first = int(firsts[group])
+        ranks = np.arange(max(offset, first), min(end, int(ends[group]))) - first
+        parts.append(nth_kept(rows, ranks))
+    return np.concatenate(parts)
