@@ -569,6 +569,7 @@ class Combos:
         with self._scratch() as key, self._scratch() as kept:
             key.fill(0.0)
             kept.fill(0.0)
+        self.rows(np.zeros(min(self.count, 1), dtype=np.int64))  # the first take's set-up
         columns = [c for c in COLUMN_KINDS if c in self.table.column_names]
         try:
             for kind in ("text", "list", "number"):

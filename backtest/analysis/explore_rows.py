@@ -149,7 +149,11 @@ def coded_page(
     NaN last), by counting each value's rows instead of comparing keys: the page's rows
     of each value it spans, in position order. None when it spans more than
     :data:`SPANNED` values (few ties: :func:`page_of` is the faster)."""
-    counts = np.bincount(codes if keep is None else codes[keep], minlength=len(keys))
+    counts = np.zeros(len(keys), dtype=np.int64)
+    for start in range(0, len(codes), BLOCK * 16):  # a block at a time: no 8-byte copy of all
+        part = codes[start : start + BLOCK * 16]
+        part = part if keep is None else part[keep[start : start + BLOCK * 16]]
+        counts += np.bincount(part, minlength=len(keys))
     by_key = np.argsort(keys, kind="stable")
     ordered = keys[by_key]
     same = (ordered[1:] == ordered[:-1]) | (np.isnan(ordered[1:]) & np.isnan(ordered[:-1]))
