@@ -168,7 +168,7 @@ def steps(columns: list[str]) -> list[tuple[str, str, str, str]]:
             (
                 "new filter, order not built",
                 f"{name}; by {column}",
-                f"sort={column}&filter={text}",
+                f"sort={column}&filter={text}%20",  # %20: new (not kept) rows
                 "unbuilt",
             )
         )
