@@ -4,11 +4,12 @@ Writes a synthetic ``results_combos`` table of the real schema (pyarrow, seeded:
 groups of 100,000 rows as the 10^7 scale run writes them, one row group per group; grid
 parameters, random metrics with some missing) unless ``--table`` names one, loads it as
 ``invoke explore`` does (:func:`backtest.analysis.explore.load_combos`: Arrow in memory,
-DuckDB's view of it), then times the API's queries: first pages answered by DuckDB
-before a column's order is built, the builds, then pages at the start, the middle and
-the end of the sorted table, filters on parameters and metrics, the next page of a
-filtered query. Prints wall and CPU milliseconds per query with the machine's load
-average beside them (2 cores shared: wall time is the load's as much as the code's), and
+DuckDB's view of it), then times the API's queries (:func:`steps`): every column's
+first page before its order is built (both directions), pages in the middle and at the
+end before it is, the builds, pages of built orders, every filter syntax new on a built
+order and on one not built, filters combined, later pages of a filter. Prints wall and
+CPU milliseconds per query with the machine's load average beside them (2 cores shared:
+wall time is the load's as much as the code's), the worst of each kind of query, and
 the process's resident memory.
 
     python -m bench.explore [--rows 10000000] [--table T.parquet] [--keep DIR] [--limit 1000]
@@ -83,45 +84,126 @@ def synthetic_table(n: int, seed: int = 0) -> pa.Table:
     return pa.table(columns, schema=combos_schema())
 
 
-# (what, query string, how): "duckdb": before the sort's order is built (DuckDB's top-N
-# sort answers), "build": the order built (once per column and direction), "query": the API
-# as it answers once the orders are built; the queries are what a user does.
-STEPS = [
-    ("first page by sharpe, DuckDB's top-N", "sort=sharpe&desc=1", "duckdb"),
-    ("first page by ib_start (text), DuckDB's", "sort=ib_start", "duckdb"),
-    ("filtered first page, DuckDB's", "sort=avg_r&filter=trades:>=400", "duckdb"),
-    ("order by total_r desc built", "sort=total_r&desc=1", "build"),
-    ("order by sharpe desc built", "sort=sharpe&desc=1", "build"),
-    ("order by sharpe asc built", "sort=sharpe", "build"),
-    ("order by ib_start asc built", "sort=ib_start", "build"),
-    ("top page by total_r", "sort=total_r&desc=1", "query"),
-    ("page 2 by total_r", "sort=total_r&desc=1&offset={limit}", "query"),
-    ("middle page by sharpe", "sort=sharpe&desc=1&offset={middle}", "query"),
-    ("last page by sharpe", "sort=sharpe&offset={last}", "query"),
-    ("middle page by ib_start", "sort=ib_start&offset={middle}", "query"),
-    (
-        "filter trades>=400, direction=long",
-        "sort=total_r&desc=1&filter=trades:>=400&filter=direction:=long",
-        "query",
-    ),
-    (
-        "the same, page 2",
-        "sort=total_r&desc=1&filter=trades:>=400&filter=direction:=long&offset={limit}",
-        "query",
-    ),
-    (
-        "the same, by sharpe",
-        "sort=sharpe&desc=1&filter=trades:>=400&filter=direction:=long",
-        "query",
-    ),
-    (
-        "filter range sl_mult 1..2, sharpe>1",
-        "sort=total_r&desc=1&filter=sl_mult:1..2&filter=sharpe:>1",
-        "query",
-    ),
-    ("filter text ib_start '08:'", "sort=total_r&desc=1&filter=ib_start:08:", "query"),
-    ("filter profit_factor!=0 (missing match)", "sort=sharpe&filter=profit_factor:!=0", "query"),
+# (kind, what, query string, how): "unbuilt": before the sort's order is built (a page
+# taken without sorting), "build": the order built (once per column and direction, in
+# the background), "query": the API as it answers once the orders are built. Every
+# filter is new (its rows not kept yet) unless the step says "again". The worst of each
+# kind is printed at the end.
+FILTERS = [
+    ("range", "sl_mult:1..2"),
+    (">=", "trades:>=400"),
+    (">", "sharpe:>1"),
+    ("<", "avg_r:<-1"),
+    ("<=", "max_dd_r:<=0"),
+    ("= number", "tp_mult:=1.5"),
+    ("!= number (missing match)", "profit_factor:!=0"),
+    ("=text", "direction:=long"),
+    ("!=text", "ib_end:!=10:00"),
+    ("text part", "ib_start:08:"),
+    ("text part of a number", "trades:40"),
+    ("text part of a flag", "prop_ok:tru"),
+    ("=text of a number", "news_before:=10"),
+    ("text part of a list", "weekdays:1,2"),
+    ("=text of a list", "weekdays:=[0,2,4]"),
+    ("text part of a metric", "total_pnl:0.12"),
 ]
+SORTED = ["total_r", "sharpe", "ib_start"]  # orders built before the "query" steps
+
+
+def steps(columns: list[str]) -> list[tuple[str, str, str, str]]:
+    """The queries timed: what a user does on the page, each kind in its worst places."""
+    out = [
+        (
+            "sort, order not built: first page",
+            f"{c} {'desc' if d else 'asc'}",
+            f"sort={c}&desc={d}",
+            "unbuilt",
+        )
+        for c in columns
+        for d in (1, 0)
+    ]
+    for c in ("sharpe", "ib_start", "trades", "sl_mult", "weekdays"):
+        out += [
+            (
+                "sort, order not built: page k",
+                f"{c} middle",
+                f"sort={c}&offset={{middle}}",
+                "unbuilt",
+            ),
+            (
+                "sort, order not built: page k",
+                f"{c} last",
+                f"sort={c}&desc=1&offset={{last}}",
+                "unbuilt",
+            ),
+        ]
+    out += [
+        ("order built (background)", f"{c} {'desc' if d else 'asc'}", f"sort={c}&desc={d}", "build")
+        for c in SORTED
+        for d in (1, 0)
+    ]
+    out += [
+        ("sort, order built: page k", "total_r desc top", "sort=total_r&desc=1", "query"),
+        (
+            "sort, order built: page k",
+            "total_r desc page 2",
+            "sort=total_r&desc=1&offset={limit}",
+            "query",
+        ),
+        (
+            "sort, order built: page k",
+            "sharpe desc middle",
+            "sort=sharpe&desc=1&offset={middle}",
+            "query",
+        ),
+        ("sort, order built: page k", "sharpe asc last", "sort=sharpe&offset={last}", "query"),
+        ("sort, order built: page k", "ib_start middle", "sort=ib_start&offset={middle}", "query"),
+    ]
+    for name, text in FILTERS:
+        out.append(("new filter, order built", name, f"sort=total_r&desc=1&filter={text}", "query"))
+    for (name, text), column in zip(FILTERS[::-1], columns):
+        if column in SORTED:
+            continue
+        out.append(
+            (
+                "new filter, order not built",
+                f"{name}; by {column}",
+                f"sort={column}&filter={text}%20",  # %20: new (not kept) rows
+                "unbuilt",
+            )
+        )
+    both = "filter=trades:>=400&filter=direction:=long"
+    out += [
+        ("new filters combined", "trades>=400, =long", f"sort=total_r&desc=1&{both}", "query"),
+        (
+            "new filters combined",
+            "trades>=400, =long, sl 1..2",
+            f"sort=total_r&desc=1&{both}&filter=sl_mult:1..2",
+            "query",
+        ),
+        (
+            "new filters combined",
+            "sharpe>1, ib_start 08:, !=0",
+            "sort=sharpe&desc=1&filter=sharpe:>1&filter=ib_start:08:&filter=profit_factor:!=0",
+            "query",
+        ),
+        ("filter again: page k", "page 2", f"sort=total_r&desc=1&{both}&offset={{limit}}", "query"),
+        (
+            "filter again: page k",
+            "middle",
+            f"sort=total_r&desc=1&{both}&offset={{fmiddle}}",
+            "query",
+        ),
+        ("filter again: page k", "last", f"sort=total_r&desc=1&{both}&offset={{flast}}", "query"),
+        ("filter again: page k", "other sort, built", f"sort=sharpe&desc=1&{both}", "query"),
+        (
+            "filter again: page k",
+            "other sort, not built",
+            f"sort=avg_r&{both}&offset={{fmiddle}}",
+            "unbuilt",
+        ),
+    ]
+    return out
 
 
 def _rss_mb() -> float:
@@ -151,10 +233,21 @@ def run(table: Path, limit: int) -> None:
         f"{combos.table.nbytes / 1e6:.0f} MB of columns; RSS {_rss_mb():.0f} MB; "
         f"load average {_load()}"
     )
+    wall, cpu = time.perf_counter(), time.process_time()
+    combos.ready()
+    print(
+        "columns encoded, scratch touched (a thread started with the table): "
+        f"{time.perf_counter() - wall:.1f} s more wall, {time.process_time() - cpu:.1f} s CPU; "
+        f"RSS {_rss_mb():.0f} MB"
+    )
     n = combos.count
     fill = {"limit": limit, "middle": n // 2, "last": max(0, n - limit)}
-    print(f"{'step':44} {'wall ms':>8} {'CPU ms':>8} {'matching':>10}  load average")
-    for what, text, how in STEPS:
+    print(f"{'kind':36} {'step':32} {'wall ms':>8} {'CPU ms':>8} {'matching':>10}  load")
+    worst: dict[str, tuple[float, float, str]] = {}
+    for kind, what, text, how in steps(list(combos.table.column_names[1:])):
+        if "{fmiddle}" in text or "{flast}" in text:  # of the filters of "both"
+            kept = int(combos.mask(Query.parse(text.split("&offset")[0]).filters).sum())
+            fill |= {"fmiddle": kept // 2, "flast": max(0, kept - limit)}
         query = Query.parse(text.format(**fill) + f"&limit={limit}")
         wall, cpu = time.perf_counter(), time.process_time()
         if how == "build":
@@ -163,7 +256,12 @@ def run(table: Path, limit: int) -> None:
         else:
             total = combos.query(query, build=how == "query")["total"]
         took, used = 1000 * (time.perf_counter() - wall), 1000 * (time.process_time() - cpu)
-        print(f"{what:44} {took:8.0f} {used:8.0f} {total:10,}  {_load()}")
+        print(f"{kind:36} {what:32} {took:8.0f} {used:8.0f} {total:10,}  {_load()}")
+        if used > worst.get(kind, (0.0, 0.0, ""))[1]:
+            worst[kind] = (took, used, what)
+    print(f"\nworst of each kind ({limit} rows a page; CPU is the code's, wall the load's too):")
+    for kind, (took, used, what) in worst.items():
+        print(f"{kind:36} {took:8.0f} ms wall {used:8.0f} ms CPU  ({what})")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"RSS after the queries {_rss_mb():.0f} MB (peak {peak:.0f} MB)")
 

@@ -22,7 +22,7 @@ def explore(c, from_, port="0", symbol=None, no_browser=False):
     """Serve the run's report page on 127.0.0.1 with its whole table behind a local API.
 
     Every combination sortable, filterable and paged (10^7 rows); Ctrl-C stops it."""
-    from backtest.analysis.explore import serve
+    from backtest.analysis.explore_server import serve
 
     text = str(port).strip()
     if not text.isdigit() or int(text) > 65535:

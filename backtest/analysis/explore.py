@@ -1,28 +1,24 @@
-"""``invoke explore``: a run's report page served on 127.0.0.1, its table over every row.
+"""``invoke explore``'s table: a run's combinations, every row, sorted, filtered, paged.
 
-The offline report (``OUT/report_{SYMBOL}.html``) embeds only part of a large run. This
-module serves that same page from a small local HTTP server with a JSON API over the
-run's whole ``results_combos_{SYMBOL}.parquet``: sort by any column, filter any columns
-with the page's filter-box syntax, one page of rows at a time. The served page gets a
-small script (``templates/explore.js``, its hash added to the page's policy with
-``connect-src 'self'``) that makes the combinations table page through the API; the file
-on disk is not changed.
+The offline report (``OUT/report_{SYMBOL}.html``) embeds only part of a large run;
+:mod:`backtest.analysis.explore_server` serves that same page with a JSON API over the
+run's whole ``results_combos_{SYMBOL}.parquet``, answered here: sort by any column,
+filter any columns with the page's filter-box syntax, one page of rows at a time.
 
 How it stays fast over 10^7 rows (bench/explore.py measures it): the table is loaded
-once at start into DuckDB's own in-memory storage (:func:`open_combos`); a filter is one
-DuckDB scan with bound parameters giving the matching rows; the order of every sorted
-column is a numpy index built on its first use and kept, so a page at any offset is a
-slice of it, and a filtered page a gather of the filter's rows in that order (both kept
-for the next pages of the same query).
+once at start as Arrow columns in memory (:func:`load_combos`), which DuckDB reads where
+they lie (:func:`backtest.analysis.sql.memory_connection`, the one DuckDB entry point).
+A filter is evaluated with numpy over those columns, as its SQL (:func:`filter_sql`)
+would decide; a page of a sort is taken without a full sort until the column's order (a
+numpy index) is built in the background on its first use and kept; with it a page at any
+offset is a slice, a filtered page a walk of it that stops at the page's last row
+(:class:`Combos`, :mod:`backtest.analysis.explore_rows`).
 """
 
 from __future__ import annotations
 
-import http.server
-import json
 import math
 import re
-import signal
 import threading
 import time
 import urllib.parse
@@ -31,26 +27,23 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from backtest.analysis.report import MT5_COLUMNS, TEMPLATES, inline, source_hash
-from backtest.runner.outputs import result_paths
+from backtest.analysis.explore_rows import coded_page, compare, nth_kept, page_of, walk
+from backtest.analysis.report import MT5_COLUMNS
 from backtest.runner.store import METRIC_TYPES, PARAM_TYPES, combos_schema, open_table, widened
 
-if TYPE_CHECKING:
-    import duckdb
-
-SCRIPT = "explore.js"  # injected into the served report page
 LIMIT = 1000  # rows per page by default
 MAX_LIMIT = 10_000  # and at most
 ROW = "row"  # run order (the row's position in the Parquet file): ties break by it
 CACHED = 8  # filters and filtered orders kept for the next pages
 ORDERS = 12  # sort orders kept (4 bytes a row each)
-_POLICY = re.compile(r'(<meta http-equiv="Content-Security-Policy" content=")([^"]*)(">)')
+CODED = 1000  # a column with at most as many values has its pages found by counting
+DISTINCT = 100_000  # a column with at most as many values has its text filters by value
 
 
 class ExploreError(ValueError):
@@ -61,8 +54,9 @@ def load_combos(path: Path) -> pa.Table:
     """The results table ``path`` (checked to have :func:`combos_schema`'s columns) in
     memory, one chunk per column: ``row`` first (the row's position in the file: run
     order), then its columns (text dictionary-encoded), then :data:`DERIVED`."""
-    import duckdb
     import pyarrow.parquet as pq
+
+    from backtest.analysis.sql import memory_connection
 
     open_table(path)  # PartError (a ValueError) when it is not a results table
     text = [name for name, kind in COLUMN_KINDS.items() if kind == "text"]
@@ -78,10 +72,9 @@ def load_combos(path: Path) -> pa.Table:
             }
         )
     )
-    con = duckdb.connect(":memory:")
-    con.register("raw", table)
+    con = memory_connection(table)
     derived = ", ".join(f"{sql} AS {name}" for name, sql in DERIVED.items())
-    extra = con.execute(f"SELECT {derived} FROM raw").fetchnumpy()
+    extra = con.execute(f"SELECT {derived} FROM combos").fetchnumpy()
     con.close()
     table = table.add_column(0, ROW, pa.array(np.arange(table.num_rows, dtype=np.int64)))
     for name in DERIVED:
@@ -89,16 +82,6 @@ def load_combos(path: Path) -> pa.Table:
             name, pa.array(np.ma.filled(extra[name], np.nan), mask=np.ma.getmaskarray(extra[name]))
         )
     return table
-
-
-def open_combos(table: pa.Table) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection (in memory) where ``table`` (:func:`load_combos`) is the view
-    ``combos``: queried where it lies, not copied."""
-    import duckdb
-
-    con = duckdb.connect(":memory:")
-    con.register("combos", table)
-    return con
 
 
 def _kind(kind: pa.DataType) -> str:
@@ -152,40 +135,71 @@ def _number(text: str) -> float | None:
     return float(text) if _NUMBER.match(text) else None
 
 
-def filter_sql(column: str, text: str) -> tuple[str, list[Any]] | None:
-    """One filter box's text on ``column`` as SQL with ``?`` parameters, read as the
-    report page reads it: ``>=100``, ``<0``, ``=1``, ``!=0`` compare numbers (missing values
-    match only ``!=``), ``0.5..1.5`` is a range, ``=text``/``!=text`` the whole shown
-    value, anything else a case-blind substring of it. None for an empty box;
-    ExploreError when a number comparison is asked of a text column or is not a number."""
+@dataclass(frozen=True)
+class Filter:
+    """One filter box read: ``op`` compares numbers (``between``, ``>``, ``>=``, ``<``,
+    ``<=``, ``=``, ``!=``) or text (``is``, ``is not``: the whole shown value;
+    ``contains``: a case-blind part of it, the operand lowered)."""
+
+    column: str
+    op: str
+    operands: tuple[Any, ...]
+
+    @property
+    def numeric(self) -> bool:
+        return self.op not in ("is", "is not", "contains")
+
+
+def read_filter(column: str, text: str) -> Filter | None:
+    """One filter box's text on ``column``, read as the report page reads it: ``>=100``,
+    ``<0``, ``=1``, ``!=0`` compare numbers (missing values match only ``!=``),
+    ``0.5..1.5`` is a range, ``=text``/``!=text`` the whole shown value, anything else a
+    case-blind substring of it. None for an empty box; ExploreError when a number
+    comparison is asked of a text column or is not a number."""
     text = text.strip()
     if not text:
         return None
-    name = _ident(column)
-    # numbers as doubles (flags 0/1); "+ 0.0" keeps the comparison in DuckDB: pushed into
-    # its scan of the Arrow column, a float comparison took 9 times as long (duckdb 1.1.3,
-    # bench/explore.py)
-    value = f"(CAST({name} AS DOUBLE) + 0.0)"
+    _ident(column)
     if found := _RANGE.match(text):
         low, high = _number(found.group(1)), _number(found.group(2))
         if low is None or high is None:
             raise ExploreError(f'filter on {column}: "{text}" is not a range of numbers')
         _numeric(column, text)
-        return f"{value} BETWEEN ? AND ?", [low, high]
+        return Filter(column, "between", (low, high))
     if found := _COMPARE.match(text):
         op, operand = found.group(1), found.group(2)
         number = _number(operand)
         if number is None:
             if op in ("=", "!="):
-                return f"{_label(column)} {'=' if op == '=' else '<>'} ?", [operand]
+                return Filter(column, "is" if op == "=" else "is not", (operand,))
             raise ExploreError(
                 f'filter on {column}: "{operand}" is not a number ({op} compares numbers)'
             )
         _numeric(column, text)
-        if op == "!=":
-            return f"({value} IS NULL OR {value} <> ?)", [number]
-        return f"{value} {op} ?", [number]
-    return f"contains(lower({_label(column)}), ?)", [text.lower()]
+        return Filter(column, op, (number,))
+    return Filter(column, "contains", (text.lower(),))
+
+
+def filter_sql(column: str, text: str) -> tuple[str, list[Any]] | None:
+    """:func:`read_filter`'s filter as SQL with ``?`` parameters (None for an empty box):
+    what the rows kept must equal, and how a column without a small set of values is
+    filtered by its text."""
+    read = read_filter(column, text)
+    return None if read is None else _sql(read)
+
+
+def _sql(read: Filter) -> tuple[str, list[Any]]:
+    # numbers as doubles (flags 0/1), -0.0 as 0.0
+    value = f"(CAST({_ident(read.column)} AS DOUBLE) + 0.0)"
+    if read.op == "between":
+        return f"{value} BETWEEN ? AND ?", list(read.operands)
+    if read.op == "!=":
+        return f"({value} IS NULL OR {value} <> ?)", list(read.operands)
+    if read.numeric:
+        return f"{value} {read.op} ?", list(read.operands)
+    if read.op == "contains":
+        return f"contains(lower({_label(read.column)}), ?)", list(read.operands)
+    return f"{_label(read.column)} {'=' if read.op == 'is' else '<>'} ?", list(read.operands)
 
 
 def _numeric(column: str, text: str) -> None:
@@ -263,60 +277,139 @@ def _sort_sql(column: str) -> str:
     return f"CASE WHEN {_ident(column)} IS NOT NULL THEN {_label(column)} END"
 
 
-class Combos:
-    """The run's combinations (:func:`load_combos`) queried through DuckDB
-    (:func:`open_combos`); :meth:`query` answers one API request.
+def _list_text(values: pa.Array) -> pa.Array:
+    """A list column's values as the page shows them (``[0,2,4]``), a missing one null."""
+    inner = pc.binary_join(pc.cast(values, pa.list_(pa.string())), ",")
+    return pc.binary_join_element_wise("[", inner, "]", "")
 
-    A column's sort order (row numbers, both directions apart) is built in a background
-    thread on its first use and kept (the last :data:`ORDERS`); until it is there DuckDB
-    answers with its top-N sort (fast near the start of the order). A filter's rows, and
-    their order under a sort, are kept for the next pages (the last :data:`CACHED`)."""
+
+def _codes(indices: pa.Array, size: int) -> np.ndarray:
+    """Dictionary ``indices`` as numpy, a missing value ``size``, in the smallest integers
+    that hold them."""
+    codes = np.asarray(pc.fill_null(indices, size))
+    return codes.astype(np.min_scalar_type(size), copy=False)
+
+
+class Combos:
+    """The run's combinations (:func:`load_combos`); :meth:`query` answers one API request.
+
+    A filter is evaluated with numpy over the columns in memory (:meth:`mask`), a page of
+    a sort is taken without sorting everything (:func:`explore_rows.page_of`) until the
+    column's order (row numbers, both directions apart) is built in a background thread on
+    its first use and kept (the last :data:`ORDERS`); with it, a page is a slice, a filtered
+    one a walk of it (:func:`explore_rows.walk`). DuckDB (:func:`sql.memory_connection`)
+    answers what numpy cannot do as it would: the text of a column with many values, and
+    the first pages of a list column's sort. Filters' rows are kept (the last
+    :data:`CACHED`), and each column's values encoded for text filters (when few)."""
 
     def __init__(self, table: pa.Table) -> None:
+        from backtest.analysis.sql import memory_connection
+
         self.table = table
         self.count = table.num_rows
-        self.con = open_combos(table)
+        self.con = memory_connection(table)
+        self._sql_lock = threading.Lock()  # one DuckDB connection, one query at a time
         self._orders: OrderedDict[tuple[str, bool], np.ndarray] = OrderedDict()
         self._building: set[tuple[str, bool]] = set()
         self._cache: OrderedDict[Any, Any] = OrderedDict()
+        self._codes: dict[str, tuple[pa.Array, np.ndarray] | None] = {}
+        self._buffers: list[np.ndarray] = []
         self._lock = threading.Lock()
         self._closed = False
+        self._lists = threading.Event()
+        self._prepared = threading.Thread(target=self._prepare, name="explore-prepare", daemon=True)
+        self._prepared.start()
+
+    def ready(self) -> None:
+        """Wait until the columns are encoded and the scratch memory is there
+        (:meth:`_prepare`)."""
+        self._prepared.join()
 
     def close(self) -> None:
         self._closed = True
-        self.con.close()
+        with self._sql_lock:
+            self.con.close()
 
-    def _fetch(self, sql: str, params: list[Any] | None = None) -> dict[str, np.ndarray]:
-        """``sql``'s columns as numpy arrays; one connection per call (DuckDB's are not
-        shared between threads), the table registered on it (a view, not a copy)."""
-        cursor = self.con.cursor()
-        try:
-            cursor.register("combos", self.table)
-            return cast(dict[str, np.ndarray], cursor.execute(sql, params or []).fetchnumpy())
-        finally:
-            cursor.close()
+    def _fetch(
+        self, sql: str, params: list[Any] | None = None, values: pa.Table | None = None
+    ) -> dict[str, np.ndarray]:
+        """``sql``'s columns as numpy arrays, over the view ``combos`` (the table) and
+        ``values`` (a small table, when given)."""
+        with self._sql_lock:
+            if values is not None:
+                self.con.register("distinct_values", values)
+            try:
+                found = self.con.execute(sql, params or []).fetchnumpy()
+            finally:
+                if values is not None:
+                    self.con.unregister("distinct_values")
+        return cast(dict[str, np.ndarray], found)
 
-    def _sort_key(self, column: str) -> np.ndarray:
-        """Each row's sort key in run order, ascending, from the columns in memory (what
-        :func:`_sort_sql` sorts by in DuckDB): a number (flags 0/1), or the rank of the
-        row's text (a list's shown text) among the column's distinct ones in binary
-        order; NaN for a missing value."""
+    def _sort_key(self, column: str, out: np.ndarray) -> np.ndarray:
+        """Each row's sort key in run order, ascending, written to ``out`` (float64, a row
+        each), from the columns in memory (what :func:`_sort_sql` sorts by in DuckDB): a
+        number (flags 0/1), or the rank of the row's text (a list's shown text) among the
+        column's distinct ones in binary order; NaN for a missing value."""
         if column == ROW:
-            return np.arange(self.count, dtype=np.float64)
-        values = self.table.column(column)
+            out[:] = np.arange(self.count, dtype=np.float64)
+            return out
         if COLUMN_KINDS[column] == "number":
-            as_float = pc.cast(values, pa.float64(), safe=False)
-            return np.asarray(as_float.to_numpy(zero_copy_only=False), dtype=np.float64)
+            values, valid = self._numbers(column)
+            np.copyto(out, values, casting="unsafe")
+            if valid is not None:
+                out[~valid] = np.nan
+            return out
+        codes, keys = self._coded_keys(column)
+        return np.take(keys, codes, out=out)
+
+    def _coded_keys(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """A text or list column's codes (:meth:`_encoded`) and each code's sort key: the
+        rank of its text among the distinct ones in binary order, NaN if missing."""
+        distinct, codes = self._encoded(column, wait=True) or self._encode_list(column)
+        present = distinct.slice(0, len(distinct) - 1)  # the missing value is last
         if COLUMN_KINDS[column] == "list":
-            inner = pc.binary_join(pc.cast(values, pa.list_(pa.string())), ",")
-            values = pc.binary_join_element_wise("[", inner, "]", "")
-        if not pa.types.is_dictionary(values.type):
-            values = pc.dictionary_encode(values)
-        coded = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
-        rank = np.empty(len(coded.dictionary), dtype=np.float64)
-        rank[np.asarray(pc.sort_indices(coded.dictionary))] = np.arange(len(rank))
-        codes = np.asarray(pc.fill_null(coded.indices, -1).to_numpy(zero_copy_only=False))
-        return np.where(codes >= 0, rank[np.maximum(codes, 0)], np.nan)
+            present = _list_text(present)
+        rank = np.full(len(distinct), np.nan)
+        rank[np.asarray(pc.sort_indices(present))] = np.arange(len(present))
+        return codes, rank
+
+    def _coded_page(self, query: Query, keep: np.ndarray | None) -> np.ndarray | None:
+        """The page by :func:`coded_page` when the sort column has at most :data:`CODED`
+        distinct values (encoded); else None."""
+        if query.sort == ROW or (COLUMN_KINDS[query.sort] == "list" and not self._lists.is_set()):
+            return None
+        encoded = self._encoded(query.sort)
+        if encoded is None or len(encoded[0]) > CODED:
+            return None
+        if COLUMN_KINDS[query.sort] == "number":
+            values = pc.cast(encoded[0], pa.float64(), safe=False)
+            codes, keys = encoded[1], np.asarray(values.to_numpy(zero_copy_only=False), np.float64)
+        else:
+            codes, keys = self._coded_keys(query.sort)
+        return coded_page(codes, -keys if query.desc else keys, query.offset, query.limit, keep)
+
+    def _numbers(self, column: str) -> tuple[np.ndarray, np.ndarray | None]:
+        """A number column's values as numpy (not copied where Arrow's buffer serves) and
+        where they are present (None when all are)."""
+        values = self.table.column(column).combine_chunks()
+        valid = None if values.null_count == 0 else np.asarray(pc.is_valid(values))
+        kind = values.type
+        if pa.types.is_boolean(kind):
+            return np.asarray(pc.fill_null(values, False)), valid
+        data = np.frombuffer(values.buffers()[1], dtype=kind.to_pandas_dtype())
+        return data[values.offset : values.offset + len(values)], valid
+
+    @contextmanager
+    def _scratch(self) -> Iterator[np.ndarray]:
+        """A float64 array of a row each, its memory reused from query to query (a new
+        one's first writes cost as much as the query)."""
+        with self._lock:
+            out = self._buffers.pop() if self._buffers else np.empty(self.count)
+        try:
+            yield out
+        finally:
+            with self._lock:
+                self._buffers = self._buffers[-1:] + [out]
 
     def order(self, column: str, desc: bool) -> np.ndarray:
         """Row numbers sorted by ``column`` (missing values last either way, ties in run
@@ -325,8 +418,8 @@ class Combos:
             if (column, desc) in self._orders:
                 self._orders.move_to_end((column, desc))
                 return self._orders[(column, desc)]
-        key = self._sort_key(column)
-        order = np.argsort(-key if desc else key, kind="stable")
+        key = self._sort_key(column, np.empty(self.count))
+        order = np.argsort(np.negative(key, out=key) if desc else key, kind="stable")
         order = order.astype(np.int32 if self.count < 2**31 else np.int64)
         with self._lock:
             self._orders[(column, desc)] = order
@@ -371,43 +464,142 @@ class Combos:
 
     def page(self, query: Query, build: bool = True) -> tuple[np.ndarray, int]:
         """The query's page (row numbers, in order) and how many rows match. ``build``:
-        start building the sort's order when it is not there (else DuckDB sorts)."""
+        start building the sort's order when it is not there."""
         order = self._ready(query.sort, query.desc) if build else None
-        where, params = where_sql(dict(query.filters))
-        end = query.offset + query.limit
-        if order is not None and not query.filters:
-            return order[query.offset : end], self.count
+        keep = self.mask(query.filters) if query.filters else None
+        total = self.count if keep is None else int(np.count_nonzero(keep))
         if order is not None:
+            if keep is None:
+                return order[query.offset : query.offset + query.limit], total
+            if query.offset == 0:  # a new filter's first page: a walk that stops there
+                return walk(order, keep, query.offset, query.limit), total
+            rows = self._kept(  # its next pages: slices of its rows in that order, kept
+                ("order", query.filters, query.sort, query.desc), lambda: order[keep[order]]
+            )
+            return rows[query.offset : query.offset + query.limit], total
+        if COLUMN_KINDS.get(query.sort) == "list" and self._encoded(query.sort) is None:
+            return self._sorted_by_duckdb(query), total  # until the lists are encoded
+        coded = self._coded_page(query, keep)
+        if coded is not None:
+            return coded, total
+        with self._scratch() as key:
+            self._sort_key(query.sort, key)
+            if query.desc:
+                np.negative(key, out=key)
+            if keep is None:
+                return page_of(key, query.offset, query.limit), total
+            with self._scratch() as kept:
+                kept = np.compress(keep, key, out=kept[:total])
+                return nth_kept(keep, page_of(kept, query.offset, query.limit)), total
 
-            def ordered() -> np.ndarray:
-                mask = np.zeros(self.count, dtype=bool)
-                mask[self._matching(query.filters, where, params)] = True
-                return order[mask[order]]
-
-            rows = self._kept(("order", query.filters, query.sort, query.desc), ordered)
-            return rows[query.offset : end], len(rows)
+    def _sorted_by_duckdb(self, query: Query) -> np.ndarray:
+        where, params = where_sql(dict(query.filters))
         direction = "DESC" if query.desc else "ASC"
         found = self._fetch(
             f"SELECT {ROW} FROM combos WHERE {where} ORDER BY {_sort_sql(query.sort)} "
             f"{direction} NULLS LAST, {ROW} LIMIT ? OFFSET ?",
             [*params, query.limit, query.offset],
         )[ROW]
-        total = (
-            self.count
-            if not query.filters
-            else self._kept(
-                ("count", query.filters),
-                lambda: len(self._matching(query.filters, where, params)),
-            )
-        )
-        return np.asarray(found, dtype=np.int64), total
+        return np.asarray(found, dtype=np.int64)
 
-    def _matching(self, filters: Any, where: str, params: list[Any]) -> np.ndarray:
-        """The rows that pass ``where`` (run order), kept for the next queries."""
-        return self._kept(
-            ("rows", filters),
-            lambda: self._fetch(f"SELECT {ROW} FROM combos WHERE {where}", params)[ROW],
+    def mask(self, filters: tuple[tuple[str, str], ...]) -> np.ndarray:
+        """Which rows pass every filter (``(column, text)`` pairs, ANDed), as the SQL of
+        :func:`where_sql` decides: numbers compared in numpy (:func:`explore_rows.compare`),
+        text by DuckDB over the column's distinct values (:meth:`_encoded`), or over the
+        whole column when it has too many. Kept for the next queries."""
+
+        def make() -> np.ndarray:
+            keep = np.ones(self.count, dtype=bool)
+            for column, text in filters:
+                read = read_filter(column, text)
+                if read is not None:
+                    keep &= self._one_mask(read)
+            return keep
+
+        return cast(np.ndarray, self._kept(("mask", filters), make))
+
+    def _one_mask(self, read: Filter) -> np.ndarray:
+        sql, params = _sql(read)
+        if read.numeric:  # ints and flags compared as doubles, as SQL casts them
+            return compare(*self._numbers(read.column), read.op, read.operands)
+        encoded = self._encoded(read.column)
+        if encoded is None:
+            rows = self._fetch(f"SELECT {ROW} FROM combos WHERE {sql}", params)[ROW]
+            keep = np.zeros(self.count, dtype=bool)
+            keep[rows] = True
+            return keep
+        values, codes = encoded
+        table = pa.table({read.column: values})
+        hit = self._fetch(
+            f"SELECT coalesce({sql}, false) AS hit FROM distinct_values", params, table
         )
+        return np.asarray(hit["hit"], dtype=bool)[codes]
+
+    def _encoded(self, column: str, wait: bool = False) -> tuple[pa.Array, np.ndarray] | None:
+        """``column``'s distinct values, a missing one last, and each row's index into
+        them (the smallest integers that hold it); None for a float metric, a number
+        column with more than :data:`DISTINCT` values, and a list column until its
+        encoding (started with the table: :meth:`_prepare`) is done, unless ``wait`` for
+        it. Kept."""
+        if COLUMN_KINDS[column] == "list":
+            if wait:
+                self._lists.wait()
+            with self._lock:
+                return self._codes.get(column)
+        with self._lock:
+            if column in self._codes:
+                return self._codes[column]
+        found: tuple[pa.Array, np.ndarray] | None = None
+        column_type = self.table.schema.field(column).type
+        # a float metric has about as many values as rows: not encoded (its text by SQL)
+        if not (pa.types.is_floating(column_type) and column not in PARAMS):
+            coded = self.table.column(column).combine_chunks()
+            if not pa.types.is_dictionary(coded.type):
+                coded = pc.dictionary_encode(coded)
+            size = len(coded.dictionary)
+            if size <= DISTINCT or COLUMN_KINDS[column] == "text":
+                values = pa.concat_arrays([coded.dictionary, pa.nulls(1, coded.dictionary.type)])
+                found = values, _codes(coded.indices, size)
+        with self._lock:
+            self._codes[column] = found
+        return found
+
+    def _prepare(self) -> None:
+        """In a thread started with the table (seconds at 10^7 rows; queries are answered
+        meanwhile, slower): the scratch memory of a page's sort key touched once, and every
+        column that :meth:`_encoded` encodes encoded, text and lists first."""
+        with self._scratch() as key, self._scratch() as kept:
+            key.fill(0.0)
+            kept.fill(0.0)
+        self.rows(np.zeros(min(self.count, 1), dtype=np.int64))  # the first take's set-up
+        columns = [c for c in COLUMN_KINDS if c in self.table.column_names]
+        try:
+            for kind in ("text", "list", "number"):
+                for column in (c for c in columns if COLUMN_KINDS[c] == kind):
+                    if self._closed:
+                        return
+                    if kind == "list":
+                        encoded = self._encode_list(column)
+                        with self._lock:
+                            self._codes[column] = encoded
+                    else:
+                        self._encoded(column)
+                if kind == "list":
+                    self._lists.set()
+        finally:
+            self._lists.set()  # a list sort waits for it: never forever
+
+    def _encode_list(self, column: str) -> tuple[pa.Array, np.ndarray]:
+        """A list column's distinct lists (one row of each, a missing one last) and each
+        row's index into them, by the lists' shown text."""
+        values = self.table.column(column).combine_chunks()
+        coded = pc.dictionary_encode(_list_text(values))
+        size = len(coded.dictionary)
+        codes = _codes(coded.indices, size)
+        by_code = np.argsort(codes, kind="stable")
+        first = by_code[np.searchsorted(codes[by_code], np.arange(size))]  # a row of each
+        distinct = pa.concat_arrays([values.take(pa.array(first)), pa.nulls(1, values.type)])
+        return distinct, codes
 
     def rows(self, numbers: np.ndarray) -> list[dict[str, Any]]:
         """Rows ``numbers`` (positions in run order) as dicts, in that order: taken from
@@ -432,152 +624,3 @@ class Combos:
             "metrics": list(METRICS),
             "query_ms": round(1000 * (time.perf_counter() - started), 1),
         }
-
-
-def served_page(report_html: str) -> str:
-    """The report page as explore serves it: ``templates/explore.js`` after the page's
-    own script, allowed by its hash in the page's policy, with ``connect-src 'self'``
-    (the API) added; ExploreError when the page has no policy or no body to add it to."""
-    script = inline((TEMPLATES / SCRIPT).read_text(encoding="utf-8"), "script", SCRIPT)
-    found = _POLICY.search(report_html)
-    if found is None or "script-src " not in found.group(2) or "</body>" not in report_html:
-        raise ExploreError("the report page has no Content-Security-Policy or no body")
-    policy = found.group(2).replace("script-src ", f"script-src {source_hash(script)} ", 1)
-    policy += "; connect-src 'self'"
-    page = report_html[: found.start(2)] + policy + report_html[found.end(2) :]
-    end = page.rindex("</body>")
-    return f"{page[:end]}<script>{script}</script>\n{page[end:]}"
-
-
-class Explorer(http.server.ThreadingHTTPServer):
-    """The HTTP server: ``/`` the page, ``/api/combos`` the table (:meth:`Combos.query`)."""
-
-    daemon_threads = True
-
-    def __init__(self, combos: Combos, page: str, port: int = 0) -> None:
-        self.combos = combos
-        self.page = page.encode("utf-8")
-        super().__init__(("127.0.0.1", port), _Handler)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/"
-
-
-class _Handler(http.server.BaseHTTPRequestHandler):
-    server: Explorer
-
-    def do_GET(self) -> None:
-        url = urllib.parse.urlsplit(self.path)
-        if url.path in ("/", "/index.html"):
-            self._send(200, "text/html; charset=utf-8", self.server.page)
-        elif url.path == "/api/combos":
-            try:
-                answer = self.server.combos.query(Query.parse(url.query))
-            except ExploreError as exc:
-                self._json(400, {"error": str(exc)})
-            else:
-                self._json(200, answer)
-        else:
-            self._json(404, {"error": f"{url.path}: not here (/ and /api/combos are)"})
-
-    def _json(self, status: int, value: Any) -> None:
-        body = json.dumps(value, allow_nan=False, separators=(",", ":")).encode("utf-8")
-        self._send(status, "application/json", body)
-
-    def _send(self, status: int, kind: str, body: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: the terminal shows the URL and the stop, not every request."""
-
-
-def open_run(out_dir: Path, symbol: str | None, log: Callable[[str], None]) -> tuple[Combos, str]:
-    """The run in ``out_dir``: its table loaded (:class:`Combos`) and its report page as
-    served (written first when the run has none); ExploreError, or the results
-    readers' errors, when the folder is not a run."""
-    from backtest.analysis.merge import detect_symbol
-    from backtest.analysis.report import report_path, write_report
-
-    out_dir = Path(out_dir)
-    symbol = detect_symbol([out_dir], symbol)
-    parquet = result_paths(out_dir, symbol)["parquet"]
-    if not parquet.is_file():
-        raise ExploreError(f"{parquet}: missing (a finished run writes it; invoke merge too)")
-    page = report_path(out_dir, symbol)
-    if not page.is_file():
-        log(f"{page}: missing; writing it (invoke report)")
-        write_report(out_dir, symbol)
-    log(f"loading {parquet} into memory")
-    started = time.perf_counter()
-    combos = Combos(load_combos(parquet))
-    combos.order("total_r", True)  # the report's first sort
-    log(f"loaded {combos.count:,} combinations in {time.perf_counter() - started:.1f} s")
-    return combos, served_page(page.read_text(encoding="utf-8"))
-
-
-class _Stopped(Exception):
-    """SIGINT or SIGTERM before the server listens (while the table loads)."""
-
-
-@contextmanager
-def _signals(handler: Callable[..., None]) -> Iterator[None]:
-    """``handler`` for SIGINT and SIGTERM while inside (the previous handlers after)."""
-    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for number, old in previous.items():
-            signal.signal(number, old)
-
-
-def serve(
-    out_dir: Path,
-    symbol: str | None = None,
-    port: int = 0,
-    on_ready: Callable[[str], None] | None = None,
-    log: Callable[[str], None] = print,
-) -> None:
-    """Serve the run in ``out_dir`` on 127.0.0.1 (``port`` 0: a free one) until SIGINT or
-    SIGTERM, then close the port and return (also when one comes while the table loads).
-    ``on_ready(url)`` once it listens (opens a browser, say). From the main thread (it
-    installs the signal handlers)."""
-    stop = threading.Event()
-
-    def handler(*_: Any) -> None:
-        if not stop.is_set() and not serving.is_set():
-            raise _Stopped
-        stop.set()
-
-    serving = threading.Event()
-    with _signals(handler):
-        try:
-            combos, page = open_run(out_dir, symbol, log)
-            serving.set()
-        except _Stopped:
-            log("explore: stopped while loading")
-            return
-        try:
-            server = Explorer(combos, page, port)
-        except OSError as exc:
-            combos.close()
-            raise ExploreError(f"--port {port}: cannot listen on 127.0.0.1: {exc}") from None
-        thread = threading.Thread(target=server.serve_forever, name="explore", daemon=True)
-        thread.start()
-        try:
-            log(f"explore: {server.url} (Ctrl-C stops it)")
-            if on_ready is not None:
-                on_ready(server.url)
-            while not stop.wait(0.5):
-                pass
-        finally:
-            server.shutdown()
-            server.server_close()
-            thread.join()
-            combos.close()
-    log("explore: stopped")

@@ -20,11 +20,12 @@ type; anything but a query is refused).
 
 Public API (small, for the report, rank, control, ``invoke query`` and ``invoke explore``):
 open :func:`connect` (a run folder) or :func:`connect_table` (a run already read), or
-:func:`frame_connection` (rows in memory); ask :func:`query` / :func:`batches` (a user's
-SQL, checked read-only) and :func:`count`; rank with :func:`ranked_rows`,
-:func:`qualifying` and :func:`ordered_rows` (the SQL pieces :func:`objective_sql`,
-:func:`rank_where`, :func:`in_rows`); look up :func:`rows_of`; print with
-:func:`text_table` and :func:`cell_text`.
+:func:`memory_connection` / :func:`frame_connection` (rows in memory, with or without
+their ``row``: ``invoke explore`` serves its table through the first); ask :func:`query`
+/ :func:`batches` (a user's SQL, checked read-only) and :func:`count`; rank with
+:func:`ranked_rows`, :func:`qualifying` and :func:`ordered_rows` (the SQL pieces
+:func:`objective_sql`, :func:`rank_where`, :func:`in_rows`); look up :func:`rows_of`;
+print with :func:`text_table` and :func:`cell_text`.
 """
 
 from __future__ import annotations
@@ -82,32 +83,46 @@ def source_lines(out_dir: Path, symbol: str | None = None) -> list[str]:
 
 def connect_table(table: RunTable) -> duckdb.DuckDBPyConnection:
     """:func:`connect` for a run already read (its results checked and committed)."""
-    import duckdb
-
     from backtest.runner.outputs import result_paths
     from backtest.runner.store import open_table
 
-    con = duckdb.connect(
-        ":memory:",
-        config={"threads": THREADS, "memory_limit": MEMORY_LIMIT},
-    )
-    con.execute("SET enable_progress_bar = false")
     if table.results["metadata"].get("recovered_from_checkpoint") or not table.groups:
         rows = table.columns(_schema_names())
-        con.register("run_rows", rows.append_column("row", pa.array(np.arange(rows.num_rows))))
-        con.execute(f"CREATE VIEW {VIEW} AS SELECT row, * EXCLUDE (row) FROM run_rows")
-    else:
-        parquet = result_paths(table.out_dir, table.symbol)["parquet"]
-        stored = open_table(parquet)  # the results schema, one row group per ok group
-        if stored.metadata.num_rows != len(table):
-            raise SqlError(f"{parquet}: {stored.metadata.num_rows} rows, the run {len(table)}")
-        path = str(parquet.resolve()).replace("'", "''")
-        con.execute(
-            f"CREATE VIEW {VIEW} AS SELECT file_row_number AS row, * EXCLUDE (file_row_number)"
-            f"{_widening(stored.schema_arrow)} FROM read_parquet('{path}', file_row_number = true)"
-        )
-        folder = str(parquet.resolve().parent).replace("'", "''")
-        con.execute(f"SET allowed_directories = ['{folder}/']")
+        return memory_connection(rows.add_column(0, "row", pa.array(np.arange(rows.num_rows))))
+    con = _connection()
+    parquet = result_paths(table.out_dir, table.symbol)["parquet"]
+    stored = open_table(parquet)  # the results schema, one row group per ok group
+    if stored.metadata.num_rows != len(table):
+        raise SqlError(f"{parquet}: {stored.metadata.num_rows} rows, the run {len(table)}")
+    path = str(parquet.resolve()).replace("'", "''")
+    con.execute(
+        f"CREATE VIEW {VIEW} AS SELECT file_row_number AS row, * EXCLUDE (file_row_number)"
+        f"{_widening(stored.schema_arrow)} FROM read_parquet('{path}', file_row_number = true)"
+    )
+    folder = str(parquet.resolve().parent).replace("'", "''")
+    con.execute(f"SET allowed_directories = ['{folder}/']")
+    return _lock(con)
+
+
+def memory_connection(table: pa.Table) -> duckdb.DuckDBPyConnection:
+    """A connection where ``table`` (rows in memory, its ``row`` column first) is the view
+    ``combos``, queried where it lies (not copied): no file access, configuration locked.
+    A table registered later on it (``con.register``) is queried where it lies too."""
+    con = _connection()
+    con.register(VIEW, table)
+    return _lock(con)
+
+
+def _connection() -> duckdb.DuckDBPyConnection:
+    import duckdb
+
+    con = duckdb.connect(":memory:", config={"threads": THREADS, "memory_limit": MEMORY_LIMIT})
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
+def _lock(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """``con`` with file access off (but for what it was allowed) and its settings locked."""
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
     return con
@@ -301,15 +316,10 @@ def in_rows(rows: Sequence[int]) -> str:
     return f"row IN ({', '.join(str(int(r)) for r in rows)})" if len(rows) else "false"
 
 
-def frame_connection(table: pa.Table) -> Any:
-    """A connection with ``table`` (rows in run order) as the view ``combos``, for tests
-    and readers that hold a table in memory already."""
-    import duckdb
-
-    con = duckdb.connect(":memory:", config={"threads": THREADS, "memory_limit": MEMORY_LIMIT})
-    con.register("run_rows", table.append_column("row", pa.array(np.arange(table.num_rows))))
-    con.execute(f"CREATE VIEW {VIEW} AS SELECT * FROM run_rows")
-    return con
+def frame_connection(table: pa.Table) -> duckdb.DuckDBPyConnection:
+    """:func:`memory_connection` for rows in memory without their ``row`` (run order:
+    appended), for tests and readers that hold a table in memory already."""
+    return memory_connection(table.append_column("row", pa.array(np.arange(table.num_rows))))
 
 
 def cell_text(value: Any) -> str:

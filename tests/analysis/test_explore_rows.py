@@ -1,0 +1,176 @@
+"""explore's numpy paths against what they stand for, over random tables with missing
+values, NaN, infinities, -0.0 and ties: a filter's rows (:meth:`Combos.mask`) equal
+plain SQL's over the same table (:func:`where_sql` in DuckDB); a page taken without the
+order built (:func:`page_of`, sampled or not) and a walk of a built order (:func:`walk`)
+equal the slice of the full stable sort."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from backtest.analysis import explore_rows
+from backtest.analysis.explore import ROW, Combos, Query, where_sql
+from backtest.analysis.explore_rows import coded_page, nth_kept, page_of, walk
+
+FLOATS = [-2.0, -1.0, -0.0, 0.0, 0.5, 1.0, 1.5, 3.0, float("inf"), float("-inf"), float("nan")]
+KEYS = st.sampled_from([*FLOATS, None])
+# each filter syntax, on each kind of column (a float metric and parameter, ints, a flag,
+# text, a list); operands near the values drawn
+FILTERS = st.sampled_from(
+    [
+        *(f"{c}:{op}{v}" for c in ("total_r", "sl_mult", "trades", "prop_ok") for op in
+          (">=", ">", "<", "<=", "=", "!=") for v in ("0", "1", "-1", "0.5", "1e999")),
+        *(f"{c}:{r}" for c in ("total_r", "trades", "sl_mult")
+          for r in ("0..1", "-1..0.5", "1..0")),
+        "total_r:1.", "total_r:inf", "total_r:nan", "total_r:=nan", "total_r:-",
+        "trades:1", "trades:=12", "trades:!=12", "prop_ok:tru", "prop_ok:=false",
+        "sl_mult:0.5", "sl_mult:=1.5", "direction:=long", "direction:!=long", "direction:ON",
+        "direction:=", "direction:!=", "weekdays:1,2", "weekdays:=[0,2]", "weekdays:!=[1]",
+        "weekdays:[",
+    ]
+)  # fmt: skip
+
+
+@st.composite
+def tables(draw: st.DrawFn) -> pa.Table:
+    """Rows as explore holds them: ``row`` first, text dictionary-encoded."""
+    n = draw(st.integers(1, 40))
+
+    def column(values: st.SearchStrategy) -> list:
+        return draw(st.lists(values, min_size=n, max_size=n))
+
+    return pa.table(
+        {
+            ROW: pa.array(np.arange(n, dtype=np.int64)),
+            "total_r": pa.array(column(KEYS), pa.float64()),
+            "sl_mult": pa.array(column(st.sampled_from([0.5, 1.0, 1.5, None])), pa.float64()),
+            "trades": pa.array(column(st.sampled_from([0, 1, 12, 120, None])), pa.int64()),
+            "prop_ok": pa.array(column(st.sampled_from([True, False, None])), pa.bool_()),
+            "direction": pa.array(
+                column(st.sampled_from(["long", "short", "Long", "", None])), pa.string()
+            ).dictionary_encode(),
+            "weekdays": pa.array(
+                column(st.sampled_from([[0, 2], [1, 2, 3], [1], [], None])), pa.list_(pa.int64())
+            ),
+        }
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    tables(),
+    st.lists(FILTERS, min_size=1, max_size=3, unique_by=lambda f: f.split(":")[0]),
+    st.booleans(),
+)
+def test_a_filter_keeps_the_rows_sql_keeps(table, texts, encoded):
+    """Lists by their encoding (``encoded``) or, before it is done, by SQL."""
+    filters = tuple(sorted(tuple(t.split(":", 1)) for t in texts))
+    combos = Combos(table)
+    try:
+        combos.ready()
+        if not encoded:
+            combos._codes["weekdays"] = None  # as before the encoding is done
+        where, params = where_sql(dict(filters))
+        by_sql = combos._fetch(f"SELECT {ROW} FROM combos WHERE {where} ORDER BY {ROW}", params)
+
+        assert np.flatnonzero(combos.mask(filters)).tolist() == by_sql[ROW].tolist()
+    finally:
+        combos.close()
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    tables(),
+    st.sampled_from(["total_r", "trades", "prop_ok", "direction", "sl_mult", "weekdays", ROW]),
+    st.booleans(),
+    st.sampled_from(["", "total_r:>=0", "direction:!=long"]),
+    st.integers(0, 45),
+    st.integers(1, 12),
+)
+def test_a_page_is_the_same_before_and_after_the_order_is_built(
+    table, column, desc, text, offset, limit
+):
+    query = Query.parse(f"sort={column}&desc={int(desc)}&offset={offset}&limit={limit}"
+                        + (f"&filter={text}" if text else ""))  # fmt: skip
+    combos = Combos(table)
+    try:
+        combos.ready()
+        before = combos.page(query, build=False)
+        order = combos.order(column, desc)
+        keep = combos.mask(query.filters) if query.filters else np.ones(len(order), bool)
+        expected = order[keep[order]][offset : offset + limit]
+        after = combos.page(query)
+
+        assert before[0].tolist() == after[0].tolist() == expected.tolist()
+        assert before[1] == after[1] == int(keep.sum())
+    finally:
+        combos.close()
+
+
+@pytest.mark.parametrize("sample", [4, 1 << 15])
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(KEYS.filter(lambda v: v is not None), min_size=0, max_size=300),
+    st.integers(0, 320),
+    st.integers(1, 60),
+)
+def test_page_of_is_a_slice_of_the_stable_sort(sample, keys, offset, limit):
+    key = np.array(keys, dtype=np.float64)
+    explore_rows.SAMPLE, kept = sample, explore_rows.SAMPLE
+    try:
+        found = page_of(key, offset, limit)
+    finally:
+        explore_rows.SAMPLE = kept
+
+    assert found.tolist() == np.argsort(key, kind="stable")[offset : offset + limit].tolist()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 300_000), st.integers(0, 300_000), st.integers(1, 3000), st.integers(0, 9))
+def test_walk_is_the_filtered_order(n, offset, limit, seed):
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(n).astype(np.int32)
+    keep = rng.random(n) < rng.choice([0.0001, 0.01, 0.5, 1.0])
+
+    assert (
+        walk(order, keep, offset, limit).tolist()
+        == order[keep[order]][offset : offset + limit].tolist()
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 300_000), st.integers(0, 9), st.integers(0, 50))
+def test_nth_kept_is_the_kept_rows_at_those_ranks(n, seed, many):
+    rng = np.random.default_rng(seed)
+    keep = rng.random(n) < rng.choice([0.0001, 0.01, 0.5, 1.0])
+    kept = np.flatnonzero(keep)
+    ranks = np.sort(rng.integers(0, len(kept), many)) if len(kept) else np.zeros(0, np.int64)
+
+    assert nth_kept(keep, ranks).tolist() == kept[ranks].tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(KEYS.filter(lambda v: v is not None), min_size=1, max_size=6),
+    st.lists(st.integers(0, 5), min_size=0, max_size=300),
+    st.lists(st.booleans(), min_size=300, max_size=300),
+    st.integers(0, 320),
+    st.integers(1, 60),
+)
+def test_coded_page_is_a_slice_of_the_stable_sort(keys, codes, keep, offset, limit):
+    """Keys with ties among the codes (-0.0 and 0.0, NaN twice) too, with a filter."""
+    keys = np.array(keys, dtype=np.float64)
+    codes = np.array(codes, dtype=np.int8) % len(keys)
+    keep = np.array(keep[: len(codes)], dtype=bool)
+    kept = np.flatnonzero(keep)
+    expected = kept[np.argsort(keys[codes][kept], kind="stable")][offset : offset + limit]
+
+    found = coded_page(codes, keys, offset, limit, keep)
+
+    assert found is None or found.tolist() == expected.tolist()
+    if found is None:  # it spans more values than it counts
+        assert len(np.unique(keys[codes][expected])) > 1
