@@ -488,8 +488,9 @@ def _run_batch(data: SweepData, combo: np.ndarray, excursions: bool = True) -> S
         np.empty((3, nb.MEMO), dtype=np.int64),
         np.empty((2, 2, nb.MEMO), dtype=np.int64),
         np.zeros(2, dtype=np.int64),
-        np.zeros(nb.PREFIX + 2 * data.day_blocks + 2, dtype=np.int64),
         excursions,
+        np.empty((nb.EXITS, 5), dtype=np.int64),
+        np.empty(2 * data.day_blocks + 4, dtype=np.int64),
         STATS,
     )
     position = np.empty(written, dtype=np.int32)
