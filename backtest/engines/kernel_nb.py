@@ -345,7 +345,8 @@ def _next_entry(
 
 # The scratch of _excursions_nb (int64): ``exits`` (EXITS × 5) remembers the extremes of the
 # path to an exit, direct-mapped by the end of the span walked whole and the exit price (the
-# span's end, the exit price, the trade group, the lowest point, the highest point);
+# span's end, the exit price, the trade group (its first trade; -1: empty), the lowest
+# point, the highest point);
 # ``prefix`` (2 × (a day's whole blocks + 2)) the lowest and highest point of the group's
 # path to each block boundary after its entry bar.
 EXITS = 64
@@ -405,7 +406,6 @@ def _excursions_nb(
     boundary (``prefix``, filled as far as an exit needs) and the extremes up to each exit
     (``exits``, by the span's end and the exit price, which fix the exit's bar, point and
     reason): an exit through one level is the same bar and point whatever the other is."""
-    exits[:, 2] = -1
     group = -1
     j0 = dir0 = entry0 = -1
     cur = seg = off = p1 = p2 = filled = 0
@@ -414,7 +414,7 @@ def _excursions_nb(
         j, e, entry, reason = row.entry_bar, row.exit_bar, row.entry, row.reason
         direction = 1 if row.direction > 0 else -1
         if j != j0 or direction != dir0 or entry != entry0:  # a new group
-            group += 1
+            group = n  # the group's first trade: unique in the batch
             j0, dir0, entry0 = j, direction, entry
             o = open_[j]
             s = ask_high[j] - high[j]
