@@ -262,58 +262,6 @@ def _scan_nb(lows, highs, a, b, lo, hi):
     return lo, hi
 
 
-@njit(**INNER)
-def _span_nb(lows, low_blocks, highs, high_blocks, a, b, lo, hi):
-    """``lo``/``hi`` widened by the lowest low and the highest high of the bars ``[a, b)``,
-    ``a`` a block's first bar: the whole blocks in two overlapping windows of their
-    :func:`block_table` s, the bars after the last whole block scanned."""
-    p, last = a // BLOCK, b // BLOCK
-    if last > p:
-        k = min(_top_level(last - p), low_blocks.shape[0] - 1)
-        step = 1 << k
-        while last - p > 2 * step:  # longer than the tables reach (not within a day)
-            lo, hi = min(lo, low_blocks[k, p]), max(hi, high_blocks[k, p])
-            p += step
-        lo = min(lo, low_blocks[k, p], low_blocks[k, last - step])
-        hi = max(hi, high_blocks[k, p], high_blocks[k, last - step])
-    return _scan_nb(lows, highs, max(a, last * BLOCK), b, lo, hi)
-
-
-@njit(**INNER)
-def _before_exit(lows, lows_b, highs, highs_b, j, cur, seg, off, p1, p2, p3, span_end):
-    """The lowest and highest point of a trade's exit side's path before its exit bar
-    ``span_end``: bar ``j`` (bid corners ``p1``, ``p2``, ``p3``, the exit side ``off`` above)
-    from the point of entry ``cur`` on segment ``seg``, then the bars ``j + 1 .. span_end -
-    1`` whole (``lows``, ``highs``: the exit side's, with their block tables)."""
-    head = (j // BLOCK + 1) * BLOCK  # the first block boundary after bar j
-    lo, hi = _corners(cur, cur, p1, p2, p3, seg + 1, 3)
-    lo, hi = _scan_nb(lows, highs, j + 1, min(head, span_end), lo + off, hi + off)
-    if span_end > head:
-        lo, hi = _span_nb(lows, lows_b, highs, highs_b, head, span_end, lo, hi)
-    return lo, hi
-
-
-@njit(**INNER)
-def _prefix_nb(lows, lows_b, highs, highs_b, spans, j, cur, seg, off, p1, p2, p3, walk_end):
-    """The prefix of a rule-day's first entry (bar ``j``, as :func:`_before_exit`) in
-    ``spans[PREFIX + 2 b]`` (low) and ``spans[PREFIX + 2 b + 1]`` (high): the lowest and
-    highest point of bar ``j`` from the point of entry, the bars to the first block boundary
-    after ``j``, and the ``b`` whole blocks after it (from the level-0 block tables), every
-    ``b`` up to ``walk_end``'s block."""
-    head = (j // BLOCK + 1) * BLOCK
-    lo, hi = _corners(cur, cur, p1, p2, p3, seg + 1, 3)
-    lo, hi = _scan_nb(lows, highs, j + 1, min(head, walk_end), lo + off, hi + off)
-    spans[PREFIX] = lo
-    spans[PREFIX + 1] = hi
-    first = head // BLOCK
-    for b in range(walk_end // BLOCK - first):
-        lo = min(lo, lows_b[0, first + b])
-        hi = max(hi, highs_b[0, first + b])
-        spans[PREFIX + 2 * b + 2] = lo
-        spans[PREFIX + 2 * b + 3] = hi
-    spans[PREFIX_AT] = 1
-
-
 # Columns of the per-combination table of sweep_batch_nb (int64, one row per combination):
 # rows of the shared tables (window, schedule, gate: [row, day] / [row, bar]; stop, tp and
 # buffer: rows of the distance table; lots: a row of the lots table), the weekday mask as
@@ -338,19 +286,6 @@ def _prefix_nb(lows, lows_b, highs, highs_b, spans, j, cur, seg, off, p1, p2, p3
 ) = range(15)
 N_COLUMNS = 15
 MEMO = 16  # entry searches remembered per entry rule and day
-# The excursions' scratch ``spans`` of a rule-day (int64): ``mae`` of the exit through each
-# remembered level, then its ``mfe`` (slot ``i``: the stop of ``found[0]``'s entry ``i``,
-# ``MEMO + i``: the target of ``found[1]``'s; CLOSE: the close; -1: not known yet), whether
-# the prefix is there (1, else -1), whether to record at all (RECORD), then the prefix
-# (:func:`_prefix_nb`).
-SLOTS = 2 * MEMO + 1
-CLOSE = 2 * MEMO
-PREFIX_AT = 2 * SLOTS
-# Where ``spans`` says whether the batch records excursions (1) or not (0), set once by
-# sweep_batch_nb: a slot, not an argument of _trade_nb, whose 30 arguments are CPython's
-# limit for a plain call (above it the call becomes ``f(*args)``, which numba cannot inline).
-RECORD = PREFIX_AT + 1
-PREFIX = RECORD + 1
 # Counters of sweep_batch_nb's work (docs/BENCHMARK.md, cost per combination-day): rule-days
 # walked, entry searches run, exit queries run, exit queries answered by a shared one.
 S_RULE_DAYS, S_ENTRY, S_EXIT, S_SHARED = range(4)
@@ -408,6 +343,156 @@ def _next_entry(
     return j, jl < js
 
 
+# The scratch of _excursions_nb (int64): ``exits`` (EXITS × 5) remembers the extremes of the
+# path to an exit, direct-mapped by the end of the span walked whole and the exit price (the
+# span's end, the exit price, the trade group (its first trade; -1: empty), the lowest
+# point, the highest point);
+# ``prefix`` (2 × (a day's whole blocks + 2)) the lowest and highest point of the group's
+# path to each block boundary after its entry bar.
+EXITS = 64
+
+
+@njit(**INNER, inline="always")
+def _exit_point(q1, q2, p3, seg, cur, direction, sl, tp, has_tp):
+    """The first of SL/TP on a bar's (bid) path from ``cur`` on segment ``seg``, as the
+    walk finds it: ``(reason, segment)`` of :func:`_walk_rest`, or ``(reason, seg - 1)``
+    when a level is already passed at ``cur`` (the exit is that one point)."""
+    if direction * (cur - sl) <= 0:
+        return REASON_SL, seg - 1
+    if has_tp and direction * (cur - tp) >= 0:
+        return REASON_TP, seg - 1
+    return _walk_rest(q1, q2, p3, seg, cur, direction, sl, tp, has_tp)
+
+
+@njit(**INNER)
+def _excursions_nb(
+    open_,
+    high,
+    low,
+    close,
+    falling,
+    high_blocks,
+    low_blocks,
+    ask_high,
+    ask_low,
+    ask_high_blocks,
+    ask_low_blocks,
+    slippage,
+    out,
+    first,
+    last,
+    close_bar,
+    day_end,
+    exits,
+    prefix,
+):
+    """Each trade's ``mae``/``mfe`` (docs/READINGS.md, reading 32) in ``out[first:last]``:
+    the trades of one rule-day, just written by :func:`sweep_batch_nb` (``close_bar``: the
+    day's bar at ``close_time``, -1 when none; ``day_end``: one past its last bar; the other
+    arrays as there), while they and the day's bars are in cache.
+
+    The lowest and highest point of the exit side's path (a long's bid, a short's ask) from
+    the point of entry to the point of exit, both found again from the record: the point
+    of entry from the fill (the record's entry less slippage) and bar ``j``'s open (filled
+    at the open, else at the level, on the segment that reaches it), the point of exit by
+    walking the exit bar as :func:`_trade_nb` does. On bar ``j`` the point of entry and the
+    corners after it (up to the point of exit when it exits there), the bars between
+    whole, on the exit bar its open and the corners up to the point of exit (a close at
+    ``close_time``: that bar's open; with no such bar the day's last bar whole);
+    ``mae``/``mfe`` from the fill after slippage.
+
+    A rule's combinations that trade its first entry of the day come one after another: a
+    group of trades with one entry (bar, direction, fill) shares the path to each block
+    boundary (``prefix``, filled as far as an exit needs) and the extremes up to each exit
+    (``exits``, by the span's end and the exit price, which fix the exit's bar, point and
+    reason): an exit through one level is the same bar and point whatever the other is."""
+    group = -1
+    j0 = dir0 = entry0 = -1
+    cur = seg = off = p1 = p2 = filled = 0
+    for n in range(first, last):
+        row = out[n]
+        j, e, entry, reason = row.entry_bar, row.exit_bar, row.entry, row.reason
+        direction = 1 if row.direction > 0 else -1
+        if j != j0 or direction != dir0 or entry != entry0:  # a new group
+            group = n  # the group's first trade: unique in the batch
+            j0, dir0, entry0 = j, direction, entry
+            o = open_[j]
+            s = ask_high[j] - high[j]
+            p1 = high[j] if falling[j] else low[j]
+            p2 = low[j] if falling[j] else high[j]
+            fill = entry - direction * slippage
+            if direction > 0:  # filled at the ask open (o + s), else at its level above it
+                at_open = fill <= o + s
+                cur = fill - s  # the point of entry on the bid path
+                seg = 0 if (at_open or falling[j]) else 1
+                off = 0  # a long exits on the bid path
+            else:
+                at_open = fill >= o
+                cur = fill
+                seg = 0 if (at_open or not falling[j]) else 1
+                off = s  # a short exits on the ask path
+            filled = 0
+        if reason != REASON_CLOSE and e == j:  # on bar j, from the point of entry to the exit
+            sl, tp = row.sl - off, row.tp - off
+            r, seg_x = _exit_point(p1, p2, close[j], seg, cur, direction, sl, tp, row.has_tp)
+            ex = cur if seg_x < seg else (sl if r == REASON_SL else tp)
+            low_x, high_x = _corners(min(cur, ex), max(cur, ex), p1, p2, close[j], seg + 1, seg_x)
+            low_x, high_x = low_x + off, high_x + off
+        else:
+            if reason == REASON_CLOSE:  # no bar at close_time: the day's last bar, whole
+                span_end = close_bar if close_bar >= 0 else day_end
+            else:
+                span_end = e
+            price = row.exit
+            h = (span_end * 7 + price) & (EXITS - 1)
+            if exits[h, 0] == span_end and exits[h, 1] == price and exits[h, 2] == group:
+                low_x, high_x = exits[h, 3], exits[h, 4]
+            else:
+                if direction > 0:  # the exit side's bars
+                    lows, lows_b, highs, highs_b = low, low_blocks, high, high_blocks
+                else:
+                    lows, lows_b = ask_low, ask_low_blocks
+                    highs, highs_b = ask_high, ask_high_blocks
+                low_x = high_x = price  # a close: that one point
+                if reason != REASON_CLOSE:  # the exit bar from its open to the point of exit
+                    o = open_[e]
+                    off_e = 0 if direction > 0 else ask_high[e] - high[e]
+                    q1 = high[e] if falling[e] else low[e]
+                    q2 = low[e] if falling[e] else high[e]
+                    sl, tp = row.sl - off_e, row.tp - off_e
+                    r, seg_x = _exit_point(q1, q2, close[e], 0, o, direction, sl, tp, row.has_tp)
+                    ex = o if seg_x < 0 else (sl if r == REASON_SL else tp)
+                    low_x, high_x = _corners(min(o, ex), max(o, ex), q1, q2, close[e], 1, seg_x)
+                    low_x, high_x = low_x + off_e, high_x + off_e
+                head = (j // BLOCK + 1) * BLOCK  # the first block boundary after bar j
+                if span_end > head:  # the prefix to the span's last block, then its bars
+                    whole = span_end // BLOCK - head // BLOCK
+                    if filled == 0:
+                        lo, hi = _corners(cur, cur, p1, p2, close[j], seg + 1, 3)
+                        lo, hi = _scan_nb(lows, highs, j + 1, head, lo + off, hi + off)
+                        prefix[0], prefix[1] = lo, hi
+                        filled = 1
+                    while filled <= whole:
+                        b = head // BLOCK + filled - 1
+                        prefix[2 * filled] = min(prefix[2 * filled - 2], lows_b[0, b])
+                        prefix[2 * filled + 1] = max(prefix[2 * filled - 1], highs_b[0, b])
+                        filled += 1
+                    lo, hi = _scan_nb(
+                        lows, highs, span_end - span_end % BLOCK, span_end,
+                        prefix[2 * whole], prefix[2 * whole + 1],
+                    )  # fmt: skip
+                else:  # bar j from the point of entry, then the bars up to the span's end
+                    lo, hi = _corners(cur, cur, p1, p2, close[j], seg + 1, 3)
+                    lo, hi = _scan_nb(lows, highs, j + 1, span_end, lo + off, hi + off)
+                low_x, high_x = min(low_x, lo), max(high_x, hi)
+                exits[h, 0], exits[h, 1], exits[h, 2] = span_end, price, group
+                exits[h, 3], exits[h, 4] = low_x, high_x
+        if direction > 0:
+            row.mae, row.mfe = max(0, entry - low_x), max(0, high_x - entry)
+        else:
+            row.mae, row.mfe = max(0, high_x - entry), max(0, entry - low_x)
+
+
 # Inlined (numba IR) into its one caller: as a call, its many array arguments cost more
 # than its work (bench/cost.py: 20 % of the kernel's time), and compiling it inline costs
 # no more.
@@ -439,14 +524,14 @@ def _trade_nb(
     shared,
     found,
     n_found,
-    spans,
     stats,
     out,
     n,
 ):
     """The trade entered at bar ``j``: its exit (the rest of bar ``j``'s path, then the first
-    bar from ``j + 1`` that touches SL or TP, else the close) and its excursions, written
-    to ``out[n]``. Returns ``(exit_bar, reason)``.
+    bar from ``j + 1`` that touches SL or TP, else the close), written to ``out[n]``
+    without its excursions (-1: :func:`_excursions_nb` records them after the rule-day,
+    when asked). Returns ``(exit_bar, reason)``.
 
     A long fills on the ask path and exits on the bid path, a short the other way round
     (the ask path's offset on bar ``i`` is ``ask_high[i] - high[i]``). The path is walked
@@ -460,19 +545,7 @@ def _trade_nb(
     of them, up to MEMO; side 0: the stop, 1: the target): the combinations of a rule that
     exit from its first entry of a day share each stop or target level's query. The
     target's query then runs to ``walk_end``, not to the stop's bar, which gives the same
-    exit: a target touched after the stop's bar does not count. Each entry also keeps the
-    excursions of the exit through its level (in ``spans``, by slot: SLOTS): an SL exit is
-    the same bar and point whatever the target, and the other way round; the close's once;
-    the path before the exit bar from the rule-day's prefix (:func:`_prefix_nb`, built on
-    the first exit that needs it).
-
-    Excursions (docs/READINGS.md, reading 32): the lowest and highest point of the exit
-    side's path (a long's bid, a short's ask) from the point of entry to the point of exit:
-    on bar ``j`` the entry point and the corners after it (up to the exit point when it
-    exits there), the bars between (:func:`_before_exit`), on the exit bar its open and
-    the corners up to the exit point (a close at ``close_time``: that bar's open; with no
-    such bar the day's last bar is walked whole); ``mae``/``mfe`` from the fill after
-    slippage."""
+    exit: a target touched after the stop's bar does not count."""
     o = open_[j]
     s = ask_high[j] - high[j]
     p1 = high[j] if falling[j] else low[j]
@@ -495,35 +568,16 @@ def _trade_nb(
         sl = fill + stop
         tp = fill - target
         off = s  # a short exits on the ask path
-    seg_exit = seg
-    ex = cur  # the exit point on the bid path (passed at the point of entry: that point)
     if direction * (cur - (sl - off)) <= 0:  # already passed at the point of entry
         reason = REASON_SL
     elif has_tp and direction * (cur - (tp - off)) >= 0:
         reason = REASON_TP
     else:
-        reason, seg_exit = _walk_rest(
-            p1, p2, close[j], seg, cur, direction, sl - off, tp - off, has_tp
-        )
-        if reason >= 0:
-            ex = (sl if reason == REASON_SL else tp) - off
+        reason, _ = _walk_rest(p1, p2, close[j], seg, cur, direction, sl - off, tp - off, has_tp)
     price = sl if reason == REASON_SL else tp
     exit_bar = j
-    entry = fill + direction * slippage
-    excursions = spans[RECORD] == 1
-    mae = mfe = -1  # not recorded (``excursions`` off)
-    if reason >= 0:
-        if excursions:  # the exit side's path on bar j: from the point of entry to the exit
-            low_x, high_x = _corners(
-                min(cur, ex), max(cur, ex), p1, p2, close[j], seg + 1, seg_exit
-            )
-            if direction > 0:
-                mae, mfe = max(0, entry - low_x - off), max(0, high_x + off - entry)
-            else:
-                mae, mfe = max(0, high_x + off - entry), max(0, entry - low_x - off)
-    else:
+    if reason < 0:
         e = walk_end
-        at_stop = at_target = -1  # the exit levels' entries in ``found`` (shared trades)
         for side in range(2 if has_tp else 1):  # the stop's bar, then the target's
             above = (side == 1) == (direction > 0)
             if direction > 0:  # a long's exits on the bid, a short's on the ask
@@ -531,11 +585,10 @@ def _trade_nb(
             else:
                 values, blocks = (ask_high, ask_high_blocks) if above else (ask_low, ask_low_blocks)
             level = sl if side == 0 else tp
-            hit = at = -1
+            hit = -1
             for i in range(n_found[side] if shared else 0):
                 if found[side, 0, i] == level:
                     hit = found[side, 1, i]
-                    at = i
                     stats[S_SHARED] += 1
                     break
             if hit < 0:
@@ -543,38 +596,25 @@ def _trade_nb(
                 bound = walk_end if (shared or side == 0) else min(walk_end, e + 1)
                 hit = first_touch_nb(values, blocks, j + 1, bound, level, above)
                 if shared and n_found[side] < MEMO:
-                    at = n_found[side]
-                    found[side, 0, at] = level
-                    found[side, 1, at] = hit
-                    spans[side * MEMO + at] = -1  # the excursions of its exit: not known yet
+                    found[side, 0, n_found[side]] = level
+                    found[side, 1, n_found[side]] = hit
                     n_found[side] += 1
-            if side == 0:
-                at_stop = at
-            else:
-                at_target = at
             e = min(e, hit)
-        o = q1 = q2 = off_e = 0
-        seg_exit = -1  # the exit's segment on the exit bar; -1: at a single point
         if e < walk_end:
             exit_bar = e
             o = open_[e]
-            off_e = 0 if direction > 0 else ask_high[e] - high[e]
-            if direction * (o + off_e - sl) <= 0:  # the exits' path opens beyond a level
-                reason, price = REASON_SL, o + off_e
-            elif has_tp and direction * (o + off_e - tp) >= 0:
-                reason, price = REASON_TP, o + off_e
+            off = 0 if direction > 0 else ask_high[e] - high[e]
+            if direction * (o + off - sl) <= 0:  # the exits' path opens beyond a level
+                reason, price = REASON_SL, o + off
+            elif has_tp and direction * (o + off - tp) >= 0:
+                reason, price = REASON_TP, o + off
             else:
                 q1 = high[e] if falling[e] else low[e]
                 q2 = low[e] if falling[e] else high[e]
-                reason, seg_exit = _walk_rest(
-                    q1, q2, close[e], 0, o, direction, sl - off_e, tp - off_e, has_tp
+                reason, _ = _walk_rest(
+                    q1, q2, close[e], 0, o, direction, sl - off, tp - off, has_tp
                 )
                 price = sl if reason == REASON_SL else tp
-            span_end = e
-            if reason == REASON_SL:
-                slot = at_stop
-            else:
-                slot = MEMO + at_target if at_target >= 0 else -1
         else:
             exit_bar = close_bar if close_bar >= 0 else day_end - 1
             # at close_time the bar's open, else the day's last close; a short's + spread
@@ -582,79 +622,13 @@ def _trade_nb(
             if direction < 0:
                 price += ask_high[exit_bar] - high[exit_bar]
             reason = REASON_CLOSE
-            span_end = walk_end  # no bar at close_time: the day's last bar, walked whole
-            slot = CLOSE if shared else -1
-        # Excursions, remembered by exit level (the close: once) for the rule's first entry
-        # of the day: a level's exit is the same bar and the same point whatever the other
-        # level is.
-        if excursions:
-            known = spans[slot] if slot >= 0 else -1
-            if known >= 0:
-                mae, mfe = known, spans[SLOTS + slot]
-            else:
-                # the exit bar from its open to the exit point (a close: that one point; the
-                # day's last close lies inside its bar, walked whole below)
-                low_x = high_x = price
-                if seg_exit >= 0:
-                    low_x, high_x = _corners(
-                        min(o, price - off_e), max(o, price - off_e), q1, q2, close[e], 1, seg_exit
-                    )
-                    low_x += off_e
-                    high_x += off_e
-                head = (j // BLOCK + 1) * BLOCK  # the first block boundary after bar j
-                if not shared:
-                    if direction > 0:
-                        low_b, high_b = _before_exit(
-                            low, low_blocks, high, high_blocks, j, cur, seg, off, p1, p2, close[j],
-                            span_end,
-                        )  # fmt: skip
-                    else:
-                        low_b, high_b = _before_exit(
-                            ask_low, ask_low_blocks, ask_high, ask_high_blocks, j, cur, seg, off,
-                            p1, p2, close[j], span_end,
-                        )  # fmt: skip
-                else:
-                    if span_end > head:  # the prefix to the span's last block, then its bars
-                        if spans[PREFIX_AT] < 0:
-                            if direction > 0:
-                                _prefix_nb(
-                                    low, low_blocks, high, high_blocks, spans, j, cur, seg, off, p1,
-                                    p2, close[j], walk_end,
-                                )  # fmt: skip
-                            else:
-                                _prefix_nb(
-                                    ask_low, ask_low_blocks, ask_high, ask_high_blocks, spans, j,
-                                    cur, seg, off, p1, p2, close[j], walk_end,
-                                )  # fmt: skip
-                        whole = span_end // BLOCK - head // BLOCK
-                        low_b, high_b = spans[PREFIX + 2 * whole], spans[PREFIX + 2 * whole + 1]
-                        start = span_end - span_end % BLOCK
-                    else:  # bar j from the point of entry, then the bars up to the span's end
-                        low_b, high_b = _corners(cur, cur, p1, p2, close[j], seg + 1, 3)
-                        low_b += off
-                        high_b += off
-                        start = j + 1
-                    if direction > 0:
-                        for i in range(start, span_end):
-                            low_b, high_b = min(low_b, low[i]), max(high_b, high[i])
-                    else:
-                        for i in range(start, span_end):
-                            low_b, high_b = min(low_b, ask_low[i]), max(high_b, ask_high[i])
-                low_x, high_x = min(low_x, low_b), max(high_x, high_b)
-                if direction > 0:
-                    mae, mfe = max(0, entry - low_x), max(0, high_x - entry)
-                else:
-                    mae, mfe = max(0, high_x - entry), max(0, entry - low_x)
-                if slot >= 0:
-                    spans[slot] = mae
-                    spans[SLOTS + slot] = mfe
     if reason == REASON_SL:
         price -= direction * slippage  # a stop order slips: a long's lower, a short's higher
     row = out[n]
     row.entry_bar = j
     row.exit_bar = exit_bar
     row.direction = direction
-    row.entry = entry
+    row.entry = fill + direction * slippage
     row.exit = price
     row.sl = sl
     row.tp = tp if has_tp else 0
@@ -662,8 +636,7 @@ def _trade_nb(
     row.stop_points = stop
     row.lots = lots
     row.reason = reason
-    row.mae = mae
-    row.mfe = mfe
+    row.mae = row.mfe = -1  # not recorded (yet)
     return exit_bar, reason
 
 
@@ -704,8 +677,9 @@ def sweep_batch_nb(
     memo,
     found,
     n_found,
-    spans,
     excursions,
+    exits,
+    prefix,
     stats,
 ):
     """Walk a batch of combinations day by day (the day's bars stay in cache), the
@@ -736,13 +710,13 @@ def sweep_batch_nb(
     ``counts[c]`` counts combination ``c``'s trades, ``skipped[c]`` its lot skips, and
     ``skip_day[d, c]`` is set for each day ``d`` it skipped (so a window of days can count
     its own skips). :func:`combo_order_nb` then orders the trades by combination.
-    ``memo`` (3 × MEMO), ``found`` (2 × 2 × MEMO), ``n_found`` (2) and ``spans`` (PREFIX +
-    2 × (a day's whole blocks + 2)) are scratch (int64);
-    ``excursions``: record each trade's ``mae``/``mfe`` (else -1, not recorded: what a
-    metrics-only sweep skips, docs/BENCHMARK.md); ``stats`` (int64, the ``S_*`` counters)
-    is added to.
+    ``memo`` (3 × MEMO), ``found`` (2 × 2 × MEMO) and ``n_found`` (2) are scratch (int64);
+    ``stats`` (int64, the ``S_*`` counters) is added to.
+
+    With ``excursions`` each rule-day's trades then get their ``mae``/``mfe``
+    (:func:`_excursions_nb`, scratch ``exits`` and ``prefix``); without, they are -1 (not
+    recorded: what a metrics-only sweep skips, at the walk's own cost, docs/BENCHMARK.md).
     """
-    spans[RECORD] = 1 if excursions else 0
     for c in range(len(combo)):
         counts[c] = 0
         skipped[c] = 0
@@ -773,8 +747,7 @@ def sweep_batch_nb(
             n_found[0] = 0
             stats[S_RULE_DAYS] += 1
             n_found[1] = 0
-            spans[CLOSE] = -1  # the rule-day's excursions: none known yet
-            spans[PREFIX_AT] = -1
+            first = written
             for k in range(rule_start[r], rule_start[r + 1]):
                 c = order[k]
                 stop = dist[combo[c, C_STOP], d]
@@ -852,7 +825,6 @@ def sweep_batch_nb(
                         lo == start,  # the rule's first entry of the day
                         found,
                         n_found,
-                        spans,
                         stats,
                         out,
                         written,
@@ -864,6 +836,12 @@ def sweep_batch_nb(
                         break
                     lo = exit_bar + 1
                 counts[c] += taken
+            if excursions and written > first:
+                _excursions_nb(
+                    open_, high, low, close, falling, high_blocks, low_blocks, ask_high, ask_low,
+                    ask_high_blocks, ask_low_blocks, slippage, out, first, written, cb, day_end[d],
+                    exits, prefix,
+                )  # fmt: skip
     return written
 
 

@@ -43,7 +43,7 @@ _INT32_LIMIT = 2**31 - 1
 # bars and table lines in cache (the kernel's main cost is fetching those, docs/BENCHMARK.md),
 # as long as their trade buffer, max_trades_per_day × days records each, fits ROOM records.
 BATCH = 512
-ROOM = 2**19  # records (75 bytes each: 38 MB of address space, resident only where written)
+ROOM = 2**19  # records (67 bytes each: 35 MB of address space, resident only where written)
 # The kernel's work counters in this process (kernel_nb.S_*), for bench.cost; zero them to
 # count a run of your own.
 STATS = np.zeros(4, dtype=np.int64)
@@ -488,8 +488,9 @@ def _run_batch(data: SweepData, combo: np.ndarray, excursions: bool = True) -> S
         np.empty((3, nb.MEMO), dtype=np.int64),
         np.empty((2, 2, nb.MEMO), dtype=np.int64),
         np.zeros(2, dtype=np.int64),
-        np.zeros(nb.PREFIX + 2 * data.day_blocks + 2, dtype=np.int64),
         excursions,
+        np.full((nb.EXITS, 5), -1, dtype=np.int64),
+        np.empty(2 * data.day_blocks + 4, dtype=np.int64),
         STATS,
     )
     position = np.empty(written, dtype=np.int32)

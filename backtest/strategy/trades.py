@@ -20,8 +20,10 @@ REASONS = ("sl", "tp", "close")  # exit_reason codes 0, 1, 2
 
 TRADE_DTYPE = np.dtype(
     [
-        ("entry_bar", np.int64),  # index into the Bars the engine walked
-        ("exit_bar", np.int64),
+        # index into the Bars the engine walked (int32: the record 67 bytes with the
+        # excursions, as before them; what the kernel writes per trade, docs/BENCHMARK.md)
+        ("entry_bar", np.int32),
+        ("exit_bar", np.int32),
         ("direction", np.int8),  # +1 long, -1 short
         ("entry", np.int64),  # fill price, points, after slippage
         ("exit", np.int64),  # exit price, points, after slippage

@@ -31,8 +31,11 @@ from backtest.engines.run import ENGINES, raw_trades, score_batch
 from backtest.strategy.params import resolve_params
 from backtest.strategy.trades import TRADE_DTYPE, trade_records
 
-# the trade fields of commit 00e9ef0 (the excursions came later)
+# the trade fields of commit 00e9ef0 (the excursions came later) and their types then
 BEFORE_FIELDS = [name for name in TRADE_DTYPE.names if name not in ("mae", "mfe")]
+BEFORE_DTYPE = np.dtype(
+    [(name, np.int64 if name.endswith("_bar") else TRADE_DTYPE[name]) for name in BEFORE_FIELDS]
+)
 # (symbol, commission, seed) of each fixed series, and its digest at commit 00e9ef0
 DIGESTS = {
     ("GER40", 0.0, 1): "880a3ddc1ddc7d807004a3ab9936a20091cb325aaf9f7802d851e175d4267efb",
@@ -121,7 +124,7 @@ def digest(bars: Bars, combos: list[dict[str, Any]], settings: RunSettings) -> s
     h = hashlib.sha256()
     for engine in ENGINES:
         for trades, skipped in raw_trades(bars, combos, settings, engine):
-            h.update(repack_fields(trades[BEFORE_FIELDS]).tobytes())
+            h.update(repack_fields(trades[BEFORE_FIELDS]).astype(BEFORE_DTYPE).tobytes())
             h.update(str(skipped).encode())
             records = [
                 {k: v for k, v in rec.items() if k not in ("mae", "mfe")}
