@@ -397,8 +397,9 @@ def runner_table(sizes: list[tuple[int, int]]) -> list[str]:
         "",
         "Through the runner: the default command (report included, charts off), "
         f"{SYMBOL} sample M1 {STANDARD[0]}..{STANDARD[1]}, groups of 10,000 combinations "
-        "(bench/scale.py); the kernel's rate: run + compiled scoring of 10,000 of them in one "
-        "warm process, measured right after each run:",
+        "(bench/scale.py); the kernel's rate: run + compiled scoring of the same groups (up to 10 "
+        "spread over the workload, 10,000 combinations each, no excursions) in one warm "
+        "process, measured right after each run:",
         "",
         *RUNNER_HEAD,
     ]

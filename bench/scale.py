@@ -10,7 +10,7 @@ Printed: end-to-end seconds (the runner's process, start-up and writing included
 peak of the summed
 PSS of the runner and all its workers (sampled every 0.5 s from /proc), bytes on disk per
 combination (everything in OUT: results, checkpoint, parts), and the rate against the
-kernel's (the same combinations' first batch run in one process). ``--interrupt`` sends
+kernel's (:func:`kernel_rates`: the same groups' work in one process). ``--interrupt`` sends
 SIGINT once half of the groups are in the checkpoint, then resumes and checks that no
 finished group runs again.
 
@@ -179,15 +179,23 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+KERNEL_GROUPS = 10  # groups of the workload the kernel's reference runs (evenly spread)
+KERNEL_PER_GROUP = 10_000  # combinations of each of them (the first ones)
+
+
 def kernel_rate(combinations: int) -> float:
-    """Combinations per second of the engine alone (run + compiled scoring, one process,
-    warm) over 10,000 combinations of the workload's middle group (its middle trade_end),
-    in the runner's batches."""
+    """Combinations per second of the engine alone: :func:`kernel_rates`' wall-clock rate."""
     return kernel_rates(combinations)[0]
 
 
 def kernel_rates(combinations: int) -> tuple[float, float]:
-    """:func:`kernel_rate` per second of wall clock and per CPU-second of the process."""
+    """Combinations per second of wall clock and per CPU-second of the engine alone (run +
+    compiled scoring, ``score_batch``, one warm process), on the runner's work: up to
+    ``KERNEL_GROUPS`` groups of the workload spread evenly over it (every group at 10^5),
+    the first ``KERNEL_PER_GROUP`` combinations of each, in the runner's batches, with the
+    runner's setting (no excursions: nothing keeps trades) and every group's shared tables
+    built first (the runner builds them before its workers start). Groups differ in cost
+    (a later ``trade_end`` scans more bars): one group alone is not the runner's mix."""
     code = (
         "import time, json, sys, itertools\n"
         "from backtest.core.settings import RunSettings\n"
@@ -198,20 +206,28 @@ def kernel_rates(combinations: int) -> tuple[float, float]:
         "from backtest.runner.groups import iter_group, load_groups_file\n"
         "bars = load_period_bars('GER40', 'in_sample').between('2023-01-01', '2025-10-31')\n"
         "groups = load_groups_file(sys.argv[1], expand=False).groups\n"
-        "combos = list(itertools.islice(iter_group(groups[len(groups) // 2]), 10000))\n"
-        "warm_up(); prepare_sweep(bars, combos[:1], RunSettings())\n"
-        "score_batch(bars, combos[:64], RunSettings())\n"
+        "n, k, per = len(groups), min(len(groups), int(sys.argv[2])), int(sys.argv[3])\n"
+        "picked = [groups[round(i * (n - 1) / max(k - 1, 1))] for i in range(k)]\n"
+        "work = [list(itertools.islice(iter_group(g), per)) for g in picked]\n"
+        "settings = RunSettings()\n"
+        "warm_up(); prepare_sweep(bars, [w[0] for w in work], settings)\n"
+        "score_batch(bars, work[0][:64], settings, excursions=False)\n"
         "t, cpu = time.perf_counter(), time.process_time()\n"
-        "for at in range(0, len(combos), SCORE_BATCH):\n"
-        "    score_batch(bars, combos[at : at + SCORE_BATCH], RunSettings())\n"
+        "for combos in work:\n"
+        "    for at in range(0, len(combos), SCORE_BATCH):\n"
+        "        score_batch(bars, combos[at : at + SCORE_BATCH], settings, excursions=False)\n"
         "wall, cpu = time.perf_counter() - t, time.process_time() - cpu\n"
-        "print(json.dumps([len(combos) / wall, len(combos) / cpu]))\n"
+        "total = sum(len(w) for w in work)\n"
+        "print(json.dumps([total / wall, total / cpu]))\n"
     )
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "g.json"
         groups_file(path, combinations)
         result = subprocess.run(
-            [sys.executable, "-c", code, str(path)], cwd=REPO, capture_output=True, text=True
+            [sys.executable, "-c", code, str(path), str(KERNEL_GROUPS), str(KERNEL_PER_GROUP)],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
         )
     if result.returncode != 0:
         raise SystemExit(result.stderr)

@@ -53,7 +53,7 @@ from backtest.analysis.report_sections import (
     walk_forward_section,
 )
 from backtest.analysis.sql import connect_table, rows_of
-from backtest.analysis.table import RunTable
+from backtest.analysis.table import RunInHand, RunTable
 from backtest.core.atomic import atomic_write_text
 from backtest.core.config import load_config
 from backtest.data.bars import day_date
@@ -64,6 +64,7 @@ from backtest.runner.rundir import DAILY_DIR, report_path, result_paths
 
 if TYPE_CHECKING:
     from backtest.analysis.panel import Panel
+    from backtest.data.bars import Bars
 
 TEMPLATES = Path(__file__).parent / "templates"  # every page's template, script, styles
 TEMPLATE = "report.html.j2"
@@ -226,6 +227,7 @@ def _details(
     chosen: list[int],
     rerun_data: bool,
     panel: Callable[[], Panel | None],
+    bars: Bars | None = None,
 ) -> tuple[dict[str, Any], str]:
     """Trades of the ``chosen`` combinations (run-order rows of ``table``), from the first
     source that has them: trades saved in results_full (``--save-trades``), the compact
@@ -251,7 +253,7 @@ def _details(
     used = _daily_details(panel(), missing, details, budget)
     if used or not rerun_data:
         return details, "daily" if used else "none"
-    return details, _rerun_details(out_dir, symbol, table, missing, details, budget)
+    return details, _rerun_details(out_dir, symbol, table, missing, details, budget, bars)
 
 
 def _daily_details(
@@ -286,6 +288,7 @@ def _rerun_details(
     wanted: list[int],
     details: dict[str, Any],
     budget: int,
+    bars: Bars | None = None,
 ) -> str:
     from backtest.analysis.rerun import RerunError, rerun
     from backtest.data.files import DataError
@@ -294,7 +297,7 @@ def _rerun_details(
     try:
         # The fast engine whatever the run used: both engines give identical trades
         # (tests/kernel/test_differential.py), and each re-run is checked below.
-        done, bars = rerun(out_dir, symbol, picks, engine="fast", table=table)
+        done, bars = rerun(out_dir, symbol, picks, engine="fast", bars=bars, table=table)
     except (RerunError, DataError, OSError) as exc:
         _log.info(f"report: no trades re-run ({' '.join(str(exc).split())})")
         return "none"
@@ -321,11 +324,13 @@ def report_data(
     detail: int = DETAIL,
     rerun_data: bool = True,
     report_rows: int = REPORT_ROWS,
+    held: RunInHand | None = None,
 ) -> dict[str, Any]:
     """Everything the page shows, JSON-ready (see the module doc): at most ``report_rows``
-    combinations of the run (the best by ``rank_by``) and those an analysis selected."""
+    combinations of the run (the best by ``rank_by``) and those an analysis selected;
+    ``held``: the run's results and bars as the run holds them (else read from OUT)."""
     out_dir = Path(out_dir)
-    table = RunTable.read(out_dir, symbol)
+    table = held.table(out_dir, symbol) if held else RunTable.read(out_dir, symbol)
     results = table.results
     meta = results["metadata"]
     check(
@@ -366,7 +371,8 @@ def report_data(
         days = None if run is None else run.days_between(start, end)
         return None if days is None else [day_date(int(d)).isoformat() for d in days]
 
-    details, source = _details(out_dir, symbol, table, chosen, rerun_data, panel)
+    bars = held.bars if held is not None else None
+    details, source = _details(out_dir, symbol, table, chosen, rerun_data, panel, bars)
     position = dict(zip(chosen, np.searchsorted(kept, chosen).tolist()))
     shown_at = [position[int(i)] for i in details]
     data = meta.get("data") if isinstance(meta.get("data"), dict) else {}
@@ -636,9 +642,11 @@ def write_report(
     detail: int = DETAIL,
     rerun_data: bool = True,
     report_rows: int = REPORT_ROWS,
+    held: RunInHand | None = None,
 ) -> Path:
     """Write ``OUT/report_{SYMBOL}.html`` for the run in ``out_dir`` (at most
-    ``report_rows`` combinations embedded, plus the selected ones); its path."""
+    ``report_rows`` combinations embedded, plus the selected ones; ``held``: see
+    :func:`report_data`); its path."""
     from backtest.analysis.merge import detect_symbol
 
     out_dir = Path(out_dir)
@@ -649,14 +657,16 @@ def write_report(
         raise ReportError(f"--detail: {detail} must be >= 0")
     if report_rows < 1:
         raise ReportError(f"--report-rows: {report_rows} must be >= 1")
-    payload = report_data(out_dir, symbol, rank_by, rows, detail, rerun_data, report_rows)
+    payload = report_data(out_dir, symbol, rank_by, rows, detail, rerun_data, report_rows, held)
     return atomic_write_text(report_path(out_dir, symbol), render(payload))
 
 
 def report_after_run(run: Any) -> Path | None:
     """The report at the end of a run (:class:`backtest.runner.execute.RunReport`); a
-    failure is logged (the run's log), never fatal: the results are written already."""
-    return _write_aside(run.output_dir, run.symbol, logging.getLogger("backtest.run").warning)
+    failure is logged (the run's log), never fatal. It reads the run as held (RunInHand)."""
+    warn = logging.getLogger("backtest.run").warning
+    hand = RunInHand(run.results, run.bars) if run.results is not None else None
+    return _write_aside(run.output_dir, run.symbol, warn, hand)
 
 
 def refresh_report(out_dir: Path, symbol: str, create: bool = False) -> Path | None:
@@ -674,12 +684,14 @@ def refresh_report(out_dir: Path, symbol: str, create: bool = False) -> Path | N
     return _write_aside(Path(out_dir), symbol, warn)
 
 
-def _write_aside(out_dir: Path, symbol: str, warn: Callable[[str], None]) -> Path | None:
+def _write_aside(
+    out_dir: Path, symbol: str, warn: Callable[[str], None], held: RunInHand | None = None
+) -> Path | None:
     """:func:`write_report` as a by-product of another command: its line printed (path,
     size, time), a failure handed to ``warn`` in one line."""
     started = dt.datetime.now(dt.UTC)
     try:
-        path = write_report(out_dir, symbol)
+        path = write_report(out_dir, symbol, held=held)
     except Exception as exc:  # the report is a by-product of the command
         warn(f"report not written: {type(exc).__name__}: {' '.join(str(exc).split())}")
         return None

@@ -67,6 +67,21 @@ class Rerun:
 def pick(table: RunTable, group_id: str, combo: int) -> Pick:
     """The combination ``combo`` of group ``group_id`` of the run; RerunError naming the
     option (``--group``, ``--combo``) when there is none. Only that row is read."""
+    return picks(table, [(group_id, combo)])[0]
+
+
+def picks(table: RunTable, wanted: list[tuple[str, int]]) -> list[Pick]:
+    """:func:`pick` of each ``(group_id, combo)``, their rows read together (each group
+    holding some once)."""
+    rows = [_row(table, group_id, combo) for group_id, combo in wanted]
+    return [
+        Pick(group_id, combo, record["params"], record["metrics"])
+        for (group_id, combo), record in zip(wanted, table.records(rows))
+    ]
+
+
+def _row(table: RunTable, group_id: str, combo: int) -> int:
+    """The run-order row of ``group_id``'s ``combo``; RerunError naming the option if none."""
     groups = {g["group_id"]: g for g in table.results["groups"]}
     if group_id not in groups:
         known = ", ".join(list(groups)[:5]) + (", ..." if len(groups) > 5 else "")
@@ -81,8 +96,7 @@ def pick(table: RunTable, group_id: str, combo: int) -> Pick:
         )
     row = table.row(group_id, combo)
     assert row is not None, "the combination index was checked above"
-    (record,) = table.records([row])
-    return Pick(group_id, combo, record["params"], record["metrics"])
+    return row
 
 
 def recorded_spec(meta: dict[str, Any], cfg: dict[str, Any]) -> SymbolSpec:
@@ -151,16 +165,16 @@ def rerun(
     cfg = cfg or load_config()
     table = table or RunTable.read(Path(out_dir), symbol)
     meta = table.results["metadata"]
-    picks = [pick(table, gid, k) for gid, k in wanted]
+    chosen = picks(table, wanted)
     spec = recorded_spec(meta, cfg)
-    settings = recorded_settings(meta, picks, spec)
+    settings = recorded_settings(meta, chosen, spec)
     bars = bars if bars is not None else recorded_bars(meta, cfg)
     done = run_combos(
-        bars, [p.params for p in picks], settings, engine or meta.get("engine") or "fast"
+        bars, [p.params for p in chosen], settings, engine or meta.get("engine") or "fast"
     )
     return [
         Rerun(p, r, trade_records(r.trades, bars), differences(p.metrics, r.metrics))
-        for p, r in zip(picks, done)
+        for p, r in zip(chosen, done)
     ], bars
 
 

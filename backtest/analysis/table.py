@@ -18,8 +18,9 @@ time.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -29,6 +30,25 @@ import pyarrow.compute as pc
 from backtest.runner.outputs import combos_count, read_results
 from backtest.runner.rundir import group_rows
 from backtest.runner.store import METRIC_TYPES, PARAM_TYPES, combos_schema, pylist, table_records
+
+if TYPE_CHECKING:
+    from backtest.data.bars import Bars
+
+
+@dataclass(frozen=True)
+class RunInHand:
+    """A run's results as the runner just committed them (``{"metadata", "groups"}``,
+    results_full's metadata and the group records whose rows are in the committed table)
+    and the bars it ran on (loaded from the recorded file, checksum verified): the report
+    at the end of a run reads neither again (parsing and checking results_full with every
+    combination inline, reloading the data file for the trades' re-run)."""
+
+    results: dict[str, Any]
+    bars: Bars | None = None
+
+    def table(self, out_dir: Path, symbol: str) -> RunTable:
+        """The run's combinations, read from the committed table as a reader asks."""
+        return RunTable(out_dir, symbol, self.results)
 
 
 class RunTable:

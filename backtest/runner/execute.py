@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from backtest.core.version import git_commit
-from backtest.data.bars import day_date
+from backtest.data.bars import Bars, day_date
 from backtest.engines.run import run_combos
 from backtest.runner import rundir, store
 from backtest.runner.checkpoint import Checkpoint
@@ -41,7 +41,13 @@ from backtest.runner.executor import Executor
 from backtest.runner.group_run import finish_remote, run_group
 from backtest.runner.groups import group_digests, iter_group
 from backtest.runner.options import RunOptions
-from backtest.runner.outputs import ResultsError, read_results, summary_rows, write_results
+from backtest.runner.outputs import (
+    ResultsError,
+    read_results,
+    results_head,
+    summary_rows,
+    write_results,
+)
 from backtest.runner.pool import FAULT_ENV, Supervisor, WorkerJob, failed_record, resolve_workers
 from backtest.runner.run_log import Progress, RunLogging, Signals, log
 from backtest.runner.rundir import CHARTS_DIR, LOCK_FILE, RUN_LOG
@@ -84,6 +90,10 @@ class RunReport:
     interrupted: str | None = None
     top: list[dict[str, Any]] = field(default_factory=list)  # summary rows, best first
     data: dict[str, Any] = field(default_factory=dict)  # metadata.data (source, path, ...)
+    # What a report after the run reads instead of the files again: the results as written
+    # (``{"metadata", "groups"}``, the groups' rows in the committed table) and the bars.
+    results: dict[str, Any] | None = None
+    bars: Bars | None = None
 
 
 # --- the run ---------------------------------------------------------------
@@ -357,6 +367,7 @@ def _execute(plan: RunPlan, checkpoint: Checkpoint) -> RunReport:
         if not todo:
             metadata = _kept_metadata(plan, final, metadata)
         files = write_results(plan.out_dir, plan.symbol, metadata, final, failed_raw)
+        head = results_head(metadata, final)
         final = _fold_parts(checkpoint, files["parquet"].name, final)
     if todo and interrupted is None:
         _draw_charts(plan, final)
@@ -386,6 +397,8 @@ def _execute(plan: RunPlan, checkpoint: Checkpoint) -> RunReport:
         signal.Signals(interrupted).name if interrupted is not None else None,
         summary_rows(final),
         plan.data,
+        {"metadata": head, "groups": final},
+        plan.bars,
     )
 
 

@@ -185,8 +185,8 @@ def write_results(
     manifest.unlink(missing_ok=True)  # from here until the end: not committed
     ok = [g for g in groups if g.get("status") == "ok"]
     metric_cols, param_cols = table_columns()
-    total = sum(combos_count(g) for g in ok)
-    inline = total <= INLINE_LIMIT
+    head = results_head(metadata, groups)
+    inline = head["combos_inline"]
 
     atomic_write(paths["parquet"], lambda tmp: write_combos_parquet(tmp, ok, rows))
     atomic_write(
@@ -199,10 +199,6 @@ def write_results(
     atomic_write_text(
         paths["summary"], csv_text(["group_id", *metric_cols, *param_cols], summary, True)
     )
-    # the files are written in today's format, whatever the metadata of a run merged in says
-    head = {"format_version": FORMAT_VERSION}
-    head.update((k, v) for k, v in metadata.items() if k != "format_version")
-    head.update(combos_inline=inline, combos_total=total)
     atomic_write(paths["full"], lambda tmp: _write_full(tmp, head, groups, rows, inline))
 
     atomic_write(paths["failed"], lambda tmp: write_groups_file(tmp, symbol, failed_raw_groups))
@@ -215,6 +211,17 @@ def write_results(
         json.dumps({"manifest_version": MANIFEST_VERSION, "symbol": symbol, "files": files}) + "\n",
     )
     return paths
+
+
+def results_head(metadata: dict[str, Any], groups: list[dict[str, Any]]) -> dict[str, Any]:
+    """``results_full``'s ``metadata`` for a run's ``metadata`` and group records: the
+    format version first (today's, whatever the metadata of a run merged in says), whether
+    the combinations are inline and how many there are."""
+    total = sum(combos_count(g) for g in groups if g.get("status") == "ok")
+    head: dict[str, Any] = {"format_version": FORMAT_VERSION}
+    head.update((k, v) for k, v in metadata.items() if k != "format_version")
+    head.update(combos_inline=total <= INLINE_LIMIT, combos_total=total)
+    return head
 
 
 def full_record(group: dict[str, Any], rows: Rows, inline: bool) -> dict[str, Any]:
