@@ -391,7 +391,7 @@ class Combos:
     def _numbers(self, column: str) -> tuple[np.ndarray, np.ndarray | None]:
         """A number column's values as numpy (not copied where Arrow's buffer serves) and
         where they are present (None when all are)."""
-        values = self.table.column(column).combine_chunks()
+        values = self._column(column)
         valid = None if values.null_count == 0 else np.asarray(pc.is_valid(values))
         kind = values.type
         if pa.types.is_boolean(kind):
@@ -518,10 +518,16 @@ class Combos:
 
         return cast(np.ndarray, self._kept(("mask", filters), make))
 
+    def _column(self, column: str) -> pa.Array:
+        """``column`` as one array: its chunk itself when it has one (load_combos makes one
+        chunk a column; ``combine_chunks`` would copy it every time)."""
+        chunked = self.table.column(column)
+        return chunked.chunk(0) if chunked.num_chunks == 1 else chunked.combine_chunks()
+
     def _one_mask(self, read: Filter) -> np.ndarray:
-        sql, params = _sql(read)
         if read.numeric:  # ints and flags compared as doubles, as SQL casts them
             return compare(*self._numbers(read.column), read.op, read.operands)
+        sql, params = _sql(read)
         encoded = self._encoded(read.column)
         if encoded is None:
             rows = self._fetch(f"SELECT {ROW} FROM combos WHERE {sql}", params)[ROW]
@@ -553,7 +559,7 @@ class Combos:
         column_type = self.table.schema.field(column).type
         # a float metric has about as many values as rows: not encoded (its text by SQL)
         if not (pa.types.is_floating(column_type) and column not in PARAMS):
-            coded = self.table.column(column).combine_chunks()
+            coded = self._column(column)
             if not pa.types.is_dictionary(coded.type):
                 coded = pc.dictionary_encode(coded)
             size = len(coded.dictionary)
@@ -592,7 +598,7 @@ class Combos:
     def _encode_list(self, column: str) -> tuple[pa.Array, np.ndarray]:
         """A list column's distinct lists (one row of each, a missing one last) and each
         row's index into them, by the lists' shown text."""
-        values = self.table.column(column).combine_chunks()
+        values = self._column(column)
         coded = pc.dictionary_encode(_list_text(values))
         size = len(coded.dictionary)
         codes = _codes(coded.indices, size)

@@ -73,16 +73,17 @@ def pick(table: RunTable, group_id: str, combo: int) -> Pick:
 def picks(table: RunTable, wanted: list[tuple[str, int]]) -> list[Pick]:
     """:func:`pick` of each ``(group_id, combo)``, their rows read together (each group
     holding some once)."""
-    rows = [_row(table, group_id, combo) for group_id, combo in wanted]
+    groups = {g["group_id"]: g for g in table.results["groups"]}
+    rows = [_row(table, groups, group_id, combo) for group_id, combo in wanted]
     return [
         Pick(group_id, combo, record["params"], record["metrics"])
         for (group_id, combo), record in zip(wanted, table.records(rows))
     ]
 
 
-def _row(table: RunTable, group_id: str, combo: int) -> int:
-    """The run-order row of ``group_id``'s ``combo``; RerunError naming the option if none."""
-    groups = {g["group_id"]: g for g in table.results["groups"]}
+def _row(table: RunTable, groups: dict[str, Any], group_id: str, combo: int) -> int:
+    """The run-order row of ``group_id``'s ``combo`` (``groups``: the run's group records by
+    id, ok or not); RerunError naming the option if none."""
     if group_id not in groups:
         known = ", ".join(list(groups)[:5]) + (", ..." if len(groups) > 5 else "")
         raise RerunError(f"--group {group_id}: not in the results (groups: {known})")

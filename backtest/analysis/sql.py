@@ -131,13 +131,13 @@ def _lock(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
 def _widening(stored: pa.Schema) -> str:
     """The ``REPLACE`` clause giving an older format's columns today's type (the int64
     news windows of format 1 as DOUBLE, :data:`backtest.runner.store.LEGACY_TYPES`)."""
-    from backtest.runner.store import combos_schema
+    from backtest.runner.store import WIDENED, combos_schema
 
     current = combos_schema()
     casts = [
         f'CAST("{f.name}" AS DOUBLE) AS "{f.name}"'
         for f in stored
-        if f.type != current.field(f.name).type and current.field(f.name).type == pa.float64()
+        if f.name in WIDENED and f.type != current.field(f.name).type
     ]
     return f" REPLACE ({', '.join(casts)})" if casts else ""
 

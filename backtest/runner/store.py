@@ -89,7 +89,8 @@ def open_table(path: Path) -> pq.ParquetFile:
     return table_file
 
 
-_WIDENED = frozenset(name for types in LEGACY_TYPES.values() for name in types)
+# the columns an older format stored in another type (read widened to today's)
+WIDENED = frozenset(name for types in LEGACY_TYPES.values() for name in types)
 
 
 def widened(table: pa.Table) -> pa.Table:
@@ -97,7 +98,7 @@ def widened(table: pa.Table) -> pa.Table:
     today's types (:data:`LEGACY_TYPES`: int64 minutes to float64, exact); other columns
     as they are."""
     current = combos_schema()
-    for name in _WIDENED & set(table.column_names):
+    for name in WIDENED & set(table.column_names):
         want = current.field(name).type
         at = table.schema.get_field_index(name)
         if table.schema.field(at).type != want:

@@ -361,7 +361,7 @@ class Search:
     ) -> tuple[list[str], list[list[float] | None], list[dict[str, Any]]]:
         """Each trial's state, values and user attributes (evaluated trials learnt)."""
         values_of = qualifies = None
-        sizes = plan.get("sizes") or [1] * len(plan["rows"])
+        sizes = _sizes(plan)
         span = spans(sizes)
         best = [a for a, _ in span]
         if metrics is not None:
@@ -472,7 +472,7 @@ class Search:
 
         gid = plan["group_id"]
         table = pq.read_table(part, schema=store.combos_schema())
-        wanted = sum(plan.get("sizes") or [1] * len(plan["rows"]))
+        wanted = sum(_sizes(plan))
         if table.num_rows != wanted:
             self._fail(plan)
             return f"{gid}: its part holds {table.num_rows} rows, not {wanted}: failed"
@@ -571,8 +571,12 @@ def _record(
         "params_sha256": digest,
         "part": part,
         "trials": [
-            plan["numbers"][i]
-            for i, size in zip(plan["rows"], plan.get("sizes") or [1] * len(plan["rows"]))
-            for _ in range(size)
+            plan["numbers"][i] for i, size in zip(plan["rows"], _sizes(plan)) for _ in range(size)
         ],
     }
+
+
+def _sizes(plan: dict[str, Any]) -> list[int]:
+    """The combinations each of a batch plan's rows stands for (a trial's sub-grid with
+    ``--trial entry-rule``, else one each)."""
+    return plan.get("sizes") or [1] * len(plan["rows"])
