@@ -117,7 +117,8 @@ def group_outcome(
         nonlocal count
         for batch in _batches(combos, SCORE_BATCH):
             scored = score_batch(bars, batch, settings, engine, excursions=excursions)
-            digest.update(batch)
+            columns = store.param_columns(batch)  # for the digest and the table alike
+            digest.update_columns(columns)
             if keep_compact:
                 parts.append(scored.compact)
             for j in best.offer(count, scored.metrics["total_r"]):
@@ -126,7 +127,7 @@ def group_outcome(
                     "params": json_ready(batch[j]),
                     "metrics": json_ready(metrics_dict(scored.metrics, j)),
                 }
-            yield store.batch_table(group_id, count, batch, scored.metrics)
+            yield store.batch_table(group_id, count, batch, scored.metrics, columns)
             count += len(batch)
 
     kept: list[pa.Table] = []

@@ -486,23 +486,24 @@ def _combos(
     """:func:`iter_group` with a checked resolver. ``strides``: the group's grid is a
     part of a larger product (:func:`_scan_group`) whose numbers the errors give."""
     names = list(group.grid)
+    # what ``resolve(overrides, checked=True)`` gives, built here: every value passed
+    # ``resolve.check`` (:func:`_resolver`), so only the order of the times is left to
+    # check, once per distinct time values (Resolver.check_order)
+    base = {**resolve.defaults, **group.params}
     kept = 0
     for position, values in enumerate(itertools.product(*group.grid.values())):
         chosen = dict(zip(names, values))
-        # lists (weekdays) are copied so that combinations never share one
-        overrides = {
-            k: list(v) if isinstance(v, list) else v for k, v in {**group.params, **chosen}.items()
-        }
+        combo = {**base, **chosen}
+        combo["weekdays"] = list(combo["weekdays"])  # combinations never share the list
         try:
-            if group.constraints:
-                merged = {**resolve.defaults, **overrides}
-                if not all(c(merged) for c in group.constraints):
-                    continue
+            if group.constraints and not all(c(combo) for c in group.constraints):
+                continue
             try:
-                combo = resolve(overrides, where, checked=True)
+                resolve.check_order(combo, where)
             except ParamError:  # again, naming the combination (built only when needed)
                 number = _number(position, [len(v) for v in group.grid.values()], strides)
                 listed = ", ".join(f"{k}={v!r}" for k, v in chosen.items())
+                overrides = {**group.params, **chosen}
                 resolve(overrides, f"{where}: grid combination {number} ({listed})")
                 raise
         except (ParamError, ConfigError) as exc:

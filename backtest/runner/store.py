@@ -18,6 +18,7 @@ opened and its rows given in today's types (:func:`widened`).
 from __future__ import annotations
 
 import hashlib
+import operator
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -106,25 +107,45 @@ def widened(table: pa.Table) -> pa.Table:
     return table
 
 
+# A resolved combination's values in schema order (KeyError: not resolved).
+_PARAM_VALUES = operator.itemgetter(*PARAM_TYPES)
+
+
+def param_columns(combos: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """The values of each parameter (schema order) of resolved combinations: a batch's
+    columns, built once for its table (:func:`batch_table`) and its digest
+    (:meth:`ParamsDigest.update_columns`)."""
+    if not combos:
+        return [() for _ in PARAM_TYPES]
+    return list(zip(*map(_PARAM_VALUES, combos)))
+
+
 def batch_table(
-    group_id: str, start: int, params: Sequence[dict[str, Any]], metrics: dict[str, np.ndarray]
+    group_id: str,
+    start: int,
+    params: Sequence[dict[str, Any]],
+    metrics: dict[str, np.ndarray],
+    columns: Sequence[Sequence[Any]] | None = None,
 ) -> pa.Table:
     """The rows of combinations ``start..`` of a group: ``params`` resolved, ``metrics`` one
-    array per name (NaN where the spec says null, as :func:`window_metrics` gives them)."""
+    array per name (NaN where the spec says null, as :func:`window_metrics` gives them);
+    ``columns``: :func:`param_columns` of ``params`` when the caller has them."""
     n = len(params)
-    columns: dict[str, pa.Array] = {
+    if columns is None:
+        columns = [[p.get(name) for p in params] for name in PARAM_TYPES]
+    table: dict[str, pa.Array] = {
         "group_id": pa.array([group_id] * n, pa.string()),
         "combo": pa.array(np.arange(start, start + n, dtype=np.int64)),
     }
-    for name, kind in PARAM_TYPES.items():
-        columns[name] = pa.array([p.get(name) for p in params], kind)
+    for (name, kind), column in zip(PARAM_TYPES.items(), columns):
+        table[name] = pa.array(column, kind)
     for name, kind in METRIC_TYPES.items():
         values = np.asarray(metrics[name])
         if kind == pa.float64():
-            columns[name] = pa.array(values.astype(np.float64), kind, from_pandas=True)
+            table[name] = pa.array(values.astype(np.float64), kind, from_pandas=True)
         else:
-            columns[name] = pa.array(values, kind)
-    return pa.table(columns, schema=combos_schema())
+            table[name] = pa.array(values, kind)
+    return pa.table(table, schema=combos_schema())
 
 
 def records_table(group_id: str, combos: Sequence[dict[str, Any]]) -> pa.Table:
@@ -179,18 +200,20 @@ class ParamsDigest:
     def __init__(self) -> None:
         self._hash = hashlib.sha256()
 
-    def update(self, combos: Iterable[dict[str, Any]]) -> None:
+    def update(self, combos: Sequence[dict[str, Any]]) -> None:
         """Add resolved combinations."""
         self._hash.update(self.encoded(combos))
 
     @staticmethod
-    def encoded(combos: Iterable[dict[str, Any]]) -> bytes:
+    def encoded(combos: Sequence[dict[str, Any]]) -> bytes:
         """What :meth:`update` hashes for ``combos`` (a search's workers encode their
         slices of a batch, the parent hashes them in order: :meth:`update_bytes`)."""
-        rows = (
-            tuple(float(p[k]) if k in _FLOAT_PARAMS else p[k] for k in PARAM_TYPES) for p in combos
-        )
-        return _encoded_rows(rows)
+        return _encoded_columns(param_columns(combos))
+
+    def update_columns(self, columns: Sequence[Sequence[Any]]) -> None:
+        """Add combinations given as :func:`param_columns` (the same bytes as
+        :meth:`update` of them)."""
+        self._hash.update(_encoded_columns(columns))
 
     def update_bytes(self, text: bytes) -> None:
         """Add combinations as :meth:`encoded` gave them."""
@@ -206,6 +229,39 @@ class ParamsDigest:
 
 def _encoded_rows(rows: Iterable[tuple[Any, ...]]) -> bytes:
     return "".join(f"{row!r}\n" for row in rows).encode()
+
+
+def _encoded_columns(columns: Sequence[Sequence[Any]]) -> bytes:
+    """:func:`_encoded_rows` of the rows of ``columns`` (schema order), float parameters
+    as floats, column by column: a tuple's ``repr`` is its items' joined by ``", "``
+    between parentheses (more than one item), and a column of a grid holds few
+    distinct values, each turned to text once (:func:`_reprs`)."""
+    cells = [
+        _reprs(list(map(float, values)) if name in _FLOAT_PARAMS else values)
+        for name, values in zip(PARAM_TYPES, columns)
+    ]
+    return "".join(f"({row})\n" for row in map(", ".join, zip(*cells))).encode()
+
+
+def _reprs(values: Sequence[Any]) -> list[str]:
+    """``repr`` of each value; through a table of the distinct values where equal values
+    have one ``repr``: values of one type of str, int, bool or float, and float zeros of
+    one sign (0.0 and -0.0 are equal, their texts are not)."""
+    kinds = set(map(type, values))
+    if len(kinds) == 1 and kinds <= _SAME_TEXT:
+        distinct = set(values)
+        if float in kinds and 0.0 in distinct:
+            numbers = np.array(values, dtype=np.float64)
+            negative = np.signbit(numbers[numbers == 0.0])
+            if negative.any() and not negative.all():
+                return list(map(repr, values))
+        text = {value: repr(value) for value in distinct}
+        return list(map(text.__getitem__, values))
+    return list(map(repr, values))
+
+
+# the types whose equal values have the same ``repr`` (floats but for the zeros)
+_SAME_TEXT = frozenset((str, int, bool, float))
 
 
 def table_digest(table: pa.Table) -> str:

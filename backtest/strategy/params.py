@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import operator
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +40,7 @@ from backtest.core.param_registry import TABLE_PARAMS as TABLE_PARAMS
 from backtest.core.param_registry import TIME_PARAMS as TIME_PARAMS
 
 DIRECTIONS = BY_NAME["direction"].choices
+_TIME_VALUES = operator.itemgetter(*TIME_PARAMS)
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
@@ -216,6 +218,7 @@ class Resolver:
         self.spec = symbol_spec(symbol, cfg)
         self._checked: set[tuple[str, str, str]] = set()
         self._minutes: dict[str, int] = {}
+        self._ordered: set[tuple[Any, ...]] = set()  # time values whose order passed
         for name, value in self.defaults.items():
             self.check(name, value, where)
 
@@ -242,8 +245,17 @@ class Resolver:
                 self.check(name, value, where)
         params = {**self.defaults, **overrides}
         params["weekdays"] = list(params["weekdays"])
-        check_order(params, where, self._minutes)
+        self.check_order(params, where)
         return params
+
+    def check_order(self, params: dict[str, Any], where: str) -> None:
+        """:func:`check_order` of a combination whose values passed :meth:`check`, once per
+        distinct tuple of time values (the order depends on nothing else): a grid's
+        combinations share a few."""
+        times = _TIME_VALUES(params)
+        if times not in self._ordered:
+            check_order(params, where, self._minutes)
+            self._ordered.add(times)
 
 
 def check_points(params: dict[str, Any], symbol: SymbolSpec, where: str) -> None:
