@@ -40,16 +40,14 @@ def falling_path(open_: np.ndarray, close: np.ndarray) -> np.ndarray:
 
     Rising bars (close > open) go open→low→high→close; a doji takes the
     opposite direction of the bar before it; a first-row doji is falling.
+    Vectorised: the ``k``-th doji after the last bar that is not one (or before the
+    first row, taken as rising) has that bar's direction flipped ``k`` times.
     """
-    n = len(open_)
-    falling = close < open_
-    doji = close == open_
-    out = np.empty(n, dtype=bool)
-    prev_falling = False  # so that a first-row doji (opposite of "rising") falls
-    for i in range(n):
-        out[i] = (not prev_falling) if doji[i] else falling[i]
-        prev_falling = out[i]
-    return out
+    open_, close = np.asarray(open_), np.asarray(close)
+    at = np.arange(len(open_))
+    last = np.maximum.accumulate(np.where(close != open_, at, -1)) if len(at) else at
+    before = np.where(last >= 0, close[last] < open_[last], False)
+    return before ^ ((at - last) % 2 == 1)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import bisect
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any, overload
@@ -51,30 +51,49 @@ MAX_PER_DAY_CACHE = 4096  # cached per-day arrays (distances, lots) per data set
 
 
 class _Bank:
-    """Rows of shared tables, one per distinct key, stacked for the kernel."""
+    """Rows of shared tables, one per distinct key: each field one ``[row, ...]`` table,
+    a row written in place when its key is first used, so the kernel reads the tables as
+    they are (no copy: a gate row is 9 bytes per bar)."""
 
-    def __init__(self, fields: tuple[str, ...]):
-        self.fields = fields
+    def __init__(self, fields: dict[str, type], width: int):
+        self.fields = tuple(fields)
         self.index: dict[tuple, int] = {}
-        self.rows: dict[str, list[np.ndarray]] = {f: [] for f in fields}
-        self._stacked: dict[str, np.ndarray] = {}
+        self._dtypes = fields
+        self._width = width
+        self._tables: dict[str, np.ndarray] = {}
 
-    def row(self, key: tuple, build) -> int:
-        """The row of ``key``, building it (a dict of the fields' arrays) on first use."""
+    def reserve(self, rows: int) -> None:
+        """Room for ``rows`` rows without growing (pages are touched only when written)."""
+        if not self._tables or rows > len(self._tables[self.fields[0]]):
+            self._grow(rows)
+
+    def _grow(self, rows: int) -> None:
+        used = len(self.index)
+        for f, dtype in self._dtypes.items():
+            table: np.ndarray = np.empty((rows, self._width), dtype=dtype)
+            if used:
+                table[:used] = self._tables[f][:used]
+            self._tables[f] = table
+
+    def row(self, key: tuple, build: Callable[[dict[str, np.ndarray]], None]) -> int:
+        """The row of ``key``, ``build`` writing it (given each field's row) on first use."""
         at = self.index.get(key)
         if at is None:
-            arrays = build()
-            for f in self.fields:
-                self.rows[f].append(arrays[f])
-            at = self.index[key] = len(self.index)
-            self._stacked.clear()
+            at = len(self.index)
+            if not self._tables or at == len(self._tables[self.fields[0]]):
+                self._grow(max(4, 2 * at))
+            build({f: self._tables[f][at] for f in self.fields})
+            self.index[key] = at
         return at
 
     def stacked(self, field: str) -> np.ndarray:
-        table = self._stacked.get(field)
-        if table is None:
-            table = self._stacked[field] = np.stack(self.rows[field])
-        return table
+        """The ``[row, ...]`` table of ``field``, its rows so far."""
+        return self._tables[field][: len(self.index)]
+
+    @property
+    def rows(self) -> dict[str, np.ndarray]:
+        """Each field's table (a row by its number)."""
+        return {f: self.stacked(f) for f in self.fields}
 
 
 class _Rows:
@@ -150,9 +169,13 @@ class SweepData:
             self.ask_low_blocks = nb.block_table(self.ask_low, levels, False, table_dtype)
         else:
             self.ask_high_blocks, self.ask_low_blocks = self.high_blocks, self.low_blocks
-        self.windows = _Bank(("walk_start", "ib_high", "ib_low", "has_ib"))
-        self.schedules = _Bank(("close_bar", "entry_hi"))
-        self.gates = _Bank(("ok", "next_ok"))
+        days = len(self.day_start)
+        self.windows = _Bank(
+            {"walk_start": np.int64, "ib_high": np.int64, "ib_low": np.int64, "has_ib": np.bool_},
+            days,
+        )
+        self.schedules = _Bank({"close_bar": np.int64, "entry_hi": np.int64}, days)
+        self.gates = _Bank({"ok": np.bool_, "next_ok": np.int64}, n)
         self._clear_rows()
 
     def _clear_rows(self) -> None:
@@ -168,14 +191,7 @@ class SweepData:
     def window(self, cp: CompiledParams) -> int:
         """Row of ``walk_start``, ``ib_high``, ``ib_low``, ``has_ib`` per day."""
 
-        def build():
-            days = len(self.day_start)
-            win = {
-                "walk_start": np.empty(days, dtype=np.int64),
-                "ib_high": np.empty(days, dtype=np.int64),
-                "ib_low": np.empty(days, dtype=np.int64),
-                "has_ib": np.empty(days, dtype=np.bool_),
-            }
+        def build(win: dict[str, np.ndarray]) -> None:
             nb.ib_window_nb(
                 self.minute,
                 self.high,
@@ -189,30 +205,25 @@ class SweepData:
                 win["ib_low"],
                 win["has_ib"],
             )
-            return win
 
         return self.windows.row((cp.ib_start, cp.ib_end), build)
 
     def schedule(self, cp: CompiledParams) -> int:
         """Row of ``close_bar`` (-1: none) and ``entry_hi`` per day."""
 
-        def build():
-            walk_start = self.windows.rows["walk_start"][self.window(cp)]
-            out = {
-                "close_bar": np.empty(len(walk_start), dtype=np.int64),
-                "entry_hi": np.empty(len(walk_start), dtype=np.int64),
-            }
+        window = self.window(cp)
+
+        def build(out: dict[str, np.ndarray]) -> None:
             nb.day_schedule_nb(
                 self.minute,
                 self.day_end,
-                walk_start,
+                self.windows.stacked("walk_start")[window],
                 cp.ib_end,
                 cp.trade_end,
                 cp.close_time,
                 out["close_bar"],
                 out["entry_hi"],
             )
-            return out
 
         return self.schedules.row((cp.ib_start, cp.ib_end, cp.trade_end, cp.close_time), build)
 
@@ -220,19 +231,16 @@ class SweepData:
         """Row of ``ok`` (a bar may open an entry) and ``next_ok`` per bar."""
         news = (cp.news_before_ns, cp.news_after_ns, news_key) if cp.news_filter else None
 
-        def build():
-            n = len(self.open)
+        def build(out: dict[str, np.ndarray]) -> None:
             if news is None:
-                blocked = np.zeros(n, dtype=np.bool_)
+                blocked = np.zeros(len(self.open), dtype=np.bool_)
             else:
                 blocked = news_blocked(
                     self.bars.time_ns, news_ns, cp.news_before_ns, cp.news_after_ns
                 )
-            out = {"ok": np.empty(n, dtype=np.bool_), "next_ok": np.empty(n, dtype=np.int64)}
             nb.entry_gate_nb(
                 self.minute, blocked, cp.ib_end, cp.trade_end, out["ok"], out["next_ok"]
             )
-            return out
 
         return self.gates.row((cp.ib_end, cp.trade_end, news), build)
 
@@ -240,10 +248,9 @@ class SweepData:
         """Row of ``dist(mult)`` per day for an IB window (0 IB on days without one)."""
 
         def build():
+            rows = self.windows.rows
             ib = np.where(
-                self.windows.rows["has_ib"][window],
-                self.windows.rows["ib_high"][window] - self.windows.rows["ib_low"][window],
-                0,
+                rows["has_ib"][window], rows["ib_high"][window] - rows["ib_low"][window], 0
             )
             return distance_points(mult, ib)
 
@@ -334,14 +341,12 @@ def prepare_sweep(bars: Bars, combos: list[dict[str, Any]], settings: RunSetting
     workers, so that they share it copy-on-write instead of each building it)."""
     data = sweep_data(bars)
     news_key = _news_key(settings)
+    for bank in (data.windows, data.schedules, data.gates):
+        bank.reserve(len(bank.index) + len(combos))  # at most a row per combination
     for params in combos:
         if len(data.dist.index) >= MAX_PER_DAY_CACHE:
             break
         data.combo_row(params, settings, news_key)
-    for bank in (data.windows, data.schedules, data.gates):
-        for field in bank.fields:
-            if bank.index:
-                bank.stacked(field)
     return data
 
 

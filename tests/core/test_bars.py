@@ -2,9 +2,11 @@
 
 import numpy as np
 import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from backtest.core.config import symbol_spec
-from backtest.data.bars import bars_from_frame, day_number
+from backtest.data.bars import bars_from_frame, day_number, falling_path
 
 
 def _frame(times, prices):
@@ -49,3 +51,27 @@ def test_between_is_inclusive_in_trading_days():
     sliced = bars.between("2024-01-02", "2024-01-04")
 
     assert len(sliced) == 3 and sliced.day[0] == day_number("2024-01-02")
+
+
+def _falling_one_by_one(open_, close):
+    """Spec section 4's path direction bar by bar: a doji flips the bar before it."""
+    out, before = [], False  # a first-row doji is the opposite of rising: falling
+    for o, c in zip(open_, close):
+        before = (not before) if c == o else c < o
+        out.append(before)
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3)), max_size=40))
+def test_the_path_direction_is_the_bar_by_bar_rule(bars):
+    # Arrange: few prices, so that dojis come in runs, first and last too
+    open_ = np.array([o for o, _ in bars], dtype=np.int64)
+    close = np.array([c for _, c in bars], dtype=np.int64)
+
+    # Act
+    falling = falling_path(open_, close)
+
+    # Assert
+    assert falling.dtype == bool
+    assert falling.tolist() == _falling_one_by_one(open_.tolist(), close.tolist())
