@@ -148,37 +148,58 @@ def bars_from_frame(
     """Build :class:`Bars` from a validated frame.
 
     ``frame`` has a tz-aware UTC ``time`` column (bar open), sorted and unique,
-    and float ``open/high/low/close`` in price units. Prices become
-    ``rint(price / point)`` (nearest, ties to even). An optional ``spread`` column
-    (the file's units) is kept as it is, NaN where absent (spec section 8.1).
+    and float ``open/high/low/close`` in price units; an optional ``spread`` column
+    (:func:`bars_from_arrays`).
     """
     times = pd.DatetimeIndex(frame["time"])
     if times.tz is None:
         raise ValueError("bars_from_frame needs tz-aware UTC times")
-    times = times.tz_convert("UTC")
+    names = [c for c in ("open", "high", "low", "close", "spread") if c in frame.columns]
+    columns = {c: frame[c].to_numpy(dtype=np.float64) for c in names}
+    return bars_from_arrays(epoch_ns(times.tz_convert("UTC")), columns, symbol, source, checksum)
+
+
+_DAY_NS = 86_400 * 10**9
+_MINUTE_NS = 60 * 10**9
+
+
+def bars_from_arrays(
+    time_ns: np.ndarray,
+    columns: dict[str, np.ndarray],
+    symbol: SymbolSpec,
+    source: str = "",
+    checksum: str = "",
+) -> Bars:
+    """Build :class:`Bars` from validated bar open times (UTC ns since the epoch, sorted
+    and unique) and float ``open/high/low/close`` arrays in price units. Prices become
+    ``rint(price / point)`` (nearest, ties to even). An optional ``spread`` array (the
+    file's units) is kept as it is, NaN where absent (spec section 8.1). The local
+    calendar is the local wall clock's: its day (floor of nanoseconds by a day), minute
+    of that day and weekday (1970-01-01 was a Thursday)."""
+    time_ns = np.asarray(time_ns, dtype=np.int64)
     points = {
-        col: np.rint(frame[col].to_numpy(dtype=np.float64) / symbol.point).astype(np.int64)
+        col: np.rint(np.asarray(columns[col], dtype=np.float64) / symbol.point).astype(np.int64)
         for col in ("open", "high", "low", "close")
     }
-    local = times.tz_convert(symbol.timezone)
-    naive_local = local.tz_localize(None)
-    day = ((naive_local.normalize() - pd.Timestamp("1970-01-01")).days).to_numpy(np.int32)
-    minute = (local.hour * 60 + local.minute).to_numpy(np.int16)
+    utc = pd.DatetimeIndex(time_ns.view("datetime64[ns]"), tz="UTC")
+    wall = epoch_ns(utc.tz_convert(symbol.timezone).tz_localize(None))
+    day = wall // _DAY_NS
+    spread = columns.get("spread")
     return Bars(
         symbol=symbol,
-        time_ns=epoch_ns(times),
+        time_ns=time_ns,
         open=points["open"],
         high=points["high"],
         low=points["low"],
         close=points["close"],
         falling=falling_path(points["open"], points["close"]),
-        day=day,
-        minute=minute,
-        weekday=local.dayofweek.to_numpy(np.int8),
+        day=day.astype(np.int32),
+        minute=((wall - day * _DAY_NS) // _MINUTE_NS).astype(np.int16),
+        weekday=((day + 3) % 7).astype(np.int8),
         spread_data=(
-            frame["spread"].to_numpy(dtype=np.float64)
-            if "spread" in frame.columns
-            else np.full(len(frame), np.nan)
+            np.asarray(spread, dtype=np.float64)
+            if spread is not None
+            else np.full(len(time_ns), np.nan)
         ),
         source=source,
         checksum=checksum,

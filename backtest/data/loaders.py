@@ -31,7 +31,7 @@ from backtest.core.config import (
     period,
     symbol_spec,
 )
-from backtest.data.bars import Bars, bars_from_frame
+from backtest.data.bars import Bars, bars_from_arrays
 from backtest.data.clock import check_clock
 from backtest.data.coverage import spread_unit_doubt
 from backtest.data.files import DataError, Log, say
@@ -74,10 +74,7 @@ def load_bars(
     max_price = MAX_PRICE_POINTS * symbol.point
     spread = spread_column(raw, path, symbol, max_price, log)
     time_ns, columns = validated(raw, path, drop_invalid, log, max_price, spread)
-    frame = pd.DataFrame(
-        {"time": pd.DatetimeIndex(time_ns.astype("datetime64[ns]"), tz="UTC"), **columns}
-    )
-    bars = bars_from_frame(frame, symbol, source=str(path), checksum=file_checksum(path))
+    bars = bars_from_arrays(time_ns, columns, symbol, str(path), file_checksum(path))
     if symbol.spread_source == "data" and (doubt := spread_unit_doubt(bars)):
         say(log, f"{path}: {doubt}", logging.WARNING)
     return bars

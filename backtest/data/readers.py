@@ -75,7 +75,8 @@ def _columns(
     required: tuple[str, ...],
     header: Callable[[], list] | None = None,
 ) -> pd.DataFrame:
-    """Lower-cased, ``<>``-stripped column names; missing columns are an error.
+    """Lower-cased, ``<>``-stripped column names (``frame``'s own, renamed in place: a
+    reader's fresh frame); missing columns are an error.
 
     ``header`` gives all the file's column names for the message, when
     ``frame`` holds only the columns that were parsed.
@@ -89,7 +90,7 @@ def _columns(
                 "(names are read case-insensitively); keep one"
             )
         named[name] = str(column)
-    frame = frame.rename(columns=_column_name)
+    frame.columns = [_column_name(column) for column in frame.columns]  # in place: no copy
     missing = [c for c in required if c not in frame.columns]
     if missing:
         found = header() if header else list(frame.columns)
@@ -185,7 +186,8 @@ def _read_parquet(path: Path, max_rows: int) -> RawBars:
         raise DataError(f"{path}: not a readable Parquet file: {exc}".splitlines()[0]) from None
     if "time" not in frame.columns and frame.index.name == "time":
         frame = frame.reset_index()
-    frame = _columns(frame.reset_index(drop=True), path, ("time",) + PRICES)
+    frame.index = pd.RangeIndex(len(frame))  # the rows' numbers, whatever the file kept
+    frame = _columns(frame, path, ("time",) + PRICES)
     column = frame["time"]
     if pd.api.types.is_datetime64_any_dtype(column):
         index = pd.DatetimeIndex(column)

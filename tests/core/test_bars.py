@@ -75,3 +75,23 @@ def test_the_path_direction_is_the_bar_by_bar_rule(bars):
     # Assert
     assert falling.dtype == bool
     assert falling.tolist() == _falling_one_by_one(open_.tolist(), close.tolist())
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.integers(-(10**9), 4 * 10**9), min_size=1, max_size=30, unique=True),
+    st.sampled_from(["GER40", "XAUUSD"]),
+)
+def test_the_local_calendar_is_pandas_own_local_fields(seconds, name):
+    # Arrange: times around the epoch and across decades of daylight saving changes
+    spec = symbol_spec(name)
+    times = pd.to_datetime(sorted(seconds), unit="s", utc=True)
+    local = times.tz_convert(spec.timezone)
+
+    # Act
+    bars = bars_from_frame(_frame(times, np.ones(len(times))), spec)
+
+    # Assert
+    assert bars.day.tolist() == [day_number(d) for d in local.date]
+    assert bars.minute.tolist() == (local.hour * 60 + local.minute).tolist()
+    assert bars.weekday.tolist() == local.dayofweek.tolist()
