@@ -206,7 +206,7 @@ class SweepData:
                 win["has_ib"],
             )
 
-        return self.windows.row((cp.ib_start, cp.ib_end), build)
+        return self.windows.row(_window_key(cp), build)
 
     def schedule(self, cp: CompiledParams) -> int:
         """Row of ``close_bar`` (-1: none) and ``entry_hi`` per day."""
@@ -225,11 +225,12 @@ class SweepData:
                 out["entry_hi"],
             )
 
-        return self.schedules.row((cp.ib_start, cp.ib_end, cp.trade_end, cp.close_time), build)
+        return self.schedules.row(_schedule_key(cp), build)
 
     def gate(self, cp: CompiledParams, news_ns: np.ndarray, news_key: int) -> int:
         """Row of ``ok`` (a bar may open an entry) and ``next_ok`` per bar."""
-        news = (cp.news_before_ns, cp.news_after_ns, news_key) if cp.news_filter else None
+        key = _gate_key(cp, news_key)
+        news = key[2]
 
         def build(out: dict[str, np.ndarray]) -> None:
             if news is None:
@@ -242,7 +243,7 @@ class SweepData:
                 self.minute, blocked, cp.ib_end, cp.trade_end, out["ok"], out["next_ok"]
             )
 
-        return self.gates.row((cp.ib_end, cp.trade_end, news), build)
+        return self.gates.row(key, build)
 
     def distance(self, window: int, mult: float) -> int:
         """Row of ``dist(mult)`` per day for an IB window (0 IB on days without one)."""
@@ -322,6 +323,23 @@ class SweepData:
         )
 
 
+def _window_key(cp: CompiledParams) -> tuple:
+    """What a combination's row of ``SweepData.windows`` depends on."""
+    return (cp.ib_start, cp.ib_end)
+
+
+def _schedule_key(cp: CompiledParams) -> tuple:
+    """What a combination's row of ``SweepData.schedules`` depends on."""
+    return (cp.ib_start, cp.ib_end, cp.trade_end, cp.close_time)
+
+
+def _gate_key(cp: CompiledParams, news_key: int) -> tuple:
+    """What a combination's row of ``SweepData.gates`` depends on (its news window with
+    the news filter on)."""
+    news = (cp.news_before_ns, cp.news_after_ns, news_key) if cp.news_filter else None
+    return (cp.ib_end, cp.trade_end, news)
+
+
 _DATA_CACHE: list[tuple[weakref.ref, SweepData]] = []
 
 
@@ -341,8 +359,13 @@ def prepare_sweep(bars: Bars, combos: list[dict[str, Any]], settings: RunSetting
     workers, so that they share it copy-on-write instead of each building it)."""
     data = sweep_data(bars)
     news_key = _news_key(settings)
-    for bank in (data.windows, data.schedules, data.gates):
-        bank.reserve(len(bank.index) + len(combos))  # at most a row per combination
+    compiled = [compile_params(params, bars.symbol) for params in combos]
+    for bank, keys in (
+        (data.windows, {_window_key(cp) for cp in compiled}),
+        (data.schedules, {_schedule_key(cp) for cp in compiled}),
+        (data.gates, {_gate_key(cp, news_key) for cp in compiled}),
+    ):
+        bank.reserve(len(keys.union(bank.index)))  # the rows they will have, written once
     for params in combos:
         if len(data.dist.index) >= MAX_PER_DAY_CACHE:
             break
