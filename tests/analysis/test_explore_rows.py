@@ -6,6 +6,8 @@ equal the slice of the full stable sort."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -14,7 +16,16 @@ from hypothesis import strategies as st
 
 from backtest.analysis import explore_rows
 from backtest.analysis.explore import ROW, Combos, Query, where_sql
-from backtest.analysis.explore_rows import coded_page, nth_kept, page_of, walk
+from backtest.analysis.explore_rows import (
+    MAYBE,
+    NO,
+    YES,
+    coded_page,
+    nth_kept,
+    page_of,
+    text_matches,
+    walk,
+)
 
 FLOATS = [-2.0, -1.0, -0.0, 0.0, 0.5, 1.0, 1.5, 3.0, float("inf"), float("-inf"), float("nan")]
 KEYS = st.sampled_from([*FLOATS, None])
@@ -26,7 +37,9 @@ FILTERS = st.sampled_from(
           (">=", ">", "<", "<=", "=", "!=") for v in ("0", "1", "-1", "0.5", "1e999")),
         *(f"{c}:{r}" for c in ("total_r", "trades", "sl_mult")
           for r in ("0..1", "-1..0.5", "1..0")),
-        "total_r:1.", "total_r:inf", "total_r:nan", "total_r:=nan", "total_r:-",
+        "total_r:1.", "total_r:0.5", "total_r:-1.", "total_r:.0", "total_r:-0.0",
+        "total_r:00.5", "total_r:1.50", "total_r:-.5", "total_r:inf", "total_r:nan",
+        "total_r:=nan", "total_r:-",
         "trades:1", "trades:=12", "trades:!=12", "prop_ok:tru", "prop_ok:=false",
         "sl_mult:0.5", "sl_mult:=1.5", "direction:=long", "direction:!=long", "direction:ON",
         "direction:=", "direction:!=", "weekdays:1,2", "weekdays:=[0,2]", "weekdays:!=[1]",
@@ -174,3 +187,54 @@ def test_coded_page_is_a_slice_of_the_stable_sort(keys, codes, keep, offset, lim
     assert found is None or found.tolist() == expected.tolist()
     if found is None:  # it spans more values than it counts
         assert len(np.unique(keys[codes][expected])) > 1
+
+
+@st.composite
+def doubles(draw: st.DrawFn) -> float:
+    """Doubles where a text part's test is hard: decimals of few digits (0.12, 1.5e-4,
+    1e16) and a few ulps either side of them, multiples of powers of ten, any double."""
+    if draw(st.booleans()):
+        return draw(st.floats())
+    digits = draw(st.integers(0, 10**6))
+    value = float(f"{digits}e{draw(st.integers(-9, 17))}")
+    for _ in range(draw(st.integers(0, 3))):
+        value = float(np.nextafter(value, draw(st.sampled_from([np.inf, -np.inf]))))
+    return -value if draw(st.booleans()) else value
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(doubles(), min_size=1, max_size=60),
+    st.one_of(
+        st.from_regex(r"-?[0-9]{0,3}\.[0-9]{0,3}", fullmatch=True),
+        st.sampled_from(["0.", ".0", "-0.0", "00.1", "0.10", "1.0", "-.", "e", "12", "1.5e"]),
+    ),
+    st.data(),
+)
+def test_text_matches_a_float_is_what_sql_decides(values, part, data):
+    """A yes is a text SQL finds ``part`` in, a no one it does not (a maybe either)."""
+    import duckdb
+
+    if data.draw(st.booleans()):  # a part of one value's text, around its point
+        text = repr(data.draw(st.sampled_from(values)))
+        dot = text.find(".")
+        if dot >= 0:
+            part = text[data.draw(st.integers(0, dot)) : data.draw(st.integers(dot + 1, len(text)))]
+    table = pa.table({"x": pa.array(values + [None], pa.float64())})
+    con = duckdb.connect()
+    con.register("t", table)
+    hits = con.execute(
+        "SELECT contains(lower(coalesce(CAST(x AS VARCHAR), '')), ?) FROM t", [part]
+    ).fetchnumpy()
+    hit = next(iter(hits.values())).astype(bool)
+    con.close()
+    x = table.column("x").combine_chunks()
+    valid = np.asarray(x.is_valid())
+    found = text_matches(np.asarray(x.fill_null(0.0)), valid, part)
+
+    if found is None:  # the part does not pin the decimal point: SQL tests every row
+        assert re.fullmatch(r"-?[0-9]*\.[0-9]*", part) is None
+        return
+    assert not hit[found == NO].any()
+    assert hit[found == YES].all()
+    assert set(found.tolist()) <= {NO, YES, MAYBE}
