@@ -125,21 +125,32 @@ def test_a_page_is_the_same_before_and_after_the_order_is_built(
 
 
 @pytest.mark.parametrize("sample", [4, 1 << 15])
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(
     st.lists(KEYS.filter(lambda v: v is not None), min_size=0, max_size=300),
     st.integers(0, 320),
     st.integers(1, 60),
+    st.sampled_from([None, 0.0, 0.3, 0.7, 1.0]),
+    st.integers(0, 9),
+    st.booleans(),
 )
-def test_page_of_is_a_slice_of_the_stable_sort(sample, keys, offset, limit):
+def test_page_of_is_a_slice_of_the_stable_sort(sample, keys, offset, limit, kept, seed, spread):
+    """Of every row, or of the rows a mask keeps (numbered among them): ``kept`` of them.
+    ``spread``: keys of many values instead (fewer ties: the sample's bounds are tight)."""
     key = np.array(keys, dtype=np.float64)
-    explore_rows.SAMPLE, kept = sample, explore_rows.SAMPLE
+    if spread:
+        key = np.round(np.random.default_rng(seed).normal(size=len(key) * 5), 2)
+    keep = None if kept is None else np.random.default_rng(seed).random(len(key)) < kept
+    rows = np.arange(len(key)) if keep is None else np.flatnonzero(keep)
+    offset %= len(rows) + 1  # mostly a page that has rows
+    explore_rows.SAMPLE, default = sample, explore_rows.SAMPLE
     try:
-        found = page_of(key, offset, limit)
+        found = page_of(key, offset, limit, keep)
     finally:
-        explore_rows.SAMPLE = kept
+        explore_rows.SAMPLE = default
 
-    assert found.tolist() == np.argsort(key, kind="stable")[offset : offset + limit].tolist()
+    expected = rows[np.argsort(key[rows], kind="stable")][offset : offset + limit]
+    assert found.tolist() == expected.tolist()
 
 
 @settings(max_examples=100, deadline=None)
