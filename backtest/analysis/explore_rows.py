@@ -201,6 +201,7 @@ def coded_page(
 _DOTTED = re.compile(r"^(-?)(\d*)\.(\d*)$")
 SCIENTIFIC = (1.0001e-4, 0.9999e16)  # |x| outside: maybe written 1e-05, 1.5e+16
 NO, YES, MAYBE = 0, 1, 2
+_TEXT = "0123456789.-+enaif"  # the characters of a double's text (nan, inf, 1e-05)
 
 
 def text_matches(values: np.ndarray, valid: np.ndarray | None, part: str) -> np.ndarray | None:
@@ -219,9 +220,17 @@ def text_matches(values: np.ndarray, valid: np.ndarray | None, part: str) -> np.
     stands for ``D`` within a few ulps: a value that near a band's end, or near a
     multiple of ``10^len(K)``, or written in scientific notation (outside
     :data:`SCIENTIFIC`), is a maybe. ``nan``, ``inf`` and a missing value (``''``) have no
-    ``.``: no."""
+    ``.``: no. Other parts: those of characters no double's text has are in none; in
+    fixed-point text, only digits follow its one ``-``: a part with a letter or ``+``
+    (``e``, ``nan``, ``inf``), or a ``-`` not first, is only maybe in the others', and
+    ``-`` or ``-K`` only maybe in a negative value's (``-`` in each). None for a part of
+    digits alone (no test short of the text)."""
+    if set(part) - set(_TEXT):
+        return np.zeros(len(values), dtype=np.int8)
     found = _DOTTED.match(part)
-    if found is None or len(found.group(2)) > 22:
+    if found is None:
+        return None if part.isdigit() else _unpointed(values, valid, part)
+    if len(found.group(2)) > 22:
         return None
     sign, whole, fraction = found.groups()
     out = np.zeros(len(values), dtype=np.int8)
@@ -236,6 +245,19 @@ def text_matches(values: np.ndarray, valid: np.ndarray | None, part: str) -> np.
         least = modulus if whole[:1] == "0" and whole != "0" else 0.0
     present = np.ones(0, dtype=bool) if valid is None else valid
     _matches(values, present, float(low), float(high), modulus, least, out)
+    return out
+
+
+def _unpointed(values: np.ndarray, valid: np.ndarray | None, part: str) -> np.ndarray:
+    """:func:`text_matches` of a part without ``.`` that is not digits alone."""
+    a = np.abs(values)
+    with np.errstate(invalid="ignore"):
+        fixed = (a >= SCIENTIFIC[0]) & (a < SCIENTIFIC[1])  # NaN: not fixed
+    out = np.where(fixed, NO, MAYBE).astype(np.int8)  # scientific, nan, inf: maybe
+    if part[0] == "-" and part[1:].isdigit() or part == "-":
+        out[fixed & (values < 0)] = YES if part == "-" else MAYBE
+    if valid is not None:
+        out[~valid] = NO
     return out
 
 
