@@ -106,6 +106,8 @@ FILTERS = [
     ("text part of a list", "weekdays:1,2"),
     ("=text of a list", "weekdays:=[0,2,4]"),
     ("text part of a metric", "total_pnl:0.12"),
+    ("text part of a metric: -", "total_pnl:-"),
+    ("text part of a metric: digits", "total_pnl:12"),
 ]
 SORTED = ["total_r", "sharpe", "ib_start"]  # orders built before the "query" steps
 

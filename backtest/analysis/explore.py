@@ -621,7 +621,8 @@ class Combos:
             key.fill(0.0)
             kept.fill(0.0)
         self.rows(np.zeros(min(self.count, 1), dtype=np.int64))  # the first take's set-up
-        text_matches(np.zeros(1), None, "0.1")  # numba's compiled code loaded
+        for part in ("0.1", "-"):  # numba's compiled code loaded
+            text_matches(np.zeros(1), None, part)
         columns = [c for c in COLUMN_KINDS if c in self.table.column_names]
         try:
             for kind in ("text", "list", "number"):

@@ -250,15 +250,29 @@ def text_matches(values: np.ndarray, valid: np.ndarray | None, part: str) -> np.
 
 def _unpointed(values: np.ndarray, valid: np.ndarray | None, part: str) -> np.ndarray:
     """:func:`text_matches` of a part without ``.`` that is not digits alone."""
-    a = np.abs(values)
-    with np.errstate(invalid="ignore"):
-        fixed = (a >= SCIENTIFIC[0]) & (a < SCIENTIFIC[1])  # NaN: not fixed
-    out = np.where(fixed, NO, MAYBE).astype(np.int8)  # scientific, nan, inf: maybe
-    if part[0] == "-" and part[1:].isdigit() or part == "-":
-        out[fixed & (values < 0)] = YES if part == "-" else MAYBE
-    if valid is not None:
-        out[~valid] = NO
+    negative = NO
+    if part == "-":
+        negative = YES
+    elif part[0] == "-" and part[1:].isdigit():
+        negative = MAYBE
+    out = np.empty(len(values), dtype=np.int8)
+    _unpointed_nb(values, np.ones(0, dtype=bool) if valid is None else valid, negative, out)
     return out
+
+
+@njit(cache=True, nogil=True)
+def _unpointed_nb(values: np.ndarray, valid: np.ndarray, negative: int, out: np.ndarray) -> None:
+    """:func:`_unpointed` of each value: a missing one no, one in scientific notation (or
+    nan, inf) maybe, a negative one in fixed-point ``negative``, others no."""
+    for i in range(len(values)):
+        x = values[i]
+        a = abs(x)
+        if len(valid) and not valid[i]:
+            out[i] = NO
+        elif not SCIENTIFIC[0] <= a < SCIENTIFIC[1]:  # NaN too
+            out[i] = MAYBE
+        else:
+            out[i] = negative if x < 0.0 else NO
 
 
 @njit(cache=True, nogil=True)
