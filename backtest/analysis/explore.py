@@ -556,6 +556,10 @@ class Combos:
             return self._hits(read.column, values, sql, params)[codes]
         matches = self._text_matches(read)
         if matches is None:
+            if self._floating(read.column) and read.op == "contains":
+                # its text as _label's, lowered and '' when missing, without the two
+                # (a double's text is lower case; a missing one's contains no part)
+                sql = f"contains(CAST({_ident(read.column)} AS VARCHAR), ?)"
             keep = np.zeros(self.count, dtype=bool)
             rows = self._fetch(f"SELECT {ROW} FROM combos WHERE {sql}", params)[ROW]
             keep[rows] = True
@@ -574,12 +578,13 @@ class Combos:
         )
         return np.asarray(hit["hit"], dtype=bool)
 
+    def _floating(self, column: str) -> bool:
+        return pa.types.is_floating(self.table.schema.field(column).type)
+
     def _text_matches(self, read: Filter) -> np.ndarray | None:
         """For a text part of a float column, whether each row's text has it (yes, no,
         maybe: :func:`text_matches`); else None."""
-        if read.op != "contains" or not pa.types.is_floating(
-            self.table.schema.field(read.column).type
-        ):
+        if read.op != "contains" or not self._floating(read.column):
             return None
         values, valid = self._numbers(read.column)
         return text_matches(values, valid, read.operands[0])

@@ -37,7 +37,7 @@ FILTERS = st.sampled_from(
           for r in ("0..1", "-1..0.5", "1..0")),
         "total_r:1.", "total_r:0.5", "total_r:-1.", "total_r:.0", "total_r:-0.0",
         "total_r:00.5", "total_r:1.50", "total_r:-.5", "total_r:inf", "total_r:nan",
-        "total_r:=nan", "total_r:-",
+        "total_r:=nan", "total_r:-", "total_r:1", "total_r:5", "sl_mult:5", "total_r:-1",
         "trades:1", "trades:=12", "trades:!=12", "prop_ok:tru", "prop_ok:=false",
         "sl_mult:0.5", "sl_mult:=1.5", "direction:=long", "direction:!=long", "direction:ON",
         "direction:=", "direction:!=", "weekdays:1,2", "weekdays:=[0,2]", "weekdays:!=[1]",
