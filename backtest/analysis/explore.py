@@ -324,8 +324,9 @@ class Combos:
     column's order (row numbers, both directions apart) is built in a background thread on
     its first use and kept (the last :data:`ORDERS`); with it, a page is a slice, a filtered
     one a walk of it (:func:`explore_rows.walk`). DuckDB (:func:`sql.memory_connection`)
-    answers what numpy cannot do as it would: the text of a column with many values, and
-    the first pages of a list column's sort. Filters' rows are kept (the last
+    answers what numpy cannot do as it would: the text of a column with many values (of a
+    float column only where :func:`explore_rows.text_matches` cannot tell), and the first
+    pages of a list column's sort. Filters' rows are kept (the last
     :data:`CACHED`), and each column's values encoded for text filters (when few)."""
 
     def __init__(self, table: pa.Table) -> None:

@@ -1,8 +1,9 @@
-"""The rows of an explore query computed with numpy over the columns in memory: which
-rows a number filter keeps, and a page of a sort order with or without its whole order
-built. Each answers exactly as the SQL or the full sort it stands for (the differential
-tests in tests/analysis/test_explore_rows.py check it), at a fraction of their time
-over 10^7 rows (bench/explore.py).
+"""The rows of an explore query computed with numpy (and numba) over the columns in
+memory: which rows a number filter keeps, which a float column's text part does where it
+can tell, and a page of a sort order with or without its whole order built. Each answers
+exactly as the SQL or the full sort it stands for (the differential tests in
+tests/analysis/test_explore_rows.py check it), at a fraction of their time over 10^7 rows
+(bench/explore.py).
 """
 
 from __future__ import annotations
