@@ -580,7 +580,7 @@ class Combos:
         return np.asarray(hit["hit"], dtype=bool)
 
     def _floating(self, column: str) -> bool:
-        return pa.types.is_floating(self.table.schema.field(column).type)
+        return pa.types.is_float64(self.table.schema.field(column).type)  # text_matches: doubles
 
     def _text_matches(self, read: Filter) -> np.ndarray | None:
         """For a text part of a float column, whether each row's text has it (yes, no,
