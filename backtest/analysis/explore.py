@@ -17,7 +17,6 @@ offset is a slice, a filtered page a walk of it that stops at the page's last ro
 
 from __future__ import annotations
 
-import math
 import re
 import threading
 import time
@@ -33,7 +32,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from backtest.analysis.explore_rows import coded_page, compare, nth_kept, page_of, walk
+from backtest.analysis.explore_rows import (
+    MAYBE,
+    YES,
+    coded_page,
+    compare,
+    page_of,
+    text_matches,
+    walk,
+)
 from backtest.analysis.report import MT5_COLUMNS
 from backtest.runner.store import METRIC_TYPES, PARAM_TYPES, combos_schema, open_table, widened
 
@@ -263,9 +270,28 @@ def _whole(text: str, name: str, high: int, low: int = 0) -> int:
     return int(text)
 
 
-def _json_value(value: Any) -> Any:
-    """A cell for JSON: NaN and infinities as None."""
-    return None if isinstance(value, float) and not math.isfinite(value) else value
+def _cells(values: pa.Array) -> list[Any]:
+    """A column's values as JSON cells, as ``to_pylist`` gives them but NaN and infinities
+    None: by numpy's ``tolist`` (``to_pylist`` makes a Python object at a time, most of
+    a 1,000-row page's time), a dictionary's values looked up by index."""
+    if pa.types.is_dictionary(values.type):
+        words = values.dictionary.to_pylist() or [None]  # all missing: no values
+        cells = [words[i] for i in pc.fill_null(values.indices, 0).to_numpy().tolist()]
+    elif pa.types.is_integer(values.type) or pa.types.is_boolean(values.type):
+        cells = pc.fill_null(values, False if pa.types.is_boolean(values.type) else 0)
+        cells = cells.to_numpy(zero_copy_only=False).tolist()
+    elif pa.types.is_floating(values.type):
+        numbers = pc.fill_null(values, np.nan).to_numpy(zero_copy_only=False)
+        cells = numbers.tolist()
+        for at in np.flatnonzero(~np.isfinite(numbers)).tolist():
+            cells[at] = None
+        return cells
+    else:
+        return values.to_pylist()
+    if values.null_count:
+        for at in np.flatnonzero(np.asarray(values.is_null())).tolist():
+            cells[at] = None
+    return cells
 
 
 def _sort_sql(column: str) -> str:
@@ -298,8 +324,9 @@ class Combos:
     column's order (row numbers, both directions apart) is built in a background thread on
     its first use and kept (the last :data:`ORDERS`); with it, a page is a slice, a filtered
     one a walk of it (:func:`explore_rows.walk`). DuckDB (:func:`sql.memory_connection`)
-    answers what numpy cannot do as it would: the text of a column with many values, and
-    the first pages of a list column's sort. Filters' rows are kept (the last
+    answers what numpy cannot do as it would: the text of a column with many values (of a
+    float column only where :func:`explore_rows.text_matches` cannot tell), and the first
+    pages of a list column's sort. Filters' rows are kept (the last
     :data:`CACHED`), and each column's values encoded for text filters (when few)."""
 
     def __init__(self, table: pa.Table) -> None:
@@ -486,11 +513,7 @@ class Combos:
             self._sort_key(query.sort, key)
             if query.desc:
                 np.negative(key, out=key)
-            if keep is None:
-                return page_of(key, query.offset, query.limit), total
-            with self._scratch() as kept:
-                kept = np.compress(keep, key, out=kept[:total])
-                return nth_kept(keep, page_of(kept, query.offset, query.limit)), total
+            return page_of(key, query.offset, query.limit, keep), total
 
     def _sorted_by_duckdb(self, query: Query) -> np.ndarray:
         where, params = where_sql(dict(query.filters))
@@ -529,17 +552,43 @@ class Combos:
             return compare(*self._numbers(read.column), read.op, read.operands)
         sql, params = _sql(read)
         encoded = self._encoded(read.column)
-        if encoded is None:
-            rows = self._fetch(f"SELECT {ROW} FROM combos WHERE {sql}", params)[ROW]
+        if encoded is not None:
+            values, codes = encoded
+            return self._hits(read.column, values, sql, params)[codes]
+        matches = self._text_matches(read)
+        if matches is None:
+            if self._floating(read.column) and read.op == "contains":
+                # its text as _label's, lowered and '' when missing, without the two
+                # (a double's text is lower case; a missing one's contains no part)
+                sql = f"contains(CAST({_ident(read.column)} AS VARCHAR), ?)"
             keep = np.zeros(self.count, dtype=bool)
+            rows = self._fetch(f"SELECT {ROW} FROM combos WHERE {sql}", params)[ROW]
             keep[rows] = True
             return keep
-        values, codes = encoded
-        table = pa.table({read.column: values})
+        keep = matches == YES
+        rows = np.flatnonzero(matches == MAYBE)  # SQL decides the few rows in doubt
+        found = self._column(read.column).take(pa.array(rows))
+        keep[rows[self._hits(read.column, found, sql, params)]] = True
+        return keep
+
+    def _hits(self, column: str, values: pa.Array, sql: str, params: list[Any]) -> np.ndarray:
+        """Whether each of ``values`` (of ``column``) meets the filter ``sql``, by SQL."""
+        table = pa.table({column: values})
         hit = self._fetch(
             f"SELECT coalesce({sql}, false) AS hit FROM distinct_values", params, table
         )
-        return np.asarray(hit["hit"], dtype=bool)[codes]
+        return np.asarray(hit["hit"], dtype=bool)
+
+    def _floating(self, column: str) -> bool:
+        return pa.types.is_float64(self.table.schema.field(column).type)  # text_matches: doubles
+
+    def _text_matches(self, read: Filter) -> np.ndarray | None:
+        """For a text part of a float column, whether each row's text has it (yes, no,
+        maybe: :func:`text_matches`); else None."""
+        if read.op != "contains" or not self._floating(read.column):
+            return None
+        values, valid = self._numbers(read.column)
+        return text_matches(values, valid, read.operands[0])
 
     def _encoded(self, column: str, wait: bool = False) -> tuple[pa.Array, np.ndarray] | None:
         """``column``'s distinct values, a missing one last, and each row's index into
@@ -578,6 +627,8 @@ class Combos:
             key.fill(0.0)
             kept.fill(0.0)
         self.rows(np.zeros(min(self.count, 1), dtype=np.int64))  # the first take's set-up
+        for part in ("0.1", "-"):  # numba's compiled code loaded
+            text_matches(np.zeros(1), None, part)
         columns = [c for c in COLUMN_KINDS if c in self.table.column_names]
         try:
             for kind in ("text", "list", "number"):
@@ -611,7 +662,8 @@ class Combos:
         """Rows ``numbers`` (positions in run order) as dicts, in that order: taken from
         the table by position, not searched for."""
         taken = self.table.take(pa.array(np.asarray(numbers, dtype=np.int64)))
-        return [{k: _json_value(v) for k, v in row.items()} for row in taken.to_pylist()]
+        names, columns = taken.column_names, [_cells(c.combine_chunks()) for c in taken.columns]
+        return [dict(zip(names, row)) for row in zip(*columns)]
 
     def query(self, query: Query, build: bool = True) -> dict[str, Any]:
         """The API's answer: the page's rows, how many match, how long it took (ms)."""

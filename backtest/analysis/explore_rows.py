@@ -1,13 +1,19 @@
-"""The rows of an explore query computed with numpy over the columns in memory: which
-rows a number filter keeps, and a page of a sort order with or without its whole order
-built. Each answers exactly as the SQL or the full sort it stands for (the differential
-tests in tests/analysis/test_explore_rows.py check it), at a fraction of their time
-over 10^7 rows (bench/explore.py).
+"""The rows of an explore query computed with numpy (and numba) over the columns in
+memory: which rows a number filter keeps, which a float column's text part does where it
+can tell, and a page of a sort order with or without its whole order built. Each answers
+exactly as the SQL or the full sort it stands for (the differential tests in
+tests/analysis/test_explore_rows.py check it), at a fraction of their time over 10^7 rows
+(bench/explore.py).
 """
 
 from __future__ import annotations
 
+import math
+import re
+from decimal import Decimal
+
 import numpy as np
+from numba import njit
 
 WALK = 1 << 16  # rows of a built order looked at first for a filtered page (doubling after)
 
@@ -38,21 +44,25 @@ def compare(values: np.ndarray, valid: np.ndarray | None, op: str, operands: tup
     return found if valid is None else found & valid
 
 
-def page_of(key: np.ndarray, offset: int, limit: int) -> np.ndarray:
+def page_of(key: np.ndarray, offset: int, limit: int, keep: np.ndarray | None = None) -> np.ndarray:
     """Positions ``offset .. offset + limit`` of ``np.argsort(key, kind="stable")`` (NaN
-    last, ties in position order) without sorting ``key``: a sample of ``key`` bounds the
-    page's values, one pass keeps the rows between the bounds (in position order), and
-    only those are ranked (:func:`_window`); when the sample's bounds miss the page, the
-    whole of ``key`` is."""
-    n = len(key)
-    end = min(offset + limit, n)
+    last, ties in position order) without sorting ``key``; with ``keep``, of the rows it
+    holds only (``np.flatnonzero(keep)`` in their stable order by ``key``), without
+    gathering them. A sample of ``key`` bounds the page's values, one pass keeps the rows
+    between the bounds (in position order), and only those are ranked (:func:`_window`);
+    when the sample's bounds miss the page, the whole of ``key`` is."""
+    end = offset + limit
+    missing = np.isnan(key)
+    if keep is not None:
+        missing &= keep
+    kept = len(key) if keep is None else int(np.count_nonzero(keep))
+    present = kept - int(np.count_nonzero(missing))
+    end = min(end, kept)
     if offset >= end:
         return np.zeros(0, np.int64)
-    missing = np.isnan(key)
-    present = n - int(np.count_nonzero(missing))
     parts = []
     if offset < present:
-        parts.append(_sampled(key, offset, min(end, present), present))
+        parts.append(_sampled(key, offset, min(end, present), kept, keep))
     if end > present:
         parts.append(np.flatnonzero(missing)[max(offset - present, 0) : end - present])
     return np.concatenate(parts).astype(np.int64, copy=False)
@@ -61,31 +71,42 @@ def page_of(key: np.ndarray, offset: int, limit: int) -> np.ndarray:
 SAMPLE = 1 << 15  # values of the key looked at to bound a page's
 
 
-def _sampled(key: np.ndarray, start: int, stop: int, present: int) -> np.ndarray:
-    """Ranks ``start .. stop`` (< ``present``, the values that are not NaN) of ``key``."""
+def _sampled(
+    key: np.ndarray, start: int, stop: int, kept: int, keep: np.ndarray | None
+) -> np.ndarray:
+    """Ranks ``start .. stop`` (of values that are not NaN) of ``key`` among the ``kept``
+    rows ``keep`` holds (all when None)."""
     n = len(key)
     step = max(1, n // SAMPLE)
     if step > 1:
-        sample = np.sort(key[::step])  # NaN last
+        sample = key[::step] if keep is None else key[::step][keep[::step]]
+        sample = np.sort(sample)  # NaN last
         # the bounds' ranks in the sample, widened by a few standard errors of a rank
-        scale = len(sample) / n
+        scale = len(sample) / kept
         spread = 4 * np.sqrt(max(stop, 1) * scale) + 2
         low_at = int(start * scale - spread)
         high_at = int(stop * scale + spread)
         valid = int(np.count_nonzero(~np.isnan(sample)))
-        if low_at >= valid:  # the sample has too few values below the page's
-            return _window(key, start, stop)
-        low = sample[low_at] if low_at >= 0 else -np.inf
-        high = sample[high_at] if high_at < valid else np.inf
-        if low == -np.inf:  # a first page: nothing below it (one pass, not three)
-            inside, below = key <= high, 0
-        else:
-            inside = (key >= low) & (key <= high)
-            below = int(np.count_nonzero(key < low))
-        rows = np.flatnonzero(inside)
-        if below <= start and below + len(rows) >= stop:
-            return rows[_window(key[rows], start - below, stop - below)]
-    return _window(key, start, stop)
+        if low_at < valid:  # else the sample has too few values below the page's
+            low = sample[low_at] if low_at >= 0 else -np.inf
+            high = sample[high_at] if high_at < valid else np.inf
+            if low == -np.inf:  # a first page: nothing below it (one pass, not three)
+                inside, below = key <= high, 0
+            else:
+                inside = (key >= low) & (key <= high)
+                under = key < low
+                if keep is not None:
+                    under &= keep
+                below = int(np.count_nonzero(under))
+            if keep is not None:
+                inside &= keep
+            rows = np.flatnonzero(inside)
+            if below <= start and below + len(rows) >= stop:
+                return rows[_window(key[rows], start - below, stop - below)]
+    if keep is None:
+        return _window(key, start, stop)
+    rows = np.flatnonzero(keep)
+    return rows[_window(key[rows], start, stop)]
 
 
 def _window(key: np.ndarray, start: int, stop: int) -> np.ndarray:
@@ -176,3 +197,123 @@ def coded_page(
         ranks = np.arange(max(offset, first), min(end, int(ends[group]))) - first
         parts.append(nth_kept(rows, ranks))
     return np.concatenate(parts)
+
+
+_DOTTED = re.compile(r"^(-?)(\d*)\.(\d*)$")
+SCIENTIFIC = (1.0001e-4, 0.9999e16)  # |x| outside: maybe written 1e-05, 1.5e+16
+NO, YES, MAYBE = 0, 1, 2
+_TEXT = "0123456789.-+enaif"  # the characters of a double's text (nan, inf, 1e-05)
+
+
+def text_matches(values: np.ndarray, valid: np.ndarray | None, part: str) -> np.ndarray | None:
+    """For a float column, whether each value's text contains ``part`` (lowered): ``YES``,
+    ``NO`` or ``MAYBE`` (to be decided by SQL, the text itself); None when ``part`` does
+    not pin the text's decimal point (then every row is a maybe).
+
+    A double's text (DuckDB's ``CAST(x AS VARCHAR)``, as Python's ``repr``) is
+    fixed-point, ``[-]I.F``, for ``|x|`` between about 1e-4 and 1e16: the shortest decimal
+    ``D`` that reads back as ``x`` (within half an ulp of it), its integer digits ``I``
+    (no leading zero) and fraction digits ``F`` (no trailing zero, ``0`` when none). A
+    part ``K.R`` (``K``, ``R`` digits, either empty) is in it when ``D mod 10^len(K)`` is
+    in ``[K.R, K.R + 10^-len(R))`` (and ``I`` is long enough for ``K``'s leading zeros;
+    ``F`` long enough for ``R``'s trailing ones, which the band's open ends give), and
+    ``-K.R`` when ``x`` is negative and ``D`` in ``[K.R, ...)`` (``I`` is ``K``). ``x``
+    stands for ``D`` within a few ulps: a value that near a band's end, or near a
+    multiple of ``10^len(K)``, or written in scientific notation (outside
+    :data:`SCIENTIFIC`), is a maybe. ``nan``, ``inf`` and a missing value (``''``) have no
+    ``.``: no. Other parts: those of characters no double's text has are in none; in
+    fixed-point text, only digits follow its one ``-``: a part with a letter or ``+``
+    (``e``, ``nan``, ``inf``), or a ``-`` not first, is only maybe in the others', and
+    ``-`` or ``-K`` only maybe in a negative value's (``-`` in each). None for a part of
+    digits alone (no test short of the text)."""
+    if set(part) - set(_TEXT):
+        return np.zeros(len(values), dtype=np.int8)
+    found = _DOTTED.match(part)
+    if found is None:
+        return None if part.isdigit() else _unpointed(values, valid, part)
+    if len(found.group(2)) > 22:
+        return None
+    sign, whole, fraction = found.groups()
+    out = np.zeros(len(values), dtype=np.int8)
+    if sign and not whole:  # "-." is in no double's text: a digit is always between
+        return out
+    low = Decimal(f"{whole or 0}.{fraction}")
+    high = low + Decimal(1).scaleb(-len(fraction))
+    modulus = 0.0 if sign else 10.0 ** len(whole)
+    if sign:  # I is K: never with a leading zero (but "0")
+        least = np.inf if whole[0] == "0" and whole != "0" else 0.0
+    else:  # I ends with K: I >= 10^len(K) when K's first digit is 0
+        least = modulus if whole[:1] == "0" and whole != "0" else 0.0
+    present = np.ones(0, dtype=bool) if valid is None else valid
+    _matches(values, present, float(low), float(high), modulus, least, out)
+    return out
+
+
+def _unpointed(values: np.ndarray, valid: np.ndarray | None, part: str) -> np.ndarray:
+    """:func:`text_matches` of a part without ``.`` that is not digits alone."""
+    negative = NO
+    if part == "-":
+        negative = YES
+    elif part[0] == "-" and part[1:].isdigit():
+        negative = MAYBE
+    out = np.empty(len(values), dtype=np.int8)
+    _unpointed_nb(values, np.ones(0, dtype=bool) if valid is None else valid, negative, out)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _unpointed_nb(values: np.ndarray, valid: np.ndarray, negative: int, out: np.ndarray) -> None:
+    """:func:`_unpointed` of each value: a missing one no, one in scientific notation (or
+    nan, inf) maybe, a negative one in fixed-point ``negative``, others no."""
+    for i in range(len(values)):
+        x = values[i]
+        a = abs(x)
+        if len(valid) and not valid[i]:
+            out[i] = NO
+        elif not SCIENTIFIC[0] <= a < SCIENTIFIC[1]:  # NaN too
+            out[i] = MAYBE
+        else:
+            out[i] = negative if x < 0.0 else NO
+
+
+@njit(cache=True, nogil=True)
+def _matches(
+    values: np.ndarray,
+    valid: np.ndarray,
+    low: float,
+    high: float,
+    modulus: float,
+    least: float,
+    out: np.ndarray,
+) -> None:
+    """:func:`text_matches`' test of each value (``valid``: empty when all are), into
+    ``out``: ``modulus`` 0 for ``-K.R`` (``|x|`` itself in the band, ``x`` negative), else
+    ``10^len(K)``; ``least``: the integer ``I`` must reach."""
+    near = 2.0**-48  # a few ulps of |x| and of the band's ends (r's rounding), relative
+    for i in range(len(values)):
+        x = values[i]
+        a = abs(x)
+        if (len(valid) and not valid[i]) or not math.isfinite(x):
+            continue  # NO
+        if a < SCIENTIFIC[0] or a >= SCIENTIFIC[1]:
+            out[i] = MAYBE
+            continue
+        if modulus == 0.0:
+            if x > 0.0:
+                continue
+            r, tol = a, (a + 1.0) * near
+        else:
+            tol = (a + modulus) * near
+            r = a - math.floor(a / modulus) * modulus  # within an ulp or two of a's
+            if r < 0.0:  # the quotient rounded up
+                r += modulus
+            elif r >= modulus:
+                r -= modulus
+            if r < tol or r >= modulus - tol:  # near a multiple: D's may be the other side
+                out[i] = MAYBE
+                continue
+        if a + tol < least:
+            continue  # NO: I has too few digits
+        if low - tol <= r < high + tol:
+            sure = low + tol < r < high - tol and a - tol >= least
+            out[i] = YES if sure else MAYBE

@@ -14,7 +14,16 @@ from hypothesis import strategies as st
 
 from backtest.analysis import explore_rows
 from backtest.analysis.explore import ROW, Combos, Query, where_sql
-from backtest.analysis.explore_rows import coded_page, nth_kept, page_of, walk
+from backtest.analysis.explore_rows import (
+    MAYBE,
+    NO,
+    YES,
+    coded_page,
+    nth_kept,
+    page_of,
+    text_matches,
+    walk,
+)
 
 FLOATS = [-2.0, -1.0, -0.0, 0.0, 0.5, 1.0, 1.5, 3.0, float("inf"), float("-inf"), float("nan")]
 KEYS = st.sampled_from([*FLOATS, None])
@@ -26,7 +35,9 @@ FILTERS = st.sampled_from(
           (">=", ">", "<", "<=", "=", "!=") for v in ("0", "1", "-1", "0.5", "1e999")),
         *(f"{c}:{r}" for c in ("total_r", "trades", "sl_mult")
           for r in ("0..1", "-1..0.5", "1..0")),
-        "total_r:1.", "total_r:inf", "total_r:nan", "total_r:=nan", "total_r:-",
+        "total_r:1.", "total_r:0.5", "total_r:-1.", "total_r:.0", "total_r:-0.0",
+        "total_r:00.5", "total_r:1.50", "total_r:-.5", "total_r:inf", "total_r:nan",
+        "total_r:=nan", "total_r:-", "total_r:1", "total_r:5", "sl_mult:5", "total_r:-1",
         "trades:1", "trades:=12", "trades:!=12", "prop_ok:tru", "prop_ok:=false",
         "sl_mult:0.5", "sl_mult:=1.5", "direction:=long", "direction:!=long", "direction:ON",
         "direction:=", "direction:!=", "weekdays:1,2", "weekdays:=[0,2]", "weekdays:!=[1]",
@@ -112,21 +123,32 @@ def test_a_page_is_the_same_before_and_after_the_order_is_built(
 
 
 @pytest.mark.parametrize("sample", [4, 1 << 15])
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(
     st.lists(KEYS.filter(lambda v: v is not None), min_size=0, max_size=300),
     st.integers(0, 320),
     st.integers(1, 60),
+    st.sampled_from([None, 0.0, 0.3, 0.7, 1.0]),
+    st.integers(0, 9),
+    st.booleans(),
 )
-def test_page_of_is_a_slice_of_the_stable_sort(sample, keys, offset, limit):
+def test_page_of_is_a_slice_of_the_stable_sort(sample, keys, offset, limit, kept, seed, spread):
+    """Of every row, or of the rows a mask keeps (numbered among them): ``kept`` of them.
+    ``spread``: keys of many values instead (fewer ties: the sample's bounds are tight)."""
     key = np.array(keys, dtype=np.float64)
-    explore_rows.SAMPLE, kept = sample, explore_rows.SAMPLE
+    if spread:
+        key = np.round(np.random.default_rng(seed).normal(size=len(key) * 5), 2)
+    keep = None if kept is None else np.random.default_rng(seed).random(len(key)) < kept
+    rows = np.arange(len(key)) if keep is None else np.flatnonzero(keep)
+    offset %= len(rows) + 1  # mostly a page that has rows
+    explore_rows.SAMPLE, default = sample, explore_rows.SAMPLE
     try:
-        found = page_of(key, offset, limit)
+        found = page_of(key, offset, limit, keep)
     finally:
-        explore_rows.SAMPLE = kept
+        explore_rows.SAMPLE = default
 
-    assert found.tolist() == np.argsort(key, kind="stable")[offset : offset + limit].tolist()
+    expected = rows[np.argsort(key[rows], kind="stable")][offset : offset + limit]
+    assert found.tolist() == expected.tolist()
 
 
 @settings(max_examples=100, deadline=None)
@@ -174,3 +196,57 @@ def test_coded_page_is_a_slice_of_the_stable_sort(keys, codes, keep, offset, lim
     assert found is None or found.tolist() == expected.tolist()
     if found is None:  # it spans more values than it counts
         assert len(np.unique(keys[codes][expected])) > 1
+
+
+@st.composite
+def doubles(draw: st.DrawFn) -> float:
+    """Doubles where a text part's test is hard: decimals of few digits (0.12, 1.5e-4,
+    1e16) and a few ulps either side of them, multiples of powers of ten, any double."""
+    if draw(st.booleans()):
+        return draw(st.floats())
+    digits = draw(st.integers(0, 10**6))
+    value = float(f"{digits}e{draw(st.integers(-9, 17))}")
+    for _ in range(draw(st.integers(0, 3))):
+        value = float(np.nextafter(value, draw(st.sampled_from([np.inf, -np.inf]))))
+    return -value if draw(st.booleans()) else value
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(doubles(), min_size=1, max_size=60),
+    st.one_of(
+        st.from_regex(r"-?[0-9]{0,3}\.[0-9]{0,3}", fullmatch=True),
+        st.sampled_from(
+            ["0.", ".0", "-0.0", "00.1", "0.10", "1.0", "-.", "e", "12", "1.5e", "-", "-1"]
+            + ["-0", "-12", "e-", "e+1", "nan", "inf", "-inf", "1-", "x", "1 2", "+", "."]
+        ),
+    ),
+    st.data(),
+)
+def test_text_matches_a_float_is_what_sql_decides(values, part, data):
+    """A yes is a text SQL finds ``part`` in, a no one it does not (a maybe either)."""
+    import duckdb
+
+    if data.draw(st.booleans()):  # a part of one value's text, around its point
+        text = repr(data.draw(st.sampled_from(values)))
+        dot = text.find(".")
+        if dot >= 0:
+            part = text[data.draw(st.integers(0, dot)) : data.draw(st.integers(dot + 1, len(text)))]
+    table = pa.table({"x": pa.array(values + [None], pa.float64())})
+    con = duckdb.connect()
+    con.register("t", table)
+    hits = con.execute(
+        "SELECT contains(lower(coalesce(CAST(x AS VARCHAR), '')), ?) FROM t", [part]
+    ).fetchnumpy()
+    hit = next(iter(hits.values())).astype(bool)
+    con.close()
+    x = table.column("x").combine_chunks()
+    valid = np.asarray(x.is_valid())
+    found = text_matches(np.asarray(x.fill_null(0.0)), valid, part)
+
+    if found is None:  # the part does not pin the decimal point: SQL tests every row
+        assert part.isdigit()
+        return
+    assert not hit[found == NO].any()
+    assert hit[found == YES].all()
+    assert set(found.tolist()) <= {NO, YES, MAYBE}
