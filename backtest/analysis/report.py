@@ -49,14 +49,14 @@ from backtest.analysis.report_sections import (
     reconcile_section,
     robustness_section,
     selected_pairs,
-    short,
+    short_floats,
+    shorts,
     walk_forward_section,
 )
 from backtest.analysis.sql import connect_table, rows_of
 from backtest.analysis.table import RunInHand, RunTable
 from backtest.core.atomic import atomic_write_text
 from backtest.core.config import load_config
-from backtest.data.bars import day_date
 from backtest.runner.columns import encoded
 from backtest.runner.outputs import LEAD_METRICS, table_columns
 from backtest.runner.reading import NUMBER, TEXT, Fields, check, maybe
@@ -211,18 +211,25 @@ def _finite_list(column: pa.ChunkedArray) -> list[Any]:
     return out
 
 
-def _trade_columns(records: list[dict[str, Any]], days: list[str]) -> dict[str, list[Any]]:
-    """Trade records (spec section 7) as columns, with each trade's trading day."""
-    names = ("entry_time", "exit_time", "direction", "entry_price", "exit_price", "sl", "tp")
+# The fields of a trade record (spec section 7) the page shows.
+TRADE_SHOWN = (
+    *("entry_time", "exit_time", "direction", "entry_price", "exit_price", "sl", "tp"),
+    *("lots", "r", "pnl_money", "exit_reason"),
+)
+
+
+def _trade_columns(columns: dict[str, Any], days: list[str]) -> dict[str, list[Any]]:
+    """The shown fields of trades given column by column (lists of record values, or
+    :func:`~backtest.strategy.trades.trade_columns`' arrays), numbers as :func:`short`
+    gives them, with each trade's trading day."""
     out: dict[str, list[Any]] = {"day": days}
-    for name in (*names, "lots", "r", "pnl_money", "exit_reason"):
-        out[name] = [short(r.get(name)) for r in records]
+    for name in TRADE_SHOWN:
+        column = columns[name]
+        out[name] = short_floats(column) if isinstance(column, np.ndarray) else shorts(column)
     return out
 
 
 def _details(
-    out_dir: Path,
-    symbol: str,
     table: RunTable,
     chosen: list[int],
     rerun_data: bool,
@@ -235,25 +242,33 @@ def _details(
     with the recorded data (when the data file is there unchanged); and what was used."""
     details: dict[str, Any] = {}
     budget = MAX_DETAIL_TRADES
-    missing = []
+    missing = {}
     for i, record in zip(chosen, table.records(chosen)):
         saved = record.get("trades")
         if saved is None:
-            missing.append(i)
+            missing[i] = record
             continue
         if len(saved) > budget:
             break
         budget -= len(saved)
         details[str(i)] = {
             "source": "results_full (--save-trades)",
-            "trades": _trade_columns(saved, [t["entry_time"][:10] for t in saved]),
+            "trades": _trade_columns(
+                {name: [t.get(name) for t in saved] for name in TRADE_SHOWN},
+                [t["entry_time"][:10] for t in saved],
+            ),
         }
     if not missing:
         return details, "results_full"
-    used = _daily_details(panel(), missing, details, budget)
+    used = _daily_details(panel(), list(missing), details, budget)
     if used or not rerun_data:
         return details, "daily" if used else "none"
-    return details, _rerun_details(out_dir, symbol, table, missing, details, budget, bars)
+    return details, _rerun_details(table, missing, details, budget, bars)
+
+
+def _iso_days(days: np.ndarray) -> list[str]:
+    """Day numbers (``Bars.day``: days since 1970-01-01) as ISO dates, vectorized."""
+    return np.datetime_as_string(np.asarray(days, dtype=np.int64).astype("datetime64[D]")).tolist()
 
 
 def _daily_details(
@@ -273,45 +288,46 @@ def _daily_details(
         details[str(i)] = {
             "source": "OUT/daily (--save-daily): trading day, R and money per trade",
             "trades": {
-                "day": [day_date(int(d)).isoformat() for d in c.day[lo:hi]],
-                "r": [short(float(v)) for v in c.r[lo:hi]],
-                "pnl_money": [short(float(v)) for v in c.pnl[lo:hi]],
+                "day": _iso_days(c.day[lo:hi]),
+                "r": short_floats(c.r[lo:hi]),
+                "pnl_money": short_floats(c.pnl[lo:hi]),
             },
         }
     return True
 
 
 def _rerun_details(
-    out_dir: Path,
-    symbol: str,
     table: RunTable,
-    wanted: list[int],
+    wanted: dict[int, dict[str, Any]],
     details: dict[str, Any],
     budget: int,
     bars: Bars | None = None,
 ) -> str:
-    from backtest.analysis.rerun import RerunError, rerun
+    """The trades of ``wanted`` (run-order row: its record, as :meth:`RunTable.records`
+    gives it) re-run with the recorded data into ``details``; the source's name."""
+    from backtest.analysis.rerun import Pick, RerunError, rerun_picks
     from backtest.data.files import DataError
 
-    picks = list(zip(*table.locate(wanted)))
+    picks = [Pick(r["group_id"], r["combo"], r["params"], r["metrics"]) for r in wanted.values()]
     try:
         # The fast engine whatever the run used: both engines give identical trades
         # (tests/kernel/test_differential.py), and each re-run is checked below.
-        done, bars = rerun(out_dir, symbol, picks, engine="fast", bars=bars, table=table)
+        done, bars = rerun_picks(table, picks, engine="fast", bars=bars)
     except (RerunError, DataError, OSError) as exc:
         _log.info(f"report: no trades re-run ({' '.join(str(exc).split())})")
         return "none"
-    from backtest.strategy.trades import trade_values
+    from backtest.strategy.trades import trade_columns, trade_values
 
     for i, again in zip(wanted, done):
-        if len(again.records) > budget:
+        trades = again.result.trades
+        if len(trades) > budget:
             break
-        budget -= len(again.records)
-        days = trade_values(again.result.trades, bars)["day"]
+        budget -= len(trades)
+        days = _iso_days(trade_values(trades, bars)["day"])
         details[str(i)] = {
             "source": "re-run with the recorded data file (checksum verified)",
             "differences": {k: list(v) for k, v in again.differences.items()},
-            "trades": _trade_columns(again.records, [day_date(int(d)).isoformat() for d in days]),
+            "trades": _trade_columns(trade_columns(trades, bars), days),
         }
     return "rerun"
 
@@ -369,10 +385,10 @@ def report_data(
     def trading_days(start: str, end: str) -> list[str] | None:
         run = panel()
         days = None if run is None else run.days_between(start, end)
-        return None if days is None else [day_date(int(d)).isoformat() for d in days]
+        return None if days is None else _iso_days(days)
 
     bars = held.bars if held is not None else None
-    details, source = _details(out_dir, symbol, table, chosen, rerun_data, panel, bars)
+    details, source = _details(table, chosen, rerun_data, panel, bars)
     position = dict(zip(chosen, np.searchsorted(kept, chosen).tolist()))
     shown_at = [position[int(i)] for i in details]
     data = meta.get("data") if isinstance(meta.get("data"), dict) else {}
@@ -458,8 +474,8 @@ def _mt5_columns(shown: pa.Table) -> dict[str, list[Any]]:
     where they are not defined)."""
     from backtest.analysis.ranking import r_over_dd
 
-    def values(name: str) -> np.ndarray:
-        return np.asarray(shown.column(name).to_pylist(), dtype=np.float64)
+    def values(name: str) -> np.ndarray:  # nulls as NaN
+        return shown.column(name).to_numpy(zero_copy_only=False).astype(np.float64)
 
     trades = values("trades")
     traded = trades > 0
