@@ -8,7 +8,7 @@ with ``--no-report``).
 
 from __future__ import annotations
 
-from backtest.analysis.report import report_after_run
+from backtest.analysis.report import prepare_report, report_after_run
 from backtest.runner import main as runner
 
 __all__ = ["main"]
@@ -16,7 +16,7 @@ __all__ = ["main"]
 
 def main(argv: list[str] | None = None) -> int:
     """The runner's command line, with the HTML report written after the run."""
-    return runner.main(argv, after_run=report_after_run)
+    return runner.main(argv, after_run=report_after_run, before_run=prepare_report)
 
 
 if __name__ == "__main__":

@@ -22,14 +22,11 @@ their files are in OUT, the control comparison, walk-forward and robustness sect
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import hashlib
-import json
 import logging
-import re
 import sys
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,6 +41,7 @@ from backtest.analysis.aggregates import (
     top_rows,
     whole_run,
 )
+from backtest.analysis.pages import PageError, prepare_pages, render_page
 from backtest.analysis.report_sections import (
     control_section,
     reconcile_section,
@@ -66,7 +64,6 @@ if TYPE_CHECKING:
     from backtest.analysis.panel import Panel
     from backtest.data.bars import Bars
 
-TEMPLATES = Path(__file__).parent / "templates"  # every page's template, script, styles
 TEMPLATE = "report.html.j2"
 SCRIPT = "report.js"  # the page's code, inlined as it is (its hash in the policy)
 STYLE = "report.css"
@@ -120,7 +117,7 @@ META_SHOWN = Fields(
 _log = logging.getLogger("backtest.report")
 
 
-class ReportError(ValueError):
+class ReportError(PageError):
     """A results directory that cannot be reported; the message says why."""
 
 
@@ -365,9 +362,6 @@ def report_data(
     order = top_rows(con, rank_by, higher[rank_by], report_rows)
     selected = [r for r in rows_of(con, selected_pairs(out_dir, symbol)) if r is not None]
     kept = np.unique(np.concatenate([order, np.asarray(selected, dtype=np.int64)]))
-    shown = take(con, kept, ["group_id", "combo", *metric_names, *param_names])
-    group_ids = shown.column("group_id").to_pylist()
-    combo_index = shown.column("combo").to_pylist()
     chosen = order[:detail].tolist()
 
     @cache
@@ -388,11 +382,18 @@ def report_data(
         return None if days is None else _iso_days(days)
 
     bars = held.bars if held is not None else None
-    details, source = _details(table, chosen, rerun_data, panel, bars)
+    # DuckDB's queries, one after the other (the connection's only user meanwhile; it
+    # lets go of the GIL while it scans), beside the trades' re-run, on the other core.
+    with ThreadPoolExecutor(1, thread_name_prefix="report-sql") as aside:
+        taken = aside.submit(take, con, kept, ["group_id", "combo", *metric_names, *param_names])
+        whole = aside.submit(whole_run, con, rank_by, higher)
+        details, source = _details(table, chosen, rerun_data, panel, bars)
+        shown, run = taken.result(), whole.result()
+    group_ids = shown.column("group_id").to_pylist()
+    combo_index = shown.column("combo").to_pylist()
     position = dict(zip(chosen, np.searchsorted(kept, chosen).tolist()))
     shown_at = [position[int(i)] for i in details]
     data = meta.get("data") if isinstance(meta.get("data"), dict) else {}
-    run = whole_run(con, rank_by, higher)
     columns = _columns(shown, run["varied"])
     columns["metric"].update(_mt5_columns(shown))
     columns["metrics"] += list(MT5_COLUMNS)
@@ -509,123 +510,9 @@ def _invoke_command() -> str:
     return str(beside) if beside.is_file() else "invoke"
 
 
-def script_json(value: Any) -> str:
-    """JSON safe inside a ``<script>`` element (no ``</script>``, no HTML comment)."""
-    text = json.dumps(value, allow_nan=False, separators=(",", ":"))
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
 def _fixed(value: float | None, digits: int) -> str:
     """A number with ``digits`` decimals for the page; "n/a" for none (NaN in a file)."""
     return "n/a" if value is None else f"{value:.{digits}f}"
-
-
-def source_hash(text: str) -> str:
-    """The CSP source that allows exactly the inline element whose text is ``text``."""
-    digest = hashlib.sha256(text.encode("utf-8")).digest()
-    return f"'sha256-{base64.b64encode(digest).decode()}'"
-
-
-def inline(text: str, element: str, what: str) -> str:
-    """``text`` checked to stay one ``<element>``'s content (the HTML parser ends it at the
-    first ``</element``, and its hash is of the text as the parser reads it)."""
-    if f"</{element}" in text.lower() or "\r" in text:
-        raise ReportError(f"{what} holds '</{element}' or a carriage return: it cannot be inlined")
-    return text
-
-
-def style_slots(plotly_js: str) -> list[str]:
-    """Ids of the style elements plotly.js would create at run time, which the policy would
-    refuse: the page holds them already, empty (allowed by the hash of ""). plotly.js adds
-    its rules to ``plotly.js-style-global`` through the CSSOM, which the policy allows; the
-    others (maplibre's map styles, no map here) it leaves alone when their id exists."""
-    made = (
-        r'if\(!document\.getElementById\("([\w.-]+)"\)\)'
-        r'\{var \w+=document\.createElement\("style"\)'
-    )
-    created = re.findall(made, plotly_js)
-    return ["plotly.js-style-global", *created]
-
-
-def style_attributes(plotly_js: str) -> list[str]:
-    """The style attributes plotly.js sets, which the policy allows by their exact text
-    ('unsafe-hashes'): a few empty ones, and on a heatmap drawn as one image (no gap
-    between its cells) its pixelated rendering, ``image-rendering: ...; `` as plotly.js
-    joins its ``CSS_DECLARATIONS`` (without it the browser would refuse the attribute
-    and smooth the cells into each other)."""
-    found = re.search(r"CSS_DECLARATIONS=(\[\[[^;]*?\]\]);", plotly_js)
-    if found is None:
-        return [""]
-    declarations = json.loads(found.group(1))
-    return ["", "".join(f"{name}: {value}; " for name, value in declarations)]
-
-
-def content_policy(
-    scripts: Sequence[str], styles: Sequence[str], attributes: Sequence[str] = ("",)
-) -> str:
-    """The page's Content-Security-Policy: nothing may be fetched or sent; only the page's
-    own script and style elements (by their sha256) apply, and only the style attributes
-    ``attributes`` (plotly.js's, :func:`style_attributes`). No 'unsafe-inline': a handler
-    or element injected through the data would not run; no 'unsafe-eval' either."""
-    script_src = " ".join(source_hash(text) for text in scripts)
-    style_src = " ".join(source_hash(text) for text in styles)
-    attribute_src = " ".join(source_hash(text) for text in attributes)
-    return (
-        f"default-src 'none'; script-src {script_src}; "
-        f"style-src {style_src} 'unsafe-hashes' {attribute_src}; "
-        "img-src data: blob:; font-src data:; worker-src blob:; base-uri 'none'; form-action 'none'"
-    )
-
-
-def page_assets(folder: Path, script: str, styles: Sequence[str]) -> dict[str, Any]:
-    """What a self-contained page's template needs besides its data: plotly.js and the
-    page's own ``script`` and ``styles`` (files of ``folder``) to inline as they are, the
-    empty style elements plotly.js would otherwise create (``style_slots``) and the
-    Content-Security-Policy that allows exactly these (``csp``)."""
-    import jinja2
-    import plotly.offline
-
-    markup = jinja2.utils.markupsafe.Markup
-    plotly_js = inline(plotly.offline.get_plotlyjs(), "script", "the bundled plotly.js")
-    app_js = inline((folder / script).read_text(encoding="utf-8"), "script", script)
-    css = [inline((folder / s).read_text(encoding="utf-8"), "style", s) for s in styles]
-    return {
-        "csp": content_policy([plotly_js, app_js], [*css, ""], style_attributes(plotly_js)),
-        "plotly_js": markup(plotly_js),
-        "app_js": markup(app_js),
-        "styles": [markup(text) for text in css],
-        "style_slots": style_slots(plotly_js),
-    }
-
-
-def render_page(
-    template: str,
-    script: str,
-    styles: Sequence[str],
-    data: Any,
-    undefined: Any = None,
-    filters: dict[str, Any] | None = None,
-    **context: Any,
-) -> str:
-    """A self-contained, offline page of ``templates/`` (the report, a drawn day, the
-    Account page): ``template`` rendered autoescaped with ``context``, ``data`` as the
-    page's JSON block (``data_json``), the time it was written (``generated``) and
-    :func:`page_assets` of its ``script`` and ``styles``. ``undefined``: jinja2's
-    Undefined class for missing keys (default: jinja2.Undefined)."""
-    import jinja2
-
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=True,
-        undefined=undefined or jinja2.Undefined,
-    )
-    env.filters.update(filters or {})
-    return env.get_template(template).render(
-        data_json=jinja2.utils.markupsafe.Markup(script_json(data)),
-        generated=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        **page_assets(TEMPLATES, script, styles),
-        **context,
-    )
 
 
 def render(payload: dict[str, Any]) -> str:
@@ -675,6 +562,16 @@ def write_report(
         raise ReportError(f"--report-rows: {report_rows} must be >= 1")
     payload = report_data(out_dir, symbol, rank_by, rows, detail, rerun_data, report_rows, held)
     return atomic_write_text(report_path(out_dir, symbol), render(payload))
+
+
+def prepare_report() -> None:
+    """Make ahead, beside a run, what its report needs whatever the run
+    (:func:`backtest.analysis.pages.prepare_pages`): the run's end does not wait for it."""
+    import jinja2
+
+    import backtest.analysis.rerun  # noqa: F401  (the trades' re-run)
+
+    prepare_pages([(TEMPLATE, SCRIPT, [STYLE], jinja2.ChainableUndefined, {"fixed": _fixed})])
 
 
 def report_after_run(run: Any) -> Path | None:
