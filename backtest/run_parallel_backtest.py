@@ -3,8 +3,9 @@
 The runner lives in :mod:`backtest.runner.main`; this module keeps the public command
 name working and, as the top of the ``backtest`` package, adds what follows a run:
 the HTML report ``OUT/report_{SYMBOL}.html`` (:mod:`backtest.analysis.report`; skip it
-with ``--no-report``). The analysis layer is imported when the report is written, not
-before the run: a run does not wait for modules only its report uses.
+with ``--no-report``). The analysis layer is imported when the report is prepared (beside
+the groups, once the workers are running) or written, not before the run: a run does not
+wait for modules only its report uses.
 """
 
 from __future__ import annotations
@@ -24,9 +25,16 @@ def _report_after_run(run: RunReport) -> Path | None:
     return report_after_run(run)
 
 
+def _prepare_report() -> None:
+    """:func:`backtest.analysis.report.prepare_report`, imported when it is called."""
+    from backtest.analysis.report import prepare_report
+
+    prepare_report()
+
+
 def main(argv: list[str] | None = None) -> int:
     """The runner's command line, with the HTML report written after the run."""
-    return runner.main(argv, after_run=_report_after_run)
+    return runner.main(argv, after_run=_report_after_run, before_run=_prepare_report)
 
 
 if __name__ == "__main__":

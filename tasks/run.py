@@ -32,12 +32,17 @@ def backtest(c, **options):
             "--groups-file is required: the groups file (JSON) to run, e.g. "
             "invoke backtest --groups-file examples/groups_GER40.json"
         )
-    from backtest.analysis.report import report_after_run
+    from backtest.analysis.report import prepare_report, report_after_run
     from backtest.runner.execute import sample_notice
     from backtest.runner.main import run_edge
     from backtest.runner.options import RunOptions
 
-    code, report = run_edge(RunOptions(**options), after_run=report_after_run, on_report=_print_top)
+    code, report = run_edge(
+        RunOptions(**options),
+        after_run=report_after_run,
+        on_report=_print_top,
+        before_run=prepare_report,
+    )
     if report is None or code == CRASHED:
         raise Exit(code=code)  # its one line is on stderr already
     notice = sample_notice(report.data)

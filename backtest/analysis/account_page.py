@@ -67,7 +67,7 @@ def render_account(document: dict[str, Any]) -> str:
     """The page's HTML for the analysis ``document`` (what ``account_*.json`` holds)."""
     import jinja2
 
-    from backtest.analysis.report import render_page
+    from backtest.analysis.pages import render_page
 
     return render_page(
         TEMPLATE,

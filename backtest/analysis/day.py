@@ -547,7 +547,7 @@ def day_png(view: DayView, path: Path) -> Path:
 def day_html(view: DayView) -> str:
     """The day as one offline page: plotly.js inlined, the report's policy (nothing is
     fetched; only the page's own script and style elements run, by their sha256)."""
-    from backtest.analysis.report import render_page
+    from backtest.analysis.pages import render_page
 
     payload = view.payload()
     return render_page(TEMPLATE, SCRIPT, [STYLE], payload, v=payload)

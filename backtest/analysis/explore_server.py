@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from backtest.analysis.explore import Combos, ExploreError, Query, load_combos
-from backtest.analysis.report import TEMPLATES, inline, source_hash
+from backtest.analysis.pages import TEMPLATES, inline, source_hash
 from backtest.runner.outputs import result_paths
 
 SCRIPT = "explore.js"  # injected into the served report page

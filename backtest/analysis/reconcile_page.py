@@ -163,7 +163,7 @@ def section(document: dict[str, Any]) -> str:
 def content_policy() -> str:
     """Nothing may be fetched, run or sent; only the page's one style element applies (by
     its sha256, as the report's policy allows its own: :func:`report.source_hash`)."""
-    from backtest.analysis.report import source_hash
+    from backtest.analysis.pages import source_hash
 
     return (
         f"default-src 'none'; style-src {source_hash(STYLE)}; img-src 'none'; "

@@ -22,14 +22,11 @@ their files are in OUT, the control comparison, walk-forward and robustness sect
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import hashlib
-import json
 import logging
-import re
 import sys
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,19 +41,20 @@ from backtest.analysis.aggregates import (
     top_rows,
     whole_run,
 )
+from backtest.analysis.pages import PageError, prepare_pages, render_page
 from backtest.analysis.report_sections import (
     control_section,
     reconcile_section,
     robustness_section,
     selected_pairs,
-    short,
+    short_floats,
+    shorts,
     walk_forward_section,
 )
 from backtest.analysis.sql import connect_table, rows_of
 from backtest.analysis.table import RunInHand, RunTable
 from backtest.core.atomic import atomic_write_text
 from backtest.core.config import load_config
-from backtest.data.bars import day_date
 from backtest.runner.columns import encoded
 from backtest.runner.outputs import LEAD_METRICS, table_columns
 from backtest.runner.reading import NUMBER, TEXT, Fields, check, maybe
@@ -66,7 +64,6 @@ if TYPE_CHECKING:
     from backtest.analysis.panel import Panel
     from backtest.data.bars import Bars
 
-TEMPLATES = Path(__file__).parent / "templates"  # every page's template, script, styles
 TEMPLATE = "report.html.j2"
 SCRIPT = "report.js"  # the page's code, inlined as it is (its hash in the policy)
 STYLE = "report.css"
@@ -120,7 +117,7 @@ META_SHOWN = Fields(
 _log = logging.getLogger("backtest.report")
 
 
-class ReportError(ValueError):
+class ReportError(PageError):
     """A results directory that cannot be reported; the message says why."""
 
 
@@ -211,18 +208,25 @@ def _finite_list(column: pa.ChunkedArray) -> list[Any]:
     return out
 
 
-def _trade_columns(records: list[dict[str, Any]], days: list[str]) -> dict[str, list[Any]]:
-    """Trade records (spec section 7) as columns, with each trade's trading day."""
-    names = ("entry_time", "exit_time", "direction", "entry_price", "exit_price", "sl", "tp")
+# The fields of a trade record (spec section 7) the page shows.
+TRADE_SHOWN = (
+    *("entry_time", "exit_time", "direction", "entry_price", "exit_price", "sl", "tp"),
+    *("lots", "r", "pnl_money", "exit_reason"),
+)
+
+
+def _trade_columns(columns: dict[str, Any], days: list[str]) -> dict[str, list[Any]]:
+    """The shown fields of trades given column by column (lists of record values, or
+    :func:`~backtest.strategy.trades.trade_columns`' arrays), numbers as :func:`short`
+    gives them, with each trade's trading day."""
     out: dict[str, list[Any]] = {"day": days}
-    for name in (*names, "lots", "r", "pnl_money", "exit_reason"):
-        out[name] = [short(r.get(name)) for r in records]
+    for name in TRADE_SHOWN:
+        column = columns[name]
+        out[name] = short_floats(column) if isinstance(column, np.ndarray) else shorts(column)
     return out
 
 
 def _details(
-    out_dir: Path,
-    symbol: str,
     table: RunTable,
     chosen: list[int],
     rerun_data: bool,
@@ -235,25 +239,33 @@ def _details(
     with the recorded data (when the data file is there unchanged); and what was used."""
     details: dict[str, Any] = {}
     budget = MAX_DETAIL_TRADES
-    missing = []
+    missing = {}
     for i, record in zip(chosen, table.records(chosen)):
         saved = record.get("trades")
         if saved is None:
-            missing.append(i)
+            missing[i] = record
             continue
         if len(saved) > budget:
             break
         budget -= len(saved)
         details[str(i)] = {
             "source": "results_full (--save-trades)",
-            "trades": _trade_columns(saved, [t["entry_time"][:10] for t in saved]),
+            "trades": _trade_columns(
+                {name: [t.get(name) for t in saved] for name in TRADE_SHOWN},
+                [t["entry_time"][:10] for t in saved],
+            ),
         }
     if not missing:
         return details, "results_full"
-    used = _daily_details(panel(), missing, details, budget)
+    used = _daily_details(panel(), list(missing), details, budget)
     if used or not rerun_data:
         return details, "daily" if used else "none"
-    return details, _rerun_details(out_dir, symbol, table, missing, details, budget, bars)
+    return details, _rerun_details(table, missing, details, budget, bars)
+
+
+def _iso_days(days: np.ndarray) -> list[str]:
+    """Day numbers (``Bars.day``: days since 1970-01-01) as ISO dates, vectorized."""
+    return np.datetime_as_string(np.asarray(days, dtype=np.int64).astype("datetime64[D]")).tolist()
 
 
 def _daily_details(
@@ -273,45 +285,46 @@ def _daily_details(
         details[str(i)] = {
             "source": "OUT/daily (--save-daily): trading day, R and money per trade",
             "trades": {
-                "day": [day_date(int(d)).isoformat() for d in c.day[lo:hi]],
-                "r": [short(float(v)) for v in c.r[lo:hi]],
-                "pnl_money": [short(float(v)) for v in c.pnl[lo:hi]],
+                "day": _iso_days(c.day[lo:hi]),
+                "r": short_floats(c.r[lo:hi]),
+                "pnl_money": short_floats(c.pnl[lo:hi]),
             },
         }
     return True
 
 
 def _rerun_details(
-    out_dir: Path,
-    symbol: str,
     table: RunTable,
-    wanted: list[int],
+    wanted: dict[int, dict[str, Any]],
     details: dict[str, Any],
     budget: int,
     bars: Bars | None = None,
 ) -> str:
-    from backtest.analysis.rerun import RerunError, rerun
+    """The trades of ``wanted`` (run-order row: its record, as :meth:`RunTable.records`
+    gives it) re-run with the recorded data into ``details``; the source's name."""
+    from backtest.analysis.rerun import Pick, RerunError, rerun_picks
     from backtest.data.files import DataError
 
-    picks = list(zip(*table.locate(wanted)))
+    picks = [Pick(r["group_id"], r["combo"], r["params"], r["metrics"]) for r in wanted.values()]
     try:
         # The fast engine whatever the run used: both engines give identical trades
         # (tests/kernel/test_differential.py), and each re-run is checked below.
-        done, bars = rerun(out_dir, symbol, picks, engine="fast", bars=bars, table=table)
+        done, bars = rerun_picks(table, picks, engine="fast", bars=bars)
     except (RerunError, DataError, OSError) as exc:
         _log.info(f"report: no trades re-run ({' '.join(str(exc).split())})")
         return "none"
-    from backtest.strategy.trades import trade_values
+    from backtest.strategy.trades import trade_columns, trade_values
 
     for i, again in zip(wanted, done):
-        if len(again.records) > budget:
+        trades = again.result.trades
+        if len(trades) > budget:
             break
-        budget -= len(again.records)
-        days = trade_values(again.result.trades, bars)["day"]
+        budget -= len(trades)
+        days = _iso_days(trade_values(trades, bars)["day"])
         details[str(i)] = {
             "source": "re-run with the recorded data file (checksum verified)",
             "differences": {k: list(v) for k, v in again.differences.items()},
-            "trades": _trade_columns(again.records, [day_date(int(d)).isoformat() for d in days]),
+            "trades": _trade_columns(trade_columns(trades, bars), days),
         }
     return "rerun"
 
@@ -349,9 +362,6 @@ def report_data(
     order = top_rows(con, rank_by, higher[rank_by], report_rows)
     selected = [r for r in rows_of(con, selected_pairs(out_dir, symbol)) if r is not None]
     kept = np.unique(np.concatenate([order, np.asarray(selected, dtype=np.int64)]))
-    shown = take(con, kept, ["group_id", "combo", *metric_names, *param_names])
-    group_ids = shown.column("group_id").to_pylist()
-    combo_index = shown.column("combo").to_pylist()
     chosen = order[:detail].tolist()
 
     @cache
@@ -369,14 +379,21 @@ def report_data(
     def trading_days(start: str, end: str) -> list[str] | None:
         run = panel()
         days = None if run is None else run.days_between(start, end)
-        return None if days is None else [day_date(int(d)).isoformat() for d in days]
+        return None if days is None else _iso_days(days)
 
     bars = held.bars if held is not None else None
-    details, source = _details(out_dir, symbol, table, chosen, rerun_data, panel, bars)
+    # DuckDB's queries, one after the other (the connection's only user meanwhile; it
+    # lets go of the GIL while it scans), beside the trades' re-run, on the other core.
+    with ThreadPoolExecutor(1, thread_name_prefix="report-sql") as aside:
+        taken = aside.submit(take, con, kept, ["group_id", "combo", *metric_names, *param_names])
+        whole = aside.submit(whole_run, con, rank_by, higher)
+        details, source = _details(table, chosen, rerun_data, panel, bars)
+        shown, run = taken.result(), whole.result()
+    group_ids = shown.column("group_id").to_pylist()
+    combo_index = shown.column("combo").to_pylist()
     position = dict(zip(chosen, np.searchsorted(kept, chosen).tolist()))
     shown_at = [position[int(i)] for i in details]
     data = meta.get("data") if isinstance(meta.get("data"), dict) else {}
-    run = whole_run(con, rank_by, higher)
     columns = _columns(shown, run["varied"])
     columns["metric"].update(_mt5_columns(shown))
     columns["metrics"] += list(MT5_COLUMNS)
@@ -458,8 +475,8 @@ def _mt5_columns(shown: pa.Table) -> dict[str, list[Any]]:
     where they are not defined)."""
     from backtest.analysis.ranking import r_over_dd
 
-    def values(name: str) -> np.ndarray:
-        return np.asarray(shown.column(name).to_pylist(), dtype=np.float64)
+    def values(name: str) -> np.ndarray:  # nulls as NaN
+        return shown.column(name).to_numpy(zero_copy_only=False).astype(np.float64)
 
     trades = values("trades")
     traded = trades > 0
@@ -493,123 +510,9 @@ def _invoke_command() -> str:
     return str(beside) if beside.is_file() else "invoke"
 
 
-def script_json(value: Any) -> str:
-    """JSON safe inside a ``<script>`` element (no ``</script>``, no HTML comment)."""
-    text = json.dumps(value, allow_nan=False, separators=(",", ":"))
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
 def _fixed(value: float | None, digits: int) -> str:
     """A number with ``digits`` decimals for the page; "n/a" for none (NaN in a file)."""
     return "n/a" if value is None else f"{value:.{digits}f}"
-
-
-def source_hash(text: str) -> str:
-    """The CSP source that allows exactly the inline element whose text is ``text``."""
-    digest = hashlib.sha256(text.encode("utf-8")).digest()
-    return f"'sha256-{base64.b64encode(digest).decode()}'"
-
-
-def inline(text: str, element: str, what: str) -> str:
-    """``text`` checked to stay one ``<element>``'s content (the HTML parser ends it at the
-    first ``</element``, and its hash is of the text as the parser reads it)."""
-    if f"</{element}" in text.lower() or "\r" in text:
-        raise ReportError(f"{what} holds '</{element}' or a carriage return: it cannot be inlined")
-    return text
-
-
-def style_slots(plotly_js: str) -> list[str]:
-    """Ids of the style elements plotly.js would create at run time, which the policy would
-    refuse: the page holds them already, empty (allowed by the hash of ""). plotly.js adds
-    its rules to ``plotly.js-style-global`` through the CSSOM, which the policy allows; the
-    others (maplibre's map styles, no map here) it leaves alone when their id exists."""
-    made = (
-        r'if\(!document\.getElementById\("([\w.-]+)"\)\)'
-        r'\{var \w+=document\.createElement\("style"\)'
-    )
-    created = re.findall(made, plotly_js)
-    return ["plotly.js-style-global", *created]
-
-
-def style_attributes(plotly_js: str) -> list[str]:
-    """The style attributes plotly.js sets, which the policy allows by their exact text
-    ('unsafe-hashes'): a few empty ones, and on a heatmap drawn as one image (no gap
-    between its cells) its pixelated rendering, ``image-rendering: ...; `` as plotly.js
-    joins its ``CSS_DECLARATIONS`` (without it the browser would refuse the attribute
-    and smooth the cells into each other)."""
-    found = re.search(r"CSS_DECLARATIONS=(\[\[[^;]*?\]\]);", plotly_js)
-    if found is None:
-        return [""]
-    declarations = json.loads(found.group(1))
-    return ["", "".join(f"{name}: {value}; " for name, value in declarations)]
-
-
-def content_policy(
-    scripts: Sequence[str], styles: Sequence[str], attributes: Sequence[str] = ("",)
-) -> str:
-    """The page's Content-Security-Policy: nothing may be fetched or sent; only the page's
-    own script and style elements (by their sha256) apply, and only the style attributes
-    ``attributes`` (plotly.js's, :func:`style_attributes`). No 'unsafe-inline': a handler
-    or element injected through the data would not run; no 'unsafe-eval' either."""
-    script_src = " ".join(source_hash(text) for text in scripts)
-    style_src = " ".join(source_hash(text) for text in styles)
-    attribute_src = " ".join(source_hash(text) for text in attributes)
-    return (
-        f"default-src 'none'; script-src {script_src}; "
-        f"style-src {style_src} 'unsafe-hashes' {attribute_src}; "
-        "img-src data: blob:; font-src data:; worker-src blob:; base-uri 'none'; form-action 'none'"
-    )
-
-
-def page_assets(folder: Path, script: str, styles: Sequence[str]) -> dict[str, Any]:
-    """What a self-contained page's template needs besides its data: plotly.js and the
-    page's own ``script`` and ``styles`` (files of ``folder``) to inline as they are, the
-    empty style elements plotly.js would otherwise create (``style_slots``) and the
-    Content-Security-Policy that allows exactly these (``csp``)."""
-    import jinja2
-    import plotly.offline
-
-    markup = jinja2.utils.markupsafe.Markup
-    plotly_js = inline(plotly.offline.get_plotlyjs(), "script", "the bundled plotly.js")
-    app_js = inline((folder / script).read_text(encoding="utf-8"), "script", script)
-    css = [inline((folder / s).read_text(encoding="utf-8"), "style", s) for s in styles]
-    return {
-        "csp": content_policy([plotly_js, app_js], [*css, ""], style_attributes(plotly_js)),
-        "plotly_js": markup(plotly_js),
-        "app_js": markup(app_js),
-        "styles": [markup(text) for text in css],
-        "style_slots": style_slots(plotly_js),
-    }
-
-
-def render_page(
-    template: str,
-    script: str,
-    styles: Sequence[str],
-    data: Any,
-    undefined: Any = None,
-    filters: dict[str, Any] | None = None,
-    **context: Any,
-) -> str:
-    """A self-contained, offline page of ``templates/`` (the report, a drawn day, the
-    Account page): ``template`` rendered autoescaped with ``context``, ``data`` as the
-    page's JSON block (``data_json``), the time it was written (``generated``) and
-    :func:`page_assets` of its ``script`` and ``styles``. ``undefined``: jinja2's
-    Undefined class for missing keys (default: jinja2.Undefined)."""
-    import jinja2
-
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=True,
-        undefined=undefined or jinja2.Undefined,
-    )
-    env.filters.update(filters or {})
-    return env.get_template(template).render(
-        data_json=jinja2.utils.markupsafe.Markup(script_json(data)),
-        generated=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        **page_assets(TEMPLATES, script, styles),
-        **context,
-    )
 
 
 def render(payload: dict[str, Any]) -> str:
@@ -659,6 +562,16 @@ def write_report(
         raise ReportError(f"--report-rows: {report_rows} must be >= 1")
     payload = report_data(out_dir, symbol, rank_by, rows, detail, rerun_data, report_rows, held)
     return atomic_write_text(report_path(out_dir, symbol), render(payload))
+
+
+def prepare_report() -> None:
+    """Make ahead, beside a run, what its report needs whatever the run
+    (:func:`backtest.analysis.pages.prepare_pages`): the run's end does not wait for it."""
+    import jinja2
+
+    import backtest.analysis.rerun  # noqa: F401  (the trades' re-run)
+
+    prepare_pages([(TEMPLATE, SCRIPT, [STYLE], jinja2.ChainableUndefined, {"fixed": _fixed})])
 
 
 def report_after_run(run: Any) -> Path | None:

@@ -17,7 +17,7 @@ only the fields listed below go into the page.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,7 @@ from backtest.runner.reading import (
     read_json,
 )
 
-SIGNIFICANT = 10  # digits kept for the page's numbers (the JSON keeps all)
+SIGNIFICANT = 10  # digits kept for the page's numbers (the JSON keeps all; at most 15)
 CONTROL_ROWS = 1000  # control rows in the page (the file holds them all)
 # The control comparison's columns the page shows (besides group_id, combo, ctl_trades).
 CONTROL_NUMBERS = (
@@ -54,6 +54,60 @@ def short(value: Any) -> Any:
     if isinstance(value, np.generic):
         return short(value.item())
     return value
+
+
+def shorts(values: Iterable[Any]) -> list[Any]:
+    """:func:`short` of each value (the same values), its floats rounded together by
+    :func:`short_floats`: a page's trades are tens of thousands of numbers."""
+    out = list(values)
+    kinds = set(map(type, out))
+    if kinds <= _AS_THEY_ARE:
+        return out
+    if kinds == {float}:
+        return short_floats(np.array(out, dtype=np.float64))
+    at = [i for i, v in enumerate(out) if isinstance(v, float)]
+    for i, v in zip(at, short_floats(np.array([out[i] for i in at], dtype=np.float64))):
+        out[i] = v
+    return [short(v) if isinstance(v, np.generic) else v for v in out]
+
+
+_AS_THEY_ARE = {str, int, bool, type(None)}  # the types short leaves as they are
+
+
+# 10**k for the exponents short_floats scales by: each exact in a float64 (k <= 22).
+_POW10 = np.array([float(10**k) for k in range(23)])
+
+
+def short_floats(values: np.ndarray) -> list[float | None]:
+    """:func:`short` of each float of ``values``, the same values computed in numpy.
+
+    A nonzero ``v`` is scaled by ``10**j`` (exact in float64) to ``m`` with
+    ``SIGNIFICANT`` digits before the point. The product rounds once, monotonically:
+    where ``m`` is neither within 1e-5 of a half-integer (a tie) nor at its decade's top,
+    ``rint(m)`` is the ``SIGNIFICANT``-digit mantissa that formatting ``v`` gives (CPython
+    formats and parses correctly rounded; a ``v`` a rounding below a power of ten, scaled
+    up to it, rounds to it at ``SIGNIFICANT`` digits too), and ``rint(m) / 10**j`` (one
+    correctly rounded division of exact numbers) is the float that text parses to. Zeros
+    stay as they are, non-finite values are None; the rest (near a tie, outside
+    1e-13..1e10) go through :func:`short` itself.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    size = np.abs(v)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        exponent = (SIGNIFICANT - 1) - np.floor(np.log10(size))
+        fast = np.isfinite(exponent) & (exponent >= 0) & (exponent < len(_POW10))
+        scale = _POW10[np.where(fast, exponent, 0).astype(np.int64)]
+        m = size * scale
+        fast &= (m >= 10.0 ** (SIGNIFICANT - 1)) & (m < 10.0**SIGNIFICANT - 1)
+        fast &= np.abs(m - np.floor(m) - 0.5) > 1e-5
+        out = np.where(v == 0, v, np.copysign(np.rint(m) / scale, v)).tolist()
+        fast |= v == 0  # 0.0 and -0.0 as they are
+    missing = ~np.isfinite(v)
+    for i in np.flatnonzero(missing).tolist():
+        out[i] = None
+    for i in np.flatnonzero(~(fast | missing)).tolist():
+        out[i] = short(float(v[i]))
+    return out
 
 
 _R, _N, _T, _F = maybe(REAL), maybe(COUNT), maybe(TEXT), maybe(FLAG)

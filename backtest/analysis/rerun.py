@@ -15,6 +15,7 @@ import csv
 import io
 import json
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -56,12 +57,19 @@ class Pick:
 
 @dataclass(frozen=True)
 class Rerun:
-    """A re-run combination: its result, trade records and the metrics it differs in."""
+    """A re-run combination: its result on ``bars``, the metrics it differs in, and its
+    trade records (made when first asked for: a reader of its trades as columns,
+    :func:`trade_columns`, never needs them)."""
 
     pick: Pick
     result: ComboResult
-    records: list[dict[str, Any]]
+    bars: Bars
     differences: dict[str, tuple[Any, Any]]  # metric -> (recorded, re-run)
+
+    @cached_property
+    def records(self) -> list[dict[str, Any]]:
+        """The trade records (spec section 7, :func:`trade_records`)."""
+        return trade_records(self.result.trades, self.bars)
 
 
 def pick(table: RunTable, group_id: str, combo: int) -> Pick:
@@ -163,10 +171,20 @@ def rerun(
     """Re-run ``wanted`` (group id, combination) of the run in ``out_dir`` with its
     recorded data and settings (``engine``: the recorded one unless given; ``table``:
     the run's combinations when already read)."""
-    cfg = cfg or load_config()
     table = table or RunTable.read(Path(out_dir), symbol)
+    return rerun_picks(table, picks(table, wanted), engine, cfg, bars)
+
+
+def rerun_picks(
+    table: RunTable,
+    chosen: list[Pick],
+    engine: str | None = None,
+    cfg: dict[str, Any] | None = None,
+    bars: Bars | None = None,
+) -> tuple[list[Rerun], Bars]:
+    """:func:`rerun` of combinations of ``table`` already read (``chosen``)."""
+    cfg = cfg or load_config()
     meta = table.results["metadata"]
-    chosen = picks(table, wanted)
     spec = recorded_spec(meta, cfg)
     settings = recorded_settings(meta, chosen, spec)
     bars = bars if bars is not None else recorded_bars(meta, cfg)
@@ -174,8 +192,7 @@ def rerun(
         bars, [p.params for p in chosen], settings, engine or meta.get("engine") or "fast"
     )
     return [
-        Rerun(p, r, trade_records(r.trades, bars), differences(p.metrics, r.metrics))
-        for p, r in zip(chosen, done)
+        Rerun(p, r, bars, differences(p.metrics, r.metrics)) for p, r in zip(chosen, done)
     ], bars
 
 

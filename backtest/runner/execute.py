@@ -24,8 +24,9 @@ import gc
 import os
 import signal
 import socket
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -282,7 +283,9 @@ def _cluster_executor(plan: RunPlan) -> DaskExecutor:
     return DaskExecutor(plan.cluster, plan.bars, job, finish)
 
 
-def _execute(plan: RunPlan, checkpoint: Checkpoint) -> RunReport:
+def _execute(
+    plan: RunPlan, checkpoint: Checkpoint, beside: Callable[[], Any] | None = None
+) -> RunReport:
     started = _now()
     done = checkpoint.done()
     order = [
@@ -323,10 +326,14 @@ def _execute(plan: RunPlan, checkpoint: Checkpoint) -> RunReport:
 
     progress = Progress(len(order), len(records), len(todo))
 
+    waiting = [beside] if beside is not None else []
+
     def on_done(record: dict[str, Any], best_trades: list[dict[str, Any]]) -> None:
         checkpoint.add(record)
         records[record["group_id"]] = record
         progress.finished(record)
+        if waiting:
+            threading.Thread(target=_quietly, args=(waiting.pop(),), daemon=True).start()
 
     def group_work(group_id: str, group: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         record = run_group(
@@ -402,6 +409,15 @@ def _execute(plan: RunPlan, checkpoint: Checkpoint) -> RunReport:
     )
 
 
+def _quietly(work: Callable[[], Any]) -> None:
+    """``work`` for after the run, made ahead: a failure is the later step's to meet (it
+    does the same work again), so it is only logged at debug level here."""
+    try:
+        work()
+    except Exception as exc:  # the step after the run does it again and reports
+        log.debug(f"made ahead, failed: {type(exc).__name__}: {exc}")
+
+
 def _fold_parts(
     checkpoint: Checkpoint, table_name: str, final: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
@@ -425,14 +441,19 @@ def sample_notice(data: dict[str, Any]) -> str | None:
     )
 
 
-def run_backtest(options: RunOptions | dict[str, Any]) -> RunReport:
+def run_backtest(
+    options: RunOptions | dict[str, Any], beside: Callable[[], Any] | None = None
+) -> RunReport:
     """Run every group of the groups file; write results, checkpoint and run.log into OUT.
 
     Raises a library error (RunError, GroupsError, ParamError, ConfigError,
     DataError, NewsError, ResumeError) before anything runs or is written when
     the input is bad. A run with failed groups returns exit_code 1, an
     interrupted one 128 + the signal number. Any other error raises
-    :class:`RunCrashed` (exit code 3) after logging its traceback.
+    :class:`RunCrashed` (exit code 3) after logging its traceback. ``beside``: work for
+    after the run (the report's preparation), started in a daemon thread when the first
+    group finishes: the workers are forked by then, so no thread of it is running (or
+    importing) when they fork, and the parent mostly waits for them.
     """
     opts = _as_options(options)
     with RunLogging() as logging_setup, crash_edge(logging_setup):
@@ -446,7 +467,7 @@ def run_backtest(options: RunOptions | dict[str, Any]) -> RunReport:
             checkpoint.check_parts(log.warning)
             _verify_finished(plan, checkpoint)
             logging_setup.to_file(plan.out_dir / RUN_LOG)
-            return _execute(plan, checkpoint)
+            return _execute(plan, checkpoint, beside)
         finally:
             os.close(lock)
 

@@ -40,6 +40,7 @@ def run_edge(
     options: RunOptions,
     after_run: Callable[[RunReport], Any] | None = None,
     on_report: Callable[[RunReport], Any] | None = None,
+    before_run: Callable[[], Any] | None = None,
 ) -> tuple[int, RunReport | None]:
     """Run, then ``on_report`` (what a command prints of a finished run), then
     ``after_run`` (the HTML report, which may import the analysis layer) for a run
@@ -47,9 +48,12 @@ def run_edge(
     (``run_parallel_backtest`` and ``invoke backtest``). Bad input is one line on
     stderr and exit code 2 (nothing run); a crash, here or in ``after_run``, is one
     line and exit code 3. Returns the exit code and the run's report (None when the
-    run did not happen)."""
+    run did not happen). ``before_run``: what ``after_run`` needs whatever the run, made
+    beside the groups (:func:`run_backtest`'s ``beside``: the run's parent mostly waits
+    for its workers)."""
+    beside = before_run if after_run is not None and not options.no_report else None
     try:
-        report = run_backtest(options)
+        report = run_backtest(options, beside=beside)
     except input_errors() as exc:
         print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2, None
@@ -73,11 +77,15 @@ def run_edge(
     return report.exit_code, report
 
 
-def main(argv: list[str] | None = None, after_run: Callable[[RunReport], Any] | None = None) -> int:
+def main(
+    argv: list[str] | None = None,
+    after_run: Callable[[RunReport], Any] | None = None,
+    before_run: Callable[[], Any] | None = None,
+) -> int:
     """Parse, then :func:`run_edge`; a run on sample data says so last."""
     args = build_parser().parse_args(argv)
     options = RunOptions(**{f.name: getattr(args, f.name) for f in fields(RunOptions)})
-    code, report = run_edge(options, after_run)
+    code, report = run_edge(options, after_run, before_run=before_run)
     if report is not None and after_run is not None and code != CRASHED:
         notice = sample_notice(report.data)
         if notice and not options.no_report and report.interrupted is None:

@@ -265,7 +265,55 @@ _SAME_TEXT = frozenset((str, int, bool, float))
 
 
 def table_digest(table: pa.Table) -> str:
-    """:class:`ParamsDigest` of a table's parameter columns (a folded group's check)."""
-    digest = ParamsDigest()
-    digest.update_rows(zip(*(pylist(table.column(name)) for name in PARAM_TYPES)))
-    return digest.hexdigest()
+    """:class:`ParamsDigest` of a table's parameter columns (a folded group's check): the
+    same text, each row's ``repr`` as :func:`pylist` gives its values, made in Arrow per
+    row and in Python per distinct value of a column (a group's grid has few)."""
+    import pyarrow.compute as pc
+
+    params = table.select(list(PARAM_TYPES))
+    if params.num_rows == 0:
+        return ParamsDigest().hexdigest()
+    texts = []
+    for at, name in enumerate(PARAM_TYPES):
+        reprs, codes = _distinct_reprs(params.column(name).combine_chunks())
+        if at == 0:
+            reprs = ["(" + r for r in reprs]
+        if at == len(PARAM_TYPES) - 1:
+            reprs = [r + (",)\n" if at == 0 else ")\n") for r in reprs]
+        texts.append(pa.array(reprs, pa.large_string()).take(pa.array(codes)))
+    rows = pc.binary_join_element_wise(*texts, pa.scalar(", ", pa.large_string()))
+    offsets = np.frombuffer(rows.buffers()[1], np.int64)[rows.offset : rows.offset + len(rows) + 1]
+    data = memoryview(rows.buffers()[2])[int(offsets[0]) : int(offsets[-1])]
+    return hashlib.sha256(data).hexdigest()
+
+
+def _distinct_reprs(column: pa.Array) -> tuple[list[str], np.ndarray]:
+    """The ``repr`` of each distinct value of ``column`` as :func:`pylist` gives it, and
+    each row's index into them. Values are told apart exactly: floats by their bits,
+    strings by their bytes, lists of numbers by their text; other columns per row."""
+    import pyarrow.compute as pc
+
+    kind = column.type
+    if pa.types.is_floating(kind) or (
+        (pa.types.is_integer(kind) or pa.types.is_boolean(kind)) and column.null_count == 0
+    ):
+        values = column.to_numpy(zero_copy_only=False)  # as pylist: nulls as NaN
+        keys = values.view(f"u{values.itemsize}") if values.dtype.kind == "f" else values
+        distinct, first, codes = np.unique(keys, return_index=True, return_inverse=True)
+        reprs = [repr(v) for v in values[first].tolist()]
+        if values.dtype.kind == "f":  # NaN as None, as pylist gives it
+            reprs = ["None" if r == "nan" else r for r in reprs]
+        return reprs, codes.reshape(-1)
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        encoded = column.dictionary_encode(null_encoding="encode")
+        return [repr(v) for v in encoded.dictionary.to_pylist()], encoded.indices.to_numpy()
+    if (
+        pa.types.is_list(kind)
+        and pa.types.is_integer(kind.value_type)
+        and column.null_count == 0
+        and pc.list_flatten(column).null_count == 0
+    ):
+        text = pc.binary_join(pc.cast(column, pa.list_(pa.string())), ", ")
+        encoded = text.dictionary_encode()
+        return [f"[{t}]" for t in encoded.dictionary.to_pylist()], encoded.indices.to_numpy()
+    return [repr(v) for v in column.to_pylist()], np.arange(len(column))

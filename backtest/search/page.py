@@ -20,7 +20,7 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from backtest.analysis.report import page_assets, script_json
+from backtest.analysis.pages import page_assets, script_json
 from backtest.core.atomic import atomic_write_text
 
 if TYPE_CHECKING:

@@ -86,28 +86,44 @@ def iso_times(time_ns: np.ndarray) -> list[str]:
 def trade_records(trades: np.ndarray, bars: Bars) -> list[dict[str, Any]]:
     """The public trade records of spec section 7 (JSON-ready), then ``mae`` and ``mfe``
     in price units (None where not recorded: a metrics-only sweep's trades)."""
-    values = trade_values(trades, bars)
-    columns = {
-        "entry_time": iso_times(bars.time_ns[trades["entry_bar"]]),
-        "exit_time": iso_times(bars.time_ns[trades["exit_bar"]]),
-        "direction": ["long" if d > 0 else "short" for d in trades["direction"].tolist()],
-        "entry_price": bars.price(trades["entry"]).tolist(),
-        "exit_price": bars.price(trades["exit"]).tolist(),
-        "sl": bars.price(trades["sl"]).tolist(),
-        "tp": [
-            p if has else None
-            for p, has in zip(bars.price(trades["tp"]).tolist(), trades["has_tp"].tolist())
-        ],
-        "lots": trades["lots"].tolist(),
-        "r": values["r"].tolist(),
-        "pnl_money": values["pnl_money"].tolist(),
-        "exit_reason": [REASONS[code] for code in trades["reason"].tolist()],
-        "mae": _recorded(bars.price(trades["mae"]).tolist(), trades["mae"]),
-        "mfe": _recorded(bars.price(trades["mfe"]).tolist(), trades["mfe"]),
-    }
+    columns = {name: _listed(name, c) for name, c in trade_columns(trades, bars).items()}
     return [dict(zip(columns, row)) for row in zip(*columns.values())]
 
 
-def _recorded(prices: list[float], points: np.ndarray) -> list[float | None]:
-    """``prices`` with None where the excursion was not recorded (``points`` < 0)."""
-    return [p if k >= 0 else None for p, k in zip(prices, points.tolist())]
+# The record's fields that are None where the trade has none (no TP; an excursion not
+# recorded): NaN in :func:`trade_columns`.
+OPTIONAL_FIELDS = ("tp", "mae", "mfe")
+
+
+def trade_columns(trades: np.ndarray, bars: Bars) -> dict[str, np.ndarray | list[str]]:
+    """The fields of :func:`trade_records`, in its order, column by column (a reader of
+    many trades): numbers as float64 arrays (NaN for :data:`OPTIONAL_FIELDS` a record
+    holds as None), texts as lists."""
+    values = trade_values(trades, bars)
+    return {
+        "entry_time": iso_times(bars.time_ns[trades["entry_bar"]]),
+        "exit_time": iso_times(bars.time_ns[trades["exit_bar"]]),
+        "direction": ["long" if d > 0 else "short" for d in trades["direction"].tolist()],
+        "entry_price": bars.price(trades["entry"]),
+        "exit_price": bars.price(trades["exit"]),
+        "sl": bars.price(trades["sl"]),
+        "tp": np.where(trades["has_tp"], bars.price(trades["tp"]), np.nan),
+        "lots": trades["lots"].astype(np.float64),
+        "r": values["r"],
+        "pnl_money": values["pnl_money"],
+        "exit_reason": [REASONS[code] for code in trades["reason"].tolist()],
+        "mae": np.where(trades["mae"] >= 0, bars.price(trades["mae"]), np.nan),
+        "mfe": np.where(trades["mfe"] >= 0, bars.price(trades["mfe"]), np.nan),
+    }
+
+
+def _listed(name: str, column: np.ndarray | list[str]) -> list[Any]:
+    """A :func:`trade_columns` column as the records hold it (NaN of an optional field as
+    None)."""
+    if not isinstance(column, np.ndarray):
+        return column
+    values = column.tolist()
+    if name in OPTIONAL_FIELDS:
+        for i in np.flatnonzero(np.isnan(column)).tolist():
+            values[i] = None
+    return values

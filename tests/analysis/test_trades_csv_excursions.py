@@ -10,7 +10,6 @@ from backtest.analysis.rerun import Pick, Rerun, trades_csv
 from backtest.core.settings import RunSettings
 from backtest.engines.run import run_combos
 from backtest.strategy.params import resolve_params
-from backtest.strategy.trades import trade_records
 from tests.engines.spec.bar_factory import IB_BAR, make_bars
 
 
@@ -29,9 +28,7 @@ def test_the_csv_has_mae_and_mfe():
     )
     params = resolve_params("GER40", {"sl_mult": 0.25, "tp_mult": 0.5})
     [result] = run_combos(bars, [params], RunSettings())
-    again = Rerun(
-        Pick("g", 0, params, result.metrics), result, trade_records(result.trades, bars), {}
-    )
+    again = Rerun(Pick("g", 0, params, result.metrics), result, bars, {})
 
     # Act
     text = trades_csv(again, bars, "broker:NY+7")
