@@ -326,9 +326,10 @@ class Combos:
     its first use and kept (the last :data:`ORDERS`); with it, a page is a slice, a filtered
     one a walk of it (:func:`explore_rows.walk`). DuckDB (:func:`sql.memory_connection`)
     answers what numpy cannot do as it would: the text of a column with many values (of a
-    float column only where :func:`explore_rows.text_matches` cannot tell), and the first
-    pages of a list column's sort. Filters' rows are kept (the last
-    :data:`CACHED`), and each column's values encoded for text filters (when few)."""
+    float column only where :func:`explore_rows.text_matches` or its digit index, built on
+    its first part of digits alone, cannot tell: :mod:`explore_digits`), and the first pages
+    of a list column's sort. Filters' rows are kept (the last :data:`CACHED`), and each
+    column's values encoded for text filters (when few)."""
 
     def __init__(self, table: pa.Table) -> None:
         from backtest.analysis.sql import memory_connection
