@@ -273,7 +273,7 @@ def digit_doubles(draw: st.DrawFn) -> float | None:
     return -value if draw(st.booleans()) else value
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
     st.lists(digit_doubles(), min_size=1, max_size=60),
     st.one_of(st.from_regex(r"[0-9]{1,5}", fullmatch=True), st.integers(0, 40)),
