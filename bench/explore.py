@@ -34,6 +34,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from backtest.analysis.explore import Combos, Query, load_combos  # noqa: E402
+from backtest.analysis.explore_digits import build_index  # noqa: E402
 from backtest.runner.store import METRIC_TYPES, PARAM_TYPES, combos_schema  # noqa: E402
 
 GROUP = 100_000
@@ -89,8 +90,9 @@ def synthetic_table(n: int, seed: int = 0) -> pa.Table:
 # the background), "query": the API as it answers once the orders are built. Every
 # filter is new (its rows not kept yet) unless the step says "again". The worst of each
 # kind is printed at the end.
+DIGITS = "total_pnl:12"  # a float metric's text part of digits alone
 FILTERS = [  # the first two paired last with a column (the others' pairs as before them)
-    ("text part of a metric: digits", "total_pnl:12"),
+    ("text part of a metric: digits", DIGITS),
     ("text part of a metric: -", "total_pnl:-"),
     ("range", "sl_mult:1..2"),
     (">=", "trades:>=400"),
@@ -110,6 +112,36 @@ FILTERS = [  # the first two paired last with a column (the others' pairs as bef
     ("text part of a metric", "total_pnl:0.12"),
 ]
 SORTED = ["total_r", "sharpe", "ib_start"]  # orders built before the "query" steps
+
+
+def digit_steps() -> list[tuple[str, str, str, str]]:
+    """After :data:`DIGITS`'s first query: its column's digit index waited for, built
+    again alone (its CPU without the queries'), then parts of 1-5 digits by it (new
+    filters: ``%20`` makes ``12`` new), on a built order and on unbuilt ones."""
+    column = DIGITS.split(":")[0]
+    out = [
+        ("digit index built (background)", "wait for it", f"filter={DIGITS}", "digits"),
+        ("digit index built (background)", "built again, alone", f"filter={DIGITS}", "alone"),
+    ]
+    for part in ("1", "12%20%20%20", "123", "12345"):
+        out.append(
+            (
+                "digits part, index built",
+                f"{column}:{part.replace('%20', '')}",
+                f"sort=total_r&desc=1&filter={column}:{part}",
+                "query",
+            )
+        )
+    for part, sort in (("12%20%20%20%20", "winrate"), ("123%20%20%20", "group_id")):
+        out.append(
+            (
+                "digits part, index built",
+                f"{column}:{part.replace('%20', '')}; by {sort}",
+                f"sort={sort}&filter={column}:{part}",
+                "unbuilt",
+            )
+        )
+    return out
 
 
 def steps(columns: list[str]) -> list[tuple[str, str, str, str]]:
@@ -162,7 +194,12 @@ def steps(columns: list[str]) -> list[tuple[str, str, str, str]]:
         ("sort, order built: page k", "ib_start middle", "sort=ib_start&offset={middle}", "query"),
     ]
     for name, text in FILTERS:
-        out.append(("new filter, order built", name, f"sort=total_r&desc=1&filter={text}", "query"))
+        kind = "new filter, order built"
+        if text == DIGITS:  # the first on its column: SQL over every row, the index started
+            kind = "digits part, index not built"
+        out.append((kind, name, f"sort=total_r&desc=1&filter={text}", "query"))
+        if text == DIGITS:
+            out += digit_steps()
     for (name, text), column in zip(FILTERS[::-1], columns):
         if column in SORTED:
             continue
@@ -254,6 +291,13 @@ def run(table: Path, limit: int) -> None:
         wall, cpu = time.perf_counter(), time.process_time()
         if how == "build":
             combos.order(query.sort, query.desc)
+            total = n
+        elif how in ("digits", "alone"):
+            column = query.filters[0][0]
+            if how == "digits":
+                combos.digits.wait(column)
+            else:
+                build_index(combos.table.column(column).chunk(0))
             total = n
         else:
             total = combos.query(query, build=how == "query")["total"]

@@ -32,6 +32,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from backtest.analysis.explore_digits import DigitIndexes
 from backtest.analysis.explore_rows import (
     MAYBE,
     YES,
@@ -325,9 +326,10 @@ class Combos:
     its first use and kept (the last :data:`ORDERS`); with it, a page is a slice, a filtered
     one a walk of it (:func:`explore_rows.walk`). DuckDB (:func:`sql.memory_connection`)
     answers what numpy cannot do as it would: the text of a column with many values (of a
-    float column only where :func:`explore_rows.text_matches` cannot tell), and the first
-    pages of a list column's sort. Filters' rows are kept (the last
-    :data:`CACHED`), and each column's values encoded for text filters (when few)."""
+    float column only where :func:`explore_rows.text_matches` or its digit index, built on
+    its first part of digits alone, cannot tell: :mod:`explore_digits`), and the first pages
+    of a list column's sort. Filters' rows are kept (the last :data:`CACHED`), and each
+    column's values encoded for text filters (when few)."""
 
     def __init__(self, table: pa.Table) -> None:
         from backtest.analysis.sql import memory_connection
@@ -344,6 +346,7 @@ class Combos:
         self._lock = threading.Lock()
         self._closed = False
         self._lists = threading.Event()
+        self.digits = DigitIndexes()  # float columns' digit indexes, built on first use
         self._prepared = threading.Thread(target=self._prepare, name="explore-prepare", daemon=True)
         self._prepared.start()
 
@@ -354,6 +357,7 @@ class Combos:
 
     def close(self) -> None:
         self._closed = True
+        self.digits.close()
         with self._sql_lock:
             self.con.close()
 
@@ -564,6 +568,8 @@ class Combos:
             keep = np.zeros(self.count, dtype=bool)
             rows = self._fetch(f"SELECT {ROW} FROM combos WHERE {sql}", params)[ROW]
             keep[rows] = True
+            if self._digits_alone(read):  # the next ones by the column's digit index
+                self.digits.build(read.column, self._column(read.column))
             return keep
         keep = matches == YES
         rows = np.flatnonzero(matches == MAYBE)  # SQL decides the few rows in doubt
@@ -582,11 +588,19 @@ class Combos:
     def _floating(self, column: str) -> bool:
         return pa.types.is_float64(self.table.schema.field(column).type)  # text_matches: doubles
 
+    def _digits_alone(self, read: Filter) -> bool:
+        digits = read.op == "contains" and re.fullmatch("[0-9]+", read.operands[0])
+        return bool(digits) and self._floating(read.column)
+
     def _text_matches(self, read: Filter) -> np.ndarray | None:
         """For a text part of a float column, whether each row's text has it (yes, no,
-        maybe: :func:`text_matches`); else None."""
+        maybe: :func:`text_matches`, for digits alone the column's digit index once it is
+        built, else None); else None."""
         if read.op != "contains" or not self._floating(read.column):
             return None
+        if self._digits_alone(read):
+            index = self.digits.get(read.column)
+            return None if index is None else index.matches(read.operands[0])
         values, valid = self._numbers(read.column)
         return text_matches(values, valid, read.operands[0])
 

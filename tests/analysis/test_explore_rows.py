@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backtest.analysis import explore_rows
+from backtest.analysis import explore_digits, explore_rows
 from backtest.analysis.explore import ROW, Combos, Query, where_sql
 from backtest.analysis.explore_rows import (
     MAYBE,
@@ -26,6 +26,7 @@ from backtest.analysis.explore_rows import (
 )
 
 FLOATS = [-2.0, -1.0, -0.0, 0.0, 0.5, 1.0, 1.5, 3.0, float("inf"), float("-inf"), float("nan")]
+FLOATS += [1e-05, -125.0, 0.125]  # for text parts of digits alone
 KEYS = st.sampled_from([*FLOATS, None])
 # each filter syntax, on each kind of column (a float metric and parameter, ints, a flag,
 # text, a list); operands near the values drawn
@@ -38,6 +39,7 @@ FILTERS = st.sampled_from(
         "total_r:1.", "total_r:0.5", "total_r:-1.", "total_r:.0", "total_r:-0.0",
         "total_r:00.5", "total_r:1.50", "total_r:-.5", "total_r:inf", "total_r:nan",
         "total_r:=nan", "total_r:-", "total_r:1", "total_r:5", "sl_mult:5", "total_r:-1",
+        "total_r:15", "total_r:12", "total_r:125", "total_r:05", "total_r:0", "total_r:1250",
         "trades:1", "trades:=12", "trades:!=12", "prop_ok:tru", "prop_ok:=false",
         "sl_mult:0.5", "sl_mult:=1.5", "direction:=long", "direction:!=long", "direction:ON",
         "direction:=", "direction:!=", "weekdays:1,2", "weekdays:=[0,2]", "weekdays:!=[1]",
@@ -78,13 +80,17 @@ def tables(draw: st.DrawFn) -> pa.Table:
     st.booleans(),
 )
 def test_a_filter_keeps_the_rows_sql_keeps(table, texts, encoded):
-    """Lists by their encoding (``encoded``) or, before it is done, by SQL."""
+    """Lists by their encoding (``encoded``) or, before it is done, by SQL; a float
+    metric's part of digits alone by its digit index (``encoded``) or, before, by SQL."""
     filters = tuple(sorted(tuple(t.split(":", 1)) for t in texts))
     combos = Combos(table)
     try:
         combos.ready()
         if not encoded:
             combos._codes["weekdays"] = None  # as before the encoding is done
+        else:
+            combos.digits.build("total_r", combos._column("total_r"))
+            assert combos.digits.wait("total_r") is not None
         where, params = where_sql(dict(filters))
         by_sql = combos._fetch(f"SELECT {ROW} FROM combos WHERE {where} ORDER BY {ROW}", params)
 
@@ -250,3 +256,71 @@ def test_text_matches_a_float_is_what_sql_decides(values, part, data):
     assert not hit[found == NO].any()
     assert hit[found == YES].all()
     assert set(found.tolist()) <= {NO, YES, MAYBE}
+
+
+@st.composite
+def digit_doubles(draw: st.DrawFn) -> float | None:
+    """Doubles of every kind of text: tiny and huge (``1e-05``, ``1.5e+300``), negative,
+    integers, short decimals, nan, inf, -0.0, any double; and missing values."""
+    kind = draw(st.integers(0, 4))
+    if kind == 0:
+        return None
+    if kind == 1:
+        return draw(st.sampled_from([0.0, -0.0, float("nan"), float("inf"), float("-inf")]))
+    if kind == 2:
+        return draw(st.floats())
+    value = float(f"{draw(st.integers(0, 10**6))}e{draw(st.integers(-330, 310))}")
+    return -value if draw(st.booleans()) else value
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(digit_doubles(), min_size=1, max_size=60),
+    st.one_of(st.from_regex(r"[0-9]{1,5}", fullmatch=True), st.integers(0, 40)),
+    st.integers(1, 70),
+)
+def test_a_digit_index_tells_what_sql_decides(values, part, chunk):
+    """A part of 1-5 digits (or one cut from a value's text, ``part`` its start): one or
+    two digits exactly (no maybe), longer ones a yes or no only where SQL agrees; written
+    ``chunk`` rows at a time."""
+    import duckdb
+
+    table = pa.table({"x": pa.array(values, pa.float64())})
+    con = duckdb.connect()
+    con.register("t", table)
+    if isinstance(part, int):
+        texts = [t for (t,) in con.execute("SELECT CAST(x AS VARCHAR) FROM t").fetchall() if t]
+        digits = "".join(c if c.isdigit() else " " for c in " ".join(texts)).split() or ["7"]
+        run = digits[part % len(digits)]
+        part = run[part % len(run) : part % len(run) + 1 + part % 5] or run
+    hits = con.execute("SELECT contains(CAST(x AS VARCHAR), ?) AS hit FROM t", [part]).fetchnumpy()
+    hit = np.ma.filled(hits["hit"], False).astype(bool)
+    con.close()
+    explore_digits.CHUNK, default = chunk, explore_digits.CHUNK
+    try:
+        found = explore_digits.build_index(table.column("x").combine_chunks()).matches(part)
+    finally:
+        explore_digits.CHUNK = default
+
+    assert not hit[found == NO].any()
+    assert hit[found == YES].all()
+    assert set(found.tolist()) <= ({NO, YES} if len(part) <= 2 else {NO, MAYBE})
+
+
+def test_a_digits_query_starts_the_index_and_the_next_use_it():
+    """The first part of digits alone of a float column is SQL's over every row and starts
+    the column's index; once it is built the same rows come from it."""
+    values = [12.5, 1.25, -312.0, None, 1e-12, float("nan"), 0.125, 125.0]
+    combos = Combos(pa.table({ROW: pa.array(np.arange(8)), "total_r": pa.array(values)}))
+    try:
+        combos.ready()
+        assert combos.digits.get("total_r") is None
+        first = combos.mask((("total_r", "12"),))
+        assert combos.digits.wait("total_r") is not None
+        combos._cache.clear()
+        after = combos.mask((("total_r", "12"),))
+
+        assert np.flatnonzero(first).tolist() == np.flatnonzero(after).tolist() == [0, 2, 4, 6, 7]
+        assert np.flatnonzero(combos.mask((("total_r", "125"),))).tolist() == [6, 7]
+    finally:
+        combos.close()
