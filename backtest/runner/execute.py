@@ -43,12 +43,15 @@ from backtest.runner.groups import group_digests, iter_group
 from backtest.runner.options import RunOptions
 from backtest.runner.outputs import (
     ResultsError,
+    combos_count,
+    combos_inline,
     read_results,
     results_head,
     summary_rows,
     write_results,
 )
 from backtest.runner.pool import FAULT_ENV, Supervisor, WorkerJob, failed_record, resolve_workers
+from backtest.runner.prepared import Prepared
 from backtest.runner.run_log import Progress, RunLogging, Signals, log
 from backtest.runner.rundir import CHARTS_DIR, LOCK_FILE, RUN_LOG
 from backtest.strategy.daily import CompactTrades
@@ -322,11 +325,17 @@ def _execute(plan: RunPlan, checkpoint: Checkpoint) -> RunReport:
         )
 
     progress = Progress(len(order), len(records), len(todo))
+    # at most this many combinations in the results (failed groups have none)
+    most = sum(plan.scan.counts.get(gid, 0) for gid in todo)
+    most += sum(combos_count(r) for r in records.values() if r.get("status") == "ok")
+    prepared = Prepared(plan.out_dir, order, records, combos_inline(most))
 
     def on_done(record: dict[str, Any], best_trades: list[dict[str, Any]]) -> None:
         checkpoint.add(record)
         records[record["group_id"]] = record
         progress.finished(record)
+        # its share of the result files, while the others run
+        prepared.add(record, last=len(records) == len(order))
 
     def group_work(group_id: str, group: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         record = run_group(
@@ -347,7 +356,7 @@ def _execute(plan: RunPlan, checkpoint: Checkpoint) -> RunReport:
     else:
         _prepare_workers(plan, todo)
         executor = Supervisor(workers, WorkerJob(group_work, plan.out_dir))
-    with Signals(on_second=executor.kill_all) as signals:
+    with Signals(on_second=executor.kill_all) as signals, prepared:
         unfinished = executor.run(
             [(gid, plan.groups[gid]) for gid in todo], on_done, lambda: signals.received is not None
         )
@@ -366,7 +375,9 @@ def _execute(plan: RunPlan, checkpoint: Checkpoint) -> RunReport:
         metadata = run_metadata(plan, workers, started)
         if not todo:
             metadata = _kept_metadata(plan, final, metadata)
-        files = write_results(plan.out_dir, plan.symbol, metadata, final, failed_raw)
+        files = write_results(
+            plan.out_dir, plan.symbol, metadata, final, failed_raw, prepared=prepared
+        )
         head = results_head(metadata, final)
         final = _fold_parts(checkpoint, files["parquet"].name, final)
     if todo and interrupted is None:
