@@ -97,6 +97,8 @@ class Prepared:
                 table = self.rows(record)
                 self._share(record, table, text=not last)
             self._walk(record, table)
+            del table
+            _release_unused()
         except Exception as exc:
             log.warning(
                 f"{record['group_id']}: its share of the result files is made at the end "
@@ -190,6 +192,14 @@ class Prepared:
         self._writer = self._texts = self._table = self._runs = None
         self.known, self.texts, self.sorted, self.in_table = {}, {}, {}, []
         self.stopped = True
+
+
+def _release_unused() -> None:
+    """Give the memory Arrow's allocator kept back to the system: the workers run beside
+    this process, which needs it again only for the next group."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
 
 
 def copy_range(source: int, offset: int, count: int, out: IO[bytes]) -> None:
