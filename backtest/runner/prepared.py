@@ -220,7 +220,9 @@ class Prepared:
         return True
 
     def close(self) -> None:
-        """Drop everything prepared (the temporary files go with it)."""
+        """Drop everything prepared (the temporary files go with it); groups still waiting
+        for their share are left (a run that crashed does not make them)."""
+        self.stopped = True
         if self._thread is not None and self._thread is not threading.current_thread():
             self.wait()
         if self._writer is not None:
@@ -233,7 +235,6 @@ class Prepared:
                 spool.close()
         self._writer = self._texts = self._table = self._runs = None
         self.known, self.texts, self.sorted, self.in_table = {}, {}, {}, []
-        self.stopped = True
 
 
 def _release_unused() -> None:
