@@ -44,12 +44,15 @@ from backtest.runner.groups import group_digests, iter_group
 from backtest.runner.options import RunOptions
 from backtest.runner.outputs import (
     ResultsError,
+    combos_count,
+    combos_inline,
     read_results,
     results_head,
     summary_rows,
     write_results,
 )
 from backtest.runner.pool import FAULT_ENV, Supervisor, WorkerJob, failed_record, resolve_workers
+from backtest.runner.prepared import Prepared
 from backtest.runner.run_log import Progress, RunLogging, Signals, log
 from backtest.runner.rundir import CHARTS_DIR, LOCK_FILE, RUN_LOG
 from backtest.strategy.daily import CompactTrades
@@ -325,6 +328,10 @@ def _execute(
         )
 
     progress = Progress(len(order), len(records), len(todo))
+    # at most this many combinations in the results (failed groups have none)
+    most = sum(plan.scan.counts.get(gid, 0) for gid in todo)
+    most += sum(combos_count(r) for r in records.values() if r.get("status") == "ok")
+    prepared = Prepared(plan.out_dir, order, records, combos_inline(most))
 
     waiting = [beside] if beside is not None else []
 
@@ -334,6 +341,8 @@ def _execute(
         progress.finished(record)
         if waiting:
             threading.Thread(target=_quietly, args=(waiting.pop(),), daemon=True).start()
+        # its share of the result files, while the others run
+        prepared.add(record, last=len(records) == len(order))
 
     def group_work(group_id: str, group: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         record = run_group(
@@ -354,7 +363,7 @@ def _execute(
     else:
         _prepare_workers(plan, todo)
         executor = Supervisor(workers, WorkerJob(group_work, plan.out_dir))
-    with Signals(on_second=executor.kill_all) as signals:
+    with Signals(on_second=executor.kill_all) as signals, prepared:
         unfinished = executor.run(
             [(gid, plan.groups[gid]) for gid in todo], on_done, lambda: signals.received is not None
         )
@@ -373,7 +382,9 @@ def _execute(
         metadata = run_metadata(plan, workers, started)
         if not todo:
             metadata = _kept_metadata(plan, final, metadata)
-        files = write_results(plan.out_dir, plan.symbol, metadata, final, failed_raw)
+        files = write_results(
+            plan.out_dir, plan.symbol, metadata, final, failed_raw, prepared=prepared
+        )
         head = results_head(metadata, final)
         final = _fold_parts(checkpoint, files["parquet"].name, final)
     if todo and interrupted is None:

@@ -18,10 +18,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import threading
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from backtest.core.atomic import atomic_write, atomic_write_text
 from backtest.core.checksum import file_checksum
@@ -66,6 +68,9 @@ from backtest.runner.table_text import (
 )
 from backtest.strategy.metrics import METRIC_KEYS
 from backtest.strategy.params import PARAM_NAMES
+
+if TYPE_CHECKING:
+    from backtest.runner.prepared import Prepared
 
 MANIFEST_VERSION = 1
 # The summary's leading metric columns (io-contract.md); other metrics follow.
@@ -142,6 +147,12 @@ def _by_total_r(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda row: -float(row["total_r"]))
 
 
+def combos_columns() -> list[str]:
+    """The columns of ``results_combos_{SYMBOL}.csv``."""
+    metric_cols, param_cols = table_columns()
+    return ["group_id", "combo", *metric_cols, *param_cols]
+
+
 def table_columns(groups: list[dict[str, Any]] | None = None) -> tuple[list[str], list[str]]:
     """(metric columns, parameter columns) of the results tables: the lead metrics, then
     the others of spec section 6; every parameter (the schema of backtest.runner.store).
@@ -164,6 +175,7 @@ def write_results(
     groups: list[dict[str, Any]],
     failed_raw_groups: list[dict[str, Any]],
     rows: Rows | None = None,
+    prepared: Prepared | None = None,
 ) -> dict[str, Path]:
     """Write every io-contract file of one run into ``out_dir``; their paths by kind.
 
@@ -173,12 +185,14 @@ def write_results(
     :mod:`backtest.runner.store`; a merge reads other runs' tables). One group's
     combinations are in memory at a time, and a chunk of the sorted combos table.
     ``failed_raw_groups`` are the failed groups as they stood in the
-    groups file (an ``error`` key may explain each).
+    groups file (an ``error`` key may explain each). ``prepared``: the groups' shares of
+    the files done while the run went on (:mod:`backtest.runner.prepared`), taken for
+    the groups whose records they were made from; the same bytes either way.
     """
     from backtest.runner.groups import write_groups_file
 
     out_dir = Path(out_dir)
-    rows = rows or partial(group_rows, out_dir)
+    rows = _one_at_a_time(rows or partial(group_rows, out_dir))
     paths = result_paths(out_dir, symbol)
     out_dir.mkdir(parents=True, exist_ok=True)
     manifest = manifest_path(out_dir, symbol)
@@ -187,30 +201,60 @@ def write_results(
     metric_cols, param_cols = table_columns()
     head = results_head(metadata, groups)
     inline = head["combos_inline"]
+    summary = csv_text(["group_id", *metric_cols, *param_cols], summary_rows(ok), True)
+    runs, keys = prepared.csv_runs(ok) if prepared is not None else (None, None)
 
-    atomic_write(paths["parquet"], lambda tmp: write_combos_parquet(tmp, ok, rows))
-    atomic_write(
-        paths["combos"],
-        lambda tmp: write_sorted_csv(
-            tmp, paths["parquet"], ["group_id", "combo", *metric_cols, *param_cols]
-        ),
-    )
-    summary = summary_rows(ok)
-    atomic_write_text(
-        paths["summary"], csv_text(["group_id", *metric_cols, *param_cols], summary, True)
-    )
-    atomic_write(paths["full"], lambda tmp: _write_full(tmp, head, groups, rows, inline))
+    def table(tmp: Path) -> None:
+        if prepared is None or not prepared.finish_table(tmp, ok, rows):
+            write_combos_parquet(tmp, ok, rows)
 
-    atomic_write(paths["failed"], lambda tmp: write_groups_file(tmp, symbol, failed_raw_groups))
-    files = {
-        kind: {"name": path.name, "size": path.stat().st_size, "sha256": file_checksum(path)}
-        for kind, path in paths.items()
-    }
+    # results_full, the largest file, is written beside the others (a second core's work
+    # where there is one: the text kernels, copies, fsync and sha256 release the GIL)
+    def full_file(tmp: Path) -> None:
+        _write_full(tmp, head, groups, rows, inline, prepared)
+
+    with ThreadPoolExecutor(1) as aside:
+        full = aside.submit(_committed, paths["full"], full_file)
+        done = {
+            "parquet": _committed(paths["parquet"], table),
+            "combos": _committed(
+                paths["combos"],
+                lambda tmp: write_sorted_csv(tmp, paths["parquet"], combos_columns(), runs, keys),
+            ),
+            "summary": _committed(paths["summary"], lambda tmp: tmp.write_text(summary, "utf-8")),
+            "failed": _committed(
+                paths["failed"], lambda tmp: write_groups_file(tmp, symbol, failed_raw_groups)
+            ),
+            "full": full.result(),
+        }
+    files = {kind: done[kind] for kind in paths}
     atomic_write_text(
         manifest,
         json.dumps({"manifest_version": MANIFEST_VERSION, "symbol": symbol, "files": files}) + "\n",
     )
     return paths
+
+
+def _one_at_a_time(rows: Rows) -> Rows:
+    """``rows`` called by one thread at a time (readers share open tables and caches)."""
+    lock = threading.Lock()
+
+    def locked(record: dict[str, Any]) -> Any:
+        with lock:
+            return rows(record)
+
+    return locked
+
+
+def _committed(path: Path, write: Callable[[Path], object]) -> dict[str, Any]:
+    """``atomic_write(path, write)``; the file's entry in the manifest."""
+    atomic_write(path, write)
+    return {"name": path.name, "size": path.stat().st_size, "sha256": file_checksum(path)}
+
+
+def combos_inline(total: int) -> bool:
+    """Whether ``results_full`` holds the combinations of a run of ``total`` inline."""
+    return total <= INLINE_LIMIT
 
 
 def results_head(metadata: dict[str, Any], groups: list[dict[str, Any]]) -> dict[str, Any]:
@@ -220,7 +264,7 @@ def results_head(metadata: dict[str, Any], groups: list[dict[str, Any]]) -> dict
     total = sum(combos_count(g) for g in groups if g.get("status") == "ok")
     head: dict[str, Any] = {"format_version": FORMAT_VERSION}
     head.update((k, v) for k, v in metadata.items() if k != "format_version")
-    head.update(combos_inline=total <= INLINE_LIMIT, combos_total=total)
+    head.update(combos_inline=combos_inline(total), combos_total=total)
     return head
 
 
@@ -261,39 +305,60 @@ def inline_combos(group: dict[str, Any], rows: Rows) -> list[dict[str, Any]]:
 
 
 def _write_full(
-    path: Path, metadata: dict[str, Any], groups: list[dict[str, Any]], rows: Rows, inline: bool
+    path: Path,
+    metadata: dict[str, Any],
+    groups: list[dict[str, Any]],
+    rows: Rows,
+    inline: bool,
+    prepared: Prepared | None = None,
 ) -> None:
     """``results_full`` group by group: the bytes of ``json.dumps({"metadata", "groups"})``
-    without the whole document in memory."""
-    with open(path, "w", encoding="utf-8") as out:
-        out.write('{"metadata": ' + json.dumps(metadata, allow_nan=False) + ', "groups": [')
+    without the whole document in memory; a group's text ``prepared`` while the run went on
+    is copied from there."""
+    with open(path, "wb") as out:
+        head = '{"metadata": ' + json.dumps(metadata, allow_nan=False) + ', "groups": ['
+        out.write(head.encode())
         for n, group in enumerate(groups):
-            out.write((", " if n else "") + _full_text(group, rows, inline))
-        out.write("]}\n")
+            if n:
+                out.write(b", ")
+            if prepared is None or not prepared.copy_text(group, inline, out):
+                out.write(full_text(group, rows, inline))
+        out.write(b"]}\n")
 
 
-def _full_text(group: dict[str, Any], rows: Rows, inline: bool) -> str:
-    """``json.dumps(full_record(group, rows, inline))``; an inline group whose combinations
-    come from its table (no trades kept) is written column by column in Arrow's kernels,
-    the same text (:func:`_records_json`) several times faster."""
+def full_text(group: dict[str, Any], rows: Rows, inline: bool) -> bytes:
+    """``json.dumps(full_record(group, rows, inline))`` (UTF-8); an inline group whose
+    combinations come from its table (no trades kept) is written column by column in
+    Arrow's kernels, the same text (:func:`records_json`) several times faster."""
     simple = inline and group.get("status") == "ok" and "combos" not in group
     body = records_json(rows(group)) if simple and not group.get("trades") else None
     if body is None:
-        return json.dumps(full_record(group, rows, inline), allow_nan=False)
+        return json.dumps(full_record(group, rows, inline), allow_nan=False).encode()
     shell = json.dumps({**_head(group), "combos": [], "best": group["best"]}, allow_nan=False)
-    return shell.replace('"combos": []', f'"combos": [{body}]', 1)  # ids never hold it
+    before, after = shell.split('"combos": []', 1)  # ids never hold it
+    return b"".join((before.encode(), b'"combos": [', body, b"]", after.encode()))
 
 
 def write_combos_parquet(path: Path, groups: list[dict[str, Any]], rows: Rows) -> None:
     """``results_combos_{SYMBOL}.parquet``: the ok groups' rows (their parts, or their
     inline combos) in group and combination order, one row group per group, the fixed
     typed schema of :func:`backtest.runner.store.combos_schema` at full precision."""
+    with combos_writer(path) as writer:
+        for group in groups:
+            add_row_group(writer, rows(group))
+
+
+def combos_writer(sink: Any) -> Any:
+    """A Parquet writer of ``results_combos_{SYMBOL}.parquet`` to ``sink`` (a path or an
+    open file): the schema of :func:`backtest.runner.store.combos_schema`, zstd."""
     import pyarrow.parquet as pq
 
-    with pq.ParquetWriter(path, combos_schema(), compression="zstd") as writer:
-        for group in groups:
-            table = rows(group)
-            writer.write_table(table, row_group_size=max(1, table.num_rows))
+    return pq.ParquetWriter(sink, combos_schema(), compression="zstd")
+
+
+def add_row_group(writer: Any, table: Any) -> None:
+    """A group's rows as one row group of the combos table."""
+    writer.write_table(table, row_group_size=max(1, table.num_rows))
 
 
 def commit_problem(out_dir: Path, symbol: str) -> str | None:

@@ -51,51 +51,117 @@ def rounded_array(values: np.ndarray, column: str) -> np.ndarray:
 SORT_CHUNK = 250_000
 
 
-def write_sorted_csv(path: Path, parquet: Path, columns: list[str]) -> None:
+class SortedRuns:
+    """Sorted runs of the combos CSV, by key (a group): each run's rows as CSV lines sorted
+    by descending ``total_r`` (stable), then their ``total_r`` and line ends, appended to an
+    anonymous temporary file in ``folder`` (no name: it never outlives the process); in
+    memory a few numbers per run. :meth:`merge` writes the runs of some keys as one sorted
+    table, whatever order they were added in."""
+
+    def __init__(self, folder: Path) -> None:
+        import tempfile
+
+        self.file = tempfile.TemporaryFile(dir=folder)
+        self.size = 0
+        self.runs: dict[Any, tuple[int, int, int]] = {}  # key -> (rows, lines at, numbers at)
+
+    def __contains__(self, key: Any) -> bool:
+        return key in self.runs
+
+    def add(self, key: Any, table: Any, columns: list[str]) -> None:
+        """The run of ``table``'s rows (a group's, in table order) under ``key``."""
+        self.append(key, *sorted_run(table, columns))
+
+    def append(self, key: Any, total_r: np.ndarray, lines: Any) -> None:
+        """A run as :func:`sorted_run` gives it."""
+        offsets = _line_offsets(lines)
+        ends = (offsets[1:] - offsets[0]).astype(np.int64)
+        lines_at = self.size
+        text = _text(lines)
+        self.file.write(text)
+        numbers = np.asarray(total_r, dtype=np.float64).tobytes() + ends.tobytes()
+        self.file.write(numbers)
+        self.size += len(text) + len(numbers)
+        self.runs[key] = (len(lines), lines_at, lines_at + len(text))
+
+    def merge(self, out: Any, keys: list[Any]) -> None:
+        """Write the lines of the runs of ``keys`` (in table order: ties of ``total_r`` keep
+        it) to ``out``, in the stable descending order of ``total_r`` (:func:`_merge_runs`)."""
+        import os
+
+        self.file.flush()
+        fd = self.file.fileno()
+        totals, ends, firsts = [], [], []
+        for key in keys:
+            rows, lines_at, numbers_at = self.runs[key]
+            numbers = os.pread(fd, 16 * rows, numbers_at) if rows else b""
+            totals.append(np.frombuffer(numbers[: 8 * rows], dtype=np.float64))
+            ends.append(np.frombuffer(numbers[8 * rows :], dtype=np.int64) + lines_at)
+            firsts.append(lines_at)
+        if not keys:
+            return
+        starts = np.cumsum([0, *(len(t) for t in totals)])
+        _merge_runs(out, fd, np.concatenate(totals), np.concatenate(ends), np.array(firsts), starts)
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def sorted_run(table: Any, columns: list[str]) -> tuple[np.ndarray, Any]:
+    """A table's ``total_r`` (table order) and its rows as CSV lines (:func:`csv_lines`)
+    sorted by descending ``total_r``, ties in table order."""
+    total_r = table.column("total_r").to_numpy(zero_copy_only=False)
+    return total_r, csv_lines(table, columns).take(np.argsort(-total_r, kind="stable"))
+
+
+def write_sorted_csv(
+    path: Path,
+    parquet: Path,
+    columns: list[str],
+    runs: SortedRuns | None = None,
+    keys: list[Any] | None = None,
+) -> None:
     """``results_combos_{SYMBOL}.csv`` from the Parquet table: every row, descending
     ``total_r``, ties in table order (group, then combination), metric columns rounded.
 
-    One pass over the table: each row group is formatted as CSV lines, sorted within
-    itself (descending ``total_r``, stable) and appended to a temporary file beside
-    ``path`` (a sorted run). The CSV is then a k-way merge of the runs: the whole table's
-    stable order (from ``total_r`` alone) says which run each output row comes from, and
-    each run is read front to back, one read per run and ``SORT_CHUNK`` output rows.
-    Memory: ``total_r`` and a line offset per row, a row group's lines, a chunk of output."""
+    Each row group is a sorted run (:class:`SortedRuns`): ``keys`` name the row groups'
+    runs in ``runs`` (those prepared while the groups ran); the others are made here, in
+    one pass over the table (two row groups formatted at once). The CSV is then a k-way
+    merge of the runs: the whole table's stable order (from ``total_r`` alone) says which
+    run each output row comes from, and each run is read front to back, one read per run
+    and ``SORT_CHUNK`` output rows. Memory: ``total_r`` and a line end per row, a row
+    group's lines, a chunk of output."""
     import itertools
-    import tempfile
     from concurrent.futures import ThreadPoolExecutor
 
     import pyarrow.parquet as pq
 
     wanted = columns if "total_r" in columns else [*columns, "total_r"]
     count = pq.ParquetFile(parquet).num_row_groups
+    keys = list(range(count)) if keys is None else keys
+    assert len(keys) == count, "one key per row group"
+    own = SortedRuns(Path(path).parent) if runs is None else None
+    runs = own or runs
+    assert runs is not None
+    missing = [n for n, key in enumerate(keys) if key not in runs]
 
-    def sorted_run(group: int) -> tuple[np.ndarray, Any]:
+    def run_of(group: int) -> tuple[np.ndarray, Any]:
         piece = pq.ParquetFile(parquet).read_row_group(group, columns=wanted)  # one a thread
-        total_r = piece.column("total_r").to_numpy(zero_copy_only=False)
-        return total_r, csv_lines(piece, columns).take(np.argsort(-total_r, kind="stable"))
+        return sorted_run(piece, columns)
 
-    totals, ends, written = [], [np.zeros(1, dtype=np.int64)], 0
-    # Arrow's kernels and numpy release the GIL: two row groups are formatted at once (a
-    # pair at a time, so that no more than two are held)
-    with (
-        tempfile.TemporaryFile(dir=Path(path).parent) as runs,
-        open(path, "wb") as out,
-        ThreadPoolExecutor(2) as pool,
-    ):
-        out.write((",".join(columns) + "\n").encode())
-        pairs = (pool.map(sorted_run, range(at, min(at + 2, count))) for at in range(0, count, 2))
-        for total_r, lines in itertools.chain.from_iterable(pairs):
-            offsets = _line_offsets(lines)
-            runs.write(_text_bytes(lines))
-            ends.append(offsets[1:] - offsets[0] + written)
-            written += int(offsets[-1] - offsets[0])
-            totals.append(total_r)
-        if not totals:
-            return
-        runs.flush()
-        starts = np.cumsum([0, *(len(t) for t in totals)])
-        _merge_runs(out, runs.fileno(), np.concatenate(totals), np.concatenate(ends), starts)
+    try:
+        # Arrow's kernels and numpy release the GIL: two row groups are formatted at
+        # once (a pair at a time, so that no more than two are held)
+        with ThreadPoolExecutor(2) as pool:
+            pairs = (pool.map(run_of, missing[at : at + 2]) for at in range(0, len(missing), 2))
+            for group, run in zip(missing, itertools.chain.from_iterable(pairs)):
+                runs.append(keys[group], *run)
+        with open(path, "wb") as out:
+            out.write((",".join(columns) + "\n").encode())
+            runs.merge(out, keys)
+    finally:
+        if own is not None:
+            own.close()
 
 
 def _line_offsets(lines: Any) -> np.ndarray:
@@ -105,13 +171,19 @@ def _line_offsets(lines: Any) -> np.ndarray:
 
 
 def _merge_runs(
-    out: Any, runs: int, totals: np.ndarray, offsets: np.ndarray, starts: np.ndarray
+    out: Any,
+    runs: int,
+    totals: np.ndarray,
+    ends: np.ndarray,
+    firsts: np.ndarray,
+    starts: np.ndarray,
 ) -> None:
     """Write the lines of the sorted runs in file ``runs`` in the stable descending order
     of ``totals`` (the table's ``total_r``, table order). Run ``r`` holds table rows
-    ``starts[r]:starts[r + 1]``, its lines sorted alike; line ``i`` of the file spans bytes
-    ``offsets[i]:offsets[i + 1]``. Output row ``k`` is the next unwritten line of the run
-    that its table row is in."""
+    ``starts[r]:starts[r + 1]``, its lines sorted alike, one after the other in the file
+    from byte ``firsts[r]``; line ``i`` (of the runs in table order) ends at byte
+    ``ends[i]``. Output row ``k`` is the next unwritten line of the run that its table
+    row is in."""
     import os
 
     import pyarrow as pa
@@ -122,30 +194,32 @@ def _merge_runs(
     for lo in range(0, len(run_of), SORT_CHUNK):
         chunk = run_of[lo : lo + SORT_CHUNK]
         counts = np.bincount(chunk, minlength=len(cursor))
-        pieces, base = [], 0
+        spans, base = [], 0
         piece_offsets: list[np.ndarray] = [np.zeros(1, dtype=np.int64)]
         for run in np.flatnonzero(counts):
             first, last = cursor[run], cursor[run] + counts[run]
-            a, b = int(offsets[first]), int(offsets[last])
-            pieces.append(os.pread(runs, b - a, a))
-            piece_offsets.append(offsets[first + 1 : last + 1] - a + base)
+            a = int(firsts[run]) if first == starts[run] else int(ends[first - 1])
+            b = int(ends[last - 1])
+            spans.append((a, b - a, base))
+            piece_offsets.append(ends[first:last] - a + base)
             base += b - a
             cursor[run] = last
+        text = bytearray(base)  # each run's piece read into its place
+        for at, size, into in spans:
+            text[into : into + size] = os.pread(runs, size, at)
         lines = pa.LargeStringArray.from_buffers(
-            len(chunk),
-            pa.py_buffer(np.concatenate(piece_offsets)),
-            pa.py_buffer(b"".join(pieces)),
+            len(chunk), pa.py_buffer(np.concatenate(piece_offsets)), pa.py_buffer(text)
         )
         # the pieces are in run order, each run's lines in output order
         position = np.empty(len(chunk), dtype=np.int64)
         position[np.argsort(chunk, kind="stable")] = np.arange(len(chunk))
-        out.write(_text_bytes(lines.take(pa.array(position))))
+        out.write(_text(lines.take(pa.array(position))))
 
 
 def csv_bytes(table: Any, columns: list[str]) -> bytes:
     """Rows of an Arrow table as CSV lines (UTF-8): the text that :func:`csv_text` (with
     rounding) writes for the same rows."""
-    return _text_bytes(csv_lines(table, columns)) if table.num_rows else b""
+    return bytes(_text(csv_lines(table, columns))) if table.num_rows else b""
 
 
 def csv_lines(table: Any, columns: list[str]) -> Any:
@@ -160,10 +234,12 @@ def csv_lines(table: Any, columns: list[str]) -> Any:
     return lines.cast(pa.large_string())
 
 
-def _text_bytes(lines: Any) -> bytes:
-    """The concatenated text of a large_string array without nulls."""
+def _text(lines: Any) -> memoryview:
+    """The concatenated text of a large_string array without nulls, in place (UTF-8)."""
+    if len(lines) == 0:
+        return memoryview(b"")
     offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[lines.offset :]
-    return lines.buffers()[2].to_pybytes()[offsets[0] : offsets[len(lines)]]
+    return memoryview(lines.buffers()[2])[offsets[0] : offsets[len(lines)]]
 
 
 def _column_text(column: Any, name: str) -> Any:
@@ -207,14 +283,15 @@ def _column_text(column: Any, name: str) -> Any:
     return pc.fill_null(pc.take(pc.if_else(special, quoted, text), encoded.indices), "")
 
 
-def records_json(table: Any) -> str | None:
+def records_json(table: Any) -> bytes | None:
     """The rows of a table as ``json.dumps`` writes :func:`table_records` of it, joined by
-    ``", "``; None where a value would need Python (an infinite float: the caller's
-    ``json.dumps`` then refuses it as before)."""
+    ``", "`` (UTF-8); None where a value would need Python (an infinite float: the
+    caller's ``json.dumps`` then refuses it as before)."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     if table.num_rows == 0:
-        return ""
+        return b""
     parts = []
     for names in (PARAM_TYPES, METRIC_TYPES):
         cells = []
@@ -225,9 +302,9 @@ def records_json(table: Any) -> str | None:
             cells.append(pc.binary_join_element_wise(json.dumps(name) + ": ", text, ""))
         parts.append(pc.binary_join_element_wise(*cells, ", "))
     records = pc.binary_join_element_wise(
-        '{"params": {', parts[0], '}, "metrics": {', parts[1], "}}", ""
+        '{"params": {', parts[0], '}, "metrics": {', parts[1], "}}, ", ""
     )
-    return ", ".join(records.to_pylist())
+    return bytes(_text(records.cast(pa.large_string()))[:-2])  # no ", " after the last
 
 
 def _json_cells(column: Any) -> Any:
