@@ -217,7 +217,7 @@ def doubles(draw: st.DrawFn) -> float:
     return -value if draw(st.booleans()) else value
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(
     st.lists(doubles(), min_size=1, max_size=60),
     st.one_of(
