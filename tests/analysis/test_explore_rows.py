@@ -73,7 +73,7 @@ def tables(draw: st.DrawFn) -> pa.Table:
     )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     tables(),
     st.lists(FILTERS, min_size=1, max_size=3, unique_by=lambda f: f.split(":")[0]),
@@ -273,7 +273,7 @@ def digit_doubles(draw: st.DrawFn) -> float | None:
     return -value if draw(st.booleans()) else value
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     st.lists(digit_doubles(), min_size=1, max_size=60),
     st.one_of(st.from_regex(r"[0-9]{1,5}", fullmatch=True), st.integers(0, 40)),
