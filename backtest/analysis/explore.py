@@ -42,6 +42,7 @@ from backtest.analysis.explore_rows import (
     text_matches,
     walk,
 )
+from backtest.analysis.explore_work import Work
 from backtest.analysis.report import MT5_COLUMNS
 from backtest.runner.store import METRIC_TYPES, PARAM_TYPES, combos_schema, open_table, widened
 
@@ -338,20 +339,18 @@ class Combos:
         self._codes: dict[str, tuple[pa.Array, np.ndarray] | None] = {}
         self._buffers: list[np.ndarray] = []
         self._lock = threading.Lock()
-        self._closed = False
+        self.work = Work()  # its threads and DuckDB queries, stopped by close
         self.lists = threading.Event()
-        self.digits = DigitIndexes()  # float columns' digit indexes, built on first use
+        self.digits = DigitIndexes(self.work)  # float columns' digit indexes, on first use
         self.counting = Counting()  # masks counted in the background, first pages before
-        self._prepared = threading.Thread(target=self._prepare, name="explore-prepare", daemon=True)
-        self._prepared.start()
+        self._prepared = self.work.start(self._prepare, "explore-prepare")
 
     def ready(self) -> None:
         """Wait until :meth:`_prepare` is done (columns encoded, scratch memory there)."""
-        self._prepared.join()
+        cast(threading.Thread, self._prepared).join()
 
-    def close(self) -> None:
-        self._closed = True
-        self.digits.close()
+    def close(self) -> None:  # DuckDB's queries interrupted, threads joined: Work.close
+        self.work.close()
         with self._sql_lock:
             self.con.close()
 
@@ -360,7 +359,7 @@ class Combos:
     ) -> dict[str, np.ndarray]:
         """``sql``'s columns as numpy arrays, over the view ``combos`` (the table) and
         ``values`` (a small table, when given)."""
-        with self._sql_lock:
+        with self._sql_lock, self.work.using(self.con):
             if values is not None:
                 self.con.register("distinct_values", values)
             try:
@@ -466,13 +465,13 @@ class Combos:
             try:
                 self.order(column, desc)
             except Exception:
-                if not self._closed:  # else the server stopped during the build
+                if not self.work.closed:  # else the server stopped during the build
                     raise
             finally:
                 with self._lock:
                     self._building.discard((column, desc))
 
-        threading.Thread(target=build, name=f"explore-order-{column}", daemon=True).start()
+        self.work.start(build, f"explore-order-{column}")
         return None
 
     def _kept(self, key: Any, make: Callable[[], Any]) -> Any:
@@ -648,7 +647,7 @@ class Combos:
         try:
             for kind in ("text", "list", "number"):
                 for column in (c for c in columns if COLUMN_KINDS[c] == kind):
-                    if self._closed:
+                    if self.work.closed:
                         return
                     if kind == "list":
                         encoded = self._encode_list(column)
@@ -683,9 +682,11 @@ class Combos:
     def query(self, query: Query, build: bool = True) -> dict[str, Any]:
         """The API's answer: the page's rows, how many match, how long it took (ms)."""
         started = time.perf_counter()
-        numbers, total = self.page(query, build)
+        with self.work.busy():  # waited for by close
+            numbers, total = self.page(query, build)
+            rows = self.rows(numbers)
         return {
-            "rows": self.rows(numbers),
+            "rows": rows,
             "total": None if total is None else int(total),  # None: being counted
             "count": self.count,
             "offset": query.offset,

@@ -73,7 +73,8 @@ class Counting:
         others = tuple(item for item, r in reads if r is None or r not in slow)
         con = combos.con.cursor()  # a connection of its own: the mask's query may be running
         try:
-            rows = first_rows(con, combos, query, order, others, slow)
+            with combos.work.using(con):  # interrupted when the server stops
+                rows = first_rows(con, combos, query, order, others, slow)
         finally:
             con.close()
         if rows is None:
@@ -81,12 +82,9 @@ class Counting:
         with self._lock:
             self._pages[key] = rows
             if query.filters not in self._threads:
-                thread = threading.Thread(
-                    target=self._count, args=(combos, query.filters), name="explore-count"
-                )
-                thread.daemon = True
-                self._threads[query.filters] = thread
-                thread.start()
+                thread = combos.work.start(self._count, "explore-count", combos, query.filters)
+                if thread is not None:  # else the server is stopping
+                    self._threads[query.filters] = thread
         return rows
 
     def _count(self, combos: Combos, filters: tuple[tuple[str, str], ...]) -> None:
