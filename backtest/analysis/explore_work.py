@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 STOP_WAIT = 10.0  # seconds close waits for the work in flight at most
@@ -93,7 +93,8 @@ class Work:
             with self._lock:  # its users release a connection under it: still open here
                 self.closed = True
                 for connection in self._connections:
-                    connection.interrupt()
+                    with suppress(Exception):  # its query may be over, or not begun
+                        connection.interrupt()
                 threads = [t for t in self._threads if t is not me]
             if not threads or time.monotonic() >= deadline:
                 return
