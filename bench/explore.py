@@ -7,7 +7,10 @@ parameters, random metrics with some missing) unless ``--table`` names one, load
 DuckDB's view of it), then times the API's queries (:func:`steps`): every column's
 first page before its order is built (both directions), pages in the middle and at the
 end before it is, the builds, pages of built orders, every filter syntax new on a built
-order and on one not built, filters combined, later pages of a filter. Prints wall and
+order and on one not built, filters combined, later pages of a filter; a float metric's
+first text part of digits alone (``12``, ``123``, ``12345``, one of no match, each on a
+column of its own): its page (answered before its count, :mod:`explore_count`) and when
+its count arrives. Prints wall and
 CPU milliseconds per query with the machine's load average beside them (2 cores shared:
 wall time is the load's as much as the code's), the worst of each kind of query, and
 the process's resident memory.
@@ -132,6 +135,23 @@ def digit_steps() -> list[tuple[str, str, str, str]]:
                 "query",
             )
         )
+    # the first parts of digits alone of other float columns (their indexes not built):
+    # the page, then its count, then the index waited for (not to load the next steps)
+    for part, other, sort in (
+        ("123", "winrate", "sort=avg_r"),
+        ("12345", "avg_r", "sort=total_r&desc=1"),
+        ("99999999", "worst_day_r", "sort=total_r&desc=1"),
+    ):
+        built = "desc=1" in sort
+        out += [
+            (
+                "digits part, index not built",
+                f"{other}:{part}; by {sort.split('&')[0][5:]}",
+                f"{sort}&filter={other}:{part}",
+                "first" if built else "first unbuilt",
+            ),
+            ("digit index built (background)", f"{other}: wait", f"filter={other}:1", "digits"),
+        ]
     for part, sort in (("12%20%20%20%20", "winrate"), ("123%20%20%20", "group_id")):
         out.append(
             (
@@ -194,10 +214,10 @@ def steps(columns: list[str]) -> list[tuple[str, str, str, str]]:
         ("sort, order built: page k", "ib_start middle", "sort=ib_start&offset={middle}", "query"),
     ]
     for name, text in FILTERS:
-        kind = "new filter, order built"
-        if text == DIGITS:  # the first on its column: SQL over every row, the index started
-            kind = "digits part, index not built"
-        out.append((kind, name, f"sort=total_r&desc=1&filter={text}", "query"))
+        kind, how = "new filter, order built", "query"
+        if text == DIGITS:  # the first on its column: its page, its count (the index started)
+            kind, how = "digits part, index not built", "first"
+        out.append((kind, name, f"sort=total_r&desc=1&filter={text}", how))
         if text == DIGITS:
             out += digit_steps()
     for (name, text), column in zip(FILTERS[::-1], columns):
@@ -256,6 +276,20 @@ def _load() -> str:
     return ", ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
+def _record(
+    worst: dict[str, tuple[float, float, str]],
+    kind: str,
+    what: str,
+    took: float,
+    used: float,
+    matching: str,
+) -> None:
+    """One step's line printed, and kept in ``worst`` if it is its kind's worst (CPU)."""
+    print(f"{kind:36} {what:32} {took:8.0f} {used:8.0f} {matching:>10}  {_load()}")
+    if used > worst.get(kind, (0.0, 0.0, ""))[1]:
+        worst[kind] = (took, used, what)
+
+
 def run(table: Path, limit: int) -> None:
     """Load ``table`` and time :data:`STEPS`; print the figures."""
     import duckdb
@@ -299,12 +333,17 @@ def run(table: Path, limit: int) -> None:
             else:
                 build_index(combos.table.column(column).chunk(0))
             total = n
+        elif how.startswith("first"):  # the page (its count pending), then the count
+            total = combos.query(query, build=how == "first")["total"]
+            took, used = 1000 * (time.perf_counter() - wall), 1000 * (time.process_time() - cpu)
+            _record(worst, kind, what, took, used, "counting" if total is None else f"{total:,}")
+            kind, what = "digits part: its count arrives", f"{what} (from the query)"
+            combos.counting.wait(query.filters)  # the page asks again until the count is there
+            total = combos.query(query, build=how == "first")["total"]
         else:
             total = combos.query(query, build=how == "query")["total"]
         took, used = 1000 * (time.perf_counter() - wall), 1000 * (time.process_time() - cpu)
-        print(f"{kind:36} {what:32} {took:8.0f} {used:8.0f} {total:10,}  {_load()}")
-        if used > worst.get(kind, (0.0, 0.0, ""))[1]:
-            worst[kind] = (took, used, what)
+        _record(worst, kind, what, took, used, f"{total:,}")
     print(f"\nworst of each kind ({limit} rows a page; CPU is the code's, wall the load's too):")
     for kind, (took, used, what) in worst.items():
         print(f"{kind:36} {took:8.0f} ms wall {used:8.0f} ms CPU  ({what})")

@@ -6,13 +6,11 @@ run's whole ``results_combos_{SYMBOL}.parquet``, answered here: sort by any colu
 filter any columns with the page's filter-box syntax, one page of rows at a time.
 
 How it stays fast over 10^7 rows (bench/explore.py measures it): the table is loaded
-once at start as Arrow columns in memory (:func:`load_combos`), which DuckDB reads where
-they lie (:func:`backtest.analysis.sql.memory_connection`, the one DuckDB entry point).
-A filter is evaluated with numpy over those columns, as its SQL (:func:`filter_sql`)
-would decide; a page of a sort is taken without a full sort until the column's order (a
-numpy index) is built in the background on its first use and kept; with it a page at any
-offset is a slice, a filtered page a walk of it that stops at the page's last row
-(:class:`Combos`, :mod:`backtest.analysis.explore_rows`).
+once as Arrow columns in memory (:func:`load_combos`), which DuckDB reads where they lie
+(:func:`backtest.analysis.sql.memory_connection`). A filter is evaluated with numpy as its
+SQL (:func:`filter_sql`) would decide; a page of a sort is taken without a full sort until
+the column's order is built in the background and kept; with it a page is a slice, a
+filtered page a walk of it (:class:`Combos`, :mod:`backtest.analysis.explore_rows`).
 """
 
 from __future__ import annotations
@@ -32,16 +30,19 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from backtest.analysis.explore_count import Counting
 from backtest.analysis.explore_digits import DigitIndexes
 from backtest.analysis.explore_rows import (
     MAYBE,
     YES,
     coded_page,
     compare,
+    dictionary_codes,
     page_of,
     text_matches,
     walk,
 )
+from backtest.analysis.explore_work import Work
 from backtest.analysis.report import MT5_COLUMNS
 from backtest.runner.store import METRIC_TYPES, PARAM_TYPES, combos_schema, open_table, widened
 
@@ -310,13 +311,6 @@ def _list_text(values: pa.Array) -> pa.Array:
     return pc.binary_join_element_wise("[", inner, "]", "")
 
 
-def _codes(indices: pa.Array, size: int) -> np.ndarray:
-    """Dictionary ``indices`` as numpy, a missing value ``size``, in the smallest integers
-    that hold them."""
-    codes = np.asarray(pc.fill_null(indices, size))
-    return codes.astype(np.min_scalar_type(size), copy=False)
-
-
 class Combos:
     """The run's combinations (:func:`load_combos`); :meth:`query` answers one API request.
 
@@ -329,7 +323,8 @@ class Combos:
     float column only where :func:`explore_rows.text_matches` or its digit index, built on
     its first part of digits alone, cannot tell: :mod:`explore_digits`), and the first pages
     of a list column's sort. Filters' rows are kept (the last :data:`CACHED`), and each
-    column's values encoded for text filters (when few)."""
+    column's values encoded for text filters (when few). A first page may come before its
+    count (:mod:`explore_count`)."""
 
     def __init__(self, table: pa.Table) -> None:
         from backtest.analysis.sql import memory_connection
@@ -344,20 +339,18 @@ class Combos:
         self._codes: dict[str, tuple[pa.Array, np.ndarray] | None] = {}
         self._buffers: list[np.ndarray] = []
         self._lock = threading.Lock()
-        self._closed = False
-        self._lists = threading.Event()
-        self.digits = DigitIndexes()  # float columns' digit indexes, built on first use
-        self._prepared = threading.Thread(target=self._prepare, name="explore-prepare", daemon=True)
-        self._prepared.start()
+        self.work = Work()  # its threads and DuckDB queries, stopped by close
+        self.lists = threading.Event()
+        self.digits = DigitIndexes(self.work)  # float columns' digit indexes, on first use
+        self.counting = Counting()  # masks counted in the background, first pages before
+        self._prepared = self.work.start(self._prepare, "explore-prepare")
 
     def ready(self) -> None:
-        """Wait until the columns are encoded and the scratch memory is there
-        (:meth:`_prepare`)."""
-        self._prepared.join()
+        """Wait until :meth:`_prepare` is done (columns encoded, scratch memory there)."""
+        cast(threading.Thread, self._prepared).join()
 
-    def close(self) -> None:
-        self._closed = True
-        self.digits.close()
+    def close(self) -> None:  # DuckDB's queries interrupted, threads joined: Work.close
+        self.work.close()
         with self._sql_lock:
             self.con.close()
 
@@ -366,7 +359,7 @@ class Combos:
     ) -> dict[str, np.ndarray]:
         """``sql``'s columns as numpy arrays, over the view ``combos`` (the table) and
         ``values`` (a small table, when given)."""
-        with self._sql_lock:
+        with self._sql_lock, self.work.using(self.con):
             if values is not None:
                 self.con.register("distinct_values", values)
             try:
@@ -376,7 +369,7 @@ class Combos:
                     self.con.unregister("distinct_values")
         return cast(dict[str, np.ndarray], found)
 
-    def _sort_key(self, column: str, out: np.ndarray) -> np.ndarray:
+    def sort_key(self, column: str, out: np.ndarray) -> np.ndarray:
         """Each row's sort key in run order, ascending, written to ``out`` (float64, a row
         each), from the columns in memory (what :func:`_sort_sql` sorts by in DuckDB): a
         number (flags 0/1), or the rank of the row's text (a list's shown text) among the
@@ -407,7 +400,7 @@ class Combos:
     def _coded_page(self, query: Query, keep: np.ndarray | None) -> np.ndarray | None:
         """The page by :func:`coded_page` when the sort column has at most :data:`CODED`
         distinct values (encoded); else None."""
-        if query.sort == ROW or (COLUMN_KINDS[query.sort] == "list" and not self._lists.is_set()):
+        if query.sort == ROW or (COLUMN_KINDS[query.sort] == "list" and not self.lists.is_set()):
             return None
         encoded = self._encoded(query.sort)
         if encoded is None or len(encoded[0]) > CODED:
@@ -431,7 +424,7 @@ class Combos:
         return data[values.offset : values.offset + len(values)], valid
 
     @contextmanager
-    def _scratch(self) -> Iterator[np.ndarray]:
+    def scratch(self) -> Iterator[np.ndarray]:
         """A float64 array of a row each, its memory reused from query to query (a new
         one's first writes cost as much as the query)."""
         with self._lock:
@@ -449,7 +442,7 @@ class Combos:
             if (column, desc) in self._orders:
                 self._orders.move_to_end((column, desc))
                 return self._orders[(column, desc)]
-        key = self._sort_key(column, np.empty(self.count))
+        key = self.sort_key(column, np.empty(self.count))
         order = np.argsort(np.negative(key, out=key) if desc else key, kind="stable")
         order = order.astype(np.int32 if self.count < 2**31 else np.int64)
         with self._lock:
@@ -472,13 +465,13 @@ class Combos:
             try:
                 self.order(column, desc)
             except Exception:
-                if not self._closed:  # else the server stopped during the build
+                if not self.work.closed:  # else the server stopped during the build
                     raise
             finally:
                 with self._lock:
                     self._building.discard((column, desc))
 
-        threading.Thread(target=build, name=f"explore-order-{column}", daemon=True).start()
+        self.work.start(build, f"explore-order-{column}")
         return None
 
     def _kept(self, key: Any, make: Callable[[], Any]) -> Any:
@@ -493,10 +486,12 @@ class Combos:
                 self._cache.popitem(last=False)
         return value
 
-    def page(self, query: Query, build: bool = True) -> tuple[np.ndarray, int]:
-        """The query's page (row numbers, in order) and how many rows match. ``build``:
-        start building the sort's order when it is not there."""
+    def page(self, query: Query, build: bool = True) -> tuple[np.ndarray, int | None]:
+        """The query's page (row numbers, in order) and how many rows match (None: being
+        counted, :mod:`explore_count`). ``build``: start building the sort's order."""
         order = self._ready(query.sort, query.desc) if build else None
+        if query.filters and (first := self.counting.page(self, query, order)) is not None:
+            return first, None
         keep = self.mask(query.filters) if query.filters else None
         total = self.count if keep is None else int(np.count_nonzero(keep))
         if order is not None:
@@ -513,8 +508,8 @@ class Combos:
         coded = self._coded_page(query, keep)
         if coded is not None:
             return coded, total
-        with self._scratch() as key:
-            self._sort_key(query.sort, key)
+        with self.scratch() as key:
+            self.sort_key(query.sort, key)
             if query.desc:
                 np.negative(key, out=key)
             return page_of(key, query.offset, query.limit, keep), total
@@ -535,6 +530,8 @@ class Combos:
         text by DuckDB over the column's distinct values (:meth:`_encoded`), or over the
         whole column when it has too many. Kept for the next queries."""
 
+        self.counting.wait(filters)  # when it is being counted in the background
+
         def make() -> np.ndarray:
             keep = np.ones(self.count, dtype=bool)
             for column, text in filters:
@@ -544,6 +541,9 @@ class Combos:
             return keep
 
         return cast(np.ndarray, self._kept(("mask", filters), make))
+
+    def kept_mask(self, filters: tuple[tuple[str, str], ...]) -> bool:
+        return ("mask", filters) in self._cache
 
     def _column(self, column: str) -> pa.Array:
         """``column`` as one array: its chunk itself when it has one (load_combos makes one
@@ -568,7 +568,7 @@ class Combos:
             keep = np.zeros(self.count, dtype=bool)
             rows = self._fetch(f"SELECT {ROW} FROM combos WHERE {sql}", params)[ROW]
             keep[rows] = True
-            if self._digits_alone(read):  # the next ones by the column's digit index
+            if self.digits_alone(read):  # the next ones by the column's digit index
                 self.digits.build(read.column, self._column(read.column))
             return keep
         keep = matches == YES
@@ -588,7 +588,7 @@ class Combos:
     def _floating(self, column: str) -> bool:
         return pa.types.is_float64(self.table.schema.field(column).type)  # text_matches: doubles
 
-    def _digits_alone(self, read: Filter) -> bool:
+    def digits_alone(self, read: Filter) -> bool:
         digits = read.op == "contains" and re.fullmatch("[0-9]+", read.operands[0])
         return bool(digits) and self._floating(read.column)
 
@@ -598,7 +598,7 @@ class Combos:
         built, else None); else None."""
         if read.op != "contains" or not self._floating(read.column):
             return None
-        if self._digits_alone(read):
+        if self.digits_alone(read):
             index = self.digits.get(read.column)
             return None if index is None else index.matches(read.operands[0])
         values, valid = self._numbers(read.column)
@@ -612,7 +612,7 @@ class Combos:
         it. Kept."""
         if COLUMN_KINDS[column] == "list":
             if wait:
-                self._lists.wait()
+                self.lists.wait()
             with self._lock:
                 return self._codes.get(column)
         with self._lock:
@@ -628,7 +628,7 @@ class Combos:
             size = len(coded.dictionary)
             if size <= DISTINCT or COLUMN_KINDS[column] == "text":
                 values = pa.concat_arrays([coded.dictionary, pa.nulls(1, coded.dictionary.type)])
-                found = values, _codes(coded.indices, size)
+                found = values, dictionary_codes(coded.indices, size)
         with self._lock:
             self._codes[column] = found
         return found
@@ -637,7 +637,7 @@ class Combos:
         """In a thread started with the table (seconds at 10^7 rows; queries are answered
         meanwhile, slower): the scratch memory of a page's sort key touched once, and every
         column that :meth:`_encoded` encodes encoded, text and lists first."""
-        with self._scratch() as key, self._scratch() as kept:
+        with self.scratch() as key, self.scratch() as kept:
             key.fill(0.0)
             kept.fill(0.0)
         self.rows(np.zeros(min(self.count, 1), dtype=np.int64))  # the first take's set-up
@@ -647,7 +647,7 @@ class Combos:
         try:
             for kind in ("text", "list", "number"):
                 for column in (c for c in columns if COLUMN_KINDS[c] == kind):
-                    if self._closed:
+                    if self.work.closed:
                         return
                     if kind == "list":
                         encoded = self._encode_list(column)
@@ -656,9 +656,9 @@ class Combos:
                     else:
                         self._encoded(column)
                 if kind == "list":
-                    self._lists.set()
+                    self.lists.set()
         finally:
-            self._lists.set()  # a list sort waits for it: never forever
+            self.lists.set()  # a list sort waits for it: never forever
 
     def _encode_list(self, column: str) -> tuple[pa.Array, np.ndarray]:
         """A list column's distinct lists (one row of each, a missing one last) and each
@@ -666,7 +666,7 @@ class Combos:
         values = self._column(column)
         coded = pc.dictionary_encode(_list_text(values))
         size = len(coded.dictionary)
-        codes = _codes(coded.indices, size)
+        codes = dictionary_codes(coded.indices, size)
         by_code = np.argsort(codes, kind="stable")
         first = by_code[np.searchsorted(codes[by_code], np.arange(size))]  # a row of each
         distinct = pa.concat_arrays([values.take(pa.array(first)), pa.nulls(1, values.type)])
@@ -682,10 +682,12 @@ class Combos:
     def query(self, query: Query, build: bool = True) -> dict[str, Any]:
         """The API's answer: the page's rows, how many match, how long it took (ms)."""
         started = time.perf_counter()
-        numbers, total = self.page(query, build)
+        with self.work.busy():  # waited for by close
+            numbers, total = self.page(query, build)
+            rows = self.rows(numbers)
         return {
-            "rows": self.rows(numbers),
-            "total": int(total),
+            "rows": rows,
+            "total": None if total is None else int(total),  # None: being counted
             "count": self.count,
             "offset": query.offset,
             "limit": query.limit,

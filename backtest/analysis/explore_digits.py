@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +25,7 @@ import pyarrow as pa
 from numba import njit
 
 from backtest.analysis.explore_rows import MAYBE, NO, YES
+from backtest.analysis.explore_work import Work
 
 CHUNK = 1 << 20  # rows written as text at a time (about 25 MB of it)
 KEPT = 4  # columns' indexes kept (the last used), 18 bytes a row each
@@ -110,9 +111,10 @@ def _index_text(
         high[start + i] = pairs_high
 
 
-def build_index(values: pa.Array, stop: Callable[[], bool] = lambda: False) -> DigitIndex | None:
+def build_index(values: pa.Array, work: Work | None = None) -> DigitIndex | None:
     """The digit index of ``values`` (float), their text written by DuckDB a chunk at a
-    time; None when ``stop()`` turns true between chunks."""
+    time (its query interrupted when ``work`` closes); None when it is closed between
+    chunks."""
     from backtest.analysis.sql import memory_connection
 
     n = len(values)
@@ -120,12 +122,13 @@ def build_index(values: pa.Array, stop: Callable[[], bool] = lambda: False) -> D
     con = memory_connection(pa.table({"x": values.slice(0, 0)}))
     try:
         for start in range(0, n, CHUNK):
-            if stop():
+            if work is not None and work.closed:
                 return None
             con.register("part", pa.table({"x": values.slice(start, CHUNK)}))
             try:  # in the rows' order (DuckDB keeps it); a missing value's text: none
-                text = con.sql("SELECT coalesce(CAST(x AS VARCHAR), '') AS t FROM part")
-                texts = text.to_arrow_table().column(0)
+                with work.using(con) if work is not None else nullcontext():
+                    text = con.sql("SELECT coalesce(CAST(x AS VARCHAR), '') AS t FROM part")
+                    texts = text.to_arrow_table().column(0)
             finally:
                 con.unregister("part")
             at = start
@@ -146,13 +149,14 @@ def build_index(values: pa.Array, stop: Callable[[], bool] = lambda: False) -> D
 
 class DigitIndexes:
     """The digit indexes of a table's float columns: each built in a thread of its own on
-    its first :meth:`build`, kept (the last :data:`KEPT` used); :meth:`get` answers
-    without waiting for one."""
+    its first :meth:`build` (one of ``work``'s, stopped when it closes), kept (the last
+    :data:`KEPT` used); :meth:`get` answers without waiting for one."""
 
-    def __init__(self) -> None:
+    def __init__(self, work: Work) -> None:
         self._indexes: OrderedDict[str, DigitIndex] = OrderedDict()
         self._builds: dict[str, threading.Thread] = {}
         self._lock = threading.Lock()
+        self._work = work
         self._closed = False
 
     def get(self, column: str) -> DigitIndex | None:
@@ -167,12 +171,9 @@ class DigitIndexes:
         with self._lock:
             if column in self._indexes or column in self._builds or self._closed:
                 return
-            thread = threading.Thread(
-                target=self._build, args=(column, values), name=f"explore-digits-{column}"
-            )
-            thread.daemon = True
-            self._builds[column] = thread
-            thread.start()
+            thread = self._work.start(self._build, f"explore-digits-{column}", column, values)
+            if thread is not None:  # else the server is stopping
+                self._builds[column] = thread
 
     def wait(self, column: str) -> DigitIndex | None:
         """``column``'s index once its build (if one runs) is done."""
@@ -183,12 +184,12 @@ class DigitIndexes:
         return self.get(column)
 
     def close(self) -> None:
-        """Stop the builds (between chunks)."""
+        """No more builds (those running go on; ``work``'s close stops them)."""
         self._closed = True
 
     def _build(self, column: str, values: pa.Array) -> None:
         try:
-            index = build_index(values, lambda: self._closed)
+            index = build_index(values, self._work)
             if index is not None:
                 first = DigitIndex(index.digits[:1], index.low[:1], index.high[:1])
                 first.matches("12")  # numba's code loaded before a query needs it
@@ -197,7 +198,7 @@ class DigitIndexes:
                     while len(self._indexes) > KEPT:
                         self._indexes.popitem(last=False)
         except Exception:
-            if not self._closed:  # else the server stopped during the build
+            if not self._work.closed:  # else the server stopped during the build
                 raise
         finally:
             with self._lock:

@@ -13,6 +13,8 @@ import re
 from decimal import Decimal
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 from numba import njit
 
 WALK = 1 << 16  # rows of a built order looked at first for a filtered page (doubling after)
@@ -157,6 +159,13 @@ def nth_kept(keep: np.ndarray, ranks: np.ndarray) -> np.ndarray:
         start = int(starts[block])
         out[at] = start + np.flatnonzero(keep[start : start + BLOCK])[ranks[at] - before[block]]
     return out
+
+
+def dictionary_codes(indices: pa.Array, size: int) -> np.ndarray:
+    """Dictionary ``indices`` as numpy, a missing value ``size``, in the smallest integers
+    that hold them."""
+    codes = np.asarray(pc.fill_null(indices, size))
+    return codes.astype(np.min_scalar_type(size), copy=False)
 
 
 SPANNED = 8  # distinct values a page may span in :func:`coded_page`

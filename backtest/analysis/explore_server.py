@@ -67,6 +67,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 answer = self.server.combos.query(Query.parse(url.query))
             except ExploreError as exc:
                 self._json(400, {"error": str(exc)})
+            except Exception:  # its DuckDB query interrupted, or asked after: quiet
+                if not self.server.combos.work.closed:
+                    raise
+                self._json(503, {"error": "explore is stopping"})
             else:
                 self._json(200, answer)
         else:
@@ -107,9 +111,13 @@ def open_run(out_dir: Path, symbol: str | None, log: Callable[[str], None]) -> t
     log(f"loading {parquet} into memory")
     started = time.perf_counter()
     combos = Combos(load_combos(parquet))
-    combos.order("total_r", True)  # the report's first sort
-    log(f"loaded {combos.count:,} combinations in {time.perf_counter() - started:.1f} s")
-    return combos, served_page(page.read_text(encoding="utf-8"))
+    try:
+        combos.order("total_r", True)  # the report's first sort
+        log(f"loaded {combos.count:,} combinations in {time.perf_counter() - started:.1f} s")
+        return combos, served_page(page.read_text(encoding="utf-8"))
+    except BaseException:  # stopped (or failed) here: its background work stopped too
+        combos.close()
+        raise
 
 
 class _Stopped(Exception):
@@ -135,7 +143,9 @@ def serve(
     log: Callable[[str], None] = print,
 ) -> None:
     """Serve the run in ``out_dir`` on 127.0.0.1 (``port`` 0: a free one) until SIGINT or
-    SIGTERM, then close the port and return (also when one comes while the table loads).
+    SIGTERM, then close the port and return (also when one comes while the table loads),
+    the table's work in flight stopped before (:meth:`Combos.close`: a thread left in
+    DuckDB when the interpreter finalizes aborts the process).
     ``on_ready(url)`` once it listens (opens a browser, say). From the main thread (it
     installs the signal handlers)."""
     stop = threading.Event()

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backtest.analysis import explore_digits, explore_rows
+from backtest.analysis import explore_count, explore_digits, explore_rows
 from backtest.analysis.explore import ROW, Combos, Query, where_sql
 from backtest.analysis.explore_rows import (
     MAYBE,
@@ -125,6 +125,48 @@ def test_a_page_is_the_same_before_and_after_the_order_is_built(
         assert before[0].tolist() == after[0].tolist() == expected.tolist()
         assert before[1] == after[1] == int(keep.sum())
     finally:
+        combos.close()
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    tables(),
+    st.sampled_from(["1", "12", "125", "0", "99", "05"]),
+    st.sampled_from(["", "trades:>=1", "direction:!=long", "sl_mult:1"]),
+    st.sampled_from(["total_r", "trades", "direction", "weekdays", ROW]),
+    st.booleans(),
+    st.integers(1, 12),
+)
+def test_a_first_page_before_its_count_is_the_counted_pages_start(
+    table, digits, other, column, desc, limit
+):
+    """A float metric's part of digits alone before its digit index: the first page (the
+    sort's order built or not) comes uncounted (total None), walked a few rows at
+    a time, and is the first rows of the whole mask's; the count comes after."""
+    combos = Combos(table)
+    default = explore_count.FIRST, explore_count.BUDGET
+    explore_count.FIRST, explore_count.BUDGET = 5, 60.0  # chunks of 5, 20, ..: no give-up
+    try:
+        combos.ready()
+        combos.digits.close()  # no index built: each new part's count stays slow
+        for built in (False, True):
+            spaces = "%20" * built  # a new filter (its rows not kept), the same part
+            query = Query.parse(
+                f"sort={column}&desc={int(desc)}&limit={limit}&filter=total_r:{digits}{spaces}"
+                + (f"&filter={other}" if other else "")
+            )
+            if built:
+                combos.order(column, desc)
+            first, total = combos.page(query, build=built)
+            combos.counting.wait(query.filters)
+            order = combos.order(column, desc)
+            keep = combos.mask(query.filters)
+
+            assert total is None
+            assert first.tolist() == order[keep[order]][:limit].tolist()
+            assert combos.page(query)[1] == int(keep.sum())
+    finally:
+        explore_count.FIRST, explore_count.BUDGET = default
         combos.close()
 
 

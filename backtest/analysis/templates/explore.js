@@ -3,10 +3,13 @@
 // the run, not only the rows embedded in the page. Added by the server after report.js,
 // whose globals it uses (state, columns, C, D, N, fmt, esc, $) and whose renderTable it
 // replaces: sorting, filters and the row limit (the page size) keep working as they did.
+// An answer whose count is still being made (total null: a float metric's first part of
+// digits alone) shows "counting…" and is asked again until the count is there.
 (() => {
   const X = {page: 0, key: null, seq: 0, last: null, timer: null, error: ""};
   window.exploreState = X;
   window.exploreDraws = 0;
+  window.exploreCounting = 0;  // answers drawn before their count
   const embedded = new Map();
   for (let i = 0; i < N; i++) embedded.set(`${D.group_index[i]} ${D.combo_index[i]}`, i);
 
@@ -38,6 +41,7 @@
     X.error = error;
     if (!error) X.last = answer;
     draw();
+    if (!error && answer.total === null) X.timer = setTimeout(load, 250);  // the count, again
   }
   function cell(c, v, n) {
     if (c === "#") return `<td>${n}</td>`;
@@ -52,11 +56,13 @@
         const attrs = i === undefined ? `data-group="${esc(row.group_id)}" data-combo="${esc(row.combo)}"` : `data-i="${i}"`;
         return `<tr ${attrs} class="${i !== undefined && i === state.selected ? "selected" : ""}">${columns.map((c) => cell(c, row[c], a.offset + n + 1)).join("")}</tr>`;
       }).join("");
-      const pages = Math.max(1, Math.ceil(a.total / a.limit)), page = Math.floor(a.offset / a.limit);
+      const counting = a.total === null, page = Math.floor(a.offset / a.limit);
+      const pages = counting ? "…" : Math.max(1, Math.ceil(a.total / a.limit));
+      if (counting) window.exploreCounting += 1;
       $("explore-page").textContent = `page ${page + 1} of ${pages}`;
       $("explore-prev").disabled = page === 0;
-      $("explore-next").disabled = page + 1 >= pages;
-      $("table-count").textContent = `rows ${a.rows.length ? a.offset + 1 : 0}..${a.offset + a.rows.length} of ${a.total} matching (${a.count} in the run; every row served by invoke explore, query ${a.query_ms} ms)`;
+      $("explore-next").disabled = counting ? a.rows.length < a.limit : page + 1 >= pages;
+      $("table-count").textContent = `rows ${a.rows.length ? a.offset + 1 : 0}..${a.offset + a.rows.length} of ${counting ? "(counting…)" : a.total} matching (${a.count} in the run; every row served by invoke explore, query ${a.query_ms} ms)`;
     }
     for (const th of $("combos").tHead.querySelectorAll("tr.names th")) th.className = (th.dataset.col === "group_id" ? "text " : "") + (th.dataset.col === state.sort ? (state.desc ? "sorted-desc" : "sorted-asc") : "");
     const bad = X.error.match(/^filter on (\w+):/);
@@ -77,7 +83,7 @@
     clearTimeout(X.timer);
     X.timer = setTimeout(load, 100);  // once typing in a filter box pauses
   };
-  function turn(by) { X.page = Math.max(0, X.page + by); load(); }
+  function turn(by) { clearTimeout(X.timer); X.page = Math.max(0, X.page + by); load(); }
   $("explore-prev").addEventListener("click", () => turn(-1));
   $("explore-next").addEventListener("click", () => turn(1));
   // A row that is not in the page has no trades or heatmap here: say how to get them.
