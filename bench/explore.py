@@ -36,8 +36,9 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from backtest.analysis.explore import Combos, Query, load_combos  # noqa: E402
+from backtest.analysis.explore import Combos, load_combos  # noqa: E402
 from backtest.analysis.explore_digits import build_index  # noqa: E402
+from backtest.analysis.explore_query import Query  # noqa: E402
 from backtest.runner.store import METRIC_TYPES, PARAM_TYPES, combos_schema  # noqa: E402
 
 GROUP = 100_000

@@ -8,9 +8,10 @@ filter any columns with the page's filter-box syntax, one page of rows at a time
 How it stays fast over 10^7 rows (bench/explore.py measures it): the table is loaded
 once as Arrow columns in memory (:func:`load_combos`), which DuckDB reads where they lie
 (:func:`backtest.analysis.sql.memory_connection`). A filter is evaluated with numpy as its
-SQL (:func:`filter_sql`) would decide; a page of a sort is taken without a full sort until
-the column's order is built in the background and kept; with it a page is a slice, a
-filtered page a walk of it (:class:`Combos`, :mod:`backtest.analysis.explore_rows`).
+SQL (:mod:`backtest.analysis.explore_query`) would decide; a page of a sort is taken
+without a full sort until the column's order is built in the background and kept; with it
+a page is a slice, a filtered page a walk of it (:class:`Combos`,
+:mod:`backtest.analysis.explore_rows`).
 """
 
 from __future__ import annotations
@@ -18,11 +19,9 @@ from __future__ import annotations
 import re
 import threading
 import time
-import urllib.parse
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
@@ -32,6 +31,20 @@ import pyarrow.compute as pc
 
 from backtest.analysis.explore_count import Counting
 from backtest.analysis.explore_digits import DigitIndexes
+from backtest.analysis.explore_query import (
+    COLUMN_KINDS,
+    DERIVED,
+    METRICS,
+    PARAMS,
+    ROW,
+    Filter,
+    Query,
+    ident,
+    read_filter,
+    read_sql,
+    sort_sql,
+    where_sql,
+)
 from backtest.analysis.explore_rows import (
     MAYBE,
     YES,
@@ -43,20 +56,12 @@ from backtest.analysis.explore_rows import (
     walk,
 )
 from backtest.analysis.explore_work import Work
-from backtest.analysis.report import MT5_COLUMNS
-from backtest.runner.store import METRIC_TYPES, PARAM_TYPES, combos_schema, open_table, widened
+from backtest.runner.store import open_table, widened
 
-LIMIT = 1000  # rows per page by default
-MAX_LIMIT = 10_000  # and at most
-ROW = "row"  # run order (the row's position in the Parquet file): ties break by it
 CACHED = 8  # filters and filtered orders kept for the next pages
 ORDERS = 12  # sort orders kept (4 bytes a row each)
 CODED = 1000  # a column with at most as many values has its pages found by counting
 DISTINCT = 100_000  # a column with at most as many values has its text filters by value
-
-
-class ExploreError(ValueError):
-    """A run folder or a query that cannot be served; the message says why."""
 
 
 def load_combos(path: Path) -> pa.Table:
@@ -93,185 +98,6 @@ def load_combos(path: Path) -> pa.Table:
     return table
 
 
-def _kind(kind: pa.DataType) -> str:
-    """How a column compares: ``number`` (ints, floats, flags as 0/1), ``text`` or ``list``."""
-    if pa.types.is_list(kind):
-        return "list"
-    if pa.types.is_string(kind):
-        return "text"
-    return "number"
-
-
-# The report's MT5 columns (report.MT5_COLUMNS, computed as its _mt5_columns does: None
-# without trades, and where not finite), as columns of the loaded table.
-DERIVED = {
-    "recovery_factor": "CASE WHEN trades > 0 THEN CASE WHEN max_dd_r > 0 THEN total_r / max_dd_r "
-    "WHEN coalesce(total_r, 0) > 0 THEN NULL ELSE 0.0 END END",
-    "expected_payoff": "CASE WHEN trades > 0 THEN total_pnl / trades END",
-}
-assert set(DERIVED) == set(MT5_COLUMNS), "every MT5 column of the report, and no other"
-COLUMN_KINDS: dict[str, str] = {
-    **{f.name: _kind(f.type) for f in combos_schema()},
-    **dict.fromkeys(DERIVED, "number"),
-}
-PARAMS = tuple(PARAM_TYPES)
-METRICS = (*METRIC_TYPES, *DERIVED)
-
-
-def _ident(column: str) -> str:
-    """``column`` quoted for SQL, after checking it is a column of the results table."""
-    if column not in COLUMN_KINDS and column != ROW:
-        raise ExploreError(f"unknown column {column!r} (columns: {', '.join(COLUMN_KINDS)})")
-    return f'"{column}"'
-
-
-def _label(column: str) -> str:
-    """SQL for a column's value as the page shows it in text (a list as ``[0,1]``, a
-    missing value as ``''``): what ``=text`` and substring filters compare."""
-    name = _ident(column)
-    if COLUMN_KINDS[column] == "list":
-        return f"coalesce('[' || array_to_string({name}, ',') || ']', '')"
-    return f"coalesce(CAST({name} AS VARCHAR), '')"
-
-
-_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
-_RANGE = re.compile(r"^(.*?)\s*\.\.\s*(.*)$")
-_COMPARE = re.compile(r"^(>=|<=|!=|>|<|=)\s*(.*)$")
-
-
-def _number(text: str) -> float | None:
-    text = text.strip()
-    return float(text) if _NUMBER.match(text) else None
-
-
-@dataclass(frozen=True)
-class Filter:
-    """One filter box read: ``op`` compares numbers (``between``, ``>``, ``>=``, ``<``,
-    ``<=``, ``=``, ``!=``) or text (``is``, ``is not``: the whole shown value;
-    ``contains``: a case-blind part of it, the operand lowered)."""
-
-    column: str
-    op: str
-    operands: tuple[Any, ...]
-
-    @property
-    def numeric(self) -> bool:
-        return self.op not in ("is", "is not", "contains")
-
-
-def read_filter(column: str, text: str) -> Filter | None:
-    """One filter box's text on ``column``, read as the report page reads it: ``>=100``,
-    ``<0``, ``=1``, ``!=0`` compare numbers (missing values match only ``!=``),
-    ``0.5..1.5`` is a range, ``=text``/``!=text`` the whole shown value, anything else a
-    case-blind substring of it. None for an empty box; ExploreError when a number
-    comparison is asked of a text column or is not a number."""
-    text = text.strip()
-    if not text:
-        return None
-    _ident(column)
-    if found := _RANGE.match(text):
-        low, high = _number(found.group(1)), _number(found.group(2))
-        if low is None or high is None:
-            raise ExploreError(f'filter on {column}: "{text}" is not a range of numbers')
-        _numeric(column, text)
-        return Filter(column, "between", (low, high))
-    if found := _COMPARE.match(text):
-        op, operand = found.group(1), found.group(2)
-        number = _number(operand)
-        if number is None:
-            if op in ("=", "!="):
-                return Filter(column, "is" if op == "=" else "is not", (operand,))
-            raise ExploreError(
-                f'filter on {column}: "{operand}" is not a number ({op} compares numbers)'
-            )
-        _numeric(column, text)
-        return Filter(column, op, (number,))
-    return Filter(column, "contains", (text.lower(),))
-
-
-def filter_sql(column: str, text: str) -> tuple[str, list[Any]] | None:
-    """:func:`read_filter`'s filter as SQL with ``?`` parameters (None for an empty box):
-    what the rows kept must equal, and how a column without a small set of values is
-    filtered by its text."""
-    read = read_filter(column, text)
-    return None if read is None else _sql(read)
-
-
-def _sql(read: Filter) -> tuple[str, list[Any]]:
-    # numbers as doubles (flags 0/1), -0.0 as 0.0
-    value = f"(CAST({_ident(read.column)} AS DOUBLE) + 0.0)"
-    if read.op == "between":
-        return f"{value} BETWEEN ? AND ?", list(read.operands)
-    if read.op == "!=":
-        return f"({value} IS NULL OR {value} <> ?)", list(read.operands)
-    if read.numeric:
-        return f"{value} {read.op} ?", list(read.operands)
-    if read.op == "contains":
-        return f"contains(lower({_label(read.column)}), ?)", list(read.operands)
-    return f"{_label(read.column)} {'=' if read.op == 'is' else '<>'} ?", list(read.operands)
-
-
-def _numeric(column: str, text: str) -> None:
-    if COLUMN_KINDS[column] != "number":
-        raise ExploreError(
-            f'filter on {column}: "{text}" compares numbers and {column} holds '
-            f"{COLUMN_KINDS[column]}: use =text or a part of the text"
-        )
-
-
-def where_sql(filters: dict[str, str]) -> tuple[str, list[Any]]:
-    """Every filter ANDed: the WHERE clause (``TRUE`` when none) and its parameters."""
-    parts, params = [], []
-    for column, text in sorted(filters.items()):
-        read = filter_sql(column, text)
-        if read is not None:
-            parts.append(read[0])
-            params.extend(read[1])
-    return (" AND ".join(parts) or "TRUE"), params
-
-
-@dataclass(frozen=True)
-class Query:
-    """One request of the API: sort column and direction, filters, page."""
-
-    sort: str = ROW
-    desc: bool = False
-    filters: tuple[tuple[str, str], ...] = ()
-    offset: int = 0
-    limit: int = LIMIT
-
-    @classmethod
-    def parse(cls, query: str) -> Query:
-        """From a URL's query string: ``sort=total_r&desc=1&offset=0&limit=100`` and
-        ``filter=COLUMN:TEXT`` (repeated; TEXT as in the page's filter boxes)."""
-        args = urllib.parse.parse_qs(query, keep_blank_values=True)
-        unknown = set(args) - {"sort", "desc", "offset", "limit", "filter"}
-        if unknown:
-            raise ExploreError(f"unknown parameter {sorted(unknown)[0]!r}")
-        sort = args.get("sort", [ROW])[-1] or ROW
-        _ident(sort)
-        filters: dict[str, str] = {}
-        for item in args.get("filter", []):
-            column, colon, text = item.partition(":")
-            if not colon:
-                raise ExploreError(f"filter {item!r}: not COLUMN:TEXT")
-            _ident(column)
-            filters[column] = text
-        return cls(
-            sort=sort,
-            desc=args.get("desc", ["0"])[-1] in ("1", "true"),
-            filters=tuple(sorted(filters.items())),
-            offset=_whole(args.get("offset", ["0"])[-1], "offset", 10**12),
-            limit=_whole(args.get("limit", [str(LIMIT)])[-1], "limit", MAX_LIMIT, 1),
-        )
-
-
-def _whole(text: str, name: str, high: int, low: int = 0) -> int:
-    if not text.isdigit() or not low <= int(text) <= high:
-        raise ExploreError(f"{name}: {text!r} is not a whole number in {low}..{high}")
-    return int(text)
-
-
 def _cells(values: pa.Array) -> list[Any]:
     """A column's values as JSON cells, as ``to_pylist`` gives them but NaN and infinities
     None: by numpy's ``tolist`` (``to_pylist`` makes a Python object at a time, most of
@@ -294,15 +120,6 @@ def _cells(values: pa.Array) -> list[Any]:
         for at in np.flatnonzero(np.asarray(values.is_null())).tolist():
             cells[at] = None
     return cells
-
-
-def _sort_sql(column: str) -> str:
-    """What a column sorts by: numbers (flags as 0/1) as numbers, text as text (binary
-    order), a list by its shown text."""
-    kind = COLUMN_KINDS.get(column, "number")
-    if kind == "number":
-        return f"CAST({_ident(column)} AS DOUBLE)"
-    return f"CASE WHEN {_ident(column)} IS NOT NULL THEN {_label(column)} END"
 
 
 def _list_text(values: pa.Array) -> pa.Array:
@@ -371,7 +188,7 @@ class Combos:
 
     def sort_key(self, column: str, out: np.ndarray) -> np.ndarray:
         """Each row's sort key in run order, ascending, written to ``out`` (float64, a row
-        each), from the columns in memory (what :func:`_sort_sql` sorts by in DuckDB): a
+        each), from the columns in memory (what :func:`sort_sql` sorts by in DuckDB): a
         number (flags 0/1), or the rank of the row's text (a list's shown text) among the
         column's distinct ones in binary order; NaN for a missing value."""
         if column == ROW:
@@ -518,7 +335,7 @@ class Combos:
         where, params = where_sql(dict(query.filters))
         direction = "DESC" if query.desc else "ASC"
         found = self._fetch(
-            f"SELECT {ROW} FROM combos WHERE {where} ORDER BY {_sort_sql(query.sort)} "
+            f"SELECT {ROW} FROM combos WHERE {where} ORDER BY {sort_sql(query.sort)} "
             f"{direction} NULLS LAST, {ROW} LIMIT ? OFFSET ?",
             [*params, query.limit, query.offset],
         )[ROW]
@@ -554,7 +371,7 @@ class Combos:
     def _one_mask(self, read: Filter) -> np.ndarray:
         if read.numeric:  # ints and flags compared as doubles, as SQL casts them
             return compare(*self._numbers(read.column), read.op, read.operands)
-        sql, params = _sql(read)
+        sql, params = read_sql(read)
         encoded = self._encoded(read.column)
         if encoded is not None:
             values, codes = encoded
@@ -562,9 +379,9 @@ class Combos:
         matches = self._text_matches(read)
         if matches is None:
             if self._floating(read.column) and read.op == "contains":
-                # its text as _label's, lowered and '' when missing, without the two
+                # its text as label's, lowered and '' when missing, without the two
                 # (a double's text is lower case; a missing one's contains no part)
-                sql = f"contains(CAST({_ident(read.column)} AS VARCHAR), ?)"
+                sql = f"contains(CAST({ident(read.column)} AS VARCHAR), ?)"
             keep = np.zeros(self.count, dtype=bool)
             rows = self._fetch(f"SELECT {ROW} FROM combos WHERE {sql}", params)[ROW]
             keep[rows] = True

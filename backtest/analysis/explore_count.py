@@ -26,10 +26,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 
+from backtest.analysis.explore_query import COLUMN_KINDS, ROW, Filter, Query, read_filter, read_sql
 from backtest.analysis.explore_rows import page_of
 
 if TYPE_CHECKING:
-    from backtest.analysis.explore import Combos, Filter, Query
+    from backtest.analysis.explore import Combos
 
 BUDGET = 0.1  # seconds the walk may take (at the pace of its first chunks)
 FIRST = 1 << 16  # rows of the order decided first (the next chunks: as many as it needs)
@@ -56,8 +57,6 @@ class Counting:
         """``query``'s first page (offset 0) before its filters' count, the count started
         in the background; None when its count is not slow (or is there), or the walk
         found no page within :data:`BUDGET` (then the page waits for the mask)."""
-        from backtest.analysis.explore import COLUMN_KINDS, read_filter
-
         if query.offset:
             return None
         reads = [(item, read_filter(*item)) for item in query.filters]
@@ -152,8 +151,6 @@ def _in_order(
     time (and whether it is the last), the next one as long as sent (:data:`FIRST` the
     first): positions of ``order`` when built, of run order for ``row``, else ranks among
     the rows kept of the sort key (:func:`explore_rows.page_of`, its key made once)."""
-    from backtest.analysis.explore import ROW
-
     start, size = 0, FIRST
     if order is not None or query.sort == ROW:
         while True:
@@ -179,10 +176,8 @@ def _in_order(
 def _decided(con: Any, combos: Combos, rows: np.ndarray, read: Filter) -> np.ndarray:
     """Whether each of ``rows`` passes ``read``, by its SQL over those rows' values alone
     (on ``con``, a connection of its own: the whole mask's runs on the table's)."""
-    from backtest.analysis.explore import _sql
-
     values = combos.table.column(read.column).take(pa.array(rows))
-    sql, params = _sql(read)
+    sql, params = read_sql(read)
     con.register("part", pa.table({read.column: values}))
     try:
         hit = con.execute(f"SELECT coalesce({sql}, false) AS hit FROM part", params)

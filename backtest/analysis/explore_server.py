@@ -17,7 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from backtest.analysis.explore import Combos, ExploreError, Query, load_combos
+from backtest.analysis.explore import Combos, load_combos
+from backtest.analysis.explore_query import ExploreError, Query
 from backtest.analysis.pages import TEMPLATES, inline, source_hash
 from backtest.runner.outputs import result_paths
 

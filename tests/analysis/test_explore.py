@@ -30,7 +30,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from backtest.analysis.explore import Combos, Query, load_combos
+from backtest.analysis.explore import Combos, load_combos
+from backtest.analysis.explore_query import Query
 from backtest.runner.outputs import result_paths
 from backtest.runner.store import batch_table, combos_schema, row_record
 from tests.analysis.report_helpers import chromium, invoke, open_page, small_run

@@ -13,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from backtest.analysis import explore_count, explore_digits, explore_rows
-from backtest.analysis.explore import ROW, Combos, Query, where_sql
+from backtest.analysis.explore import Combos
+from backtest.analysis.explore_query import ROW, Query, where_sql
 from backtest.analysis.explore_rows import (
     MAYBE,
     NO,
