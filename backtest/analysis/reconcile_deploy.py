@@ -27,18 +27,15 @@ def parameter_set_sha256(symbol: str, params: dict[str, Any], risk: float) -> st
     is one (``15``, not ``15.0``): a set recorded from a format-1 run keeps its identity.
     Another float parameter given as a whole number (``sl_mult: 1`` in a hand-written file)
     is hashed as the float the results table holds (``1.0``): the same set, one identity."""
-    import pyarrow as pa
-
-    from backtest.runner.store import LEGACY_TYPES, PARAM_TYPES
+    from backtest.runner.store import FLOAT_PARAMS, LEGACY_TYPES
 
     were_whole = LEGACY_TYPES[1]
 
     def canonical(name: str, value: Any) -> Any:
         if name in were_whole:
             return int(value) if isinstance(value, float) and value.is_integer() else value
-        floating = name in PARAM_TYPES and pa.types.is_float64(PARAM_TYPES[name])
         whole = isinstance(value, int) and not isinstance(value, bool)
-        return float(value) if floating and whole else value
+        return float(value) if name in FLOAT_PARAMS and whole else value
 
     canonical_params = {k: canonical(k, v) for k, v in params.items()}
     body = json.dumps(

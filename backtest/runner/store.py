@@ -48,7 +48,7 @@ METRIC_TYPES: dict[str, pa.DataType] = {
     name: pa.int64() if name in _INT_METRICS else pa.bool_() if name == "prop_ok" else pa.float64()
     for name in METRIC_KEYS
 }
-_FLOAT_PARAMS = frozenset(name for name, kind in PARAM_TYPES.items() if kind == pa.float64())
+FLOAT_PARAMS = frozenset(name for name, kind in PARAM_TYPES.items() if kind == pa.float64())
 
 
 def combos_schema() -> pa.Schema:
@@ -237,7 +237,7 @@ def _encoded_columns(columns: Sequence[Sequence[Any]]) -> bytes:
     between parentheses (more than one item), and a column of a grid holds few
     distinct values, each turned to text once (:func:`_reprs`)."""
     cells = [
-        _reprs(list(map(float, values)) if name in _FLOAT_PARAMS else values)
+        _reprs(list(map(float, values)) if name in FLOAT_PARAMS else values)
         for name, values in zip(PARAM_TYPES, columns)
     ]
     return "".join(f"({row})\n" for row in map(", ".join, zip(*cells))).encode()

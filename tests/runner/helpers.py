@@ -89,6 +89,19 @@ def run_args(bars: Path, groups: Path, out: Path, *extra: Any) -> list[Any]:
     ]
 
 
+def run_options(bars: Path, groups: Path, out: Path) -> dict[str, Any]:
+    """:func:`run_args` as ``run_backtest``'s options: one worker, no charts."""
+    return {
+        "groups_file": groups,
+        "data_file": bars,
+        "start_date": START,
+        "end_date": END,
+        "workers": 1,
+        "output_dir": out,
+        "skip_charts": True,
+    }
+
+
 def checkpoint_lines(out: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in (out / "checkpoint.jsonl").read_text().splitlines()]
 

@@ -4,23 +4,10 @@ runs or imports while they fork; a failure in it does not touch the run."""
 
 from __future__ import annotations
 
-import json
 import threading
 
 from backtest.runner.execute import run_backtest
-from tests.runner.helpers import END, START
-
-
-def _options(dataset, out):
-    return {
-        "groups_file": dataset.groups,
-        "data_file": dataset.bars,
-        "start_date": START,
-        "end_date": END,
-        "workers": 1,
-        "output_dir": out,
-        "skip_charts": True,
-    }
+from tests.runner.helpers import checkpoint_lines, run_options
 
 
 def test_beside_starts_once_after_the_first_group_is_checkpointed(dataset, tmp_path):
@@ -30,13 +17,12 @@ def test_beside_starts_once_after_the_first_group_is_checkpointed(dataset, tmp_p
     called = threading.Event()
 
     def beside() -> None:
-        lines = (out / "checkpoint.jsonl").read_text().splitlines()
-        finished = [x for x in map(json.loads, filter(None, lines)) if "group_id" in x]
+        finished = [x for x in checkpoint_lines(out) if "group_id" in x]
         seen.append((len(finished), threading.current_thread() is threading.main_thread()))
         called.set()
 
     # Act
-    run = run_backtest(_options(dataset, out), beside=beside)
+    run = run_backtest(run_options(dataset.bars, dataset.groups, out), beside=beside)
 
     # Assert
     assert run.exit_code == 0
@@ -52,7 +38,7 @@ def test_a_failing_beside_leaves_the_run_as_it_was(dataset, tmp_path):
         raise RuntimeError("made ahead, failed")
 
     # Act
-    run = run_backtest(_options(dataset, tmp_path / "out"), beside=beside)
+    run = run_backtest(run_options(dataset.bars, dataset.groups, tmp_path / "out"), beside=beside)
 
     # Assert
     assert run.exit_code == 0 and run.failed == []

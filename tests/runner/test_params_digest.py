@@ -17,7 +17,7 @@ from backtest.runner.groups import GroupsError, iter_group, load_groups_file
 from backtest.strategy.metrics import METRIC_KEYS
 from backtest.strategy.params import ParamError, resolve_params
 
-FLOATS = store._FLOAT_PARAMS
+FLOATS = store.FLOAT_PARAMS
 
 
 def _reference_bytes(combos: list[dict]) -> bytes:

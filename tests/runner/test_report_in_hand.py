@@ -10,22 +10,12 @@ import json
 from backtest.analysis.report import report_data
 from backtest.analysis.table import RunInHand
 from backtest.runner.execute import run_backtest
-from tests.runner.helpers import END, START, SYMBOL
+from tests.runner.helpers import SYMBOL, run_options
 
 
 def test_the_report_from_the_run_in_hand_is_the_report_from_its_files(dataset, tmp_path):
     out = tmp_path / "out"
-    run = run_backtest(
-        {
-            "groups_file": dataset.groups,
-            "data_file": dataset.bars,
-            "start_date": START,
-            "end_date": END,
-            "workers": 1,
-            "output_dir": out,
-            "skip_charts": True,
-        }
-    )
+    run = run_backtest(run_options(dataset.bars, dataset.groups, out))
     assert run.results is not None and run.bars is not None
 
     held = report_data(out, SYMBOL, held=RunInHand(run.results, run.bars))
