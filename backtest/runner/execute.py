@@ -51,7 +51,15 @@ from backtest.runner.outputs import (
     summary_rows,
     write_results,
 )
-from backtest.runner.pool import FAULT_ENV, Supervisor, WorkerJob, failed_record, resolve_workers
+from backtest.runner.pool import (
+    FAULT_ENV,
+    ROWS_BACK,
+    Supervisor,
+    WorkerJob,
+    failed_record,
+    resolve_workers,
+    rows_to_parent,
+)
 from backtest.runner.prepared import Prepared
 from backtest.runner.run_log import Progress, RunLogging, Signals, log
 from backtest.runner.rundir import CHARTS_DIR, LOCK_FILE, RUN_LOG
@@ -335,7 +343,9 @@ def _execute(
 
     waiting = [beside] if beside is not None else []
 
-    def on_done(record: dict[str, Any], best_trades: list[dict[str, Any]]) -> None:
+    def on_done(record: dict[str, Any], rows: list[Any]) -> None:
+        if rows:  # a worker's rows, back: its part written here, before its checkpoint line
+            record = finish_remote(plan.out_dir, record, rows)
         checkpoint.add(record)
         records[record["group_id"]] = record
         progress.finished(record)
@@ -344,8 +354,10 @@ def _execute(
         # its share of the result files, while the others run
         prepared.add(record, last=len(records) == len(order))
 
-    def group_work(group_id: str, group: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        record = run_group(
+    def group_work(group_id: str, group: Any) -> tuple[dict[str, Any], list[Any]]:
+        """A worker's group: its record and, when the parent writes its part, its rows
+        (charts are drawn at the end, for the best groups only)."""
+        return run_group(
             plan.bars,
             group_id,
             iter_group(group, plan.cfg),
@@ -354,8 +366,8 @@ def _execute(
             _trades_to_keep(plan.options.save_trades),
             plan.out_dir,
             bool(plan.options.save_daily),
+            rows_to_parent(workers, plan.scan.counts.get(group_id, ROWS_BACK + 1)),
         )
-        return record, []  # charts are drawn at the end, for the best groups only
 
     executor: Executor
     if cluster is not None:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 Tasks = list[tuple[str, Any]]  # (group_id, its backtest.runner.groups.Group)
-OnDone = Callable[[dict[str, Any], list[dict[str, Any]]], None]  # (record, best trades)
+OnDone = Callable[[dict[str, Any], list[Any]], None]  # (record, its rows to write, or [])
 
 
 class Executor(Protocol):
@@ -24,7 +24,9 @@ class Executor(Protocol):
 
     def run(self, tasks: Tasks, on_done: OnDone, stopping: Callable[[], bool]) -> list[str]:
         """Run ``tasks``, call ``on_done`` once per finished group (failed ones as failed
-        records), stop early when ``stopping()`` is true; the ids left unfinished."""
+        records) with its rows when the runner's process is to write its part (Arrow
+        tables; [] when it is written), stop early when ``stopping()`` is true; the ids
+        left unfinished."""
         ...
 
     def kill_all(self) -> None:

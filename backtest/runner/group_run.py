@@ -4,10 +4,13 @@ The group's combinations arrive as an iterator (:func:`backtest.runner.groups.it
 and are consumed ``SCORE_BATCH`` at a time: each batch is run by the chosen engine, scored
 in compiled code (:func:`backtest.engines.run.score_batch`) and turned into the batch's
 rows of the group's part file (:mod:`backtest.runner.store`, :mod:`backtest.runner.rundir`),
-which is written as the batches come. What outlives a batch is only the raw trades of the
-combinations whose trades are kept (``--save-trades``, the best one for the charts) and, with
-``--save-daily``, the compact trades: a group's memory does not grow with its size
-beyond that. The record that reaches the checkpoint is small (:func:`group_outcome`).
+which is written as the batches come, or held and given back whole for the runner's process
+to write (a cluster's group; a local one when :func:`backtest.runner.pool.rows_to_parent`
+says so). What outlives a batch is only the raw trades of the
+combinations whose trades are kept (``--save-trades``, the best one for the charts), with
+``--save-daily`` the compact trades and, given back, its rows (at most
+:data:`backtest.runner.pool.ROWS_BACK`): a group written here does not grow in memory with
+its size beyond that. The record that reaches the checkpoint is small (:func:`group_outcome`).
 """
 
 from __future__ import annotations
@@ -179,18 +182,28 @@ def run_group(
     save_trades: bool | int,
     out_dir: Path,
     save_daily: bool = False,
-) -> dict[str, Any]:
-    """A group run in a local worker: its part written to ``OUT/parts`` (and, with
-    ``save_daily``, its compact trades to ``OUT/daily``), durably; the record for the
-    checkpoint."""
+    rows_back: bool = False,
+) -> tuple[dict[str, Any], list[pa.Table]]:
+    """A group run in a local worker: the record for the checkpoint and, with
+    ``rows_back``, the group's rows for the runner's process to write (:func:`finish_remote`,
+    as a cluster's group); else its part is written here to ``OUT/parts``, durably, and
+    the rows are ``[]``. With ``save_daily`` its compact trades go to ``OUT/daily``."""
     outcome = group_outcome(
-        bars, group_id, combos, settings, engine, save_trades, False, out_dir, save_daily
+        bars,
+        group_id,
+        combos,
+        settings,
+        engine,
+        save_trades,
+        False,
+        None if rows_back else out_dir,
+        save_daily,
     )
     if save_daily:
         rundir.write_daily(
             rundir.daily_path(out_dir, group_id), outcome.compact, bars.trading_days()
         )
-    return outcome.record
+    return outcome.record, outcome.tables
 
 
 def finish_remote(
