@@ -99,10 +99,11 @@ def group_outcome(
     """Run a group's ``combos`` (an iterator is consumed batch by batch).
 
     With ``out_dir`` the rows go to the group's part file there as they are scored and
-    the record names it (``part``); else they are returned (``Outcome.tables``, a cluster
-    worker's case: the client writes the part). The record holds ``combos_count``,
-    ``best``, ``best_combo`` (params, metrics), ``params_sha256`` and, with
-    ``--save-trades``, ``trades`` by combination index. The group's compact trades are
+    the record names it (``part``) and holds its parameters' digest (``params_sha256``);
+    else they are returned (``Outcome.tables``: :func:`finish_remote` writes the part and
+    makes the digest from them where they arrive). The record holds ``combos_count``,
+    ``best``, ``best_combo`` (params, metrics) and, with ``--save-trades``, ``trades`` by
+    combination index. The group's compact trades are
     kept only with ``keep_compact`` (``--save-daily``): a group of 100,000 combinations
     holds about 800 MB of them.
     """
@@ -112,7 +113,7 @@ def group_outcome(
     # (--save-trades); charts read prices, not excursions
     excursions = keep_compact or bool(save_trades)
     best = _Best(max(want, 1))
-    digest = store.ParamsDigest()
+    digest = store.ParamsDigest() if out_dir is not None else None
     parts: list[CompactTrades] = []
     count = 0
 
@@ -121,7 +122,8 @@ def group_outcome(
         for batch in _batches(combos, SCORE_BATCH):
             scored = score_batch(bars, batch, settings, engine, excursions=excursions)
             columns = store.param_columns(batch)  # for the digest and the table alike
-            digest.update_columns(columns)
+            if digest is not None:
+                digest.update_columns(columns)
             if keep_compact:
                 parts.append(scored.compact)
             for j in best.offer(count, scored.metrics["total_r"]):
@@ -148,8 +150,9 @@ def group_outcome(
         "combos_count": count,
         "best": top,
         "best_combo": best.records[top],
-        "params_sha256": digest.hexdigest(),
     }
+    if digest is not None:
+        record["params_sha256"] = digest.hexdigest()
     if part is not None:
         record["part"] = part
     saved = order if save_trades is True else order[: int(save_trades or 0)]
@@ -209,7 +212,10 @@ def run_group(
 def finish_remote(
     out_dir: Path, outcome_record: dict[str, Any], tables: list[pa.Table]
 ) -> dict[str, Any]:
-    """A cluster worker's group, back at the client: its part written here, the record
-    naming it."""
+    """A group's rows given back (a cluster worker's, or a local one's), in the runner's
+    process: its part written here, the record naming it and holding its parameters'
+    digest, made from the rows (:func:`backtest.runner.store.table_digest`, the same
+    digest as :class:`~backtest.runner.store.ParamsDigest` of its combinations)."""
     part = rundir.write_part(out_dir, outcome_record["group_id"], tables)
-    return {**outcome_record, "part": part}
+    digest = store.table_digest(pa.concat_tables(tables))
+    return {**outcome_record, "params_sha256": digest, "part": part}

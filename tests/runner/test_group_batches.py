@@ -1,6 +1,6 @@
 """A group is run and scored in batches: the record, its part's rows, the kept trades and
 the compact trades do not depend on the batch size, and a group given as an iterator is
-consumed batch by batch."""
+consumed batch by batch. Its rows given back are written with the same part and digest."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from backtest.core.config import symbol_spec
 from backtest.core.settings import RunSettings
 from backtest.data.loaders import load_bars
 from backtest.runner.groups import expand_group, load_groups_file
+from backtest.runner.store import ParamsDigest
 from tests.runner.helpers import write_bars, write_groups
 
 
@@ -72,3 +73,23 @@ def test_best_is_the_highest_total_r_with_ties_to_the_lower_index(group, monkeyp
     assert outcome.record["best"] == int(np.argmax(totals)) < len(combos)
     assert outcome.record["combos_count"] == 2 * len(combos)
     assert outcome.record["best_combo"]["metrics"]["total_r"] == totals.max()
+
+
+def test_rows_given_back_are_written_with_their_combinations_digest(group, tmp_path):
+    # Arrange
+    bars, combos = group
+    written = group_run.group_outcome(
+        bars, "g", combos, RunSettings(), "fast", False, out_dir=tmp_path / "worker"
+    )
+    back = group_run.group_outcome(bars, "g", combos, RunSettings(), "fast", False)
+
+    # Act
+    finished = group_run.finish_remote(tmp_path / "runner", back.record, back.tables)
+
+    # Assert
+    assert "params_sha256" not in back.record  # made where the rows are written
+    digest = ParamsDigest()
+    digest.update(combos)
+    assert finished["params_sha256"] == written.record["params_sha256"] == digest.hexdigest()
+    assert finished["part"] == written.record["part"]  # the same bytes, the same name
+    assert _strip(finished) == _strip(written.record)
