@@ -29,8 +29,13 @@ class PageError(ValueError):
 
 
 def script_json(value: Any) -> str:
-    """JSON safe inside a ``<script>`` element (no ``</script>``, no HTML comment)."""
-    text = json.dumps(value, allow_nan=False, separators=(",", ":"))
+    """JSON safe inside a ``<script>`` element (no ``</script>``, no HTML comment), as
+    ``json.dumps`` reads ``value`` (keys made text), by orjson: a report's rows are
+    ten times faster to write. A non-finite float, which JSON cannot hold, is ``null``
+    (the pages show it missing, as they do every null)."""
+    import orjson
+
+    text = orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
     for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
         if char in text:  # a page's megabytes of numbers seldom hold one
             text = text.replace(char, escaped)
