@@ -335,9 +335,12 @@ def run(table: Path, limit: int) -> None:
                 build_index(combos.table.column(column).chunk(0))
             total = n
         elif how.startswith("first"):  # the page (its count pending), then the count
-            total = combos.query(query, build=how == "first")["total"]
+            answer = combos.query(query, build=how == "first")
             took, used = 1000 * (time.perf_counter() - wall), 1000 * (time.process_time() - cpu)
-            _record(worst, kind, what, took, used, "counting" if total is None else f"{total:,}")
+            found = f"{len(answer['rows'])} rows so far, searching"
+            state = "counting" if answer["whole"] else found
+            total = answer["total"]
+            _record(worst, kind, what, took, used, state if total is None else f"{total:,}")
             kind, what = "digits part: its count arrives", f"{what} (from the query)"
             combos.counting.wait(query.filters)  # the page asks again until the count is there
             total = combos.query(query, build=how == "first")["total"]

@@ -23,7 +23,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 import pyarrow as pa
@@ -126,6 +126,16 @@ def _list_text(values: pa.Array) -> pa.Array:
     """A list column's values as the page shows them (``[0,2,4]``), a missing one null."""
     inner = pc.binary_join(pc.cast(values, pa.list_(pa.string())), ",")
     return pc.binary_join_element_wise("[", inner, "]", "")
+
+
+class Page(NamedTuple):
+    """A query's page: its rows (positions in run order, in the sort's order), how many rows
+    match (None: being counted, :mod:`explore_count`) and whether ``rows`` is the whole
+    page (else its first rows: the rest come with the count)."""
+
+    rows: np.ndarray
+    total: int | None
+    whole: bool = True
 
 
 class Combos:
@@ -303,33 +313,32 @@ class Combos:
                 self._cache.popitem(last=False)
         return value
 
-    def page(self, query: Query, build: bool = True) -> tuple[np.ndarray, int | None]:
-        """The query's page (row numbers, in order) and how many rows match (None: being
-        counted, :mod:`explore_count`). ``build``: start building the sort's order."""
+    def page(self, query: Query, build: bool = True) -> Page:
+        """The query's :class:`Page`. ``build``: start building the sort's order."""
         order = self._ready(query.sort, query.desc) if build else None
         if query.filters and (first := self.counting.page(self, query, order)) is not None:
-            return first, None
+            return Page(first[0], None, first[1])
         keep = self.mask(query.filters) if query.filters else None
         total = self.count if keep is None else int(np.count_nonzero(keep))
         if order is not None:
             if keep is None:
-                return order[query.offset : query.offset + query.limit], total
+                return Page(order[query.offset : query.offset + query.limit], total)
             if query.offset == 0:  # a new filter's first page: a walk that stops there
-                return walk(order, keep, query.offset, query.limit), total
+                return Page(walk(order, keep, query.offset, query.limit), total)
             rows = self._kept(  # its next pages: slices of its rows in that order, kept
                 ("order", query.filters, query.sort, query.desc), lambda: order[keep[order]]
             )
-            return rows[query.offset : query.offset + query.limit], total
+            return Page(rows[query.offset : query.offset + query.limit], total)
         if COLUMN_KINDS.get(query.sort) == "list" and self._encoded(query.sort) is None:
-            return self._sorted_by_duckdb(query), total  # until the lists are encoded
+            return Page(self._sorted_by_duckdb(query), total)  # until the lists are encoded
         coded = self._coded_page(query, keep)
         if coded is not None:
-            return coded, total
+            return Page(coded, total)
         with self.scratch() as key:
             self.sort_key(query.sort, key)
             if query.desc:
                 np.negative(key, out=key)
-            return page_of(key, query.offset, query.limit, keep), total
+            return Page(page_of(key, query.offset, query.limit, keep), total)
 
     def _sorted_by_duckdb(self, query: Query) -> np.ndarray:
         where, params = where_sql(dict(query.filters))
@@ -500,11 +509,12 @@ class Combos:
         """The API's answer: the page's rows, how many match, how long it took (ms)."""
         started = time.perf_counter()
         with self.work.busy():  # waited for by close
-            numbers, total = self.page(query, build)
-            rows = self.rows(numbers)
+            page = self.page(query, build)
+            rows = self.rows(page.rows)
         return {
             "rows": rows,
-            "total": None if total is None else int(total),  # None: being counted
+            "total": None if page.total is None else int(page.total),  # None: being counted
+            "whole": page.whole,  # false: the page's first rows, the rest with the count
             "count": self.count,
             "offset": query.offset,
             "limit": query.limit,

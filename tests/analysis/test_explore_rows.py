@@ -137,16 +137,19 @@ def test_a_page_is_the_same_before_and_after_the_order_is_built(
     st.sampled_from(["total_r", "trades", "direction", "weekdays", ROW]),
     st.booleans(),
     st.integers(1, 12),
+    st.sampled_from([60.0, 0.0]),
 )
 def test_a_first_page_before_its_count_is_the_counted_pages_start(
-    table, digits, other, column, desc, limit
+    table, digits, other, column, desc, limit, budget
 ):
     """A float metric's part of digits alone before its digit index: the first page (the
     sort's order built or not) comes uncounted (total None), walked a few rows at
-    a time, and is the first rows of the whole mask's; the count comes after."""
+    a time, and is the first rows of the whole mask's; the count comes after. Out of
+    time (a budget of 0: the first chunk only) it is the start of them, not whole."""
     combos = Combos(table)
-    default = explore_count.FIRST, explore_count.BUDGET
-    explore_count.FIRST, explore_count.BUDGET = 5, 60.0  # chunks of 5, 20, ..: no give-up
+    default = explore_count.FIRST, explore_count.BUDGET, explore_count.LEAST
+    # chunks of 5, 20, ..: no give-up with 60 s
+    explore_count.FIRST, explore_count.BUDGET, explore_count.LEAST = 5, budget, 1
     try:
         combos.ready()
         combos.digits.close()  # no index built: each new part's count stays slow
@@ -158,16 +161,26 @@ def test_a_first_page_before_its_count_is_the_counted_pages_start(
             )
             if built:
                 combos.order(column, desc)
-            first, total = combos.page(query, build=built)
+            first = combos.page(query, build=built)
             combos.counting.wait(query.filters)
             order = combos.order(column, desc)
             keep = combos.mask(query.filters)
+            expected = order[keep[order]][:limit].tolist()
 
-            assert total is None
-            assert first.tolist() == order[keep[order]][:limit].tolist()
-            assert combos.page(query)[1] == int(keep.sum())
+            again = combos.page(query)
+
+            assert first.total is None
+            assert first.rows.tolist() == expected[: len(first.rows)]  # its start, exact
+            assert first.whole or (budget == 0.0 and len(first.rows) < limit)
+            if first.whole:
+                assert first.rows.tolist() == expected
+            assert (again.rows.tolist(), again.total, again.whole) == (
+                expected,
+                int(keep.sum()),
+                True,
+            )
     finally:
-        explore_count.FIRST, explore_count.BUDGET = default
+        explore_count.FIRST, explore_count.BUDGET, explore_count.LEAST = default
         combos.close()
 
 

@@ -4,7 +4,9 @@
 // whose globals it uses (state, columns, C, D, N, fmt, esc, $) and whose renderTable it
 // replaces: sorting, filters and the row limit (the page size) keep working as they did.
 // An answer whose count is still being made (total null: a float metric's first part of
-// digits alone) shows "counting…" and is asked again until the count is there.
+// digits alone) shows "counting…" and is asked again until the count is there; one whose
+// page is not whole yet (whole false: a rare part, its first rows found so far, maybe none)
+// shows "searching…" the same way.
 (() => {
   const X = {page: 0, key: null, seq: 0, last: null, timer: null, error: ""};
   window.exploreState = X;
@@ -62,7 +64,8 @@
       $("explore-page").textContent = `page ${page + 1} of ${pages}`;
       $("explore-prev").disabled = page === 0;
       $("explore-next").disabled = counting ? a.rows.length < a.limit : page + 1 >= pages;
-      $("table-count").textContent = `rows ${a.rows.length ? a.offset + 1 : 0}..${a.offset + a.rows.length} of ${counting ? "(counting…)" : a.total} matching (${a.count} in the run; every row served by invoke explore, query ${a.query_ms} ms)`;
+      const of = a.whole === false ? "(searching…)" : (counting ? "(counting…)" : a.total);
+      $("table-count").textContent = `rows ${a.rows.length ? a.offset + 1 : 0}..${a.offset + a.rows.length} of ${of} matching (${a.count} in the run; every row served by invoke explore, query ${a.query_ms} ms)`;
     }
     for (const th of $("combos").tHead.querySelectorAll("tr.names th")) th.className = (th.dataset.col === "group_id" ? "text " : "") + (th.dataset.col === state.sort ? (state.desc ? "sorted-desc" : "sorted-asc") : "");
     const bad = X.error.match(/^filter on (\w+):/);
