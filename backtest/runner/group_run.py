@@ -8,7 +8,7 @@ which is written as the batches come, or held and given back whole for the runne
 to write (a cluster's group; a local one when :func:`backtest.runner.pool.rows_to_parent`
 says so). What outlives a batch is only the raw trades of the
 combinations whose trades are kept (``--save-trades``, the best one for the charts), with
-``--save-daily`` the compact trades and, given back, its rows (at most
+``--save-daily`` the compact trades and, given back, its rows (a local worker's at most
 :data:`backtest.runner.pool.ROWS_BACK`): a group written here does not grow in memory with
 its size beyond that. The record that reaches the checkpoint is small (:func:`group_outcome`).
 """
