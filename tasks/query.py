@@ -27,7 +27,7 @@ def query(c, from_, sql, csv=False, max_rows="200", symbol=None):
     """Run one read-only SQL query over a run's combinations (the view combos).
 
     The answer is printed as an aligned table, or as CSV."""
-    from backtest.analysis.sql import SqlError, batches, connect, text_table
+    from backtest.analysis.sql import SqlError, batches, connect_table, read_run, text_table
     from backtest.runner.outputs import ResultsError
 
     if not str(max_rows).strip().isdigit() or int(max_rows) < 1:
@@ -36,10 +36,11 @@ def query(c, from_, sql, csv=False, max_rows="200", symbol=None):
     if not from_ or not sql:
         raise error("give --from OUT and one SQL query (invoke --help query)")
     try:
-        con = connect(Path(from_), symbol)
+        run = read_run(Path(from_), symbol)  # read and checked once
+        con = connect_table(run)
         if csv:
             _print_csv(batches(con, sql))
-            _say_source(Path(from_), symbol)
+            _say_source(run)
             return
         import pyarrow as pa
 
@@ -53,17 +54,17 @@ def query(c, from_, sql, csv=False, max_rows="200", symbol=None):
             more += max(0, batch.num_rows - max(room, 0))
         table = pa.Table.from_batches(shown, schema) if schema is not None else pa.table({})
         sys.stdout.write(text_table(table, more))
-        _say_source(Path(from_), symbol)
+        _say_source(run)
     except (SqlError, ResultsError, ValueError, OSError) as exc:
         raise error(exc) from None
 
 
-def _say_source(out_dir: Path, symbol: str | None) -> None:
+def _say_source(run) -> None:
     """After an answer, on stderr (the CSV on stdout stays clean): which run, data, execution
     and code it comes from (an error stays one line)."""
     from backtest.analysis.sql import source_lines
 
-    for line in source_lines(out_dir, symbol):
+    for line in source_lines(run):
         print(line, file=sys.stderr)
 
 

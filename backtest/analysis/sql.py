@@ -56,28 +56,30 @@ class SqlError(ValueError):
 def connect(out_dir: Path, symbol: str | None = None) -> duckdb.DuckDBPyConnection:
     """A read-only connection to the run in ``out_dir`` (its committed results, else its
     checkpoint), the combinations as the view ``combos``."""
+    return connect_table(read_run(out_dir, symbol))
+
+
+def read_run(out_dir: Path, symbol: str | None = None) -> RunTable:
+    """The run in ``out_dir`` (its committed results, else its checkpoint), read and
+    checked once for a query and its source lines (``symbol``: when it holds several)."""
     from backtest.analysis.merge import detect_symbol
     from backtest.analysis.table import RunTable
 
     out_dir = Path(out_dir)
-    symbol = detect_symbol([out_dir], symbol)
-    return connect_table(RunTable.read(out_dir, symbol))
+    return RunTable.read(out_dir, detect_symbol([out_dir], symbol))
 
 
-def source_lines(out_dir: Path, symbol: str | None = None) -> list[str]:
+def source_lines(table: RunTable) -> list[str]:
     """Where a query's numbers come from: the run's data (file or sample, its checksum),
     period, execution and code (:func:`backtest.analysis.ranking.caption`), and the sample
     data warning when the run used it."""
-    from backtest.analysis.merge import detect_symbol
     from backtest.analysis.ranking import analysis_provenance, caption
-    from backtest.analysis.table import RunTable
     from backtest.runner.execute import sample_notice
 
-    out_dir = Path(out_dir)
-    metadata = RunTable.read(out_dir, detect_symbol([out_dir], symbol)).results["metadata"]
+    metadata = table.results["metadata"]
     data = metadata.get("data")
     notice = sample_notice(data) if isinstance(data, dict) else None
-    lines = [f"run {out_dir}: {caption(analysis_provenance(out_dir, metadata, {}))}"]
+    lines = [f"run {table.out_dir}: {caption(analysis_provenance(table.out_dir, metadata, {}))}"]
     return lines + ([notice] if notice else [])
 
 

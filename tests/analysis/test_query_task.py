@@ -95,3 +95,29 @@ def test_the_answer_says_which_run_and_data_it_comes_from(run):
     source = done.stderr.splitlines()[0]
     assert source.startswith(f"run {run}: data: ")
     assert "execution: " in source and "code: " in source
+
+
+def test_the_run_is_read_once_for_the_answer_and_its_source(run, monkeypatch, capsys):
+    # Arrange
+    from invoke import Context
+
+    import tasks.query as query_task
+    from backtest.analysis.table import RunTable
+
+    reads = []
+    real = RunTable.read.__func__
+
+    def counted(cls, *args, **kwargs):
+        reads.append(args)
+        return real(cls, *args, **kwargs)
+
+    monkeypatch.setattr(RunTable, "read", classmethod(counted))
+
+    # Act
+    query_task.query(Context(), from_=str(run), sql="SELECT count(*) AS n FROM combos")
+
+    # Assert
+    out, err = capsys.readouterr()
+    assert len(reads) == 1  # results_full read and checked once, not once more for its source
+    assert out.splitlines()[2].split() == ["2500"]
+    assert err.startswith(f"run {run}: ")
