@@ -88,6 +88,9 @@ WALK_FORWARD_RUN_OPTIONS = (
         "space": "with --search: the search space (instead of --groups-file)",
         "batch": "with --search: trials per batch (default 256)",
         "seed": "with --search: the sampler's seed (default 0)",
+        "trial": "with --search: what one trial is, combination (default) or entry-rule (an "
+        "entry rule with its whole sl_mult x tp_mult sub-grid, as invoke optimize --trial; N "
+        "for the deflated Sharpe ratio counts every combination)",
     },
 )
 def walk_forward(
@@ -108,6 +111,7 @@ def walk_forward(
     space=None,
     batch=256,
     seed=0,
+    trial=None,
     **run_options,
 ):
     """Choose the best combination on each train window, judge it on the test window after."""
@@ -126,8 +130,14 @@ def walk_forward(
     settings = WalkForwardSettings(
         train, test, step, anchored, objective, int(min_trades), require_prop_ok, not no_robustness
     )
-    if search is not None or trials is not None or space is not None:
-        searched = {"sampler": search, "trials": trials, "batch": batch, "seed": seed}
+    if search is not None or trials is not None or space is not None or trial is not None:
+        searched = {
+            "sampler": search,
+            "trials": trials,
+            "batch": batch,
+            "seed": seed,
+            "trial": trial or "combination",
+        }
         _search_walk_forward(settings, searched, space, groups_file, from_, output_dir, run_options)
         return
     if (groups_file is None) == (from_ is None):
@@ -289,7 +299,7 @@ def _search_walk_forward(settings, searched, space, groups_file, from_, output_d
         raise Exit("error: --search: give --space or --groups-file (not --from)", code=2)
     try:
         window_search = WindowSearch(
-            search, int(trials), int(searched["batch"]), int(searched["seed"])
+            search, int(trials), int(searched["batch"]), int(searched["seed"]), searched["trial"]
         )
     except ValueError:
         raise Exit("error: --trials, --batch and --seed take whole numbers", code=2) from None

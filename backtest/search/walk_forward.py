@@ -1,4 +1,6 @@
-"""Walk-forward with a search per window (``invoke walk-forward --search tpe --trials N``).
+"""Walk-forward with a search per window (``invoke walk-forward --search tpe --trials N``;
+``--trial entry-rule``: each trial an entry rule with its whole exit sub-grid, as in
+``invoke optimize``).
 
 The windows are those of :mod:`backtest.analysis.walk_forward` (calendar train/test pairs
 over the span); each window's in-sample choice is made by a search of ``N`` trials over its
@@ -13,7 +15,8 @@ Every trial counts: each window says how many trials its search ran and evaluate
 deflated Sharpe ratio (Bailey & López de Prado, "The Deflated Sharpe Ratio", JPM 40(5),
 2014, eq. (2); :func:`backtest.analysis.overfitting.deflated_sharpe_ratio`) is given
 
-- per window, of the train choice: N = the distinct combinations its search evaluated, V =
+- per window, of the train choice: N = the distinct combinations its search evaluated (with
+  ``--trial entry-rule`` every combination of every trial's sub-grid), V =
   the variance of their per-day Sharpe ratios over the train dates;
 - for the stitched out-of-sample series: N = every combination evaluated by every window's
   search (their sum), V = the variance of all those per-day Sharpe ratios: the walk-forward's
@@ -46,7 +49,7 @@ from backtest.analysis.walk_forward import (
 )
 from backtest.runner.run_log import log
 from backtest.search.samplers import SAMPLERS
-from backtest.search.setup import OptimizeOptions, setup
+from backtest.search.setup import TRIALS, OptimizeOptions, setup
 from backtest.strategy.metrics_nb import metrics_dict
 
 SQRT_252 = math.sqrt(252.0)
@@ -55,18 +58,21 @@ SQRT_252 = math.sqrt(252.0)
 @dataclass(frozen=True)
 class WindowSearch:
     """How each window's train part is searched (``--search``, ``--trials``, ``--batch``,
-    ``--seed``: the optimize options of the same names)."""
+    ``--seed``, ``--trial``: the optimize options of the same names)."""
 
     sampler: str
     trials: int
     batch: int = 256
     seed: int = 0
+    trial: str = "combination"
 
     def check(self) -> None:
         if self.sampler not in SAMPLERS:
             raise WalkForwardError(f"--search {self.sampler!r}: one of {', '.join(SAMPLERS)}")
         if self.trials < 1:
             raise WalkForwardError(f"--trials {self.trials}: must be >= 1")
+        if self.trial not in TRIALS:
+            raise WalkForwardError(f"--trial {self.trial!r}: one of {', '.join(TRIALS)}")
 
 
 def run_search_walk_forward(
@@ -106,8 +112,8 @@ def run_search_walk_forward(
             "save_daily": False,
         }
         log.info(
-            f"window {w.index}: {search.sampler} search of {search.trials} trials over "
-            f"{w.train_start}..{w.train_end} -> {folder}"
+            f"window {w.index}: {search.sampler} search of {search.trials} trials "
+            f"({search.trial}) over {w.train_start}..{w.train_end} -> {folder}"
         )
         report = run_optimize(_options(space, groups_file, window_run, settings, search))
         if report.interrupted:
@@ -150,6 +156,7 @@ def _options(
         groups_file=groups_file,
         sampler=search.sampler,
         trials=search.trials,
+        trial=search.trial,
         objective=settings.objective,
         min_trades=settings.min_trades,
         require_prop_ok=settings.require_prop_ok,
