@@ -462,7 +462,10 @@ def local_cluster(folder: Path, workers: int) -> Iterator[Path]:
             protocol="tls://",
             host="127.0.0.1",
             security=security,
-            dashboard_address=None,
+            # the scheduler's HTTP server (health, metrics; no dashboard) on a free port of
+            # 127.0.0.1: Dask's default 8787 is taken when two test clusters run at once
+            dashboard_address="127.0.0.1:0",
+            scheduler_kwargs={"dashboard": False},
             worker_dashboard_address="127.0.0.1:0",
         )
     scheduler_file = folder / SCHEDULER_FILE
