@@ -19,6 +19,7 @@ again gets the whole page with its count once the mask is there (0.8-0.9 s at 10
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Generator
@@ -33,7 +34,9 @@ from backtest.analysis.explore_rows import page_of
 if TYPE_CHECKING:
     from backtest.analysis.explore import Combos
 
-BUDGET = 0.1  # seconds the walk may take (each chunk sized to end within it)
+# seconds the walk may take (each chunk sized to end within it); IBSWEEP_EXPLORE_BUDGET, a
+# test hook: 0 makes a page past the first chunk answer with its first rows at once
+BUDGET = float(os.environ.get("IBSWEEP_EXPLORE_BUDGET", "0.1"))
 FIRST = 1 << 16  # rows of the order decided first (the next chunks: as many as it needs)
 LEAST = 1 << 12  # a chunk of fewer rows is not worth its query: the walk stops
 

@@ -66,8 +66,11 @@ def _grow(out: Path) -> list[dict[str, Any]]:
     return [{"row": i, **r} for i, r in enumerate(grown.to_pylist())]
 
 
-def _start(out: Path, *extra: Any) -> tuple[subprocess.Popen, str]:
-    """``invoke explore`` on ``out`` as a process; it and the URL it printed."""
+def _start(
+    out: Path, *extra: Any, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen, str]:
+    """``invoke explore`` on ``out`` as a process (``env``: more environment); it and the
+    URL it printed."""
     process = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "invoke"),
@@ -78,7 +81,7 @@ def _start(out: Path, *extra: Any) -> tuple[subprocess.Popen, str]:
             *map(str, extra),
         ],
         cwd=REPO,
-        env=runner_env(),
+        env={**runner_env(), **(env or {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -351,6 +354,48 @@ def _wide(out: Path, rows: int) -> None:
             columns[field.name] = pa.array(np.zeros(rows, kind.to_pandas_dtype()))
     table = pa.table(columns, schema=combos_schema())
     pq.write_table(table, result_paths(out, SYMBOL)["parquet"], compression="none")
+
+
+def test_a_rare_part_shows_its_first_rows_searching_then_its_count(run, tmp_path):
+    """A float metric's part of digits alone that the walk cannot decide in its time (here
+    none: IBSWEEP_EXPLORE_BUDGET 0, past the first chunk of 2^16 rows) answers with the
+    rows found so far ("whole": false); the page shows "(searching…)", asks again, and
+    shows the whole page with its count when it comes."""
+    # Arrange
+    out = tmp_path / "out"
+    shutil.copytree(run["out"], out)
+    _wide(out, 1 << 17)
+    values = pq.read_table(result_paths(out, SYMBOL)["parquet"], columns=["total_pnl"])
+    assert values.column(0).equals(  # total_r holds the same values (_wide)
+        pq.read_table(result_paths(out, SYMBOL)["parquet"], columns=["total_r"]).column(0)
+    )
+    matching = sum("98765" in repr(v) for v in values.column(0).to_pylist())
+    process, url = _start(out, env={"IBSWEEP_EXPLORE_BUDGET": "0"})
+
+    # Act
+    try:
+        first = _api(url, "filter=total_pnl:98765&limit=10")
+        with chromium(tmp_path / "profile") as browser:
+            page, seen = open_page(browser, url, timeout=WAIT, ready=EXPLORED)
+            # another column (total_pnl's digit index is built by now: not searched)
+            page.fill('input[data-filter="total_r"]', "98765")
+            page.wait_for_function(
+                "() => window.exploreState.last.filters.total_r === '98765' "
+                "&& window.exploreState.last.total !== null",
+                timeout=WAIT,
+            )
+            searching = page.evaluate("window.exploreSearching")
+            counted = page.text_content("#table-count")
+    finally:
+        code, _, errors = _stop(process, signal.SIGINT)
+
+    # Assert
+    assert first["whole"] is False and first["total"] is None
+    assert len(first["rows"]) < 10 < matching  # the first rows only, out of time
+    assert searching >= 1
+    assert counted.startswith(f"rows 1..{matching} of {matching} matching")  # 100 a page
+    assert [m for m in seen["console"] if m[0] == "error"] == []
+    assert (code, errors) == (0, "")
 
 
 def test_a_signal_during_work_in_duckdb_stops_it_as_when_idle(run, tmp_path):

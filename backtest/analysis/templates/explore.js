@@ -12,6 +12,7 @@
   window.exploreState = X;
   window.exploreDraws = 0;
   window.exploreCounting = 0;  // answers drawn before their count
+  window.exploreSearching = 0;  // answers drawn before their page was whole
   const embedded = new Map();
   for (let i = 0; i < N; i++) embedded.set(`${D.group_index[i]} ${D.combo_index[i]}`, i);
 
@@ -61,6 +62,7 @@
       const counting = a.total === null, page = Math.floor(a.offset / a.limit);
       const pages = counting ? "…" : Math.max(1, Math.ceil(a.total / a.limit));
       if (counting) window.exploreCounting += 1;
+      if (a.whole === false) window.exploreSearching += 1;
       $("explore-page").textContent = `page ${page + 1} of ${pages}`;
       $("explore-prev").disabled = page === 0;
       $("explore-next").disabled = counting ? a.rows.length < a.limit : page + 1 >= pages;
