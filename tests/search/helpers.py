@@ -124,3 +124,35 @@ def study(url: str, name: str):
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     return optuna.load_study(study_name=name, storage=url)
+
+
+def walk_forward(root: Path, span: tuple[str, str], *search: Any) -> tuple[Path, Path, Any, dict]:
+    """``invoke walk-forward`` with a search (``search``: its options) of the folder's space
+    over ``span`` (synthetic bars, seed 21; train 2M, test 1M, one worker) into
+    ``root/out``: the bars, that folder, the finished process and the JSON it wrote."""
+    bars = write_bars(root / "bars.parquet", *span, seed=21)
+    space(root)
+    out = root / "out"
+    done = invoke(
+        "walk-forward",
+        "--space",
+        root / "space.yaml",
+        "--data-file",
+        bars,
+        "--start-date",
+        span[0],
+        "--end-date",
+        span[1],
+        "--train",
+        "2M",
+        "--test",
+        "1M",
+        *search,
+        "--workers",
+        1,
+        "--output-dir",
+        out,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    return bars, out, done, json.loads((out / f"walk_forward_{SYMBOL}.json").read_text())

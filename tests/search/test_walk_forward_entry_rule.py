@@ -6,13 +6,11 @@ series' N their sum."""
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 import pytest
 
-from tests.runner.helpers import SYMBOL, write_bars
-from tests.search.helpers import invoke, space
+from tests.runner.helpers import SYMBOL
+from tests.search.helpers import invoke, walk_forward
 
 SPAN = ("2024-01-01", "2024-05-31")
 TRIALS = 4
@@ -22,39 +20,8 @@ SUB_GRID = 37  # the helpers' space: 7 sl_mult x 7 tp_mult, tp_mult == 0 or >= s
 @pytest.fixture(scope="module")
 def walked(tmp_path_factory):
     root = tmp_path_factory.mktemp("wf_entry_rule")
-    bars = write_bars(root / "bars.parquet", *SPAN, seed=21)
-    space(root)
-    out = root / "out"
-    done = invoke(
-        "walk-forward",
-        "--space",
-        root / "space.yaml",
-        "--data-file",
-        bars,
-        "--start-date",
-        SPAN[0],
-        "--end-date",
-        SPAN[1],
-        "--train",
-        "2M",
-        "--test",
-        "1M",
-        "--search",
-        "random",
-        "--trials",
-        TRIALS,
-        "--batch",
-        2,
-        "--trial",
-        "entry-rule",
-        "--workers",
-        1,
-        "--output-dir",
-        out,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stderr
-    document = json.loads((out / f"walk_forward_{SYMBOL}.json").read_text())
+    search = ("--search", "random", "--trials", TRIALS, "--batch", 2, "--trial", "entry-rule")
+    bars, out, _, document = walk_forward(root, SPAN, *search)
     return root, bars, out, document
 
 

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from backtest.strategy.metrics import METRIC_KEYS
-from tests.runner.helpers import SYMBOL, run_cli, write_bars
-from tests.search.helpers import invoke, space
+from tests.runner.helpers import SYMBOL, run_cli
+from tests.search.helpers import invoke, walk_forward
 
 SPAN = ("2024-01-01", "2024-05-31")
 TRIALS = 30
@@ -21,37 +21,8 @@ TRIALS = 30
 @pytest.fixture(scope="module")
 def walked(tmp_path_factory):
     root = tmp_path_factory.mktemp("wf_search")
-    bars = write_bars(root / "bars.parquet", *SPAN, seed=21)
-    space(root)
-    out = root / "out"
-    done = invoke(
-        "walk-forward",
-        "--space",
-        root / "space.yaml",
-        "--data-file",
-        bars,
-        "--start-date",
-        SPAN[0],
-        "--end-date",
-        SPAN[1],
-        "--train",
-        "2M",
-        "--test",
-        "1M",
-        "--search",
-        "tpe",
-        "--trials",
-        TRIALS,
-        "--batch",
-        10,
-        "--workers",
-        1,
-        "--output-dir",
-        out,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stderr
-    document = json.loads((out / f"walk_forward_{SYMBOL}.json").read_text())
+    search = ("--search", "tpe", "--trials", TRIALS, "--batch", 10)
+    bars, out, done, document = walk_forward(root, SPAN, *search)
     return root, bars, out, done, document
 
 
