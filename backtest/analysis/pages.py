@@ -21,6 +21,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 TEMPLATES = Path(__file__).parent / "templates"  # every page's template, script, styles
 
 
@@ -33,8 +35,6 @@ def script_json(value: Any) -> str:
     ``json.dumps`` reads ``value`` (keys made text), by orjson: a report's rows are
     ten times faster to write. A non-finite float, which JSON cannot hold, is ``null``
     (the pages show it missing, as they do every null)."""
-    import orjson
-
     text = orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
     for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
         if char in text:  # a page's megabytes of numbers seldom hold one

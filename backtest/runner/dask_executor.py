@@ -15,8 +15,9 @@ process keeps one copy, keyed by the data's checksum and slice (:func:`bars_key`
 sweep's per-data tables are built once per worker, and the group tasks carry no data
 (the scheduler places them by load alone). The numba kernels are compiled once per
 worker process, before its first group. Workers write nothing: each result comes back
-with the group's compact trades, which the client writes to ``OUT/daily/`` before the
-checkpoint line, as the local pool does.
+with the group's rows and compact trades; the client writes the compact trades to
+``OUT/daily/`` (``finish``) and hands the rows to ``on_done``, which writes the part
+before the checkpoint line, as for a local worker's rows.
 
 Only TLS clusters are accepted: the client presents ``client.pem`` (signed by the
 cluster's CA, ``ca.pem``) from ``--tls-dir``; the cluster refuses anyone else.
@@ -147,9 +148,9 @@ class RunJob:
     cfg: dict[str, Any]  # the run's config: a worker expands each group itself
 
 
-# A finished group at the client: (record, compact trades or None, its rows) -> the record
-# for the checkpoint (the part and daily files written).
-Finish = Callable[[dict[str, Any], CompactTrades | None, list[Any]], dict[str, Any]]
+# A finished group at the client: (record, compact trades or None) -> the record, its daily
+# file written (its rows go to ``on_done``, which writes its part, as a local worker's).
+Finish = Callable[[dict[str, Any], CompactTrades | None], dict[str, Any]]
 
 
 class DaskExecutor:
@@ -287,8 +288,8 @@ class DaskExecutor:
             record, compact, tables = self._outcome(future, group_id, submitted)
             future.release()
             if record["status"] == "ok":
-                record = self.finish(record, compact, tables)
-            on_done(record, [])
+                record = self.finish(record, compact)
+            on_done(record, tables)
 
     @staticmethod
     def _outcome(

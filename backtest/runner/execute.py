@@ -284,12 +284,12 @@ def _cluster_executor(plan: RunPlan) -> DaskExecutor:
         plan.cfg,
     )
 
-    def finish(record: dict[str, Any], compact: CompactTrades | None, tables: list[Any]):
+    def finish(record: dict[str, Any], compact: CompactTrades | None) -> dict[str, Any]:
         if save_daily:
             assert compact is not None, "compact trades come back with --save-daily"
             path = rundir.daily_path(plan.out_dir, record["group_id"])
             rundir.write_daily(path, compact, plan.bars.trading_days())
-        return finish_remote(plan.out_dir, record, tables)
+        return record
 
     return DaskExecutor(plan.cluster, plan.bars, job, finish)
 
@@ -344,7 +344,7 @@ def _execute(
     waiting = [beside] if beside is not None else []
 
     def on_done(record: dict[str, Any], rows: list[Any]) -> None:
-        if rows:  # a worker's rows, back: its part written here, before its checkpoint line
+        if rows:  # a worker's rows (local or Dask): its part written here, then its checkpoint
             record = finish_remote(plan.out_dir, record, rows)
         checkpoint.add(record)
         records[record["group_id"]] = record
