@@ -386,26 +386,39 @@ def runner_sizes(text: str | None, quick: bool, workers: int) -> list[tuple[int,
     return pairs
 
 
-def runner_table(sizes: list[tuple[int, int]]) -> list[str]:
+def runner_table(sizes: list[tuple[int, int]], with_suite: bool = False) -> list[str]:
     """The runner's rows (bench.scale.measure): the default command end to end beside the
-    kernel's rate, by phase."""
-    from bench.scale import RUNNER_HEAD, measure, runner_row
+    kernel's rate, by phase; each run's report opened and its table explored
+    (bench.targets.looked_at); the test suite on a fresh clone (``with_suite``); issue 26's
+    targets beside them all (bench.targets.targets_table)."""
+    from functools import partial
 
-    if not sizes:
-        return []
-    lines = [
-        "",
-        "Through the runner: the default command (report included, charts off), "
-        f"{SYMBOL} sample M1 {STANDARD[0]}..{STANDARD[1]}, groups of 10,000 combinations "
-        "(bench/scale.py); the kernel's rate: run + compiled scoring of the same groups (up to 10 "
-        "spread over the workload, 10,000 combinations each, no excursions) in one warm "
-        "process, measured right after each run:",
-        "",
-        *RUNNER_HEAD,
-    ]
-    for combinations, n_workers in sizes:
-        lines.append(runner_row(measure(combinations, n_workers)))
-    return lines
+    from bench.scale import RUNNER_HEAD, measure, runner_row
+    from bench.targets import looked_at, looked_at_rows, suite, targets_table
+
+    runs = [measure(n, workers, then=partial(looked_at, symbol=SYMBOL)) for n, workers in sizes]
+    lines = []
+    if runs:
+        lines += [
+            "",
+            "Through the runner: the default command (report included, charts off), "
+            f"{SYMBOL} sample M1 {STANDARD[0]}..{STANDARD[1]}, groups of 10,000 combinations "
+            "(bench/scale.py); the kernel's rate: run + compiled scoring of the same groups "
+            "(up to 10 spread over the workload, 10,000 combinations each, no excursions) in "
+            "one warm process, measured right after each run:",
+            "",
+            *RUNNER_HEAD,
+            *(runner_row(m) for m in runs),
+            "",
+            "Each run's report opened in headless Chromium (bench/report_size.py) and its "
+            "results table explored as `invoke explore` serves it (bench/explore.py, 1,000 "
+            "rows a page; an answer is every API reply, the counts and builds in the "
+            "background are not):",
+            "",
+            *looked_at_rows(runs),
+        ]
+    tested = suite() if with_suite else None
+    return [*lines, "", "Issue 26's targets, this run:", "", *targets_table(runs, tested)]
 
 
 def report(
@@ -414,6 +427,7 @@ def report(
     spread_model: str | None = None,
     spread_source: str | None = None,
     runner: list[tuple[int, int]] | None = None,
+    with_suite: bool = False,
 ) -> str:
     """Run every measurement; the markdown tables."""
     n_combos = 128 if quick else 1000
@@ -500,7 +514,7 @@ def report(
             f"{_fmt(None if secs is None else secs / fast, 0)} | "
             f"{'-' if row['trades'] is None else row['trades']} | {row.get('note', '')} |"
         )
-    lines += runner_table(runner or [])
+    lines += runner_table(runner or [], with_suite)
     return "\n".join(lines)
 
 
@@ -527,6 +541,11 @@ def main(argv: list[str] | None = None) -> int:
         "--runner",
         help="the runner's rows, COMBINATIONS:WORKERS[,...] (default 100000:1,1000000:N with "
         "N the --workers; --quick: 10000:1; 10000000:2 adds the 10^7 run; none: no rows)",
+    )
+    parser.add_argument(
+        "--suite",
+        action="store_true",
+        help="also the test suite: bash .ci/run on a fresh clone of HEAD, timed (~9 min)",
     )
     parser.add_argument("--repeats", type=int, default=REPEATS, help=argparse.SUPPRESS)
     parser.add_argument("--step", choices=("compile", "sweep", "reference"), help=argparse.SUPPRESS)
@@ -561,7 +580,16 @@ def main(argv: list[str] | None = None) -> int:
             sizes = runner_sizes(args.runner, args.quick, args.workers)
         except ValueError:
             parser.error(f"--runner {args.runner!r}: COMBINATIONS:WORKERS[,...] or none")
-        print(report(args.quick, args.workers, args.spread_model, args.spread_source, sizes))
+        print(
+            report(
+                args.quick,
+                args.workers,
+                args.spread_model,
+                args.spread_source,
+                sizes,
+                args.suite,
+            )
+        )
     return 0
 
 

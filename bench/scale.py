@@ -30,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -271,10 +272,16 @@ def arrival_phases(result: dict[str, Any]) -> dict[str, float]:
     }
 
 
-def measure(combinations: int, workers: int, report: bool = True) -> dict[str, Any]:
+def measure(
+    combinations: int,
+    workers: int,
+    report: bool = True,
+    then: Callable[[Path], dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     """One run of the workload through the runner (the default command: report included,
     charts off), its phases, peak memory, bytes on disk, and the kernel's rate on the same
-    grid in the same minutes."""
+    grid in the same minutes; ``then``: what else is measured on the run's folder (after
+    the kernel's rate, before the folder is removed), under ``"then"``."""
     with tempfile.TemporaryDirectory(prefix="ibsweep-runner-") as tmp:
         groups = Path(tmp) / "groups.json"
         total = groups_file(groups, combinations)
@@ -282,8 +289,11 @@ def measure(combinations: int, workers: int, report: bool = True) -> dict[str, A
         if result["code"] != 0:
             raise SystemExit("the run failed:\n" + "\n".join(result["lines"][-20:]))
         size = disk_bytes(Path(tmp) / "out")
-    wall_rate, cpu_rate = kernel_rates(combinations)
+        wall_rate, cpu_rate = kernel_rates(combinations)
+        load = os.getloadavg()[0]
+        more = then(Path(tmp) / "out") if then else {}
     return {
+        "then": more,
         "combinations": total,
         "workers": workers,
         "seconds": result["seconds"],
@@ -293,7 +303,7 @@ def measure(combinations: int, workers: int, report: bool = True) -> dict[str, A
         "cpu_seconds": result["cpu_seconds"],
         "kernel_rate": wall_rate,
         "kernel_cpu_rate": cpu_rate,
-        "load": os.getloadavg()[0],
+        "load": load,
     }
 
 

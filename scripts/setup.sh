@@ -34,3 +34,9 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/pip install -q -r requirements.txt
   echo "$want" > "$stamp"
 fi
+
+# Compile the numba kernels once (numba caches them beside the sources, per checkout), so
+# that the first run of a fresh clone starts as fast as the next ones (about 10 s moved
+# here from that run's start-up; 0.5 s when already compiled).
+echo "setup: compiling the sweep kernels (numba cache)"
+.venv/bin/python -c 'from backtest.engines.sweep import warm_up; print(f"setup: kernels ready in {warm_up():.1f} s")'

@@ -28,7 +28,11 @@ REPO = Path(__file__).resolve().parent.parent
         "interrupt": "with --scale: interrupt the run at half-way (SIGINT), then resume it",
         "runner": "the default benchmark's runner rows, COMBINATIONS:WORKERS[,...] (default "
         "100000:1,1000000:N, N the --workers or every core; 10000000:2 adds the 10^7 run; "
-        "none: no runner rows)",
+        "none: no runner rows; each run's report is opened in headless Chromium and its "
+        "table explored)",
+        "suite": "the default benchmark also times the test suite: bash .ci/run on a fresh "
+        "clone of HEAD (~9 min); with --runner 100000:1,1000000:2,10000000:2 every figure "
+        "of issue 26's targets in one run",
     },
 )
 def bench(
@@ -42,12 +46,14 @@ def bench(
     combinations=None,
     interrupt=False,
     runner=None,
+    suite=False,
 ):
     """Benchmark the sweep against the emulator and backtesting.py; prints markdown tables.
 
     The fast sweep on 1 worker and on every core, with and without metrics, its compile
-    time, the same strategy on the emulator and backtesting.py, and the runner's default
-    command end to end beside the kernel's rate, by phase (``--full-sweep``,
+    time, the same strategy on the emulator and backtesting.py, the runner's default
+    command end to end beside the kernel's rate, by phase, each run's report opened and
+    its table explored, and issue 26's targets beside the figures (``--full-sweep``,
     ``--robust``, ``--farm``, ``--scale``: the other benchmarks)."""
     if (combinations is not None or interrupt) and not scale:
         raise Exit("error: --combinations and --interrupt go with --scale", code=2)
@@ -75,6 +81,10 @@ def bench(
         if module != "bench.bench":
             raise Exit("error: --runner goes with the default benchmark", code=2)
         args += ["--runner", str(runner)]
+    if suite:
+        if module != "bench.bench":
+            raise Exit("error: --suite goes with the default benchmark", code=2)
+        args.append("--suite")
     with c.cd(str(REPO)):
         result = c.run(shlex.join(args), warn=True, pty=False)
     if result.exited != 0:
