@@ -51,6 +51,7 @@ from backtest.analysis.explore_rows import (
     coded_page,
     compare,
     dictionary_codes,
+    gather_nb,
     page_of,
     text_matches,
     walk,
@@ -61,6 +62,7 @@ from backtest.runner.store import open_table, widened
 CACHED = 8  # filters and filtered orders kept for the next pages
 ORDERS = 12  # sort orders kept (4 bytes a row each)
 CODED = 1000  # a column with at most as many values has its pages found by counting
+FEW = 1 << 18  # a filter keeping at most as many rows has them sorted alone (no whole key)
 DISTINCT = 100_000  # a column with at most as many values has its text filters by value
 
 
@@ -196,22 +198,23 @@ class Combos:
                     self.con.unregister("distinct_values")
         return cast(dict[str, np.ndarray], found)
 
-    def sort_key(self, column: str, out: np.ndarray) -> np.ndarray:
-        """Each row's sort key in run order, ascending, written to ``out`` (float64, a row
-        each), from the columns in memory (what :func:`sort_sql` sorts by in DuckDB): a
-        number (flags 0/1), or the rank of the row's text (a list's shown text) among the
-        column's distinct ones in binary order; NaN for a missing value."""
+    def sort_key(self, column: str, out: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """Each row's sort key in run order (of ``rows`` alone when given), ascending,
+        written to ``out`` (float64, a row each), from the columns in memory (what
+        :func:`sort_sql` sorts by in DuckDB): a number (flags 0/1), or the rank of the row's
+        text (a list's shown text) among the column's distinct ones in binary order; NaN
+        for a missing value."""
         if column == ROW:
-            out[:] = np.arange(self.count, dtype=np.float64)
+            out[:] = np.arange(self.count, dtype=np.float64) if rows is None else rows
             return out
         if COLUMN_KINDS[column] == "number":
             values, valid = self._numbers(column)
-            np.copyto(out, values, casting="unsafe")
+            np.copyto(out, values if rows is None else values[rows], casting="unsafe")
             if valid is not None:
-                out[~valid] = np.nan
+                out[~(valid if rows is None else valid[rows])] = np.nan
             return out
         codes, keys = self._coded_keys(column)
-        return np.take(keys, codes, out=out)
+        return gather_nb(keys, codes if rows is None else codes[rows], out)
 
     def _coded_keys(self, column: str) -> tuple[np.ndarray, np.ndarray]:
         """A text or list column's codes (:meth:`_encoded`) and each code's sort key: the
@@ -331,6 +334,13 @@ class Combos:
             return Page(rows[query.offset : query.offset + query.limit], total)
         if COLUMN_KINDS.get(query.sort) == "list" and self._encoded(query.sort) is None:
             return Page(self._sorted_by_duckdb(query), total)  # until the lists are encoded
+        if keep is not None and total <= FEW:  # few rows: sorted alone, ties in run order
+            rows = np.flatnonzero(keep)
+            key = self.sort_key(query.sort, np.empty(len(rows)), rows)
+            if query.desc:
+                np.negative(key, out=key)  # NaN stays last
+            ranked = np.argsort(key, kind="stable")[query.offset : query.offset + query.limit]
+            return Page(rows[ranked], total)
         coded = self._coded_page(query, keep)
         if coded is not None:
             return Page(coded, total)
@@ -359,12 +369,13 @@ class Combos:
         self.counting.wait(filters)  # when it is being counted in the background
 
         def make() -> np.ndarray:
-            keep = np.ones(self.count, dtype=bool)
+            keep = None
             for column, text in filters:
                 read = read_filter(column, text)
                 if read is not None:
-                    keep &= self._one_mask(read)
-            return keep
+                    one = self._one_mask(read)
+                    keep = one if keep is None else np.logical_and(keep, one, out=keep)
+            return np.ones(self.count, dtype=bool) if keep is None else keep
 
         return cast(np.ndarray, self._kept(("mask", filters), make))
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backtest.analysis import explore_count, explore_digits, explore_rows
+from backtest.analysis import explore, explore_count, explore_digits, explore_rows
 from backtest.analysis.explore import Combos
 from backtest.analysis.explore_query import ROW, Query, where_sql
 from backtest.analysis.explore_rows import (
@@ -47,6 +47,9 @@ FILTERS = st.sampled_from(
         "weekdays:[",
     ]
 )  # fmt: skip
+
+
+default_few = explore.FEW
 
 
 @st.composite
@@ -108,13 +111,16 @@ def test_a_filter_keeps_the_rows_sql_keeps(table, texts, encoded):
     st.sampled_from(["", "total_r:>=0", "direction:!=long"]),
     st.integers(0, 45),
     st.integers(1, 12),
+    st.booleans(),
 )
 def test_a_page_is_the_same_before_and_after_the_order_is_built(
-    table, column, desc, text, offset, limit
+    table, column, desc, text, offset, limit, few
 ):
+    """``few``: a filter's rows sorted alone (explore.FEW), else ranked in the whole key."""
     query = Query.parse(f"sort={column}&desc={int(desc)}&offset={offset}&limit={limit}"
                         + (f"&filter={text}" if text else ""))  # fmt: skip
     combos = Combos(table)
+    explore.FEW, default = (default_few if few else -1), explore.FEW
     try:
         combos.ready()
         before = combos.page(query, build=False)
@@ -126,6 +132,7 @@ def test_a_page_is_the_same_before_and_after_the_order_is_built(
         assert before[0].tolist() == after[0].tolist() == expected.tolist()
         assert before[1] == after[1] == int(keep.sum())
     finally:
+        explore.FEW = default
         combos.close()
 
 
@@ -211,6 +218,31 @@ def test_page_of_is_a_slice_of_the_stable_sort(sample, keys, offset, limit, kept
 
     expected = rows[np.argsort(key[rows], kind="stable")][offset : offset + limit]
     assert found.tolist() == expected.tolist()
+
+
+def test_a_page_in_the_middle_of_a_grid_ordered_key_ranks_few_rows(monkeypatch):
+    """A run's rows follow its grid: a key whose values repeat with the grid's period. A
+    sample of every k-th row, k that period, saw one value of it only and ranked the whole
+    key; the random sample's bounds hold, and only the rows near the page are ranked."""
+    # Arrange: period 7, a sample of 1,024 of 7,168 rows (every 7th before)
+    monkeypatch.setattr(explore_rows, "SAMPLE", 1024)
+    n = 1024 * 7
+    key = (np.arange(n) % 7) * 1000 + np.random.default_rng(0).random(n)
+    ranked: list[int] = []
+    window = explore_rows._window
+
+    def counted(values: np.ndarray, start: int, stop: int) -> np.ndarray:
+        ranked.append(len(values))
+        return window(values, start, stop)
+
+    monkeypatch.setattr(explore_rows, "_window", counted)
+
+    # Act
+    found = page_of(key, n // 2, 100)
+
+    # Assert
+    assert found.tolist() == np.argsort(key, kind="stable")[n // 2 : n // 2 + 100].tolist()
+    assert ranked and max(ranked) < n // 4
 
 
 @settings(max_examples=100, deadline=None)
