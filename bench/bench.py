@@ -15,10 +15,13 @@ the fixed spread and ``bid_ask`` with the data's spread, in the same minutes (th
 runs twice, interleaved; the faster of the two each). Through the runner: the default
 command (report included, charts off) end to end on 10^5 combinations (1 worker) and 10^6
 (every core), by phase (start-up, groups, writing, report), beside the kernel's rate
-(bench/scale.py; ``--runner`` chooses the sizes, 10000000:2 adds the 10^7 run).
+(bench/scale.py; ``--runner`` chooses the sizes, 10000000:2 adds the 10^7 run); each
+run's report opened in headless Chromium and its table explored (bench/targets.py);
+``--suite``: ``bash .ci/run`` on a fresh clone, timed; issue 26's targets beside them.
 
     python -m bench.bench [--quick] [--workers N] [--spread-model bid_ask|cost]
                           [--spread-source fixed|data] [--runner COMBINATIONS:WORKERS,...]
+                          [--suite]
 """
 
 from __future__ import annotations
