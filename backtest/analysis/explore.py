@@ -480,6 +480,8 @@ class Combos:
         self.rows(np.zeros(min(self.count, 1), dtype=np.int64))  # the first take's set-up
         for part in ("0.1", "-"):  # numba's compiled code loaded
             text_matches(np.zeros(1), None, part)
+        for codes in (np.uint8, np.uint16, np.uint32):  # dictionary_codes' kinds of code
+            gather_nb(np.zeros(1), np.zeros(1, dtype=codes), np.empty(1))
         columns = [c for c in COLUMN_KINDS if c in self.table.column_names]
         try:
             for kind in ("text", "list", "number"):

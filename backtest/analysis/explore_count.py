@@ -178,7 +178,7 @@ def _in_order(
         if query.desc:
             np.negative(key, out=key)
         while True:
-            rows = page_of(key, start, start + size, keep)
+            rows = page_of(key, start, size, keep)
             sent = yield rows, len(rows) < size
             start, size = start + size, sent or size
 

@@ -412,3 +412,38 @@ def test_a_digits_query_starts_the_index_and_the_next_use_it():
         assert np.flatnonzero(combos.mask((("total_r", "125"),))).tolist() == [6, 7]
     finally:
         combos.close()
+
+
+def test_a_first_page_walked_in_many_chunks_has_each_row_once(monkeypatch):
+    """The walk of an unbuilt sort takes ranks ``start .. start + size`` a chunk at a
+    time: a third chunk must start where the second ended (it once took ``start + size``
+    rows from ``start``, and the chunks overlapped: a row twice on the page)."""
+    # Arrange: 400 rows, every 13th has a 7 in total_r; sl_mult of 10 values (ties)
+    n = 400
+    table = pa.table(
+        {
+            ROW: pa.array(np.arange(n, dtype=np.int64)),
+            "total_r": pa.array(np.where(np.arange(n) % 13 == 0, 7.5, 0.5)),
+            "sl_mult": pa.array((np.arange(n) % 10) * 0.5),
+        }
+    )
+    monkeypatch.setattr(explore_count, "FIRST", 5)
+    monkeypatch.setattr(explore_count, "BUDGET", 60.0)
+    monkeypatch.setattr(explore_count, "LEAST", 1)
+    query = Query.parse("sort=sl_mult&limit=20&filter=total_r:7")
+    combos = Combos(table)
+    try:
+        combos.ready()
+        combos.digits.close()  # no digit index: the page is walked
+
+        # Act
+        first = combos.page(query, build=False)
+
+        # Assert
+        combos.counting.wait(query.filters)
+        order = combos.order("sl_mult", False)
+        keep = combos.mask(query.filters)
+        assert first.total is None and first.whole
+        assert first.rows.tolist() == order[keep[order]][:20].tolist()
+    finally:
+        combos.close()

@@ -3,7 +3,7 @@ run did not take (never met), the suite's counts, explore's slowest answer."""
 
 from __future__ import annotations
 
-from bench.explore import summary
+from bench.explore import _record, summary
 from bench.targets import pytest_counts, targets_table
 
 
@@ -37,7 +37,7 @@ def test_every_target_met_says_yes_with_its_figure():
 
     # Assert
     assert _row(lines, "runner")[1:] == ["100% (10.0 s; kernel 10,000/s)", "yes"]
-    assert _row(lines, "10^7 combinations end to end")[1:] == ["600.0 s (2 workers)", "yes"]
+    assert _row(lines, "10^7 combinations, 2 workers")[1:] == ["600.0 s (2 workers)", "yes"]
     assert _row(lines, "report at 10^7")[1:] == ["9.5 MB, 1.20 s", "yes"]
     assert _row(lines, "explore at 10^7")[2] == "yes"
     assert "150 ms (sort: x)" in _row(lines, "explore at 10^7")[1]
@@ -83,7 +83,7 @@ def test_a_figure_not_taken_is_not_measured_and_names_the_option():
     assert _row(lines, "report at 10^6")[2] == "yes"
     for starts, option in (
         ("runner", "--runner 100000:1"),
-        ("10^7 combinations end to end", "--runner 10000000:2"),
+        ("10^7 combinations, 2 workers", "--runner 10000000:2"),
         ("report at 10^7", "--runner 10000000:2"),
         ("explore at 10^7", "--runner 10000000:2"),
         ("test suite", "--suite"),
@@ -92,6 +92,13 @@ def test_a_figure_not_taken_is_not_measured_and_names_the_option():
         assert row[2] == "not measured"
         assert f"`invoke bench {option}`" in row[1]
     assert not any(line.endswith("| yes |") for line in lines if "10^7" in line)
+
+
+def test_a_ten_million_run_on_other_than_2_workers_is_not_the_targets():
+    lines = targets_table([_run(10_000_000, 8, 300.0)], None)
+
+    assert _row(lines, "10^7 combinations, 2 workers")[2] == "not measured"
+    assert _row(lines, "report at 10^7")[2] == "yes"  # the report's size holds on any
 
 
 def test_pytest_counts_read_the_summary_line():
@@ -103,6 +110,8 @@ def test_pytest_counts_read_the_summary_line():
         "passed": 1640,
         "failed": 5,
     }
+    assert pytest_counts("5 failed in 3.0s\n") == {"passed": 0, "failed": 5}
+    assert pytest_counts("== 2 errors in 1.50s ==\n") == {"passed": 0, "failed": 2}
     assert pytest_counts("setup: installing requirements\nERROR: no pip\n") == {
         "passed": 0,
         "failed": 0,
@@ -110,17 +119,17 @@ def test_pytest_counts_read_the_summary_line():
 
 
 def test_explore_slowest_answer_leaves_the_background_out():
-    # Arrange: the worst (wall ms, CPU ms, step) of each kind; the builds and counts slower
-    worst = {
-        "sort, order not built: first page": (90.0, 80.0, "sharpe desc"),
-        "new filter, order built": (120.0, 110.0, "range"),
-        "order built (background)": (2200.0, 2100.0, "total_r desc"),
-        "digit index built (background)": (2000.0, 1900.0, "total_pnl: wait"),
-        "digits part: its count arrives": (900.0, 850.0, "avg_r:12345"),
+    # Arrange: the slowest (wall ms, step) of each kind; the builds and counts slower
+    slowest = {
+        "sort, order not built: first page": (90.0, "sharpe desc"),
+        "new filter, order built": (120.0, "range"),
+        "order built (background)": (2200.0, "total_r desc"),
+        "digit index built (background)": (2000.0, "total_pnl: wait"),
+        "digits part: its count arrives": (900.0, "avg_r:12345"),
     }
 
     # Act
-    got = summary(worst)
+    got = summary(slowest)
 
     # Assert
     assert got == {
@@ -128,3 +137,17 @@ def test_explore_slowest_answer_leaves_the_background_out():
         "answer_step": "new filter, order built: range",
         "count_ms": 900.0,
     }
+
+
+def test_explore_keeps_each_kinds_slowest_by_wall_time_apart_from_its_worst_cpu():
+    # Arrange: step A waits longer (wall), step B uses more CPU
+    worst: dict = {}
+    slowest: dict = {}
+
+    # Act
+    _record(worst, slowest, "new filter, order built", "A", 250.0, 100.0, "1", False)
+    _record(worst, slowest, "new filter, order built", "B", 150.0, 140.0, "1", False)
+
+    # Assert
+    assert worst["new filter, order built"] == (150.0, 140.0, "B")
+    assert summary(slowest)["answer_ms"] == 250.0
