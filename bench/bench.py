@@ -435,7 +435,17 @@ def report(
     """Run every measurement; the markdown tables."""
     n_combos = 128 if quick else 1000
     execution = _execution_args(spread_model, spread_source)
-    lines = [f"Machine: {machine()}", ""]
+    from backtest.core.config import DEFAULTS
+    from backtest.core.version import code_version, git_commit
+    from backtest.data.loaders import resolve_data_file
+
+    data, sample = resolve_data_file(SYMBOL, "in_sample", None, DEFAULTS, None)
+    lines = [
+        f"Machine: {machine()}",
+        f"Code: {code_version()}, commit {git_commit() or 'unknown (not a git checkout)'}; "
+        f"data: {data} ({'the built-in sample' if sample else 'the configured data file'})",
+        "",
+    ]
 
     lines += [
         "Kernel compile (first call of every kernel, after imports):",
