@@ -20,6 +20,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from backtest.core.version import git_commit
+
 REPO = Path(__file__).resolve().parent.parent
 
 RUNNER_RATIO = 0.70  # the default command's comb/s/core ÷ the kernel's, 10^5, 1 worker
@@ -64,14 +66,9 @@ def suite() -> dict[str, Any]:
     of this checkout's commit: seconds end to end, and pytest's passed and failed counts.
     As in CI, its setup makes the clone's own venv: pip installs the pinned requirements
     from the configured package index (and apt what is missing)."""
-    head = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
-    )
-    if head.returncode != 0:
+    commit = git_commit(REPO)
+    if commit is None:
         return {"error": f"{REPO} is not a git checkout: no fresh clone to test"}
-    dirty = subprocess.run(
-        ["git", "status", "--porcelain"], cwd=REPO, capture_output=True, text=True
-    ).stdout.strip()
     with tempfile.TemporaryDirectory(prefix="ibsweep-suite-") as tmp:
         clone = Path(tmp) / "clone"
         cloned = subprocess.run(
@@ -96,7 +93,7 @@ def suite() -> dict[str, Any]:
             return {"error": f"bash .ci/run still running after {SUITE_TIMEOUT_S} s: stopped"}
         seconds = time.perf_counter() - started
     return {
-        "commit": head.stdout.strip() + (" (uncommitted changes left out)" if dirty else ""),
+        "commit": commit.replace("-dirty", " (uncommitted changes left out)"),
         "seconds": seconds,
         "exit": ci.returncode,
         **pytest_counts(output),

@@ -335,12 +335,10 @@ class Combos:
         if COLUMN_KINDS.get(query.sort) == "list" and self._encoded(query.sort) is None:
             return Page(self._sorted_by_duckdb(query), total)  # until the lists are encoded
         if keep is not None and total <= FEW:  # few rows: sorted alone, ties in run order
-            rows = np.flatnonzero(keep)
-            key = self.sort_key(query.sort, np.empty(len(rows)), rows)
-            if query.desc:
-                np.negative(key, out=key)  # NaN stays last
-            ranked = np.argsort(key, kind="stable")[query.offset : query.offset + query.limit]
-            return Page(rows[ranked], total)
+            ranked = self._kept(
+                ("few", query.filters, query.sort, query.desc), lambda: self._few(query, keep)
+            )
+            return Page(ranked[query.offset : query.offset + query.limit], total)
         coded = self._coded_page(query, keep)
         if coded is not None:
             return Page(coded, total)
@@ -349,6 +347,15 @@ class Combos:
             if query.desc:
                 np.negative(key, out=key)
             return Page(page_of(key, query.offset, query.limit, keep), total)
+
+    def _few(self, query: Query, keep: np.ndarray) -> np.ndarray:
+        """The rows ``keep`` holds in ``query``'s order, sorted alone (kept for the next
+        pages): ties in run order, missing values last either way."""
+        rows = np.flatnonzero(keep)
+        key = self.sort_key(query.sort, np.empty(len(rows)), rows)
+        if query.desc:
+            np.negative(key, out=key)  # NaN stays last
+        return rows[np.argsort(key, kind="stable")]
 
     def _sorted_by_duckdb(self, query: Query) -> np.ndarray:
         where, params = where_sql(dict(query.filters))
